@@ -1,0 +1,319 @@
+//! The `backprop` command line: argument parsing and the commands, as library code so that
+//! `xtask` and the tests run exactly what the binary runs.
+
+use std::ffi::OsString;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use backprop_data::Dataset;
+use backprop_layers::Network;
+use backprop_tensor::rng::{derive_seed, seeded};
+use backprop_tensor::{Dtype, Element};
+use clap::{Args, Parser, Subcommand};
+use serde::Serialize;
+
+use crate::config::{self, Loaded};
+use crate::error::CliError;
+use crate::fsutil::{new_run_dir, write_atomic};
+use crate::gradcheck;
+use crate::model_file::ModelFile;
+use crate::train::{StopReason, TrainOptions, Trainer};
+
+/// Stream index of the initial weights under the experiment seed.
+pub const STREAM_INIT: u64 = 0;
+/// Stream index of the mini-batch shuffles under the experiment seed.
+pub const STREAM_SHUFFLE: u64 = 1;
+
+/// Feed-forward neural networks trained by backpropagation.
+#[derive(Debug, Parser)]
+#[command(name = "backprop", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Train the network a config describes and write a run directory.
+    Train(TrainArgs),
+    /// Compare backprop's gradients with central differences, layer by layer (exit 1 if over
+    /// tolerance).
+    Gradcheck(GradcheckArgs),
+    /// Print the cost and its gradients over the training set as JSON.
+    Grad(GradArgs),
+}
+
+/// A config file and its overrides.
+#[derive(Debug, Args)]
+pub struct ConfigArgs {
+    /// The experiment config (TOML).
+    pub config: PathBuf,
+    /// Override a config key, e.g. `--set model.hidden=[4,4]` (the value is TOML; repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub set: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+struct TrainArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// The run directory (default: `runs/<experiment.name>/<UTC time>/`).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct GradcheckArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Check this model file's weights instead of the config's initial weights.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// The step of the central differences.
+    #[arg(long, default_value_t = 1e-5)]
+    epsilon: f64,
+    /// Relative tolerance: a parameter passes when |a − n| ≤ tolerance·max(|a|, |n|) + 1e-9.
+    #[arg(long, default_value_t = 1e-6)]
+    tolerance: f64,
+}
+
+#[derive(Debug, Args)]
+struct GradArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Use this model file's weights instead of the config's initial weights.
+    #[arg(long)]
+    model: Option<PathBuf>,
+}
+
+/// Runs the command line `args` (the program name first) and returns the exit status:
+/// 0 success, 1 training or a check failed, 2 bad usage or input.
+pub fn main_with<I, T>(args: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() { 2 } else { 0 };
+        }
+    };
+    let stdout = std::io::stdout();
+    match run(cli, &mut stdout.lock()) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
+    match cli.command {
+        Command::Train(a) => {
+            let loaded = config::load(&a.config.config, &a.config.set)?;
+            match loaded.config.experiment.dtype {
+                Dtype::F32 => train::<f32>(&loaded, a.out.as_deref(), out),
+                Dtype::F64 => train::<f64>(&loaded, a.out.as_deref(), out),
+            }
+        }
+        Command::Gradcheck(a) => {
+            let loaded = config::load(&a.config.config, &a.config.set)?;
+            gradcheck_cmd(&loaded, a.model.as_deref(), a.epsilon, a.tolerance, out)
+        }
+        Command::Grad(a) => {
+            let loaded = config::load(&a.config.config, &a.config.set)?;
+            match loaded.config.experiment.dtype {
+                Dtype::F32 => grad_cmd::<f32>(&loaded, a.model.as_deref(), out),
+                Dtype::F64 => grad_cmd::<f64>(&loaded, a.model.as_deref(), out),
+            }
+        }
+    }
+}
+
+/// The training data and the starting network of a config: from `model` (or the config's
+/// `model.init_from`) when given, else drawn from the config's initialiser and seed.
+pub fn prepare<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Result<(Dataset<F>, Network<F>), CliError> {
+    let cfg = &loaded.config;
+    let data: Dataset<F> = cfg.data.load().map_err(|e| CliError::Input(e.to_string()))?;
+    let from = match (model, &cfg.model.init_from) {
+        (Some(p), _) => Some(p.to_path_buf()),
+        (None, Some(p)) => Some(loaded.resolve_key_path("model.init_from", p)),
+        (None, None) => None,
+    };
+    let net = match from {
+        Some(path) => {
+            let file = ModelFile::read(&path)?;
+            let want = cfg.model.architecture(data.outputs());
+            if file.architecture() != want || file.inputs != data.features() {
+                return Err(CliError::Input(format!(
+                    "{}: the model has {} inputs and layers {}, but the config asks for {} inputs and layers {}",
+                    path.display(),
+                    file.inputs,
+                    describe(&file.architecture()),
+                    data.features(),
+                    describe(&want)
+                )));
+            }
+            file.to_network()
+        }
+        None => {
+            cfg.model
+                .validate_for(data.features(), data.outputs())
+                .map_err(|e| loaded.spec_error(&e.within("model")))?;
+            let mut net = Network::new(data.features(), &cfg.model.architecture(data.outputs()));
+            let mut rng = seeded(derive_seed(cfg.experiment.seed, STREAM_INIT));
+            let init = cfg.model.init.get();
+            net.initialize(init, init, &mut rng);
+            net
+        }
+    };
+    data.check_fits(net.inputs(), net.outputs()).map_err(|e| CliError::Input(e.to_string()))?;
+    Ok((data, net))
+}
+
+fn describe(layers: &[backprop_layers::LayerSpec]) -> String {
+    let parts: Vec<String> = layers.iter().map(|l| format!("{} {}", l.units, l.activation.name())).collect();
+    format!("[{}]", parts.join(", "))
+}
+
+#[derive(Serialize)]
+struct Summary<'a> {
+    final_cost: f64,
+    initial_cost: f64,
+    epochs_run: usize,
+    train_seconds: f64,
+    stop_reason: &'a str,
+    seed: u64,
+    dtype: Dtype,
+    parameters: usize,
+}
+
+fn train<F: Element>(loaded: &Loaded, out_dir: Option<&Path>, out: &mut dyn Write) -> Result<(), CliError> {
+    let cfg = &loaded.config;
+    let (data, net) = prepare::<F>(loaded, None)?;
+    let dir = match out_dir {
+        Some(d) => {
+            std::fs::create_dir_all(d).map_err(|e| CliError::io(d, e))?;
+            d.to_path_buf()
+        }
+        None => new_run_dir(Path::new("runs"), &cfg.experiment.name)?,
+    };
+    let resolved =
+        toml::to_string(cfg).map_err(|e| CliError::Config(format!("cannot write the resolved config: {e}")))?;
+    write_atomic(&dir.join("config.toml"), resolved.as_bytes())?;
+
+    let opts = TrainOptions {
+        loss: cfg.loss.clone(),
+        optimizer: cfg.optim.optimizer.clone(),
+        epochs: cfg.train.epochs,
+        batch_size: cfg.train.batch_size,
+        log_every: cfg.train.log_every,
+    };
+    let mut rng = seeded(derive_seed(cfg.experiment.seed, STREAM_SHUFFLE));
+    let outcome = Trainer::new(net, &data, opts).run(&mut rng, out);
+    let final_cost = *outcome.costs.last().expect("the initial cost is always recorded");
+
+    let _ = writeln!(out, "Final cost: {final_cost}");
+    let _ = writeln!(out, "Neural net output:");
+    let outputs = outcome.net.predict(data.inputs.view());
+    for (x, y) in data.inputs.outer_iter().zip(outputs.outer_iter()) {
+        let xs: Vec<String> = x.iter().map(|v| v.to_string()).collect();
+        let ys: Vec<String> = y.iter().map(|v| format!("{:.6}", v.f64())).collect();
+        let _ = writeln!(out, "  ({}) : [{}]", xs.join(", "), ys.join(" "));
+    }
+
+    let mut metrics = String::from("epoch,cost\n");
+    for (epoch, cost) in outcome.costs.iter().enumerate() {
+        metrics.push_str(&format!("{epoch},{cost}\n"));
+    }
+    write_atomic(&dir.join("metrics.csv"), metrics.as_bytes())?;
+    ModelFile::from_network(&outcome.net).write(&dir.join("model.json"))?;
+    let summary = Summary {
+        final_cost,
+        initial_cost: outcome.costs[0],
+        epochs_run: outcome.epochs_run,
+        train_seconds: outcome.seconds,
+        stop_reason: outcome.stop_reason.name(),
+        seed: cfg.experiment.seed,
+        dtype: F::DTYPE,
+        parameters: outcome.net.params().len(),
+    };
+    let json = serde_json::to_string_pretty(&summary).expect("a summary always serialises");
+    write_atomic(&dir.join("summary.json"), json.as_bytes())?;
+    let _ = writeln!(out, "Run directory: {}", dir.display());
+    match outcome.stop_reason {
+        StopReason::Completed => Ok(()),
+        StopReason::Diverged { epoch } => Err(CliError::Failed(format!(
+            "training diverged at epoch {epoch}: the cost is not finite; the last good weights are in {}",
+            dir.join("model.json").display()
+        ))),
+    }
+}
+
+fn gradcheck_cmd(
+    loaded: &Loaded,
+    model: Option<&Path>,
+    epsilon: f64,
+    tolerance: f64,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    if !(epsilon.is_finite() && epsilon > 0.0) {
+        return Err(CliError::Config(format!("--epsilon must be a number > 0, got {epsilon}")));
+    }
+    let (data, net) = prepare::<f64>(loaded, model)?;
+    let loss = loaded.config.loss.get::<f64>();
+    let (x, t) = (data.inputs.view(), data.targets.view());
+    let (_, analytic) = gradcheck::analytic(&net, loss, x, t);
+    let numeric = gradcheck::numeric(&net, loss, x, t, epsilon);
+    let reports = gradcheck::compare(&net, &analytic, &numeric, tolerance, 1e-9);
+    let _ = writeln!(out, "gradient check (f64, central differences, epsilon {epsilon}, tolerance {tolerance})");
+    let _ = writeln!(out, "{:>5}  {:>12}  {:>12}  result", "layer", "max abs err", "max rel err");
+    for r in &reports {
+        let _ = writeln!(
+            out,
+            "{:>5}  {:>12.3e}  {:>12.3e}  {}",
+            r.layer,
+            r.max_abs,
+            r.max_rel,
+            if r.ok { "ok" } else { "FAIL" }
+        );
+    }
+    if reports.iter().all(|r| r.ok) {
+        Ok(())
+    } else {
+        Err(CliError::Failed("gradient check failed: analytic and numeric gradients disagree beyond tolerance".into()))
+    }
+}
+
+#[derive(Serialize)]
+struct GradJson {
+    cost: f64,
+    layers: Vec<GradLayer>,
+}
+
+#[derive(Serialize)]
+struct GradLayer {
+    weights: Vec<Vec<f64>>,
+    biases: Vec<f64>,
+}
+
+fn grad_cmd<F: Element>(loaded: &Loaded, model: Option<&Path>, out: &mut dyn Write) -> Result<(), CliError> {
+    let (data, net) = prepare::<F>(loaded, model)?;
+    let (cost, grads) =
+        gradcheck::analytic(&net, loaded.config.loss.get::<F>(), data.inputs.view(), data.targets.view());
+    let layers = (0..net.layers().len())
+        .map(|l| {
+            let (w, b) = net.layer_grads(l, &grads);
+            GradLayer {
+                weights: w.outer_iter().map(|r| r.iter().map(|x| x.f64()).collect()).collect(),
+                biases: b.iter().map(|x| x.f64()).collect(),
+            }
+        })
+        .collect();
+    let json = serde_json::to_string(&GradJson { cost: cost.f64(), layers }).expect("gradients always serialise");
+    let _ = writeln!(out, "{json}");
+    Ok(())
+}

@@ -1,0 +1,365 @@
+//! The experiment config: one TOML file, one table per crate's spec, composed here.
+//!
+//! Loading goes: read the file, parse the TOML, apply `--set key=value` overrides, deserialise
+//! into [`Config`] (unknown keys and wrong types are errors), then validate every value. Each
+//! failure becomes a [`CliError::Config`] naming the file, the line and column of the key, and
+//! the key, with a "did you mean" suggestion when a name is close to a known one.
+
+use std::path::{Path, PathBuf};
+
+use backprop_data::DataSpec;
+use backprop_layers::ModelSpec;
+use backprop_loss::LossSpec;
+use backprop_optim::OptimSpec;
+use backprop_tensor::spec::positive;
+use backprop_tensor::{Dtype, SpecError, Validate};
+use serde::{Deserialize, Serialize};
+
+use crate::error::CliError;
+
+/// A whole experiment.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `[experiment]`: name, seed, dtype.
+    #[serde(default)]
+    pub experiment: ExperimentSpec,
+    /// `[data]`: where the samples come from.
+    #[serde(default)]
+    pub data: DataSpec,
+    /// `[model]`: the architecture and its start.
+    #[serde(default)]
+    pub model: ModelSpec,
+    /// `[loss]`: the cost.
+    #[serde(default)]
+    pub loss: LossSpec,
+    /// `[optim]`: the update rule.
+    #[serde(default)]
+    pub optim: OptimSpec,
+    /// `[train]`: epochs, batches, logging.
+    pub train: TrainSpec,
+}
+
+/// The `[experiment]` table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExperimentSpec {
+    /// Name of the experiment; runs go to `runs/<name>/` (default `experiment`).
+    pub name: String,
+    /// Seed of every random draw of the run (default 0).
+    pub seed: u64,
+    /// Element type: `f64` (default) or `f32`.
+    pub dtype: Dtype,
+}
+
+impl Default for ExperimentSpec {
+    fn default() -> Self {
+        ExperimentSpec { name: "experiment".into(), seed: 0, dtype: Dtype::F64 }
+    }
+}
+
+/// The `[train]` table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainSpec {
+    /// Passes over the training set (required, ≥ 1).
+    pub epochs: usize,
+    /// Samples per update: `"full"` (default, the post's full-batch descent) or a number.
+    #[serde(default)]
+    pub batch_size: BatchSize,
+    /// Print the cost every this many epochs (default 1000; 0 prints only the first and last).
+    #[serde(default = "default_log_every")]
+    pub log_every: usize,
+}
+
+impl Default for TrainSpec {
+    /// 1000 full-batch epochs (a config must still say `epochs`).
+    fn default() -> Self {
+        TrainSpec { epochs: 1000, batch_size: BatchSize::Full, log_every: default_log_every() }
+    }
+}
+
+fn default_log_every() -> usize {
+    1000
+}
+
+/// Samples per update.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BatchSize {
+    /// The whole training set: one update per epoch.
+    #[default]
+    Full,
+    /// This many samples (the last batch of an epoch may be smaller).
+    Size(usize),
+}
+
+impl BatchSize {
+    /// Rows per batch for a training set of `n` samples.
+    pub fn rows(self, n: usize) -> usize {
+        match self {
+            BatchSize::Full => n,
+            BatchSize::Size(b) => b.min(n),
+        }
+    }
+}
+
+impl Serialize for BatchSize {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            BatchSize::Full => s.serialize_str("full"),
+            BatchSize::Size(n) => s.serialize_u64(*n as u64),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for BatchSize {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = BatchSize;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("\"full\" or a number of samples ≥ 1")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<BatchSize, E> {
+                match v {
+                    "full" => Ok(BatchSize::Full),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Str(v), &self)),
+                }
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<BatchSize, E> {
+                match usize::try_from(v) {
+                    Ok(n) if n >= 1 => Ok(BatchSize::Size(n)),
+                    _ => Err(E::invalid_value(serde::de::Unexpected::Signed(v), &self)),
+                }
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<BatchSize, E> {
+                self.visit_i64(i64::try_from(v).unwrap_or(-1))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl Validate for Config {
+    fn validate(&self) -> Result<(), SpecError> {
+        let name = &self.experiment.name;
+        if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\']) {
+            return Err(SpecError::new("experiment.name", format!("must be a plain file name, got {name:?}")));
+        }
+        self.data.validate().map_err(|e| e.within("data"))?;
+        self.model.validate().map_err(|e| e.within("model"))?;
+        self.loss.validate().map_err(|e| e.within("loss"))?;
+        self.optim.validate().map_err(|e| e.within("optim"))?;
+        if self.train.epochs == 0 {
+            return Err(SpecError::new("train.epochs", "must be at least 1, got 0"));
+        }
+        positive("train.epochs", self.train.epochs as f64)
+    }
+}
+
+/// A config as loaded: the values, the file they came from, and its text (for error positions).
+#[derive(Clone, Debug)]
+pub struct Loaded {
+    /// The validated config.
+    pub config: Config,
+    /// The file it came from.
+    pub path: PathBuf,
+    /// The folder relative paths in it resolve against.
+    pub base_dir: PathBuf,
+    source: String,
+    overrides: Vec<String>,
+}
+
+impl Loaded {
+    /// A [`CliError::Config`] for `err`, positioned at its key in the file.
+    pub fn spec_error(&self, err: &SpecError) -> CliError {
+        CliError::Config(position_message(&self.path, &self.source, &self.overrides, &err.key, &err.message))
+    }
+
+    /// `path`, the value of `key`, resolved: against the working directory when `--set` gave
+    /// it, against the config file's folder when the file did (absolute paths stay as they are).
+    pub fn resolve_key_path(&self, key: &str, path: &Path) -> PathBuf {
+        let from_set = self.overrides.iter().any(|o| o.split_once('=').is_some_and(|(k, _)| k.trim() == key));
+        if from_set { path.to_path_buf() } else { self.base_dir.join(path) }
+    }
+}
+
+/// Loads, overrides, deserialises and validates the config at `path`.
+///
+/// `overrides` are `key=value` strings as given to `--set`: the key is a dotted path
+/// (`model.hidden`), the value is parsed as TOML (`[4, 4]`, `0.1`, `"relu"`), and a value that
+/// is not valid TOML is taken as a string (`--set model.activation=relu`).
+pub fn load(path: &Path, overrides: &[String]) -> Result<Loaded, CliError> {
+    let source = std::fs::read_to_string(path).map_err(|e| CliError::io(path, e))?;
+    let mut table: toml::Table = toml::from_str(&source).map_err(|e| {
+        let at = e.span().map(|s| line_col(&source, s.start)).map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default();
+        CliError::Config(format!("{}{at}: invalid TOML: {}", path.display(), e.message().trim()))
+    })?;
+    for item in overrides {
+        apply_override(&mut table, item).map_err(|m| CliError::Config(format!("--set {item}: {m}")))?;
+    }
+    let config: Config = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
+        let key = error_key(&e.path().to_string(), &e.inner().to_string());
+        let message = with_suggestion(e.inner().message().trim());
+        CliError::Config(position_message(path, &source, overrides, &key, &message))
+    })?;
+    let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    let loaded = Loaded { config, path: path.to_path_buf(), base_dir, source, overrides: overrides.to_vec() };
+    loaded.config.validate().map_err(|e| loaded.spec_error(&e))?;
+    Ok(loaded)
+}
+
+/// Sets one dotted key of `table` from a `key=value` string.
+pub fn apply_override(table: &mut toml::Table, item: &str) -> Result<(), String> {
+    let (key, raw) = item.split_once('=').ok_or("expected key=value")?;
+    let key = key.trim();
+    let value = match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
+        Ok(mut t) => t.remove("v").ok_or("empty value")?,
+        Err(_) => toml::Value::String(raw.trim().to_string()),
+    };
+    let parts: Vec<&str> = key.split('.').collect();
+    if parts.iter().any(|p| p.is_empty()) {
+        return Err(format!("`{key}` is not a dotted key"));
+    }
+    let (last, parents) = parts.split_last().expect("split gives at least one part");
+    let mut t = table;
+    for (i, p) in parents.iter().enumerate() {
+        let entry = t.entry(p.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        t = entry.as_table_mut().ok_or_else(|| format!("`{}` is not a table", parts[..=i].join(".")))?;
+    }
+    t.insert(last.to_string(), value);
+    Ok(())
+}
+
+/// The dotted key an error is about: serde_path_to_error's path, plus the field an
+/// "unknown field" or "missing field" message names.
+fn error_key(path: &str, message: &str) -> String {
+    let path = if path == "." { "" } else { path };
+    for prefix in ["unknown field `", "missing field `"] {
+        if let Some(rest) = message.strip_prefix(prefix)
+            && let Some(field) = rest.split('`').next()
+        {
+            // serde_path_to_error already ends the path with an unknown field's name.
+            if path.rsplit('.').next() == Some(field) {
+                return path.to_string();
+            }
+            return if path.is_empty() { field.to_string() } else { format!("{path}.{field}") };
+        }
+    }
+    path.to_string()
+}
+
+/// Adds "did you mean `x`?" to an "unknown variant/field `y`, expected …" message when one of
+/// the expected names is close to `y`.
+fn with_suggestion(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("unknown variant `").or_else(|| message.strip_prefix("unknown field `"))
+    else {
+        return message.to_string();
+    };
+    let Some((given, expected)) = rest.split_once('`') else { return message.to_string() };
+    let best = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|name| (strsim::jaro_winkler(given, name), name))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match best {
+        Some((_, name)) => format!("{message}; did you mean `{name}`?"),
+        None => message.to_string(),
+    }
+}
+
+/// `file:line:col: key `k`: message`, with the position of `key` in `source` when it is there,
+/// or a note that it came from `--set`.
+fn position_message(path: &Path, source: &str, overrides: &[String], key: &str, message: &str) -> String {
+    let from_set = overrides.iter().find(|o| {
+        o.split_once('=').is_some_and(|(k, _)| {
+            let k = k.trim();
+            key == k || key.starts_with(&format!("{k}.")) || key.starts_with(&format!("{k}["))
+        })
+    });
+    let at = match (from_set, locate(source, key)) {
+        (Some(item), _) => format!(" (set by --set {item})"),
+        (None, Some(offset)) => {
+            let (l, c) = line_col(source, offset);
+            format!(":{l}:{c}")
+        }
+        (None, None) => String::new(),
+    };
+    let key_part = if key.is_empty() { String::new() } else { format!("key `{key}`: ") };
+    format!("{}{at}: {key_part}{message}", path.display())
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
+    let before = &source[..offset.min(source.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, col)
+}
+
+/// Byte offset of the deepest part of the dotted `key` (`model.hidden[1]`) found in `source`.
+fn locate(source: &str, key: &str) -> Option<usize> {
+    let doc = toml::de::DeTable::parse(source).ok()?;
+    let mut table = doc.get_ref();
+    let mut found = None;
+    let mut segments = key.split('.').peekable();
+    while let Some(seg) = segments.next() {
+        let (name, index) = match seg.split_once('[') {
+            Some((n, i)) => (n, i.trim_end_matches(']').parse::<usize>().ok()),
+            None => (seg, None),
+        };
+        let (k, v) = table.iter().find(|(k, _)| k.get_ref() == name)?;
+        found = Some(k.span().start);
+        let mut value = v;
+        if let Some(i) = index {
+            if let toml::de::DeValue::Array(items) = value.get_ref()
+                && let Some(item) = items.get(i)
+            {
+                found = Some(item.span().start);
+                value = item;
+            } else {
+                return found;
+            }
+        }
+        match value.get_ref() {
+            toml::de::DeValue::Table(t) if segments.peek().is_some() => table = t,
+            _ => return found,
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locates_keys_in_tables_inline_tables_and_arrays() {
+        let src = "[model]\nhidden = [2, 0]\ninit = { kind = \"uniform\", low = 1.0 }\n[optim]\nlr = -1\n";
+        assert_eq!(locate(src, "optim.lr").map(|o| line_col(src, o)), Some((5, 1)));
+        assert_eq!(locate(src, "model.hidden[1]").map(|o| line_col(src, o)), Some((2, 14)));
+        assert_eq!(locate(src, "model.init.low").map(|o| line_col(src, o)), Some((3, 29)));
+        assert_eq!(locate(src, "model.nothing").map(|o| line_col(src, o)), Some((1, 2)));
+    }
+
+    #[test]
+    fn suggests_close_names_only() {
+        let m = with_suggestion("unknown variant `sigmod`, expected one of `sigmoid`, `tanh`");
+        assert!(m.ends_with("did you mean `sigmoid`?"), "{m}");
+        let m = with_suggestion("unknown variant `xyz`, expected one of `sigmoid`, `tanh`");
+        assert!(!m.contains("did you mean"), "{m}");
+    }
+
+    #[test]
+    fn overrides_parse_toml_or_fall_back_to_strings() {
+        let mut t = toml::Table::new();
+        apply_override(&mut t, "model.hidden=[4, 4]").unwrap();
+        apply_override(&mut t, "model.activation=relu").unwrap();
+        assert_eq!(t["model"]["hidden"], toml::Value::Array(vec![4.into(), 4.into()]));
+        assert_eq!(t["model"]["activation"], toml::Value::String("relu".into()));
+        assert!(apply_override(&mut t, "model.hidden.x=1").is_err());
+        assert!(apply_override(&mut t, "nokey").is_err());
+    }
+}

@@ -1,0 +1,36 @@
+//! The library behind the `backprop` command: it composes the component crates into an
+//! experiment.
+//!
+//! - [`config`]: the TOML experiment config ([`config::Config`]), composed of each crate's spec,
+//!   with `--set` overrides and errors that name file, line, column and key.
+//! - [`train`]: the training loop ([`train::Trainer`]), allocation-free once warm.
+//! - [`model_file`]: `model.json`, the trained network as a file.
+//! - [`gradcheck`]: analytic gradients and central differences.
+//! - [`fsutil`]: atomic writes and run directories.
+//! - [`app`]: the command line itself ([`app::main_with`]), which the binary, `xtask` and the
+//!   end-to-end tests all run.
+//!
+//! ```
+//! use backprop_cli::config::{Config, TrainSpec, BatchSize};
+//! use backprop_cli::train::{Trainer, TrainOptions};
+//! use backprop_layers::Network;
+//! use backprop_tensor::rng::seeded;
+//!
+//! let cfg = Config { train: TrainSpec { epochs: 10, batch_size: BatchSize::Full, log_every: 0 }, ..Default::default() };
+//! let data = cfg.data.load::<f64>().unwrap();
+//! let mut net = Network::<f64>::new(2, &cfg.model.architecture(2));
+//! net.initialize(cfg.model.init.get(), cfg.model.init.get(), &mut seeded(1));
+//! let opts = TrainOptions { loss: cfg.loss, optimizer: cfg.optim.optimizer, epochs: 10, batch_size: BatchSize::Full, log_every: 0 };
+//! let outcome = Trainer::new(net, &data, opts).run(&mut seeded(2), &mut std::io::sink());
+//! assert_eq!(outcome.costs.len(), 11);
+//! ```
+
+pub mod app;
+pub mod config;
+pub mod error;
+pub mod fsutil;
+pub mod gradcheck;
+pub mod model_file;
+pub mod train;
+
+pub use error::CliError;

@@ -1,0 +1,158 @@
+//! `model.json`: a trained network as a file.
+//!
+//! ```json
+//! {"format": "backprop.model", "version": 1, "dtype": "f64", "inputs": 2,
+//!  "layers": [{"units": 2, "activation": "sigmoid", "weights": [[..], ..], "biases": [..]}, ..]}
+//! ```
+//! `weights[i][j]` is the weight from input `i` to unit `j` (the post's `W`, shape
+//! (inputs, units)). Values are written as shortest round-trip decimals, so `f64` weights come
+//! back bit for bit. The seed program (`seed_ann.py --dump-init/--dump-final/--init`) reads and
+//! writes the same layout.
+
+use std::path::Path;
+
+use backprop_layers::{ActivationSpec, LayerSpec, Network};
+use backprop_tensor::{Dtype, Element, Validate};
+use serde::{Deserialize, Serialize};
+
+use crate::error::CliError;
+use crate::fsutil;
+
+/// The `format` field every model file carries.
+pub const FORMAT: &str = "backprop.model";
+/// The model-file version this build writes and reads.
+pub const VERSION: u32 = 1;
+
+/// A model file's contents.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelFile {
+    /// Always [`FORMAT`].
+    pub format: String,
+    /// Always [`VERSION`] when written by this build.
+    pub version: u32,
+    /// The dtype the network was trained in.
+    pub dtype: Dtype,
+    /// Number of inputs.
+    pub inputs: usize,
+    /// The layers, input side first.
+    pub layers: Vec<LayerRecord>,
+}
+
+/// One layer of a model file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerRecord {
+    /// Number of units.
+    pub units: usize,
+    /// Its activation.
+    pub activation: ActivationSpec,
+    /// `weights[i][j]`: from input `i` to unit `j`.
+    pub weights: Vec<Vec<f64>>,
+    /// One bias per unit.
+    pub biases: Vec<f64>,
+}
+
+impl ModelFile {
+    /// The file for `net`.
+    pub fn from_network<F: Element>(net: &Network<F>) -> Self {
+        let layers = (0..net.layers().len())
+            .map(|l| {
+                let layer = &net.layers()[l];
+                LayerRecord {
+                    units: layer.units,
+                    activation: layer.activation.clone(),
+                    weights: net.weights(l).outer_iter().map(|row| row.iter().map(|w| w.f64()).collect()).collect(),
+                    biases: net.biases(l).iter().map(|b| b.f64()).collect(),
+                }
+            })
+            .collect();
+        ModelFile { format: FORMAT.into(), version: VERSION, dtype: F::DTYPE, inputs: net.inputs(), layers }
+    }
+
+    /// The layer shapes and activations.
+    pub fn architecture(&self) -> Vec<LayerSpec> {
+        self.layers.iter().map(|l| LayerSpec::new(l.units, l.activation.clone())).collect()
+    }
+
+    /// The network this file holds (values rounded to `F`).
+    pub fn to_network<F: Element>(&self) -> Network<F> {
+        let mut net = Network::new(self.inputs, &self.architecture());
+        for (l, rec) in self.layers.iter().enumerate() {
+            let (mut w, mut b) = net.layer_params_mut(l);
+            for (i, row) in rec.weights.iter().enumerate() {
+                for (j, &x) in row.iter().enumerate() {
+                    w[[i, j]] = F::of(x);
+                }
+            }
+            for (j, &x) in rec.biases.iter().enumerate() {
+                b[j] = F::of(x);
+            }
+        }
+        net
+    }
+
+    /// Reads and checks the model file at `path`.
+    pub fn read(path: &Path) -> Result<Self, CliError> {
+        let text = std::fs::read_to_string(path).map_err(|e| CliError::io(path, e))?;
+        let file: ModelFile = serde_json::from_str(&text).map_err(|e| {
+            CliError::Input(format!("{}:{}:{}: not a valid model file: {e}", path.display(), e.line(), e.column()))
+        })?;
+        file.check().map_err(|m| CliError::Input(format!("{}: {m}", path.display())))?;
+        Ok(file)
+    }
+
+    /// Writes the file atomically.
+    pub fn write(&self, path: &Path) -> Result<(), CliError> {
+        let text = serde_json::to_string_pretty(self).expect("a model file always serialises");
+        fsutil::write_atomic(path, text.as_bytes())
+    }
+
+    /// Checks the format, the version and that every shape and value is usable.
+    pub fn check(&self) -> Result<(), String> {
+        if self.format != FORMAT {
+            return Err(format!("`format` is {:?}, expected {FORMAT:?}", self.format));
+        }
+        if self.version != VERSION {
+            return Err(format!(
+                "model file version {} is not supported (this build reads version {VERSION})",
+                self.version
+            ));
+        }
+        if self.inputs == 0 || self.layers.is_empty() {
+            return Err("a model needs at least 1 input and 1 layer".into());
+        }
+        let mut fan_in = self.inputs;
+        for (l, rec) in self.layers.iter().enumerate() {
+            rec.activation.validate().map_err(|e| format!("layers[{l}].activation: {e}"))?;
+            if rec.units == 0 || rec.biases.len() != rec.units {
+                return Err(format!(
+                    "layers[{l}]: `units` is {} but `biases` has {} values",
+                    rec.units,
+                    rec.biases.len()
+                ));
+            }
+            if rec.weights.len() != fan_in {
+                return Err(format!(
+                    "layers[{l}].weights: {} rows, expected {fan_in} (the layer's inputs)",
+                    rec.weights.len()
+                ));
+            }
+            for (i, row) in rec.weights.iter().enumerate() {
+                if row.len() != rec.units {
+                    return Err(format!(
+                        "layers[{l}].weights[{i}]: {} values, expected {} (units)",
+                        row.len(),
+                        rec.units
+                    ));
+                }
+                if let Some(j) = row.iter().position(|x| !x.is_finite()) {
+                    return Err(format!("layers[{l}].weights[{i}][{j}]: not a finite number"));
+                }
+            }
+            if let Some(j) = rec.biases.iter().position(|x| !x.is_finite()) {
+                return Err(format!("layers[{l}].biases[{j}]: not a finite number"));
+            }
+            fan_in = rec.units;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,206 @@
+//! The training loop: epochs of forward, loss, backward and step, with no allocation once warm.
+//!
+//! Every buffer (workspace, gradients, optimiser state, the batch copy, the cost history) is
+//! allocated before the first epoch. The cost recorded for epoch `e` is the cost over the whole
+//! training set *after* epoch `e`'s updates (epoch 0: the initial cost), as the post prints it.
+//! With full-batch training that evaluation is the next epoch's forward pass, so it costs nothing.
+
+use std::io::Write;
+use std::time::Instant;
+
+use backprop_data::Dataset;
+use backprop_layers::{Network, Workspace};
+use backprop_loss::LossSpec;
+use backprop_optim::OptimizerSpec;
+use backprop_tensor::rng::SeededRng;
+use backprop_tensor::{Element, Matrix};
+use ndarray::s;
+use rand::seq::SliceRandom;
+
+use crate::config::BatchSize;
+
+/// What training needs beyond the network and the data.
+#[derive(Clone, Debug)]
+pub struct TrainOptions {
+    /// The cost.
+    pub loss: LossSpec,
+    /// The update rule.
+    pub optimizer: OptimizerSpec,
+    /// Passes over the training set.
+    pub epochs: usize,
+    /// Samples per update.
+    pub batch_size: BatchSize,
+    /// Log the cost every this many epochs (0: never).
+    pub log_every: usize,
+}
+
+/// Why training stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StopReason {
+    /// Every epoch ran.
+    Completed,
+    /// The cost became NaN or infinite after this epoch; the network holds the weights from
+    /// before it.
+    Diverged {
+        /// The epoch whose update made the cost non-finite.
+        epoch: usize,
+    },
+}
+
+impl StopReason {
+    /// `completed` or `diverged`, as `summary.json` writes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            StopReason::Completed => "completed",
+            StopReason::Diverged { .. } => "diverged",
+        }
+    }
+}
+
+/// The result of a training run.
+#[derive(Clone, Debug)]
+pub struct TrainOutcome<F> {
+    /// The trained network (the last good one when training diverged).
+    pub net: Network<F>,
+    /// Cost over the training set after each epoch; `costs[0]` is the initial cost.
+    pub costs: Vec<f64>,
+    /// Why it stopped.
+    pub stop_reason: StopReason,
+    /// Epochs whose updates were kept.
+    pub epochs_run: usize,
+    /// Wall time of the epochs, in seconds.
+    pub seconds: f64,
+}
+
+/// Everything one training run needs in memory, allocated once.
+pub struct Trainer<'d, F: Element> {
+    net: Network<F>,
+    data: &'d Dataset<F>,
+    opts: TrainOptions,
+    ws: Workspace<F>,
+    grads: Vec<F>,
+    state: Vec<F>,
+    batch_x: Matrix<F>,
+    batch_t: Matrix<F>,
+    order: Vec<usize>,
+    step: u64,
+}
+
+impl<'d, F: Element> Trainer<'d, F> {
+    /// Buffers for training `net` on `data`. The data must fit the network (checked by the caller).
+    pub fn new(net: Network<F>, data: &'d Dataset<F>, opts: TrainOptions) -> Self {
+        let rows = opts.batch_size.rows(data.len()).max(1);
+        let ws = Workspace::new(&net, rows);
+        let n = net.params().len();
+        let state = vec![F::zero(); opts.optimizer.get::<F>().state_len(n)];
+        let full = rows == data.len();
+        let (batch_x, batch_t) = if full {
+            (Matrix::zeros((0, data.features())), Matrix::zeros((0, data.outputs())))
+        } else {
+            (Matrix::zeros((rows, data.features())), Matrix::zeros((rows, data.outputs())))
+        };
+        Trainer {
+            net,
+            data,
+            opts,
+            ws,
+            grads: vec![F::zero(); n],
+            state,
+            batch_x,
+            batch_t,
+            order: (0..data.len()).collect(),
+            step: 0,
+        }
+    }
+
+    /// The network as it stands.
+    pub fn network(&self) -> &Network<F> {
+        &self.net
+    }
+
+    fn full_batch(&self) -> bool {
+        self.ws.capacity() == self.data.len()
+    }
+
+    /// The mean cost over the whole training set, by chunks of the workspace's size. With
+    /// full-batch training this leaves the workspace holding the forward pass of the whole set.
+    pub fn evaluate(&mut self) -> f64 {
+        let (n, chunk) = (self.data.len(), self.ws.capacity());
+        let loss = self.opts.loss.get::<F>();
+        let mut total = 0.0;
+        for start in (0..n).step_by(chunk) {
+            let end = (start + chunk).min(n);
+            self.net.forward(self.data.inputs.slice(s![start..end, ..]), &mut self.ws);
+            let cost = loss.cost(self.ws.output(end - start), self.data.targets.slice(s![start..end, ..]));
+            total += cost.f64() * ((end - start) as f64 / n as f64);
+        }
+        total
+    }
+
+    /// One update on rows `x`, `t` (already forward-passed when `forwarded`).
+    fn update(&mut self, x: ndarray::ArrayView2<'_, F>, t: ndarray::ArrayView2<'_, F>, forwarded: bool) {
+        if !forwarded {
+            self.net.forward(x, &mut self.ws);
+        }
+        let (out, grad) = self.ws.output_and_grad(x.nrows());
+        self.opts.loss.get::<F>().gradient(out, t, grad);
+        self.net.backward(x, &mut self.ws, &mut self.grads, false);
+        self.step += 1;
+        let optimizer = self.opts.optimizer.get::<F>();
+        let lr = F::of(optimizer.lr());
+        optimizer.step(self.net.params_mut(), &self.grads, &mut self.state, self.step, lr);
+    }
+
+    /// One epoch of updates. For full-batch training the workspace must hold the forward pass of
+    /// the whole set (as [`evaluate`](Self::evaluate) leaves it).
+    pub fn epoch(&mut self, rng: &mut SeededRng) {
+        let data = self.data;
+        if self.full_batch() {
+            self.update(data.inputs.view(), data.targets.view(), true);
+            return;
+        }
+        self.order.shuffle(rng);
+        let rows = self.ws.capacity();
+        for start in (0..data.len()).step_by(rows) {
+            let end = (start + rows).min(data.len());
+            let n = end - start;
+            for (i, &k) in self.order[start..end].iter().enumerate() {
+                self.batch_x.row_mut(i).assign(&data.inputs.row(k));
+                self.batch_t.row_mut(i).assign(&data.targets.row(k));
+            }
+            let (bx, bt) = (std::mem::take(&mut self.batch_x), std::mem::take(&mut self.batch_t));
+            self.update(bx.slice(s![..n, ..]), bt.slice(s![..n, ..]), false);
+            (self.batch_x, self.batch_t) = (bx, bt);
+        }
+    }
+
+    /// Runs every epoch, logging to `log`, and hands back the network and its cost history.
+    pub fn run(mut self, rng: &mut SeededRng, log: &mut dyn Write) -> TrainOutcome<F> {
+        let epochs = self.opts.epochs;
+        let mut costs = Vec::with_capacity(epochs + 1);
+        let mut last_good = self.net.params().to_vec();
+        let initial = self.evaluate();
+        costs.push(initial);
+        let _ = writeln!(log, "Initial cost: {initial}");
+        let _ = writeln!(log, "Starting training");
+        let start = Instant::now();
+        let mut stop_reason = StopReason::Completed;
+        for epoch in 1..=epochs {
+            self.epoch(rng);
+            let cost = self.evaluate();
+            if !cost.is_finite() {
+                stop_reason = StopReason::Diverged { epoch };
+                self.net.params_mut().copy_from_slice(&last_good);
+                break;
+            }
+            costs.push(cost);
+            last_good.copy_from_slice(self.net.params());
+            if self.opts.log_every > 0 && epoch % self.opts.log_every == 0 {
+                let _ = writeln!(log, " Epoch: {epoch} , Current cost: {cost}");
+            }
+        }
+        let seconds = start.elapsed().as_secs_f64();
+        let _ = writeln!(log, "Training finished in {seconds:.3} s");
+        TrainOutcome { net: self.net, epochs_run: costs.len() - 1, costs, stop_reason, seconds }
+    }
+}

@@ -1,0 +1,28 @@
+//! `sigmoid`: the logistic function σ(z) = 1 / (1 + e^(−z)).
+//!
+//! Derivative σ′(z) = σ(z)·(1 − σ(z)), computed from the stored output a = σ(z), as the post does. Range (0, 1).
+
+use backprop_tensor::{Element, Validate};
+use serde::{Deserialize, Serialize};
+
+use super::Elementwise;
+
+/// the logistic function σ(z) = 1 / (1 + e^(−z)).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sigmoid {}
+
+impl Validate for Sigmoid {}
+
+impl<F: Element> Elementwise<F> for Sigmoid {
+    #[inline(always)]
+    fn value(&self, z: F) -> F {
+        F::one() / (F::one() + (-z).exp())
+    }
+
+    #[inline(always)]
+    fn derivative(&self, _z: F, _a: F) -> F {
+        let a = _a;
+        a * (F::one() - a)
+    }
+}

@@ -1,0 +1,258 @@
+//! The network: parameters in one flat buffer, forward and backward passes into a workspace.
+
+use backprop_tensor::init::{Fan, Initializer};
+use backprop_tensor::linalg::{add_row_in_place, matmul_into, sum_rows_into};
+use backprop_tensor::rng::SeededRng;
+use backprop_tensor::{Element, MatView, MatViewMut, Matrix};
+use ndarray::{ArrayView1, ArrayViewMut1, s};
+
+use crate::{ActivationSpec, LayerSpec};
+
+/// One dense layer's shape and where its parameters sit in the flat buffer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Dense {
+    /// Inputs (rows of `W`).
+    pub inputs: usize,
+    /// Units (columns of `W`, length of `b`).
+    pub units: usize,
+    /// Its activation.
+    pub activation: ActivationSpec,
+    /// Offset of `W` (row-major, `inputs × units`) in the parameter buffer.
+    pub w_offset: usize,
+    /// Offset of `b` (`units`) in the parameter buffer.
+    pub b_offset: usize,
+}
+
+impl Dense {
+    /// The slice range of `W` in a parameter or gradient buffer.
+    pub fn w_range(&self) -> std::ops::Range<usize> {
+        self.w_offset..self.w_offset + self.inputs * self.units
+    }
+    /// The slice range of `b` in a parameter or gradient buffer.
+    pub fn b_range(&self) -> std::ops::Range<usize> {
+        self.b_offset..self.b_offset + self.units
+    }
+    fn view<'a, F>(&self, buf: &'a [F]) -> (MatView<'a, F>, ArrayView1<'a, F>) {
+        let w = MatView::from_shape((self.inputs, self.units), &buf[self.w_range()]).expect("layout matches shape");
+        (w, ArrayView1::from(&buf[self.b_range()]))
+    }
+    fn view_mut<'a, F>(&self, buf: &'a mut [F]) -> (MatViewMut<'a, F>, ArrayViewMut1<'a, F>) {
+        // W comes right before b in the layout.
+        let (w, b) = buf[self.w_offset..self.b_offset + self.units].split_at_mut(self.inputs * self.units);
+        (MatViewMut::from_shape((self.inputs, self.units), w).expect("layout matches shape"), ArrayViewMut1::from(b))
+    }
+}
+
+/// A feed-forward network of dense layers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Network<F> {
+    inputs: usize,
+    layers: Vec<Dense>,
+    params: Vec<F>,
+}
+
+impl<F: Element> Network<F> {
+    /// A network with `inputs` inputs and the given layers, every parameter zero.
+    pub fn new(inputs: usize, specs: &[LayerSpec]) -> Self {
+        let mut layers = Vec::with_capacity(specs.len());
+        let (mut offset, mut fan_in) = (0, inputs);
+        for spec in specs {
+            let w_offset = offset;
+            let b_offset = w_offset + fan_in * spec.units;
+            offset = b_offset + spec.units;
+            layers.push(Dense {
+                inputs: fan_in,
+                units: spec.units,
+                activation: spec.activation.clone(),
+                w_offset,
+                b_offset,
+            });
+            fan_in = spec.units;
+        }
+        Network { inputs, layers, params: vec![F::zero(); offset] }
+    }
+
+    /// Fills every parameter from `weights` and `biases` initialisers, layer by layer
+    /// (each layer's `W` row by row, then its `b`), drawing from `rng`.
+    pub fn initialize(&mut self, weights: &dyn Initializer, biases: &dyn Initializer, rng: &mut SeededRng) {
+        let mut buf = Vec::new();
+        for layer in &self.layers {
+            let fan = Fan { fan_in: layer.inputs, fan_out: layer.units };
+            for (range, init) in [(layer.w_range(), weights), (layer.b_range(), biases)] {
+                buf.resize(range.len(), 0.0);
+                init.fill(fan, &mut buf, rng);
+                for (p, &x) in self.params[range].iter_mut().zip(&buf) {
+                    *p = F::of(x);
+                }
+            }
+        }
+    }
+
+    /// Number of inputs.
+    pub fn inputs(&self) -> usize {
+        self.inputs
+    }
+    /// Number of outputs (units of the last layer; the inputs for a net without layers).
+    pub fn outputs(&self) -> usize {
+        self.layers.last().map_or(self.inputs, |l| l.units)
+    }
+    /// The layers, input side first.
+    pub fn layers(&self) -> &[Dense] {
+        &self.layers
+    }
+    /// Every parameter, in the flat layout.
+    pub fn params(&self) -> &[F] {
+        &self.params
+    }
+    /// Every parameter, mutably (for optimisers and loaders).
+    pub fn params_mut(&mut self) -> &mut [F] {
+        &mut self.params
+    }
+    /// `W` of layer `l` (0-based; the post's layer `l + 1`).
+    pub fn weights(&self, l: usize) -> MatView<'_, F> {
+        self.layers[l].view(&self.params).0
+    }
+    /// `b` of layer `l`.
+    pub fn biases(&self, l: usize) -> ArrayView1<'_, F> {
+        self.layers[l].view(&self.params).1
+    }
+    /// `W` and `b` of layer `l`, mutably.
+    pub fn layer_params_mut(&mut self, l: usize) -> (MatViewMut<'_, F>, ArrayViewMut1<'_, F>) {
+        self.layers[l].view_mut(&mut self.params)
+    }
+    /// Views of `W` and `b` of layer `l` inside a gradient buffer with this network's layout.
+    pub fn layer_grads<'a>(&self, l: usize, grads: &'a [F]) -> (MatView<'a, F>, ArrayView1<'a, F>) {
+        self.layers[l].view(grads)
+    }
+
+    /// The forward pass over the first `x.nrows()` rows of the workspace: for every layer,
+    /// `z = a_prev·W + b` and `a = σ(z)`. The output is then [`Workspace::output`].
+    ///
+    /// # Panics
+    /// When `x` has the wrong number of columns or more rows than the workspace holds.
+    pub fn forward(&self, x: MatView<'_, F>, ws: &mut Workspace<F>) {
+        let n = ws.check(self, x);
+        for (l, layer) in self.layers.iter().enumerate() {
+            let (w, b) = layer.view(&self.params);
+            let (before, rest) = ws.a.split_at_mut(l);
+            let input = if l == 0 { x } else { before[l - 1].slice(s![..n, ..]) };
+            let mut z = ws.z[l].slice_mut(s![..n, ..]);
+            matmul_into(input, w, z.view_mut(), false);
+            add_row_in_place(z.view_mut(), b);
+            layer.activation.get::<F>().forward(z.view(), rest[0].slice_mut(s![..n, ..]));
+        }
+    }
+
+    /// The backward pass, after [`forward`](Self::forward) on the same `x` and after the loss has
+    /// written `∂C/∂aᴸ` into [`Workspace::output_grad_mut`] (or, when `output_delta_ready`, has
+    /// written `δᴸ = ∂C/∂zᴸ` itself into [`Workspace::output_delta_mut`], as a fused
+    /// softmax + cross-entropy does). Writes `∂C/∂W` and `∂C/∂b` of every layer into `grads`
+    /// (this network's layout), overwriting what was there.
+    pub fn backward(&self, x: MatView<'_, F>, ws: &mut Workspace<F>, grads: &mut [F], output_delta_ready: bool) {
+        let n = ws.check(self, x);
+        assert_eq!(
+            grads.len(),
+            self.params.len(),
+            "gradient buffer of {} for {} parameters",
+            grads.len(),
+            self.params.len()
+        );
+        let last = self.layers.len().saturating_sub(1);
+        for (l, layer) in self.layers.iter().enumerate().rev() {
+            let mut delta = ws.delta[l].slice_mut(s![..n, ..]);
+            if l != last || !output_delta_ready {
+                let act = layer.activation.get::<F>();
+                act.backward(
+                    ws.z[l].slice(s![..n, ..]),
+                    ws.a[l].slice(s![..n, ..]),
+                    ws.grad_a[l].slice(s![..n, ..]),
+                    delta.view_mut(),
+                );
+            }
+            let input = if l == 0 { x } else { ws.a[l - 1].slice(s![..n, ..]) };
+            let (gw, gb) = layer.view_mut(grads);
+            matmul_into(input.t(), delta.view(), gw, false);
+            sum_rows_into(delta.view(), gb, false);
+            if l > 0 {
+                let (w, _) = layer.view(&self.params);
+                matmul_into(delta.view(), w.t(), ws.grad_a[l - 1].slice_mut(s![..n, ..]), false);
+            }
+        }
+    }
+
+    /// The outputs for `x` (allocates; for prediction, not for the training loop).
+    pub fn predict(&self, x: MatView<'_, F>) -> Matrix<F> {
+        let mut ws = Workspace::new(self, x.nrows());
+        self.forward(x, &mut ws);
+        ws.output(x.nrows()).to_owned()
+    }
+}
+
+/// Every per-layer buffer of a forward and backward pass, for batches of up to `capacity` rows.
+///
+/// Allocated once per (network, batch size); a smaller batch (the ragged last one) uses the
+/// leading rows.
+#[derive(Clone, Debug)]
+pub struct Workspace<F> {
+    capacity: usize,
+    rows: usize,
+    z: Vec<Matrix<F>>,
+    a: Vec<Matrix<F>>,
+    grad_a: Vec<Matrix<F>>,
+    delta: Vec<Matrix<F>>,
+}
+
+impl<F: Element> Workspace<F> {
+    /// Buffers for `net` and batches of up to `capacity` rows.
+    pub fn new(net: &Network<F>, capacity: usize) -> Self {
+        let make = || net.layers.iter().map(|l| Matrix::zeros((capacity, l.units))).collect::<Vec<_>>();
+        Workspace { capacity, rows: 0, z: make(), a: make(), grad_a: make(), delta: make() }
+    }
+
+    /// The largest batch this workspace holds.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    fn check(&mut self, net: &Network<F>, x: MatView<'_, F>) -> usize {
+        assert_eq!(x.ncols(), net.inputs, "input has {} columns, the network {} inputs", x.ncols(), net.inputs);
+        assert!(x.nrows() <= self.capacity, "batch of {} rows, workspace for {}", x.nrows(), self.capacity);
+        assert_eq!(self.z.len(), net.layers.len(), "workspace made for another network");
+        self.rows = x.nrows();
+        self.rows
+    }
+
+    /// The network's output `aᴸ` for the first `n` rows of the last forward pass.
+    pub fn output(&self, n: usize) -> MatView<'_, F> {
+        self.a.last().expect("a network has layers").slice(s![..n, ..])
+    }
+    /// `zˡ` of layer `l`, for the rows of the last forward pass.
+    pub fn z(&self, l: usize) -> MatView<'_, F> {
+        self.z[l].slice(s![..self.rows, ..])
+    }
+    /// `aˡ` of layer `l`, for the rows of the last forward pass.
+    pub fn a(&self, l: usize) -> MatView<'_, F> {
+        self.a[l].slice(s![..self.rows, ..])
+    }
+    /// `δˡ` of layer `l`, from the last backward pass.
+    pub fn delta(&self, l: usize) -> MatView<'_, F> {
+        self.delta[l].slice(s![..self.rows, ..])
+    }
+    /// Where the loss writes `∂C/∂aᴸ` for the first `n` rows, next to the output it reads.
+    pub fn output_and_grad(&mut self, n: usize) -> (MatView<'_, F>, MatViewMut<'_, F>) {
+        let a = self.a.last().expect("a network has layers").slice(s![..n, ..]);
+        let g = self.grad_a.last_mut().expect("a network has layers").slice_mut(s![..n, ..]);
+        (a, g)
+    }
+    /// Where the loss writes `∂C/∂aᴸ` for the first `n` rows.
+    pub fn output_grad_mut(&mut self, n: usize) -> MatViewMut<'_, F> {
+        self.grad_a.last_mut().expect("a network has layers").slice_mut(s![..n, ..])
+    }
+    /// The output and its pre-activation `zᴸ`, with where a fused loss writes `δᴸ = ∂C/∂zᴸ`.
+    pub fn output_delta_mut(&mut self, n: usize) -> (MatView<'_, F>, MatView<'_, F>, MatViewMut<'_, F>) {
+        let z = self.z.last().expect("a network has layers").slice(s![..n, ..]);
+        let a = self.a.last().expect("a network has layers").slice(s![..n, ..]);
+        let d = self.delta.last_mut().expect("a network has layers").slice_mut(s![..n, ..]);
+        (z, a, d)
+    }
+}

@@ -1,0 +1,46 @@
+//! `uniform`: every value drawn from U(low, high).
+//!
+//! `x = low + (high − low)·u`, `u ~ U[0, 1)` with 53 random bits. The defaults `low = −1`,
+//! `high = 1` are the post's `2·random() − 1`, for weights and biases alike.
+
+use serde::{Deserialize, Serialize};
+
+use super::{Fan, Initializer};
+use crate::rng::{SeededRng, unit};
+use crate::spec::finite;
+use crate::{SpecError, Validate};
+
+/// U(low, high) for every value.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Uniform {
+    /// Lower bound (inclusive). Default −1.
+    pub low: f64,
+    /// Upper bound (exclusive). Default 1.
+    pub high: f64,
+}
+
+impl Default for Uniform {
+    fn default() -> Self {
+        Uniform { low: -1.0, high: 1.0 }
+    }
+}
+
+impl Validate for Uniform {
+    fn validate(&self) -> Result<(), SpecError> {
+        finite("low", self.low)?;
+        finite("high", self.high)?;
+        if self.low >= self.high {
+            return Err(SpecError::new("high", format!("must be greater than low ({}), got {}", self.low, self.high)));
+        }
+        Ok(())
+    }
+}
+
+impl Initializer for Uniform {
+    fn fill(&self, _fan: Fan, out: &mut [f64], rng: &mut SeededRng) {
+        for x in out {
+            *x = self.low + (self.high - self.low) * unit(rng);
+        }
+    }
+}
