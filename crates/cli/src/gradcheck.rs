@@ -5,24 +5,21 @@ use backprop_layers::{Network, Workspace};
 use backprop_loss::Loss;
 use backprop_tensor::{Element, MatView};
 
+use crate::train::{backward_from_loss, forward_cost};
+
 /// The cost of `net` on `(x, t)` and its gradient from the backward pass, in the network's
 /// flat layout.
 pub fn analytic<F: Element>(net: &Network<F>, loss: &dyn Loss<F>, x: MatView<'_, F>, t: MatView<'_, F>) -> (F, Vec<F>) {
     let mut ws = Workspace::new(net, x.nrows());
-    net.forward(x, &mut ws);
-    let cost = loss.cost(ws.output(x.nrows()), t);
-    let (out, grad) = ws.output_and_grad(x.nrows());
-    loss.gradient(out, t, grad);
+    let cost = forward_cost(net, loss, x, t, &mut ws);
     let mut grads = vec![F::zero(); net.params().len()];
-    net.backward(x, &mut ws, &mut grads, false);
+    backward_from_loss(net, loss, x, t, &mut ws, &mut grads);
     (cost, grads)
 }
 
 /// The cost of `net` on `(x, t)`.
 pub fn cost<F: Element>(net: &Network<F>, loss: &dyn Loss<F>, x: MatView<'_, F>, t: MatView<'_, F>) -> F {
-    let mut ws = Workspace::new(net, x.nrows());
-    net.forward(x, &mut ws);
-    loss.cost(ws.output(x.nrows()), t)
+    forward_cost(net, loss, x, t, &mut Workspace::new(net, x.nrows()))
 }
 
 /// Central differences `(C(θ + ε) − C(θ − ε)) / 2ε` for every parameter.

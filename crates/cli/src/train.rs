@@ -10,14 +10,49 @@ use std::time::Instant;
 
 use backprop_data::Dataset;
 use backprop_layers::{Network, Workspace};
-use backprop_loss::LossSpec;
+use backprop_loss::{Loss, LossSpec};
 use backprop_optim::OptimizerSpec;
 use backprop_tensor::rng::SeededRng;
-use backprop_tensor::{Element, Matrix};
+use backprop_tensor::{Element, MatView, Matrix};
 use ndarray::s;
 use rand::seq::SliceRandom;
 
 use crate::config::BatchSize;
+
+/// Whether `loss` absorbs the output activation of `net` (see `Loss::absorbs`): then the loss
+/// reads `zᴸ` and writes `δᴸ`.
+pub fn fused<F: Element>(loss: &dyn Loss<F>, net: &Network<F>) -> bool {
+    loss.absorbs().is_some_and(|act| net.layers().last().is_some_and(|l| l.activation.name() == act))
+}
+
+/// Forward pass of `x` and the cost against `t`.
+pub fn forward_cost<F: Element>(
+    net: &Network<F>,
+    loss: &dyn Loss<F>,
+    x: MatView<'_, F>,
+    t: MatView<'_, F>,
+    ws: &mut Workspace<F>,
+) -> F {
+    net.forward(x, ws);
+    let (input, _) = ws.loss_io(x.nrows(), fused(loss, net));
+    loss.cost(input, t)
+}
+
+/// After [`forward_cost`] on the same rows: the loss gradient and the backward pass, writing
+/// `∂C/∂θ` into `grads`.
+pub fn backward_from_loss<F: Element>(
+    net: &Network<F>,
+    loss: &dyn Loss<F>,
+    x: MatView<'_, F>,
+    t: MatView<'_, F>,
+    ws: &mut Workspace<F>,
+    grads: &mut [F],
+) {
+    let fused = fused(loss, net);
+    let (input, grad) = ws.loss_io(x.nrows(), fused);
+    loss.gradient(input, t, grad);
+    net.backward(x, ws, grads, fused);
+}
 
 /// What training needs beyond the network and the data.
 #[derive(Clone, Debug)]
@@ -130,8 +165,8 @@ impl<'d, F: Element> Trainer<'d, F> {
         let mut total = 0.0;
         for start in (0..n).step_by(chunk) {
             let end = (start + chunk).min(n);
-            self.net.forward(self.data.inputs.slice(s![start..end, ..]), &mut self.ws);
-            let cost = loss.cost(self.ws.output(end - start), self.data.targets.slice(s![start..end, ..]));
+            let (x, t) = (self.data.inputs.slice(s![start..end, ..]), self.data.targets.slice(s![start..end, ..]));
+            let cost = forward_cost(&self.net, loss, x, t, &mut self.ws);
             total += cost.f64() * ((end - start) as f64 / n as f64);
         }
         total
@@ -139,12 +174,11 @@ impl<'d, F: Element> Trainer<'d, F> {
 
     /// One update on rows `x`, `t` (already forward-passed when `forwarded`).
     fn update(&mut self, x: ndarray::ArrayView2<'_, F>, t: ndarray::ArrayView2<'_, F>, forwarded: bool) {
+        let loss = self.opts.loss.get::<F>();
         if !forwarded {
-            self.net.forward(x, &mut self.ws);
+            forward_cost(&self.net, loss, x, t, &mut self.ws);
         }
-        let (out, grad) = self.ws.output_and_grad(x.nrows());
-        self.opts.loss.get::<F>().gradient(out, t, grad);
-        self.net.backward(x, &mut self.ws, &mut self.grads, false);
+        backward_from_loss(&self.net, loss, x, t, &mut self.ws, &mut self.grads);
         self.step += 1;
         let optimizer = self.opts.optimizer.get::<F>();
         let lr = F::of(optimizer.lr());

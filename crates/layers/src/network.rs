@@ -144,9 +144,8 @@ impl<F: Element> Network<F> {
     }
 
     /// The backward pass, after [`forward`](Self::forward) on the same `x` and after the loss has
-    /// written `∂C/∂aᴸ` into [`Workspace::output_grad_mut`] (or, when `output_delta_ready`, has
-    /// written `δᴸ = ∂C/∂zᴸ` itself into [`Workspace::output_delta_mut`], as a fused
-    /// softmax + cross-entropy does). Writes `∂C/∂W` and `∂C/∂b` of every layer into `grads`
+    /// written its gradient through [`Workspace::loss_io`]: `∂C/∂aᴸ`, or, when
+    /// `output_delta_ready`, `δᴸ = ∂C/∂zᴸ` itself (a loss that absorbs the output activation). Writes `∂C/∂W` and `∂C/∂b` of every layer into `grads`
     /// (this network's layout), overwriting what was there.
     pub fn backward(&self, x: MatView<'_, F>, ws: &mut Workspace<F>, grads: &mut [F], output_delta_ready: bool) {
         let n = ws.check(self, x);
@@ -238,21 +237,15 @@ impl<F: Element> Workspace<F> {
     pub fn delta(&self, l: usize) -> MatView<'_, F> {
         self.delta[l].slice(s![..self.rows, ..])
     }
-    /// Where the loss writes `∂C/∂aᴸ` for the first `n` rows, next to the output it reads.
-    pub fn output_and_grad(&mut self, n: usize) -> (MatView<'_, F>, MatViewMut<'_, F>) {
-        let a = self.a.last().expect("a network has layers").slice(s![..n, ..]);
-        let g = self.grad_a.last_mut().expect("a network has layers").slice_mut(s![..n, ..]);
-        (a, g)
-    }
-    /// Where the loss writes `∂C/∂aᴸ` for the first `n` rows.
-    pub fn output_grad_mut(&mut self, n: usize) -> MatViewMut<'_, F> {
-        self.grad_a.last_mut().expect("a network has layers").slice_mut(s![..n, ..])
-    }
-    /// The output and its pre-activation `zᴸ`, with where a fused loss writes `δᴸ = ∂C/∂zᴸ`.
-    pub fn output_delta_mut(&mut self, n: usize) -> (MatView<'_, F>, MatView<'_, F>, MatViewMut<'_, F>) {
-        let z = self.z.last().expect("a network has layers").slice(s![..n, ..]);
-        let a = self.a.last().expect("a network has layers").slice(s![..n, ..]);
-        let d = self.delta.last_mut().expect("a network has layers").slice_mut(s![..n, ..]);
-        (z, a, d)
+    /// What the loss reads for the first `n` rows, and where it writes its gradient.
+    ///
+    /// Normally that is the output `aᴸ` and `∂C/∂aᴸ`. With `fused` (a loss that absorbs the
+    /// output activation, see `backprop_loss::Loss::absorbs`) it is the pre-activation `zᴸ` and
+    /// `δᴸ = ∂C/∂zᴸ`; then call [`Network::backward`] with `output_delta_ready = true`.
+    pub fn loss_io(&mut self, n: usize, fused: bool) -> (MatView<'_, F>, MatViewMut<'_, F>) {
+        let (input, grad) =
+            if fused { (self.z.last(), self.delta.last_mut()) } else { (self.a.last(), self.grad_a.last_mut()) };
+        let input = input.expect("a network has layers").slice(s![..n, ..]);
+        (input, grad.expect("a network has layers").slice_mut(s![..n, ..]))
     }
 }

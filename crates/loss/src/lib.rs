@@ -40,6 +40,18 @@ pub trait Loss<F: Element> {
     fn cost(&self, output: MatView<'_, F>, target: MatView<'_, F>) -> F;
     /// `grad ← ∂C/∂output`.
     fn gradient(&self, output: MatView<'_, F>, target: MatView<'_, F>, grad: MatViewMut<'_, F>);
+
+    /// The output activation this loss absorbs, if any (`cross_entropy` absorbs `softmax`,
+    /// `bce_with_logits` absorbs `sigmoid`).
+    ///
+    /// When the network's output layer has exactly this activation, the loss is applied to the
+    /// layer's pre-activation `zᴸ` (the logits) instead of its output `aᴸ`, and the gradient it
+    /// writes is `δᴸ = ∂C/∂zᴸ` itself, so the activation's own backward pass is skipped. That is
+    /// how the combination is chosen, in one place, and why it is never applied twice: the
+    /// activation runs forward (the outputs are probabilities) but the loss sees logits.
+    fn absorbs(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 backprop_tensor::registry! {
