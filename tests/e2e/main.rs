@@ -1,1 +1,7 @@
+//! End-to-end tests: the `backprop` binary (built from the same `backprop_cli::app::main_with`
+//! as the real one) on the configs in `configs/` and on configs the tests write.
 
+mod bad_config;
+mod grad;
+mod train;
+mod util;

@@ -199,8 +199,8 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Loaded, CliError> {
         apply_override(&mut table, item).map_err(|m| CliError::Config(format!("--set {item}: {m}")))?;
     }
     let config: Config = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
-        let key = error_key(&e.path().to_string(), &e.inner().to_string());
-        let message = with_suggestion(e.inner().message().trim());
+        let (key, message) = error_key(&e.path().to_string(), e.inner().message().trim());
+        let message = with_suggestion(&message);
         CliError::Config(position_message(path, &source, overrides, &key, &message))
     })?;
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -231,22 +231,28 @@ pub fn apply_override(table: &mut toml::Table, item: &str) -> Result<(), String>
     Ok(())
 }
 
-/// The dotted key an error is about: serde_path_to_error's path, plus the field an
-/// "unknown field" or "missing field" message names.
-fn error_key(path: &str, message: &str) -> String {
+/// The dotted key an error is about, and its message: serde_path_to_error's path, plus the
+/// field a registry names (`at `lr`: …`) or an "unknown field" / "missing field" message names.
+fn error_key(path: &str, message: &str) -> (String, String) {
     let path = if path == "." { "" } else { path };
+    let join = |field: &str| if path.is_empty() { field.to_string() } else { format!("{path}.{field}") };
+    if let Some(rest) = message.strip_prefix("at `")
+        && let Some((field, rest)) = rest.split_once("`: ")
+    {
+        return (join(field), rest.to_string());
+    }
     for prefix in ["unknown field `", "missing field `"] {
         if let Some(rest) = message.strip_prefix(prefix)
             && let Some(field) = rest.split('`').next()
         {
             // serde_path_to_error already ends the path with an unknown field's name.
             if path.rsplit('.').next() == Some(field) {
-                return path.to_string();
+                return (path.to_string(), message.to_string());
             }
-            return if path.is_empty() { field.to_string() } else { format!("{path}.{field}") };
+            return (join(field), message.to_string());
         }
     }
-    path.to_string()
+    (path.to_string(), message.to_string())
 }
 
 /// Adds "did you mean `x`?" to an "unknown variant/field `y`, expected …" message when one of

@@ -46,3 +46,7 @@ extern crate self as backprop_tensor;
 
 #[doc(hidden)]
 pub use serde as __serde;
+#[doc(hidden)]
+pub use serde_path_to_error as __path_to_error;
+#[doc(hidden)]
+pub use toml as __toml;

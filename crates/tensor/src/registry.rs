@@ -86,22 +86,37 @@ macro_rules! registry {
             }
         }
 
+        impl $name {
+            /// The component `kind` built from its parameter table. Errors name the field
+            /// (`at `lr`: invalid type …`) or the kind (`at `kind`: unknown variant …`).
+            fn from_table(kind: &str, params: $crate::__toml::Table) -> Result<Self, String> {
+                let located = |e: $crate::__path_to_error::Error<$crate::__toml::de::Error>| {
+                    let path = e.path().to_string();
+                    let message = e.inner().message().trim().to_string();
+                    if path == "." || message.starts_with("unknown field") || message.starts_with("missing field") {
+                        message
+                    } else {
+                        format!("at `{path}`: {message}")
+                    }
+                };
+                match kind {
+                    $( $key => $crate::__path_to_error::deserialize::<_, $ty>($crate::__toml::Value::Table(params))
+                        .map(Self::$variant)
+                        .map_err(located), )*
+                    other => Err(format!(
+                        "at `kind`: unknown variant `{other}`, expected one of {}",
+                        Self::NAMES.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
+                    )),
+                }
+            }
+        }
+
         const _: () = {
             use $crate::__serde as serde;
-
-            #[derive(serde::Deserialize)]
-            #[serde(crate = "backprop_tensor::__serde", tag = "kind")]
-            enum Tagged { $( #[serde(rename = $key)] $variant($ty), )* }
 
             #[derive(serde::Serialize)]
             #[serde(crate = "backprop_tensor::__serde", tag = "kind")]
             enum TaggedRef<'a> { $( #[serde(rename = $key)] $variant(&'a $ty), )* }
-
-            impl From<Tagged> for $name {
-                fn from(t: Tagged) -> Self {
-                    match t { $( Tagged::$variant(x) => Self::$variant(x), )* }
-                }
-            }
 
             impl $name {
                 /// Serialises as a `kind`-tagged table even when every parameter is at its
@@ -116,7 +131,7 @@ macro_rules! registry {
                     if self.is_default() {
                         return s.serialize_str(self.name());
                     }
-                    match self { $( Self::$variant(x) => serde::Serialize::serialize(&TaggedRef::$variant(x), s), )* }
+                    self.serialize_table(s)
                 }
             }
 
@@ -129,11 +144,21 @@ macro_rules! registry {
                             write!(f, "a name (one of {}) or a table with `kind`", $name::NAMES.join(", "))
                         }
                         fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<$name, E> {
-                            let map = serde::de::value::MapDeserializer::<_, E>::new(std::iter::once(("kind", name)));
-                            <Tagged as serde::Deserialize>::deserialize(map).map($name::from)
+                            // A bare name is the value itself, so the error is not about a `kind` key.
+                            $name::from_table(name, $crate::__toml::Table::new())
+                                .map_err(|m| E::custom(m.strip_prefix("at `kind`: ").unwrap_or(&m)))
                         }
-                        fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<$name, A::Error> {
-                            <Tagged as serde::Deserialize>::deserialize(serde::de::value::MapAccessDeserializer::new(map)).map($name::from)
+                        fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<$name, A::Error> {
+                            let mut params = $crate::__toml::Table::new();
+                            while let Some((k, v)) = map.next_entry::<String, $crate::__toml::Value>()? {
+                                params.insert(k, v);
+                            }
+                            let kind = match params.remove("kind") {
+                                Some($crate::__toml::Value::String(kind)) => kind,
+                                Some(_) => return Err(serde::de::Error::custom("at `kind`: must be a name (a string)")),
+                                None => return Err(serde::de::Error::missing_field("kind")),
+                            };
+                            $name::from_table(&kind, params).map_err(serde::de::Error::custom)
                         }
                     }
                     d.deserialize_any(V)

@@ -1,0 +1,293 @@
+//! Bad configs: each exits 2 before any work, with a message naming the file, the place and the
+//! key, and never a panic.
+
+use crate::util::{backprop, root, scratch};
+
+const BASE: &str = r#"[experiment]
+name = "bad"
+seed = 1
+
+[data]
+source = "half_adder"
+
+[model]
+hidden = [2, 2]
+activation = "sigmoid"
+
+[loss]
+kind = "half_mse"
+
+[optim]
+kind = "sgd"
+lr = 0.5
+
+[train]
+epochs = 10
+"#;
+
+/// Writes `text` as a config, runs `backprop train` on it with `sets`, and checks exit 2 and
+/// that stderr holds every one of `expected`.
+fn check(name: &str, text: &str, sets: &[&str], expected: &[&str]) {
+    let dir = scratch(&format!("bad-{name}"));
+    let path = dir.join("bad.toml");
+    std::fs::write(&path, text).unwrap();
+    let mut args = vec!["train".to_string(), path.to_str().unwrap().to_string()];
+    for s in sets {
+        args.push("--set".into());
+        args.push(s.to_string());
+    }
+    args.push("--out".into());
+    args.push(dir.join("run").to_str().unwrap().to_string());
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let run = backprop(&args);
+    assert_eq!(run.code, 2, "{name}: expected exit 2\nstdout: {}\nstderr: {}", run.stdout, run.stderr);
+    for want in expected {
+        assert!(run.stderr.contains(want), "{name}: stderr lacks {want:?}:\n{}", run.stderr);
+    }
+    assert!(!dir.join("run/model.json").exists(), "{name}: nothing is trained");
+}
+
+fn replace(from: &str, to: &str) -> String {
+    assert!(BASE.contains(from), "BASE holds {from:?}");
+    BASE.replacen(from, to, 1)
+}
+
+#[test]
+fn the_base_config_is_good() {
+    let dir = scratch("bad-base");
+    let path = dir.join("ok.toml");
+    std::fs::write(&path, BASE).unwrap();
+    let run = backprop(&["train", path.to_str().unwrap(), "--out", dir.join("run").to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+#[test]
+fn negative_learning_rate() {
+    check("lr-neg", &replace("lr = 0.5", "lr = -1.0"), &[], &["bad.toml:17:1", "`optim.lr`", "> 0"]);
+}
+
+#[test]
+fn zero_learning_rate() {
+    check("lr-zero", &replace("lr = 0.5", "lr = 0.0"), &[], &["bad.toml:17:1", "`optim.lr`"]);
+}
+
+#[test]
+fn zero_epochs() {
+    check("epochs", &replace("epochs = 10", "epochs = 0"), &[], &["bad.toml:20:1", "`train.epochs`"]);
+}
+
+#[test]
+fn zero_units() {
+    check("units", &replace("hidden = [2, 2]", "hidden = [2, 0]"), &[], &["bad.toml:9:14", "`model.hidden[1]`"]);
+}
+
+#[test]
+fn unknown_activation_gets_a_suggestion() {
+    check(
+        "activation",
+        &replace("activation = \"sigmoid\"", "activation = \"sigmod\""),
+        &[],
+        &["bad.toml:10:1", "`model.activation`", "did you mean `sigmoid`?"],
+    );
+}
+
+#[test]
+fn unknown_key_gets_a_suggestion() {
+    check(
+        "unknown-key",
+        &replace("lr = 0.5", "lr = 0.5\nlr_rate = 0.1"),
+        &[],
+        &["bad.toml:18:1", "`optim.lr_rate`", "unknown field"],
+    );
+}
+
+#[test]
+fn misspelt_table_key() {
+    check(
+        "epochz",
+        &replace("epochs = 10", "epochs = 10\nepochz = 3"),
+        &[],
+        &["bad.toml:21:1", "`train.epochz`", "did you mean `epochs`?"],
+    );
+}
+
+#[test]
+fn unknown_section() {
+    check("section", &format!("{BASE}\n[trian]\nx = 1\n"), &[], &["bad.toml:22:2", "`trian`", "did you mean `train`?"]);
+}
+
+#[test]
+fn wrong_type() {
+    check("type", &replace("lr = 0.5", "lr = \"fast\""), &[], &["bad.toml:17:1", "`optim.lr`", "invalid type"]);
+}
+
+#[test]
+fn unknown_loss() {
+    check(
+        "loss",
+        &replace("kind = \"half_mse\"", "kind = \"half_mes\""),
+        &[],
+        &["bad.toml:13:1", "`loss.kind`", "did you mean `half_mse`?"],
+    );
+}
+
+#[test]
+fn unknown_optimizer() {
+    check(
+        "optim",
+        &replace("kind = \"sgd\"", "kind = \"sdg\""),
+        &[],
+        &["bad.toml:16:1", "`optim.kind`", "unknown variant `sdg`"],
+    );
+}
+
+#[test]
+fn unknown_data_source() {
+    check(
+        "data",
+        &replace("source = \"half_adder\"", "source = \"half_addr\""),
+        &[],
+        &["bad.toml:6:1", "`data.source`", "did you mean `half_adder`?"],
+    );
+}
+
+#[test]
+fn batch_size_zero() {
+    check(
+        "batch",
+        &replace("epochs = 10", "epochs = 10\nbatch_size = 0"),
+        &[],
+        &["bad.toml:21:1", "`train.batch_size`"],
+    );
+}
+
+#[test]
+fn batch_size_word() {
+    check(
+        "batch-word",
+        &replace("epochs = 10", "epochs = 10\nbatch_size = \"half\""),
+        &[],
+        &["`train.batch_size`", "\"full\""],
+    );
+}
+
+#[test]
+fn unknown_dtype() {
+    check(
+        "dtype",
+        &replace("seed = 1", "seed = 1\ndtype = \"f16\""),
+        &[],
+        &["bad.toml:4:1", "`experiment.dtype`", "f16"],
+    );
+}
+
+#[test]
+fn negative_seed() {
+    check("seed", &replace("seed = 1", "seed = -1"), &[], &["bad.toml:3:1", "`experiment.seed`"]);
+}
+
+#[test]
+fn missing_train_table() {
+    let text = BASE.split("[train]").next().unwrap();
+    check("no-train", text, &[], &["bad.toml", "`train`", "missing field"]);
+}
+
+#[test]
+fn missing_epochs() {
+    check("no-epochs", &replace("epochs = 10", "log_every = 1"), &[], &["`train.epochs`", "missing field"]);
+}
+
+#[test]
+fn invalid_toml() {
+    check("syntax", &replace("lr = 0.5", "lr = = 0.5"), &[], &["bad.toml:17:", "invalid TOML"]);
+}
+
+#[test]
+fn init_bounds_reversed() {
+    check(
+        "init",
+        &replace(
+            "activation = \"sigmoid\"",
+            "activation = \"sigmoid\"\ninit = { kind = \"uniform\", low = 1.0, high = -1.0 }",
+        ),
+        &[],
+        &["bad.toml:11:", "`model.init.high`"],
+    );
+}
+
+#[test]
+fn experiment_name_with_a_slash() {
+    check("name", &replace("name = \"bad\"", "name = \"../escape\""), &[], &["bad.toml:2:1", "`experiment.name`"]);
+}
+
+#[test]
+fn hidden_and_layers_together() {
+    check(
+        "both",
+        &replace("hidden = [2, 2]", "hidden = [2, 2]\nlayers = [{ units = 3 }]"),
+        &[],
+        &["bad.toml:10:1", "`model.layers`"],
+    );
+}
+
+#[test]
+fn huge_layer_is_refused_before_memory_is_taken() {
+    check("huge", &replace("hidden = [2, 2]", "hidden = [100000, 100000]"), &[], &["`model.hidden`", "parameters"]);
+}
+
+#[test]
+fn set_unknown_key() {
+    check("set-unknown", BASE, &["optim.momentun=0.9"], &["--set optim.momentun=0.9", "`optim.momentun`"]);
+}
+
+#[test]
+fn set_invalid_value() {
+    check("set-invalid", BASE, &["optim.lr=-3"], &["--set optim.lr=-3", "`optim.lr`"]);
+}
+
+#[test]
+fn set_through_a_value() {
+    check("set-path", BASE, &["optim.lr.x=1"], &["--set optim.lr.x=1", "not a table"]);
+}
+
+#[test]
+fn set_without_equals() {
+    check("set-noeq", BASE, &["optim.lr"], &["--set optim.lr", "key=value"]);
+}
+
+#[test]
+fn missing_config_file() {
+    let run = backprop(&["train", "configs/does-not-exist.toml"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("does-not-exist.toml"), "{}", run.stderr);
+}
+
+#[test]
+fn init_from_a_missing_file() {
+    check("init-missing", BASE, &["model.init_from=\"nowhere.json\""], &["nowhere.json"]);
+}
+
+#[test]
+fn init_from_another_architecture() {
+    let model = root().join("tests/fixtures/seed_ann/init.json");
+    let set = format!("model.init_from={:?}", model.to_str().unwrap());
+    check("init-arch", BASE, &[&set, "model.hidden=[3]"], &["init.json", "layers"]);
+}
+
+#[test]
+fn init_from_a_broken_model_file() {
+    let dir = scratch("bad-model-file");
+    let path = dir.join("m.json");
+    std::fs::write(&path, r#"{"format": "backprop.model", "version": 9, "dtype": "f64", "inputs": 2, "layers": []}"#)
+        .unwrap();
+    let set = format!("model.init_from={:?}", path.to_str().unwrap());
+    check("model-version", BASE, &[&set], &["m.json", "version 9"]);
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let run = backprop(&["train"]);
+    assert_eq!(run.code, 2);
+    let run = backprop(&["fly", "x.toml"]);
+    assert_eq!(run.code, 2);
+}

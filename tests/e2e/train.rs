@@ -1,0 +1,169 @@
+//! `backprop train` on the post's experiment.
+
+use crate::util::{assert_close, backprop, fixture, json, layer_numbers, metrics, root, scratch};
+
+/// Same start, same numbers: from the seed program's initial weights (`seed_ann.py --seed 3`,
+/// fixtures made by `tests/fixtures/seed_ann/make_fixtures.sh`), our 20000 epochs end at its
+/// final weights and print its costs, to a relative 1e-9.
+#[test]
+fn reproduces_the_seed_program_from_its_start() {
+    let out = scratch("parity");
+    let init = fixture("seed_ann/init.json");
+    let set = format!("model.init_from={}", toml_string(&init));
+    let run = backprop(&["train", "configs/half_adder.toml", "--set", &set, "--out", out.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let ours = layer_numbers(&json(&out.join("model.json")));
+    let theirs = layer_numbers(&json(&fixture("seed_ann/final.json")));
+    assert_close(&ours, &theirs, 1e-9, "final weights");
+
+    // The program prints the initial cost, then the cost after every 1000th epoch.
+    let printed = std::fs::read_to_string(fixture("seed_ann/output.txt")).unwrap();
+    let mut expected = vec![(0, number_after(&printed, "Initial cost:"))];
+    for line in printed.lines().filter(|l| l.contains("Epoch:")) {
+        let epoch = line.split("Epoch:").nth(1).unwrap().split(',').next().unwrap().trim().parse().unwrap();
+        expected.push((epoch, number_after(line, "Current cost:")));
+    }
+    assert_eq!(expected.len(), 21);
+    let costs = metrics(&out);
+    assert_eq!(costs.len(), 20001);
+    for (epoch, cost) in expected {
+        assert_close(&[costs[epoch].1], &[cost], 1e-9, &format!("cost after epoch {epoch}"));
+    }
+    let summary = json(&out.join("summary.json"));
+    assert_eq!(summary["epochs_run"], 20000);
+    assert_eq!(summary["stop_reason"], "completed");
+}
+
+/// The config as shipped converges from its seed, rounds to the truth table, and writes every
+/// file of a run directory; the resolved config it writes loads again.
+#[test]
+fn half_adder_config_learns_the_truth_table() {
+    let out = scratch("half-adder");
+    let run = backprop(&["train", "configs/half_adder.toml", "--out", out.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let summary = json(&out.join("summary.json"));
+    let final_cost = summary["final_cost"].as_f64().unwrap();
+    assert!(final_cost < 0.01, "final cost {final_cost}");
+    assert!(summary["train_seconds"].as_f64().unwrap() >= 0.0);
+
+    let expected = [("(0, 0)", [0, 0]), ("(0, 1)", [1, 0]), ("(1, 0)", [1, 0]), ("(1, 1)", [0, 1])];
+    for (input, want) in expected {
+        let line = run.stdout.lines().find(|l| l.trim_start().starts_with(input)).expect("an output line per input");
+        let values: Vec<f64> = line
+            .split('[')
+            .nth(1)
+            .unwrap()
+            .trim_end_matches(']')
+            .split_whitespace()
+            .map(|v| v.parse().unwrap())
+            .collect();
+        let rounded: Vec<i32> = values.iter().map(|v| v.round() as i32).collect();
+        assert_eq!(rounded, want, "output for {input}: {line}");
+    }
+    assert!(run.stdout.contains("Initial cost:") && run.stdout.contains(" Epoch: 1000 , Current cost:"));
+
+    let again = scratch("half-adder-again");
+    let config = out.join("config.toml");
+    let run =
+        backprop(&["train", config.to_str().unwrap(), "--set", "train.epochs=3", "--out", again.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "the resolved config loads again: {}", run.stderr);
+    assert_eq!(metrics(&again)[0], metrics(&out)[0], "same seed, same start");
+}
+
+/// A seed gives the same weights every time; another seed gives others.
+#[test]
+fn seeds_fix_the_run() {
+    let model = |seed: u64, name: &str| {
+        let out = scratch(name);
+        let seed = format!("experiment.seed={seed}");
+        let run = backprop(&[
+            "train",
+            "configs/half_adder.toml",
+            "--set",
+            &seed,
+            "--set",
+            "train.epochs=50",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        std::fs::read_to_string(out.join("model.json")).unwrap()
+    };
+    assert_eq!(model(11, "seed-a"), model(11, "seed-b"));
+    assert_ne!(model(11, "seed-c"), model(12, "seed-d"));
+}
+
+/// f32 follows f64 closely from the same (rounded) start; mini-batches run too.
+#[test]
+fn f32_and_mini_batches() {
+    let run_costs = |sets: &[&str], name: &str| {
+        let out = scratch(name);
+        let mut args = vec!["train", "configs/half_adder.toml", "--set", "train.epochs=2000"];
+        for s in sets {
+            args.extend(["--set", s]);
+        }
+        args.extend(["--out", out.to_str().unwrap()]);
+        let run = backprop(&args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        metrics(&out)
+    };
+    let f64s = run_costs(&[], "f64");
+    let f32s = run_costs(&["experiment.dtype=\"f32\""], "f32");
+    for ((_, a), (_, b)) in f32s.iter().zip(&f64s).step_by(100) {
+        assert!((a - b).abs() <= 1e-4 * b.abs() + 1e-6, "f32 {a} vs f64 {b}");
+    }
+    let minibatch = run_costs(&["train.batch_size=2"], "minibatch");
+    assert_eq!(minibatch.len(), 2001);
+    assert!(minibatch.last().unwrap().1 < minibatch[0].1, "mini-batch training lowers the cost");
+}
+
+/// A cost that becomes infinite stops the run with exit 1, names the epoch, and keeps the last
+/// finite weights.
+#[test]
+fn divergence_exits_1_and_keeps_good_weights() {
+    let out = scratch("diverge");
+    let run = backprop(&[
+        "train",
+        "configs/half_adder.toml",
+        "--set",
+        "model.activation=identity",
+        "--set",
+        "optim.lr=1e150",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("diverged at epoch"), "{}", run.stderr);
+    let summary = json(&out.join("summary.json"));
+    assert_eq!(summary["stop_reason"], "diverged");
+    let weights = layer_numbers(&json(&out.join("model.json")));
+    assert!(weights.iter().all(|w| w.is_finite()));
+}
+
+/// `cargo xtask experiment` is `backprop train`: the README's main command.
+#[test]
+fn default_run_directory_is_under_runs() {
+    let work = scratch("runs-default");
+    std::fs::copy(root().join("configs/half_adder.toml"), work.join("ha.toml")).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_backprop-e2e"))
+        .args(["train", "ha.toml", "--set", "train.epochs=5"])
+        .current_dir(&work)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let runs: Vec<_> = std::fs::read_dir(work.join("runs/half_adder")).unwrap().collect();
+    assert_eq!(runs.len(), 1);
+    let dir = runs[0].as_ref().unwrap().path();
+    for f in ["config.toml", "metrics.csv", "model.json", "summary.json"] {
+        assert!(dir.join(f).is_file(), "{f} in {}", dir.display());
+    }
+}
+
+fn number_after(text: &str, marker: &str) -> f64 {
+    text.split(marker).nth(1).unwrap().split_whitespace().next().unwrap().parse().unwrap()
+}
+
+fn toml_string(path: &std::path::Path) -> String {
+    format!("{:?}", path.to_str().unwrap())
+}
