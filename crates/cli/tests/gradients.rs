@@ -1,0 +1,194 @@
+//! Backprop against central differences, for random networks built from every registered
+//! activation under every registered loss that accepts its outputs.
+//!
+//! The numeric side perturbs one parameter at a time by ±ε and re-runs the forward pass and the
+//! cost; the analytic side is one backward pass. A new activation or loss is covered as soon as
+//! it is registered (the tests iterate over `NAMES`); a new loss must also say its domain in
+//! [`loss_domain`], or the test fails.
+
+use backprop_cli::train::{backward_from_loss, forward_cost};
+use backprop_layers::{ActivationSpec, LayerSpec, Network, Workspace};
+use backprop_loss::{Loss, LossSpec};
+use backprop_tensor::Matrix;
+use backprop_tensor::rng::{seeded, unit};
+use proptest::prelude::*;
+
+/// What targets a loss takes, and which output activations give it a valid input.
+struct Domain {
+    /// Targets: arbitrary reals, values in [0, 1], or one-hot rows.
+    targets: Targets,
+    /// Output activations whose range the loss accepts (`None`: any).
+    outputs: Option<&'static [&'static str]>,
+    /// Skip a sample when the loss has a kink within this distance of `a − t` (mae, huber).
+    kink: Option<f64>,
+}
+
+#[derive(Clone, Copy)]
+enum Targets {
+    Real,
+    Unit,
+    OneHot,
+}
+
+fn loss_domain(name: &str) -> Domain {
+    let any = |targets, kink| Domain { targets, outputs: None, kink };
+    match name {
+        "half_mse" | "mse" => any(Targets::Real, None),
+        "mae" => any(Targets::Real, Some(0.0)),
+        "huber" => any(Targets::Real, Some(1.0)),
+        "bce" => Domain { targets: Targets::Unit, outputs: Some(&["sigmoid", "softmax"]), kink: None },
+        "bce_with_logits" => any(Targets::Unit, None),
+        "cross_entropy" => any(Targets::OneHot, None),
+        other => panic!("loss `{other}` has no domain in tests/gradients.rs: add one"),
+    }
+}
+
+/// Activations with a kink at z = 0: samples with a pre-activation that close are skipped.
+fn kinked(name: &str) -> bool {
+    matches!(name, "relu" | "leaky_relu" | "elu")
+}
+
+struct Case {
+    net: Network<f64>,
+    x: Matrix<f64>,
+    t: Matrix<f64>,
+}
+
+fn build(seed: u64, inputs: usize, units: &[usize], acts: &[usize], batch: usize, loss: &str) -> Option<Case> {
+    let domain = loss_domain(loss);
+    let names = ActivationSpec::NAMES;
+    let mut specs: Vec<LayerSpec> = units
+        .iter()
+        .zip(acts)
+        .map(|(&u, &a)| LayerSpec::new(u, ActivationSpec::from_name(names[a % names.len()]).unwrap()))
+        .collect();
+    let last = specs.last_mut().unwrap();
+    if let Some(allowed) = domain.outputs {
+        last.activation = ActivationSpec::from_name(allowed[acts[0] % allowed.len()]).unwrap();
+    }
+    let mut rng = seeded(seed);
+    let mut net = Network::new(inputs, &specs);
+    for p in net.params_mut() {
+        *p = 2.0 * unit(&mut rng) - 1.0;
+    }
+    let x = Matrix::from_shape_fn((batch, inputs), |_| 4.0 * unit(&mut rng) - 2.0);
+    let outputs = net.outputs();
+    let t = match domain.targets {
+        Targets::Real => Matrix::from_shape_fn((batch, outputs), |_| 2.0 * unit(&mut rng) - 1.0),
+        Targets::Unit => Matrix::from_shape_fn((batch, outputs), |_| unit(&mut rng)),
+        Targets::OneHot => {
+            let mut t = Matrix::zeros((batch, outputs));
+            for mut row in t.outer_iter_mut() {
+                row[(unit(&mut rng) * outputs as f64) as usize % outputs] = 1.0;
+            }
+            t
+        }
+    };
+    // Skip samples at a kink, where central differences straddle two slopes.
+    let mut ws = Workspace::new(&net, batch);
+    net.forward(x.view(), &mut ws);
+    for (l, layer) in net.layers().iter().enumerate() {
+        if kinked(layer.activation.name()) && ws.z(l).iter().any(|z| z.abs() < 1e-3) {
+            return None;
+        }
+    }
+    if let Some(k) = domain.kink {
+        let out = ws.output(batch);
+        if out.iter().zip(t.iter()).any(|(a, t)| ((a - t).abs() - k).abs() < 1e-3) {
+            return None;
+        }
+    }
+    Some(Case { net, x, t })
+}
+
+fn analytic<F: backprop_tensor::Element>(net: &Network<F>, loss: &dyn Loss<F>, x: &Matrix<F>, t: &Matrix<F>) -> Vec<F> {
+    let mut ws = Workspace::new(net, x.nrows());
+    forward_cost(net, loss, x.view(), t.view(), &mut ws);
+    let mut grads = vec![F::zero(); net.params().len()];
+    backward_from_loss(net, loss, x.view(), t.view(), &mut ws, &mut grads);
+    grads
+}
+
+fn numeric(net: &Network<f64>, loss: &dyn Loss<f64>, x: &Matrix<f64>, t: &Matrix<f64>, eps: f64) -> Vec<f64> {
+    let mut ws = Workspace::new(net, x.nrows());
+    let mut probe = net.clone();
+    (0..net.params().len())
+        .map(|i| {
+            let p = net.params()[i];
+            probe.params_mut()[i] = p + eps;
+            let plus = forward_cost(&probe, loss, x.view(), t.view(), &mut ws);
+            probe.params_mut()[i] = p - eps;
+            let minus = forward_cost(&probe, loss, x.view(), t.view(), &mut ws);
+            probe.params_mut()[i] = p;
+            (plus - minus) / (2.0 * eps)
+        })
+        .collect()
+}
+
+fn shapes() -> impl Strategy<Value = (u64, usize, Vec<usize>, Vec<usize>, usize)> {
+    (any::<u64>(), 1usize..=4, prop::collection::vec((1usize..=6, 0usize..64), 1..=4), 1usize..=8).prop_map(
+        |(seed, inputs, layers, batch)| {
+            let (units, acts) = layers.into_iter().unzip();
+            (seed, inputs, units, acts, batch)
+        },
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// f64: analytic = central differences within a relative 1e-6 (absolute floor 1e-8).
+    #[test]
+    fn backprop_equals_central_differences_f64((seed, inputs, units, acts, batch) in shapes()) {
+        for &name in LossSpec::NAMES {
+            let Some(case) = build(seed, inputs, &units, &acts, batch, name) else { continue };
+            let loss = LossSpec::from_name(name).unwrap();
+            let a = analytic(&case.net, loss.get(), &case.x, &case.t);
+            let n = numeric(&case.net, loss.get(), &case.x, &case.t, 1e-6);
+            for (i, (a, n)) in a.iter().zip(&n).enumerate() {
+                prop_assert!((a - n).abs() <= 1e-6 * a.abs().max(n.abs()) + 1e-8,
+                    "loss {name}, layers {:?}, parameter {i}: analytic {a} numeric {n}",
+                    case.net.layers().iter().map(|l| (l.units, l.activation.name())).collect::<Vec<_>>());
+            }
+        }
+    }
+
+    /// f32: the same network rounded to f32; its analytic gradient against f64 central
+    /// differences of the rounded weights, within a relative 1e-3 (absolute floor 1e-5): f32
+    /// rounding, not a looser notion of correct.
+    #[test]
+    fn backprop_equals_central_differences_f32((seed, inputs, units, acts, batch) in shapes()) {
+        for &name in LossSpec::NAMES {
+            let Some(case) = build(seed, inputs, &units, &acts, batch, name) else { continue };
+            let loss = LossSpec::from_name(name).unwrap();
+            let mut net64 = case.net.clone();
+            for p in net64.params_mut() {
+                *p = f64::from(*p as f32);
+            }
+            let x64 = case.x.mapv(|v| f64::from(v as f32));
+            let t64 = case.t.mapv(|v| f64::from(v as f32));
+            let mut net32 = Network::<f32>::new(inputs, &net64.layers().iter().map(|l| LayerSpec::new(l.units, l.activation.clone())).collect::<Vec<_>>());
+            for (d, s) in net32.params_mut().iter_mut().zip(net64.params()) {
+                *d = *s as f32;
+            }
+            let a = analytic(&net32, loss.get(), &x64.mapv(|v| v as f32), &t64.mapv(|v| v as f32));
+            let n = numeric(&net64, loss.get(), &x64, &t64, 1e-6);
+            for (i, (a, n)) in a.iter().zip(&n).enumerate() {
+                let a = f64::from(*a);
+                prop_assert!((a - n).abs() <= 1e-3 * a.abs().max(n.abs()) + 1e-5,
+                    "loss {name}, parameter {i}: analytic(f32) {a} numeric(f64) {n}");
+            }
+        }
+    }
+}
+
+/// The check can fail: a gradient with one sign flipped is caught.
+#[test]
+fn a_sign_error_is_caught() {
+    let case = build(3, 2, &[3, 2], &[0, 0], 4, "half_mse").unwrap();
+    let loss = LossSpec::from_name("half_mse").unwrap();
+    let mut a = analytic(&case.net, loss.get(), &case.x, &case.t);
+    let n = numeric(&case.net, loss.get(), &case.x, &case.t, 1e-6);
+    a[0] = -a[0];
+    assert!(a.iter().zip(&n).any(|(a, n)| (a - n).abs() > 1e-6 * a.abs().max(n.abs()) + 1e-8));
+}
