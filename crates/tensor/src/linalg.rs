@@ -63,11 +63,19 @@ fn small_gemm<F: Element>(
 }
 
 /// `out ← Σ_rows m` (the bias gradient: the delta summed over the batch), or `out += …` when
-/// `accumulate` is true.
+/// `accumulate` is true. Rows are summed in order.
 pub fn sum_rows_into<F: Element>(m: MatView<'_, F>, mut out: ArrayViewMut1<'_, F>, accumulate: bool) {
     assert_eq!(m.ncols(), out.len(), "sum_rows: {} columns into {}", m.ncols(), out.len());
     if !accumulate {
         out.fill(F::zero());
+    }
+    if let (Some(ms), Some(os)) = (m.as_slice(), out.as_slice_mut()) {
+        for row in ms.chunks_exact(os.len().max(1)) {
+            for (o, &x) in os.iter_mut().zip(row) {
+                *o += x;
+            }
+        }
+        return;
     }
     for row in m.axis_iter(Axis(0)) {
         out.zip_mut_with(&row, |o, &x| *o += x);
@@ -77,6 +85,14 @@ pub fn sum_rows_into<F: Element>(m: MatView<'_, F>, mut out: ArrayViewMut1<'_, F
 /// `m[i][j] += v[j]` for every row `i` (adds a bias to every sample).
 pub fn add_row_in_place<F: Element>(mut m: MatViewMut<'_, F>, v: ArrayView1<'_, F>) {
     assert_eq!(m.ncols(), v.len(), "add_row: {} columns, bias of {}", m.ncols(), v.len());
+    if let (Some(ms), Some(vs)) = (m.as_slice_mut(), v.as_slice()) {
+        for row in ms.chunks_exact_mut(vs.len().max(1)) {
+            for (x, &b) in row.iter_mut().zip(vs) {
+                *x += b;
+            }
+        }
+        return;
+    }
     for mut row in m.axis_iter_mut(Axis(0)) {
         row.zip_mut_with(&v, |x, &b| *x += b);
     }
