@@ -52,7 +52,7 @@ pub struct HiddenLayer {
 /// The output layer's size comes from the data (its number of targets). Instead of `hidden`,
 /// `[[model.layers]]` tables (`units`, optional `activation`) list the hidden layers one by one.
 /// `init_from = "model.json"` starts from saved weights instead of `init`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ModelSpec {
     /// Units of each hidden layer, input side first (default: none, a single layer).
@@ -73,19 +73,6 @@ pub struct ModelSpec {
     /// A model file to start from instead of drawing weights.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_from: Option<PathBuf>,
-}
-
-impl Default for ModelSpec {
-    fn default() -> Self {
-        ModelSpec {
-            hidden: None,
-            layers: None,
-            activation: ActivationSpec::default(),
-            output_activation: None,
-            init: InitSpec::default(),
-            init_from: None,
-        }
-    }
 }
 
 impl ModelSpec {

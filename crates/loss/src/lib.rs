@@ -1,10 +1,30 @@
 //! Losses: the cost `C` of a batch of outputs against targets, and its gradient `∂C/∂a`.
 //!
-//! Every loss here is a mean over the samples of the batch (rows), so the gradient it hands back
-//! already carries the `1/N`, and a network's backward pass turns it straight into batch-mean
-//! parameter gradients. Each loss documents its exact formula, including which factor ½ it uses
-//! and what it averages over; where PyTorch has a loss of the same name, this one computes the
-//! same number with PyTorch's default reduction.
+//! Every loss here is a mean, over the samples of the batch (rows) or over all its elements, as
+//! each one documents, so the gradient it hands back already carries that `1/N` or `1/(N·K)`
+//! (`N` samples, `K` outputs), and a network's backward pass turns it straight into parameter
+//! gradients of the same mean cost. Each loss documents its exact formula, including which factor
+//! ½ it uses and what it averages over; where PyTorch has a loss of the same name, this one
+//! computes the same number with PyTorch's default reduction (`mean`), parameter names and
+//! defaults.
+//!
+//! The losses (`N` samples, `K` outputs, sums over every element unless said):
+//! - `half_mse`, the post's cost: `C = 1/(2N) Σ (a − t)²`.
+//! - `mse` (PyTorch `MSELoss`): `C = 1/(N·K) Σ (a − t)²`.
+//! - `mae` (`L1Loss`): `C = 1/(N·K) Σ |a − t|`, gradient `sign(a − t)/(N·K)` with `sign(0) = 0`.
+//! - `huber` (`HuberLoss`, `delta` = 1): `C = 1/(N·K) Σ ℓ(a − t)`, `ℓ(x) = ½x²` if `|x| < delta`
+//!   else `delta·(|x| − ½·delta)`.
+//! - `bce` (`BCELoss`), on probabilities: `C = −1/(N·K) Σ [t·ln a + (1 − t)·ln(1 − a)]`, each log
+//!   clamped at −100.
+//! - `bce_with_logits` (`BCEWithLogitsLoss`), on logits `x`:
+//!   `C = 1/(N·K) Σ [max(x, 0) − x·t + ln(1 + e^(−|x|))]`, gradient `(σ(x) − t)/(N·K)`.
+//! - `cross_entropy` (`CrossEntropyLoss` with probability targets, `label_smoothing` ε = 0), on
+//!   logits `x`: `C = −1/N Σ_n Σ_k t'_nk · log_softmax(x_n)_k` with `t' = (1 − ε)·t + ε/K`, a mean
+//!   over samples only; gradient `(softmax(x) − t')/N`.
+//!
+//! `bce_with_logits` and `cross_entropy` take logits: they [absorb](Loss::absorbs) a `sigmoid`
+//! or `softmax` output layer (the loss is applied to its pre-activation and hands back `δᴸ`
+//! directly), and with an `identity` output layer they take its outputs as the logits.
 //!
 //! The crate works on plain ndarray views and needs nothing else from backprop:
 //!
@@ -24,9 +44,21 @@
 //! To add a loss: write `my_loss.rs` with a struct implementing [`Loss`] and
 //! [`Validate`](backprop_tensor::Validate), then add one line to the `registry!` below.
 
+mod bce;
+mod bce_with_logits;
+mod cross_entropy;
 mod half_mse;
+mod huber;
+mod mae;
+mod mse;
 
+pub use bce::Bce;
+pub use bce_with_logits::BceWithLogits;
+pub use cross_entropy::CrossEntropy;
 pub use half_mse::HalfMse;
+pub use huber::Huber;
+pub use mae::Mae;
+pub use mse::Mse;
 
 use backprop_tensor::{Element, MatView, MatViewMut};
 
@@ -59,6 +91,19 @@ backprop_tensor::registry! {
     pub enum LossSpec: dyn Loss<F> {
         /// The post's `1/(2N) Σ ‖a − t‖²`.
         "half_mse" => HalfMse(HalfMse),
+        /// PyTorch's `MSELoss`: `1/(N·K) Σ (a − t)²`.
+        "mse" => Mse(Mse),
+        /// PyTorch's `L1Loss`: `1/(N·K) Σ |a − t|`.
+        "mae" => Mae(Mae),
+        /// PyTorch's `HuberLoss`: quadratic within `delta` of the target, linear beyond.
+        "huber" => Huber(Huber),
+        /// PyTorch's `BCELoss`: binary cross-entropy on probabilities, logs clamped at −100.
+        "bce" => Bce(Bce),
+        /// PyTorch's `BCEWithLogitsLoss`: binary cross-entropy on logits; absorbs `sigmoid`.
+        "bce_with_logits" => BceWithLogits(BceWithLogits),
+        /// PyTorch's `CrossEntropyLoss` (probability targets): softmax cross-entropy on logits,
+        /// mean over samples; absorbs `softmax`.
+        "cross_entropy" => CrossEntropy(CrossEntropy),
     }
 }
 

@@ -29,6 +29,20 @@ pub fn unit(rng: &mut SeededRng) -> f64 {
     (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
+/// A standard normal draw, N(0, 1), by Box–Muller from two [`unit()`] draws:
+/// `√(−2·ln(1 − u₁))·cos(2π·u₂)`.
+///
+/// Every call consumes exactly two values of the stream (the sine half of the pair is dropped, so
+/// the function keeps no state). `1 − u₁` lies in (0, 1], so the logarithm is finite and the
+/// magnitude never exceeds √(2·53·ln 2) ≈ 8.57. The randomness is the same on every platform; the
+/// result goes through std's `ln` and `cos`, which may differ in the last bit between C maths
+/// libraries.
+pub fn standard_normal(rng: &mut SeededRng) -> f64 {
+    let radius = (-2.0 * libm::log(1.0 - unit(rng))).sqrt();
+    let angle = std::f64::consts::TAU * unit(rng);
+    radius * libm::cos(angle)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,5 +65,18 @@ mod tests {
         assert!(a.iter().all(|x| (0.0..1.0).contains(x)));
         assert_ne!(derive_seed(1, 0), derive_seed(1, 1));
         assert_ne!(derive_seed(1, 0), derive_seed(2, 0));
+    }
+
+    #[test]
+    fn standard_normal_has_mean_0_and_std_1() {
+        let n = 100_000;
+        let mut rng = seeded(3);
+        let xs: Vec<f64> = (0..n).map(|_| standard_normal(&mut rng)).collect();
+        let mean = xs.iter().sum::<f64>() / n as f64;
+        let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+        // Five standard errors: σ/√n for the mean, σ/√(2n) for the standard deviation.
+        assert!(mean.abs() < 5.0 / (n as f64).sqrt(), "mean {mean}");
+        assert!((var.sqrt() - 1.0).abs() < 5.0 / (2.0 * n as f64).sqrt(), "std {}", var.sqrt());
+        assert!(xs.iter().all(|x| x.is_finite() && x.abs() < 8.6));
     }
 }

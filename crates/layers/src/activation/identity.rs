@@ -14,14 +14,14 @@ pub struct Identity {}
 
 impl Validate for Identity {}
 
-impl<F: Element> Elementwise<F> for Identity {
+impl Elementwise for Identity {
     #[inline(always)]
-    fn value(&self, z: F) -> F {
+    fn value<F: Element>(&self, z: F) -> F {
         z
     }
 
     #[inline(always)]
-    fn derivative(&self, _z: F, _a: F) -> F {
+    fn derivative<F: Element>(&self, _z: F, _a: F) -> F {
         F::one()
     }
 }

@@ -8,14 +8,26 @@
 //! To add one: write `my_act.rs` with a struct implementing [`Elementwise`] (or [`Activation`])
 //! and [`Validate`](backprop_tensor::Validate), then add one line to the `registry!` below.
 
+mod elu;
+mod gelu;
 mod identity;
+mod leaky_relu;
 mod relu;
 mod sigmoid;
+mod silu;
+mod softmax;
+mod softplus;
 mod tanh;
 
+pub use elu::Elu;
+pub use gelu::Gelu;
 pub use identity::Identity;
+pub use leaky_relu::LeakyRelu;
 pub use relu::Relu;
 pub use sigmoid::Sigmoid;
+pub use silu::Silu;
+pub use softmax::Softmax;
+pub use softplus::Softplus;
 pub use tanh::Tanh;
 
 use backprop_tensor::{Element, MatView, MatViewMut};
@@ -32,15 +44,17 @@ pub trait Activation<F: Element> {
 /// An activation applied to each element on its own: the common case.
 ///
 /// Implementing this gives [`Activation`] for free: forward maps [`value`](Self::value), backward
-/// multiplies by [`derivative`](Self::derivative).
-pub trait Elementwise<F: Element> {
+/// multiplies by [`derivative`](Self::derivative). The methods, not the trait, are generic over the
+/// element type, so that a type that is not `Elementwise` (softmax) can implement [`Activation`]
+/// directly beside the blanket impl.
+pub trait Elementwise {
     /// `σ(z)`.
-    fn value(&self, z: F) -> F;
+    fn value<F: Element>(&self, z: F) -> F;
     /// `σ′(z)`, given also `a = σ(z)` (sigmoid and tanh are cheaper from `a`).
-    fn derivative(&self, z: F, a: F) -> F;
+    fn derivative<F: Element>(&self, z: F, a: F) -> F;
 }
 
-impl<F: Element, T: Elementwise<F>> Activation<F> for T {
+impl<F: Element, T: Elementwise> Activation<F> for T {
     fn forward(&self, z: MatView<'_, F>, a: MatViewMut<'_, F>) {
         Zip::from(a).and(z).for_each(|a, &z| *a = self.value(z));
     }
@@ -62,6 +76,20 @@ backprop_tensor::registry! {
         "relu" => Relu(Relu),
         /// `z`.
         "identity" => Identity(Identity),
+        /// `z` if `z > 0`, else `alpha·z` (PyTorch `LeakyReLU`).
+        "leaky_relu" => LeakyRelu(LeakyRelu),
+        /// `z` if `z > 0`, else `alpha·(e^z − 1)` (PyTorch `ELU`).
+        "elu" => Elu(Elu),
+        /// `z·Φ(z)`, exact (PyTorch `GELU`).
+        "gelu" => Gelu(Gelu),
+        /// `ln(1 + e^(beta·z)) / beta` (PyTorch `Softplus`).
+        "softplus" => Softplus(Softplus),
+        /// `z·sigmoid(z)` (PyTorch `SiLU`).
+        "silu" => Silu(Silu),
+        /// Another name for `silu`.
+        "swish" => Swish(Silu),
+        /// `e^(z_i) / Σ_j e^(z_j)` over each row (PyTorch `Softmax(dim=1)`).
+        "softmax" => Softmax(Softmax),
     }
 }
 
@@ -69,5 +97,71 @@ impl Default for ActivationSpec {
     /// The post's activation, sigmoid.
     fn default() -> Self {
         ActivationSpec::Sigmoid(Sigmoid {})
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use backprop_tensor::Validate;
+
+    use super::*;
+
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Doc {
+        x: ActivationSpec,
+    }
+
+    fn parse(text: &str) -> ActivationSpec {
+        toml::from_str::<Doc>(text).unwrap_or_else(|e| panic!("{text}: {e}")).x
+    }
+
+    #[test]
+    fn every_name_round_trips_through_serde() {
+        for &name in ActivationSpec::NAMES {
+            let spec = ActivationSpec::from_name(name).expect("every listed name is known");
+            assert_eq!(spec.name(), name);
+            assert!(spec.is_default());
+            assert_eq!(parse(&format!("x = \"{name}\"")), spec, "{name} as a bare name");
+            assert_eq!(parse(&format!("x = {{ kind = \"{name}\" }}")), spec, "{name} as a table");
+            let written = toml::to_string(&std::collections::BTreeMap::from([("x", &spec)])).unwrap();
+            assert_eq!(written.trim(), format!("x = \"{name}\""));
+            assert_eq!(parse(&written), spec, "{name} written back");
+        }
+    }
+
+    #[test]
+    fn parameters_come_from_tables() {
+        let spec = parse("x = { kind = \"leaky_relu\", alpha = 0.1 }");
+        assert_eq!(spec, ActivationSpec::LeakyRelu(LeakyRelu { alpha: 0.1 }));
+        let written = toml::to_string(&std::collections::BTreeMap::from([("x", &spec)])).unwrap();
+        assert_eq!(parse(&written), spec);
+        assert_eq!(parse("x = \"gelu\""), ActivationSpec::Gelu(Gelu {}));
+        assert!(toml::from_str::<Doc>("x = { kind = \"elu\", beta = 1.0 }").is_err());
+        assert!(parse("x = { kind = \"softplus\", beta = 0.0 }").validate().is_err());
+    }
+}
+
+/// Shared checks for the activations' unit tests.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::Elementwise;
+
+    /// Asserts `σ(z) = expected` to within a few ulps, for each `(z, expected)`.
+    pub(crate) fn check_values(act: &impl Elementwise, cases: &[(f64, f64)]) {
+        for &(z, expected) in cases {
+            let got: f64 = act.value(z);
+            assert!((got - expected).abs() <= 4.0 * f64::EPSILON * expected.abs(), "σ({z}) = {got}, want {expected}");
+        }
+    }
+
+    /// Asserts `σ′(z)` matches a central difference (step 1e-6) to 1e-6 relative, 1e-9 absolute.
+    pub(crate) fn check_derivative(act: &impl Elementwise, points: &[f64]) {
+        let eps = 1e-6;
+        for &z in points {
+            let numeric = (act.value(z + eps) - act.value(z - eps)) / (2.0 * eps);
+            let analytic: f64 = act.derivative(z, act.value(z));
+            let tolerance = 1e-6 * analytic.abs().max(numeric.abs()) + 1e-9;
+            assert!((numeric - analytic).abs() <= tolerance, "σ′({z}) = {analytic}, central difference {numeric}");
+        }
     }
 }

@@ -14,14 +14,14 @@ pub struct Relu {}
 
 impl Validate for Relu {}
 
-impl<F: Element> Elementwise<F> for Relu {
+impl Elementwise for Relu {
     #[inline(always)]
-    fn value(&self, z: F) -> F {
+    fn value<F: Element>(&self, z: F) -> F {
         if z > F::zero() { z } else { F::zero() }
     }
 
     #[inline(always)]
-    fn derivative(&self, _z: F, _a: F) -> F {
+    fn derivative<F: Element>(&self, _z: F, _a: F) -> F {
         if _z > F::zero() { F::one() } else { F::zero() }
     }
 }

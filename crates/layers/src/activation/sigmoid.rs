@@ -14,14 +14,14 @@ pub struct Sigmoid {}
 
 impl Validate for Sigmoid {}
 
-impl<F: Element> Elementwise<F> for Sigmoid {
+impl Elementwise for Sigmoid {
     #[inline(always)]
-    fn value(&self, z: F) -> F {
+    fn value<F: Element>(&self, z: F) -> F {
         F::one() / (F::one() + (-z).exp())
     }
 
     #[inline(always)]
-    fn derivative(&self, _z: F, _a: F) -> F {
+    fn derivative<F: Element>(&self, _z: F, _a: F) -> F {
         let a = _a;
         a * (F::one() - a)
     }

@@ -14,14 +14,14 @@ pub struct Tanh {}
 
 impl Validate for Tanh {}
 
-impl<F: Element> Elementwise<F> for Tanh {
+impl Elementwise for Tanh {
     #[inline(always)]
-    fn value(&self, z: F) -> F {
+    fn value<F: Element>(&self, z: F) -> F {
         z.tanh()
     }
 
     #[inline(always)]
-    fn derivative(&self, _z: F, _a: F) -> F {
+    fn derivative<F: Element>(&self, _z: F, _a: F) -> F {
         F::one() - _a * _a
     }
 }

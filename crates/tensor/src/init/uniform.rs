@@ -44,3 +44,25 @@ impl Initializer for Uniform {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::init::testing::{FAN, check_deterministic, check_uniform};
+
+    #[test]
+    fn deterministic() {
+        check_deterministic(&Uniform::default());
+    }
+
+    #[test]
+    fn bounds_and_moments() {
+        check_uniform(&Uniform::default(), FAN, -1.0, 1.0);
+        check_uniform(&Uniform { low: 2.0, high: 2.5 }, FAN, 2.0, 2.5);
+    }
+
+    #[test]
+    fn high_must_exceed_low() {
+        assert!(Uniform { low: 1.0, high: 1.0 }.validate().is_err());
+    }
+}

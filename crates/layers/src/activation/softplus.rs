@@ -1,0 +1,91 @@
+//! `softplus`: a smooth rectifier, σ(z) = ln(1 + e^(beta·z)) / beta, and σ(z) = z once
+//! beta·z > threshold (PyTorch `nn.Softplus`, defaults beta = 1, threshold = 20).
+//!
+//! Derivative σ′(z) = sigmoid(beta·z) = 1 / (1 + e^(−beta·z)), and 1 above the threshold.
+//! Range (0, ∞). Computed without overflow for any threshold: ln(1 + e^x) = max(x, 0) + ln_1p(e^(−|x|)).
+
+use backprop_tensor::spec::{finite, positive};
+use backprop_tensor::{Element, SpecError, Validate};
+use serde::{Deserialize, Serialize};
+
+use super::Elementwise;
+
+/// a smooth rectifier, σ(z) = ln(1 + e^(beta·z)) / beta, linear above the threshold.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Softplus {
+    /// Sharpness: larger is closer to relu. Default 1.
+    pub beta: f64,
+    /// Above beta·z > threshold the output is z itself. Default 20.
+    pub threshold: f64,
+}
+
+impl Default for Softplus {
+    fn default() -> Self {
+        Softplus { beta: 1.0, threshold: 20.0 }
+    }
+}
+
+impl Validate for Softplus {
+    fn validate(&self) -> Result<(), SpecError> {
+        positive("beta", self.beta)?;
+        finite("threshold", self.threshold)
+    }
+}
+
+impl Elementwise for Softplus {
+    #[inline]
+    fn value<F: Element>(&self, z: F) -> F {
+        let beta = F::of(self.beta);
+        let x = beta * z;
+        if x > F::of(self.threshold) {
+            return z;
+        }
+        (x.max(F::zero()) + (-x.abs()).exp().ln_1p()) / beta
+    }
+
+    #[inline]
+    fn derivative<F: Element>(&self, z: F, _a: F) -> F {
+        let x = F::of(self.beta) * z;
+        if x > F::of(self.threshold) { F::one() } else { F::one() / (F::one() + (-x).exp()) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activation::testing::{check_derivative, check_values};
+
+    #[test]
+    fn values() {
+        // Expected values from Python 3: math.log1p(math.exp(beta * z)) / beta.
+        check_values(
+            &Softplus::default(),
+            &[(1.0, 1.3132616875182228), (-2.0, 0.1269280110429725), (0.0, std::f64::consts::LN_2)],
+        );
+        check_values(&Softplus { beta: 2.0, threshold: 20.0 }, &[(1.5, 1.524293675786871)]);
+        // Above the threshold the output is z itself.
+        check_values(&Softplus::default(), &[(25.0, 25.0)]);
+    }
+
+    #[test]
+    fn never_overflows() {
+        let wide = Softplus { beta: 1.0, threshold: 1e6 };
+        assert_eq!(wide.value(1000.0_f64), 1000.0);
+        assert_eq!(wide.value(-1000.0_f64), 0.0);
+        assert_eq!(wide.derivative(1000.0_f64, 1000.0), 1.0);
+        assert_eq!(wide.value(100.0_f32), 100.0);
+    }
+
+    #[test]
+    fn derivative_matches_central_difference() {
+        check_derivative(&Softplus::default(), &[-6.0, -1.0, 0.0, 0.4, 3.0, 25.0]);
+        check_derivative(&Softplus { beta: 3.0, threshold: 5.0 }, &[-1.0, 0.5, 2.0]);
+    }
+
+    #[test]
+    fn beta_must_be_positive() {
+        assert!(Softplus { beta: 0.0, threshold: 20.0 }.validate().is_err());
+        assert!(Softplus { beta: 1.0, threshold: f64::NAN }.validate().is_err());
+    }
+}

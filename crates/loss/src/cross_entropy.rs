@@ -1,0 +1,177 @@
+//! `cross_entropy`: softmax cross-entropy on logits against class-probability targets, a softmax
+//! fused into the loss (PyTorch `torch.nn.CrossEntropyLoss` with probability targets, reduction
+//! `mean`, parameter `label_smoothing`, default 0.0; no `weight`).
+//!
+//! The input `x` is logits (any real), each target row `t` a distribution over the `K` classes
+//! (one-hot for hard labels). With label smoothing `ε` the target becomes
+//! `t'_k = (1 − ε)·t_k + ε/K`, and
+//!
+//! `C = −1/N · Σ_n Σ_k t'_nk · log_softmax(x_n)_k`,
+//! `log_softmax(x)_k = x_k − m − ln Σ_j e^(x_j − m)`, `m = max_j x_j`,
+//!
+//! computed stably: subtracting the row max `m` keeps every exponential in `(0, 1]`, so any finite
+//! logits give a finite cost. The mean is over the `N` samples (rows) only, not over `N·K`: that
+//! is PyTorch's `mean` for class-probability targets. There is no ½.
+//!
+//! The gradient is `∂C/∂x_nk = (softmax(x_n)_k − t'_nk) / N` for target rows that sum to 1 (what
+//! a distribution does). In general it is `(softmax(x_n)_k · Σ_j t'_nj − t'_nk) / N`, the exact
+//! derivative of the cost above, which is what is computed.
+//!
+//! It [absorbs](crate::Loss::absorbs) `softmax`: when the output layer's activation is
+//! `softmax`, the loss is applied to that layer's pre-activation `zᴸ` (the logits) and writes
+//! `δᴸ = ∂C/∂zᴸ = (a − t')/N` directly, `a = softmax(zᴸ)` being the layer's output; the softmax's
+//! own backward pass (its Jacobian) is skipped. With an `identity` output layer the outputs are
+//! the logits and the loss takes them directly. Either way softmax is applied exactly once, inside
+//! the loss or by the layer's forward pass, never twice.
+//!
+//! # Shapes
+//! `output` (the logits), `target` and `grad` are (N, K): rows are samples, columns classes.
+
+use backprop_tensor::spec::in_range;
+use backprop_tensor::{Element, MatView, MatViewMut, SpecError, Validate};
+use ndarray::{ArrayView1, Zip};
+use serde::{Deserialize, Serialize};
+
+use crate::Loss;
+
+/// Softmax cross-entropy on logits, mean over samples (PyTorch `CrossEntropyLoss`, probability
+/// targets).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CrossEntropy {
+    /// `ε` in `[0, 1]`: the target mixed with the uniform distribution, `(1 − ε)·t + ε/K`
+    /// (default 0.0, PyTorch's).
+    pub label_smoothing: f64,
+}
+
+impl Validate for CrossEntropy {
+    fn validate(&self) -> Result<(), SpecError> {
+        in_range("label_smoothing", self.label_smoothing, 0.0, 1.0)
+    }
+}
+
+/// The row's max `m` and `ln Σ_j e^(x_j − m)`, so that `log_softmax(x)_k = x_k − m − lse`.
+fn max_and_log_sum_exp<F: Element>(x: ArrayView1<'_, F>) -> (F, F) {
+    let m = x.fold(F::neg_infinity(), |m, &v| m.max(v));
+    let sum = x.fold(F::zero(), |s, &v| s + (v - m).exp());
+    (m, sum.ln())
+}
+
+impl CrossEntropy {
+    /// `(1 − ε, ε/K)`: the smoothed target is `keep·t + spread`.
+    fn smoothing<F: Element>(&self, k: usize) -> (F, F) {
+        (F::of(1.0 - self.label_smoothing), F::of(self.label_smoothing / k as f64))
+    }
+}
+
+impl<F: Element> Loss<F> for CrossEntropy {
+    fn cost(&self, output: MatView<'_, F>, target: MatView<'_, F>) -> F {
+        let (keep, spread) = self.smoothing::<F>(output.ncols());
+        let mut sum = F::zero();
+        for (x, t) in output.outer_iter().zip(target.outer_iter()) {
+            let (m, lse) = max_and_log_sum_exp(x);
+            Zip::from(x).and(t).for_each(|&x, &t| sum -= (keep * t + spread) * (x - m - lse));
+        }
+        sum / F::of(output.nrows() as f64)
+    }
+
+    fn gradient(&self, output: MatView<'_, F>, target: MatView<'_, F>, mut grad: MatViewMut<'_, F>) {
+        let (keep, spread) = self.smoothing::<F>(output.ncols());
+        let n = F::of(output.nrows() as f64);
+        for ((x, t), g) in output.outer_iter().zip(target.outer_iter()).zip(grad.outer_iter_mut()) {
+            let (m, lse) = max_and_log_sum_exp(x);
+            // Σ_j t'_j: 1 for a distribution, kept so the gradient is exact for any target.
+            let mass = t.fold(F::zero(), |s, &t| s + keep * t + spread);
+            Zip::from(g).and(x).and(t).for_each(|g, &x, &t| {
+                *g = ((x - m - lse).exp() * mass - (keep * t + spread)) / n;
+            });
+        }
+    }
+
+    fn absorbs(&self) -> Option<&'static str> {
+        Some("softmax")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::{Array2, array};
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-14 * a.abs().max(b.abs()).max(1.0)
+    }
+
+    #[test]
+    fn huge_logits_stay_finite_and_right() {
+        let ce = CrossEntropy::default();
+        let x = array![[1000.0, 0.0]];
+        assert_eq!(ce.cost(x.view(), array![[1.0, 0.0]].view()), 0.0);
+        assert_eq!(ce.cost(x.view(), array![[0.0, 1.0]].view()), 1000.0);
+        let mut g = array![[9.0, 9.0]];
+        ce.gradient(x.view(), array![[0.0, 1.0]].view(), g.view_mut());
+        assert_eq!(g, array![[1.0, -1.0]]);
+
+        let x = array![[-1000.0, 1000.0, 0.0], [1000.0, 1000.0, -1000.0]];
+        let t = array![[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]];
+        // Row 1: −(−1000 − 1000) = 2000; row 2: ln 2.
+        assert!(close(ce.cost(x.view(), t.view()), (2000.0 + 2f64.ln()) / 2.0));
+        let mut g = Array2::from_elem((2, 3), 9.0);
+        ce.gradient(x.view(), t.view(), g.view_mut());
+        assert_eq!(g, array![[-0.5, 0.5, 0.0], [0.25, -0.25, 0.0]]);
+
+        let x = array![[1000.0f32, -1000.0]];
+        let t = array![[0.0f32, 1.0]];
+        assert_eq!(ce.cost(x.view(), t.view()), 2000.0);
+        let mut g = array![[9.0f32; 2]];
+        ce.gradient(x.view(), t.view(), g.view_mut());
+        assert_eq!(g, array![[1.0f32, -1.0]]);
+    }
+
+    #[test]
+    fn label_smoothing_follows_the_formula() {
+        // K = 4, ε = 0.2: t' = 0.8·t + 0.05.
+        let ce = CrossEntropy { label_smoothing: 0.2 };
+        let x = array![[1.0f64, 2.0, 0.5, -1.0], [0.0, 0.0, 3.0, 1.0]];
+        let t = array![[0.0, 1.0, 0.0, 0.0], [0.5, 0.0, 0.5, 0.0]];
+        let mut want_cost = 0.0;
+        let mut want_grad = Array2::<f64>::zeros((2, 4));
+        for i in 0..2 {
+            let z: f64 = x.row(i).iter().map(|v| v.exp()).sum();
+            for k in 0..4 {
+                let ts = 0.8 * t[[i, k]] + 0.05;
+                want_cost -= ts * (x[[i, k]].exp() / z).ln() / 2.0;
+                want_grad[[i, k]] = (x[[i, k]].exp() / z - ts) / 2.0;
+            }
+        }
+        assert!(close(ce.cost(x.view(), t.view()), want_cost));
+        let mut g = Array2::from_elem((2, 4), 9.0);
+        ce.gradient(x.view(), t.view(), g.view_mut());
+        for (&g, &w) in g.iter().zip(&want_grad) {
+            assert!(close(g, w), "{g} vs {w}");
+        }
+    }
+
+    #[test]
+    fn full_smoothing_ignores_the_target() {
+        let ce = CrossEntropy { label_smoothing: 1.0 };
+        let x = array![[0.0, 0.0, 0.0]];
+        let a: f64 = ce.cost(x.view(), array![[1.0, 0.0, 0.0]].view());
+        let b: f64 = ce.cost(x.view(), array![[0.0, 0.0, 1.0]].view());
+        assert_eq!(a, b);
+        assert!(close(a, 3f64.ln()));
+    }
+
+    #[test]
+    fn label_smoothing_must_be_in_unit_interval() {
+        assert!(CrossEntropy { label_smoothing: 0.0 }.validate().is_ok());
+        assert!(CrossEntropy { label_smoothing: 1.0 }.validate().is_ok());
+        assert_eq!(CrossEntropy { label_smoothing: 1.5 }.validate().unwrap_err().key, "label_smoothing");
+        assert!(CrossEntropy { label_smoothing: -0.1 }.validate().is_err());
+    }
+
+    #[test]
+    fn absorbs_softmax() {
+        assert_eq!(Loss::<f64>::absorbs(&CrossEntropy::default()), Some("softmax"));
+    }
+}

@@ -1,0 +1,94 @@
+//! Every registered loss: `gradient` equals central differences of `cost`, on random batches
+//! inside each loss's domain.
+
+use backprop_loss::LossSpec;
+use backprop_tensor::Matrix;
+use proptest::prelude::*;
+
+/// Where a loss is differentiable and its inputs make sense.
+struct Domain {
+    /// Range of the loss's input (outputs, or logits for a loss that takes logits).
+    output: (f64, f64),
+    /// Range of each target entry.
+    target: (f64, f64),
+    /// Values of `|a − t|` where the loss has a kink; samples within 1e-3 of one are rejected.
+    kinks: &'static [f64],
+}
+
+/// The domain of each registered loss. A loss without one fails the test: add it here.
+fn domain(name: &str) -> Domain {
+    match name {
+        "half_mse" | "mse" => Domain { output: (-2.0, 2.0), target: (-2.0, 2.0), kinks: &[] },
+        "mae" => Domain { output: (-2.0, 2.0), target: (-2.0, 2.0), kinks: &[0.0] },
+        // Default `delta` is 1.
+        "huber" => Domain { output: (-2.0, 2.0), target: (-2.0, 2.0), kinks: &[1.0] },
+        "bce" => Domain { output: (0.01, 0.99), target: (0.0, 1.0), kinks: &[] },
+        "bce_with_logits" => Domain { output: (-8.0, 8.0), target: (0.0, 1.0), kinks: &[] },
+        // Targets need not sum to 1 here: the gradient is exact for any target.
+        "cross_entropy" => Domain { output: (-8.0, 8.0), target: (0.0, 1.0), kinks: &[] },
+        other => panic!("no gradient-check domain for loss `{other}`: add one to `domain`"),
+    }
+}
+
+const MAX_ROWS: usize = 8;
+const MAX_COLS: usize = 5;
+
+/// `lo + u·(hi − lo)` for the first `rows·cols` unit samples.
+fn scaled(units: &[f64], (rows, cols): (usize, usize), (lo, hi): (f64, f64)) -> Matrix<f64> {
+    Matrix::from_shape_fn((rows, cols), |(i, j)| lo + units[i * cols + j] * (hi - lo))
+}
+
+fn check_gradient(name: &str, output: &Matrix<f64>, target: &Matrix<f64>) -> Result<(), TestCaseError> {
+    const EPS: f64 = 1e-6;
+    let spec = LossSpec::from_name(name).expect("a registered name");
+    let loss = spec.get::<f64>();
+    let mut analytic = Matrix::from_elem(output.dim(), f64::NAN);
+    loss.gradient(output.view(), target.view(), analytic.view_mut());
+    let mut probe = output.clone();
+    for (idx, &a) in analytic.indexed_iter() {
+        let x = output[idx];
+        probe[idx] = x + EPS;
+        let up = loss.cost(probe.view(), target.view());
+        probe[idx] = x - EPS;
+        let down = loss.cost(probe.view(), target.view());
+        probe[idx] = x;
+        let n = (up - down) / (2.0 * EPS);
+        prop_assert!(
+            (a - n).abs() <= 1e-6 * a.abs().max(n.abs()) + 1e-8,
+            "{name}: ∂C/∂input{idx:?} = {a} but central difference gives {n}\noutput {output}\ntarget {target}"
+        );
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn gradient_matches_central_differences(
+        rows in 1..=MAX_ROWS,
+        cols in 1..=MAX_COLS,
+        out_units in prop::collection::vec(0.0..1.0f64, MAX_ROWS * MAX_COLS),
+        target_units in prop::collection::vec(0.0..1.0f64, MAX_ROWS * MAX_COLS),
+    ) {
+        for &name in LossSpec::NAMES {
+            let d = domain(name);
+            let output = scaled(&out_units, (rows, cols), d.output);
+            let target = scaled(&target_units, (rows, cols), d.target);
+            for (&a, &t) in output.iter().zip(&target) {
+                for &kink in d.kinks {
+                    prop_assume!(((a - t).abs() - kink).abs() >= 1e-3, "|a − t| near a kink");
+                }
+            }
+            check_gradient(name, &output, &target)?;
+        }
+    }
+}
+
+#[test]
+fn every_registered_loss_has_a_domain() {
+    for &name in LossSpec::NAMES {
+        let d = domain(name);
+        assert!(d.output.0 < d.output.1 && d.target.0 <= d.target.1, "{name}");
+    }
+}
