@@ -56,19 +56,16 @@ pub fn half_adder_net() -> Network<f64> {
 
 fn half_adder(reps: usize) {
     let data = DataSpec::HalfAdder {}.load::<f64>().expect("builtin data");
-    let opts = |epochs| TrainOptions {
-        loss: LossSpec::from_name("half_mse").expect("registered"),
-        optimizer: OptimizerSpec::Sgd(Sgd { lr: 0.5 }),
-        epochs,
-        batch_size: BatchSize::Full,
-        log_every: 0,
-    };
+    let loss = LossSpec::from_name("half_mse").expect("registered");
+    let sgd = OptimizerSpec::Sgd(Sgd { lr: 0.5, ..Sgd::default() });
+    let opts = |epochs| TrainOptions { epochs, batch_size: BatchSize::Full, log_every: 0 };
     // 5 untimed warm-up epochs from the fixed start, then the timed run from the fixed start again.
-    let _ = Trainer::new(half_adder_net(), &data, opts(5)).run(&mut seeded(0), &mut std::io::sink());
+    let _ =
+        Trainer::new(half_adder_net(), &data, loss.get(), sgd.get(), opts(5)).run(&mut seeded(0), &mut std::io::sink());
     let mut times = Vec::with_capacity(reps);
     let mut final_loss = f64::NAN;
     for _ in 0..reps.max(1) {
-        let trainer = Trainer::new(half_adder_net(), &data, opts(20_000));
+        let trainer = Trainer::new(half_adder_net(), &data, loss.get(), sgd.get(), opts(20_000));
         let t0 = Instant::now();
         let outcome = trainer.run(&mut seeded(0), &mut std::io::sink());
         times.push(t0.elapsed().as_secs_f64() * 1e3);

@@ -147,7 +147,10 @@ pub fn prepare<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Result<(Dat
         Some(path) => {
             let file = ModelFile::read(&path)?;
             let want = cfg.model.architecture(data.outputs());
-            if file.architecture() != want || file.inputs != data.features() {
+            let shape = |layers: &[backprop_layers::LayerSpec]| {
+                layers.iter().map(|l| (l.units, l.activation.clone())).collect::<Vec<_>>()
+            };
+            if shape(&file.architecture()) != shape(&want) || file.inputs != data.features() {
                 return Err(CliError::Input(format!(
                     "{}: the model has {} inputs and layers {}, but the config asks for {} inputs and layers {}",
                     path.display(),
@@ -157,7 +160,9 @@ pub fn prepare<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Result<(Dat
                     describe(&want)
                 )));
             }
-            file.to_network()
+            let mut net: Network<F> = file.to_network();
+            net.set_dropout(&want.iter().map(|l| l.dropout).collect::<Vec<_>>());
+            net
         }
         None => {
             cfg.model
@@ -165,8 +170,12 @@ pub fn prepare<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Result<(Dat
                 .map_err(|e| loaded.spec_error(&e.within("model")))?;
             let mut net = Network::new(data.features(), &cfg.model.architecture(data.outputs()));
             let mut rng = seeded(derive_seed(cfg.experiment.seed, STREAM_INIT));
-            let init = cfg.model.init.get();
-            net.initialize(init, init, &mut rng);
+            let inits: Vec<_> = net
+                .layers()
+                .iter()
+                .map(|layer| backprop_layers::layer_initializers(cfg.model.init.as_ref(), &layer.activation))
+                .collect();
+            net.initialize_layers(|l| (inits[l].0.get(), inits[l].1.get()), &mut rng);
             net
         }
     };
@@ -205,15 +214,11 @@ fn train<F: Element>(loaded: &Loaded, out_dir: Option<&Path>, out: &mut dyn Writ
         toml::to_string(cfg).map_err(|e| CliError::Config(format!("cannot write the resolved config: {e}")))?;
     write_atomic(&dir.join("config.toml"), resolved.as_bytes())?;
 
-    let opts = TrainOptions {
-        loss: cfg.loss.clone(),
-        optimizer: cfg.optim.optimizer.clone(),
-        epochs: cfg.train.epochs,
-        batch_size: cfg.train.batch_size,
-        log_every: cfg.train.log_every,
-    };
+    let opts =
+        TrainOptions { epochs: cfg.train.epochs, batch_size: cfg.train.batch_size, log_every: cfg.train.log_every };
     let mut rng = seeded(derive_seed(cfg.experiment.seed, STREAM_SHUFFLE));
-    let outcome = Trainer::new(net, &data, opts).run(&mut rng, out);
+    let trainer = Trainer::new(net, &data, cfg.loss.get(), cfg.optim.optimizer.get(), opts);
+    let outcome = trainer.run(&mut rng, out);
     let final_cost = *outcome.costs.last().expect("the initial cost is always recorded");
 
     let _ = writeln!(out, "Final cost: {final_cost}");

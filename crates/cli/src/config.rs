@@ -316,7 +316,7 @@ fn locate(source: &str, key: &str) -> Option<usize> {
             Some((n, i)) => (n, i.trim_end_matches(']').parse::<usize>().ok()),
             None => (seg, None),
         };
-        let (k, v) = table.iter().find(|(k, _)| k.get_ref() == name)?;
+        let Some((k, v)) = table.iter().find(|(k, _)| k.get_ref() == name) else { return found };
         found = Some(k.span().start);
         let mut value = v;
         if let Some(i) = index {
@@ -346,7 +346,7 @@ mod tests {
         let src = "[model]\nhidden = [2, 0]\ninit = { kind = \"uniform\", low = 1.0 }\n[optim]\nlr = -1\n";
         assert_eq!(locate(src, "optim.lr").map(|o| line_col(src, o)), Some((5, 1)));
         assert_eq!(locate(src, "model.hidden[1]").map(|o| line_col(src, o)), Some((2, 14)));
-        assert_eq!(locate(src, "model.init.low").map(|o| line_col(src, o)), Some((3, 29)));
+        assert_eq!(locate(src, "model.init.low").map(|o| line_col(src, o)), Some((3, 28)));
         assert_eq!(locate(src, "model.nothing").map(|o| line_col(src, o)), Some((1, 2)));
     }
 

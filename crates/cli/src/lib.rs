@@ -19,9 +19,11 @@
 //! let cfg = Config { train: TrainSpec { epochs: 10, batch_size: BatchSize::Full, log_every: 0 }, ..Default::default() };
 //! let data = cfg.data.load::<f64>().unwrap();
 //! let mut net = Network::<f64>::new(2, &cfg.model.architecture(2));
-//! net.initialize(cfg.model.init.get(), cfg.model.init.get(), &mut seeded(1));
-//! let opts = TrainOptions { loss: cfg.loss, optimizer: cfg.optim.optimizer, epochs: 10, batch_size: BatchSize::Full, log_every: 0 };
-//! let outcome = Trainer::new(net, &data, opts).run(&mut seeded(2), &mut std::io::sink());
+//! let init = backprop_tensor::init::InitSpec::default();
+//! net.initialize(init.get(), init.get(), &mut seeded(1));
+//! let opts = TrainOptions { epochs: 10, batch_size: BatchSize::Full, log_every: 0 };
+//! let trainer = Trainer::new(net, &data, cfg.loss.get(), cfg.optim.optimizer.get(), opts);
+//! let outcome = trainer.run(&mut seeded(2), &mut std::io::sink());
 //! assert_eq!(outcome.costs.len(), 11);
 //! ```
 

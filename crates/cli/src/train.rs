@@ -9,9 +9,9 @@ use std::io::Write;
 use std::time::Instant;
 
 use backprop_data::Dataset;
-use backprop_layers::{Network, Workspace};
-use backprop_loss::{Loss, LossSpec};
-use backprop_optim::OptimizerSpec;
+use backprop_layers::{Mode, Network, Workspace};
+use backprop_loss::Loss;
+use backprop_optim::Optimizer;
 use backprop_tensor::rng::SeededRng;
 use backprop_tensor::{Element, MatView, Matrix};
 use ndarray::s;
@@ -25,7 +25,7 @@ pub fn fused<F: Element>(loss: &dyn Loss<F>, net: &Network<F>) -> bool {
     loss.absorbs().is_some_and(|act| net.layers().last().is_some_and(|l| l.activation.name() == act))
 }
 
-/// Forward pass of `x` and the cost against `t`.
+/// Forward pass of `x` in evaluation mode and the cost against `t`.
 pub fn forward_cost<F: Element>(
     net: &Network<F>,
     loss: &dyn Loss<F>,
@@ -33,7 +33,19 @@ pub fn forward_cost<F: Element>(
     t: MatView<'_, F>,
     ws: &mut Workspace<F>,
 ) -> F {
-    net.forward(x, ws);
+    forward_cost_mode(net, loss, x, t, ws, Mode::Eval)
+}
+
+/// Forward pass of `x` in `mode` (dropout on or off) and the cost against `t`.
+pub fn forward_cost_mode<F: Element>(
+    net: &Network<F>,
+    loss: &dyn Loss<F>,
+    x: MatView<'_, F>,
+    t: MatView<'_, F>,
+    ws: &mut Workspace<F>,
+    mode: Mode<'_>,
+) -> F {
+    net.forward_mode(x, ws, mode);
     let (input, _) = ws.loss_io(x.nrows(), fused(loss, net));
     loss.cost(input, t)
 }
@@ -54,13 +66,9 @@ pub fn backward_from_loss<F: Element>(
     net.backward(x, ws, grads, fused);
 }
 
-/// What training needs beyond the network and the data.
+/// How to train, beyond the network, the data, the loss and the optimiser.
 #[derive(Clone, Debug)]
 pub struct TrainOptions {
-    /// The cost.
-    pub loss: LossSpec,
-    /// The update rule.
-    pub optimizer: OptimizerSpec,
     /// Passes over the training set.
     pub epochs: usize,
     /// Samples per update.
@@ -108,9 +116,15 @@ pub struct TrainOutcome<F> {
 }
 
 /// Everything one training run needs in memory, allocated once.
+///
+/// The loss and the optimiser are trait objects: the registries' components
+/// (`LossSpec::get`, `OptimizerSpec::get`) or any type of your own that implements
+/// [`Loss`] or [`Optimizer`].
 pub struct Trainer<'d, F: Element> {
     net: Network<F>,
     data: &'d Dataset<F>,
+    loss: &'d dyn Loss<F>,
+    optimizer: &'d dyn Optimizer<F>,
     opts: TrainOptions,
     ws: Workspace<F>,
     grads: Vec<F>,
@@ -122,12 +136,19 @@ pub struct Trainer<'d, F: Element> {
 }
 
 impl<'d, F: Element> Trainer<'d, F> {
-    /// Buffers for training `net` on `data`. The data must fit the network (checked by the caller).
-    pub fn new(net: Network<F>, data: &'d Dataset<F>, opts: TrainOptions) -> Self {
+    /// Buffers for training `net` on `data` with `loss` and `optimizer`. The data must fit the
+    /// network (checked by the caller).
+    pub fn new(
+        net: Network<F>,
+        data: &'d Dataset<F>,
+        loss: &'d dyn Loss<F>,
+        optimizer: &'d dyn Optimizer<F>,
+        opts: TrainOptions,
+    ) -> Self {
         let rows = opts.batch_size.rows(data.len()).max(1);
         let ws = Workspace::new(&net, rows);
         let n = net.params().len();
-        let state = vec![F::zero(); opts.optimizer.get::<F>().state_len(n)];
+        let state = vec![F::zero(); optimizer.state_len(n)];
         let full = rows == data.len();
         let (batch_x, batch_t) = if full {
             (Matrix::zeros((0, data.features())), Matrix::zeros((0, data.outputs())))
@@ -137,6 +158,8 @@ impl<'d, F: Element> Trainer<'d, F> {
         Trainer {
             net,
             data,
+            loss,
+            optimizer,
             opts,
             ws,
             grads: vec![F::zero(); n],
@@ -161,7 +184,7 @@ impl<'d, F: Element> Trainer<'d, F> {
     /// full-batch training this leaves the workspace holding the forward pass of the whole set.
     pub fn evaluate(&mut self) -> f64 {
         let (n, chunk) = (self.data.len(), self.ws.capacity());
-        let loss = self.opts.loss.get::<F>();
+        let loss = self.loss;
         let mut total = 0.0;
         for start in (0..n).step_by(chunk) {
             let end = (start + chunk).min(n);
@@ -172,15 +195,17 @@ impl<'d, F: Element> Trainer<'d, F> {
         total
     }
 
-    /// One update on rows `x`, `t` (already forward-passed when `forwarded`).
-    fn update(&mut self, x: ndarray::ArrayView2<'_, F>, t: ndarray::ArrayView2<'_, F>, forwarded: bool) {
-        let loss = self.opts.loss.get::<F>();
+    /// One update on rows `x`, `t` (already forward-passed when `forwarded`; never so with
+    /// dropout, whose training pass differs from the evaluation pass).
+    fn update(&mut self, x: MatView<'_, F>, t: MatView<'_, F>, rng: &mut SeededRng, forwarded: bool) {
+        let loss = self.loss;
         if !forwarded {
-            forward_cost(&self.net, loss, x, t, &mut self.ws);
+            let mode = if self.net.has_dropout() { Mode::Train(rng) } else { Mode::Eval };
+            forward_cost_mode(&self.net, loss, x, t, &mut self.ws, mode);
         }
         backward_from_loss(&self.net, loss, x, t, &mut self.ws, &mut self.grads);
         self.step += 1;
-        let optimizer = self.opts.optimizer.get::<F>();
+        let optimizer = self.optimizer;
         let lr = F::of(optimizer.lr());
         optimizer.step(self.net.params_mut(), &self.grads, &mut self.state, self.step, lr);
     }
@@ -190,7 +215,8 @@ impl<'d, F: Element> Trainer<'d, F> {
     pub fn epoch(&mut self, rng: &mut SeededRng) {
         let data = self.data;
         if self.full_batch() {
-            self.update(data.inputs.view(), data.targets.view(), true);
+            let forwarded = !self.net.has_dropout();
+            self.update(data.inputs.view(), data.targets.view(), rng, forwarded);
             return;
         }
         self.order.shuffle(rng);
@@ -203,7 +229,7 @@ impl<'d, F: Element> Trainer<'d, F> {
                 self.batch_t.row_mut(i).assign(&data.targets.row(k));
             }
             let (bx, bt) = (std::mem::take(&mut self.batch_x), std::mem::take(&mut self.batch_t));
-            self.update(bx.slice(s![..n, ..]), bt.slice(s![..n, ..]), false);
+            self.update(bx.slice(s![..n, ..]), bt.slice(s![..n, ..]), rng, false);
             (self.batch_x, self.batch_t) = (bx, bt);
         }
     }

@@ -6,8 +6,8 @@
 //! it is registered (the tests iterate over `NAMES`); a new loss must also say its domain in
 //! [`loss_domain`], or the test fails.
 
-use backprop_cli::train::{backward_from_loss, forward_cost};
-use backprop_layers::{ActivationSpec, LayerSpec, Network, Workspace};
+use backprop_cli::train::{backward_from_loss, forward_cost_mode};
+use backprop_layers::{ActivationSpec, LayerSpec, Mode, Network, Workspace};
 use backprop_loss::{Loss, LossSpec};
 use backprop_tensor::Matrix;
 use backprop_tensor::rng::{seeded, unit};
@@ -52,9 +52,25 @@ struct Case {
     net: Network<f64>,
     x: Matrix<f64>,
     t: Matrix<f64>,
+    /// Holds the dropout masks of the case (when it has dropout).
+    ws: Workspace<f64>,
 }
 
 fn build(seed: u64, inputs: usize, units: &[usize], acts: &[usize], batch: usize, loss: &str) -> Option<Case> {
+    build_with_dropout(seed, inputs, units, acts, batch, loss, 0.0)
+}
+
+/// A random case; hidden layers drop outputs with probability `dropout` (the mask is drawn by
+/// one training pass here and kept fixed for both gradients).
+fn build_with_dropout(
+    seed: u64,
+    inputs: usize,
+    units: &[usize],
+    acts: &[usize],
+    batch: usize,
+    loss: &str,
+    dropout: f64,
+) -> Option<Case> {
     let domain = loss_domain(loss);
     let names = ActivationSpec::NAMES;
     let mut specs: Vec<LayerSpec> = units
@@ -62,6 +78,10 @@ fn build(seed: u64, inputs: usize, units: &[usize], acts: &[usize], batch: usize
         .zip(acts)
         .map(|(&u, &a)| LayerSpec::new(u, ActivationSpec::from_name(names[a % names.len()]).unwrap()))
         .collect();
+    let hidden = specs.len() - 1;
+    for spec in &mut specs[..hidden] {
+        spec.dropout = dropout;
+    }
     let last = specs.last_mut().unwrap();
     if let Some(allowed) = domain.outputs {
         last.activation = ActivationSpec::from_name(allowed[acts[0] % allowed.len()]).unwrap();
@@ -86,7 +106,7 @@ fn build(seed: u64, inputs: usize, units: &[usize], acts: &[usize], batch: usize
     };
     // Skip samples at a kink, where central differences straddle two slopes.
     let mut ws = Workspace::new(&net, batch);
-    net.forward(x.view(), &mut ws);
+    net.forward_mode(x.view(), &mut ws, Mode::Train(&mut rng));
     for (l, layer) in net.layers().iter().enumerate() {
         if kinked(layer.activation.name()) && ws.z(l).iter().any(|z| z.abs() < 1e-3) {
             return None;
@@ -98,27 +118,50 @@ fn build(seed: u64, inputs: usize, units: &[usize], acts: &[usize], batch: usize
             return None;
         }
     }
-    Some(Case { net, x, t })
+    Some(Case { net, x, t, ws })
 }
 
 fn analytic<F: backprop_tensor::Element>(net: &Network<F>, loss: &dyn Loss<F>, x: &Matrix<F>, t: &Matrix<F>) -> Vec<F> {
-    let mut ws = Workspace::new(net, x.nrows());
-    forward_cost(net, loss, x.view(), t.view(), &mut ws);
+    analytic_in(net, loss, x, t, &mut Workspace::new(net, x.nrows()), Mode::Eval)
+}
+
+fn analytic_in<F: backprop_tensor::Element>(
+    net: &Network<F>,
+    loss: &dyn Loss<F>,
+    x: &Matrix<F>,
+    t: &Matrix<F>,
+    ws: &mut Workspace<F>,
+    mode: Mode<'_>,
+) -> Vec<F> {
+    let ws = &mut *ws;
+    forward_cost_mode(net, loss, x.view(), t.view(), ws, mode);
     let mut grads = vec![F::zero(); net.params().len()];
-    backward_from_loss(net, loss, x.view(), t.view(), &mut ws, &mut grads);
+    backward_from_loss(net, loss, x.view(), t.view(), ws, &mut grads);
     grads
 }
 
 fn numeric(net: &Network<f64>, loss: &dyn Loss<f64>, x: &Matrix<f64>, t: &Matrix<f64>, eps: f64) -> Vec<f64> {
-    let mut ws = Workspace::new(net, x.nrows());
+    numeric_in(net, loss, x, t, eps, &mut Workspace::new(net, x.nrows()), false)
+}
+
+fn numeric_in(
+    net: &Network<f64>,
+    loss: &dyn Loss<f64>,
+    x: &Matrix<f64>,
+    t: &Matrix<f64>,
+    eps: f64,
+    ws: &mut Workspace<f64>,
+    fixed_mask: bool,
+) -> Vec<f64> {
+    let mode = || if fixed_mask { Mode::TrainFixedMask } else { Mode::Eval };
     let mut probe = net.clone();
     (0..net.params().len())
         .map(|i| {
             let p = net.params()[i];
             probe.params_mut()[i] = p + eps;
-            let plus = forward_cost(&probe, loss, x.view(), t.view(), &mut ws);
+            let plus = forward_cost_mode(&probe, loss, x.view(), t.view(), ws, mode());
             probe.params_mut()[i] = p - eps;
-            let minus = forward_cost(&probe, loss, x.view(), t.view(), &mut ws);
+            let minus = forward_cost_mode(&probe, loss, x.view(), t.view(), ws, mode());
             probe.params_mut()[i] = p;
             (plus - minus) / (2.0 * eps)
         })
@@ -178,6 +221,25 @@ proptest! {
                 prop_assert!((a - n).abs() <= 1e-3 * a.abs().max(n.abs()) + 1e-5,
                     "loss {name}, parameter {i}: analytic(f32) {a} numeric(f64) {n}");
             }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+    /// Dropout: with the mask held fixed, backprop through the dropped units equals central
+    /// differences (f64, relative 1e-6).
+    #[test]
+    fn dropout_with_a_fixed_mask((seed, inputs, units, acts, batch) in shapes()) {
+        prop_assume!(units.len() >= 2);
+        let name = "half_mse";
+        let Some(mut case) = build_with_dropout(seed, inputs, &units, &acts, batch, name, 0.4) else { return Ok(()) };
+        let loss = LossSpec::from_name(name).unwrap();
+        let a = analytic_in(&case.net, loss.get(), &case.x, &case.t, &mut case.ws, Mode::TrainFixedMask);
+        let n = numeric_in(&case.net, loss.get(), &case.x, &case.t, 1e-6, &mut case.ws, true);
+        for (i, (a, n)) in a.iter().zip(&n).enumerate() {
+            prop_assert!((a - n).abs() <= 1e-6 * a.abs().max(n.abs()) + 1e-8, "parameter {i}: analytic {a} numeric {n}");
         }
     }
 }

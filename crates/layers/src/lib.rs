@@ -32,5 +32,5 @@ mod model;
 mod network;
 
 pub use activation::{Activation, ActivationSpec, Elementwise};
-pub use model::{LayerSpec, MAX_PARAMS, ModelSpec};
-pub use network::{Dense, Network, Workspace};
+pub use model::{InitConfig, LayerSpec, MAX_PARAMS, ModelSpec, layer_initializers, relu_like};
+pub use network::{Dense, Mode, Network, Workspace};

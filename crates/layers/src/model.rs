@@ -2,11 +2,116 @@
 
 use std::path::PathBuf;
 
-use backprop_tensor::init::InitSpec;
+use backprop_tensor::init::{InitSpec, KaimingUniform, XavierUniform, Zeros};
+use backprop_tensor::spec::in_range;
 use backprop_tensor::{SpecError, Validate};
 use serde::{Deserialize, Serialize};
 
 use crate::ActivationSpec;
+
+/// `[model] init`: one initialiser for weights and biases alike
+/// (`init = { kind = "uniform", low = -1.0, high = 1.0 }`), or each on its own
+/// (`init = { weights = { kind = "xavier_normal" }, biases = "zeros" }`; either may be left out
+/// and then takes its default).
+///
+/// The defaults, per layer: weights `kaiming_uniform` (He, gain √2) for relu-like activations
+/// (relu, leaky_relu, elu, gelu, silu/swish, softplus) and `xavier_uniform` (Glorot, gain 1)
+/// for the others (sigmoid, tanh, identity, softmax); biases `zeros` (Keras's choice).
+#[derive(Clone, Debug, PartialEq)]
+pub enum InitConfig {
+    /// The same initialiser for weights and biases (the post's `uniform`).
+    Both(InitSpec),
+    /// Separate initialisers.
+    Split {
+        /// For the weights (default: by activation).
+        weights: Option<InitSpec>,
+        /// For the biases (default: zeros).
+        biases: Option<InitSpec>,
+    },
+}
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SplitRepr {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    weights: Option<InitSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    biases: Option<InitSpec>,
+}
+
+impl Serialize for InitConfig {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            InitConfig::Both(spec) => spec.serialize(s),
+            InitConfig::Split { weights, biases } => {
+                SplitRepr { weights: weights.clone(), biases: biases.clone() }.serialize(s)
+            }
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for InitConfig {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use backprop_tensor::__toml as toml;
+        use serde::de::Error;
+        let value = toml::Value::deserialize(d)?;
+        let split = matches!(&value, toml::Value::Table(t) if t.contains_key("weights") || t.contains_key("biases"));
+        if split {
+            let r: SplitRepr = backprop_tensor::__path_to_error::deserialize(value).map_err(|e| {
+                let path = e.path().to_string();
+                let message = e.inner().message().trim().to_string();
+                match path.as_str() {
+                    "." => D::Error::custom(message),
+                    _ => D::Error::custom(format!("at `{path}`: {}", message.trim_start_matches("at `kind`: "))),
+                }
+            })?;
+            Ok(InitConfig::Split { weights: r.weights, biases: r.biases })
+        } else {
+            InitSpec::deserialize(value).map(InitConfig::Both).map_err(|e| D::Error::custom(e.message().trim()))
+        }
+    }
+}
+
+impl Validate for InitConfig {
+    fn validate(&self) -> Result<(), SpecError> {
+        match self {
+            InitConfig::Both(spec) => spec.validate(),
+            InitConfig::Split { weights, biases } => {
+                if let Some(w) = weights {
+                    w.validate().map_err(|e| e.within("weights"))?;
+                }
+                if let Some(b) = biases {
+                    b.validate().map_err(|e| e.within("biases"))?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Whether `activation` is relu-like (its default weight initialiser is He's).
+pub fn relu_like(activation: &ActivationSpec) -> bool {
+    matches!(activation.name(), "relu" | "leaky_relu" | "elu" | "gelu" | "silu" | "swish" | "softplus")
+}
+
+/// The initialisers of a layer with `activation` under `init` (see [`InitConfig`] for defaults).
+pub fn layer_initializers(init: Option<&InitConfig>, activation: &ActivationSpec) -> (InitSpec, InitSpec) {
+    let default_weights = || {
+        if relu_like(activation) {
+            InitSpec::KaimingUniform(KaimingUniform::default())
+        } else {
+            InitSpec::XavierUniform(XavierUniform::default())
+        }
+    };
+    let default_biases = || InitSpec::Zeros(Zeros::default());
+    match init {
+        Some(InitConfig::Both(spec)) => (spec.clone(), spec.clone()),
+        Some(InitConfig::Split { weights, biases }) => {
+            (weights.clone().unwrap_or_else(default_weights), biases.clone().unwrap_or_else(default_biases))
+        }
+        None => (default_weights(), default_biases()),
+    }
+}
 
 /// The most parameters a config may ask for (2³¹, 8 GiB of f32): larger is refused before any
 /// memory is taken.
@@ -21,12 +126,19 @@ pub struct LayerSpec {
     /// Its activation (default sigmoid).
     #[serde(default)]
     pub activation: ActivationSpec,
+    /// Dropout probability applied to this layer's outputs in training (default 0: none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropout: f64,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
 }
 
 impl LayerSpec {
-    /// A layer of `units` with `activation`.
+    /// A layer of `units` with `activation`, no dropout.
     pub fn new(units: usize, activation: ActivationSpec) -> Self {
-        LayerSpec { units, activation }
+        LayerSpec { units, activation, dropout: 0.0 }
     }
 }
 
@@ -39,6 +151,9 @@ pub struct HiddenLayer {
     /// Its activation (default: `model.activation`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub activation: Option<ActivationSpec>,
+    /// Its dropout probability (default: `model.dropout`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dropout: Option<f64>,
 }
 
 /// The `[model]` table.
@@ -67,23 +182,34 @@ pub struct ModelSpec {
     /// Activation of the output layer (default: `activation`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub output_activation: Option<ActivationSpec>,
-    /// How to draw the initial weights and biases (default: the post's U(−1, 1)).
-    #[serde(default)]
-    pub init: InitSpec,
+    /// How to draw the initial weights and biases (default: by activation, see [`InitConfig`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub init: Option<InitConfig>,
+    /// Dropout probability after every hidden layer, in training only (default 0: none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub dropout: f64,
     /// A model file to start from instead of drawing weights.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub init_from: Option<PathBuf>,
 }
 
 impl ModelSpec {
-    /// Every layer, hidden ones first, then an output layer of `outputs` units.
+    /// Every layer, hidden ones first, then an output layer of `outputs` units (which never has
+    /// dropout).
     pub fn architecture(&self, outputs: usize) -> Vec<LayerSpec> {
         let mut layers: Vec<LayerSpec> = match (&self.hidden, &self.layers) {
             (_, Some(layers)) => layers
                 .iter()
-                .map(|h| LayerSpec::new(h.units, h.activation.clone().unwrap_or_else(|| self.activation.clone())))
+                .map(|h| LayerSpec {
+                    units: h.units,
+                    activation: h.activation.clone().unwrap_or_else(|| self.activation.clone()),
+                    dropout: h.dropout.unwrap_or(self.dropout),
+                })
                 .collect(),
-            (Some(hidden), None) => hidden.iter().map(|&u| LayerSpec::new(u, self.activation.clone())).collect(),
+            (Some(hidden), None) => hidden
+                .iter()
+                .map(|&u| LayerSpec { units: u, activation: self.activation.clone(), dropout: self.dropout })
+                .collect(),
             (None, None) => Vec::new(),
         };
         let out_act = self.output_activation.clone().unwrap_or_else(|| self.activation.clone());
@@ -131,12 +257,27 @@ impl Validate for ModelSpec {
                 if let Some(a) = &layer.activation {
                     a.validate().map_err(|e| e.within(&format!("layers[{i}].activation")))?;
                 }
+                if let Some(p) = layer.dropout {
+                    dropout_in_range(&format!("layers[{i}].dropout"), p)?;
+                }
             }
         }
         self.activation.validate().map_err(|e| e.within("activation"))?;
         if let Some(a) = &self.output_activation {
             a.validate().map_err(|e| e.within("output_activation"))?;
         }
-        self.init.validate().map_err(|e| e.within("init"))
+        dropout_in_range("dropout", self.dropout)?;
+        match &self.init {
+            Some(init) => init.validate().map_err(|e| e.within("init")),
+            None => Ok(()),
+        }
     }
+}
+
+fn dropout_in_range(key: &str, p: f64) -> Result<(), SpecError> {
+    in_range(key, p, 0.0, 1.0)?;
+    if p >= 1.0 {
+        return Err(SpecError::new(key, format!("must be below 1 (1 would drop every unit), got {p}")));
+    }
+    Ok(())
 }

@@ -2,7 +2,7 @@
 
 use backprop_tensor::init::{Fan, Initializer};
 use backprop_tensor::linalg::{add_row_in_place, matmul_into, sum_rows_into};
-use backprop_tensor::rng::SeededRng;
+use backprop_tensor::rng::{SeededRng, unit};
 use backprop_tensor::{Element, MatView, MatViewMut, Matrix};
 use ndarray::{ArrayView1, ArrayViewMut1, s};
 
@@ -17,6 +17,8 @@ pub struct Dense {
     pub units: usize,
     /// Its activation.
     pub activation: ActivationSpec,
+    /// Probability of dropping each of its outputs in training (0: no dropout).
+    pub dropout: f64,
     /// Offset of `W` (row-major, `inputs × units`) in the parameter buffer.
     pub w_offset: usize,
     /// Offset of `b` (`units`) in the parameter buffer.
@@ -64,6 +66,7 @@ impl<F: Element> Network<F> {
                 inputs: fan_in,
                 units: spec.units,
                 activation: spec.activation.clone(),
+                dropout: spec.dropout,
                 w_offset,
                 b_offset,
             });
@@ -75,9 +78,20 @@ impl<F: Element> Network<F> {
     /// Fills every parameter from `weights` and `biases` initialisers, layer by layer
     /// (each layer's `W` row by row, then its `b`), drawing from `rng`.
     pub fn initialize(&mut self, weights: &dyn Initializer, biases: &dyn Initializer, rng: &mut SeededRng) {
+        self.initialize_layers(|_| (weights, biases), rng);
+    }
+
+    /// Like [`initialize`](Self::initialize), with each layer's (weights, biases) initialisers
+    /// given by `inits(layer_index)`.
+    pub fn initialize_layers<'i>(
+        &mut self,
+        inits: impl Fn(usize) -> (&'i dyn Initializer, &'i dyn Initializer),
+        rng: &mut SeededRng,
+    ) {
         let mut buf = Vec::new();
-        for layer in &self.layers {
+        for (l, layer) in self.layers.iter().enumerate() {
             let fan = Fan { fan_in: layer.inputs, fan_out: layer.units };
+            let (weights, biases) = inits(l);
             for (range, init) in [(layer.w_range(), weights), (layer.b_range(), biases)] {
                 buf.resize(range.len(), 0.0);
                 init.fill(fan, &mut buf, rng);
@@ -125,21 +139,70 @@ impl<F: Element> Network<F> {
         self.layers[l].view(grads)
     }
 
-    /// The forward pass over the first `x.nrows()` rows of the workspace: for every layer,
-    /// `z = a_prev·W + b` and `a = σ(z)`. The output is then [`Workspace::output`].
+    /// The forward pass over the first `x.nrows()` rows of the workspace, in evaluation mode (no
+    /// dropout): for every layer, `z = a_prev·W + b` and `a = σ(z)`. The output is then
+    /// [`Workspace::output`].
     ///
     /// # Panics
     /// When `x` has the wrong number of columns or more rows than the workspace holds.
     pub fn forward(&self, x: MatView<'_, F>, ws: &mut Workspace<F>) {
+        self.forward_impl(x, ws, Mode::Eval);
+    }
+
+    /// The forward pass in `mode`: [`Mode::Eval`] is [`forward`](Self::forward); in training
+    /// modes, layers with dropout multiply their outputs by a mask of `0` (probability `p`) or
+    /// `1/(1 − p)` (inverted dropout), drawn afresh ([`Mode::Train`]) or kept from the previous
+    /// training pass ([`Mode::TrainFixedMask`], as a gradient check needs).
+    pub fn forward_mode(&self, x: MatView<'_, F>, ws: &mut Workspace<F>, mode: Mode<'_>) {
+        self.forward_impl(x, ws, mode);
+    }
+
+    /// Sets each layer's dropout probability (for a network loaded from a file, which keeps
+    /// none).
+    ///
+    /// # Panics
+    /// When `dropout` does not have one value per layer.
+    pub fn set_dropout(&mut self, dropout: &[f64]) {
+        assert_eq!(dropout.len(), self.layers.len(), "one dropout value per layer");
+        for (layer, &p) in self.layers.iter_mut().zip(dropout) {
+            layer.dropout = p;
+        }
+    }
+
+    /// Whether any layer has dropout.
+    pub fn has_dropout(&self) -> bool {
+        self.layers.iter().any(|l| l.dropout > 0.0)
+    }
+
+    fn forward_impl(&self, x: MatView<'_, F>, ws: &mut Workspace<F>, mut mode: Mode<'_>) {
         let n = ws.check(self, x);
+        ws.training = !matches!(mode, Mode::Eval);
         for (l, layer) in self.layers.iter().enumerate() {
             let (w, b) = layer.view(&self.params);
             let (before, rest) = ws.a.split_at_mut(l);
-            let input = if l == 0 { x } else { before[l - 1].slice(s![..n, ..]) };
+            let input = if l == 0 {
+                x
+            } else if ws.training && self.layers[l - 1].dropout > 0.0 {
+                ws.dropped[l - 1].slice(s![..n, ..])
+            } else {
+                before[l - 1].slice(s![..n, ..])
+            };
             let mut z = ws.z[l].slice_mut(s![..n, ..]);
             matmul_into(input, w, z.view_mut(), false);
             add_row_in_place(z.view_mut(), b);
             layer.activation.get::<F>().forward(z.view(), rest[0].slice_mut(s![..n, ..]));
+            if ws.training && layer.dropout > 0.0 {
+                let mut mask = ws.mask[l].slice_mut(s![..n, ..]);
+                if let Mode::Train(rng) = &mut mode {
+                    let keep = F::of(1.0 / (1.0 - layer.dropout));
+                    for m in mask.iter_mut() {
+                        *m = if unit(rng) < layer.dropout { F::zero() } else { keep };
+                    }
+                }
+                let mut dropped = ws.dropped[l].slice_mut(s![..n, ..]);
+                dropped.assign(&rest[0].slice(s![..n, ..]));
+                dropped *= &mask;
+            }
         }
     }
 
@@ -159,6 +222,12 @@ impl<F: Element> Network<F> {
         let last = self.layers.len().saturating_sub(1);
         for (l, layer) in self.layers.iter().enumerate().rev() {
             let mut delta = ws.delta[l].slice_mut(s![..n, ..]);
+            let dropped = ws.training && layer.dropout > 0.0;
+            if dropped {
+                // ∂C/∂a = ∂C/∂(a ⊙ m) ⊙ m.
+                let mut grad_a = ws.grad_a[l].slice_mut(s![..n, ..]);
+                grad_a *= &ws.mask[l].slice(s![..n, ..]);
+            }
             if l != last || !output_delta_ready {
                 let act = layer.activation.get::<F>();
                 act.backward(
@@ -168,7 +237,13 @@ impl<F: Element> Network<F> {
                     delta.view_mut(),
                 );
             }
-            let input = if l == 0 { x } else { ws.a[l - 1].slice(s![..n, ..]) };
+            let input = if l == 0 {
+                x
+            } else if ws.training && self.layers[l - 1].dropout > 0.0 {
+                ws.dropped[l - 1].slice(s![..n, ..])
+            } else {
+                ws.a[l - 1].slice(s![..n, ..])
+            };
             let (gw, gb) = layer.view_mut(grads);
             matmul_into(input.t(), delta.view(), gw, false);
             sum_rows_into(delta.view(), gb, false);
@@ -187,6 +262,16 @@ impl<F: Element> Network<F> {
     }
 }
 
+/// How a forward pass treats dropout.
+pub enum Mode<'r> {
+    /// Evaluation: no dropout.
+    Eval,
+    /// Training, with fresh dropout masks drawn from the stream.
+    Train(&'r mut SeededRng),
+    /// Training, with the masks of the previous training pass (a fixed mask).
+    TrainFixedMask,
+}
+
 /// Every per-layer buffer of a forward and backward pass, for batches of up to `capacity` rows.
 ///
 /// Allocated once per (network, batch size); a smaller batch (the ragged last one) uses the
@@ -195,17 +280,37 @@ impl<F: Element> Network<F> {
 pub struct Workspace<F> {
     capacity: usize,
     rows: usize,
+    training: bool,
     z: Vec<Matrix<F>>,
     a: Vec<Matrix<F>>,
     grad_a: Vec<Matrix<F>>,
     delta: Vec<Matrix<F>>,
+    /// Dropout masks and the dropped outputs `a ⊙ m` (empty for layers without dropout).
+    mask: Vec<Matrix<F>>,
+    dropped: Vec<Matrix<F>>,
 }
 
 impl<F: Element> Workspace<F> {
     /// Buffers for `net` and batches of up to `capacity` rows.
     pub fn new(net: &Network<F>, capacity: usize) -> Self {
         let make = || net.layers.iter().map(|l| Matrix::zeros((capacity, l.units))).collect::<Vec<_>>();
-        Workspace { capacity, rows: 0, z: make(), a: make(), grad_a: make(), delta: make() }
+        let make_dropout = || {
+            net.layers
+                .iter()
+                .map(|l| if l.dropout > 0.0 { Matrix::zeros((capacity, l.units)) } else { Matrix::zeros((0, 0)) })
+                .collect::<Vec<_>>()
+        };
+        Workspace {
+            capacity,
+            rows: 0,
+            training: false,
+            z: make(),
+            a: make(),
+            grad_a: make(),
+            delta: make(),
+            mask: make_dropout(),
+            dropped: make_dropout(),
+        }
     }
 
     /// The largest batch this workspace holds.

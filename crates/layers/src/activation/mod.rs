@@ -55,11 +55,26 @@ pub trait Elementwise {
 }
 
 impl<F: Element, T: Elementwise> Activation<F> for T {
-    fn forward(&self, z: MatView<'_, F>, a: MatViewMut<'_, F>) {
+    fn forward(&self, z: MatView<'_, F>, mut a: MatViewMut<'_, F>) {
+        // Workspace buffers are contiguous: plain slice loops, no iterator machinery.
+        if let (Some(zs), Some(out)) = (z.as_slice(), a.as_slice_mut()) {
+            for (a, &z) in out.iter_mut().zip(zs) {
+                *a = self.value(z);
+            }
+            return;
+        }
         Zip::from(a).and(z).for_each(|a, &z| *a = self.value(z));
     }
 
-    fn backward(&self, z: MatView<'_, F>, a: MatView<'_, F>, grad_a: MatView<'_, F>, grad_z: MatViewMut<'_, F>) {
+    fn backward(&self, z: MatView<'_, F>, a: MatView<'_, F>, grad_a: MatView<'_, F>, mut grad_z: MatViewMut<'_, F>) {
+        if let (Some(zs), Some(as_), Some(gs), Some(ds)) =
+            (z.as_slice(), a.as_slice(), grad_a.as_slice(), grad_z.as_slice_mut())
+        {
+            for (((d, &z), &a), &g) in ds.iter_mut().zip(zs).zip(as_).zip(gs) {
+                *d = g * self.derivative(z, a);
+            }
+            return;
+        }
         Zip::from(grad_z).and(z).and(a).and(grad_a).for_each(|d, &z, &a, &g| *d = g * self.derivative(z, a));
     }
 }

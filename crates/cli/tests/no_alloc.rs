@@ -1,0 +1,98 @@
+//! A warm training step allocates nothing: a counting global allocator watches this thread while
+//! the trainer runs epochs (forward, loss, backward, optimiser step, evaluation).
+#![allow(unsafe_code)] // A global allocator is an `unsafe impl`; it only counts and forwards.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use backprop_cli::config::BatchSize;
+use backprop_cli::train::{TrainOptions, Trainer};
+use backprop_data::DataSpec;
+use backprop_layers::{LayerSpec, Network};
+use backprop_loss::LossSpec;
+use backprop_optim::OptimizerSpec;
+use backprop_tensor::rng::seeded;
+
+struct Counting;
+
+thread_local! {
+    static COUNTING: Cell<bool> = const { Cell::new(false) };
+    static COUNT: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards every call to the system allocator unchanged; only counts allocations made
+// on a thread that switched counting on.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.with(Cell::get) {
+            COUNT.with(|c| c.set(c.get() + 1));
+        }
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.with(Cell::get) {
+            COUNT.with(|c| c.set(c.get() + 1));
+        }
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+fn allocations_during(f: impl FnOnce()) -> usize {
+    COUNT.with(|c| c.set(0));
+    COUNTING.with(|c| c.set(true));
+    f();
+    COUNTING.with(|c| c.set(false));
+    COUNT.with(Cell::get)
+}
+
+fn check(batch_size: BatchSize, optimizer: &str, activations: &[&str]) {
+    let data = DataSpec::FullAdder {}.load::<f64>().unwrap();
+    let mut layers: Vec<LayerSpec> =
+        activations.iter().map(|a| LayerSpec::new(4, backprop_layers::ActivationSpec::from_name(a).unwrap())).collect();
+    layers.last_mut().unwrap().units = data.outputs();
+    let mut net = Network::<f64>::new(data.features(), &layers);
+    for (i, p) in net.params_mut().iter_mut().enumerate() {
+        *p = ((i * 7919) % 13) as f64 / 13.0 - 0.5;
+    }
+    let opts = TrainOptions { epochs: 10, batch_size, log_every: 0 };
+    let (loss, optimizer_spec) =
+        (LossSpec::from_name("half_mse").unwrap(), OptimizerSpec::from_name(optimizer).unwrap());
+    let mut trainer = Trainer::new(net, &data, loss.get(), optimizer_spec.get(), opts);
+    let mut rng = seeded(1);
+    trainer.evaluate();
+    trainer.epoch(&mut rng);
+    trainer.evaluate();
+    let n = allocations_during(|| {
+        for _ in 0..20 {
+            trainer.epoch(&mut rng);
+            trainer.evaluate();
+        }
+    });
+    assert_eq!(n, 0, "{batch_size:?} {optimizer} {activations:?}: {n} allocations in 20 warm epochs");
+}
+
+#[test]
+fn warm_epochs_allocate_nothing() {
+    for optimizer in backprop_optim::OptimizerSpec::NAMES {
+        check(BatchSize::Full, optimizer, &["sigmoid", "tanh", "sigmoid"]);
+        check(BatchSize::Size(3), optimizer, &["relu", "identity"]);
+    }
+    for act in backprop_layers::ActivationSpec::NAMES {
+        check(BatchSize::Size(5), "sgd", &[act, act]);
+    }
+}
+
+/// The counter works: an allocation inside the window is seen.
+#[test]
+fn the_counter_sees_allocations() {
+    assert!(allocations_during(|| drop(std::hint::black_box(vec![1u8; 16]))) >= 1);
+}
