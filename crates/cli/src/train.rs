@@ -188,7 +188,11 @@ impl<'d, F: Element> Trainer<'d, F> {
         let mut total = 0.0;
         for start in (0..n).step_by(chunk) {
             let end = (start + chunk).min(n);
-            let (x, t) = (self.data.inputs.slice(s![start..end, ..]), self.data.targets.slice(s![start..end, ..]));
+            let (x, t) = if start == 0 && end == n {
+                (self.data.inputs.view(), self.data.targets.view())
+            } else {
+                (self.data.inputs.slice(s![start..end, ..]), self.data.targets.slice(s![start..end, ..]))
+            };
             let cost = forward_cost(&self.net, loss, x, t, &mut self.ws);
             total += cost.f64() * ((end - start) as f64 / n as f64);
         }

@@ -183,24 +183,24 @@ impl<F: Element> Network<F> {
             let input = if l == 0 {
                 x
             } else if ws.training && self.layers[l - 1].dropout > 0.0 {
-                ws.dropped[l - 1].slice(s![..n, ..])
+                rows(&ws.dropped[l - 1], n)
             } else {
-                before[l - 1].slice(s![..n, ..])
+                rows(&before[l - 1], n)
             };
-            let mut z = ws.z[l].slice_mut(s![..n, ..]);
+            let mut z = rows_mut(&mut ws.z[l], n);
             matmul_into(input, w, z.view_mut(), false);
             add_row_in_place(z.view_mut(), b);
-            layer.activation.get::<F>().forward(z.view(), rest[0].slice_mut(s![..n, ..]));
+            layer.activation.get::<F>().forward(z.view(), rows_mut(&mut rest[0], n));
             if ws.training && layer.dropout > 0.0 {
-                let mut mask = ws.mask[l].slice_mut(s![..n, ..]);
+                let mut mask = rows_mut(&mut ws.mask[l], n);
                 if let Mode::Train(rng) = &mut mode {
                     let keep = F::of(1.0 / (1.0 - layer.dropout));
                     for m in mask.iter_mut() {
                         *m = if unit(rng) < layer.dropout { F::zero() } else { keep };
                     }
                 }
-                let mut dropped = ws.dropped[l].slice_mut(s![..n, ..]);
-                dropped.assign(&rest[0].slice(s![..n, ..]));
+                let mut dropped = rows_mut(&mut ws.dropped[l], n);
+                dropped.assign(&rows(&rest[0], n));
                 dropped *= &mask;
             }
         }
@@ -221,35 +221,30 @@ impl<F: Element> Network<F> {
         );
         let last = self.layers.len().saturating_sub(1);
         for (l, layer) in self.layers.iter().enumerate().rev() {
-            let mut delta = ws.delta[l].slice_mut(s![..n, ..]);
+            let mut delta = rows_mut(&mut ws.delta[l], n);
             let dropped = ws.training && layer.dropout > 0.0;
             if dropped {
                 // ∂C/∂a = ∂C/∂(a ⊙ m) ⊙ m.
-                let mut grad_a = ws.grad_a[l].slice_mut(s![..n, ..]);
-                grad_a *= &ws.mask[l].slice(s![..n, ..]);
+                let mut grad_a = rows_mut(&mut ws.grad_a[l], n);
+                grad_a *= &rows(&ws.mask[l], n);
             }
             if l != last || !output_delta_ready {
                 let act = layer.activation.get::<F>();
-                act.backward(
-                    ws.z[l].slice(s![..n, ..]),
-                    ws.a[l].slice(s![..n, ..]),
-                    ws.grad_a[l].slice(s![..n, ..]),
-                    delta.view_mut(),
-                );
+                act.backward(rows(&ws.z[l], n), rows(&ws.a[l], n), rows(&ws.grad_a[l], n), delta.view_mut());
             }
             let input = if l == 0 {
                 x
             } else if ws.training && self.layers[l - 1].dropout > 0.0 {
-                ws.dropped[l - 1].slice(s![..n, ..])
+                rows(&ws.dropped[l - 1], n)
             } else {
-                ws.a[l - 1].slice(s![..n, ..])
+                rows(&ws.a[l - 1], n)
             };
             let (gw, gb) = layer.view_mut(grads);
             matmul_into(input.t(), delta.view(), gw, false);
             sum_rows_into(delta.view(), gb, false);
             if l > 0 {
                 let (w, _) = layer.view(&self.params);
-                matmul_into(delta.view(), w.t(), ws.grad_a[l - 1].slice_mut(s![..n, ..]), false);
+                matmul_into(delta.view(), w.t(), rows_mut(&mut ws.grad_a[l - 1], n), false);
             }
         }
     }
@@ -260,6 +255,19 @@ impl<F: Element> Network<F> {
         self.forward(x, &mut ws);
         ws.output(x.nrows()).to_owned()
     }
+}
+
+/// The first `n` rows of `m` (the whole matrix without slicing when `n` is all of it: slicing
+/// costs more than the half adder's arithmetic).
+#[inline]
+fn rows<F>(m: &Matrix<F>, n: usize) -> MatView<'_, F> {
+    if n == m.nrows() { m.view() } else { m.slice(s![..n, ..]) }
+}
+
+/// The first `n` rows of `m`, mutably.
+#[inline]
+fn rows_mut<F>(m: &mut Matrix<F>, n: usize) -> MatViewMut<'_, F> {
+    if n == m.nrows() { m.view_mut() } else { m.slice_mut(s![..n, ..]) }
 }
 
 /// How a forward pass treats dropout.
@@ -328,19 +336,19 @@ impl<F: Element> Workspace<F> {
 
     /// The network's output `aᴸ` for the first `n` rows of the last forward pass.
     pub fn output(&self, n: usize) -> MatView<'_, F> {
-        self.a.last().expect("a network has layers").slice(s![..n, ..])
+        rows(&self.a.last().expect("a network has layers"), n)
     }
     /// `zˡ` of layer `l`, for the rows of the last forward pass.
     pub fn z(&self, l: usize) -> MatView<'_, F> {
-        self.z[l].slice(s![..self.rows, ..])
+        rows(&self.z[l], self.rows)
     }
     /// `aˡ` of layer `l`, for the rows of the last forward pass.
     pub fn a(&self, l: usize) -> MatView<'_, F> {
-        self.a[l].slice(s![..self.rows, ..])
+        rows(&self.a[l], self.rows)
     }
     /// `δˡ` of layer `l`, from the last backward pass.
     pub fn delta(&self, l: usize) -> MatView<'_, F> {
-        self.delta[l].slice(s![..self.rows, ..])
+        rows(&self.delta[l], self.rows)
     }
     /// What the loss reads for the first `n` rows, and where it writes its gradient.
     ///
@@ -350,7 +358,6 @@ impl<F: Element> Workspace<F> {
     pub fn loss_io(&mut self, n: usize, fused: bool) -> (MatView<'_, F>, MatViewMut<'_, F>) {
         let (input, grad) =
             if fused { (self.z.last(), self.delta.last_mut()) } else { (self.a.last(), self.grad_a.last_mut()) };
-        let input = input.expect("a network has layers").slice(s![..n, ..]);
-        (input, grad.expect("a network has layers").slice_mut(s![..n, ..]))
+        (rows(input.expect("a network has layers"), n), rows_mut(grad.expect("a network has layers"), n))
     }
 }
