@@ -73,7 +73,19 @@ fn half_adder(reps: usize) {
     }
     times.sort_by(f64::total_cmp);
     let ms = times[times.len() / 2];
-    println!("peer=backprop workload=half_adder epochs=20000 ms={ms:.3} final_loss={final_loss:.9e} threads=1");
+    println!("peer=backprop workload=half_adder epochs=20000 ms={ms:.3} final_loss={} threads=1", sci(final_loss));
+}
+
+/// `x` as Python's `%.9e` writes it (two-digit exponent), the peers' format.
+fn sci(x: f64) -> String {
+    let s = format!("{x:.9e}");
+    match s.split_once('e') {
+        Some((mantissa, exp)) => {
+            let (sign, digits) = exp.strip_prefix('-').map_or(("+", exp), |d| ("-", d));
+            format!("{mantissa}e{sign}{digits:0>2}")
+        }
+        None => s,
+    }
 }
 
 /// Runs the selected workloads; returns the exit status.
