@@ -62,7 +62,7 @@ fn a_custom_loss_and_optimiser_train_the_half_adder() {
     let init = InitSpec::default();
     net.initialize(init.get(), init.get(), &mut seeded(7));
 
-    let opts = TrainOptions { epochs: 3000, batch_size: BatchSize::Full, log_every: 0 };
+    let opts = TrainOptions { epochs: 3000, batch_size: BatchSize::Full, log_every: 0, ..Default::default() };
     let outcome = Trainer::new(net, &data, &LogCosh, &HeavyBall { lr: 2.0, mu: 0.9 }, opts)
         .run(&mut seeded(0), &mut std::io::sink());
     let (first, last) = (outcome.costs[0], *outcome.costs.last().unwrap());

@@ -58,7 +58,7 @@ fn half_adder(reps: usize) {
     let data = DataSpec::HalfAdder {}.load::<f64>().expect("builtin data");
     let loss = LossSpec::from_name("half_mse").expect("registered");
     let sgd = OptimizerSpec::Sgd(Sgd { lr: 0.5, ..Sgd::default() });
-    let opts = |epochs| TrainOptions { epochs, batch_size: BatchSize::Full, log_every: 0 };
+    let opts = |epochs| TrainOptions { epochs, batch_size: BatchSize::Full, log_every: 0, ..Default::default() };
     // 5 untimed warm-up epochs from the fixed start, then the timed run from the fixed start again.
     let _ =
         Trainer::new(half_adder_net(), &data, loss.get(), sgd.get(), opts(5)).run(&mut seeded(0), &mut std::io::sink());

@@ -214,8 +214,7 @@ fn train<F: Element>(loaded: &Loaded, out_dir: Option<&Path>, out: &mut dyn Writ
         toml::to_string(cfg).map_err(|e| CliError::Config(format!("cannot write the resolved config: {e}")))?;
     write_atomic(&dir.join("config.toml"), resolved.as_bytes())?;
 
-    let opts =
-        TrainOptions { epochs: cfg.train.epochs, batch_size: cfg.train.batch_size, log_every: cfg.train.log_every };
+    let opts = TrainOptions::from_config(cfg);
     let mut rng = seeded(derive_seed(cfg.experiment.seed, STREAM_SHUFFLE));
     let trainer = Trainer::new(net, &data, cfg.loss.get(), cfg.optim.optimizer.get(), opts);
     let outcome = trainer.run(&mut rng, out);

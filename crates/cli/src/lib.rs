@@ -16,12 +16,12 @@
 //! use backprop_layers::Network;
 //! use backprop_tensor::rng::seeded;
 //!
-//! let cfg = Config { train: TrainSpec { epochs: 10, batch_size: BatchSize::Full, log_every: 0 }, ..Default::default() };
+//! let cfg = Config { train: TrainSpec { epochs: 10, batch_size: BatchSize::Full, log_every: 0, ..Default::default() }, ..Default::default() };
 //! let data = cfg.data.load::<f64>().unwrap();
 //! let mut net = Network::<f64>::new(2, &cfg.model.architecture(2));
 //! let init = backprop_tensor::init::InitSpec::default();
 //! net.initialize(init.get(), init.get(), &mut seeded(1));
-//! let opts = TrainOptions { epochs: 10, batch_size: BatchSize::Full, log_every: 0 };
+//! let opts = TrainOptions { epochs: 10, batch_size: BatchSize::Full, log_every: 0, ..Default::default() };
 //! let trainer = Trainer::new(net, &data, cfg.loss.get(), cfg.optim.optimizer.get(), opts);
 //! let outcome = trainer.run(&mut seeded(2), &mut std::io::sink());
 //! assert_eq!(outcome.costs.len(), 11);

@@ -11,7 +11,8 @@ use std::time::Instant;
 use backprop_data::Dataset;
 use backprop_layers::{Mode, Network, Workspace};
 use backprop_loss::Loss;
-use backprop_optim::Optimizer;
+use backprop_optim::schedule::{LrScheduleSpec, LrScheduler};
+use backprop_optim::{Optimizer, clip_grad_norm, clip_grad_value};
 use backprop_tensor::rng::SeededRng;
 use backprop_tensor::{Element, MatView, Matrix};
 use ndarray::s;
@@ -67,7 +68,7 @@ pub fn backward_from_loss<F: Element>(
 }
 
 /// How to train, beyond the network, the data, the loss and the optimiser.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct TrainOptions {
     /// Passes over the training set.
     pub epochs: usize,
@@ -75,6 +76,26 @@ pub struct TrainOptions {
     pub batch_size: BatchSize,
     /// Log the cost every this many epochs (0: never).
     pub log_every: usize,
+    /// The learning-rate schedule (none: the optimiser's lr throughout).
+    pub schedule: Option<LrScheduleSpec>,
+    /// Clip the gradients' global L2 norm to this before each step.
+    pub clip_norm: Option<f64>,
+    /// Clamp every gradient to `[−v, v]` before each step (before `clip_norm`).
+    pub clip_value: Option<f64>,
+}
+
+impl TrainOptions {
+    /// The options a config's `[train]` and `[optim]` tables give.
+    pub fn from_config(cfg: &crate::config::Config) -> Self {
+        TrainOptions {
+            epochs: cfg.train.epochs,
+            batch_size: cfg.train.batch_size,
+            log_every: cfg.train.log_every,
+            schedule: cfg.optim.schedule.clone(),
+            clip_norm: cfg.optim.clip_norm,
+            clip_value: cfg.optim.clip_value,
+        }
+    }
 }
 
 /// Why training stopped.
@@ -133,6 +154,7 @@ pub struct Trainer<'d, F: Element> {
     batch_t: Matrix<F>,
     order: Vec<usize>,
     step: u64,
+    scheduler: LrScheduler,
 }
 
 impl<'d, F: Element> Trainer<'d, F> {
@@ -160,7 +182,6 @@ impl<'d, F: Element> Trainer<'d, F> {
             data,
             loss,
             optimizer,
-            opts,
             ws,
             grads: vec![F::zero(); n],
             state,
@@ -168,7 +189,20 @@ impl<'d, F: Element> Trainer<'d, F> {
             batch_t,
             order: (0..data.len()).collect(),
             step: 0,
+            scheduler: LrScheduler::new(optimizer.lr(), opts.schedule.as_ref()),
+            opts,
         }
+    }
+
+    /// The learning rate of the coming epoch.
+    pub fn lr(&self) -> f64 {
+        self.scheduler.lr()
+    }
+
+    /// Ends an epoch whose cost over the training set was `cost`: steps the schedule. (`run` does
+    /// this after every epoch.)
+    pub fn end_epoch(&mut self, cost: f64) {
+        self.scheduler.step(cost);
     }
 
     /// The network as it stands.
@@ -208,9 +242,15 @@ impl<'d, F: Element> Trainer<'d, F> {
             forward_cost_mode(&self.net, loss, x, t, &mut self.ws, mode);
         }
         backward_from_loss(&self.net, loss, x, t, &mut self.ws, &mut self.grads);
+        if let Some(v) = self.opts.clip_value {
+            clip_grad_value(&mut self.grads, v);
+        }
+        if let Some(max_norm) = self.opts.clip_norm {
+            clip_grad_norm(&mut self.grads, max_norm);
+        }
         self.step += 1;
         let optimizer = self.optimizer;
-        let lr = F::of(optimizer.lr());
+        let lr = F::of(self.scheduler.lr());
         optimizer.step(self.net.params_mut(), &self.grads, &mut self.state, self.step, lr);
     }
 
@@ -259,6 +299,7 @@ impl<'d, F: Element> Trainer<'d, F> {
             }
             costs.push(cost);
             last_good.copy_from_slice(self.net.params());
+            self.end_epoch(cost);
             if self.opts.log_every > 0 && epoch % self.opts.log_every == 0 {
                 let _ = writeln!(log, " Epoch: {epoch} , Current cost: {cost}");
             }

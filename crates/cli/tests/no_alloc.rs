@@ -11,6 +11,7 @@ use backprop_data::DataSpec;
 use backprop_layers::{LayerSpec, Network};
 use backprop_loss::LossSpec;
 use backprop_optim::OptimizerSpec;
+use backprop_optim::schedule::{LrScheduleSpec, ScheduleSpec};
 use backprop_tensor::rng::seeded;
 
 struct Counting;
@@ -55,6 +56,10 @@ fn allocations_during(f: impl FnOnce()) -> usize {
 }
 
 fn check(batch_size: BatchSize, optimizer: &str, activations: &[&str]) {
+    check_with(batch_size, optimizer, activations, TrainOptions::default());
+}
+
+fn check_with(batch_size: BatchSize, optimizer: &str, activations: &[&str], extra: TrainOptions) {
     let data = DataSpec::FullAdder {}.load::<f64>().unwrap();
     let mut layers: Vec<LayerSpec> =
         activations.iter().map(|a| LayerSpec::new(4, backprop_layers::ActivationSpec::from_name(a).unwrap())).collect();
@@ -63,7 +68,7 @@ fn check(batch_size: BatchSize, optimizer: &str, activations: &[&str]) {
     for (i, p) in net.params_mut().iter_mut().enumerate() {
         *p = ((i * 7919) % 13) as f64 / 13.0 - 0.5;
     }
-    let opts = TrainOptions { epochs: 10, batch_size, log_every: 0 };
+    let opts = TrainOptions { epochs: 10, batch_size, log_every: 0, ..extra };
     let (loss, optimizer_spec) =
         (LossSpec::from_name("half_mse").unwrap(), OptimizerSpec::from_name(optimizer).unwrap());
     let mut trainer = Trainer::new(net, &data, loss.get(), optimizer_spec.get(), opts);
@@ -74,7 +79,8 @@ fn check(batch_size: BatchSize, optimizer: &str, activations: &[&str]) {
     let n = allocations_during(|| {
         for _ in 0..20 {
             trainer.epoch(&mut rng);
-            trainer.evaluate();
+            let cost = trainer.evaluate();
+            trainer.end_epoch(cost);
         }
     });
     assert_eq!(n, 0, "{batch_size:?} {optimizer} {activations:?}: {n} allocations in 20 warm epochs");
@@ -86,6 +92,11 @@ fn warm_epochs_allocate_nothing() {
         check(BatchSize::Full, optimizer, &["sigmoid", "tanh", "sigmoid"]);
         check(BatchSize::Size(3), optimizer, &["relu", "identity"]);
     }
+    let mut schedule = LrScheduleSpec::new(ScheduleSpec::from_name("reduce_on_plateau").unwrap());
+    schedule.warmup_epochs = 3;
+    let extra =
+        TrainOptions { schedule: Some(schedule), clip_norm: Some(0.5), clip_value: Some(0.1), ..Default::default() };
+    check_with(BatchSize::Size(3), "adam", &["tanh", "sigmoid"], extra);
     for act in backprop_layers::ActivationSpec::NAMES {
         check(BatchSize::Size(5), "sgd", &[act, act]);
     }

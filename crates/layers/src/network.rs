@@ -336,7 +336,7 @@ impl<F: Element> Workspace<F> {
 
     /// The network's output `aᴸ` for the first `n` rows of the last forward pass.
     pub fn output(&self, n: usize) -> MatView<'_, F> {
-        rows(&self.a.last().expect("a network has layers"), n)
+        rows(self.a.last().expect("a network has layers"), n)
     }
     /// `zˡ` of layer `l`, for the rows of the last forward pass.
     pub fn z(&self, l: usize) -> MatView<'_, F> {

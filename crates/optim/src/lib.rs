@@ -1,15 +1,42 @@
-//! Optimisers: update rules over flat parameter buffers.
+//! Optimisers (update rules over flat parameter buffers), gradient clipping, and learning-rate
+//! schedules.
 //!
 //! An optimiser sees the network's parameters and gradients as two flat slices of the same
 //! length, plus a flat state buffer it asked for ([`Optimizer::state_len`], zero at the start)
 //! and the step count. The state is passed in and out, never hidden, so a checkpoint is three
-//! slices and a counter. Update rules follow PyTorch's documented algorithms, with the same
-//! parameter names and defaults, so hyper-parameters port.
+//! slices and a counter. Update rules follow PyTorch's documented algorithms (`torch.optim`),
+//! with the same parameter names and defaults, so hyper-parameters port; `tests/reference.rs`
+//! checks every rule and schedule against values from an independent implementation.
+//!
+//! Optimisers ([`OptimizerSpec`], `[optim] kind = …`; g is the gradient, γ this step's lr):
+//! - `sgd` ([`Sgd`]): θ ← θ − γ·g, with optional momentum b ← μ·b + (1 − τ)·g (b = g at step 1),
+//!   Nesterov and L2 weight decay.
+//! - `adam` ([`Adam`]): θ ← θ − γ·m̂/(√v̂ + ε) from bias-corrected moment averages; L2 decay,
+//!   AMSGrad.
+//! - `adamw` ([`AdamW`]): θ ← θ·(1 − γ·λ), then Adam's step (decoupled weight decay).
+//! - `rmsprop` ([`RmsProp`]): θ ← θ − γ·g/(√v + ε) with v a running mean of g²; centred,
+//!   momentum, L2 decay.
+//! - `adagrad` ([`Adagrad`]): θ ← θ − γ/(1 + (t − 1)·η)·g/(√s + ε) with s the sum of g² so far.
+//!
+//! Gradient clipping ([`clip`](mod@clip), `clip_norm` / `clip_value` in `[optim]`):
+//! [`clip_grad_norm`] scales all gradients so their joint L2 norm is at most `max_norm`;
+//! [`clip_grad_value`] clamps each to [−v, v].
+//!
+//! Schedules ([`schedule`], `[optim.schedule] kind = …`, one step per epoch, e = epoch; an
+//! optional linear warm-up goes first; [`LrScheduler`] runs them):
+//! - `constant`: lr.
+//! - `step`: lr·γ^⌊e/step_size⌋.
+//! - `multistep`: lr·γ^(number of milestones ≤ e).
+//! - `exponential`: lr·γ^e.
+//! - `cosine`: η_min + (lr − η_min)·(1 + cos(π·e/t_max))/2.
+//! - `reduce_on_plateau`: lr·factor after more than `patience` epochs without improvement.
+//!
+//! This crate knows nothing about layers, losses, data or files: it sees slices and numbers.
 //!
 //! ```
 //! use backprop_optim::{Optimizer, Sgd};
 //!
-//! let sgd = Sgd { lr: 0.5 };
+//! let sgd = Sgd { lr: 0.5, ..Sgd::default() };
 //! let mut params = [1.0, -1.0];
 //! let grads = [0.2, -0.4];
 //! let mut state = vec![0.0; Optimizer::<f64>::state_len(&sgd, params.len())];
@@ -18,13 +45,31 @@
 //! ```
 //!
 //! To add an optimiser: write `my_optim.rs` with a struct implementing [`Optimizer`] and
-//! [`Validate`](backprop_tensor::Validate), then add one line to the `registry!` below.
+//! [`Validate`], then add one line to the `registry!` below.
 
+mod adagrad;
+mod adam;
+mod adamw;
+pub mod clip;
+mod rmsprop;
+pub mod schedule;
 mod sgd;
+mod table;
 
+pub use adagrad::Adagrad;
+pub use adam::Adam;
+pub use adamw::AdamW;
+pub use clip::{clip_grad_norm, clip_grad_value};
+pub use rmsprop::RmsProp;
+pub use schedule::{
+    Constant, CosineAnnealingLr, ExponentialLr, LrScheduleSpec, LrScheduler, MultiStepLr, ReduceLrOnPlateau,
+    ScheduleSpec, StepLr,
+};
 pub use sgd::Sgd;
 
-use backprop_tensor::Element;
+use backprop_tensor::spec::positive;
+use backprop_tensor::{Element, SpecError, Validate};
+use serde::{Deserialize, Serialize};
 
 /// A parameter update rule.
 pub trait Optimizer<F: Element> {
@@ -38,10 +83,18 @@ pub trait Optimizer<F: Element> {
 }
 
 backprop_tensor::registry! {
-    /// The optimisers a config can name (`[optim] kind = "sgd"`).
+    /// The optimisers a config can name (`[optim] kind = "adam"`).
     pub enum OptimizerSpec: dyn Optimizer<F> {
-        /// `θ ← θ − lr·g`.
+        /// `θ ← θ − lr·g`, with optional momentum, Nesterov and L2 weight decay.
         "sgd" => Sgd(Sgd),
+        /// `θ ← θ − lr·m̂/(√v̂ + ε)`, with optional L2 weight decay and AMSGrad.
+        "adam" => Adam(Adam),
+        /// `θ ← θ·(1 − lr·λ)`, then Adam's step.
+        "adamw" => AdamW(AdamW),
+        /// `θ ← θ − lr·g/(√v + ε)`, v a running mean of g²; centred, momentum, L2 decay.
+        "rmsprop" => RmsProp(RmsProp),
+        /// `θ ← θ − lr·g/(√s + ε)`, s the sum of g² so far; lr decay, L2 decay.
+        "adagrad" => Adagrad(Adagrad),
     }
 }
 
@@ -51,33 +104,257 @@ impl Default for OptimizerSpec {
     }
 }
 
-/// The `[optim]` table: the optimiser (`kind` and its parameters).
+impl OptimizerSpec {
+    /// The learning rate the config gave (the base lr a schedule scales).
+    pub fn lr(&self) -> f64 {
+        self.get::<f64>().lr()
+    }
+}
+
+/// The `[optim]` table: the optimiser (`kind` and its parameters), gradient clipping, and a
+/// learning-rate schedule, all optional but `kind`.
 ///
 /// ```toml
 /// [optim]
-/// kind = "sgd"
-/// lr = 0.5
+/// kind = "adam"
+/// lr = 0.001
+/// betas = [0.9, 0.999]
+/// clip_norm = 1.0            # optional: clip_grad_norm before each step
+/// clip_value = 5.0           # optional: clip_grad_value before each step
+///
+/// [optim.schedule]           # optional: the lr of each epoch
+/// kind = "step"
+/// step_size = 30
+/// gamma = 0.1
+/// warmup_epochs = 5          # optional
 /// ```
+///
+/// An unknown key is rejected with serde's "unknown field `x`, expected one of …" message, which
+/// lists the optimiser's keys and then `clip_norm`, `clip_value` and `schedule`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OptimSpec {
     /// The update rule and its parameters.
     pub optimizer: OptimizerSpec,
+    /// When set, [`clip_grad_norm`] with this `max_norm` before each step (> 0).
+    pub clip_norm: Option<f64>,
+    /// When set, [`clip_grad_value`] with this bound before each step (> 0).
+    pub clip_value: Option<f64>,
+    /// When set, the lr of each epoch; `None` keeps the optimiser's lr.
+    pub schedule: Option<LrScheduleSpec>,
 }
 
-impl serde::Serialize for OptimSpec {
+const OWN_KEYS: &[&str] = &["clip_norm", "clip_value", "schedule"];
+
+impl OptimSpec {
+    /// A scheduler at epoch 0 for this optimiser's lr and schedule.
+    pub fn scheduler(&self) -> LrScheduler {
+        LrScheduler::new(self.optimizer.lr(), self.schedule.as_ref())
+    }
+
+    /// Applies the configured clipping to `grads`: `clip_value` first, then `clip_norm`. Returns
+    /// the gradients' L2 norm before norm clipping when `clip_norm` is set.
+    pub fn clip_grads<F: Element>(&self, grads: &mut [F]) -> Option<f64> {
+        if let Some(v) = self.clip_value {
+            clip_grad_value(grads, v);
+        }
+        self.clip_norm.map(|max_norm| clip_grad_norm(grads, max_norm))
+    }
+}
+
+impl Serialize for OptimSpec {
+    /// One flat table: `kind`, the optimiser's parameters, `clip_norm` and `clip_value` when set,
+    /// and `schedule` as a sub-table when set.
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        self.optimizer.serialize_table(s)
+        #[derive(Serialize)]
+        struct Flat<'a> {
+            #[serde(flatten)]
+            optimizer: AsTable<'a>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            clip_norm: Option<f64>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            clip_value: Option<f64>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            schedule: Option<&'a LrScheduleSpec>,
+        }
+        struct AsTable<'a>(&'a OptimizerSpec);
+        impl Serialize for AsTable<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                self.0.serialize_table(s)
+            }
+        }
+        let flat = Flat {
+            optimizer: AsTable(&self.optimizer),
+            clip_norm: self.clip_norm,
+            clip_value: self.clip_value,
+            schedule: self.schedule.as_ref(),
+        };
+        flat.serialize(s)
     }
 }
 
-impl<'de> serde::Deserialize<'de> for OptimSpec {
+impl<'de> Deserialize<'de> for OptimSpec {
+    /// A flat table (`kind`, the optimiser's keys, `clip_norm`, `clip_value`, `schedule`) or a
+    /// bare optimiser name.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(OptimSpec { optimizer: OptimizerSpec::deserialize(d)? })
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = OptimSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "an optimiser name (one of {}) or a table with `kind`", OptimizerSpec::NAMES.join(", "))
+            }
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<OptimSpec, E> {
+                let name: serde::de::value::StrDeserializer<E> = serde::de::IntoDeserializer::into_deserializer(name);
+                Ok(OptimSpec { optimizer: OptimizerSpec::deserialize(name)?, ..OptimSpec::default() })
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<OptimSpec, A::Error> {
+                let (mut clip_norm, mut clip_value, mut schedule) = (None, None, None);
+                let optimizer = table::read(map, OWN_KEYS, |key, map: &mut A| {
+                    match key {
+                        "clip_norm" => clip_norm = Some(map.next_value()?),
+                        "clip_value" => clip_value = Some(map.next_value()?),
+                        "schedule" => schedule = Some(map.next_value()?),
+                        _ => return Ok(false),
+                    }
+                    Ok(true)
+                })?;
+                Ok(OptimSpec { optimizer, clip_norm, clip_value, schedule })
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 
-impl backprop_tensor::Validate for OptimSpec {
-    fn validate(&self) -> Result<(), backprop_tensor::SpecError> {
-        self.optimizer.validate()
+impl Validate for OptimSpec {
+    fn validate(&self) -> Result<(), SpecError> {
+        self.optimizer.validate()?;
+        if let Some(v) = self.clip_norm {
+            positive("clip_norm", v)?;
+        }
+        if let Some(v) = self.clip_value {
+            positive("clip_value", v)?;
+        }
+        if let Some(schedule) = &self.schedule {
+            schedule.validate().map_err(|e| e.within("schedule"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Fails with `key` unless `value` is finite and `≥ 0`.
+pub(crate) fn non_negative(key: &str, value: f64) -> Result<(), SpecError> {
+    if value.is_finite() && value >= 0.0 {
+        Ok(())
+    } else {
+        Err(SpecError::new(key, format!("must be a finite number ≥ 0, got {value}")))
+    }
+}
+
+/// Fails with `key` unless `value` is in `[0, 1)` (a decay rate: Adam's betas, RMSprop's alpha).
+pub(crate) fn beta(key: &str, value: f64) -> Result<(), SpecError> {
+    if (0.0..1.0).contains(&value) {
+        Ok(())
+    } else {
+        Err(SpecError::new(key, format!("must be in [0, 1), got {value}")))
+    }
+}
+
+/// Fails with `key` unless `value` is in `[0, 1]`.
+pub(crate) fn unit_interval(key: &str, value: f64) -> Result<(), SpecError> {
+    backprop_tensor::spec::in_range(key, value, 0.0, 1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(src: &str) -> Result<OptimSpec, String> {
+        toml::from_str::<OptimSpec>(src).map_err(|e| e.message().to_string())
+    }
+
+    #[test]
+    fn flat_table_round_trips_through_toml() {
+        let src = "kind = \"adam\"\nlr = 0.01\nbetas = [0.8, 0.99]\namsgrad = true\nclip_norm = 1.5\nclip_value = 3\n\
+                   [schedule]\nkind = \"step\"\nstep_size = 30\nwarmup_epochs = 5\n";
+        let spec = parse(src).unwrap();
+        let want_adam = Adam { lr: 0.01, betas: [0.8, 0.99], amsgrad: true, ..Adam::default() };
+        assert_eq!(spec.optimizer, OptimizerSpec::Adam(want_adam));
+        assert_eq!((spec.clip_norm, spec.clip_value), (Some(1.5), Some(3.0)));
+        let schedule = spec.schedule.as_ref().unwrap();
+        assert_eq!(schedule.schedule, ScheduleSpec::Step(StepLr { step_size: 30, gamma: 0.1 }));
+        assert_eq!((schedule.warmup_epochs, schedule.warmup_start_factor), (5, 1.0 / 3.0));
+        assert!(spec.validate().is_ok());
+
+        let written = toml::to_string(&spec).unwrap();
+        assert!(written.starts_with("kind = \"adam\"\n"), "{written}");
+        assert!(written.contains("\n[schedule]\nkind = \"step\"\n"), "{written}");
+        assert_eq!(parse(&written).unwrap(), spec, "{written}");
+    }
+
+    #[test]
+    fn defaults_write_kind_only_and_read_back() {
+        for &name in OptimizerSpec::NAMES {
+            let spec = OptimSpec { optimizer: OptimizerSpec::from_name(name).unwrap(), ..OptimSpec::default() };
+            let written = toml::to_string(&spec).unwrap();
+            assert!(written.starts_with(&format!("kind = \"{name}\"\n")), "{written}");
+            assert!(!written.contains("clip") && !written.contains("schedule"), "{written}");
+            assert_eq!(parse(&written).unwrap(), spec);
+            assert_eq!(parse(&format!("kind = \"{name}\"")).unwrap(), spec);
+            assert!(spec.validate().is_ok(), "{name}");
+        }
+        let constant = OptimSpec { schedule: Some(LrScheduleSpec::default()), ..OptimSpec::default() };
+        let written = toml::to_string(&constant).unwrap();
+        assert!(written.ends_with("[schedule]\nkind = \"constant\"\n"), "{written}");
+        assert_eq!(parse(&written).unwrap(), constant);
+    }
+
+    #[test]
+    fn unknown_keys_name_the_optimiser_fields_and_ours() {
+        let err = parse("kind = \"sgd\"\nmomentun = 0.9\n").unwrap_err();
+        assert_eq!(
+            err,
+            "unknown field `momentun`, expected one of `lr`, `momentum`, `dampening`, `weight_decay`, `nesterov`, \
+             `clip_norm`, `clip_value`, `schedule`"
+        );
+        let err = parse("kind = \"adam\"\nclip_nrom = 1.0\n").unwrap_err();
+        assert!(err.starts_with("unknown field `clip_nrom`, expected one of `lr`, `betas`"), "{err}");
+        let err = parse("kind = \"sgd\"\n[schedule]\nkind = \"step\"\nstep_size = 3\ngama = 0.5\n").unwrap_err();
+        assert_eq!(
+            err,
+            "unknown field `gama`, expected one of `step_size`, `gamma`, `warmup_epochs`, `warmup_start_factor`"
+        );
+        let err = parse("kind = \"sgd\"\n[schedule]\nkind = \"constant\"\nx = 1\n").unwrap_err();
+        assert_eq!(err, "unknown field `x`, expected `warmup_epochs` or `warmup_start_factor`");
+        let err = parse("kind = \"sgd\"\n[schedule]\nkind = \"step\"\n").unwrap_err();
+        assert_eq!(err, "missing field `step_size`");
+        let err = parse("kind = \"sgd\"\nclip_norm = \"big\"\n").unwrap_err();
+        assert!(err.starts_with("invalid type: string \"big\""), "{err}");
+        let err = parse("kind = \"adamm\"\n").unwrap_err();
+        assert!(err.contains("unknown variant `adamm`, expected one of `sgd`, `adam`"), "{err}");
+    }
+
+    #[test]
+    fn validation_prefixes_schedule_keys() {
+        let spec = parse("kind = \"sgd\"\nclip_norm = 0\n").unwrap();
+        assert_eq!(spec.validate().unwrap_err().key, "clip_norm");
+        let spec = parse("kind = \"sgd\"\n[schedule]\nkind = \"cosine\"\nt_max = 0\n").unwrap();
+        assert_eq!(spec.validate().unwrap_err().key, "schedule.t_max");
+        let spec = parse("kind = \"adam\"\nbetas = [0.9, 1.0]\n").unwrap();
+        assert_eq!(spec.validate().unwrap_err().key, "betas[1]");
+    }
+
+    #[test]
+    fn clip_grads_applies_value_then_norm() {
+        let spec = OptimSpec { clip_value: Some(4.0), clip_norm: Some(1.0), ..OptimSpec::default() };
+        let mut g = [3.0f64, -40.0];
+        assert_eq!(spec.clip_grads(&mut g), Some(5.0));
+        assert!((g[0] - 0.6).abs() < 1e-6 && (g[1] + 0.8).abs() < 1e-6, "{g:?}");
+        assert_eq!(OptimSpec::default().clip_grads(&mut g), None);
+    }
+
+    #[test]
+    fn scheduler_starts_from_the_optimiser_lr() {
+        let spec = parse("kind = \"adam\"\nlr = 0.2\nschedule = \"constant\"\n").unwrap();
+        assert_eq!(spec.scheduler().lr(), 0.2);
+        assert_eq!(spec.optimizer.lr(), 0.2);
     }
 }

@@ -1,0 +1,249 @@
+//! The `[optim.schedule]` table ([`LrScheduleSpec`]: a schedule plus an optional linear
+//! warm-up) and the runtime [`LrScheduler`] a trainer steps once per epoch.
+//!
+//! [`LrScheduler`] is plain data (serde), so a checkpoint can save it and a resumed run goes on
+//! with the same lr sequence. It holds the spec it was built from, the base lr, the number of
+//! epochs stepped, and the [`ScheduleState`].
+
+use backprop_tensor::{SpecError, Validate};
+use serde::{Deserialize, Serialize};
+
+use super::{ScheduleSpec, ScheduleState};
+use crate::table;
+
+/// The `[optim.schedule]` table: the schedule (`kind` and its parameters) and a warm-up.
+///
+/// ```toml
+/// [optim.schedule]
+/// kind = "cosine"
+/// t_max = 100
+/// warmup_epochs = 5
+/// warmup_start_factor = 0.1
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct LrScheduleSpec {
+    /// The schedule and its parameters.
+    pub schedule: ScheduleSpec,
+    /// Epochs of linear warm-up before the schedule starts (default 0: none).
+    pub warmup_epochs: u64,
+    /// The first warm-up epoch's lr as a fraction of the base lr, in (0, 1] (default 1/3,
+    /// PyTorch `LinearLR`'s `start_factor`).
+    pub warmup_start_factor: f64,
+}
+
+const OWN_KEYS: &[&str] = &["warmup_epochs", "warmup_start_factor"];
+const DEFAULT_WARMUP_START_FACTOR: f64 = 1.0 / 3.0;
+
+impl LrScheduleSpec {
+    /// `schedule` with no warm-up.
+    pub fn new(schedule: ScheduleSpec) -> Self {
+        LrScheduleSpec { schedule, warmup_epochs: 0, warmup_start_factor: DEFAULT_WARMUP_START_FACTOR }
+    }
+}
+
+impl Default for LrScheduleSpec {
+    /// `constant`, no warm-up.
+    fn default() -> Self {
+        LrScheduleSpec::new(ScheduleSpec::default())
+    }
+}
+
+impl Validate for LrScheduleSpec {
+    fn validate(&self) -> Result<(), SpecError> {
+        self.schedule.validate()?;
+        let s = self.warmup_start_factor;
+        if !(s.is_finite() && s > 0.0 && s <= 1.0) {
+            return Err(SpecError::new("warmup_start_factor", format!("must be in (0, 1], got {s}")));
+        }
+        Ok(())
+    }
+}
+
+impl Serialize for LrScheduleSpec {
+    /// One flat table: `kind`, the schedule's parameters, then the warm-up keys that differ
+    /// from their defaults.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        #[derive(Serialize)]
+        struct Flat<'a> {
+            #[serde(flatten)]
+            schedule: AsTable<'a>,
+            #[serde(skip_serializing_if = "is_zero")]
+            warmup_epochs: u64,
+            #[serde(skip_serializing_if = "is_default_start_factor")]
+            warmup_start_factor: f64,
+        }
+        struct AsTable<'a>(&'a ScheduleSpec);
+        impl Serialize for AsTable<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                self.0.serialize_table(s)
+            }
+        }
+        fn is_zero(n: &u64) -> bool {
+            *n == 0
+        }
+        fn is_default_start_factor(x: &f64) -> bool {
+            *x == DEFAULT_WARMUP_START_FACTOR
+        }
+        let flat = Flat {
+            schedule: AsTable(&self.schedule),
+            warmup_epochs: self.warmup_epochs,
+            warmup_start_factor: self.warmup_start_factor,
+        };
+        flat.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for LrScheduleSpec {
+    /// A flat table (`kind`, the schedule's keys, the warm-up keys) or a bare name.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = LrScheduleSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                write!(f, "a schedule name (one of {}) or a table with `kind`", ScheduleSpec::NAMES.join(", "))
+            }
+            fn visit_str<E: serde::de::Error>(self, name: &str) -> Result<LrScheduleSpec, E> {
+                let name: serde::de::value::StrDeserializer<E> = serde::de::IntoDeserializer::into_deserializer(name);
+                ScheduleSpec::deserialize(name).map(LrScheduleSpec::new)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<LrScheduleSpec, A::Error> {
+                let mut warmup_epochs = None;
+                let mut warmup_start_factor = None;
+                let schedule = table::read(map, OWN_KEYS, |key, map: &mut A| {
+                    match key {
+                        "warmup_epochs" => warmup_epochs = Some(map.next_value()?),
+                        "warmup_start_factor" => warmup_start_factor = Some(map.next_value()?),
+                        _ => return Ok(false),
+                    }
+                    Ok(true)
+                })?;
+                Ok(LrScheduleSpec {
+                    schedule,
+                    warmup_epochs: warmup_epochs.unwrap_or(0),
+                    warmup_start_factor: warmup_start_factor.unwrap_or(DEFAULT_WARMUP_START_FACTOR),
+                })
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The lr of each epoch, stepped once per epoch by the trainer.
+///
+/// ```
+/// use backprop_optim::{LrScheduleSpec, LrScheduler, ScheduleSpec, StepLr};
+///
+/// let spec = LrScheduleSpec { warmup_epochs: 2, ..LrScheduleSpec::new(ScheduleSpec::Step(StepLr { step_size: 2, gamma: 0.5 })) };
+/// let mut sched = LrScheduler::new(0.3, Some(&spec));
+/// let mut lrs = Vec::new();
+/// for _epoch in 0..6 {
+///     lrs.push(sched.lr()); // every optimiser step of this epoch uses this lr
+///     sched.step(0.0); // after the epoch, with its cost
+/// }
+/// // Warm-up 0.1 → 0.2 (start factor 1/3), then StepLR from the base lr.
+/// let want = [0.1, 0.2, 0.3, 0.3, 0.15, 0.15];
+/// assert!(lrs.iter().zip(want).all(|(a, b)| (a - b).abs() < 1e-15), "{lrs:?}");
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LrScheduler {
+    base_lr: f64,
+    schedule: Option<LrScheduleSpec>,
+    epoch: u64,
+    state: ScheduleState,
+}
+
+impl LrScheduler {
+    /// A scheduler at epoch 0 from the optimiser's `base_lr`; `None` keeps the lr constant.
+    pub fn new(base_lr: f64, schedule: Option<&LrScheduleSpec>) -> Self {
+        let mut state = ScheduleState::new(base_lr);
+        if let Some(spec) = schedule {
+            spec.schedule.get().step(&mut state, base_lr, None);
+        }
+        LrScheduler { base_lr, schedule: schedule.cloned(), epoch: 0, state }
+    }
+
+    /// The lr of the coming epoch (epoch [`epoch`](Self::epoch), counting from 0).
+    pub fn lr(&self) -> f64 {
+        match &self.schedule {
+            Some(spec) if self.epoch < spec.warmup_epochs => {
+                let s = spec.warmup_start_factor;
+                self.base_lr * (s + (1.0 - s) * self.epoch as f64 / spec.warmup_epochs as f64)
+            }
+            _ => self.state.lr,
+        }
+    }
+
+    /// Ends an epoch whose monitored cost was `monitored_cost` (only `reduce_on_plateau` uses it;
+    /// warm-up epochs' costs are ignored).
+    pub fn step(&mut self, monitored_cost: f64) {
+        self.epoch += 1;
+        let Some(spec) = &self.schedule else { return };
+        if self.epoch <= spec.warmup_epochs {
+            return;
+        }
+        self.state.epoch += 1;
+        spec.schedule.get().step(&mut self.state, self.base_lr, Some(monitored_cost));
+    }
+
+    /// Epochs stepped so far, warm-up included.
+    pub fn epoch(&self) -> u64 {
+        self.epoch
+    }
+
+    /// The optimiser's configured lr the schedule scales.
+    pub fn base_lr(&self) -> f64 {
+        self.base_lr
+    }
+
+    /// The schedule it follows (`None`: constant).
+    pub fn schedule(&self) -> Option<&LrScheduleSpec> {
+        self.schedule.as_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule::{ExponentialLr, ReduceLrOnPlateau};
+
+    #[test]
+    fn no_schedule_is_constant() {
+        let mut s = LrScheduler::new(0.5, None);
+        for _ in 0..3 {
+            assert_eq!(s.lr(), 0.5);
+            s.step(1.0);
+        }
+        assert_eq!(s.epoch(), 3);
+    }
+
+    #[test]
+    fn plateau_after_warm_up_ignores_warm_up_costs() {
+        let plateau = ReduceLrOnPlateau { patience: 0, ..ReduceLrOnPlateau::default() };
+        let spec = LrScheduleSpec { warmup_epochs: 2, ..LrScheduleSpec::new(ScheduleSpec::ReduceOnPlateau(plateau)) };
+        let mut s = LrScheduler::new(1.0, Some(&spec));
+        // Warm-up costs 0 would be "best" and make 5 a bad epoch if they were seen.
+        for cost in [0.0, 0.0, 5.0] {
+            s.step(cost);
+        }
+        assert_eq!(s.lr(), 1.0);
+        s.step(5.0);
+        assert!((s.lr() - 0.1).abs() < 1e-15);
+    }
+
+    #[test]
+    fn state_round_trips_through_json_mid_run() {
+        let spec = LrScheduleSpec::new(ScheduleSpec::Exponential(ExponentialLr { gamma: 0.5 }));
+        let mut s = LrScheduler::new(1.0, Some(&spec));
+        s.step(0.0);
+        let mut back: LrScheduler = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        assert_eq!(back, s);
+        back.step(0.0);
+        assert_eq!(back.lr(), 0.25);
+    }
+
+    #[test]
+    fn warm_up_start_factor_must_be_in_zero_one() {
+        let spec = LrScheduleSpec { warmup_start_factor: 0.0, ..LrScheduleSpec::default() };
+        assert_eq!(spec.validate().unwrap_err().key, "warmup_start_factor");
+    }
+}
