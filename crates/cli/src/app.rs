@@ -14,10 +14,10 @@ use serde::Serialize;
 
 use crate::config::{self, Loaded};
 use crate::error::CliError;
-use crate::fsutil::{new_run_dir, write_atomic};
+use crate::fsutil::new_run_dir;
 use crate::gradcheck;
 use crate::model_file::ModelFile;
-use crate::train::{StopReason, TrainOptions, Trainer};
+use crate::run;
 
 /// Stream index of the initial weights under the experiment seed.
 pub const STREAM_INIT: u64 = 0;
@@ -188,72 +188,23 @@ fn describe(layers: &[backprop_layers::LayerSpec]) -> String {
     format!("[{}]", parts.join(", "))
 }
 
-#[derive(Serialize)]
-struct Summary<'a> {
-    final_cost: f64,
-    initial_cost: f64,
-    epochs_run: usize,
-    train_seconds: f64,
-    stop_reason: &'a str,
-    seed: u64,
-    dtype: Dtype,
-    parameters: usize,
-}
-
 fn train<F: Element>(loaded: &Loaded, out_dir: Option<&Path>, out: &mut dyn Write) -> Result<(), CliError> {
-    let cfg = &loaded.config;
-    let (data, net) = prepare::<F>(loaded, None)?;
     let dir = match out_dir {
         Some(d) => {
             std::fs::create_dir_all(d).map_err(|e| CliError::io(d, e))?;
             d.to_path_buf()
         }
-        None => new_run_dir(Path::new("runs"), &cfg.experiment.name)?,
+        None => new_run_dir(Path::new("runs"), &loaded.config.experiment.name)?,
     };
-    let resolved =
-        toml::to_string(cfg).map_err(|e| CliError::Config(format!("cannot write the resolved config: {e}")))?;
-    write_atomic(&dir.join("config.toml"), resolved.as_bytes())?;
-
-    let opts = TrainOptions::from_config(cfg);
-    let mut rng = seeded(derive_seed(cfg.experiment.seed, STREAM_SHUFFLE));
-    let trainer = Trainer::new(net, &data, cfg.loss.get(), cfg.optim.optimizer.get(), opts);
-    let outcome = trainer.run(&mut rng, out);
-    let final_cost = *outcome.costs.last().expect("the initial cost is always recorded");
-
-    let _ = writeln!(out, "Final cost: {final_cost}");
-    let _ = writeln!(out, "Neural net output:");
-    let outputs = outcome.net.predict(data.inputs.view());
-    for (x, y) in data.inputs.outer_iter().zip(outputs.outer_iter()) {
-        let xs: Vec<String> = x.iter().map(|v| v.to_string()).collect();
-        let ys: Vec<String> = y.iter().map(|v| format!("{:.6}", v.f64())).collect();
-        let _ = writeln!(out, "  ({}) : [{}]", xs.join(", "), ys.join(" "));
-    }
-
-    let mut metrics = String::from("epoch,cost\n");
-    for (epoch, cost) in outcome.costs.iter().enumerate() {
-        metrics.push_str(&format!("{epoch},{cost}\n"));
-    }
-    write_atomic(&dir.join("metrics.csv"), metrics.as_bytes())?;
-    ModelFile::from_network(&outcome.net).write(&dir.join("model.json"))?;
-    let summary = Summary {
-        final_cost,
-        initial_cost: outcome.costs[0],
-        epochs_run: outcome.epochs_run,
-        train_seconds: outcome.seconds,
-        stop_reason: outcome.stop_reason.name(),
-        seed: cfg.experiment.seed,
-        dtype: F::DTYPE,
-        parameters: outcome.net.params().len(),
-    };
-    let json = serde_json::to_string_pretty(&summary).expect("a summary always serialises");
-    write_atomic(&dir.join("summary.json"), json.as_bytes())?;
+    let summary = run::run_training::<F>(loaded, &dir, out)?;
     let _ = writeln!(out, "Run directory: {}", dir.display());
-    match outcome.stop_reason {
-        StopReason::Completed => Ok(()),
-        StopReason::Diverged { epoch } => Err(CliError::Failed(format!(
-            "training diverged at epoch {epoch}: the cost is not finite; the last good weights are in {}",
+    match summary.stop_reason.as_str() {
+        "diverged" => Err(CliError::Failed(format!(
+            "training diverged at epoch {}: the cost is not finite; the last good weights are in {}",
+            summary.epochs_run + 1,
             dir.join("model.json").display()
         ))),
+        _ => Ok(()),
     }
 }
 

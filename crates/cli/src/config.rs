@@ -38,6 +38,10 @@ pub struct Config {
     pub optim: OptimSpec,
     /// `[train]`: epochs, batches, logging.
     pub train: TrainSpec,
+    /// `[sweep]`: a study over many runs. `backprop` itself ignores it; `cargo xtask experiment`
+    /// reads and validates it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<toml::Table>,
 }
 
 /// The `[experiment]` table.

@@ -3,6 +3,8 @@
 //!
 //! - [`config`]: the TOML experiment config ([`config::Config`]), composed of each crate's spec,
 //!   with `--set` overrides and errors that name file, line, column and key.
+//! - [`run`]: one training run into a run directory ([`run::run_training_any`]), shared by
+//!   `backprop train`, `cargo xtask experiment` and sweeps.
 //! - [`train`]: the training loop ([`train::Trainer`]), allocation-free once warm.
 //! - [`model_file`]: `model.json`, the trained network as a file.
 //! - [`gradcheck`]: analytic gradients and central differences.
@@ -33,6 +35,7 @@ pub mod error;
 pub mod fsutil;
 pub mod gradcheck;
 pub mod model_file;
+pub mod run;
 pub mod train;
 
 pub use error::CliError;
