@@ -2,6 +2,7 @@
 //! as the real one) on the configs in `configs/` and on configs the tests write.
 
 mod bad_config;
+mod checkpoint;
 mod configs;
 mod extension;
 mod grad;

@@ -76,15 +76,24 @@ pub fn assert_close(a: &[f64], b: &[f64], rel: f64, what: &str) {
     }
 }
 
-/// `epoch,cost` rows of a metrics.csv.
+/// `(epoch, cost)` rows of a metrics.csv (whatever other columns it has).
 pub fn metrics(dir: &Path) -> Vec<(usize, f64)> {
+    column(dir, "cost").into_iter().enumerate().map(|(i, c)| (i, c)).collect()
+}
+
+/// One named column of a metrics.csv, row by row (rows are epochs 0, 1, …).
+pub fn column(dir: &Path, name: &str) -> Vec<f64> {
     let text = std::fs::read_to_string(dir.join("metrics.csv")).expect("metrics.csv");
     let mut lines = text.lines();
-    assert_eq!(lines.next(), Some("epoch,cost"));
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    assert_eq!(&header[..2], ["epoch", "cost"], "metrics.csv starts with epoch,cost");
+    let k = header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no column {name} in {header:?}"));
     lines
-        .map(|l| {
-            let (e, c) = l.split_once(',').expect("two columns");
-            (e.parse().expect("epoch"), c.parse().expect("cost"))
+        .enumerate()
+        .map(|(i, l)| {
+            let cells: Vec<&str> = l.split(',').collect();
+            assert_eq!(cells[0].parse::<usize>().unwrap(), i, "rows are consecutive epochs");
+            cells[k].parse().expect("a number")
         })
         .collect()
 }

@@ -55,11 +55,19 @@ pub struct ConfigArgs {
 
 #[derive(Debug, Args)]
 struct TrainArgs {
-    #[command(flatten)]
-    config: ConfigArgs,
+    /// The experiment config (TOML).
+    #[arg(required_unless_present = "resume")]
+    config: Option<PathBuf>,
+    /// Override a config key, e.g. `--set model.hidden=[4,4]` (the value is TOML; repeatable).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    set: Vec<String>,
     /// The run directory (default: `runs/<experiment.name>/<UTC time>/`).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Continue the run in this directory from its `checkpoint.json` (written every
+    /// `train.checkpoint_every` epochs), with the config it saved.
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["config", "set", "out"])]
+    resume: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -112,13 +120,17 @@ where
 
 fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
     match cli.command {
-        Command::Train(a) => {
-            let loaded = config::load(&a.config.config, &a.config.set)?;
-            match loaded.config.experiment.dtype {
-                Dtype::F32 => train::<f32>(&loaded, a.out.as_deref(), out),
-                Dtype::F64 => train::<f64>(&loaded, a.out.as_deref(), out),
+        Command::Train(a) => match (a.resume, a.config) {
+            (Some(dir), _) => {
+                let summary = run::resume_any(&dir, out)?;
+                finish_train(&dir, &summary, out)
             }
-        }
+            (None, Some(config)) => {
+                let loaded = config::load(&config, &a.set)?;
+                train(&loaded, a.out.as_deref(), out)
+            }
+            (None, None) => Err(CliError::Config("train needs a CONFIG or --resume RUN_DIR".into())),
+        },
         Command::Gradcheck(a) => {
             let loaded = config::load(&a.config.config, &a.config.set)?;
             gradcheck_cmd(&loaded, a.model.as_deref(), a.epsilon, a.tolerance, out)
@@ -188,7 +200,7 @@ fn describe(layers: &[backprop_layers::LayerSpec]) -> String {
     format!("[{}]", parts.join(", "))
 }
 
-fn train<F: Element>(loaded: &Loaded, out_dir: Option<&Path>, out: &mut dyn Write) -> Result<(), CliError> {
+fn train(loaded: &Loaded, out_dir: Option<&Path>, out: &mut dyn Write) -> Result<(), CliError> {
     let dir = match out_dir {
         Some(d) => {
             std::fs::create_dir_all(d).map_err(|e| CliError::io(d, e))?;
@@ -196,12 +208,17 @@ fn train<F: Element>(loaded: &Loaded, out_dir: Option<&Path>, out: &mut dyn Writ
         }
         None => new_run_dir(Path::new("runs"), &loaded.config.experiment.name)?,
     };
-    let summary = run::run_training::<F>(loaded, &dir, out)?;
+    let summary = run::run_training_any(loaded, &dir, out)?;
+    finish_train(&dir, &summary, out)
+}
+
+/// Prints where the run went, and turns a diverged run into exit 1.
+fn finish_train(dir: &Path, summary: &run::RunSummary, out: &mut dyn Write) -> Result<(), CliError> {
     let _ = writeln!(out, "Run directory: {}", dir.display());
     match summary.stop_reason.as_str() {
         "diverged" => Err(CliError::Failed(format!(
             "training diverged at epoch {}: the cost is not finite; the last good weights are in {}",
-            summary.epochs_run + 1,
+            summary.stop_epoch.unwrap_or(summary.epochs_run + 1),
             dir.join("model.json").display()
         ))),
         _ => Ok(()),

@@ -16,6 +16,7 @@ use backprop_tensor::{Dtype, SpecError, Validate};
 use serde::{Deserialize, Serialize};
 
 use crate::error::CliError;
+use crate::train::EarlyStopping;
 
 /// A whole experiment.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -74,12 +75,32 @@ pub struct TrainSpec {
     /// Print the cost every this many epochs (default 1000; 0 prints only the first and last).
     #[serde(default = "default_log_every")]
     pub log_every: usize,
+    /// Stop when a metric stops improving (Keras's `EarlyStopping`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_stopping: Option<EarlyStopping>,
+    /// Stop once the training cost is below this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_below: Option<f64>,
+    /// Write `checkpoint.json` (everything `--resume` needs) every this many epochs (0: never).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub checkpoint_every: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl Default for TrainSpec {
     /// 1000 full-batch epochs (a config must still say `epochs`).
     fn default() -> Self {
-        TrainSpec { epochs: 1000, batch_size: BatchSize::Full, log_every: default_log_every() }
+        TrainSpec {
+            epochs: 1000,
+            batch_size: BatchSize::Full,
+            log_every: default_log_every(),
+            early_stopping: None,
+            stop_below: None,
+            checkpoint_every: 0,
+        }
     }
 }
 
@@ -156,6 +177,20 @@ impl Validate for Config {
         self.optim.validate().map_err(|e| e.within("optim"))?;
         if self.train.epochs == 0 {
             return Err(SpecError::new("train.epochs", "must be at least 1, got 0"));
+        }
+        if let Some(es) = &self.train.early_stopping {
+            if es.patience == 0 {
+                return Err(SpecError::new("train.early_stopping.patience", "must be at least 1, got 0"));
+            }
+            if !(es.min_delta.is_finite() && es.min_delta >= 0.0) {
+                return Err(SpecError::new(
+                    "train.early_stopping.min_delta",
+                    format!("must be a finite number ≥ 0, got {}", es.min_delta),
+                ));
+            }
+        }
+        if let Some(below) = self.train.stop_below {
+            positive("train.stop_below", below)?;
         }
         positive("train.epochs", self.train.epochs as f64)
     }

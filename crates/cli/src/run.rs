@@ -1,7 +1,7 @@
 //! One training run into a run directory: the library entry point that `backprop train`, `cargo
-//! xtask experiment` and sweeps share.
+//! xtask experiment` and sweeps share, and `--resume` from its checkpoint.
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::Path;
 
 use backprop_tensor::rng::{derive_seed, seeded};
@@ -13,7 +13,11 @@ use crate::config::Loaded;
 use crate::error::CliError;
 use crate::fsutil::write_atomic;
 use crate::model_file::ModelFile;
-use crate::train::{TrainOptions, Trainer};
+use crate::train::{EpochMetrics, Flow, LogLines, Monitor, Observer, StopReason, TrainOptions, TrainState, Trainer};
+use backprop_tensor::SpecError;
+
+/// The checkpoint file of a run directory.
+pub const CHECKPOINT: &str = "checkpoint.json";
 
 /// What a finished run reports: the contents of its `summary.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -28,14 +32,26 @@ pub struct RunSummary {
     pub epochs_run: usize,
     /// Wall time of the epochs, in seconds.
     pub train_seconds: f64,
-    /// `completed` or `diverged`.
+    /// `completed`, `diverged`, `early_stopping`, `stop_below` or `interrupted`.
     pub stop_reason: String,
+    /// The epoch the run stopped at, for every reason but `completed`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_epoch: Option<usize>,
     /// The experiment seed.
     pub seed: u64,
     /// The element type.
     pub dtype: Dtype,
     /// Number of weights and biases.
     pub parameters: usize,
+    /// Training accuracy after the last epoch (classification).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub accuracy: Option<f64>,
+    /// Validation cost after the last epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_cost: Option<f64>,
+    /// Validation accuracy after the last epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_accuracy: Option<f64>,
 }
 
 /// Trains the config into `dir` (which must exist): writes `config.toml` first, then
@@ -44,52 +60,182 @@ pub struct RunSummary {
 /// good weights are saved); callers decide what that means for them.
 pub fn run_training_any(loaded: &Loaded, dir: &Path, log: &mut dyn Write) -> Result<RunSummary, CliError> {
     match loaded.config.experiment.dtype {
-        Dtype::F32 => run_training::<f32>(loaded, dir, log),
-        Dtype::F64 => run_training::<f64>(loaded, dir, log),
+        Dtype::F32 => run_training::<f32>(loaded, dir, log, None),
+        Dtype::F64 => run_training::<f64>(loaded, dir, log, None),
     }
 }
 
-/// [`run_training_any`] for a known element type.
-pub fn run_training<F: Element>(loaded: &Loaded, dir: &Path, log: &mut dyn Write) -> Result<RunSummary, CliError> {
+/// Continues the run in `dir` from its `checkpoint.json`, with the config it saved.
+pub fn resume_any(dir: &Path, log: &mut dyn Write) -> Result<RunSummary, CliError> {
+    let path = dir.join(CHECKPOINT);
+    let text = std::fs::read_to_string(&path).map_err(|e| CliError::io(&path, e))?;
+    let state: TrainState = serde_json::from_str(&text).map_err(|e| {
+        CliError::Input(format!("{}:{}:{}: not a valid checkpoint: {e}", path.display(), e.line(), e.column()))
+    })?;
+    let mut loaded = crate::config::load(&dir.join("config.toml"), &[])?;
+    // The checkpoint holds the weights: the start they came from is not needed again.
+    loaded.config.model.init_from = None;
+    match loaded.config.experiment.dtype {
+        Dtype::F32 => run_training::<f32>(&loaded, dir, log, Some(state)),
+        Dtype::F64 => run_training::<f64>(&loaded, dir, log, Some(state)),
+    }
+}
+
+/// [`run_training_any`] for a known element type, from `resume` when given.
+pub fn run_training<F: Element>(
+    loaded: &Loaded,
+    dir: &Path,
+    log: &mut dyn Write,
+    resume: Option<TrainState>,
+) -> Result<RunSummary, CliError> {
     let cfg = &loaded.config;
     let (data, net) = prepare::<F>(loaded, None)?;
     let resolved =
         toml::to_string(cfg).map_err(|e| CliError::Config(format!("cannot write the resolved config: {e}")))?;
     write_atomic(&dir.join("config.toml"), resolved.as_bytes())?;
 
+    let validation: Option<&backprop_data::Dataset<F>> = None;
+    if let Some(es) = &cfg.train.early_stopping
+        && matches!(es.monitor, Monitor::ValCost | Monitor::ValAccuracy)
+        && validation.is_none()
+    {
+        let e = SpecError::new(
+            "train.early_stopping.monitor",
+            format!("`{}` needs a validation split (`data.validation`)", es.monitor.name()),
+        );
+        return Err(loaded.spec_error(&e));
+    }
     let opts = TrainOptions::from_config(cfg);
+    let mut trainer = Trainer::new(net, &data, cfg.loss.get(), cfg.optim.optimizer.get(), opts);
     let mut rng = seeded(derive_seed(cfg.experiment.seed, STREAM_SHUFFLE));
-    let trainer = Trainer::new(net, &data, cfg.loss.get(), cfg.optim.optimizer.get(), opts);
-    let outcome = trainer.run(&mut rng, log);
-    let final_cost = *outcome.costs.last().expect("the initial cost is always recorded");
+    if let Some(state) = &resume {
+        rng =
+            trainer.restore(state).map_err(|m| CliError::Input(format!("{}: {m}", dir.join(CHECKPOINT).display())))?;
+        let _ = writeln!(log, "Resuming after epoch {}", state.epoch);
+    }
+    let mut observer = RunObserver::new(log, cfg.train.log_every, dir, cfg.train.checkpoint_every, cfg.train.epochs);
+    let outcome = trainer.run_with(&mut rng, &mut observer);
+    if let Some(e) = observer.error.take() {
+        return Err(e);
+    }
+    let log = observer.log.out();
+    let last = *outcome.history.last().expect("epoch 0 is always recorded");
 
-    let _ = writeln!(log, "Final cost: {final_cost}");
+    let _ = writeln!(log, "Final cost: {}", last.cost);
     let _ = writeln!(log, "Neural net output:");
     let outputs = outcome.net.predict(data.inputs.view());
-    for (x, y) in data.inputs.outer_iter().zip(outputs.outer_iter()) {
+    for (x, y) in data.inputs.outer_iter().zip(outputs.outer_iter()).take(32) {
         let xs: Vec<String> = x.iter().map(|v| v.to_string()).collect();
         let ys: Vec<String> = y.iter().map(|v| format!("{:.6}", v.f64())).collect();
         let _ = writeln!(log, "  ({}) : [{}]", xs.join(", "), ys.join(" "));
     }
-
-    let mut metrics = String::from("epoch,cost\n");
-    for (epoch, cost) in outcome.costs.iter().enumerate() {
-        metrics.push_str(&format!("{epoch},{cost}\n"));
+    if data.len() > 32 {
+        let _ = writeln!(log, "  … ({} more samples)", data.len() - 32);
     }
-    write_atomic(&dir.join("metrics.csv"), metrics.as_bytes())?;
+
+    write_atomic(&dir.join("metrics.csv"), metrics_csv(&outcome.history).as_bytes())?;
     ModelFile::from_network(&outcome.net).write(&dir.join("model.json"))?;
+    let stop_epoch = match outcome.stop_reason {
+        StopReason::Completed => None,
+        StopReason::Diverged { epoch }
+        | StopReason::EarlyStopping { epoch }
+        | StopReason::StopBelow { epoch }
+        | StopReason::Interrupted { epoch } => Some(epoch),
+    };
     let summary = RunSummary {
-        final_cost,
+        final_cost: last.cost,
         best_cost: outcome.costs.iter().copied().fold(f64::INFINITY, f64::min),
         initial_cost: outcome.costs[0],
         epochs_run: outcome.epochs_run,
         train_seconds: outcome.seconds,
         stop_reason: outcome.stop_reason.name().to_string(),
+        stop_epoch,
         seed: cfg.experiment.seed,
         dtype: F::DTYPE,
         parameters: outcome.net.params().len(),
+        accuracy: last.accuracy,
+        val_cost: last.val_cost,
+        val_accuracy: last.val_accuracy,
     };
     let json = serde_json::to_string_pretty(&summary).expect("a summary always serialises");
     write_atomic(&dir.join("summary.json"), json.as_bytes())?;
     Ok(summary)
+}
+
+/// `metrics.csv`: `epoch,cost`, then `accuracy`, `val_cost`, `val_accuracy` where measured, and
+/// `lr`.
+pub fn metrics_csv(history: &[EpochMetrics]) -> String {
+    let first = history.first().copied().unwrap_or_default();
+    let (acc, val, val_acc) = (first.accuracy.is_some(), first.val_cost.is_some(), first.val_accuracy.is_some());
+    let mut out = String::from("epoch,cost");
+    for (on, name) in [(acc, "accuracy"), (val, "val_cost"), (val_acc, "val_accuracy")] {
+        if on {
+            out.push(',');
+            out.push_str(name);
+        }
+    }
+    out.push_str(",lr\n");
+    for m in history {
+        out.push_str(&format!("{},{}", m.epoch, m.cost));
+        for (on, v) in [(acc, m.accuracy), (val, m.val_cost), (val_acc, m.val_accuracy)] {
+            if on {
+                out.push_str(&format!(",{}", v.unwrap_or(f64::NAN)));
+            }
+        }
+        out.push_str(&format!(",{}\n", m.lr));
+    }
+    out
+}
+
+/// Log lines (or a progress bar on a terminal) and checkpoints, after every epoch.
+struct RunObserver<'w, 'd> {
+    log: LogLines<'w>,
+    bar: Option<indicatif::ProgressBar>,
+    dir: &'d Path,
+    checkpoint_every: usize,
+    error: Option<CliError>,
+}
+
+impl<'w, 'd> RunObserver<'w, 'd> {
+    fn new(out: &'w mut dyn Write, log_every: usize, dir: &'d Path, checkpoint_every: usize, epochs: usize) -> Self {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new(epochs as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("{bar:30} epoch {pos}/{len}  cost {msg}  ETA {eta}")
+                    .expect("the template is valid"),
+            );
+            bar
+        });
+        RunObserver { log: LogLines::new(out, log_every), bar, dir, checkpoint_every, error: None }
+    }
+}
+
+impl<F: Element> Observer<F> for RunObserver<'_, '_> {
+    fn epoch_end(&mut self, trainer: &Trainer<'_, F>, m: &EpochMetrics) -> Flow {
+        match &self.bar {
+            Some(bar) if m.epoch > 0 => {
+                bar.set_position(m.epoch as u64);
+                bar.set_message(format!("{:.6}", m.cost));
+            }
+            _ => {
+                self.log.epoch_end(trainer, m);
+            }
+        }
+        if self.checkpoint_every > 0 && m.epoch > 0 && m.epoch % self.checkpoint_every == 0 {
+            let state = trainer.state().expect("the run has started");
+            let json = serde_json::to_string(&state).expect("a training state always serialises");
+            if let Err(e) = write_atomic(&self.dir.join(CHECKPOINT), json.as_bytes()) {
+                self.error = Some(e);
+                return Flow::Interrupt;
+            }
+        }
+        Flow::Continue
+    }
+
+    fn finished(&mut self, trainer: &Trainer<'_, F>, reason: StopReason) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+        }
+        self.log.finished(trainer, reason);
+    }
 }

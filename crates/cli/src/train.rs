@@ -16,7 +16,9 @@ use backprop_optim::{Optimizer, clip_grad_norm, clip_grad_value};
 use backprop_tensor::rng::SeededRng;
 use backprop_tensor::{Element, MatView, Matrix};
 use ndarray::s;
+use rand::SeedableRng;
 use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
 
 use crate::config::BatchSize;
 
@@ -82,6 +84,12 @@ pub struct TrainOptions {
     pub clip_norm: Option<f64>,
     /// Clamp every gradient to `[−v, v]` before each step (before `clip_norm`).
     pub clip_value: Option<f64>,
+    /// Stop when the monitored metric stops improving.
+    pub early_stopping: Option<EarlyStopping>,
+    /// Stop once the training cost is below this.
+    pub stop_below: Option<f64>,
+    /// Whether targets are classes (accuracy is then measured).
+    pub classification: bool,
 }
 
 impl TrainOptions {
@@ -94,12 +102,98 @@ impl TrainOptions {
             schedule: cfg.optim.schedule.clone(),
             clip_norm: cfg.optim.clip_norm,
             clip_value: cfg.optim.clip_value,
+            early_stopping: cfg.train.early_stopping.clone(),
+            stop_below: cfg.train.stop_below,
+            classification: false,
         }
     }
 }
 
+/// `[train] early_stopping = { monitor = "val_cost", patience = 10, min_delta = 0.0,
+/// restore_best = true }` (Keras's `EarlyStopping`, with its parameter names).
+///
+/// After every epoch the monitored metric is compared with the best so far; an improvement of
+/// more than `min_delta` (lower for costs, higher for accuracies) resets the count, anything else
+/// adds one, and `patience` epochs without improvement stop the run. With `restore_best` the
+/// network ends with the weights of the best epoch.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EarlyStopping {
+    /// `cost`, `accuracy`, `val_cost` (default) or `val_accuracy`.
+    pub monitor: Monitor,
+    /// Epochs without improvement before stopping (default 10).
+    pub patience: usize,
+    /// The smallest change that counts as an improvement (default 0).
+    pub min_delta: f64,
+    /// End with the best epoch's weights (default true).
+    pub restore_best: bool,
+}
+
+impl Default for EarlyStopping {
+    fn default() -> Self {
+        EarlyStopping { monitor: Monitor::ValCost, patience: 10, min_delta: 0.0, restore_best: true }
+    }
+}
+
+/// A metric early stopping can watch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Monitor {
+    /// Training cost (lower is better).
+    Cost,
+    /// Training accuracy (higher is better).
+    Accuracy,
+    /// Validation cost (lower is better).
+    ValCost,
+    /// Validation accuracy (higher is better).
+    ValAccuracy,
+}
+
+impl Monitor {
+    /// The metric's value in `m`, if measured.
+    pub fn value(self, m: &EpochMetrics) -> Option<f64> {
+        match self {
+            Monitor::Cost => Some(m.cost),
+            Monitor::Accuracy => m.accuracy,
+            Monitor::ValCost => m.val_cost,
+            Monitor::ValAccuracy => m.val_accuracy,
+        }
+    }
+    /// Whether higher is better.
+    pub fn maximise(self) -> bool {
+        matches!(self, Monitor::Accuracy | Monitor::ValAccuracy)
+    }
+    /// Its name in configs and `metrics.csv`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Monitor::Cost => "cost",
+            Monitor::Accuracy => "accuracy",
+            Monitor::ValCost => "val_cost",
+            Monitor::ValAccuracy => "val_accuracy",
+        }
+    }
+}
+
+/// What one epoch measured. Epoch 0 is the network before training.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct EpochMetrics {
+    /// The epoch.
+    pub epoch: usize,
+    /// Cost over the training set after the epoch's updates.
+    pub cost: f64,
+    /// Fraction of training samples classified right (classification only).
+    pub accuracy: Option<f64>,
+    /// Cost over the validation set (when there is one).
+    pub val_cost: Option<f64>,
+    /// Validation accuracy (classification with a validation set).
+    pub val_accuracy: Option<f64>,
+    /// The learning rate the epoch's updates used.
+    pub lr: f64,
+}
+
 /// Why training stopped.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "reason", rename_all = "snake_case")]
 pub enum StopReason {
     /// Every epoch ran.
     Completed,
@@ -109,30 +203,195 @@ pub enum StopReason {
         /// The epoch whose update made the cost non-finite.
         epoch: usize,
     },
+    /// The monitored metric stopped improving (`early_stopping`).
+    EarlyStopping {
+        /// The last epoch run.
+        epoch: usize,
+    },
+    /// The training cost fell below `stop_below`.
+    StopBelow {
+        /// The epoch that reached it.
+        epoch: usize,
+    },
+    /// An observer asked to stop (Ctrl-C).
+    Interrupted {
+        /// The last epoch run.
+        epoch: usize,
+    },
 }
 
 impl StopReason {
-    /// `completed` or `diverged`, as `summary.json` writes it.
+    /// `completed`, `diverged`, `early_stopping`, `stop_below` or `interrupted`, as
+    /// `summary.json` writes it.
     pub fn name(self) -> &'static str {
         match self {
             StopReason::Completed => "completed",
             StopReason::Diverged { .. } => "diverged",
+            StopReason::EarlyStopping { .. } => "early_stopping",
+            StopReason::StopBelow { .. } => "stop_below",
+            StopReason::Interrupted { .. } => "interrupted",
         }
+    }
+}
+
+/// What an [`Observer`] wants after an epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Go on.
+    Continue,
+    /// Stop now, as interrupted.
+    Interrupt,
+}
+
+/// Called after every epoch (and once for epoch 0, before training): logging, progress bars,
+/// checkpoints, interrupts.
+pub trait Observer<F: Element> {
+    /// `metrics` is the epoch just measured; the trainer holds the state after it.
+    fn epoch_end(&mut self, trainer: &Trainer<'_, F>, metrics: &EpochMetrics) -> Flow;
+    /// Called once when training ends, with the final state.
+    fn finished(&mut self, _trainer: &Trainer<'_, F>, _reason: StopReason) {}
+}
+
+/// Prints the post's lines: the initial cost, the cost every `every` epochs, the time taken.
+pub struct LogLines<'w> {
+    out: &'w mut dyn Write,
+    every: usize,
+}
+
+impl<'w> LogLines<'w> {
+    /// Lines to `out` every `every` epochs (0: only the first).
+    pub fn new(out: &'w mut dyn Write, every: usize) -> Self {
+        LogLines { out, every }
+    }
+
+    /// Where the lines go.
+    pub fn out(&mut self) -> &mut dyn Write {
+        self.out
+    }
+}
+
+impl<F: Element> Observer<F> for LogLines<'_> {
+    fn epoch_end(&mut self, trainer: &Trainer<'_, F>, m: &EpochMetrics) -> Flow {
+        if m.epoch == 0 {
+            let _ = writeln!(self.out, "Initial cost: {}", m.cost);
+            let _ = writeln!(self.out, "Starting training");
+        } else if self.every > 0 && m.epoch % self.every == 0 {
+            let _ = write!(self.out, " Epoch: {} , Current cost: {}", m.epoch, m.cost);
+            write_extra(self.out, m);
+            let _ = writeln!(self.out);
+        }
+        let _ = trainer;
+        Flow::Continue
+    }
+
+    fn finished(&mut self, trainer: &Trainer<'_, F>, reason: StopReason) {
+        let _ = writeln!(self.out, "Training finished in {:.3} s", trainer.seconds());
+        match reason {
+            StopReason::EarlyStopping { epoch } => {
+                let _ = writeln!(self.out, "Stopped early after epoch {epoch} (no improvement)");
+            }
+            StopReason::StopBelow { epoch } => {
+                let _ = writeln!(self.out, "Stopped after epoch {epoch}: the cost is below stop_below");
+            }
+            _ => {}
+        }
+    }
+}
+
+fn write_extra(out: &mut dyn Write, m: &EpochMetrics) {
+    if let Some(a) = m.accuracy {
+        let _ = write!(out, " , accuracy: {a:.4}");
+    }
+    if let Some(c) = m.val_cost {
+        let _ = write!(out, " , val cost: {c}");
+    }
+    if let Some(a) = m.val_accuracy {
+        let _ = write!(out, " , val accuracy: {a:.4}");
+    }
+}
+
+/// An observer that does nothing.
+pub struct Silent;
+
+impl<F: Element> Observer<F> for Silent {
+    fn epoch_end(&mut self, _: &Trainer<'_, F>, _: &EpochMetrics) -> Flow {
+        Flow::Continue
     }
 }
 
 /// The result of a training run.
 #[derive(Clone, Debug)]
 pub struct TrainOutcome<F> {
-    /// The trained network (the last good one when training diverged).
+    /// The trained network (the last good one when training diverged, the best one when early
+    /// stopping restored it).
     pub net: Network<F>,
     /// Cost over the training set after each epoch; `costs[0]` is the initial cost.
     pub costs: Vec<f64>,
+    /// Every epoch's metrics; `history[0]` is epoch 0.
+    pub history: Vec<EpochMetrics>,
     /// Why it stopped.
     pub stop_reason: StopReason,
     /// Epochs whose updates were kept.
     pub epochs_run: usize,
-    /// Wall time of the epochs, in seconds.
+    /// Wall time of the epochs, in seconds (across resumed runs).
+    pub seconds: f64,
+}
+
+/// The state of the ChaCha stream: seed, stream and position.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RngState {
+    seed: [u8; 32],
+    stream: u64,
+    word_pos_hi: u64,
+    word_pos_lo: u64,
+}
+
+impl RngState {
+    /// The position of `rng`.
+    pub fn of(rng: &SeededRng) -> Self {
+        let pos = rng.get_word_pos();
+        RngState {
+            seed: rng.get_seed(),
+            stream: rng.get_stream(),
+            word_pos_hi: (pos >> 64) as u64,
+            word_pos_lo: pos as u64,
+        }
+    }
+    /// A stream at this position.
+    pub fn restore(&self) -> SeededRng {
+        let mut rng = SeededRng::from_seed(self.seed);
+        rng.set_stream(self.stream);
+        rng.set_word_pos((u128::from(self.word_pos_hi) << 64) | u128::from(self.word_pos_lo));
+        rng
+    }
+}
+
+/// Everything needed to continue a run so that it ends bit for bit where an uninterrupted run
+/// would: parameters, optimiser state, step count, schedule, RNG position, early-stopping
+/// bookkeeping and the metrics so far. Values are stored as `f64` (exact for `f32` too).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainState {
+    /// Epochs completed.
+    pub epoch: usize,
+    /// Optimiser steps taken.
+    pub step: u64,
+    /// The parameters.
+    pub params: Vec<f64>,
+    /// The optimiser's state buffer.
+    pub optimizer_state: Vec<f64>,
+    /// The learning-rate schedule.
+    pub scheduler: LrScheduler,
+    /// The shuffle/dropout stream.
+    pub rng: RngState,
+    /// Metrics of every epoch so far.
+    pub history: Vec<EpochMetrics>,
+    /// Early stopping: the best monitored value, its epoch, its parameters, and the epochs since.
+    pub best: Option<(f64, usize)>,
+    /// The best epoch's parameters (with `restore_best`).
+    pub best_params: Vec<f64>,
+    /// Epochs without improvement.
+    pub bad_epochs: usize,
+    /// Seconds spent so far.
     pub seconds: f64,
 }
 
@@ -144,17 +403,29 @@ pub struct TrainOutcome<F> {
 pub struct Trainer<'d, F: Element> {
     net: Network<F>,
     data: &'d Dataset<F>,
+    validation: Option<&'d Dataset<F>>,
     loss: &'d dyn Loss<F>,
     optimizer: &'d dyn Optimizer<F>,
     opts: TrainOptions,
     ws: Workspace<F>,
+    /// Whether `ws` holds the forward pass of the whole training set (full batch).
+    ws_holds_train: bool,
     grads: Vec<F>,
     state: Vec<F>,
     batch_x: Matrix<F>,
     batch_t: Matrix<F>,
     order: Vec<usize>,
     step: u64,
+    epoch: usize,
     scheduler: LrScheduler,
+    history: Vec<EpochMetrics>,
+    last_good: Vec<F>,
+    best: Option<(f64, usize)>,
+    best_params: Vec<F>,
+    bad_epochs: usize,
+    seconds: f64,
+    /// The position of the run's stream after the last epoch (for checkpoints).
+    rng_state: Option<RngState>,
 }
 
 impl<'d, F: Element> Trainer<'d, F> {
@@ -177,21 +448,38 @@ impl<'d, F: Element> Trainer<'d, F> {
         } else {
             (Matrix::zeros((rows, data.features())), Matrix::zeros((rows, data.outputs())))
         };
+        let keep_best = opts.early_stopping.as_ref().is_some_and(|e| e.restore_best);
         Trainer {
+            last_good: net.params().to_vec(),
+            best_params: if keep_best { net.params().to_vec() } else { Vec::new() },
             net,
             data,
+            validation: None,
             loss,
             optimizer,
             ws,
+            ws_holds_train: false,
             grads: vec![F::zero(); n],
             state,
             batch_x,
             batch_t,
             order: (0..data.len()).collect(),
             step: 0,
+            epoch: 0,
             scheduler: LrScheduler::new(optimizer.lr(), opts.schedule.as_ref()),
+            history: Vec::with_capacity(opts.epochs + 1),
+            best: None,
+            bad_epochs: 0,
+            seconds: 0.0,
+            rng_state: None,
             opts,
         }
+    }
+
+    /// Measures a validation set after every epoch too.
+    pub fn with_validation(mut self, validation: &'d Dataset<F>) -> Self {
+        self.validation = Some(validation);
+        self
     }
 
     /// The learning rate of the coming epoch.
@@ -199,8 +487,8 @@ impl<'d, F: Element> Trainer<'d, F> {
         self.scheduler.lr()
     }
 
-    /// Ends an epoch whose cost over the training set was `cost`: steps the schedule. (`run` does
-    /// this after every epoch.)
+    /// Ends an epoch whose monitored cost was `cost`: steps the schedule. (`run` does this after
+    /// every epoch.)
     pub fn end_epoch(&mut self, cost: f64) {
         self.scheduler.step(cost);
     }
@@ -210,6 +498,21 @@ impl<'d, F: Element> Trainer<'d, F> {
         &self.net
     }
 
+    /// Epochs completed.
+    pub fn epochs_done(&self) -> usize {
+        self.epoch
+    }
+
+    /// Seconds spent in epochs so far.
+    pub fn seconds(&self) -> f64 {
+        self.seconds
+    }
+
+    /// The metrics of every epoch so far.
+    pub fn history(&self) -> &[EpochMetrics] {
+        &self.history
+    }
+
     fn full_batch(&self) -> bool {
         self.ws.capacity() == self.data.len()
     }
@@ -217,20 +520,33 @@ impl<'d, F: Element> Trainer<'d, F> {
     /// The mean cost over the whole training set, by chunks of the workspace's size. With
     /// full-batch training this leaves the workspace holding the forward pass of the whole set.
     pub fn evaluate(&mut self) -> f64 {
-        let (n, chunk) = (self.data.len(), self.ws.capacity());
+        let data = self.data;
+        let (cost, _) = self.measure(data);
+        self.ws_holds_train = self.full_batch();
+        cost
+    }
+
+    /// Mean cost (and accuracy, for classification) of the network on `data`.
+    fn measure(&mut self, data: &Dataset<F>) -> (f64, Option<f64>) {
+        self.ws_holds_train = false;
+        let (n, chunk) = (data.len(), self.ws.capacity());
         let loss = self.loss;
-        let mut total = 0.0;
+        let threshold = decision_threshold(loss, &self.net);
+        let (mut total, mut right) = (0.0, 0usize);
         for start in (0..n).step_by(chunk) {
             let end = (start + chunk).min(n);
             let (x, t) = if start == 0 && end == n {
-                (self.data.inputs.view(), self.data.targets.view())
+                (data.inputs.view(), data.targets.view())
             } else {
-                (self.data.inputs.slice(s![start..end, ..]), self.data.targets.slice(s![start..end, ..]))
+                (data.inputs.slice(s![start..end, ..]), data.targets.slice(s![start..end, ..]))
             };
             let cost = forward_cost(&self.net, loss, x, t, &mut self.ws);
             total += cost.f64() * ((end - start) as f64 / n as f64);
+            if self.opts.classification {
+                right += count_right(self.ws.output(end - start), t, threshold);
+            }
         }
-        total
+        (total, self.opts.classification.then(|| right as f64 / n.max(1) as f64))
     }
 
     /// One update on rows `x`, `t` (already forward-passed when `forwarded`; never so with
@@ -252,16 +568,21 @@ impl<'d, F: Element> Trainer<'d, F> {
         let optimizer = self.optimizer;
         let lr = F::of(self.scheduler.lr());
         optimizer.step(self.net.params_mut(), &self.grads, &mut self.state, self.step, lr);
+        self.ws_holds_train = false;
     }
 
-    /// One epoch of updates. For full-batch training the workspace must hold the forward pass of
-    /// the whole set (as [`evaluate`](Self::evaluate) leaves it).
+    /// One epoch of updates (shuffled mini-batches, or one full-batch step).
     pub fn epoch(&mut self, rng: &mut SeededRng) {
         let data = self.data;
         if self.full_batch() {
-            let forwarded = !self.net.has_dropout();
+            let forwarded = self.ws_holds_train && !self.net.has_dropout();
             self.update(data.inputs.view(), data.targets.view(), rng, forwarded);
             return;
+        }
+        // Each epoch's order is a function of the stream alone (not of the last epoch's order),
+        // so a resumed run shuffles exactly as an uninterrupted one.
+        for (i, k) in self.order.iter_mut().enumerate() {
+            *k = i;
         }
         self.order.shuffle(rng);
         let rows = self.ws.capacity();
@@ -278,34 +599,200 @@ impl<'d, F: Element> Trainer<'d, F> {
         }
     }
 
-    /// Runs every epoch, logging to `log`, and hands back the network and its cost history.
-    pub fn run(mut self, rng: &mut SeededRng, log: &mut dyn Write) -> TrainOutcome<F> {
-        let epochs = self.opts.epochs;
-        let mut costs = Vec::with_capacity(epochs + 1);
-        let mut last_good = self.net.params().to_vec();
-        let initial = self.evaluate();
-        costs.push(initial);
-        let _ = writeln!(log, "Initial cost: {initial}");
-        let _ = writeln!(log, "Starting training");
-        let start = Instant::now();
-        let mut stop_reason = StopReason::Completed;
-        for epoch in 1..=epochs {
-            self.epoch(rng);
-            let cost = self.evaluate();
-            if !cost.is_finite() {
-                stop_reason = StopReason::Diverged { epoch };
-                self.net.params_mut().copy_from_slice(&last_good);
-                break;
+    /// Every metric of the network as it stands, for `epoch`. Measures the validation set
+    /// first, so that the training set's forward pass is what the workspace holds after.
+    fn metrics(&mut self, epoch: usize, lr: f64) -> EpochMetrics {
+        let (val_cost, val_accuracy) = match self.validation {
+            Some(v) => {
+                let (c, a) = self.measure(v);
+                (Some(c), a)
             }
-            costs.push(cost);
-            last_good.copy_from_slice(self.net.params());
-            self.end_epoch(cost);
-            if self.opts.log_every > 0 && epoch % self.opts.log_every == 0 {
-                let _ = writeln!(log, " Epoch: {epoch} , Current cost: {cost}");
+            None => (None, None),
+        };
+        let data = self.data;
+        let (cost, accuracy) = self.measure(data);
+        self.ws_holds_train = self.full_batch();
+        EpochMetrics { epoch, cost, accuracy, val_cost, val_accuracy, lr }
+    }
+
+    /// Runs every epoch, logging the post's lines to `log`.
+    pub fn run(self, rng: &mut SeededRng, log: &mut dyn Write) -> TrainOutcome<F> {
+        let every = self.opts.log_every;
+        self.run_with(rng, &mut LogLines::new(log, every))
+    }
+
+    /// Runs the remaining epochs (all of them, or those after a restored state), calling
+    /// `observer` after each, and hands back the network and its history.
+    pub fn run_with(mut self, rng: &mut SeededRng, observer: &mut dyn Observer<F>) -> TrainOutcome<F> {
+        self.rng_state = Some(RngState::of(rng));
+        if self.history.is_empty() {
+            let m = self.metrics(0, self.scheduler.lr());
+            self.history.push(m);
+            if observer.epoch_end(&self, &m) == Flow::Interrupt {
+                return self.finish(StopReason::Interrupted { epoch: 0 }, observer);
             }
         }
-        let seconds = start.elapsed().as_secs_f64();
-        let _ = writeln!(log, "Training finished in {seconds:.3} s");
-        TrainOutcome { net: self.net, epochs_run: costs.len() - 1, costs, stop_reason, seconds }
+        let mut stop = StopReason::Completed;
+        while self.epoch < self.opts.epochs {
+            let started = Instant::now();
+            let epoch = self.epoch + 1;
+            let lr = self.scheduler.lr();
+            self.epoch(rng);
+            self.rng_state = Some(RngState::of(rng));
+            let m = self.metrics(epoch, lr);
+            self.seconds += started.elapsed().as_secs_f64();
+            if !m.cost.is_finite() || m.val_cost.is_some_and(|c| !c.is_finite()) {
+                self.net.params_mut().copy_from_slice(&self.last_good);
+                self.ws_holds_train = false;
+                stop = StopReason::Diverged { epoch };
+                break;
+            }
+            self.epoch = epoch;
+            self.history.push(m);
+            self.last_good.copy_from_slice(self.net.params());
+            self.end_epoch(m.val_cost.unwrap_or(m.cost));
+            if let Some(reason) = self.check_stop(&m) {
+                stop = reason;
+                break;
+            }
+            if observer.epoch_end(&self, &m) == Flow::Interrupt {
+                stop = StopReason::Interrupted { epoch };
+                break;
+            }
+        }
+        self.finish(stop, observer)
     }
+
+    /// Early stopping and `stop_below` after epoch `m.epoch`.
+    fn check_stop(&mut self, m: &EpochMetrics) -> Option<StopReason> {
+        if let Some(es) = &self.opts.early_stopping
+            && let Some(value) = es.monitor.value(m)
+        {
+            let improved = match self.best {
+                None => true,
+                Some((best, _)) if es.monitor.maximise() => value > best + es.min_delta,
+                Some((best, _)) => value < best - es.min_delta,
+            };
+            if improved {
+                self.best = Some((value, m.epoch));
+                self.bad_epochs = 0;
+                if es.restore_best {
+                    self.best_params.copy_from_slice(self.net.params());
+                }
+            } else {
+                self.bad_epochs += 1;
+                if self.bad_epochs >= es.patience {
+                    return Some(StopReason::EarlyStopping { epoch: m.epoch });
+                }
+            }
+        }
+        match self.opts.stop_below {
+            Some(below) if m.cost < below => Some(StopReason::StopBelow { epoch: m.epoch }),
+            _ => None,
+        }
+    }
+
+    fn finish(mut self, stop: StopReason, observer: &mut dyn Observer<F>) -> TrainOutcome<F> {
+        if let StopReason::EarlyStopping { .. } = stop
+            && self.opts.early_stopping.as_ref().is_some_and(|e| e.restore_best)
+            && !self.best_params.is_empty()
+        {
+            self.net.params_mut().copy_from_slice(&self.best_params);
+        }
+        observer.finished(&self, stop);
+        let costs = self.history.iter().map(|m| m.cost).collect();
+        TrainOutcome {
+            epochs_run: self.epoch,
+            seconds: self.seconds,
+            costs,
+            history: self.history,
+            stop_reason: stop,
+            net: self.net,
+        }
+    }
+
+    /// Everything needed to continue this run later with [`restore`](Self::restore) (from an
+    /// observer, after an epoch; `None` before the run has started).
+    pub fn state(&self) -> Option<TrainState> {
+        let f = |v: &[F]| v.iter().map(|x| x.f64()).collect::<Vec<f64>>();
+        Some(TrainState {
+            epoch: self.epoch,
+            step: self.step,
+            params: f(self.net.params()),
+            optimizer_state: f(&self.state),
+            scheduler: self.scheduler.clone(),
+            rng: self.rng_state.clone()?,
+            history: self.history.clone(),
+            best: self.best,
+            best_params: f(&self.best_params),
+            bad_epochs: self.bad_epochs,
+            seconds: self.seconds,
+        })
+    }
+
+    /// Continues from `state` (made by [`state`](Self::state) for the same config and data);
+    /// returns the stream to pass to [`run_with`](Self::run_with).
+    pub fn restore(&mut self, state: &TrainState) -> Result<SeededRng, String> {
+        if state.params.len() != self.net.params().len() || state.optimizer_state.len() != self.state.len() {
+            return Err(format!(
+                "the checkpoint holds {} parameters and {} optimiser values, the config's network {} and {}",
+                state.params.len(),
+                state.optimizer_state.len(),
+                self.net.params().len(),
+                self.state.len()
+            ));
+        }
+        let copy = |dst: &mut [F], src: &[f64]| dst.iter_mut().zip(src).for_each(|(d, &s)| *d = F::of(s));
+        copy(self.net.params_mut(), &state.params);
+        copy(&mut self.state, &state.optimizer_state);
+        self.last_good.copy_from_slice(self.net.params());
+        if self.best_params.len() == state.best_params.len() {
+            copy(&mut self.best_params, &state.best_params);
+        }
+        self.epoch = state.epoch;
+        self.step = state.step;
+        self.scheduler = state.scheduler.clone();
+        self.history.clear();
+        self.history.extend_from_slice(&state.history);
+        self.best = state.best;
+        self.bad_epochs = state.bad_epochs;
+        self.seconds = state.seconds;
+        self.ws_holds_train = false;
+        Ok(state.rng.restore())
+    }
+}
+
+/// The output above which a single-output net predicts class 1: 0 for logits (a loss that
+/// absorbs the sigmoid, applied to an identity output), else 0.5.
+fn decision_threshold<F: Element>(loss: &dyn Loss<F>, net: &Network<F>) -> F {
+    let logits = loss.absorbs() == Some("sigmoid") && !fused(loss, net);
+    let last_is_sigmoid = net.layers().last().is_some_and(|l| l.activation.name() == "sigmoid");
+    if logits && !last_is_sigmoid { F::zero() } else { F::of(0.5) }
+}
+
+/// Rows whose predicted class matches the target's: argmax for several outputs, the threshold
+/// for one.
+pub fn count_right<F: Element>(output: MatView<'_, F>, target: MatView<'_, F>, threshold: F) -> usize {
+    output
+        .outer_iter()
+        .zip(target.outer_iter())
+        .filter(|(o, t)| {
+            if o.len() == 1 {
+                (o[0] >= threshold) == (t[0] >= F::of(0.5))
+            } else {
+                argmax(o.iter().copied()) == argmax(t.iter().copied())
+            }
+        })
+        .count()
+}
+
+/// Index of the largest value (the first on ties).
+pub fn argmax<F: Element>(values: impl Iterator<Item = F>) -> usize {
+    let mut best = (0, F::neg_infinity());
+    for (i, v) in values.enumerate() {
+        if v > best.1 {
+            best = (i, v);
+        }
+    }
+    best.0
 }

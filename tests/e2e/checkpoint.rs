@@ -1,0 +1,132 @@
+//! Stopping rules, checkpoints, and `--resume` after a real process kill.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::{backprop, json, metrics, root, scratch};
+
+#[test]
+fn stop_below_ends_the_run_once_the_cost_is_low() {
+    let out = scratch("stop-below");
+    let run = backprop(&[
+        "train",
+        "configs/half_adder.toml",
+        "--set",
+        "train.stop_below=0.2",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let summary = json(&out.join("summary.json"));
+    assert_eq!(summary["stop_reason"], "stop_below");
+    let epochs = summary["epochs_run"].as_u64().unwrap() as usize;
+    let costs = metrics(&out);
+    assert!(epochs < 20000 && costs.len() == epochs + 1);
+    assert!(costs[epochs].1 < 0.2 && costs[epochs - 1].1 >= 0.2, "stops at the first epoch below");
+}
+
+#[test]
+fn early_stopping_waits_patience_epochs_then_restores_the_best() {
+    let out = scratch("early-stop");
+    // Demand an improvement no epoch can make: epoch 1 is the best, and patience runs out.
+    let run = backprop(&[
+        "train",
+        "configs/half_adder.toml",
+        "--set",
+        "train.early_stopping={ monitor = \"cost\", patience = 5, min_delta = 1.0 }",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let summary = json(&out.join("summary.json"));
+    assert_eq!(summary["stop_reason"], "early_stopping");
+    assert_eq!(summary["stop_epoch"], 6, "epoch 1 sets the best, 2..6 are five without improvement");
+    // restore_best: the weights are epoch 1's, whose cost `grad` recomputes from model.json.
+    let model = out.join("model.json");
+    let grad = backprop(&["grad", "configs/half_adder.toml", "--model", model.to_str().unwrap()]);
+    let cost: serde_json::Value = serde_json::from_str(&grad.stdout).unwrap();
+    assert_eq!(cost["cost"].as_f64().unwrap(), metrics(&out)[1].1);
+}
+
+#[test]
+fn early_stopping_on_validation_needs_a_validation_set() {
+    let out = scratch("early-stop-val");
+    let run = backprop(&[
+        "train",
+        "configs/half_adder.toml",
+        "--set",
+        "train.early_stopping={ monitor = \"val_cost\" }",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("train.early_stopping.monitor"), "{}", run.stderr);
+}
+
+/// A run killed with SIGKILL mid-way and resumed from its checkpoint ends with the same weights
+/// and metrics, bit for bit, as a run never interrupted. Mini-batches, dropout, Adam and a
+/// schedule make every piece of state matter: shuffle stream, optimiser moments, step count,
+/// learning rate.
+#[test]
+fn resume_after_kill_is_bit_identical() {
+    let sets = [
+        "model.hidden=[32, 32]",
+        "model.dropout=0.1",
+        "train.batch_size=2",
+        "train.epochs=6000",
+        "train.log_every=0",
+        "train.checkpoint_every=20",
+        "optim={ kind = \"adam\", lr = 0.01, schedule = { kind = \"step\", step_size = 500, gamma = 0.5 } }",
+    ];
+    let args = |out: &std::path::Path| {
+        let mut a = vec!["train".to_string(), "configs/half_adder.toml".to_string()];
+        for s in sets {
+            a.extend(["--set".to_string(), s.to_string()]);
+        }
+        a.extend(["--out".to_string(), out.to_str().unwrap().to_string()]);
+        a
+    };
+
+    let whole = scratch("resume-whole");
+    let a = args(&whole);
+    let run = backprop(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+
+    let cut = scratch("resume-cut");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_backprop-e2e"))
+        .args(args(&cut))
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !cut.join("checkpoint.json").exists() {
+        assert!(started.elapsed() < Duration::from_secs(60), "no checkpoint appeared");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!cut.join("summary.json").exists(), "the run was killed before it finished (make it longer if not)");
+    let checkpoint = json(&cut.join("checkpoint.json"));
+    assert!(checkpoint["epoch"].as_u64().unwrap() < 6000);
+
+    let run = backprop(&["train", "--resume", cut.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("Resuming after epoch"), "{}", run.stdout);
+    let read = |dir: &std::path::Path, f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
+    assert!(read(&cut, "model.json") == read(&whole, "model.json"), "the resumed run ends with other weights");
+    let (a, b) = (read(&cut, "metrics.csv"), read(&whole, "metrics.csv"));
+    if let Some((i, (x, y))) = a.lines().zip(b.lines()).enumerate().find(|(_, (x, y))| x != y) {
+        panic!("metrics differ first at line {i}: resumed {x:?}, uninterrupted {y:?}");
+    }
+    assert_eq!(a.lines().count(), b.lines().count());
+}
+
+#[test]
+fn resume_needs_a_checkpoint() {
+    let out = scratch("resume-none");
+    let run = backprop(&["train", "--resume", out.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("checkpoint.json"), "{}", run.stderr);
+}
