@@ -8,6 +8,7 @@
 //! - [`train`]: the training loop ([`train::Trainer`]), allocation-free once warm.
 //! - [`model_file`]: `model.json`, the trained network as a file.
 //! - [`gradcheck`]: analytic gradients and central differences.
+//! - [`report`]: confusion matrices, precision/recall/F1, MSE/MAE/R².
 //! - [`fsutil`]: atomic writes and run directories.
 //! - [`app`]: the command line itself ([`app::main_with`]), which the binary, `xtask` and the
 //!   end-to-end tests all run.
@@ -35,6 +36,7 @@ pub mod error;
 pub mod fsutil;
 pub mod gradcheck;
 pub mod model_file;
+pub mod report;
 pub mod run;
 pub mod train;
 

@@ -1,0 +1,149 @@
+//! Evaluation reports on a data set: a confusion matrix with per-class precision, recall and F1
+//! for classification (scikit-learn's definitions), MSE, MAE and R² for regression.
+
+use backprop_tensor::{Element, MatView};
+use serde::{Deserialize, Serialize};
+
+use crate::train::argmax;
+
+/// Precision, recall and F1 of one class.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClassScores {
+    /// The class's label.
+    pub class: String,
+    /// TP / (TP + FP); 0 when nothing was predicted as this class.
+    pub precision: f64,
+    /// TP / (TP + FN); 0 when the class has no samples.
+    pub recall: f64,
+    /// 2·P·R / (P + R); 0 when both are 0.
+    pub f1: f64,
+    /// Samples of this class.
+    pub support: usize,
+}
+
+/// How a classifier did on a data set.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ClassificationReport {
+    /// Fraction of samples predicted right.
+    pub accuracy: f64,
+    /// `confusion[i][j]`: samples of class `i` predicted as class `j`.
+    pub confusion: Vec<Vec<usize>>,
+    /// One entry per class, in class order.
+    pub per_class: Vec<ClassScores>,
+}
+
+/// How a regressor did on a data set (over every output).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RegressionReport {
+    /// Mean of (y − ŷ)² over all elements.
+    pub mse: f64,
+    /// Mean of |y − ŷ| over all elements.
+    pub mae: f64,
+    /// Coefficient of determination 1 − SS_res/SS_tot per output, averaged over outputs
+    /// (scikit-learn's `uniform_average`); an output with constant targets scores 1 if predicted
+    /// exactly, else 0.
+    pub r2: f64,
+}
+
+/// The class of one row: argmax for several outputs, `output ≥ threshold` for one.
+pub fn predicted_class<F: Element>(row: ndarray::ArrayView1<'_, F>, threshold: F) -> usize {
+    if row.len() == 1 { usize::from(row[0] >= threshold) } else { argmax(row.iter().copied()) }
+}
+
+/// The report for `outputs` against one-hot (or single 0/1) `targets`. `classes` names the
+/// classes (for a single output: two classes).
+pub fn classification<F: Element>(
+    outputs: MatView<'_, F>,
+    targets: MatView<'_, F>,
+    threshold: F,
+    classes: &[String],
+) -> ClassificationReport {
+    let k = classes.len().max(2);
+    let mut confusion = vec![vec![0usize; k]; k];
+    for (o, t) in outputs.outer_iter().zip(targets.outer_iter()) {
+        let truth = predicted_class(t, F::of(0.5));
+        let guess = predicted_class(o, threshold);
+        confusion[truth.min(k - 1)][guess.min(k - 1)] += 1;
+    }
+    let total: usize = confusion.iter().flatten().sum();
+    let right: usize = (0..k).map(|i| confusion[i][i]).sum();
+    let per_class = (0..k)
+        .map(|c| {
+            let tp = confusion[c][c] as f64;
+            let predicted: usize = (0..k).map(|i| confusion[i][c]).sum();
+            let support: usize = confusion[c].iter().sum();
+            let precision = if predicted > 0 { tp / predicted as f64 } else { 0.0 };
+            let recall = if support > 0 { tp / support as f64 } else { 0.0 };
+            let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
+            let class = classes.get(c).cloned().unwrap_or_else(|| c.to_string());
+            ClassScores { class, precision, recall, f1, support }
+        })
+        .collect();
+    ClassificationReport { accuracy: right as f64 / total.max(1) as f64, confusion, per_class }
+}
+
+/// The report for `outputs` against `targets` (same shape).
+pub fn regression<F: Element>(outputs: MatView<'_, F>, targets: MatView<'_, F>) -> RegressionReport {
+    let n = outputs.len().max(1) as f64;
+    let (mut se, mut ae) = (0.0, 0.0);
+    for (&o, &t) in outputs.iter().zip(targets.iter()) {
+        let d = o.f64() - t.f64();
+        se += d * d;
+        ae += d.abs();
+    }
+    let cols = targets.ncols().max(1);
+    let r2 = (0..targets.ncols())
+        .map(|j| {
+            let t = targets.column(j);
+            let mean = t.iter().map(|v| v.f64()).sum::<f64>() / t.len().max(1) as f64;
+            let ss_tot: f64 = t.iter().map(|v| (v.f64() - mean).powi(2)).sum();
+            let ss_res: f64 = outputs.column(j).iter().zip(t.iter()).map(|(o, t)| (o.f64() - t.f64()).powi(2)).sum();
+            match (ss_tot > 0.0, ss_res > 0.0) {
+                (true, _) => 1.0 - ss_res / ss_tot,
+                (false, false) => 1.0,
+                (false, true) => 0.0,
+            }
+        })
+        .sum::<f64>()
+        / cols as f64;
+    RegressionReport { mse: se / n, mae: ae / n, r2 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn confusion_and_scores_follow_the_definitions() {
+        // Truth: 0, 0, 1, 2; predicted: 0, 1, 1, 1.
+        let out = array![[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.1, 0.8, 0.1], [0.3, 0.4, 0.3]];
+        let t = array![[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+        let names: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        let r = classification(out.view(), t.view(), 0.5, &names);
+        assert_eq!(r.confusion, vec![vec![1, 1, 0], vec![0, 1, 0], vec![0, 1, 0]]);
+        assert_eq!(r.accuracy, 0.5);
+        assert_eq!((r.per_class[0].precision, r.per_class[0].recall), (1.0, 0.5));
+        assert_eq!((r.per_class[1].precision, r.per_class[1].recall), (1.0 / 3.0, 1.0));
+        assert!((r.per_class[1].f1 - 0.5).abs() < 1e-15);
+        assert_eq!((r.per_class[2].precision, r.per_class[2].f1, r.per_class[2].support), (0.0, 0.0, 1));
+    }
+
+    #[test]
+    fn single_outputs_are_two_classes_by_threshold() {
+        let out = array![[0.2], [0.6], [0.7]];
+        let t = array![[0.0], [0.0], [1.0]];
+        let r = classification(out.view(), t.view(), 0.5, &[]);
+        assert_eq!(r.confusion, vec![vec![1, 1], vec![0, 1]]);
+    }
+
+    #[test]
+    fn regression_scores() {
+        let out = array![[1.0], [2.0], [4.0]];
+        let t = array![[1.0], [3.0], [5.0]];
+        let r = regression(out.view(), t.view());
+        assert!((r.mse - 2.0 / 3.0).abs() < 1e-15 && (r.mae - 2.0 / 3.0).abs() < 1e-15);
+        // mean t = 3, SS_tot = 8, SS_res = 2.
+        assert!((r.r2 - 0.75).abs() < 1e-15);
+    }
+}
