@@ -130,3 +130,56 @@ fn resume_needs_a_checkpoint() {
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("checkpoint.json"), "{}", run.stderr);
 }
+
+/// Ctrl-C (a real SIGINT) during training: a final checkpoint, `summary.json` with
+/// `stop_reason = "interrupted"`, exit 130; then `--resume` finishes the run.
+#[test]
+fn sigint_checkpoints_and_exits_130_then_resumes() {
+    let out = scratch("sigint");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_backprop-e2e"))
+        .args([
+            "train",
+            "configs/half_adder.toml",
+            "--set",
+            "model.hidden=[32, 32]",
+            "--set",
+            "train.batch_size=1",
+            "--set",
+            "train.epochs=3000",
+            "--set",
+            "train.checkpoint_every=10",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while !out.join("checkpoint.json").exists() {
+        assert!(started.elapsed() < Duration::from_secs(60), "no checkpoint appeared");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    let summary = json(&out.join("summary.json"));
+    assert_eq!(summary["stop_reason"], "interrupted");
+    let epoch = summary["stop_epoch"].as_u64().unwrap();
+    assert!(epoch < 3000);
+    assert_eq!(json(&out.join("checkpoint.json"))["epoch"].as_u64().unwrap(), epoch, "the final checkpoint");
+    assert_eq!(metrics(&out).len() as u64, epoch + 1, "metrics up to the interruption");
+
+    let run = backprop(&["train", "--resume", out.to_str().unwrap(), "--set", "train.epochs=0"]);
+    assert_eq!(run.code, 2, "--resume takes no --set");
+    let run = backprop(&["train", "--resume", out.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains(&format!("Resuming after epoch {epoch}")), "{}", run.stdout);
+    let summary = json(&out.join("summary.json"));
+    assert_eq!((summary["stop_reason"].as_str(), summary["epochs_run"].as_u64()), (Some("completed"), Some(3000)));
+    assert_eq!(metrics(&out).len(), 3001);
+}

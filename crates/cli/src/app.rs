@@ -108,9 +108,13 @@ where
             return if e.use_stderr() { 2 } else { 0 };
         }
     };
+    if matches!(cli.command, Command::Train(_)) {
+        run::install_interrupt_handler();
+    }
     let stdout = std::io::stdout();
     match run(cli, &mut stdout.lock()) {
         Ok(()) => 0,
+        Err(CliError::Interrupted) => 130,
         Err(e) => {
             eprintln!("error: {e}");
             e.exit_code()
@@ -212,10 +216,12 @@ fn train(loaded: &Loaded, out_dir: Option<&Path>, out: &mut dyn Write) -> Result
     finish_train(&dir, &summary, out)
 }
 
-/// Prints where the run went, and turns a diverged run into exit 1.
+/// Prints where the run went, and turns a diverged run into exit 1 and an interrupted one into
+/// exit 130.
 fn finish_train(dir: &Path, summary: &run::RunSummary, out: &mut dyn Write) -> Result<(), CliError> {
     let _ = writeln!(out, "Run directory: {}", dir.display());
     match summary.stop_reason.as_str() {
+        "interrupted" => Err(CliError::Interrupted),
         "diverged" => Err(CliError::Failed(format!(
             "training diverged at epoch {}: the cost is not finite; the last good weights are in {}",
             summary.stop_epoch.unwrap_or(summary.epochs_run + 1),

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 /// Why a command failed. [`CliError::exit_code`] is the process exit status: 2 for bad usage or
 /// input (nothing was trained), 1 for a training run that failed (diverged, gradient check over
-/// tolerance).
+/// tolerance), 130 for a run stopped by Ctrl-C.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
     /// A config that does not parse or holds an invalid value; the message names the file, the
@@ -25,6 +25,9 @@ pub enum CliError {
     /// Training stopped on a non-finite cost, or a check failed.
     #[error("{0}")]
     Failed(String),
+    /// Ctrl-C stopped training (exit 130, as a shell reports SIGINT).
+    #[error("interrupted")]
+    Interrupted,
 }
 
 impl CliError {
@@ -32,6 +35,7 @@ impl CliError {
     pub fn exit_code(&self) -> i32 {
         match self {
             CliError::Failed(_) => 1,
+            CliError::Interrupted => 130,
             CliError::Config(_) | CliError::Input(_) | CliError::Io { .. } => 2,
         }
     }

@@ -3,6 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use backprop_tensor::rng::{derive_seed, seeded};
 use backprop_tensor::{Dtype, Element};
@@ -18,6 +19,25 @@ use backprop_tensor::SpecError;
 
 /// The checkpoint file of a run directory.
 pub const CHECKPOINT: &str = "checkpoint.json";
+
+/// Ctrl-C presses seen by this process (see [`install_interrupt_handler`]).
+static INTERRUPTS: AtomicUsize = AtomicUsize::new(0);
+
+/// Makes Ctrl-C (SIGINT) stop training gracefully: the first press ends the run after the
+/// current epoch with a final checkpoint and `stop_reason = "interrupted"`; a second press exits
+/// at once with status 130. Call once, from a binary.
+pub fn install_interrupt_handler() {
+    let _ = ctrlc::set_handler(|| {
+        if INTERRUPTS.fetch_add(1, Ordering::SeqCst) >= 1 {
+            std::process::exit(130);
+        }
+    });
+}
+
+/// Whether Ctrl-C was pressed.
+pub fn interrupted() -> bool {
+    INTERRUPTS.load(Ordering::SeqCst) > 0
+}
 
 /// What a finished run reports: the contents of its `summary.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -210,6 +230,16 @@ impl<'w, 'd> RunObserver<'w, 'd> {
     }
 }
 
+impl RunObserver<'_, '_> {
+    fn checkpoint<F: Element>(&mut self, trainer: &Trainer<'_, F>) {
+        let Some(state) = trainer.state() else { return };
+        let json = serde_json::to_string(&state).expect("a training state always serialises");
+        if let Err(e) = write_atomic(&self.dir.join(CHECKPOINT), json.as_bytes()) {
+            self.error = Some(e);
+        }
+    }
+}
+
 impl<F: Element> Observer<F> for RunObserver<'_, '_> {
     fn epoch_end(&mut self, trainer: &Trainer<'_, F>, m: &EpochMetrics) -> Flow {
         match &self.bar {
@@ -222,19 +252,22 @@ impl<F: Element> Observer<F> for RunObserver<'_, '_> {
             }
         }
         if self.checkpoint_every > 0 && m.epoch > 0 && m.epoch % self.checkpoint_every == 0 {
-            let state = trainer.state().expect("the run has started");
-            let json = serde_json::to_string(&state).expect("a training state always serialises");
-            if let Err(e) = write_atomic(&self.dir.join(CHECKPOINT), json.as_bytes()) {
-                self.error = Some(e);
+            self.checkpoint(trainer);
+            if self.error.is_some() {
                 return Flow::Interrupt;
             }
         }
-        Flow::Continue
+        if interrupted() { Flow::Interrupt } else { Flow::Continue }
     }
 
     fn finished(&mut self, trainer: &Trainer<'_, F>, reason: StopReason) {
         if let Some(bar) = self.bar.take() {
             bar.finish_and_clear();
+        }
+        if let StopReason::Interrupted { epoch } = reason {
+            self.checkpoint(trainer);
+            let _ =
+                writeln!(self.log.out(), "Interrupted after epoch {epoch}: checkpoint written; continue with --resume");
         }
         self.log.finished(trainer, reason);
     }
