@@ -136,7 +136,7 @@ fn resume_needs_a_checkpoint() {
 #[test]
 fn sigint_checkpoints_and_exits_130_then_resumes() {
     let out = scratch("sigint");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_backprop-e2e"))
+    let child = Command::new(env!("CARGO_BIN_EXE_backprop-e2e"))
         .args([
             "train",
             "configs/half_adder.toml",

@@ -78,7 +78,7 @@ pub fn assert_close(a: &[f64], b: &[f64], rel: f64, what: &str) {
 
 /// `(epoch, cost)` rows of a metrics.csv (whatever other columns it has).
 pub fn metrics(dir: &Path) -> Vec<(usize, f64)> {
-    column(dir, "cost").into_iter().enumerate().map(|(i, c)| (i, c)).collect()
+    column(dir, "cost").into_iter().enumerate().collect()
 }
 
 /// One named column of a metrics.csv, row by row (rows are epochs 0, 1, …).
