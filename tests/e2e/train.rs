@@ -135,6 +135,7 @@ fn divergence_exits_1_and_keeps_good_weights() {
     ]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("diverged at epoch"), "{}", run.stderr);
+    assert!(run.stderr.contains("first non-finite values in layer"), "{}", run.stderr);
     let summary = json(&out.join("summary.json"));
     assert_eq!(summary["stop_reason"], "diverged");
     let weights = layer_numbers(&json(&out.join("model.json")));

@@ -72,6 +72,9 @@ pub struct RunSummary {
     /// Validation accuracy after the last epoch.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub val_accuracy: Option<f64>,
+    /// For a diverged run: where the first non-finite value appeared, e.g. "layer 2 (pre-activations z)".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub diverged_at: Option<String>,
 }
 
 /// Trains the config into `dir` (which must exist): writes `config.toml` first, then
@@ -157,7 +160,7 @@ pub fn run_training<F: Element>(
     ModelFile::from_network(&outcome.net).write(&dir.join("model.json"))?;
     let stop_epoch = match outcome.stop_reason {
         StopReason::Completed => None,
-        StopReason::Diverged { epoch }
+        StopReason::Diverged { epoch, .. }
         | StopReason::EarlyStopping { epoch }
         | StopReason::StopBelow { epoch }
         | StopReason::Interrupted { epoch } => Some(epoch),
@@ -176,6 +179,10 @@ pub fn run_training<F: Element>(
         accuracy: last.accuracy,
         val_cost: last.val_cost,
         val_accuracy: last.val_accuracy,
+        diverged_at: match outcome.stop_reason {
+            StopReason::Diverged { layer: Some((l, q)), .. } => Some(format!("layer {l} ({})", q.describe())),
+            _ => None,
+        },
     };
     let json = serde_json::to_string_pretty(&summary).expect("a summary always serialises");
     write_atomic(&dir.join("summary.json"), json.as_bytes())?;

@@ -202,6 +202,9 @@ pub enum StopReason {
     Diverged {
         /// The epoch whose update made the cost non-finite.
         epoch: usize,
+        /// Where the first non-finite value appeared: the layer (post numbering, first dense
+        /// layer = 1) and which of its values.
+        layer: Option<(usize, Quantity)>,
     },
     /// The monitored metric stopped improving (`early_stopping`).
     EarlyStopping {
@@ -230,6 +233,29 @@ impl StopReason {
             StopReason::EarlyStopping { .. } => "early_stopping",
             StopReason::StopBelow { .. } => "stop_below",
             StopReason::Interrupted { .. } => "interrupted",
+        }
+    }
+}
+
+/// Which values of a layer went non-finite first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Quantity {
+    /// Its weights or biases.
+    Parameters,
+    /// Its pre-activations `z`.
+    Z,
+    /// Its outputs `a`.
+    A,
+}
+
+impl Quantity {
+    /// A short description for messages.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Quantity::Parameters => "weights or biases",
+            Quantity::Z => "pre-activations z",
+            Quantity::A => "outputs a",
         }
     }
 }
@@ -642,9 +668,10 @@ impl<'d, F: Element> Trainer<'d, F> {
             let m = self.metrics(epoch, lr);
             self.seconds += started.elapsed().as_secs_f64();
             if !m.cost.is_finite() || m.val_cost.is_some_and(|c| !c.is_finite()) {
+                let layer = self.first_non_finite();
                 self.net.params_mut().copy_from_slice(&self.last_good);
                 self.ws_holds_train = false;
-                stop = StopReason::Diverged { epoch };
+                stop = StopReason::Diverged { epoch, layer };
                 break;
             }
             self.epoch = epoch;
@@ -661,6 +688,32 @@ impl<'d, F: Element> Trainer<'d, F> {
             }
         }
         self.finish(stop, observer)
+    }
+
+    /// The first layer (input side first) whose parameters, or whose `z` or `a` on the first
+    /// training batch, hold a NaN or an infinity.
+    fn first_non_finite(&mut self) -> Option<(usize, Quantity)> {
+        fn bad<'a, F: Element>(mut v: impl Iterator<Item = &'a F>) -> bool {
+            v.any(|x| !x.is_finite())
+        }
+        let params = self.net.params();
+        for (l, layer) in self.net.layers().iter().enumerate() {
+            if bad(params[layer.w_range()].iter().chain(&params[layer.b_range()])) {
+                return Some((l + 1, Quantity::Parameters));
+            }
+        }
+        let rows = self.ws.capacity().min(self.data.len());
+        self.net.forward(self.data.inputs.slice(s![..rows, ..]), &mut self.ws);
+        self.ws_holds_train = false;
+        for l in 0..self.net.layers().len() {
+            if bad(self.ws.z(l).iter()) {
+                return Some((l + 1, Quantity::Z));
+            }
+            if bad(self.ws.a(l).iter()) {
+                return Some((l + 1, Quantity::A));
+            }
+        }
+        None
     }
 
     /// Early stopping and `stop_below` after epoch `m.epoch`.
