@@ -131,7 +131,7 @@ proptest! {
     fn random_overrides_never_panic(key in "[a-z_.\\[\\]0-9]{0,24}", value in "[ -~]{0,24}") {
         let seeds = seeds();
         load_text(&seeds[0], &[format!("{key}={value}")]);
-        load_text(&seeds[0], &[value.clone()]);
+        load_text(&seeds[0], std::slice::from_ref(&value));
     }
 
     #[test]
