@@ -95,3 +95,46 @@ fn softmax_cross_entropy_is_fused_once() {
         assert!((a - b).abs() <= 1e-12 * b.abs(), "softmax {a} vs logits {b}");
     }
 }
+
+/// `[train] diagnostics = true` adds per-layer columns to metrics.csv: gradient norms that
+/// shrink as the half adder converges, update ratios, saturated sigmoids, dead relus.
+#[test]
+fn diagnostics_are_logged_per_layer() {
+    let out = scratch("diagnostics");
+    let run = backprop(&[
+        "train",
+        "configs/half_adder.toml",
+        "--set",
+        "train.diagnostics=true",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for l in 1..=3 {
+        for name in ["grad_norm", "update_ratio", "saturated", "dead"] {
+            let col = crate::util::column(&out, &format!("l{l}_{name}"));
+            assert_eq!(col.len(), 20001);
+            assert!(col.iter().all(|v| v.is_finite() && *v >= 0.0), "l{l}_{name}");
+        }
+    }
+    let g = crate::util::column(&out, "l3_grad_norm");
+    assert!(g[20000] < g[1], "the output layer's gradient shrinks as it converges: {} -> {}", g[1], g[20000]);
+    let relu = scratch("diagnostics-relu");
+    let run = backprop(&[
+        "train",
+        "configs/half_adder.toml",
+        "--set",
+        "train.diagnostics=true",
+        "--set",
+        "model.activation=relu",
+        "--set",
+        "model.output_activation=sigmoid",
+        "--set",
+        "train.epochs=50",
+        "--out",
+        relu.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(crate::util::column(&relu, "l1_dead").iter().all(|v| (0.0..=1.0).contains(v)));
+    assert!(crate::util::column(&relu, "l1_saturated").iter().all(|v| *v == 0.0), "relu never saturates");
+}

@@ -84,6 +84,10 @@ pub struct TrainSpec {
     /// Write `checkpoint.json` (everything `--resume` needs) every this many epochs (0: never).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub checkpoint_every: usize,
+    /// Record per-layer gradient norms, update ratios, saturated and dead units in
+    /// `metrics.csv` (see `train::DIAGNOSTICS`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub diagnostics: bool,
 }
 
 fn is_zero(n: &usize) -> bool {
@@ -100,6 +104,7 @@ impl Default for TrainSpec {
             early_stopping: None,
             stop_below: None,
             checkpoint_every: 0,
+            diagnostics: false,
         }
     }
 }

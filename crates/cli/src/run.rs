@@ -14,7 +14,9 @@ use crate::config::Loaded;
 use crate::error::CliError;
 use crate::fsutil::write_atomic;
 use crate::model_file::ModelFile;
-use crate::train::{EpochMetrics, Flow, LogLines, Monitor, Observer, StopReason, TrainOptions, TrainState, Trainer};
+use crate::train::{
+    DIAGNOSTICS, EpochMetrics, Flow, LogLines, Monitor, Observer, StopReason, TrainOptions, TrainState, Trainer,
+};
 use backprop_tensor::SpecError;
 
 /// The checkpoint file of a run directory.
@@ -156,7 +158,8 @@ pub fn run_training<F: Element>(
         let _ = writeln!(log, "  … ({} more samples)", data.len() - 32);
     }
 
-    write_atomic(&dir.join("metrics.csv"), metrics_csv(&outcome.history).as_bytes())?;
+    let layers = outcome.net.layers().len();
+    write_atomic(&dir.join("metrics.csv"), metrics_csv(&outcome.history, &outcome.diagnostics, layers).as_bytes())?;
     ModelFile::from_network(&outcome.net).write(&dir.join("model.json"))?;
     let stop_epoch = match outcome.stop_reason {
         StopReason::Completed => None,
@@ -189,9 +192,12 @@ pub fn run_training<F: Element>(
     Ok(summary)
 }
 
-/// `metrics.csv`: `epoch,cost`, then `accuracy`, `val_cost`, `val_accuracy` where measured, and
-/// `lr`.
-pub fn metrics_csv(history: &[EpochMetrics]) -> String {
+/// `metrics.csv`: `epoch,cost`, then `accuracy`, `val_cost`, `val_accuracy` where measured,
+/// `lr`, and the per-layer diagnostics when recorded (`diagnostics` as `Trainer::diagnostics`
+/// lays them out for `layers` layers).
+pub fn metrics_csv(history: &[EpochMetrics], diagnostics: &[f64], layers: usize) -> String {
+    let per_epoch = layers * DIAGNOSTICS.len();
+    let with_diag = per_epoch > 0 && diagnostics.len() == history.len() * per_epoch;
     let first = history.first().copied().unwrap_or_default();
     let (acc, val, val_acc) = (first.accuracy.is_some(), first.val_cost.is_some(), first.val_accuracy.is_some());
     let mut out = String::from("epoch,cost");
@@ -201,15 +207,29 @@ pub fn metrics_csv(history: &[EpochMetrics]) -> String {
             out.push_str(name);
         }
     }
-    out.push_str(",lr\n");
-    for m in history {
+    out.push_str(",lr");
+    if with_diag {
+        for l in 1..=layers {
+            for name in DIAGNOSTICS {
+                out.push_str(&format!(",l{l}_{name}"));
+            }
+        }
+    }
+    out.push('\n');
+    for (row, m) in history.iter().enumerate() {
         out.push_str(&format!("{},{}", m.epoch, m.cost));
         for (on, v) in [(acc, m.accuracy), (val, m.val_cost), (val_acc, m.val_accuracy)] {
             if on {
                 out.push_str(&format!(",{}", v.unwrap_or(f64::NAN)));
             }
         }
-        out.push_str(&format!(",{}\n", m.lr));
+        out.push_str(&format!(",{}", m.lr));
+        if with_diag {
+            for v in &diagnostics[row * per_epoch..(row + 1) * per_epoch] {
+                out.push_str(&format!(",{v}"));
+            }
+        }
+        out.push('\n');
     }
     out
 }

@@ -90,7 +90,21 @@ pub struct TrainOptions {
     pub stop_below: Option<f64>,
     /// Whether targets are classes (accuracy is then measured).
     pub classification: bool,
+    /// Record per-layer diagnostics every epoch (see [`DIAGNOSTICS`]).
+    pub diagnostics: bool,
 }
+
+/// The per-layer diagnostics `[train] diagnostics = true` records after every epoch, in this
+/// order, as `metrics.csv` columns `l<k>_<name>` (k = 1 for the first dense layer):
+/// - `grad_norm`: L2 norm of the layer's weight and bias gradient of the epoch's last step;
+/// - `update_ratio`: ‖θ_after − θ_before‖ / ‖θ_before‖ over the epoch (about 1e-3 is healthy);
+/// - `saturated`: fraction of sigmoid outputs below 0.01 or above 0.99, or of tanh outputs beyond
+///   ±0.99 (0 for other activations), on the training set's last evaluated batch;
+/// - `dead`: fraction of relu units that output 0 for every sample of that batch (0 for other
+///   activations).
+///
+/// A half adder stuck on a plateau shows saturated sigmoids and tiny gradient norms.
+pub const DIAGNOSTICS: [&str; 4] = ["grad_norm", "update_ratio", "saturated", "dead"];
 
 impl TrainOptions {
     /// The options a config's `[train]` and `[optim]` tables give.
@@ -105,6 +119,7 @@ impl TrainOptions {
             early_stopping: cfg.train.early_stopping.clone(),
             stop_below: cfg.train.stop_below,
             classification: false,
+            diagnostics: cfg.train.diagnostics,
         }
     }
 }
@@ -361,6 +376,8 @@ pub struct TrainOutcome<F> {
     pub epochs_run: usize,
     /// Wall time of the epochs, in seconds (across resumed runs).
     pub seconds: f64,
+    /// Per-layer diagnostics of every epoch (empty unless enabled; see [`Trainer::diagnostics`]).
+    pub diagnostics: Vec<f64>,
 }
 
 /// The state of the ChaCha stream: seed, stream and position.
@@ -419,6 +436,9 @@ pub struct TrainState {
     pub bad_epochs: usize,
     /// Seconds spent so far.
     pub seconds: f64,
+    /// Diagnostics of every epoch so far (flat, see [`Trainer::diagnostics`]).
+    #[serde(default)]
+    pub diagnostics: Vec<f64>,
 }
 
 /// Everything one training run needs in memory, allocated once.
@@ -452,6 +472,10 @@ pub struct Trainer<'d, F: Element> {
     seconds: f64,
     /// The position of the run's stream after the last epoch (for checkpoints).
     rng_state: Option<RngState>,
+    /// Diagnostics history, `DIAGNOSTICS.len()` values per layer per epoch (epoch 0 included).
+    diagnostics: Vec<f64>,
+    /// The parameters at the start of the epoch (for the update ratio; empty without diagnostics).
+    epoch_start: Vec<F>,
 }
 
 impl<'d, F: Element> Trainer<'d, F> {
@@ -475,6 +499,7 @@ impl<'d, F: Element> Trainer<'d, F> {
             (Matrix::zeros((rows, data.features())), Matrix::zeros((rows, data.outputs())))
         };
         let keep_best = opts.early_stopping.as_ref().is_some_and(|e| e.restore_best);
+        let layers = net.layers().len();
         Trainer {
             last_good: net.params().to_vec(),
             best_params: if keep_best { net.params().to_vec() } else { Vec::new() },
@@ -498,6 +523,12 @@ impl<'d, F: Element> Trainer<'d, F> {
             bad_epochs: 0,
             seconds: 0.0,
             rng_state: None,
+            diagnostics: if opts.diagnostics {
+                Vec::with_capacity((opts.epochs + 1) * layers * DIAGNOSTICS.len())
+            } else {
+                Vec::new()
+            },
+            epoch_start: if opts.diagnostics { vec![F::zero(); n] } else { Vec::new() },
             opts,
         }
     }
@@ -638,7 +669,57 @@ impl<'d, F: Element> Trainer<'d, F> {
         let data = self.data;
         let (cost, accuracy) = self.measure(data);
         self.ws_holds_train = self.full_batch();
+        if self.opts.diagnostics {
+            self.record_diagnostics(epoch);
+        }
         EpochMetrics { epoch, cost, accuracy, val_cost, val_accuracy, lr }
+    }
+
+    /// Appends this epoch's [`DIAGNOSTICS`] for every layer (the workspace holds the last
+    /// evaluated training batch).
+    fn record_diagnostics(&mut self, epoch: usize) {
+        let params = self.net.params();
+        for (l, layer) in self.net.layers().iter().enumerate() {
+            let ranges = [layer.w_range(), layer.b_range()];
+            let norm = |v: &[F], d: Option<&[F]>| -> f64 {
+                ranges
+                    .iter()
+                    .flat_map(|r| r.clone())
+                    .map(|i| {
+                        let x = v[i].f64() - d.map_or(0.0, |d| d[i].f64());
+                        x * x
+                    })
+                    .sum::<f64>()
+                    .sqrt()
+            };
+            let grad_norm = if epoch == 0 { 0.0 } else { norm(&self.grads, None) };
+            let update_ratio = if epoch == 0 {
+                0.0
+            } else {
+                let before = norm(&self.epoch_start, None);
+                if before > 0.0 { norm(params, Some(&self.epoch_start)) / before } else { 0.0 }
+            };
+            let a = self.ws.a(l);
+            let total = a.len().max(1) as f64;
+            let saturated = match layer.activation.name() {
+                "sigmoid" => a.iter().filter(|v| v.f64() < 0.01 || v.f64() > 0.99).count() as f64 / total,
+                "tanh" => a.iter().filter(|v| v.f64().abs() > 0.99).count() as f64 / total,
+                _ => 0.0,
+            };
+            let dead = if layer.activation.name() == "relu" && a.nrows() > 0 {
+                a.columns().into_iter().filter(|c| c.iter().all(|v| *v <= F::zero())).count() as f64
+                    / a.ncols().max(1) as f64
+            } else {
+                0.0
+            };
+            self.diagnostics.extend_from_slice(&[grad_norm, update_ratio, saturated, dead]);
+        }
+    }
+
+    /// The diagnostics history: for each epoch (0 first), for each layer, the [`DIAGNOSTICS`]
+    /// values. Empty unless `diagnostics` is on.
+    pub fn diagnostics(&self) -> &[f64] {
+        &self.diagnostics
     }
 
     /// Runs every epoch, logging the post's lines to `log`.
@@ -663,6 +744,9 @@ impl<'d, F: Element> Trainer<'d, F> {
             let started = Instant::now();
             let epoch = self.epoch + 1;
             let lr = self.scheduler.lr();
+            if self.opts.diagnostics {
+                self.epoch_start.copy_from_slice(self.net.params());
+            }
             self.epoch(rng);
             self.rng_state = Some(RngState::of(rng));
             let m = self.metrics(epoch, lr);
@@ -755,6 +839,7 @@ impl<'d, F: Element> Trainer<'d, F> {
         observer.finished(&self, stop);
         let costs = self.history.iter().map(|m| m.cost).collect();
         TrainOutcome {
+            diagnostics: std::mem::take(&mut self.diagnostics),
             epochs_run: self.epoch,
             seconds: self.seconds,
             costs,
@@ -780,6 +865,7 @@ impl<'d, F: Element> Trainer<'d, F> {
             best_params: f(&self.best_params),
             bad_epochs: self.bad_epochs,
             seconds: self.seconds,
+            diagnostics: self.diagnostics.clone(),
         })
     }
 
@@ -810,6 +896,10 @@ impl<'d, F: Element> Trainer<'d, F> {
         self.best = state.best;
         self.bad_epochs = state.bad_epochs;
         self.seconds = state.seconds;
+        if self.opts.diagnostics {
+            self.diagnostics.clear();
+            self.diagnostics.extend_from_slice(&state.diagnostics);
+        }
         self.ws_holds_train = false;
         Ok(state.rng.restore())
     }
