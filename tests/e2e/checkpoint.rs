@@ -115,7 +115,8 @@ fn resume_after_kill_is_bit_identical() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("Resuming after epoch"), "{}", run.stdout);
     let read = |dir: &std::path::Path, f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
-    assert!(read(&cut, "model.json") == read(&whole, "model.json"), "the resumed run ends with other weights");
+    let weights = |dir: &std::path::Path| crate::util::layer_numbers(&json(&dir.join("model.json")));
+    assert!(weights(&cut) == weights(&whole), "the resumed run ends with other weights");
     let (a, b) = (read(&cut, "metrics.csv"), read(&whole, "metrics.csv"));
     if let Some((i, (x, y))) = a.lines().zip(b.lines()).enumerate().find(|(_, (x, y))| x != y) {
         panic!("metrics differ first at line {i}: resumed {x:?}, uninterrupted {y:?}");

@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use backprop_data::Dataset;
+use backprop_data::{DataError, Dataset, Splits};
 use backprop_layers::Network;
 use backprop_tensor::rng::{derive_seed, seeded};
 use backprop_tensor::{Dtype, Element};
@@ -23,6 +23,8 @@ use crate::run;
 pub const STREAM_INIT: u64 = 0;
 /// Stream index of the mini-batch shuffles under the experiment seed.
 pub const STREAM_SHUFFLE: u64 = 1;
+/// Stream index of the data (synthetic samples, split shuffles) under the experiment seed.
+pub const STREAM_DATA: u64 = 2;
 
 /// Feed-forward neural networks trained by backpropagation.
 #[derive(Debug, Parser)]
@@ -41,6 +43,33 @@ enum Command {
     Gradcheck(GradcheckArgs),
     /// Print the cost and its gradients over the training set as JSON.
     Grad(GradArgs),
+    /// Print a trained model's outputs (and class labels) for inputs.
+    Predict(PredictArgs),
+    /// Print a trained model's cost, accuracy and report on a config's data.
+    Eval(EvalArgs),
+}
+
+#[derive(Debug, Args)]
+struct PredictArgs {
+    /// The model file (`model.json` of a run directory).
+    model: PathBuf,
+    /// One input, comma-separated (`--input 0,1`); repeatable.
+    #[arg(long, value_name = "X1,X2,…", required_unless_present = "csv", allow_hyphen_values = true)]
+    input: Vec<String>,
+    /// A CSV file whose columns include the model's features (by name; others are ignored).
+    #[arg(long, conflicts_with = "input")]
+    csv: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct EvalArgs {
+    /// The model file.
+    model: PathBuf,
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Which split to measure: `test` (default when the config has one), `validation`, `train`.
+    #[arg(long)]
+    split: Option<String>,
 }
 
 /// A config file and its overrides.
@@ -139,6 +168,11 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             let loaded = config::load(&a.config.config, &a.config.set)?;
             gradcheck_cmd(&loaded, a.model.as_deref(), a.epsilon, a.tolerance, out)
         }
+        Command::Predict(a) => predict_cmd(&a, out),
+        Command::Eval(a) => {
+            let loaded = config::load(&a.config.config, &a.config.set)?;
+            eval_cmd(&loaded, &a.model, a.split.as_deref(), out)
+        }
         Command::Grad(a) => {
             let loaded = config::load(&a.config.config, &a.config.set)?;
             match loaded.config.experiment.dtype {
@@ -152,8 +186,15 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
 /// The training data and the starting network of a config: from `model` (or the config's
 /// `model.init_from`) when given, else drawn from the config's initialiser and seed.
 pub fn prepare<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Result<(Dataset<F>, Network<F>), CliError> {
+    let (splits, net) = prepare_splits(loaded, model)?;
+    Ok((splits.train, net))
+}
+
+/// Every split of a config's data (normalised as the config says) and the starting network.
+pub fn prepare_splits<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Result<(Splits<F>, Network<F>), CliError> {
     let cfg = &loaded.config;
-    let data: Dataset<F> = cfg.data.load().map_err(|e| CliError::Input(e.to_string()))?;
+    let splits: Splits<F> = load_data(loaded)?;
+    let data = &splits.train;
     let from = match (model, &cfg.model.init_from) {
         (Some(p), _) => Some(p.to_path_buf()),
         (None, Some(p)) => Some(loaded.resolve_key_path("model.init_from", p)),
@@ -196,7 +237,18 @@ pub fn prepare<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Result<(Dat
         }
     };
     data.check_fits(net.inputs(), net.outputs()).map_err(|e| CliError::Input(e.to_string()))?;
-    Ok((data, net))
+    Ok((splits, net))
+}
+
+/// The config's data: read, split and normalised (files resolve against the config's folder;
+/// the splits and synthetic sets draw from the experiment seed's data stream).
+pub fn load_data<F: Element>(loaded: &Loaded) -> Result<Splits<F>, CliError> {
+    let cfg = &loaded.config;
+    let seed = derive_seed(cfg.experiment.seed, STREAM_DATA);
+    cfg.data.load_splits(&loaded.base_dir, seed).map_err(|e| match e {
+        DataError::Spec(spec) => loaded.spec_error(&spec.within("data")),
+        other => CliError::Input(other.to_string()),
+    })
 }
 
 fn describe(layers: &[backprop_layers::LayerSpec]) -> String {
@@ -295,4 +347,99 @@ fn grad_cmd<F: Element>(loaded: &Loaded, model: Option<&Path>, out: &mut dyn Wri
     let json = serde_json::to_string(&GradJson { cost: cost.f64(), layers }).expect("gradients always serialise");
     let _ = writeln!(out, "{json}");
     Ok(())
+}
+
+fn predict_cmd(args: &PredictArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let file = ModelFile::read(&args.model)?;
+    let net: Network<f64> = file.to_network();
+    let mut x = match &args.csv {
+        Some(csv) => {
+            let columns = file.features.clone().unwrap_or_default();
+            if columns.is_empty() {
+                return Err(CliError::Input(format!(
+                    "{}: the model records no feature names, so --csv cannot pick its columns; use --input",
+                    args.model.display()
+                )));
+            }
+            backprop_data::read_csv_features::<f64>(csv, &columns).map_err(|e| CliError::Input(e.to_string()))?
+        }
+        None => {
+            let mut rows = Vec::with_capacity(args.input.len());
+            for (i, text) in args.input.iter().enumerate() {
+                let row: Result<Vec<f64>, _> = text.split(',').map(|v| v.trim().parse::<f64>()).collect();
+                let row = row.map_err(|e| CliError::Config(format!("--input #{}: `{text}`: {e}", i + 1)))?;
+                if row.len() != net.inputs() {
+                    return Err(CliError::Config(format!(
+                        "--input #{}: {} values, the model takes {} inputs",
+                        i + 1,
+                        row.len(),
+                        net.inputs()
+                    )));
+                }
+                if let Some(j) = row.iter().position(|v| !v.is_finite()) {
+                    return Err(CliError::Config(format!(
+                        "--input #{}: value {} is not a finite number",
+                        i + 1,
+                        j + 1
+                    )));
+                }
+                rows.push(row);
+            }
+            backprop_tensor::Matrix::from_shape_fn((rows.len(), net.inputs()), |(i, j)| rows[i][j])
+        }
+    };
+    let raw = x.clone();
+    if let Some(n) = &file.normalizer {
+        n.apply(&mut x).map_err(|e| CliError::Input(format!("{}: {e}", args.model.display())))?;
+    }
+    let y = net.predict(x.view());
+    let threshold =
+        if file.layers.last().is_some_and(|l| l.activation.name() == "sigmoid" || l.activation.name() == "softmax") {
+            0.5
+        } else {
+            0.0
+        };
+    for (input, output) in raw.outer_iter().zip(y.outer_iter()) {
+        let xs: Vec<String> = input.iter().map(|v| v.to_string()).collect();
+        let ys: Vec<String> = output.iter().map(|v| format!("{v:.6}")).collect();
+        let label = match &file.classes {
+            Some(classes) => {
+                let k = crate::report::predicted_class(output, threshold);
+                format!(" -> {}", classes.get(k).map_or("?", String::as_str))
+            }
+            None => String::new(),
+        };
+        let _ = writeln!(out, "({}) : [{}]{label}", xs.join(", "), ys.join(" "));
+    }
+    Ok(())
+}
+
+fn eval_cmd(loaded: &Loaded, model: &Path, split: Option<&str>, out: &mut dyn Write) -> Result<(), CliError> {
+    let (splits, net) = prepare_splits::<f64>(loaded, Some(model))?;
+    let (name, data) = match split {
+        None => match (&splits.test, &splits.validation) {
+            (Some(t), _) => ("test", t),
+            (None, Some(v)) => ("validation", v),
+            (None, None) => ("train", &splits.train),
+        },
+        Some("train") => ("train", &splits.train),
+        Some("validation") => ("validation", splits.validation.as_ref().ok_or_else(|| no_split("validation"))?),
+        Some("test") => ("test", splits.test.as_ref().ok_or_else(|| no_split("test"))?),
+        Some(other) => return Err(CliError::Config(format!("--split: `{other}` is not train, validation or test"))),
+    };
+    let classification = splits.task == backprop_data::Task::Classification;
+    let loss = loaded.config.loss.get::<f64>();
+    let eval = run::evaluate(&net, loss, data, classification, splits.classes.as_deref());
+    let _ = writeln!(out, "split: {name} ({} samples)", data.len());
+    let _ = writeln!(out, "cost: {}", eval.cost);
+    if let Some(a) = eval.accuracy {
+        let _ = writeln!(out, "accuracy: {a}");
+    }
+    let report = run::Report { split: name.to_string(), ..eval.report };
+    let _ = writeln!(out, "{}", serde_json::to_string_pretty(&report).expect("a report always serialises"));
+    Ok(())
+}
+
+fn no_split(name: &str) -> CliError {
+    CliError::Config(format!("--split {name}: the config's data has no {name} split (`data.{name}`)"))
 }

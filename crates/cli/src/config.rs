@@ -239,18 +239,49 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Loaded, CliError> {
         let at = e.span().map(|s| line_col(&source, s.start)).map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default();
         CliError::Config(format!("{}{at}: invalid TOML: {}", path.display(), e.message().trim()))
     })?;
+    let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    absolutize(&mut table, &base_dir);
     for item in overrides {
         apply_override(&mut table, item).map_err(|m| CliError::Config(format!("--set {item}: {m}")))?;
     }
+    // Paths given with --set are relative to the working directory.
+    absolutize(&mut table, Path::new(""));
     let config: Config = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
         let (key, message) = error_key(&e.path().to_string(), e.inner().message().trim());
         let message = with_suggestion(&message);
         CliError::Config(position_message(path, &source, overrides, &key, &message))
     })?;
-    let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     let loaded = Loaded { config, path: path.to_path_buf(), base_dir, source, overrides: overrides.to_vec() };
     loaded.config.validate().map_err(|e| loaded.spec_error(&e))?;
     Ok(loaded)
+}
+
+/// The keys that hold file paths.
+pub const PATH_KEYS: &[(&str, &str)] = &[
+    ("data", "path"),
+    ("data", "validation_path"),
+    ("data", "test_path"),
+    ("data", "images"),
+    ("data", "labels"),
+    ("data", "validation_images"),
+    ("data", "validation_labels"),
+    ("data", "test_images"),
+    ("data", "test_labels"),
+    ("model", "init_from"),
+];
+
+/// Makes every relative path in `table` absolute against `base` (itself made absolute against
+/// the working directory), so a resolved config works from any folder (`--resume`).
+fn absolutize(table: &mut toml::Table, base: &Path) {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    for (section, key) in PATH_KEYS {
+        if let Some(toml::Value::Table(t)) = table.get_mut(*section)
+            && let Some(toml::Value::String(p)) = t.get_mut(*key)
+            && Path::new(p.as_str()).is_relative()
+        {
+            *p = cwd.join(base).join(p.as_str()).to_string_lossy().into_owned();
+        }
+    }
 }
 
 /// Sets one dotted key of `table` from a `key=value` string.

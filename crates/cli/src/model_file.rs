@@ -11,6 +11,7 @@
 
 use std::path::Path;
 
+use backprop_data::{Normalizer, Task};
 use backprop_layers::{ActivationSpec, LayerSpec, Network};
 use backprop_tensor::{Dtype, Element, Validate};
 use serde::{Deserialize, Serialize};
@@ -36,6 +37,52 @@ pub struct ModelFile {
     pub inputs: usize,
     /// The layers, input side first.
     pub layers: Vec<LayerRecord>,
+    /// `classification` or `regression`, when trained by `backprop train`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<Task>,
+    /// Class labels, one per output (classification), so `predict` prints labels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classes: Option<Vec<String>>,
+    /// Names of the input features (CSV column names), so `predict --csv` finds them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<String>>,
+    /// The input scaling fitted on the training split; `predict` and `eval` apply it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub normalizer: Option<Normalizer>,
+    /// Where the model came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
+}
+
+/// Where a trained model came from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// The version of backprop that trained it.
+    pub backprop_version: String,
+    /// The experiment seed.
+    pub seed: u64,
+    /// FNV-1a (64-bit, hex) of the training split's inputs and targets as f64 bits, row-major.
+    pub data_hash: String,
+    /// The fully resolved config, as TOML.
+    pub config: String,
+    /// The run's final figures (`summary.json`).
+    pub metrics: serde_json::Value,
+}
+
+/// FNV-1a over the f64 bits of `inputs` then `targets` (row-major): a fingerprint of the
+/// training data that does not depend on the platform.
+pub fn data_hash<F: Element>(
+    inputs: backprop_tensor::MatView<'_, F>,
+    targets: backprop_tensor::MatView<'_, F>,
+) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for x in inputs.iter().chain(targets.iter()) {
+        for b in x.f64().to_bits().to_le_bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    format!("{h:016x}")
 }
 
 /// One layer of a model file.
@@ -65,7 +112,18 @@ impl ModelFile {
                 }
             })
             .collect();
-        ModelFile { format: FORMAT.into(), version: VERSION, dtype: F::DTYPE, inputs: net.inputs(), layers }
+        ModelFile {
+            format: FORMAT.into(),
+            version: VERSION,
+            dtype: F::DTYPE,
+            inputs: net.inputs(),
+            layers,
+            task: None,
+            classes: None,
+            features: None,
+            normalizer: None,
+            provenance: None,
+        }
     }
 
     /// The layer shapes and activations.
@@ -152,6 +210,18 @@ impl ModelFile {
                 return Err(format!("layers[{l}].biases[{j}]: not a finite number"));
             }
             fan_in = rec.units;
+        }
+        if let Some(classes) = &self.classes {
+            let outputs = self.layers.last().map_or(0, |l| l.units);
+            if classes.len() != outputs && !(outputs == 1 && classes.len() == 2) {
+                return Err(format!("`classes` names {} classes for {outputs} outputs", classes.len()));
+            }
+        }
+        if let Some(n) = &self.normalizer
+            && !n.is_identity()
+            && (n.shift.len() != self.inputs || n.scale.len() != self.inputs)
+        {
+            return Err(format!("`normalizer` has {} values for {} inputs", n.shift.len(), self.inputs));
         }
         Ok(())
     }

@@ -9,14 +9,21 @@ use backprop_tensor::rng::{derive_seed, seeded};
 use backprop_tensor::{Dtype, Element};
 use serde::{Deserialize, Serialize};
 
-use crate::app::{STREAM_SHUFFLE, prepare};
+use backprop_data::{Dataset, Task};
+use backprop_layers::{Network, Workspace};
+use backprop_loss::Loss;
+
+use crate::app::{STREAM_SHUFFLE, prepare_splits};
 use crate::config::Loaded;
 use crate::error::CliError;
 use crate::fsutil::write_atomic;
 use crate::model_file::ModelFile;
+use crate::model_file::{Provenance, data_hash};
+use crate::report::{self, ClassificationReport, RegressionReport};
 use crate::train::{
     DIAGNOSTICS, EpochMetrics, Flow, LogLines, Monitor, Observer, StopReason, TrainOptions, TrainState, Trainer,
 };
+use crate::train::{decision_threshold, forward_cost};
 use backprop_tensor::SpecError;
 
 /// The checkpoint file of a run directory.
@@ -77,6 +84,61 @@ pub struct RunSummary {
     /// For a diverged run: where the first non-finite value appeared, e.g. "layer 2 (pre-activations z)".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub diverged_at: Option<String>,
+    /// Cost on the test split (when there is one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_cost: Option<f64>,
+    /// Accuracy on the test split (classification with a test split).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_accuracy: Option<f64>,
+    /// The detailed report on the held-out split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<Report>,
+}
+
+/// The detailed evaluation of a trained network on one split.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    /// `test`, `validation` or `train`: the split it was measured on.
+    pub split: String,
+    /// Confusion matrix and per-class scores (classification).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classification: Option<ClassificationReport>,
+    /// MSE, MAE and R² (regression).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub regression: Option<RegressionReport>,
+}
+
+/// Cost, accuracy and report of a network on a data set.
+pub struct Evaluation {
+    /// Mean cost.
+    pub cost: f64,
+    /// Accuracy (classification).
+    pub accuracy: Option<f64>,
+    /// The detailed report (its `split` left empty).
+    pub report: Report,
+}
+
+/// Measures `net` on `data`.
+pub fn evaluate<F: Element>(
+    net: &Network<F>,
+    loss: &dyn Loss<F>,
+    data: &Dataset<F>,
+    classification: bool,
+    classes: Option<&[String]>,
+) -> Evaluation {
+    let mut ws = Workspace::new(net, data.len().max(1));
+    let cost = forward_cost(net, loss, data.inputs.view(), data.targets.view(), &mut ws).f64();
+    let out = ws.output(data.len());
+    let mut report = Report::default();
+    let mut accuracy = None;
+    if classification {
+        let r = report::classification(out, data.targets.view(), decision_threshold(loss, net), classes.unwrap_or(&[]));
+        accuracy = Some(r.accuracy);
+        report.classification = Some(r);
+    } else {
+        report.regression = Some(report::regression(out, data.targets.view()));
+    }
+    Evaluation { cost, accuracy, report }
 }
 
 /// Trains the config into `dir` (which must exist): writes `config.toml` first, then
@@ -114,12 +176,14 @@ pub fn run_training<F: Element>(
     resume: Option<TrainState>,
 ) -> Result<RunSummary, CliError> {
     let cfg = &loaded.config;
-    let (data, net) = prepare::<F>(loaded, None)?;
+    let (splits, net) = prepare_splits::<F>(loaded, None)?;
+    let data = &splits.train;
+    let classification = splits.task == Task::Classification;
     let resolved =
         toml::to_string(cfg).map_err(|e| CliError::Config(format!("cannot write the resolved config: {e}")))?;
     write_atomic(&dir.join("config.toml"), resolved.as_bytes())?;
 
-    let validation: Option<&backprop_data::Dataset<F>> = None;
+    let validation = splits.validation.as_ref();
     if let Some(es) = &cfg.train.early_stopping
         && matches!(es.monitor, Monitor::ValCost | Monitor::ValAccuracy)
         && validation.is_none()
@@ -130,8 +194,11 @@ pub fn run_training<F: Element>(
         );
         return Err(loaded.spec_error(&e));
     }
-    let opts = TrainOptions::from_config(cfg);
-    let mut trainer = Trainer::new(net, &data, cfg.loss.get(), cfg.optim.optimizer.get(), opts);
+    let opts = TrainOptions { classification, ..TrainOptions::from_config(cfg) };
+    let mut trainer = Trainer::new(net, data, cfg.loss.get(), cfg.optim.optimizer.get(), opts);
+    if let Some(v) = validation {
+        trainer = trainer.with_validation(v);
+    }
     let mut rng = seeded(derive_seed(cfg.experiment.seed, STREAM_SHUFFLE));
     if let Some(state) = &resume {
         rng =
@@ -147,20 +214,19 @@ pub fn run_training<F: Element>(
     let last = *outcome.history.last().expect("epoch 0 is always recorded");
 
     let _ = writeln!(log, "Final cost: {}", last.cost);
-    let _ = writeln!(log, "Neural net output:");
-    let outputs = outcome.net.predict(data.inputs.view());
-    for (x, y) in data.inputs.outer_iter().zip(outputs.outer_iter()).take(32) {
-        let xs: Vec<String> = x.iter().map(|v| v.to_string()).collect();
-        let ys: Vec<String> = y.iter().map(|v| format!("{:.6}", v.f64())).collect();
-        let _ = writeln!(log, "  ({}) : [{}]", xs.join(", "), ys.join(" "));
+    // The post prints the net's output for every training input; for more than a truth table's
+    // worth of samples the summary's figures say more.
+    if data.len() <= 16 {
+        let _ = writeln!(log, "Neural net output:");
+        let outputs = outcome.net.predict(data.inputs.view());
+        for (x, y) in data.inputs.outer_iter().zip(outputs.outer_iter()) {
+            let xs: Vec<String> = x.iter().map(|v| v.to_string()).collect();
+            let ys: Vec<String> = y.iter().map(|v| format!("{:.6}", v.f64())).collect();
+            let _ = writeln!(log, "  ({}) : [{}]", xs.join(", "), ys.join(" "));
+        }
     }
-    if data.len() > 32 {
-        let _ = writeln!(log, "  … ({} more samples)", data.len() - 32);
-    }
-
     let layers = outcome.net.layers().len();
     write_atomic(&dir.join("metrics.csv"), metrics_csv(&outcome.history, &outcome.diagnostics, layers).as_bytes())?;
-    ModelFile::from_network(&outcome.net).write(&dir.join("model.json"))?;
     let stop_epoch = match outcome.stop_reason {
         StopReason::Completed => None,
         StopReason::Diverged { epoch, .. }
@@ -168,7 +234,7 @@ pub fn run_training<F: Element>(
         | StopReason::StopBelow { epoch }
         | StopReason::Interrupted { epoch } => Some(epoch),
     };
-    let summary = RunSummary {
+    let mut summary = RunSummary {
         final_cost: last.cost,
         best_cost: outcome.costs.iter().copied().fold(f64::INFINITY, f64::min),
         initial_cost: outcome.costs[0],
@@ -186,7 +252,37 @@ pub fn run_training<F: Element>(
             StopReason::Diverged { layer: Some((l, q)), .. } => Some(format!("layer {l} ({})", q.describe())),
             _ => None,
         },
+        test_cost: None,
+        test_accuracy: None,
+        report: None,
     };
+    // The held-out report: on the test split, else validation, else the training set.
+    let loss = cfg.loss.get::<F>();
+    let (name, held) = match (&splits.test, &splits.validation) {
+        (Some(t), _) => ("test", t),
+        (None, Some(v)) => ("validation", v),
+        (None, None) => ("train", data),
+    };
+    let eval = evaluate(&outcome.net, loss, held, classification, splits.classes.as_deref());
+    if name == "test" {
+        summary.test_cost = Some(eval.cost);
+        summary.test_accuracy = eval.accuracy;
+    }
+    summary.report = Some(Report { split: name.to_string(), ..eval.report });
+
+    let mut model = ModelFile::from_network(&outcome.net);
+    model.task = Some(splits.task);
+    model.classes = splits.classes.clone();
+    model.features = Some(splits.feature_names.clone());
+    model.normalizer = Some(splits.normalizer.clone());
+    model.provenance = Some(Provenance {
+        backprop_version: env!("CARGO_PKG_VERSION").to_string(),
+        seed: cfg.experiment.seed,
+        data_hash: data_hash(data.inputs.view(), data.targets.view()),
+        config: resolved,
+        metrics: serde_json::to_value(&summary).expect("a summary always serialises"),
+    });
+    model.write(&dir.join("model.json"))?;
     let json = serde_json::to_string_pretty(&summary).expect("a summary always serialises");
     write_atomic(&dir.join("summary.json"), json.as_bytes())?;
     Ok(summary)

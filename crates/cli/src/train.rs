@@ -907,7 +907,7 @@ impl<'d, F: Element> Trainer<'d, F> {
 
 /// The output above which a single-output net predicts class 1: 0 for logits (a loss that
 /// absorbs the sigmoid, applied to an identity output), else 0.5.
-fn decision_threshold<F: Element>(loss: &dyn Loss<F>, net: &Network<F>) -> F {
+pub fn decision_threshold<F: Element>(loss: &dyn Loss<F>, net: &Network<F>) -> F {
     let logits = loss.absorbs() == Some("sigmoid") && !fused(loss, net);
     let last_is_sigmoid = net.layers().last().is_some_and(|l| l.activation.name() == "sigmoid");
     if logits && !last_is_sigmoid { F::zero() } else { F::of(0.5) }

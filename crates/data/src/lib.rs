@@ -1,20 +1,65 @@
-//! Datasets: input and target matrices, and the builtin ones a config can name.
+//! Datasets: where the samples come from, how they are split and scaled, and the matrices the
+//! trainer sees.
 //!
 //! A [`Dataset`] is two matrices with one row per sample: `inputs` (samples, features) and
-//! `targets` (samples, outputs). [`DataSpec`] is this crate's part of a config (`[data]`).
+//! `targets` (samples, outputs). [`DataSpec`] is this crate's part of a config (`[data]`): a
+//! `source` and its keys. [`DataSpec::load_splits`] reads the source, holds out validation and
+//! test samples ([`Preprocess`]), fits a [`Normalizer`] on the training split and returns the
+//! [`Splits`]; [`DataSpec::load`] is its training split alone.
+//!
+//! Sources (`source = …`; each one's keys and defaults are on its type):
+//! - truth tables, every input combination in binary counting order: `half_adder`,
+//!   `full_adder`, `xor`, `and`, `or`, `parity` (`bits`, default 3). They take no other keys.
+//! - seeded synthetic sets ([`Moons`], [`Circles`], [`Spirals`], [`Blobs`], [`Sine`]).
+//! - `csv` ([`CsvSource`]): a CSV file with a header row, for regression or classification.
+//! - `idx` ([`IdxSource`]): MNIST-style image and label files, raw or gzip-compressed.
+//!
+//! Classification sets have one-hot targets over [`Splits::classes`]. Files are read with
+//! bounds (record length, cell count, claimed sizes checked before allocating), and every
+//! problem is a [`DataError`] naming the file, the row or byte, and the column; no input makes
+//! this crate panic. It knows nothing about networks, losses or the command line.
 //!
 //! ```
-//! use backprop_data::DataSpec;
+//! use backprop_data::{DataSpec, Moons, NormalizeKind, Preprocess, Task};
+//! use std::path::Path;
 //!
 //! let data = DataSpec::HalfAdder {}.load::<f64>().unwrap();
 //! assert_eq!(data.inputs.dim(), (4, 2));
 //! assert_eq!(data.targets.row(3).to_vec(), vec![0.0, 1.0]); // 1 + 1 = 10₂: sum 0, carry 1
+//!
+//! // [data] source = "moons", samples = 500, noise = 0.2, validation = 0.2, normalize = "standardize"
+//! let moons = Moons { samples: 500, noise: 0.2 };
+//! let prep = Preprocess { validation: 0.2, normalize: NormalizeKind::Standardize, ..Preprocess::default() };
+//! let splits = DataSpec::Moons(moons, prep).load_splits::<f32>(Path::new("."), 7).unwrap();
+//! assert_eq!((splits.train.len(), splits.validation.unwrap().len()), (400, 100));
+//! assert_eq!(splits.task, Task::Classification);
+//! assert_eq!(splits.classes.unwrap(), ["0", "1"]);
+//! assert_eq!(splits.normalizer.shift.len(), 2); // per-feature training means
 //! ```
 
 mod builtin;
+mod csv_file;
+mod error;
+mod idx;
+mod normalize;
+mod samples;
+mod spec;
+mod split;
+mod synthetic;
 
-use backprop_tensor::{Element, Matrix, Validate};
+use std::path::Path;
+
+use backprop_tensor::{Element, Matrix, Validate, rng};
 use serde::{Deserialize, Serialize};
+
+pub use csv_file::{Column, CsvSource, MAX_CELLS, MAX_RECORD_BYTES, class_index, read_csv_features};
+pub use error::{DataError, Location};
+pub use idx::{IdxSource, MAX_IDX_BYTES};
+pub use normalize::{NormalizeKind, Normalizer};
+pub use spec::Preprocess;
+pub use synthetic::{Blobs, Circles, MAX_SAMPLES, Moons, Sine, Spirals};
+
+use samples::{Loaded, Samples, Targets, numbered};
 
 /// Inputs and targets, one row per sample.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,30 +70,6 @@ pub struct Dataset<F> {
     pub inputs: Matrix<F>,
     /// (samples, outputs).
     pub targets: Matrix<F>,
-}
-
-/// A dataset that does not fit the network it was given to.
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum DataError {
-    /// The sample widths disagree with the network's.
-    #[error(
-        "dataset `{name}` has {features} inputs and {outputs} targets per sample, the network takes {want_inputs} inputs and gives {want_outputs} outputs"
-    )]
-    Shape {
-        /// The dataset.
-        name: String,
-        /// Its features per sample.
-        features: usize,
-        /// Its targets per sample.
-        outputs: usize,
-        /// The network's inputs.
-        want_inputs: usize,
-        /// The network's outputs.
-        want_outputs: usize,
-    },
-    /// The dataset has no samples.
-    #[error("dataset `{0}` has no samples")]
-    Empty(String),
 }
 
 impl<F: Element> Dataset<F> {
@@ -87,9 +108,67 @@ impl<F: Element> Dataset<F> {
     }
 }
 
+/// What the targets are.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Task {
+    /// One-hot targets over [`Splits::classes`].
+    Classification,
+    /// Numeric targets (the default; also the truth tables' bits).
+    #[default]
+    Regression,
+}
+
+impl Task {
+    /// `"classification"` or `"regression"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Task::Classification => "classification",
+            Task::Regression => "regression",
+        }
+    }
+}
+
+/// A loaded source: the training split, the held-out splits, and what the columns mean.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Splits<F> {
+    /// The training samples, normalised.
+    pub train: Dataset<F>,
+    /// Validation samples (a `validation` fraction or a separate file), normalised.
+    pub validation: Option<Dataset<F>>,
+    /// Test samples (a `test` fraction or a separate file), normalised.
+    pub test: Option<Dataset<F>>,
+    /// Classification or regression.
+    pub task: Task,
+    /// For classification, the class of each target column (`"0"`, `"1"`, … for synthetic and
+    /// IDX sets; the sorted labels of a CSV file).
+    pub classes: Option<Vec<String>>,
+    /// The name of each input column (a CSV file's header names; `x0`, `x1`, … or `pixel0`, …
+    /// otherwise).
+    pub feature_names: Vec<String>,
+    /// The name of each target column as configured: the regression targets, or the one label
+    /// column of a classification set.
+    pub target_names: Vec<String>,
+    /// The scaling fitted on `train` and already applied to every split; apply it to new inputs.
+    pub normalizer: Normalizer,
+}
+
 /// The `[data]` table: where the samples come from, chosen by `source`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "source", rename_all = "snake_case", deny_unknown_fields)]
+///
+/// ```toml
+/// [data]
+/// source = "csv"
+/// path = "iris.csv"            # relative to the config file's folder
+/// targets = ["species"]
+/// task = "classification"
+/// validation = 0.2             # Preprocess: validation, test, normalize
+/// normalize = "standardize"
+/// ```
+///
+/// The truth tables take no keys but `source` (`parity` takes `bits`); every other source takes
+/// its own keys (on its type) and the [`Preprocess`] keys. Unknown keys are refused naming the
+/// key, with the keys there are. Serialising writes one flat table back, every key resolved.
+#[derive(Clone, Debug, PartialEq)]
 pub enum DataSpec {
     /// Two bits in, (sum, carry) out: the post's data set, in its order.
     HalfAdder {},
@@ -97,6 +176,29 @@ pub enum DataSpec {
     FullAdder {},
     /// Two bits in, their exclusive or out.
     Xor {},
+    /// Two bits in, their and out.
+    And {},
+    /// Two bits in, their or out.
+    Or {},
+    /// `bits` bits in (1 to 20, default 3), 1 when an odd number are set.
+    Parity {
+        /// Number of input bits.
+        bits: usize,
+    },
+    /// Two interleaving half circles (`source = "moons"`).
+    Moons(Moons, Preprocess),
+    /// Two concentric circles (`source = "circles"`).
+    Circles(Circles, Preprocess),
+    /// Spiral arms, one per class (`source = "spirals"`).
+    Spirals(Spirals, Preprocess),
+    /// Gaussian clusters, one per class (`source = "blobs"`).
+    Blobs(Blobs, Preprocess),
+    /// A noisy sine, for regression (`source = "sine"`).
+    Sine(Sine, Preprocess),
+    /// A CSV file (`source = "csv"`).
+    Csv(CsvSource, Preprocess),
+    /// MNIST-style IDX files (`source = "idx"`).
+    Idx(IdxSource, Preprocess),
 }
 
 impl Default for DataSpec {
@@ -105,17 +207,146 @@ impl Default for DataSpec {
     }
 }
 
-impl Validate for DataSpec {}
-
 impl DataSpec {
-    /// The dataset this spec names.
-    pub fn load<F: Element>(&self) -> Result<Dataset<F>, DataError> {
-        let (name, inputs, targets) = match self {
-            DataSpec::HalfAdder {} => ("half_adder", builtin::truth_table(2, builtin::half_adder), 2),
-            DataSpec::FullAdder {} => ("full_adder", builtin::truth_table(3, builtin::full_adder), 2),
-            DataSpec::Xor {} => ("xor", builtin::truth_table(2, builtin::xor), 1),
-        };
-        let (x, t) = builtin::split(inputs, targets);
-        Ok(Dataset { name: name.to_string(), inputs: x.mapv(F::of), targets: t.mapv(F::of) })
+    /// Every `source` name, in order.
+    pub const SOURCES: &'static [&'static str] = &[
+        "half_adder",
+        "full_adder",
+        "xor",
+        "and",
+        "or",
+        "parity",
+        "moons",
+        "circles",
+        "spirals",
+        "blobs",
+        "sine",
+        "csv",
+        "idx",
+    ];
+
+    /// The `source` name of this spec.
+    pub fn source(&self) -> &'static str {
+        match self {
+            DataSpec::HalfAdder {} => "half_adder",
+            DataSpec::FullAdder {} => "full_adder",
+            DataSpec::Xor {} => "xor",
+            DataSpec::And {} => "and",
+            DataSpec::Or {} => "or",
+            DataSpec::Parity { .. } => "parity",
+            DataSpec::Moons(..) => "moons",
+            DataSpec::Circles(..) => "circles",
+            DataSpec::Spirals(..) => "spirals",
+            DataSpec::Blobs(..) => "blobs",
+            DataSpec::Sine(..) => "sine",
+            DataSpec::Csv(..) => "csv",
+            DataSpec::Idx(..) => "idx",
+        }
     }
+
+    /// The split and scaling keys (`None` for the truth tables, which take none).
+    pub fn preprocess(&self) -> Option<&Preprocess> {
+        match self {
+            DataSpec::HalfAdder {}
+            | DataSpec::FullAdder {}
+            | DataSpec::Xor {}
+            | DataSpec::And {}
+            | DataSpec::Or {}
+            | DataSpec::Parity { .. } => None,
+            DataSpec::Moons(_, p)
+            | DataSpec::Circles(_, p)
+            | DataSpec::Spirals(_, p)
+            | DataSpec::Blobs(_, p)
+            | DataSpec::Sine(_, p)
+            | DataSpec::Csv(_, p)
+            | DataSpec::Idx(_, p) => Some(p),
+        }
+    }
+
+    /// The training split of [`load_splits`](Self::load_splits) with relative paths resolved
+    /// against the current directory and seed 0.
+    pub fn load<F: Element>(&self) -> Result<Dataset<F>, DataError> {
+        self.load_splits(Path::new(""), 0).map(|s| s.train)
+    }
+
+    /// Reads the source, holds out the validation and test samples, and fits and applies the
+    /// normalizer on the training split.
+    ///
+    /// Relative paths resolve against `base_dir` (the config file's folder). `seed` drives the
+    /// synthetic draw (stream `seed` itself, so [`Moons::generate`] with the same seed gives
+    /// the same samples before the split) and the split's shuffle (stream
+    /// `derive_seed(seed, 1)`). Splits list their samples in the source's order. The spec is
+    /// validated first ([`DataError::Spec`]).
+    pub fn load_splits<F: Element>(&self, base_dir: &Path, seed: u64) -> Result<Splits<F>, DataError> {
+        self.validate().map_err(DataError::Spec)?;
+        let loaded: Loaded<F> = match self {
+            DataSpec::HalfAdder {} => truth_table(self, 2, builtin::half_adder, &["sum", "carry"]),
+            DataSpec::FullAdder {} => truth_table(self, 3, builtin::full_adder, &["sum", "carry"]),
+            DataSpec::Xor {} => truth_table(self, 2, builtin::xor, &["xor"]),
+            DataSpec::And {} => truth_table(self, 2, builtin::and, &["and"]),
+            DataSpec::Or {} => truth_table(self, 2, builtin::or, &["or"]),
+            DataSpec::Parity { bits } => truth_table(self, *bits, builtin::parity, &["parity"]),
+            DataSpec::Moons(m, _) => synthetic::load_moons(m, seed),
+            DataSpec::Circles(c, _) => synthetic::load_circles(c, seed),
+            DataSpec::Spirals(s, _) => synthetic::load_spirals(s, seed),
+            DataSpec::Blobs(b, _) => synthetic::load_blobs(b, seed),
+            DataSpec::Sine(s, _) => synthetic::load_sine(s, seed),
+            DataSpec::Csv(c, _) => csv_file::load(c, base_dir)?,
+            DataSpec::Idx(i, _) => idx::load(i, base_dir)?,
+        };
+        let prep = self.preprocess().cloned().unwrap_or_default();
+        split_and_scale(loaded, &prep, rng::derive_seed(seed, 1))
+    }
+}
+
+/// A truth table as a regression set with features `x0`, `x1`, ….
+fn truth_table<F: Element>(spec: &DataSpec, bits: usize, f: fn(&[u8]) -> Vec<u8>, targets: &[&str]) -> Loaded<F> {
+    let (x, t) = builtin::split(builtin::truth_table(bits, f), targets.len());
+    let samples = Samples { name: spec.source().to_string(), inputs: x, targets: Targets::Values(t) };
+    let targets = targets.iter().map(|t| t.to_string()).collect();
+    Loaded::single(samples.cast(), Task::Regression, None, numbered("x", bits), targets)
+}
+
+/// Holds out the `prep` fractions of `loaded.main`, fits the normalizer on what is left, and
+/// turns every split into a dataset.
+fn split_and_scale<F: Element>(loaded: Loaded<F>, prep: &Preprocess, seed: u64) -> Result<Splits<F>, DataError> {
+    let Loaded { main, validation, test, task, classes, feature_names, target_names } = loaded;
+    let n_classes = classes.as_ref().map_or(0, Vec::len);
+    let (train, validation, test) = if prep.validation > 0.0 || prep.test > 0.0 {
+        let parts = split::holdout(main.len(), main.labels().map(|l| (l, n_classes)), prep.validation, prep.test, seed);
+        let held = |fraction: f64, rows: &[usize], split: &str| -> Result<Option<Samples<F>>, DataError> {
+            if fraction <= 0.0 {
+                return Ok(None);
+            }
+            if rows.is_empty() {
+                return Err(DataError::SplitTooSmall {
+                    name: main.name.clone(),
+                    split: split.into(),
+                    samples: main.len(),
+                });
+            }
+            Ok(Some(main.select(rows, format!("{} ({split})", main.name))))
+        };
+        let v = held(prep.validation, &parts.validation, "validation")?;
+        let t = held(prep.test, &parts.test, "test")?;
+        (main.select(&parts.train, main.name.clone()), v.or(validation), t.or(test))
+    } else {
+        (main, validation, test)
+    };
+    let normalizer = Normalizer::fit(prep.normalize, &train.inputs);
+    let finish = |s: Samples<F>| -> Result<Dataset<F>, DataError> {
+        let mut d = s.into_dataset(n_classes);
+        normalizer.apply(&mut d.inputs)?;
+        Ok(d)
+    };
+    Ok(Splits {
+        train: finish(train)?,
+        validation: validation.map(finish).transpose()?,
+        test: test.map(finish).transpose()?,
+        task,
+        classes,
+        feature_names,
+        target_names,
+        normalizer,
+    })
 }

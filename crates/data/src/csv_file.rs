@@ -1,0 +1,652 @@
+//! CSV files (`source = "csv"`): a header row of column names, then one sample per record.
+//!
+//! Feature cells and regression targets parse as `f64` (surrounding spaces allowed; NaN and
+//! infinities refused). A classification target holds labels (strings or integers): the classes
+//! are its distinct labels, sorted (numerically when every label is an integer, then named by
+//! the integer, so `01` and `1` are one class `1`).
+//!
+//! Reading is incremental and bounded: a record longer than [`MAX_RECORD_BYTES`] is refused
+//! before it is read whole (the file goes through a reader that will not hand the CSV parser more
+//! than that past the start of the current record), and so is a file of more than [`MAX_CELLS`]
+//! cells. Errors name the file, the line the record starts on, its 1-based data row and the
+//! column.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+
+use backprop_tensor::{Element, Matrix, SpecError, Validate};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Location;
+use crate::samples::{Loaded, Samples, Targets};
+use crate::{DataError, Task};
+
+/// The longest CSV record read, in bytes (1 MiB).
+pub const MAX_RECORD_BYTES: usize = 1 << 20;
+/// The most cells (fields of all records) read from one CSV file.
+pub const MAX_CELLS: u64 = 100_000_000;
+
+/// A CSV column, by header name or by 0-based index (`"species"` or `4` in a config).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Column {
+    /// The column with this header name (spaces around it ignored; the first one, when names
+    /// repeat).
+    Name(String),
+    /// The column at this 0-based position.
+    Index(usize),
+}
+
+impl fmt::Display for Column {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Column::Name(n) => write!(f, "`{n}`"),
+            Column::Index(i) => write!(f, "{i} (0-based)"),
+        }
+    }
+}
+
+impl Serialize for Column {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Column::Name(n) => s.serialize_str(n),
+            Column::Index(i) => s.serialize_u64(*i as u64),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Column {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Column;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a column name or a 0-based column index")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Column, E> {
+                Ok(Column::Name(v.to_string()))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Column, E> {
+                usize::try_from(v)
+                    .map(Column::Index)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Unsigned(v), &self))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Column, E> {
+                usize::try_from(v)
+                    .map(Column::Index)
+                    .map_err(|_| E::invalid_value(serde::de::Unexpected::Signed(v), &self))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// `source = "csv"`: samples from a CSV file with a header row.
+///
+/// Keys:
+/// - `path` (required): the file; a relative path resolves against the config file's folder.
+/// - `targets` (required): one or more columns (names or 0-based indices); for classification
+///   exactly one, which becomes one-hot over its sorted distinct labels.
+/// - `features`: the input columns (default: every column but the targets).
+/// - `task`: `"regression"` (default) or `"classification"`.
+/// - `validation_path`, `test_path`: separate files with the same columns (matched by name),
+///   instead of the `validation` / `test` fractions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CsvSource {
+    /// The file.
+    pub path: PathBuf,
+    /// The input columns; `None` means every column but the targets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<Column>>,
+    /// The target columns.
+    pub targets: Vec<Column>,
+    /// Classification (one label column, one-hot) or regression (numeric columns).
+    #[serde(default)]
+    pub task: Task,
+    /// A separate validation file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_path: Option<PathBuf>,
+    /// A separate test file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub test_path: Option<PathBuf>,
+}
+
+impl Validate for CsvSource {
+    fn validate(&self) -> Result<(), SpecError> {
+        if self.path.as_os_str().is_empty() {
+            return Err(SpecError::new("path", "must name a CSV file"));
+        }
+        if self.targets.is_empty() {
+            return Err(SpecError::new("targets", "must name at least one column"));
+        }
+        if self.task == Task::Classification && self.targets.len() != 1 {
+            return Err(SpecError::new(
+                "targets",
+                format!("classification takes exactly one label column, got {}", self.targets.len()),
+            ));
+        }
+        if self.features.as_ref().is_some_and(Vec::is_empty) {
+            return Err(SpecError::new(
+                "features",
+                "must name at least one column (leave it out for every column but the targets)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// How much of the byte stream the CSV parser may see, and where its newlines are.
+#[derive(Debug, Default)]
+struct Tracker {
+    /// Total bytes handed to the parser.
+    read: u64,
+    /// The parser gets no byte at or past this offset.
+    limit: u64,
+    /// Set when the parser asked for a byte past `limit`.
+    tripped: bool,
+    /// Newlines counted so far (those before the last offset asked about).
+    lines_before: u64,
+    /// Offsets of the newlines not counted yet.
+    pending: VecDeque<u64>,
+}
+
+impl Tracker {
+    /// Newlines in the stream before byte `offset` (offsets must not decrease between calls).
+    fn newlines_before(&mut self, offset: u64) -> u64 {
+        while self.pending.front().is_some_and(|&o| o < offset) {
+            self.pending.pop_front();
+            self.lines_before += 1;
+        }
+        self.lines_before
+    }
+}
+
+/// A reader that stops at the tracker's limit and notes newline offsets.
+struct Limited<R> {
+    inner: R,
+    tracker: Rc<RefCell<Tracker>>,
+}
+
+impl<R: Read> Read for Limited<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let mut t = self.tracker.borrow_mut();
+        let room = t.limit.saturating_sub(t.read);
+        if room == 0 {
+            // At the limit: fine if the file ends here, too long if it does not.
+            let mut probe = [0u8; 1];
+            if self.inner.read(&mut probe)? == 0 {
+                return Ok(0);
+            }
+            t.tripped = true;
+            return Err(io::Error::other("record too long"));
+        }
+        let max = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+        let n = self.inner.read(&mut buf[..max])?;
+        let start = t.read;
+        t.pending.extend(buf[..n].iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| start + i as u64));
+        t.read += n as u64;
+        Ok(n)
+    }
+}
+
+/// A CSV file being read one record at a time.
+struct CsvReader {
+    path: PathBuf,
+    rdr: csv::Reader<Limited<Box<dyn Read>>>,
+    tracker: Rc<RefCell<Tracker>>,
+    header: Vec<String>,
+    record: csv::ByteRecord,
+    /// Data rows read so far (the current record's 1-based row).
+    row: u64,
+    /// The line the current record starts on.
+    line: u64,
+    cells: u64,
+    /// [`MAX_CELLS`], lower in tests.
+    max_cells: u64,
+}
+
+impl CsvReader {
+    /// Opens `path` and reads its header.
+    fn open(path: &Path) -> Result<Self, DataError> {
+        let file = File::open(path).map_err(|e| DataError::io(path, &e))?;
+        Self::from_reader(path, Box::new(file))
+    }
+
+    fn from_reader(path: &Path, inner: Box<dyn Read>) -> Result<Self, DataError> {
+        let tracker = Rc::new(RefCell::new(Tracker::default()));
+        let limited = Limited { inner, tracker: Rc::clone(&tracker) };
+        let rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(limited);
+        let mut reader = CsvReader {
+            path: path.to_path_buf(),
+            rdr,
+            tracker,
+            header: Vec::new(),
+            record: csv::ByteRecord::new(),
+            row: 0,
+            line: 0,
+            cells: 0,
+            max_cells: MAX_CELLS,
+        };
+        if !reader.read_record()? {
+            return Err(DataError::EmptyFile { path: path.to_path_buf() });
+        }
+        reader.header = reader.record.iter().map(|f| String::from_utf8_lossy(f).trim().to_string()).collect();
+        Ok(reader)
+    }
+
+    /// Reads the next record; `false` at the end of the file.
+    fn read_record(&mut self) -> Result<bool, DataError> {
+        let start = self.rdr.position().byte();
+        {
+            let mut t = self.tracker.borrow_mut();
+            t.limit = start + MAX_RECORD_BYTES as u64 + 2;
+        }
+        match self.rdr.read_byte_record(&mut self.record) {
+            Ok(true) => {
+                let end = self.rdr.position().byte();
+                let inside = self.record.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
+                let end_line = self.tracker.borrow_mut().newlines_before(end.saturating_sub(1)) + 1;
+                self.line = end_line.saturating_sub(inside).max(1);
+                self.cells += self.record.len() as u64;
+                if self.cells > self.max_cells {
+                    let (path, line, limit) = (self.path.clone(), self.line, self.max_cells);
+                    return Err(DataError::TooManyCells { path, line, limit });
+                }
+                Ok(true)
+            }
+            Ok(false) => Ok(false),
+            Err(e) => {
+                let mut t = self.tracker.borrow_mut();
+                if t.tripped {
+                    let line = t.newlines_before(start) + 1;
+                    return Err(DataError::RecordTooLong { path: self.path.clone(), line, limit: MAX_RECORD_BYTES });
+                }
+                let message = match e.into_kind() {
+                    csv::ErrorKind::Io(e) => e.to_string(),
+                    other => format!("{other:?}"),
+                };
+                Err(DataError::Io { path: self.path.clone(), message })
+            }
+        }
+    }
+
+    /// Reads the next data row, which must have as many fields as the header.
+    fn next_row(&mut self) -> Result<bool, DataError> {
+        if !self.read_record()? {
+            return Ok(false);
+        }
+        self.row += 1;
+        if self.record.len() != self.header.len() {
+            return Err(DataError::Ragged {
+                path: self.path.clone(),
+                line: self.line,
+                row: self.row,
+                expected: self.header.len(),
+                found: self.record.len(),
+            });
+        }
+        Ok(true)
+    }
+
+    fn at(&self) -> Location {
+        Location::Record { line: self.line, row: self.row }
+    }
+
+    /// Cell `j` of the current row as a finite number.
+    fn number(&self, j: usize) -> Result<f64, DataError> {
+        let cell = &self.record[j];
+        std::str::from_utf8(cell).ok().and_then(|s| s.trim().parse::<f64>().ok()).filter(|x| x.is_finite()).ok_or_else(
+            || DataError::NotNumeric {
+                path: self.path.clone(),
+                line: self.line,
+                row: self.row,
+                column: self.header[j].clone(),
+                cell: String::from_utf8_lossy(cell).into_owned(),
+            },
+        )
+    }
+
+    /// Cell `j` of the current row as a label (trimmed, never empty).
+    fn label(&self, j: usize) -> Result<String, DataError> {
+        let label = String::from_utf8_lossy(&self.record[j]).trim().to_string();
+        if label.is_empty() {
+            return Err(DataError::EmptyLabel {
+                path: self.path.clone(),
+                line: self.line,
+                row: self.row,
+                column: self.header[j].clone(),
+            });
+        }
+        Ok(label)
+    }
+
+    /// The position of `column` in the header.
+    fn resolve(&self, column: &Column) -> Result<usize, DataError> {
+        let found = match column {
+            Column::Name(n) => self.header.iter().position(|h| h == n.trim()),
+            Column::Index(i) => (*i < self.header.len()).then_some(*i),
+        };
+        found.ok_or_else(|| {
+            let suggestion = match column {
+                Column::Name(n) => closest(n, &self.header),
+                Column::Index(_) => None,
+            };
+            DataError::MissingColumn {
+                path: self.path.clone(),
+                column: column.to_string(),
+                header: self.header.clone(),
+                suggestion,
+            }
+        })
+    }
+
+    fn resolve_all(&self, columns: &[Column]) -> Result<Vec<usize>, DataError> {
+        columns.iter().map(|c| self.resolve(c)).collect()
+    }
+}
+
+/// The header name closest to `name`, when one is close (or equal ignoring case).
+fn closest(name: &str, header: &[String]) -> Option<String> {
+    let lower = name.to_lowercase();
+    header
+        .iter()
+        .map(|h| {
+            let score = if h.to_lowercase() == lower { 1.0 } else { strsim::jaro_winkler(name, h) };
+            (score, h)
+        })
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, h)| h.clone())
+}
+
+/// What to do with a classification label.
+enum Labels<'a> {
+    /// Regression: the targets are numbers.
+    None,
+    /// Collect the distinct labels (the training file).
+    Collect(HashMap<String, usize>),
+    /// Map onto known classes; an unknown label is an error.
+    Known(&'a ClassIndex),
+}
+
+/// Rows read from one file.
+struct Rows<F> {
+    n: usize,
+    inputs: Vec<F>,
+    values: Vec<F>,
+    /// Per row: a class index (`Known`) or a raw label id (`Collect`).
+    labels: Vec<usize>,
+}
+
+/// Reads every data row of `reader`: the `features` columns as numbers, and the `targets`
+/// columns as numbers or as one label.
+fn read_rows<F: Element>(
+    reader: &mut CsvReader,
+    features: &[usize],
+    targets: &[usize],
+    labels: &mut Labels<'_>,
+) -> Result<Rows<F>, DataError> {
+    let mut rows = Rows { n: 0, inputs: Vec::new(), values: Vec::new(), labels: Vec::new() };
+    while reader.next_row()? {
+        for &j in features {
+            rows.inputs.push(F::of(reader.number(j)?));
+        }
+        match labels {
+            Labels::None => {
+                for &j in targets {
+                    rows.values.push(F::of(reader.number(j)?));
+                }
+            }
+            Labels::Collect(ids) => {
+                let label = reader.label(targets[0])?;
+                let next = ids.len();
+                rows.labels.push(*ids.entry(label).or_insert(next));
+            }
+            Labels::Known(classes) => {
+                let label = reader.label(targets[0])?;
+                let Some(c) = classes.get(&label) else {
+                    return Err(DataError::UnseenLabel {
+                        path: reader.path.clone(),
+                        at: reader.at(),
+                        column: reader.header[targets[0]].clone(),
+                        label,
+                        classes: classes.names.clone().into_boxed_slice(),
+                    });
+                };
+                rows.labels.push(c);
+            }
+        }
+        rows.n += 1;
+    }
+    if rows.n == 0 {
+        return Err(DataError::NoRows { path: reader.path.clone() });
+    }
+    Ok(rows)
+}
+
+/// Class lookup by label: exact names, and integers by value when every class is an integer.
+pub(crate) struct ClassIndex {
+    names: Vec<String>,
+    exact: HashMap<String, usize>,
+    numeric: Option<HashMap<i64, usize>>,
+}
+
+impl ClassIndex {
+    pub(crate) fn new(classes: &[String]) -> Self {
+        let exact = classes.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect();
+        let numeric = classes.iter().enumerate().map(|(i, c)| c.trim().parse::<i64>().ok().map(|v| (v, i))).collect();
+        ClassIndex { names: classes.to_vec(), exact, numeric }
+    }
+
+    pub(crate) fn get(&self, label: &str) -> Option<usize> {
+        let label = label.trim();
+        self.exact.get(label).copied().or_else(|| {
+            let v = label.parse::<i64>().ok()?;
+            self.numeric.as_ref()?.get(&v).copied()
+        })
+    }
+}
+
+/// The index of `label` among `classes` (as [`Splits::classes`](crate::Splits::classes) lists
+/// them): an exact match after trimming spaces, or, when every class is an integer, the class of
+/// the same value (`"01"` finds class `"1"`).
+///
+/// ```
+/// let classes = ["setosa".to_string(), "versicolor".to_string()];
+/// assert_eq!(backprop_data::class_index(&classes, " versicolor"), Some(1));
+/// assert_eq!(backprop_data::class_index(&["3".into(), "10".into()], "010"), Some(1));
+/// assert_eq!(backprop_data::class_index(&classes, "virginica"), None);
+/// ```
+pub fn class_index(classes: &[String], label: &str) -> Option<usize> {
+    ClassIndex::new(classes).get(label)
+}
+
+/// Sorted class names for raw label ids, and each raw id's class index.
+fn classes_of(ids: HashMap<String, usize>) -> (Vec<String>, Vec<usize>) {
+    let raw: Vec<(String, usize)> = ids.into_iter().collect();
+    let ints: Option<Vec<i64>> = raw.iter().map(|(l, _)| l.parse::<i64>().ok()).collect();
+    let mut remap = vec![0; raw.len()];
+    match ints {
+        Some(values) => {
+            let mut distinct = values.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            for ((_, id), v) in raw.iter().zip(&values) {
+                remap[*id] = distinct.binary_search(v).unwrap_or(0);
+            }
+            (distinct.iter().map(i64::to_string).collect(), remap)
+        }
+        None => {
+            let mut names: Vec<String> = raw.iter().map(|(l, _)| l.clone()).collect();
+            names.sort_unstable();
+            for (label, id) in &raw {
+                remap[*id] = names.binary_search(label).unwrap_or(0);
+            }
+            (names, remap)
+        }
+    }
+}
+
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// Builds samples from rows; `labels` replaces the rows' own labels when given.
+fn samples<F: Element>(name: String, rows: Rows<F>, n_features: usize, n_targets: usize, task: Task) -> Samples<F> {
+    let inputs = Matrix::from_shape_vec((rows.n, n_features), rows.inputs).expect("every row has every feature");
+    let targets = match task {
+        Task::Classification => Targets::Labels(rows.labels),
+        Task::Regression => Targets::Values(
+            Matrix::from_shape_vec((rows.n, n_targets), rows.values).expect("every row has every target"),
+        ),
+    };
+    Samples { name, inputs, targets }
+}
+
+/// Reads the source: the main file, then the separate validation and test files by column name.
+pub(crate) fn load<F: Element>(spec: &CsvSource, base_dir: &Path) -> Result<Loaded<F>, DataError> {
+    let path = base_dir.join(&spec.path);
+    let mut reader = CsvReader::open(&path)?;
+    let targets = reader.resolve_all(&spec.targets)?;
+    let features = match &spec.features {
+        Some(columns) => reader.resolve_all(columns)?,
+        None => (0..reader.header.len()).filter(|j| !targets.contains(j)).collect(),
+    };
+    if let Some(&j) = features.iter().find(|j| targets.contains(j)) {
+        return Err(DataError::ColumnConflict { path, column: reader.header[j].clone() });
+    }
+    if features.is_empty() {
+        return Err(DataError::MissingColumn {
+            path,
+            column: "for the features (every column is a target)".into(),
+            header: reader.header.clone(),
+            suggestion: None,
+        });
+    }
+    let feature_names: Vec<String> = features.iter().map(|&j| reader.header[j].clone()).collect();
+    let target_names: Vec<String> = targets.iter().map(|&j| reader.header[j].clone()).collect();
+    let (n_features, n_targets) = (features.len(), targets.len());
+
+    let mut labels = match spec.task {
+        Task::Classification => Labels::Collect(HashMap::new()),
+        Task::Regression => Labels::None,
+    };
+    let mut rows = read_rows::<F>(&mut reader, &features, &targets, &mut labels)?;
+    let classes = match labels {
+        Labels::Collect(ids) => {
+            let (names, remap) = classes_of(ids);
+            rows.labels.iter_mut().for_each(|l| *l = remap[*l]);
+            Some(names)
+        }
+        _ => None,
+    };
+    let main = samples(file_name(&path), rows, n_features, n_targets, spec.task);
+
+    let index = classes.as_deref().map(ClassIndex::new);
+    let other = |file: &Option<PathBuf>| -> Result<Option<Samples<F>>, DataError> {
+        let Some(file) = file else { return Ok(None) };
+        let path = base_dir.join(file);
+        let mut reader = CsvReader::open(&path)?;
+        let by_name = |names: &[String]| -> Result<Vec<usize>, DataError> {
+            names.iter().map(|n| reader.resolve(&Column::Name(n.clone()))).collect()
+        };
+        let (features, targets) = (by_name(&feature_names)?, by_name(&target_names)?);
+        let mut labels = match &index {
+            Some(index) => Labels::Known(index),
+            None => Labels::None,
+        };
+        let rows = read_rows::<F>(&mut reader, &features, &targets, &mut labels)?;
+        Ok(Some(samples(file_name(&path), rows, n_features, n_targets, spec.task)))
+    };
+    let validation = other(&spec.validation_path)?;
+    let test = other(&spec.test_path)?;
+    Ok(Loaded { main, validation, test, task: spec.task, classes, feature_names, target_names })
+}
+
+/// Reads the columns named `columns`, in that order, of the CSV file at `path` as a matrix
+/// (samples, columns); other columns are ignored. For `backprop predict --csv FILE` with the
+/// feature names a model was trained on.
+///
+/// ```no_run
+/// let x = backprop_data::read_csv_features::<f64>(
+///     std::path::Path::new("new_flowers.csv"),
+///     &["sepal_length".to_string(), "sepal_width".to_string()],
+/// )?;
+/// # Ok::<(), backprop_data::DataError>(())
+/// ```
+pub fn read_csv_features<F: Element>(path: &Path, columns: &[String]) -> Result<Matrix<F>, DataError> {
+    let mut reader = CsvReader::open(path)?;
+    let features: Vec<usize> =
+        columns.iter().map(|n| reader.resolve(&Column::Name(n.clone()))).collect::<Result<_, _>>()?;
+    let rows = read_rows::<F>(&mut reader, &features, &[], &mut Labels::None)?;
+    Ok(Matrix::from_shape_vec((rows.n, features.len()), rows.inputs).expect("every row has every feature"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reader(text: &str) -> Result<CsvReader, DataError> {
+        CsvReader::from_reader(Path::new("t.csv"), Box::new(io::Cursor::new(text.as_bytes().to_vec())))
+    }
+
+    fn read(text: &str) -> Result<(Vec<String>, Vec<u64>), DataError> {
+        let mut r = reader(text)?;
+        let mut lines = Vec::new();
+        while r.next_row()? {
+            lines.push(r.line);
+        }
+        Ok((r.header, lines))
+    }
+
+    #[test]
+    fn lines_count_from_the_header_past_blank_lines_crlf_and_quoted_newlines() {
+        assert_eq!(read("a,b\n1,2\n\n3,4\n").unwrap().1, vec![2, 4]);
+        assert_eq!(read("a,b\r\n1,2\r\n\r\n3,4").unwrap().1, vec![2, 4]);
+        assert_eq!(read("\n\na,b\n\"1\n2\",3\n4,5\n").unwrap(), (vec!["a".into(), "b".into()], vec![4, 6]));
+        assert_eq!(read("\u{feff} a , b\n1,2").unwrap().0, vec!["a", "b"]);
+    }
+
+    #[test]
+    fn long_records_are_refused_before_they_are_read_whole() {
+        let long = format!("a,b\n1,2\n{},3\n", "9".repeat(MAX_RECORD_BYTES + 10));
+        let err = read(&long).unwrap_err();
+        assert_eq!(err.to_string(), "t.csv: line 3: a record longer than 1048576 bytes (is this a CSV file?)");
+        // A record just under the limit, at the very end of the file, is fine.
+        let fits = format!("a\n{}", "9".repeat(MAX_RECORD_BYTES - 1));
+        assert_eq!(read(&fits).unwrap().1, vec![2]);
+    }
+
+    #[test]
+    fn too_many_cells_are_refused_at_the_record_that_passes_the_limit() {
+        let mut r = reader("a,b\n1,2\n3,4\n5,6\n").unwrap();
+        r.max_cells = 6; // the header's 2 cells count too
+        assert!(r.next_row().unwrap() && r.next_row().unwrap());
+        let err = r.next_row().unwrap_err();
+        assert_eq!(err.to_string(), "t.csv: line 4: more than 6 cells in all, too many to load");
+    }
+
+    #[test]
+    fn classes_sort_numerically_when_all_labels_are_integers() {
+        let ids: HashMap<String, usize> =
+            [("10", 0), ("9", 1), ("09", 2), ("-1", 3)].map(|(l, i)| (l.to_string(), i)).into();
+        let (names, remap) = classes_of(ids);
+        assert_eq!(names, vec!["-1", "9", "10"]);
+        assert_eq!(remap, vec![2, 1, 1, 0]);
+        let ids: HashMap<String, usize> = [("b", 0), ("a", 1), ("10", 2)].map(|(l, i)| (l.to_string(), i)).into();
+        assert_eq!(classes_of(ids), (vec!["10".into(), "a".into(), "b".into()], vec![2, 1, 0]));
+    }
+
+    #[test]
+    fn suggestions_need_a_close_name() {
+        let header = vec!["species".to_string(), "petal_width".to_string()];
+        assert_eq!(closest("spceies", &header).as_deref(), Some("species"));
+        assert_eq!(closest("Species", &header).as_deref(), Some("species"));
+        assert_eq!(closest("colour", &header), None);
+    }
+}

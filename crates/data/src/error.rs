@@ -1,0 +1,279 @@
+//! [`DataError`]: everything that can go wrong between a `[data]` table and a [`Dataset`](crate::Dataset).
+//!
+//! Every message about a file starts with the file's path and says where in it: the line and
+//! 1-based data row of a CSV record (the header is line 1, the first data row is row 1), the
+//! 1-based item of an IDX file, or a byte offset; and the column where one applies.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Where in a file a problem is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Location {
+    /// A CSV record: the line it starts on and its 1-based data row (the header is not a row).
+    Record {
+        /// The 1-based line the record starts on.
+        line: u64,
+        /// The 1-based data row.
+        row: u64,
+    },
+    /// The 1-based item (image or label) of an IDX file.
+    Item(u64),
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Record { line, row } => write!(f, "line {line} (data row {row})"),
+            Location::Item(n) => write!(f, "item {n}"),
+        }
+    }
+}
+
+/// A dataset that could not be read, split or fitted to a network. Messages name the file and
+/// the place in it.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum DataError {
+    /// The sample widths disagree with the network's.
+    #[error(
+        "dataset `{name}` has {features} inputs and {outputs} targets per sample, the network takes {want_inputs} inputs and gives {want_outputs} outputs"
+    )]
+    Shape {
+        /// The dataset.
+        name: String,
+        /// Its features per sample.
+        features: usize,
+        /// Its targets per sample.
+        outputs: usize,
+        /// The network's inputs.
+        want_inputs: usize,
+        /// The network's outputs.
+        want_outputs: usize,
+    },
+    /// The dataset has no samples.
+    #[error("dataset `{0}` has no samples")]
+    Empty(String),
+    /// The spec has a value out of range (`load` validates before it reads anything).
+    #[error("invalid `data.{}`: {}", .0.key, .0.message)]
+    Spec(backprop_tensor::SpecError),
+    /// A file could not be opened or read.
+    #[error("{}: {message}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's message.
+        message: String,
+    },
+    /// A CSV file with nothing in it, not even a header.
+    #[error("{}: the file is empty; a CSV file must start with a header row of column names", path.display())]
+    EmptyFile {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A CSV file with a header and no data rows, or an IDX file of zero items.
+    #[error("{}: no data rows", path.display())]
+    NoRows {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A CSV record longer than [`MAX_RECORD_BYTES`](crate::MAX_RECORD_BYTES); it was not read whole.
+    #[error("{}: line {line}: a record longer than {limit} bytes (is this a CSV file?)", path.display())]
+    RecordTooLong {
+        /// The file.
+        path: PathBuf,
+        /// The line the record starts on.
+        line: u64,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// More values than [`MAX_CELLS`](crate::MAX_CELLS) in one file.
+    #[error("{}: line {line}: more than {limit} cells in all, too many to load", path.display())]
+    TooManyCells {
+        /// The file.
+        path: PathBuf,
+        /// The line where the count passed the limit.
+        line: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// A CSV record with a different number of fields than the header.
+    #[error("{}: line {line} (data row {row}): {found} fields, but the header has {expected}", path.display())]
+    Ragged {
+        /// The file.
+        path: PathBuf,
+        /// The line the record starts on.
+        line: u64,
+        /// The 1-based data row.
+        row: u64,
+        /// Fields in the header.
+        expected: usize,
+        /// Fields in this record.
+        found: usize,
+    },
+    /// A feature or regression-target cell that is not a finite number.
+    #[error("{}: line {line} (data row {row}), column `{column}`: {cell:?} is not a finite number", path.display())]
+    NotNumeric {
+        /// The file.
+        path: PathBuf,
+        /// The line the record starts on.
+        line: u64,
+        /// The 1-based data row.
+        row: u64,
+        /// The column's name.
+        column: String,
+        /// The cell as written (lossily decoded when not UTF-8).
+        cell: String,
+    },
+    /// An empty cell where a class label belongs.
+    #[error("{}: line {line} (data row {row}), column `{column}`: empty label", path.display())]
+    EmptyLabel {
+        /// The file.
+        path: PathBuf,
+        /// The line the record starts on.
+        line: u64,
+        /// The 1-based data row.
+        row: u64,
+        /// The label column's name.
+        column: String,
+    },
+    /// A configured column the header does not have.
+    #[error("{}: no column {column} in the header ({}){}", path.display(), list(header), suggest(suggestion.as_deref()))]
+    MissingColumn {
+        /// The file.
+        path: PathBuf,
+        /// The column as configured: `` `name` `` or an index.
+        column: String,
+        /// The header's column names.
+        header: Vec<String>,
+        /// A header name close to the one configured.
+        suggestion: Option<String>,
+    },
+    /// A column chosen both as a feature and as a target.
+    #[error("{}: column `{column}` is both a feature and a target", path.display())]
+    ColumnConflict {
+        /// The file.
+        path: PathBuf,
+        /// The column's name.
+        column: String,
+    },
+    /// A class label in a validation or test file that the training data does not have.
+    #[error(
+        "{}: {at}, column `{column}`: label {label:?} is not a class of the training data (classes: {})",
+        path.display(),
+        list(classes)
+    )]
+    UnseenLabel {
+        /// The file.
+        path: PathBuf,
+        /// The record or item.
+        at: Location,
+        /// The label column's name (`label` for IDX files).
+        column: String,
+        /// The label as written.
+        label: String,
+        /// The training data's classes (boxed to keep the error small).
+        classes: Box<[String]>,
+    },
+    /// An IDX file whose first four bytes are not the expected magic number.
+    #[error(
+        "{}: byte 0: magic number 0x{found:08x}, expected 0x{expected:08x} (an IDX {what} file, raw or gzip-compressed)",
+        path.display()
+    )]
+    IdxMagic {
+        /// The file.
+        path: PathBuf,
+        /// `images` or `labels`.
+        what: String,
+        /// The magic number wanted.
+        expected: u32,
+        /// The magic number found.
+        found: u32,
+    },
+    /// An IDX file shorter than its header says.
+    #[error("{}: truncated IDX file: the header promises {expected} bytes in all, the file has {actual}", path.display())]
+    IdxTruncated {
+        /// The file.
+        path: PathBuf,
+        /// Bytes the header promises (header included; decompressed for `.gz`).
+        expected: u128,
+        /// Bytes there are (decompressed for `.gz`).
+        actual: u64,
+    },
+    /// An IDX header claiming more data than [`MAX_IDX_BYTES`](crate::MAX_IDX_BYTES).
+    #[error(
+        "{}: the IDX header claims {items} items of {item_bytes} bytes, {total} bytes in all, more than the limit of {limit} bytes",
+        path.display()
+    )]
+    IdxTooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Items the header claims.
+        items: u64,
+        /// Bytes per item.
+        item_bytes: u64,
+        /// Their product.
+        total: u128,
+        /// The limit.
+        limit: u64,
+    },
+    /// Any other malformed IDX file (a zero dimension, bytes after the data).
+    #[error("{}: byte {offset}: {message}", path.display())]
+    IdxFormat {
+        /// The file.
+        path: PathBuf,
+        /// Where the problem is.
+        offset: u64,
+        /// What is wrong.
+        message: String,
+    },
+    /// IDX image and label files with different item counts.
+    #[error("{} has {images} images but {} has {labels} labels", images_path.display(), labels_path.display())]
+    IdxCountMismatch {
+        /// The images file.
+        images_path: PathBuf,
+        /// Its item count.
+        images: u64,
+        /// The labels file.
+        labels_path: PathBuf,
+        /// Its item count.
+        labels: u64,
+    },
+    /// A split fraction that leaves a split with no samples.
+    #[error("dataset `{name}`: the `{split}` fraction of its {samples} samples rounds to no samples; raise it")]
+    SplitTooSmall {
+        /// The dataset.
+        name: String,
+        /// `validation` or `test`.
+        split: String,
+        /// Samples there were to split.
+        samples: usize,
+    },
+    /// A [`Normalizer`](crate::Normalizer) applied to inputs of another width.
+    #[error("the normalizer was fitted on {expected} features, the inputs have {found}")]
+    NormalizerWidth {
+        /// Features it was fitted on.
+        expected: usize,
+        /// Features of the inputs.
+        found: usize,
+    },
+}
+
+impl DataError {
+    /// An I/O error on `path`.
+    pub(crate) fn io(path: &Path, err: &std::io::Error) -> Self {
+        DataError::Io { path: path.to_path_buf(), message: err.to_string() }
+    }
+}
+
+/// `` `a`, `b`, `c` ``, shortened after 20 names.
+fn list(names: &[String]) -> String {
+    let mut out: Vec<String> = names.iter().take(20).map(|n| format!("`{n}`")).collect();
+    if names.len() > 20 {
+        out.push(format!("… {} more", names.len() - 20));
+    }
+    out.join(", ")
+}
+
+fn suggest(name: Option<&str>) -> String {
+    name.map(|n| format!("; did you mean `{n}`?")).unwrap_or_default()
+}

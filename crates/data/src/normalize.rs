@@ -1,0 +1,172 @@
+//! Feature scaling fitted on the training split: x′ = (x − shift) / scale, per feature.
+//!
+//! - `standardize`: shift = mean, scale = standard deviation (over the training samples, divided
+//!   by N as scikit-learn's `StandardScaler` does); a constant feature gets scale 1.
+//! - `minmax`: shift = min, scale = max − min; a constant feature gets scale 1.
+//! - `none`: x′ = x.
+//!
+//! Only inputs are scaled, never targets. The [`Normalizer`] is plain data (serde), so a model
+//! file can carry it and apply the same scaling at prediction time.
+
+use backprop_tensor::{Element, Matrix};
+use serde::{Deserialize, Serialize};
+
+use crate::DataError;
+
+/// Which scaling `normalize` asks for.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NormalizeKind {
+    /// No scaling (the default).
+    #[default]
+    None,
+    /// (x − mean) / std per feature.
+    Standardize,
+    /// (x − min) / (max − min) per feature.
+    Minmax,
+}
+
+/// A fitted per-feature scaling: x′ = (x − shiftⱼ) / scaleⱼ. For [`NormalizeKind::None`]
+/// both vectors are empty and [`apply`](Normalizer::apply) changes nothing.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Normalizer {
+    /// The scaling it was fitted for.
+    pub kind: NormalizeKind,
+    /// Subtracted from each feature (mean or min).
+    pub shift: Vec<f64>,
+    /// Then divided into each feature (std or range; never 0 when fitted here).
+    pub scale: Vec<f64>,
+}
+
+impl Normalizer {
+    /// The scaling that changes nothing.
+    pub fn identity() -> Self {
+        Normalizer::default()
+    }
+
+    /// True when [`apply`](Self::apply) changes nothing.
+    pub fn is_identity(&self) -> bool {
+        self.kind == NormalizeKind::None
+    }
+
+    /// Fits `kind` on `inputs` (samples, features). A feature whose std or range is 0 (or not
+    /// finite) gets scale 1, so it becomes 0 (standardize) or x − min (minmax).
+    ///
+    /// ```
+    /// use backprop_data::{Normalizer, NormalizeKind};
+    /// use ndarray::array;
+    ///
+    /// let train = array![[0.0, 5.0], [10.0, 5.0]];
+    /// let n = Normalizer::fit(NormalizeKind::Minmax, &train);
+    /// let mut x = array![[5.0, 7.0]];
+    /// n.apply(&mut x).unwrap();
+    /// assert_eq!(x, array![[0.5, 2.0]]);
+    /// ```
+    pub fn fit<F: Element>(kind: NormalizeKind, inputs: &Matrix<F>) -> Self {
+        let d = inputs.ncols();
+        let n = inputs.nrows().max(1) as f64;
+        let (shift, scale) = match kind {
+            NormalizeKind::None => (Vec::new(), Vec::new()),
+            NormalizeKind::Standardize => {
+                let mut mean = vec![0.0; d];
+                for row in inputs.rows() {
+                    for (m, x) in mean.iter_mut().zip(row) {
+                        *m += x.f64();
+                    }
+                }
+                mean.iter_mut().for_each(|m| *m /= n);
+                let mut var = vec![0.0; d];
+                for row in inputs.rows() {
+                    for ((v, m), x) in var.iter_mut().zip(&mean).zip(row) {
+                        *v += (x.f64() - m).powi(2);
+                    }
+                }
+                (mean, var.into_iter().map(|v| usable((v / n).sqrt())).collect())
+            }
+            NormalizeKind::Minmax => {
+                let mut low = vec![f64::INFINITY; d];
+                let mut high = vec![f64::NEG_INFINITY; d];
+                for row in inputs.rows() {
+                    for ((lo, hi), x) in low.iter_mut().zip(high.iter_mut()).zip(row) {
+                        *lo = lo.min(x.f64());
+                        *hi = hi.max(x.f64());
+                    }
+                }
+                let low: Vec<f64> = low.into_iter().map(|l| if l.is_finite() { l } else { 0.0 }).collect();
+                let range = high.iter().zip(&low).map(|(h, l)| usable(h - l)).collect();
+                (low, range)
+            }
+        };
+        Normalizer { kind, shift, scale }
+    }
+
+    /// Scales `inputs` in place; [`DataError::NormalizerWidth`] when its width is not the one the
+    /// normalizer was fitted on (or the normalizer's two vectors disagree).
+    pub fn apply<F: Element>(&self, inputs: &mut Matrix<F>) -> Result<(), DataError> {
+        if self.is_identity() {
+            return Ok(());
+        }
+        if self.shift.len() != inputs.ncols() || self.scale.len() != self.shift.len() {
+            return Err(DataError::NormalizerWidth { expected: self.shift.len(), found: inputs.ncols() });
+        }
+        for mut row in inputs.rows_mut() {
+            for ((x, shift), scale) in row.iter_mut().zip(&self.shift).zip(&self.scale) {
+                *x = F::of((x.f64() - shift) / scale);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `s`, or 1 where dividing by it would not scale anything.
+fn usable(s: f64) -> f64 {
+    if s.is_finite() && s > 0.0 { s } else { 1.0 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::array;
+
+    #[test]
+    fn standardize_gives_mean_0_and_std_1_and_leaves_constants_at_0() {
+        let train: Matrix<f64> = array![[1.0, 3.0], [3.0, 3.0], [5.0, 3.0]];
+        let n = Normalizer::fit(NormalizeKind::Standardize, &train);
+        assert_eq!(n.shift, vec![3.0, 3.0]);
+        assert!((n.scale[0] - (8.0f64 / 3.0).sqrt()).abs() < 1e-15);
+        assert_eq!(n.scale[1], 1.0);
+        let mut x = train.clone();
+        n.apply(&mut x).unwrap();
+        assert!(x.column(0).sum().abs() < 1e-12);
+        assert_eq!(x.column(1).to_vec(), vec![0.0; 3]);
+    }
+
+    #[test]
+    fn minmax_maps_the_training_range_to_0_1() {
+        let train = array![[2.0f32, -1.0], [4.0, 1.0]];
+        let n = Normalizer::fit(NormalizeKind::Minmax, &train);
+        let mut x = array![[3.0f32, 0.0], [6.0, 1.0]];
+        n.apply(&mut x).unwrap();
+        assert_eq!(x, array![[0.5, 0.5], [2.0, 1.0]]);
+    }
+
+    #[test]
+    fn none_and_width_mismatch() {
+        let n = Normalizer::fit(NormalizeKind::None, &array![[1.0, 2.0]]);
+        assert!(n.is_identity());
+        let mut x = array![[7.0]];
+        n.apply(&mut x).unwrap();
+        assert_eq!(x, array![[7.0]]);
+        let s = Normalizer::fit(NormalizeKind::Standardize, &array![[1.0, 2.0]]);
+        let err = s.apply(&mut x).unwrap_err();
+        assert_eq!(err.to_string(), "the normalizer was fitted on 2 features, the inputs have 1");
+    }
+
+    #[test]
+    fn serialises_with_lowercase_kind() {
+        let n = Normalizer { kind: NormalizeKind::Minmax, shift: vec![1.0], scale: vec![2.0] };
+        let text = backprop_tensor::__toml::to_string(&n).unwrap();
+        assert!(text.contains("kind = \"minmax\""), "{text}");
+        assert_eq!(backprop_tensor::__toml::from_str::<Normalizer>(&text).unwrap(), n);
+    }
+}

@@ -1,0 +1,245 @@
+//! CSV sources: labels, regression targets, column selection, splits, normalisation, and every
+//! error a user can meet, each asserted on its message.
+
+mod common;
+
+use backprop_data::{NormalizeKind, Task, read_csv_features};
+use common::{assert_mentions, error, load, scratch, write};
+
+const IRIS: &str = "sepal_length,sepal_width,species
+5.1,3.5,setosa
+7.0,3.2,versicolor
+6.3,3.3,virginica
+4.9,3.0,setosa
+";
+
+#[test]
+fn string_labels_become_sorted_one_hot_classes() {
+    let dir = scratch("csv-strings");
+    write(&dir, "iris.csv", IRIS);
+    let s = load(&dir, "source = \"csv\"\npath = \"iris.csv\"\ntargets = [\"species\"]\ntask = \"classification\"", 0)
+        .unwrap();
+    assert_eq!(s.task, Task::Classification);
+    assert_eq!(s.classes.as_deref().unwrap(), ["setosa", "versicolor", "virginica"]);
+    assert_eq!(s.feature_names, ["sepal_length", "sepal_width"]);
+    assert_eq!(s.target_names, ["species"]);
+    assert_eq!(s.train.name, "iris.csv");
+    assert_eq!(s.train.inputs.row(1).to_vec(), vec![7.0, 3.2]);
+    assert_eq!(s.train.targets.row(1).to_vec(), vec![0.0, 1.0, 0.0]);
+    assert_eq!(s.train.targets.row(3).to_vec(), vec![1.0, 0.0, 0.0]);
+    assert!(s.validation.is_none() && s.test.is_none() && s.normalizer.is_identity());
+}
+
+#[test]
+fn integer_labels_sort_numerically_and_cells_may_have_spaces() {
+    let dir = scratch("csv-ints");
+    write(&dir, "d.csv", "x, label\n 1.5 ,10\n2e1,2\n-3, 1\n4,02\n");
+    let s =
+        load(&dir, "source = \"csv\"\npath = \"d.csv\"\ntargets = [\"label\"]\ntask = \"classification\"", 0).unwrap();
+    assert_eq!(s.classes.as_deref().unwrap(), ["1", "2", "10"]);
+    assert_eq!(s.train.inputs.column(0).to_vec(), vec![1.5, 20.0, -3.0, 4.0]);
+    let classes: Vec<usize> =
+        s.train.targets.rows().into_iter().map(|r| r.iter().position(|&v| v == 1.0).unwrap()).collect();
+    assert_eq!(classes, vec![2, 1, 0, 1]); // "02" is class "2"
+}
+
+#[test]
+fn regression_with_two_targets_chosen_by_name_and_index() {
+    let dir = scratch("csv-regression");
+    write(&dir, "r.csv", "a,b,y1,note,y2\n1,2,3,x,4\n5,6,7,y,8\n");
+    let s = load(&dir, "source = \"csv\"\npath = \"r.csv\"\nfeatures = [1, \"a\"]\ntargets = [\"y1\", 4]", 0).unwrap();
+    assert_eq!(s.task, Task::Regression);
+    assert_eq!(s.classes, None);
+    assert_eq!(s.feature_names, ["b", "a"]);
+    assert_eq!(s.target_names, ["y1", "y2"]);
+    assert_eq!(s.train.inputs, ndarray::array![[2.0, 1.0], [6.0, 5.0]]);
+    assert_eq!(s.train.targets, ndarray::array![[3.0, 4.0], [7.0, 8.0]]);
+}
+
+/// 100 rows, 70 of class `a` then 30 of class `b`, x = row number.
+fn seventy_thirty() -> String {
+    let mut text = String::from("x,class\n");
+    for i in 0..100 {
+        text += &format!("{i},{}\n", if i < 70 { "a" } else { "b" });
+    }
+    text
+}
+
+fn count(d: &backprop_data::Dataset<f64>, class: usize) -> usize {
+    d.targets.column(class).iter().filter(|&&v| v == 1.0).count()
+}
+
+#[test]
+fn stratified_fractions_keep_class_proportions() {
+    let dir = scratch("csv-stratified");
+    write(&dir, "d.csv", seventy_thirty());
+    let text = "source = \"csv\"\npath = \"d.csv\"\ntargets = [\"class\"]\ntask = \"classification\"\nvalidation = 0.1\ntest = 0.2";
+    let s = load(&dir, text, 3).unwrap();
+    let (v, t) = (s.validation.as_ref().unwrap(), s.test.as_ref().unwrap());
+    assert_eq!((count(v, 0), count(v, 1)), (7, 3));
+    assert_eq!((count(t, 0), count(t, 1)), (14, 6));
+    assert_eq!((count(&s.train, 0), count(&s.train, 1)), (49, 21));
+    assert_eq!(v.name, "d.csv (validation)");
+    // Same seed, same split; the split is a partition of the rows.
+    assert_eq!(load(&dir, text, 3).unwrap(), s);
+    let mut xs: Vec<f64> = [&s.train, v, t].iter().flat_map(|d| d.inputs.iter().copied()).collect();
+    xs.sort_by(f64::total_cmp);
+    assert_eq!(xs, (0..100).map(f64::from).collect::<Vec<_>>());
+}
+
+#[test]
+fn the_normalizer_is_fitted_on_the_training_split_only() {
+    let dir = scratch("csv-normalize");
+    write(&dir, "d.csv", seventy_thirty());
+    let base = "source = \"csv\"\npath = \"d.csv\"\ntargets = [\"class\"]\ntask = \"classification\"\nvalidation = 0.3";
+    let raw = load(&dir, base, 9).unwrap();
+    let scaled = load(&dir, &format!("{base}\nnormalize = \"standardize\""), 9).unwrap();
+    let train: Vec<f64> = raw.train.inputs.iter().copied().collect();
+    let mean = train.iter().sum::<f64>() / train.len() as f64;
+    let std = (train.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / train.len() as f64).sqrt();
+    assert_eq!(scaled.normalizer.kind, NormalizeKind::Standardize);
+    assert!((scaled.normalizer.shift[0] - mean).abs() < 1e-12 && (scaled.normalizer.scale[0] - std).abs() < 1e-12);
+    let all_mean = 49.5;
+    assert!((mean - all_mean).abs() > 1e-9, "the split should move the mean away from the whole file's");
+    // Validation went through the training statistics, not its own.
+    let v_raw = raw.validation.unwrap().inputs;
+    let v_scaled = scaled.validation.unwrap().inputs;
+    for (r, s) in v_raw.iter().zip(v_scaled.iter()) {
+        assert!(((r - mean) / std - s).abs() < 1e-12);
+    }
+    let minmax = load(&dir, &format!("{base}\nnormalize = \"minmax\""), 9).unwrap();
+    let lo = train.iter().copied().fold(f64::INFINITY, f64::min);
+    assert_eq!(minmax.normalizer.shift, vec![lo]);
+    assert!(minmax.train.inputs.iter().all(|x| (0.0..=1.0).contains(x)));
+}
+
+#[test]
+fn separate_files_match_columns_by_name() {
+    let dir = scratch("csv-separate");
+    write(&dir, "train.csv", IRIS);
+    write(&dir, "val.csv", "species,sepal_width,extra,sepal_length\nvirginica,3.0,x,6.5\n");
+    write(&dir, "test.csv", "sepal_length,sepal_width,species\n5.0,3.4,setosa\n");
+    let text = "source = \"csv\"\npath = \"train.csv\"\ntargets = [\"species\"]\ntask = \"classification\"\n\
+                validation_path = \"val.csv\"\ntest_path = \"test.csv\"\nnormalize = \"minmax\"";
+    let s = load(&dir, text, 0).unwrap();
+    let v = s.validation.unwrap();
+    assert_eq!(v.name, "val.csv");
+    assert_eq!(v.targets.row(0).to_vec(), vec![0.0, 0.0, 1.0]);
+    // minmax fitted on train: sepal_length in [4.9, 7.0], sepal_width in [3.0, 3.5].
+    assert!((v.inputs[[0, 0]] - (6.5 - 4.9) / 2.1).abs() < 1e-12);
+    assert!(v.inputs[[0, 1]].abs() < 1e-12);
+    assert_eq!(s.test.unwrap().targets.row(0).to_vec(), vec![1.0, 0.0, 0.0]);
+}
+
+#[test]
+fn a_label_unseen_in_training_names_the_file_and_row() {
+    let dir = scratch("csv-unseen");
+    write(&dir, "train.csv", IRIS);
+    write(&dir, "val.csv", "sepal_length,sepal_width,species\n5.0,3.4,setosa\n6.0,2.2,daisy\n");
+    let text = "source = \"csv\"\npath = \"train.csv\"\ntargets = [\"species\"]\ntask = \"classification\"\nvalidation_path = \"val.csv\"";
+    let m = error(&dir, text);
+    assert_mentions(
+        &m,
+        &["val.csv: line 3 (data row 2), column `species`", "label \"daisy\"", "`setosa`, `versicolor`, `virginica`"],
+    );
+}
+
+#[test]
+fn ragged_rows_name_line_row_and_counts() {
+    let dir = scratch("csv-ragged");
+    write(&dir, "d.csv", "a,b,y\n1,2,3\n\n4,5\n");
+    let m = error(&dir, "source = \"csv\"\npath = \"d.csv\"\ntargets = [\"y\"]");
+    assert_mentions(&m, &["d.csv: line 4 (data row 2): 2 fields, but the header has 3"]);
+}
+
+#[test]
+fn non_numeric_cells_are_quoted_with_their_column() {
+    let dir = scratch("csv-nan");
+    write(&dir, "d.csv", "a,b,y\n1,2,3\n4,five,6\n");
+    let m = error(&dir, "source = \"csv\"\npath = \"d.csv\"\ntargets = [\"y\"]");
+    assert_mentions(&m, &["d.csv: line 3 (data row 2), column `b`: \"five\" is not a finite number"]);
+    write(&dir, "e.csv", "a,y\n1,\n");
+    let m = error(&dir, "source = \"csv\"\npath = \"e.csv\"\ntargets = [\"y\"]");
+    assert_mentions(&m, &["e.csv: line 2 (data row 1), column `y`: \"\" is not a finite number"]);
+    write(&dir, "n.csv", "a,y\nNaN,1\n");
+    let m = error(&dir, "source = \"csv\"\npath = \"n.csv\"\ntargets = [\"y\"]");
+    assert_mentions(&m, &["column `a`: \"NaN\""]);
+}
+
+#[test]
+fn empty_files_headers_without_rows_and_empty_labels() {
+    let dir = scratch("csv-empty");
+    write(&dir, "empty.csv", "");
+    let m = error(&dir, "source = \"csv\"\npath = \"empty.csv\"\ntargets = [\"y\"]");
+    assert_mentions(&m, &["empty.csv: the file is empty", "header row"]);
+    write(&dir, "header.csv", "x,y\n\n");
+    let m = error(&dir, "source = \"csv\"\npath = \"header.csv\"\ntargets = [\"y\"]");
+    assert_mentions(&m, &["header.csv: no data rows"]);
+    write(&dir, "label.csv", "x,y\n1,a\n2, \n");
+    let m = error(&dir, "source = \"csv\"\npath = \"label.csv\"\ntargets = [\"y\"]\ntask = \"classification\"");
+    assert_mentions(&m, &["label.csv: line 3 (data row 2), column `y`: empty label"]);
+}
+
+#[test]
+fn missing_columns_list_the_header_and_suggest() {
+    let dir = scratch("csv-missing");
+    write(&dir, "iris.csv", IRIS);
+    let m = error(&dir, "source = \"csv\"\npath = \"iris.csv\"\ntargets = [\"spceies\"]");
+    assert_mentions(
+        &m,
+        &[
+            "iris.csv: no column `spceies` in the header (`sepal_length`, `sepal_width`, `species`)",
+            "did you mean `species`?",
+        ],
+    );
+    let m = error(&dir, "source = \"csv\"\npath = \"iris.csv\"\ntargets = [7]");
+    assert_mentions(&m, &["iris.csv: no column 7 (0-based) in the header"]);
+    assert!(!m.contains("did you mean"), "{m}");
+    let m = error(&dir, "source = \"csv\"\npath = \"iris.csv\"\nfeatures = [\"species\"]\ntargets = [2]");
+    assert_mentions(&m, &["iris.csv: column `species` is both a feature and a target"]);
+}
+
+#[test]
+fn io_errors_name_the_file() {
+    let dir = scratch("csv-io");
+    let m = error(&dir, "source = \"csv\"\npath = \"nope.csv\"\ntargets = [\"y\"]");
+    assert_mentions(&m, &["nope.csv: ", "No such file"]);
+    let m = error(&dir, "source = \"csv\"\npath = \".\"\ntargets = [\"y\"]");
+    assert!(m.starts_with(&dir.display().to_string()), "{m}");
+}
+
+#[test]
+fn relative_paths_resolve_against_the_base_dir() {
+    let dir = scratch("csv-base");
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    write(&dir.join("sub"), "iris.csv", IRIS);
+    let s =
+        load(&dir, "source = \"csv\"\npath = \"sub/iris.csv\"\ntargets = [2]\ntask = \"classification\"", 0).unwrap();
+    assert_eq!(s.train.len(), 4);
+    let abs = dir.join("sub/iris.csv");
+    let s = load(
+        std::path::Path::new("/nonexistent"),
+        &format!("source = \"csv\"\npath = {abs:?}\ntargets = [\"species\"]\ntask = \"classification\""),
+        0,
+    );
+    assert_eq!(s.unwrap().train.len(), 4);
+}
+
+#[test]
+fn read_csv_features_reads_named_columns_in_order() {
+    let dir = scratch("csv-features");
+    let path = write(&dir, "new.csv", "species,sepal_width,sepal_length\n?,3.0,6.5\n?,3.1,6.6\n");
+    let x = read_csv_features::<f32>(&path, &["sepal_length".into(), "sepal_width".into()]).unwrap();
+    assert_eq!(x, ndarray::array![[6.5f32, 3.0], [6.6, 3.1]]);
+    let m = read_csv_features::<f64>(&path, &["sepal_lenght".into()]).unwrap_err().to_string();
+    assert_mentions(&m, &["new.csv: no column `sepal_lenght`", "did you mean `sepal_length`?"]);
+}
+
+#[test]
+fn a_long_record_is_refused_with_its_line() {
+    let dir = scratch("csv-long");
+    let text = format!("a,y\n1,2\n{},3\n", "7".repeat(3 << 20));
+    write(&dir, "long.csv", text);
+    let m = error(&dir, "source = \"csv\"\npath = \"long.csv\"\ntargets = [\"y\"]");
+    assert_mentions(&m, &["long.csv: line 3: a record longer than 1048576 bytes"]);
+}
