@@ -4,6 +4,7 @@
 mod bad_config;
 mod checkpoint;
 mod configs;
+mod data;
 mod extension;
 mod grad;
 mod train;

@@ -1,0 +1,229 @@
+//! Real data through the binary: the example configs train to good results, a CSV with string
+//! labels goes train → model.json → predict, IDX files the test writes, and bad data files exit 2
+//! with the file and the place.
+
+use std::path::{Path, PathBuf};
+
+use crate::util::{backprop, json, scratch};
+
+fn train(config: &str, sets: &[&str], name: &str) -> (PathBuf, serde_json::Value) {
+    let out = scratch(name);
+    let mut args = vec!["train", config];
+    for s in sets {
+        args.extend(["--set", s]);
+    }
+    args.extend(["--out", out.to_str().unwrap()]);
+    let run = backprop(&args);
+    assert_eq!(run.code, 0, "{config}: {}\n{}", run.stdout, run.stderr);
+    let summary = json(&out.join("summary.json"));
+    (out, summary)
+}
+
+#[test]
+fn moons_reach_95_percent_validation_accuracy() {
+    let (_, s) = train("configs/moons.toml", &[], "moons");
+    assert!(s["val_accuracy"].as_f64().unwrap() >= 0.95, "{s}");
+    assert!(s["test_accuracy"].as_f64().unwrap() >= 0.95, "{s}");
+    let report = &s["report"]["classification"];
+    assert_eq!(report["confusion"].as_array().unwrap().len(), 2);
+    assert_eq!(report["per_class"][0]["class"], "0");
+}
+
+#[test]
+fn spirals_reach_95_percent_validation_accuracy() {
+    let (_, s) = train("configs/spirals.toml", &[], "spirals");
+    assert!(s["val_accuracy"].as_f64().unwrap() >= 0.95, "{s}");
+}
+
+#[test]
+fn sine_regression_fits() {
+    let (out, s) = train("configs/sine.toml", &[], "sine");
+    let r = &s["report"]["regression"];
+    assert!(r["r2"].as_f64().unwrap() > 0.95, "{s}");
+    assert!(s["val_cost"].as_f64().unwrap() < 0.01, "{s}");
+    let header = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    assert!(header.starts_with("epoch,cost,val_cost,lr\n"), "{}", &header[..40]);
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+const IRIS_LIKE: &str = "sepal,petal,species\n";
+
+/// A small three-class table with string labels, written here.
+fn flowers(dir: &Path) -> PathBuf {
+    let mut text = String::from(IRIS_LIKE);
+    for i in 0..90 {
+        let (species, (a, b)) = match i % 3 {
+            0 => ("setosa", (1.0, 0.2)),
+            1 => ("versicolor", (2.0, 1.5)),
+            _ => ("virginica", (3.0, 2.5)),
+        };
+        let jitter = (i as f64 * 0.37).sin() * 0.2;
+        text.push_str(&format!("{:.3},{:.3},{species}\n", a + jitter, b - jitter));
+    }
+    write(dir, "flowers.csv", &text)
+}
+
+fn csv_config(dir: &Path, data: &Path) -> PathBuf {
+    let config = format!(
+        "[experiment]\nname = \"flowers\"\nseed = 3\n\n[data]\nsource = \"csv\"\npath = {:?}\ntargets = [\"species\"]\n\
+         task = \"classification\"\nvalidation = 0.2\nnormalize = \"standardize\"\n\n[model]\nhidden = [8]\n\
+         activation = \"tanh\"\noutput_activation = \"softmax\"\n\n[loss]\nkind = \"cross_entropy\"\n\n[optim]\n\
+         kind = \"adam\"\nlr = 0.05\n\n[train]\nepochs = 100\nbatch_size = 16\nlog_every = 0\n",
+        data.file_name().unwrap().to_str().unwrap()
+    );
+    write(dir, "flowers.toml", &config)
+}
+
+#[test]
+fn csv_with_string_labels_trains_and_predicts_labels() {
+    let dir = scratch("flowers");
+    let data = flowers(&dir);
+    let config = csv_config(&dir, &data);
+    let (out, s) = train(config.to_str().unwrap(), &[], "flowers-run");
+    assert!(s["val_accuracy"].as_f64().unwrap() >= 0.9, "{s}");
+    let model = out.join("model.json");
+    let m = json(&model);
+    assert_eq!(m["classes"], serde_json::json!(["setosa", "versicolor", "virginica"]));
+    assert_eq!(m["features"], serde_json::json!(["sepal", "petal"]));
+    assert_eq!(m["normalizer"]["kind"], "standardize");
+
+    let run = backprop(&["predict", model.to_str().unwrap(), "--input", "1.0,0.2", "--input", "3.0,2.5"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(lines[0].ends_with("-> setosa") && lines[1].ends_with("-> virginica"), "{}", run.stdout);
+
+    let query = write(&dir, "query.csv", "petal,extra,sepal\n1.5,x,2.0\n0.2,y,1.0\n");
+    let run = backprop(&["predict", model.to_str().unwrap(), "--csv", query.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert!(lines[0].ends_with("-> versicolor") && lines[1].ends_with("-> setosa"), "{}", run.stdout);
+
+    let run = backprop(&["eval", model.to_str().unwrap(), config.to_str().unwrap(), "--split", "validation"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("split: validation (18 samples)") && run.stdout.contains("accuracy:"),
+        "{}",
+        run.stdout
+    );
+
+    let run = backprop(&["predict", model.to_str().unwrap(), "--input", "1.0"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("the model takes 2 inputs"), "{}", run.stderr);
+}
+
+/// MNIST-format files written by the test (three 2×2 "images" per class), raw and gzipped.
+#[test]
+fn idx_files_train() {
+    let dir = scratch("idx");
+    let (mut images, mut labels) =
+        (vec![0, 0, 8, 3, 0, 0, 0, 30, 0, 0, 0, 2, 0, 0, 0, 2], vec![0, 0, 8, 1, 0, 0, 0, 30]);
+    for i in 0..30u8 {
+        let class = i % 3;
+        let mut px = [10u8, 10, 10, 10];
+        px[class as usize] = 250;
+        images.extend_from_slice(&px);
+        labels.push(class);
+    }
+    std::fs::write(dir.join("images.idx"), &images).unwrap();
+    std::fs::write(dir.join("labels.idx"), &labels).unwrap();
+    let config = write(
+        &dir,
+        "idx.toml",
+        "[data]\nsource = \"idx\"\nimages = \"images.idx\"\nlabels = \"labels.idx\"\n\n[model]\nhidden = [8]\n\
+         activation = \"relu\"\noutput_activation = \"softmax\"\n\n[loss]\nkind = \"cross_entropy\"\n\n[optim]\n\
+         kind = \"adam\"\nlr = 0.05\n\n[train]\nepochs = 60\nlog_every = 0\n",
+    );
+    let (_, s) = train(config.to_str().unwrap(), &[], "idx-run");
+    assert_eq!(s["report"]["classification"]["accuracy"].as_f64(), Some(1.0), "{s}");
+}
+
+/// Runs `backprop train` on a config whose data is `file` (CSV unless `idx`), and checks exit 2
+/// with every expected fragment in the message.
+fn bad_data(name: &str, data: &str, targets: &str, expected: &[&str]) {
+    let dir = scratch(&format!("bad-data-{name}"));
+    write(&dir, "d.csv", data);
+    let config = format!(
+        "[data]\nsource = \"csv\"\npath = \"d.csv\"\ntargets = [{targets}]\ntask = \"classification\"\n\n[train]\nepochs = 1\n"
+    );
+    let path = write(&dir, "c.toml", &config);
+    let run = backprop(&["train", path.to_str().unwrap(), "--out", dir.join("run").to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{name}: {}", run.stderr);
+    for want in expected {
+        assert!(run.stderr.contains(want), "{name}: no {want:?} in {}", run.stderr);
+    }
+}
+
+#[test]
+fn ragged_row() {
+    bad_data("ragged", "a,b,y\n1,2,x\n3,y\n", "\"y\"", &["d.csv", "row 2", "3"]);
+}
+
+#[test]
+fn non_numeric_cell() {
+    bad_data("nonnum", "a,b,y\n1,2,x\n3,oops,y\n", "\"y\"", &["d.csv", "row 2", "oops"]);
+}
+
+#[test]
+fn empty_file() {
+    bad_data("empty", "", "\"y\"", &["d.csv", "empty"]);
+}
+
+#[test]
+fn missing_column() {
+    bad_data("missing", "a,b,label\n1,2,x\n", "\"lable\"", &["d.csv", "lable", "label"]);
+}
+
+#[test]
+fn unseen_label_in_a_test_file() {
+    let dir = scratch("bad-data-unseen");
+    write(&dir, "train.csv", "a,y\n1,x\n2,z\n3,x\n4,z\n");
+    write(&dir, "test.csv", "a,y\n1,x\n2,w\n");
+    let path = write(
+        &dir,
+        "c.toml",
+        "[data]\nsource = \"csv\"\npath = \"train.csv\"\ntest_path = \"test.csv\"\ntargets = [\"y\"]\ntask = \"classification\"\n\n[train]\nepochs = 1\n",
+    );
+    let run = backprop(&["train", path.to_str().unwrap(), "--out", dir.join("run").to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("test.csv") && run.stderr.contains("w"), "{}", run.stderr);
+}
+
+fn bad_idx(name: &str, images: &[u8], expected: &[&str]) {
+    let dir = scratch(&format!("bad-idx-{name}"));
+    std::fs::write(dir.join("i.idx"), images).unwrap();
+    std::fs::write(dir.join("l.idx"), [0u8, 0, 8, 1, 0, 0, 0, 1, 0]).unwrap();
+    let path = write(
+        &dir,
+        "c.toml",
+        "[data]\nsource = \"idx\"\nimages = \"i.idx\"\nlabels = \"l.idx\"\n\n[train]\nepochs = 1\n",
+    );
+    let run = backprop(&["train", path.to_str().unwrap(), "--out", dir.join("run").to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{name}: {}", run.stderr);
+    for want in expected {
+        assert!(run.stderr.contains(want), "{name}: no {want:?} in {}", run.stderr);
+    }
+}
+
+#[test]
+fn idx_wrong_magic() {
+    bad_idx("magic", &[0, 0, 9, 3, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 7], &["i.idx", "magic"]);
+}
+
+#[test]
+fn idx_truncated() {
+    bad_idx(
+        "truncated",
+        &[0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 28, 0, 0, 0, 28, 1, 2, 3],
+        &["i.idx", "truncated", "800 bytes"],
+    );
+}
+
+#[test]
+fn idx_claiming_a_trillion_items_is_refused_before_allocating() {
+    bad_idx("huge", &[0, 0, 8, 3, 0xE8, 0xD4, 0xA5, 0x10, 0, 0, 0, 28, 0, 0, 0, 28], &["i.idx"]);
+}
