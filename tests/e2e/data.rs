@@ -227,3 +227,12 @@ fn idx_truncated() {
 fn idx_claiming_a_trillion_items_is_refused_before_allocating() {
     bad_idx("huge", &[0, 0, 8, 3, 0xE8, 0xD4, 0xA5, 0x10, 0, 0, 0, 28, 0, 0, 0, 28], &["i.idx"]);
 }
+
+/// `configs/mnist.toml` is a valid config; without the user's files it exits 2 naming the file.
+#[test]
+fn mnist_config_names_the_missing_files() {
+    let out = scratch("mnist-missing");
+    let run = backprop(&["train", "configs/mnist.toml", "--out", out.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("train-images-idx3-ubyte.gz"), "{}", run.stderr);
+}
