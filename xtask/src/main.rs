@@ -1,7 +1,9 @@
-//! `cargo xtask`: the project's task runner (experiments and benchmarks), so that the README's
-//! commands need nothing but cargo. The `.cargo/config.toml` alias builds it in release mode.
+//! `cargo xtask`: the project's task runner (experiments, sweeps and benchmarks), so that the
+//! README's commands need nothing but cargo. The `.cargo/config.toml` alias builds it in release
+//! mode.
 
 mod bench;
+mod sweep;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -9,7 +11,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 #[derive(Debug, Parser)]
-#[command(name = "cargo xtask", about = "backprop's tasks: experiments and benchmarks")]
+#[command(name = "cargo xtask", about = "backprop's tasks: experiments, sweeps and benchmarks")]
 struct Xtask {
     #[command(subcommand)]
     task: Task,
@@ -17,16 +19,35 @@ struct Xtask {
 
 #[derive(Debug, Subcommand)]
 enum Task {
-    /// Run the experiment a config describes (the same as `backprop train`).
+    /// Run the experiment a config describes (the same as `backprop train`), or, when it has a
+    /// `[sweep]` table, every trial of the sweep (see docs/sweeps.md).
     Experiment {
         /// The experiment config (TOML).
         config: PathBuf,
-        /// Override a config key (`--set optim.lr=0.1`; repeatable).
+        /// Override a config key (`--set optim.lr=0.1`; repeatable). In a sweep it applies to the
+        /// base config of every trial (the grid's values win), and may set `sweep.*` keys.
         #[arg(long = "set", value_name = "KEY=VALUE")]
         set: Vec<String>,
-        /// The run directory (default: `runs/<name>/<UTC time>/`).
+        /// The run directory (default: `runs/<name>/<UTC time>/`), or the sweep directory
+        /// (default: `runs/<name>/sweep-<id>/`, the id a hash of the config text and overrides).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Ignore the `[sweep]` table: run the base config once.
+        #[arg(long)]
+        no_sweep: bool,
+        /// Trials to run at once in a sweep (default: the number of cores).
+        #[arg(long, value_name = "N")]
+        jobs: Option<usize>,
+        /// Run only part I of N of the sweep's trials (those whose index mod N is I − 1); then
+        /// `cargo xtask collect DIR` once every part is done.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<sweep::Shard>,
+    },
+    /// Write a sweep's result files (trials.csv, summary.csv, summary.md, plots) from its trial
+    /// directories, e.g. after `--shard` runs.
+    Collect {
+        /// The sweep directory (the one holding `sweep.json`).
+        dir: PathBuf,
     },
     /// Time the benchmark workloads and print one line each in the peer format.
     Bench(bench::BenchArgs),
@@ -41,7 +62,22 @@ fn main() -> ExitCode {
         }
     };
     let code = match xtask.task {
-        Task::Experiment { config, set, out } => {
+        Task::Experiment { config, set, out, no_sweep, jobs, shard } => {
+            let sweep = if no_sweep { Ok(None) } else { sweep::sweep_of(&config, &set) };
+            match sweep {
+                Ok(Some((base, spec))) => {
+                    return exit(sweep::run(&config, &set, &base, &spec, &sweep::SweepOptions { out, jobs, shard }));
+                }
+                Ok(None) if shard.is_some() => {
+                    eprintln!("error: --shard needs a config with a [sweep] table");
+                    return exit(2);
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return exit(e.exit_code());
+                }
+            }
             let mut args: Vec<std::ffi::OsString> = vec!["backprop".into(), "train".into(), config.into()];
             for s in set {
                 args.push("--set".into());
@@ -53,7 +89,12 @@ fn main() -> ExitCode {
             }
             backprop_cli::app::main_with(args)
         }
+        Task::Collect { dir } => sweep::collect(&dir),
         Task::Bench(args) => bench::run(&args),
     };
+    exit(code)
+}
+
+fn exit(code: i32) -> ExitCode {
     ExitCode::from(u8::try_from(code).unwrap_or(2))
 }

@@ -15,9 +15,9 @@ use serde::Serialize;
 use crate::config::{self, Loaded};
 use crate::error::CliError;
 use crate::fsutil::new_run_dir;
-use crate::gradcheck;
 use crate::model_file::ModelFile;
 use crate::run;
+use crate::{explain, gradcheck, plot};
 
 /// Stream index of the initial weights under the experiment seed.
 pub const STREAM_INIT: u64 = 0;
@@ -47,6 +47,37 @@ enum Command {
     Predict(PredictArgs),
     /// Print a trained model's cost, accuracy and report on a config's data.
     Eval(EvalArgs),
+    /// Show one sample's forward pass, cost, deltas and gradients beside the post's equations.
+    Explain(ExplainArgs),
+    /// Draw loss.svg (and decision.svg for 2-D classification) from a run directory.
+    Plot(PlotArgs),
+}
+
+#[derive(Debug, Args)]
+struct ExplainArgs {
+    #[command(flatten)]
+    config: ConfigArgs,
+    /// Use this model file's weights instead of the config's initial weights.
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// The sample of the training data to explain, counting from 0.
+    #[arg(long, default_value_t = 0, conflicts_with = "input")]
+    sample: usize,
+    /// The inputs to explain instead, e.g. `--input 1,1` (target taken from the data).
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    input: Option<Vec<f64>>,
+    /// The target for --input, when the data has no sample with those inputs.
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true, requires = "input")]
+    target: Option<Vec<f64>>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = explain::Format::Text)]
+    format: explain::Format,
+}
+
+#[derive(Debug, Args)]
+struct PlotArgs {
+    /// A run directory written by `backprop train`.
+    run_dir: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -169,6 +200,15 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             gradcheck_cmd(&loaded, a.model.as_deref(), a.epsilon, a.tolerance, out)
         }
         Command::Predict(a) => predict_cmd(&a, out),
+        Command::Explain(a) => {
+            let loaded = config::load(&a.config.config, &a.config.set)?;
+            let pick = match a.input {
+                Some(input) => explain::Pick::Input { input, target: a.target },
+                None => explain::Pick::Index(a.sample),
+            };
+            explain::command(&loaded, a.model.as_deref(), &pick, a.format, out)
+        }
+        Command::Plot(a) => plot::redraw(&a.run_dir),
         Command::Eval(a) => {
             let loaded = config::load(&a.config.config, &a.config.set)?;
             eval_cmd(&loaded, &a.model, a.split.as_deref(), out)
@@ -264,7 +304,7 @@ fn train(loaded: &Loaded, out_dir: Option<&Path>, out: &mut dyn Write) -> Result
         }
         None => new_run_dir(Path::new("runs"), &loaded.config.experiment.name)?,
     };
-    let summary = run::run_training_any(loaded, &dir, out)?;
+    let summary = run::run_training_interactive(loaded, &dir, out)?;
     finish_train(&dir, &summary, out)
 }
 

@@ -33,9 +33,11 @@
 pub mod app;
 pub mod config;
 pub mod error;
+pub mod explain;
 pub mod fsutil;
 pub mod gradcheck;
 pub mod model_file;
+pub mod plot;
 pub mod report;
 pub mod run;
 pub mod train;

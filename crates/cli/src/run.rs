@@ -1,6 +1,7 @@
 //! One training run into a run directory: the library entry point that `backprop train`, `cargo
 //! xtask experiment` and sweeps share, and `--resume` from its checkpoint.
 
+use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -145,10 +146,21 @@ pub fn evaluate<F: Element>(
 /// `metrics.csv`, `model.json` and `summary.json`, each atomically; logs the costs and the
 /// network's outputs to `log`. A diverged run is `Ok` with `stop_reason = "diverged"` (its last
 /// good weights are saved); callers decide what that means for them.
+///
+/// No progress bar is drawn (sweeps run many of these at once); `backprop train` uses
+/// [`run_training_interactive`].
 pub fn run_training_any(loaded: &Loaded, dir: &Path, log: &mut dyn Write) -> Result<RunSummary, CliError> {
     match loaded.config.experiment.dtype {
-        Dtype::F32 => run_training::<f32>(loaded, dir, log, None),
-        Dtype::F64 => run_training::<f64>(loaded, dir, log, None),
+        Dtype::F32 => run_training::<f32>(loaded, dir, log, None, false),
+        Dtype::F64 => run_training::<f64>(loaded, dir, log, None, false),
+    }
+}
+
+/// [`run_training_any`] with a progress bar on stderr when it is a terminal.
+pub fn run_training_interactive(loaded: &Loaded, dir: &Path, log: &mut dyn Write) -> Result<RunSummary, CliError> {
+    match loaded.config.experiment.dtype {
+        Dtype::F32 => run_training::<f32>(loaded, dir, log, None, true),
+        Dtype::F64 => run_training::<f64>(loaded, dir, log, None, true),
     }
 }
 
@@ -163,17 +175,19 @@ pub fn resume_any(dir: &Path, log: &mut dyn Write) -> Result<RunSummary, CliErro
     // The checkpoint holds the weights: the start they came from is not needed again.
     loaded.config.model.init_from = None;
     match loaded.config.experiment.dtype {
-        Dtype::F32 => run_training::<f32>(&loaded, dir, log, Some(state)),
-        Dtype::F64 => run_training::<f64>(&loaded, dir, log, Some(state)),
+        Dtype::F32 => run_training::<f32>(&loaded, dir, log, Some(state), true),
+        Dtype::F64 => run_training::<f64>(&loaded, dir, log, Some(state), true),
     }
 }
 
-/// [`run_training_any`] for a known element type, from `resume` when given.
+/// [`run_training_any`] for a known element type, from `resume` when given, with a progress
+/// bar when `progress` and stderr is a terminal.
 pub fn run_training<F: Element>(
     loaded: &Loaded,
     dir: &Path,
     log: &mut dyn Write,
     resume: Option<TrainState>,
+    progress: bool,
 ) -> Result<RunSummary, CliError> {
     let cfg = &loaded.config;
     let (splits, net) = prepare_splits::<F>(loaded, None)?;
@@ -205,7 +219,8 @@ pub fn run_training<F: Element>(
             trainer.restore(state).map_err(|m| CliError::Input(format!("{}: {m}", dir.join(CHECKPOINT).display())))?;
         let _ = writeln!(log, "Resuming after epoch {}", state.epoch);
     }
-    let mut observer = RunObserver::new(log, cfg.train.log_every, dir, cfg.train.checkpoint_every, cfg.train.epochs);
+    let mut observer =
+        RunObserver::new(log, cfg.train.log_every, dir, cfg.train.checkpoint_every, cfg.train.epochs, progress);
     let outcome = trainer.run_with(&mut rng, &mut observer);
     if let Some(e) = observer.error.take() {
         return Err(e);
@@ -283,6 +298,17 @@ pub fn run_training<F: Element>(
         metrics: serde_json::to_value(&summary).expect("a summary always serialises"),
     });
     model.write(&dir.join("model.json"))?;
+    crate::plot::loss_svg(&outcome.history, &dir.join("loss.svg"))?;
+    if classification && data.features() == 2 {
+        let threshold = decision_threshold(loss, &outcome.net);
+        crate::plot::decision_svg(
+            &outcome.net,
+            data.inputs.view(),
+            data.targets.view(),
+            threshold,
+            &dir.join("decision.svg"),
+        )?;
+    }
     let json = serde_json::to_string_pretty(&summary).expect("a summary always serialises");
     write_atomic(&dir.join("summary.json"), json.as_bytes())?;
     Ok(summary)
@@ -312,17 +338,18 @@ pub fn metrics_csv(history: &[EpochMetrics], diagnostics: &[f64], layers: usize)
         }
     }
     out.push('\n');
+    out.reserve(history.len() * 48);
     for (row, m) in history.iter().enumerate() {
-        out.push_str(&format!("{},{}", m.epoch, m.cost));
+        let _ = write!(out, "{},{}", m.epoch, m.cost);
         for (on, v) in [(acc, m.accuracy), (val, m.val_cost), (val_acc, m.val_accuracy)] {
             if on {
-                out.push_str(&format!(",{}", v.unwrap_or(f64::NAN)));
+                let _ = write!(out, ",{}", v.unwrap_or(f64::NAN));
             }
         }
-        out.push_str(&format!(",{}", m.lr));
+        let _ = write!(out, ",{}", m.lr);
         if with_diag {
             for v in &diagnostics[row * per_epoch..(row + 1) * per_epoch] {
-                out.push_str(&format!(",{v}"));
+                let _ = write!(out, ",{v}");
             }
         }
         out.push('\n');
@@ -340,8 +367,15 @@ struct RunObserver<'w, 'd> {
 }
 
 impl<'w, 'd> RunObserver<'w, 'd> {
-    fn new(out: &'w mut dyn Write, log_every: usize, dir: &'d Path, checkpoint_every: usize, epochs: usize) -> Self {
-        let bar = std::io::stderr().is_terminal().then(|| {
+    fn new(
+        out: &'w mut dyn Write,
+        log_every: usize,
+        dir: &'d Path,
+        checkpoint_every: usize,
+        epochs: usize,
+        progress: bool,
+    ) -> Self {
+        let bar = (progress && std::io::stderr().is_terminal()).then(|| {
             let bar = indicatif::ProgressBar::new(epochs as u64);
             bar.set_style(
                 indicatif::ProgressStyle::with_template("{bar:30} epoch {pos}/{len}  cost {msg}  ETA {eta}")

@@ -1,0 +1,266 @@
+//! The SVG pictures, checked by their structure: one polyline per cost series, a logarithmic
+//! axis for costs that span decades, a rectangle per run of same-class cells, a circle per
+//! sample; and `redraw` on real run directories.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use backprop_cli::config;
+use backprop_cli::plot::{
+    COST_COLOR, GRID, PALETTE, VAL_COST_COLOR, is_classification, read_metrics, redraw, region_color, render_decision,
+    render_loss, uses_log_scale,
+};
+use backprop_cli::train::EpochMetrics;
+use backprop_layers::activation::{Sigmoid, Softmax};
+use backprop_layers::{ActivationSpec, LayerSpec, Network};
+use ndarray::{Array2, array};
+
+/// Every `<tag …>` element of `svg`, as its attributes.
+fn elements(svg: &str, tag: &str) -> Vec<HashMap<String, String>> {
+    let open = format!("<{tag} ");
+    svg.match_indices(&open)
+        .map(|(at, _)| {
+            let rest = &svg[at + open.len()..];
+            let body = &rest[..rest.find('>').expect("the tag closes")];
+            let mut attrs = HashMap::new();
+            for part in body.split("\" ") {
+                if let Some((k, v)) = part.split_once("=\"") {
+                    attrs.insert(k.trim().to_string(), v.trim_end_matches(['"', '/']).to_string());
+                }
+            }
+            attrs
+        })
+        .collect()
+}
+
+fn hex((r, g, b): (u8, u8, u8)) -> String {
+    format!("#{r:02X}{g:02X}{b:02X}")
+}
+
+/// The points of the polylines stroked in `color` with more than two points (a legend sample
+/// has two).
+fn series(svg: &str, color: (u8, u8, u8)) -> Vec<Vec<(f64, f64)>> {
+    elements(svg, "polyline")
+        .into_iter()
+        .filter(|e| e.get("stroke") == Some(&hex(color)))
+        .map(|e| {
+            e["points"]
+                .split_whitespace()
+                .map(|p| {
+                    let (x, y) = p.split_once(',').unwrap();
+                    (x.parse().unwrap(), y.parse().unwrap())
+                })
+                .collect::<Vec<_>>()
+        })
+        .filter(|p| p.len() > 2)
+        .collect()
+}
+
+fn check_svg_root(svg: &str) {
+    assert!(svg.trim_start().starts_with("<svg "), "{}", &svg[..svg.len().min(200)]);
+    assert!(svg.trim_end().ends_with("</svg>"));
+}
+
+fn history(costs: &[f64], val: Option<&[f64]>) -> Vec<EpochMetrics> {
+    costs
+        .iter()
+        .enumerate()
+        .map(|(epoch, &cost)| EpochMetrics { epoch, cost, val_cost: val.map(|v| v[epoch]), ..Default::default() })
+        .collect()
+}
+
+#[test]
+fn one_line_per_cost_series() {
+    let costs: Vec<f64> = (0..50).map(|e| 1.0 / (1.0 + e as f64)).collect();
+    let val: Vec<f64> = costs.iter().map(|c| c * 1.5).collect();
+
+    let svg = render_loss(&history(&costs, None)).unwrap();
+    check_svg_root(&svg);
+    let cost = series(&svg, COST_COLOR);
+    assert_eq!(cost.len(), 1);
+    assert_eq!(cost[0].len(), 50, "a point per epoch");
+    assert!(series(&svg, VAL_COST_COLOR).is_empty());
+
+    let svg = render_loss(&history(&costs, Some(&val))).unwrap();
+    check_svg_root(&svg);
+    assert_eq!(series(&svg, COST_COLOR).len(), 1);
+    assert_eq!(series(&svg, VAL_COST_COLOR).len(), 1);
+    assert!(svg.contains("val_cost"), "the legend names the series");
+    // Lower cost is lower on the picture (larger y), and validation sits above training.
+    let (c, v) = (&series(&svg, COST_COLOR)[0], &series(&svg, VAL_COST_COLOR)[0]);
+    assert!(c[0].1 < c[49].1);
+    assert!(v.iter().zip(c).all(|(v, c)| v.1 <= c.1));
+}
+
+#[test]
+fn costs_spanning_decades_get_a_log_axis() {
+    // 10^(−e/10): four decades, so a log axis, on which the points are evenly spaced.
+    let geometric: Vec<f64> = (0..=40).map(|e| 10f64.powf(-(e as f64) / 10.0)).collect();
+    assert!(uses_log_scale(&history(&geometric, None)));
+    let svg = render_loss(&history(&geometric, None)).unwrap();
+    assert!(svg.contains("cost (log scale)"));
+    let ys: Vec<f64> = series(&svg, COST_COLOR)[0].iter().map(|p| p.1).collect();
+    let steps: Vec<f64> = ys.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(steps.iter().all(|s| (s - steps[0]).abs() <= 1.0), "evenly spaced on a log axis: {steps:?}");
+
+    // Less than two decades (1 → 0.02): linear, where the same kind of sequence is not even.
+    let short: Vec<f64> = (0..=17).map(|e| 10f64.powf(-(e as f64) / 10.0)).collect();
+    assert!(!uses_log_scale(&history(&short, None)));
+    let svg = render_loss(&history(&short, None)).unwrap();
+    assert!(!svg.contains("log scale"));
+    let ys: Vec<f64> = series(&svg, COST_COLOR)[0].iter().map(|p| p.1).collect();
+    assert!((ys[1] - ys[0]) > 3.0 * (ys[17] - ys[16]));
+
+    // A validation cost alone can make the span.
+    let flat = vec![1.0; 10];
+    let falling: Vec<f64> = (0..10).map(|e| 10f64.powi(-e)).collect();
+    assert!(uses_log_scale(&history(&flat, Some(&falling))));
+}
+
+#[test]
+fn odd_histories_still_draw() {
+    for h in [
+        vec![],
+        history(&[0.5], None),
+        history(&[f64::NAN, 1.0, f64::INFINITY], None),
+        history(&[1.0, 0.0, 1e-6], None),
+    ] {
+        check_svg_root(&render_loss(&h).unwrap());
+    }
+}
+
+/// A 2-1 sigmoid net that says class 1 exactly where x0 > 0.5.
+fn threshold_net() -> Network<f64> {
+    let mut net = Network::new(2, &[LayerSpec::new(1, ActivationSpec::Sigmoid(Sigmoid {}))]);
+    net.params_mut().copy_from_slice(&[20.0, 0.0, -10.0]);
+    net
+}
+
+#[test]
+fn decision_regions_and_points() {
+    let x = array![[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.25, 0.5]];
+    let t = array![[0.0], [1.0], [1.0], [0.0], [0.0]];
+    let svg = render_decision(&threshold_net(), x.view(), t.view(), 0.5).unwrap();
+    check_svg_root(&svg);
+
+    // Every grid row splits into one run of class 0 and one of class 1.
+    let rects = elements(&svg, "rect");
+    let count = |fill: String| rects.iter().filter(|r| r.get("fill") == Some(&fill)).count();
+    assert_eq!(count(hex(region_color(0))), GRID);
+    assert_eq!(count(hex(region_color(1))), GRID);
+
+    let circles = elements(&svg, "circle");
+    assert_eq!(circles.len(), 5, "a circle per sample");
+    let colored = |k: usize| circles.iter().filter(|c| c.get("fill") == Some(&hex(PALETTE[k]))).count();
+    assert_eq!((colored(0), colored(1)), (3, 2), "coloured by true class");
+
+    // Several outputs predict their argmax; three classes, three colours.
+    let mut net = Network::new(2, &[LayerSpec::new(3, ActivationSpec::Softmax(Softmax {}))]);
+    net.params_mut().copy_from_slice(&[5.0, -5.0, 0.0, 0.0, 0.0, 5.0, 0.0, 0.0, 0.0]);
+    let t3 = array![[1.0, 0.0, 0.0], [0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 1.0, 0.0]];
+    let svg = render_decision(&net, x.view(), t3.view(), 0.5).unwrap();
+    let rects = elements(&svg, "rect");
+    for k in 0..3 {
+        let fill = hex(region_color(k));
+        assert!(rects.iter().any(|r| r.get("fill") == Some(&fill)), "a region of class {k}");
+    }
+    let circles = elements(&svg, "circle");
+    assert_eq!(circles.len(), 5);
+    for color in &PALETTE[..3] {
+        assert!(circles.iter().any(|c| c.get("fill") == Some(&hex(*color))));
+    }
+
+    let three = Array2::<f64>::zeros((2, 3));
+    let err = render_decision(&threshold_net(), three.view(), three.view(), 0.5).unwrap_err();
+    assert!(err.to_string().contains("2 features"), "{err}");
+}
+
+#[test]
+fn classification_targets() {
+    let check = |t: Array2<f64>, want: bool| assert_eq!(is_classification(t.view()), want, "{t}");
+    check(array![[0.0], [1.0], [1.0]], true);
+    check(array![[1.0, 0.0], [0.0, 1.0]], true);
+    check(array![[0.0, 0.0], [0.0, 1.0]], false); // the half adder's (sum, carry)
+    check(array![[0.5], [1.0]], false);
+    check(array![[1.0, 1.0], [0.0, 1.0]], false);
+    check(Array2::zeros((0, 1)), false);
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("backprop-plot-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Trains `toml` into a fresh run directory and returns it.
+fn run_dir(name: &str, toml: &str) -> PathBuf {
+    let dir = scratch(name);
+    let config = dir.join("config.in.toml");
+    std::fs::write(&config, toml).unwrap();
+    let loaded = config::load(&config, &[]).unwrap();
+    let run = dir.join("run");
+    std::fs::create_dir_all(&run).unwrap();
+    backprop_cli::run::run_training_any(&loaded, &run, &mut std::io::sink()).unwrap();
+    run
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn redraw_a_classification_run() {
+    let run = run_dir(
+        "xor",
+        "[data]\nsource = \"xor\"\n[model]\nhidden = [4]\nactivation = \"tanh\"\noutput_activation = \"sigmoid\"\n\
+         [optim]\nkind = \"sgd\"\nlr = 0.5\n[train]\nepochs = 30\nlog_every = 0\n",
+    );
+    redraw(&run).unwrap();
+    let loss = read(&run.join("loss.svg"));
+    check_svg_root(&loss);
+    assert_eq!(series(&loss, COST_COLOR)[0].len(), 31, "epochs 0 to 30");
+    let decision = read(&run.join("decision.svg"));
+    check_svg_root(&decision);
+    assert_eq!(elements(&decision, "circle").len(), 4, "the four xor samples");
+    let leftovers: Vec<_> = std::fs::read_dir(&run).unwrap().filter_map(|e| e.ok()).collect();
+    assert!(leftovers.iter().all(|e| !e.file_name().to_string_lossy().ends_with(".tmp")), "atomic writes");
+    std::fs::remove_dir_all(run.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn redraw_a_regression_run_draws_only_the_cost() {
+    let run = run_dir("half_adder", "[data]\nsource = \"half_adder\"\n[train]\nepochs = 5\nlog_every = 0\n");
+    redraw(&run).unwrap();
+    check_svg_root(&read(&run.join("loss.svg")));
+    assert!(!run.join("decision.svg").exists(), "(sum, carry) are not classes");
+    std::fs::remove_dir_all(run.parent().unwrap()).unwrap();
+}
+
+#[test]
+fn metrics_columns_by_name() {
+    let dir = scratch("metrics");
+    let path = dir.join("metrics.csv");
+    std::fs::write(&path, "epoch,accuracy,cost,val_cost,lr\n0,0.5,1.0,2.0,0.1\n1,0.75,0.5,NaN,0.1\n2,1,0.25,,0.1\n")
+        .unwrap();
+    let h = read_metrics(&path).unwrap();
+    assert_eq!(h.len(), 3);
+    assert_eq!((h[0].epoch, h[0].cost, h[0].val_cost), (0, 1.0, Some(2.0)));
+    assert!(h[1].val_cost.unwrap().is_nan());
+    assert_eq!((h[2].epoch, h[2].cost, h[2].val_cost), (2, 0.25, None));
+
+    for (text, message) in [
+        ("", "empty file"),
+        ("epoch,lr\n0,1\n", "lacks an `epoch` or a `cost` column"),
+        ("epoch,cost\n0,x\n", ":2: `cost` is `x`, not a number"),
+        ("epoch,cost\n0.5,1\n", "`epoch` is `0.5`"),
+        ("epoch,cost\n0\n", "no `cost` value"),
+    ] {
+        std::fs::write(&path, text).unwrap();
+        let err = read_metrics(&path).unwrap_err();
+        assert!(err.to_string().contains(message), "{text:?}: {err}");
+    }
+    let err = redraw(&dir.join("missing")).unwrap_err();
+    assert_eq!(err.exit_code(), 2);
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,50 @@
+//! `backprop explain` agrees with `backprop grad` to the last bit on a one-sample data set, and
+//! run directories get their plots.
+
+use crate::util::{backprop, json, scratch};
+
+#[test]
+fn explain_equals_grad_on_one_sample() {
+    let dir = scratch("explain-one");
+    std::fs::write(dir.join("one.csv"), "a,b,y1,y2\n0.3,-1.2,1,0\n").unwrap();
+    let config = dir.join("one.toml");
+    std::fs::write(
+        &config,
+        "[experiment]\nseed = 5\n\n[data]\nsource = \"csv\"\npath = \"one.csv\"\ntargets = [\"y1\", \"y2\"]\n\n\
+         [model]\nhidden = [3, 2]\nactivation = \"tanh\"\noutput_activation = \"sigmoid\"\n\n[train]\nepochs = 1\n",
+    )
+    .unwrap();
+    let c = config.to_str().unwrap();
+    let grad = backprop(&["grad", c]);
+    assert_eq!(grad.code, 0, "{}", grad.stderr);
+    let grad: serde_json::Value = serde_json::from_str(&grad.stdout).unwrap();
+    let explain = backprop(&["explain", c, "--sample", "0", "--format", "json"]);
+    assert_eq!(explain.code, 0, "{}", explain.stderr);
+    let explain: serde_json::Value = serde_json::from_str(&explain.stdout).unwrap();
+    assert_eq!(explain["cost"], grad["cost"]);
+    let layers = explain["layers"].as_array().unwrap();
+    assert_eq!(layers.len(), 3);
+    for (e, g) in layers.iter().zip(grad["layers"].as_array().unwrap()) {
+        assert_eq!(e["grad_weights"], g["weights"], "weights, to the last bit");
+        assert_eq!(e["grad_biases"], g["biases"]);
+        assert_eq!(e["delta"], g["biases"], "∂C/∂b = δ for one sample");
+    }
+    let text = backprop(&["explain", c]);
+    assert!(text.stdout.contains("δ³ = ∂C/∂a³ ⊙ σ′(z³)"), "{}", text.stdout);
+}
+
+#[test]
+fn runs_get_plots_and_plot_redraws_them() {
+    let out = scratch("plots");
+    let run = backprop(&["train", "configs/moons.toml", "--set", "train.epochs=5", "--out", out.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for f in ["loss.svg", "decision.svg"] {
+        let svg = std::fs::read_to_string(out.join(f)).unwrap();
+        assert!(svg.contains("<svg") && svg.trim_end().ends_with("</svg>"), "{f}");
+        std::fs::remove_file(out.join(f)).unwrap();
+    }
+    let run = backprop(&["plot", out.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(out.join("loss.svg").is_file() && out.join("decision.svg").is_file());
+    assert_eq!(json(&out.join("summary.json"))["epochs_run"], 5);
+}

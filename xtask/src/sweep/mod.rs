@@ -1,0 +1,310 @@
+//! Sweeps: `cargo xtask experiment CONFIG` over a config with a `[sweep]` table runs every
+//! trial (a grid point × a seed) in parallel, resumably, and summarises them; `cargo xtask
+//! collect DIR` rebuilds the summaries from the trial directories (after `--shard` runs).
+//!
+//! - `spec`: the `[sweep]` table, parsed and checked.
+//! - `plan`: the points and trials, their seeds, and `sweep.json`.
+//! - `trial`: one trial's run and result (`summary.json` or `failed.json`).
+//! - `report`: `trials.csv`, `summary.csv`, `summary.md`; `plot`: the SVGs.
+//!
+//! A trial's result depends only on its config and seed: trials are single-threaded, write only
+//! their own directory, and the summaries are read back from the directories in plan order, so
+//! `--jobs`, `--shard`, the order of completion and interruptions change nothing.
+
+mod plan;
+mod plot;
+mod report;
+mod spec;
+mod trial;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use backprop_cli::CliError;
+use backprop_cli::config;
+use rayon::prelude::*;
+
+use plan::{Plan, Resolved};
+use spec::SweepSpec;
+use trial::Status;
+
+/// Options of `cargo xtask experiment` that concern sweeps.
+#[derive(Debug, Clone, Default)]
+pub struct SweepOptions {
+    /// The sweep directory (default `runs/<name>/sweep-<id>/`).
+    pub out: Option<PathBuf>,
+    /// Trials at once (default: the number of cores).
+    pub jobs: Option<usize>,
+    /// Run only trials with `index % n == i − 1`.
+    pub shard: Option<Shard>,
+}
+
+/// `--shard I/N`: the `I`-th of `N` disjoint parts of the trials (1-based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// Which part, `1..=of`.
+    pub part: usize,
+    /// How many parts.
+    pub of: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Shard, String> {
+        let bad = || format!("expected I/N with 1 ≤ I ≤ N (e.g. 2/8), got `{s}`");
+        let (i, n) = s.split_once('/').ok_or_else(bad)?;
+        let (part, of) = (i.trim().parse::<usize>().map_err(|_| bad())?, n.trim().parse::<usize>().map_err(|_| bad())?);
+        if part == 0 || part > of { Err(bad()) } else { Ok(Shard { part, of }) }
+    }
+}
+
+/// The parsed `[sweep]` table of the config at `path` with `overrides`, if it has one.
+/// Errors are config errors (exit 2) naming the key.
+pub fn sweep_of(path: &Path, overrides: &[String]) -> Result<Option<(config::Loaded, SweepSpec)>, CliError> {
+    let base = config::load(path, overrides)?;
+    let Some(table) = base.config.sweep.clone() else { return Ok(None) };
+    let spec = SweepSpec::parse(&table, base.config.experiment.seed)
+        .map_err(|e| key_error(path, overrides, &e.key, &e.message))?;
+    Ok(Some((base, spec)))
+}
+
+/// A config error (exit 2) about the sweep key `key`, positioned at it in the file (or naming
+/// the `--set` that gave it).
+fn key_error(path: &Path, overrides: &[String], key: &str, message: &str) -> CliError {
+    let from_set = overrides.iter().find(|o| {
+        o.split_once('=').is_some_and(|(k, _)| key == k.trim() || key.starts_with(&format!("{}.", k.trim())))
+    });
+    let at = match from_set {
+        Some(o) => format!(" (set by --set {o})"),
+        None => std::fs::read_to_string(path)
+            .ok()
+            .and_then(|text| locate(&text, key))
+            .map(|(l, c)| format!(":{l}:{c}"))
+            .unwrap_or_default(),
+    };
+    CliError::Config(format!("{}{at}: key `{key}`: {message}", path.display()))
+}
+
+/// Runs the sweep of the config at `path` (which has a `[sweep]` table); returns the exit status.
+pub fn run(path: &Path, overrides: &[String], base: &config::Loaded, spec: &SweepSpec, opts: &SweepOptions) -> i32 {
+    match run_inner(path, overrides, base, spec, opts) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+/// `cargo xtask collect DIR`: writes the result files from the trial directories; returns the
+/// exit status (1 when some trials have no result yet).
+pub fn collect(dir: &Path) -> i32 {
+    let result = Plan::read(dir).and_then(|plan| Ok((report::write_all(dir, &plan)?, plan)));
+    match result {
+        Ok((report, plan)) => finish(dir, &plan, &report),
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn run_inner(
+    path: &Path,
+    overrides: &[String],
+    base: &config::Loaded,
+    spec: &SweepSpec,
+    opts: &SweepOptions,
+) -> Result<i32, CliError> {
+    let start = Instant::now();
+    let name = &base.config.experiment.name;
+    let resolved =
+        plan::resolve(path, overrides, name, spec, &|key, message| key_error(path, overrides, key, message))?;
+    let plan = &resolved.plan;
+    let dir = match &opts.out {
+        Some(d) => d.clone(),
+        None => {
+            let text = std::fs::read_to_string(path).map_err(|e| CliError::io(path, e))?;
+            Path::new("runs").join(name).join(format!("sweep-{}", plan::sweep_id(&text, overrides)))
+        }
+    };
+    let trials_dir = dir.join("trials");
+    std::fs::create_dir_all(&trials_dir).map_err(|e| CliError::io(&trials_dir, e))?;
+    plan.write(&dir)?;
+
+    let mine: Vec<&plan::Trial> =
+        plan.trials.iter().filter(|t| opts.shard.is_none_or(|s| t.index % s.of == s.part - 1)).collect();
+    let todo: Vec<&plan::Trial> =
+        mine.iter().copied().filter(|t| !trial::is_done(&dir.join(&t.dir), &resolved.trial_config(t))).collect();
+    let jobs = opts.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    let shard_note = opts.shard.map(|s| format!(" (shard {}/{})", s.part, s.of)).unwrap_or_default();
+    eprintln!(
+        "Sweep {}: {} points × {} seeds = {} trials{shard_note}; {} to run, {} already done; {jobs} at a time",
+        dir.display(),
+        plan.points.len(),
+        plan.seeds,
+        plan.trials.len(),
+        todo.len(),
+        mine.len() - todo.len(),
+    );
+
+    let failed = run_trials(&dir, &resolved, &todo, mine.len() - todo.len(), mine.len(), jobs)?;
+
+    if let Some(s) = opts.shard {
+        eprintln!(
+            "Shard {}/{} done ({failed} failed). Once every shard is done: cargo xtask collect {}",
+            s.part,
+            s.of,
+            dir.display()
+        );
+        return Ok(if failed > 0 { 1 } else { 0 });
+    }
+    let report = report::write_all(&dir, plan)?;
+    let code = finish(&dir, plan, &report);
+    println!(
+        "peer=backprop workload={name}_sweep trials={} ran={} ms={:.1} threads={jobs}",
+        plan.trials.len(),
+        todo.len(),
+        start.elapsed().as_secs_f64() * 1e3
+    );
+    Ok(code)
+}
+
+/// Prints the summary table and where the files are; the exit status.
+fn finish(dir: &Path, plan: &Plan, report: &report::Report) -> i32 {
+    println!("{}", report.markdown);
+    println!("Sweep directory: {}", dir.display());
+    if report.missing > 0 {
+        eprintln!(
+            "warning: {} of {} trials have no result yet (run the missing shards, or the sweep again, then collect)",
+            report.missing,
+            plan.trials.len()
+        );
+    }
+    if report.failed > 0 {
+        eprintln!("warning: {} trials failed; their reasons are in trials.csv and their failed.json", report.failed);
+    }
+    if report.missing > 0 || report.failed > 0 { 1 } else { 0 }
+}
+
+/// Runs `todo` on `jobs` threads with a progress display; returns how many failed.
+fn run_trials(
+    dir: &Path,
+    resolved: &Resolved,
+    todo: &[&plan::Trial],
+    done_before: usize,
+    total: usize,
+    jobs: usize,
+) -> Result<usize, CliError> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs)
+        .build()
+        .map_err(|e| CliError::Failed(format!("cannot start {jobs} threads: {e}")))?;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(total as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} trials  {msg}  elapsed {elapsed}  ETA {eta}")
+                .expect("the template is valid"),
+        );
+        bar.set_position(done_before as u64);
+        bar.set_message("0 diverged, 0 failed");
+        bar
+    });
+    let (finished, diverged, failed) = (AtomicUsize::new(done_before), AtomicUsize::new(0), AtomicUsize::new(0));
+    let plan = &resolved.plan;
+    let metric = &plan.success.metric;
+    pool.install(|| {
+        todo.par_iter().for_each(|t| {
+            let t0 = Instant::now();
+            let result = trial::run(&dir.join(&t.dir), &resolved.trial_config(t));
+            match result.status {
+                Status::Diverged => diverged.fetch_add(1, Ordering::Relaxed),
+                Status::Failed | Status::Missing => failed.fetch_add(1, Ordering::Relaxed),
+                Status::Ok => 0,
+            };
+            let n = finished.fetch_add(1, Ordering::Relaxed) + 1;
+            match &bar {
+                Some(bar) => {
+                    bar.inc(1);
+                    bar.set_message(format!(
+                        "{} diverged, {} failed",
+                        diverged.load(Ordering::Relaxed),
+                        failed.load(Ordering::Relaxed)
+                    ));
+                }
+                None => {
+                    let value = result.number(metric).map(|v| format!(" {metric}={v:.6e}")).unwrap_or_default();
+                    let reason = if result.reason.is_empty() { String::new() } else { format!(" ({})", result.reason) };
+                    eprintln!(
+                        "[{n:>w$}/{total}] trial {:05} {}{value}{reason}  {} seed#{}  {:.3} s",
+                        t.index,
+                        result.status.name(),
+                        plan.point_label(t.point),
+                        t.seed_index,
+                        t0.elapsed().as_secs_f64(),
+                        w = total.to_string().len(),
+                    );
+                }
+            }
+        });
+    });
+    if let Some(bar) = bar {
+        bar.finish();
+    }
+    Ok(failed.into_inner())
+}
+
+/// 1-based line and column of the dotted `key` (`sweep.grid."optim.lr"`) in TOML `source`: the
+/// deepest part of it that is found.
+fn locate(source: &str, key: &str) -> Option<(usize, usize)> {
+    let doc = toml::de::DeTable::parse(source).ok()?;
+    let mut table = doc.get_ref();
+    let mut found = None;
+    let mut parts = split_key(key).into_iter().peekable();
+    while let Some(part) = parts.next() {
+        let Some((k, v)) = table.iter().find(|(k, _)| k.get_ref() == &part) else { break };
+        found = Some(k.span().start);
+        match v.get_ref() {
+            toml::de::DeValue::Table(t) if parts.peek().is_some() => table = t,
+            _ => break,
+        }
+    }
+    found.map(|offset| config::line_col(source, offset))
+}
+
+/// `sweep.grid."optim.lr"` → `["sweep", "grid", "optim.lr"]`.
+fn split_key(key: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in key.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            '.' if !quoted => parts.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    parts.push(cur);
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_parse() {
+        assert_eq!("2/8".parse::<Shard>(), Ok(Shard { part: 2, of: 8 }));
+        assert!("0/8".parse::<Shard>().is_err() && "9/8".parse::<Shard>().is_err() && "x".parse::<Shard>().is_err());
+    }
+
+    #[test]
+    fn keys_are_located() {
+        let src = "[train]\nepochs = 1\n\n[sweep]\nseeds = 0\ngrid = { \"optim.lr\" = [] }\n";
+        assert_eq!(locate(src, "sweep.seeds"), Some((5, 1)));
+        assert_eq!(locate(src, "sweep.grid.\"optim.lr\""), Some((6, 10)));
+        assert_eq!(split_key("a.\"b.c\".d"), ["a", "b.c", "d"]);
+    }
+}

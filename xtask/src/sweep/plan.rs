@@ -1,0 +1,284 @@
+//! The resolved plan of a sweep: its points (one value per swept key), its trials (a point and a
+//! seed index), and `sweep.json`, the file that lets `collect` and a resumed run find them.
+//!
+//! Order, fixed and documented in `docs/sweeps.md`:
+//! - keys in sorted order; grid points are the cartesian product with the **last key varying
+//!   fastest** and each key's values in the order written; random point `j` draws every key, in
+//!   key order, from the stream `derive_seed(derive_seed(seed, SAMPLE_STREAM), j)`;
+//! - trial `i = point · seeds + k` for seed index `k`, with `experiment.seed =
+//!   derive_seed(seed, k)` (top bit cleared, as TOML integers are signed): the same `k` gives
+//!   the same start at every point, and a trial's seed depends on nothing but `(seed, k)`.
+
+use std::path::{Path, PathBuf};
+
+use backprop_cli::CliError;
+use backprop_cli::config::{self, Loaded};
+use backprop_tensor::rng::{derive_seed, seeded};
+use serde::{Deserialize, Serialize};
+
+use super::spec::{Axis, Mode, Success, SweepSpec, grid_key};
+
+/// The plan's file in the sweep directory.
+pub const PLAN_FILE: &str = "sweep.json";
+
+/// The stream under the sweep seed that random points draw from (trial seeds use `0..seeds`).
+pub const SAMPLE_STREAM: u64 = u64::MAX;
+
+/// Everything `collect` needs to know about a sweep: the contents of `sweep.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Plan {
+    /// The base config file, as given on the command line.
+    pub config: PathBuf,
+    /// `--set` overrides of the base config.
+    pub overrides: Vec<String>,
+    /// `experiment.name` of the base config.
+    pub name: String,
+    /// Grid or random.
+    pub mode: Mode,
+    /// The sweep seed.
+    pub seed: u64,
+    /// Seed indices per point.
+    pub seeds: u64,
+    /// The swept keys, sorted.
+    pub keys: Vec<String>,
+    /// What a successful trial is.
+    pub success: Success,
+    /// The points, in order.
+    pub points: Vec<Point>,
+    /// The trials, in order.
+    pub trials: Vec<Trial>,
+}
+
+/// One combination of swept values.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Point {
+    /// Position in [`Plan::points`].
+    pub index: usize,
+    /// One TOML value per key of [`Plan::keys`], as written in an override (`0.5`, `[2, 2]`).
+    pub values: Vec<String>,
+}
+
+/// One training run: a point and a seed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Trial {
+    /// Position in [`Plan::trials`]; also its directory's name.
+    pub index: usize,
+    /// Its point.
+    pub point: usize,
+    /// Its seed index `k` (`0..seeds`).
+    pub seed_index: u64,
+    /// Its `experiment.seed`.
+    pub seed: u64,
+    /// Its directory, relative to the sweep directory.
+    pub dir: String,
+    /// The overrides that make its config from the base config (after the base's `--set`).
+    pub overrides: Vec<String>,
+}
+
+impl Plan {
+    /// The `key=value` overrides of point `p`.
+    pub fn point_overrides(&self, p: usize) -> Vec<String> {
+        self.keys.iter().zip(&self.points[p].values).map(|(k, v)| format!("{k}={v}")).collect()
+    }
+
+    /// `optim.lr=0.5 model.hidden=[2, 2]`, or `base` for a sweep over seeds only.
+    pub fn point_label(&self, p: usize) -> String {
+        if self.keys.is_empty() { "base".to_string() } else { self.point_overrides(p).join(" ") }
+    }
+
+    /// Reads `sweep.json` from a sweep directory.
+    pub fn read(dir: &Path) -> Result<Plan, CliError> {
+        let path = dir.join(PLAN_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|e| CliError::io(&path, e))?;
+        serde_json::from_str(&text).map_err(|e| CliError::Input(format!("{}: not a sweep plan: {e}", path.display())))
+    }
+
+    /// Writes `sweep.json` into `dir`, atomically.
+    pub fn write(&self, dir: &Path) -> Result<(), CliError> {
+        let json = serde_json::to_string_pretty(self).expect("a plan always serialises");
+        backprop_cli::fsutil::write_atomic(&dir.join(PLAN_FILE), json.as_bytes())
+    }
+}
+
+/// A plan and the loaded config of each point (whose `experiment.seed` the trials set).
+pub struct Resolved {
+    /// The plan.
+    pub plan: Plan,
+    /// The config of each point, validated, with `sweep` removed.
+    pub points: Vec<Loaded>,
+}
+
+impl Resolved {
+    /// The config trial `t` trains: its point's, with the trial's seed.
+    pub fn trial_config(&self, t: &Trial) -> Loaded {
+        let mut loaded = self.points[t.point].clone();
+        loaded.config.experiment.seed = t.seed;
+        loaded
+    }
+}
+
+/// The seed of seed index `k` under the sweep seed: `derive_seed(seed, k)` with the top bit
+/// cleared, so that it is a TOML integer.
+pub fn trial_seed(seed: u64, k: u64) -> u64 {
+    derive_seed(seed, k) & (i64::MAX as u64)
+}
+
+/// Resolves the points and trials of `spec` over the config at `path` with `overrides`, and
+/// loads every point's config (so an unknown key, or a value of the wrong type or out of range,
+/// is an error before any trial starts). Errors are made by `error(key, message)`, with the
+/// sweep key they are about.
+pub fn resolve(
+    path: &Path,
+    overrides: &[String],
+    name: &str,
+    spec: &SweepSpec,
+    error: &dyn Fn(&str, &str) -> CliError,
+) -> Result<Resolved, CliError> {
+    let keys: Vec<String> = spec.axes.iter().map(|(k, _)| k.clone()).collect();
+    let values: Vec<Vec<toml::Value>> = match spec.mode {
+        Mode::Grid => grid(&spec.axes),
+        Mode::Random => (0..spec.samples as u64)
+            .map(|j| {
+                let mut rng = seeded(derive_seed(derive_seed(spec.seed, SAMPLE_STREAM), j));
+                spec.axes.iter().map(|(_, axis)| axis.draw(&mut rng)).collect()
+            })
+            .collect(),
+    };
+
+    // Each (key, value) alone first, so that an error names the key it comes from; then each
+    // point whole, for values that only clash together.
+    let mut checked = std::collections::HashSet::new();
+    let mut loaded_points = Vec::with_capacity(values.len());
+    let mut points = Vec::with_capacity(values.len());
+    for (p, vals) in values.iter().enumerate() {
+        let literals: Vec<String> = vals.iter().map(toml::Value::to_string).collect();
+        for (key, literal) in keys.iter().zip(&literals) {
+            if checked.insert((key.clone(), literal.clone())) {
+                let mut with = overrides.to_vec();
+                with.push(format!("{key}={literal}"));
+                config::load(path, &with).map_err(|e| {
+                    let inner = without_position(&e.to_string(), path, &with);
+                    error(&grid_key(key), &format!("the value {literal} does not fit the config: {inner}"))
+                })?;
+            }
+        }
+        let point = Point { index: p, values: literals };
+        let point_overrides: Vec<String> = keys.iter().zip(&point.values).map(|(k, v)| format!("{k}={v}")).collect();
+        let mut with = overrides.to_vec();
+        with.extend(point_overrides.iter().cloned());
+        let mut loaded = config::load(path, &with).map_err(|e| {
+            let inner = without_position(&e.to_string(), path, &with);
+            error("sweep.grid", &format!("point {p} ({}) is not a valid config: {inner}", point_overrides.join(" ")))
+        })?;
+        // A trial is one run: its directory holds no sweep of its own.
+        loaded.config.sweep = None;
+        loaded_points.push(loaded);
+        points.push(point);
+    }
+
+    let mut trials = Vec::with_capacity(points.len() * spec.seeds as usize);
+    for point in &points {
+        for k in 0..spec.seeds {
+            let index = trials.len();
+            let seed = trial_seed(spec.seed, k);
+            let mut o: Vec<String> = keys.iter().zip(&point.values).map(|(k, v)| format!("{k}={v}")).collect();
+            o.push(format!("experiment.seed={seed}"));
+            trials.push(Trial { index, point: point.index, seed_index: k, seed, dir: trial_dir(index), overrides: o });
+        }
+    }
+    let plan = Plan {
+        config: path.to_path_buf(),
+        overrides: overrides.to_vec(),
+        name: name.to_string(),
+        mode: spec.mode,
+        seed: spec.seed,
+        seeds: spec.seeds,
+        keys,
+        success: spec.success.clone(),
+        points,
+        trials,
+    };
+    Ok(Resolved { plan, points: loaded_points })
+}
+
+/// A config error's message without its `FILE (set by --set K=V): ` prefix, when one of `with`
+/// gave the key.
+fn without_position(message: &str, path: &Path, with: &[String]) -> String {
+    with.iter()
+        .find_map(|o| message.strip_prefix(&format!("{} (set by --set {o}): ", path.display())))
+        .unwrap_or(message)
+        .to_string()
+}
+
+/// `trials/00042`.
+pub fn trial_dir(index: usize) -> String {
+    format!("trials/{index:05}")
+}
+
+/// The cartesian product of the axes' value lists, the last axis varying fastest.
+fn grid(axes: &[(String, Axis)]) -> Vec<Vec<toml::Value>> {
+    let mut points: Vec<Vec<toml::Value>> = vec![Vec::new()];
+    for (_, axis) in axes {
+        let Axis::Values(values) = axis else { unreachable!("grid axes are value lists (checked by the spec)") };
+        points = points
+            .into_iter()
+            .flat_map(|prefix| {
+                values.iter().map(move |v| {
+                    let mut p = prefix.clone();
+                    p.push(v.clone());
+                    p
+                })
+            })
+            .collect();
+    }
+    points
+}
+
+/// A stable id for a sweep: FNV-1a (64 bit) of the config text and the overrides, in hex. The
+/// same command gives the same id, so re-running it resumes the same directory.
+pub fn sweep_id(config_text: &str, overrides: &[String]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    eat(config_text.as_bytes());
+    for o in overrides {
+        eat(&[0]);
+        eat(o.as_bytes());
+    }
+    format!("{:012x}", h >> 16)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_varies_the_last_key_fastest() {
+        let axes = vec![
+            ("a".to_string(), Axis::Values(vec![1.into(), 2.into()])),
+            ("b".to_string(), Axis::Values(vec!["x".into(), "y".into(), "z".into()])),
+        ];
+        let pts: Vec<String> = grid(&axes).iter().map(|p| format!("{}{}", p[0], p[1])).collect();
+        assert_eq!(pts, ["1\"x\"", "1\"y\"", "1\"z\"", "2\"x\"", "2\"y\"", "2\"z\""]);
+        assert_eq!(grid(&[]).len(), 1);
+    }
+
+    #[test]
+    fn literals_are_toml_values() {
+        let v: toml::Table = toml::from_str("a = 0.5\nb = [2, 2]\nc = 2.0\nd = \"relu\"\ne = 1e-4").unwrap();
+        let lits: Vec<String> = ["a", "b", "c", "d", "e"].iter().map(|k| v[*k].to_string()).collect();
+        assert_eq!(lits, ["0.5", "[2, 2]", "2.0", "\"relu\"", "0.0001"]);
+    }
+
+    #[test]
+    fn ids_and_seeds_are_stable() {
+        assert_eq!(sweep_id("x", &[]), sweep_id("x", &[]));
+        assert_ne!(sweep_id("x", &["a=1".into()]), sweep_id("x", &[]));
+        assert!(trial_seed(u64::MAX, 3) <= i64::MAX as u64);
+        assert_eq!(trial_seed(7, 0), trial_seed(7, 0));
+    }
+}

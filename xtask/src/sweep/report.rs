@@ -1,0 +1,323 @@
+//! The result files of a sweep, made from its plan and whatever its trial directories hold:
+//! `trials.csv` (a row per trial), `summary.csv` and `summary.md` (a row per point, best first)
+//! and the plots (see `plot`). `cargo xtask experiment` writes them after its trials, `cargo
+//! xtask collect` from the trial directories alone; both run this same code.
+
+use std::path::Path;
+
+use backprop_cli::CliError;
+use backprop_cli::fsutil::write_atomic;
+use rayon::prelude::*;
+
+use super::plan::Plan;
+use super::plot;
+use super::trial::{self, Status, TrialResult};
+
+/// Fields of `summary.json` that get a `trials.csv` column of their own, when any trial has them.
+const OPTIONAL: [&str; 5] = ["accuracy", "val_cost", "val_accuracy", "test_cost", "test_accuracy"];
+
+/// Fields of `summary.json` that `trials.csv` leaves out (or shows under another name).
+const OMITTED: [&str; 8] =
+    ["final_cost", "best_cost", "epochs_run", "train_seconds", "seed", "parameters", "initial_cost", "stop_epoch"];
+
+/// What the result files say, for the caller to print.
+pub struct Report {
+    /// `summary.md`.
+    pub markdown: String,
+    /// Trials with no result yet.
+    pub missing: usize,
+    /// Trials that failed.
+    pub failed: usize,
+}
+
+/// Mean, sample standard deviation (n − 1), median, min and max.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Stats {
+    /// Arithmetic mean.
+    pub mean: f64,
+    /// Sample standard deviation (NaN for one value).
+    pub std: f64,
+    /// Median (the mean of the middle two for an even count).
+    pub median: f64,
+    /// Smallest value.
+    pub min: f64,
+    /// Largest value.
+    pub max: f64,
+}
+
+impl Stats {
+    /// The statistics of `values` (finite ones only); `None` when there are none.
+    pub fn of(values: &[f64]) -> Option<Stats> {
+        let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+        if v.is_empty() {
+            return None;
+        }
+        v.sort_by(f64::total_cmp);
+        let n = v.len() as f64;
+        let mean = v.iter().sum::<f64>() / n;
+        let std =
+            if v.len() > 1 { (v.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)).sqrt() } else { f64::NAN };
+        Some(Stats { mean, std, median: percentile(&v, 0.5), min: v[0], max: v[v.len() - 1] })
+    }
+
+    fn cells(stats: Option<Stats>) -> [Option<f64>; 5] {
+        match stats {
+            Some(s) => [Some(s.mean), Some(s.std), Some(s.median), Some(s.min), Some(s.max)],
+            None => [None; 5],
+        }
+    }
+}
+
+/// The `q`-quantile of sorted values, interpolating linearly between neighbours (numpy's
+/// default).
+pub fn percentile(sorted: &[f64], q: f64) -> f64 {
+    let pos = q * (sorted.len() - 1) as f64;
+    let (i, frac) = (pos.floor() as usize, pos - pos.floor());
+    match sorted.get(i + 1) {
+        Some(next) if frac > 0.0 => sorted[i] + (next - sorted[i]) * frac,
+        _ => sorted[i],
+    }
+}
+
+/// One row of `summary.csv`.
+#[derive(Clone, Debug)]
+pub struct PointRow {
+    /// The point.
+    pub point: usize,
+    /// Trials with a result.
+    pub n: usize,
+    /// Of which diverged.
+    pub diverged: usize,
+    /// Of which failed.
+    pub failed: usize,
+    /// Successes over `n` (NaN when `n` is 0).
+    pub success_rate: f64,
+    /// The success metric over the `ok` trials.
+    pub metric: Option<Stats>,
+    /// Validation accuracy over the `ok` trials, where measured.
+    pub val_accuracy: Option<Stats>,
+}
+
+/// Reads every trial of `plan` under `dir`, writes the result files and returns the summary.
+pub fn write_all(dir: &Path, plan: &Plan) -> Result<Report, CliError> {
+    let results: Vec<TrialResult> = plan.trials.par_iter().map(|t| trial::read(&dir.join(&t.dir))).collect();
+    write_atomic(&dir.join("trials.csv"), &trials_csv(plan, &results)?)?;
+    let rows = summarize(plan, &results);
+    let with_val = plan.success.metric != "val_accuracy" && results.iter().any(|r| r.number("val_accuracy").is_some());
+    write_atomic(&dir.join("summary.csv"), &summary_csv(plan, &rows, with_val)?)?;
+    let markdown = summary_md(plan, &rows, with_val, &results);
+    write_atomic(&dir.join("summary.md"), markdown.as_bytes())?;
+    let order: Vec<usize> = rows.iter().map(|r| r.point).collect();
+    plot::write_all(dir, plan, &results, &order)?;
+    Ok(Report {
+        markdown,
+        missing: results.iter().filter(|r| r.status == Status::Missing).count(),
+        failed: results.iter().filter(|r| r.status == Status::Failed).count(),
+    })
+}
+
+/// The numeric fields beyond the fixed columns that any trial's summary holds: the known
+/// optional ones first, then any other (future) field, sorted.
+fn extra_columns(results: &[TrialResult]) -> Vec<String> {
+    let present = |k: &str| results.iter().any(|r| r.number(k).is_some());
+    let mut cols: Vec<String> = OPTIONAL.iter().filter(|k| present(k)).map(|k| k.to_string()).collect();
+    let mut others: Vec<String> = results
+        .iter()
+        .flat_map(|r| r.summary.iter().filter(|(_, v)| v.is_number()).map(|(k, _)| k.clone()))
+        .filter(|k| !OPTIONAL.contains(&k.as_str()) && !OMITTED.contains(&k.as_str()))
+        .collect();
+    others.sort();
+    others.dedup();
+    cols.extend(others);
+    cols
+}
+
+fn trials_csv(plan: &Plan, results: &[TrialResult]) -> Result<Vec<u8>, CliError> {
+    let extra = extra_columns(results);
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let mut header: Vec<String> = vec!["trial".into()];
+    header.extend(plan.keys.iter().cloned());
+    header.extend(["seed", "status", "final_cost", "best_cost", "epochs_run", "seconds"].map(String::from));
+    header.extend(extra.iter().cloned());
+    header.push("reason".into());
+    w.write_record(&header).map_err(csv_error)?;
+    let field = |r: &TrialResult, k: &str| r.summary.get(k).filter(|v| v.is_number()).map(|v| v.to_string());
+    for (t, r) in plan.trials.iter().zip(results) {
+        if r.status == Status::Missing {
+            continue;
+        }
+        let mut row: Vec<String> = vec![t.index.to_string()];
+        row.extend(plan.points[t.point].values.iter().cloned());
+        row.push(t.seed.to_string());
+        row.push(r.status.name().into());
+        for k in ["final_cost", "best_cost", "epochs_run", "train_seconds"] {
+            row.push(field(r, k).unwrap_or_default());
+        }
+        for k in &extra {
+            row.push(field(r, k).unwrap_or_default());
+        }
+        row.push(r.reason.clone());
+        w.write_record(&row).map_err(csv_error)?;
+    }
+    w.into_inner().map_err(|e| CliError::Failed(format!("cannot write trials.csv: {e}")))
+}
+
+fn csv_error(e: csv::Error) -> CliError {
+    CliError::Failed(format!("cannot write csv: {e}"))
+}
+
+/// A row per point, best first: highest success rate, then the best median of the metric
+/// (lowest, or highest when higher is better), then plan order.
+pub fn summarize(plan: &Plan, results: &[TrialResult]) -> Vec<PointRow> {
+    let mut rows: Vec<PointRow> = plan
+        .points
+        .iter()
+        .map(|p| {
+            let mine: Vec<&TrialResult> = plan
+                .trials
+                .iter()
+                .zip(results)
+                .filter(|(t, r)| t.point == p.index && r.status != Status::Missing)
+                .map(|(_, r)| r)
+                .collect();
+            let ok: Vec<&&TrialResult> = mine.iter().filter(|r| r.status == Status::Ok).collect();
+            let metric = |k: &str| ok.iter().filter_map(|r| r.number(k)).collect::<Vec<f64>>();
+            let successes = ok.iter().filter(|r| plan.success.is_met(r.number(&plan.success.metric))).count();
+            let n = mine.len();
+            PointRow {
+                point: p.index,
+                n,
+                diverged: mine.iter().filter(|r| r.status == Status::Diverged).count(),
+                failed: mine.iter().filter(|r| r.status == Status::Failed).count(),
+                success_rate: if n == 0 { f64::NAN } else { successes as f64 / n as f64 },
+                metric: Stats::of(&metric(&plan.success.metric)),
+                val_accuracy: Stats::of(&metric("val_accuracy")),
+            }
+        })
+        .collect();
+    let higher = plan.success.higher_is_better();
+    let key = |r: &PointRow| {
+        let median = r.metric.map_or(f64::NAN, |s| if higher { -s.median } else { s.median });
+        (
+            if r.success_rate.is_nan() { f64::INFINITY } else { -r.success_rate },
+            if median.is_nan() { f64::INFINITY } else { median },
+        )
+    };
+    rows.sort_by(|a, b| {
+        let (ka, kb) = (key(a), key(b));
+        ka.0.total_cmp(&kb.0).then(ka.1.total_cmp(&kb.1)).then(a.point.cmp(&b.point))
+    });
+    rows
+}
+
+const STAT_NAMES: [&str; 5] = ["mean", "std", "median", "min", "max"];
+
+fn summary_header(plan: &Plan, with_val: bool) -> Vec<String> {
+    let mut header: Vec<String> = plan.keys.clone();
+    header.extend(["n", "diverged", "failed", "success_rate"].map(String::from));
+    header.extend(STAT_NAMES.map(String::from));
+    if with_val {
+        header.extend(STAT_NAMES.map(|s| format!("val_accuracy_{s}")));
+    }
+    header
+}
+
+fn summary_csv(plan: &Plan, rows: &[PointRow], with_val: bool) -> Result<Vec<u8>, CliError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(summary_header(plan, with_val)).map_err(csv_error)?;
+    let num = |x: Option<f64>| x.filter(|v| v.is_finite()).map(|v| v.to_string()).unwrap_or_default();
+    for r in rows {
+        let mut row: Vec<String> = plan.points[r.point].values.clone();
+        row.extend([r.n.to_string(), r.diverged.to_string(), r.failed.to_string(), num(Some(r.success_rate))]);
+        row.extend(Stats::cells(r.metric).map(num));
+        if with_val {
+            row.extend(Stats::cells(r.val_accuracy).map(num));
+        }
+        w.write_record(&row).map_err(csv_error)?;
+    }
+    w.into_inner().map_err(|e| CliError::Failed(format!("cannot write summary.csv: {e}")))
+}
+
+fn summary_md(plan: &Plan, rows: &[PointRow], with_val: bool, results: &[TrialResult]) -> String {
+    let done = results.iter().filter(|r| r.status != Status::Missing).count();
+    let mut md = format!(
+        "Sweep `{}` ({}): {} points × {} seeds, {done} of {} trials finished. Success: {} (strict); \
+         mean…max are {} over the trials with status ok.\n\n",
+        plan.name,
+        plan.config.display(),
+        plan.points.len(),
+        plan.seeds,
+        plan.trials.len(),
+        plan.success.describe(),
+        plan.success.metric,
+    );
+    let header = summary_header(plan, with_val);
+    md.push_str(&format!("| {} |\n", header.join(" | ")));
+    let aligns: Vec<&str> =
+        header.iter().enumerate().map(|(i, _)| if i < plan.keys.len() { "---" } else { "---:" }).collect();
+    md.push_str(&format!("|{}|\n", aligns.join("|")));
+    for r in rows {
+        let mut cells: Vec<String> = plan.points[r.point].values.clone();
+        cells.extend([r.n.to_string(), r.diverged.to_string(), r.failed.to_string(), percent(r.success_rate)]);
+        cells.extend(Stats::cells(r.metric).map(short));
+        if with_val {
+            cells.extend(Stats::cells(r.val_accuracy).map(short));
+        }
+        md.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    md
+}
+
+fn percent(x: f64) -> String {
+    if x.is_nan() {
+        return "–".into();
+    }
+    let p = 100.0 * x;
+    if (p - p.round()).abs() < 1e-9 { format!("{p:.0}%") } else { format!("{p:.1}%") }
+}
+
+/// A number in 4 significant digits, for tables and axis labels.
+pub fn short(x: Option<f64>) -> String {
+    match x {
+        None => "–".into(),
+        Some(v) if !v.is_finite() => "–".into(),
+        Some(0.0) => "0".into(),
+        Some(v) if (1e-3..1e5).contains(&v.abs()) => {
+            let digits = (3 - v.abs().log10().floor() as i32).max(0) as usize;
+            let s = format!("{v:.digits$}");
+            if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
+        }
+        Some(v) => {
+            let s = format!("{v:.3e}");
+            match s.split_once('e') {
+                Some((m, e)) => format!("{}e{e}", m.trim_end_matches('0').trim_end_matches('.')),
+                None => s,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stats_and_percentiles() {
+        let s = Stats::of(&[3.0, 1.0, 2.0, f64::NAN, 4.0]).unwrap();
+        assert_eq!((s.mean, s.median, s.min, s.max), (2.5, 2.5, 1.0, 4.0));
+        assert!((s.std - (5.0f64 / 3.0).sqrt()).abs() < 1e-12);
+        assert_eq!(percentile(&[0.0, 10.0], 0.1), 1.0);
+        assert!(Stats::of(&[]).is_none());
+    }
+
+    #[test]
+    fn short_numbers() {
+        assert_eq!(short(Some(0.0005085364)), "5.085e-4");
+        assert_eq!(short(Some(0.25)), "0.25");
+        assert_eq!(short(Some(1234.5678)), "1235");
+        assert_eq!(short(Some(0.012345)), "0.01235");
+        assert_eq!(short(None), "–");
+        assert_eq!(percent(0.85), "85%");
+        assert_eq!(percent(0.845), "84.5%");
+    }
+}

@@ -1,0 +1,387 @@
+//! The `[sweep]` table of an experiment config: what a sweep varies, over how many seeds, and
+//! what counts as a successful trial.
+//!
+//! ```toml
+//! [sweep]
+//! seeds = 100                      # every point with seed indices 0..100
+//! seed = 7                         # the sweep seed (default: experiment.seed)
+//! mode = "grid"                    # "grid" (default) or "random"
+//! samples = 20                     # points drawn in random mode
+//! grid = { "optim.lr" = [0.1, 0.5], "model.hidden" = [[2, 2], [3]] }
+//! success = { metric = "final_cost", below = 0.01 }
+//! ```
+//!
+//! Parsing checks types and ranges and names the offending key (`sweep.grid."optim.lr"`);
+//! whether a grid key is a config key, and whether its values fit it, is checked by loading
+//! every point's config (see `plan`).
+
+use backprop_tensor::SpecError;
+use backprop_tensor::rng::{SeededRng, unit};
+use serde::{Deserialize, Serialize};
+
+/// The keys a `[sweep]` table may hold.
+pub const SWEEP_KEYS: [&str; 6] = ["seeds", "seed", "mode", "samples", "grid", "success"];
+
+/// The metrics of `summary.json` a success criterion may name.
+pub const METRICS: [&str; 10] = [
+    "final_cost",
+    "best_cost",
+    "initial_cost",
+    "epochs_run",
+    "train_seconds",
+    "accuracy",
+    "val_cost",
+    "val_accuracy",
+    "test_cost",
+    "test_accuracy",
+];
+
+/// How the points of a sweep are chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// The cartesian product of the value lists.
+    Grid,
+    /// `samples` points, each key drawn independently from its range.
+    Random,
+}
+
+/// The values one swept key takes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Axis {
+    /// Each value in turn (grid), or one of them uniformly at random (random mode, `choice`).
+    Values(Vec<toml::Value>),
+    /// A float uniform in `[low, high)` (random mode only).
+    Uniform(f64, f64),
+    /// A float whose logarithm is uniform in `[ln low, ln high)` (random mode only).
+    LogUniform(f64, f64),
+}
+
+impl Axis {
+    /// One draw from `rng`: exactly one [`unit`] value per call, so every key of every point
+    /// draws the same number of values and the draws are the same on every platform.
+    pub fn draw(&self, rng: &mut SeededRng) -> toml::Value {
+        let u = unit(rng);
+        match self {
+            Axis::Values(vs) => vs[((u * vs.len() as f64) as usize).min(vs.len() - 1)].clone(),
+            Axis::Uniform(lo, hi) => toml::Value::Float(lo + (hi - lo) * u),
+            Axis::LogUniform(lo, hi) => {
+                let (a, b) = (libm::log(*lo), libm::log(*hi));
+                toml::Value::Float(libm::exp(a + (b - a) * u).clamp(*lo, *hi))
+            }
+        }
+    }
+}
+
+/// When a trial counts as a success: its `metric` (a field of `summary.json`) is below `below`
+/// and above `above` (each strict, each optional). With neither, every trial that completed
+/// (status `ok`) is a success.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Success {
+    /// The field of `summary.json`.
+    pub metric: String,
+    /// Success needs `metric < below`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub below: Option<f64>,
+    /// Success needs `metric > above`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub above: Option<f64>,
+}
+
+impl Default for Success {
+    fn default() -> Self {
+        Success { metric: "final_cost".into(), below: None, above: None }
+    }
+}
+
+impl Success {
+    /// Whether a trial of status `ok` with this metric value succeeded.
+    pub fn is_met(&self, value: Option<f64>) -> bool {
+        match value {
+            Some(v) if v.is_finite() => self.below.is_none_or(|b| v < b) && self.above.is_none_or(|a| v > a),
+            _ => self.below.is_none() && self.above.is_none(),
+        }
+    }
+
+    /// Whether larger values of the metric are better (`above` given, or an accuracy).
+    pub fn higher_is_better(&self) -> bool {
+        match (self.below, self.above) {
+            (Some(_), None) => false,
+            (None, Some(_)) => true,
+            _ => self.metric.contains("accuracy"),
+        }
+    }
+
+    /// `final_cost < 0.01`, for headings.
+    pub fn describe(&self) -> String {
+        match (self.below, self.above) {
+            (Some(b), Some(a)) => format!("{a} < {} < {b}", self.metric),
+            (Some(b), None) => format!("{} < {b}", self.metric),
+            (None, Some(a)) => format!("{} > {a}", self.metric),
+            (None, None) => format!("status ok (metric {})", self.metric),
+        }
+    }
+}
+
+/// A parsed `[sweep]` table.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SweepSpec {
+    /// Seed indices per point (`0..seeds`).
+    pub seeds: u64,
+    /// The sweep seed: trial seeds and random points derive from it.
+    pub seed: u64,
+    /// Grid or random.
+    pub mode: Mode,
+    /// Points drawn in random mode.
+    pub samples: usize,
+    /// The swept keys, in sorted order, with their values.
+    pub axes: Vec<(String, Axis)>,
+    /// What a successful trial is.
+    pub success: Success,
+}
+
+impl SweepSpec {
+    /// Parses `table` (the `[sweep]` table); `default_seed` is the base config's
+    /// `experiment.seed`. Errors name the key (`sweep.seeds`, `sweep.grid."optim.lr"`).
+    pub fn parse(table: &toml::Table, default_seed: u64) -> Result<SweepSpec, SpecError> {
+        for key in table.keys() {
+            if !SWEEP_KEYS.contains(&key.as_str()) {
+                return Err(unknown("sweep", key, &SWEEP_KEYS));
+            }
+        }
+        let seeds = match table.get("seeds") {
+            None => 1,
+            Some(v) => count("sweep.seeds", v)?,
+        };
+        let seed = match table.get("seed") {
+            None => default_seed,
+            Some(toml::Value::Integer(i)) if *i >= 0 => *i as u64,
+            Some(v) => return Err(SpecError::new("sweep.seed", format!("must be an integer ≥ 0, got {v}"))),
+        };
+        let mode = match table.get("mode") {
+            None => Mode::Grid,
+            Some(toml::Value::String(s)) if s == "grid" => Mode::Grid,
+            Some(toml::Value::String(s)) if s == "random" => Mode::Random,
+            Some(v) => return Err(SpecError::new("sweep.mode", format!("must be \"grid\" or \"random\", got {v}"))),
+        };
+        let samples = match (mode, table.get("samples")) {
+            (Mode::Random, Some(v)) => count("sweep.samples", v)? as usize,
+            (Mode::Random, None) => {
+                return Err(SpecError::new("sweep.samples", "mode = \"random\" needs `samples`, the number of points"));
+            }
+            (Mode::Grid, Some(_)) => {
+                return Err(SpecError::new("sweep.samples", "is only used with mode = \"random\""));
+            }
+            (Mode::Grid, None) => 0,
+        };
+        let axes = match table.get("grid") {
+            None => Vec::new(),
+            Some(toml::Value::Table(grid)) => {
+                let mut axes = Vec::with_capacity(grid.len());
+                for (key, value) in grid {
+                    axes.push((key.clone(), axis(key, value, mode)?));
+                }
+                axes.sort_by(|a, b| a.0.cmp(&b.0));
+                axes
+            }
+            Some(v) => {
+                return Err(SpecError::new(
+                    "sweep.grid",
+                    format!("must be a table of dotted config keys to values, got {}", v.type_str()),
+                ));
+            }
+        };
+        let success = match table.get("success") {
+            None => Success::default(),
+            Some(toml::Value::Table(t)) => success(t)?,
+            Some(v) => {
+                return Err(SpecError::new(
+                    "sweep.success",
+                    format!("must be a table like {{ metric = \"final_cost\", below = 0.01 }}, got {}", v.type_str()),
+                ));
+            }
+        };
+        Ok(SweepSpec { seeds, seed, mode, samples, axes, success })
+    }
+}
+
+/// `key` quoted as a TOML key inside `sweep.grid`.
+pub fn grid_key(key: &str) -> String {
+    format!("sweep.grid.\"{key}\"")
+}
+
+fn count(key: &str, v: &toml::Value) -> Result<u64, SpecError> {
+    match v {
+        toml::Value::Integer(i) if *i >= 1 => Ok(*i as u64),
+        _ => Err(SpecError::new(key, format!("must be an integer ≥ 1, got {v}"))),
+    }
+}
+
+fn axis(key: &str, value: &toml::Value, mode: Mode) -> Result<Axis, SpecError> {
+    let name = grid_key(key);
+    if key.split('.').any(str::is_empty) {
+        return Err(SpecError::new(name, "is not a dotted config key"));
+    }
+    if key == "sweep" || key.starts_with("sweep.") {
+        return Err(SpecError::new(name, "a sweep cannot vary its own [sweep] table"));
+    }
+    if key == "experiment.seed" {
+        return Err(SpecError::new(
+            name,
+            "trial seeds come from `sweep.seed` and `sweep.seeds`; vary those instead of experiment.seed",
+        ));
+    }
+    let expected = match mode {
+        Mode::Grid => "a non-empty list of values",
+        Mode::Random => {
+            "a non-empty list of values, { choice = [..] }, { uniform = [low, high] } or { log_uniform = [low, high] }"
+        }
+    };
+    let values = |list: &[toml::Value]| {
+        if list.is_empty() {
+            Err(SpecError::new(&name, format!("is an empty list; expected {expected}")))
+        } else {
+            Ok(Axis::Values(list.to_vec()))
+        }
+    };
+    match value {
+        toml::Value::Array(list) => values(list),
+        toml::Value::Table(t) if t.len() == 1 => {
+            let (kind, arg) = t.iter().next().expect("one entry");
+            match (kind.as_str(), arg) {
+                ("choice", toml::Value::Array(list)) => values(list),
+                ("uniform" | "log_uniform", _) if mode == Mode::Grid => Err(SpecError::new(
+                    &name,
+                    format!("a `{kind}` range needs mode = \"random\"; a grid takes {expected}"),
+                )),
+                ("uniform" | "log_uniform", toml::Value::Array(bounds)) => {
+                    let num = |v: &toml::Value| match v {
+                        toml::Value::Float(f) => Some(*f),
+                        toml::Value::Integer(i) => Some(*i as f64),
+                        _ => None,
+                    };
+                    let (lo, hi) = match bounds.as_slice() {
+                        [a, b] => (num(a), num(b)),
+                        _ => (None, None),
+                    };
+                    let (Some(lo), Some(hi)) = (lo, hi) else {
+                        return Err(SpecError::new(
+                            &name,
+                            format!("`{kind}` takes two numbers [low, high], got {arg}"),
+                        ));
+                    };
+                    if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+                        return Err(SpecError::new(&name, format!("`{kind}` needs finite low < high, got {arg}")));
+                    }
+                    if kind == "log_uniform" {
+                        if lo <= 0.0 {
+                            return Err(SpecError::new(&name, format!("`log_uniform` needs 0 < low, got {arg}")));
+                        }
+                        Ok(Axis::LogUniform(lo, hi))
+                    } else {
+                        Ok(Axis::Uniform(lo, hi))
+                    }
+                }
+                _ => Err(SpecError::new(&name, format!("expected {expected}, got {{ {kind} = {arg} }}"))),
+            }
+        }
+        v => Err(SpecError::new(&name, format!("expected {expected}, got {} {v}", v.type_str()))),
+    }
+}
+
+fn success(t: &toml::Table) -> Result<Success, SpecError> {
+    for key in t.keys() {
+        if !["metric", "below", "above"].contains(&key.as_str()) {
+            return Err(unknown("sweep.success", key, &["metric", "below", "above"]));
+        }
+    }
+    let metric = match t.get("metric") {
+        None => "final_cost".to_string(),
+        Some(toml::Value::String(m)) if METRICS.contains(&m.as_str()) => m.clone(),
+        Some(toml::Value::String(m)) => return Err(unknown_value("sweep.success.metric", m, &METRICS)),
+        Some(v) => return Err(SpecError::new("sweep.success.metric", format!("must be a metric name, got {v}"))),
+    };
+    let bound = |key: &str| match t.get(key) {
+        None => Ok(None),
+        Some(toml::Value::Float(f)) if f.is_finite() => Ok(Some(*f)),
+        Some(toml::Value::Integer(i)) => Ok(Some(*i as f64)),
+        Some(v) => Err(SpecError::new(format!("sweep.success.{key}"), format!("must be a finite number, got {v}"))),
+    };
+    Ok(Success { metric, below: bound("below")?, above: bound("above")? })
+}
+
+fn unknown(table: &str, key: &str, known: &[&str]) -> SpecError {
+    let mut message = format!("unknown key, expected one of `{}`", known.join("`, `"));
+    if let Some(close) = closest(key, known) {
+        message.push_str(&format!("; did you mean `{close}`?"));
+    }
+    SpecError::new(format!("{table}.{key}"), message)
+}
+
+fn unknown_value(key: &str, value: &str, known: &[&str]) -> SpecError {
+    let mut message = format!("unknown metric `{value}`, expected one of `{}`", known.join("`, `"));
+    if let Some(close) = closest(value, known) {
+        message.push_str(&format!("; did you mean `{close}`?"));
+    }
+    SpecError::new(key, message)
+}
+
+fn closest<'a>(name: &str, known: &[&'a str]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(name, k), *k))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<SweepSpec, SpecError> {
+        let table: toml::Table = toml::from_str(text).unwrap();
+        SweepSpec::parse(&table, 7)
+    }
+
+    #[test]
+    fn defaults_and_sorted_axes() {
+        let s = parse("seeds = 3\ngrid = { \"optim.lr\" = [0.1, 0.5], \"model.hidden\" = [[2], [3]] }").unwrap();
+        assert_eq!((s.seeds, s.seed, s.mode), (3, 7, Mode::Grid));
+        let keys: Vec<&str> = s.axes.iter().map(|a| a.0.as_str()).collect();
+        assert_eq!(keys, ["model.hidden", "optim.lr"]);
+        assert_eq!(s.success, Success::default());
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        let key = |text: &str| parse(text).unwrap_err().key;
+        assert_eq!(key("seeds = 0"), "sweep.seeds");
+        assert_eq!(key("seedz = 2"), "sweep.seedz");
+        assert_eq!(key("grid = { \"optim.lr\" = [] }"), "sweep.grid.\"optim.lr\"");
+        assert_eq!(key("grid = { \"optim.lr\" = 0.1 }"), "sweep.grid.\"optim.lr\"");
+        assert_eq!(key("grid = { \"optim.lr\" = { uniform = [0, 1] } }"), "sweep.grid.\"optim.lr\"");
+        assert_eq!(key("mode = \"random\"\nsamples = 2\ngrid = { x = { log_uniform = [0, 1] } }"), "sweep.grid.\"x\"");
+        assert_eq!(key("success = { metric = \"final_cots\" }"), "sweep.success.metric");
+        assert!(parse("sedes = 2").unwrap_err().message.contains("did you mean `seeds`"));
+    }
+
+    #[test]
+    fn draws_stay_in_range() {
+        let mut rng = backprop_tensor::rng::seeded(1);
+        for _ in 0..1000 {
+            let v = Axis::LogUniform(1e-4, 1e-1).draw(&mut rng).as_float().unwrap();
+            assert!((1e-4..=1e-1).contains(&v));
+            let c = Axis::Values(vec![1.into(), 2.into()]).draw(&mut rng).as_integer().unwrap();
+            assert!(c == 1 || c == 2);
+        }
+    }
+
+    #[test]
+    fn success_thresholds_are_strict() {
+        let s = Success { metric: "final_cost".into(), below: Some(0.01), above: None };
+        assert!(s.is_met(Some(0.005)) && !s.is_met(Some(0.01)) && !s.is_met(None) && !s.is_met(Some(f64::NAN)));
+        assert!(!s.higher_is_better());
+        assert!(Success::default().is_met(None));
+    }
+}

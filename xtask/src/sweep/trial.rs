@@ -1,0 +1,145 @@
+//! One trial: running it into its directory, and reading back what it left there.
+//!
+//! A trial is done when its `summary.json` exists (written last and atomically by the run) and
+//! its `config.toml` is the config the plan asks for; anything else is run again from scratch.
+//! A run that returns an error, or panics, leaves `failed.json` (`{"status", "reason"}`) instead.
+
+use std::path::Path;
+
+use backprop_cli::config::Loaded;
+use backprop_cli::fsutil::write_atomic;
+
+/// The status of a trial, as `trials.csv` writes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// Finished with a finite cost.
+    Ok,
+    /// The cost became NaN or infinite; the summary holds the last good epoch.
+    Diverged,
+    /// The run returned an error (see `failed.json`).
+    Failed,
+    /// Not run yet (or interrupted).
+    Missing,
+}
+
+impl Status {
+    /// `ok`, `diverged`, `failed` or `missing`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Status::Ok => "ok",
+            Status::Diverged => "diverged",
+            Status::Failed => "failed",
+            Status::Missing => "missing",
+        }
+    }
+}
+
+/// What a trial directory says about its run.
+#[derive(Clone, Debug)]
+pub struct TrialResult {
+    /// Its status.
+    pub status: Status,
+    /// Why it failed or stopped early (empty when it completed).
+    pub reason: String,
+    /// Its `summary.json`, as a JSON object (empty unless ok or diverged).
+    pub summary: serde_json::Map<String, serde_json::Value>,
+}
+
+impl TrialResult {
+    /// A numeric field of `summary.json`.
+    pub fn number(&self, key: &str) -> Option<f64> {
+        self.summary.get(key).and_then(serde_json::Value::as_f64)
+    }
+
+    fn missing() -> Self {
+        TrialResult { status: Status::Missing, reason: String::new(), summary: Default::default() }
+    }
+}
+
+/// Reads the result of the trial in `dir`.
+pub fn read(dir: &Path) -> TrialResult {
+    if let Ok(text) = std::fs::read_to_string(dir.join("summary.json"))
+        && let Ok(serde_json::Value::Object(summary)) = serde_json::from_str(&text)
+    {
+        let stop = summary.get("stop_reason").and_then(|v| v.as_str()).unwrap_or("completed").to_string();
+        let epoch = summary.get("stop_epoch").or_else(|| summary.get("epochs_run")).and_then(|v| v.as_u64());
+        let (status, reason) = match stop.as_str() {
+            "interrupted" => return TrialResult::missing(),
+            "diverged" => {
+                let at = epoch.map(|e| format!(" after epoch {e}")).unwrap_or_default();
+                (Status::Diverged, format!("the cost became non-finite{at}"))
+            }
+            "completed" => (Status::Ok, String::new()),
+            _ => (Status::Ok, stop),
+        };
+        return TrialResult { status, reason, summary };
+    }
+    if let Ok(text) = std::fs::read_to_string(dir.join("failed.json")) {
+        let reason = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v.get("reason").and_then(|r| r.as_str()).map(str::to_string))
+            .unwrap_or_else(|| "unreadable failed.json".into());
+        return TrialResult { status: Status::Failed, reason, summary: Default::default() };
+    }
+    TrialResult::missing()
+}
+
+/// Whether the trial in `dir` already ran `loaded`'s config to the end.
+pub fn is_done(dir: &Path, loaded: &Loaded) -> bool {
+    let summary_ok = std::fs::read_to_string(dir.join("summary.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .is_some_and(|s| s.get("stop_reason").and_then(|r| r.as_str()) != Some("interrupted"));
+    if !summary_ok {
+        return false;
+    }
+    let parse = |text: &str| toml::from_str::<toml::Table>(text).ok();
+    let on_disk = std::fs::read_to_string(dir.join("config.toml")).ok().and_then(|t| parse(&t));
+    let wanted = toml::to_string(&loaded.config).ok().and_then(|t| parse(&t));
+    on_disk.is_some() && on_disk == wanted
+}
+
+/// Runs the trial `loaded` into `dir` (created if needed; whatever an earlier attempt left
+/// there is replaced) and reads back its result. Never panics on a failing run: an error or a
+/// panic becomes `failed.json`.
+pub fn run(dir: &Path, loaded: &Loaded) -> TrialResult {
+    if let Err(e) = prepare_dir(dir) {
+        return record_failure(dir, &format!("cannot prepare {}: {e}", dir.display()));
+    }
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        backprop_cli::run::run_training_any(loaded, dir, &mut std::io::sink())
+    }));
+    match outcome {
+        Ok(Ok(_)) => read(dir),
+        Ok(Err(e)) => record_failure(dir, &e.to_string()),
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".into());
+            record_failure(dir, &format!("panicked: {msg}"))
+        }
+    }
+}
+
+/// Creates `dir` and removes an earlier attempt's summary, failure and temporary files.
+fn prepare_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == "summary.json" || name == "failed.json" || (name.starts_with('.') && name.ends_with(".tmp")) {
+            std::fs::remove_file(entry.path())?;
+        }
+    }
+    Ok(())
+}
+
+fn record_failure(dir: &Path, reason: &str) -> TrialResult {
+    let json = serde_json::json!({ "status": "failed", "reason": reason });
+    let text = serde_json::to_string_pretty(&json).expect("json always serialises");
+    // The failure is recorded in the result even when the directory is not writable.
+    let _ = write_atomic(&dir.join("failed.json"), text.as_bytes());
+    TrialResult { status: Status::Failed, reason: reason.to_string(), summary: Default::default() }
+}

@@ -1,0 +1,322 @@
+//! Sweeps end to end: `cargo xtask experiment` over configs with a `[sweep]` table, `--jobs`,
+//! `--shard` + `collect`, resuming after a kill, invalid sweeps, diverging trials and the plots.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
+}
+
+/// Runs `cargo xtask ARGS` in the repository root; (exit code, stdout, stderr).
+fn xtask(args: &[&str]) -> (i32, String, String) {
+    let out: Output = Command::new(env!("CARGO_BIN_EXE_xtask")).args(args).current_dir(root()).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
+}
+
+/// A fresh, empty temporary directory for one test.
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("backprop-sweep-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The half adder config with `sweep` as its `[sweep]` table, written into `dir`.
+fn config_with(dir: &Path, sweep: &str) -> PathBuf {
+    let base = std::fs::read_to_string(root().join("configs/half_adder.toml")).unwrap();
+    let path = dir.join("sweep.toml");
+    std::fs::write(&path, format!("{base}\n[sweep]\n{sweep}\n")).unwrap();
+    path
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A csv file as rows of fields, without the columns named in `drop`.
+fn csv_without(path: &Path, drop: &[&str]) -> Vec<Vec<String>> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    let keep: Vec<usize> = (0..header.len()).filter(|i| !drop.contains(&header[*i].as_str())).collect();
+    let mut rows = vec![keep.iter().map(|i| header[*i].clone()).collect::<Vec<_>>()];
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        rows.push(keep.iter().map(|i| rec[*i].to_string()).collect());
+    }
+    rows
+}
+
+fn count(text: &str, needle: &str) -> usize {
+    text.matches(needle).count()
+}
+
+/// The contents of an SVG's `<text>` elements, trimmed.
+fn texts(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| t.split_once('>').and_then(|(_, rest)| rest.split_once("</text>")))
+        .map(|(content, _)| content.trim().to_string())
+        .collect()
+}
+
+#[test]
+fn the_half_adder_study_writes_every_result_file() {
+    let dir = temp("study");
+    let out = dir.join("out");
+    let (code, stdout, stderr) = xtask(&[
+        "experiment",
+        "configs/half_adder_sweep.toml",
+        "--set",
+        "train.epochs=300",
+        "--set",
+        "sweep.seeds=5",
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    // 2 learning rates × 2 architectures × 5 seeds.
+    let trials = csv_without(&out.join("trials.csv"), &[]);
+    assert_eq!(
+        trials[0],
+        [
+            "trial",
+            "model.hidden",
+            "optim.lr",
+            "seed",
+            "status",
+            "final_cost",
+            "best_cost",
+            "epochs_run",
+            "seconds",
+            "reason"
+        ]
+    );
+    assert_eq!(trials.len(), 1 + 20);
+    assert_eq!(&trials[1][..3], ["0", "[2, 2]", "0.5"]);
+    assert!(trials[1..].iter().all(|r| r[4] == "ok" && r[7] == "300"), "{trials:?}");
+    // The same seed index starts every point: seeds repeat with period 5.
+    assert!((1..=20).all(|i| trials[i][3] == trials[(i - 1) % 5 + 1][3]));
+    assert_eq!(trials[1..=5].iter().map(|r| &r[3]).collect::<std::collections::HashSet<_>>().len(), 5);
+
+    let summary = csv_without(&out.join("summary.csv"), &[]);
+    assert_eq!(&summary[0][..4], ["model.hidden", "optim.lr", "n", "diverged"]);
+    for col in ["success_rate", "mean", "std", "median", "min", "max"] {
+        assert!(summary[0].iter().any(|c| c == col), "{col} in {:?}", summary[0]);
+    }
+    assert_eq!(summary.len(), 1 + 4);
+    let rate = |r: &Vec<String>| r[5].parse::<f64>().unwrap();
+    assert!(summary[1..].windows(2).all(|w| rate(&w[0]) >= rate(&w[1])), "best first: {summary:?}");
+    let md = std::fs::read_to_string(out.join("summary.md")).unwrap();
+    assert!(md.contains("| model.hidden | optim.lr | n |") && stdout.contains(&md), "{stdout}");
+    assert!(stdout.contains("peer=backprop workload=half_adder_sweep trials=20 "), "{stdout}");
+
+    let plan: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("sweep.json")).unwrap()).unwrap();
+    assert_eq!(plan["trials"].as_array().unwrap().len(), 20);
+    assert_eq!(plan["trials"][7]["overrides"][1], "optim.lr=2.0");
+    for t in 0..20 {
+        assert!(out.join(format!("trials/{t:05}/summary.json")).exists());
+    }
+
+    // curves.svg: a band (polygon) and a median line per point, each named in the legend.
+    let curves = std::fs::read_to_string(out.join("curves.svg")).unwrap();
+    assert_eq!(count(&curves, "<polygon"), 4, "one band per point");
+    assert!(count(&curves, "<polyline") >= 4 + 4, "a median line and a legend mark per point");
+    let labels = texts(&curves);
+    for point in ["model.hidden=[2, 2] optim.lr=0.5", "model.hidden=[3] optim.lr=2.0"] {
+        assert!(labels.iter().any(|l| l.contains(point) && l.ends_with("(n=5)")), "{point} in {labels:?}");
+    }
+    // metric_vs_<key>.svg: a dot per trial, a median line.
+    for key in ["optim.lr", "model.hidden"] {
+        let svg = std::fs::read_to_string(out.join(format!("metric_vs_{key}.svg"))).unwrap();
+        let labels = texts(&svg);
+        let legend_dots = labels.iter().filter(|l| *l == "success" || *l == "no success").count();
+        assert!(legend_dots >= 1, "{labels:?}");
+        assert_eq!(count(&svg, "<circle"), 20 + legend_dots, "{key}");
+        assert!(labels.iter().any(|l| l == "median") && labels.iter().any(|l| l == "threshold 0.01"), "{labels:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn results_do_not_depend_on_jobs_shards_or_interruptions() {
+    let dir = temp("same");
+    let cfg = config_with(
+        &dir,
+        "seeds = 8\ngrid = { \"optim.lr\" = [0.5, 3.0] }\nsuccess = { metric = \"final_cost\", below = 0.2 }",
+    );
+    let sweep = |out: &Path, extra: &[&str]| {
+        let mut args = vec!["experiment", s(&cfg), "--set", "train.epochs=1500", "--out", s(out)];
+        args.extend_from_slice(extra);
+        xtask(&args)
+    };
+    let results = |out: &Path| {
+        (csv_without(&out.join("trials.csv"), &["seconds"]), std::fs::read_to_string(out.join("summary.csv")).unwrap())
+    };
+
+    let reference = dir.join("jobs2");
+    let (code, _, stderr) = sweep(&reference, &["--jobs", "2"]);
+    assert_eq!(code, 0, "{stderr}");
+    let expected = results(&reference);
+    assert_eq!(expected.0.len(), 1 + 16);
+
+    // Re-running the same command resumes: nothing left to run, the same results.
+    let (code, _, stderr) = sweep(&reference, &["--jobs", "2"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("0 to run, 16 already done"), "{stderr}");
+    assert_eq!(results(&reference), expected);
+
+    let one = dir.join("jobs1");
+    let (code, _, stderr) = sweep(&one, &["--jobs", "1"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(results(&one), expected, "--jobs 1 and --jobs 2 agree");
+
+    let sharded = dir.join("sharded");
+    for part in ["1/2", "2/2"] {
+        let (code, stdout, stderr) = sweep(&sharded, &["--shard", part]);
+        assert_eq!(code, 0, "{stderr}");
+        assert!(!stdout.contains("| optim.lr |"), "a shard writes no summary: {stdout}");
+    }
+    let done = std::fs::read_dir(sharded.join("trials")).unwrap().count();
+    assert_eq!(done, 16);
+    let (code, stdout, stderr) = xtask(&["collect", s(&sharded)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("| optim.lr |"), "{stdout}");
+    assert_eq!(results(&sharded), expected, "shards + collect equal one sweep");
+
+    // Kill a sweep once some trials are done, then run the same command again.
+    let killed = dir.join("killed");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["experiment", s(&cfg), "--set", "train.epochs=1500", "--out", s(&killed), "--jobs", "1"])
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let summaries = || (0..16).filter(|t| killed.join(format!("trials/{t:05}/summary.json")).exists()).count();
+    let t0 = Instant::now();
+    while summaries() < 2 && t0.elapsed() < Duration::from_secs(60) && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let before = summaries();
+    eprintln!("killed after {before} of 16 trials");
+    let (code, _, stderr) = sweep(&killed, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    if before < 16 {
+        assert!(stderr.contains(&format!("{} to run, {before} already done", 16 - before)), "{stderr}");
+    }
+    assert_eq!(results(&killed), expected, "an interrupted sweep, resumed, equals one never interrupted");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn invalid_sweeps_are_refused_before_any_trial_naming_the_key() {
+    let dir = temp("invalid");
+    let cases = [
+        ("seeds = 2\ngrid = { \"optim.lrr\" = [0.1] }", "sweep.grid.\"optim.lrr\""),
+        ("seeds = 2\ngrid = { \"optim.lr\" = [] }", "sweep.grid.\"optim.lr\""),
+        ("seeds = 2\ngrid = { \"optim.lr\" = [\"fast\"] }", "sweep.grid.\"optim.lr\""),
+        ("seeds = 2\ngrid = { \"model.hidden\" = [2, 3] }", "sweep.grid.\"model.hidden\""),
+        ("seeds = 2\ngrid = { \"optim.lr\" = 0.5 }", "sweep.grid.\"optim.lr\""),
+        ("seedz = 2", "sweep.seedz"),
+        ("seeds = 0", "sweep.seeds"),
+        ("seeds = 2\nsuccess = { metric = \"final_cost\", bellow = 0.1 }", "sweep.success.bellow"),
+        ("mode = \"random\"\ngrid = { \"optim.lr\" = { log_uniform = [1e-3, 1.0] } }", "sweep.samples"),
+        ("grid = { \"optim.lr\" = { log_uniform = [1e-3, 1.0] } }", "sweep.grid.\"optim.lr\""),
+    ];
+    for (i, (sweep, key)) in cases.iter().enumerate() {
+        let case = dir.join(format!("case{i}"));
+        std::fs::create_dir_all(&case).unwrap();
+        let cfg = config_with(&case, sweep);
+        let out = case.join("out");
+        let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&out)]);
+        assert_eq!(code, 2, "{sweep}: {stderr}");
+        assert!(stderr.contains(&format!("`{key}`")), "{sweep}: expected `{key}` in {stderr}");
+        assert!(!out.exists(), "{sweep}: nothing may run");
+    }
+    // The position of a key written in the file.
+    let cfg = config_with(&dir, "seeds = 0");
+    let (_, _, stderr) = xtask(&["experiment", s(&cfg)]);
+    let line = std::fs::read_to_string(&cfg).unwrap().lines().position(|l| l.starts_with("seeds")).unwrap() + 1;
+    assert!(stderr.contains(&format!("sweep.toml:{line}:1: key `sweep.seeds`")), "{stderr}");
+    // --shard needs a sweep, and a well-formed I/N.
+    let (code, _, _) = xtask(&["experiment", "configs/half_adder.toml", "--shard", "1/2"]);
+    assert_eq!(code, 2);
+    let (code, _, _) = xtask(&["experiment", s(&cfg), "--shard", "3/2"]);
+    assert_eq!(code, 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn diverging_trials_are_recorded_and_the_sweep_completes() {
+    let dir = temp("diverge");
+    let cfg = config_with(&dir, "seeds = 2\ngrid = { \"optim.lr\" = [0.1, 1e6] }");
+    let out = dir.join("out");
+    let (code, stdout, stderr) = xtask(&[
+        "experiment",
+        s(&cfg),
+        "--set",
+        "model.activation=identity",
+        "--set",
+        "train.epochs=200",
+        "--out",
+        s(&out),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let trials = csv_without(&out.join("trials.csv"), &["seconds"]);
+    let status: Vec<&str> = trials[1..].iter().map(|r| r[3].as_str()).collect();
+    assert_eq!(status, ["ok", "ok", "diverged", "diverged"], "{trials:?}");
+    assert!(trials[3].last().unwrap().contains("non-finite"), "{trials:?}");
+    assert!(stdout.contains("| 1000000.0 | 2 | 2 | 0 | 0% |"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn random_sweeps_draw_the_same_points_every_time() {
+    let dir = temp("random");
+    let cfg = config_with(
+        &dir,
+        "mode = \"random\"\nsamples = 3\nseeds = 1\n\
+         grid = { \"optim.lr\" = { log_uniform = [0.01, 1.0] }, \"model.hidden\" = { choice = [[2], [3, 3]] } }",
+    );
+    let runs: Vec<Vec<Vec<String>>> = ["a", "b"]
+        .iter()
+        .map(|name| {
+            let out = dir.join(name);
+            let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--set", "train.epochs=20", "--out", s(&out)]);
+            assert_eq!(code, 0, "{stderr}");
+            csv_without(&out.join("trials.csv"), &["seconds"])
+        })
+        .collect();
+    assert_eq!(runs[0], runs[1]);
+    assert_eq!(runs[0].len(), 1 + 3);
+    for row in &runs[0][1..] {
+        let lr: f64 = row[2].parse().unwrap();
+        assert!((0.01..=1.0).contains(&lr) && (row[1] == "[2]" || row[1] == "[3, 3]"), "{row:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn no_sweep_runs_the_base_config_once() {
+    let dir = temp("nosweep");
+    let (code, stdout, stderr) = xtask(&[
+        "experiment",
+        "configs/half_adder_sweep.toml",
+        "--no-sweep",
+        "--set",
+        "train.epochs=50",
+        "--out",
+        s(&dir),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("Final cost:") && dir.join("summary.json").exists(), "{stdout}");
+    assert!(!dir.join("sweep.json").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
