@@ -291,3 +291,66 @@ fn usage_errors_exit_2() {
     let run = backprop(&["fly", "x.toml"]);
     assert_eq!(run.code, 2);
 }
+
+/// Writes `text` as a model file and runs `backprop grad --model` on it: exit 2, the file and
+/// the place named.
+fn bad_model(name: &str, text: &str, expected: &[&str]) {
+    let dir = scratch(&format!("bad-model-{name}"));
+    let path = dir.join("m.json");
+    std::fs::write(&path, text).unwrap();
+    let run = backprop(&["grad", "configs/half_adder.toml", "--model", path.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{name}: {}", run.stderr);
+    for want in expected {
+        assert!(run.stderr.contains(want), "{name}: no {want:?} in {}", run.stderr);
+    }
+}
+
+const GOOD_LAYER: &str = r#"{"units": 2, "activation": "sigmoid", "weights": [[1, 2], [3, 4]], "biases": [0, 0]}"#;
+
+fn model(layers: &str) -> String {
+    format!(r#"{{"format": "backprop.model", "version": 1, "dtype": "f64", "inputs": 2, "layers": [{layers}]}}"#)
+}
+
+#[test]
+fn model_file_not_json() {
+    bad_model(
+        "not-json",
+        "{\"format\": \"backprop.model\",\n  \"version\": ",
+        &["m.json:2:", "not a valid model file"],
+    );
+}
+
+#[test]
+fn model_file_wrong_format() {
+    bad_model("format", &model(GOOD_LAYER).replace("backprop.model", "keras"), &["m.json", "`format`"]);
+}
+
+#[test]
+fn model_file_ragged_weights() {
+    let layer = r#"{"units": 2, "activation": "sigmoid", "weights": [[1, 2], [3]], "biases": [0, 0]}"#;
+    bad_model("ragged", &model(&[layer, GOOD_LAYER, GOOD_LAYER].join(",")), &["m.json", "layers[0].weights[1]"]);
+}
+
+#[test]
+fn model_file_bias_count() {
+    let layer = r#"{"units": 2, "activation": "sigmoid", "weights": [[1, 2], [3, 4]], "biases": [0]}"#;
+    bad_model("biases", &model(&[GOOD_LAYER, layer, GOOD_LAYER].join(",")), &["m.json", "layers[1]", "biases"]);
+}
+
+#[test]
+fn model_file_unknown_activation() {
+    let layer = GOOD_LAYER.replace("sigmoid", "sigmoidal");
+    bad_model("activation", &model(&[GOOD_LAYER, GOOD_LAYER, &layer].join(",")), &["m.json", "sigmoidal"]);
+}
+
+#[test]
+fn model_file_from_a_future_version() {
+    bad_model("version", &model(GOOD_LAYER).replace("\"version\": 1", "\"version\": 2"), &["m.json", "version 2"]);
+}
+
+#[test]
+fn model_file_with_classes_for_other_outputs() {
+    let text = model(&[GOOD_LAYER, GOOD_LAYER, GOOD_LAYER].join(","))
+        .replace("\"layers\"", "\"classes\": [\"a\", \"b\", \"c\"], \"layers\"");
+    bad_model("classes", &text, &["m.json", "`classes`"]);
+}
