@@ -8,6 +8,11 @@ use backprop_cli::config;
 use backprop_cli::model_file::ModelFile;
 use proptest::prelude::*;
 
+/// Cases per target: 256 in `cargo test`; set `BACKPROP_FUZZ_CASES` for a long run.
+fn fuzz_cases() -> u32 {
+    std::env::var("BACKPROP_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
+}
+
 fn scratch() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("backprop-fuzz-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -113,7 +118,7 @@ const TOKENS: &[&str] = &[
 ];
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: fuzz_cases(), ..ProptestConfig::default() })]
 
     #[test]
     fn mutated_configs_never_panic(pick in 0usize..16, ops in prop::collection::vec((any::<u8>(), any::<usize>(), any::<u8>()), 1..8)) {
