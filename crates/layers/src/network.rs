@@ -1,10 +1,10 @@
 //! The network: parameters in one flat buffer, forward and backward passes into a workspace.
 
 use backprop_tensor::init::{Fan, Initializer};
-use backprop_tensor::linalg::{add_row_in_place, matmul_into, sum_rows_into};
+use backprop_tensor::linalg::{Operand, gemm, sum_rows};
 use backprop_tensor::rng::{SeededRng, unit};
 use backprop_tensor::{Element, MatView, MatViewMut, Matrix};
-use ndarray::{ArrayView1, ArrayViewMut1, s};
+use ndarray::{ArrayView1, ArrayViewMut1};
 
 use crate::{ActivationSpec, LayerSpec};
 
@@ -178,30 +178,30 @@ impl<F: Element> Network<F> {
         let n = ws.check(self, x);
         ws.training = !matches!(mode, Mode::Eval);
         for (l, layer) in self.layers.iter().enumerate() {
-            let (w, b) = layer.view(&self.params);
+            let (inputs, units) = (layer.inputs, layer.units);
             let (before, rest) = ws.a.split_at_mut(l);
             let input = if l == 0 {
-                x
+                Operand::of(x)
             } else if ws.training && self.layers[l - 1].dropout > 0.0 {
-                rows(&ws.dropped[l - 1], n)
+                Operand::Rows(&ws.dropped[l - 1][..n * inputs])
             } else {
-                rows(&before[l - 1], n)
+                Operand::Rows(&before[l - 1][..n * inputs])
             };
-            let mut z = rows_mut(&mut ws.z[l], n);
-            matmul_into(input, w, z.view_mut(), false);
-            add_row_in_place(z.view_mut(), b);
-            layer.activation.get::<F>().forward(z.view(), rows_mut(&mut rest[0], n));
+            let z = &mut ws.z[l][..n * units];
+            gemm((n, inputs, units), input, Operand::Rows(&self.params[layer.w_range()]), z, false);
+            let a = &mut rest[0][..n * units];
+            layer.activation.get::<F>().forward_with_bias(&self.params[layer.b_range()], z, a);
             if ws.training && layer.dropout > 0.0 {
-                let mut mask = rows_mut(&mut ws.mask[l], n);
+                let mask = &mut ws.mask[l][..n * units];
                 if let Mode::Train(rng) = &mut mode {
                     let keep = F::of(1.0 / (1.0 - layer.dropout));
                     for m in mask.iter_mut() {
                         *m = if unit(rng) < layer.dropout { F::zero() } else { keep };
                     }
                 }
-                let mut dropped = rows_mut(&mut ws.dropped[l], n);
-                dropped.assign(&rows(&rest[0], n));
-                dropped *= &mask;
+                for ((d, &a), &m) in ws.dropped[l][..n * units].iter_mut().zip(a.iter()).zip(mask.iter()) {
+                    *d = a * m;
+                }
             }
         }
     }
@@ -221,30 +221,35 @@ impl<F: Element> Network<F> {
         );
         let last = self.layers.len().saturating_sub(1);
         for (l, layer) in self.layers.iter().enumerate().rev() {
-            let mut delta = rows_mut(&mut ws.delta[l], n);
-            let dropped = ws.training && layer.dropout > 0.0;
-            if dropped {
+            let (inputs, units) = (layer.inputs, layer.units);
+            let len = n * units;
+            if ws.training && layer.dropout > 0.0 {
                 // ∂C/∂a = ∂C/∂(a ⊙ m) ⊙ m.
-                let mut grad_a = rows_mut(&mut ws.grad_a[l], n);
-                grad_a *= &rows(&ws.mask[l], n);
+                for (g, &m) in ws.grad_a[l][..len].iter_mut().zip(&ws.mask[l][..len]) {
+                    *g *= m;
+                }
             }
+            let delta = &mut ws.delta[l][..len];
             if l != last || !output_delta_ready {
-                let act = layer.activation.get::<F>();
-                act.backward(rows(&ws.z[l], n), rows(&ws.a[l], n), rows(&ws.grad_a[l], n), delta.view_mut());
+                let (z, a, grad_a) = (&ws.z[l][..len], &ws.a[l][..len], &ws.grad_a[l][..len]);
+                layer.activation.get::<F>().backward_buffers(units, z, a, grad_a, delta);
             }
-            let input = if l == 0 {
-                x
+            let delta = &ws.delta[l][..len];
+            // ∂C/∂W = inputᵀ·δ: the input's row-major buffer read as its transpose.
+            let input_t = if l == 0 {
+                Operand::of(x).t()
             } else if ws.training && self.layers[l - 1].dropout > 0.0 {
-                rows(&ws.dropped[l - 1], n)
+                Operand::Cols(&ws.dropped[l - 1][..n * inputs])
             } else {
-                rows(&ws.a[l - 1], n)
+                Operand::Cols(&ws.a[l - 1][..n * inputs])
             };
-            let (gw, gb) = layer.view_mut(grads);
-            matmul_into(input.t(), delta.view(), gw, false);
-            sum_rows_into(delta.view(), gb, false);
+            let (gw, gb) = grads[layer.w_offset..layer.b_offset + units].split_at_mut(inputs * units);
+            gemm((inputs, n, units), input_t, Operand::Rows(delta), gw, false);
+            sum_rows(delta, gb, false);
             if l > 0 {
-                let (w, _) = layer.view(&self.params);
-                matmul_into(delta.view(), w.t(), rows_mut(&mut ws.grad_a[l - 1], n), false);
+                // ∂C/∂a of the layer below = δ·Wᵀ.
+                let w = Operand::Cols(&self.params[layer.w_range()]);
+                gemm((n, units, inputs), Operand::Rows(delta), w, &mut ws.grad_a[l - 1][..n * inputs], false);
             }
         }
     }
@@ -257,17 +262,19 @@ impl<F: Element> Network<F> {
     }
 }
 
-/// The first `n` rows of `m` (the whole matrix without slicing when `n` is all of it: slicing
-/// costs more than the half adder's arithmetic).
+/// The first `n` rows of a row-major buffer with `cols` columns, as a view.
 #[inline]
-fn rows<F>(m: &Matrix<F>, n: usize) -> MatView<'_, F> {
-    if n == m.nrows() { m.view() } else { m.slice(s![..n, ..]) }
+fn rows<F>(buf: &[F], n: usize, cols: usize) -> MatView<'_, F> {
+    // Reshaping a 1-D view checks less than `from_shape` (this runs every step).
+    ArrayView1::from(&buf[..n * cols]).into_shape_with_order((n, cols)).expect("workspace buffers hold whole rows")
 }
 
-/// The first `n` rows of `m`, mutably.
+/// The first `n` rows of a row-major buffer with `cols` columns, as a mutable view.
 #[inline]
-fn rows_mut<F>(m: &mut Matrix<F>, n: usize) -> MatViewMut<'_, F> {
-    if n == m.nrows() { m.view_mut() } else { m.slice_mut(s![..n, ..]) }
+fn rows_mut<F>(buf: &mut [F], n: usize, cols: usize) -> MatViewMut<'_, F> {
+    ArrayViewMut1::from(&mut buf[..n * cols])
+        .into_shape_with_order((n, cols))
+        .expect("workspace buffers hold whole rows")
 }
 
 /// How a forward pass treats dropout.
@@ -283,35 +290,38 @@ pub enum Mode<'r> {
 /// Every per-layer buffer of a forward and backward pass, for batches of up to `capacity` rows.
 ///
 /// Allocated once per (network, batch size); a smaller batch (the ragged last one) uses the
-/// leading rows.
+/// leading rows. Each buffer is row-major, `capacity × units` of its layer.
 #[derive(Clone, Debug)]
 pub struct Workspace<F> {
     capacity: usize,
     rows: usize,
     training: bool,
-    z: Vec<Matrix<F>>,
-    a: Vec<Matrix<F>>,
-    grad_a: Vec<Matrix<F>>,
-    delta: Vec<Matrix<F>>,
+    /// Units of each layer (the columns of its buffers).
+    units: Vec<usize>,
+    z: Vec<Vec<F>>,
+    a: Vec<Vec<F>>,
+    grad_a: Vec<Vec<F>>,
+    delta: Vec<Vec<F>>,
     /// Dropout masks and the dropped outputs `a ⊙ m` (empty for layers without dropout).
-    mask: Vec<Matrix<F>>,
-    dropped: Vec<Matrix<F>>,
+    mask: Vec<Vec<F>>,
+    dropped: Vec<Vec<F>>,
 }
 
 impl<F: Element> Workspace<F> {
     /// Buffers for `net` and batches of up to `capacity` rows.
     pub fn new(net: &Network<F>, capacity: usize) -> Self {
-        let make = || net.layers.iter().map(|l| Matrix::zeros((capacity, l.units))).collect::<Vec<_>>();
+        let make = || net.layers.iter().map(|l| vec![F::zero(); capacity * l.units]).collect::<Vec<_>>();
         let make_dropout = || {
             net.layers
                 .iter()
-                .map(|l| if l.dropout > 0.0 { Matrix::zeros((capacity, l.units)) } else { Matrix::zeros((0, 0)) })
+                .map(|l| if l.dropout > 0.0 { vec![F::zero(); capacity * l.units] } else { Vec::new() })
                 .collect::<Vec<_>>()
         };
         Workspace {
             capacity,
             rows: 0,
             training: false,
+            units: net.layers.iter().map(|l| l.units).collect(),
             z: make(),
             a: make(),
             grad_a: make(),
@@ -329,26 +339,29 @@ impl<F: Element> Workspace<F> {
     fn check(&mut self, net: &Network<F>, x: MatView<'_, F>) -> usize {
         assert_eq!(x.ncols(), net.inputs, "input has {} columns, the network {} inputs", x.ncols(), net.inputs);
         assert!(x.nrows() <= self.capacity, "batch of {} rows, workspace for {}", x.nrows(), self.capacity);
-        assert_eq!(self.z.len(), net.layers.len(), "workspace made for another network");
+        assert!(
+            self.units.len() == net.layers.len() && self.units.iter().zip(&net.layers).all(|(&u, l)| u == l.units),
+            "workspace made for another network"
+        );
         self.rows = x.nrows();
         self.rows
     }
 
     /// The network's output `aᴸ` for the first `n` rows of the last forward pass.
     pub fn output(&self, n: usize) -> MatView<'_, F> {
-        rows(self.a.last().expect("a network has layers"), n)
+        rows(self.a.last().expect("a network has layers"), n, self.last_units())
     }
     /// `zˡ` of layer `l`, for the rows of the last forward pass.
     pub fn z(&self, l: usize) -> MatView<'_, F> {
-        rows(&self.z[l], self.rows)
+        rows(&self.z[l], self.rows, self.units[l])
     }
     /// `aˡ` of layer `l`, for the rows of the last forward pass.
     pub fn a(&self, l: usize) -> MatView<'_, F> {
-        rows(&self.a[l], self.rows)
+        rows(&self.a[l], self.rows, self.units[l])
     }
     /// `δˡ` of layer `l`, from the last backward pass.
     pub fn delta(&self, l: usize) -> MatView<'_, F> {
-        rows(&self.delta[l], self.rows)
+        rows(&self.delta[l], self.rows, self.units[l])
     }
     /// What the loss reads for the first `n` rows, and where it writes its gradient.
     ///
@@ -356,8 +369,13 @@ impl<F: Element> Workspace<F> {
     /// output activation, see `backprop_loss::Loss::absorbs`) it is the pre-activation `zᴸ` and
     /// `δᴸ = ∂C/∂zᴸ`; then call [`Network::backward`] with `output_delta_ready = true`.
     pub fn loss_io(&mut self, n: usize, fused: bool) -> (MatView<'_, F>, MatViewMut<'_, F>) {
+        let cols = self.last_units();
         let (input, grad) =
             if fused { (self.z.last(), self.delta.last_mut()) } else { (self.a.last(), self.grad_a.last_mut()) };
-        (rows(input.expect("a network has layers"), n), rows_mut(grad.expect("a network has layers"), n))
+        (rows(input.expect("a network has layers"), n, cols), rows_mut(grad.expect("a network has layers"), n, cols))
+    }
+
+    fn last_units(&self) -> usize {
+        *self.units.last().expect("a network has layers")
     }
 }

@@ -57,6 +57,13 @@ fn max_and_log_sum_exp<F: Element>(x: ArrayView1<'_, F>) -> (F, F) {
     (m, sum.ln())
 }
 
+/// [`max_and_log_sum_exp`] of a row in a slice (the same folds, in the same order).
+fn max_and_log_sum_exp_slice<F: Element>(x: &[F]) -> (F, F) {
+    let m = x.iter().fold(F::neg_infinity(), |m, &v| m.max(v));
+    let sum = x.iter().fold(F::zero(), |s, &v| s + (v - m).exp());
+    (m, sum.ln())
+}
+
 impl CrossEntropy {
     /// `(1 − ε, ε/K)`: the smoothed target is `keep·t + spread`.
     fn smoothing<F: Element>(&self, k: usize) -> (F, F) {
@@ -68,6 +75,20 @@ impl<F: Element> Loss<F> for CrossEntropy {
     fn cost(&self, output: MatView<'_, F>, target: MatView<'_, F>) -> F {
         let (keep, spread) = self.smoothing::<F>(output.ncols());
         let mut sum = F::zero();
+        // Row-major buffers (the workspace's): slice loops, the same sums in the same order.
+        let k = output.ncols();
+        if k > 0
+            && output.dim() == target.dim()
+            && let (Some(xs), Some(ts)) = (output.to_slice(), target.to_slice())
+        {
+            for (x, t) in xs.chunks_exact(k).zip(ts.chunks_exact(k)) {
+                let (m, lse) = max_and_log_sum_exp_slice(x);
+                for (&x, &t) in x.iter().zip(t) {
+                    sum -= (keep * t + spread) * (x - m - lse);
+                }
+            }
+            return sum / F::of(output.nrows() as f64);
+        }
         for (x, t) in output.outer_iter().zip(target.outer_iter()) {
             let (m, lse) = max_and_log_sum_exp(x);
             Zip::from(x).and(t).for_each(|&x, &t| sum -= (keep * t + spread) * (x - m - lse));
@@ -75,9 +96,25 @@ impl<F: Element> Loss<F> for CrossEntropy {
         sum / F::of(output.nrows() as f64)
     }
 
-    fn gradient(&self, output: MatView<'_, F>, target: MatView<'_, F>, mut grad: MatViewMut<'_, F>) {
+    fn gradient(&self, output: MatView<'_, F>, target: MatView<'_, F>, grad: MatViewMut<'_, F>) {
         let (keep, spread) = self.smoothing::<F>(output.ncols());
         let n = F::of(output.nrows() as f64);
+        let k = output.ncols();
+        let mut grad = grad;
+        let same_shape = output.dim() == target.dim() && grad.dim() == output.dim();
+        if k > 0
+            && same_shape
+            && let (Some(xs), Some(ts), Some(gs)) = (output.to_slice(), target.to_slice(), grad.as_slice_mut())
+        {
+            for ((x, t), g) in xs.chunks_exact(k).zip(ts.chunks_exact(k)).zip(gs.chunks_exact_mut(k)) {
+                let (m, lse) = max_and_log_sum_exp_slice(x);
+                let mass = t.iter().fold(F::zero(), |s, &t| s + keep * t + spread);
+                for ((g, &x), &t) in g.iter_mut().zip(x).zip(t) {
+                    *g = ((x - m - lse).exp() * mass - (keep * t + spread)) / n;
+                }
+            }
+            return;
+        }
         for ((x, t), g) in output.outer_iter().zip(target.outer_iter()).zip(grad.outer_iter_mut()) {
             let (m, lse) = max_and_log_sum_exp(x);
             // Σ_j t'_j: 1 for a distribution, kept so the gradient is exact for any target.

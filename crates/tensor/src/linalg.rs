@@ -1,21 +1,87 @@
 //! Matrix products into preallocated outputs.
 //!
 //! Every function here writes into a buffer the caller owns, so a training step that calls them
-//! allocates nothing. Transposed operands are passed as views (`w.t()`), never copied. Which GEMM
-//! runs is this module's business alone: tiny products (the half adder's 4×2·2×2) use a plain
-//! strided loop, which beats any packing kernel at that size; everything else goes to ndarray's
-//! `general_mat_mul` (matrixmultiply).
+//! allocates nothing. Transposed operands are passed as views (`w.t()`) or as [`Operand::Cols`],
+//! never copied. Which GEMM runs is this module's business alone:
+//!
+//! - small products (up to [`SMALL_GEMM`] multiply-adds, e.g. the half adder's 4×2·2×2) run
+//!   direct loops specialised for the layouts backprop uses (row-major `a·W`, `aᵀ·δ` and `δ·Wᵀ`),
+//!   which beat any packing kernel at that size and pay no thread pool;
+//! - everything else goes to ndarray's `general_mat_mul` (the `matrixmultiply` crate's packing
+//!   kernels, AVX2/FMA or AVX-512 chosen at run time), split in two halves run on two threads
+//!   when the product is large enough to repay the hand-off (see [`threads`]).
+//!
+//! Every kernel sums `Σ_p a[i][p]·b[p][j]` in increasing `p` (the large path within each of its
+//! `k` blocks), so small products give the same bits as the plain definition.
 
 use ndarray::{ArrayView1, ArrayViewMut1, Axis};
 
 use crate::{Element, MatView, MatViewMut};
 
-/// Products with `m·k·n` up to this run the direct loop instead of the packing GEMM.
-const SMALL_GEMM: usize = 4096;
+/// Products with `m·k·n` up to this run the direct loops instead of the packing GEMM.
+pub const SMALL_GEMM: usize = 4096;
 
-/// Row and column strides of a contiguous view, when both are non-negative.
-fn strides2(s: &[isize]) -> Option<(usize, usize)> {
-    Some((usize::try_from(s[0]).ok()?, usize::try_from(s[1]).ok()?))
+/// Products with `m·k·n` from this on (about 30 µs of work at one core's speed) and every side
+/// at least [`PARALLEL_MIN_SIDE`] are split across two threads. Measured on W2: the batch-128
+/// products (4·10⁶ to 26·10⁶ multiply-adds, every side ≥ 128) gain about 20% from two threads,
+/// while the batch-32 ones (6·10⁶, one side 32) lose about 10%: waking the second thread
+/// costs tens of microseconds on a VM, more than half of such a product saves.
+const PARALLEL_GEMM: usize = 1 << 21;
+
+/// See [`PARALLEL_GEMM`].
+const PARALLEL_MIN_SIDE: usize = 64;
+
+/// How the elements of a matrix operand lie in memory.
+#[derive(Clone, Copy, Debug)]
+pub enum Operand<'a, F> {
+    /// Row-major: element `(i, j)` of an `r × c` operand at `i·c + j` (a standard-layout
+    /// buffer).
+    Rows(&'a [F]),
+    /// Column-major: element `(i, j)` at `j·r + i`, i.e. the transpose of a row-major `c × r`
+    /// buffer (`w.t()` of a standard-layout `w`).
+    Cols(&'a [F]),
+    /// Any other layout (a strided view); only the packing GEMM takes it.
+    View(MatView<'a, F>),
+}
+
+impl<'a, F: Element> Operand<'a, F> {
+    /// The operand behind a view: a slice when the view is row- or column-major.
+    pub fn of(v: MatView<'a, F>) -> Self {
+        if let Some(s) = v.to_slice() {
+            Operand::Rows(s)
+        } else if let Some(s) = v.reversed_axes().to_slice() {
+            Operand::Cols(s)
+        } else {
+            Operand::View(v)
+        }
+    }
+
+    /// The transposed operand (a view of the same memory).
+    pub fn t(self) -> Self {
+        match self {
+            Operand::Rows(s) => Operand::Cols(s),
+            Operand::Cols(s) => Operand::Rows(s),
+            Operand::View(v) => Operand::View(v.reversed_axes()),
+        }
+    }
+
+    /// The operand as an `r × c` view.
+    fn view(self, (r, c): (usize, usize)) -> MatView<'a, F> {
+        match self {
+            Operand::Rows(s) => MatView::from_shape((r, c), s).expect("operand length checked"),
+            Operand::Cols(s) => MatView::from_shape((c, r), s).expect("operand length checked").reversed_axes(),
+            Operand::View(v) => v,
+        }
+    }
+
+    /// Panics unless the operand holds an `r × c` matrix.
+    fn check(&self, (r, c): (usize, usize), name: &str) {
+        let ok = match self {
+            Operand::Rows(s) | Operand::Cols(s) => s.len() == r * c,
+            Operand::View(v) => v.dim() == (r, c),
+        };
+        assert!(ok, "matmul: operand {name} is not {r}×{c}");
+    }
 }
 
 /// `c ← a·b`, or `c ← c + a·b` when `accumulate` is true.
@@ -29,35 +95,302 @@ pub fn matmul_into<F: Element>(a: MatView<'_, F>, b: MatView<'_, F>, mut c: MatV
     let (m, k) = a.dim();
     let (k2, n) = b.dim();
     assert!(k == k2 && c.dim() == (m, n), "matmul shapes: ({m}, {k})·({k2}, {n}) into {:?}", c.dim());
-    if m * k * n <= SMALL_GEMM
-        && let (Some(sa), Some(sb)) = (a.as_slice_memory_order(), b.as_slice_memory_order())
-        && let (Some(ra), Some(rb), Some(rc)) = (strides2(a.strides()), strides2(b.strides()), strides2(c.strides()))
-        && let Some(sc) = c.as_slice_memory_order_mut()
-    {
-        small_gemm((m, k, n), (sa, ra), (sb, rb), (sc, rc), accumulate);
-        return;
+    if let Some(cs) = c.as_slice_mut() {
+        gemm((m, k, n), Operand::of(a), Operand::of(b), cs, accumulate);
+    } else {
+        large((m, k, n), a, b, c, accumulate);
     }
-    let beta = if accumulate { F::one() } else { F::zero() };
-    ndarray::linalg::general_mat_mul(F::one(), &a, &b, beta, &mut c);
 }
 
-/// The direct loop: `c[i][j] (+)= Σ_p a[i][p]·b[p][j]`, summing `p` in order.
+/// `c ← a·b` (or `c ← c + a·b`) on buffers: `a` is (m, k), `b` is (k, n) and `c` the row-major
+/// (m, n) output. What [`matmul_into`] runs once it has looked at the views' layouts.
+///
+/// # Panics
+/// When an operand does not hold a matrix of its shape.
 #[inline]
-fn small_gemm<F: Element>(
+pub fn gemm<F: Element>(
     (m, k, n): (usize, usize, usize),
-    (a, (ra, ca)): (&[F], (usize, usize)),
-    (b, (rb, cb)): (&[F], (usize, usize)),
-    (c, (rc, cc)): (&mut [F], (usize, usize)),
+    a: Operand<'_, F>,
+    b: Operand<'_, F>,
+    c: &mut [F],
     accumulate: bool,
 ) {
-    for i in 0..m {
-        for j in 0..n {
-            let mut acc = F::zero();
-            for p in 0..k {
-                acc += a[i * ra + p * ca] * b[p * rb + j * cb];
+    // Tiny inner sizes (the half adder's 2 and 2) unroll completely, here, inlined into the
+    // caller; everything else is one call away.
+    if (1..=4).contains(&k) && (1..=4).contains(&n) && tiny_dispatch((m, k, n), a, b, c, accumulate) {
+        return;
+    }
+    gemm_general((m, k, n), a, b, c, accumulate);
+}
+
+/// [`gemm`] beyond the tiny sizes.
+#[inline(never)]
+fn gemm_general<F: Element>(
+    (m, k, n): (usize, usize, usize),
+    a: Operand<'_, F>,
+    b: Operand<'_, F>,
+    c: &mut [F],
+    accumulate: bool,
+) {
+    a.check((m, k), "a");
+    b.check((k, n), "b");
+    assert_eq!(c.len(), m * n, "matmul: output is not {m}×{n}");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if !accumulate {
+            c.fill(F::zero());
+        }
+        return;
+    }
+    if m * k * n <= SMALL_GEMM {
+        // Fixed widths unroll the inner loop and keep a row of `c` in registers.
+        match (a, b) {
+            (Operand::Rows(a), Operand::Rows(b)) if !accumulate => {
+                return match n {
+                    2 => nn_fixed::<F, 2>(k, a, b, c),
+                    4 => nn_fixed::<F, 4>(k, a, b, c),
+                    8 => nn_fixed::<F, 8>(k, a, b, c),
+                    _ => small_nn((k, n), a, b, c),
+                };
             }
-            let out = &mut c[i * rc + j * cc];
+            (Operand::Cols(a), Operand::Rows(b)) if !accumulate => {
+                return match n {
+                    2 => tn_fixed::<F, 2>(m, a, b, c),
+                    4 => tn_fixed::<F, 4>(m, a, b, c),
+                    8 => tn_fixed::<F, 8>(m, a, b, c),
+                    _ => small_tn((m, n), a, b, c),
+                };
+            }
+            (Operand::Rows(a), Operand::Cols(b)) => {
+                return match k {
+                    2 => nt_fixed::<F, 2>(n, a, b, c, accumulate),
+                    4 => nt_fixed::<F, 4>(n, a, b, c, accumulate),
+                    8 => nt_fixed::<F, 8>(n, a, b, c, accumulate),
+                    _ => small_nt((k, n), a, b, c, accumulate),
+                };
+            }
+            _ => {}
+        }
+    }
+    let c = MatViewMut::from_shape((m, n), c).expect("output length checked");
+    large((m, k, n), a.view((m, k)), b.view((k, n)), c, accumulate);
+}
+
+/// The packing GEMM, on two threads for large products.
+fn large<F: Element>(
+    (m, k, n): (usize, usize, usize),
+    a: MatView<'_, F>,
+    b: MatView<'_, F>,
+    mut c: MatViewMut<'_, F>,
+    accumulate: bool,
+) {
+    let beta = if accumulate { F::one() } else { F::zero() };
+    if m * k * n < PARALLEL_GEMM || m.min(k).min(n) < PARALLEL_MIN_SIDE || threads() < 2 {
+        ndarray::linalg::general_mat_mul(F::one(), &a, &b, beta, &mut c);
+        return;
+    }
+    // Split the larger side of `c`: each half packs all of the other operand and half of this
+    // one, and writes its own block of `c`.
+    if n >= m {
+        let h = n / 2;
+        let (b1, b2) = b.split_at(Axis(1), h);
+        let (mut c1, mut c2) = c.view_mut().split_at(Axis(1), h);
+        rayon::join(
+            || ndarray::linalg::general_mat_mul(F::one(), &a, &b1, beta, &mut c1),
+            || ndarray::linalg::general_mat_mul(F::one(), &a, &b2, beta, &mut c2),
+        );
+    } else {
+        let h = m / 2;
+        let (a1, a2) = a.split_at(Axis(0), h);
+        let (mut c1, mut c2) = c.view_mut().split_at(Axis(0), h);
+        rayon::join(
+            || ndarray::linalg::general_mat_mul(F::one(), &a1, &b, beta, &mut c1),
+            || ndarray::linalg::general_mat_mul(F::one(), &a2, &b, beta, &mut c2),
+        );
+    }
+}
+
+/// How many threads a large product uses: 2 when the machine has at least two (rayon's pool,
+/// `RAYON_NUM_THREADS` to override), else 1. Products below about 2·10⁶ multiply-adds always run
+/// on the calling thread.
+pub fn threads() -> usize {
+    rayon::current_num_threads().min(2)
+}
+
+/// Runs [`tiny`] for `k, n ≤ 4` and a slice layout; false when it did not.
+#[inline(always)]
+fn tiny_dispatch<F: Element>(
+    (m, k, n): (usize, usize, usize),
+    a: Operand<'_, F>,
+    b: Operand<'_, F>,
+    c: &mut [F],
+    accumulate: bool,
+) -> bool {
+    macro_rules! by_size {
+        ($layout:expr, $a:expr, $b:expr; $($k:literal, $n:literal;)*) => {
+            match (k, n) {
+                $(($k, $n) => tiny::<F, $layout, $k, $n>(m, $a, $b, c, accumulate),)*
+                _ => return false,
+            }
+        };
+    }
+    macro_rules! all_sizes {
+        ($layout:expr, $a:expr, $b:expr) => {
+            by_size! { $layout, $a, $b;
+                1, 1; 1, 2; 1, 3; 1, 4; 2, 1; 2, 2; 2, 3; 2, 4;
+                3, 1; 3, 2; 3, 3; 3, 4; 4, 1; 4, 2; 4, 3; 4, 4;
+            }
+        };
+    }
+    match (a, b) {
+        (Operand::Rows(a), Operand::Rows(b)) => all_sizes!(NN, a, b),
+        (Operand::Cols(a), Operand::Rows(b)) => all_sizes!(TN, a, b),
+        (Operand::Rows(a), Operand::Cols(b)) => all_sizes!(NT, a, b),
+        _ => return false,
+    }
+    true
+}
+
+/// The layouts the direct loops take: `a·b`, `aᵀ·b` and `a·bᵀ` of row-major buffers.
+const NN: u8 = 0;
+const TN: u8 = 1;
+const NT: u8 = 2;
+
+/// `c (+)= a·b` for fixed `k = K ≤ 4` and `n = N ≤ 4` in layout `L`: every loop but the one over
+/// rows unrolled, each element summed in `p` order.
+#[inline(never)]
+fn tiny<F: Element, const L: u8, const K: usize, const N: usize>(
+    m: usize,
+    a: &[F],
+    b: &[F],
+    c: &mut [F],
+    accumulate: bool,
+) {
+    assert!(a.len() == m * K && b.len() == K * N && c.len() == m * N, "matmul: operands of the wrong size");
+    // `b` (at most 4×4) in registers, as an array indexed [p][j].
+    let mut bm = [[F::zero(); N]; K];
+    for (p, row) in bm.iter_mut().enumerate() {
+        for (j, x) in row.iter_mut().enumerate() {
+            *x = if L == NT { b[j * K + p] } else { b[p * N + j] };
+        }
+    }
+    let mut i = 0;
+    while i < m {
+        let mut ai = [F::zero(); K];
+        for (p, x) in ai.iter_mut().enumerate() {
+            *x = if L == TN { a[p * m + i] } else { a[i * K + p] };
+        }
+        let mut acc = [F::zero(); N];
+        for (&aip, bp) in ai.iter().zip(&bm) {
+            for (acc, &b) in acc.iter_mut().zip(bp) {
+                *acc += aip * b;
+            }
+        }
+        let ci = &mut c[i * N..i * N + N];
+        for (c, acc) in ci.iter_mut().zip(acc) {
+            *c = if accumulate { *c + acc } else { acc };
+        }
+        i += 1;
+    }
+}
+
+/// [`small_nn`] for `n = N`: each row of `c` is accumulated in an array (registers).
+#[inline]
+fn nn_fixed<F: Element, const N: usize>(k: usize, a: &[F], b: &[F], c: &mut [F]) {
+    let m = c.len() / N;
+    assert!(a.len() == m * k && b.len() == k * N);
+    for i in 0..m {
+        let mut acc = [F::zero(); N];
+        let ai = &a[i * k..i * k + k];
+        for p in 0..k {
+            let bp = &b[p * N..p * N + N];
+            for j in 0..N {
+                acc[j] += ai[p] * bp[j];
+            }
+        }
+        c[i * N..i * N + N].copy_from_slice(&acc);
+    }
+}
+
+/// [`small_tn`] for `n = N`.
+#[inline]
+fn tn_fixed<F: Element, const N: usize>(m: usize, a: &[F], b: &[F], c: &mut [F]) {
+    let k = b.len() / N;
+    assert!(a.len() == m * k && c.len() == m * N);
+    for i in 0..m {
+        let mut acc = [F::zero(); N];
+        for p in 0..k {
+            let aip = a[p * m + i];
+            let bp = &b[p * N..p * N + N];
+            for j in 0..N {
+                acc[j] += aip * bp[j];
+            }
+        }
+        c[i * N..i * N + N].copy_from_slice(&acc);
+    }
+}
+
+/// [`small_nt`] for `k = K`: fixed-length dot products.
+#[inline]
+fn nt_fixed<F: Element, const K: usize>(n: usize, a: &[F], b: &[F], c: &mut [F], accumulate: bool) {
+    let m = a.len() / K;
+    assert!(b.len() == n * K && c.len() == m * n);
+    for i in 0..m {
+        let ai = &a[i * K..i * K + K];
+        for j in 0..n {
+            let bj = &b[j * K..j * K + K];
+            let mut acc = F::zero();
+            for p in 0..K {
+                acc += ai[p] * bj[p];
+            }
+            let out = &mut c[i * n + j];
             *out = if accumulate { *out + acc } else { acc };
+        }
+    }
+}
+
+/// `c = a·b`, both row-major: row `i` of `c` is `Σ_p a[i][p]·(row p of b)`, summed in `p` order.
+#[inline]
+fn small_nn<F: Element>((k, n): (usize, usize), a: &[F], b: &[F], c: &mut [F]) {
+    for (ci, ai) in c.chunks_exact_mut(n).zip(a.chunks_exact(k)) {
+        ci.fill(F::zero());
+        for (&aip, bp) in ai.iter().zip(b.chunks_exact(n)) {
+            for (c, &b) in ci.iter_mut().zip(bp) {
+                *c += aip * b;
+            }
+        }
+    }
+}
+
+/// `c = a·b` with `a` column-major (the transpose of a row-major `k × m` buffer, as in `xᵀ·δ`)
+/// and `b` row-major: row `i` of `c` is `Σ_p a[p][i]·(row p of b)`, in `p` order.
+#[inline]
+fn small_tn<F: Element>((m, n): (usize, usize), a: &[F], b: &[F], c: &mut [F]) {
+    for (i, ci) in c.chunks_exact_mut(n).enumerate() {
+        ci.fill(F::zero());
+        for (ap, bp) in a.chunks_exact(m).zip(b.chunks_exact(n)) {
+            let aip = ap[i];
+            for (c, &b) in ci.iter_mut().zip(bp) {
+                *c += aip * b;
+            }
+        }
+    }
+}
+
+/// `c (+)= a·b` with `a` row-major and `b` column-major (the transpose of a row-major `n × k`
+/// buffer, as in `δ·Wᵀ`): `c[i][j]` is the dot product of row `i` of `a` and row `j` of that
+/// buffer, in `p` order.
+#[inline]
+fn small_nt<F: Element>((k, n): (usize, usize), a: &[F], b: &[F], c: &mut [F], accumulate: bool) {
+    for (ci, ai) in c.chunks_exact_mut(n).zip(a.chunks_exact(k)) {
+        for (c, bj) in ci.iter_mut().zip(b.chunks_exact(k)) {
+            let mut acc = F::zero();
+            for (&x, &y) in ai.iter().zip(bj) {
+                acc += x * y;
+            }
+            *c = if accumulate { *c + acc } else { acc };
         }
     }
 }
@@ -66,31 +399,43 @@ fn small_gemm<F: Element>(
 /// `accumulate` is true. Rows are summed in order.
 pub fn sum_rows_into<F: Element>(m: MatView<'_, F>, mut out: ArrayViewMut1<'_, F>, accumulate: bool) {
     assert_eq!(m.ncols(), out.len(), "sum_rows: {} columns into {}", m.ncols(), out.len());
+    if let (Some(ms), Some(os)) = (m.to_slice(), out.as_slice_mut()) {
+        sum_rows(ms, os, accumulate);
+        return;
+    }
     if !accumulate {
         out.fill(F::zero());
-    }
-    if let (Some(ms), Some(os)) = (m.as_slice(), out.as_slice_mut()) {
-        for row in ms.chunks_exact(os.len().max(1)) {
-            for (o, &x) in os.iter_mut().zip(row) {
-                *o += x;
-            }
-        }
-        return;
     }
     for row in m.axis_iter(Axis(0)) {
         out.zip_mut_with(&row, |o, &x| *o += x);
     }
 }
 
+/// [`sum_rows_into`] on buffers: `m` is row-major with `out.len()` columns.
+///
+/// # Panics
+/// When `m`'s length is not a multiple of `out.len()`.
+pub fn sum_rows<F: Element>(m: &[F], out: &mut [F], accumulate: bool) {
+    let cols = out.len();
+    if cols == 0 {
+        return;
+    }
+    assert_eq!(m.len() % cols, 0, "sum_rows: {} values in rows of {cols}", m.len());
+    if !accumulate {
+        out.fill(F::zero());
+    }
+    for row in m.chunks_exact(cols) {
+        for (o, &x) in out.iter_mut().zip(row) {
+            *o += x;
+        }
+    }
+}
+
 /// `m[i][j] += v[j]` for every row `i` (adds a bias to every sample).
 pub fn add_row_in_place<F: Element>(mut m: MatViewMut<'_, F>, v: ArrayView1<'_, F>) {
     assert_eq!(m.ncols(), v.len(), "add_row: {} columns, bias of {}", m.ncols(), v.len());
-    if let (Some(ms), Some(vs)) = (m.as_slice_mut(), v.as_slice()) {
-        for row in ms.chunks_exact_mut(vs.len().max(1)) {
-            for (x, &b) in row.iter_mut().zip(vs) {
-                *x += b;
-            }
-        }
+    if let (Some(ms), Some(vs)) = (m.as_slice_mut(), v.to_slice()) {
+        add_row(ms, vs);
         return;
     }
     for mut row in m.axis_iter_mut(Axis(0)) {
@@ -98,11 +443,44 @@ pub fn add_row_in_place<F: Element>(mut m: MatViewMut<'_, F>, v: ArrayView1<'_, 
     }
 }
 
+/// [`add_row_in_place`] on buffers: `m` is row-major with `v.len()` columns.
+pub fn add_row<F: Element>(m: &mut [F], v: &[F]) {
+    for row in m.chunks_exact_mut(v.len().max(1)) {
+        for (x, &b) in row.iter_mut().zip(v) {
+            *x += b;
+        }
+    }
+}
+
+/// Slices from this long are updated by [`sub_scaled`] on two threads (a few MB: memory-bound
+/// work that two cores' bandwidth speeds up).
+const PARALLEL_AXPY: usize = 1 << 20;
+
+/// `y ← y − alpha·x` element-wise (plain SGD's update), over the common length of `y` and `x`;
+/// split across two threads for long slices. Each element is computed the same either way.
+pub fn sub_scaled<F: Element>(y: &mut [F], alpha: F, x: &[F]) {
+    let len = y.len().min(x.len());
+    let (y, x) = (&mut y[..len], &x[..len]);
+    if len >= PARALLEL_AXPY && threads() >= 2 {
+        let (y1, y2) = y.split_at_mut(len / 2);
+        let (x1, x2) = x.split_at(len / 2);
+        rayon::join(|| sub_scaled_serial(y1, alpha, x1), || sub_scaled_serial(y2, alpha, x2));
+    } else {
+        sub_scaled_serial(y, alpha, x);
+    }
+}
+
+fn sub_scaled_serial<F: Element>(y: &mut [F], alpha: F, x: &[F]) {
+    for (y, &x) in y.iter_mut().zip(x) {
+        *y -= alpha * x;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::Matrix;
-    use ndarray::array;
+    use ndarray::{array, s};
 
     fn naive(a: &Matrix<f64>, b: &Matrix<f64>) -> Matrix<f64> {
         Matrix::from_shape_fn((a.nrows(), b.ncols()), |(i, j)| (0..a.ncols()).map(|p| a[[i, p]] * b[[p, j]]).sum())
@@ -112,25 +490,65 @@ mod tests {
         let a = Matrix::from_shape_fn((m, k), |(i, j)| (i as f64 + 1.0) * 0.5 - j as f64 * 0.25);
         let b = Matrix::from_shape_fn((k, n), |(i, j)| (j as f64 - 0.5) * (i as f64 + 0.3));
         let want = naive(&a, &b);
+        let close = |c: &Matrix<f64>, w: &Matrix<f64>| (c - w).iter().all(|d| d.abs() < 1e-9 * (1.0 + k as f64));
         let mut c = Matrix::zeros((m, n));
         matmul_into(a.view(), b.view(), c.view_mut(), false);
-        assert!((&c - &want).iter().all(|d| d.abs() < 1e-9), "plain {m}x{k}x{n}");
+        assert!(close(&c, &want), "plain {m}x{k}x{n}");
         // Transposed operands through views: (bᵀ aᵀ)ᵀ = a b.
         let (at, bt) = (a.t().to_owned(), b.t().to_owned());
         let mut ct = Matrix::zeros((n, m));
-        matmul_into(bt.t().t(), at.t().t(), ct.view_mut(), false);
-        let mut c2 = Matrix::zeros((m, n));
-        matmul_into(at.t(), bt.t(), c2.view_mut(), false);
-        assert!((&c2 - &want).iter().all(|d| d.abs() < 1e-9), "transposed {m}x{k}x{n}");
-        matmul_into(at.t(), bt.t(), c2.view_mut(), true);
-        assert!((&c2 - &(&want * 2.0)).iter().all(|d| d.abs() < 1e-9), "accumulate {m}x{k}x{n}");
+        matmul_into(bt.view(), at.view(), ct.view_mut(), false);
+        assert!(close(&ct.t().to_owned(), &want), "into a transpose {m}x{k}x{n}");
+        // Every combination of row- and column-major operands.
+        for (av, bv) in [(a.view(), bt.t()), (at.t(), b.view()), (at.t(), bt.t())] {
+            let mut c2 = Matrix::from_elem((m, n), 7.0);
+            matmul_into(av, bv, c2.view_mut(), false);
+            assert!(close(&c2, &want), "transposed {m}x{k}x{n}");
+            matmul_into(av, bv, c2.view_mut(), true);
+            assert!(close(&c2, &(&want * 2.0)), "accumulate {m}x{k}x{n}");
+        }
+        // Strided operands and output.
+        let wide_a = Matrix::from_shape_fn((m, 2 * k), |(i, j)| if j % 2 == 0 { a[[i, j / 2]] } else { f64::NAN });
+        let mut wide_c = Matrix::from_elem((m, 2 * n), 5.0);
+        matmul_into(wide_a.slice(s![.., ..;2]), b.view(), wide_c.slice_mut(s![.., ..;2]), false);
+        assert!(close(&wide_c.slice(s![.., ..;2]).to_owned(), &want), "strided {m}x{k}x{n}");
+        assert!(wide_c.slice(s![.., 1..;2]).iter().all(|&x| x == 5.0), "strided {m}x{k}x{n} wrote outside");
     }
 
     #[test]
     fn small_and_large_products_agree_with_the_definition() {
-        for &(m, k, n) in &[(1, 1, 1), (4, 2, 2), (3, 5, 7), (8, 6, 1), (32, 33, 34), (64, 7, 65)] {
+        for &(m, k, n) in &[(1, 1, 1), (4, 2, 2), (3, 5, 7), (8, 6, 1), (32, 33, 34), (64, 7, 65), (200, 150, 120)] {
             check(m, k, n);
         }
+    }
+
+    #[test]
+    fn small_products_sum_in_index_order() {
+        // Bit-for-bit the sequential sum, whatever the layout.
+        let a = Matrix::from_shape_fn((4, 3), |(i, j)| 0.1 * (i as f64 + 1.0) + 1e-3 * j as f64);
+        let b = Matrix::from_shape_fn((3, 2), |(i, j)| 0.7 / (i as f64 + j as f64 + 1.0));
+        let want = Matrix::from_shape_fn((4, 2), |(i, j)| {
+            let mut acc = 0.0;
+            for p in 0..3 {
+                acc += a[[i, p]] * b[[p, j]];
+            }
+            acc
+        });
+        let (at, bt) = (a.t().to_owned(), b.t().to_owned());
+        for (av, bv) in [(a.view(), b.view()), (a.view(), bt.t()), (at.t(), b.view())] {
+            let mut c = Matrix::zeros((4, 2));
+            matmul_into(av, bv, c.view_mut(), false);
+            assert_eq!(c, want);
+        }
+    }
+
+    #[test]
+    fn empty_dimensions() {
+        let mut c = Matrix::from_elem((2, 3), 1.0);
+        matmul_into(Matrix::<f64>::zeros((2, 0)).view(), Matrix::zeros((0, 3)).view(), c.view_mut(), false);
+        assert!(c.iter().all(|&x| x == 0.0));
+        let mut e = Matrix::<f64>::zeros((0, 3));
+        matmul_into(Matrix::zeros((0, 4)).view(), Matrix::zeros((4, 3)).view(), e.view_mut(), false);
     }
 
     #[test]
@@ -139,8 +557,12 @@ mod tests {
         let mut s = array![10.0, 10.0];
         sum_rows_into(m.view(), s.view_mut(), false);
         assert_eq!(s, array![4.0, 6.0]);
+        sum_rows_into(m.t(), s.view_mut(), true);
+        assert_eq!(s, array![7.0, 13.0]);
         let mut m2 = m.clone();
         add_row_in_place(m2.view_mut(), s.view());
-        assert_eq!(m2, array![[5.0, 8.0], [7.0, 10.0]]);
+        assert_eq!(m2, array![[8.0, 15.0], [10.0, 17.0]]);
+        add_row_in_place(m2.view_mut().reversed_axes(), array![1.0, 2.0].view());
+        assert_eq!(m2, array![[9.0, 16.0], [12.0, 19.0]]);
     }
 }

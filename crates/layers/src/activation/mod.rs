@@ -39,6 +39,32 @@ pub trait Activation<F: Element> {
     fn forward(&self, z: MatView<'_, F>, a: MatViewMut<'_, F>);
     /// `grad_z ← ∂C/∂z` given `grad_a = ∂C/∂a`, with `a = σ(z)` as `forward` left it.
     fn backward(&self, z: MatView<'_, F>, a: MatView<'_, F>, grad_a: MatView<'_, F>, grad_z: MatViewMut<'_, F>);
+
+    /// The layer's bias and activation in one pass over row-major buffers with `bias.len()`
+    /// columns: `z ← z + b` on every row, then `a ← σ(z)`. What [`Network`](crate::Network)'s
+    /// forward pass calls; the default adds the bias and calls [`forward`](Self::forward).
+    ///
+    /// # Panics
+    /// When `z` and `a` differ in length or do not hold whole rows.
+    fn forward_with_bias(&self, bias: &[F], z: &mut [F], a: &mut [F]) {
+        backprop_tensor::linalg::add_row(z, bias);
+        let shape = (z.len().checked_div(bias.len()).unwrap_or(0), bias.len());
+        let z = MatView::from_shape(shape, z).expect("z holds whole rows");
+        self.forward(z, MatViewMut::from_shape(shape, a).expect("a has the shape of z"));
+    }
+
+    /// [`backward`](Self::backward) on row-major buffers with `cols` columns. What
+    /// [`Network`](crate::Network)'s backward pass calls; the default makes views and calls
+    /// [`backward`](Self::backward).
+    ///
+    /// # Panics
+    /// When the buffers differ in length or do not hold whole rows.
+    fn backward_buffers(&self, cols: usize, z: &[F], a: &[F], grad_a: &[F], grad_z: &mut [F]) {
+        let shape = (z.len().checked_div(cols).unwrap_or(0), cols);
+        let view = |s| MatView::from_shape(shape, s).expect("buffers have the shape of z");
+        let grad_z = MatViewMut::from_shape(shape, grad_z).expect("grad_z has the shape of z");
+        self.backward(view(z), view(a), view(grad_a), grad_z);
+    }
 }
 
 /// An activation applied to each element on its own: the common case.
@@ -76,6 +102,25 @@ impl<F: Element, T: Elementwise> Activation<F> for T {
             return;
         }
         Zip::from(grad_z).and(z).and(a).and(grad_a).for_each(|d, &z, &a, &g| *d = g * self.derivative(z, a));
+    }
+
+    fn forward_with_bias(&self, bias: &[F], z: &mut [F], a: &mut [F]) {
+        let cols = bias.len().max(1);
+        assert!(z.len() == a.len() && z.len() % cols == 0, "z and a differ in length or hold no whole rows");
+        for (zr, ar) in z.chunks_exact_mut(cols).zip(a.chunks_exact_mut(cols)) {
+            for ((z, a), &b) in zr.iter_mut().zip(ar).zip(bias) {
+                *z += b;
+                *a = self.value(*z);
+            }
+        }
+    }
+
+    fn backward_buffers(&self, _cols: usize, z: &[F], a: &[F], grad_a: &[F], grad_z: &mut [F]) {
+        let len = grad_z.len();
+        assert!(z.len() == len && a.len() == len && grad_a.len() == len, "backward buffers differ in length");
+        for (((d, &z), &a), &g) in grad_z.iter_mut().zip(z).zip(a).zip(grad_a) {
+            *d = g * self.derivative(z, a);
+        }
     }
 }
 
