@@ -33,12 +33,12 @@ use backprop_tensor::{Matrix, linalg};
 use ndarray::s;
 
 /// The workloads, in the order they run.
-const WORKLOADS: [&str; 3] = ["half_adder", "mnist_mlp", "wide"];
+const WORKLOADS: [&str; 4] = ["half_adder", "mnist_mlp", "wide", "idx_load"];
 
 /// Options of `cargo xtask bench`.
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
-    /// Only these workloads (default: all). Known: half_adder, mnist_mlp, wide.
+    /// Only these workloads (default: all). Known: half_adder, mnist_mlp, wide, idx_load.
     #[arg(long = "workload")]
     workloads: Vec<String>,
     /// W1: repeat the timing this many times and report the median.
@@ -262,6 +262,54 @@ fn median(v: &mut [f64]) -> f64 {
 /// Our figures, for the ratios: (workload, batch or 0) → throughput (1/ms for W1, samples/s).
 type Ours = BTreeMap<(String, usize), f64>;
 
+/// Loading MNIST-sized IDX files (60000 images of 28×28, written raw to a temp folder) through
+/// the data crate, f32: the median of `reps` loads.
+fn idx_load(reps: usize) {
+    let dir = std::env::temp_dir().join(format!("backprop-bench-idx-{}", std::process::id()));
+    let _ = std::fs::create_dir_all(&dir);
+    let n: u32 = 60_000;
+    let mut images = Vec::with_capacity(16 + n as usize * 784);
+    images.extend_from_slice(&[0, 0, 8, 3]);
+    for d in [n, 28, 28] {
+        images.extend_from_slice(&d.to_be_bytes());
+    }
+    let mut labels = vec![0, 0, 8, 1];
+    labels.extend_from_slice(&n.to_be_bytes());
+    let mut x: u32 = 12345;
+    for _ in 0..n as usize * 784 {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        images.push((x >> 24) as u8);
+    }
+    labels.extend((0..n).map(|i| (i % 10) as u8));
+    if std::fs::write(dir.join("images"), &images).and_then(|()| std::fs::write(dir.join("labels"), &labels)).is_err() {
+        eprintln!("# idx_load: cannot write the test files in {}", dir.display());
+        return;
+    }
+    let spec: DataSpec =
+        match backprop_tensor::__toml::from_str("source = \"idx\"\nimages = \"images\"\nlabels = \"labels\"\n") {
+            Ok(spec) => spec,
+            Err(e) => {
+                eprintln!("# idx_load: {e}");
+                return;
+            }
+        };
+    let mut times = Vec::new();
+    for _ in 0..reps.max(1) {
+        let t0 = Instant::now();
+        match spec.load_splits::<f32>(&dir, 0) {
+            Ok(s) => assert_eq!(s.train.inputs.dim(), (60_000, 784)),
+            Err(e) => {
+                eprintln!("# idx_load: {e}");
+                return;
+            }
+        }
+        times.push(t0.elapsed().as_secs_f64() * 1e3);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    times.sort_by(f64::total_cmp);
+    println!("peer=backprop workload=idx_load images=60000 pixels=784 ms={:.1} threads=1", times[times.len() / 2]);
+}
+
 /// Runs the selected workloads; returns the exit status.
 pub fn run(args: &BenchArgs) -> i32 {
     let all = args.workloads.is_empty();
@@ -288,8 +336,11 @@ pub fn run(args: &BenchArgs) -> i32 {
         let (rate, _) = wide(args.runs);
         ours.insert(("wide".into(), 256), rate);
     }
+    if wants("idx_load") {
+        idx_load(args.reps);
+    }
     if args.peers {
-        let selected: Vec<&str> = WORKLOADS.iter().copied().filter(|w| wants(w)).collect();
+        let selected: Vec<&str> = WORKLOADS.iter().copied().filter(|w| wants(w) && *w != "idx_load").collect();
         return run_peers(args, &selected, &ours);
     }
     0

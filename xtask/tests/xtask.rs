@@ -37,3 +37,15 @@ fn bench_prints_the_half_adder_in_the_peer_format() {
     let (code, _, _) = xtask(&["bench", "--workload", "nope"]);
     assert_eq!(code, 2);
 }
+
+/// Loading MNIST-sized IDX files has a bench line (issue 4); its time is for `cargo xtask bench`
+/// in release, not asserted here.
+#[test]
+fn bench_reports_idx_loading() {
+    let (code, stdout, stderr) = xtask(&["bench", "--workload", "idx_load", "--reps", "1"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.lines().any(|l| l.starts_with("peer=backprop workload=idx_load images=60000 ") && l.contains(" ms=")),
+        "{stdout}"
+    );
+}
