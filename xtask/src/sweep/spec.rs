@@ -58,7 +58,7 @@ pub enum Axis {
 }
 
 impl Axis {
-    /// One draw from `rng`: exactly one [`unit`] value per call, so every key of every point
+    /// One draw from `rng`: exactly one [`unit()`] value per call, so every key of every point
     /// draws the same number of values and the draws are the same on every platform.
     pub fn draw(&self, rng: &mut SeededRng) -> toml::Value {
         let u = unit(rng);
