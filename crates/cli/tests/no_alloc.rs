@@ -1,5 +1,7 @@
 //! A warm training step allocates nothing: a counting global allocator watches this thread while
-//! the trainer runs epochs (forward, loss, backward, optimiser step, evaluation).
+//! the trainer runs epochs (forward, loss, backward, optimiser step, evaluation). Products large
+//! enough for the packing GEMM are the one exception, checked apart: the `gemm` crate allocates
+//! its packing buffers per call, a fixed count per product.
 #![allow(unsafe_code)] // A global allocator is an `unsafe impl`; it only counts and forwards.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -100,6 +102,53 @@ fn warm_epochs_allocate_nothing() {
     for act in backprop_layers::ActivationSpec::NAMES {
         check(BatchSize::Size(5), "sgd", &[act, act]);
     }
+}
+
+/// An MLP big enough for the packing GEMM (every product has more than `SMALL_GEMM`
+/// multiply-adds): each warm epoch allocates the same small number of times, at most three per
+/// large product (the `gemm` crate's packing buffers), nothing of ours.
+#[test]
+fn large_products_allocate_only_the_gemm_packing_buffers() {
+    use backprop_data::Dataset;
+    use backprop_tensor::Matrix;
+    use backprop_tensor::linalg::SMALL_GEMM;
+
+    let (rows, features, hidden, classes) = (64, 300, 64, 10);
+    for (m, k, n) in [(rows, features, hidden), (rows, hidden, classes), (features, rows, hidden)] {
+        assert!(m * k * n > SMALL_GEMM, "{m}x{k}x{n} must take the packing GEMM");
+    }
+    let data = Dataset {
+        name: "blobs".into(),
+        inputs: Matrix::from_shape_fn((rows, features), |(i, j)| ((i * 31 + j * 7) % 11) as f32 / 11.0),
+        targets: Matrix::from_shape_fn((rows, classes), |(i, j)| if i % classes == j { 1.0 } else { 0.0 }),
+    };
+    let act = |name| backprop_layers::ActivationSpec::from_name(name).unwrap();
+    let mut net =
+        Network::<f32>::new(features, &[LayerSpec::new(hidden, act("relu")), LayerSpec::new(classes, act("softmax"))]);
+    for (i, p) in net.params_mut().iter_mut().enumerate() {
+        *p = ((i * 7919) % 13) as f32 / 130.0 - 0.05;
+    }
+    let opts = TrainOptions { epochs: 10, batch_size: BatchSize::Full, log_every: 0, ..TrainOptions::default() };
+    let (loss, sgd) = (LossSpec::from_name("cross_entropy").unwrap(), OptimizerSpec::from_name("sgd").unwrap());
+    let mut trainer = Trainer::new(net, &data, loss.get(), sgd.get(), opts);
+    let mut rng = seeded(1);
+    trainer.evaluate();
+    trainer.epoch(&mut rng);
+    trainer.evaluate();
+    // Per epoch: backward's three products (∂W of both layers, δ·Wᵀ of the output layer) and the
+    // evaluation's forward pass (two products).
+    let products = 5;
+    let counts: Vec<usize> = (0..5)
+        .map(|_| {
+            allocations_during(|| {
+                trainer.epoch(&mut rng);
+                let cost = trainer.evaluate();
+                trainer.end_epoch(cost);
+            })
+        })
+        .collect();
+    assert!(counts.iter().all(|&c| c == counts[0]), "allocations differ between warm epochs: {counts:?}");
+    assert!(counts[0] <= 3 * products, "{} allocations in a warm epoch of {products} large products", counts[0]);
 }
 
 /// The counter works: an allocation inside the window is seen.

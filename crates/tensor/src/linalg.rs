@@ -1,18 +1,23 @@
 //! Matrix products into preallocated outputs.
 //!
-//! Every function here writes into a buffer the caller owns, so a training step that calls them
-//! allocates nothing. Transposed operands are passed as views (`w.t()`) or as [`Operand::Cols`],
+//! Every function here writes into a buffer the caller owns: a training step that calls them
+//! allocates no matrices (the packing GEMM makes one to three small allocations of its own per
+//! large product, for its packing buffers). Transposed operands are passed as views (`w.t()`) or as [`Operand::Cols`],
 //! never copied. Which GEMM runs is this module's business alone:
 //!
 //! - small products (up to [`SMALL_GEMM`] multiply-adds, e.g. the half adder's 4×2·2×2) run
 //!   direct loops specialised for the layouts backprop uses (row-major `a·W`, `aᵀ·δ` and `δ·Wᵀ`),
 //!   which beat any packing kernel at that size and pay no thread pool;
-//! - everything else goes to ndarray's `general_mat_mul` (the `matrixmultiply` crate's packing
-//!   kernels, AVX2/FMA or AVX-512 chosen at run time), split in two halves run on two threads
-//!   when the product is large enough to repay the hand-off (see [`threads`]).
+//! - everything else goes to the `gemm` crate's packing kernels (AVX2/FMA or AVX-512 chosen at
+//!   run time; `linalg/packed.rs`, the workspace's only `unsafe`), on two threads when the
+//!   product is large enough to repay the hand-off (see [`threads`]).
 //!
-//! Every kernel sums `Σ_p a[i][p]·b[p][j]` in increasing `p` (the large path within each of its
-//! `k` blocks), so small products give the same bits as the plain definition.
+//! Small products sum `Σ_p a[i][p]·b[p][j]` in increasing `p`, so they give the same bits as the
+//! plain definition on every machine. Large products give the same bits for any thread count
+//! (threads split the output, never the sum over `p`), but the kernel, and so the rounding,
+//! depends on the processor's vector unit (AVX-512, AVX2/FMA, SSE).
+
+mod packed;
 
 use ndarray::{ArrayView1, ArrayViewMut1, Axis};
 
@@ -21,15 +26,12 @@ use crate::{Element, MatView, MatViewMut};
 /// Products with `m·k·n` up to this run the direct loops instead of the packing GEMM.
 pub const SMALL_GEMM: usize = 4096;
 
-/// Products with `m·k·n` from this on (about 30 µs of work at one core's speed) and every side
-/// at least [`PARALLEL_MIN_SIDE`] are split across two threads. Measured on W2: the batch-128
-/// products (4·10⁶ to 26·10⁶ multiply-adds, every side ≥ 128) gain about 20% from two threads,
-/// while the batch-32 ones (6·10⁶, one side 32) lose about 10%: waking the second thread
-/// costs tens of microseconds on a VM, more than half of such a product saves.
-const PARALLEL_GEMM: usize = 1 << 21;
-
-/// See [`PARALLEL_GEMM`].
-const PARALLEL_MIN_SIDE: usize = 64;
+/// Products with `m·k·n` from this on (8.4·10⁶ multiply-adds) run on two threads. Measured on
+/// a 2-core AVX-512 Xeon (docs/performance.md): W2's batch-32 products (at most 6.4·10⁶) lose
+/// 25–35% on two threads, since waking the second thread for each one costs more than it saves;
+/// W2's batch-128 products (up to 25.7·10⁶) and every W3 product (10⁷ to 4.3·10⁹, the output
+/// layer's included) gain 15–25%.
+const PARALLEL_GEMM: usize = 1 << 23;
 
 /// How the elements of a matrix operand lie in memory.
 #[derive(Clone, Copy, Debug)]
@@ -178,43 +180,21 @@ fn gemm_general<F: Element>(
     large((m, k, n), a.view((m, k)), b.view((k, n)), c, accumulate);
 }
 
-/// The packing GEMM, on two threads for large products.
+/// The packing GEMM ([`packed`]), on two threads for large products.
 fn large<F: Element>(
     (m, k, n): (usize, usize, usize),
     a: MatView<'_, F>,
     b: MatView<'_, F>,
-    mut c: MatViewMut<'_, F>,
+    c: MatViewMut<'_, F>,
     accumulate: bool,
 ) {
-    let beta = if accumulate { F::one() } else { F::zero() };
-    if m * k * n < PARALLEL_GEMM || m.min(k).min(n) < PARALLEL_MIN_SIDE || threads() < 2 {
-        ndarray::linalg::general_mat_mul(F::one(), &a, &b, beta, &mut c);
-        return;
-    }
-    // Split the larger side of `c`: each half packs all of the other operand and half of this
-    // one, and writes its own block of `c`.
-    if n >= m {
-        let h = n / 2;
-        let (b1, b2) = b.split_at(Axis(1), h);
-        let (mut c1, mut c2) = c.view_mut().split_at(Axis(1), h);
-        rayon::join(
-            || ndarray::linalg::general_mat_mul(F::one(), &a, &b1, beta, &mut c1),
-            || ndarray::linalg::general_mat_mul(F::one(), &a, &b2, beta, &mut c2),
-        );
-    } else {
-        let h = m / 2;
-        let (a1, a2) = a.split_at(Axis(0), h);
-        let (mut c1, mut c2) = c.view_mut().split_at(Axis(0), h);
-        rayon::join(
-            || ndarray::linalg::general_mat_mul(F::one(), &a1, &b, beta, &mut c1),
-            || ndarray::linalg::general_mat_mul(F::one(), &a2, &b, beta, &mut c2),
-        );
-    }
+    let threads = if m * k * n < PARALLEL_GEMM { 1 } else { threads() };
+    packed::gemm_views(a, b, c, accumulate, threads);
 }
 
 /// How many threads a large product uses: 2 when the machine has at least two (rayon's pool,
-/// `RAYON_NUM_THREADS` to override), else 1. Products below about 2·10⁶ multiply-adds always run
-/// on the calling thread.
+/// `RAYON_NUM_THREADS` to override), else 1. Products below [`PARALLEL_GEMM`] multiply-adds
+/// always run on the calling thread.
 pub fn threads() -> usize {
     rayon::current_num_threads().min(2)
 }
@@ -540,6 +520,35 @@ mod tests {
             matmul_into(av, bv, c.view_mut(), false);
             assert_eq!(c, want);
         }
+    }
+
+    #[test]
+    fn large_products_give_the_same_bits_on_one_and_two_threads() {
+        // Above PARALLEL_GEMM, in every layout the network uses (a·W, aᵀ·δ, δ·Wᵀ), f32 and f64.
+        fn case<F: Element>(m: usize, k: usize, n: usize) {
+            assert!(m * k * n >= PARALLEL_GEMM);
+            let value = |i: usize, j: usize| F::of(((i * 7 + j * 13) % 29) as f64 / 29.0 - 0.4);
+            let a = Matrix::from_shape_fn((m, k), |(i, j)| value(i, j));
+            let b = Matrix::from_shape_fn((k, n), |(i, j)| value(j, i + 3));
+            let (at, bt) = (a.t().to_owned(), b.t().to_owned());
+            for (av, bv) in [(a.view(), b.view()), (at.t(), b.view()), (a.view(), bt.t())] {
+                let on = |threads: usize| {
+                    let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a pool");
+                    let mut c = Matrix::<F>::zeros((m, n));
+                    pool.install(|| {
+                        assert_eq!(super::threads(), threads);
+                        matmul_into(av, bv, c.view_mut(), false);
+                        matmul_into(av, bv, c.view_mut(), true);
+                    });
+                    c
+                };
+                let one = on(1);
+                assert_eq!(one, on(2), "{m}x{k}x{n}");
+                assert!(one.iter().all(|x| x.is_finite()));
+            }
+        }
+        case::<f32>(200, 230, 190);
+        case::<f64>(300, 110, 260);
     }
 
     #[test]
