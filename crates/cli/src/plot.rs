@@ -140,13 +140,45 @@ where
     Ok(svg)
 }
 
-/// The finite `(epoch, value)` points of one series that `keep` accepts.
+/// At most this many buckets of epochs per line of the cost plot (about one per pixel column of
+/// its 800-pixel width); see [`points`].
+pub const LOSS_PLOT_BUCKETS: usize = 800;
+
+/// The finite `(epoch, value)` points of one series that `keep` accepts. A series longer than
+/// `2·`[`LOSS_PLOT_BUCKETS`] is thinned to the first and last point and, for each of that many
+/// equal runs of points, its lowest and highest (in epoch order): the line looks the same at
+/// the plot's resolution, spikes included, and a 20000-epoch run's SVG stays small and quick.
 fn points(
     history: &[EpochMetrics],
     value: impl Fn(&EpochMetrics) -> Option<f64>,
     keep: &impl Fn(f64) -> bool,
 ) -> Vec<(usize, f64)> {
-    history.iter().filter_map(|m| value(m).map(|c| (m.epoch, c))).filter(|&(_, c)| c.is_finite() && keep(c)).collect()
+    let all: Vec<(usize, f64)> = history
+        .iter()
+        .filter_map(|m| value(m).map(|c| (m.epoch, c)))
+        .filter(|&(_, c)| c.is_finite() && keep(c))
+        .collect();
+    if all.len() <= 2 * LOSS_PLOT_BUCKETS {
+        return all;
+    }
+    let mut thinned = Vec::with_capacity(2 * LOSS_PLOT_BUCKETS + 2);
+    thinned.push(all[0]);
+    let n = all.len();
+    for b in 0..LOSS_PLOT_BUCKETS {
+        let bucket = &all[b * n / LOSS_PLOT_BUCKETS..(b + 1) * n / LOSS_PLOT_BUCKETS];
+        let lowest = bucket.iter().min_by(|x, y| x.1.total_cmp(&y.1)).copied();
+        let highest = bucket.iter().max_by(|x, y| x.1.total_cmp(&y.1)).copied();
+        if let (Some(lo), Some(hi)) = (lowest, highest) {
+            let (first, second) = if lo.0 <= hi.0 { (lo, hi) } else { (hi, lo) };
+            thinned.push(first);
+            if second.0 != first.0 {
+                thinned.push(second);
+            }
+        }
+    }
+    thinned.push(all[n - 1]);
+    thinned.dedup_by_key(|p| p.0);
+    thinned
 }
 
 /// Writes [`render_loss`]`(history)` to `path`, atomically.

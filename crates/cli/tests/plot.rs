@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 
 use backprop_cli::config;
 use backprop_cli::plot::{
-    COST_COLOR, GRID, PALETTE, VAL_COST_COLOR, is_classification, read_metrics, redraw, region_color, render_decision,
-    render_loss, uses_log_scale,
+    COST_COLOR, GRID, LOSS_PLOT_BUCKETS, PALETTE, VAL_COST_COLOR, is_classification, read_metrics, redraw,
+    region_color, render_decision, render_loss, uses_log_scale,
 };
 use backprop_cli::train::EpochMetrics;
 use backprop_layers::activation::{Sigmoid, Softmax};
@@ -115,6 +115,31 @@ fn costs_spanning_decades_get_a_log_axis() {
     let flat = vec![1.0; 10];
     let falling: Vec<f64> = (0..10).map(|e| 10f64.powi(-e)).collect();
     assert!(uses_log_scale(&history(&flat, Some(&falling))));
+}
+
+#[test]
+fn long_histories_are_thinned_but_keep_their_ends_and_spikes() {
+    // 20001 epochs falling from 1, with one spike to 5 at epoch 12345 and a dip at epoch 777.
+    let mut costs: Vec<f64> = (0..=20_000).map(|e| 0.5 + 0.5 / (1.0 + e as f64 / 100.0)).collect();
+    costs[12_345] = 5.0;
+    costs[777] = 0.01;
+    let svg = render_loss(&history(&costs, None)).unwrap();
+    let line = &series(&svg, COST_COLOR)[0];
+    assert!(line.len() <= 2 * LOSS_PLOT_BUCKETS + 2, "{} points", line.len());
+    assert!(line.len() >= LOSS_PLOT_BUCKETS, "{} points", line.len());
+    assert!(line.windows(2).all(|w| w[0].0 <= w[1].0), "points in epoch order");
+    // Pixel y grows downwards: the spike is the topmost point, the dip the lowest, and the line
+    // still starts at epoch 0 and ends at the last epoch (the extreme x pixels).
+    let top = line.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+    let bottom = line.iter().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
+    let untouched = render_loss(&history(&costs[..1_000], None)).unwrap();
+    let short = &series(&untouched, COST_COLOR)[0];
+    assert_eq!(short.len(), 1_000, "short histories keep every point");
+    assert!(top < line[0].1, "the spike (5) is drawn above the start (1): top {top}, start {}", line[0].1);
+    assert!(bottom > line[line.len() - 1].1, "the dip is drawn below the last point");
+    let xs: Vec<f64> = line.iter().map(|p| p.0).collect();
+    assert_eq!(xs[0], xs.iter().copied().fold(f64::INFINITY, f64::min));
+    assert_eq!(xs[xs.len() - 1], xs.iter().copied().fold(f64::NEG_INFINITY, f64::max));
 }
 
 #[test]
