@@ -141,7 +141,8 @@ where
 }
 
 /// At most this many buckets of epochs per line of the cost plot (about one per pixel column of
-/// its 800-pixel width); see [`points`].
+/// its 800-pixel width): a longer series is drawn as each bucket's lowest and highest point, in
+/// epoch order, plus its first and last point.
 pub const LOSS_PLOT_BUCKETS: usize = 800;
 
 /// The finite `(epoch, value)` points of one series that `keep` accepts. A series longer than

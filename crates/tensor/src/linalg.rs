@@ -193,8 +193,8 @@ fn large<F: Element>(
 }
 
 /// How many threads a large product uses: 2 when the machine has at least two (rayon's pool,
-/// `RAYON_NUM_THREADS` to override), else 1. Products below [`PARALLEL_GEMM`] multiply-adds
-/// always run on the calling thread.
+/// `RAYON_NUM_THREADS` to override), else 1. Products below 2²³ multiply-adds always run on
+/// the calling thread.
 pub fn threads() -> usize {
     rayon::current_num_threads().min(2)
 }

@@ -5,9 +5,10 @@
 //! (docs/performance.md): on an AVX-512 Xeon, 2 threads, `gemm` runs W2's products 1.3–2.8×
 //! and W3's about 1.5× faster; on an AVX2 EPYC the two are within ±30% of each other.
 //!
-//! The `gemm` crate's entry point is an `unsafe fn` over raw pointers and strides; this module
-//! is the only place in the workspace that allows `unsafe`, and it derives every pointer and
-//! stride from ndarray views whose shapes it has checked.
+//! The `gemm` crate's entry point is an `unsafe fn` over raw pointers and strides. This module
+//! is the only library code in the workspace that allows `unsafe` (two tests' counting
+//! allocators are the others), and it derives every pointer and stride from ndarray views whose
+//! shapes it has checked.
 #![allow(unsafe_code)]
 
 use gemm::Parallelism;
