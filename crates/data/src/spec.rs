@@ -91,24 +91,7 @@ fn params<T: for<'de> Deserialize<'de>>(table: Table, own_keys: &[&str]) -> Resu
 
 /// Serde's "unknown field `x`, expected …" with `own_keys` added to the expected names.
 fn with_own_keys(message: &str, own_keys: &[&str]) -> String {
-    let Some((field, tail)) = message.strip_prefix("unknown field `").and_then(|rest| rest.split_once("`, ")) else {
-        return message.to_string();
-    };
-    let fields: Vec<&str> = if tail == "there are no fields" {
-        Vec::new()
-    } else if tail.starts_with("expected ") && tail.ends_with('`') {
-        tail.split('`').skip(1).step_by(2).collect()
-    } else {
-        return message.to_string();
-    };
-    let names: Vec<String> = fields.iter().chain(own_keys).map(|n| format!("`{n}`")).collect();
-    let expected = match names.len() {
-        0 => "there are no fields".to_string(),
-        1 => format!("expected {}", names[0]),
-        2 => format!("expected {} or {}", names[0], names[1]),
-        _ => format!("expected one of {}", names.join(", ")),
-    };
-    format!("unknown field `{field}`, {expected}")
+    backprop_tensor::spec::unknown_field_with(message, own_keys).unwrap_or_else(|| message.to_string())
 }
 
 /// The source's struct and the [`Preprocess`] from one table.

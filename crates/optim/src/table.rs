@@ -69,27 +69,10 @@ where
 /// trailing newline (a position), passes unchanged.
 fn with_own_keys<E: de::Error>(err: E, own_keys: &[&str]) -> E {
     // Some errors' `Display` ends the message with a newline (toml's does).
-    let message = err.to_string();
-    let Some((field, tail)) =
-        message.trim_end().strip_prefix("unknown field `").and_then(|rest| rest.split_once("`, "))
-    else {
-        return err;
-    };
-    let fields: Vec<&str> = if tail == "there are no fields" {
-        Vec::new()
-    } else if tail.starts_with("expected ") && tail.ends_with('`') {
-        tail.split('`').skip(1).step_by(2).collect()
-    } else {
-        return err;
-    };
-    let names: Vec<String> = fields.iter().chain(own_keys).map(|n| format!("`{n}`")).collect();
-    let expected = match names.len() {
-        0 => "there are no fields".to_string(),
-        1 => format!("expected {}", names[0]),
-        2 => format!("expected {} or {}", names[0], names[1]),
-        _ => format!("expected one of {}", names.join(", ")),
-    };
-    E::custom(format!("unknown field `{field}`, {expected}"))
+    match backprop_tensor::spec::unknown_field_with(err.to_string().trim_end(), own_keys) {
+        Some(message) => E::custom(message),
+        None => err,
+    }
 }
 
 #[cfg(test)]

@@ -57,3 +57,27 @@ pub fn in_range(key: &str, value: f64, low: f64, high: f64) -> Result<(), SpecEr
         Err(SpecError::new(key, format!("must be in [{low}, {high}], got {value}")))
     }
 }
+
+/// Serde's "unknown field `x`, expected …" (or "…, there are no fields") with `own_keys` added
+/// to the expected names: for a table that mixes a component's keys with a few of its own
+/// (`[optim]`'s `clip_norm`, a data source's `validation`), so that the message, and the "did
+/// you mean" built from it, name every key the table takes. `None` for any other message, or one
+/// with more after the names (a position).
+pub fn unknown_field_with(message: &str, own_keys: &[&str]) -> Option<String> {
+    let (field, tail) = message.strip_prefix("unknown field `")?.split_once("`, ")?;
+    let fields: Vec<&str> = if tail == "there are no fields" {
+        Vec::new()
+    } else if tail.starts_with("expected ") && tail.ends_with('`') {
+        tail.split('`').skip(1).step_by(2).collect()
+    } else {
+        return None;
+    };
+    let names: Vec<String> = fields.iter().chain(own_keys).map(|n| format!("`{n}`")).collect();
+    let expected = match names.len() {
+        0 => "there are no fields".to_string(),
+        1 => format!("expected {}", names[0]),
+        2 => format!("expected {} or {}", names[0], names[1]),
+        _ => format!("expected one of {}", names.join(", ")),
+    };
+    Some(format!("unknown field `{field}`, {expected}"))
+}
