@@ -318,6 +318,18 @@ pub fn run(args: &BenchArgs) -> i32 {
         eprintln!("error: unknown workload `{unknown}` (known: {})", WORKLOADS.join(", "));
         return 2;
     }
+    // Check the peer harness and its Python before spending minutes on our own workloads.
+    let peers = if args.peers {
+        match find_peers(args) {
+            Ok(p) => Some(p),
+            Err(message) => {
+                eprintln!("error: {message}");
+                return 2;
+            }
+        }
+    } else {
+        None
+    };
     let mut ours = Ours::new();
     if wants("half_adder") {
         let ms = half_adder(args.reps);
@@ -339,44 +351,56 @@ pub fn run(args: &BenchArgs) -> i32 {
     if wants("idx_load") {
         idx_load(args.reps);
     }
-    if args.peers {
+    if let Some(peers) = peers {
         let selected: Vec<&str> = WORKLOADS.iter().copied().filter(|w| wants(w) && *w != "idx_load").collect();
-        return run_peers(args, &selected, &ours);
+        return run_peers(&peers, &selected, &ours);
     }
     0
 }
 
-/// `--peers`: runs `run.sh` for the peers the Python imports and prints our ratios to them.
-fn run_peers(args: &BenchArgs, workloads: &[&str], ours: &Ours) -> i32 {
+/// Where and with what `--peers` runs: the harness folder, the Python, and the peers to run.
+struct Peers {
+    dir: PathBuf,
+    python: std::ffi::OsString,
+    names: Vec<String>,
+}
+
+/// Finds the peer harness (`$BACKPROP_PEER_DIR`, else `../shared/bench`) and the Python
+/// (`$BACKPROP_PEER_PY`, else `$PY`), and the peers to run: those named with `--peer`, else
+/// whichever of numpy, jax and torch that Python imports.
+fn find_peers(args: &BenchArgs) -> Result<Peers, String> {
     let dir = std::env::var_os("BACKPROP_PEER_DIR")
         .map_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/bench"), PathBuf::from);
     if !dir.join("run.sh").is_file() {
-        eprintln!("error: no peer harness at {} (set BACKPROP_PEER_DIR)", dir.display());
-        return 2;
+        return Err(format!("no peer harness at {} (set BACKPROP_PEER_DIR)", dir.display()));
     }
-    let Some(py) = ["BACKPROP_PEER_PY", "PY"].iter().find_map(std::env::var_os) else {
-        eprintln!(
-            "error: --peers needs a Python with the peers' packages in $BACKPROP_PEER_PY (make one with {}/setup-venv.sh DIR)",
+    let Some(python) = ["BACKPROP_PEER_PY", "PY"].iter().find_map(std::env::var_os) else {
+        return Err(format!(
+            "--peers needs a Python with the peers' packages in $BACKPROP_PEER_PY (make one with {}/setup-venv.sh DIR)",
             dir.display()
-        );
-        return 2;
+        ));
     };
     let imports = |module: &str| {
-        Command::new(&py).args(["-c", &format!("import {module}")]).output().is_ok_and(|o| o.status.success())
+        Command::new(&python).args(["-c", &format!("import {module}")]).output().is_ok_and(|o| o.status.success())
     };
-    let peers: Vec<String> = if args.peer_names.is_empty() {
+    let names: Vec<String> = if args.peer_names.is_empty() {
         ["numpy", "jax", "torch"].into_iter().filter(|m| imports(m)).map(String::from).collect()
     } else {
         args.peer_names.clone()
     };
-    if peers.is_empty() {
-        eprintln!("error: {} imports none of numpy, jax, torch", Path::new(&py).display());
-        return 2;
+    if names.is_empty() {
+        return Err(format!("{} imports none of numpy, jax, torch", Path::new(&python).display()));
     }
+    Ok(Peers { dir, python, names })
+}
+
+/// `--peers`: runs `run.sh` for `peers` and prints our ratios to them.
+fn run_peers(peers: &Peers, workloads: &[&str], ours: &Ours) -> i32 {
+    let Peers { dir, python: py, names: peers } = peers;
     let out = Command::new("bash")
         .arg(dir.join("run.sh"))
-        .args(&peers)
-        .env("PY", &py)
+        .args(peers)
+        .env("PY", py)
         .env("PEER_WORKLOADS", workloads.join(","))
         .stderr(std::process::Stdio::inherit())
         .output();

@@ -49,3 +49,86 @@ fn bench_reports_idx_loading() {
         "{stdout}"
     );
 }
+
+/// `--peers` checks the harness and its Python before running any workload of ours: a missing
+/// harness or Python is exit 2 at once, with no `peer=backprop` line printed.
+#[test]
+fn bench_peers_checks_the_harness_and_python_first() {
+    let run = |dir: &Path, python: Option<&str>| {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        cmd.args(["bench", "--peers", "--workload", "half_adder"])
+            .current_dir(root)
+            .env("BACKPROP_PEER_DIR", dir)
+            .env_remove("BACKPROP_PEER_PY")
+            .env_remove("PY");
+        if let Some(p) = python {
+            cmd.env("BACKPROP_PEER_PY", p);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let dir = std::env::temp_dir().join(format!("backprop-peers-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (code, stdout, stderr) = run(&dir, None);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("no peer harness at") && stderr.contains("BACKPROP_PEER_DIR"), "{stderr}");
+    assert!(!stdout.contains("peer=backprop"), "ran our workloads first: {stdout}");
+
+    std::fs::write(dir.join("run.sh"), "exit 0\n").unwrap();
+    let (code, stdout, stderr) = run(&dir, None);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("$BACKPROP_PEER_PY"), "{stderr}");
+    assert!(!stdout.contains("peer=backprop"), "{stdout}");
+
+    // A "Python" that imports nothing (`false` fails every `-c import …`).
+    let (code, stdout, stderr) = run(&dir, Some("false"));
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("imports none of numpy, jax, torch"), "{stderr}");
+    assert!(!stdout.contains("peer=backprop"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// With a harness (here a stand-in `run.sh` that prints one peer line, for the peer named with
+/// `--peer`), `--peers` prints our lines, the peer's, and our throughput over the peer's.
+#[test]
+fn bench_peers_prints_the_ratio_to_each_peer_line() {
+    let dir = std::env::temp_dir().join(format!("backprop-peers-ok-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // The peer's W1 took 100 s: ours is faster, whatever the build profile.
+    let script = "[ \"$1\" = numpy ] && [ \"$PEER_WORKLOADS\" = half_adder ] && \
+                  echo 'peer=numpy workload=half_adder epochs=20000 ms=100000.0 final_loss=4.965354350e-04'\n";
+    std::fs::write(dir.join("run.sh"), script).unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["bench", "--peers", "--peer", "numpy", "--workload", "half_adder", "--reps", "1"])
+        .current_dir(root)
+        .env("BACKPROP_PEER_DIR", &dir)
+        .env("BACKPROP_PEER_PY", "python-not-needed")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let ms: f64 = stdout
+        .lines()
+        .find(|l| l.starts_with("peer=backprop workload=half_adder"))
+        .and_then(|l| l.split_whitespace().find_map(|kv| kv.strip_prefix("ms=")))
+        .expect(&stdout)
+        .parse()
+        .unwrap();
+    assert!(stdout.contains("peer=numpy workload=half_adder"), "{stdout}");
+    let ratio: f64 = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("# ratio workload=half_adder peer=numpy ours_over_peer="))
+        .expect(&stdout)
+        .parse()
+        .unwrap();
+    assert!((ratio - 100_000.0 / ms).abs() <= 0.01 * ratio + 0.01, "ratio {ratio}, ours {ms} ms");
+    let _ = std::fs::remove_dir_all(&dir);
+}
