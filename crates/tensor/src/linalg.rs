@@ -137,13 +137,7 @@ fn gemm_general<F: Element>(
     a.check((m, k), "a");
     b.check((k, n), "b");
     assert_eq!(c.len(), m * n, "matmul: output is not {m}×{n}");
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !accumulate {
-            c.fill(F::zero());
-        }
+    if empty_product((m, k, n), accumulate, || c.fill(F::zero())) {
         return;
     }
     if m * k * n <= SMALL_GEMM {
@@ -178,6 +172,21 @@ fn gemm_general<F: Element>(
     }
     let c = MatViewMut::from_shape((m, n), c).expect("output length checked");
     large((m, k, n), a.view((m, k)), b.view((k, n)), c, accumulate);
+}
+
+/// Handles a product with a zero dimension, where there is nothing to multiply: true when it
+/// did. With `k = 0`, `c = a·b` is all zeros (`clear` runs) and `c + a·b` is `c`.
+fn empty_product((m, k, n): (usize, usize, usize), accumulate: bool, clear: impl FnOnce()) -> bool {
+    if m == 0 || n == 0 {
+        return true;
+    }
+    if k == 0 {
+        if !accumulate {
+            clear();
+        }
+        return true;
+    }
+    false
 }
 
 /// The packing GEMM ([`packed`]), on two threads for large products.
@@ -558,6 +567,15 @@ mod tests {
         assert!(c.iter().all(|&x| x == 0.0));
         let mut e = Matrix::<f64>::zeros((0, 3));
         matmul_into(Matrix::zeros((0, 4)).view(), Matrix::zeros((4, 3)).view(), e.view_mut(), false);
+        // The same through a strided output (the packing GEMM's path): k = 0 clears, or keeps
+        // `c` when accumulating, and leaves the skipped columns alone.
+        let mut wide = Matrix::from_elem((2, 6), 1.0);
+        let (a, b) = (Matrix::<f64>::zeros((2, 0)), Matrix::zeros((0, 3)));
+        matmul_into(a.view(), b.view(), wide.slice_mut(s![.., ..;2]), true);
+        assert!(wide.iter().all(|&x| x == 1.0));
+        matmul_into(a.view(), b.view(), wide.slice_mut(s![.., ..;2]), false);
+        assert!(wide.slice(s![.., ..;2]).iter().all(|&x| x == 0.0));
+        assert!(wide.slice(s![.., 1..;2]).iter().all(|&x| x == 1.0));
     }
 
     #[test]

@@ -28,13 +28,7 @@ pub(super) fn gemm_views<F: Element>(
 ) {
     let ((m, k), (k2, n)) = (a.dim(), b.dim());
     assert!(k == k2 && c.dim() == (m, n), "gemm shapes: ({m}, {k})·({k2}, {n}) into {:?}", c.dim());
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        if !accumulate {
-            c.fill(F::zero());
-        }
+    if super::empty_product((m, k, n), accumulate, || c.fill(F::zero())) {
         return;
     }
     let (a_rs, a_cs) = (a.strides()[0], a.strides()[1]);
