@@ -3,19 +3,12 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{backprop, json, metrics, root, scratch};
+use crate::util::{backprop, json, metrics, root, scratch, train_half_adder};
 
 #[test]
 fn stop_below_ends_the_run_once_the_cost_is_low() {
     let out = scratch("stop-below");
-    let run = backprop(&[
-        "train",
-        "configs/half_adder.toml",
-        "--set",
-        "train.stop_below=0.2",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let run = train_half_adder(&out, &["train.stop_below=0.2"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let summary = json(&out.join("summary.json"));
     assert_eq!(summary["stop_reason"], "stop_below");
@@ -29,14 +22,7 @@ fn stop_below_ends_the_run_once_the_cost_is_low() {
 fn early_stopping_waits_patience_epochs_then_restores_the_best() {
     let out = scratch("early-stop");
     // Demand an improvement no epoch can make: epoch 1 is the best, and patience runs out.
-    let run = backprop(&[
-        "train",
-        "configs/half_adder.toml",
-        "--set",
-        "train.early_stopping={ monitor = \"cost\", patience = 5, min_delta = 1.0 }",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let run = train_half_adder(&out, &["train.early_stopping={ monitor = \"cost\", patience = 5, min_delta = 1.0 }"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let summary = json(&out.join("summary.json"));
     assert_eq!(summary["stop_reason"], "early_stopping");
@@ -51,14 +37,7 @@ fn early_stopping_waits_patience_epochs_then_restores_the_best() {
 #[test]
 fn early_stopping_on_validation_needs_a_validation_set() {
     let out = scratch("early-stop-val");
-    let run = backprop(&[
-        "train",
-        "configs/half_adder.toml",
-        "--set",
-        "train.early_stopping={ monitor = \"val_cost\" }",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let run = train_half_adder(&out, &["train.early_stopping={ monitor = \"val_cost\" }"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("train.early_stopping.monitor"), "{}", run.stderr);
 }

@@ -1,7 +1,7 @@
 //! The shipped example configs train to their truth tables, and schedules and clipping reach the
 //! training loop.
 
-use crate::util::{backprop, json, metrics, scratch};
+use crate::util::{backprop, json, metrics, scratch, train_half_adder};
 
 /// Trains `config` and checks the final cost and that every output rounds to its target.
 fn learns(config: &str, max_cost: f64) {
@@ -47,12 +47,7 @@ fn full_adder_with_nesterov_momentum() {
 fn schedules_reach_the_training_loop() {
     let costs = |sets: &[&str], name: &str| {
         let out = scratch(name);
-        let mut args = vec!["train", "configs/half_adder.toml", "--set", "train.epochs=50"];
-        for s in sets {
-            args.extend(["--set", s]);
-        }
-        args.extend(["--out", out.to_str().unwrap()]);
-        let run = backprop(&args);
+        let run = train_half_adder(&out, &[&["train.epochs=50"], sets].concat());
         assert_eq!(run.code, 0, "{}", run.stderr);
         metrics(&out).into_iter().map(|(_, c)| c).collect::<Vec<f64>>()
     };
@@ -73,18 +68,7 @@ fn softmax_cross_entropy_is_fused_once() {
     let run_costs = |activation: &str, name: &str| {
         let out = scratch(name);
         let set = format!("model.output_activation={activation}");
-        let run = backprop(&[
-            "train",
-            "configs/half_adder.toml",
-            "--set",
-            "loss.kind=\"cross_entropy\"",
-            "--set",
-            &set,
-            "--set",
-            "train.epochs=30",
-            "--out",
-            out.to_str().unwrap(),
-        ]);
+        let run = train_half_adder(&out, &["loss.kind=\"cross_entropy\"", &set, "train.epochs=30"]);
         assert_eq!(run.code, 0, "{}", run.stderr);
         metrics(&out).into_iter().map(|(_, c)| c).collect::<Vec<f64>>()
     };
@@ -101,14 +85,7 @@ fn softmax_cross_entropy_is_fused_once() {
 #[test]
 fn diagnostics_are_logged_per_layer() {
     let out = scratch("diagnostics");
-    let run = backprop(&[
-        "train",
-        "configs/half_adder.toml",
-        "--set",
-        "train.diagnostics=true",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let run = train_half_adder(&out, &["train.diagnostics=true"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     for l in 1..=3 {
         for name in ["grad_norm", "update_ratio", "saturated", "dead"] {
@@ -120,20 +97,10 @@ fn diagnostics_are_logged_per_layer() {
     let g = crate::util::column(&out, "l3_grad_norm");
     assert!(g[20000] < g[1], "the output layer's gradient shrinks as it converges: {} -> {}", g[1], g[20000]);
     let relu = scratch("diagnostics-relu");
-    let run = backprop(&[
-        "train",
-        "configs/half_adder.toml",
-        "--set",
-        "train.diagnostics=true",
-        "--set",
-        "model.activation=relu",
-        "--set",
-        "model.output_activation=sigmoid",
-        "--set",
-        "train.epochs=50",
-        "--out",
-        relu.to_str().unwrap(),
-    ]);
+    let run = train_half_adder(
+        &relu,
+        &["train.diagnostics=true", "model.activation=relu", "model.output_activation=sigmoid", "train.epochs=50"],
+    );
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(crate::util::column(&relu, "l1_dead").iter().all(|v| (0.0..=1.0).contains(v)));
     assert!(crate::util::column(&relu, "l1_saturated").iter().all(|v| *v == 0.0), "relu never saturates");

@@ -1,6 +1,6 @@
 //! `backprop train` on the post's experiment.
 
-use crate::util::{assert_close, backprop, fixture, json, layer_numbers, metrics, root, scratch};
+use crate::util::{assert_close, backprop, fixture, json, layer_numbers, metrics, root, scratch, train_half_adder};
 
 /// Same start, same numbers: from the seed program's initial weights (`seed_ann.py --seed 3`,
 /// fixtures made by `tests/fixtures/seed_ann/make_fixtures.sh`), our 20000 epochs end at its
@@ -10,7 +10,7 @@ fn reproduces_the_seed_program_from_its_start() {
     let out = scratch("parity");
     let init = fixture("seed_ann/init.json");
     let set = format!("model.init_from={}", toml_string(&init));
-    let run = backprop(&["train", "configs/half_adder.toml", "--set", &set, "--out", out.to_str().unwrap()]);
+    let run = train_half_adder(&out, &[&set]);
     assert_eq!(run.code, 0, "{}", run.stderr);
 
     let ours = layer_numbers(&json(&out.join("model.json")));
@@ -40,7 +40,7 @@ fn reproduces_the_seed_program_from_its_start() {
 #[test]
 fn half_adder_config_learns_the_truth_table() {
     let out = scratch("half-adder");
-    let run = backprop(&["train", "configs/half_adder.toml", "--out", out.to_str().unwrap()]);
+    let run = train_half_adder(&out, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let summary = json(&out.join("summary.json"));
     let final_cost = summary["final_cost"].as_f64().unwrap();
@@ -77,16 +77,7 @@ fn seeds_fix_the_run() {
     let model = |seed: u64, name: &str| {
         let out = scratch(name);
         let seed = format!("experiment.seed={seed}");
-        let run = backprop(&[
-            "train",
-            "configs/half_adder.toml",
-            "--set",
-            &seed,
-            "--set",
-            "train.epochs=50",
-            "--out",
-            out.to_str().unwrap(),
-        ]);
+        let run = train_half_adder(&out, &[&seed, "train.epochs=50"]);
         assert_eq!(run.code, 0, "{}", run.stderr);
         layer_numbers(&json(&out.join("model.json")))
     };
@@ -99,12 +90,7 @@ fn seeds_fix_the_run() {
 fn f32_and_mini_batches() {
     let run_costs = |sets: &[&str], name: &str| {
         let out = scratch(name);
-        let mut args = vec!["train", "configs/half_adder.toml", "--set", "train.epochs=2000"];
-        for s in sets {
-            args.extend(["--set", s]);
-        }
-        args.extend(["--out", out.to_str().unwrap()]);
-        let run = backprop(&args);
+        let run = train_half_adder(&out, &[&["train.epochs=2000"], sets].concat());
         assert_eq!(run.code, 0, "{}", run.stderr);
         metrics(&out)
     };
@@ -123,16 +109,7 @@ fn f32_and_mini_batches() {
 #[test]
 fn divergence_exits_1_and_keeps_good_weights() {
     let out = scratch("diverge");
-    let run = backprop(&[
-        "train",
-        "configs/half_adder.toml",
-        "--set",
-        "model.activation=identity",
-        "--set",
-        "optim.lr=1e150",
-        "--out",
-        out.to_str().unwrap(),
-    ]);
+    let run = train_half_adder(&out, &["model.activation=identity", "optim.lr=1e150"]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("diverged at epoch"), "{}", run.stderr);
     assert!(run.stderr.contains("first non-finite values in layer"), "{}", run.stderr);

@@ -50,6 +50,16 @@ pub fn backprop(args: &[&str]) -> Run {
     run
 }
 
+/// `backprop train configs/half_adder.toml --set S… --out OUT`: the post's config with overrides.
+pub fn train_half_adder(out: &Path, sets: &[&str]) -> Run {
+    let mut args = vec!["train", "configs/half_adder.toml"];
+    for s in sets {
+        args.extend(["--set", s]);
+    }
+    args.extend(["--out", out.to_str().expect("scratch paths are UTF-8")]);
+    backprop(&args)
+}
+
 /// Reads a JSON file.
 pub fn json(path: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
