@@ -19,7 +19,7 @@
 //! # Shapes
 //! `output` (the logits), `target` and `grad` are (N, K).
 
-use backprop_tensor::{Element, MatView, MatViewMut, Validate};
+use backprop_tensor::{Element, MatView, MatViewMut, Validate, math};
 use ndarray::Zip;
 use serde::{Deserialize, Serialize};
 
@@ -35,9 +35,9 @@ impl Validate for BceWithLogits {}
 /// `σ(x) = 1/(1 + e^(−x))`, evaluated so that the exponential never overflows.
 fn sigmoid<F: Element>(x: F) -> F {
     if x >= F::zero() {
-        F::one() / (F::one() + (-x).exp())
+        F::one() / (F::one() + math::exp(-x))
     } else {
-        let e = x.exp();
+        let e = math::exp(x);
         e / (F::one() + e)
     }
 }
@@ -46,7 +46,7 @@ impl<F: Element> Loss<F> for BceWithLogits {
     fn cost(&self, output: MatView<'_, F>, target: MatView<'_, F>) -> F {
         let mut sum = F::zero();
         Zip::from(output).and(target).for_each(|&x, &t| {
-            sum += x.max(F::zero()) - x * t + (-x.abs()).exp().ln_1p();
+            sum += x.max(F::zero()) - x * t + math::exp(-x.abs()).ln_1p();
         });
         sum / F::of(output.len() as f64)
     }

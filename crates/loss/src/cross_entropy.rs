@@ -28,7 +28,7 @@
 //! `output` (the logits), `target` and `grad` are (N, K): rows are samples, columns classes.
 
 use backprop_tensor::spec::in_range;
-use backprop_tensor::{Element, MatView, MatViewMut, SpecError, Validate};
+use backprop_tensor::{Element, MatView, MatViewMut, SpecError, Validate, math};
 use ndarray::{ArrayView1, Zip};
 use serde::{Deserialize, Serialize};
 
@@ -53,14 +53,14 @@ impl Validate for CrossEntropy {
 /// The row's max `m` and `ln Σ_j e^(x_j − m)`, so that `log_softmax(x)_k = x_k − m − lse`.
 fn max_and_log_sum_exp<F: Element>(x: ArrayView1<'_, F>) -> (F, F) {
     let m = x.fold(F::neg_infinity(), |m, &v| m.max(v));
-    let sum = x.fold(F::zero(), |s, &v| s + (v - m).exp());
+    let sum = x.fold(F::zero(), |s, &v| s + math::exp(v - m));
     (m, sum.ln())
 }
 
 /// [`max_and_log_sum_exp`] of a row in a slice (the same folds, in the same order).
 fn max_and_log_sum_exp_slice<F: Element>(x: &[F]) -> (F, F) {
     let m = x.iter().fold(F::neg_infinity(), |m, &v| m.max(v));
-    let sum = x.iter().fold(F::zero(), |s, &v| s + (v - m).exp());
+    let sum = x.iter().fold(F::zero(), |s, &v| s + math::exp(v - m));
     (m, sum.ln())
 }
 
@@ -110,7 +110,7 @@ impl<F: Element> Loss<F> for CrossEntropy {
                 let (m, lse) = max_and_log_sum_exp_slice(x);
                 let mass = t.iter().fold(F::zero(), |s, &t| s + keep * t + spread);
                 for ((g, &x), &t) in g.iter_mut().zip(x).zip(t) {
-                    *g = ((x - m - lse).exp() * mass - (keep * t + spread)) / n;
+                    *g = (math::exp(x - m - lse) * mass - (keep * t + spread)) / n;
                 }
             }
             return;
@@ -120,7 +120,7 @@ impl<F: Element> Loss<F> for CrossEntropy {
             // Σ_j t'_j: 1 for a distribution, kept so the gradient is exact for any target.
             let mass = t.fold(F::zero(), |s, &t| s + keep * t + spread);
             Zip::from(g).and(x).and(t).for_each(|g, &x, &t| {
-                *g = ((x - m - lse).exp() * mass - (keep * t + spread)) / n;
+                *g = (math::exp(x - m - lse) * mass - (keep * t + spread)) / n;
             });
         }
     }

@@ -6,6 +6,7 @@
 //! - [`linalg`] holds matrix products that write into preallocated outputs
 //!   ([`linalg::matmul_into`]), so the training loop never allocates. Transposes are ndarray views
 //!   (`.t()`), never copies.
+//! - [`math`] computes `exp` itself: the same bits on every machine, vectorised over slices.
 //! - [`rng`] is the one source of randomness: a seeded, portable ChaCha stream.
 //! - [`init`] holds the initialisers a config can name (`init = { kind = "uniform", … }`).
 //! - [`registry!`] turns a list of `"name" => Type` lines into the serde-tagged enum a config names.
@@ -26,6 +27,7 @@
 mod element;
 pub mod init;
 pub mod linalg;
+pub mod math;
 mod registry;
 pub mod rng;
 pub mod spec;

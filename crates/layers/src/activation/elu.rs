@@ -6,7 +6,7 @@
 //! `exp_m1`, exact near 0.
 
 use backprop_tensor::spec::finite;
-use backprop_tensor::{Element, SpecError, Validate};
+use backprop_tensor::{Element, SpecError, Validate, math};
 use serde::{Deserialize, Serialize};
 
 use super::Elementwise;
@@ -39,7 +39,7 @@ impl Elementwise for Elu {
 
     #[inline(always)]
     fn derivative<F: Element>(&self, z: F, _a: F) -> F {
-        if z > F::zero() { F::one() } else { F::of(self.alpha) * z.exp() }
+        if z > F::zero() { F::one() } else { F::of(self.alpha) * math::exp(z) }
     }
 }
 

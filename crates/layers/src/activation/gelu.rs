@@ -6,7 +6,7 @@
 //! Computed in `f64` with `libm`'s `erfc` as Φ(z) = ½·erfc(−z/√2), which equals ½·(1 + erf(z/√2))
 //! but keeps its precision for very negative z, then rounded to the run's dtype.
 
-use backprop_tensor::{Element, Validate};
+use backprop_tensor::{Element, Validate, math};
 use serde::{Deserialize, Serialize};
 
 use super::Elementwise;
@@ -27,7 +27,7 @@ fn cdf(z: f64) -> f64 {
 fn pdf(z: f64) -> f64 {
     // 1/√(2π) = (1/√2)·(1/√π) = FRAC_1_SQRT_2 · FRAC_2_SQRT_PI / 2.
     let inv_sqrt_2pi = std::f64::consts::FRAC_1_SQRT_2 * std::f64::consts::FRAC_2_SQRT_PI * 0.5;
-    inv_sqrt_2pi * (-0.5 * z * z).exp()
+    inv_sqrt_2pi * math::exp(-0.5 * z * z)
 }
 
 impl Elementwise for Gelu {

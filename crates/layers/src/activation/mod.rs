@@ -78,15 +78,22 @@ pub trait Elementwise {
     fn value<F: Element>(&self, z: F) -> F;
     /// `σ′(z)`, given also `a = σ(z)` (sigmoid and tanh are cheaper from `a`).
     fn derivative<F: Element>(&self, z: F, a: F) -> F;
+    /// `a ← σ(z)` element by element, with the bits of [`value`](Self::value) on each. The
+    /// default maps `value`; an activation overrides it to work on the whole slice at once
+    /// (sigmoid's exponentials, four at a time).
+    #[inline]
+    fn values<F: Element>(&self, z: &[F], a: &mut [F]) {
+        for (a, &z) in a.iter_mut().zip(z) {
+            *a = self.value(z);
+        }
+    }
 }
 
 impl<F: Element, T: Elementwise> Activation<F> for T {
     fn forward(&self, z: MatView<'_, F>, mut a: MatViewMut<'_, F>) {
         // Workspace buffers are contiguous: plain slice loops, no iterator machinery.
         if let (Some(zs), Some(out)) = (z.as_slice(), a.as_slice_mut()) {
-            for (a, &z) in out.iter_mut().zip(zs) {
-                *a = self.value(z);
-            }
+            self.values(zs, out);
             return;
         }
         Zip::from(a).and(z).for_each(|a, &z| *a = self.value(z));
@@ -107,12 +114,8 @@ impl<F: Element, T: Elementwise> Activation<F> for T {
     fn forward_with_bias(&self, bias: &[F], z: &mut [F], a: &mut [F]) {
         let cols = bias.len().max(1);
         assert!(z.len() == a.len() && z.len() % cols == 0, "z and a differ in length or hold no whole rows");
-        for (zr, ar) in z.chunks_exact_mut(cols).zip(a.chunks_exact_mut(cols)) {
-            for ((z, a), &b) in zr.iter_mut().zip(ar).zip(bias) {
-                *z += b;
-                *a = self.value(*z);
-            }
-        }
+        backprop_tensor::linalg::add_row(z, bias);
+        self.values(z, a);
     }
 
     fn backward_buffers(&self, _cols: usize, z: &[F], a: &[F], grad_a: &[F], grad_z: &mut [F]) {

@@ -1,8 +1,10 @@
 //! `sigmoid`: the logistic function σ(z) = 1 / (1 + e^(−z)).
 //!
+//! `e^(−z)` is [`backprop_tensor::math::exp`] (the same bits on every machine).
+//!
 //! Derivative σ′(z) = σ(z)·(1 − σ(z)), computed from the stored output a = σ(z), as the post does. Range (0, 1).
 
-use backprop_tensor::{Element, Validate};
+use backprop_tensor::{Element, Validate, math};
 use serde::{Deserialize, Serialize};
 
 use super::Elementwise;
@@ -17,7 +19,17 @@ impl Validate for Sigmoid {}
 impl Elementwise for Sigmoid {
     #[inline(always)]
     fn value<F: Element>(&self, z: F) -> F {
-        F::one() / (F::one() + (-z).exp())
+        F::one() / (F::one() + math::exp(-z))
+    }
+
+    fn values<F: Element>(&self, z: &[F], a: &mut [F]) {
+        for (a, &z) in a.iter_mut().zip(z) {
+            *a = -z;
+        }
+        math::exp_in_place(a);
+        for a in a.iter_mut() {
+            *a = F::one() / (F::one() + *a);
+        }
     }
 
     #[inline(always)]

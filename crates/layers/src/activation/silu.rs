@@ -3,7 +3,7 @@
 //!
 //! Derivative σ′(z) = s + z·s·(1 − s). Range [≈ −0.278, ∞).
 
-use backprop_tensor::{Element, Validate};
+use backprop_tensor::{Element, Validate, math};
 use serde::{Deserialize, Serialize};
 
 use super::Elementwise;
@@ -17,7 +17,7 @@ impl Validate for Silu {}
 
 #[inline(always)]
 fn logistic<F: Element>(z: F) -> F {
-    F::one() / (F::one() + (-z).exp())
+    F::one() / (F::one() + math::exp(-z))
 }
 
 impl Elementwise for Silu {

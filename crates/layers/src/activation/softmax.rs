@@ -9,7 +9,7 @@
 //! is the Jacobian-vector product per row: grad_z_i = a_i·(grad_a_i − Σ_j grad_a_j·a_j), without
 //! forming the matrix. Pair it with a cross-entropy loss for the usual classifier head.
 
-use backprop_tensor::{Element, MatView, MatViewMut, Validate};
+use backprop_tensor::{Element, MatView, MatViewMut, Validate, math};
 use ndarray::Zip;
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +26,7 @@ impl<F: Element> Activation<F> for Softmax {
     fn forward(&self, z: MatView<'_, F>, mut a: MatViewMut<'_, F>) {
         Zip::from(a.rows_mut()).and(z.rows()).for_each(|mut a, z| {
             let max = z.fold(F::neg_infinity(), |m, &x| m.max(x));
-            Zip::from(&mut a).and(&z).for_each(|a, &z| *a = (z - max).exp());
+            Zip::from(&mut a).and(&z).for_each(|a, &z| *a = math::exp(z - max));
             let sum = a.sum();
             a.mapv_inplace(|x| x / sum);
         });

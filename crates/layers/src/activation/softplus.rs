@@ -5,7 +5,7 @@
 //! Range (0, ∞). Computed without overflow for any threshold: ln(1 + e^x) = max(x, 0) + ln_1p(e^(−|x|)).
 
 use backprop_tensor::spec::{finite, positive};
-use backprop_tensor::{Element, SpecError, Validate};
+use backprop_tensor::{Element, SpecError, Validate, math};
 use serde::{Deserialize, Serialize};
 
 use super::Elementwise;
@@ -41,13 +41,13 @@ impl Elementwise for Softplus {
         if x > F::of(self.threshold) {
             return z;
         }
-        (x.max(F::zero()) + (-x.abs()).exp().ln_1p()) / beta
+        (x.max(F::zero()) + math::exp(-x.abs()).ln_1p()) / beta
     }
 
     #[inline]
     fn derivative<F: Element>(&self, z: F, _a: F) -> F {
         let x = F::of(self.beta) * z;
-        if x > F::of(self.threshold) { F::one() } else { F::one() / (F::one() + (-x).exp()) }
+        if x > F::of(self.threshold) { F::one() } else { F::one() / (F::one() + math::exp(-x)) }
     }
 }
 
