@@ -28,7 +28,8 @@ epochs = 10
 /// Writes `text` as a config, runs `backprop train` on it with `sets`, and checks exit 2 and
 /// that stderr holds every one of `expected`.
 fn check(name: &str, text: &str, sets: &[&str], expected: &[&str]) {
-    let dir = scratch(&format!("bad-{name}"));
+    let tmp = scratch(&format!("bad-{name}"));
+    let dir = tmp.path();
     let path = dir.join("bad.toml");
     std::fs::write(&path, text).unwrap();
     let mut args = vec!["train".to_string(), path.to_str().unwrap().to_string()];
@@ -54,7 +55,8 @@ fn replace(from: &str, to: &str) -> String {
 
 #[test]
 fn the_base_config_is_good() {
-    let dir = scratch("bad-base");
+    let tmp = scratch("bad-base");
+    let dir = tmp.path();
     let path = dir.join("ok.toml");
     std::fs::write(&path, BASE).unwrap();
     let run = backprop(&["train", path.to_str().unwrap(), "--out", dir.join("run").to_str().unwrap()]);
@@ -276,7 +278,8 @@ fn init_from_another_architecture() {
 
 #[test]
 fn init_from_a_broken_model_file() {
-    let dir = scratch("bad-model-file");
+    let tmp = scratch("bad-model-file");
+    let dir = tmp.path();
     let path = dir.join("m.json");
     std::fs::write(&path, r#"{"format": "backprop.model", "version": 9, "dtype": "f64", "inputs": 2, "layers": []}"#)
         .unwrap();
@@ -295,7 +298,8 @@ fn usage_errors_exit_2() {
 /// Writes `text` as a model file and runs `backprop grad --model` on it: exit 2, the file and
 /// the place named.
 fn bad_model(name: &str, text: &str, expected: &[&str]) {
-    let dir = scratch(&format!("bad-model-{name}"));
+    let tmp = scratch(&format!("bad-model-{name}"));
+    let dir = tmp.path();
     let path = dir.join("m.json");
     std::fs::write(&path, text).unwrap();
     let run = backprop(&["grad", "configs/half_adder.toml", "--model", path.to_str().unwrap()]);

@@ -7,22 +7,24 @@ use crate::util::{backprop, json, metrics, root, scratch, train_half_adder};
 
 #[test]
 fn stop_below_ends_the_run_once_the_cost_is_low() {
-    let out = scratch("stop-below");
-    let run = train_half_adder(&out, &["train.stop_below=0.2"]);
+    let tmp = scratch("stop-below");
+    let out = tmp.path();
+    let run = train_half_adder(out, &["train.stop_below=0.2"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let summary = json(&out.join("summary.json"));
     assert_eq!(summary["stop_reason"], "stop_below");
     let epochs = summary["epochs_run"].as_u64().unwrap() as usize;
-    let costs = metrics(&out);
+    let costs = metrics(out);
     assert!(epochs < 20000 && costs.len() == epochs + 1);
     assert!(costs[epochs].1 < 0.2 && costs[epochs - 1].1 >= 0.2, "stops at the first epoch below");
 }
 
 #[test]
 fn early_stopping_waits_patience_epochs_then_restores_the_best() {
-    let out = scratch("early-stop");
+    let tmp = scratch("early-stop");
+    let out = tmp.path();
     // Demand an improvement no epoch can make: epoch 1 is the best, and patience runs out.
-    let run = train_half_adder(&out, &["train.early_stopping={ monitor = \"cost\", patience = 5, min_delta = 1.0 }"]);
+    let run = train_half_adder(out, &["train.early_stopping={ monitor = \"cost\", patience = 5, min_delta = 1.0 }"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let summary = json(&out.join("summary.json"));
     assert_eq!(summary["stop_reason"], "early_stopping");
@@ -31,13 +33,14 @@ fn early_stopping_waits_patience_epochs_then_restores_the_best() {
     let model = out.join("model.json");
     let grad = backprop(&["grad", "configs/half_adder.toml", "--model", model.to_str().unwrap()]);
     let cost: serde_json::Value = serde_json::from_str(&grad.stdout).unwrap();
-    assert_eq!(cost["cost"].as_f64().unwrap(), metrics(&out)[1].1);
+    assert_eq!(cost["cost"].as_f64().unwrap(), metrics(out)[1].1);
 }
 
 #[test]
 fn early_stopping_on_validation_needs_a_validation_set() {
-    let out = scratch("early-stop-val");
-    let run = train_half_adder(&out, &["train.early_stopping={ monitor = \"val_cost\" }"]);
+    let tmp = scratch("early-stop-val");
+    let out = tmp.path();
+    let run = train_half_adder(out, &["train.early_stopping={ monitor = \"val_cost\" }"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("train.early_stopping.monitor"), "{}", run.stderr);
 }
@@ -66,14 +69,16 @@ fn resume_after_kill_is_bit_identical() {
         a
     };
 
-    let whole = scratch("resume-whole");
-    let a = args(&whole);
+    let whole_tmp = scratch("resume-whole");
+    let whole = whole_tmp.path();
+    let a = args(whole);
     let run = backprop(&a.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(run.code, 0, "{}", run.stderr);
 
-    let cut = scratch("resume-cut");
+    let cut_tmp = scratch("resume-cut");
+    let cut = cut_tmp.path();
     let mut child = Command::new(env!("CARGO_BIN_EXE_backprop-e2e"))
-        .args(args(&cut))
+        .args(args(cut))
         .current_dir(root())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -95,8 +100,8 @@ fn resume_after_kill_is_bit_identical() {
     assert!(run.stdout.contains("Resuming after epoch"), "{}", run.stdout);
     let read = |dir: &std::path::Path, f: &str| std::fs::read_to_string(dir.join(f)).unwrap();
     let weights = |dir: &std::path::Path| crate::util::layer_numbers(&json(&dir.join("model.json")));
-    assert!(weights(&cut) == weights(&whole), "the resumed run ends with other weights");
-    let (a, b) = (read(&cut, "metrics.csv"), read(&whole, "metrics.csv"));
+    assert!(weights(cut) == weights(whole), "the resumed run ends with other weights");
+    let (a, b) = (read(cut, "metrics.csv"), read(whole, "metrics.csv"));
     if let Some((i, (x, y))) = a.lines().zip(b.lines()).enumerate().find(|(_, (x, y))| x != y) {
         panic!("metrics differ first at line {i}: resumed {x:?}, uninterrupted {y:?}");
     }
@@ -105,7 +110,8 @@ fn resume_after_kill_is_bit_identical() {
 
 #[test]
 fn resume_needs_a_checkpoint() {
-    let out = scratch("resume-none");
+    let tmp = scratch("resume-none");
+    let out = tmp.path();
     let run = backprop(&["train", "--resume", out.to_str().unwrap()]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("checkpoint.json"), "{}", run.stderr);
@@ -115,7 +121,8 @@ fn resume_needs_a_checkpoint() {
 /// `stop_reason = "interrupted"`, exit 130; then `--resume` finishes the run.
 #[test]
 fn sigint_checkpoints_and_exits_130_then_resumes() {
-    let out = scratch("sigint");
+    let tmp = scratch("sigint");
+    let out = tmp.path();
     let child = Command::new(env!("CARGO_BIN_EXE_backprop-e2e"))
         .args([
             "train",
@@ -152,7 +159,7 @@ fn sigint_checkpoints_and_exits_130_then_resumes() {
     let epoch = summary["stop_epoch"].as_u64().unwrap();
     assert!(epoch < 3000);
     assert_eq!(json(&out.join("checkpoint.json"))["epoch"].as_u64().unwrap(), epoch, "the final checkpoint");
-    assert_eq!(metrics(&out).len() as u64, epoch + 1, "metrics up to the interruption");
+    assert_eq!(metrics(out).len() as u64, epoch + 1, "metrics up to the interruption");
 
     let run = backprop(&["train", "--resume", out.to_str().unwrap(), "--set", "train.epochs=0"]);
     assert_eq!(run.code, 2, "--resume takes no --set");
@@ -161,5 +168,5 @@ fn sigint_checkpoints_and_exits_130_then_resumes() {
     assert!(run.stdout.contains(&format!("Resuming after epoch {epoch}")), "{}", run.stdout);
     let summary = json(&out.join("summary.json"));
     assert_eq!((summary["stop_reason"].as_str(), summary["epochs_run"].as_u64()), (Some("completed"), Some(3000)));
-    assert_eq!(metrics(&out).len(), 3001);
+    assert_eq!(metrics(out).len(), 3001);
 }

@@ -5,7 +5,8 @@ use crate::util::{backprop, json, metrics, scratch, train_half_adder};
 
 /// Trains `config` and checks the final cost and that every output rounds to its target.
 fn learns(config: &str, max_cost: f64) {
-    let out = scratch(config.trim_start_matches("configs/").trim_end_matches(".toml"));
+    let tmp = scratch(config.trim_start_matches("configs/").trim_end_matches(".toml"));
+    let out = tmp.path();
     let run = backprop(&["train", config, "--out", out.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{config}: {}", run.stderr);
     let final_cost = json(&out.join("summary.json"))["final_cost"].as_f64().unwrap();
@@ -46,10 +47,11 @@ fn full_adder_with_nesterov_momentum() {
 #[test]
 fn schedules_reach_the_training_loop() {
     let costs = |sets: &[&str], name: &str| {
-        let out = scratch(name);
-        let run = train_half_adder(&out, &[&["train.epochs=50"], sets].concat());
+        let tmp = scratch(name);
+        let out = tmp.path();
+        let run = train_half_adder(out, &[&["train.epochs=50"], sets].concat());
         assert_eq!(run.code, 0, "{}", run.stderr);
-        metrics(&out).into_iter().map(|(_, c)| c).collect::<Vec<f64>>()
+        metrics(out).into_iter().map(|(_, c)| c).collect::<Vec<f64>>()
     };
     let frozen = costs(&["optim.schedule={ kind = \"step\", step_size = 1, gamma = 1e-12 }"], "sched-frozen");
     assert!(frozen[1] < frozen[0], "epoch 1 runs at the base lr");
@@ -66,11 +68,12 @@ fn schedules_reach_the_training_loop() {
 #[test]
 fn softmax_cross_entropy_is_fused_once() {
     let run_costs = |activation: &str, name: &str| {
-        let out = scratch(name);
+        let tmp = scratch(name);
+        let out = tmp.path();
         let set = format!("model.output_activation={activation}");
-        let run = train_half_adder(&out, &["loss.kind=\"cross_entropy\"", &set, "train.epochs=30"]);
+        let run = train_half_adder(out, &["loss.kind=\"cross_entropy\"", &set, "train.epochs=30"]);
         assert_eq!(run.code, 0, "{}", run.stderr);
-        metrics(&out).into_iter().map(|(_, c)| c).collect::<Vec<f64>>()
+        metrics(out).into_iter().map(|(_, c)| c).collect::<Vec<f64>>()
     };
     let softmax = run_costs("softmax", "ce-softmax");
     let logits = run_costs("identity", "ce-identity");
@@ -84,24 +87,26 @@ fn softmax_cross_entropy_is_fused_once() {
 /// shrink as the half adder converges, update ratios, saturated sigmoids, dead relus.
 #[test]
 fn diagnostics_are_logged_per_layer() {
-    let out = scratch("diagnostics");
-    let run = train_half_adder(&out, &["train.diagnostics=true"]);
+    let tmp = scratch("diagnostics");
+    let out = tmp.path();
+    let run = train_half_adder(out, &["train.diagnostics=true"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     for l in 1..=3 {
         for name in ["grad_norm", "update_ratio", "saturated", "dead"] {
-            let col = crate::util::column(&out, &format!("l{l}_{name}"));
+            let col = crate::util::column(out, &format!("l{l}_{name}"));
             assert_eq!(col.len(), 20001);
             assert!(col.iter().all(|v| v.is_finite() && *v >= 0.0), "l{l}_{name}");
         }
     }
-    let g = crate::util::column(&out, "l3_grad_norm");
+    let g = crate::util::column(out, "l3_grad_norm");
     assert!(g[20000] < g[1], "the output layer's gradient shrinks as it converges: {} -> {}", g[1], g[20000]);
-    let relu = scratch("diagnostics-relu");
+    let relu_tmp = scratch("diagnostics-relu");
+    let relu = relu_tmp.path();
     let run = train_half_adder(
-        &relu,
+        relu,
         &["train.diagnostics=true", "model.activation=relu", "model.output_activation=sigmoid", "train.epochs=50"],
     );
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(crate::util::column(&relu, "l1_dead").iter().all(|v| (0.0..=1.0).contains(v)));
-    assert!(crate::util::column(&relu, "l1_saturated").iter().all(|v| *v == 0.0), "relu never saturates");
+    assert!(crate::util::column(relu, "l1_dead").iter().all(|v| (0.0..=1.0).contains(v)));
+    assert!(crate::util::column(relu, "l1_saturated").iter().all(|v| *v == 0.0), "relu never saturates");
 }

@@ -4,10 +4,13 @@
 
 use std::path::{Path, PathBuf};
 
+use tempfile::TempDir;
+
 use crate::util::{backprop, json, scratch};
 
-fn train(config: &str, sets: &[&str], name: &str) -> (PathBuf, serde_json::Value) {
-    let out = scratch(name);
+fn train(config: &str, sets: &[&str], name: &str) -> (TempDir, serde_json::Value) {
+    let tmp = scratch(name);
+    let out = tmp.path();
     let mut args = vec!["train", config];
     for s in sets {
         args.extend(["--set", s]);
@@ -16,7 +19,7 @@ fn train(config: &str, sets: &[&str], name: &str) -> (PathBuf, serde_json::Value
     let run = backprop(&args);
     assert_eq!(run.code, 0, "{config}: {}\n{}", run.stdout, run.stderr);
     let summary = json(&out.join("summary.json"));
-    (out, summary)
+    (tmp, summary)
 }
 
 #[test]
@@ -41,7 +44,7 @@ fn sine_regression_fits() {
     let r = &s["report"]["regression"];
     assert!(r["r2"].as_f64().unwrap() > 0.95, "{s}");
     assert!(s["val_cost"].as_f64().unwrap() < 0.01, "{s}");
-    let header = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    let header = std::fs::read_to_string(out.path().join("metrics.csv")).unwrap();
     assert!(header.starts_with("epoch,cost,val_cost,lr\n"), "{}", &header[..40]);
 }
 
@@ -81,12 +84,13 @@ fn csv_config(dir: &Path, data: &Path) -> PathBuf {
 
 #[test]
 fn csv_with_string_labels_trains_and_predicts_labels() {
-    let dir = scratch("flowers");
-    let data = flowers(&dir);
-    let config = csv_config(&dir, &data);
+    let tmp = scratch("flowers");
+    let dir = tmp.path();
+    let data = flowers(dir);
+    let config = csv_config(dir, &data);
     let (out, s) = train(config.to_str().unwrap(), &[], "flowers-run");
     assert!(s["val_accuracy"].as_f64().unwrap() >= 0.9, "{s}");
-    let model = out.join("model.json");
+    let model = out.path().join("model.json");
     let m = json(&model);
     assert_eq!(m["classes"], serde_json::json!(["setosa", "versicolor", "virginica"]));
     assert_eq!(m["features"], serde_json::json!(["sepal", "petal"]));
@@ -97,7 +101,7 @@ fn csv_with_string_labels_trains_and_predicts_labels() {
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert!(lines[0].ends_with("-> setosa") && lines[1].ends_with("-> virginica"), "{}", run.stdout);
 
-    let query = write(&dir, "query.csv", "petal,extra,sepal\n1.5,x,2.0\n0.2,y,1.0\n");
+    let query = write(dir, "query.csv", "petal,extra,sepal\n1.5,x,2.0\n0.2,y,1.0\n");
     let run = backprop(&["predict", model.to_str().unwrap(), "--csv", query.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let lines: Vec<&str> = run.stdout.lines().collect();
@@ -119,7 +123,8 @@ fn csv_with_string_labels_trains_and_predicts_labels() {
 /// MNIST-format files written by the test (three 2×2 "images" per class), raw and gzipped.
 #[test]
 fn idx_files_train() {
-    let dir = scratch("idx");
+    let tmp = scratch("idx");
+    let dir = tmp.path();
     let (mut images, mut labels) =
         (vec![0, 0, 8, 3, 0, 0, 0, 30, 0, 0, 0, 2, 0, 0, 0, 2], vec![0, 0, 8, 1, 0, 0, 0, 30]);
     for i in 0..30u8 {
@@ -132,7 +137,7 @@ fn idx_files_train() {
     std::fs::write(dir.join("images.idx"), &images).unwrap();
     std::fs::write(dir.join("labels.idx"), &labels).unwrap();
     let config = write(
-        &dir,
+        dir,
         "idx.toml",
         "[data]\nsource = \"idx\"\nimages = \"images.idx\"\nlabels = \"labels.idx\"\n\n[model]\nhidden = [8]\n\
          activation = \"relu\"\noutput_activation = \"softmax\"\n\n[loss]\nkind = \"cross_entropy\"\n\n[optim]\n\
@@ -145,12 +150,13 @@ fn idx_files_train() {
 /// Runs `backprop train` on a config whose data is `file` (CSV unless `idx`), and checks exit 2
 /// with every expected fragment in the message.
 fn bad_data(name: &str, data: &str, targets: &str, expected: &[&str]) {
-    let dir = scratch(&format!("bad-data-{name}"));
-    write(&dir, "d.csv", data);
+    let tmp = scratch(&format!("bad-data-{name}"));
+    let dir = tmp.path();
+    write(dir, "d.csv", data);
     let config = format!(
         "[data]\nsource = \"csv\"\npath = \"d.csv\"\ntargets = [{targets}]\ntask = \"classification\"\n\n[train]\nepochs = 1\n"
     );
-    let path = write(&dir, "c.toml", &config);
+    let path = write(dir, "c.toml", &config);
     let run = backprop(&["train", path.to_str().unwrap(), "--out", dir.join("run").to_str().unwrap()]);
     assert_eq!(run.code, 2, "{name}: {}", run.stderr);
     for want in expected {
@@ -180,11 +186,12 @@ fn missing_column() {
 
 #[test]
 fn unseen_label_in_a_test_file() {
-    let dir = scratch("bad-data-unseen");
-    write(&dir, "train.csv", "a,y\n1,x\n2,z\n3,x\n4,z\n");
-    write(&dir, "test.csv", "a,y\n1,x\n2,w\n");
+    let tmp = scratch("bad-data-unseen");
+    let dir = tmp.path();
+    write(dir, "train.csv", "a,y\n1,x\n2,z\n3,x\n4,z\n");
+    write(dir, "test.csv", "a,y\n1,x\n2,w\n");
     let path = write(
-        &dir,
+        dir,
         "c.toml",
         "[data]\nsource = \"csv\"\npath = \"train.csv\"\ntest_path = \"test.csv\"\ntargets = [\"y\"]\ntask = \"classification\"\n\n[train]\nepochs = 1\n",
     );
@@ -194,11 +201,12 @@ fn unseen_label_in_a_test_file() {
 }
 
 fn bad_idx(name: &str, images: &[u8], expected: &[&str]) {
-    let dir = scratch(&format!("bad-idx-{name}"));
+    let tmp = scratch(&format!("bad-idx-{name}"));
+    let dir = tmp.path();
     std::fs::write(dir.join("i.idx"), images).unwrap();
     std::fs::write(dir.join("l.idx"), [0u8, 0, 8, 1, 0, 0, 0, 1, 0]).unwrap();
     let path = write(
-        &dir,
+        dir,
         "c.toml",
         "[data]\nsource = \"idx\"\nimages = \"i.idx\"\nlabels = \"l.idx\"\n\n[train]\nepochs = 1\n",
     );
@@ -231,7 +239,8 @@ fn idx_claiming_a_trillion_items_is_refused_before_allocating() {
 /// `configs/mnist.toml` is a valid config; without the user's files it exits 2 naming the file.
 #[test]
 fn mnist_config_names_the_missing_files() {
-    let out = scratch("mnist-missing");
+    let tmp = scratch("mnist-missing");
+    let out = tmp.path();
     let run = backprop(&["train", "configs/mnist.toml", "--out", out.to_str().unwrap()]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("train-images-idx3-ubyte.gz"), "{}", run.stderr);

@@ -5,7 +5,8 @@ use crate::util::{backprop, json, scratch};
 
 #[test]
 fn explain_equals_grad_on_one_sample() {
-    let dir = scratch("explain-one");
+    let tmp = scratch("explain-one");
+    let dir = tmp.path();
     std::fs::write(dir.join("one.csv"), "a,b,y1,y2\n0.3,-1.2,1,0\n").unwrap();
     let config = dir.join("one.toml");
     std::fs::write(
@@ -35,7 +36,8 @@ fn explain_equals_grad_on_one_sample() {
 
 #[test]
 fn runs_get_plots_and_plot_redraws_them() {
-    let out = scratch("plots");
+    let tmp = scratch("plots");
+    let out = tmp.path();
     let run = backprop(&["train", "configs/moons.toml", "--set", "train.epochs=5", "--out", out.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     for f in ["loss.svg", "decision.svg"] {

@@ -7,10 +7,11 @@ use crate::util::{assert_close, backprop, fixture, json, layer_numbers, metrics,
 /// final weights and print its costs, to a relative 1e-9.
 #[test]
 fn reproduces_the_seed_program_from_its_start() {
-    let out = scratch("parity");
+    let tmp = scratch("parity");
+    let out = tmp.path();
     let init = fixture("seed_ann/init.json");
     let set = format!("model.init_from={}", toml_string(&init));
-    let run = train_half_adder(&out, &[&set]);
+    let run = train_half_adder(out, &[&set]);
     assert_eq!(run.code, 0, "{}", run.stderr);
 
     let ours = layer_numbers(&json(&out.join("model.json")));
@@ -25,7 +26,7 @@ fn reproduces_the_seed_program_from_its_start() {
         expected.push((epoch, number_after(line, "Current cost:")));
     }
     assert_eq!(expected.len(), 21);
-    let costs = metrics(&out);
+    let costs = metrics(out);
     assert_eq!(costs.len(), 20001);
     for (epoch, cost) in expected {
         assert_close(&[costs[epoch].1], &[cost], 1e-9, &format!("cost after epoch {epoch}"));
@@ -39,8 +40,9 @@ fn reproduces_the_seed_program_from_its_start() {
 /// file of a run directory; the resolved config it writes loads again.
 #[test]
 fn half_adder_config_learns_the_truth_table() {
-    let out = scratch("half-adder");
-    let run = train_half_adder(&out, &[]);
+    let tmp = scratch("half-adder");
+    let out = tmp.path();
+    let run = train_half_adder(out, &[]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let summary = json(&out.join("summary.json"));
     let final_cost = summary["final_cost"].as_f64().unwrap();
@@ -63,21 +65,23 @@ fn half_adder_config_learns_the_truth_table() {
     }
     assert!(run.stdout.contains("Initial cost:") && run.stdout.contains(" Epoch: 1000 , Current cost:"));
 
-    let again = scratch("half-adder-again");
+    let again_tmp = scratch("half-adder-again");
+    let again = again_tmp.path();
     let config = out.join("config.toml");
     let run =
         backprop(&["train", config.to_str().unwrap(), "--set", "train.epochs=3", "--out", again.to_str().unwrap()]);
     assert_eq!(run.code, 0, "the resolved config loads again: {}", run.stderr);
-    assert_eq!(metrics(&again)[0], metrics(&out)[0], "same seed, same start");
+    assert_eq!(metrics(again)[0], metrics(out)[0], "same seed, same start");
 }
 
 /// A seed gives the same weights every time; another seed gives others.
 #[test]
 fn seeds_fix_the_run() {
     let model = |seed: u64, name: &str| {
-        let out = scratch(name);
+        let tmp = scratch(name);
+        let out = tmp.path();
         let seed = format!("experiment.seed={seed}");
-        let run = train_half_adder(&out, &[&seed, "train.epochs=50"]);
+        let run = train_half_adder(out, &[&seed, "train.epochs=50"]);
         assert_eq!(run.code, 0, "{}", run.stderr);
         layer_numbers(&json(&out.join("model.json")))
     };
@@ -89,10 +93,11 @@ fn seeds_fix_the_run() {
 #[test]
 fn f32_and_mini_batches() {
     let run_costs = |sets: &[&str], name: &str| {
-        let out = scratch(name);
-        let run = train_half_adder(&out, &[&["train.epochs=2000"], sets].concat());
+        let tmp = scratch(name);
+        let out = tmp.path();
+        let run = train_half_adder(out, &[&["train.epochs=2000"], sets].concat());
         assert_eq!(run.code, 0, "{}", run.stderr);
-        metrics(&out)
+        metrics(out)
     };
     let f64s = run_costs(&[], "f64");
     let f32s = run_costs(&["experiment.dtype=\"f32\""], "f32");
@@ -108,8 +113,9 @@ fn f32_and_mini_batches() {
 /// finite weights.
 #[test]
 fn divergence_exits_1_and_keeps_good_weights() {
-    let out = scratch("diverge");
-    let run = train_half_adder(&out, &["model.activation=identity", "optim.lr=1e150"]);
+    let tmp = scratch("diverge");
+    let out = tmp.path();
+    let run = train_half_adder(out, &["model.activation=identity", "optim.lr=1e150"]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stderr.contains("diverged at epoch"), "{}", run.stderr);
     assert!(run.stderr.contains("first non-finite values in layer"), "{}", run.stderr);
@@ -122,11 +128,12 @@ fn divergence_exits_1_and_keeps_good_weights() {
 /// `cargo xtask experiment` is `backprop train`: the README's main command.
 #[test]
 fn default_run_directory_is_under_runs() {
-    let work = scratch("runs-default");
+    let tmp = scratch("runs-default");
+    let work = tmp.path();
     std::fs::copy(root().join("configs/half_adder.toml"), work.join("ha.toml")).unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_backprop-e2e"))
         .args(["train", "ha.toml", "--set", "train.epochs=5"])
-        .current_dir(&work)
+        .current_dir(work)
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

@@ -3,6 +3,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use tempfile::TempDir;
+
 /// The repository root.
 pub fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ sits in the repository").to_path_buf()
@@ -13,12 +15,10 @@ pub fn fixture(rel: &str) -> PathBuf {
     root().join("tests/fixtures").join(rel)
 }
 
-/// A fresh, empty scratch folder for one test.
-pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("backprop-e2e-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir is writable");
-    dir
+/// A fresh, empty scratch folder for one test, removed when dropped (the test passing or
+/// panicking): keep it bound while its `.path()` is in use.
+pub fn scratch(name: &str) -> TempDir {
+    tempfile::Builder::new().prefix(&format!("backprop-e2e-{name}-")).tempdir().expect("temp dir is writable")
 }
 
 /// The result of one run of the binary.

@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+use tempfile::TempDir;
+
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
 }
@@ -17,12 +19,9 @@ fn xtask(args: &[&str]) -> (i32, String, String) {
     (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), stderr)
 }
 
-/// A fresh, empty temporary directory for one test.
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("backprop-sweep-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh, empty temporary directory for one test, removed when dropped (pass or panic).
+fn temp(name: &str) -> TempDir {
+    tempfile::Builder::new().prefix(&format!("backprop-sweep-{name}-")).tempdir().unwrap()
 }
 
 /// The half adder config with `sweep` as its `[sweep]` table, written into `dir`.
@@ -65,7 +64,8 @@ fn texts(svg: &str) -> Vec<String> {
 
 #[test]
 fn the_half_adder_study_writes_every_result_file() {
-    let dir = temp("study");
+    let tmp = temp("study");
+    let dir = tmp.path();
     let out = dir.join("out");
     let (code, stdout, stderr) = xtask(&[
         "experiment",
@@ -139,14 +139,14 @@ fn the_half_adder_study_writes_every_result_file() {
         assert_eq!(count(&svg, "<circle"), 20 + legend_dots, "{key}");
         assert!(labels.iter().any(|l| l == "median") && labels.iter().any(|l| l == "threshold 0.01"), "{labels:?}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn results_do_not_depend_on_jobs_shards_or_interruptions() {
-    let dir = temp("same");
+    let tmp = temp("same");
+    let dir = tmp.path();
     let cfg = config_with(
-        &dir,
+        dir,
         "seeds = 8\ngrid = { \"optim.lr\" = [0.5, 3.0] }\nsuccess = { metric = \"final_cost\", below = 0.2 }",
     );
     let sweep = |out: &Path, extra: &[&str]| {
@@ -212,12 +212,12 @@ fn results_do_not_depend_on_jobs_shards_or_interruptions() {
         assert!(stderr.contains(&format!("{} to run, {before} already done", 16 - before)), "{stderr}");
     }
     assert_eq!(results(&killed), expected, "an interrupted sweep, resumed, equals one never interrupted");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn invalid_sweeps_are_refused_before_any_trial_naming_the_key() {
-    let dir = temp("invalid");
+    let tmp = temp("invalid");
+    let dir = tmp.path();
     let cases = [
         ("seeds = 2\ngrid = { \"optim.lrr\" = [0.1] }", "sweep.grid.\"optim.lrr\""),
         ("seeds = 2\ngrid = { \"optim.lr\" = [] }", "sweep.grid.\"optim.lr\""),
@@ -241,7 +241,7 @@ fn invalid_sweeps_are_refused_before_any_trial_naming_the_key() {
         assert!(!out.exists(), "{sweep}: nothing may run");
     }
     // The position of a key written in the file.
-    let cfg = config_with(&dir, "seeds = 0");
+    let cfg = config_with(dir, "seeds = 0");
     let (_, _, stderr) = xtask(&["experiment", s(&cfg)]);
     let line = std::fs::read_to_string(&cfg).unwrap().lines().position(|l| l.starts_with("seeds")).unwrap() + 1;
     assert!(stderr.contains(&format!("sweep.toml:{line}:1: key `sweep.seeds`")), "{stderr}");
@@ -250,13 +250,13 @@ fn invalid_sweeps_are_refused_before_any_trial_naming_the_key() {
     assert_eq!(code, 2);
     let (code, _, _) = xtask(&["experiment", s(&cfg), "--shard", "3/2"]);
     assert_eq!(code, 2);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn diverging_trials_are_recorded_and_the_sweep_completes() {
-    let dir = temp("diverge");
-    let cfg = config_with(&dir, "seeds = 2\ngrid = { \"optim.lr\" = [0.1, 1e6] }");
+    let tmp = temp("diverge");
+    let dir = tmp.path();
+    let cfg = config_with(dir, "seeds = 2\ngrid = { \"optim.lr\" = [0.1, 1e6] }");
     let out = dir.join("out");
     let (code, stdout, stderr) = xtask(&[
         "experiment",
@@ -274,14 +274,14 @@ fn diverging_trials_are_recorded_and_the_sweep_completes() {
     assert_eq!(status, ["ok", "ok", "diverged", "diverged"], "{trials:?}");
     assert!(trials[3].last().unwrap().contains("non-finite"), "{trials:?}");
     assert!(stdout.contains("| 1000000.0 | 2 | 2 | 0 | 0% |"), "{stdout}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn random_sweeps_draw_the_same_points_every_time() {
-    let dir = temp("random");
+    let tmp = temp("random");
+    let dir = tmp.path();
     let cfg = config_with(
-        &dir,
+        dir,
         "mode = \"random\"\nsamples = 3\nseeds = 1\n\
          grid = { \"optim.lr\" = { log_uniform = [0.01, 1.0] }, \"model.hidden\" = { choice = [[2], [3, 3]] } }",
     );
@@ -300,12 +300,12 @@ fn random_sweeps_draw_the_same_points_every_time() {
         let lr: f64 = row[2].parse().unwrap();
         assert!((0.01..=1.0).contains(&lr) && (row[1] == "[2]" || row[1] == "[3, 3]"), "{row:?}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn no_sweep_runs_the_base_config_once() {
-    let dir = temp("nosweep");
+    let tmp = temp("nosweep");
+    let dir = tmp.path();
     let (code, stdout, stderr) = xtask(&[
         "experiment",
         "configs/half_adder_sweep.toml",
@@ -313,10 +313,9 @@ fn no_sweep_runs_the_base_config_once() {
         "--set",
         "train.epochs=50",
         "--out",
-        s(&dir),
+        s(dir),
     ]);
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("Final cost:") && dir.join("summary.json").exists(), "{stdout}");
     assert!(!dir.join("sweep.json").exists());
-    let _ = std::fs::remove_dir_all(&dir);
 }

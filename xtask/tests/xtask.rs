@@ -13,8 +13,8 @@ fn xtask(args: &[&str]) -> (i32, String, String) {
 
 #[test]
 fn experiment_runs_the_config_with_overrides() {
-    let dir = std::env::temp_dir().join(format!("backprop-xtask-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let tmp = tempfile::Builder::new().prefix("backprop-xtask-").tempdir().unwrap();
+    let dir = tmp.path().join("run");
     let (code, stdout, stderr) =
         xtask(&["experiment", "configs/half_adder.toml", "--set", "train.epochs=100", "--out", dir.to_str().unwrap()]);
     assert_eq!(code, 0, "{stderr}");
@@ -72,35 +72,32 @@ fn bench_peers_checks_the_harness_and_python_first() {
             String::from_utf8_lossy(&out.stderr).into_owned(),
         )
     };
-    let dir = std::env::temp_dir().join(format!("backprop-peers-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let (code, stdout, stderr) = run(&dir, None);
+    let tmp = tempfile::Builder::new().prefix("backprop-peers-").tempdir().unwrap();
+    let dir = tmp.path();
+    let (code, stdout, stderr) = run(dir, None);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("no peer harness at") && stderr.contains("BACKPROP_PEER_DIR"), "{stderr}");
     assert!(!stdout.contains("peer=backprop"), "ran our workloads first: {stdout}");
 
     std::fs::write(dir.join("run.sh"), "exit 0\n").unwrap();
-    let (code, stdout, stderr) = run(&dir, None);
+    let (code, stdout, stderr) = run(dir, None);
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("$BACKPROP_PEER_PY"), "{stderr}");
     assert!(!stdout.contains("peer=backprop"), "{stdout}");
 
     // A "Python" that imports nothing (`false` fails every `-c import …`).
-    let (code, stdout, stderr) = run(&dir, Some("false"));
+    let (code, stdout, stderr) = run(dir, Some("false"));
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("imports none of numpy, jax, torch"), "{stderr}");
     assert!(!stdout.contains("peer=backprop"), "{stdout}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// With a harness (here a stand-in `run.sh` that prints one peer line, for the peer named with
 /// `--peer`), `--peers` prints our lines, the peer's, and our throughput over the peer's.
 #[test]
 fn bench_peers_prints_the_ratio_to_each_peer_line() {
-    let dir = std::env::temp_dir().join(format!("backprop-peers-ok-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::Builder::new().prefix("backprop-peers-ok-").tempdir().unwrap();
+    let dir = tmp.path();
     // The peer's W1 took 100 s: ours is faster, whatever the build profile.
     let script = "[ \"$1\" = numpy ] && [ \"$PEER_WORKLOADS\" = half_adder ] && \
                   echo 'peer=numpy workload=half_adder epochs=20000 ms=100000.0 final_loss=4.965354350e-04'\n";
@@ -109,7 +106,7 @@ fn bench_peers_prints_the_ratio_to_each_peer_line() {
     let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
         .args(["bench", "--peers", "--peer", "numpy", "--workload", "half_adder", "--reps", "1"])
         .current_dir(root)
-        .env("BACKPROP_PEER_DIR", &dir)
+        .env("BACKPROP_PEER_DIR", dir)
         .env("BACKPROP_PEER_PY", "python-not-needed")
         .output()
         .unwrap();
@@ -130,5 +127,4 @@ fn bench_peers_prints_the_ratio_to_each_peer_line() {
         .parse()
         .unwrap();
     assert!((ratio - 100_000.0 / ms).abs() <= 0.01 * ratio + 0.01, "ratio {ratio}, ours {ms} ms");
-    let _ = std::fs::remove_dir_all(&dir);
 }

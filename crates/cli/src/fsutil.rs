@@ -69,13 +69,12 @@ mod tests {
 
     #[test]
     fn atomic_write_replaces_whole_files() {
-        let dir = std::env::temp_dir().join(format!("bp-fsutil-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let tmp = tempfile::Builder::new().prefix("bp-fsutil-").tempdir().unwrap();
+        let dir = tmp.path();
         let p = dir.join("x.json");
         write_atomic(&p, b"one").unwrap();
         write_atomic(&p, b"two").unwrap();
         assert_eq!(std::fs::read(&p).unwrap(), b"two");
-        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temp file left behind");
-        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(std::fs::read_dir(dir).unwrap().count(), 1, "no temp file left behind");
     }
 }

@@ -2,21 +2,19 @@
 //! fetch): random and mutated configs, `--set` overrides and model files go through the same
 //! entry points the binary uses. Each must come back `Ok` or `Err`, never panic.
 
-use std::path::PathBuf;
-
 use backprop_cli::config;
 use backprop_cli::model_file::ModelFile;
 use proptest::prelude::*;
+use tempfile::TempDir;
 
 /// Cases per target: 256 in `cargo test`; set `BACKPROP_FUZZ_CASES` for a long run.
 fn fuzz_cases() -> u32 {
     std::env::var("BACKPROP_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
 }
 
-fn scratch() -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("backprop-fuzz-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh, empty scratch folder for one case, removed when dropped (pass or panic).
+fn scratch() -> TempDir {
+    tempfile::Builder::new().prefix("backprop-fuzz-").tempdir().unwrap()
 }
 
 fn seeds() -> Vec<String> {
@@ -59,7 +57,8 @@ fn mutate(text: &str, ops: &[(u8, usize, u8)]) -> String {
 fn load_text(text: &str, sets: &[String]) {
     let name: String =
         std::thread::current().name().unwrap_or("t").chars().filter(char::is_ascii_alphanumeric).collect();
-    let path = scratch().join(format!("{name}.toml"));
+    let dir = scratch();
+    let path = dir.path().join(format!("{name}.toml"));
     std::fs::write(&path, text).unwrap();
     if let Ok(loaded) = config::load(&path, sets) {
         // A config that loads must also prepare (data and network) without panicking.
@@ -142,7 +141,8 @@ proptest! {
     #[test]
     fn mutated_model_files_never_panic(ops in prop::collection::vec((any::<u8>(), any::<usize>(), any::<u8>()), 1..8)) {
         let good = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/seed_ann/init.json")).unwrap();
-        let path = scratch().join("m.json");
+        let dir = scratch();
+        let path = dir.path().join("m.json");
         std::fs::write(&path, mutate(&good, &ops)).unwrap();
         if let Ok(file) = ModelFile::read(&path) {
             let net = file.to_network::<f64>();

@@ -14,6 +14,7 @@ use backprop_cli::train::EpochMetrics;
 use backprop_layers::activation::{Sigmoid, Softmax};
 use backprop_layers::{ActivationSpec, LayerSpec, Network};
 use ndarray::{Array2, array};
+use tempfile::TempDir;
 
 /// Every `<tag …>` element of `svg`, as its attributes.
 fn elements(svg: &str, tag: &str) -> Vec<HashMap<String, String>> {
@@ -211,23 +212,22 @@ fn classification_targets() {
     check(Array2::zeros((0, 1)), false);
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("backprop-plot-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+/// A fresh, empty scratch folder, removed when dropped (pass or panic).
+fn scratch(name: &str) -> TempDir {
+    tempfile::Builder::new().prefix(&format!("backprop-plot-{name}-")).tempdir().unwrap()
 }
 
-/// Trains `toml` into a fresh run directory and returns it.
-fn run_dir(name: &str, toml: &str) -> PathBuf {
-    let dir = scratch(name);
+/// Trains `toml` into a fresh run directory and returns it, with the scratch folder holding it.
+fn run_dir(name: &str, toml: &str) -> (TempDir, PathBuf) {
+    let tmp = scratch(name);
+    let dir = tmp.path();
     let config = dir.join("config.in.toml");
     std::fs::write(&config, toml).unwrap();
     let loaded = config::load(&config, &[]).unwrap();
     let run = dir.join("run");
     std::fs::create_dir_all(&run).unwrap();
     backprop_cli::run::run_training_any(&loaded, &run, &mut std::io::sink()).unwrap();
-    run
+    (tmp, run)
 }
 
 fn read(path: &Path) -> String {
@@ -236,7 +236,7 @@ fn read(path: &Path) -> String {
 
 #[test]
 fn redraw_a_classification_run() {
-    let run = run_dir(
+    let (_tmp, run) = run_dir(
         "xor",
         "[data]\nsource = \"xor\"\n[model]\nhidden = [4]\nactivation = \"tanh\"\noutput_activation = \"sigmoid\"\n\
          [optim]\nkind = \"sgd\"\nlr = 0.5\n[train]\nepochs = 30\nlog_every = 0\n",
@@ -250,21 +250,20 @@ fn redraw_a_classification_run() {
     assert_eq!(elements(&decision, "circle").len(), 4, "the four xor samples");
     let leftovers: Vec<_> = std::fs::read_dir(&run).unwrap().filter_map(|e| e.ok()).collect();
     assert!(leftovers.iter().all(|e| !e.file_name().to_string_lossy().ends_with(".tmp")), "atomic writes");
-    std::fs::remove_dir_all(run.parent().unwrap()).unwrap();
 }
 
 #[test]
 fn redraw_a_regression_run_draws_only_the_cost() {
-    let run = run_dir("half_adder", "[data]\nsource = \"half_adder\"\n[train]\nepochs = 5\nlog_every = 0\n");
+    let (_tmp, run) = run_dir("half_adder", "[data]\nsource = \"half_adder\"\n[train]\nepochs = 5\nlog_every = 0\n");
     redraw(&run).unwrap();
     check_svg_root(&read(&run.join("loss.svg")));
     assert!(!run.join("decision.svg").exists(), "(sum, carry) are not classes");
-    std::fs::remove_dir_all(run.parent().unwrap()).unwrap();
 }
 
 #[test]
 fn metrics_columns_by_name() {
-    let dir = scratch("metrics");
+    let tmp = scratch("metrics");
+    let dir = tmp.path();
     let path = dir.join("metrics.csv");
     std::fs::write(&path, "epoch,accuracy,cost,val_cost,lr\n0,0.5,1.0,2.0,0.1\n1,0.75,0.5,NaN,0.1\n2,1,0.25,,0.1\n")
         .unwrap();
@@ -287,5 +286,4 @@ fn metrics_columns_by_name() {
     }
     let err = redraw(&dir.join("missing")).unwrap_err();
     assert_eq!(err.exit_code(), 2);
-    std::fs::remove_dir_all(&dir).unwrap();
 }
