@@ -1,7 +1,7 @@
 //! The network: parameters in one flat buffer, forward and backward passes into a workspace.
 
 use backprop_tensor::init::{Fan, Initializer};
-use backprop_tensor::linalg::{Operand, gemm, sum_rows};
+use backprop_tensor::linalg::{Operand, dense_backward, dense_forward};
 use backprop_tensor::rng::{SeededRng, unit};
 use backprop_tensor::{Element, MatView, MatViewMut, Matrix};
 use ndarray::{ArrayView1, ArrayViewMut1};
@@ -188,9 +188,10 @@ impl<F: Element> Network<F> {
                 Operand::Rows(&before[l - 1][..n * inputs])
             };
             let z = &mut ws.z[l][..n * units];
-            gemm((n, inputs, units), input, Operand::Rows(&self.params[layer.w_range()]), z, false);
+            let (w, b) = (&self.params[layer.w_range()], &self.params[layer.b_range()]);
+            dense_forward((n, inputs, units), input, w, b, z);
             let a = &mut rest[0][..n * units];
-            layer.activation.get::<F>().forward_with_bias(&self.params[layer.b_range()], z, a);
+            layer.activation.get::<F>().forward_buffers(units, z, a);
             if ws.training && layer.dropout > 0.0 {
                 let mask = &mut ws.mask[l][..n * units];
                 if let Mode::Train(rng) = &mut mode {
@@ -235,22 +236,18 @@ impl<F: Element> Network<F> {
                 layer.activation.get::<F>().backward_buffers(units, z, a, grad_a, delta);
             }
             let delta = &ws.delta[l][..len];
-            // ∂C/∂W = inputᵀ·δ: the input's row-major buffer read as its transpose.
-            let input_t = if l == 0 {
-                Operand::of(x).t()
+            let input = if l == 0 {
+                Operand::of(x)
             } else if ws.training && self.layers[l - 1].dropout > 0.0 {
-                Operand::Cols(&ws.dropped[l - 1][..n * inputs])
+                Operand::Rows(&ws.dropped[l - 1][..n * inputs])
             } else {
-                Operand::Cols(&ws.a[l - 1][..n * inputs])
+                Operand::Rows(&ws.a[l - 1][..n * inputs])
             };
+            // ∂C/∂W = inputᵀ·δ, ∂C/∂b = Σ_rows δ and, but for the first layer, ∂C/∂a of the
+            // layer below = δ·Wᵀ.
             let (gw, gb) = grads[layer.w_offset..layer.b_offset + units].split_at_mut(inputs * units);
-            gemm((inputs, n, units), input_t, Operand::Rows(delta), gw, false);
-            sum_rows(delta, gb, false);
-            if l > 0 {
-                // ∂C/∂a of the layer below = δ·Wᵀ.
-                let w = Operand::Cols(&self.params[layer.w_range()]);
-                gemm((n, units, inputs), Operand::Rows(delta), w, &mut ws.grad_a[l - 1][..n * inputs], false);
-            }
+            let grad_below = if l > 0 { Some(&mut ws.grad_a[l - 1][..n * inputs]) } else { None };
+            dense_backward((n, inputs, units), input, delta, &self.params[layer.w_range()], (gw, gb), grad_below);
         }
     }
 

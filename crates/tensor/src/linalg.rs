@@ -17,7 +17,10 @@
 //! (threads split the output, never the sum over `p`), but the kernel, and so the rounding,
 //! depends on the processor's vector unit (AVX-512, AVX2/FMA, SSE).
 
+mod dense;
 mod packed;
+
+pub use dense::{dense_backward, dense_forward};
 
 use ndarray::{ArrayView1, ArrayViewMut1, Axis};
 
@@ -265,23 +268,21 @@ fn tiny<F: Element, const L: u8, const K: usize, const N: usize>(
             *x = if L == NT { b[j * K + p] } else { b[p * N + j] };
         }
     }
-    let mut i = 0;
-    while i < m {
-        let mut ai = [F::zero(); K];
-        for (p, x) in ai.iter_mut().enumerate() {
-            *x = if L == TN { a[p * m + i] } else { a[i * K + p] };
-        }
+    // Row i of `a` as an array: K consecutive values, or (aᵀ) the i-th of each of K rows of m.
+    let a_row = |i: usize| -> [F; K] {
+        if L == TN { std::array::from_fn(|p| a[p * m + i]) } else { a[i * K..i * K + K].try_into().expect("K values") }
+    };
+    for (i, ci) in c.chunks_exact_mut(N).enumerate() {
+        let ai = a_row(i);
         let mut acc = [F::zero(); N];
         for (&aip, bp) in ai.iter().zip(&bm) {
             for (acc, &b) in acc.iter_mut().zip(bp) {
                 *acc += aip * b;
             }
         }
-        let ci = &mut c[i * N..i * N + N];
         for (c, acc) in ci.iter_mut().zip(acc) {
             *c = if accumulate { *c + acc } else { acc };
         }
-        i += 1;
     }
 }
 

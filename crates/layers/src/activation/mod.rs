@@ -40,15 +40,13 @@ pub trait Activation<F: Element> {
     /// `grad_z ← ∂C/∂z` given `grad_a = ∂C/∂a`, with `a = σ(z)` as `forward` left it.
     fn backward(&self, z: MatView<'_, F>, a: MatView<'_, F>, grad_a: MatView<'_, F>, grad_z: MatViewMut<'_, F>);
 
-    /// The layer's bias and activation in one pass over row-major buffers with `bias.len()`
-    /// columns: `z ← z + b` on every row, then `a ← σ(z)`. What [`Network`](crate::Network)'s
-    /// forward pass calls; the default adds the bias and calls [`forward`](Self::forward).
+    /// [`forward`](Self::forward) on row-major buffers with `cols` columns: what
+    /// [`Network`](crate::Network)'s forward pass calls; the default makes views.
     ///
     /// # Panics
     /// When `z` and `a` differ in length or do not hold whole rows.
-    fn forward_with_bias(&self, bias: &[F], z: &mut [F], a: &mut [F]) {
-        backprop_tensor::linalg::add_row(z, bias);
-        let shape = (z.len().checked_div(bias.len()).unwrap_or(0), bias.len());
+    fn forward_buffers(&self, cols: usize, z: &[F], a: &mut [F]) {
+        let shape = (z.len().checked_div(cols).unwrap_or(0), cols);
         let z = MatView::from_shape(shape, z).expect("z holds whole rows");
         self.forward(z, MatViewMut::from_shape(shape, a).expect("a has the shape of z"));
     }
@@ -111,10 +109,8 @@ impl<F: Element, T: Elementwise> Activation<F> for T {
         Zip::from(grad_z).and(z).and(a).and(grad_a).for_each(|d, &z, &a, &g| *d = g * self.derivative(z, a));
     }
 
-    fn forward_with_bias(&self, bias: &[F], z: &mut [F], a: &mut [F]) {
-        let cols = bias.len().max(1);
-        assert!(z.len() == a.len() && z.len() % cols == 0, "z and a differ in length or hold no whole rows");
-        backprop_tensor::linalg::add_row(z, bias);
+    fn forward_buffers(&self, _cols: usize, z: &[F], a: &mut [F]) {
+        assert_eq!(z.len(), a.len(), "z and a differ in length");
         self.values(z, a);
     }
 
