@@ -1,7 +1,6 @@
 //! One training run into a run directory: the library entry point that `backprop train`, `cargo
 //! xtask experiment` and sweeps share, and `--resume` from its checkpoint.
 
-use std::fmt::Write as _;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -347,15 +346,24 @@ pub fn metrics_csv(history: &[EpochMetrics], diagnostics: &[f64], layers: usize)
         out.push(',');
         out.push_str(floats.format(v));
     };
+    // The learning rate changes at most at a schedule's steps: format it only when it does.
+    let (mut lr_bits, mut lr_text) = (None, String::new());
+    let mut integers = itoa::Buffer::new();
     for (row, m) in history.iter().enumerate() {
-        let _ = write!(out, "{}", m.epoch);
+        out.push_str(integers.format(m.epoch));
         push(&mut out, m.cost);
         for (on, v) in [(acc, m.accuracy), (val, m.val_cost), (val_acc, m.val_accuracy)] {
             if on {
                 push(&mut out, v.unwrap_or(f64::NAN));
             }
         }
-        push(&mut out, m.lr);
+        if lr_bits != Some(m.lr.to_bits()) {
+            lr_bits = Some(m.lr.to_bits());
+            lr_text.clear();
+            lr_text.push_str(ryu::Buffer::new().format(m.lr));
+        }
+        out.push(',');
+        out.push_str(&lr_text);
         if with_diag {
             for &v in &diagnostics[row * per_epoch..(row + 1) * per_epoch] {
                 push(&mut out, v);
@@ -436,5 +444,21 @@ impl<F: Element> Observer<F> for RunObserver<'_, '_> {
                 writeln!(self.log.out(), "Interrupted after epoch {epoch}: checkpoint written; continue with --resume");
         }
         self.log.finished(trainer, reason);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_csv_writes_every_row_and_follows_the_learning_rate() {
+        let row = |epoch, cost, lr| EpochMetrics { epoch, cost, lr, ..EpochMetrics::default() };
+        let history =
+            [row(0, 0.75, 0.5), row(1, 0.5, 0.5), row(2, 0.25, 0.125), row(3, 1e-20, 0.5), row(10, f64::NAN, 0.5)];
+        assert_eq!(
+            metrics_csv(&history, &[], 2),
+            "epoch,cost,lr\n0,0.75,0.5\n1,0.5,0.5\n2,0.25,0.125\n3,1e-20,0.5\n10,NaN,0.5\n"
+        );
     }
 }
