@@ -36,42 +36,29 @@ const SHIFT: f64 = 6755399441055744.0;
 /// Elements per step of the slice form (one AVX2 register of f64).
 const LANES: usize = 4;
 
-/// `eˣ` for `|x| ≤ 708` (the module's formula).
+/// `eˣ` for `|x| ≤ 708` (the module's formula) on each of `L` lanes, written step by step
+/// across the lanes so that, for four lanes, each step becomes one vector instruction (only the
+/// table reads stay scalar). One lane is the scalar [`exp_f64`].
 #[inline(always)]
-fn exp_core(x: f64) -> f64 {
-    let shifted = x * INV_LN2_N + SHIFT;
-    let k_bits = shifted.to_bits();
-    let k = shifted - SHIFT;
-    let r = x - k * LN2_HI_N - k * LN2_LO_N;
-    // k mod 128 (two's complement in the low bits) picks the entry; k's higher bits the exponent.
-    let (tail, head_bits) = TABLE[(k_bits % 128) as usize];
-    let s = f64::from_bits(head_bits.wrapping_add(k_bits << 45));
-    let r2 = r * r;
-    let sum = f64::from_bits(tail) + r + r2 * (0.5 + r * (1.0 / 6.0)) + r2 * r2 * (1.0 / 24.0 + r * (1.0 / 120.0));
-    s + s * sum
-}
-
-/// [`exp_core`] on each lane, written step by step across the lanes so that each step becomes
-/// one vector instruction (only the table reads stay scalar).
-#[inline(always)]
-fn exp_lanes(x: [f64; LANES]) -> [f64; LANES] {
-    let mut k_bits = [0u64; LANES];
-    let mut r = [0.0; LANES];
-    for i in 0..LANES {
+fn exp_lanes<const L: usize>(x: [f64; L]) -> [f64; L] {
+    let mut k_bits = [0u64; L];
+    let mut r = [0.0; L];
+    for i in 0..L {
         let shifted = x[i] * INV_LN2_N + SHIFT;
         k_bits[i] = shifted.to_bits();
         let k = shifted - SHIFT;
         r[i] = x[i] - k * LN2_HI_N - k * LN2_LO_N;
     }
-    let mut tail = [0.0; LANES];
-    let mut s = [0.0; LANES];
-    for i in 0..LANES {
+    // k mod 128 (two's complement in the low bits) picks the entry; k's higher bits the exponent.
+    let mut tail = [0.0; L];
+    let mut s = [0.0; L];
+    for i in 0..L {
         let (t, head_bits) = TABLE[(k_bits[i] % 128) as usize];
         tail[i] = f64::from_bits(t);
         s[i] = f64::from_bits(head_bits.wrapping_add(k_bits[i] << 45));
     }
-    let mut out = [0.0; LANES];
-    for i in 0..LANES {
+    let mut out = [0.0; L];
+    for i in 0..L {
         let (r, r2) = (r[i], r[i] * r[i]);
         let sum = tail[i] + r + r2 * (0.5 + r * (1.0 / 6.0)) + r2 * r2 * (1.0 / 24.0 + r * (1.0 / 120.0));
         out[i] = s[i] + s[i] * sum;
@@ -82,7 +69,7 @@ fn exp_lanes(x: [f64; LANES]) -> [f64; LANES] {
 /// `eˣ` in f64 (the module's algorithm).
 #[inline]
 pub fn exp_f64(x: f64) -> f64 {
-    if x.abs() <= FAST_BOUND { exp_core(x) } else { x.exp() }
+    if x.abs() <= FAST_BOUND { exp_lanes([x])[0] } else { x.exp() }
 }
 
 /// `eˣ` (for f32, computed in f64 and rounded once).
