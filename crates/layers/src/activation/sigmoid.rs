@@ -23,13 +23,7 @@ impl Elementwise for Sigmoid {
     }
 
     fn values<F: Element>(&self, z: &[F], a: &mut [F]) {
-        for (a, &z) in a.iter_mut().zip(z) {
-            *a = -z;
-        }
-        math::exp_in_place(a);
-        for a in a.iter_mut() {
-            *a = F::one() / (F::one() + *a);
-        }
+        math::map_exp(z, a, |z| -z, |e| F::one() / (F::one() + e));
     }
 
     #[inline(always)]
