@@ -1,7 +1,7 @@
 //! The network: parameters in one flat buffer, forward and backward passes into a workspace.
 
 use backprop_tensor::init::{Fan, Initializer};
-use backprop_tensor::linalg::{Operand, dense_backward, dense_forward};
+use backprop_tensor::linalg::{DensePlan, Operand};
 use backprop_tensor::rng::{SeededRng, unit};
 use backprop_tensor::{Element, MatView, MatViewMut, Matrix};
 use ndarray::{ArrayView1, ArrayViewMut1};
@@ -189,7 +189,7 @@ impl<F: Element> Network<F> {
             };
             let z = &mut ws.z[l][..n * units];
             let (w, b) = (&self.params[layer.w_range()], &self.params[layer.b_range()]);
-            dense_forward((n, inputs, units), input, w, b, z);
+            ws.plans[l].forward(n, input, w, b, z);
             let a = &mut rest[0][..n * units];
             layer.activation.get::<F>().forward_buffers(units, z, a);
             if ws.training && layer.dropout > 0.0 {
@@ -247,7 +247,7 @@ impl<F: Element> Network<F> {
             // layer below = δ·Wᵀ.
             let (gw, gb) = grads[layer.w_offset..layer.b_offset + units].split_at_mut(inputs * units);
             let grad_below = if l > 0 { Some(&mut ws.grad_a[l - 1][..n * inputs]) } else { None };
-            dense_backward((n, inputs, units), input, delta, &self.params[layer.w_range()], (gw, gb), grad_below);
+            ws.plans[l].backward(n, input, delta, &self.params[layer.w_range()], (gw, gb), grad_below);
         }
     }
 
@@ -295,6 +295,8 @@ pub struct Workspace<F> {
     training: bool,
     /// Units of each layer (the columns of its buffers).
     units: Vec<usize>,
+    /// Each layer's matrix kernels, chosen once for its shape.
+    plans: Vec<DensePlan<F>>,
     z: Vec<Vec<F>>,
     a: Vec<Vec<F>>,
     grad_a: Vec<Vec<F>>,
@@ -319,6 +321,7 @@ impl<F: Element> Workspace<F> {
             rows: 0,
             training: false,
             units: net.layers.iter().map(|l| l.units).collect(),
+            plans: net.layers.iter().map(|l| DensePlan::new(l.inputs, l.units)).collect(),
             z: make(),
             a: make(),
             grad_a: make(),

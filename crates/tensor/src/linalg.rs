@@ -20,7 +20,7 @@
 mod dense;
 mod packed;
 
-pub use dense::{dense_backward, dense_forward};
+pub use dense::{DensePlan, dense_backward, dense_forward};
 
 use ndarray::{ArrayView1, ArrayViewMut1, Axis};
 

@@ -7,6 +7,9 @@
 //! products ([`gemm`], [`add_row`], [`sum_rows`]). Both give the same bits for the tiny sizes:
 //! every sum runs in the same order (`p` for `a·W`, rows for `aᵀ·δ` and the bias, units for
 //! `δ·Wᵀ`), starting from zero.
+//!
+//! [`DensePlan`] picks a layer's kernels once for its shape; [`dense_forward`] and
+//! [`dense_backward`] pick them on every call.
 
 use super::{Operand, add_row, gemm, sum_rows};
 use crate::Element;
@@ -17,23 +20,7 @@ use crate::Element;
 /// # Panics
 /// When a buffer does not hold its shape.
 pub fn dense_forward<F: Element>((m, k, n): (usize, usize, usize), a: Operand<'_, F>, w: &[F], b: &[F], z: &mut [F]) {
-    macro_rules! fixed {
-        ($a:expr; $($k:literal, $n:literal;)*) => {
-            match (k, n) {
-                $(($k, $n) => return forward_fixed::<F, $k, $n>($a, w, b, z),)*
-                _ => {}
-            }
-        };
-    }
-    if let Operand::Rows(a) = a {
-        assert!(a.len() == m * k && z.len() == m * n, "dense_forward: buffers of the wrong size");
-        fixed! { a;
-            1, 1; 1, 2; 1, 3; 1, 4; 2, 1; 2, 2; 2, 3; 2, 4;
-            3, 1; 3, 2; 3, 3; 3, 4; 4, 1; 4, 2; 4, 3; 4, 4;
-        }
-    }
-    gemm((m, k, n), a, Operand::Rows(w), z, false);
-    add_row(z, b);
+    DensePlan::new(k, n).forward(m, a, w, b, z);
 }
 
 /// The three gradients of a dense layer from its input `a` (m × k, as in [`dense_forward`]) and
@@ -47,31 +34,89 @@ pub fn dense_backward<F: Element>(
     a: Operand<'_, F>,
     delta: &[F],
     w: &[F],
-    (gw, gb): (&mut [F], &mut [F]),
+    grads: (&mut [F], &mut [F]),
     grad_a: Option<&mut [F]>,
 ) {
-    macro_rules! fixed {
-        ($a:expr; $($k:literal, $n:literal;)*) => {
-            match (k, n) {
-                $(($k, $n) => return backward_fixed::<F, $k, $n>($a, delta, w, gw, gb, grad_a),)*
-                _ => {}
-            }
-        };
-    }
-    if let Operand::Rows(a) = a {
-        assert!(
-            a.len() == m * k && delta.len() == m * n && grad_a.as_ref().is_none_or(|g| g.len() == m * k),
-            "dense_backward: buffers of the wrong size"
-        );
-        fixed! { a;
+    DensePlan::new(k, n).backward(m, a, delta, w, grads, grad_a);
+}
+
+type ForwardKernel<F> = fn(&[F], &[F], &[F], &mut [F]);
+type BackwardKernel<F> = fn(&[F], &[F], &[F], &mut [F], &mut [F], Option<&mut [F]>);
+
+/// [`dense_forward`] and [`dense_backward`] for one layer shape (`k` inputs, `n` units), the
+/// kernel chosen once: a network keeps one per layer instead of matching the shape on every
+/// call (that match and its checks were a tenth of the post's net's training step).
+#[derive(Clone, Copy, Debug)]
+pub struct DensePlan<F> {
+    k: usize,
+    n: usize,
+    /// The fixed-size kernels, for `k, n ≤ 4`.
+    fixed: Option<(ForwardKernel<F>, BackwardKernel<F>)>,
+}
+
+impl<F: Element> DensePlan<F> {
+    /// The plan for a layer with `k` inputs and `n` units.
+    pub fn new(k: usize, n: usize) -> Self {
+        macro_rules! fixed {
+            ($($k:literal, $n:literal;)*) => {
+                match (k, n) {
+                    $(($k, $n) => Some((
+                        forward_fixed::<F, $k, $n> as ForwardKernel<F>,
+                        backward_fixed::<F, $k, $n> as BackwardKernel<F>,
+                    )),)*
+                    _ => None,
+                }
+            };
+        }
+        let fixed = fixed! {
             1, 1; 1, 2; 1, 3; 1, 4; 2, 1; 2, 2; 2, 3; 2, 4;
             3, 1; 3, 2; 3, 3; 3, 4; 4, 1; 4, 2; 4, 3; 4, 4;
-        }
+        };
+        DensePlan { k, n, fixed }
     }
-    gemm((k, m, n), a.t(), Operand::Rows(delta), gw, false);
-    sum_rows(delta, gb, false);
-    if let Some(grad_a) = grad_a {
-        gemm((m, n, k), Operand::Rows(delta), Operand::Cols(w), grad_a, false);
+
+    /// [`dense_forward`] over `m` rows.
+    ///
+    /// # Panics
+    /// When a buffer does not hold its shape.
+    #[inline]
+    pub fn forward(&self, m: usize, a: Operand<'_, F>, w: &[F], b: &[F], z: &mut [F]) {
+        let (k, n) = (self.k, self.n);
+        if let (Some((forward, _)), Operand::Rows(a)) = (self.fixed, a) {
+            assert!(a.len() == m * k && z.len() == m * n, "dense_forward: buffers of the wrong size");
+            return forward(a, w, b, z);
+        }
+        gemm((m, k, n), a, Operand::Rows(w), z, false);
+        add_row(z, b);
+    }
+
+    /// [`dense_backward`] over `m` rows.
+    ///
+    /// # Panics
+    /// When a buffer does not hold its shape.
+    #[inline]
+    pub fn backward(
+        &self,
+        m: usize,
+        a: Operand<'_, F>,
+        delta: &[F],
+        w: &[F],
+        (gw, gb): (&mut [F], &mut [F]),
+        grad_a: Option<&mut [F]>,
+    ) {
+        let (k, n) = (self.k, self.n);
+        if let (Some((_, backward)), Operand::Rows(a)) = (self.fixed, a) {
+            assert!(
+                a.len() == m * k && delta.len() == m * n && grad_a.as_ref().is_none_or(|g| g.len() == m * k),
+                "dense_backward: buffers of the wrong size"
+            );
+            return backward(a, delta, w, gw, gb, grad_a);
+        }
+        gemm((k, m, n), a.t(), Operand::Rows(delta), gw, false);
+        sum_rows(delta, gb, false);
+        if let Some(grad_a) = grad_a {
+            gemm((m, n, k), Operand::Rows(delta), Operand::Cols(w), grad_a, false);
+        }
     }
 }
 
