@@ -460,6 +460,9 @@ pub fn sub_scaled<F: Element>(y: &mut [F], alpha: F, x: &[F]) {
     }
 }
 
+/// Compiled for the baseline, AVX2 and AVX-512; the CPU picks at run time. The same multiply and
+/// subtract on every build (no contraction), so the same bits.
+#[multiversion::multiversion(targets("x86_64+avx512f", "x86_64+avx2"))]
 fn sub_scaled_serial<F: Element>(y: &mut [F], alpha: F, x: &[F]) {
     for (y, &x) in y.iter_mut().zip(x) {
         *y -= alpha * x;
@@ -503,6 +506,28 @@ mod tests {
         matmul_into(wide_a.slice(s![.., ..;2]), b.view(), wide_c.slice_mut(s![.., ..;2]), false);
         assert!(close(&wide_c.slice(s![.., ..;2]).to_owned(), &want), "strided {m}x{k}x{n}");
         assert!(wide_c.slice(s![.., 1..;2]).iter().all(|&x| x == 5.0), "strided {m}x{k}x{n} wrote outside");
+    }
+
+    /// Whichever build the CPU picks (baseline, AVX2, AVX-512), and on one thread or two, each
+    /// element is `y − alpha·x` rounded as written, in f32 and f64.
+    #[test]
+    fn sub_scaled_is_the_plain_update_at_every_length() {
+        let mut rng = crate::rng::seeded(9);
+        for len in (0..=70).chain([PARALLEL_AXPY + 3]) {
+            let x: Vec<f64> = (0..len).map(|_| crate::rng::unit(&mut rng) - 0.5).collect();
+            let y: Vec<f64> = (0..len).map(|_| crate::rng::unit(&mut rng) * 4.0 - 2.0).collect();
+            let alpha = 0.37;
+            let mut got = y.clone();
+            sub_scaled(&mut got, alpha, &x);
+            let want: Vec<f64> = y.iter().zip(&x).map(|(&y, &x)| y - alpha * x).collect();
+            assert!(got == want, "f64, length {len}");
+
+            let (x32, mut got32): (Vec<f32>, Vec<f32>) =
+                (x.iter().map(|&v| v as f32).collect(), y.iter().map(|&v| v as f32).collect());
+            let want32: Vec<f32> = got32.iter().zip(&x32).map(|(&y, &x)| y - 0.37f32 * x).collect();
+            sub_scaled(&mut got32, 0.37f32, &x32);
+            assert!(got32 == want32, "f32, length {len}");
+        }
     }
 
     #[test]
