@@ -95,8 +95,8 @@ pub fn exp_in_place<F: Element>(xs: &mut [F]) {
 /// `post` takes the reciprocal) without three passes over its buffer. `pre` and `post` run in
 /// `F`, so each element gets exactly the bits of `post(exp(pre(x)))` written one at a time.
 ///
-/// On an x86-64 CPU with AVX2 (checked once, at run time) the four lanes are one AVX2 register;
-/// the operations, and so the bits, are the same as without it.
+/// On an x86-64 CPU with AVX2 (detected at run time, once; each call reads the cached answer) the
+/// four lanes are one AVX2 register; the operations, and so the bits, are the same as without it.
 ///
 /// # Panics
 /// When `src` and `dst` differ in length.
