@@ -754,9 +754,14 @@ impl<'d, F: Element> Trainer<'d, F> {
             if self.opts.diagnostics {
                 self.epoch_start.copy_from_slice(self.net.params());
             }
+            // A full-batch epoch without dropout draws nothing from the stream: no copy then.
+            let draws = !self.full_batch() || self.net.has_dropout();
             self.epoch(rng);
             if let Some(kept) = &mut self.rng_after_epoch {
-                kept.clone_from(rng);
+                if draws {
+                    kept.clone_from(rng);
+                }
+                debug_assert!(kept == rng, "an epoch drew from the stream unexpectedly");
             }
             let m = self.metrics(epoch, lr);
             if !m.cost.is_finite() || m.val_cost.is_some_and(|c| !c.is_finite()) {
