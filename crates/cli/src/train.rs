@@ -49,7 +49,14 @@ pub fn forward_cost_mode<F: Element>(
     mode: Mode<'_>,
 ) -> F {
     net.forward_mode(x, ws, mode);
-    let (input, _) = ws.loss_io(x.nrows(), fused(loss, net));
+    let fused = fused(loss, net);
+    // Row-major targets (the datasets' and batches' own): the buffer form, without views.
+    if let Some(t) = t.to_slice() {
+        let cols = ws.output_units();
+        let (input, _) = ws.loss_rows(x.nrows(), fused);
+        return loss.cost_rows(cols, input, t);
+    }
+    let (input, _) = ws.loss_io(x.nrows(), fused);
     loss.cost(input, t)
 }
 
@@ -64,8 +71,14 @@ pub fn backward_from_loss<F: Element>(
     grads: &mut [F],
 ) {
     let fused = fused(loss, net);
-    let (input, grad) = ws.loss_io(x.nrows(), fused);
-    loss.gradient(input, t, grad);
+    if let Some(t) = t.to_slice() {
+        let cols = ws.output_units();
+        let (input, grad) = ws.loss_rows(x.nrows(), fused);
+        loss.gradient_rows(cols, input, t, grad);
+    } else {
+        let (input, grad) = ws.loss_io(x.nrows(), fused);
+        loss.gradient(input, t, grad);
+    }
     net.backward(x, ws, grads, fused);
 }
 

@@ -370,9 +370,22 @@ impl<F: Element> Workspace<F> {
     /// `δᴸ = ∂C/∂zᴸ`; then call [`Network::backward`] with `output_delta_ready = true`.
     pub fn loss_io(&mut self, n: usize, fused: bool) -> (MatView<'_, F>, MatViewMut<'_, F>) {
         let cols = self.last_units();
+        let (input, grad) = self.loss_rows(n, fused);
+        (rows(input, n, cols), rows_mut(grad, n, cols))
+    }
+
+    /// [`loss_io`](Self::loss_io) as row-major buffers of `n` rows (the output layer's units
+    /// columns), for `Loss::cost_rows` and `Loss::gradient_rows`.
+    pub fn loss_rows(&mut self, n: usize, fused: bool) -> (&[F], &mut [F]) {
+        let len = n * self.last_units();
         let (input, grad) =
             if fused { (self.z.last(), self.delta.last_mut()) } else { (self.a.last(), self.grad_a.last_mut()) };
-        (rows(input.expect("a network has layers"), n, cols), rows_mut(grad.expect("a network has layers"), n, cols))
+        (&input.expect("a network has layers")[..len], &mut grad.expect("a network has layers")[..len])
+    }
+
+    /// Units of the output layer.
+    pub fn output_units(&self) -> usize {
+        self.last_units()
     }
 
     fn last_units(&self) -> usize {

@@ -73,6 +73,27 @@ pub trait Loss<F: Element> {
     /// `grad ← ∂C/∂output`.
     fn gradient(&self, output: MatView<'_, F>, target: MatView<'_, F>, grad: MatViewMut<'_, F>);
 
+    /// [`cost`](Self::cost) on row-major buffers with `cols` columns: what the trainer calls.
+    /// The default makes views; a loss may override it to skip them, with the same bits.
+    ///
+    /// # Panics
+    /// When the buffers differ in length or do not hold whole rows.
+    fn cost_rows(&self, cols: usize, output: &[F], target: &[F]) -> F {
+        let (output, target) = (rows(cols, output), rows(cols, target));
+        self.cost(output, target)
+    }
+
+    /// [`gradient`](Self::gradient) on row-major buffers with `cols` columns: what the trainer
+    /// calls. The default makes views; a loss may override it to skip them, with the same bits.
+    ///
+    /// # Panics
+    /// When the buffers differ in length or do not hold whole rows.
+    fn gradient_rows(&self, cols: usize, output: &[F], target: &[F], grad: &mut [F]) {
+        let shape = (output.len().checked_div(cols).unwrap_or(0), cols);
+        let grad = MatViewMut::from_shape(shape, grad).expect("grad has the shape of the output");
+        self.gradient(rows(cols, output), rows(cols, target), grad);
+    }
+
     /// The output activation this loss absorbs, if any (`cross_entropy` absorbs `softmax`,
     /// `bce_with_logits` absorbs `sigmoid`).
     ///
@@ -111,6 +132,11 @@ impl Default for LossSpec {
     fn default() -> Self {
         LossSpec::HalfMse(HalfMse {})
     }
+}
+
+/// A row-major buffer with `cols` columns as a view.
+fn rows<F>(cols: usize, buf: &[F]) -> MatView<'_, F> {
+    MatView::from_shape((buf.len().checked_div(cols).unwrap_or(0), cols), buf).expect("buffers hold whole rows")
 }
 
 /// Checks that `output` and `target` have the same shape, naming both when they do not.

@@ -33,6 +33,24 @@ impl<F: Element> Loss<F> for Mse {
         let scale = F::of(2.0 / output.len() as f64);
         Zip::from(grad).and(output).and(target).for_each(|g, &a, &t| *g = scale * (a - t));
     }
+
+    // The buffer forms: the same operations in the same (row-major) order, without views.
+    fn cost_rows(&self, _cols: usize, output: &[F], target: &[F]) -> F {
+        assert_eq!(output.len(), target.len(), "mse: output and target of different lengths");
+        let mut sum = F::zero();
+        for (&a, &t) in output.iter().zip(target) {
+            sum += (a - t) * (a - t);
+        }
+        sum / F::of(output.len() as f64)
+    }
+
+    fn gradient_rows(&self, _cols: usize, output: &[F], target: &[F], grad: &mut [F]) {
+        assert!(output.len() == target.len() && grad.len() == output.len(), "mse: buffers of different lengths");
+        let scale = F::of(2.0 / output.len() as f64);
+        for ((g, &a), &t) in grad.iter_mut().zip(output).zip(target) {
+            *g = scale * (a - t);
+        }
+    }
 }
 
 #[cfg(test)]

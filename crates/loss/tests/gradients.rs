@@ -92,3 +92,53 @@ fn every_registered_loss_has_a_domain() {
         assert!(d.output.0 < d.output.1 && d.target.0 <= d.target.1, "{name}");
     }
 }
+
+/// The buffer forms (`cost_rows`, `gradient_rows`: what the trainer calls) give the bits of the
+/// view forms, for every loss (its own override or the trait's default).
+fn check_buffer_forms<F: backprop_tensor::Element>(
+    name: &str,
+    output: &Matrix<f64>,
+    target: &Matrix<f64>,
+) -> Result<(), TestCaseError> {
+    let spec = LossSpec::from_name(name).expect("a registered name");
+    let loss = spec.get::<F>();
+    let (o, t): (Matrix<F>, Matrix<F>) = (output.mapv(F::of), target.mapv(F::of));
+    let cols = o.ncols();
+    let (os, ts) = (o.as_slice().expect("standard layout"), t.as_slice().expect("standard layout"));
+    let (view, rows) = (loss.cost(o.view(), t.view()), loss.cost_rows(cols, os, ts));
+    prop_assert!(
+        view.f64().to_bits() == rows.f64().to_bits(),
+        "{name}: cost {view:?} from views, {rows:?} from buffers"
+    );
+    let mut by_view = Matrix::from_elem(o.dim(), F::nan());
+    loss.gradient(o.view(), t.view(), by_view.view_mut());
+    let mut by_rows = vec![F::nan(); os.len()];
+    loss.gradient_rows(cols, os, ts, &mut by_rows);
+    for (i, (v, r)) in by_view.iter().zip(&by_rows).enumerate() {
+        prop_assert!(
+            v.f64().to_bits() == r.f64().to_bits(),
+            "{name}: gradient[{i}] {v:?} from views, {r:?} from buffers"
+        );
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn buffer_forms_give_the_bits_of_the_view_forms(
+        rows in 0..=MAX_ROWS,
+        cols in 1..=MAX_COLS,
+        out_units in prop::collection::vec(0.0..1.0f64, MAX_ROWS * MAX_COLS),
+        target_units in prop::collection::vec(0.0..1.0f64, MAX_ROWS * MAX_COLS),
+    ) {
+        for &name in LossSpec::NAMES {
+            let d = domain(name);
+            let output = scaled(&out_units, (rows, cols), d.output);
+            let target = scaled(&target_units, (rows, cols), d.target);
+            check_buffer_forms::<f64>(name, &output, &target)?;
+            check_buffer_forms::<f32>(name, &output, &target)?;
+        }
+    }
+}
