@@ -610,6 +610,13 @@ impl<'d, F: Element> Trainer<'d, F> {
         let loss = self.loss;
         // Two string comparisons: only when accuracy is measured (they were 2% of W1).
         let threshold = if self.opts.classification { decision_threshold(loss, &self.net) } else { F::zero() };
+        if n > 0 && n <= chunk {
+            // One pass (full batch): the loop below with its one weight, n/n = 1, left out.
+            let (x, t) = (data.inputs.view(), data.targets.view());
+            let cost = forward_cost(&self.net, loss, x, t, &mut self.ws).f64();
+            let right = self.opts.classification.then(|| count_right(self.ws.output(n), t, threshold));
+            return (cost, right.map(|r| r as f64 / n as f64));
+        }
         let (mut total, mut right) = (0.0, 0usize);
         for start in (0..n).step_by(chunk) {
             let end = (start + chunk).min(n);
