@@ -469,6 +469,8 @@ pub struct Trainer<'d, F: Element> {
     ws: Workspace<F>,
     /// Whether `ws` holds the forward pass of the whole training set (full batch).
     ws_holds_train: bool,
+    /// Whether the network has dropout (asked once: the layers do not change while training).
+    dropout: bool,
     grads: Vec<F>,
     state: Vec<F>,
     batch_x: Matrix<F>,
@@ -519,6 +521,7 @@ impl<'d, F: Element> Trainer<'d, F> {
         };
         let keep_best = opts.early_stopping.as_ref().is_some_and(|e| e.restore_best);
         let layers = net.layers().len();
+        let dropout = net.has_dropout();
         Trainer {
             last_good: net.params().to_vec(),
             best_params: if keep_best { net.params().to_vec() } else { Vec::new() },
@@ -529,6 +532,7 @@ impl<'d, F: Element> Trainer<'d, F> {
             optimizer,
             ws,
             ws_holds_train: false,
+            dropout,
             grads: vec![F::zero(); n],
             state,
             batch_x,
@@ -639,7 +643,7 @@ impl<'d, F: Element> Trainer<'d, F> {
     fn update(&mut self, x: MatView<'_, F>, t: MatView<'_, F>, rng: &mut SeededRng, forwarded: bool) {
         let loss = self.loss;
         if !forwarded {
-            let mode = if self.net.has_dropout() { Mode::Train(rng) } else { Mode::Eval };
+            let mode = if self.dropout { Mode::Train(rng) } else { Mode::Eval };
             forward_cost_mode(&self.net, loss, x, t, &mut self.ws, mode);
         }
         backward_from_loss(&self.net, loss, x, t, &mut self.ws, &mut self.grads);
@@ -660,7 +664,7 @@ impl<'d, F: Element> Trainer<'d, F> {
     pub fn epoch(&mut self, rng: &mut SeededRng) {
         let data = self.data;
         if self.full_batch() {
-            let forwarded = self.ws_holds_train && !self.net.has_dropout();
+            let forwarded = self.ws_holds_train && !self.dropout;
             self.update(data.inputs.view(), data.targets.view(), rng, forwarded);
             return;
         }
@@ -776,7 +780,7 @@ impl<'d, F: Element> Trainer<'d, F> {
                 self.epoch_start.copy_from_slice(self.net.params());
             }
             // A full-batch epoch without dropout draws nothing from the stream: no copy then.
-            let draws = !self.full_batch() || self.net.has_dropout();
+            let draws = !self.full_batch() || self.dropout;
             self.epoch(rng);
             if let Some(kept) = &mut self.rng_after_epoch {
                 if draws {
