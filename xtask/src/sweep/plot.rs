@@ -332,26 +332,22 @@ fn sampled_costs(path: &Path, slot: &[usize], n: usize) -> Vec<f64> {
         line.split(|b| *b == b',').nth(i).and_then(|f| std::str::from_utf8(f).ok()).map(str::trim).map(str::to_string)
     };
     let mut in_order = true;
-    let mut rows = 0;
     // Fast path: the line number is the epoch; scan for newlines only.
     let data = &bytes[bytes.iter().position(|b| *b == b'\n').map_or(bytes.len(), |p| p + 1)..];
     let mut start = 0;
-    for (i, b) in data.iter().enumerate() {
-        if *b != b'\n' {
-            continue;
-        }
+    // memchr finds each newline a word or a vector at a time (a byte loop was 3% of a sweep).
+    for (row, i) in memchr::memchr_iter(b'\n', data).enumerate() {
         let line = &data[start..i];
         start = i + 1;
-        if let Some(&s) = slot.get(rows)
+        if let Some(&s) = slot.get(row)
             && s != usize::MAX
         {
-            if field(line, ei).and_then(|e| e.parse::<usize>().ok()) != Some(rows) {
+            if field(line, ei).and_then(|e| e.parse::<usize>().ok()) != Some(row) {
                 in_order = false;
                 break;
             }
             out[s] = field(line, ci).and_then(|c| c.parse::<f64>().ok()).unwrap_or(f64::NAN);
         }
-        rows += 1;
     }
     if in_order {
         return out;
@@ -475,6 +471,26 @@ fn metric_vs(plan: &Plan, results: &[TrialResult], k: usize) -> Result<String, B
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sampled_costs_reads_the_sampled_epochs() {
+        let dir = std::env::temp_dir().join(format!("backprop-sampled-costs-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("metrics.csv");
+        // Epochs 0..=4; slot maps epochs 0, 2 and 4 to samples 0, 1, 2.
+        let slot = [0, usize::MAX, 1, usize::MAX, 2];
+        std::fs::write(&path, "epoch,cost,lr\n0,1.5,0.5\n1,1,0.5\n2,0.25,0.5\n3,NaN,0.5\n4,1e-3,0.5\n").unwrap();
+        assert_eq!(sampled_costs(&path, &slot, 3), [1.5, 0.25, 1e-3]);
+        // A last line without its newline is not read by the fast path (a run cut short).
+        std::fs::write(&path, "epoch,cost,lr\n0,1.5,0.5\n1,1,0.5\n2,0.25,0.5\n3,0,0.5\n4,7,0.5").unwrap();
+        let got = sampled_costs(&path, &slot, 3);
+        assert_eq!(got[..2], [1.5, 0.25]);
+        assert!(got[2].is_nan());
+        // Rows out of order (or another column order): the slow path finds each epoch.
+        std::fs::write(&path, "cost,epoch\n0.25,2\n1.5,0\n1e-3,4\n").unwrap();
+        assert_eq!(sampled_costs(&path, &slot, 3), [1.5, 0.25, 1e-3]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn ticks_are_round() {
