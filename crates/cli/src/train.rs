@@ -612,7 +612,7 @@ impl<'d, F: Element> Trainer<'d, F> {
         self.ws_holds_train = false;
         let (n, chunk) = (data.len(), self.ws.capacity());
         let loss = self.loss;
-        // Two string comparisons: only when accuracy is measured (they were 2% of W1).
+        // Two string comparisons: only when accuracy is measured (they were 0.8% of W1).
         let threshold = if self.opts.classification { decision_threshold(loss, &self.net) } else { F::zero() };
         if n > 0 && n <= chunk {
             // One pass (full batch): the loop below with its one weight, n/n = 1, left out.

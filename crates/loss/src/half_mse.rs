@@ -26,7 +26,7 @@ impl<F: Element> Loss<F> for HalfMse {
         }
         let n = F::of(output.nrows() as f64);
         let mut sum = F::zero();
-        // Row-major order, as the buffer form sums.
+        // Other layouts: ndarray's order (row-major for a standard layout, as the buffers).
         Zip::from(output).and(target).for_each(|&a, &t| sum += (a - t) * (a - t));
         sum / (n + n)
     }
