@@ -61,20 +61,31 @@ fn check_gradient(name: &str, output: &Matrix<f64>, target: &Matrix<f64>) -> Res
     Ok(())
 }
 
+/// A batch's shape (rows from `min_rows`) and unit samples for every output and target entry.
+fn shapes_and_units(min_rows: usize) -> impl Strategy<Value = ((usize, usize), Vec<f64>, Vec<f64>)> {
+    let units = || prop::collection::vec(0.0..1.0f64, MAX_ROWS * MAX_COLS);
+    ((min_rows..=MAX_ROWS, 1..=MAX_COLS), units(), units())
+}
+
+/// Loss `name`'s domain, and an output and a target of `shape` inside it.
+fn batch(
+    name: &str,
+    shape: (usize, usize),
+    out_units: &[f64],
+    target_units: &[f64],
+) -> (Domain, Matrix<f64>, Matrix<f64>) {
+    let d = domain(name);
+    let (output, target) = (scaled(out_units, shape, d.output), scaled(target_units, shape, d.target));
+    (d, output, target)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
-    fn gradient_matches_central_differences(
-        rows in 1..=MAX_ROWS,
-        cols in 1..=MAX_COLS,
-        out_units in prop::collection::vec(0.0..1.0f64, MAX_ROWS * MAX_COLS),
-        target_units in prop::collection::vec(0.0..1.0f64, MAX_ROWS * MAX_COLS),
-    ) {
+    fn gradient_matches_central_differences((shape, out_units, target_units) in shapes_and_units(1)) {
         for &name in LossSpec::NAMES {
-            let d = domain(name);
-            let output = scaled(&out_units, (rows, cols), d.output);
-            let target = scaled(&target_units, (rows, cols), d.target);
+            let (d, output, target) = batch(name, shape, &out_units, &target_units);
             for (&a, &t) in output.iter().zip(&target) {
                 for &kink in d.kinks {
                     prop_assume!(((a - t).abs() - kink).abs() >= 1e-3, "|a − t| near a kink");
@@ -127,16 +138,9 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
     #[test]
-    fn buffer_forms_give_the_bits_of_the_view_forms(
-        rows in 0..=MAX_ROWS,
-        cols in 1..=MAX_COLS,
-        out_units in prop::collection::vec(0.0..1.0f64, MAX_ROWS * MAX_COLS),
-        target_units in prop::collection::vec(0.0..1.0f64, MAX_ROWS * MAX_COLS),
-    ) {
+    fn buffer_forms_give_the_bits_of_the_view_forms((shape, out_units, target_units) in shapes_and_units(0)) {
         for &name in LossSpec::NAMES {
-            let d = domain(name);
-            let output = scaled(&out_units, (rows, cols), d.output);
-            let target = scaled(&target_units, (rows, cols), d.target);
+            let (_, output, target) = batch(name, shape, &out_units, &target_units);
             check_buffer_forms::<f64>(name, &output, &target)?;
             check_buffer_forms::<f32>(name, &output, &target)?;
         }
