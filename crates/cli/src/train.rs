@@ -50,14 +50,21 @@ pub fn forward_cost_mode<F: Element>(
 ) -> F {
     net.forward_mode(x, ws, mode);
     let fused = fused(loss, net);
-    // Row-major targets (the datasets' and batches' own): the buffer form, without views.
-    if let Some(t) = t.to_slice() {
+    // Row-major targets of the output's shape (the datasets' and batches' own): the buffer form,
+    // without views. Any other shape goes to the view form, whose shape checks name it.
+    if let Some(ts) = rows_like_output(t, x.nrows(), ws) {
         let cols = ws.output_units();
         let (input, _) = ws.loss_rows(x.nrows(), fused);
-        return loss.cost_rows(cols, input, t);
+        return loss.cost_rows(cols, input, ts);
     }
     let (input, _) = ws.loss_io(x.nrows(), fused);
     loss.cost(input, t)
+}
+
+/// `t` as a row-major slice, when it has `n` rows and the output layer's columns.
+#[inline]
+fn rows_like_output<'t, F: Element>(t: MatView<'t, F>, n: usize, ws: &Workspace<F>) -> Option<&'t [F]> {
+    if t.dim() == (n, ws.output_units()) { t.to_slice() } else { None }
 }
 
 /// After [`forward_cost`] on the same rows: the loss gradient and the backward pass, writing
@@ -71,10 +78,10 @@ pub fn backward_from_loss<F: Element>(
     grads: &mut [F],
 ) {
     let fused = fused(loss, net);
-    if let Some(t) = t.to_slice() {
+    if let Some(ts) = rows_like_output(t, x.nrows(), ws) {
         let cols = ws.output_units();
         let (input, grad) = ws.loss_rows(x.nrows(), fused);
-        loss.gradient_rows(cols, input, t, grad);
+        loss.gradient_rows(cols, input, ts, grad);
     } else {
         let (input, grad) = ws.loss_io(x.nrows(), fused);
         loss.gradient(input, t, grad);
@@ -978,4 +985,35 @@ pub fn argmax<F: Element>(values: impl Iterator<Item = F>) -> usize {
         }
     }
     best.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use backprop_layers::{ActivationSpec, LayerSpec};
+    use backprop_loss::LossSpec;
+    use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    /// A target of another shape with as many elements as the output is refused (by the view
+    /// form's shape check), not read through the buffer form as if it had the output's shape.
+    #[test]
+    fn targets_of_another_shape_are_not_reinterpreted() {
+        let sigmoid = ActivationSpec::from_name("sigmoid").expect("registered");
+        let net = Network::<f64>::new(2, &[LayerSpec::new(2, sigmoid)]);
+        let x = Matrix::from_shape_vec((2, 2), vec![0.0, 1.0, 1.0, 0.0]).expect("2×2");
+        let mut ws = Workspace::new(&net, 2);
+        let (right, wrong) = (Matrix::from_elem((2, 2), 0.5), Matrix::from_elem((1, 4), 0.5));
+        let mut grads = vec![0.0; net.params().len()];
+        for name in ["half_mse", "mse", "mae"] {
+            let spec = LossSpec::from_name(name).expect("registered");
+            let loss = spec.get::<f64>();
+            assert!(forward_cost(&net, loss, x.view(), right.view(), &mut ws).is_finite(), "{name}");
+            let cost = catch_unwind(AssertUnwindSafe(|| forward_cost(&net, loss, x.view(), wrong.view(), &mut ws)));
+            assert!(cost.is_err(), "{name}: the cost of a 2×2 output against a 1×4 target");
+            let backward = catch_unwind(AssertUnwindSafe(|| {
+                backward_from_loss(&net, loss, x.view(), wrong.view(), &mut ws, &mut grads)
+            }));
+            assert!(backward.is_err(), "{name}: the gradient of a 2×2 output against a 1×4 target");
+        }
+    }
 }
