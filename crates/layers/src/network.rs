@@ -349,7 +349,7 @@ impl<F: Element> Workspace<F> {
 
     /// The network's output `aᴸ` for the first `n` rows of the last forward pass.
     pub fn output(&self, n: usize) -> MatView<'_, F> {
-        rows(self.a.last().expect("a network has layers"), n, self.last_units())
+        rows(self.a.last().expect("a network has layers"), n, self.output_units())
     }
     /// `zˡ` of layer `l`, for the rows of the last forward pass.
     pub fn z(&self, l: usize) -> MatView<'_, F> {
@@ -369,7 +369,7 @@ impl<F: Element> Workspace<F> {
     /// output activation, see `backprop_loss::Loss::absorbs`) it is the pre-activation `zᴸ` and
     /// `δᴸ = ∂C/∂zᴸ`; then call [`Network::backward`] with `output_delta_ready = true`.
     pub fn loss_io(&mut self, n: usize, fused: bool) -> (MatView<'_, F>, MatViewMut<'_, F>) {
-        let cols = self.last_units();
+        let cols = self.output_units();
         let (input, grad) = self.loss_rows(n, fused);
         (rows(input, n, cols), rows_mut(grad, n, cols))
     }
@@ -377,7 +377,7 @@ impl<F: Element> Workspace<F> {
     /// [`loss_io`](Self::loss_io) as row-major buffers of `n` rows (the output layer's units
     /// columns), for `Loss::cost_rows` and `Loss::gradient_rows`.
     pub fn loss_rows(&mut self, n: usize, fused: bool) -> (&[F], &mut [F]) {
-        let len = n * self.last_units();
+        let len = n * self.output_units();
         let (input, grad) =
             if fused { (self.z.last(), self.delta.last_mut()) } else { (self.a.last(), self.grad_a.last_mut()) };
         (&input.expect("a network has layers")[..len], &mut grad.expect("a network has layers")[..len])
@@ -385,10 +385,6 @@ impl<F: Element> Workspace<F> {
 
     /// Units of the output layer.
     pub fn output_units(&self) -> usize {
-        self.last_units()
-    }
-
-    fn last_units(&self) -> usize {
         *self.units.last().expect("a network has layers")
     }
 }
