@@ -160,8 +160,12 @@ impl ModelFile {
 
     /// Writes the file atomically.
     pub fn write(&self, path: &Path) -> Result<(), CliError> {
-        let text = serde_json::to_string_pretty(self).expect("a model file always serialises");
-        fsutil::write_atomic(path, text.as_bytes())
+        fsutil::write_atomic(path, self.to_json().as_bytes())
+    }
+
+    /// The file's text (what [`write`](Self::write) writes).
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a model file always serialises")
     }
 
     /// Checks the format, the version and that every shape and value is usable.

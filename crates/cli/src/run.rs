@@ -2,7 +2,7 @@
 //! xtask experiment` and sweeps share, and `--resume` from its checkpoint.
 
 use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use backprop_tensor::rng::{derive_seed, seeded};
@@ -142,7 +142,8 @@ pub fn evaluate<F: Element>(
 }
 
 /// Trains the config into `dir` (which must exist): writes `config.toml` first, then
-/// `metrics.csv`, `model.json` and `summary.json`, each atomically; logs the costs and the
+/// `metrics.csv`, `model.json`, `loss.svg` (and `decision.svg` for two-feature classification)
+/// and `summary.json` last, each atomically; logs the costs and the
 /// network's outputs to `log`. A diverged run is `Ok` with `stop_reason = "diverged"` (its last
 /// good weights are saved); callers decide what that means for them.
 ///
@@ -152,6 +153,65 @@ pub fn run_training_any(loaded: &Loaded, dir: &Path, log: &mut dyn Write) -> Res
     match loaded.config.experiment.dtype {
         Dtype::F32 => run_training::<f32>(loaded, dir, log, None, false),
         Dtype::F64 => run_training::<f64>(loaded, dir, log, None, false),
+    }
+}
+
+/// [`run_training_any`], handing back the run's files instead of writing them: the caller
+/// writes them with [`RunFiles::write`] (a sweep does so on an I/O thread, so that its compute
+/// threads do not wait for the disk to flush each file). Until then `dir` holds at most the
+/// checkpoints (and, with checkpoints on, `config.toml`, written first so that a checkpoint is
+/// never on disk without its config).
+pub fn run_training_deferred(
+    loaded: &Loaded,
+    dir: &Path,
+    log: &mut dyn Write,
+) -> Result<(RunSummary, RunFiles), CliError> {
+    let mut files = RunFiles { dir: dir.to_path_buf(), deferred: true, pending: Vec::new() };
+    let summary = match loaded.config.experiment.dtype {
+        Dtype::F32 => train_into::<f32>(loaded, dir, log, None, false, &mut files),
+        Dtype::F64 => train_into::<f64>(loaded, dir, log, None, false, &mut files),
+    }?;
+    Ok((summary, files))
+}
+
+/// The files of a run directory, in the order a run makes them (`summary.json` last, so a
+/// directory with a summary holds every other file too), each written atomically
+/// ([`write_atomic`]: temp file, fsync, rename): at once, or kept until [`RunFiles::write`].
+#[derive(Debug)]
+pub struct RunFiles {
+    dir: PathBuf,
+    deferred: bool,
+    pending: Vec<(&'static str, Vec<u8>)>,
+}
+
+impl RunFiles {
+    /// Files written as they come.
+    fn now(dir: &Path) -> Self {
+        RunFiles { dir: dir.to_path_buf(), deferred: false, pending: Vec::new() }
+    }
+
+    fn add(&mut self, name: &'static str, bytes: Vec<u8>) -> Result<(), CliError> {
+        if self.deferred {
+            self.pending.push((name, bytes));
+            Ok(())
+        } else {
+            write_atomic(&self.dir.join(name), &bytes)
+        }
+    }
+
+    /// The run directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The names of the files not written yet, in order.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.pending.iter().map(|(name, _)| *name)
+    }
+
+    /// Writes the files kept back, in the order the run made them; stops at the first error.
+    pub fn write(self) -> Result<(), CliError> {
+        self.pending.into_iter().try_for_each(|(name, bytes)| write_atomic(&self.dir.join(name), &bytes))
     }
 }
 
@@ -188,13 +248,30 @@ pub fn run_training<F: Element>(
     resume: Option<TrainState>,
     progress: bool,
 ) -> Result<RunSummary, CliError> {
+    train_into::<F>(loaded, dir, log, resume, progress, &mut RunFiles::now(dir))
+}
+
+/// [`run_training`], its files made through `files`.
+fn train_into<F: Element>(
+    loaded: &Loaded,
+    dir: &Path,
+    log: &mut dyn Write,
+    resume: Option<TrainState>,
+    progress: bool,
+    files: &mut RunFiles,
+) -> Result<RunSummary, CliError> {
     let cfg = &loaded.config;
     let (splits, net) = prepare_splits::<F>(loaded, None)?;
     let data = &splits.train;
     let classification = splits.task == Task::Classification;
     let resolved =
         toml::to_string(cfg).map_err(|e| CliError::Config(format!("cannot write the resolved config: {e}")))?;
-    write_atomic(&dir.join("config.toml"), resolved.as_bytes())?;
+    if cfg.train.checkpoint_every > 0 {
+        // A checkpoint is only of use beside its config: on disk before the first one.
+        write_atomic(&dir.join("config.toml"), resolved.as_bytes())?;
+    } else {
+        files.add("config.toml", resolved.clone().into_bytes())?;
+    }
 
     let validation = splits.validation.as_ref();
     if let Some(es) = &cfg.train.early_stopping
@@ -240,7 +317,7 @@ pub fn run_training<F: Element>(
         }
     }
     let layers = outcome.net.layers().len();
-    write_atomic(&dir.join("metrics.csv"), metrics_csv(&outcome.history, &outcome.diagnostics, layers).as_bytes())?;
+    files.add("metrics.csv", metrics_csv(&outcome.history, &outcome.diagnostics, layers).into_bytes())?;
     let stop_epoch = match outcome.stop_reason {
         StopReason::Completed => None,
         StopReason::Diverged { epoch, .. }
@@ -296,20 +373,15 @@ pub fn run_training<F: Element>(
         config: resolved,
         metrics: serde_json::to_value(&summary).expect("a summary always serialises"),
     });
-    model.write(&dir.join("model.json"))?;
-    crate::plot::loss_svg(&outcome.history, &dir.join("loss.svg"))?;
+    files.add("model.json", model.to_json().into_bytes())?;
+    files.add("loss.svg", crate::plot::render_loss(&outcome.history)?.into_bytes())?;
     if classification && data.features() == 2 {
         let threshold = decision_threshold(loss, &outcome.net);
-        crate::plot::decision_svg(
-            &outcome.net,
-            data.inputs.view(),
-            data.targets.view(),
-            threshold,
-            &dir.join("decision.svg"),
-        )?;
+        let svg = crate::plot::render_decision(&outcome.net, data.inputs.view(), data.targets.view(), threshold)?;
+        files.add("decision.svg", svg.into_bytes())?;
     }
     let json = serde_json::to_string_pretty(&summary).expect("a summary always serialises");
-    write_atomic(&dir.join("summary.json"), json.as_bytes())?;
+    files.add("summary.json", json.into_bytes())?;
     Ok(summary)
 }
 

@@ -20,15 +20,21 @@ mod trial;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError, mpsc};
 use std::time::Instant;
 
 use backprop_cli::CliError;
 use backprop_cli::config;
+use backprop_cli::run::RunFiles;
 use rayon::prelude::*;
 
 use plan::{Plan, Resolved};
 use spec::SweepSpec;
 use trial::Status;
+
+/// Threads that write the trials' files (see `run_trials`): two, so that one file's fsync does
+/// not hold up the next trial's files.
+const IO_THREADS: usize = 2;
 
 /// Options of `cargo xtask experiment` that concern sweeps.
 #[derive(Debug, Clone, Default)]
@@ -215,40 +221,66 @@ fn run_trials(
     let (finished, diverged, failed) = (AtomicUsize::new(done_before), AtomicUsize::new(0), AtomicUsize::new(0));
     let plan = &resolved.plan;
     let metric = &plan.success.metric;
-    pool.install(|| {
-        todo.par_iter().for_each(|t| {
-            let t0 = Instant::now();
-            let result = trial::run(&dir.join(&t.dir), &resolved.trial_config(t));
-            match result.status {
-                Status::Diverged => diverged.fetch_add(1, Ordering::Relaxed),
-                Status::Failed | Status::Missing => failed.fetch_add(1, Ordering::Relaxed),
-                Status::Ok => 0,
-            };
-            let n = finished.fetch_add(1, Ordering::Relaxed) + 1;
-            match &bar {
-                Some(bar) => {
-                    bar.inc(1);
-                    bar.set_message(format!(
-                        "{} diverged, {} failed",
-                        diverged.load(Ordering::Relaxed),
-                        failed.load(Ordering::Relaxed)
-                    ));
-                }
-                None => {
-                    let value = result.number(metric).map(|v| format!(" {metric}={v:.6e}")).unwrap_or_default();
-                    let reason = if result.reason.is_empty() { String::new() } else { format!(" ({})", result.reason) };
-                    eprintln!(
-                        "[{n:>w$}/{total}] trial {:05} {}{value}{reason}  {} seed#{}  {:.3} s",
-                        t.index,
-                        result.status.name(),
-                        plan.point_label(t.point),
-                        t.seed_index,
-                        t0.elapsed().as_secs_f64(),
-                        w = total.to_string().len(),
-                    );
-                }
+    // Each trial's files go to I/O threads, which write them (an fsync each) while the compute
+    // threads run the next trials: a half-adder trial waited for the disk about half as long as
+    // it computed. The queue is bounded, so a slow disk holds the trials back, not memory.
+    let (queue, pending) = mpsc::sync_channel::<RunFiles>(2 * jobs);
+    let pending = Mutex::new(pending);
+    let next = || pending.lock().unwrap_or_else(PoisonError::into_inner).recv();
+    let writer = || {
+        while let Ok(files) = next() {
+            if let Err(reason) = trial::write(files) {
+                failed.fetch_add(1, Ordering::Relaxed);
+                eprintln!("warning: {reason}");
             }
+        }
+    };
+    std::thread::scope(|scope| {
+        for _ in 0..IO_THREADS {
+            scope.spawn(writer);
+        }
+        pool.install(|| {
+            todo.par_iter().for_each(|t| {
+                let t0 = Instant::now();
+                let (result, files) = trial::run(&dir.join(&t.dir), &resolved.trial_config(t));
+                if let Some(files) = files {
+                    // The writers stop only once the queue is dropped, after this loop.
+                    let _ = queue.send(files);
+                }
+                match result.status {
+                    Status::Diverged => diverged.fetch_add(1, Ordering::Relaxed),
+                    Status::Failed | Status::Missing => failed.fetch_add(1, Ordering::Relaxed),
+                    Status::Ok => 0,
+                };
+                let n = finished.fetch_add(1, Ordering::Relaxed) + 1;
+                match &bar {
+                    Some(bar) => {
+                        bar.inc(1);
+                        bar.set_message(format!(
+                            "{} diverged, {} failed",
+                            diverged.load(Ordering::Relaxed),
+                            failed.load(Ordering::Relaxed)
+                        ));
+                    }
+                    None => {
+                        let value = result.number(metric).map(|v| format!(" {metric}={v:.6e}")).unwrap_or_default();
+                        let reason =
+                            if result.reason.is_empty() { String::new() } else { format!(" ({})", result.reason) };
+                        eprintln!(
+                            "[{n:>w$}/{total}] trial {:05} {}{value}{reason}  {} seed#{}  {:.3} s",
+                            t.index,
+                            result.status.name(),
+                            plan.point_label(t.point),
+                            t.seed_index,
+                            t0.elapsed().as_secs_f64(),
+                            w = total.to_string().len(),
+                        );
+                    }
+                }
+            });
         });
+        // The writers finish the queue, then stop; the scope waits for them.
+        drop(queue);
     });
     if let Some(bar) = bar {
         bar.finish();

@@ -8,6 +8,7 @@ use std::path::Path;
 
 use backprop_cli::config::Loaded;
 use backprop_cli::fsutil::write_atomic;
+use backprop_cli::run::RunFiles;
 
 /// The status of a trial, as `trials.csv` writes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -61,18 +62,7 @@ pub fn read(dir: &Path) -> TrialResult {
     if let Ok(text) = std::fs::read_to_string(dir.join("summary.json"))
         && let Ok(serde_json::Value::Object(summary)) = serde_json::from_str(&text)
     {
-        let stop = summary.get("stop_reason").and_then(|v| v.as_str()).unwrap_or("completed").to_string();
-        let epoch = summary.get("stop_epoch").or_else(|| summary.get("epochs_run")).and_then(|v| v.as_u64());
-        let (status, reason) = match stop.as_str() {
-            "interrupted" => return TrialResult::missing(),
-            "diverged" => {
-                let at = epoch.map(|e| format!(" after epoch {e}")).unwrap_or_default();
-                (Status::Diverged, format!("the cost became non-finite{at}"))
-            }
-            "completed" => (Status::Ok, String::new()),
-            _ => (Status::Ok, stop),
-        };
-        return TrialResult { status, reason, summary };
+        return from_summary(summary);
     }
     if let Ok(text) = std::fs::read_to_string(dir.join("failed.json")) {
         let reason = serde_json::from_str::<serde_json::Value>(&text)
@@ -82,6 +72,22 @@ pub fn read(dir: &Path) -> TrialResult {
         return TrialResult { status: Status::Failed, reason, summary: Default::default() };
     }
     TrialResult::missing()
+}
+
+/// What a trial's `summary.json` (as a JSON object) says about its run.
+fn from_summary(summary: serde_json::Map<String, serde_json::Value>) -> TrialResult {
+    let stop = summary.get("stop_reason").and_then(|v| v.as_str()).unwrap_or("completed").to_string();
+    let epoch = summary.get("stop_epoch").or_else(|| summary.get("epochs_run")).and_then(|v| v.as_u64());
+    let (status, reason) = match stop.as_str() {
+        "interrupted" => return TrialResult::missing(),
+        "diverged" => {
+            let at = epoch.map(|e| format!(" after epoch {e}")).unwrap_or_default();
+            (Status::Diverged, format!("the cost became non-finite{at}"))
+        }
+        "completed" => (Status::Ok, String::new()),
+        _ => (Status::Ok, stop),
+    };
+    TrialResult { status, reason, summary }
 }
 
 /// Whether the trial in `dir` already ran `loaded`'s config to the end.
@@ -100,17 +106,24 @@ pub fn is_done(dir: &Path, loaded: &Loaded) -> bool {
 }
 
 /// Runs the trial `loaded` into `dir` (created if needed; whatever an earlier attempt left
-/// there is replaced) and reads back its result. Never panics on a failing run: an error or a
-/// panic becomes `failed.json`.
-pub fn run(dir: &Path, loaded: &Loaded) -> TrialResult {
+/// there is replaced): its result, and the run's files, which the caller writes (with
+/// [`write`]) before the trial counts as done on disk. Never panics on a failing run: an error
+/// or a panic becomes `failed.json` (and no files).
+pub fn run(dir: &Path, loaded: &Loaded) -> (TrialResult, Option<RunFiles>) {
     if let Err(e) = prepare_dir(dir) {
-        return record_failure(dir, &format!("cannot prepare {}: {e}", dir.display()));
+        return (record_failure(dir, &format!("cannot prepare {}: {e}", dir.display())), None);
     }
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        backprop_cli::run::run_training_any(loaded, dir, &mut std::io::sink())
+        backprop_cli::run::run_training_deferred(loaded, dir, &mut std::io::sink())
     }));
-    match outcome {
-        Ok(Ok(_)) => read(dir),
+    let failure = match outcome {
+        Ok(Ok((summary, files))) => {
+            let result = match serde_json::to_value(&summary) {
+                Ok(serde_json::Value::Object(map)) => from_summary(map),
+                _ => TrialResult::missing(),
+            };
+            return (result, Some(files));
+        }
         Ok(Err(e)) => record_failure(dir, &e.to_string()),
         Err(panic) => {
             let msg = panic
@@ -120,7 +133,19 @@ pub fn run(dir: &Path, loaded: &Loaded) -> TrialResult {
                 .unwrap_or_else(|| "unknown panic".into());
             record_failure(dir, &format!("panicked: {msg}"))
         }
-    }
+    };
+    (failure, None)
+}
+
+/// Writes a trial's files (see [`run`]); when that fails, records the failure instead, and
+/// returns it.
+pub fn write(files: RunFiles) -> Result<(), String> {
+    let dir = files.dir().to_path_buf();
+    files.write().map_err(|e| {
+        let reason = format!("cannot write the run's files: {e}");
+        record_failure(&dir, &reason);
+        reason
+    })
 }
 
 /// Creates `dir` and removes an earlier attempt's summary, failure and temporary files.
