@@ -158,9 +158,9 @@ pub fn run_training_any(loaded: &Loaded, dir: &Path, log: &mut dyn Write) -> Res
 
 /// [`run_training_any`], handing back the run's files instead of writing them: the caller
 /// writes them with [`RunFiles::write`] (a sweep does so on an I/O thread, so that its compute
-/// threads do not wait for the disk to flush each file). Until then `dir` holds at most the
-/// checkpoints (and, with checkpoints on, `config.toml`, written first so that a checkpoint is
-/// never on disk without its config).
+/// threads do not wait for the disk to flush each file). `dir` need not exist: the run creates
+/// it only to write checkpoints (and then `config.toml` first, so that a checkpoint is never on
+/// disk without its config), [`RunFiles::write`] otherwise.
 pub fn run_training_deferred(
     loaded: &Loaded,
     dir: &Path,
@@ -209,8 +209,10 @@ impl RunFiles {
         self.pending.iter().map(|(name, _)| *name)
     }
 
-    /// Writes the files kept back, in the order the run made them; stops at the first error.
+    /// Writes the files kept back, in the order the run made them, creating the directory if
+    /// needed; stops at the first error.
     pub fn write(self) -> Result<(), CliError> {
+        std::fs::create_dir_all(&self.dir).map_err(|e| CliError::io(&self.dir, e))?;
         self.pending.into_iter().try_for_each(|(name, bytes)| write_atomic(&self.dir.join(name), &bytes))
     }
 }
@@ -268,6 +270,7 @@ fn train_into<F: Element>(
         toml::to_string(cfg).map_err(|e| CliError::Config(format!("cannot write the resolved config: {e}")))?;
     if cfg.train.checkpoint_every > 0 {
         // A checkpoint is only of use beside its config: on disk before the first one.
+        std::fs::create_dir_all(dir).map_err(|e| CliError::io(dir, e))?;
         write_atomic(&dir.join("config.toml"), resolved.as_bytes())?;
     } else {
         files.add("config.toml", resolved.clone().into_bytes())?;
@@ -480,7 +483,11 @@ impl RunObserver<'_, '_> {
     fn checkpoint<F: Element>(&mut self, trainer: &Trainer<'_, F>) {
         let Some(state) = trainer.state() else { return };
         let json = serde_json::to_string(&state).expect("a training state always serialises");
-        if let Err(e) = write_atomic(&self.dir.join(CHECKPOINT), json.as_bytes()) {
+        // A deferred run's directory may not exist yet (an interrupt's checkpoint).
+        let written = std::fs::create_dir_all(self.dir)
+            .map_err(|e| CliError::io(self.dir, e))
+            .and_then(|()| write_atomic(&self.dir.join(CHECKPOINT), json.as_bytes()));
+        if let Err(e) = written {
             self.error = Some(e);
         }
     }

@@ -48,11 +48,11 @@ fn json_without_times(path: &Path) -> serde_json::Value {
 fn deferred_files_are_the_files_of_a_run_written_at_once() {
     let tmp = tempfile::Builder::new().prefix("backprop-run-files-").tempdir().unwrap();
     let (loaded, now) = setup(tmp.path(), "now", MOONS);
-    let (_, later) = setup(tmp.path(), "later", MOONS);
     let summary_now = run_training_any(&loaded, &now, &mut std::io::sink()).unwrap();
 
+    let later = tmp.path().join("later").join("trial");
     let (summary, files) = run_training_deferred(&loaded, &later, &mut std::io::sink()).unwrap();
-    assert!(names(&later).is_empty(), "nothing written before it is asked for: {:?}", names(&later));
+    assert!(!tmp.path().join("later").exists(), "nothing written (not even the directory) before it is asked for");
     assert_eq!(
         files.names().collect::<Vec<_>>(),
         ["config.toml", "metrics.csv", "model.json", "loss.svg", "decision.svg", "summary.json"],
@@ -75,6 +75,7 @@ fn deferred_files_are_the_files_of_a_run_written_at_once() {
 fn with_checkpoints_the_config_is_on_disk_before_training() {
     let tmp = tempfile::Builder::new().prefix("backprop-run-files-").tempdir().unwrap();
     let (loaded, run) = setup(tmp.path(), "ckpt", &format!("{MOONS}checkpoint_every = 10\n"));
+    std::fs::remove_dir(&run).unwrap();
     let (_, files) = run_training_deferred(&loaded, &run, &mut std::io::sink()).unwrap();
     assert_eq!(names(&run), ["checkpoint.json", "config.toml"], "a checkpoint beside its config");
     assert!(files.names().all(|n| n != "config.toml"), "written once");

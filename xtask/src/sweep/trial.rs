@@ -105,14 +105,12 @@ pub fn is_done(dir: &Path, loaded: &Loaded) -> bool {
     on_disk.is_some() && on_disk == wanted
 }
 
-/// Runs the trial `loaded` into `dir` (created if needed; whatever an earlier attempt left
-/// there is replaced): its result, and the run's files, which the caller writes (with
-/// [`write`]) before the trial counts as done on disk. Never panics on a failing run: an error
-/// or a panic becomes `failed.json` (and no files).
+/// Runs the trial `loaded` for `dir`: its result, and the run's files, which the caller writes
+/// with [`write`] (that creates `dir` if needed and replaces what an earlier attempt left there);
+/// until then the trial is not done on disk. The run itself touches `dir` only to write
+/// checkpoints (and then its `config.toml` first). Never panics on a failing run: an error or a
+/// panic becomes `failed.json` (and no files).
 pub fn run(dir: &Path, loaded: &Loaded) -> (TrialResult, Option<RunFiles>) {
-    if let Err(e) = prepare_dir(dir) {
-        return (record_failure(dir, &format!("cannot prepare {}: {e}", dir.display())), None);
-    }
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         backprop_cli::run::run_training_deferred(loaded, dir, &mut std::io::sink())
     }));
@@ -137,14 +135,16 @@ pub fn run(dir: &Path, loaded: &Loaded) -> (TrialResult, Option<RunFiles>) {
     (failure, None)
 }
 
-/// Writes a trial's files (see [`run`]); when that fails, records the failure instead, and
+/// Writes a trial's files (see [`run`]) into its directory, once an earlier attempt's summary,
+/// failure and temporary files are gone; when that fails, records the failure instead, and
 /// returns it.
 pub fn write(files: RunFiles) -> Result<(), String> {
     let dir = files.dir().to_path_buf();
-    files.write().map_err(|e| {
-        let reason = format!("cannot write the run's files: {e}");
-        record_failure(&dir, &reason);
-        reason
+    let written = prepare_dir(&dir)
+        .map_err(|e| format!("cannot prepare {}: {e}", dir.display()))
+        .and_then(|()| files.write().map_err(|e| format!("cannot write the run's files: {e}")));
+    written.inspect_err(|reason| {
+        record_failure(&dir, reason);
     })
 }
 
@@ -162,9 +162,80 @@ fn prepare_dir(dir: &Path) -> std::io::Result<()> {
 }
 
 fn record_failure(dir: &Path, reason: &str) -> TrialResult {
+    // An earlier attempt's summary would outrank the failure (see `read`).
+    let _ = prepare_dir(dir);
     let json = serde_json::json!({ "status": "failed", "reason": reason });
     let text = serde_json::to_string_pretty(&json).expect("json always serialises");
     // The failure is recorded in the result even when the directory is not writable.
     let _ = write_atomic(&dir.join("failed.json"), text.as_bytes());
     TrialResult { status: Status::Failed, reason: reason.to_string(), summary: Default::default() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A half adder of a few epochs, loaded from a config file in `dir`.
+    fn tiny(dir: &Path) -> Loaded {
+        let path = dir.join("tiny.toml");
+        std::fs::write(&path, "[data]\nsource = \"half_adder\"\n[train]\nepochs = 3\nlog_every = 0\n").unwrap();
+        backprop_cli::config::load(&path, &[]).unwrap()
+    }
+
+    fn summary(stop_reason: &str) -> String {
+        format!("{{\"stop_reason\": \"{stop_reason}\", \"final_cost\": 0.5}}")
+    }
+
+    #[test]
+    fn a_trial_is_written_only_when_asked_and_replaces_an_earlier_attempt() {
+        let tmp = tempfile::Builder::new().prefix("bp-trial-").tempdir().unwrap();
+        let loaded = tiny(tmp.path());
+        let dir = tmp.path().join("trials/00003");
+        std::fs::create_dir_all(&dir).unwrap();
+        // An earlier attempt: interrupted, then failed, with a temp file left behind.
+        std::fs::write(dir.join("summary.json"), summary("interrupted")).unwrap();
+        std::fs::write(dir.join("failed.json"), "{\"reason\": \"disk full\"}").unwrap();
+        std::fs::write(dir.join(".metrics.csv.1.tmp"), "half").unwrap();
+
+        let (result, files) = run(&dir, &loaded);
+        assert_eq!(result.status, Status::Ok);
+        assert_eq!(result.number("final_cost"), Some(result.summary["final_cost"].as_f64().unwrap()));
+        assert_eq!(read(&dir).status, Status::Missing, "not done on disk before its files are written");
+        write(files.expect("a run that worked has files")).unwrap();
+
+        let after = read(&dir);
+        assert_eq!((after.status, after.number("final_cost")), (Status::Ok, result.number("final_cost")));
+        assert!(is_done(&dir, &loaded));
+        assert!(!dir.join("failed.json").exists() && !dir.join(".metrics.csv.1.tmp").exists());
+    }
+
+    #[test]
+    fn a_failure_outranks_an_earlier_summary() {
+        let tmp = tempfile::Builder::new().prefix("bp-trial-").tempdir().unwrap();
+        let dir = tmp.path().join("trials/00001");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("summary.json"), summary("completed")).unwrap();
+        assert_eq!(read(&dir).status, Status::Ok);
+        let failed = record_failure(&dir, "no such file: data.csv");
+        assert_eq!(failed.status, Status::Failed);
+        let on_disk = read(&dir);
+        assert_eq!((on_disk.status, on_disk.reason.as_str()), (Status::Failed, "no such file: data.csv"));
+        // And a trial directory that does not exist yet gets one for its failure.
+        let fresh = tmp.path().join("trials/00002");
+        record_failure(&fresh, "panicked: boom");
+        assert_eq!(read(&fresh).status, Status::Failed);
+    }
+
+    #[test]
+    fn files_that_cannot_be_written_make_a_failed_trial() {
+        let tmp = tempfile::Builder::new().prefix("bp-trial-").tempdir().unwrap();
+        let loaded = tiny(tmp.path());
+        let dir = tmp.path().join("trials/00000");
+        let (_, files) = run(&dir, &loaded);
+        // A file where the trial's directory should be.
+        std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
+        std::fs::write(&dir, "not a directory").unwrap();
+        let reason = write(files.unwrap()).unwrap_err();
+        assert!(reason.starts_with("cannot prepare"), "{reason}");
+    }
 }
