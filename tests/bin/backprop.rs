@@ -2,5 +2,5 @@
 //! and hands them its path. It runs exactly what the real binary runs.
 
 fn main() {
-    std::process::exit(backprop_cli::app::main_with(std::env::args_os()));
+    std::process::exit(backprop_cli::app::main());
 }

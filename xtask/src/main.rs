@@ -54,6 +54,8 @@ enum Task {
 }
 
 fn main() -> ExitCode {
+    // Large products split between this thread and one pool thread (see the function).
+    backprop_tensor::linalg::adopt_calling_thread();
     let xtask = match Xtask::try_parse() {
         Ok(x) => x,
         Err(e) => {

@@ -154,6 +154,14 @@ struct GradArgs {
     model: Option<PathBuf>,
 }
 
+/// What the `backprop` binary runs, from its main thread: makes that thread one of rayon's
+/// ([`adopt_calling_thread`](backprop_tensor::linalg::adopt_calling_thread), so that large
+/// products split their work with it), then [`main_with`] the process's arguments.
+pub fn main() -> i32 {
+    backprop_tensor::linalg::adopt_calling_thread();
+    main_with(std::env::args_os())
+}
+
 /// Runs the command line `args` (the program name first) and returns the exit status:
 /// 0 success, 1 training or a check failed, 2 bad usage or input.
 pub fn main_with<I, T>(args: I) -> i32
