@@ -106,7 +106,7 @@ pub fn is_done(dir: &Path, loaded: &Loaded) -> bool {
 }
 
 /// Runs the trial `loaded` for `dir`: its result, and the run's files, which the caller writes
-/// with [`write`] (that creates `dir` if needed and replaces what an earlier attempt left there);
+/// with [`write()`] (that creates `dir` if needed and replaces what an earlier attempt left there);
 /// until then the trial is not done on disk. The run itself touches `dir` only to write
 /// checkpoints (and then its `config.toml` first). Never panics on a failing run: an error or a
 /// panic becomes `failed.json` (and no files).
