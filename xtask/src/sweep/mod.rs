@@ -20,7 +20,7 @@ mod trial;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError, mpsc};
+use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::time::Instant;
 
 use backprop_cli::CliError;
@@ -225,27 +225,33 @@ fn run_trials(
     // threads run the next trials: a half-adder trial waited for the disk about half as long as
     // it computed. The queue is bounded, so a slow disk holds the trials back, not memory.
     let (queue, pending) = mpsc::sync_channel::<RunFiles>(2 * jobs);
-    let pending = Mutex::new(pending);
-    let next = || pending.lock().unwrap_or_else(PoisonError::into_inner).recv();
-    let writer = || {
-        while let Ok(files) = next() {
-            if let Err(reason) = trial::write(files) {
-                failed.fetch_add(1, Ordering::Relaxed);
-                eprintln!("warning: {reason}");
-            }
-        }
-    };
+    // The writers own the receiving end: should they all stop, sending fails instead of waiting.
+    let pending = Arc::new(Mutex::new(pending));
     std::thread::scope(|scope| {
+        let failed = &failed;
         for _ in 0..IO_THREADS {
-            scope.spawn(writer);
+            let pending = Arc::clone(&pending);
+            scope.spawn(move || {
+                let next = || pending.lock().unwrap_or_else(PoisonError::into_inner).recv();
+                while let Ok(files) = next() {
+                    if let Err(reason) = trial::write(files) {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                        eprintln!("warning: {reason}");
+                    }
+                }
+            });
         }
+        drop(pending);
         pool.install(|| {
             todo.par_iter().for_each(|t| {
                 let t0 = Instant::now();
                 let (result, files) = trial::run(&dir.join(&t.dir), &resolved.trial_config(t));
-                if let Some(files) = files {
-                    // The writers stop only once the queue is dropped, after this loop.
-                    let _ = queue.send(files);
+                if let Some(files) = files
+                    && let Err(unsent) = queue.send(files)
+                {
+                    // Only if every writer has stopped: the trial has no result on disk.
+                    failed.fetch_add(1, Ordering::Relaxed);
+                    eprintln!("warning: the files of {} were not written", unsent.0.dir().display());
                 }
                 match result.status {
                     Status::Diverged => diverged.fetch_add(1, Ordering::Relaxed),
