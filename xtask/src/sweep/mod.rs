@@ -32,10 +32,6 @@ use plan::{Plan, Resolved};
 use spec::SweepSpec;
 use trial::Status;
 
-/// Threads that write the trials' files (see `run_trials`): two, so that one file's fsync does
-/// not hold up the next trial's files.
-const IO_THREADS: usize = 2;
-
 /// Options of `cargo xtask experiment` that concern sweeps.
 #[derive(Debug, Clone, Default)]
 pub struct SweepOptions {
@@ -229,7 +225,9 @@ fn run_trials(
     let pending = Arc::new(Mutex::new(pending));
     std::thread::scope(|scope| {
         let failed = &failed;
-        for _ in 0..IO_THREADS {
+        // One writer per job, at least two: writers mostly wait for `fsync`, and the file
+        // system commits concurrent ones together, so more jobs do not queue behind one disk wait.
+        for _ in 0..jobs.max(2) {
             let pending = Arc::clone(&pending);
             scope.spawn(move || {
                 let next = || pending.lock().unwrap_or_else(PoisonError::into_inner).recv();
