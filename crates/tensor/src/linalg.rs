@@ -216,7 +216,7 @@ pub fn threads() -> usize {
 /// binary's `main` calls first, before anything uses the pool. A product on two threads then
 /// works on one half itself and leaves the other to one pool thread, instead of handing both
 /// halves to the pool and sleeping until they are done (two thread switches per product):
-/// W2 at batch 128 ran 14% faster on the dev VM. Results do not change (a product gives the same
+/// W2 at batch 128 ran 13% faster on the dev VM. Results do not change (a product gives the same
 /// bits on one and two threads). Returns false, changing nothing, when the global pool already
 /// exists.
 ///
