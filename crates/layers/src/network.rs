@@ -8,6 +8,10 @@ use ndarray::{ArrayView1, ArrayViewMut1};
 
 use crate::{ActivationSpec, LayerSpec};
 
+mod tiny;
+
+use tiny::TinyPasses;
+
 /// One dense layer's shape and where its parameters sit in the flat buffer.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dense {
@@ -177,6 +181,11 @@ impl<F: Element> Network<F> {
     fn forward_impl(&self, x: MatView<'_, F>, ws: &mut Workspace<F>, mut mode: Mode<'_>) {
         let n = ws.check(self, x);
         ws.training = !matches!(mode, Mode::Eval);
+        if let (false, Some(tiny), Some(xs)) = (ws.training, &ws.tiny, x.to_slice())
+            && tiny.fits(self)
+        {
+            return tiny::forward(self, xs, ws, n);
+        }
         for (l, layer) in self.layers.iter().enumerate() {
             let (inputs, units) = (layer.inputs, layer.units);
             let (before, rest) = ws.a.split_at_mut(l);
@@ -220,6 +229,11 @@ impl<F: Element> Network<F> {
             grads.len(),
             self.params.len()
         );
+        if let (false, Some(tiny), Some(xs)) = (ws.training, &ws.tiny, x.to_slice())
+            && tiny.fits(self)
+        {
+            return tiny::backward(self, xs, ws, grads, output_delta_ready, n);
+        }
         let last = self.layers.len().saturating_sub(1);
         for (l, layer) in self.layers.iter().enumerate().rev() {
             let (inputs, units) = (layer.inputs, layer.units);
@@ -297,6 +311,8 @@ pub struct Workspace<F> {
     units: Vec<usize>,
     /// Each layer's matrix kernels, chosen once for its shape.
     plans: Vec<DensePlan<F>>,
+    /// Each layer's passes generated for its shape, when every layer is at most 4 wide.
+    tiny: Option<TinyPasses<F>>,
     z: Vec<Vec<F>>,
     a: Vec<Vec<F>>,
     grad_a: Vec<Vec<F>>,
@@ -322,6 +338,7 @@ impl<F: Element> Workspace<F> {
             training: false,
             units: net.layers.iter().map(|l| l.units).collect(),
             plans: net.layers.iter().map(|l| DensePlan::new(l.inputs, l.units)).collect(),
+            tiny: TinyPasses::of(net),
             z: make(),
             a: make(),
             grad_a: make(),

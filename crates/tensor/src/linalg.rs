@@ -20,7 +20,7 @@
 mod dense;
 mod packed;
 
-pub use dense::{DensePlan, dense_backward, dense_forward};
+pub use dense::{DensePlan, backward_const, dense_backward, dense_forward, forward_const};
 
 use ndarray::{ArrayView1, ArrayViewMut1, Axis};
 

@@ -127,9 +127,24 @@ fn weights<F: Element, const K: usize, const N: usize>(w: &[F]) -> [[F; N]; K] {
     std::array::from_fn(|p| std::array::from_fn(|j| w[p * N + j]))
 }
 
-/// [`dense_forward`] for `k = K ≤ 4`, `n = N ≤ 4`.
+/// [`dense_forward`] for `k = K ≤ 4`, `n = N ≤ 4`: [`forward_const`] behind one call, for
+/// [`DensePlan`]'s kernel table.
 #[inline(never)]
 fn forward_fixed<F: Element, const K: usize, const N: usize>(a: &[F], w: &[F], b: &[F], z: &mut [F]) {
+    forward_const::<F, K, N>(a, w, b, z);
+}
+
+/// [`dense_forward`] with the layer's sizes as constants (`K` inputs, `N` units; meant for
+/// `K, N ≤ 4`), inlined into its caller: `z ← a·w + b` for `a` the row-major (m × K) input, `w`
+/// the row-major (K × N) weights, `b` the N biases and `z` the row-major (m × N) output, `m` read
+/// from `a`'s length. The same bits as [`dense_forward`] (each sum in increasing `p`, from zero,
+/// then `+ b`).
+///
+/// # Panics
+/// When `w` or `b` does not hold its shape. Rows beyond the shorter of `a` and `z` are left
+/// alone; callers pass buffers of `m` whole rows.
+#[inline(always)]
+pub fn forward_const<F: Element, const K: usize, const N: usize>(a: &[F], w: &[F], b: &[F], z: &mut [F]) {
     let w = weights::<F, K, N>(w);
     let b: [F; N] = b.try_into().expect("dense_forward: N biases");
     for (ai, zi) in a.chunks_exact(K).zip(z.chunks_exact_mut(N)) {
@@ -145,9 +160,29 @@ fn forward_fixed<F: Element, const K: usize, const N: usize>(a: &[F], w: &[F], b
     }
 }
 
-/// [`dense_backward`] for `k = K ≤ 4`, `n = N ≤ 4`: one pass over the rows, the sums in registers.
+/// [`dense_backward`] for `k = K ≤ 4`, `n = N ≤ 4`: [`backward_const`] behind one call, for
+/// [`DensePlan`]'s kernel table.
 #[inline(never)]
 fn backward_fixed<F: Element, const K: usize, const N: usize>(
+    a: &[F],
+    delta: &[F],
+    w: &[F],
+    gw: &mut [F],
+    gb: &mut [F],
+    grad_a: Option<&mut [F]>,
+) {
+    backward_const::<F, K, N>(a, delta, w, gw, gb, grad_a);
+}
+
+/// [`dense_backward`] with the layer's sizes as constants (`K` inputs, `N` units; meant for
+/// `K, N ≤ 4`), inlined into its caller: one pass over the rows of `a` (m × K) and `δ` (m × N),
+/// the sums in registers; `gw ← aᵀ·δ`, `gb ← Σ_rows δ` and, when given, `grad_a ← δ·wᵀ`
+/// (m × K). The same bits as [`dense_backward`].
+///
+/// # Panics
+/// When `w`, `gw` or `gb` does not hold its shape.
+#[inline(always)]
+pub fn backward_const<F: Element, const K: usize, const N: usize>(
     a: &[F],
     delta: &[F],
     w: &[F],
