@@ -83,23 +83,14 @@ pub(super) fn backward<F: Element>(
 /// Runs `$body` with `$c` a constant equal to `$width` (1 to 4); `None` for any other width.
 macro_rules! by_width {
     ($width:expr, $c:ident => $body:expr) => {
+        by_width!(@ $width, $c, $body; 1 2 3 4)
+    };
+    (@ $width:expr, $c:ident, $body:expr; $($w:literal)*) => {
         match $width {
-            1 => {
-                const $c: usize = 1;
+            $($w => {
+                const $c: usize = $w;
                 $body
-            }
-            2 => {
-                const $c: usize = 2;
-                $body
-            }
-            3 => {
-                const $c: usize = 3;
-                $body
-            }
-            4 => {
-                const $c: usize = 4;
-                $body
-            }
+            })*
             _ => None,
         }
     };

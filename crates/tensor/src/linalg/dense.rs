@@ -61,8 +61,8 @@ impl<F: Element> DensePlan<F> {
             ($($k:literal, $n:literal;)*) => {
                 match (k, n) {
                     $(($k, $n) => Some((
-                        forward_fixed::<F, $k, $n> as ForwardKernel<F>,
-                        backward_fixed::<F, $k, $n> as BackwardKernel<F>,
+                        forward_const::<F, $k, $n> as ForwardKernel<F>,
+                        backward_const::<F, $k, $n> as BackwardKernel<F>,
                     )),)*
                     _ => None,
                 }
@@ -127,13 +127,6 @@ fn weights<F: Element, const K: usize, const N: usize>(w: &[F]) -> [[F; N]; K] {
     std::array::from_fn(|p| std::array::from_fn(|j| w[p * N + j]))
 }
 
-/// [`dense_forward`] for `k = K ≤ 4`, `n = N ≤ 4`: [`forward_const`] behind one call, for
-/// [`DensePlan`]'s kernel table.
-#[inline(never)]
-fn forward_fixed<F: Element, const K: usize, const N: usize>(a: &[F], w: &[F], b: &[F], z: &mut [F]) {
-    forward_const::<F, K, N>(a, w, b, z);
-}
-
 /// [`dense_forward`] with the layer's sizes as constants (`K` inputs, `N` units; meant for
 /// `K, N ≤ 4`), inlined into its caller: `z ← a·w + b` for `a` the row-major (m × K) input, `w`
 /// the row-major (K × N) weights, `b` the N biases and `z` the row-major (m × N) output, `m` read
@@ -158,20 +151,6 @@ pub fn forward_const<F: Element, const K: usize, const N: usize>(a: &[F], w: &[F
             *z = acc + b;
         }
     }
-}
-
-/// [`dense_backward`] for `k = K ≤ 4`, `n = N ≤ 4`: [`backward_const`] behind one call, for
-/// [`DensePlan`]'s kernel table.
-#[inline(never)]
-fn backward_fixed<F: Element, const K: usize, const N: usize>(
-    a: &[F],
-    delta: &[F],
-    w: &[F],
-    gw: &mut [F],
-    gb: &mut [F],
-    grad_a: Option<&mut [F]>,
-) {
-    backward_const::<F, K, N>(a, delta, w, gw, gb, grad_a);
 }
 
 /// [`dense_backward`] with the layer's sizes as constants (`K` inputs, `N` units; meant for
