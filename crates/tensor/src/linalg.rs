@@ -10,7 +10,8 @@
 //!   which beat any packing kernel at that size and pay no thread pool;
 //! - everything else goes to the `gemm` crate's packing kernels (AVX2/FMA or AVX-512 chosen at
 //!   run time; `linalg/packed.rs`, the workspace's only `unsafe`), on two threads when the
-//!   product is large enough to repay the hand-off (see [`threads`]).
+//!   product is large enough to repay the hand-off (see [`threads`]); a layer's two backward
+//!   products, when each is somewhat smaller, run side by side instead (`dense.rs`).
 //!
 //! Small products sum `Σ_p a[i][p]·b[p][j]` in increasing `p`, so they give the same bits as the
 //! plain definition on every machine. Large products give the same bits for any thread count

@@ -8,11 +8,21 @@
 //! every sum runs in the same order (`p` for `a·W`, rows for `aᵀ·δ` and the bias, units for
 //! `δ·Wᵀ`), starting from zero.
 //!
+//! Going back, a layer's two products (`aᵀ·δ` and `δ·Wᵀ`) do not depend on each other: from
+//! [`JOIN_GEMM`] multiply-adds each to below [`PARALLEL_GEMM`] they run side by side on two threads.
+//!
 //! [`DensePlan`] picks a layer's kernels once for its shape; [`dense_forward`] and
 //! [`dense_backward`] pick them on every call.
 
-use super::{Operand, add_row, gemm, sum_rows};
+use super::{Operand, PARALLEL_GEMM, add_row, gemm, sum_rows, threads};
 use crate::Element;
+
+/// A layer's two backward products (`aᵀ·δ` and `δ·Wᵀ`, `m·k·n` multiply-adds each) from this
+/// size on, and below [`PARALLEL_GEMM`] (from which each product splits over two threads itself),
+/// run side by side, one on each of two threads. W2 at batch 128 has one such pair (its second
+/// layer's, 2²² each): 14 of 22 alternating runs faster on the dev VM, median +5%; W2 at batch 32
+/// (2²⁰) and W3 (all from 2²³) have none. Each product is computed as on its own: the same bits.
+const JOIN_GEMM: usize = 1 << 21;
 
 /// `z ← a·w + b`: `a` (m × k; `x` of a forward pass, or a row-major buffer), `w` the row-major
 /// (k × n) weights, `b` the n biases, `z` the row-major (m × n) output.
@@ -112,10 +122,19 @@ impl<F: Element> DensePlan<F> {
             );
             return backward(a, delta, w, gw, gb, grad_a);
         }
-        gemm((k, m, n), a.t(), Operand::Rows(delta), gw, false);
-        sum_rows(delta, gb, false);
-        if let Some(grad_a) = grad_a {
-            gemm((m, n, k), Operand::Rows(delta), Operand::Cols(w), grad_a, false);
+        let mut weights = || {
+            gemm((k, m, n), a.t(), Operand::Rows(delta), gw, false);
+            sum_rows(delta, gb, false);
+        };
+        let Some(grad_a) = grad_a else { return weights() };
+        let mut below = || gemm((m, n, k), Operand::Rows(delta), Operand::Cols(w), grad_a, false);
+        // Two independent products, each on one thread: side by side when each repays waking a
+        // second thread (and neither splits over two threads itself).
+        if (JOIN_GEMM..PARALLEL_GEMM).contains(&(m * k * n)) && threads() >= 2 {
+            rayon::join(weights, below);
+        } else {
+            weights();
+            below();
         }
     }
 }
@@ -263,6 +282,24 @@ mod tests {
                     assert_eq!(gw_only, gw, "backward without grad_a {m}×{k}×{n}");
                 }
             }
+        }
+    }
+
+    /// A layer large enough for its two backward products to run side by side (`m·k·n` from
+    /// [`JOIN_GEMM`] to below [`PARALLEL_GEMM`]) gets the bits of the products run one after the other.
+    #[test]
+    fn backward_products_side_by_side_give_the_same_bits() {
+        let mut rng = seeded(13);
+        for (m, k, n) in [(128, 128, 128), (128, 256, 128), (96, 200, 300)] {
+            assert!((JOIN_GEMM..PARALLEL_GEMM).contains(&(m * k * n)), "{m}×{k}×{n} not in the band");
+            let (a, w, delta) = (random(m * k, &mut rng), random(k * n, &mut rng), random(m * n, &mut rng));
+            let (mut gw, mut gb, mut ga) = (vec![f64::NAN; k * n], vec![f64::NAN; n], vec![f64::NAN; m * k]);
+            dense_backward((m, k, n), Operand::Rows(&a), &delta, &w, (&mut gw, &mut gb), Some(&mut ga));
+            let (mut want_gw, mut want_gb, mut want_ga) = (vec![0.0; k * n], vec![0.0; n], vec![0.0; m * k]);
+            gemm((k, m, n), Operand::Cols(&a), Operand::Rows(&delta), &mut want_gw, false);
+            sum_rows(&delta, &mut want_gb, false);
+            gemm((m, n, k), Operand::Rows(&delta), Operand::Cols(&w), &mut want_ga, false);
+            assert!(gw == want_gw && gb == want_gb && ga == want_ga, "backward {m}×{k}×{n}");
         }
     }
 
