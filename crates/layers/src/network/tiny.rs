@@ -6,10 +6,10 @@
 //! layer's slices, its product kernel ([`forward_const`], [`backward_const`], inlined) and its
 //! activation call in one straight run of code, with the sizes as constants, instead of the
 //! general loop's per-layer bookkeeping (input operand, dropout checks, kernel dispatch, bounds
-//! checks on run-time sizes). W1 runs 8% fewer instructions. The batch size stays a run-time
+//! checks on run-time sizes). W1 runs 9% fewer instructions. The batch size stays a run-time
 //! value. (One function per whole network shape, 336 of them up to three layers deep, was 10%
-//! fewer instructions again, but quadrupled the release build of `backprop-cli`:
-//! docs/performance.md, seventh session.)
+//! fewer instructions again, but made the release rebuild after a change here four times as
+//! long: docs/performance.md, seventh session.)
 //!
 //! They do what the general passes do, in the same order, with the same kernels (those of
 //! [`DensePlan`](backprop_tensor::linalg::DensePlan) for these sizes) and the same activation
@@ -44,6 +44,9 @@ impl<F> std::fmt::Debug for TinyPasses<F> {
 impl<F: Element> TinyPasses<F> {
     /// The passes for `net`, when its inputs and every layer are at most 4 wide.
     pub(super) fn of(net: &Network<F>) -> Option<Self> {
+        if net.layers.is_empty() {
+            return None;
+        }
         let layers = net.layers.iter().map(|l| pick::<F>(l.inputs, l.units)).collect::<Option<Vec<_>>>()?;
         Some(TinyPasses { inputs: net.inputs, layers })
     }
@@ -244,6 +247,7 @@ mod tests {
         let layer = |units| LayerSpec { units, activation: ActivationSpec::default(), dropout: 0.0 };
         let wide = Network::<f64>::new(2, &[layer(5), layer(2)]);
         assert!(Workspace::new(&wide, 4).tiny.is_none());
+        assert!(Workspace::new(&Network::<f64>::new(2, &[]), 4).tiny.is_none(), "no layers");
         let narrow = Network::<f64>::new(2, &[layer(2), layer(2)]);
         assert!(Workspace::new(&narrow, 4).tiny.is_some());
         // A column-major input gives the same bits through the general passes.
