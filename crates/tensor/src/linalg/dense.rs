@@ -233,6 +233,23 @@ mod tests {
         (0..len).map(|_| unit(rng) * 2.0 - 1.0).collect()
     }
 
+    /// `dense_backward`'s `(gw, gb, grad_a)`, asserted equal to those of the separate products.
+    fn backward_both_ways(
+        (m, k, n): (usize, usize, usize),
+        a: &[f64],
+        delta: &[f64],
+        w: &[f64],
+    ) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+        let (mut gw, mut gb, mut ga) = (vec![f64::NAN; k * n], vec![f64::NAN; n], vec![f64::NAN; m * k]);
+        dense_backward((m, k, n), Operand::Rows(a), delta, w, (&mut gw, &mut gb), Some(&mut ga));
+        let (mut want_gw, mut want_gb, mut want_ga) = (vec![0.0; k * n], vec![0.0; n], vec![0.0; m * k]);
+        gemm((k, m, n), Operand::Cols(a), Operand::Rows(delta), &mut want_gw, false);
+        sum_rows(delta, &mut want_gb, false);
+        gemm((m, n, k), Operand::Rows(delta), Operand::Cols(w), &mut want_ga, false);
+        assert!(gw == want_gw && gb == want_gb && ga == want_ga, "backward {m}×{k}×{n}");
+        (gw, gb, ga)
+    }
+
     /// The fused kernels give the bits of the separate products, at every tiny size and beyond.
     #[test]
     fn fused_passes_equal_the_separate_products() {
@@ -260,13 +277,7 @@ mod tests {
                         }
                     }
 
-                    let (mut gw, mut gb, mut ga) = (vec![f64::NAN; k * n], vec![f64::NAN; n], vec![f64::NAN; m * k]);
-                    dense_backward((m, k, n), Operand::Rows(&a), &delta, &w, (&mut gw, &mut gb), Some(&mut ga));
-                    let (mut want_gw, mut want_gb, mut want_ga) = (vec![0.0; k * n], vec![0.0; n], vec![0.0; m * k]);
-                    gemm((k, m, n), Operand::Cols(&a), Operand::Rows(&delta), &mut want_gw, false);
-                    sum_rows(&delta, &mut want_gb, false);
-                    gemm((m, n, k), Operand::Rows(&delta), Operand::Cols(&w), &mut want_ga, false);
-                    assert_eq!((&gw, &gb, &ga), (&want_gw, &want_gb, &want_ga), "backward {m}×{k}×{n}");
+                    let (gw, mut gb, _) = backward_both_ways((m, k, n), &a, &delta, &w);
                     for p in 0..k {
                         for j in 0..n {
                             let mut acc = 0.0;
@@ -293,13 +304,7 @@ mod tests {
         for (m, k, n) in [(128, 256, 128), (128, 128, 300), (96, 200, 300)] {
             assert!((JOIN_GEMM..PARALLEL_GEMM).contains(&(m * k * n)), "{m}×{k}×{n} not in the band");
             let (a, w, delta) = (random(m * k, &mut rng), random(k * n, &mut rng), random(m * n, &mut rng));
-            let (mut gw, mut gb, mut ga) = (vec![f64::NAN; k * n], vec![f64::NAN; n], vec![f64::NAN; m * k]);
-            dense_backward((m, k, n), Operand::Rows(&a), &delta, &w, (&mut gw, &mut gb), Some(&mut ga));
-            let (mut want_gw, mut want_gb, mut want_ga) = (vec![0.0; k * n], vec![0.0; n], vec![0.0; m * k]);
-            gemm((k, m, n), Operand::Cols(&a), Operand::Rows(&delta), &mut want_gw, false);
-            sum_rows(&delta, &mut want_gb, false);
-            gemm((m, n, k), Operand::Rows(&delta), Operand::Cols(&w), &mut want_ga, false);
-            assert!(gw == want_gw && gb == want_gb && ga == want_ga, "backward {m}×{k}×{n}");
+            backward_both_ways((m, k, n), &a, &delta, &w);
         }
     }
 
