@@ -181,9 +181,7 @@ impl<F: Element> Network<F> {
     fn forward_impl(&self, x: MatView<'_, F>, ws: &mut Workspace<F>, mut mode: Mode<'_>) {
         let n = ws.check(self, x);
         ws.training = !matches!(mode, Mode::Eval);
-        if let (false, Some(tiny), Some(xs)) = (ws.training, &ws.tiny, x.to_slice())
-            && tiny.fits(self)
-        {
+        if let Some(xs) = tiny::input(self, ws, x) {
             return tiny::forward(self, xs, ws, n);
         }
         for (l, layer) in self.layers.iter().enumerate() {
@@ -229,9 +227,7 @@ impl<F: Element> Network<F> {
             grads.len(),
             self.params.len()
         );
-        if let (false, Some(tiny), Some(xs)) = (ws.training, &ws.tiny, x.to_slice())
-            && tiny.fits(self)
-        {
+        if let Some(xs) = tiny::input(self, ws, x) {
             return tiny::backward(self, xs, ws, grads, output_delta_ready, n);
         }
         let last = self.layers.len().saturating_sub(1);

@@ -17,8 +17,8 @@
 //! every shape up to three layers). Training with dropout, and inputs that are not row-major,
 //! take the general passes.
 
-use backprop_tensor::Element;
 use backprop_tensor::linalg::{backward_const, forward_const};
+use backprop_tensor::{Element, MatView};
 
 use super::{Network, Workspace};
 
@@ -50,13 +50,15 @@ impl<F: Element> TinyPasses<F> {
         let layers = net.layers.iter().map(|l| pick::<F>(l.inputs, l.units)).collect::<Option<Vec<_>>>()?;
         Some(TinyPasses { inputs: net.inputs, layers })
     }
+}
 
-    /// Whether these passes were made for `net`, given that its layers have the units of the
-    /// workspace's (which `Workspace::check` asserts).
-    #[inline]
-    pub(super) fn fits(&self, net: &Network<F>) -> bool {
-        self.inputs == net.inputs
-    }
+/// `x` as the row-major slice the tiny passes read, when they apply: `ws` has them, they were
+/// made for `net` (whose layers have the workspace's units, which `Workspace::check` asserts),
+/// the pass is not a training pass (dropout) and `x` is row-major.
+#[inline]
+pub(super) fn input<'x, F: Element>(net: &Network<F>, ws: &Workspace<F>, x: MatView<'x, F>) -> Option<&'x [F]> {
+    let made_for_net = ws.tiny.as_ref().is_some_and(|tiny| tiny.inputs == net.inputs);
+    if made_for_net && !ws.training { x.to_slice() } else { None }
 }
 
 /// [`Network::forward`] with `ws`'s tiny passes, which the caller has checked are there and fit.
