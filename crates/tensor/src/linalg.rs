@@ -1,22 +1,26 @@
 //! Matrix products into preallocated outputs.
 //!
 //! Every function here writes into a buffer the caller owns: a training step that calls them
-//! allocates no matrices (the packing GEMM makes one to three small allocations of its own per
-//! large product, for its packing buffers). Transposed operands are passed as views (`w.t()`) or as [`Operand::Cols`],
-//! never copied. Which GEMM runs is this module's business alone:
+//! allocates no matrices (nor does the packing GEMM on x86-64 with AVX2 and FMA; elsewhere
+//! `matrixmultiply` makes one to three small allocations of its own per large product, for its
+//! packing buffers). Transposed operands are passed as views (`w.t()`) or as
+//! [`Operand::Cols`], never copied. Which GEMM runs is this module's business alone:
 //!
 //! - small products (up to [`SMALL_GEMM`] multiply-adds, e.g. the half adder's 4×2·2×2) run
 //!   direct loops specialised for the layouts backprop uses (row-major `a·W`, `aᵀ·δ` and `δ·Wᵀ`),
 //!   which beat any packing kernel at that size and pay no thread pool;
-//! - everything else goes to the `gemm` crate's packing kernels (AVX2/FMA or AVX-512 chosen at
-//!   run time; `linalg/packed.rs`, the workspace's only `unsafe`), on two threads when the
-//!   product is large enough to repay the hand-off (see [`threads`]); a layer's two backward
-//!   products, when each is somewhat smaller, run side by side instead (`dense.rs`).
+//! - everything else goes to a packing GEMM (`linalg/packed.rs`, the workspace's only
+//!   `unsafe`): faer's x86-64 kernels (AVX2/FMA or AVX-512, chosen at run time), or
+//!   `matrixmultiply` on other processors; on two threads when the product is large enough to
+//!   repay the hand-off (see [`threads`]); a layer's two backward products, when each is
+//!   somewhat smaller, run side by side instead (`dense.rs`).
 //!
 //! Small products sum `Σ_p a[i][p]·b[p][j]` in increasing `p`, so they give the same bits as the
 //! plain definition on every machine. Large products give the same bits for any thread count
-//! (threads split the output, never the sum over `p`), but the kernel, and so the rounding,
-//! depends on the processor's vector unit (AVX-512, AVX2/FMA, SSE).
+//! (threads split the output, never the sum over `p`). On x86-64 with AVX2 and FMA they follow
+//! one fixed order too (fused multiply-adds in increasing `p`, in blocks of 512; `packed.rs`
+//! spells it out), so the same bits on every such processor, AVX2 or AVX-512
+//! ([`large_products_in_fixed_order`]); elsewhere the rounding depends on the processor.
 
 mod dense;
 mod packed;
@@ -191,6 +195,14 @@ fn empty_product((m, k, n): (usize, usize, usize), accumulate: bool, clear: impl
         return true;
     }
     false
+}
+
+/// Whether this processor computes large products in the fixed order of the packing GEMM
+/// (x86-64 with AVX2 and FMA: fused multiply-adds in increasing `p`, blocks of 512). Then a
+/// product gives the same bits here as on every other such processor, and computing it
+/// allocates nothing. Elsewhere (`matrixmultiply`) the rounding depends on the processor.
+pub fn large_products_in_fixed_order() -> bool {
+    packed::fixed_order()
 }
 
 /// The packing GEMM ([`packed`]), on two threads for large products.

@@ -1,21 +1,41 @@
-//! The packing GEMM behind [`super::large`]: the `gemm` crate (AVX2/FMA or AVX-512 kernels
-//! chosen at run time), behind the one safe function of this module.
+//! The packing GEMM behind [`super::large`], behind the one safe function of this module.
 //!
-//! Chosen by measurement against ndarray's default (`matrixmultiply`) on the workloads' shapes
-//! (docs/performance.md): on an AVX-512 Xeon, 2 threads, `gemm` runs W2's products 1.3–2.8×
-//! and W3's about 1.5× faster; on an AVX2 EPYC the two are within ±30% of each other.
+//! On x86-64 processors with AVX2 and FMA (nearly every one since 2015) it is
+//! `private-gemm-x86`, faer's x86 matrix-product kernels (AVX2 or AVX-512, chosen at run time),
+//! which compute every element of `a·b` by one definition that does not depend on the processor:
 //!
-//! The `gemm` crate's entry point is an `unsafe fn` over raw pointers and strides. This module
-//! is the only library code in the workspace that allows `unsafe` (two tests' counting
-//! allocators are the others), and it derives every pointer and stride from ndarray views whose
-//! shapes it has checked.
+//! ```text
+//! for each block P of 512 consecutive p (0..512, 512..1024, …, in increasing order):
+//!     s_P    = fma(a[i][p_last], b[p_last][j], … fma(a[i][p_first], b[p_first][j], 0))
+//!     c[i][j] = s_P                 for the first block of a product that does not accumulate,
+//!     c[i][j] = c[i][j] + s_P       for every other block
+//! ```
+//!
+//! (each `fma` a fused multiply-add, rounded once). The blocks are 512 long whatever the
+//! caches, and each lane of a kernel runs one element's chain, so a product gives the same bits
+//! with AVX2 or AVX-512 kernels, and on any number of threads: threads split the output, never
+//! the sum over `p` ([`gemm_views`]). A test checks every layout against the definition.
+//!
+//! Elsewhere (other architectures, x86 without FMA) it is `matrixmultiply`, ndarray's own
+//! GEMM, whose rounding depends on the processor's vector unit.
+//!
+//! Chosen by measurement (docs/performance.md, "GEMM choice"). `private-gemm-x86`'s entry point
+//! is an `unsafe fn` over raw pointers and strides. This module is the only library code in the
+//! workspace that allows `unsafe` (two tests' counting allocators are the others), and it
+//! derives every pointer and stride from ndarray views whose shapes it has checked.
 #![allow(unsafe_code)]
 
-use gemm::Parallelism;
+use ndarray::{Axis, linalg::general_mat_mul};
 
 use crate::{Element, MatView, MatViewMut};
 
 /// `c ← a·b`, or `c ← c + a·b` when `accumulate`, on `threads` threads (1: the calling one).
+///
+/// With more than one thread, the output is split in two along its longer side (`a`'s rows
+/// with `c`'s, or `b`'s columns with `c`'s), each half a product of its own on its own thread
+/// (`rayon::join`): each element is still computed whole by one thread, so the bits do not
+/// depend on the thread count. The longer side: measured on W2's and W3's shapes, splitting
+/// it was never slower than splitting the other, and up to twice as fast.
 ///
 /// # Panics
 /// When the shapes disagree (`a`: m×k, `b`: k×n, `c`: m×n).
@@ -31,38 +51,260 @@ pub(super) fn gemm_views<F: Element>(
     if super::empty_product((m, k, n), accumulate, || c.fill(F::zero())) {
         return;
     }
-    let (a_rs, a_cs) = (a.strides()[0], a.strides()[1]);
-    let (b_rs, b_cs) = (b.strides()[0], b.strides()[1]);
-    let (c_rs, c_cs) = (c.strides()[0], c.strides()[1]);
-    let parallelism = if threads > 1 { Parallelism::Rayon(threads) } else { Parallelism::None };
-    // `gemm` computes dst ← alpha·dst + beta·lhs·rhs (dst not read unless `read_dst`).
-    let (alpha, beta) = (if accumulate { F::one() } else { F::zero() }, F::one());
-    // SAFETY: every pointer comes from a live ndarray view of the checked shape, with that
-    // view's own strides (in elements), so each index (i, j) the kernel visits, i < rows and
-    // j < cols, lies inside the view's memory. `c` is a unique (&mut-derived) view, so it
-    // overlaps neither `a` nor `b`, and a `MatViewMut` never has two indices on one element.
-    // The views outlive the call, which returns only when every thread has finished.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            c.as_mut_ptr(),
-            c_cs,
-            c_rs,
-            accumulate,
-            a.as_ptr(),
-            a_cs,
-            a_rs,
-            b.as_ptr(),
-            b_cs,
-            b_rs,
-            alpha,
-            beta,
-            false,
-            false,
-            false,
-            parallelism,
-        );
+    if threads > 1 && m.max(n) > 1 {
+        let (t1, t2) = (threads - threads / 2, threads / 2);
+        if n >= m {
+            let (b1, b2) = b.split_at(Axis(1), n / 2);
+            let (c1, c2) = c.split_at(Axis(1), n / 2);
+            rayon::join(|| gemm_views(a, b1, c1, accumulate, t1), || gemm_views(a, b2, c2, accumulate, t2));
+        } else {
+            let (a1, a2) = a.split_at(Axis(0), m / 2);
+            let (c1, c2) = c.split_at(Axis(0), m / 2);
+            rayon::join(|| gemm_views(a1, b, c1, accumulate, t1), || gemm_views(a2, b, c2, accumulate, t2));
+        }
+        return;
+    }
+    #[cfg(target_arch = "x86_64")]
+    if let Some(kernels) = fma::kernels() {
+        fma::gemm(kernels, a, b, c, accumulate);
+        return;
+    }
+    fallback(a, b, c, accumulate);
+}
+
+/// `c ← a·b` (or `c ← c + a·b`) by `matrixmultiply`, on the calling thread.
+fn fallback<F: Element>(a: MatView<'_, F>, b: MatView<'_, F>, mut c: MatViewMut<'_, F>, accumulate: bool) {
+    // `general_mat_mul` computes c ← alpha·a·b + beta·c, and does not read `c` when beta is 0.
+    let beta = if accumulate { F::one() } else { F::zero() };
+    general_mat_mul(F::one(), &a, &b, beta, &mut c);
+}
+
+/// Whether large products run the fixed-order FMA kernels (x86-64 with AVX2 and FMA), and so
+/// follow the definition in this module's documentation bit for bit.
+pub(super) fn fixed_order() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    return fma::kernels().is_some();
+    #[cfg(not(target_arch = "x86_64"))]
+    return false;
+}
+
+#[cfg(target_arch = "x86_64")]
+mod fma {
+    use ndarray::CowArray;
+    use private_gemm_x86::{Accum, DType, DstKind, IType, InstrSet};
+
+    use crate::{Dtype, Element, MatView, MatViewMut};
+
+    /// The kernels this processor runs: AVX-512 or AVX2 (with FMA), or none.
+    pub(super) fn kernels() -> Option<InstrSet> {
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            Some(InstrSet::Avx512)
+        } else if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+            Some(InstrSet::Avx256)
+        } else {
+            None
+        }
+    }
+
+    /// `c ← a·b` (or `c ← c + a·b`) on the calling thread, `m, k, n ≥ 1`.
+    pub(super) fn gemm<F: Element>(
+        kernels: InstrSet,
+        a: MatView<'_, F>,
+        b: MatView<'_, F>,
+        mut c: MatViewMut<'_, F>,
+        accumulate: bool,
+    ) {
+        // The kernels walk `p` backwards when an operand's stride along it is negative, which
+        // would reverse the sum; such views (only a caller's own reversed slices) are copied.
+        let (a, b) = (forwards(a), forwards(b));
+        let ((m, k), n) = (a.dim(), b.ncols());
+        let [a_rs, a_cs] = [a.strides()[0], a.strides()[1]];
+        let [b_rs, b_cs] = [b.strides()[0], b.strides()[1]];
+        let [c_rs, c_cs] = [c.strides()[0], c.strides()[1]];
+        let dtype = match F::DTYPE {
+            Dtype::F32 => DType::F32,
+            Dtype::F64 => DType::F64,
+        };
+        // dst ← alpha·lhs·rhs (Replace) or dst ← dst + alpha·lhs·rhs (Add); alpha = 1 exactly.
+        let alpha = F::one();
+        // SAFETY: `kernels` was detected on this processor. Every pointer comes from a live
+        // ndarray view of the checked shape (a: m×k, b: k×n, c: m×n), with that view's own
+        // strides in elements, so each index the kernels visit, (i, p), (p, j) or (i, j) within
+        // those shapes, lies inside the view's memory. `c` is a unique (&mut-derived) view, so
+        // it overlaps neither `a` nor `b`, and a `MatViewMut` never has two indices on one
+        // element. `dtype` is `F`'s; `alpha` is an `F` that outlives the call; the index
+        // pointers are null (no row or column gather), as is the diagonal (none). The call
+        // runs on this thread only (the crate's threads are not compiled in) and returns when
+        // the product is written.
+        unsafe {
+            private_gemm_x86::gemm(
+                dtype,
+                IType::U64,
+                kernels,
+                m,
+                n,
+                k,
+                c.as_mut_ptr().cast(),
+                c_rs,
+                c_cs,
+                std::ptr::null(),
+                std::ptr::null(),
+                DstKind::Full,
+                if accumulate { Accum::Add } else { Accum::Replace },
+                a.as_ptr().cast(),
+                a_rs,
+                a_cs,
+                false,
+                std::ptr::null(),
+                0,
+                b.as_ptr().cast(),
+                b_rs,
+                b_cs,
+                false,
+                (&raw const alpha).cast(),
+                1,
+            );
+        }
+    }
+
+    /// The view itself, or a row-major copy when either of its strides is negative.
+    fn forwards<F: Element>(v: MatView<'_, F>) -> CowArray<'_, F, ndarray::Ix2> {
+        if v.strides().iter().any(|&s| s < 0) { v.as_standard_layout().into_owned().into() } else { v.into() }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use ndarray::s;
+
+    use super::*;
+    use crate::Matrix;
+
+    /// The module's definition, written out: blocks of 512 `p`, each an FMA chain from 0.
+    fn definition<F: Element>(a: MatView<'_, F>, b: MatView<'_, F>, c: &Matrix<F>, accumulate: bool) -> Matrix<F> {
+        let k = a.ncols();
+        Matrix::from_shape_fn(c.dim(), |(i, j)| {
+            let mut out = c[[i, j]];
+            for (block, start) in (0..k).step_by(512).enumerate() {
+                let mut s = F::zero();
+                for p in start..(start + 512).min(k) {
+                    s = a[[i, p]].mul_add(b[[p, j]], s);
+                }
+                out = if block == 0 && !accumulate { s } else { out + s };
+            }
+            out
+        })
+    }
+
+    type Product<F> = fn(MatView<'_, F>, MatView<'_, F>, MatViewMut<'_, F>, bool, usize);
+
+    /// Every layout of `a`, `b` and `c` (row- and column-major, strided, reversed), with and
+    /// without accumulating, on one and two threads: the definition bit for bit when `exact`,
+    /// else within rounding of it.
+    fn case<F: Element>((m, k, n): (usize, usize, usize), product: Product<F>, exact: bool) {
+        let value = |i: usize, j: usize, salt: usize| {
+            F::of((((i * 31 + j * 17 + salt) % 97) as f64 / 97.0 - 0.45) * (1.0 + (j % 5) as f64 * 0.3))
+        };
+        let a = Matrix::from_shape_fn((m, k), |(i, p)| value(i, p, 1));
+        let b = Matrix::from_shape_fn((k, n), |(p, j)| value(p, j, 2));
+        let c0 = Matrix::from_shape_fn((m, n), |(i, j)| value(i, j, 3));
+        let (at, bt) = (a.t().to_owned(), b.t().to_owned());
+        // Strided copies (every other column holds NaN) and reversed ones, read back in order.
+        let wide = |x: &Matrix<F>| {
+            Matrix::from_shape_fn(
+                (x.nrows(), 2 * x.ncols()),
+                |(i, j)| if j % 2 == 0 { x[[i, j / 2]] } else { F::nan() },
+            )
+        };
+        let (a_wide, b_wide) = (wide(&a), wide(&b));
+        let rev = |x: &Matrix<F>| {
+            let (r, c) = x.dim();
+            Matrix::from_shape_fn((r, c), |(i, j)| x[[r - 1 - i, c - 1 - j]])
+        };
+        let (a_rev, b_rev) = (rev(&a), rev(&b));
+        let a_views = [a.view(), at.t(), a_wide.slice(s![.., ..;2]), a_rev.slice(s![..;-1, ..;-1])];
+        let b_views = [b.view(), bt.t(), b_wide.slice(s![.., ..;2]), b_rev.slice(s![..;-1, ..;-1])];
+        for v in [a_views[3], b_views[3]] {
+            assert!(v.shape().iter().zip(v.strides()).all(|(&len, &s)| len < 2 || s < 0), "reversed");
+        }
+        let bound = Matrix::from_shape_fn((m, n), |(i, j)| {
+            (0..k).map(|p| (a[[i, p]] * b[[p, j]]).abs()).sum::<F>() + c0[[i, j]].abs()
+        });
+        for accumulate in [false, true] {
+            let want = definition(a.view(), b.view(), &c0, accumulate);
+            for (ai, av) in a_views.iter().enumerate() {
+                for (bi, bv) in b_views.iter().enumerate() {
+                    for threads in [1, 2] {
+                        for c_layout in 0..4 {
+                            let mut store = match c_layout {
+                                0 => c0.clone(),
+                                1 => c0.t().to_owned(),
+                                2 => wide(&c0),
+                                _ => rev(&c0),
+                            };
+                            let cv = match c_layout {
+                                0 => store.view_mut(),
+                                1 => store.view_mut().reversed_axes(),
+                                2 => store.slice_mut(s![.., ..;2]),
+                                _ => store.slice_mut(s![..;-1, ..;-1]),
+                            };
+                            product(*av, *bv, cv, accumulate, threads);
+                            let got = match c_layout {
+                                0 => store.clone(),
+                                1 => store.t().to_owned(),
+                                2 => store.slice(s![.., ..;2]).to_owned(),
+                                _ => rev(&store),
+                            };
+                            let what =
+                                format!("{m}x{k}x{n} a{ai} b{bi} c{c_layout} acc {accumulate} threads {threads}");
+                            if exact {
+                                assert!(
+                                    got.iter().zip(&want).all(|(g, w)| g.f64().to_bits() == w.f64().to_bits()),
+                                    "{what}"
+                                );
+                            } else {
+                                // The usual bound for a sum of k + 1 products in any order.
+                                let close = |((g, w), b): ((&F, &F), &F)| {
+                                    (*g - *w).abs() <= *b * F::of(2.0 * (k + 1) as f64) * F::epsilon()
+                                };
+                                assert!(got.iter().zip(&want).zip(&bound).all(close), "{what}");
+                            }
+                            if c_layout == 2 {
+                                assert!(store.slice(s![.., 1..;2]).iter().all(|x| x.is_nan()), "{what} wrote outside");
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Kernel edges (AVX2 f32 tiles are 24×4, f64 12×4; AVX-512 96×4 and 48×4) and the
+    /// 512-long blocks of p: k = 511, 512, 513 and several blocks.
+    const SHAPES: [(usize, usize, usize); 6] =
+        [(1, 1, 1), (25, 511, 5), (7, 512, 9), (97, 513, 3), (13, 1100, 26), (3, 37, 49)];
+
+    #[test]
+    fn large_products_follow_the_definition_in_every_layout() {
+        let exact = fixed_order();
+        if !exact {
+            eprintln!("this processor has no AVX2/FMA: checking large products within rounding only");
+        }
+        for shape in SHAPES {
+            case::<f32>(shape, gemm_views, exact);
+            case::<f64>(shape, gemm_views, exact);
+        }
+    }
+
+    /// The other processors' GEMM, which this machine may not pick by itself.
+    #[test]
+    fn the_fallback_gemm_agrees_with_the_definition_in_every_layout() {
+        fn on<F: Element>(a: MatView<'_, F>, b: MatView<'_, F>, c: MatViewMut<'_, F>, accumulate: bool, _: usize) {
+            fallback(a, b, c, accumulate);
+        }
+        for shape in SHAPES {
+            case::<f32>(shape, on, false);
+            case::<f64>(shape, on, false);
+        }
     }
 }
