@@ -516,7 +516,7 @@ mod tests {
         matmul_into(a.view(), b.view(), c.view_mut(), false);
         assert!(close(&c, &want), "plain {m}x{k}x{n}");
         // Transposed operands through views: (bᵀ aᵀ)ᵀ = a b.
-        let (at, bt) = (a.t().to_owned(), b.t().to_owned());
+        let (at, bt) = (a.t().as_standard_layout().into_owned(), b.t().as_standard_layout().into_owned());
         let mut ct = Matrix::zeros((n, m));
         matmul_into(bt.view(), at.view(), ct.view_mut(), false);
         assert!(close(&ct.t().to_owned(), &want), "into a transpose {m}x{k}x{n}");
@@ -577,7 +577,7 @@ mod tests {
             }
             acc
         });
-        let (at, bt) = (a.t().to_owned(), b.t().to_owned());
+        let (at, bt) = (a.t().as_standard_layout().into_owned(), b.t().as_standard_layout().into_owned());
         for (av, bv) in [(a.view(), b.view()), (a.view(), bt.t()), (at.t(), b.view())] {
             let mut c = Matrix::zeros((4, 2));
             matmul_into(av, bv, c.view_mut(), false);
@@ -593,7 +593,7 @@ mod tests {
             let value = |i: usize, j: usize| F::of(((i * 7 + j * 13) % 29) as f64 / 29.0 - 0.4);
             let a = Matrix::from_shape_fn((m, k), |(i, j)| value(i, j));
             let b = Matrix::from_shape_fn((k, n), |(i, j)| value(j, i + 3));
-            let (at, bt) = (a.t().to_owned(), b.t().to_owned());
+            let (at, bt) = (a.t().as_standard_layout().into_owned(), b.t().as_standard_layout().into_owned());
             for (av, bv) in [(a.view(), b.view()), (at.t(), b.view()), (a.view(), bt.t())] {
                 let on = |threads: usize| {
                     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a pool");

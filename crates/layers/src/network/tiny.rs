@@ -258,7 +258,7 @@ mod tests {
         let params = random::<f64>(net.params().len(), &mut rng);
         net.params_mut().copy_from_slice(&params);
         let x = Matrix::from_shape_vec((3, 2), random::<f64>(6, &mut rng)).expect("shape");
-        let x_t = x.t().to_owned();
+        let x_t = x.t().as_standard_layout().into_owned();
         let (mut a, mut b) = (Workspace::new(&net, 3), Workspace::new(&net, 3));
         net.forward(x.view(), &mut a);
         net.forward(x_t.t(), &mut b);
