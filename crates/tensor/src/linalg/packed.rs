@@ -19,7 +19,11 @@
 //! Elsewhere (other architectures, x86 without FMA) it is `matrixmultiply`, ndarray's own
 //! GEMM, whose rounding depends on the processor's vector unit.
 //!
-//! Chosen by measurement (docs/performance.md, "GEMM choice"). `private-gemm-x86`'s entry point
+//! A large column-major `a` (the `aᵀ` of W3's `aᵀ·δ`) is copied row-major into a per-thread
+//! buffer first ([`fma::COPY_MIN_ROWS`]): the kernels run such products faster that way, and
+//! the layout does not change the sum.
+//!
+//! Chosen by measurement (docs/performance.md, "GEMM choice" and "Eighth session"). `private-gemm-x86`'s entry point
 //! is an `unsafe fn` over raw pointers and strides. This module is the only library code in the
 //! workspace that allows `unsafe` (two tests' counting allocators are the others), and it
 //! derives every pointer and stride from ndarray views whose shapes it has checked.
