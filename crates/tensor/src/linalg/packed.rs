@@ -46,9 +46,24 @@ use crate::{Element, MatView, MatViewMut};
 pub(super) fn gemm_views<F: Element>(
     a: MatView<'_, F>,
     b: MatView<'_, F>,
+    c: MatViewMut<'_, F>,
+    accumulate: bool,
+    threads: usize,
+) {
+    on_threads(a, b, c, accumulate, threads, one_thread);
+}
+
+/// A product on the calling thread, `m, k, n ≥ 1`, the shapes checked.
+type Kernel<F> = fn(MatView<'_, F>, MatView<'_, F>, MatViewMut<'_, F>, bool);
+
+/// [`gemm_views`] with `kernel` for each thread's part.
+fn on_threads<F: Element>(
+    a: MatView<'_, F>,
+    b: MatView<'_, F>,
     mut c: MatViewMut<'_, F>,
     accumulate: bool,
     threads: usize,
+    kernel: Kernel<F>,
 ) {
     let ((m, k), (k2, n)) = (a.dim(), b.dim());
     assert!(k == k2 && c.dim() == (m, n), "gemm shapes: ({m}, {k})·({k2}, {n}) into {:?}", c.dim());
@@ -60,14 +75,25 @@ pub(super) fn gemm_views<F: Element>(
         if n >= m {
             let (b1, b2) = b.split_at(Axis(1), n / 2);
             let (c1, c2) = c.split_at(Axis(1), n / 2);
-            rayon::join(|| gemm_views(a, b1, c1, accumulate, t1), || gemm_views(a, b2, c2, accumulate, t2));
+            rayon::join(
+                || on_threads(a, b1, c1, accumulate, t1, kernel),
+                || on_threads(a, b2, c2, accumulate, t2, kernel),
+            );
         } else {
             let (a1, a2) = a.split_at(Axis(0), m / 2);
             let (c1, c2) = c.split_at(Axis(0), m / 2);
-            rayon::join(|| gemm_views(a1, b, c1, accumulate, t1), || gemm_views(a2, b, c2, accumulate, t2));
+            rayon::join(
+                || on_threads(a1, b, c1, accumulate, t1, kernel),
+                || on_threads(a2, b, c2, accumulate, t2, kernel),
+            );
         }
         return;
     }
+    kernel(a, b, c, accumulate);
+}
+
+/// The fixed-order kernels where the processor has them, else [`fallback`].
+fn one_thread<F: Element>(a: MatView<'_, F>, b: MatView<'_, F>, c: MatViewMut<'_, F>, accumulate: bool) {
     #[cfg(target_arch = "x86_64")]
     if let Some(kernels) = fma::kernels() {
         fma::gemm(kernels, a, b, c, accumulate);
@@ -316,8 +342,9 @@ mod tests {
             let want = definition(a.view(), b.view(), &c0, accumulate);
             for (ai, av) in a_views.iter().enumerate() {
                 for (bi, bv) in b_views.iter().enumerate() {
-                    for threads in [1, 2] {
-                        for c_layout in 0..4 {
+                    for c_layout in 0..4 {
+                        let mut on_one_thread = None;
+                        for threads in [1, 2] {
                             let mut store = match c_layout {
                                 0 => c0.clone(),
                                 1 => c0.t().as_standard_layout().into_owned(),
@@ -350,6 +377,12 @@ mod tests {
                                     (*g - *w).abs() <= *b * F::of(2.0 * (k + 1) as f64) * F::epsilon()
                                 };
                                 assert!(got.iter().zip(&want).zip(&bound).all(close), "{what}");
+                            }
+                            // Threads split the output, never the sum: the same bits.
+                            let bits = |x: &Matrix<F>| x.iter().map(|v| v.f64().to_bits()).collect::<Vec<_>>();
+                            match &on_one_thread {
+                                None => on_one_thread = Some(bits(&got)),
+                                Some(one) => assert!(*one == bits(&got), "{what}: not the bits of one thread"),
                             }
                             if c_layout == 2 {
                                 assert!(store.slice(s![.., 1..;2]).iter().all(|x| x.is_nan()), "{what} wrote outside");
@@ -387,8 +420,16 @@ mod tests {
             eprintln!("this processor has no AVX2/FMA: nothing to check");
             return;
         }
-        fn copying<F: Element>(a: MatView<'_, F>, b: MatView<'_, F>, c: MatViewMut<'_, F>, accumulate: bool, _: usize) {
-            fma::gemm_with(fma::kernels().expect("checked"), a, b, c, accumulate, (1, 1));
+        fn copying<F: Element>(
+            a: MatView<'_, F>,
+            b: MatView<'_, F>,
+            c: MatViewMut<'_, F>,
+            accumulate: bool,
+            threads: usize,
+        ) {
+            on_threads(a, b, c, accumulate, threads, |a, b, c, accumulate| {
+                fma::gemm_with(fma::kernels().expect("checked"), a, b, c, accumulate, (1, 1));
+            });
         }
         for shape in SHAPES {
             case::<f32>(shape, copying, true);
@@ -399,8 +440,14 @@ mod tests {
     /// The other processors' GEMM, which this machine may not pick by itself.
     #[test]
     fn the_fallback_gemm_agrees_with_the_definition_in_every_layout() {
-        fn on<F: Element>(a: MatView<'_, F>, b: MatView<'_, F>, c: MatViewMut<'_, F>, accumulate: bool, _: usize) {
-            fallback(a, b, c, accumulate);
+        fn on<F: Element>(
+            a: MatView<'_, F>,
+            b: MatView<'_, F>,
+            c: MatViewMut<'_, F>,
+            accumulate: bool,
+            threads: usize,
+        ) {
+            on_threads(a, b, c, accumulate, threads, fallback);
         }
         for shape in SHAPES {
             case::<f32>(shape, on, false);
