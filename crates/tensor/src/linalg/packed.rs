@@ -20,13 +20,14 @@
 //! GEMM, whose rounding depends on the processor's vector unit.
 //!
 //! A large column-major `a` (the `aᵀ` of W3's `aᵀ·δ`) is copied row-major into a per-thread
-//! buffer first ([`fma::COPY_MIN_ROWS`]): the kernels run such products faster that way, and
-//! the layout does not change the sum.
+//! buffer first (`COPY_MIN_ROWS`): the kernels run such products faster that way, and the
+//! layout does not change the sum.
 //!
-//! Chosen by measurement (docs/performance.md, "GEMM choice" and "Eighth session"). `private-gemm-x86`'s entry point
-//! is an `unsafe fn` over raw pointers and strides. This module is the only library code in the
-//! workspace that allows `unsafe` (two tests' counting allocators are the others), and it
-//! derives every pointer and stride from ndarray views whose shapes it has checked.
+//! Chosen by measurement (docs/performance.md, "GEMM choice" and "Eighth session").
+//! `private-gemm-x86`'s entry point is an `unsafe fn` over raw pointers and strides. This
+//! module is the only library code in the workspace that allows `unsafe` (two tests' counting
+//! allocators are the others), and it derives every pointer and stride from ndarray views whose
+//! shapes it has checked.
 #![allow(unsafe_code)]
 
 use ndarray::{Axis, linalg::general_mat_mul};
@@ -38,8 +39,9 @@ use crate::{Element, MatView, MatViewMut};
 /// With more than one thread, the output is split in two along its longer side (`a`'s rows
 /// with `c`'s, or `b`'s columns with `c`'s), each half a product of its own on its own thread
 /// (`rayon::join`): each element is still computed whole by one thread, so the bits do not
-/// depend on the thread count. The longer side: measured on W2's and W3's shapes, splitting
-/// it was never slower than splitting the other, and up to twice as fast.
+/// depend on the thread count. The longer side: on W2's and W3's shapes it was up to 1.7×
+/// faster than the shorter where the two differ much, within ±10% where they do not
+/// (docs/bench/pg-threads-devvm.txt).
 ///
 /// # Panics
 /// When the shapes disagree (`a`: m×k, `b`: k×n, `c`: m×n).
@@ -96,7 +98,7 @@ fn on_threads<F: Element>(
 fn one_thread<F: Element>(a: MatView<'_, F>, b: MatView<'_, F>, c: MatViewMut<'_, F>, accumulate: bool) {
     #[cfg(target_arch = "x86_64")]
     if let Some(kernels) = fma::kernels() {
-        fma::gemm(kernels, a, b, c, accumulate);
+        fma::gemm(kernels, a, b, c, accumulate, (fma::COPY_MIN_ROWS, fma::COPY_MIN_COLS));
         return;
     }
     fallback(a, b, c, accumulate);
@@ -156,19 +158,10 @@ mod fma {
         }
     }
 
-    /// `c ← a·b` (or `c ← c + a·b`) on the calling thread, `m, k, n ≥ 1`, the shapes checked.
+    /// `c ← a·b` (or `c ← c + a·b`) on the calling thread, `m, k, n ≥ 1`, the shapes checked;
+    /// a column-major `a` is copied row-major first from `copy_min` = (rows, columns of `c`),
+    /// normally ([`COPY_MIN_ROWS`], [`COPY_MIN_COLS`]).
     pub(super) fn gemm<F: Element>(
-        kernels: InstrSet,
-        a: MatView<'_, F>,
-        b: MatView<'_, F>,
-        c: MatViewMut<'_, F>,
-        accumulate: bool,
-    ) {
-        gemm_with(kernels, a, b, c, accumulate, (COPY_MIN_ROWS, COPY_MIN_COLS));
-    }
-
-    /// [`gemm`], copying a column-major `a` of at least `copy_min` = (rows, columns of `c`).
-    pub(super) fn gemm_with<F: Element>(
         kernels: InstrSet,
         a: MatView<'_, F>,
         b: MatView<'_, F>,
@@ -304,12 +297,10 @@ mod tests {
         })
     }
 
-    type Product<F> = fn(MatView<'_, F>, MatView<'_, F>, MatViewMut<'_, F>, bool, usize);
-
     /// Every layout of `a`, `b` and `c` (row- and column-major, strided, reversed), with and
-    /// without accumulating, on one and two threads: the definition bit for bit when `exact`,
-    /// else within rounding of it.
-    fn case<F: Element>((m, k, n): (usize, usize, usize), product: Product<F>, exact: bool) {
+    /// without accumulating, `kernel` on one and two threads ([`on_threads`]): the definition
+    /// bit for bit when `exact`, else within rounding of it, and the same bits on both.
+    fn case<F: Element>((m, k, n): (usize, usize, usize), kernel: Kernel<F>, exact: bool) {
         let value = |i: usize, j: usize, salt: usize| {
             F::of((((i * 31 + j * 17 + salt) % 97) as f64 / 97.0 - 0.45) * (1.0 + (j % 5) as f64 * 0.3))
         };
@@ -357,7 +348,7 @@ mod tests {
                                 2 => store.slice_mut(s![.., ..;2]),
                                 _ => store.slice_mut(s![..;-1, ..;-1]),
                             };
-                            product(*av, *bv, cv, accumulate, threads);
+                            on_threads(*av, *bv, cv, accumulate, threads, kernel);
                             let got = match c_layout {
                                 0 => store.clone(),
                                 1 => store.t().to_owned(),
@@ -406,8 +397,8 @@ mod tests {
             eprintln!("this processor has no AVX2/FMA: checking large products within rounding only");
         }
         for shape in SHAPES {
-            case::<f32>(shape, gemm_views, exact);
-            case::<f64>(shape, gemm_views, exact);
+            case::<f32>(shape, one_thread, exact);
+            case::<f64>(shape, one_thread, exact);
         }
     }
 
@@ -420,16 +411,8 @@ mod tests {
             eprintln!("this processor has no AVX2/FMA: nothing to check");
             return;
         }
-        fn copying<F: Element>(
-            a: MatView<'_, F>,
-            b: MatView<'_, F>,
-            c: MatViewMut<'_, F>,
-            accumulate: bool,
-            threads: usize,
-        ) {
-            on_threads(a, b, c, accumulate, threads, |a, b, c, accumulate| {
-                fma::gemm_with(fma::kernels().expect("checked"), a, b, c, accumulate, (1, 1));
-            });
+        fn copying<F: Element>(a: MatView<'_, F>, b: MatView<'_, F>, c: MatViewMut<'_, F>, accumulate: bool) {
+            fma::gemm(fma::kernels().expect("checked"), a, b, c, accumulate, (1, 1));
         }
         for shape in SHAPES {
             case::<f32>(shape, copying, true);
@@ -440,18 +423,9 @@ mod tests {
     /// The other processors' GEMM, which this machine may not pick by itself.
     #[test]
     fn the_fallback_gemm_agrees_with_the_definition_in_every_layout() {
-        fn on<F: Element>(
-            a: MatView<'_, F>,
-            b: MatView<'_, F>,
-            c: MatViewMut<'_, F>,
-            accumulate: bool,
-            threads: usize,
-        ) {
-            on_threads(a, b, c, accumulate, threads, fallback);
-        }
         for shape in SHAPES {
-            case::<f32>(shape, on, false);
-            case::<f64>(shape, on, false);
+            case::<f32>(shape, fallback, false);
+            case::<f64>(shape, fallback, false);
         }
     }
 }
