@@ -1,5 +1,6 @@
 //! Sweeps end to end: `cargo xtask experiment` over configs with a `[sweep]` table, `--jobs`,
-//! `--shard` + `collect`, resuming after a kill, invalid sweeps, diverging trials and the plots.
+//! `--shard` + `collect`, resuming after a kill, invalid sweeps, diverging trials, the plots, and
+//! the same weights from one-thread and two-thread products.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -318,4 +319,40 @@ fn no_sweep_runs_the_base_config_once() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("Final cost:") && dir.join("summary.json").exists(), "{stdout}");
     assert!(!dir.join("sweep.json").exists());
+}
+
+#[test]
+fn a_net_of_two_thread_products_trains_to_the_same_bits_with_one_job_or_two() {
+    // Batches of 960 through 192-wide layers: the hidden layer's products (960·192·192 ≈ 3.5·10⁷
+    // multiply-adds) run on two threads when the sweep's pool has two (`--jobs 2`), on one with
+    // `--jobs 1`. The trained weights must not notice.
+    let tmp = temp("threads");
+    let dir = tmp.path();
+    let cfg = dir.join("wide.toml");
+    std::fs::write(
+        &cfg,
+        "[experiment]\nname = \"wide\"\nseed = 1\n\n\
+         [data]\nsource = \"spirals\"\nclasses = 3\nsamples = 1200\nnoise = 0.1\nvalidation = 0.2\n\n\
+         [model]\nhidden = [192, 192]\nactivation = \"relu\"\noutput_activation = \"softmax\"\n\n\
+         [loss]\nkind = \"cross_entropy\"\n\n[optim]\nkind = \"sgd\"\nlr = 0.1\n\n\
+         [train]\nepochs = 5\nbatch_size = 960\nlog_every = 0\n\n[sweep]\nseeds = 2\n",
+    )
+    .unwrap();
+    let weights = |jobs: &str| {
+        let out = dir.join(format!("jobs{jobs}"));
+        let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&out), "--jobs", jobs]);
+        assert_eq!(code, 0, "{stderr}");
+        (0..2)
+            .map(|t| {
+                let model = std::fs::read_to_string(out.join(format!("trials/{t:05}/model.json"))).unwrap();
+                model.lines().filter(|l| !l.contains("train_seconds")).collect::<Vec<_>>().join("\n")
+            })
+            .collect::<Vec<_>>()
+    };
+    let (one, two) = (weights("1"), weights("2"));
+    assert!(two[0].len() > 100_000, "the weights are in model.json");
+    for (t, (one, two)) in one.iter().zip(&two).enumerate() {
+        let first_difference = one.lines().zip(two.lines()).position(|(a, b)| a != b);
+        assert!(one == two, "trial {t}: model.json differs from line {first_difference:?} on");
+    }
 }
