@@ -199,8 +199,9 @@ fn empty_product((m, k, n): (usize, usize, usize), accumulate: bool, clear: impl
 
 /// Whether this processor computes large products in the fixed order of the packing GEMM
 /// (x86-64 with AVX2 and FMA: fused multiply-adds in increasing `p`, blocks of 512). Then a
-/// product gives the same bits here as on every other such processor, and computing it
-/// allocates nothing. Elsewhere (`matrixmultiply`) the rounding depends on the processor.
+/// product gives the same bits here as on every other such processor, and once a thread has
+/// run one, computing more allocates nothing. Elsewhere (`matrixmultiply`) the rounding
+/// depends on the processor.
 pub fn large_products_in_fixed_order() -> bool {
     packed::fixed_order()
 }
@@ -503,6 +504,12 @@ mod tests {
     use crate::Matrix;
     use ndarray::{array, s};
 
+    /// The transpose of `x`, stored row-major (`x.t().to_owned()` would keep `x`'s memory
+    /// order, so its `.t()` would be row-major again, not the column-major view tests want).
+    fn transposed<F: Element>(x: &Matrix<F>) -> Matrix<F> {
+        x.t().as_standard_layout().into_owned()
+    }
+
     fn naive(a: &Matrix<f64>, b: &Matrix<f64>) -> Matrix<f64> {
         Matrix::from_shape_fn((a.nrows(), b.ncols()), |(i, j)| (0..a.ncols()).map(|p| a[[i, p]] * b[[p, j]]).sum())
     }
@@ -516,7 +523,7 @@ mod tests {
         matmul_into(a.view(), b.view(), c.view_mut(), false);
         assert!(close(&c, &want), "plain {m}x{k}x{n}");
         // Transposed operands through views: (bᵀ aᵀ)ᵀ = a b.
-        let (at, bt) = (a.t().as_standard_layout().into_owned(), b.t().as_standard_layout().into_owned());
+        let (at, bt) = (transposed(&a), transposed(&b));
         let mut ct = Matrix::zeros((n, m));
         matmul_into(bt.view(), at.view(), ct.view_mut(), false);
         assert!(close(&ct.t().to_owned(), &want), "into a transpose {m}x{k}x{n}");
@@ -577,7 +584,7 @@ mod tests {
             }
             acc
         });
-        let (at, bt) = (a.t().as_standard_layout().into_owned(), b.t().as_standard_layout().into_owned());
+        let (at, bt) = (transposed(&a), transposed(&b));
         for (av, bv) in [(a.view(), b.view()), (a.view(), bt.t()), (at.t(), b.view())] {
             let mut c = Matrix::zeros((4, 2));
             matmul_into(av, bv, c.view_mut(), false);
@@ -593,7 +600,7 @@ mod tests {
             let value = |i: usize, j: usize| F::of(((i * 7 + j * 13) % 29) as f64 / 29.0 - 0.4);
             let a = Matrix::from_shape_fn((m, k), |(i, j)| value(i, j));
             let b = Matrix::from_shape_fn((k, n), |(i, j)| value(j, i + 3));
-            let (at, bt) = (a.t().as_standard_layout().into_owned(), b.t().as_standard_layout().into_owned());
+            let (at, bt) = (transposed(&a), transposed(&b));
             for (av, bv) in [(a.view(), b.view()), (at.t(), b.view()), (a.view(), bt.t())] {
                 let on = |threads: usize| {
                     let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a pool");

@@ -307,7 +307,9 @@ mod tests {
         let a = Matrix::from_shape_fn((m, k), |(i, p)| value(i, p, 1));
         let b = Matrix::from_shape_fn((k, n), |(p, j)| value(p, j, 2));
         let c0 = Matrix::from_shape_fn((m, n), |(i, j)| value(i, j, 3));
-        let (at, bt) = (a.t().as_standard_layout().into_owned(), b.t().as_standard_layout().into_owned());
+        // Stored transposes (row-major), whose `.t()` are column-major views of `a` and `b`.
+        let transposed = |x: &Matrix<F>| x.t().as_standard_layout().into_owned();
+        let (at, bt) = (transposed(&a), transposed(&b));
         // Strided copies (every other column holds NaN) and reversed ones, read back in order.
         let wide = |x: &Matrix<F>| {
             Matrix::from_shape_fn(
@@ -338,7 +340,7 @@ mod tests {
                         for threads in [1, 2] {
                             let mut store = match c_layout {
                                 0 => c0.clone(),
-                                1 => c0.t().as_standard_layout().into_owned(),
+                                1 => transposed(&c0),
                                 2 => wide(&c0),
                                 _ => rev(&c0),
                             };
