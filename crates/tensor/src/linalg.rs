@@ -31,6 +31,33 @@ use ndarray::{ArrayView1, ArrayViewMut1, Axis};
 
 use crate::{Element, MatView, MatViewMut};
 
+/// Runs `$body` with `$c` a `const usize` equal to `$width` when that is a tiny width, one
+/// for which the library compiles kernels with the size as a constant (1 to 4), and evaluates
+/// `$otherwise` for any other width. The one list of those widths: the direct product loops
+/// ([`gemm`]'s), [`DensePlan`]'s dense kernels and the layers crate's per-layer passes all
+/// pick their kernels through it.
+///
+/// ```
+/// fn square<const N: usize>() -> usize { N * N }
+/// let pick = |w: usize| backprop_tensor::tiny_width!(w, N => Some(square::<N>()), _ => None);
+/// assert_eq!((pick(3), pick(5)), (Some(9), None));
+/// ```
+#[macro_export]
+macro_rules! tiny_width {
+    ($width:expr, $c:ident => $body:expr, _ => $otherwise:expr) => {
+        $crate::tiny_width!(@ $width, $c, $body, $otherwise; 1 2 3 4)
+    };
+    (@ $width:expr, $c:ident, $body:expr, $otherwise:expr; $($w:literal)*) => {
+        match $width {
+            $($w => {
+                const $c: usize = $w;
+                $body
+            })*
+            _ => $otherwise,
+        }
+    };
+}
+
 /// Products with `m·k·n` up to this run the direct loops instead of the packing GEMM.
 pub const SMALL_GEMM: usize = 4096;
 
@@ -249,20 +276,10 @@ fn tiny_dispatch<F: Element>(
     c: &mut [F],
     accumulate: bool,
 ) -> bool {
-    macro_rules! by_size {
-        ($layout:expr, $a:expr, $b:expr; $($k:literal, $n:literal;)*) => {
-            match (k, n) {
-                $(($k, $n) => tiny::<F, $layout, $k, $n>(m, $a, $b, c, accumulate),)*
-                _ => return false,
-            }
-        };
-    }
     macro_rules! all_sizes {
         ($layout:expr, $a:expr, $b:expr) => {
-            by_size! { $layout, $a, $b;
-                1, 1; 1, 2; 1, 3; 1, 4; 2, 1; 2, 2; 2, 3; 2, 4;
-                3, 1; 3, 2; 3, 3; 3, 4; 4, 1; 4, 2; 4, 3; 4, 4;
-            }
+            crate::tiny_width!(k, K => crate::tiny_width!(n, N =>
+                tiny::<F, $layout, K, N>(m, $a, $b, c, accumulate), _ => return false), _ => return false)
         };
     }
     match (a, b) {

@@ -18,7 +18,7 @@
 //! take the general passes.
 
 use backprop_tensor::linalg::{backward_const, forward_const};
-use backprop_tensor::{Element, MatView};
+use backprop_tensor::{Element, MatView, tiny_width};
 
 use super::{Network, Workspace};
 
@@ -85,28 +85,12 @@ pub(super) fn backward<F: Element>(
     }
 }
 
-/// Runs `$body` with `$c` a constant equal to `$width` (1 to 4); `None` for any other width.
-macro_rules! by_width {
-    ($width:expr, $c:ident => $body:expr) => {
-        by_width!(@ $width, $c, $body; 1 2 3 4)
-    };
-    (@ $width:expr, $c:ident, $body:expr; $($w:literal)*) => {
-        match $width {
-            $($w => {
-                const $c: usize = $w;
-                $body
-            })*
-            _ => None,
-        }
-    };
-}
-
 /// The passes for a layer of `k` inputs and `n` units.
 fn pick<F: Element>(k: usize, n: usize) -> Option<(Forward<F>, Backward<F>)> {
-    by_width!(k, K => by_width!(n, N => Some((
+    tiny_width!(k, K => tiny_width!(n, N => Some((
         layer_forward::<F, K, N> as Forward<F>,
         layer_backward::<F, K, N> as Backward<F>,
-    ))))
+    )), _ => None), _ => None)
 }
 
 /// Layer `l` (`K` inputs, `N` units) forward: `zˡ = aˡ⁻¹·Wˡ + bˡ`, `aˡ = σ(zˡ)`, `a⁰ = x`.

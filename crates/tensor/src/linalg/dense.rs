@@ -67,21 +67,10 @@ pub struct DensePlan<F> {
 impl<F: Element> DensePlan<F> {
     /// The plan for a layer with `k` inputs and `n` units.
     pub fn new(k: usize, n: usize) -> Self {
-        macro_rules! fixed {
-            ($($k:literal, $n:literal;)*) => {
-                match (k, n) {
-                    $(($k, $n) => Some((
-                        forward_const::<F, $k, $n> as ForwardKernel<F>,
-                        backward_const::<F, $k, $n> as BackwardKernel<F>,
-                    )),)*
-                    _ => None,
-                }
-            };
-        }
-        let fixed = fixed! {
-            1, 1; 1, 2; 1, 3; 1, 4; 2, 1; 2, 2; 2, 3; 2, 4;
-            3, 1; 3, 2; 3, 3; 3, 4; 4, 1; 4, 2; 4, 3; 4, 4;
-        };
+        let fixed = crate::tiny_width!(k, K => crate::tiny_width!(n, N => Some((
+            forward_const::<F, K, N> as ForwardKernel<F>,
+            backward_const::<F, K, N> as BackwardKernel<F>,
+        )), _ => None), _ => None);
         DensePlan { k, n, fixed }
     }
 
