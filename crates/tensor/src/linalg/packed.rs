@@ -424,6 +424,32 @@ mod tests {
         }
     }
 
+    /// Each kernel set this processor can run, not only the one [`one_thread`] picks: on an
+    /// AVX-512 machine the AVX2 kernels too, which must give the same bits (the definition's).
+    /// Says on stderr which sets ran, so a log shows whether AVX-512 was checked.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn each_kernel_set_this_processor_runs_follows_the_definition() {
+        use private_gemm_x86::InstrSet;
+        fn with<const AVX512: bool, F: Element>(a: MatView<'_, F>, b: MatView<'_, F>, c: MatViewMut<'_, F>, acc: bool) {
+            let kernels = if AVX512 { InstrSet::Avx512 } else { InstrSet::Avx256 };
+            fma::gemm(kernels, a, b, c, acc, (usize::MAX, usize::MAX));
+        }
+        let avx2 = std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma");
+        let avx512 = std::arch::is_x86_feature_detected!("avx512f");
+        eprintln!("fixed-order kernels checked here: AVX2 {avx2}, AVX-512 {avx512}");
+        for shape in SHAPES {
+            if avx2 {
+                case::<f32>(shape, with::<false, f32>, true);
+                case::<f64>(shape, with::<false, f64>, true);
+            }
+            if avx512 {
+                case::<f32>(shape, with::<true, f32>, true);
+                case::<f64>(shape, with::<true, f64>, true);
+            }
+        }
+    }
+
     /// The other processors' GEMM, which this machine may not pick by itself.
     #[test]
     fn the_fallback_gemm_agrees_with_the_definition_in_every_layout() {

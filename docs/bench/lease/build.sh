@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Builds the kit for a lease of a device machine (x86-64, likely AVX-512): run here, from the
+# repository root, then on the lease run `bash docs/bench/lease/run.sh` with `.lease` carried
+# (device tool: carry [".lease"], timeout_s 600). That machine has no Rust toolchain and no
+# network, so the kit holds what it needs, built here: the release `xtask` (the benchmarks), the
+# `backprop-tensor` unit-test binary (the fixed-order GEMM tests), and the peer harness of
+# ../shared/bench without its candle sources. About 20 MiB; the device tool carries up to 64.
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+kit=.lease
+rm -rf "$kit"
+mkdir -p "$kit/bench"
+cargo build --release -p xtask
+cp target/release/xtask "$kit/xtask"
+# `cargo test --no-run` names the test binary on stderr: "Executable unittests src/lib.rs (PATH)".
+tests=$(cargo test -p backprop-tensor --lib --no-run 2>&1 | sed -n 's/.*Executable unittests src\/lib.rs (\(.*\))/\1/p')
+[ -x "$tests" ] || { echo "no backprop-tensor test binary found" >&2; exit 1; }
+cp "$tests" "$kit/tensor-tests"
+strip "$kit/xtask" "$kit/tensor-tests"
+shared=${BACKPROP_SHARED_BENCH:-../shared/bench}
+cp "$shared"/*.py "$shared"/*.sh "$shared/README.md" "$kit/bench/"
+git rev-parse HEAD >"$kit/commit"
+du -sh "$kit"
