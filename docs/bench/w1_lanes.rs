@@ -30,6 +30,19 @@ fn splat(x: f64) -> V {
     [x; 4]
 }
 
+/// `Σ_q v(q)·w(q)` over `q < len`, each lane on its own, in increasing `q`, from zero.
+#[inline(always)]
+fn dot(len: usize, v: impl Fn(usize) -> V, w: impl Fn(usize) -> f64) -> V {
+    let mut acc = splat(0.0);
+    for q in 0..len {
+        let (x, wq) = (v(q), w(q));
+        for i in 0..4 {
+            acc[i] += x[i] * wq;
+        }
+    }
+    acc
+}
+
 struct Net {
     widths: Vec<usize>,
     /// Per layer: offset of W (K×N, row p holds unit j at p·N + j) then b (N).
@@ -67,13 +80,7 @@ impl Net {
             let (z, a) = (&mut self.z[l], &mut rest[0]);
             for j in 0..n {
                 for c in 0..chunks {
-                    let mut acc = splat(0.0);
-                    for p in 0..k {
-                        let (x, wpj) = (input[p * chunks + c], w[p * n + j]);
-                        for i in 0..4 {
-                            acc[i] += x[i] * wpj;
-                        }
-                    }
+                    let mut acc = dot(k, |p| input[p * chunks + c], |p| w[p * n + j]);
                     for i in 0..4 {
                         acc[i] += b[j];
                     }
@@ -135,14 +142,7 @@ impl Net {
                 let below = &mut self.grad_a[l - 1];
                 for p in 0..k {
                     for c in 0..chunks {
-                        let mut acc = splat(0.0);
-                        for j in 0..n {
-                            let (d, wpj) = (delta[j * chunks + c], w[p * n + j]);
-                            for i in 0..4 {
-                                acc[i] += d[i] * wpj;
-                            }
-                        }
-                        below[p * chunks + c] = acc;
+                        below[p * chunks + c] = dot(n, |j| delta[j * chunks + c], |j| w[p * n + j]);
                     }
                 }
             }
