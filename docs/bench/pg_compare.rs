@@ -11,7 +11,9 @@
 // cargo new pg-compare, this file as src/main.rs, the [dependencies] gemm = { version = "0.19",
 // default-features = false, features = ["std", "rayon", "x86-v4"] }, private-gemm-x86 =
 // { version = "=0.1.22", default-features = false, features = ["std"] }, rayon = "1";
-// cargo build --release; RAYON_NUM_THREADS=2 target/release/pg-compare.
+// cargo build --release; RAYON_NUM_THREADS=2 target/release/pg-compare. private-gemm-x86 runs its
+// AVX-512 kernels where the processor has AVX-512F (as backprop-tensor does), else its AVX2 ones;
+// the first line says which. docs/bench/lease/build.sh builds it this way for a lease.
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -57,11 +59,15 @@ fn pg_block(p: P, a: &[f32], b: &[f32], c: usize, (r0, r1, c0, c1): (usize, usiz
     let ((a_rs, a_cs), (b_rs, b_cs)) = (p.a_strides(), p.b_strides());
     let alpha = 1.0f32;
     unsafe {
-        gemm(DType::F32, IType::U64, InstrSet::Avx256, r1 - r0, c1 - c0, p.k, (c as *mut f32).add(r0 * p.n + c0) as *mut (), p.n as isize, 1,
+        gemm(DType::F32, IType::U64, kernels(), r1 - r0, c1 - c0, p.k, (c as *mut f32).add(r0 * p.n + c0) as *mut (), p.n as isize, 1,
             std::ptr::null(), std::ptr::null(), DstKind::Full, Accum::Replace,
             a.as_ptr().offset(r0 as isize * a_rs) as *const (), a_rs, a_cs, false, std::ptr::null(), 0,
             b.as_ptr().offset(c0 as isize * b_cs) as *const (), b_rs, b_cs, false, &raw const alpha as *const (), 1)
     }
+}
+
+fn kernels() -> private_gemm_x86::InstrSet {
+    if std::arch::is_x86_feature_detected!("avx512f") { private_gemm_x86::InstrSet::Avx512 } else { private_gemm_x86::InstrSet::Avx256 }
 }
 
 fn pg(p: P, a: &[f32], b: &[f32], c: &mut [f32], threads: usize) {
@@ -122,6 +128,7 @@ fn main() {
 
     let mut seed = 1u32;
     let mut rnd = move || { seed = seed.wrapping_mul(1664525).wrapping_add(1013904223); (seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5 };
+    println!("# private-gemm-x86 kernels: {}", if matches!(kernels(), private_gemm_x86::InstrSet::Avx512) { "AVX-512" } else { "AVX2" });
     println!("{:16} {:>15} | {:>8} {:>8} {:>6} | {:>8} {:>8} {:>6} | {:>10} {:>9}", "product", "m×k×n", "gemm 1t", "pg 1t", "ratio", "gemm 2t", "pg 2t", "ratio", "definition", "allocs");
     for (name, p) in shapes {
         let a: Vec<f32> = (0..p.m * p.k).map(|_| rnd()).collect();

@@ -3,8 +3,10 @@
 # repository root, then on the lease run `bash docs/bench/lease/run.sh` with `.lease` carried
 # (device tool: carry [".lease"], timeout_s 600). That machine has no Rust toolchain and no
 # network, so the kit holds what it needs, built here: the release `xtask` (the benchmarks), the
-# `backprop-tensor` unit-test binary (the fixed-order GEMM tests), and the peer harness of
-# ../shared/bench without its candle sources. About 20 MiB; the device tool carries up to 64.
+# `backprop-tensor` unit-test binary (the fixed-order GEMM tests), `pg-compare` (each workload
+# product timed, docs/bench/pg_compare.rs, built in a scratch project outside the repository;
+# NO_PG=1 skips it) and the peer harness of ../shared/bench without its candle sources. About
+# 13 MiB; the device tool carries up to 64. The binaries need glibc 2.34 or later there.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 kit=.lease
@@ -16,7 +18,28 @@ cp target/release/xtask "$kit/xtask"
 tests=$(cargo test -p backprop-tensor --lib --no-run 2>&1 | sed -n 's/.*Executable unittests src\/lib.rs (\(.*\))/\1/p')
 [ -x "$tests" ] || { echo "no backprop-tensor test binary found" >&2; exit 1; }
 cp "$tests" "$kit/tensor-tests"
-strip "$kit/xtask" "$kit/tensor-tests"
+if [ -z "${NO_PG:-}" ]; then
+    pg=${TMPDIR:-/tmp}/backprop-pg-compare
+    mkdir -p "$pg/src"
+    cp docs/bench/pg_compare.rs "$pg/src/main.rs"
+    cat >"$pg/Cargo.toml" <<'TOML'
+[package]
+name = "pg-compare"
+version = "0.0.0"
+edition = "2024"
+publish = false
+
+[dependencies]
+gemm = { version = "0.19", default-features = false, features = ["std", "rayon", "x86-v4"] }
+private-gemm-x86 = { version = "=0.1.22", default-features = false, features = ["std"] }
+rayon = "1"
+
+[workspace]
+TOML
+    cargo build --release --manifest-path "$pg/Cargo.toml" --target-dir "$pg/target"
+    cp "$pg/target/release/pg-compare" "$kit/pg-compare"
+fi
+strip "$kit"/xtask "$kit"/tensor-tests $([ -x "$kit/pg-compare" ] && echo "$kit/pg-compare")
 shared=${BACKPROP_SHARED_BENCH:-../shared/bench}
 cp "$shared"/*.py "$shared"/*.sh "$shared/README.md" "$kit/bench/"
 git rev-parse HEAD >"$kit/commit"

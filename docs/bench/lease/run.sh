@@ -5,7 +5,9 @@
 #   2. the fixed-order GEMM tests (`linalg::packed`): on an AVX-512 processor they check the
 #      AVX-512 kernels, and the AVX2 ones beside them, against the definition bit for bit;
 #   3. `xtask bench` and the peers (numpy, jax, torch, and the sgemm/dgemm limit) pinned to two
-#      cores (`taskset -c 0,1`) with two threads each, as the issue's table was measured.
+#      cores (`taskset -c 0,1`) with two threads each, as the issue's table was measured;
+#   4. `pg-compare` (when the kit has it): each workload product, the gemm crate against the
+#      kernels we use, on one and two threads, with and without copying a column-major `a`.
 # Everything goes to $OUT/lease.log (the device tool brings $OUT back), or /tmp/lease-out here.
 set -u
 out=${OUT:-/tmp/lease-out}
@@ -24,4 +26,9 @@ kit=$PWD/.lease
     export RAYON_NUM_THREADS=2 BACKPROP_PEER_DIR=$kit/bench BACKPROP_PEER_PY=${PEER_PY:-python3}
     timeout 480 "${pin[@]}" "$kit/xtask" bench --peers --peer limit --peer numpy --peer jax --peer torch
     echo "bench exit status: $?"
+    if [ -x "$kit/pg-compare" ]; then
+        echo "## each product (pg-compare), two cores"
+        timeout 240 "${pin[@]}" "$kit/pg-compare"
+        echo "pg-compare exit status: $?"
+    fi
 } 2>&1 | tee "$out/lease.log"
