@@ -6,7 +6,7 @@
 # `backprop-tensor` unit-test binary (the fixed-order GEMM tests), `pg-compare` (each workload
 # product timed, docs/bench/pg_compare.rs, built in a scratch project outside the repository;
 # NO_PG=1 skips it) and the peer harness of ../shared/bench without its candle sources. About
-# 13 MiB; the device tool carries up to 64. The binaries need glibc 2.34 or later there.
+# 15 MiB; the device tool carries up to 64. The binaries need glibc 2.34 or later there.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 kit=.lease
