@@ -170,6 +170,7 @@ fn sgd_run(
     rng: &mut SeededRng,
 ) -> (f64, f32) {
     let mut net = relu_mlp(sizes, rng);
+    let warm = net.wants_warm_threads(batch);
     let loss = LossSpec::from_name("cross_entropy").expect("registered");
     let sgd = Sgd { lr: 0.01, ..Sgd::default() };
     let mut ws = Workspace::new(&net, batch);
@@ -185,15 +186,19 @@ fn sgd_run(
         sgd.step(net.params_mut(), &grads, &mut state, count, 0.01);
         cost
     };
-    for j in 0..warmup {
-        step(&mut net, j);
-    }
-    let t0 = Instant::now();
-    let mut last = f32::NAN;
-    for j in first..first + steps {
-        last = step(&mut net, j);
-    }
-    (t0.elapsed().as_secs_f64(), last)
+    let mut run = || {
+        for j in 0..warmup {
+            step(&mut net, j);
+        }
+        let t0 = Instant::now();
+        let mut last = f32::NAN;
+        for j in first..first + steps {
+            last = step(&mut net, j);
+        }
+        (t0.elapsed().as_secs_f64(), last)
+    };
+    // As the trainer does (`Trainer::run_with`).
+    if warm { linalg::with_warm_threads(run) } else { run() }
 }
 
 /// W2: one line per batch size and run; returns samples/s per batch size (median over runs).

@@ -14,7 +14,7 @@ use backprop_loss::Loss;
 use backprop_optim::schedule::{LrScheduleSpec, LrScheduler};
 use backprop_optim::{Optimizer, clip_grad_norm, clip_grad_value};
 use backprop_tensor::rng::SeededRng;
-use backprop_tensor::{Element, MatView, Matrix};
+use backprop_tensor::{Element, MatView, Matrix, linalg};
 use ndarray::s;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -779,6 +779,17 @@ impl<'d, F: Element> Trainer<'d, F> {
                 return self.finish(StopReason::Interrupted { epoch: 0 }, observer);
             }
         }
+        // Large products split over two threads; keep the second awake between them.
+        let stop = if self.net.wants_warm_threads(self.ws.capacity()) {
+            linalg::with_warm_threads(|| self.epochs(rng, observer))
+        } else {
+            self.epochs(rng, observer)
+        };
+        self.finish(stop, observer)
+    }
+
+    /// The epochs from `self.epoch + 1` to the last, or to the first reason to stop.
+    fn epochs(&mut self, rng: &mut SeededRng, observer: &mut dyn Observer<F>) -> StopReason {
         let mut stop = StopReason::Completed;
         while self.epoch < self.opts.epochs {
             let epoch = self.epoch + 1;
@@ -811,12 +822,12 @@ impl<'d, F: Element> Trainer<'d, F> {
                 stop = reason;
                 break;
             }
-            if observer.epoch_end(&self, &m) == Flow::Interrupt {
+            if observer.epoch_end(self, &m) == Flow::Interrupt {
                 stop = StopReason::Interrupted { epoch };
                 break;
             }
         }
-        self.finish(stop, observer)
+        stop
     }
 
     /// The first layer (input side first) whose parameters, or whose `z` or `a` on the first

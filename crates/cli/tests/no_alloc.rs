@@ -112,13 +112,30 @@ fn warm_epochs_allocate_nothing() {
 /// packing buffers), nothing of ours.
 #[test]
 fn large_products_allocate_at_most_the_gemm_packing_buffers() {
+    large_product_epochs();
+}
+
+/// The same inside `with_warm_threads` in a pool of two threads, where the products of this net
+/// (2²⁰ multiply-adds and more) split over both: the split and the spinning thread allocate
+/// nothing per epoch either.
+#[test]
+fn warm_threads_allocate_nothing_per_epoch() {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("a pool");
+    pool.install(|| backprop_tensor::linalg::with_warm_threads(large_product_epochs));
+}
+
+/// Five warm epochs of the MLP of the two tests above: checks their allocation counts.
+fn large_product_epochs() {
     use backprop_data::Dataset;
     use backprop_tensor::Matrix;
-    use backprop_tensor::linalg::SMALL_GEMM;
+    use backprop_tensor::linalg::{SMALL_GEMM, splits_when_warm};
 
     let (rows, features, hidden, classes) = (64, 300, 64, 10);
     for (m, k, n) in [(rows, features, hidden), (rows, hidden, classes), (features, rows, hidden)] {
         assert!(m * k * n > SMALL_GEMM, "{m}x{k}x{n} must take the packing GEMM");
+    }
+    if backprop_tensor::linalg::threads() >= 2 {
+        assert!(splits_when_warm(rows * features * hidden), "the first layer's products split when warm");
     }
     let data = Dataset {
         name: "blobs".into(),

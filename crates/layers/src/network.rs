@@ -118,6 +118,13 @@ impl<F: Element> Network<F> {
     pub fn layers(&self) -> &[Dense] {
         &self.layers
     }
+    /// Whether training on batches of `rows` would split some product over two threads inside
+    /// [`linalg::with_warm_threads`](backprop_tensor::linalg::with_warm_threads), i.e. whether a
+    /// training loop should run in one (every product of a layer, `a·W`, `aᵀ·δ` and `δ·Wᵀ`, has
+    /// `rows · inputs · units` multiply-adds).
+    pub fn wants_warm_threads(&self, rows: usize) -> bool {
+        self.layers.iter().any(|l| backprop_tensor::linalg::splits_when_warm(rows * l.inputs * l.units))
+    }
     /// Every parameter, in the flat layout.
     pub fn params(&self) -> &[F] {
         &self.params
@@ -218,6 +225,7 @@ impl<F: Element> Network<F> {
     /// written its gradient through [`Workspace::loss_io`]: `∂C/∂aᴸ`, or, when
     /// `output_delta_ready`, `δᴸ = ∂C/∂zᴸ` itself (a loss that absorbs the output activation). Writes `∂C/∂W` and `∂C/∂b` of every layer into `grads`
     /// (this network's layout), overwriting what was there.
+    #[inline]
     pub fn backward(&self, x: MatView<'_, F>, ws: &mut Workspace<F>, grads: &mut [F], output_delta_ready: bool) {
         let n = ws.check(self, x);
         assert_eq!(

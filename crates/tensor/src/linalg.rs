@@ -27,6 +27,10 @@ mod packed;
 
 pub use dense::{DensePlan, backward_const, dense_backward, dense_forward, forward_const};
 
+use std::cell::Cell;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
 use ndarray::{ArrayView1, ArrayViewMut1, Axis};
 
 use crate::{Element, MatView, MatViewMut};
@@ -67,6 +71,75 @@ pub const SMALL_GEMM: usize = 4096;
 /// W2's batch-128 products (up to 25.7·10⁶) and every W3 product (10⁷ to 4.3·10⁹, the output
 /// layer's included) gain 15–25%.
 const PARALLEL_GEMM: usize = 1 << 23;
+
+/// Inside [`with_warm_threads`], products split over two threads from this size on (1.0·10⁶
+/// multiply-adds): the other thread is already awake, so a split costs no wake-up. On the dev VM
+/// W2 at batch 32 (whose products, up to 6.4·10⁶, stayed on one thread) ran 35–40% faster, and
+/// at batch 128 (docs/performance.md, ninth session).
+const PARALLEL_GEMM_WARM: usize = 1 << 20;
+
+thread_local! {
+    /// Whether this thread is running the closure of a [`with_warm_threads`].
+    static WARM: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The size from which a product on this thread splits over two threads.
+fn parallel_from() -> usize {
+    if WARM.get() { PARALLEL_GEMM_WARM } else { PARALLEL_GEMM }
+}
+
+/// Whether a product of `madds` multiply-adds would split over two threads inside
+/// [`with_warm_threads`]: what decides whether a training loop is worth keeping a thread warm for.
+pub fn splits_when_warm(madds: usize) -> bool {
+    threads() >= 2 && madds >= PARALLEL_GEMM_WARM
+}
+
+/// Runs `f` (a training loop) with one other thread of the pool kept awake: it spins, running
+/// any pool work that appears (the other half of each product), instead of going to sleep
+/// between products. On the dev VM a sleeping pool thread took 40–60 µs to start a half product
+/// (`docs/performance.md`, ninth session), as long as a whole product of W2 at batch 32; awake,
+/// it starts at once, so products split over two threads from [`PARALLEL_GEMM_WARM`]
+/// multiply-adds instead of [`PARALLEL_GEMM`]. What OpenMP's active wait policy does for
+/// BLAS libraries; the cost is a second core busy while `f` runs.
+///
+/// Only on a thread of a rayon pool with at least two threads (the binaries' main thread is one,
+/// see [`adopt_calling_thread`]); elsewhere, or nested, it just runs `f`. Results do not
+/// change: each element of a product is computed whole by one thread, whichever. One allocation
+/// (the spinning job), none per product.
+pub fn with_warm_threads<R>(f: impl FnOnce() -> R) -> R {
+    /// Stops the spinning job, and leaves the warm scope, also when `f` panics.
+    struct Scope(Arc<AtomicBool>);
+    impl Drop for Scope {
+        fn drop(&mut self) {
+            self.0.store(true, Ordering::Release);
+            WARM.set(false);
+        }
+    }
+    if threads() < 2 || rayon::current_thread_index().is_none() || WARM.get() {
+        return f();
+    }
+    WARM.set(true);
+    let stop = Arc::new(AtomicBool::new(false));
+    let _scope = Scope(Arc::clone(&stop));
+    rayon::spawn(move || {
+        // A thread in a warm scope of its own (this one, waiting on a half product, or another
+        // training's) has its own work to do: only an otherwise idle thread spins.
+        if WARM.get() {
+            return;
+        }
+        SPINNING.fetch_add(1, Ordering::Relaxed);
+        while !stop.load(Ordering::Acquire) {
+            if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                std::hint::spin_loop();
+            }
+        }
+        SPINNING.fetch_sub(1, Ordering::Relaxed);
+    });
+    f()
+}
+
+/// How many threads spin for a [`with_warm_threads`] right now (for its tests).
+static SPINNING: AtomicUsize = AtomicUsize::new(0);
 
 /// How the elements of a matrix operand lie in memory.
 #[derive(Clone, Copy, Debug)]
@@ -241,7 +314,7 @@ fn large<F: Element>(
     c: MatViewMut<'_, F>,
     accumulate: bool,
 ) {
-    let threads = if m * k * n < PARALLEL_GEMM { 1 } else { threads() };
+    let threads = if m * k * n < parallel_from() { 1 } else { threads() };
     packed::gemm_views(a, b, c, accumulate, threads);
 }
 
@@ -558,6 +631,57 @@ mod tests {
         matmul_into(wide_a.slice(s![.., ..;2]), b.view(), wide_c.slice_mut(s![.., ..;2]), false);
         assert!(close(&wide_c.slice(s![.., ..;2]).to_owned(), &want), "strided {m}x{k}x{n}");
         assert!(wide_c.slice(s![.., 1..;2]).iter().all(|&x| x == 5.0), "strided {m}x{k}x{n} wrote outside");
+    }
+
+    /// Waits (at most 10 s) until `done`.
+    fn eventually(what: &str, done: impl Fn() -> bool) {
+        let t0 = std::time::Instant::now();
+        while !done() {
+            assert!(t0.elapsed().as_secs() < 10, "{what}");
+            std::thread::yield_now();
+        }
+    }
+
+    /// Inside `with_warm_threads`, in a pool of two: one other thread spins until the closure
+    /// returns (or panics), products split from 2²⁰ multiply-adds, and they keep their bits.
+    /// Outside a pool, or nested, it only runs the closure.
+    #[test]
+    fn warm_threads_spin_while_the_closure_runs_and_keep_the_bits() {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("a pool");
+        // 128·128·64 = 2²⁰: one thread when cold, two when warm.
+        let a = Matrix::from_shape_fn((128, 128), |(i, j)| ((i * 7 + j * 3) % 17) as f64 / 17.0 - 0.4);
+        let b = Matrix::from_shape_fn((128, 64), |(i, j)| ((i * 5 + j * 11) % 13) as f64 / 13.0 - 0.6);
+        let product = || {
+            let mut c = Matrix::<f64>::zeros((128, 64));
+            matmul_into(a.view(), b.view(), c.view_mut(), false);
+            c
+        };
+        let cold = pool.install(|| {
+            assert_eq!(parallel_from(), PARALLEL_GEMM);
+            product()
+        });
+        let warm = pool.install(|| {
+            with_warm_threads(|| {
+                assert_eq!(parallel_from(), PARALLEL_GEMM_WARM);
+                assert!(splits_when_warm(128 * 128 * 64) && !splits_when_warm(128 * 128 * 64 - 1));
+                eventually("the other thread spins", || SPINNING.load(Ordering::Relaxed) == 1);
+                // Nested: no second spinning thread (there is none to spare).
+                with_warm_threads(|| assert_eq!(parallel_from(), PARALLEL_GEMM_WARM));
+                product()
+            })
+        });
+        assert!(cold.iter().zip(&warm).all(|(x, y)| x.to_bits() == y.to_bits()), "the same bits");
+        eventually("the spinning stops", || SPINNING.load(Ordering::Relaxed) == 0);
+        pool.install(|| assert_eq!(parallel_from(), PARALLEL_GEMM, "the scope is left"));
+        // A panic leaves the scope too.
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            pool.install(|| with_warm_threads(|| panic!("in the closure")))
+        }));
+        assert!(panicked.is_err());
+        eventually("the spinning stops after a panic", || SPINNING.load(Ordering::Relaxed) == 0);
+        pool.install(|| assert_eq!(parallel_from(), PARALLEL_GEMM, "left after a panic"));
+        // Not a pool thread: nothing to keep warm.
+        assert_eq!(with_warm_threads(parallel_from), PARALLEL_GEMM);
     }
 
     /// Whichever build the CPU picks (baseline, AVX2, AVX-512), and on one thread or two, each

@@ -9,19 +9,22 @@
 //! `δ·Wᵀ`), starting from zero.
 //!
 //! Going back, a layer's two products (`aᵀ·δ` and `δ·Wᵀ`) do not depend on each other: from
-//! [`JOIN_GEMM`] multiply-adds each to below [`PARALLEL_GEMM`] they run side by side on two threads.
+//! [`JOIN_GEMM`] multiply-adds each to below the size from which each product splits over two
+//! threads itself ([`PARALLEL_GEMM`](super::PARALLEL_GEMM)) they run side by side on two threads.
 //!
 //! [`DensePlan`] picks a layer's kernels once for its shape; [`dense_forward`] and
 //! [`dense_backward`] pick them on every call.
 
-use super::{Operand, PARALLEL_GEMM, add_row, gemm, sum_rows, threads};
+use super::{Operand, add_row, gemm, parallel_from, sum_rows, threads};
 use crate::Element;
 
 /// A layer's two backward products (`aᵀ·δ` and `δ·Wᵀ`, `m·k·n` multiply-adds each) from this
-/// size on, and below [`PARALLEL_GEMM`] (from which each product splits over two threads itself),
-/// run side by side, one on each of two threads. W2 at batch 128 has one such pair (its second
-/// layer's, 2²² each): 14 of 22 alternating runs faster on the dev VM, median +5%; W2 at batch 32
-/// (2²⁰) and W3 (all from 2²³) have none. Each product is computed as on its own: the same bits.
+/// size on, and below [`PARALLEL_GEMM`](super::PARALLEL_GEMM) (from which each product splits over
+/// two threads itself), run side by side, one on each of two threads. W2 at batch 128 has one such
+/// pair (its second layer's, 2²² each): 14 of 22 alternating runs faster on the dev VM, median
+/// +5%; W2 at batch 32 (2²⁰) and W3 (all from 2²³) have none. Inside
+/// [`with_warm_threads`](super::with_warm_threads) products split from 2²⁰, so no pair is left to
+/// join. Each product is computed as on its own: the same bits.
 const JOIN_GEMM: usize = 1 << 22;
 
 /// `z ← a·w + b`: `a` (m × k; `x` of a forward pass, or a row-major buffer), `w` the row-major
@@ -118,8 +121,9 @@ impl<F: Element> DensePlan<F> {
         let Some(grad_a) = grad_a else { return weights() };
         let mut below = || gemm((m, n, k), Operand::Rows(delta), Operand::Cols(w), grad_a, false);
         // Two independent products, each on one thread: side by side when each repays waking a
-        // second thread (and neither splits over two threads itself).
-        if (JOIN_GEMM..PARALLEL_GEMM).contains(&(m * k * n)) && threads() >= 2 {
+        // second thread (and neither splits over two threads itself: the band is empty when the
+        // second thread is kept warm).
+        if (JOIN_GEMM..parallel_from()).contains(&(m * k * n)) && threads() >= 2 {
             rayon::join(weights, below);
         } else {
             weights();
@@ -286,12 +290,12 @@ mod tests {
     }
 
     /// A layer large enough for its two backward products to run side by side (`m·k·n` from
-    /// [`JOIN_GEMM`] to below [`PARALLEL_GEMM`]) gets the bits of the products run one after the other.
+    /// [`JOIN_GEMM`] to below [`super::PARALLEL_GEMM`]) gets the bits of the products run one after the other.
     #[test]
     fn backward_products_side_by_side_give_the_same_bits() {
         let mut rng = seeded(13);
         for (m, k, n) in [(128, 256, 128), (128, 128, 300), (96, 200, 300)] {
-            assert!((JOIN_GEMM..PARALLEL_GEMM).contains(&(m * k * n)), "{m}×{k}×{n} not in the band");
+            assert!((JOIN_GEMM..super::super::PARALLEL_GEMM).contains(&(m * k * n)), "{m}×{k}×{n} not in the band");
             let (a, w, delta) = (random(m * k, &mut rng), random(k * n, &mut rng), random(m * n, &mut rng));
             backward_both_ways((m, k, n), &a, &delta, &w);
         }
