@@ -99,8 +99,8 @@ pub fn splits_when_warm(madds: usize) -> bool {
 /// between products. On the dev VM a sleeping pool thread took 40–60 µs to start a half product
 /// (`docs/performance.md`, ninth session), as long as a whole product of W2 at batch 32; awake,
 /// it starts at once, so products split over two threads from 2²⁰ multiply-adds instead of
-/// 2²³. What OpenMP's active wait policy does for
-/// BLAS libraries; the cost is a second core busy while `f` runs.
+/// 2²³. What OpenMP's active wait policy does for BLAS libraries; the cost is a second core
+/// busy while `f` runs.
 ///
 /// Only on a thread of a rayon pool with at least two threads (the binaries' main thread is one,
 /// see [`adopt_calling_thread`]); elsewhere, or nested, it just runs `f`. Results do not
