@@ -394,16 +394,21 @@ mod tests {
     const SHAPES: [(usize, usize, usize); 6] =
         [(1, 1, 1), (25, 511, 5), (7, 512, 9), (97, 513, 3), (13, 1100, 26), (3, 37, 49)];
 
+    /// [`case`] for every shape of [`SHAPES`], in f32 and f64.
+    fn every_shape(f32_kernel: Kernel<f32>, f64_kernel: Kernel<f64>, exact: bool) {
+        for shape in SHAPES {
+            case::<f32>(shape, f32_kernel, exact);
+            case::<f64>(shape, f64_kernel, exact);
+        }
+    }
+
     #[test]
     fn large_products_follow_the_definition_in_every_layout() {
         let exact = fixed_order();
         if !exact {
             eprintln!("this processor has no AVX2/FMA: checking large products within rounding only");
         }
-        for shape in SHAPES {
-            case::<f32>(shape, one_thread, exact);
-            case::<f64>(shape, one_thread, exact);
-        }
+        every_shape(one_thread, one_thread, exact);
     }
 
     /// The FMA kernels with every column-major `a` copied row-major first (the path of W3's
@@ -418,10 +423,7 @@ mod tests {
         fn copying<F: Element>(a: MatView<'_, F>, b: MatView<'_, F>, c: MatViewMut<'_, F>, accumulate: bool) {
             fma::gemm(fma::kernels().expect("checked"), a, b, c, accumulate, (1, 1));
         }
-        for shape in SHAPES {
-            case::<f32>(shape, copying, true);
-            case::<f64>(shape, copying, true);
-        }
+        every_shape(copying, copying, true);
     }
 
     /// Each kernel set this processor can run, not only the one [`one_thread`] picks: on an
@@ -438,24 +440,17 @@ mod tests {
         let avx2 = std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma");
         let avx512 = std::arch::is_x86_feature_detected!("avx512f");
         eprintln!("fixed-order kernels checked here: AVX2 {avx2}, AVX-512 {avx512}");
-        for shape in SHAPES {
-            if avx2 {
-                case::<f32>(shape, with::<false, f32>, true);
-                case::<f64>(shape, with::<false, f64>, true);
-            }
-            if avx512 {
-                case::<f32>(shape, with::<true, f32>, true);
-                case::<f64>(shape, with::<true, f64>, true);
-            }
+        if avx2 {
+            every_shape(with::<false, f32>, with::<false, f64>, true);
+        }
+        if avx512 {
+            every_shape(with::<true, f32>, with::<true, f64>, true);
         }
     }
 
     /// The other processors' GEMM, which this machine may not pick by itself.
     #[test]
     fn the_fallback_gemm_agrees_with_the_definition_in_every_layout() {
-        for shape in SHAPES {
-            case::<f32>(shape, fallback, false);
-            case::<f64>(shape, fallback, false);
-        }
+        every_shape(fallback, fallback, false);
     }
 }
