@@ -5,8 +5,8 @@
 # network, so the kit holds what it needs, built here: the release `xtask` (the benchmarks), the
 # `backprop-tensor` unit-test binary (the fixed-order GEMM tests), `pg-compare` (each workload
 # product timed, docs/bench/pg_compare.rs, built in a scratch project outside the repository;
-# NO_PG=1 skips it) and the peer harness of ../shared/bench without its candle sources. About
-# 15 MiB; the device tool carries up to 64. The binaries need glibc 2.34 or later there.
+# NO_PG=1 skips it), the two W1 bounds (w1_fixed_sizes, w1_lanes_const) and the peer harness of
+# ../shared/bench without its candle sources. About 16 MiB; the device tool carries up to 64. The binaries need glibc 2.34 or later there.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 kit=.lease
@@ -39,8 +39,20 @@ TOML
     cargo build --release --manifest-path "$pg/Cargo.toml" --target-dir "$pg/target"
     cp "$pg/target/release/pg-compare" "$kit/pg-compare"
 fi
-strip "$kit"/xtask "$kit"/tensor-tests $([ -x "$kit/pg-compare" ] && echo "$kit/pg-compare")
+# The two W1 bounds (docs/bench/w1_fixed_sizes.rs, w1_lanes_const.rs), built as examples of
+# backprop-tensor for the while: copies in crates/tensor/examples, removed again.
+examples=crates/tensor/examples
+[ -e "$examples" ] && { echo "$examples exists: not overwriting it" >&2; exit 1; }
+trap 'rm -rf "$examples"' EXIT
+mkdir -p "$examples"
+for w1 in w1_fixed_sizes w1_lanes_const; do
+    cp "docs/bench/$w1.rs" "$examples/"
+    cargo build --release -p backprop-tensor --example "$w1"
+    cp "target/release/examples/$w1" "$kit/$w1"
+done
+rm -rf "$examples"
+strip "$kit"/xtask "$kit"/tensor-tests "$kit"/w1_* $([ -x "$kit/pg-compare" ] && echo "$kit/pg-compare")
 shared=${BACKPROP_SHARED_BENCH:-../shared/bench}
 cp "$shared"/*.py "$shared"/*.sh "$shared/README.md" "$kit/bench/"
-git rev-parse HEAD >"$kit/commit"
+git describe --always --dirty --abbrev=40 >"$kit/commit"
 du -sh "$kit"
