@@ -29,15 +29,7 @@ use backprop_tensor::rng::seeded;
 use std::hint::black_box;
 use std::time::Instant;
 
-/// The bench README's fixed start: per layer W (2 x 2, row-major) then b.
-const W0: [f64; 18] = [
-    0.6888437030500962, 0.515908805880605, -0.15885683833831, -0.4821664994140733,
-    -0.43632431120059234, 0.5116084083144479,
-    0.02254944273721704, -0.19013172509917142, 0.5675971780695452, -0.3933745478421451,
-    0.23673799335066326, -0.4989873172751189,
-    -0.04680609169528838, 0.1667640789100624, 0.8162257703906703, 0.009373711634780513,
-    0.8194925119364802, 0.9655709520753062,
-];
+include!("../../../docs/bench/w1_start.rs");
 
 const VARIANTS: [&str; 7] = ["passes", "runtime-n", "dyn-loss", "plumbing", "optimizer", "history", "trainer"];
 
