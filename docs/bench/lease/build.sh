@@ -6,7 +6,8 @@
 # `backprop-tensor` unit-test binary (the fixed-order GEMM tests), `pg-compare` (each workload
 # product timed, docs/bench/pg_compare.rs, built in a scratch project outside the repository;
 # NO_PG=1 skips it), the two W1 bounds (w1_fixed_sizes, w1_lanes_const) and the peer harness of
-# ../shared/bench without its candle sources. About 16 MiB; the device tool carries up to 64. The binaries need glibc 2.34 or later there.
+# ../shared/bench without its candle sources. About 16 MiB; the device tool carries up to 64.
+# The binaries need glibc 2.34 or later there.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 kit=.lease
