@@ -358,3 +358,28 @@ fn model_file_with_classes_for_other_outputs() {
         .replace("\"layers\"", "\"classes\": [\"a\", \"b\", \"c\"], \"layers\"");
     bad_model("classes", &text, &["m.json", "`classes`"]);
 }
+
+/// A wait policy that is neither `active` nor `passive` is refused before anything runs; both
+/// of those train (the same bits: the policy only decides whether a thread spins).
+#[test]
+fn a_bad_wait_policy_is_refused() {
+    let dir = scratch("wait-policy");
+    let run = |policy: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_backprop-e2e"))
+            .args(["train", "configs/half_adder.toml", "--set", "train.epochs=3", "--out"])
+            .arg(dir.path().join(policy))
+            .env("BACKPROP_WAIT_POLICY", policy)
+            .current_dir(root())
+            .output()
+            .expect("the test binary runs");
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let (code, stderr) = run("sometimes");
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("BACKPROP_WAIT_POLICY=sometimes") && stderr.contains("`passive`"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    for policy in ["passive", "active"] {
+        let (code, stderr) = run(policy);
+        assert_eq!(code, Some(0), "{policy}: {stderr}");
+    }
+}

@@ -28,8 +28,9 @@ mod packed;
 pub use dense::{DensePlan, backward_const, dense_backward, dense_forward, forward_const};
 
 use std::cell::Cell;
-use std::sync::Arc;
+use std::ffi::OsStr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use ndarray::{ArrayView1, ArrayViewMut1, Axis};
 
@@ -94,6 +95,31 @@ pub fn splits_when_warm(madds: usize) -> bool {
     threads() >= 2 && madds >= PARALLEL_GEMM_WARM
 }
 
+/// The environment variable that stops [`with_warm_threads`] from keeping a thread spinning,
+/// as `OMP_WAIT_POLICY` does for OpenMP: `passive` (no spinning: the second core stays free, on
+/// a shared machine say, and products split from the cold size again), or `active`, the default.
+/// Case does not matter; empty is unset.
+pub const WAIT_POLICY_VAR: &str = "BACKPROP_WAIT_POLICY";
+
+/// Whether the environment's [`WAIT_POLICY_VAR`] lets [`with_warm_threads`] keep a thread
+/// spinning: `Ok(true)` when it is unset or `active`, `Ok(false)` for `passive`, an error
+/// naming the variable and its value for anything else. Read once per process. The `backprop`
+/// binary refuses a bad value (exit 2) before doing anything; the library takes it as `active`.
+pub fn active_wait() -> Result<bool, String> {
+    static POLICY: OnceLock<Result<bool, String>> = OnceLock::new();
+    POLICY.get_or_init(|| wait_policy(std::env::var_os(WAIT_POLICY_VAR).as_deref())).clone()
+}
+
+/// [`active_wait`] for the variable's `value`.
+fn wait_policy(value: Option<&OsStr>) -> Result<bool, String> {
+    let Some(value) = value.filter(|v| !v.is_empty()) else { return Ok(true) };
+    match value.to_str().map(str::to_ascii_lowercase).as_deref() {
+        Some("active") => Ok(true),
+        Some("passive") => Ok(false),
+        _ => Err(format!("{WAIT_POLICY_VAR}={}: expected `active` or `passive`", value.to_string_lossy())),
+    }
+}
+
 /// Runs `f` (a training loop) with one other thread of the pool kept awake: it spins, running
 /// any pool work that appears (the other half of each product), instead of going to sleep
 /// between products. On the dev VM a sleeping pool thread took 40–60 µs to start a half product
@@ -105,8 +131,14 @@ pub fn splits_when_warm(madds: usize) -> bool {
 /// Only on a thread of a rayon pool with at least two threads (the binaries' main thread is one,
 /// see [`adopt_calling_thread`]); elsewhere, or nested, it just runs `f`. Results do not
 /// change: each element of a product is computed whole by one thread, whichever. One allocation
-/// (the spinning job), none per product.
+/// (the spinning job), none per product. With `BACKPROP_WAIT_POLICY=passive` in the
+/// environment ([`WAIT_POLICY_VAR`]) it just runs `f`.
 pub fn with_warm_threads<R>(f: impl FnOnce() -> R) -> R {
+    warm_scope(active_wait().unwrap_or(true), f)
+}
+
+/// [`with_warm_threads`] under the wait policy `active` (false: just run `f`).
+fn warm_scope<R>(active: bool, f: impl FnOnce() -> R) -> R {
     /// Stops the spinning job, and leaves the warm scope, also when `f` panics.
     struct Scope(Arc<AtomicBool>);
     impl Drop for Scope {
@@ -115,7 +147,7 @@ pub fn with_warm_threads<R>(f: impl FnOnce() -> R) -> R {
             WARM.set(false);
         }
     }
-    if threads() < 2 || rayon::current_thread_index().is_none() || WARM.get() {
+    if !active || threads() < 2 || rayon::current_thread_index().is_none() || WARM.get() {
         return f();
     }
     WARM.set(true);
@@ -682,6 +714,31 @@ mod tests {
         pool.install(|| assert_eq!(parallel_from(), PARALLEL_GEMM, "left after a panic"));
         // Not a pool thread: nothing to keep warm.
         assert_eq!(with_warm_threads(parallel_from), PARALLEL_GEMM);
+        // The passive wait policy: no spinning, products split from the cold size.
+        let passive = pool.install(|| {
+            warm_scope(false, || {
+                assert_eq!(parallel_from(), PARALLEL_GEMM);
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                assert_eq!(SPINNING.load(Ordering::Relaxed), 0, "nothing spins");
+                product()
+            })
+        });
+        assert!(cold.iter().zip(&passive).all(|(x, y)| x.to_bits() == y.to_bits()), "the same bits");
+    }
+
+    #[test]
+    fn the_wait_policy_is_active_unless_the_environment_says_passive() {
+        let policy = |v: Option<&str>| wait_policy(v.map(OsStr::new));
+        for (value, active) in [(None, true), (Some(""), true), (Some("active"), true), (Some("ACTIVE"), true)] {
+            assert_eq!(policy(value), Ok(active), "{value:?}");
+        }
+        for value in ["passive", "Passive", "PASSIVE"] {
+            assert_eq!(policy(Some(value)), Ok(false), "{value}");
+        }
+        for value in ["pasive", "spin", "0", " passive"] {
+            let err = policy(Some(value)).expect_err(value);
+            assert!(err.contains(WAIT_POLICY_VAR) && err.contains(value), "{err}");
+        }
     }
 
     /// Whichever build the CPU picks (baseline, AVX2, AVX-512), and on one thread or two, each
