@@ -26,6 +26,24 @@ fn experiment_runs_the_config_with_overrides() {
     assert!(stderr.contains("`optim.lr`"), "{stderr}");
 }
 
+/// `cargo xtask` refuses a bad `BACKPROP_WAIT_POLICY` as `backprop` does (exit 2, the variable
+/// named), for experiments and benchmarks alike.
+#[test]
+fn a_bad_wait_policy_is_refused() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    for args in [&["experiment", "configs/half_adder.toml", "--set", "train.epochs=1"][..], &["bench", "--reps", "1"]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(args)
+            .env("BACKPROP_WAIT_POLICY", "eager")
+            .current_dir(root)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("BACKPROP_WAIT_POLICY=eager"), "{stderr}");
+    }
+}
+
 /// W1 in the peers' line format, with the peers' final loss (`4.965354350e-04`).
 #[test]
 fn bench_prints_the_half_adder_in_the_peer_format() {

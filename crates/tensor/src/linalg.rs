@@ -104,7 +104,8 @@ pub const WAIT_POLICY_VAR: &str = "BACKPROP_WAIT_POLICY";
 /// Whether the environment's [`WAIT_POLICY_VAR`] lets [`with_warm_threads`] keep a thread
 /// spinning: `Ok(true)` when it is unset or `active`, `Ok(false)` for `passive`, an error
 /// naming the variable and its value for anything else. Read once per process. The `backprop`
-/// binary refuses a bad value (exit 2) before doing anything; the library takes it as `active`.
+/// and `xtask` binaries refuse a bad value (exit 2) before doing anything; the library takes it
+/// as `active`.
 pub fn active_wait() -> Result<bool, String> {
     static POLICY: OnceLock<Result<bool, String>> = OnceLock::new();
     POLICY.get_or_init(|| wait_policy(std::env::var_os(WAIT_POLICY_VAR).as_deref())).clone()
