@@ -54,13 +54,11 @@ enum Task {
 }
 
 fn main() -> ExitCode {
-    // As the `backprop` binary: a wait policy other than active/passive is refused up front.
-    if let Err(e) = backprop_tensor::linalg::active_wait() {
+    // As the `backprop` binary: a bad wait policy refused, this thread one of rayon's.
+    if let Err(e) = backprop_cli::app::start() {
         eprintln!("error: {e}");
         return exit(2);
     }
-    // Large products split between this thread and one pool thread (see the function).
-    backprop_tensor::linalg::adopt_calling_thread();
     let xtask = match Xtask::try_parse() {
         Ok(x) => x,
         Err(e) => {

@@ -154,16 +154,23 @@ struct GradArgs {
     model: Option<PathBuf>,
 }
 
-/// What the `backprop` binary runs, from its main thread: refuses a bad `BACKPROP_WAIT_POLICY`
-/// (exit 2, see [`active_wait`](backprop_tensor::linalg::active_wait)), makes that thread one of
-/// rayon's ([`adopt_calling_thread`](backprop_tensor::linalg::adopt_calling_thread), so that
-/// large products split their work with it), then [`main_with`] the process's arguments.
+/// What a binary of this workspace (`backprop`, `xtask`) does first, on its main thread:
+/// refuses a bad `BACKPROP_WAIT_POLICY` (the error to print before exiting 2, see
+/// [`active_wait`](backprop_tensor::linalg::active_wait)), then makes the thread one of rayon's
+/// ([`adopt_calling_thread`](backprop_tensor::linalg::adopt_calling_thread), so that large
+/// products split their work with it).
+pub fn start() -> Result<(), String> {
+    backprop_tensor::linalg::active_wait()?;
+    backprop_tensor::linalg::adopt_calling_thread();
+    Ok(())
+}
+
+/// What the `backprop` binary runs: [`start`], then [`main_with`] the process's arguments.
 pub fn main() -> i32 {
-    if let Err(e) = backprop_tensor::linalg::active_wait() {
+    if let Err(e) = start() {
         eprintln!("error: {e}");
         return 2;
     }
-    backprop_tensor::linalg::adopt_calling_thread();
     main_with(std::env::args_os())
 }
 
