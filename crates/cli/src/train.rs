@@ -461,6 +461,17 @@ pub struct TrainState {
     pub diagnostics: Vec<f64>,
 }
 
+/// What [`Trainer::lean_epoch`] takes as decided.
+#[derive(Clone, Copy)]
+struct Lean<'d, F> {
+    /// The training targets, row-major.
+    targets: &'d [F],
+    /// Whether the loss absorbs the output activation ([`fused`]).
+    fused: bool,
+    /// [`decision_threshold`], for accuracy.
+    threshold: F,
+}
+
 /// Everything one training run needs in memory, allocated once.
 ///
 /// The loss and the optimiser are trait objects: the registries' components
@@ -791,22 +802,28 @@ impl<'d, F: Element> Trainer<'d, F> {
     /// The epochs from `self.epoch + 1` to the last, or to the first reason to stop.
     fn epochs(&mut self, rng: &mut SeededRng, observer: &mut dyn Observer<F>) -> StopReason {
         let mut stop = StopReason::Completed;
+        let lean = self.lean();
         while self.epoch < self.opts.epochs {
             let epoch = self.epoch + 1;
             let lr = self.scheduler.lr();
             if self.opts.diagnostics {
                 self.epoch_start.copy_from_slice(self.net.params());
             }
-            // A full-batch epoch without dropout draws nothing from the stream: no copy then.
-            let draws = !self.full_batch() || self.dropout;
-            self.epoch(rng);
-            if let Some(kept) = &mut self.rng_after_epoch {
-                if draws {
-                    kept.clone_from(rng);
+            let m = match lean {
+                Some(lean) => self.lean_epoch(lean, epoch, lr),
+                None => {
+                    // A full-batch epoch without dropout draws nothing from the stream: no copy then.
+                    let draws = !self.full_batch() || self.dropout;
+                    self.epoch(rng);
+                    if let Some(kept) = &mut self.rng_after_epoch {
+                        if draws {
+                            kept.clone_from(rng);
+                        }
+                        debug_assert!(kept == rng, "an epoch drew from the stream unexpectedly");
+                    }
+                    self.metrics(epoch, lr)
                 }
-                debug_assert!(kept == rng, "an epoch drew from the stream unexpectedly");
-            }
-            let m = self.metrics(epoch, lr);
+            };
             if !m.cost.is_finite() || m.val_cost.is_some_and(|c| !c.is_finite()) {
                 let layer = self.first_non_finite();
                 self.net.params_mut().copy_from_slice(&self.last_good);
@@ -828,6 +845,46 @@ impl<'d, F: Element> Trainer<'d, F> {
             }
         }
         stop
+    }
+
+    /// The per-epoch decisions of [`epoch`](Self::epoch) and [`metrics`](Self::metrics) taken
+    /// once, when a run needs nothing else of them: one full-batch step, without dropout,
+    /// validation, diagnostics or clipping, on row-major targets of the output's shape (the
+    /// buffer forms of the loss). Tiny nets spend a fifth of their time on those decisions.
+    fn lean(&self) -> Option<Lean<'d, F>> {
+        let (data, net, loss) = (self.data, &self.net, self.loss);
+        let plain = self.full_batch() && !data.is_empty() && !self.dropout && self.validation.is_none();
+        let options = !self.opts.diagnostics && self.opts.clip_value.is_none() && self.opts.clip_norm.is_none();
+        if !(plain && options) {
+            return None;
+        }
+        let targets = rows_like_output(data.targets.view(), data.len(), &self.ws)?;
+        let threshold = if self.opts.classification { decision_threshold(loss, net) } else { F::zero() };
+        Some(Lean { targets, fused: fused(loss, net), threshold })
+    }
+
+    /// [`epoch`](Self::epoch) then [`metrics`](Self::metrics), for a run [`lean`](Self::lean)
+    /// accepts: the same calls in the same order, so the same bits.
+    fn lean_epoch(&mut self, lean: Lean<'d, F>, epoch: usize, lr: f64) -> EpochMetrics {
+        let (loss, data) = (self.loss, self.data);
+        let (x, n, cols) = (data.inputs.view(), data.len(), self.ws.output_units());
+        if !self.ws_holds_train {
+            self.net.forward(x, &mut self.ws);
+        }
+        let (output, grad) = self.ws.loss_rows(n, lean.fused);
+        loss.gradient_rows(cols, output, lean.targets, grad);
+        self.net.backward(x, &mut self.ws, &mut self.grads, lean.fused);
+        self.step += 1;
+        self.optimizer.step(self.net.params_mut(), &self.grads, &mut self.state, self.step, F::of(lr));
+        self.net.forward(x, &mut self.ws);
+        self.ws_holds_train = true;
+        let (output, _) = self.ws.loss_rows(n, lean.fused);
+        let cost = loss.cost_rows(cols, output, lean.targets).f64();
+        let accuracy = self
+            .opts
+            .classification
+            .then(|| count_right(self.ws.output(n), data.targets.view(), lean.threshold) as f64 / n as f64);
+        EpochMetrics { epoch, cost, accuracy, val_cost: None, val_accuracy: None, lr }
     }
 
     /// The first layer (input side first) whose parameters, or whose `z` or `a` on the first
@@ -1004,6 +1061,105 @@ mod tests {
     use backprop_layers::{ActivationSpec, LayerSpec};
     use backprop_loss::LossSpec;
     use std::panic::{AssertUnwindSafe, catch_unwind};
+
+    /// The lean epoch computes what the general one does: a run it takes gives the same history
+    /// and weights, bit for bit, as the same run sent the general way by diagnostics (which only
+    /// record). Plain and fused losses, SGD and Adam, accuracy, a schedule, the tiny passes (four
+    /// rows) and the general ones (eight rows, or five units).
+    #[test]
+    fn lean_epochs_give_the_general_epochs_bits() {
+        use backprop_data::DataSpec;
+        use backprop_optim::OptimizerSpec;
+        use backprop_optim::schedule::{CosineAnnealingLr, LrScheduleSpec, ScheduleSpec};
+        let cases = [
+            (DataSpec::HalfAdder {}, 2, "sigmoid", "half_mse", "sgd", false),
+            (DataSpec::HalfAdder {}, 5, "tanh", "mse", "adam", true),
+            (DataSpec::Xor {}, 3, "sigmoid", "bce_with_logits", "sgd", true),
+            (DataSpec::FullAdder {}, 4, "relu", "cross_entropy", "rmsprop", true),
+        ];
+        for (data, hidden, act, loss, optimizer, classification) in cases {
+            let name = format!("{data:?} {hidden} {act} {loss} {optimizer}");
+            let data = data.load::<f64>().expect("builtin");
+            let spec = |name| ActivationSpec::from_name(name).expect("registered");
+            let last = if loss == "cross_entropy" { "softmax" } else { "sigmoid" };
+            let layers = [LayerSpec::new(hidden, spec(act)), LayerSpec::new(data.outputs(), spec(last))];
+            let mut net = Network::<f64>::new(data.features(), &layers);
+            for (i, p) in net.params_mut().iter_mut().enumerate() {
+                *p = ((i * 7919) % 13) as f64 / 6.5 - 1.0;
+            }
+            let (loss, optimizer) = (
+                LossSpec::from_name(loss).expect("registered"),
+                OptimizerSpec::from_name(optimizer).expect("registered"),
+            );
+            let cosine = CosineAnnealingLr { t_max: 200, eta_min: 0.01 };
+            let schedule = LrScheduleSpec::new(ScheduleSpec::Cosine(cosine));
+            let run = |diagnostics| {
+                let opts = TrainOptions {
+                    epochs: 300,
+                    batch_size: BatchSize::Full,
+                    schedule: Some(schedule.clone()),
+                    classification,
+                    diagnostics,
+                    ..TrainOptions::default()
+                };
+                let trainer = Trainer::new(net.clone(), &data, loss.get(), optimizer.get(), opts);
+                assert_eq!(trainer.lean().is_some(), !diagnostics, "{name}: which epochs run");
+                trainer.run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut Silent)
+            };
+            let (lean, general) = (run(false), run(true));
+            let bits = |o: &TrainOutcome<f64>| {
+                let history = o.history.iter().flat_map(|m| [m.cost, m.accuracy.unwrap_or(-1.0), m.lr]);
+                history.chain(o.net.params().iter().copied()).map(f64::to_bits).collect::<Vec<_>>()
+            };
+            assert_eq!(lean.history.len(), 301, "{name}: {:?}", lean.stop_reason);
+            let first = first_difference(&bits(&lean), &bits(&general));
+            assert_eq!(first, None, "{name}: first difference (history triples, then weights)");
+            assert!(lean.costs[300] < lean.costs[0], "{name}: trains");
+        }
+    }
+
+    /// A lean run stopped and restored from its state (as `--resume` does, into a fresh
+    /// workspace) ends with the bits of the run never stopped.
+    #[test]
+    fn a_lean_run_resumes_bit_for_bit() {
+        struct StopAt(usize, Option<TrainState>);
+        impl Observer<f64> for StopAt {
+            fn epoch_end(&mut self, _: &Trainer<'_, f64>, m: &EpochMetrics) -> Flow {
+                if m.epoch == self.0 { Flow::Interrupt } else { Flow::Continue }
+            }
+            fn finished(&mut self, trainer: &Trainer<'_, f64>, _: StopReason) {
+                self.1 = trainer.state();
+            }
+        }
+        let data = backprop_data::DataSpec::HalfAdder {}.load::<f64>().expect("builtin");
+        let sigmoid = || LayerSpec::new(2, ActivationSpec::from_name("sigmoid").expect("registered"));
+        let mut net = Network::<f64>::new(2, &[sigmoid(), sigmoid(), sigmoid()]);
+        for (i, p) in net.params_mut().iter_mut().enumerate() {
+            *p = ((i * 7919) % 13) as f64 / 6.5 - 1.0;
+        }
+        let (loss, sgd) =
+            (LossSpec::from_name("half_mse").expect("registered"), backprop_optim::OptimizerSpec::default());
+        let trainer = || {
+            let opts = TrainOptions { epochs: 200, batch_size: BatchSize::Full, ..TrainOptions::default() };
+            Trainer::new(net.clone(), &data, loss.get(), sgd.get(), opts)
+        };
+        let whole = trainer().run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut Silent);
+        let mut stop = StopAt(70, None);
+        let cut = trainer().run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut stop);
+        assert_eq!(cut.epochs_run, 70);
+        let mut resumed = trainer();
+        assert!(resumed.lean().is_some());
+        let mut rng = resumed.restore(&stop.1.expect("a state")).expect("restores");
+        let resumed = resumed.run_with(&mut rng, &mut Silent);
+        let bits =
+            |o: &TrainOutcome<f64>| o.costs.iter().chain(o.net.params()).map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(first_difference(&bits(&resumed), &bits(&whole)), None, "first difference (costs, then weights)");
+    }
+
+    /// The first index where `a` and `b` differ, or where one ends before the other.
+    fn first_difference(a: &[u64], b: &[u64]) -> Option<usize> {
+        a.iter().zip(b).position(|(x, y)| x != y).or((a.len() != b.len()).then(|| a.len().min(b.len())))
+    }
 
     /// A target of another shape with as many elements as the output is refused (by the view
     /// form's shape check), not read through the buffer form as if it had the output's shape.

@@ -180,3 +180,40 @@ fn large_product_epochs() {
 fn the_counter_sees_allocations() {
     assert!(allocations_during(|| drop(std::hint::black_box(vec![1u8; 16]))) >= 1);
 }
+
+/// `Trainer::run_with`'s own loop allocates nothing once warm either: the lean full-batch epochs
+/// (a tiny net, a larger one) and the general ones (mini-batches), counted from epoch 5 to 25
+/// by an observer.
+#[test]
+fn the_run_loop_allocates_nothing_once_warm() {
+    use backprop_cli::train::{EpochMetrics, Flow, Observer};
+    struct Count(Option<usize>);
+    impl Observer<f64> for Count {
+        fn epoch_end(&mut self, _: &Trainer<'_, f64>, m: &EpochMetrics) -> Flow {
+            match m.epoch {
+                5 => {
+                    COUNT.with(|c| c.set(0));
+                    COUNTING.with(|c| c.set(true));
+                }
+                25 => {
+                    COUNTING.with(|c| c.set(false));
+                    self.0 = Some(COUNT.with(Cell::get));
+                }
+                _ => {}
+            }
+            Flow::Continue
+        }
+    }
+    let data = DataSpec::FullAdder {}.load::<f64>().unwrap();
+    let sigmoid = || backprop_layers::ActivationSpec::from_name("sigmoid").unwrap();
+    for (hidden, batch_size) in [(2, BatchSize::Full), (40, BatchSize::Full), (3, BatchSize::Size(3))] {
+        let net = Network::<f64>::new(3, &[LayerSpec::new(hidden, sigmoid()), LayerSpec::new(2, sigmoid())]);
+        let opts = TrainOptions { epochs: 30, batch_size, log_every: 0, ..TrainOptions::default() };
+        let (loss, sgd) = (LossSpec::from_name("half_mse").unwrap(), OptimizerSpec::from_name("sgd").unwrap());
+        let trainer = Trainer::new(net, &data, loss.get(), sgd.get(), opts);
+        let mut count = Count(None);
+        let outcome = trainer.run_with(&mut seeded(1), &mut count);
+        assert_eq!(outcome.epochs_run, 30);
+        assert_eq!(count.0, Some(0), "{hidden} hidden, {batch_size:?}: allocations in epochs 6 to 25");
+    }
+}
