@@ -10,11 +10,14 @@
 //   optimizer     plumbing, and the step through Optimizer::step
 //   history       optimizer, and the trainer's per-epoch copies (a history entry, last_good)
 //   trainer       Trainer::run, as `xtask bench` times it
+//   local-loop    dyn-loss with Optimizer::step and the per-epoch copies: the calls of the
+//                 trainer's lean epoch (eleventh session) from a local loop, without the trainer
 //
 // On the dev VM (tenth session; two series of ten alternating rounds, each round the median of
 // five runs, the minimum over the rounds): passes 4.1-4.2 ms, runtime-n 4.2, dyn-loss
 // 4.15-4.2, plumbing 4.6-4.7, optimizer 4.7-4.9, history 4.85-5.1, trainer 5.6-5.7;
-// w1_lanes_const.rs 3.2.
+// w1_lanes_const.rs 3.2. Eleventh session: local-loop 4.25, the trainer (with its lean epoch)
+// 5.0-5.1 in the same rounds.
 //
 // Not part of the workspace: copy it to crates/cli/examples/w1_bisect.rs, then
 // `cargo run --release -p backprop-cli --example w1_bisect -- VARIANT [reps]`.
@@ -31,11 +34,17 @@ use std::time::Instant;
 
 include!("../../../docs/bench/w1_start.rs");
 
-const VARIANTS: [&str; 7] = ["passes", "runtime-n", "dyn-loss", "plumbing", "optimizer", "history", "trainer"];
+const VARIANTS: [&str; 8] =
+    ["passes", "runtime-n", "dyn-loss", "plumbing", "optimizer", "history", "trainer", "local-loop"];
 
 fn main() {
     let name = std::env::args().nth(1).unwrap_or_else(|| "trainer".into());
-    let v = VARIANTS.iter().position(|&v| v == name).unwrap_or_else(|| panic!("variants: {VARIANTS:?}"));
+    assert!(VARIANTS.contains(&name.as_str()), "variants: {VARIANTS:?}");
+    let is = |names: &[&str]| names.contains(&name.as_str());
+    let plumbing = is(&["plumbing", "optimizer", "history"]);
+    let dyn_loss = is(&["dyn-loss", "local-loop"]);
+    let step_call = is(&["optimizer", "history", "local-loop"]);
+    let copies = is(&["history", "local-loop"]);
     let reps: usize = std::env::args().nth(2).map_or(5, |r| r.parse().expect("reps"));
     let data = DataSpec::HalfAdder {}.load::<f64>().expect("builtin");
     let loss_spec = LossSpec::HalfMse(HalfMse {});
@@ -63,11 +72,11 @@ fn main() {
             net.forward(x, &mut ws);
             let mut cost = 0.0;
             for step in 1..=epochs as u64 {
-                if v >= 3 {
+                if plumbing {
                     backward_from_loss(&net, loss, x, t, &mut ws, &mut grads);
                 } else {
                     let (out, g) = ws.loss_rows(4, false);
-                    if name == "dyn-loss" {
+                    if dyn_loss {
                         loss.gradient_rows(2, out, ts, g);
                     } else {
                         for ((g, &a), &t) in g.iter_mut().zip(out).zip(ts) {
@@ -76,19 +85,19 @@ fn main() {
                     }
                     net.backward(x, &mut ws, &mut grads, false);
                 }
-                if v >= 4 {
+                if step_call {
                     opt.step(net.params_mut(), &grads, &mut [], step, 0.5);
                 } else {
                     for (p, &g) in net.params_mut().iter_mut().zip(&grads) {
                         *p -= 0.5 * g;
                     }
                 }
-                if v >= 3 {
+                if plumbing {
                     cost = forward_cost(&net, loss, x, t, &mut ws);
                 } else {
                     net.forward(x, &mut ws);
                     let (out, _) = ws.loss_rows(4, false);
-                    if name == "dyn-loss" {
+                    if dyn_loss {
                         cost = loss.cost_rows(2, out, ts);
                     } else {
                         let mut sum = 0.0;
@@ -98,7 +107,7 @@ fn main() {
                         cost = sum / (n + n);
                     }
                 }
-                if v >= 5 {
+                if copies {
                     history.push([cost, 0.5, f64::NAN, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
                     last_good.copy_from_slice(net.params());
                 }
