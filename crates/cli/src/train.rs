@@ -625,13 +625,18 @@ impl<'d, F: Element> Trainer<'d, F> {
         cost
     }
 
+    /// The [`decision_threshold`] for accuracy, when accuracy is measured (its two string
+    /// comparisons were 0.8% of W1 when taken regardless).
+    fn threshold(&self) -> F {
+        if self.opts.classification { decision_threshold(self.loss, &self.net) } else { F::zero() }
+    }
+
     /// Mean cost (and accuracy, for classification) of the network on `data`.
     fn measure(&mut self, data: &Dataset<F>) -> (f64, Option<f64>) {
         self.ws_holds_train = false;
         let (n, chunk) = (data.len(), self.ws.capacity());
         let loss = self.loss;
-        // Two string comparisons: only when accuracy is measured (they were 0.8% of W1).
-        let threshold = if self.opts.classification { decision_threshold(loss, &self.net) } else { F::zero() };
+        let threshold = self.threshold();
         if n > 0 && n <= chunk {
             // One pass (full batch): the loop below with its one weight, n/n = 1, left out.
             let (x, t) = (data.inputs.view(), data.targets.view());
@@ -863,8 +868,7 @@ impl<'d, F: Element> Trainer<'d, F> {
             return None;
         }
         let targets = rows_like_output(data.targets.view(), data.len(), &self.ws)?;
-        let threshold = if self.opts.classification { decision_threshold(loss, net) } else { F::zero() };
-        Some(Lean { targets, fused: fused(loss, net), threshold })
+        Some(Lean { targets, fused: fused(loss, net), threshold: self.threshold() })
     }
 
     /// [`epoch`](Self::epoch) then [`metrics`](Self::metrics), for a run [`lean`](Self::lean)

@@ -51,9 +51,19 @@ unsafe impl GlobalAlloc for Counting {
 static ALLOCATOR: Counting = Counting;
 
 fn allocations_during(f: impl FnOnce()) -> usize {
+    start_counting();
+    f();
+    stop_counting()
+}
+
+/// Counts this thread's allocations from now on, from zero.
+fn start_counting() {
     COUNT.with(|c| c.set(0));
     COUNTING.with(|c| c.set(true));
-    f();
+}
+
+/// Stops counting; the allocations since [`start_counting`].
+fn stop_counting() -> usize {
     COUNTING.with(|c| c.set(false));
     COUNT.with(Cell::get)
 }
@@ -191,14 +201,8 @@ fn the_run_loop_allocates_nothing_once_warm() {
     impl Observer<f64> for Count {
         fn epoch_end(&mut self, _: &Trainer<'_, f64>, m: &EpochMetrics) -> Flow {
             match m.epoch {
-                5 => {
-                    COUNT.with(|c| c.set(0));
-                    COUNTING.with(|c| c.set(true));
-                }
-                25 => {
-                    COUNTING.with(|c| c.set(false));
-                    self.0 = Some(COUNT.with(Cell::get));
-                }
+                5 => start_counting(),
+                25 => self.0 = Some(stop_counting()),
                 _ => {}
             }
             Flow::Continue
