@@ -120,6 +120,37 @@ fn csv_with_string_labels_trains_and_predicts_labels() {
     assert!(run.stderr.contains("the model takes 2 inputs"), "{}", run.stderr);
 }
 
+/// `eval` on other data reads it as the model does: the model's classes (in its order; a label
+/// it does not know exits 2 with the file and the row) and its normalizer, not ones found from
+/// the data evaluated.
+#[test]
+fn eval_reads_other_data_with_the_models_classes_and_normalizer() {
+    let tmp = scratch("flowers-eval");
+    let dir = tmp.path();
+    let data = flowers(dir);
+    let config = csv_config(dir, &data);
+    let (out, _) = train(config.to_str().unwrap(), &[], "flowers-eval-run");
+    let model = out.path().join("model.json");
+    let eval = |file: &str| {
+        let path = format!("data.path={:?}", dir.join(file));
+        let args = ["eval", model.to_str().unwrap(), config.to_str().unwrap(), "--set", &path];
+        backprop(&[&args[..], &["--set", "data.validation=0", "--split", "train"]].concat())
+    };
+
+    // One class only, all at its centre: standardised on these rows alone they would all be 0.
+    write(dir, "virginica.csv", &format!("{IRIS_LIKE}3.0,2.5,virginica\n3.0,2.5,virginica\n3.0,2.5,virginica\n"));
+    let run = eval("virginica.csv");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("accuracy: 1\n"), "{}", run.stdout);
+    let classes: Vec<&str> = run.stdout.lines().filter_map(|l| l.trim().strip_prefix("\"class\": ")).collect();
+    assert_eq!(classes, ["\"setosa\",", "\"versicolor\",", "\"virginica\","], "{}", run.stdout);
+
+    write(dir, "unseen.csv", &format!("{IRIS_LIKE}1.0,0.2,setosa\n2.0,1.5,rosa\n"));
+    let run = eval("unseen.csv");
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stderr.contains("unseen.csv") && run.stderr.contains("\"rosa\" is not a class"), "{}", run.stderr);
+}
+
 /// MNIST-format files written by the test (three 2×2 "images" per class), raw and gzipped.
 #[test]
 fn idx_files_train() {

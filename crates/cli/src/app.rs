@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use backprop_data::{DataError, Dataset, Splits};
+use backprop_data::{DataError, Dataset, Splits, Trained};
 use backprop_layers::Network;
 use backprop_tensor::rng::{derive_seed, seeded};
 use backprop_tensor::{Dtype, Element};
@@ -250,19 +250,31 @@ pub fn prepare<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Result<(Dat
     Ok((splits.train, net))
 }
 
-/// Every split of a config's data (normalised as the config says) and the starting network.
+/// Every split of a config's data and the starting network. With `model` (a trained model to
+/// evaluate or inspect), the data is read as the model sees it: its classes and its normalizer
+/// (as `predict` does); otherwise normalised as the config says.
 pub fn prepare_splits<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Result<(Splits<F>, Network<F>), CliError> {
     let cfg = &loaded.config;
-    let splits: Splits<F> = load_data(loaded)?;
+    let model = model.map(|path| ModelFile::read(path).map(|file| (path.to_path_buf(), file))).transpose()?;
+    let splits: Splits<F> = match &model {
+        Some((_, file)) => {
+            let trained = Trained { classes: file.classes.as_deref(), normalizer: file.normalizer.as_ref() };
+            load_data_as(loaded, trained)?
+        }
+        None => load_data(loaded)?,
+    };
     let data = &splits.train;
     let from = match (model, &cfg.model.init_from) {
-        (Some(p), _) => Some(p.to_path_buf()),
-        (None, Some(p)) => Some(loaded.resolve_key_path("model.init_from", p)),
+        (Some(given), _) => Some(given),
+        (None, Some(p)) => {
+            let path = loaded.resolve_key_path("model.init_from", p);
+            let file = ModelFile::read(&path)?;
+            Some((path, file))
+        }
         (None, None) => None,
     };
     let net = match from {
-        Some(path) => {
-            let file = ModelFile::read(&path)?;
+        Some((path, file)) => {
             let want = cfg.model.architecture(data.outputs());
             let shape = |layers: &[backprop_layers::LayerSpec]| {
                 layers.iter().map(|l| (l.units, l.activation.clone())).collect::<Vec<_>>()
@@ -303,9 +315,16 @@ pub fn prepare_splits<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Resu
 /// The config's data: read, split and normalised (files resolve against the config's folder;
 /// the splits and synthetic sets draw from the experiment seed's data stream).
 pub fn load_data<F: Element>(loaded: &Loaded) -> Result<Splits<F>, CliError> {
+    load_data_as(loaded, Trained::default())
+}
+
+/// [`load_data`] as a trained model sees the data ([`DataSpec::load_splits_as`]).
+///
+/// [`DataSpec::load_splits_as`]: backprop_data::DataSpec::load_splits_as
+pub fn load_data_as<F: Element>(loaded: &Loaded, trained: Trained<'_>) -> Result<Splits<F>, CliError> {
     let cfg = &loaded.config;
     let seed = derive_seed(cfg.experiment.seed, STREAM_DATA);
-    cfg.data.load_splits(&loaded.base_dir, seed).map_err(|e| match e {
+    cfg.data.load_splits_as(&loaded.base_dir, seed, trained).map_err(|e| match e {
         DataError::Spec(spec) => loaded.spec_error(&spec.within("data")),
         other => CliError::Input(other.to_string()),
     })

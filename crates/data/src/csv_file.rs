@@ -509,7 +509,13 @@ fn samples<F: Element>(name: String, rows: Rows<F>, n_features: usize, n_targets
 }
 
 /// Reads the source: the main file, then the separate validation and test files by column name.
-pub(crate) fn load<F: Element>(spec: &CsvSource, base_dir: &Path) -> Result<Loaded<F>, DataError> {
+/// With `known` classes (a trained model's), a classification file's labels are mapped onto
+/// them, an unknown label an error, instead of being collected.
+pub(crate) fn load<F: Element>(
+    spec: &CsvSource,
+    base_dir: &Path,
+    known: Option<&[String]>,
+) -> Result<Loaded<F>, DataError> {
     let path = base_dir.join(&spec.path);
     let mut reader = CsvReader::open(&path)?;
     let targets = reader.resolve_all(&spec.targets)?;
@@ -532,9 +538,11 @@ pub(crate) fn load<F: Element>(spec: &CsvSource, base_dir: &Path) -> Result<Load
     let target_names: Vec<String> = targets.iter().map(|&j| reader.header[j].clone()).collect();
     let (n_features, n_targets) = (features.len(), targets.len());
 
-    let mut labels = match spec.task {
-        Task::Classification => Labels::Collect(HashMap::new()),
-        Task::Regression => Labels::None,
+    let known = known.map(ClassIndex::new);
+    let mut labels = match (spec.task, &known) {
+        (Task::Classification, Some(index)) => Labels::Known(index),
+        (Task::Classification, None) => Labels::Collect(HashMap::new()),
+        (Task::Regression, _) => Labels::None,
     };
     let mut rows = read_rows::<F>(&mut reader, &features, &targets, &mut labels)?;
     let classes = match labels {
@@ -543,7 +551,8 @@ pub(crate) fn load<F: Element>(spec: &CsvSource, base_dir: &Path) -> Result<Load
             rows.labels.iter_mut().for_each(|l| *l = remap[*l]);
             Some(names)
         }
-        _ => None,
+        Labels::Known(index) => Some(index.names.clone()),
+        Labels::None => None,
     };
     let main = samples(file_name(&path), rows, n_features, n_targets, spec.task);
 

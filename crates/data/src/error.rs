@@ -174,6 +174,16 @@ pub enum DataError {
         /// The training data's classes (boxed to keep the error small).
         classes: Box<[String]>,
     },
+    /// A source whose classes are not those of the model that reads it.
+    #[error("{name}: the data's classes ({}) are not the model's ({})", list(data), list(model))]
+    ClassesDiffer {
+        /// The source's name.
+        name: String,
+        /// The classes the data has.
+        data: Box<[String]>,
+        /// The model's classes.
+        model: Box<[String]>,
+    },
     /// An IDX file whose first four bytes are not the expected magic number.
     #[error(
         "{}: byte 0: magic number 0x{found:08x}, expected 0x{expected:08x} (an IDX {what} file, raw or gzip-compressed)",

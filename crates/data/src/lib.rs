@@ -278,6 +278,19 @@ impl DataSpec {
     /// `derive_seed(seed, 1)`). Splits list their samples in the source's order. The spec is
     /// validated first ([`DataError::Spec`]).
     pub fn load_splits<F: Element>(&self, base_dir: &Path, seed: u64) -> Result<Splits<F>, DataError> {
+        self.load_splits_as(base_dir, seed, Trained::default())
+    }
+
+    /// [`load_splits`](Self::load_splits) as a trained model sees the data: its classes in its
+    /// order (a CSV label the model does not know is [`DataError::UnseenLabel`]; other sources
+    /// must have the model's classes, [`DataError::ClassesDiffer`]) and its normalizer applied
+    /// instead of one fitted on this data. What is not given is found as `load_splits` finds it.
+    pub fn load_splits_as<F: Element>(
+        &self,
+        base_dir: &Path,
+        seed: u64,
+        trained: Trained<'_>,
+    ) -> Result<Splits<F>, DataError> {
         self.validate().map_err(DataError::Spec)?;
         let loaded: Loaded<F> = match self {
             DataSpec::HalfAdder {} => truth_table(self, 2, builtin::half_adder, &["sum", "carry"]),
@@ -291,12 +304,32 @@ impl DataSpec {
             DataSpec::Spirals(s, _) => synthetic::load_spirals(s, seed),
             DataSpec::Blobs(b, _) => synthetic::load_blobs(b, seed),
             DataSpec::Sine(s, _) => synthetic::load_sine(s, seed),
-            DataSpec::Csv(c, _) => csv_file::load(c, base_dir)?,
+            DataSpec::Csv(c, _) => csv_file::load(c, base_dir, trained.classes)?,
             DataSpec::Idx(i, _) => idx::load(i, base_dir)?,
         };
+        if let (Some(model), Some(data)) = (trained.classes, &loaded.classes)
+            && model != data.as_slice()
+        {
+            return Err(DataError::ClassesDiffer {
+                name: loaded.main.name.clone(),
+                data: data.clone().into_boxed_slice(),
+                model: model.into(),
+            });
+        }
         let prep = self.preprocess().cloned().unwrap_or_default();
-        split_and_scale(loaded, &prep, rng::derive_seed(seed, 1))
+        split_and_scale(loaded, &prep, rng::derive_seed(seed, 1), trained.normalizer)
     }
+}
+
+/// What a trained model fixes about the data it reads (both are stored in its model file): the
+/// classes of its outputs and the scaling of its inputs. For
+/// [`DataSpec::load_splits_as`]; the default fixes nothing.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Trained<'a> {
+    /// The model's classes, in the order of its outputs.
+    pub classes: Option<&'a [String]>,
+    /// The scaling fitted on the model's training data.
+    pub normalizer: Option<&'a Normalizer>,
 }
 
 /// A truth table as a regression set with features `x0`, `x1`, ….
@@ -309,7 +342,12 @@ fn truth_table<F: Element>(spec: &DataSpec, bits: usize, f: fn(&[u8]) -> Vec<u8>
 
 /// Holds out the `prep` fractions of `loaded.main`, fits the normalizer on what is left, and
 /// turns every split into a dataset.
-fn split_and_scale<F: Element>(loaded: Loaded<F>, prep: &Preprocess, seed: u64) -> Result<Splits<F>, DataError> {
+fn split_and_scale<F: Element>(
+    loaded: Loaded<F>,
+    prep: &Preprocess,
+    seed: u64,
+    normalizer: Option<&Normalizer>,
+) -> Result<Splits<F>, DataError> {
     let Loaded { main, validation, test, task, classes, feature_names, target_names } = loaded;
     let n_classes = classes.as_ref().map_or(0, Vec::len);
     let (train, validation, test) = if prep.validation > 0.0 || prep.test > 0.0 {
@@ -333,7 +371,10 @@ fn split_and_scale<F: Element>(loaded: Loaded<F>, prep: &Preprocess, seed: u64) 
     } else {
         (main, validation, test)
     };
-    let normalizer = Normalizer::fit(prep.normalize, &train.inputs);
+    let normalizer = match normalizer {
+        Some(n) => n.clone(),
+        None => Normalizer::fit(prep.normalize, &train.inputs),
+    };
     let finish = |s: Samples<F>| -> Result<Dataset<F>, DataError> {
         let mut d = s.into_dataset(n_classes);
         normalizer.apply(&mut d.inputs)?;

@@ -3,8 +3,8 @@
 
 mod common;
 
-use backprop_data::{NormalizeKind, Task, read_csv_features};
-use common::{assert_mentions, error, load, scratch, write};
+use backprop_data::{NormalizeKind, Normalizer, Task, Trained, read_csv_features};
+use common::{assert_mentions, error, load, scratch, spec, write};
 
 const IRIS: &str = "sepal_length,sepal_width,species
 5.1,3.5,setosa
@@ -142,6 +142,45 @@ fn a_label_unseen_in_training_names_the_file_and_row() {
         &m,
         &["val.csv: line 3 (data row 2), column `species`", "label \"daisy\"", "`setosa`, `versicolor`, `virginica`"],
     );
+}
+
+/// Read as a trained model sees it, a file's labels map onto the model's classes in the model's
+/// order (a file with one class keeps all three columns), an unknown label is an error, and the
+/// model's normalizer replaces the one this file would fit.
+#[test]
+fn a_trained_models_classes_and_normalizer_replace_the_files_own() {
+    let dir = scratch("csv-trained");
+    write(&dir, "one.csv", "sepal_length,sepal_width,species\n6.3,3.3,virginica\n6.5,3.0,virginica\n");
+    let text = "source = \"csv\"\npath = \"one.csv\"\ntargets = [\"species\"]\ntask = \"classification\"\n\
+                normalize = \"standardize\"";
+    let classes = ["setosa".to_string(), "versicolor".to_string(), "virginica".to_string()];
+    let normalizer = Normalizer { kind: NormalizeKind::Minmax, shift: vec![4.0, 3.0], scale: vec![4.0, 0.5] };
+    let trained = Trained { classes: Some(&classes), normalizer: Some(&normalizer) };
+    let s = spec(text).load_splits_as::<f64>(&dir, 0, trained).unwrap();
+    assert_eq!(s.classes.as_deref().unwrap(), classes);
+    assert_eq!(s.train.targets.row(1).to_vec(), vec![0.0, 0.0, 1.0]);
+    assert_eq!(s.normalizer, normalizer);
+    assert_eq!(s.train.inputs.row(0).to_vec(), vec![(6.3 - 4.0) / 4.0, (3.3 - 3.0) / 0.5]);
+
+    let m = spec(text).load_splits_as::<f64>(&dir, 0, Trained { classes: Some(&classes[..2]), normalizer: None });
+    assert_mentions(&m.unwrap_err().to_string(), &["one.csv: line 2 (data row 1)", "label \"virginica\""]);
+    // Without a model's view the file's own classes and statistics.
+    let own = spec(text).load_splits::<f64>(&dir, 0).unwrap();
+    assert_eq!(own.classes.as_deref().unwrap(), ["virginica"]);
+    assert_eq!(own.normalizer.kind, NormalizeKind::Standardize);
+}
+
+/// Other sources have their own classes; a model with others is an error naming both lists.
+#[test]
+fn a_source_with_other_classes_than_the_models_is_an_error() {
+    let dir = scratch("moons-trained");
+    let classes = ["a".to_string(), "b".to_string()];
+    let m = spec("source = \"moons\"").load_splits_as::<f64>(
+        &dir,
+        0,
+        Trained { classes: Some(&classes), normalizer: None },
+    );
+    assert_mentions(&m.unwrap_err().to_string(), &["the data's classes (`0`, `1`) are not the model's (`a`, `b`)"]);
 }
 
 #[test]
