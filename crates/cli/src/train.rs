@@ -461,6 +461,18 @@ pub struct TrainState {
     pub diagnostics: Vec<f64>,
 }
 
+/// The most epochs whose history (and diagnostics) a trainer reserves up front: 65,536, about
+/// 5 MB of history. A longer run's history grows past it by doubling, a few allocations in a
+/// whole run; reserving all of `train.epochs` would take gigabytes before the first epoch for
+/// a large cap meant to be cut short by early stopping or `stop_below`, and overflow for a
+/// huge one.
+pub const RESERVED_EPOCHS: usize = 1 << 16;
+
+/// Entries to reserve for a run of `epochs` epochs (epoch 0 included).
+fn reserved_epochs(epochs: usize) -> usize {
+    epochs.saturating_add(1).min(RESERVED_EPOCHS)
+}
+
 /// What [`Trainer::lean_epoch`] takes as decided.
 #[derive(Clone, Copy)]
 struct Lean<'d, F> {
@@ -559,14 +571,14 @@ impl<'d, F: Element> Trainer<'d, F> {
             step: 0,
             epoch: 0,
             scheduler: LrScheduler::new(optimizer.lr(), opts.schedule.as_ref()),
-            history: Vec::with_capacity(opts.epochs + 1),
+            history: Vec::with_capacity(reserved_epochs(opts.epochs)),
             best: None,
             bad_epochs: 0,
             seconds: 0.0,
             segment_start: None,
             rng_after_epoch: None,
             diagnostics: if opts.diagnostics {
-                Vec::with_capacity((opts.epochs + 1) * layers * DIAGNOSTICS.len())
+                Vec::with_capacity(reserved_epochs(opts.epochs) * layers * DIAGNOSTICS.len())
             } else {
                 Vec::new()
             },
@@ -1164,6 +1176,34 @@ mod tests {
             *p = ((i * 7919) % 13) as f64 / 6.5 - 1.0;
         }
         net
+    }
+
+    /// A cap of `usize::MAX` epochs, meant to be cut short by `stop_below`, reserves a bounded
+    /// history (it overflowed the reservation before) and still keeps every epoch's entry past
+    /// the reservation, diagnostics included.
+    #[test]
+    fn a_huge_epoch_cap_reserves_a_bounded_history() {
+        let data = backprop_data::DataSpec::HalfAdder {}.load::<f64>().expect("builtin");
+        let sigmoid = || LayerSpec::new(2, ActivationSpec::from_name("sigmoid").expect("registered"));
+        let net = fixed_start(Network::<f64>::new(2, &[sigmoid(), sigmoid()]));
+        let (loss, sgd) =
+            (LossSpec::from_name("half_mse").expect("registered"), backprop_optim::OptimizerSpec::default());
+        let opts = |stop_below| TrainOptions {
+            epochs: usize::MAX,
+            batch_size: BatchSize::Full,
+            stop_below: Some(stop_below),
+            diagnostics: true,
+            ..TrainOptions::default()
+        };
+        let trainer = Trainer::new(net.clone(), &data, loss.get(), sgd.get(), opts(1.0));
+        assert_eq!(trainer.history.capacity(), RESERVED_EPOCHS);
+        assert!(trainer.diagnostics.capacity() <= RESERVED_EPOCHS * 2 * DIAGNOSTICS.len());
+        // SGD's default lr of 0.01 takes more than the reserved epochs to get below 0.12.
+        let outcome = Trainer::new(net, &data, loss.get(), sgd.get(), opts(0.12))
+            .run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut Silent);
+        assert!(matches!(outcome.stop_reason, StopReason::StopBelow { .. }), "{:?}", outcome.stop_reason);
+        assert!(outcome.epochs_run > RESERVED_EPOCHS, "{} epochs", outcome.epochs_run);
+        assert_eq!(outcome.costs.len(), outcome.epochs_run + 1);
     }
 
     /// The first index where `a` and `b` differ, or where one ends before the other.
