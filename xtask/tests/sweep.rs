@@ -268,8 +268,11 @@ fn diverging_trials_are_recorded_and_the_sweep_completes() {
         "train.epochs=200",
         "--out",
         s(&out),
+        "--jobs",
+        "100000",
     ]);
     assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("4 to run, 0 already done; 4 at a time"), "no more jobs than trials: {stderr}");
     let trials = csv_without(&out.join("trials.csv"), &["seconds"]);
     let status: Vec<&str> = trials[1..].iter().map(|r| r[3].as_str()).collect();
     assert_eq!(status, ["ok", "ok", "diverged", "diverged"], "{trials:?}");

@@ -140,7 +140,9 @@ fn run_inner(
         plan.trials.iter().filter(|t| opts.shard.is_none_or(|s| t.index % s.of == s.part - 1)).collect();
     let todo: Vec<&plan::Trial> =
         mine.iter().copied().filter(|t| !trial::is_done(&dir.join(&t.dir), &resolved.trial_config(t))).collect();
-    let jobs = opts.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get())).max(1);
+    // No more threads than trials to run (each job also has an I/O thread).
+    let jobs = opts.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let jobs = jobs.clamp(1, todo.len().max(1));
     let shard_note = opts.shard.map(|s| format!(" (shard {}/{})", s.part, s.of)).unwrap_or_default();
     eprintln!(
         "Sweep {}: {} points × {} seeds = {} trials{shard_note}; {} to run, {} already done; {jobs} at a time",

@@ -201,9 +201,35 @@ impl SweepSpec {
                 ));
             }
         };
+        let points = match mode {
+            Mode::Random => samples as u64,
+            Mode::Grid => axes
+                .iter()
+                .try_fold(1u64, |n, (_, axis)| match axis {
+                    Axis::Values(vs) => n.checked_mul(vs.len() as u64),
+                    Axis::Uniform(..) | Axis::LogUniform(..) => Some(n),
+                })
+                .unwrap_or(u64::MAX),
+        };
+        let trials = points.saturating_mul(seeds);
+        if trials > MAX_TRIALS {
+            let (key, what) = match mode {
+                Mode::Random if samples as u64 > MAX_TRIALS => ("sweep.samples", format!("{samples} points")),
+                Mode::Grid if points > MAX_TRIALS => ("sweep.grid", format!("{points} grid points")),
+                _ => ("sweep.seeds", format!("{points} points × {seeds} seeds")),
+            };
+            return Err(SpecError::new(
+                key,
+                format!("{what} make more trials than a sweep takes ({MAX_TRIALS}); split it into several sweeps"),
+            ));
+        }
         Ok(SweepSpec { seeds, seed, mode, samples, axes, success })
     }
 }
+
+/// The most trials one sweep plans: a hundred thousand runs, each with its own directory (planning
+/// checks every point against the config, about a millisecond each).
+pub const MAX_TRIALS: u64 = 100_000;
 
 /// `key` quoted as a TOML key inside `sweep.grid`.
 pub fn grid_key(key: &str) -> String {
@@ -364,6 +390,22 @@ mod tests {
         assert_eq!(key("mode = \"random\"\nsamples = 2\ngrid = { x = { log_uniform = [0, 1] } }"), "sweep.grid.\"x\"");
         assert_eq!(key("success = { metric = \"final_cots\" }"), "sweep.success.metric");
         assert!(parse("sedes = 2").unwrap_err().message.contains("did you mean `seeds`"));
+    }
+
+    /// More trials than [`MAX_TRIALS`] are refused when the table is read, naming the key that
+    /// made them (the planner would otherwise allocate and check them all first).
+    #[test]
+    fn too_many_trials_are_refused_up_front() {
+        let error = |text: &str| parse(text).unwrap_err();
+        let e = error("seeds = 100000000");
+        assert_eq!(e.key, "sweep.seeds");
+        assert!(e.message.contains("1 points × 100000000 seeds"), "{}", e.message);
+        assert_eq!(error("seeds = 9223372036854775807\ngrid = { x = [1, 2] }").key, "sweep.seeds");
+        assert_eq!(error("mode = \"random\"\nsamples = 1000000000000\ngrid = { x = [1] }").key, "sweep.samples");
+        let wide: Vec<String> = (0..1000).map(|i| i.to_string()).collect();
+        let grid = format!("grid = {{ a = [{0}], b = [{0}] }}", wide.join(", "));
+        assert_eq!(error(&grid).key, "sweep.grid");
+        assert!(parse(&format!("seeds = 100\ngrid = {{ a = [{}] }}", wide.join(", "))).is_ok(), "100,000 trials");
     }
 
     #[test]
