@@ -30,3 +30,14 @@ fn gradcheck_fails_with_exit_1_beyond_tolerance() {
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("FAIL"));
 }
+
+/// A tolerance or epsilon that is no number of the right sign is bad usage (exit 2), not a
+/// failed check.
+#[test]
+fn gradcheck_refuses_a_negative_or_nan_tolerance_with_exit_2() {
+    for (flag, value) in [("--tolerance", "-1"), ("--tolerance", "nan"), ("--epsilon", "0")] {
+        let run = backprop(&["gradcheck", "configs/half_adder.toml", &format!("{flag}={value}")]);
+        assert_eq!(run.code, 2, "{flag} {value}: {}\n{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains(flag), "{flag} {value}: {}", run.stderr);
+    }
+}

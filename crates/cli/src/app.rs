@@ -373,6 +373,9 @@ fn gradcheck_cmd(
     if !(epsilon.is_finite() && epsilon > 0.0) {
         return Err(CliError::Config(format!("--epsilon must be a number > 0, got {epsilon}")));
     }
+    if !(tolerance.is_finite() && tolerance >= 0.0) {
+        return Err(CliError::Config(format!("--tolerance must be a number ≥ 0, got {tolerance}")));
+    }
     let (data, net) = prepare::<f64>(loaded, model)?;
     let loss = loaded.config.loss.get::<f64>();
     let (x, t) = (data.inputs.view(), data.targets.view());
