@@ -247,6 +247,15 @@ fn set_invalid_value() {
     check("set-invalid", BASE, &["optim.lr=-3"], &["--set optim.lr=-3", "`optim.lr`"]);
 }
 
+/// The error names the `--set` that made the value: the last of the key's, even when an
+/// earlier one was fine, or one under an unknown table.
+#[test]
+fn set_errors_name_the_override_that_wins() {
+    check("set-last", BASE, &["optim.lr=0.1", "optim.lr=-1"], &["(set by --set optim.lr=-1)"]);
+    check("set-table", BASE, &["train.epochs=5", "train={epochs=0}"], &["(set by --set train={epochs=0})"]);
+    check("set-unknown-table", BASE, &["nosuch.key=1"], &["--set nosuch.key=1", "`nosuch`"]);
+}
+
 #[test]
 fn set_through_a_value() {
     check("set-path", BASE, &["optim.lr.x=1"], &["--set optim.lr.x=1", "not a table"]);

@@ -354,10 +354,15 @@ fn with_suggestion(message: &str) -> String {
 /// `file:line:col: key `k`: message`, with the position of `key` in `source` when it is there,
 /// or a note that it came from `--set`.
 fn position_message(path: &Path, source: &str, overrides: &[String], key: &str, message: &str) -> String {
-    let from_set = overrides.iter().find(|o| {
+    // The last `--set` of the key, of a table holding it, or of a key inside it (an unknown
+    // table): later ones win, so an error is theirs.
+    let from_set = overrides.iter().rfind(|o| {
         o.split_once('=').is_some_and(|(k, _)| {
             let k = k.trim();
-            key == k || key.starts_with(&format!("{k}.")) || key.starts_with(&format!("{k}["))
+            key == k
+                || key.starts_with(&format!("{k}."))
+                || key.starts_with(&format!("{k}["))
+                || k.starts_with(&format!("{key}."))
         })
     });
     let at = match (from_set, locate(source, key)) {
