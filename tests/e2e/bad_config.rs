@@ -256,6 +256,14 @@ fn set_errors_name_the_override_that_wins() {
     check("set-unknown-table", BASE, &["nosuch.key=1"], &["--set nosuch.key=1", "`nosuch`"]);
 }
 
+/// A model file to start from that cannot be read names the config's key and line as well as
+/// the file.
+#[test]
+fn an_unreadable_init_from_names_the_key() {
+    let text = replace("hidden = [2, 2]\n", "hidden = [2, 2]\ninit_from = \"nope/model.json\"\n");
+    check("init-from", &text, &[], &["bad.toml:10:1: key `model.init_from`", "nope/model.json"]);
+}
+
 #[test]
 fn set_through_a_value() {
     check("set-path", BASE, &["optim.lr.x=1"], &["--set optim.lr.x=1", "not a table"]);

@@ -268,7 +268,8 @@ pub fn prepare_splits<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Resu
         (Some(given), _) => Some(given),
         (None, Some(p)) => {
             let path = loaded.resolve_key_path("model.init_from", p);
-            let file = ModelFile::read(&path)?;
+            let file = ModelFile::read(&path)
+                .map_err(|e| loaded.spec_error(&backprop_tensor::SpecError::new("model.init_from", e.to_string())))?;
             Some((path, file))
         }
         (None, None) => None,
