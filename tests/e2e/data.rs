@@ -82,13 +82,20 @@ fn csv_config(dir: &Path, data: &Path) -> PathBuf {
     write(dir, "flowers.toml", &config)
 }
 
+/// The flowers table and its config in a fresh scratch folder, trained: the folder, the run's
+/// folder, the config and the run's summary.
+fn trained_flowers(name: &str) -> (TempDir, TempDir, PathBuf, serde_json::Value) {
+    let tmp = scratch(name);
+    let data = flowers(tmp.path());
+    let config = csv_config(tmp.path(), &data);
+    let (out, summary) = train(config.to_str().unwrap(), &[], &format!("{name}-run"));
+    (tmp, out, config, summary)
+}
+
 #[test]
 fn csv_with_string_labels_trains_and_predicts_labels() {
-    let tmp = scratch("flowers");
+    let (tmp, out, config, s) = trained_flowers("flowers");
     let dir = tmp.path();
-    let data = flowers(dir);
-    let config = csv_config(dir, &data);
-    let (out, s) = train(config.to_str().unwrap(), &[], "flowers-run");
     assert!(s["val_accuracy"].as_f64().unwrap() >= 0.9, "{s}");
     let model = out.path().join("model.json");
     let m = json(&model);
@@ -125,11 +132,8 @@ fn csv_with_string_labels_trains_and_predicts_labels() {
 /// the data evaluated.
 #[test]
 fn eval_reads_other_data_with_the_models_classes_and_normalizer() {
-    let tmp = scratch("flowers-eval");
+    let (tmp, out, config, _) = trained_flowers("flowers-eval");
     let dir = tmp.path();
-    let data = flowers(dir);
-    let config = csv_config(dir, &data);
-    let (out, _) = train(config.to_str().unwrap(), &[], "flowers-eval-run");
     let model = out.path().join("model.json");
     let eval = |file: &str| {
         let path = format!("data.path={:?}", dir.join(file));
