@@ -256,6 +256,15 @@ fn set_errors_name_the_override_that_wins() {
     check("set-unknown-table", BASE, &["nosuch.key=1"], &["--set nosuch.key=1", "`nosuch`"]);
 }
 
+/// `bce` on an output that can leave [0, 1] is refused (it trained to negative costs), as
+/// PyTorch's `BCELoss` refuses such inputs.
+#[test]
+fn bce_needs_a_probability_output() {
+    let text = replace("kind = \"half_mse\"", "kind = \"bce\"");
+    check("bce-relu", &text, &["model.output_activation=relu"], &["`loss.kind`", "`relu`", "bce_with_logits"]);
+    check("bce-tanh", &text, &["model.activation=tanh"], &["`tanh` (`model.activation`)"]);
+}
+
 /// A model file to start from that cannot be read names the config's key and line as well as
 /// the file.
 #[test]

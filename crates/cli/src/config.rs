@@ -180,6 +180,23 @@ impl Validate for Config {
         self.model.validate().map_err(|e| e.within("model"))?;
         self.loss.validate().map_err(|e| e.within("loss"))?;
         self.optim.validate().map_err(|e| e.within("optim"))?;
+        if let LossSpec::Bce(_) = self.loss {
+            // PyTorch's BCELoss refuses inputs outside [0, 1]; only these outputs stay inside.
+            let (key, out) = match &self.model.output_activation {
+                Some(a) => ("model.output_activation", a),
+                None => ("model.activation", &self.model.activation),
+            };
+            if !matches!(out.name(), "sigmoid" | "softmax") {
+                return Err(SpecError::new(
+                    "loss.kind",
+                    format!(
+                        "`bce` takes probabilities in [0, 1], but the output layer is `{}` (`{key}`): use a \
+                         sigmoid output, or `bce_with_logits` on an identity output",
+                        out.name()
+                    ),
+                ));
+            }
+        }
         if self.train.epochs == 0 {
             return Err(SpecError::new("train.epochs", "must be at least 1, got 0"));
         }
