@@ -307,6 +307,10 @@ pub fn apply_override(table: &mut toml::Table, item: &str) -> Result<(), String>
     let key = key.trim();
     let value = match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
         Ok(mut t) => t.remove("v").ok_or("empty value")?,
+        // A number TOML cannot hold (`1e400`, an integer past 2⁶³) is an error, not a string.
+        Err(_) if looks_numeric(raw.trim()) => {
+            return Err(format!("`{}` is out of range for a TOML number (a 64-bit integer or float)", raw.trim()));
+        }
         Err(_) => toml::Value::String(raw.trim().to_string()),
     };
     let parts: Vec<&str> = key.split('.').collect();
@@ -321,6 +325,13 @@ pub fn apply_override(table: &mut toml::Table, item: &str) -> Result<(), String>
     }
     t.insert(last.to_string(), value);
     Ok(())
+}
+
+/// Whether `raw` is written as a decimal number (Rust parses it, and it starts with a digit, or
+/// a sign or point and a digit), so that TOML refusing it means it is out of range.
+fn looks_numeric(raw: &str) -> bool {
+    let digits = raw.trim_start_matches(['+', '-']).trim_start_matches('.');
+    digits.starts_with(|c: char| c.is_ascii_digit()) && raw.replace('_', "").parse::<f64>().is_ok()
 }
 
 /// The dotted key an error is about, and its message: serde_path_to_error's path, plus the
@@ -464,5 +475,11 @@ mod tests {
         assert_eq!(t["model"]["activation"], toml::Value::String("relu".into()));
         assert!(apply_override(&mut t, "model.hidden.x=1").is_err());
         assert!(apply_override(&mut t, "nokey").is_err());
+        for big in ["1e400", "-1e400", "99999999999999999999"] {
+            let m = apply_override(&mut t, &format!("optim.lr={big}")).unwrap_err();
+            assert!(m.contains("out of range"), "{big}: {m}");
+        }
+        apply_override(&mut t, "experiment.name=2fast").unwrap();
+        assert_eq!(t["experiment"]["name"], toml::Value::String("2fast".into()));
     }
 }
