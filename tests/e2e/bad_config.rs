@@ -256,6 +256,13 @@ fn set_errors_name_the_override_that_wins() {
     check("set-unknown-table", BASE, &["nosuch.key=1"], &["--set nosuch.key=1", "`nosuch`"]);
 }
 
+/// A name longer than a folder's name may be is refused with its key, not an OS error.
+#[test]
+fn a_name_too_long_for_a_folder() {
+    let long = format!("experiment.name={}", "x".repeat(300));
+    check("long-name", BASE, &[&long], &["`experiment.name`", "at most 255 bytes, got 300"]);
+}
+
 /// `bce` on an output that can leave [0, 1] is refused (it trained to negative costs), as
 /// PyTorch's `BCELoss` refuses such inputs.
 #[test]

@@ -176,6 +176,10 @@ impl Validate for Config {
         if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\']) {
             return Err(SpecError::new("experiment.name", format!("must be a plain file name, got {name:?}")));
         }
+        if name.len() > 255 {
+            // It names the run's folder; file systems take 255 bytes a name.
+            return Err(SpecError::new("experiment.name", format!("must be at most 255 bytes, got {}", name.len())));
+        }
         self.data.validate().map_err(|e| e.within("data"))?;
         self.model.validate().map_err(|e| e.within("model"))?;
         self.loss.validate().map_err(|e| e.within("loss"))?;
