@@ -256,6 +256,13 @@ fn set_errors_name_the_override_that_wins() {
     check("set-unknown-table", BASE, &["nosuch.key=1"], &["--set nosuch.key=1", "`nosuch`"]);
 }
 
+/// A held-out fraction that leaves its split empty names the key's line in the config.
+#[test]
+fn a_split_fraction_too_small_names_its_key() {
+    let text = replace("source = \"half_adder\"", "source = \"sine\"\nsamples = 3\nvalidation = 0.1");
+    check("split-small", &text, &[], &["bad.toml:8:1: key `data.validation`", "rounds to no samples"]);
+}
+
 /// A name longer than a folder's name may be is refused with its key, not an OS error.
 #[test]
 fn a_name_too_long_for_a_folder() {

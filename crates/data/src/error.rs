@@ -249,7 +249,10 @@ pub enum DataError {
         labels: u64,
     },
     /// A split fraction that leaves a split with no samples.
-    #[error("dataset `{name}`: the `{split}` fraction of its {samples} samples rounds to no samples; raise it")]
+    #[error(
+        "dataset `{name}`: the `{split}` fraction of its {samples} samples rounds to no samples; raise it, or \
+         set it to 0 to hold out none"
+    )]
     SplitTooSmall {
         /// The dataset.
         name: String,

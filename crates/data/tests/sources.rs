@@ -83,6 +83,7 @@ fn out_of_range_values_are_refused_before_loading() {
     let err = spec("source = \"sine\"\nsamples = 3\nvalidation = 0.1").load::<f64>().unwrap_err();
     assert_eq!(
         err.to_string(),
-        "dataset `sine`: the `validation` fraction of its 3 samples rounds to no samples; raise it"
+        "dataset `sine`: the `validation` fraction of its 3 samples rounds to no samples; raise it, or set it to 0 \
+         to hold out none"
     );
 }
