@@ -34,6 +34,19 @@ fn explain_equals_grad_on_one_sample() {
     assert!(text.stdout.contains("δ³ = ∂C/∂a³ ⊙ σ′(z³)"), "{}", text.stdout);
 }
 
+/// An input or target that is not a finite number is bad input (exit 2), named.
+#[test]
+fn explain_refuses_non_finite_inputs_and_targets() {
+    for (args, flag) in [
+        (["--input", "0,1", "--target", "nan,0"], "--target NaN,0"),
+        (["--input", "nan,1", "--target", "0,0"], "--input NaN,1"),
+    ] {
+        let run = backprop(&[&["explain", "configs/half_adder.toml"][..], &args[..]].concat());
+        assert_eq!(run.code, 2, "{flag}: {}", run.stderr);
+        assert!(run.stderr.contains(&format!("{flag}: NaN is not a finite number")), "{}", run.stderr);
+    }
+}
+
 #[test]
 fn runs_get_plots_and_plot_redraws_them() {
     let tmp = scratch("plots");

@@ -248,6 +248,10 @@ fn pick_sample<F: Element>(data: &Dataset<F>, pick: &Pick) -> Result<Chosen<F>, 
                     t.len(),
                     data.outputs()
                 ))),
+                Some(t) if t.iter().any(|v| !v.is_finite()) => {
+                    let bad = t.iter().find(|v| !v.is_finite()).expect("one is not finite");
+                    Err(CliError::Input(format!("--target {}: {bad} is not a finite number", list(t))))
+                }
                 Some(t) => Ok((found, x, t.iter().map(|&v| F::of(v)).collect())),
                 None => match found {
                     Some(k) => Ok((Some(k), x, data.targets.row(k).to_owned())),
