@@ -227,6 +227,15 @@ impl ModelFile {
         {
             return Err(format!("`normalizer` has {} values for {} inputs", n.shift.len(), self.inputs));
         }
+        // (JSON numbers are finite; a scale of 0 would divide every input of its column by 0.)
+        if let Some(j) = self.normalizer.as_ref().and_then(|n| n.scale.iter().position(|&x| x == 0.0)) {
+            return Err(format!("normalizer.scale[{j}]: must not be 0"));
+        }
+        if let Some(features) = &self.features
+            && features.len() != self.inputs
+        {
+            return Err(format!("`features` names {} columns for {} inputs", features.len(), self.inputs));
+        }
         Ok(())
     }
 }
