@@ -213,8 +213,22 @@ struct CsvReader {
 impl CsvReader {
     /// Opens `path` and reads its header.
     fn open(path: &Path) -> Result<Self, DataError> {
-        let file = File::open(path).map_err(|e| DataError::io(path, &e))?;
-        Self::from_reader(path, Box::new(file))
+        let mut file = File::open(path).map_err(|e| DataError::io(path, &e))?;
+        // A gzip file's first two bytes; read as text it would be one "header" of binary.
+        let mut magic = [0u8; 2];
+        let mut n = 0;
+        while n < magic.len() {
+            match file.read(&mut magic[n..]) {
+                Ok(0) => break,
+                Ok(k) => n += k,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(DataError::io(path, &e)),
+            }
+        }
+        if magic[..n] == [0x1f, 0x8b] {
+            return Err(DataError::CompressedCsv { path: path.to_path_buf() });
+        }
+        Self::from_reader(path, Box::new(std::io::Cursor::new(magic[..n].to_vec()).chain(file)))
     }
 
     fn from_reader(path: &Path, inner: Box<dyn Read>) -> Result<Self, DataError> {

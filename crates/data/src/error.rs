@@ -174,6 +174,12 @@ pub enum DataError {
         /// The training data's classes (boxed to keep the error small).
         classes: Box<[String]>,
     },
+    /// A CSV file that is gzip-compressed (CSV files are read as plain text).
+    #[error("{}: the file is gzip-compressed; decompress it first (`gunzip`): CSV files are read as plain text", path.display())]
+    CompressedCsv {
+        /// The file.
+        path: PathBuf,
+    },
     /// A source whose classes are not those of the model that reads it.
     #[error("{name}: the data's classes ({}) are not the model's ({})", list(data), list(model))]
     ClassesDiffer {

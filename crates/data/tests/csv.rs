@@ -219,6 +219,22 @@ fn empty_files_headers_without_rows_and_empty_labels() {
     assert_mentions(&m, &["label.csv: line 3 (data row 2), column `y`: empty label"]);
 }
 
+/// A gzipped CSV file is named as such instead of reading its bytes as a header; the bytes
+/// looked at first are handed back to the reader (a one-byte file still has its header).
+#[test]
+fn gzipped_and_tiny_files() {
+    let dir = scratch("csv-gzip");
+    write(&dir, "iris.csv.gz", common::gzip(IRIS.as_bytes()));
+    let m = error(&dir, "source = \"csv\"\npath = \"iris.csv.gz\"\ntargets = [\"species\"]");
+    assert_mentions(&m, &["iris.csv.gz: the file is gzip-compressed; decompress it first"]);
+    write(&dir, "one.csv", "y");
+    let m = error(&dir, "source = \"csv\"\npath = \"one.csv\"\ntargets = [\"y\"]");
+    assert_mentions(&m, &["one.csv: no column for the features", "in the header (`y`)"]);
+    write(&dir, "two.csv", "x,y\n1,2\n");
+    let s = load(&dir, "source = \"csv\"\npath = \"two.csv\"\ntargets = [\"y\"]", 0).unwrap();
+    assert_eq!(s.train.inputs.row(0).to_vec(), vec![1.0]);
+}
+
 #[test]
 fn missing_columns_list_the_header_and_suggest() {
     let dir = scratch("csv-missing");
