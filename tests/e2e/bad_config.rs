@@ -256,6 +256,17 @@ fn set_errors_name_the_override_that_wins() {
     check("set-unknown-table", BASE, &["nosuch.key=1"], &["--set nosuch.key=1", "`nosuch`"]);
 }
 
+/// A config that is not UTF-8 names the line and column of the first bad byte.
+#[test]
+fn a_config_not_in_utf8_names_the_place() {
+    let tmp = scratch("bad-utf8");
+    let path = tmp.path().join("latin1.toml");
+    std::fs::write(&path, b"[experiment]\nname = \"caf\xe9\"\n").unwrap();
+    let run = backprop(&["train", path.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("latin1.toml:2:12: not valid UTF-8"), "{}", run.stderr);
+}
+
 /// A held-out fraction that leaves its split empty names the key's line in the config.
 #[test]
 fn a_split_fraction_too_small_names_its_key() {

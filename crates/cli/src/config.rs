@@ -255,7 +255,12 @@ impl Loaded {
 /// (`model.hidden`), the value is parsed as TOML (`[4, 4]`, `0.1`, `"relu"`), and a value that
 /// is not valid TOML is taken as a string (`--set model.activation=relu`).
 pub fn load(path: &Path, overrides: &[String]) -> Result<Loaded, CliError> {
-    let source = std::fs::read_to_string(path).map_err(|e| CliError::io(path, e))?;
+    let bytes = std::fs::read(path).map_err(|e| CliError::io(path, e))?;
+    let source = String::from_utf8(bytes).map_err(|e| {
+        let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+        let (line, col) = line_col(&String::from_utf8_lossy(valid), valid.len());
+        CliError::Config(format!("{}:{line}:{col}: not valid UTF-8 (a TOML file is UTF-8 text)", path.display()))
+    })?;
     let mut table: toml::Table = toml::from_str(&source).map_err(|e| {
         let at = e.span().map(|s| line_col(&source, s.start)).map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default();
         CliError::Config(format!("{}{at}: invalid TOML: {}", path.display(), e.message().trim()))
