@@ -333,7 +333,17 @@ fn success(t: &toml::Table) -> Result<Success, SpecError> {
         Some(toml::Value::Integer(i)) => Ok(Some(*i as f64)),
         Some(v) => Err(SpecError::new(format!("sweep.success.{key}"), format!("must be a finite number, got {v}"))),
     };
-    Ok(Success { metric, below: bound("below")?, above: bound("above")? })
+    let (below, above) = (bound("below")?, bound("above")?);
+    if let (Some(b), Some(a)) = (below, above)
+        && b <= a
+    {
+        // Success needs above < metric < below: no trial could succeed.
+        return Err(SpecError::new(
+            "sweep.success.below",
+            format!("must be greater than `above` ({a}), got {b}: success needs above < metric < below"),
+        ));
+    }
+    Ok(Success { metric, below, above })
 }
 
 fn unknown(table: &str, key: &str, known: &[&str]) -> SpecError {
@@ -389,6 +399,8 @@ mod tests {
         assert_eq!(key("grid = { \"optim.lr\" = { uniform = [0, 1] } }"), "sweep.grid.\"optim.lr\"");
         assert_eq!(key("mode = \"random\"\nsamples = 2\ngrid = { x = { log_uniform = [0, 1] } }"), "sweep.grid.\"x\"");
         assert_eq!(key("success = { metric = \"final_cots\" }"), "sweep.success.metric");
+        assert_eq!(key("success = { below = 0.1, above = 0.5 }"), "sweep.success.below");
+        assert!(parse("success = { metric = \"accuracy\", below = 1.01, above = 0.9 }").is_ok());
         assert!(parse("sedes = 2").unwrap_err().message.contains("did you mean `seeds`"));
     }
 
