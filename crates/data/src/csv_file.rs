@@ -341,6 +341,12 @@ impl CsvReader {
 
     /// The position of `column` in the header.
     fn resolve(&self, column: &Column) -> Result<usize, DataError> {
+        if let Column::Name(n) = column {
+            let at: Vec<usize> = (0..self.header.len()).filter(|&j| self.header[j] == n.trim()).collect();
+            if at.len() > 1 {
+                return Err(DataError::AmbiguousColumn { path: self.path.clone(), column: n.trim().to_string(), at });
+            }
+        }
         let found = match column {
             Column::Name(n) => self.header.iter().position(|h| h == n.trim()),
             Column::Index(i) => (*i < self.header.len()).then_some(*i),

@@ -174,6 +174,21 @@ pub enum DataError {
         /// The training data's classes (boxed to keep the error small).
         classes: Box<[String]>,
     },
+    /// A column named more than once in a CSV header, chosen by that name.
+    #[error(
+        "{}: column `{column}` is named {} times in the header (columns {}, 0-based); rename them or choose by index",
+        path.display(),
+        at.len(),
+        at.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
+    )]
+    AmbiguousColumn {
+        /// The file.
+        path: PathBuf,
+        /// The name.
+        column: String,
+        /// Where it stands in the header.
+        at: Vec<usize>,
+    },
     /// A CSV file that is gzip-compressed (CSV files are read as plain text).
     #[error("{}: the file is gzip-compressed; decompress it first (`gunzip`): CSV files are read as plain text", path.display())]
     CompressedCsv {

@@ -220,9 +220,10 @@ fn empty_files_headers_without_rows_and_empty_labels() {
 }
 
 /// A gzipped CSV file is named as such instead of reading its bytes as a header; the bytes
-/// looked at first are handed back to the reader (a one-byte file still has its header).
+/// looked at first are handed back to the reader (a one-byte file still has its header). A name
+/// the header has twice cannot choose a column.
 #[test]
-fn gzipped_and_tiny_files() {
+fn gzipped_files_tiny_files_and_names_given_twice() {
     let dir = scratch("csv-gzip");
     write(&dir, "iris.csv.gz", common::gzip(IRIS.as_bytes()));
     let m = error(&dir, "source = \"csv\"\npath = \"iris.csv.gz\"\ntargets = [\"species\"]");
@@ -230,6 +231,11 @@ fn gzipped_and_tiny_files() {
     write(&dir, "one.csv", "y");
     let m = error(&dir, "source = \"csv\"\npath = \"one.csv\"\ntargets = [\"y\"]");
     assert_mentions(&m, &["one.csv: no column for the features", "in the header (`y`)"]);
+    write(&dir, "twice.csv", "x,y,x\n1,2,3\n");
+    let m = error(&dir, "source = \"csv\"\npath = \"twice.csv\"\ntargets = [\"y\"]\nfeatures = [\"x\"]");
+    assert_mentions(&m, &["twice.csv: column `x` is named 2 times in the header (columns 0, 2, 0-based)"]);
+    let s = load(&dir, "source = \"csv\"\npath = \"twice.csv\"\ntargets = [\"y\"]\nfeatures = [2]", 0).unwrap();
+    assert_eq!(s.train.inputs.row(0).to_vec(), vec![3.0], "by index it is no question");
     write(&dir, "two.csv", "x,y\n1,2\n");
     let s = load(&dir, "source = \"csv\"\npath = \"two.csv\"\ntargets = [\"y\"]", 0).unwrap();
     assert_eq!(s.train.inputs.row(0).to_vec(), vec![1.0]);
