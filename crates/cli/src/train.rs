@@ -1016,6 +1016,21 @@ impl<'d, F: Element> Trainer<'d, F> {
                 self.state.len()
             ));
         }
+        // The rest must agree with itself, as a run writes it (a hand-edited file may not).
+        if state.history.len() != state.epoch + 1 {
+            return Err(format!(
+                "the checkpoint is at epoch {} but holds metrics of {} epochs (epoch 0 included)",
+                state.epoch,
+                state.history.len()
+            ));
+        }
+        if !self.best_params.is_empty() && state.best.is_some() && state.best_params.len() != self.best_params.len() {
+            return Err(format!(
+                "the checkpoint's best parameters are {} values, the network has {}",
+                state.best_params.len(),
+                self.best_params.len()
+            ));
+        }
         let copy = |dst: &mut [F], src: &[f64]| dst.iter_mut().zip(src).for_each(|(d, &s)| *d = F::of(s));
         copy(self.net.params_mut(), &state.params);
         copy(&mut self.state, &state.optimizer_state);
@@ -1161,9 +1176,14 @@ mod tests {
         let mut stop = StopAt(70, None);
         let cut = trainer().run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut stop);
         assert_eq!(cut.epochs_run, 70);
+        let state = stop.1.expect("a state");
+        let mut edited = state.clone();
+        edited.history.pop();
+        let refused = trainer().restore(&edited).expect_err("a history one short of the epoch");
+        assert!(refused.contains("at epoch 70 but holds metrics of 70 epochs"), "{refused}");
         let mut resumed = trainer();
         assert!(resumed.lean().is_some());
-        let mut rng = resumed.restore(&stop.1.expect("a state")).expect("restores");
+        let mut rng = resumed.restore(&state).expect("restores");
         let resumed = resumed.run_with(&mut rng, &mut Silent);
         let bits =
             |o: &TrainOutcome<f64>| o.costs.iter().chain(o.net.params()).map(|x| x.to_bits()).collect::<Vec<_>>();
