@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use backprop_data::{DataError, Dataset, Splits, Trained};
 use backprop_layers::Network;
 use backprop_tensor::rng::{derive_seed, seeded};
-use backprop_tensor::{Dtype, Element};
+use backprop_tensor::{Dtype, Element, SpecError};
 use clap::{Args, Parser, Subcommand};
 use serde::Serialize;
 
@@ -269,7 +269,7 @@ pub fn prepare_splits<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Resu
         (None, Some(p)) => {
             let path = loaded.resolve_key_path("model.init_from", p);
             let file = ModelFile::read(&path)
-                .map_err(|e| loaded.spec_error(&backprop_tensor::SpecError::new("model.init_from", e.to_string())))?;
+                .map_err(|e| loaded.spec_error(&SpecError::new("model.init_from", e.to_string())))?;
             Some((path, file))
         }
         (None, None) => None,
@@ -328,7 +328,7 @@ pub fn load_data_as<F: Element>(loaded: &Loaded, trained: Trained<'_>) -> Result
     cfg.data.load_splits_as(&loaded.base_dir, seed, trained).map_err(|e| match e {
         DataError::Spec(spec) => loaded.spec_error(&spec.within("data")),
         DataError::SplitTooSmall { ref split, .. } => {
-            loaded.spec_error(&backprop_tensor::SpecError::new(format!("data.{split}"), e.to_string()))
+            loaded.spec_error(&SpecError::new(format!("data.{split}"), e.to_string()))
         }
         other => CliError::Input(other.to_string()),
     })

@@ -215,7 +215,6 @@ type Chosen<F> = (Option<usize>, Array1<F>, Array1<F>);
 
 /// The sample `pick` names in `data`.
 fn pick_sample<F: Element>(data: &Dataset<F>, pick: &Pick) -> Result<Chosen<F>, CliError> {
-    let list = |v: &[f64]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",");
     match pick {
         Pick::Index(k) => {
             if *k >= data.len() {
@@ -236,9 +235,7 @@ fn pick_sample<F: Element>(data: &Dataset<F>, pick: &Pick) -> Result<Chosen<F>, 
                     data.features()
                 )));
             }
-            if let Some(bad) = input.iter().find(|v| !v.is_finite()) {
-                return Err(CliError::Input(format!("--input {}: {bad} is not a finite number", list(input))));
-            }
+            finite("--input", input)?;
             let x: Array1<F> = input.iter().map(|&v| F::of(v)).collect();
             let found = data.inputs.outer_iter().position(|r| r == x);
             match target {
@@ -248,11 +245,10 @@ fn pick_sample<F: Element>(data: &Dataset<F>, pick: &Pick) -> Result<Chosen<F>, 
                     t.len(),
                     data.outputs()
                 ))),
-                Some(t) if t.iter().any(|v| !v.is_finite()) => {
-                    let bad = t.iter().find(|v| !v.is_finite()).expect("one is not finite");
-                    Err(CliError::Input(format!("--target {}: {bad} is not a finite number", list(t))))
+                Some(t) => {
+                    finite("--target", t)?;
+                    Ok((found, x, t.iter().map(|&v| F::of(v)).collect()))
                 }
-                Some(t) => Ok((found, x, t.iter().map(|&v| F::of(v)).collect())),
                 None => match found {
                     Some(k) => Ok((Some(k), x, data.targets.row(k).to_owned())),
                     None => Err(CliError::Input(format!(
@@ -262,6 +258,19 @@ fn pick_sample<F: Element>(data: &Dataset<F>, pick: &Pick) -> Result<Chosen<F>, 
                 },
             }
         }
+    }
+}
+
+/// `values` as the command line wrote them: comma-separated.
+fn list(values: &[f64]) -> String {
+    values.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",")
+}
+
+/// An error naming `flag` and `values` when one of them is not a finite number.
+fn finite(flag: &str, values: &[f64]) -> Result<(), CliError> {
+    match values.iter().find(|v| !v.is_finite()) {
+        Some(bad) => Err(CliError::Input(format!("{flag} {}: {bad} is not a finite number", list(values)))),
+        None => Ok(()),
     }
 }
 

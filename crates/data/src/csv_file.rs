@@ -215,20 +215,12 @@ impl CsvReader {
     fn open(path: &Path) -> Result<Self, DataError> {
         let mut file = File::open(path).map_err(|e| DataError::io(path, &e))?;
         // A gzip file's first two bytes; read as text it would be one "header" of binary.
-        let mut magic = [0u8; 2];
-        let mut n = 0;
-        while n < magic.len() {
-            match file.read(&mut magic[n..]) {
-                Ok(0) => break,
-                Ok(k) => n += k,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(DataError::io(path, &e)),
-            }
-        }
-        if magic[..n] == [0x1f, 0x8b] {
+        let mut magic = Vec::with_capacity(2);
+        (&mut file).take(2).read_to_end(&mut magic).map_err(|e| DataError::io(path, &e))?;
+        if magic == [0x1f, 0x8b] {
             return Err(DataError::CompressedCsv { path: path.to_path_buf() });
         }
-        Self::from_reader(path, Box::new(std::io::Cursor::new(magic[..n].to_vec()).chain(file)))
+        Self::from_reader(path, Box::new(io::Cursor::new(magic).chain(file)))
     }
 
     fn from_reader(path: &Path, inner: Box<dyn Read>) -> Result<Self, DataError> {
@@ -341,14 +333,15 @@ impl CsvReader {
 
     /// The position of `column` in the header.
     fn resolve(&self, column: &Column) -> Result<usize, DataError> {
-        if let Column::Name(n) = column {
-            let at: Vec<usize> = (0..self.header.len()).filter(|&j| self.header[j] == n.trim()).collect();
-            if at.len() > 1 {
-                return Err(DataError::AmbiguousColumn { path: self.path.clone(), column: n.trim().to_string(), at });
-            }
-        }
         let found = match column {
-            Column::Name(n) => self.header.iter().position(|h| h == n.trim()),
+            Column::Name(n) => {
+                let at: Vec<usize> = (0..self.header.len()).filter(|&j| self.header[j] == n.trim()).collect();
+                if at.len() > 1 {
+                    let column = n.trim().to_string();
+                    return Err(DataError::AmbiguousColumn { path: self.path.clone(), column, at });
+                }
+                at.first().copied()
+            }
             Column::Index(i) => (*i < self.header.len()).then_some(*i),
         };
         found.ok_or_else(|| {
