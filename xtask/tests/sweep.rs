@@ -230,6 +230,9 @@ fn invalid_sweeps_are_refused_before_any_trial_naming_the_key() {
         ("seeds = 2\nsuccess = { metric = \"final_cost\", bellow = 0.1 }", "sweep.success.bellow"),
         ("mode = \"random\"\ngrid = { \"optim.lr\" = { log_uniform = [1e-3, 1.0] } }", "sweep.samples"),
         ("grid = { \"optim.lr\" = { log_uniform = [1e-3, 1.0] } }", "sweep.grid.\"optim.lr\""),
+        // Too many parameters for the data's sizes: found when planning, not by every trial.
+        ("grid = { \"model.hidden\" = [[2], [1000000000]] }", "sweep.grid.\"model.hidden\""),
+        ("seeds = 2\nsuccess = { below = 0.1, above = 0.5 }", "sweep.success.below"),
     ];
     for (i, (sweep, key)) in cases.iter().enumerate() {
         let case = dir.join(format!("case{i}"));

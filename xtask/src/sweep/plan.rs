@@ -117,6 +117,14 @@ impl Resolved {
     }
 }
 
+/// The inputs and outputs of the base config's training data, or `None` when it cannot be read
+/// (its trials will say why).
+fn data_sizes(path: &Path, overrides: &[String]) -> Option<(usize, usize)> {
+    let base = config::load(path, overrides).ok()?;
+    let splits = backprop_cli::app::load_data::<f64>(&base).ok()?;
+    Some((splits.train.features(), splits.train.outputs()))
+}
+
 /// The seed of seed index `k` under the sweep seed: `derive_seed(seed, k)` with the top bit
 /// cleared, so that it is a TOML integer.
 pub fn trial_seed(seed: u64, k: u64) -> u64 {
@@ -148,6 +156,9 @@ pub fn resolve(
     // Each (key, value) alone first, so that an error names the key it comes from; then each
     // point whole, for values that only clash together.
     let mut checked = std::collections::HashSet::new();
+    // The base config's data sizes, read once when a `model.*` key is swept, so that a value
+    // that makes the network too large for them is refused here and not by every trial.
+    let mut sizes: Option<Option<(usize, usize)>> = None;
     let mut loaded_points = Vec::with_capacity(values.len());
     let mut points = Vec::with_capacity(values.len());
     for (p, vals) in values.iter().enumerate() {
@@ -156,10 +167,19 @@ pub fn resolve(
             if checked.insert((key.clone(), literal.clone())) {
                 let mut with = overrides.to_vec();
                 with.push(format!("{key}={literal}"));
-                config::load(path, &with).map_err(|e| {
+                let loaded = config::load(path, &with).map_err(|e| {
                     let inner = without_position(&e.to_string(), path, &with);
                     error(&grid_key(key), &format!("the value {literal} does not fit the config: {inner}"))
                 })?;
+                if key.starts_with("model.")
+                    && let Some((inputs, outputs)) = *sizes.get_or_insert_with(|| data_sizes(path, overrides))
+                {
+                    loaded.config.model.validate_for(inputs, outputs).map_err(|e| {
+                        let what =
+                            format!("the value {literal} does not fit the data ({inputs} inputs, {outputs} outputs)");
+                        error(&grid_key(key), &format!("{what}: `model.{}`: {}", e.key, e.message))
+                    })?;
+                }
             }
         }
         let point = Point { index: p, values: literals };
