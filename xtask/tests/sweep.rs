@@ -233,6 +233,7 @@ fn invalid_sweeps_are_refused_before_any_trial_naming_the_key() {
         // Too many parameters for the data's sizes: found when planning, not by every trial.
         ("grid = { \"model.hidden\" = [[2], [1000000000]] }", "sweep.grid.\"model.hidden\""),
         ("seeds = 2\nsuccess = { below = 0.1, above = 0.5 }", "sweep.success.below"),
+        ("seeds = 2\nsuccess = { metric = \"val_accuracy\", above = 0.9 }", "sweep.success.metric"),
     ];
     for (i, (sweep, key)) in cases.iter().enumerate() {
         let case = dir.join(format!("case{i}"));

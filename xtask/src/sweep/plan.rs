@@ -117,12 +117,22 @@ impl Resolved {
     }
 }
 
-/// The inputs and outputs of the base config's training data, or `None` when it cannot be read
-/// (its trials will say why).
-fn data_sizes(path: &Path, overrides: &[String]) -> Option<(usize, usize)> {
+/// What planning checks against the base config's data.
+#[derive(Clone, Copy)]
+struct DataInfo {
+    inputs: usize,
+    outputs: usize,
+    validation: bool,
+    test: bool,
+}
+
+/// The base config's data as [`DataInfo`], or `None` when it cannot be read (its trials will say
+/// why).
+fn data_info(path: &Path, overrides: &[String]) -> Option<DataInfo> {
     let base = config::load(path, overrides).ok()?;
     let splits = backprop_cli::app::load_data::<f64>(&base).ok()?;
-    Some((splits.train.features(), splits.train.outputs()))
+    let (inputs, outputs) = (splits.train.features(), splits.train.outputs());
+    Some(DataInfo { inputs, outputs, validation: splits.validation.is_some(), test: splits.test.is_some() })
 }
 
 /// The seed of seed index `k` under the sweep seed: `derive_seed(seed, k)` with the top bit
@@ -156,9 +166,22 @@ pub fn resolve(
     // Each (key, value) alone first, so that an error names the key it comes from; then each
     // point whole, for values that only clash together.
     let mut checked = std::collections::HashSet::new();
-    // The base config's data sizes, read once when a `model.*` key is swept, so that a value
-    // that makes the network too large for them is refused here and not by every trial.
-    let mut sizes: Option<Option<(usize, usize)>> = None;
+    // The base config's data, read once when a `model.*` key is swept or the success metric
+    // needs a held-out split, so that what cannot work is refused here and not by every trial.
+    let mut data: Option<Option<DataInfo>> = None;
+    let metric = &spec.success.metric;
+    let split = ["val_", "test_"].into_iter().find(|p| metric.starts_with(p));
+    if let Some(prefix) = split
+        && !keys.iter().any(|k| k.starts_with("data."))
+        && let Some(info) = *data.get_or_insert_with(|| data_info(path, overrides))
+        && !(if prefix == "val_" { info.validation } else { info.test })
+    {
+        let name = if prefix == "val_" { "validation" } else { "test" };
+        return Err(error(
+            "sweep.success.metric",
+            &format!("`{metric}` needs a {name} split, and the config's data has none (set `data.{name}`)"),
+        ));
+    }
     let mut loaded_points = Vec::with_capacity(values.len());
     let mut points = Vec::with_capacity(values.len());
     for (p, vals) in values.iter().enumerate() {
@@ -172,7 +195,8 @@ pub fn resolve(
                     error(&grid_key(key), &format!("the value {literal} does not fit the config: {inner}"))
                 })?;
                 if key.starts_with("model.")
-                    && let Some((inputs, outputs)) = *sizes.get_or_insert_with(|| data_sizes(path, overrides))
+                    && let Some(DataInfo { inputs, outputs, .. }) =
+                        *data.get_or_insert_with(|| data_info(path, overrides))
                 {
                     loaded.config.model.validate_for(inputs, outputs).map_err(|e| {
                         let what =
