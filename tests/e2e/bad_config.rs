@@ -290,6 +290,14 @@ fn bce_needs_a_probability_output() {
     check("bce-tanh", &text, &["model.activation=tanh"], &["`tanh` (`model.activation`)"]);
 }
 
+/// An initialiser that draws values past the dtype's range is a bad config (exit 2), not a run
+/// that diverged in its first epoch (exit 1).
+#[test]
+fn an_init_beyond_f32_names_the_key() {
+    let sets = ["experiment.dtype=f32", "model.init={kind=\"constant\",value=1e300}"];
+    check("init-f32", BASE, &sets, &["`model.init`", "draws inf in f32, beyond its range"]);
+}
+
 /// A model file to start from that cannot be read names the config's key and line as well as
 /// the file.
 #[test]

@@ -298,7 +298,7 @@ pub fn prepare_splits<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Resu
             cfg.model
                 .validate_for(data.features(), data.outputs())
                 .map_err(|e| loaded.spec_error(&e.within("model")))?;
-            let mut net = Network::new(data.features(), &cfg.model.architecture(data.outputs()));
+            let mut net = Network::<F>::new(data.features(), &cfg.model.architecture(data.outputs()));
             let mut rng = seeded(derive_seed(cfg.experiment.seed, STREAM_INIT));
             let inits: Vec<_> = net
                 .layers()
@@ -306,6 +306,11 @@ pub fn prepare_splits<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Resu
                 .map(|layer| backprop_layers::layer_initializers(cfg.model.init.as_ref(), &layer.activation))
                 .collect();
             net.initialize_layers(|l| (inits[l].0.get(), inits[l].1.get()), &mut rng);
+            if let Some(x) = net.params().iter().find(|x| !x.is_finite()) {
+                // A value past the dtype's range (1e300 in f32): a bad config, not a divergence.
+                let message = format!("draws {x} in {}, beyond its range", F::DTYPE.name());
+                return Err(loaded.spec_error(&SpecError::new("model.init", message)));
+            }
             net
         }
     };
