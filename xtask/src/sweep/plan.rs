@@ -170,13 +170,12 @@ pub fn resolve(
     // needs a held-out split, so that what cannot work is refused here and not by every trial.
     let mut data: Option<Option<DataInfo>> = None;
     let metric = &spec.success.metric;
-    let split = ["val_", "test_"].into_iter().find(|p| metric.starts_with(p));
-    if let Some(prefix) = split
+    let held_out = [("val_", "validation"), ("test_", "test")].into_iter().find(|(p, _)| metric.starts_with(p));
+    if let Some((_, name)) = held_out
         && !keys.iter().any(|k| k.starts_with("data."))
         && let Some(info) = *data.get_or_insert_with(|| data_info(path, overrides))
-        && !(if prefix == "val_" { info.validation } else { info.test })
+        && !(if name == "validation" { info.validation } else { info.test })
     {
-        let name = if prefix == "val_" { "validation" } else { "test" };
         return Err(error(
             "sweep.success.metric",
             &format!("`{metric}` needs a {name} split, and the config's data has none (set `data.{name}`)"),
