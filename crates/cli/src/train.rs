@@ -1016,12 +1016,27 @@ impl<'d, F: Element> Trainer<'d, F> {
                 self.state.len()
             ));
         }
+        if state.epoch > self.opts.epochs {
+            return Err(format!(
+                "the checkpoint is at epoch {}, past the config's last (train.epochs = {})",
+                state.epoch, self.opts.epochs
+            ));
+        }
         // The rest must agree with itself, as a run writes it (a hand-edited file may not).
         if state.history.len() != state.epoch + 1 {
             return Err(format!(
                 "the checkpoint is at epoch {} but holds metrics of {} epochs (epoch 0 included)",
                 state.epoch,
                 state.history.len()
+            ));
+        }
+        // Every epoch takes the same number of steps, so the step count follows from the epoch
+        // (Adam's bias correction depends on it; a wrong count would diverge or mislead).
+        let per_epoch = if self.full_batch() { 1 } else { self.data.len().div_ceil(self.ws.capacity().max(1)) } as u64;
+        if Some(state.step) != (state.epoch as u64).checked_mul(per_epoch) {
+            return Err(format!(
+                "the checkpoint is at epoch {} after {} steps, but this data takes {per_epoch} steps an epoch",
+                state.epoch, state.step
             ));
         }
         if !self.best_params.is_empty() && state.best.is_some() && state.best_params.len() != self.best_params.len() {
@@ -1181,6 +1196,14 @@ mod tests {
         edited.history.pop();
         let refused = trainer().restore(&edited).expect_err("a history one short of the epoch");
         assert!(refused.contains("at epoch 70 but holds metrics of 70 epochs"), "{refused}");
+        let mut edited = state.clone();
+        edited.step = u64::MAX;
+        let refused = trainer().restore(&edited).expect_err("a step count no run makes");
+        assert!(refused.contains("at epoch 70 after 18446744073709551615 steps"), "{refused}");
+        let mut edited = state.clone();
+        edited.epoch = 201;
+        let refused = trainer().restore(&edited).expect_err("an epoch past the last");
+        assert!(refused.contains("past the config's last (train.epochs = 200)"), "{refused}");
         let mut resumed = trainer();
         assert!(resumed.lean().is_some());
         let mut rng = resumed.restore(&state).expect("restores");
