@@ -205,6 +205,13 @@ fn invalid_toml() {
 }
 
 #[test]
+fn duplicate_key_is_named() {
+    check("dup", &replace("lr = 0.5", "lr = 0.5\nlr = 0.1"), &[], &["bad.toml:18:1:", "duplicate key `lr`"]);
+    let dotted = replace("lr = 0.5", "lr = 0.5\nschedule.kind = \"step\"\nschedule . kind = \"cosine\"");
+    check("dup-dotted", &dotted, &[], &["bad.toml:19:12:", "duplicate key `schedule.kind`"]);
+}
+
+#[test]
 fn init_bounds_reversed() {
     check(
         "init",

@@ -263,7 +263,13 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Loaded, CliError> {
     })?;
     let mut table: toml::Table = toml::from_str(&source).map_err(|e| {
         let at = e.span().map(|s| line_col(&source, s.start)).map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default();
-        CliError::Config(format!("{}{at}: invalid TOML: {}", path.display(), e.message().trim()))
+        let mut message = e.message().trim().to_string();
+        if message == "duplicate key"
+            && let Some(key) = e.span().and_then(|s| key_as_written(&source, s))
+        {
+            message = format!("duplicate key `{key}` (each key and table may appear once)");
+        }
+        CliError::Config(format!("{}{at}: invalid TOML: {message}", path.display()))
     })?;
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     absolutize(&mut table, &base_dir);
@@ -420,6 +426,16 @@ pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
     let line = before.matches('\n').count() + 1;
     let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
     (line, col)
+}
+
+/// The key at `span` of `source` as its line writes it: with the dotted parts before it in a
+/// table header (`[a.b]`) or a dotted key (`a.b = 1`), alone inside an inline table.
+fn key_as_written(source: &str, span: std::ops::Range<usize>) -> Option<String> {
+    let key = source.get(span.clone())?;
+    let line_start = source[..span.start].rfind('\n').map_or(0, |i| i + 1);
+    let before = source[line_start..span.end].trim_start().trim_start_matches('[');
+    let dotted = if before.contains(['=', '{', '[', ',']) { key } else { before };
+    Some(dotted.split('.').map(str::trim).collect::<Vec<_>>().join("."))
 }
 
 /// Byte offset of the deepest part of the dotted `key` (`model.hidden[1]`) found in `source`.
