@@ -140,7 +140,7 @@ impl Validate for CsvSource {
     }
 }
 
-/// How much of the byte stream the CSV parser may see, and where its newlines are.
+/// How much of the byte stream the CSV parser may see, and where its line breaks are.
 #[derive(Debug, Default)]
 struct Tracker {
     /// Total bytes handed to the parser.
@@ -149,20 +149,41 @@ struct Tracker {
     limit: u64,
     /// Set when the parser asked for a byte past `limit`.
     tripped: bool,
-    /// Newlines counted so far (those before the last offset asked about).
+    /// Line breaks counted so far (those before the last offset asked about).
     lines_before: u64,
-    /// Offsets of the newlines not counted yet.
-    pending: VecDeque<u64>,
+    /// The `\r` and `\n` bytes not counted yet: offset, and whether it breaks a line (`\n`
+    /// after `\r` does not: `\r\n` is one break, as a lone `\r` is, as for the CSV parser).
+    pending: VecDeque<(u64, bool)>,
+    /// Whether the last byte handed over was `\r`.
+    after_cr: bool,
 }
 
 impl Tracker {
-    /// Newlines in the stream before byte `offset` (offsets must not decrease between calls).
-    fn newlines_before(&mut self, offset: u64) -> u64 {
-        while self.pending.front().is_some_and(|&o| o < offset) {
+    /// Line breaks in the stream before byte `offset` (offsets must not decrease between calls).
+    fn breaks_before(&mut self, offset: u64) -> u64 {
+        while let Some(&(_, breaks)) = self.pending.front().filter(|(o, _)| *o < offset) {
             self.pending.pop_front();
-            self.lines_before += 1;
+            self.lines_before += u64::from(breaks);
         }
         self.lines_before
+    }
+
+    /// The 1-based line of the first byte at or after `offset` that is not a line break: where
+    /// a record read from `offset` starts, past the blank lines the parser skips.
+    fn line_from(&mut self, offset: u64) -> u64 {
+        let before = self.breaks_before(offset);
+        let skipped = self.pending.iter().zip(offset..).take_while(|((o, _), at)| o == at);
+        before + 1 + skipped.map(|((_, breaks), _)| u64::from(*breaks)).sum::<u64>()
+    }
+
+    /// Notes the line breaks of `bytes`, which start at offset `start`.
+    fn note(&mut self, start: u64, bytes: &[u8]) {
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'\r' || b == b'\n' {
+                self.pending.push_back((start + i as u64, b == b'\r' || !self.after_cr));
+            }
+            self.after_cr = b == b'\r';
+        }
     }
 }
 
@@ -188,7 +209,7 @@ impl<R: Read> Read for Limited<R> {
         let max = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
         let n = self.inner.read(&mut buf[..max])?;
         let start = t.read;
-        t.pending.extend(buf[..n].iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| start + i as u64));
+        t.note(start, &buf[..n]);
         t.read += n as u64;
         Ok(n)
     }
@@ -254,10 +275,7 @@ impl CsvReader {
         }
         match self.rdr.read_byte_record(&mut self.record) {
             Ok(true) => {
-                let end = self.rdr.position().byte();
-                let inside = self.record.as_slice().iter().filter(|&&b| b == b'\n').count() as u64;
-                let end_line = self.tracker.borrow_mut().newlines_before(end.saturating_sub(1)) + 1;
-                self.line = end_line.saturating_sub(inside).max(1);
+                self.line = self.tracker.borrow_mut().line_from(start);
                 self.cells += self.record.len() as u64;
                 if self.cells > self.max_cells {
                     let (path, line, limit) = (self.path.clone(), self.line, self.max_cells);
@@ -269,7 +287,7 @@ impl CsvReader {
             Err(e) => {
                 let mut t = self.tracker.borrow_mut();
                 if t.tripped {
-                    let line = t.newlines_before(start) + 1;
+                    let line = t.line_from(start);
                     return Err(DataError::RecordTooLong { path: self.path.clone(), line, limit: MAX_RECORD_BYTES });
                 }
                 let message = match e.into_kind() {
@@ -632,6 +650,11 @@ mod tests {
         assert_eq!(read("a,b\r\n1,2\r\n\r\n3,4").unwrap().1, vec![2, 4]);
         assert_eq!(read("\n\na,b\n\"1\n2\",3\n4,5\n").unwrap(), (vec!["a".into(), "b".into()], vec![4, 6]));
         assert_eq!(read("\u{feff} a , b\n1,2").unwrap().0, vec!["a", "b"]);
+        // A lone CR ends a line too, as it ends a record; a quote left open runs to the end.
+        assert_eq!(read("a,b\r1,2\r\r3,4\r").unwrap().1, vec![2, 4]);
+        assert_eq!(read("a,b\r\n\r\n1,2\r\r\n3,4").unwrap().1, vec![3, 5]);
+        let open = read("a,b\n1,2\n\"3,4\n5,6\n").unwrap_err();
+        assert!(matches!(open, DataError::Ragged { line: 3, row: 2, found: 1, .. }), "{open:?}");
     }
 
     #[test]
