@@ -2,7 +2,7 @@
 //! `xtask` and the tests run exactly what the binary runs.
 
 use std::ffi::OsString;
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 
 use backprop_data::{DataError, Dataset, Splits, Trained};
@@ -389,7 +389,23 @@ fn gradcheck_cmd(
     let loss = loaded.config.loss.get::<f64>();
     let (x, t) = (data.inputs.view(), data.targets.view());
     let (_, analytic) = gradcheck::analytic(&net, loss, x, t);
-    let numeric = gradcheck::numeric(&net, loss, x, t, epsilon);
+    // Two forward passes a parameter: minutes for a large net, so a bar on a terminal.
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(net.params().len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} parameter {pos}/{len}  ETA {eta}")
+                .expect("the template is valid"),
+        );
+        bar
+    });
+    let numeric = gradcheck::numeric_with(&net, loss, x, t, epsilon, &|| {
+        if let Some(bar) = &bar {
+            bar.inc(1);
+        }
+    });
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
     let reports = gradcheck::compare(&net, &analytic, &numeric, tolerance, 1e-9);
     let _ = writeln!(out, "gradient check (f64, central differences, epsilon {epsilon}, tolerance {tolerance})");
     let _ = writeln!(out, "{:>5}  {:>12}  {:>12}  result", "layer", "max abs err", "max rel err");

@@ -4,6 +4,7 @@
 use backprop_layers::{Network, Workspace};
 use backprop_loss::Loss;
 use backprop_tensor::{Element, MatView};
+use rayon::prelude::*;
 
 use crate::train::{backward_from_loss, forward_cost};
 
@@ -30,15 +31,32 @@ pub fn numeric(
     t: MatView<'_, f64>,
     epsilon: f64,
 ) -> Vec<f64> {
-    let mut probe = net.clone();
+    numeric_with(net, loss, x, t, epsilon, &|| {})
+}
+
+/// [`numeric`], calling `done` once per parameter finished (for a progress bar). The
+/// parameters are shared out over rayon's threads, each with its own copy of the network and
+/// its own workspace; every difference is computed alone, so the result is the same bits on any
+/// number of threads.
+pub fn numeric_with(
+    net: &Network<f64>,
+    loss: &dyn Loss<f64>,
+    x: MatView<'_, f64>,
+    t: MatView<'_, f64>,
+    epsilon: f64,
+    done: &(dyn Fn() + Sync),
+) -> Vec<f64> {
+    let fresh = || (net.clone(), Workspace::new(net, x.nrows()));
     (0..net.params().len())
-        .map(|i| {
+        .into_par_iter()
+        .map_init(fresh, |(probe, ws), i| {
             let p = net.params()[i];
             probe.params_mut()[i] = p + epsilon;
-            let plus = cost(&probe, loss, x, t);
+            let plus = forward_cost(probe, loss, x, t, ws);
             probe.params_mut()[i] = p - epsilon;
-            let minus = cost(&probe, loss, x, t);
+            let minus = forward_cost(probe, loss, x, t, ws);
             probe.params_mut()[i] = p;
+            done();
             (plus - minus) / (2.0 * epsilon)
         })
         .collect()
@@ -82,4 +100,42 @@ pub fn compare(
             report
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use backprop_layers::{ActivationSpec, LayerSpec};
+    use backprop_loss::LossSpec;
+    use backprop_tensor::Matrix;
+
+    /// The threads change nothing: each difference is the one a plain loop computes, to the bit.
+    #[test]
+    fn numeric_is_a_plain_loop_of_central_differences() {
+        let layer = |n, a| LayerSpec::new(n, ActivationSpec::from_name(a).expect("registered"));
+        let mut net = Network::<f64>::new(3, &[layer(5, "tanh"), layer(2, "sigmoid")]);
+        for (i, p) in net.params_mut().iter_mut().enumerate() {
+            *p = ((i * 7919) % 17) as f64 / 8.5 - 1.0;
+        }
+        let x = Matrix::from_shape_fn((4, 3), |(r, c)| (r as f64 - c as f64) / 3.0);
+        let t = Matrix::from_shape_fn((4, 2), |(r, c)| ((r + c) % 2) as f64);
+        let loss = LossSpec::from_name("mse").expect("registered");
+        let (x, t) = (x.view(), t.view());
+        let count = std::sync::atomic::AtomicUsize::new(0);
+        let tick = || {
+            count.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        };
+        let found = numeric_with(&net, loss.get(), x, t, 1e-6, &tick);
+        assert_eq!(count.into_inner(), net.params().len());
+        let mut probe = net.clone();
+        for (i, &n) in found.iter().enumerate() {
+            let p = net.params()[i];
+            probe.params_mut()[i] = p + 1e-6;
+            let plus = cost(&probe, loss.get(), x, t);
+            probe.params_mut()[i] = p - 1e-6;
+            let minus = cost(&probe, loss.get(), x, t);
+            probe.params_mut()[i] = p;
+            assert_eq!(n.to_bits(), ((plus - minus) / 2e-6).to_bits(), "parameter {i}");
+        }
+    }
 }

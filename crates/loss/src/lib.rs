@@ -67,7 +67,10 @@ use backprop_tensor::{Element, MatView, MatViewMut};
 /// # Shapes
 /// `output`, `target` and `grad` are all (samples, outputs). Callers check shapes once, before
 /// training; the methods may panic on a mismatch.
-pub trait Loss<F: Element> {
+///
+/// `Send + Sync`: a loss is a function of its parameters, shared between threads (the gradient
+/// check's central differences run on several).
+pub trait Loss<F: Element>: Send + Sync {
     /// `C(output, target)`.
     fn cost(&self, output: MatView<'_, F>, target: MatView<'_, F>) -> F;
     /// `grad ← ∂C/∂output`.
