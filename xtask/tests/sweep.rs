@@ -234,6 +234,11 @@ fn invalid_sweeps_are_refused_before_any_trial_naming_the_key() {
         ("grid = { \"model.hidden\" = [[2], [1000000000]] }", "sweep.grid.\"model.hidden\""),
         ("seeds = 2\nsuccess = { below = 0.1, above = 0.5 }", "sweep.success.below"),
         ("seeds = 2\nsuccess = { metric = \"val_accuracy\", above = 0.9 }", "sweep.success.metric"),
+        // With `data.*` swept, a point's own data.
+        (
+            "grid = { \"data.source\" = [\"moons\"] }\nsuccess = { metric = \"val_accuracy\", above = 0.9 }",
+            "sweep.success.metric",
+        ),
     ];
     for (i, (sweep, key)) in cases.iter().enumerate() {
         let case = dir.join(format!("case{i}"));
@@ -245,6 +250,18 @@ fn invalid_sweeps_are_refused_before_any_trial_naming_the_key() {
         assert!(stderr.contains(&format!("`{key}`")), "{sweep}: expected `{key}` in {stderr}");
         assert!(!out.exists(), "{sweep}: nothing may run");
     }
+    // A network that fits the base config's data (2 parity bits: 8·10⁸ parameters) but not a
+    // point's (20 bits: 4.4·10⁹, over the limit) is refused when planning, naming the point.
+    let cfg = config_with(dir, "grid = { \"data.bits\" = [20], \"model.hidden\" = [[200000000]] }");
+    let text =
+        std::fs::read_to_string(&cfg).unwrap().replace("source = \"half_adder\"", "source = \"parity\"\nbits = 2");
+    std::fs::write(&cfg, text).unwrap();
+    let out = dir.join("parity-out");
+    let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&out)]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("`sweep.grid`") && stderr.contains("point 0 (data.bits=20"), "{stderr}");
+    assert!(stderr.contains("(20 inputs, 1 outputs)"), "{stderr}");
+    assert!(!out.exists(), "nothing may run");
     // The position of a key written in the file.
     let cfg = config_with(dir, "seeds = 0");
     let (_, _, stderr) = xtask(&["experiment", s(&cfg)]);

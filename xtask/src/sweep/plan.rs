@@ -9,6 +9,7 @@
 //!   derive_seed(seed, k)` (top bit cleared, as TOML integers are signed): the same `k` gives
 //!   the same start at every point, and a trial's seed depends on nothing but `(seed, k)`.
 
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use backprop_cli::CliError;
@@ -117,7 +118,7 @@ impl Resolved {
     }
 }
 
-/// What planning checks against the base config's data.
+/// What planning checks against the data (the base config's, or a point's when `data.*` is swept).
 #[derive(Clone, Copy)]
 struct DataInfo {
     inputs: usize,
@@ -126,7 +127,20 @@ struct DataInfo {
     test: bool,
 }
 
-/// The base config's data as [`DataInfo`], or `None` when it cannot be read (its trials will say
+impl DataInfo {
+    /// Whether the data has the held-out split `name` (`validation` or `test`).
+    fn has(&self, name: &str) -> bool {
+        if name == "validation" { self.validation } else { self.test }
+    }
+}
+
+/// The error for a success `metric` on held-out data that `whose` data lacks.
+fn held_out_error(error: &dyn Fn(&str, &str) -> CliError, metric: &str, whose: &str) -> CliError {
+    let name = if metric.starts_with("val_") { "validation" } else { "test" };
+    error("sweep.success.metric", &format!("`{metric}` needs a {name} split, and {whose} has none (set `data.{name}`)"))
+}
+
+/// The data of the config at `path` with `overrides` as [`DataInfo`], or `None` when it cannot be read (its trials will say
 /// why).
 fn data_info(path: &Path, overrides: &[String]) -> Option<DataInfo> {
     let base = config::load(path, overrides).ok()?;
@@ -165,21 +179,22 @@ pub fn resolve(
 
     // Each (key, value) alone first, so that an error names the key it comes from; then each
     // point whole, for values that only clash together.
-    let mut checked = std::collections::HashSet::new();
+    let mut checked = HashSet::new();
     // The base config's data, read once when a `model.*` key is swept or the success metric
     // needs a held-out split, so that what cannot work is refused here and not by every trial.
+    // When `data.*` keys are swept too, each point is checked against its own data instead,
+    // read once for each combination of their values.
     let mut data: Option<Option<DataInfo>> = None;
+    let data_swept = keys.iter().any(|k| k.starts_with("data."));
+    let mut point_data: HashMap<Vec<String>, Option<DataInfo>> = HashMap::new();
     let metric = &spec.success.metric;
     let held_out = [("val_", "validation"), ("test_", "test")].into_iter().find(|(p, _)| metric.starts_with(p));
-    if let Some((_, name)) = held_out
-        && !keys.iter().any(|k| k.starts_with("data."))
+    let lacks = |info: &DataInfo| held_out.is_some_and(|(_, name)| !info.has(name));
+    if !data_swept
         && let Some(info) = *data.get_or_insert_with(|| data_info(path, overrides))
-        && !(if name == "validation" { info.validation } else { info.test })
+        && lacks(&info)
     {
-        return Err(error(
-            "sweep.success.metric",
-            &format!("`{metric}` needs a {name} split, and the config's data has none (set `data.{name}`)"),
-        ));
+        return Err(held_out_error(error, metric, "the config's data"));
     }
     let mut loaded_points = Vec::with_capacity(values.len());
     let mut points = Vec::with_capacity(values.len());
@@ -194,6 +209,7 @@ pub fn resolve(
                     error(&grid_key(key), &format!("the value {literal} does not fit the config: {inner}"))
                 })?;
                 if key.starts_with("model.")
+                    && !data_swept
                     && let Some(DataInfo { inputs, outputs, .. }) =
                         *data.get_or_insert_with(|| data_info(path, overrides))
                 {
@@ -213,6 +229,24 @@ pub fn resolve(
             let inner = without_position(&e.to_string(), path, &with);
             error("sweep.grid", &format!("point {p} ({}) is not a valid config: {inner}", point_overrides.join(" ")))
         })?;
+        if data_swept && (held_out.is_some() || keys.iter().any(|k| k.starts_with("model."))) {
+            let data_overrides: Vec<String> =
+                point_overrides.iter().filter(|o| o.starts_with("data.")).cloned().collect();
+            let info = *point_data
+                .entry(data_overrides)
+                .or_insert_with_key(|data_overrides| data_info(path, &[overrides, data_overrides.as_slice()].concat()));
+            let at = || format!("point {p} ({})", point_overrides.join(" "));
+            if let Some(info) = info {
+                if lacks(&info) {
+                    return Err(held_out_error(error, metric, &format!("the data of {}", at())));
+                }
+                let DataInfo { inputs, outputs, .. } = info;
+                loaded.config.model.validate_for(inputs, outputs).map_err(|e| {
+                    let what = format!("{} does not fit its data ({inputs} inputs, {outputs} outputs)", at());
+                    error("sweep.grid", &format!("{what}: `model.{}`: {}", e.key, e.message))
+                })?;
+            }
+        }
         // A trial is one run: its directory holds no sweep of its own.
         loaded.config.sweep = None;
         loaded_points.push(loaded);
