@@ -63,3 +63,19 @@ fn runs_get_plots_and_plot_redraws_them() {
     assert!(out.join("loss.svg").is_file() && out.join("decision.svg").is_file());
     assert_eq!(json(&out.join("summary.json"))["epochs_run"], 5);
 }
+
+/// `train` and `plot` agree on which runs get decision regions: here xor, a truth table (two
+/// inputs, 0/1 targets, trained as regression), and they draw the same picture.
+#[test]
+fn truth_table_runs_get_the_decision_regions_plot_draws() {
+    let tmp = scratch("plots-xor");
+    let out = tmp.path();
+    let run =
+        backprop(&["train", "configs/xor_tanh_adam.toml", "--set", "train.epochs=50", "--out", out.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let trained = std::fs::read_to_string(out.join("decision.svg")).expect("train drew decision.svg");
+    std::fs::remove_file(out.join("decision.svg")).unwrap();
+    let run = backprop(&["plot", out.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(out.join("decision.svg")).unwrap(), trained);
+}

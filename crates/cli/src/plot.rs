@@ -17,7 +17,7 @@ use crate::app::prepare;
 use crate::config;
 use crate::error::CliError;
 use crate::fsutil::write_atomic;
-use crate::train::{EpochMetrics, argmax};
+use crate::train::{EpochMetrics, argmax, decision_threshold};
 
 /// Cells per side of the decision-region grid.
 pub const GRID: usize = 100;
@@ -347,12 +347,7 @@ pub fn redraw(run_dir: &Path) -> Result<(), CliError> {
     let loaded = config::load(&run_dir.join("config.toml"), &[])?;
     let (data, net) = prepare::<f64>(&loaded, Some(&run_dir.join("model.json")))?;
     if data.features() == 2 && is_classification(data.targets.view()) {
-        let loss = loaded.config.loss.get::<f64>();
-        // A single output is a probability (threshold 0.5) unless the net outputs logits for a
-        // loss that applies the sigmoid itself.
-        let last_is_sigmoid = net.layers().last().is_some_and(|l| l.activation.name() == "sigmoid");
-        let logits = loss.absorbs() == Some("sigmoid") && !last_is_sigmoid;
-        let threshold = if logits { 0.0 } else { 0.5 };
+        let threshold = decision_threshold(loaded.config.loss.get::<f64>(), &net);
         decision_svg(&net, data.inputs.view(), data.targets.view(), threshold, &run_dir.join("decision.svg"))?;
     }
     Ok(())

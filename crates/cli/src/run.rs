@@ -378,7 +378,8 @@ fn train_into<F: Element>(
     });
     files.add("model.json", model.to_json().into_bytes())?;
     files.add("loss.svg", crate::plot::render_loss(&outcome.history)?.into_bytes())?;
-    if classification && data.features() == 2 {
+    // Decided by the targets, as `backprop plot` decides: truth tables (0/1 targets) get one too.
+    if data.features() == 2 && crate::plot::is_classification(data.targets.view()) {
         let threshold = decision_threshold(loss, &outcome.net);
         let svg = crate::plot::render_decision(&outcome.net, data.inputs.view(), data.targets.view(), threshold)?;
         files.add("decision.svg", svg.into_bytes())?;
