@@ -483,6 +483,40 @@ mod tests {
         assert_eq!(locate(src, "model.nothing").map(|o| line_col(src, o)), Some((1, 2)));
     }
 
+    /// PyTorch's (and Keras's) parameter names load as the same config as ours.
+    #[test]
+    fn pytorch_and_keras_names_are_aliases() {
+        let config = |model: &str, optim: &str, train: &str| {
+            format!(
+                "[data]\nsource = \"moons\"\nvalidation = 0.2\n[model]\nhidden = [3]\n{model}\n[loss]\nkind = \"mse\"\n\
+                 [optim]\nkind = \"sgd\"\n[optim.schedule]\n{optim}\n[train]\nepochs = 5\n{train}\n"
+            )
+        };
+        let theirs = config(
+            "activation = { kind = \"leaky_relu\", negative_slope = 0.2 }\n\
+             init = { weights = { kind = \"uniform\", a = -0.5, b = 0.5 }, biases = { kind = \"constant\", val = 0.1 } }",
+            "kind = \"cosine\"\nT_max = 7",
+            "early_stopping = { monitor = \"val_loss\", restore_best_weights = false }",
+        );
+        let ours = config(
+            "activation = { kind = \"leaky_relu\", alpha = 0.2 }\n\
+             init = { weights = { kind = \"uniform\", low = -0.5, high = 0.5 }, biases = { kind = \"constant\", value = 0.1 } }",
+            "kind = \"cosine\"\nt_max = 7",
+            "early_stopping = { monitor = \"val_cost\", restore_best = false }",
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let resolved = |name: &str, text: &str| {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            toml::to_string(&load(&path, &[]).unwrap_or_else(|e| panic!("{name}: {e}")).config).unwrap()
+        };
+        let (theirs, ours) = (resolved("theirs.toml", &theirs), resolved("ours.toml", &ours));
+        assert_eq!(theirs, ours);
+        for written in ["alpha = 0.2", "t_max = 7", "low = -0.5", "value = 0.1", "monitor = \"val_cost\""] {
+            assert!(ours.contains(written), "{written} in {ours}");
+        }
+    }
+
     #[test]
     fn suggests_close_names_only() {
         let m = with_suggestion("unknown variant `sigmod`, expected one of `sigmoid`, `tanh`");

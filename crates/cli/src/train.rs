@@ -145,7 +145,8 @@ impl TrainOptions {
 }
 
 /// `[train] early_stopping = { monitor = "val_cost", patience = 10, min_delta = 0.0,
-/// restore_best = true }` (Keras's `EarlyStopping`, with its parameter names).
+/// restore_best = true }` (Keras's `EarlyStopping`: its rule, and its names as aliases:
+/// `restore_best_weights`, monitor `"loss"`/`"val_loss"`; the defaults differ, see the fields).
 ///
 /// After every epoch the monitored metric is compared with the best so far; an improvement of
 /// more than `min_delta` (lower for costs, higher for accuracies) resets the count, anything else
@@ -156,11 +157,13 @@ impl TrainOptions {
 pub struct EarlyStopping {
     /// `cost`, `accuracy`, `val_cost` (default) or `val_accuracy`.
     pub monitor: Monitor,
-    /// Epochs without improvement before stopping (default 10).
+    /// Epochs without improvement before stopping (default 10; Keras's is 0).
     pub patience: usize,
     /// The smallest change that counts as an improvement (default 0).
     pub min_delta: f64,
-    /// End with the best epoch's weights (default true).
+    /// End with the best epoch's weights (default true; Keras's `restore_best_weights`, whose
+    /// default is false, names it too).
+    #[serde(alias = "restore_best_weights")]
     pub restore_best: bool,
 }
 
@@ -174,11 +177,13 @@ impl Default for EarlyStopping {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Monitor {
-    /// Training cost (lower is better).
+    /// Training cost (lower is better); Keras's `"loss"` names it too.
+    #[serde(alias = "loss")]
     Cost,
     /// Training accuracy (higher is better).
     Accuracy,
-    /// Validation cost (lower is better).
+    /// Validation cost (lower is better); Keras's `"val_loss"` names it too.
+    #[serde(alias = "val_loss")]
     ValCost,
     /// Validation accuracy (higher is better).
     ValAccuracy,

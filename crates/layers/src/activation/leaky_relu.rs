@@ -14,7 +14,9 @@ use super::Elementwise;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LeakyRelu {
-    /// Slope for z ≤ 0 (PyTorch's `negative_slope`). Default 0.01.
+    /// Slope for z ≤ 0. Default 0.01. The config takes PyTorch's name for it,
+    /// `negative_slope`, too.
+    #[serde(alias = "negative_slope")]
     pub alpha: f64,
 }
 

@@ -18,7 +18,9 @@ use crate::non_negative;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CosineAnnealingLr {
-    /// Epochs from the base lr to `eta_min` (required, ≥ 1).
+    /// Epochs from the base lr to `eta_min` (required, ≥ 1). The config takes PyTorch's name,
+    /// `T_max`, too.
+    #[serde(alias = "T_max")]
     pub t_max: u64,
     /// The lowest lr (default 0).
     #[serde(default)]

@@ -14,7 +14,8 @@ use crate::{SpecError, Validate};
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Constant {
-    /// The value (PyTorch's `val`). Default 0.
+    /// The value. Default 0. The config takes PyTorch's name, `val`, too.
+    #[serde(alias = "val")]
     pub value: f64,
 }
 

@@ -70,6 +70,58 @@ impl FanMode {
     }
 }
 
+/// The non-linearity a Kaiming initialiser keeps the variance for (PyTorch's `nonlinearity`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Nonlinearity {
+    /// Gain 1.
+    Linear,
+    /// Gain 1.
+    Sigmoid,
+    /// Gain 5/3.
+    Tanh,
+    /// Gain √2.
+    Relu,
+    /// Gain √(2/(1 + a²)), `a` the negative slope (the default, with `a = 0`: √2).
+    #[default]
+    LeakyRelu,
+    /// Gain 3/4.
+    Selu,
+}
+
+impl Nonlinearity {
+    /// `torch.nn.init.calculate_gain(nonlinearity, a)`; `a` matters for `leaky_relu` only.
+    pub fn gain(self, a: f64) -> f64 {
+        match self {
+            Nonlinearity::Linear | Nonlinearity::Sigmoid => 1.0,
+            Nonlinearity::Tanh => 5.0 / 3.0,
+            Nonlinearity::Relu => std::f64::consts::SQRT_2,
+            Nonlinearity::LeakyRelu => (2.0 / (1.0 + a * a)).sqrt(),
+            Nonlinearity::Selu => 0.75,
+        }
+    }
+}
+
+/// A Kaiming initialiser's gain: `gain` when given, else PyTorch's `calculate_gain` of
+/// `nonlinearity` and `a`.
+fn kaiming_gain(gain: Option<f64>, nonlinearity: Nonlinearity, a: f64) -> f64 {
+    gain.unwrap_or_else(|| nonlinearity.gain(a))
+}
+
+/// Checks a Kaiming initialiser's parameters: `a` finite, and `gain` (> 0) given only in place
+/// of `a` and `nonlinearity`, not beside them.
+fn validate_kaiming(gain: Option<f64>, nonlinearity: Nonlinearity, a: f64) -> Result<(), crate::SpecError> {
+    crate::spec::finite("a", a)?;
+    match gain {
+        None => Ok(()),
+        Some(_) if a != 0.0 || nonlinearity != Nonlinearity::default() => Err(crate::SpecError::new(
+            "gain",
+            "give either `gain` or PyTorch's `a` and `nonlinearity`, which make the gain, not both",
+        )),
+        Some(g) => crate::spec::positive("gain", g),
+    }
+}
+
 /// Fills `out` from U(−bound, bound), one [`unit()`] draw per value.
 fn fill_symmetric(bound: f64, out: &mut [f64], rng: &mut SeededRng) {
     for x in out {
@@ -106,11 +158,11 @@ crate::registry! {
         "xavier_normal" => XavierNormal(XavierNormal),
         /// Another name for `xavier_normal`.
         "glorot_normal" => GlorotNormal(XavierNormal),
-        /// `U(±gain·√(3/fan))` (`torch.nn.init.kaiming_uniform_`).
+        /// `U(±gain·√(3/fan))` (`torch.nn.init.kaiming_uniform_`, its `a`, `mode` and `nonlinearity`).
         "kaiming_uniform" => KaimingUniform(KaimingUniform),
         /// Another name for `kaiming_uniform`.
         "he_uniform" => HeUniform(KaimingUniform),
-        /// `N(0, gain²/fan)` (`torch.nn.init.kaiming_normal_`).
+        /// `N(0, gain²/fan)` (`torch.nn.init.kaiming_normal_`, its `a`, `mode` and `nonlinearity`).
         "kaiming_normal" => KaimingNormal(KaimingNormal),
         /// Another name for `kaiming_normal`.
         "he_normal" => HeNormal(KaimingNormal),
@@ -163,11 +215,38 @@ mod tests {
     #[test]
     fn parameters_come_from_tables() {
         let spec = parse("x = { kind = \"he_normal\", mode = \"fan_out\", gain = 1.0 }");
-        assert_eq!(spec, InitSpec::HeNormal(KaimingNormal { mode: FanMode::FanOut, gain: 1.0 }));
+        let fan_out = KaimingNormal { mode: FanMode::FanOut, gain: Some(1.0), ..KaimingNormal::default() };
+        assert_eq!(spec, InitSpec::HeNormal(fan_out));
+        let written = toml::to_string(&std::collections::BTreeMap::from([("x", &spec)])).unwrap();
+        assert_eq!(parse(&written), spec);
+        let spec = parse("x = { kind = \"kaiming_uniform\", a = 2.0, nonlinearity = \"tanh\" }");
+        let tanh = KaimingUniform { a: 2.0, nonlinearity: Nonlinearity::Tanh, ..KaimingUniform::default() };
+        assert_eq!(spec, InitSpec::KaimingUniform(tanh));
         let written = toml::to_string(&std::collections::BTreeMap::from([("x", &spec)])).unwrap();
         assert_eq!(parse(&written), spec);
         assert!(toml::from_str::<Doc>("x = { kind = \"kaiming_uniform\", mode = \"fan_avg\" }").is_err());
         assert!(parse("x = { kind = \"normal\", std = -1.0 }").validate().is_err());
+    }
+
+    /// `torch.nn.init.calculate_gain` as PyTorch 2 documents it.
+    #[test]
+    fn gains_are_pytorchs() {
+        let cases = [
+            (Nonlinearity::Linear, 0.0, 1.0),
+            (Nonlinearity::Sigmoid, 0.0, 1.0),
+            (Nonlinearity::Tanh, 0.0, 5.0 / 3.0),
+            (Nonlinearity::Relu, 0.3, 2f64.sqrt()),
+            (Nonlinearity::LeakyRelu, 0.0, 2f64.sqrt()),
+            (Nonlinearity::LeakyRelu, 5f64.sqrt(), (1.0f64 / 3.0).sqrt()),
+            (Nonlinearity::Selu, 0.0, 0.75),
+        ];
+        for (nonlinearity, a, gain) in cases {
+            assert_eq!(nonlinearity.gain(a), gain, "{nonlinearity:?}, a = {a}");
+        }
+        assert!(validate_kaiming(Some(1.0), Nonlinearity::Relu, 0.0).is_err());
+        assert!(validate_kaiming(Some(1.0), Nonlinearity::LeakyRelu, 0.1).is_err());
+        assert!(validate_kaiming(None, Nonlinearity::LeakyRelu, f64::NAN).is_err());
+        assert!(validate_kaiming(Some(1.0), Nonlinearity::LeakyRelu, 0.0).is_ok());
     }
 
     #[test]

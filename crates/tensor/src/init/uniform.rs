@@ -14,9 +14,12 @@ use crate::{SpecError, Validate};
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Uniform {
-    /// Lower bound (inclusive). Default −1.
+    /// Lower bound (inclusive). Default −1 (the post's; PyTorch's `uniform_` has 0). The config
+    /// takes PyTorch's name, `a`, too.
+    #[serde(alias = "a")]
     pub low: f64,
-    /// Upper bound (exclusive). Default 1.
+    /// Upper bound (exclusive). Default 1. The config takes PyTorch's name, `b`, too.
+    #[serde(alias = "b")]
     pub high: f64,
 }
 
