@@ -5,7 +5,8 @@
 //!   `f64` and nothing else. [`Dtype`] is its runtime name (`experiment.dtype` in a config).
 //! - [`linalg`] holds matrix products that write into preallocated outputs
 //!   ([`linalg::matmul_into`]), so the training loop never allocates. Transposes are ndarray views
-//!   (`.t()`), never copies.
+//!   (`.t()`); only a large product copies a column-major left operand, row-major, into a buffer
+//!   it keeps (`linalg/packed.rs`).
 //! - [`math`] computes `exp` itself: the same bits on every machine, vectorised over slices.
 //! - [`rng`] is the one source of randomness: a seeded, portable ChaCha stream.
 //! - [`init`] holds the initialisers a config can name (`init = { kind = "uniform", … }`).
