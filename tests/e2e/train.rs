@@ -64,6 +64,14 @@ fn half_adder_config_learns_the_truth_table() {
         assert_eq!(rounded, want, "output for {input}: {line}");
     }
     assert!(run.stdout.contains("Initial cost:") && run.stdout.contains(" Epoch: 1000 , Current cost:"));
+    // The README shows this run's output: every line of its transcript but the "...", the
+    // timing and the directory is printed as it stands.
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let block = &readme[readme.find("```\nInitial cost:").expect("the README's transcript") + 4..];
+    let skip = ["...", "Training finished in", "Run directory:"];
+    for line in block[..block.find("```").unwrap()].lines().filter(|l| !skip.iter().any(|s| l.trim().starts_with(s))) {
+        assert!(run.stdout.lines().any(|o| o == line), "README line {line:?} not printed:\n{}", run.stdout);
+    }
 
     let again_tmp = scratch("half-adder-again");
     let again = again_tmp.path();
