@@ -74,21 +74,33 @@ fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
     values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| (lo.min(v), hi.max(v)))
 }
 
+/// The most decades a logarithmic cost axis spans, below its highest cost; lower costs are left
+/// out of the plot.
+pub const MAX_DECADES: f64 = 30.0;
+
 /// The cost per epoch as an SVG document: one line for the training cost, one for the
 /// validation cost where `history` has one; a logarithmic y axis when the costs span more than
-/// two decades ([`uses_log_scale`]). Non-finite costs (and, on a log axis, costs ≤ 0) are left
-/// out.
+/// two decades ([`uses_log_scale`]). Non-finite costs (and, on a log axis, costs ≤ 0 or more than
+/// [`MAX_DECADES`] below the highest) are left out.
 pub fn render_loss(history: &[EpochMetrics]) -> Result<String, CliError> {
     let x_range = 0..history.iter().map(|m| m.epoch).max().unwrap_or(0).max(1);
     if uses_log_scale(history) {
+        // Whole decades, within f64's normal range and at most MAX_DECADES of them (the axis
+        // code loops without end on ranges that reach infinity or subnormals).
         let (lo, hi) = bounds(history.iter().flat_map(costs).filter(|c| *c > 0.0));
-        let y = (10f64.powf(lo.log10().floor())..10f64.powf(hi.log10().ceil())).log_scale();
-        draw_loss(history, x_range, y, "cost (log scale)", |c| c > 0.0)
+        let top = hi.log10().ceil().min(f64::MAX_10_EXP as f64);
+        let bottom = lo.log10().floor().max(top - MAX_DECADES).max(f64::MIN_10_EXP as f64);
+        let (bottom, top) = (10f64.powf(bottom), 10f64.powf(top));
+        let y = (bottom..top).log_scale();
+        draw_loss(history, x_range, y, "cost (log scale)", |c| (bottom..=top).contains(&c))
     } else {
-        let (lo, hi) = bounds(history.iter().flat_map(costs));
+        // Costs below 0 (a hand-written metrics.csv) or near f64::MAX: the axis keeps a width
+        // that is finite, with room for the padding.
+        let limit = f64::MAX / 4.0;
+        let (lo, hi) = bounds(history.iter().flat_map(costs).filter(|c| c.abs() <= limit));
         let (lo, hi) = if lo.is_finite() { (lo.min(0.0), hi) } else { (0.0, 1.0) };
         let pad = if hi > lo { (hi - lo) * 0.05 } else { 0.5 };
-        draw_loss(history, x_range, lo..hi + pad, "cost", |_| true)
+        draw_loss(history, x_range, lo..hi + pad, "cost", |c| c.abs() <= limit)
     }
 }
 
@@ -213,13 +225,14 @@ pub fn classes<F: Element>(values: MatView<'_, F>, threshold: F) -> Vec<usize> {
 }
 
 /// The plotted range of one feature: its values' range, widened by 5 % on each side (by 0.5
-/// when all values are equal).
-fn axis_range(values: impl Iterator<Item = f64>) -> (f64, f64) {
-    let (lo, hi) = bounds(values.filter(|v| v.is_finite()));
+/// when all values are equal). Values beyond ±`limit` are left out, so that the width, the
+/// padding and every grid cell's centre stay finite in the network's dtype.
+fn axis_range(values: impl Iterator<Item = f64>, limit: f64) -> (f64, f64) {
+    let (lo, hi) = bounds(values.filter(|v| v.abs() <= limit));
     if !lo.is_finite() {
         return (-1.0, 1.0);
     }
-    let pad = if hi > lo { (hi - lo) * 0.05 } else { 0.5 };
+    let pad = if hi > lo { hi * 0.05 - lo * 0.05 } else { 0.5 };
     (lo - pad, hi + pad)
 }
 
@@ -245,8 +258,12 @@ pub fn render_decision<F: Element>(
     if targets.nrows() != inputs.nrows() {
         return Err(CliError::Input(format!("{} inputs but {} targets", inputs.nrows(), targets.nrows())));
     }
-    let (x0, x1) = axis_range(inputs.column(0).iter().map(|v| v.f64()));
-    let (y0, y1) = axis_range(inputs.column(1).iter().map(|v| v.f64()));
+    // An eighth of the dtype's largest value: room for the padding (the plotting code loops
+    // without end on ranges that reach infinity).
+    let limit = F::max_value().f64() / 8.0;
+    let (x0, x1) = axis_range(inputs.column(0).iter().map(|v| v.f64()), limit);
+    let (y0, y1) = axis_range(inputs.column(1).iter().map(|v| v.f64()), limit);
+    let inside = |x: f64, y: f64| (x0..=x1).contains(&x) && (y0..=y1).contains(&y);
     let (dx, dy) = ((x1 - x0) / GRID as f64, (y1 - y0) / GRID as f64);
     let mut grid = Matrix::<F>::zeros((GRID * GRID, 2));
     for (k, mut r) in grid.outer_iter_mut().enumerate() {
@@ -284,7 +301,7 @@ pub fn render_decision<F: Element>(
         }
         chart.draw_series(cells).map_err(err)?;
         chart.configure_mesh().disable_mesh().x_desc("x0").y_desc("x1").draw().map_err(err)?;
-        let points = inputs.outer_iter().zip(&truth).map(|(r, &k)| {
+        let points = inputs.outer_iter().zip(&truth).filter(|(r, _)| inside(r[0].f64(), r[1].f64())).map(|(r, &k)| {
             Circle::new((r[0].f64(), r[1].f64()), 4, rgb(PALETTE[k % PALETTE.len()]).filled().stroke_width(1))
         });
         chart.draw_series(points).map_err(err)?;

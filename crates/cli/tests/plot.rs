@@ -287,3 +287,42 @@ fn metrics_columns_by_name() {
     let err = redraw(&dir.join("missing")).unwrap_err();
     assert_eq!(err.exit_code(), 2);
 }
+
+/// Costs at the ends of f64's range draw in a moment (they once sent the axis code into an
+/// endless loop): a log axis spans at most `MAX_DECADES` below the highest cost, a linear one
+/// stays finite.
+#[test]
+fn extreme_costs_draw() {
+    for costs in [
+        vec![1e-320, 1.0],
+        vec![1e-160, 1e160],
+        vec![1e-10, 1e308],
+        vec![2.6e-8, 4e300, 1.0],
+        vec![f64::MAX, f64::MAX / 2.0],
+        vec![-f64::MAX, f64::MAX],
+        vec![5e-324, 5e-324],
+    ] {
+        let svg = render_loss(&history(&costs, None)).unwrap_or_else(|e| panic!("{costs:?}: {e}"));
+        check_svg_root(&svg);
+    }
+    // Within MAX_DECADES of the highest cost, every point is drawn.
+    let svg = render_loss(&history(&[1e-25, 1e4, 1.0, 1e-5], None)).unwrap();
+    assert_eq!(series(&svg, COST_COLOR).iter().map(Vec::len).collect::<Vec<_>>(), [4]);
+}
+
+/// Features at the ends of the dtype's range draw in a moment too: the axes leave out values
+/// beyond an eighth of the largest, and the points drawn are those inside.
+#[test]
+fn extreme_features_draw() {
+    let x = array![[1e308, 0.0], [-1e308, 1.0], [0.0, 0.0], [1.0, 1.0]];
+    let t = array![[0.0], [1.0], [1.0], [0.0]];
+    let svg = render_decision(&threshold_net(), x.view(), t.view(), 0.5).unwrap();
+    check_svg_root(&svg);
+    assert_eq!(elements(&svg, "circle").len(), 2, "the two points inside the axes");
+    let mut net32 = Network::<f32>::new(2, &[LayerSpec::new(1, ActivationSpec::Sigmoid(Sigmoid {}))]);
+    net32.params_mut().copy_from_slice(&[20.0, 0.0, -10.0]);
+    let x32 = array![[3e38f32, 0.0], [-3e38, 1.0], [1e37, 2.0]];
+    let t32 = array![[0.0f32], [1.0], [1.0]];
+    let svg = render_decision(&net32, x32.view(), t32.view(), 0.5).unwrap();
+    assert_eq!(elements(&svg, "circle").len(), 1);
+}
