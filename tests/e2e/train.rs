@@ -121,16 +121,23 @@ fn f32_and_mini_batches() {
 /// finite weights.
 #[test]
 fn divergence_exits_1_and_keeps_good_weights() {
-    let tmp = scratch("diverge");
-    let out = tmp.path();
-    let run = train_half_adder(out, &["model.activation=identity", "optim.lr=1e150"]);
-    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
-    assert!(run.stderr.contains("diverged at epoch"), "{}", run.stderr);
-    assert!(run.stderr.contains("first non-finite values in layer"), "{}", run.stderr);
-    let summary = json(&out.join("summary.json"));
-    assert_eq!(summary["stop_reason"], "diverged");
-    let weights = layer_numbers(&json(&out.join("model.json")));
-    assert!(weights.iter().all(|w| w.is_finite()));
+    // The second: relu(NaN) = 0 keeps the cost finite (0.25) while the weights are NaN.
+    let cases: [&[&str]; 2] = [
+        &["model.activation=identity", "optim.lr=1e150"],
+        &["model.activation=relu", "model.hidden=[4, 4]", "optim.lr=1e200", "train.epochs=100"],
+    ];
+    for (i, sets) in cases.into_iter().enumerate() {
+        let tmp = scratch(&format!("diverge-{i}"));
+        let out = tmp.path();
+        let run = train_half_adder(out, sets);
+        assert_eq!(run.code, 1, "{sets:?}: {}\n{}", run.stdout, run.stderr);
+        assert!(run.stderr.contains("diverged at epoch"), "{}", run.stderr);
+        assert!(run.stderr.contains("first non-finite values in layer"), "{}", run.stderr);
+        let summary = json(&out.join("summary.json"));
+        assert_eq!(summary["stop_reason"], "diverged");
+        let weights = layer_numbers(&json(&out.join("model.json")));
+        assert!(weights.iter().all(|w| w.is_finite()), "{sets:?}: {weights:?}");
+    }
 }
 
 /// `cargo xtask experiment` is `backprop train`: the README's main command.

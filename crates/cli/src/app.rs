@@ -363,7 +363,7 @@ fn finish_train(dir: &Path, summary: &run::RunSummary, out: &mut dyn Write) -> R
     match summary.stop_reason.as_str() {
         "interrupted" => Err(CliError::Interrupted),
         "diverged" => Err(CliError::Failed(format!(
-            "training diverged at epoch {}: the cost is not finite{}; the last good weights are in {}",
+            "training diverged at epoch {}: the cost or the weights are not finite{}; the last good weights are in {}",
             summary.stop_epoch.unwrap_or(summary.epochs_run + 1),
             summary.diverged_at.as_ref().map(|w| format!(" (first non-finite values in {w})")).unwrap_or_default(),
             dir.join("model.json").display()
