@@ -117,6 +117,41 @@ fn resume_needs_a_checkpoint() {
     assert!(run.stderr.contains("checkpoint.json"), "{}", run.stderr);
 }
 
+/// A checkpoint is resumed only with the config and data it was written for: a run directory
+/// whose config now names other data, or whose checkpoint has another schedule, is refused.
+#[test]
+fn resume_refuses_other_data_or_schedule() {
+    let tmp = scratch("resume-other");
+    let out = tmp.path();
+    let sets = ["--set", "train.epochs=20", "--set", "train.checkpoint_every=10"];
+    let run =
+        backprop(&[&["train", "configs/xor_tanh_adam.toml"][..], &sets, &["--out", out.to_str().unwrap()]].concat());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let config = std::fs::read_to_string(out.join("config.toml")).unwrap();
+    let checkpoint = std::fs::read_to_string(out.join("checkpoint.json")).unwrap();
+    let resume = |config: &str, checkpoint: &str| {
+        std::fs::write(out.join("config.toml"), config.replace("epochs = 20", "epochs = 30")).unwrap();
+        std::fs::write(out.join("checkpoint.json"), checkpoint).unwrap();
+        backprop(&["train", "--resume", out.to_str().unwrap()])
+    };
+    let run = resume(&config.replace("source = \"xor\"", "source = \"and\""), &checkpoint);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("checkpoint.json: the checkpoint was written for other training data"),
+        "{}",
+        run.stderr
+    );
+    // A hand-edited schedule (a cosine t_max of 0 once made NaN learning rates, blamed on the
+    // weights; a step_size of 0 divided by zero).
+    let edited = checkpoint.replacen(r#""t_max":500"#, r#""t_max":0"#, 1);
+    assert_ne!(edited, checkpoint);
+    let run = resume(&config, &edited);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("learning-rate schedule is not the config's"), "{}", run.stderr);
+    let run = resume(&config, &checkpoint);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
 /// Ctrl-C (a real SIGINT) during training: a final checkpoint, `summary.json` with
 /// `stop_reason = "interrupted"`, exit 130; then `--resume` finishes the run.
 #[test]

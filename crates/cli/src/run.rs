@@ -294,6 +294,15 @@ fn train_into<F: Element>(
     }
     let mut rng = seeded(derive_seed(cfg.experiment.seed, STREAM_SHUFFLE));
     if let Some(state) = &resume {
+        if let Some(saved) = &state.data_hash
+            && *saved != data_hash(data.inputs.view(), data.targets.view())
+        {
+            let path = dir.join(CHECKPOINT);
+            return Err(CliError::Input(format!(
+                "{}: the checkpoint was written for other training data than the config's (data hash {saved})",
+                path.display()
+            )));
+        }
         rng =
             trainer.restore(state).map_err(|m| CliError::Input(format!("{}: {m}", dir.join(CHECKPOINT).display())))?;
         let _ = writeln!(log, "Resuming after epoch {}", state.epoch);
@@ -457,6 +466,8 @@ struct RunObserver<'w, 'd> {
     dir: &'d Path,
     checkpoint_every: usize,
     error: Option<CliError>,
+    /// The training data's hash, for checkpoints (made at the first).
+    data_hash: Option<String>,
 }
 
 impl<'w, 'd> RunObserver<'w, 'd> {
@@ -476,13 +487,16 @@ impl<'w, 'd> RunObserver<'w, 'd> {
             );
             bar
         });
-        RunObserver { log: LogLines::new(out, log_every), bar, dir, checkpoint_every, error: None }
+        RunObserver { log: LogLines::new(out, log_every), bar, dir, checkpoint_every, error: None, data_hash: None }
     }
 }
 
 impl RunObserver<'_, '_> {
     fn checkpoint<F: Element>(&mut self, trainer: &Trainer<'_, F>) {
-        let Some(state) = trainer.state() else { return };
+        let Some(mut state) = trainer.state() else { return };
+        let data = trainer.data();
+        let hash = self.data_hash.get_or_insert_with(|| data_hash(data.inputs.view(), data.targets.view()));
+        state.data_hash = Some(hash.clone());
         let json = serde_json::to_string(&state).expect("a training state always serialises");
         // A deferred run's directory may not exist yet (an interrupt's checkpoint).
         let written = std::fs::create_dir_all(self.dir)

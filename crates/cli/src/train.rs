@@ -464,6 +464,10 @@ pub struct TrainState {
     /// Diagnostics of every epoch so far (flat, see [`Trainer::diagnostics`]).
     #[serde(default)]
     pub diagnostics: Vec<f64>,
+    /// The training data's [`data_hash`](crate::model_file::data_hash), when the writer noted
+    /// it (`backprop train` does): `--resume` refuses other data.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_hash: Option<String>,
 }
 
 /// The most epochs whose history (and diagnostics) a trainer reserves up front: 65,536, about
@@ -617,6 +621,11 @@ impl<'d, F: Element> Trainer<'d, F> {
     /// Epochs completed.
     pub fn epochs_done(&self) -> usize {
         self.epoch
+    }
+
+    /// The training data.
+    pub fn data(&self) -> &'d Dataset<F> {
+        self.data
     }
 
     /// Wall-clock seconds spent training so far (in `run`/`run_with`, observers included).
@@ -1008,6 +1017,7 @@ impl<'d, F: Element> Trainer<'d, F> {
             bad_epochs: self.bad_epochs,
             seconds: self.seconds(),
             diagnostics: self.diagnostics.clone(),
+            data_hash: None,
         })
     }
 
@@ -1035,6 +1045,19 @@ impl<'d, F: Element> Trainer<'d, F> {
                 "the checkpoint is at epoch {} but holds metrics of {} epochs (epoch 0 included)",
                 state.epoch,
                 state.history.len()
+            ));
+        }
+        // The schedule is the config's, at the checkpoint's epoch, with a usable lr.
+        let sched = &state.scheduler;
+        if sched.schedule() != self.scheduler.schedule() || sched.base_lr() != self.scheduler.base_lr() {
+            return Err("the checkpoint's learning-rate schedule is not the config's (optim.lr, optim.schedule)".into());
+        }
+        if sched.epoch() != state.epoch as u64 || !(sched.lr().is_finite() && sched.lr() >= 0.0) {
+            return Err(format!(
+                "the checkpoint's schedule is at epoch {} with lr {}, the checkpoint at epoch {}",
+                sched.epoch(),
+                sched.lr(),
+                state.epoch
             ));
         }
         // Every epoch takes the same number of steps, so the step count follows from the epoch
