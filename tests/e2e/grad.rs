@@ -41,3 +41,24 @@ fn gradcheck_refuses_a_negative_or_nan_tolerance_with_exit_2() {
         assert!(run.stderr.contains(flag), "{flag} {value}: {}", run.stderr);
     }
 }
+
+/// Data whose values overflow the network's sums: `grad` prints no null gradients with exit 0,
+/// and `gradcheck` shows NaN errors, not 0, for the layers it fails.
+#[test]
+fn non_finite_gradients_are_failures_not_numbers() {
+    let tmp = crate::util::scratch("grad-overflow");
+    let dir = tmp.path();
+    std::fs::write(dir.join("big.csv"), "a,b,y\n1e300,1,0\n0,1,1\n1,0,1\n-1e300,1,0\n").unwrap();
+    let config = "[data]\nsource = \"csv\"\npath = \"big.csv\"\ntargets = [\"y\"]\ntask = \"regression\"\n\
+                  [model]\nhidden = [3, 3]\nactivation = \"relu\"\noutput_activation = \"identity\"\n\
+                  [loss]\nkind = \"mse\"\n[optim]\nkind = \"sgd\"\n[train]\nepochs = 5\n";
+    std::fs::write(dir.join("c.toml"), config).unwrap();
+    let cfg = dir.join("c.toml");
+    let run = backprop(&["grad", cfg.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(run.stdout.is_empty() && run.stderr.contains("is not finite"), "{}", run.stderr);
+    let run = backprop(&["gradcheck", cfg.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.contains("NaN") && !run.stdout.contains("0.000e0"), "{}", run.stdout);
+    assert!(run.stderr.contains("a gradient is not finite"), "{}", run.stderr);
+}

@@ -421,6 +421,10 @@ fn gradcheck_cmd(
     }
     if reports.iter().all(|r| r.ok) {
         Ok(())
+    } else if reports.iter().any(|r| r.max_abs.is_nan()) {
+        Err(CliError::Failed(
+            "gradient check failed: a gradient is not finite (NaN or infinite) at these weights on this data".into(),
+        ))
     } else {
         Err(CliError::Failed("gradient check failed: analytic and numeric gradients disagree beyond tolerance".into()))
     }
@@ -451,6 +455,19 @@ fn grad_cmd<F: Element>(loaded: &Loaded, model: Option<&Path>, out: &mut dyn Wri
             }
         })
         .collect();
+    if let Some(l) = (0..net.layers().len()).find(|&l| {
+        let (w, b) = net.layer_grads(l, &grads);
+        w.iter().chain(b).any(|x| !x.is_finite())
+    }) {
+        return Err(CliError::Failed(format!(
+            "the cost is {} and the gradient of layer {} is not finite (NaN or infinite) at these weights on this data",
+            cost.f64(),
+            l + 1
+        )));
+    }
+    if !cost.is_finite() {
+        return Err(CliError::Failed(format!("the cost is not finite ({}) at these weights on this data", cost.f64())));
+    }
     let json = serde_json::to_string(&GradJson { cost: cost.f64(), layers }).expect("gradients always serialise");
     let _ = writeln!(out, "{json}");
     Ok(())

@@ -67,7 +67,7 @@ pub fn numeric_with(
 pub struct LayerReport {
     /// Layer number in the post's numbering (input = 0, first dense layer = 1).
     pub layer: usize,
-    /// Largest `|analytic − numeric|`.
+    /// Largest `|analytic − numeric|` (NaN when a gradient is not finite).
     pub max_abs: f64,
     /// Largest `|analytic − numeric| / max(|analytic|, |numeric|)` (0 where both are 0).
     pub max_rel: f64,
@@ -88,6 +88,7 @@ pub fn compare(
         .enumerate()
         .map(|(l, layer)| {
             let mut report = LayerReport { layer: l + 1, max_abs: 0.0, max_rel: 0.0, ok: true };
+            let mut finite = true;
             for i in layer.w_range().chain(layer.b_range()) {
                 let (a, n) = (analytic[i], numeric[i]);
                 let abs = (a - n).abs();
@@ -96,6 +97,11 @@ pub fn compare(
                 report.max_abs = report.max_abs.max(abs);
                 report.max_rel = report.max_rel.max(rel);
                 report.ok &= abs <= tolerance * scale + abs_floor;
+                finite &= abs.is_finite();
+            }
+            if !finite {
+                // f64::max passes NaN over: show it, not the largest finite error.
+                (report.max_abs, report.max_rel, report.ok) = (f64::NAN, f64::NAN, false);
             }
             report
         })
