@@ -179,6 +179,16 @@ impl SweepSpec {
             Some(toml::Value::Table(grid)) => {
                 let mut axes = Vec::with_capacity(grid.len());
                 for (key, value) in grid {
+                    // Each point becomes `--set key=value`: anything but a plain dotted key
+                    // (a space, `=`, `#`) would set something else than it says.
+                    let bare =
+                        |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-".contains(&b));
+                    if !key.split('.').all(bare) {
+                        return Err(SpecError::new(
+                            grid_key(key),
+                            "is not a dotted config key (parts of letters, digits, `_` and `-`, joined by `.`)",
+                        ));
+                    }
                     axes.push((key.clone(), axis(key, value, mode)?));
                 }
                 axes.sort_by(|a, b| a.0.cmp(&b.0));
@@ -395,6 +405,9 @@ mod tests {
         assert_eq!(key("seeds = 0"), "sweep.seeds");
         assert_eq!(key("seedz = 2"), "sweep.seedz");
         assert_eq!(key("grid = { \"optim.lr\" = [] }"), "sweep.grid.\"optim.lr\"");
+        assert_eq!(key("grid = { \"optim.lr \" = [2.0] }"), "sweep.grid.\"optim.lr \"");
+        assert_eq!(key("grid = { \"optim.lr=0.3 #\" = [0.1] }"), "sweep.grid.\"optim.lr=0.3 #\"");
+        assert_eq!(key("grid = { \"optim..lr\" = [0.1] }"), "sweep.grid.\"optim..lr\"");
         assert_eq!(key("grid = { \"optim.lr\" = 0.1 }"), "sweep.grid.\"optim.lr\"");
         assert_eq!(key("grid = { \"optim.lr\" = { uniform = [0, 1] } }"), "sweep.grid.\"optim.lr\"");
         assert_eq!(key("mode = \"random\"\nsamples = 2\ngrid = { x = { log_uniform = [0, 1] } }"), "sweep.grid.\"x\"");
