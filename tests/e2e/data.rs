@@ -280,3 +280,21 @@ fn mnist_config_names_the_missing_files() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("train-images-idx3-ubyte.gz"), "{}", run.stderr);
 }
+
+/// `predict` on inputs whose sums overflow a relu net: no NaN printed with exit 0 (exit 2, the
+/// input named), and huge numbers in exponent form, not 300 digits.
+#[test]
+fn predict_refuses_outputs_that_are_not_finite() {
+    let tmp = scratch("predict-overflow");
+    let out = tmp.path();
+    let sets = ["model.activation=relu", "model.output_activation=identity", "model.hidden=[4, 4]", "train.epochs=5"];
+    let run = crate::util::train_half_adder(out, &sets);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let model = out.join("model.json");
+    let run = backprop(&["predict", model.to_str().unwrap(), "--input", "1e308,-1e308"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with("(1e308, -1e308) : [") && run.stdout.len() < 100, "{}", run.stdout);
+    let run = backprop(&["predict", model.to_str().unwrap(), "--input", "1,1", "--input=-1.7e308,-1.7e308"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stderr.contains("--input #2: the model's output is not finite"), "{}", run.stderr);
+}

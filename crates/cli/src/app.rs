@@ -517,6 +517,16 @@ fn predict_cmd(args: &PredictArgs, out: &mut dyn Write) -> Result<(), CliError> 
         n.apply(&mut x).map_err(|e| CliError::Input(format!("{}: {e}", args.model.display())))?;
     }
     let y = net.predict(x.view());
+    if let Some(i) = y.outer_iter().position(|r| r.iter().any(|v| !v.is_finite())) {
+        let row = match &args.csv {
+            Some(csv) => format!("{}: row {}", csv.display(), i + 1),
+            None => format!("--input #{}", i + 1),
+        };
+        return Err(CliError::Input(format!(
+            "{row}: the model's output is not finite (NaN or infinite): the input's values are beyond what \
+             the network's arithmetic holds"
+        )));
+    }
     let threshold =
         if file.layers.last().is_some_and(|l| l.activation.name() == "sigmoid" || l.activation.name() == "softmax") {
             0.5
@@ -524,8 +534,11 @@ fn predict_cmd(args: &PredictArgs, out: &mut dyn Write) -> Result<(), CliError> 
             0.0
         };
     for (input, output) in raw.outer_iter().zip(y.outer_iter()) {
-        let xs: Vec<String> = input.iter().map(|v| v.to_string()).collect();
-        let ys: Vec<String> = output.iter().map(|v| format!("{v:.6}")).collect();
+        // Beyond 1e15, an exponent (f64's Display would write out every digit).
+        let huge = |v: f64| v.abs() >= 1e15;
+        let xs: Vec<String> = input.iter().map(|&v| if huge(v) { format!("{v:e}") } else { v.to_string() }).collect();
+        let ys: Vec<String> =
+            output.iter().map(|&v| if huge(v) { format!("{v:.6e}") } else { format!("{v:.6}") }).collect();
         let label = match &file.classes {
             Some(classes) => {
                 let k = crate::report::predicted_class(output, threshold);
