@@ -461,3 +461,20 @@ fn a_bad_wait_policy_is_refused() {
         assert_eq!(code, Some(0), "{policy}: {stderr}");
     }
 }
+
+/// Configs that only the data shows to be hopeless: one output under a softmax or
+/// `cross_entropy` (the cost is 0 or constant, nothing learns), one class, early stopping on an
+/// accuracy that regression does not have.
+#[test]
+fn one_output_classifiers_and_accuracy_without_classes() {
+    let xor = replace("source = \"half_adder\"", "source = \"xor\"");
+    check("ce-1", &xor, &["loss.kind=cross_entropy"], &["`loss.kind`", "over one output is always 0"]);
+    check("softmax-1", &xor, &["model.output_activation=softmax"], &["`model.output_activation`", "always 1"]);
+    let monitor = ["train.early_stopping={ monitor = \"accuracy\" }"];
+    check("es-acc", BASE, &monitor, &["`train.early_stopping.monitor`", "needs a classification task"]);
+    let tmp = scratch("bad-one-class");
+    let csv = tmp.path().join("one.csv");
+    std::fs::write(&csv, "a,b,y\n0,0,5\n0,1,5\n1,0,5\n").unwrap();
+    let one = replace("source = \"half_adder\"", &format!("source = \"csv\"\npath = {csv:?}\ntargets = [\"y\"]"));
+    check("one-class", &one, &["data.task=classification"], &["`data`", "single class"]);
+}

@@ -298,6 +298,8 @@ pub fn prepare_splits<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Resu
             cfg.model
                 .validate_for(data.features(), data.outputs())
                 .map_err(|e| loaded.spec_error(&e.within("model")))?;
+            let classification = splits.task == backprop_data::Task::Classification;
+            cfg.validate_for_data(data.outputs(), classification).map_err(|e| loaded.spec_error(&e))?;
             let mut net = Network::<F>::new(data.features(), &cfg.model.architecture(data.outputs()));
             let mut rng = seeded(derive_seed(cfg.experiment.seed, STREAM_INIT));
             let inits: Vec<_> = net

@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 
 use backprop_data::DataSpec;
-use backprop_layers::ModelSpec;
+use backprop_layers::{ActivationSpec, ModelSpec};
 use backprop_loss::LossSpec;
 use backprop_optim::OptimSpec;
 use backprop_tensor::spec::positive;
@@ -16,7 +16,7 @@ use backprop_tensor::{Dtype, SpecError, Validate};
 use serde::{Deserialize, Serialize};
 
 use crate::error::CliError;
-use crate::train::EarlyStopping;
+use crate::train::{EarlyStopping, Monitor};
 
 /// A whole experiment.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -170,6 +170,51 @@ impl<'de> Deserialize<'de> for BatchSize {
     }
 }
 
+impl Config {
+    /// The output layer's activation and the key that sets it.
+    fn output_activation(&self) -> (&'static str, &ActivationSpec) {
+        match &self.model.output_activation {
+            Some(a) => ("model.output_activation", a),
+            None => ("model.activation", &self.model.activation),
+        }
+    }
+
+    /// What only the data's sizes and task can show is wrong with the config: a softmax or a
+    /// `cross_entropy` over one output (always 1, a cost of 0), a classification with one class,
+    /// and early stopping on accuracy without classes.
+    pub fn validate_for_data(&self, outputs: usize, classification: bool) -> Result<(), SpecError> {
+        let (key, out) = self.output_activation();
+        if outputs == 1 && classification {
+            return Err(SpecError::new(
+                "data",
+                "the training data has a single class: a classifier needs at least 2 (or `task = \"regression\"`)",
+            ));
+        }
+        if outputs == 1 && out.name() == "softmax" && self.model.layers.is_none() {
+            return Err(SpecError::new(
+                key,
+                "a softmax over one output is always 1: use `sigmoid` for a single 0/1 output",
+            ));
+        }
+        if outputs == 1 && matches!(self.loss, LossSpec::CrossEntropy(_)) {
+            return Err(SpecError::new(
+                "loss.kind",
+                "`cross_entropy` over one output is always 0: use `bce_with_logits` for a single 0/1 output",
+            ));
+        }
+        if let Some(es) = &self.train.early_stopping
+            && matches!(es.monitor, Monitor::Accuracy | Monitor::ValAccuracy)
+            && !classification
+        {
+            return Err(SpecError::new(
+                "train.early_stopping.monitor",
+                format!("`{}` needs a classification task; this data is regression", es.monitor.name()),
+            ));
+        }
+        Ok(())
+    }
+}
+
 impl Validate for Config {
     fn validate(&self) -> Result<(), SpecError> {
         let name = &self.experiment.name;
@@ -186,10 +231,7 @@ impl Validate for Config {
         self.optim.validate().map_err(|e| e.within("optim"))?;
         if let LossSpec::Bce(_) = self.loss {
             // PyTorch's BCELoss refuses inputs outside [0, 1]; only these outputs stay inside.
-            let (key, out) = match &self.model.output_activation {
-                Some(a) => ("model.output_activation", a),
-                None => ("model.activation", &self.model.activation),
-            };
+            let (key, out) = self.output_activation();
             if !matches!(out.name(), "sigmoid" | "softmax") {
                 return Err(SpecError::new(
                     "loss.kind",
