@@ -321,8 +321,25 @@ impl CsvReader {
         Location::Record { line: self.line, row: self.row }
     }
 
+    /// Cell `j` of the current row as a finite number of type `F`.
+    fn number<F: Element>(&self, j: usize) -> Result<F, DataError> {
+        let x = self.number_f64(j)?;
+        let v = F::of(x);
+        if v.is_finite() {
+            return Ok(v);
+        }
+        Err(DataError::OutOfRange {
+            path: self.path.clone(),
+            line: self.line,
+            row: self.row,
+            column: self.header[j].clone(),
+            cell: String::from_utf8_lossy(&self.record[j]).trim().to_string(),
+            dtype: F::DTYPE,
+        })
+    }
+
     /// Cell `j` of the current row as a finite number.
-    fn number(&self, j: usize) -> Result<f64, DataError> {
+    fn number_f64(&self, j: usize) -> Result<f64, DataError> {
         let cell = &self.record[j];
         std::str::from_utf8(cell).ok().and_then(|s| s.trim().parse::<f64>().ok()).filter(|x| x.is_finite()).ok_or_else(
             || DataError::NotNumeric {
@@ -425,12 +442,12 @@ fn read_rows<F: Element>(
     let mut rows = Rows { n: 0, inputs: Vec::new(), values: Vec::new(), labels: Vec::new() };
     while reader.next_row()? {
         for &j in features {
-            rows.inputs.push(F::of(reader.number(j)?));
+            rows.inputs.push(reader.number(j)?);
         }
         match labels {
             Labels::None => {
                 for &j in targets {
-                    rows.values.push(F::of(reader.number(j)?));
+                    rows.values.push(reader.number(j)?);
                 }
             }
             Labels::Collect(ids) => {

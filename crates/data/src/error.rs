@@ -124,6 +124,25 @@ pub enum DataError {
         /// The cell as written (lossily decoded when not UTF-8).
         cell: String,
     },
+    /// A number beyond the run's dtype (1e39 in an f32 run).
+    #[error(
+        "{}: line {line} (data row {row}), column `{column}`: {cell} is beyond {dtype}'s range (use dtype = \"f64\", or scale the column)",
+        path.display()
+    )]
+    OutOfRange {
+        /// The file.
+        path: PathBuf,
+        /// The line the record starts on.
+        line: u64,
+        /// The 1-based data row.
+        row: u64,
+        /// The column's name.
+        column: String,
+        /// The cell as written (lossily decoded when not UTF-8).
+        cell: String,
+        /// The dtype it does not fit.
+        dtype: backprop_tensor::Dtype,
+    },
     /// An empty cell where a class label belongs.
     #[error("{}: line {line} (data row {row}), column `{column}`: empty label", path.display())]
     EmptyLabel {

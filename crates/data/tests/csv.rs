@@ -203,6 +203,12 @@ fn non_numeric_cells_are_quoted_with_their_column() {
     write(&dir, "n.csv", "a,y\nNaN,1\n");
     let m = error(&dir, "source = \"csv\"\npath = \"n.csv\"\ntargets = [\"y\"]");
     assert_mentions(&m, &["column `a`: \"NaN\""]);
+    // Finite in f64, beyond f32: named as such in an f32 run, loaded in an f64 one.
+    write(&dir, "big.csv", "a,y\n1,2\n1e39,1\n");
+    let text = "source = \"csv\"\npath = \"big.csv\"\ntargets = [\"y\"]\ntask = \"regression\"";
+    let m = spec(text).load_splits::<f32>(&dir, 0).unwrap_err().to_string();
+    assert_mentions(&m, &["big.csv: line 3 (data row 2), column `a`: 1e39 is beyond f32's range"]);
+    assert!(load(&dir, text, 0).is_ok());
 }
 
 #[test]
