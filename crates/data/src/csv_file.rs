@@ -262,7 +262,10 @@ impl CsvReader {
         if !reader.read_record()? {
             return Err(DataError::EmptyFile { path: path.to_path_buf() });
         }
-        reader.header = reader.record.iter().map(|f| String::from_utf8_lossy(f).trim().to_string()).collect();
+        // A UTF-8 byte-order mark: the csv crate drops it only when its first read holds all
+        // three bytes, which the compression check before it does not leave it.
+        let name = |f: &[u8]| String::from_utf8_lossy(f).trim_start_matches('\u{feff}').trim().to_string();
+        reader.header = reader.record.iter().map(name).collect();
         Ok(reader)
     }
 

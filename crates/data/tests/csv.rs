@@ -310,3 +310,13 @@ fn a_long_record_is_refused_with_its_line() {
     let m = error(&dir, "source = \"csv\"\npath = \"long.csv\"\ntargets = [\"y\"]");
     assert_mentions(&m, &["long.csv: line 3: a record longer than 1048576 bytes"]);
 }
+
+/// A file that starts with a UTF-8 byte-order mark (as spreadsheet programs write them): its
+/// first column is found by its name.
+#[test]
+fn a_byte_order_mark_is_not_part_of_the_first_name() {
+    let dir = scratch("csv-bom");
+    write(&dir, "bom.csv", "\u{feff}y,a,b\n0,0,0\n1,1,1\n0,1,0\n");
+    let s = load(&dir, "source = \"csv\"\npath = \"bom.csv\"\ntargets = [\"y\"]\ntask = \"regression\"", 0).unwrap();
+    assert_eq!(s.feature_names, ["a", "b"]);
+}
