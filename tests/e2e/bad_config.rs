@@ -45,7 +45,7 @@ fn check(name: &str, text: &str, sets: &[&str], expected: &[&str]) {
     for want in expected {
         assert!(run.stderr.contains(want), "{name}: stderr lacks {want:?}:\n{}", run.stderr);
     }
-    assert!(!dir.join("run/model.json").exists(), "{name}: nothing is trained");
+    assert!(!dir.join("run").exists(), "{name}: no run directory is left behind");
 }
 
 fn replace(from: &str, to: &str) -> String {

@@ -347,14 +347,21 @@ fn describe(layers: &[backprop_layers::LayerSpec]) -> String {
 }
 
 fn train(loaded: &Loaded, out_dir: Option<&Path>, out: &mut dyn Write) -> Result<(), CliError> {
-    let dir = match out_dir {
+    let (dir, created) = match out_dir {
         Some(d) => {
+            let created = !d.exists();
             std::fs::create_dir_all(d).map_err(|e| CliError::io(d, e))?;
-            d.to_path_buf()
+            (d.to_path_buf(), created)
         }
-        None => new_run_dir(Path::new("runs"), &loaded.config.experiment.name)?,
+        None => (new_run_dir(Path::new("runs"), &loaded.config.experiment.name)?, true),
     };
-    let summary = run::run_training_interactive(loaded, &dir, out)?;
+    let summary = run::run_training_interactive(loaded, &dir, out).inspect_err(|_| {
+        // Refused before any file was written (bad data, a bad init_from): leave no empty
+        // directory behind (remove_dir removes only an empty one).
+        if created {
+            let _ = std::fs::remove_dir(&dir);
+        }
+    })?;
     finish_train(&dir, &summary, out)
 }
 
