@@ -234,6 +234,9 @@ fn invalid_sweeps_are_refused_before_any_trial_naming_the_key() {
         ("grid = { \"model.hidden\" = [[2], [1000000000]] }", "sweep.grid.\"model.hidden\""),
         ("seeds = 2\nsuccess = { below = 0.1, above = 0.5 }", "sweep.success.below"),
         ("seeds = 2\nsuccess = { metric = \"val_accuracy\", above = 0.9 }", "sweep.success.metric"),
+        // The half adder is regression: no accuracy is measured.
+        ("seeds = 2\nsuccess = { metric = \"accuracy\", above = 0.5 }", "sweep.success.metric"),
+        ("seeds = 2\nsuccess = { metric = \"final_cost\", below = 0 }", "sweep.success.below"),
         // With `data.*` swept, a point's own data.
         (
             "grid = { \"data.source\" = [\"moons\"] }\nsuccess = { metric = \"val_accuracy\", above = 0.9 }",

@@ -125,6 +125,7 @@ struct DataInfo {
     outputs: usize,
     validation: bool,
     test: bool,
+    classification: bool,
 }
 
 impl DataInfo {
@@ -140,13 +141,25 @@ fn held_out_error(error: &dyn Fn(&str, &str) -> CliError, metric: &str, whose: &
     error("sweep.success.metric", &format!("`{metric}` needs a {name} split, and {whose} has none (set `data.{name}`)"))
 }
 
+/// The error for an accuracy success `metric` on `whose` data, which is regression.
+fn accuracy_error(error: &dyn Fn(&str, &str) -> CliError, metric: &str, whose: &str) -> CliError {
+    error("sweep.success.metric", &format!("`{metric}` is measured for classification only, and {whose} is regression"))
+}
+
 /// The data of the config at `path` with `overrides` as [`DataInfo`], or `None` when it cannot be read (its trials will say
 /// why).
 fn data_info(path: &Path, overrides: &[String]) -> Option<DataInfo> {
     let base = config::load(path, overrides).ok()?;
     let splits = backprop_cli::app::load_data::<f64>(&base).ok()?;
     let (inputs, outputs) = (splits.train.features(), splits.train.outputs());
-    Some(DataInfo { inputs, outputs, validation: splits.validation.is_some(), test: splits.test.is_some() })
+    let classification = splits.task == backprop_data::Task::Classification;
+    Some(DataInfo {
+        inputs,
+        outputs,
+        validation: splits.validation.is_some(),
+        test: splits.test.is_some(),
+        classification,
+    })
 }
 
 /// The seed of seed index `k` under the sweep seed: `derive_seed(seed, k)` with the top bit
@@ -190,11 +203,19 @@ pub fn resolve(
     let metric = &spec.success.metric;
     let held_out = [("val_", "validation"), ("test_", "test")].into_iter().find(|(p, _)| metric.starts_with(p));
     let lacks = |info: &DataInfo| held_out.is_some_and(|(_, name)| !info.has(name));
+    // An accuracy is measured for classification only.
+    let unmeasured = |info: &DataInfo| metric.ends_with("accuracy") && !info.classification;
+    let needs_data = held_out.is_some() || metric.ends_with("accuracy");
     if !data_swept
+        && needs_data
         && let Some(info) = *data.get_or_insert_with(|| data_info(path, overrides))
-        && lacks(&info)
     {
-        return Err(held_out_error(error, metric, "the config's data"));
+        if lacks(&info) {
+            return Err(held_out_error(error, metric, "the config's data"));
+        }
+        if unmeasured(&info) {
+            return Err(accuracy_error(error, metric, "the config's data"));
+        }
     }
     let mut loaded_points = Vec::with_capacity(values.len());
     let mut points = Vec::with_capacity(values.len());
@@ -229,7 +250,7 @@ pub fn resolve(
             let inner = without_position(&e.to_string(), path, &with);
             error("sweep.grid", &format!("point {p} ({}) is not a valid config: {inner}", point_overrides.join(" ")))
         })?;
-        if data_swept && (held_out.is_some() || keys.iter().any(|k| k.starts_with("model."))) {
+        if data_swept && (needs_data || keys.iter().any(|k| k.starts_with("model."))) {
             let data_overrides: Vec<String> =
                 point_overrides.iter().filter(|o| o.starts_with("data.")).cloned().collect();
             let info = *point_data
@@ -239,6 +260,9 @@ pub fn resolve(
             if let Some(info) = info {
                 if lacks(&info) {
                     return Err(held_out_error(error, metric, &format!("the data of {}", at())));
+                }
+                if unmeasured(&info) {
+                    return Err(accuracy_error(error, metric, &format!("the data of {}", at())));
                 }
                 let DataInfo { inputs, outputs, .. } = info;
                 loaded.config.model.validate_for(inputs, outputs).map_err(|e| {

@@ -344,6 +344,21 @@ fn success(t: &toml::Table) -> Result<Success, SpecError> {
         Some(v) => Err(SpecError::new(format!("sweep.success.{key}"), format!("must be a finite number, got {v}"))),
     };
     let (below, above) = (bound("below")?, bound("above")?);
+    // Every metric is ≥ 0, and an accuracy at most 1: thresholds past those no trial can meet.
+    if let Some(b) = below
+        && b <= 0.0
+    {
+        return Err(SpecError::new(
+            "sweep.success.below",
+            format!("must be > 0 (`{metric}` is never negative), got {b}"),
+        ));
+    }
+    if let Some(a) = above
+        && metric.ends_with("accuracy")
+        && a >= 1.0
+    {
+        return Err(SpecError::new("sweep.success.above", format!("must be < 1 (an accuracy is at most 1), got {a}")));
+    }
     if let (Some(b), Some(a)) = (below, above)
         && b <= a
     {
@@ -442,6 +457,16 @@ mod tests {
             let c = Axis::Values(vec![1.into(), 2.into()]).draw(&mut rng).as_integer().unwrap();
             assert!(c == 1 || c == 2);
         }
+    }
+
+    #[test]
+    fn success_thresholds_no_trial_can_meet_are_refused() {
+        let key = |text: &str| parse(text).unwrap_err().key;
+        assert_eq!(key("success = { metric = \"final_cost\", below = 0 }"), "sweep.success.below");
+        assert_eq!(key("success = { metric = \"train_seconds\", below = -1 }"), "sweep.success.below");
+        assert_eq!(key("success = { metric = \"accuracy\", above = 1.0 }"), "sweep.success.above");
+        assert!(parse("success = { metric = \"accuracy\", above = 0.99 }").is_ok());
+        assert!(parse("success = { metric = \"epochs_run\", above = 5 }").is_ok());
     }
 
     #[test]
