@@ -114,7 +114,7 @@ fn resume_needs_a_checkpoint() {
     let out = tmp.path();
     let run = backprop(&["train", "--resume", out.to_str().unwrap()]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("checkpoint.json"), "{}", run.stderr);
+    assert!(run.stderr.contains("checkpoint.json: no checkpoint to resume from"), "{}", run.stderr);
 }
 
 /// A checkpoint is resumed only with the config and data it was written for: a run directory

@@ -35,9 +35,9 @@ enum Task {
         /// Ignore the `[sweep]` table: run the base config once.
         #[arg(long)]
         no_sweep: bool,
-        /// Trials to run at once in a sweep (default: the number of cores).
-        #[arg(long, value_name = "N")]
-        jobs: Option<usize>,
+        /// Trials to run at once in a sweep (default: the number of cores; at least 1).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+        jobs: Option<u32>,
         /// Run only part I of N of the sweep's trials (those whose index mod N is I − 1); then
         /// `cargo xtask collect DIR` once every part is done.
         #[arg(long, value_name = "I/N")]
@@ -71,7 +71,13 @@ fn main() -> ExitCode {
             let sweep = if no_sweep { Ok(None) } else { sweep::sweep_of(&config, &set) };
             match sweep {
                 Ok(Some((base, spec))) => {
-                    return exit(sweep::run(&config, &set, &base, &spec, &sweep::SweepOptions { out, jobs, shard }));
+                    return exit(sweep::run(
+                        &config,
+                        &set,
+                        &base,
+                        &spec,
+                        &sweep::SweepOptions { out, jobs: jobs.map(|j| j as usize), shard },
+                    ));
                 }
                 Ok(None) if shard.is_some() => {
                     eprintln!("error: --shard needs a config with a [sweep] table");

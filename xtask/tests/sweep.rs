@@ -275,6 +275,8 @@ fn invalid_sweeps_are_refused_before_any_trial_naming_the_key() {
     assert_eq!(code, 2);
     let (code, _, _) = xtask(&["experiment", s(&cfg), "--shard", "3/2"]);
     assert_eq!(code, 2);
+    let (code, _, stderr) = xtask(&["experiment", "configs/half_adder_sweep.toml", "--jobs", "0"]);
+    assert_eq!(code, 2, "{stderr}");
 }
 
 #[test]

@@ -228,7 +228,14 @@ pub fn run_training_interactive(loaded: &Loaded, dir: &Path, log: &mut dyn Write
 /// Continues the run in `dir` from its `checkpoint.json`, with the config it saved.
 pub fn resume_any(dir: &Path, log: &mut dyn Write) -> Result<RunSummary, CliError> {
     let path = dir.join(CHECKPOINT);
-    let text = std::fs::read_to_string(&path).map_err(|e| CliError::io(&path, e))?;
+    let text = std::fs::read_to_string(&path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => CliError::Input(format!(
+            "{}: no checkpoint to resume from (a run writes one every `train.checkpoint_every` epochs, and \
+             when Ctrl-C stops it)",
+            path.display()
+        )),
+        _ => CliError::io(&path, e),
+    })?;
     let state: TrainState = serde_json::from_str(&text).map_err(|e| {
         CliError::Input(format!("{}:{}:{}: not a valid checkpoint: {e}", path.display(), e.line(), e.column()))
     })?;
