@@ -396,8 +396,13 @@ impl CsvReader {
         })
     }
 
-    fn resolve_all(&self, columns: &[Column]) -> Result<Vec<usize>, DataError> {
-        columns.iter().map(|c| self.resolve(c)).collect()
+    /// The positions of `columns`, each at most once (`role` names them in the error).
+    fn resolve_all(&self, columns: &[Column], role: &'static str) -> Result<Vec<usize>, DataError> {
+        let found: Vec<usize> = columns.iter().map(|c| self.resolve(c)).collect::<Result<_, _>>()?;
+        if let Some((_, &j)) = found.iter().enumerate().find(|(i, j)| found[..*i].contains(j)) {
+            return Err(DataError::ColumnTwice { path: self.path.clone(), column: self.header[j].clone(), role });
+        }
+        Ok(found)
     }
 }
 
@@ -569,9 +574,9 @@ pub(crate) fn load<F: Element>(
 ) -> Result<Loaded<F>, DataError> {
     let path = base_dir.join(&spec.path);
     let mut reader = CsvReader::open(&path)?;
-    let targets = reader.resolve_all(&spec.targets)?;
+    let targets = reader.resolve_all(&spec.targets, "targets")?;
     let features = match &spec.features {
-        Some(columns) => reader.resolve_all(columns)?,
+        Some(columns) => reader.resolve_all(columns, "features")?,
         None => (0..reader.header.len()).filter(|j| !targets.contains(j)).collect(),
     };
     if let Some(&j) = features.iter().find(|j| targets.contains(j)) {

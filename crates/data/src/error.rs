@@ -167,6 +167,16 @@ pub enum DataError {
         /// A header name close to the one configured.
         suggestion: Option<String>,
     },
+    /// A column chosen twice as a target, or twice as a feature (by name, index, or both).
+    #[error("{}: column `{column}` is chosen twice among the {role}", path.display())]
+    ColumnTwice {
+        /// The file.
+        path: PathBuf,
+        /// The column's name.
+        column: String,
+        /// `"targets"` or `"features"`.
+        role: &'static str,
+    },
     /// A column chosen both as a feature and as a target.
     #[error("{}: column `{column}` is both a feature and a target", path.display())]
     ColumnConflict {

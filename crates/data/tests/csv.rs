@@ -320,3 +320,14 @@ fn a_byte_order_mark_is_not_part_of_the_first_name() {
     let s = load(&dir, "source = \"csv\"\npath = \"bom.csv\"\ntargets = [\"y\"]\ntask = \"regression\"", 0).unwrap();
     assert_eq!(s.feature_names, ["a", "b"]);
 }
+
+/// A column chosen twice as a target (by name, then by index) would be two identical outputs.
+#[test]
+fn a_target_chosen_twice_is_named() {
+    let dir = scratch("csv-twice");
+    write(&dir, "d.csv", "a,b,y\n0,0,1\n1,1,2\n");
+    let m = error(&dir, "source = \"csv\"\npath = \"d.csv\"\ntargets = [\"y\", 2]\ntask = \"regression\"");
+    assert_mentions(&m, &["d.csv: column `y` is chosen twice among the targets"]);
+    let m = error(&dir, "source = \"csv\"\npath = \"d.csv\"\ntargets = [\"y\"]\nfeatures = [\"a\", \"a\"]");
+    assert_mentions(&m, &["column `a` is chosen twice among the features"]);
+}
