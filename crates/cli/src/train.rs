@@ -856,7 +856,7 @@ impl<'d, F: Element> Trainer<'d, F> {
                 }
             };
             // The weights too: relu(NaN) = 0 can keep the cost finite over NaN weights.
-            let weights_finite = || self.net.params().iter().all(|p| p.is_finite());
+            let weights_finite = || all_finite(self.net.params());
             if !m.cost.is_finite() || m.val_cost.is_some_and(|c| !c.is_finite()) || !weights_finite() {
                 let layer = self.first_non_finite();
                 self.net.params_mut().copy_from_slice(&self.last_good);
@@ -1100,6 +1100,24 @@ impl<'d, F: Element> Trainer<'d, F> {
     }
 }
 
+/// Whether every value is finite, without a branch per value: p·0 is 0 for a finite p and NaN
+/// for NaN and ±∞, summed in four independent lanes, which vectorise (`all(is_finite)` added 4%
+/// to W1's instructions, checking 18 weights an epoch).
+fn all_finite<F: Element>(values: &[F]) -> bool {
+    let mut lanes = [F::zero(); 4];
+    let chunks = values.chunks_exact(4);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for (l, &v) in lanes.iter_mut().zip(c) {
+            *l += v * F::zero();
+        }
+    }
+    for (l, &v) in lanes.iter_mut().zip(rest) {
+        *l += v * F::zero();
+    }
+    lanes.iter().all(|&l| l == F::zero())
+}
+
 /// The output above which a single-output net predicts class 1: 0 for logits (a loss that
 /// absorbs the sigmoid, applied to an identity output), else 0.5.
 pub fn decision_threshold<F: Element>(loss: &dyn Loss<F>, net: &Network<F>) -> F {
@@ -1192,6 +1210,19 @@ mod tests {
             let first = first_difference(&bits(&lean), &bits(&general));
             assert_eq!(first, None, "{name}: first difference (history triples, then weights)");
             assert!(lean.costs[300] < lean.costs[0], "{name}: trains");
+        }
+    }
+
+    #[test]
+    fn all_finite_finds_nan_and_infinities_anywhere() {
+        let ok = [1.0, -2.0, f64::MAX, f64::MIN_POSITIVE, 0.0, -0.0, 5e-324];
+        assert!(all_finite(&ok) && all_finite::<f64>(&[]));
+        for bad in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            for i in 0..ok.len() {
+                let mut v = ok;
+                v[i] = bad;
+                assert!(!all_finite(&v), "{bad} at {i}");
+            }
         }
     }
 
