@@ -2,7 +2,7 @@
 //! `xtask` and the tests run exactly what the binary runs.
 
 use std::ffi::OsString;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use backprop_data::{DataError, Dataset, Splits, Trained};
@@ -399,14 +399,7 @@ fn gradcheck_cmd(
     let (x, t) = (data.inputs.view(), data.targets.view());
     let (_, analytic) = gradcheck::analytic(&net, loss, x, t);
     // Two forward passes a parameter: minutes for a large net, so a bar on a terminal.
-    let bar = std::io::stderr().is_terminal().then(|| {
-        let bar = indicatif::ProgressBar::new(net.params().len() as u64);
-        bar.set_style(
-            indicatif::ProgressStyle::with_template("{bar:30} parameter {pos}/{len}  ETA {eta}")
-                .expect("the template is valid"),
-        );
-        bar
-    });
+    let bar = run::progress_bar(net.params().len() as u64, "{bar:30} parameter {pos}/{len}  ETA {eta}");
     let numeric = gradcheck::numeric_with(&net, loss, x, t, epsilon, &|| {
         if let Some(bar) = &bar {
             bar.inc(1);
@@ -455,15 +448,6 @@ fn grad_cmd<F: Element>(loaded: &Loaded, model: Option<&Path>, out: &mut dyn Wri
     let (data, net) = prepare::<F>(loaded, model)?;
     let (cost, grads) =
         gradcheck::analytic(&net, loaded.config.loss.get::<F>(), data.inputs.view(), data.targets.view());
-    let layers = (0..net.layers().len())
-        .map(|l| {
-            let (w, b) = net.layer_grads(l, &grads);
-            GradLayer {
-                weights: w.outer_iter().map(|r| r.iter().map(|x| x.f64()).collect()).collect(),
-                biases: b.iter().map(|x| x.f64()).collect(),
-            }
-        })
-        .collect();
     if let Some(l) = (0..net.layers().len()).find(|&l| {
         let (w, b) = net.layer_grads(l, &grads);
         w.iter().chain(b).any(|x| !x.is_finite())
@@ -477,6 +461,15 @@ fn grad_cmd<F: Element>(loaded: &Loaded, model: Option<&Path>, out: &mut dyn Wri
     if !cost.is_finite() {
         return Err(CliError::Failed(format!("the cost is not finite ({}) at these weights on this data", cost.f64())));
     }
+    let layers = (0..net.layers().len())
+        .map(|l| {
+            let (w, b) = net.layer_grads(l, &grads);
+            GradLayer {
+                weights: w.outer_iter().map(|r| r.iter().map(|x| x.f64()).collect()).collect(),
+                biases: b.iter().map(|x| x.f64()).collect(),
+            }
+        })
+        .collect();
     let json = serde_json::to_string(&GradJson { cost: cost.f64(), layers }).expect("gradients always serialise");
     let _ = writeln!(out, "{json}");
     Ok(())

@@ -466,6 +466,15 @@ pub fn metrics_csv(history: &[EpochMetrics], diagnostics: &[f64], layers: usize)
     out
 }
 
+/// An indicatif bar of `len` steps drawn with `template`, when stderr is a terminal.
+pub fn progress_bar(len: u64, template: &str) -> Option<indicatif::ProgressBar> {
+    std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(len);
+        bar.set_style(indicatif::ProgressStyle::with_template(template).expect("the template is valid"));
+        bar
+    })
+}
+
 /// Log lines (or a progress bar on a terminal) and checkpoints, after every epoch.
 struct RunObserver<'w, 'd> {
     log: LogLines<'w>,
@@ -486,14 +495,8 @@ impl<'w, 'd> RunObserver<'w, 'd> {
         epochs: usize,
         progress: bool,
     ) -> Self {
-        let bar = (progress && std::io::stderr().is_terminal()).then(|| {
-            let bar = indicatif::ProgressBar::new(epochs as u64);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("{bar:30} epoch {pos}/{len}  cost {msg}  ETA {eta}")
-                    .expect("the template is valid"),
-            );
-            bar
-        });
+        let template = "{bar:30} epoch {pos}/{len}  cost {msg}  ETA {eta}";
+        let bar = if progress { progress_bar(epochs as u64, template) } else { None };
         RunObserver { log: LogLines::new(out, log_every), bar, dir, checkpoint_every, error: None, data_hash: None }
     }
 }
