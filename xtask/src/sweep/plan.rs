@@ -135,19 +135,8 @@ impl DataInfo {
     }
 }
 
-/// The error for a success `metric` on held-out data that `whose` data lacks.
-fn held_out_error(error: &dyn Fn(&str, &str) -> CliError, metric: &str, whose: &str) -> CliError {
-    let name = if metric.starts_with("val_") { "validation" } else { "test" };
-    error("sweep.success.metric", &format!("`{metric}` needs a {name} split, and {whose} has none (set `data.{name}`)"))
-}
-
-/// The error for an accuracy success `metric` on `whose` data, which is regression.
-fn accuracy_error(error: &dyn Fn(&str, &str) -> CliError, metric: &str, whose: &str) -> CliError {
-    error("sweep.success.metric", &format!("`{metric}` is measured for classification only, and {whose} is regression"))
-}
-
-/// The data of the config at `path` with `overrides` as [`DataInfo`], or `None` when it cannot be read (its trials will say
-/// why).
+/// The data of the config at `path` with `overrides` as [`DataInfo`], or `None` when it cannot
+/// be read (its trials will say why).
 fn data_info(path: &Path, overrides: &[String]) -> Option<DataInfo> {
     let base = config::load(path, overrides).ok()?;
     let splits = backprop_cli::app::load_data::<f64>(&base).ok()?;
@@ -202,20 +191,25 @@ pub fn resolve(
     let mut point_data: HashMap<Vec<String>, Option<DataInfo>> = HashMap::new();
     let metric = &spec.success.metric;
     let held_out = [("val_", "validation"), ("test_", "test")].into_iter().find(|(p, _)| metric.starts_with(p));
-    let lacks = |info: &DataInfo| held_out.is_some_and(|(_, name)| !info.has(name));
-    // An accuracy is measured for classification only.
-    let unmeasured = |info: &DataInfo| metric.ends_with("accuracy") && !info.classification;
+    // The success metric must be measured on `whose` data: its held-out split, and an accuracy
+    // for classification only.
+    let measurable = |info: &DataInfo, whose: &str| match held_out {
+        Some((_, name)) if !info.has(name) => Err(error(
+            "sweep.success.metric",
+            &format!("`{metric}` needs a {name} split, and {whose} has none (set `data.{name}`)"),
+        )),
+        _ if metric.ends_with("accuracy") && !info.classification => Err(error(
+            "sweep.success.metric",
+            &format!("`{metric}` is measured for classification only, and {whose} is regression"),
+        )),
+        _ => Ok(()),
+    };
     let needs_data = held_out.is_some() || metric.ends_with("accuracy");
     if !data_swept
         && needs_data
         && let Some(info) = *data.get_or_insert_with(|| data_info(path, overrides))
     {
-        if lacks(&info) {
-            return Err(held_out_error(error, metric, "the config's data"));
-        }
-        if unmeasured(&info) {
-            return Err(accuracy_error(error, metric, "the config's data"));
-        }
+        measurable(&info, "the config's data")?;
     }
     let mut loaded_points = Vec::with_capacity(values.len());
     let mut points = Vec::with_capacity(values.len());
@@ -258,12 +252,7 @@ pub fn resolve(
                 .or_insert_with_key(|data_overrides| data_info(path, &[overrides, data_overrides.as_slice()].concat()));
             let at = || format!("point {p} ({})", point_overrides.join(" "));
             if let Some(info) = info {
-                if lacks(&info) {
-                    return Err(held_out_error(error, metric, &format!("the data of {}", at())));
-                }
-                if unmeasured(&info) {
-                    return Err(accuracy_error(error, metric, &format!("the data of {}", at())));
-                }
+                measurable(&info, &format!("the data of {}", at()))?;
                 let DataInfo { inputs, outputs, .. } = info;
                 loaded.config.model.validate_for(inputs, outputs).map_err(|e| {
                     let what = format!("{} does not fit its data ({inputs} inputs, {outputs} outputs)", at());
