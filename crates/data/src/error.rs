@@ -177,6 +177,17 @@ pub enum DataError {
         /// `"targets"` or `"features"`.
         role: &'static str,
     },
+    /// A feature whose mean, spread or range overflows f64, so that normalising cannot scale it.
+    #[error(
+        "{name}: feature `{column}`: its values are too large to normalize (their mean, spread or range overflows \
+         f64); scale the column, or set `normalize = \"none\"`"
+    )]
+    NormalizeOverflow {
+        /// The data's name (its file, or its source).
+        name: String,
+        /// The feature's name.
+        column: String,
+    },
     /// A column chosen both as a feature and as a target.
     #[error("{}: column `{column}` is both a feature and a target", path.display())]
     ColumnConflict {

@@ -373,7 +373,10 @@ fn split_and_scale<F: Element>(
     };
     let normalizer = match normalizer {
         Some(n) => n.clone(),
-        None => Normalizer::fit(prep.normalize, &train.inputs),
+        None => Normalizer::fit_checked(prep.normalize, &train.inputs).map_err(|j| DataError::NormalizeOverflow {
+            name: train.name.clone(),
+            column: feature_names.get(j).cloned().unwrap_or_else(|| format!("#{j}")),
+        })?,
     };
     let finish = |s: Samples<F>| -> Result<Dataset<F>, DataError> {
         let mut d = s.into_dataset(n_classes);

@@ -63,6 +63,23 @@ impl Normalizer {
     /// assert_eq!(x, array![[0.5, 2.0]]);
     /// ```
     pub fn fit<F: Element>(kind: NormalizeKind, inputs: &Matrix<F>) -> Self {
+        let raw = Self::fit_raw(kind, inputs);
+        Normalizer { scale: raw.scale.into_iter().map(usable).collect(), ..raw }
+    }
+
+    /// [`fit`](Self::fit), or the first column whose shift or scale overflows f64 (values near
+    /// ±1e308, whose mean, spread or range is not finite): there the plain `fit` would divide by 1,
+    /// leaving the column as it is.
+    pub fn fit_checked<F: Element>(kind: NormalizeKind, inputs: &Matrix<F>) -> Result<Self, usize> {
+        let raw = Self::fit_raw(kind, inputs);
+        match raw.shift.iter().zip(&raw.scale).position(|(s, k)| !(s.is_finite() && k.is_finite())) {
+            Some(j) => Err(j),
+            None => Ok(Normalizer { scale: raw.scale.into_iter().map(usable).collect(), ..raw }),
+        }
+    }
+
+    /// The shift and the scale as computed, before a scale of 0 becomes 1.
+    fn fit_raw<F: Element>(kind: NormalizeKind, inputs: &Matrix<F>) -> Self {
         let d = inputs.ncols();
         let n = inputs.nrows().max(1) as f64;
         let (shift, scale) = match kind {
@@ -81,7 +98,7 @@ impl Normalizer {
                         *v += (x.f64() - m).powi(2);
                     }
                 }
-                (mean, var.into_iter().map(|v| usable((v / n).sqrt())).collect())
+                (mean, var.into_iter().map(|v| (v / n).sqrt()).collect())
             }
             NormalizeKind::Minmax => {
                 let mut low = vec![f64::INFINITY; d];
@@ -93,7 +110,7 @@ impl Normalizer {
                     }
                 }
                 let low: Vec<f64> = low.into_iter().map(|l| if l.is_finite() { l } else { 0.0 }).collect();
-                let range = high.iter().zip(&low).map(|(h, l)| usable(h - l)).collect();
+                let range = high.iter().zip(&low).map(|(h, l)| if h >= l { h - l } else { 0.0 }).collect();
                 (low, range)
             }
         };

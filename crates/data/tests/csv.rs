@@ -331,3 +331,21 @@ fn a_target_chosen_twice_is_named() {
     let m = error(&dir, "source = \"csv\"\npath = \"d.csv\"\ntargets = [\"y\"]\nfeatures = [\"a\", \"a\"]");
     assert_mentions(&m, &["column `a` is chosen twice among the features"]);
 }
+
+/// A feature whose spread overflows f64 cannot be standardized: an error naming it, not a scale
+/// of 1 that leaves it as it is. Without normalisation it loads.
+#[test]
+fn a_feature_too_large_to_normalize_is_named() {
+    let dir = scratch("csv-norm-overflow");
+    write(&dir, "d.csv", "a,b,y\n1.7e308,0,0\n-1e300,1,1\n1,0,1\n-1.7e308,1,0\n");
+    let text = |normalize: &str| {
+        format!(
+            "source = \"csv\"\npath = \"d.csv\"\ntargets = [\"y\"]\ntask = \"regression\"\nnormalize = \"{normalize}\""
+        )
+    };
+    for normalize in ["standardize", "minmax"] {
+        let m = error(&dir, &text(normalize));
+        assert_mentions(&m, &["feature `a`: its values are too large to normalize"]);
+    }
+    assert!(load(&dir, &text("none"), 0).is_ok());
+}
