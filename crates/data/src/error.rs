@@ -177,6 +177,14 @@ pub enum DataError {
         /// `"targets"` or `"features"`.
         role: &'static str,
     },
+    /// Data with a value that is not finite in the run's dtype once made (and normalised).
+    #[error("{name}: a value is beyond {dtype}'s range (a source parameter such as `noise` too large?)")]
+    NonFinite {
+        /// The data's name (its file, or its source).
+        name: String,
+        /// The run's dtype.
+        dtype: backprop_tensor::Dtype,
+    },
     /// A feature whose mean, spread or range overflows f64, so that normalising cannot scale it.
     #[error(
         "{name}: feature `{column}`: its values are too large to normalize (their mean, spread or range overflows \

@@ -379,8 +379,14 @@ fn split_and_scale<F: Element>(
         })?,
     };
     let finish = |s: Samples<F>| -> Result<Dataset<F>, DataError> {
+        let name = s.name.clone();
         let mut d = s.into_dataset(n_classes);
         normalizer.apply(&mut d.inputs)?;
+        // A synthetic source's draw past the dtype's range (noise = 1e308, or 1e39 in f32):
+        // refused here rather than reported as a divergence of the weights.
+        if !d.inputs.iter().chain(d.targets.iter()).all(|x| x.is_finite()) {
+            return Err(DataError::NonFinite { name, dtype: F::DTYPE });
+        }
         Ok(d)
     };
     Ok(Splits {

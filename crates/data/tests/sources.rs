@@ -87,3 +87,13 @@ fn out_of_range_values_are_refused_before_loading() {
          to hold out none"
     );
 }
+
+/// A draw past the dtype's range (noise 1e39 in f32) is refused with the source's name, not
+/// handed to training as infinities.
+#[test]
+fn draws_beyond_the_dtype_are_refused() {
+    let moons = spec("source = \"moons\"\nnoise = 1e39");
+    let m = moons.load_splits::<f32>(Path::new("."), 0).unwrap_err().to_string();
+    assert!(m.contains("beyond f32's range"), "{m}");
+    assert!(moons.load_splits::<f64>(Path::new("."), 0).is_ok());
+}
