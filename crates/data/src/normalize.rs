@@ -63,8 +63,7 @@ impl Normalizer {
     /// assert_eq!(x, array![[0.5, 2.0]]);
     /// ```
     pub fn fit<F: Element>(kind: NormalizeKind, inputs: &Matrix<F>) -> Self {
-        let raw = Self::fit_raw(kind, inputs);
-        Normalizer { scale: raw.scale.into_iter().map(usable).collect(), ..raw }
+        Self::fit_raw(kind, inputs).usable()
     }
 
     /// [`fit`](Self::fit), or the first column whose shift or scale overflows f64 (values near
@@ -74,8 +73,13 @@ impl Normalizer {
         let raw = Self::fit_raw(kind, inputs);
         match raw.shift.iter().zip(&raw.scale).position(|(s, k)| !(s.is_finite() && k.is_finite())) {
             Some(j) => Err(j),
-            None => Ok(Normalizer { scale: raw.scale.into_iter().map(usable).collect(), ..raw }),
+            None => Ok(raw.usable()),
         }
+    }
+
+    /// With every scale that would not scale anything (0, or not finite) made 1.
+    fn usable(self) -> Self {
+        Normalizer { scale: self.scale.into_iter().map(usable).collect(), ..self }
     }
 
     /// The shift and the scale as computed, before a scale of 0 becomes 1.
