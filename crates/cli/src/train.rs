@@ -1047,6 +1047,12 @@ impl<'d, F: Element> Trainer<'d, F> {
                 state.history.len()
             ));
         }
+        if let Some((k, m)) = state.history.iter().enumerate().find(|(k, m)| m.epoch != *k) {
+            return Err(format!("the checkpoint's metrics skip from epoch {} to {}", k.saturating_sub(1), m.epoch));
+        }
+        if !(state.seconds.is_finite() && state.seconds >= 0.0) {
+            return Err(format!("the checkpoint's seconds must be a finite number ≥ 0, got {}", state.seconds));
+        }
         // The schedule is the config's, at the checkpoint's epoch, with a usable lr.
         let sched = &state.scheduler;
         if sched.schedule() != self.scheduler.schedule() || sched.base_lr() != self.scheduler.base_lr() {
@@ -1261,6 +1267,14 @@ mod tests {
         edited.step = u64::MAX;
         let refused = trainer().restore(&edited).expect_err("a step count no run makes");
         assert!(refused.contains("at epoch 70 after 18446744073709551615 steps"), "{refused}");
+        let mut edited = state.clone();
+        edited.history[5].epoch = 77;
+        let refused = trainer().restore(&edited).expect_err("a gap in the metrics");
+        assert!(refused.contains("metrics skip from epoch 4 to 77"), "{refused}");
+        let mut edited = state.clone();
+        edited.seconds = -1.0;
+        let refused = trainer().restore(&edited).expect_err("negative seconds");
+        assert!(refused.contains("seconds must be a finite number ≥ 0, got -1"), "{refused}");
         let mut edited = state.clone();
         edited.epoch = 201;
         let refused = trainer().restore(&edited).expect_err("an epoch past the last");
