@@ -300,9 +300,15 @@ fn train_into<F: Element>(
         trainer = trainer.with_validation(v);
     }
     let mut rng = seeded(derive_seed(cfg.experiment.seed, STREAM_SHUFFLE));
+    // The training data's hash: made at most once (a pass over all of it), for the resume check,
+    // the checkpoints and the model's provenance.
+    let mut hash = None;
+    let hash_of = |hash: &mut Option<String>| -> String {
+        hash.get_or_insert_with(|| data_hash(data.inputs.view(), data.targets.view())).clone()
+    };
     if let Some(state) = &resume {
         if let Some(saved) = &state.data_hash
-            && *saved != data_hash(data.inputs.view(), data.targets.view())
+            && *saved != hash_of(&mut hash)
         {
             let path = dir.join(CHECKPOINT);
             return Err(CliError::Input(format!(
@@ -316,10 +322,12 @@ fn train_into<F: Element>(
     }
     let mut observer =
         RunObserver::new(log, cfg.train.log_every, dir, cfg.train.checkpoint_every, cfg.train.epochs, progress);
+    observer.data_hash = hash;
     let outcome = trainer.run_with(&mut rng, &mut observer);
     if let Some(e) = observer.error.take() {
         return Err(e);
     }
+    let mut hash = observer.data_hash.take();
     let log = observer.log.out();
     let last = *outcome.history.last().expect("epoch 0 is always recorded");
 
@@ -388,7 +396,7 @@ fn train_into<F: Element>(
     model.provenance = Some(Provenance {
         backprop_version: env!("CARGO_PKG_VERSION").to_string(),
         seed: cfg.experiment.seed,
-        data_hash: data_hash(data.inputs.view(), data.targets.view()),
+        data_hash: hash_of(&mut hash),
         config: resolved,
         metrics: serde_json::to_value(&summary).expect("a summary always serialises"),
     });

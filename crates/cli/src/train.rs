@@ -856,8 +856,7 @@ impl<'d, F: Element> Trainer<'d, F> {
                 }
             };
             // The weights too: relu(NaN) = 0 can keep the cost finite over NaN weights.
-            let weights_finite = || all_finite(self.net.params());
-            if !m.cost.is_finite() || m.val_cost.is_some_and(|c| !c.is_finite()) || !weights_finite() {
+            if !m.cost.is_finite() || m.val_cost.is_some_and(|c| !c.is_finite()) || !all_finite(self.net.params()) {
                 let layer = self.first_non_finite();
                 self.net.params_mut().copy_from_slice(&self.last_good);
                 self.ws_holds_train = false;
