@@ -385,3 +385,23 @@ fn a_net_of_two_thread_products_trains_to_the_same_bits_with_one_job_or_two() {
         assert!(one == two, "trial {t}: model.json differs from line {first_difference:?} on");
     }
 }
+
+/// A trial whose files cannot be written (its directory's path is taken by a file, as a full
+/// disk would refuse them) is named as such after its progress line, and has no result.
+#[test]
+fn a_trial_whose_files_cannot_be_written_is_named_and_has_no_result() {
+    let tmp = temp("unwritable");
+    let dir = tmp.path();
+    let cfg = config_with(dir, "seeds = 3");
+    let out = dir.join("out");
+    std::fs::create_dir_all(out.join("trials")).unwrap();
+    std::fs::write(out.join("trials/00001"), "").unwrap();
+    let (code, stdout, stderr) = xtask(&["experiment", s(&cfg), "--set", "train.epochs=20", "--out", s(&out)]);
+    assert_eq!(code, 1, "{stderr}");
+    let blocked =
+        format!("{} trained, but its files were not written: cannot prepare", out.join("trials/00001").display());
+    assert_eq!(count(&stderr, &blocked), 1, "{stderr}");
+    assert_eq!(count(&stderr, "but its files were not written"), 1, "only that trial: {stderr}");
+    assert!(stderr.contains("1 of 3 trials have no result yet"), "{stderr}");
+    assert!(stdout.contains("2 of 3 trials finished"), "{stdout}");
+}

@@ -234,9 +234,12 @@ fn run_trials(
             scope.spawn(move || {
                 let next = || pending.lock().unwrap_or_else(PoisonError::into_inner).recv();
                 while let Ok(files) = next() {
+                    // The trial's progress line, printed when it finished training, said how
+                    // it trained; this says that its result is still missing.
+                    let trial_dir = files.dir().to_path_buf();
                     if let Err(reason) = trial::write(files) {
                         failed.fetch_add(1, Ordering::Relaxed);
-                        eprintln!("warning: {reason}");
+                        eprintln!("warning: {} trained, but its files were not written: {reason}", trial_dir.display());
                     }
                 }
             });
@@ -251,7 +254,7 @@ fn run_trials(
                 {
                     // Only if every writer has stopped: the trial has no result on disk.
                     failed.fetch_add(1, Ordering::Relaxed);
-                    eprintln!("warning: the files of {} were not written", unsent.0.dir().display());
+                    eprintln!("warning: {} trained, but its files were not written", unsent.0.dir().display());
                 }
                 match result.status {
                     Status::Diverged => diverged.fetch_add(1, Ordering::Relaxed),
