@@ -185,7 +185,10 @@ impl ModelFile {
         let mut fan_in = self.inputs;
         for (l, rec) in self.layers.iter().enumerate() {
             rec.activation.validate().map_err(|e| format!("layers[{l}].activation: {e}"))?;
-            if rec.units == 0 || rec.biases.len() != rec.units {
+            if rec.units == 0 {
+                return Err(format!("layers[{l}].units: a layer needs at least 1 unit"));
+            }
+            if rec.biases.len() != rec.units {
                 return Err(format!(
                     "layers[{l}]: `units` is {} but `biases` has {} values",
                     rec.units,
