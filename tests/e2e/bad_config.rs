@@ -263,6 +263,18 @@ fn set_errors_name_the_override_that_wins() {
     check("set-unknown-table", BASE, &["nosuch.key=1"], &["--set nosuch.key=1", "`nosuch`"]);
 }
 
+/// A field the file never needed, asked for because a `--set` changed its table, names the
+/// `--set` beside the table's place in the file.
+#[test]
+fn a_field_a_set_made_necessary_names_the_set() {
+    check(
+        "set-source",
+        BASE,
+        &["data.source=csv"],
+        &["key `data.path`: missing field `path` (needed after --set data.source=csv)"],
+    );
+}
+
 /// A config that is not UTF-8 names the line and column of the first bad byte.
 #[test]
 fn a_config_not_in_utf8_names_the_place() {
@@ -417,6 +429,14 @@ fn model_file_normalizer_and_features() {
 fn model_file_bias_count() {
     let layer = r#"{"units": 2, "activation": "sigmoid", "weights": [[1, 2], [3, 4]], "biases": [0]}"#;
     bad_model("biases", &model(&[GOOD_LAYER, layer, GOOD_LAYER].join(",")), &["m.json", "layers[1]", "biases"]);
+}
+
+/// A layer of no units is named as such, not as a bias count that disagrees.
+#[test]
+fn model_file_zero_units() {
+    let layer = r#"{"units": 0, "activation": "sigmoid", "weights": [[], []], "biases": []}"#;
+    let expected = ["m.json", "layers[0].units: a layer needs at least 1 unit"];
+    bad_model("zero-units", &model(&[layer, GOOD_LAYER, GOOD_LAYER].join(",")), &expected);
 }
 
 #[test]

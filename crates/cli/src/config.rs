@@ -459,7 +459,19 @@ fn position_message(path: &Path, source: &str, overrides: &[String], key: &str, 
         (None, None) => String::new(),
     };
     let key_part = if key.is_empty() { String::new() } else { format!("key `{key}`: ") };
-    format!("{}{at}: {key_part}{message}", path.display())
+    // A field the file does not need, asked for because `--set` changed its table
+    // (`--set data.source=csv` wants `data.path`): the `--set` is the cause.
+    let parent = key.rsplit_once('.').map_or("", |(p, _)| p);
+    let cause = (from_set.is_none() && message.starts_with("missing field") && !parent.is_empty())
+        .then(|| {
+            overrides
+                .iter()
+                .rfind(|o| o.split_once('=').is_some_and(|(k, _)| k.trim().starts_with(&format!("{parent}."))))
+        })
+        .flatten()
+        .map(|item| format!(" (needed after --set {item})"))
+        .unwrap_or_default();
+    format!("{}{at}: {key_part}{message}{cause}", path.display())
 }
 
 /// 1-based line and column (in characters) of a byte offset.
