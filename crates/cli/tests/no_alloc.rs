@@ -140,7 +140,7 @@ fn large_product_epochs() {
     use backprop_tensor::Matrix;
     use backprop_tensor::linalg::{SMALL_GEMM, splits_when_warm};
 
-    let (rows, features, hidden, classes) = (64, 300, 64, 10);
+    let (rows, features, hidden, classes) = (64, 300, 224, 10);
     for (m, k, n) in [(rows, features, hidden), (rows, hidden, classes), (features, rows, hidden)] {
         assert!(m * k * n > SMALL_GEMM, "{m}x{k}x{n} must take the packing GEMM");
     }
@@ -158,6 +158,8 @@ fn large_product_epochs() {
     for (i, p) in net.params_mut().iter_mut().enumerate() {
         *p = ((i * 7919) % 13) as f32 / 130.0 - 0.05;
     }
+    // Enough parameters (2¹⁶) that SGD's update splits over the two threads when warm.
+    assert!(net.params().len() >= 1 << 16, "{} parameters", net.params().len());
     let opts = TrainOptions { epochs: 10, batch_size: BatchSize::Full, log_every: 0, ..TrainOptions::default() };
     let (loss, sgd) = (LossSpec::from_name("cross_entropy").unwrap(), OptimizerSpec::from_name("sgd").unwrap());
     let mut trainer = Trainer::new(net, &data, loss.get(), sgd.get(), opts);

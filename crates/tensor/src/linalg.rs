@@ -598,12 +598,19 @@ pub fn add_row<F: Element>(m: &mut [F], v: &[F]) {
 /// work that two cores' bandwidth speeds up).
 const PARALLEL_AXPY: usize = 1 << 20;
 
+/// Inside [`with_warm_threads`], [`sub_scaled`] splits from this length (256 KiB of `f32`): the
+/// other thread is awake, so the split costs no wake-up. W2's SGD step (235,146 parameters)
+/// was 6% of its samples on one thread while the other spun (docs/performance.md, fourteenth
+/// session).
+const PARALLEL_AXPY_WARM: usize = 1 << 16;
+
 /// `y ← y − alpha·x` element-wise (plain SGD's update), over the common length of `y` and `x`;
 /// split across two threads for long slices. Each element is computed the same either way.
 pub fn sub_scaled<F: Element>(y: &mut [F], alpha: F, x: &[F]) {
     let len = y.len().min(x.len());
     let (y, x) = (&mut y[..len], &x[..len]);
-    if len >= PARALLEL_AXPY && threads() >= 2 {
+    let from = if WARM.get() { PARALLEL_AXPY_WARM } else { PARALLEL_AXPY };
+    if len >= from && threads() >= 2 {
         let (y1, y2) = y.split_at_mut(len / 2);
         let (x1, x2) = x.split_at(len / 2);
         rayon::join(|| sub_scaled_serial(y1, alpha, x1), || sub_scaled_serial(y2, alpha, x2));
@@ -748,20 +755,35 @@ mod tests {
     fn sub_scaled_is_the_plain_update_at_every_length() {
         let mut rng = crate::rng::seeded(9);
         for len in (0..=70).chain([PARALLEL_AXPY + 3]) {
-            let x: Vec<f64> = (0..len).map(|_| crate::rng::unit(&mut rng) - 0.5).collect();
-            let y: Vec<f64> = (0..len).map(|_| crate::rng::unit(&mut rng) * 4.0 - 2.0).collect();
-            let alpha = 0.37;
-            let mut got = y.clone();
-            sub_scaled(&mut got, alpha, &x);
-            let want: Vec<f64> = y.iter().zip(&x).map(|(&y, &x)| y - alpha * x).collect();
-            assert!(got == want, "f64, length {len}");
-
-            let (x32, mut got32): (Vec<f32>, Vec<f32>) =
-                (x.iter().map(|&v| v as f32).collect(), y.iter().map(|&v| v as f32).collect());
-            let want32: Vec<f32> = got32.iter().zip(&x32).map(|(&y, &x)| y - 0.37f32 * x).collect();
-            sub_scaled(&mut got32, 0.37f32, &x32);
-            assert!(got32 == want32, "f32, length {len}");
+            check_sub_scaled(len, &mut rng);
         }
+        // In a warm scope long slices split from a shorter length.
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("a pool");
+        pool.install(|| {
+            with_warm_threads(|| {
+                assert!(WARM.get(), "a warm scope");
+                for len in [PARALLEL_AXPY_WARM - 1, PARALLEL_AXPY_WARM, PARALLEL_AXPY_WARM + 3, 235_146] {
+                    check_sub_scaled(len, &mut rng);
+                }
+            })
+        });
+    }
+
+    /// `sub_scaled` on `len` random elements against `y − alpha·x` rounded as written, f64 and f32.
+    fn check_sub_scaled(len: usize, rng: &mut crate::rng::SeededRng) {
+        let x: Vec<f64> = (0..len).map(|_| crate::rng::unit(rng) - 0.5).collect();
+        let y: Vec<f64> = (0..len).map(|_| crate::rng::unit(rng) * 4.0 - 2.0).collect();
+        let alpha = 0.37;
+        let mut got = y.clone();
+        sub_scaled(&mut got, alpha, &x);
+        let want: Vec<f64> = y.iter().zip(&x).map(|(&y, &x)| y - alpha * x).collect();
+        assert!(got == want, "f64, length {len}");
+
+        let (x32, mut got32): (Vec<f32>, Vec<f32>) =
+            (x.iter().map(|&v| v as f32).collect(), y.iter().map(|&v| v as f32).collect());
+        let want32: Vec<f32> = got32.iter().zip(&x32).map(|(&y, &x)| y - 0.37f32 * x).collect();
+        sub_scaled(&mut got32, 0.37f32, &x32);
+        assert!(got32 == want32, "f32, length {len}");
     }
 
     #[test]
