@@ -8,5 +8,6 @@ mod data;
 mod explain;
 mod extension;
 mod grad;
+mod torch_parity;
 mod train;
 mod util;
