@@ -152,6 +152,30 @@ fn resume_refuses_other_data_or_schedule() {
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
 
+/// A new run into a directory removes the checkpoint an earlier run left there, and a
+/// checkpoint written under another config (put back by hand) is refused: resuming used to run
+/// the earlier run's weights under the new config, exit 0.
+#[test]
+fn a_new_run_drops_an_earlier_runs_checkpoint_and_resume_refuses_another_config() {
+    let tmp = scratch("resume-stale");
+    let out = tmp.path();
+    let dir = out.to_str().unwrap();
+    let train = |sets: &[&str]| backprop(&[&["train", "configs/xor_tanh_adam.toml", "--out", dir][..], sets].concat());
+    let run = train(&["--set", "train.epochs=20", "--set", "train.checkpoint_every=10"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let earlier = std::fs::read_to_string(out.join("checkpoint.json")).unwrap();
+    let run = train(&["--set", "train.epochs=20", "--set", "model.activation=relu"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!out.join("checkpoint.json").exists(), "the earlier run's checkpoint is gone");
+    let run = backprop(&["train", "--resume", dir]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("no checkpoint to resume from"), "{}", run.stderr);
+    std::fs::write(out.join("checkpoint.json"), &earlier).unwrap();
+    let run = backprop(&["train", "--resume", dir]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("checkpoint.json: the checkpoint was written under another config"), "{}", run.stderr);
+}
+
 /// Ctrl-C (a real SIGINT) during training: a final checkpoint, `summary.json` with
 /// `stop_reason = "interrupted"`, exit 130; then `--resume` finishes the run.
 #[test]

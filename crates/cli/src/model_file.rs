@@ -75,12 +75,21 @@ pub fn data_hash<F: Element>(
     inputs: backprop_tensor::MatView<'_, F>,
     targets: backprop_tensor::MatView<'_, F>,
 ) -> String {
+    fnv1a(inputs.iter().chain(targets.iter()).flat_map(|x| x.f64().to_bits().to_le_bytes()))
+}
+
+/// FNV-1a of a text's UTF-8 bytes (a checkpoint's fingerprint of the config it was written
+/// under).
+pub fn text_hash(text: &str) -> String {
+    fnv1a(text.bytes())
+}
+
+/// FNV-1a (64-bit) of `bytes`, as 16 hex digits.
+fn fnv1a(bytes: impl Iterator<Item = u8>) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for x in inputs.iter().chain(targets.iter()) {
-        for b in x.f64().to_bits().to_le_bytes() {
-            h ^= u64::from(b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
+    for b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
     }
     format!("{h:016x}")
 }

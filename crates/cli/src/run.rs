@@ -18,7 +18,7 @@ use crate::config::Loaded;
 use crate::error::CliError;
 use crate::fsutil::write_atomic;
 use crate::model_file::ModelFile;
-use crate::model_file::{Provenance, data_hash};
+use crate::model_file::{Provenance, data_hash, text_hash};
 use crate::report::{self, ClassificationReport, RegressionReport};
 use crate::train::{
     DIAGNOSTICS, EpochMetrics, Flow, LogLines, Monitor, Observer, StopReason, TrainOptions, TrainState, Trainer,
@@ -275,6 +275,26 @@ fn train_into<F: Element>(
     let classification = splits.task == Task::Classification;
     let resolved =
         toml::to_string(cfg).map_err(|e| CliError::Config(format!("cannot write the resolved config: {e}")))?;
+    // What a checkpoint of this run must have been written under to be resumed by it: the
+    // config but for what a resumed run may change (more epochs, other logging) or not need.
+    let config_hash = {
+        let mut cfg = cfg.clone();
+        cfg.model.init_from = None;
+        (cfg.train.epochs, cfg.train.log_every, cfg.train.checkpoint_every) = (0, 0, 0);
+        text_hash(
+            &toml::to_string(&cfg).map_err(|e| CliError::Config(format!("cannot write the resolved config: {e}")))?,
+        )
+    };
+    if resume.is_none() {
+        // An earlier run's files that this one may not write over: resuming from its checkpoint
+        // would mix the two runs, and its decision plot would sit beside this run's model.
+        for stale in [CHECKPOINT, "decision.svg"] {
+            match std::fs::remove_file(dir.join(stale)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(CliError::io(&dir.join(stale), e)),
+                _ => {}
+            }
+        }
+    }
     if cfg.train.checkpoint_every > 0 {
         // A checkpoint is only of use beside its config: on disk before the first one.
         std::fs::create_dir_all(dir).map_err(|e| CliError::io(dir, e))?;
@@ -316,6 +336,17 @@ fn train_into<F: Element>(
                 path.display()
             )));
         }
+        // After the data's check, the more specific one.
+        if let Some(saved) = &state.config_hash
+            && *saved != config_hash
+        {
+            return Err(CliError::Input(format!(
+                "{}: the checkpoint was written under another config than {} (an earlier run's, left in \
+                 the directory?)",
+                dir.join(CHECKPOINT).display(),
+                dir.join("config.toml").display()
+            )));
+        }
         rng =
             trainer.restore(state).map_err(|m| CliError::Input(format!("{}: {m}", dir.join(CHECKPOINT).display())))?;
         let _ = writeln!(log, "Resuming after epoch {}", state.epoch);
@@ -323,6 +354,7 @@ fn train_into<F: Element>(
     let mut observer =
         RunObserver::new(log, cfg.train.log_every, dir, cfg.train.checkpoint_every, cfg.train.epochs, progress);
     observer.data_hash = hash;
+    observer.config_hash = Some(config_hash);
     let outcome = trainer.run_with(&mut rng, &mut observer);
     if let Some(e) = observer.error.take() {
         return Err(e);
@@ -492,6 +524,8 @@ struct RunObserver<'w, 'd> {
     error: Option<CliError>,
     /// The training data's hash, for checkpoints (made at the first).
     data_hash: Option<String>,
+    /// The run's config's hash, for checkpoints.
+    config_hash: Option<String>,
 }
 
 impl<'w, 'd> RunObserver<'w, 'd> {
@@ -505,7 +539,15 @@ impl<'w, 'd> RunObserver<'w, 'd> {
     ) -> Self {
         let template = "{bar:30} epoch {pos}/{len}  cost {msg}  ETA {eta}";
         let bar = if progress { progress_bar(epochs as u64, template) } else { None };
-        RunObserver { log: LogLines::new(out, log_every), bar, dir, checkpoint_every, error: None, data_hash: None }
+        RunObserver {
+            log: LogLines::new(out, log_every),
+            bar,
+            dir,
+            checkpoint_every,
+            error: None,
+            data_hash: None,
+            config_hash: None,
+        }
     }
 }
 
@@ -515,6 +557,7 @@ impl RunObserver<'_, '_> {
         let data = trainer.data();
         let hash = self.data_hash.get_or_insert_with(|| data_hash(data.inputs.view(), data.targets.view()));
         state.data_hash = Some(hash.clone());
+        state.config_hash.clone_from(&self.config_hash);
         let json = serde_json::to_string(&state).expect("a training state always serialises");
         // A deferred run's directory may not exist yet (an interrupt's checkpoint).
         let written = std::fs::create_dir_all(self.dir)

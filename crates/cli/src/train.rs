@@ -468,6 +468,13 @@ pub struct TrainState {
     /// it (`backprop train` does): `--resume` refuses other data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub data_hash: Option<String>,
+    /// [`text_hash`](crate::model_file::text_hash) of the resolved config the run was under,
+    /// but for `model.init_from` (a resumed run does not need it) and `train.epochs`,
+    /// `log_every` and `checkpoint_every` (a resumed run may change them), when the writer noted
+    /// it (`backprop train` does): `--resume` refuses a checkpoint from another config, left by
+    /// an earlier run into the same directory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config_hash: Option<String>,
 }
 
 /// The most epochs whose history (and diagnostics) a trainer reserves up front: 65,536, about
@@ -1017,6 +1024,7 @@ impl<'d, F: Element> Trainer<'d, F> {
             seconds: self.seconds(),
             diagnostics: self.diagnostics.clone(),
             data_hash: None,
+            config_hash: None,
         })
     }
 
