@@ -1,7 +1,8 @@
 //! One trial: running it into its directory, and reading back what it left there.
 //!
-//! A trial is done when its `summary.json` exists (written last and atomically by the run) and
-//! its `config.toml` is the config the plan asks for; anything else is run again from scratch.
+//! A trial is done when its `summary.json` exists (written last and atomically by the run), has
+//! the fields a run writes, and its `config.toml` is the config the plan asks for; anything else
+//! is run again from scratch.
 //! A run that returns an error, or panics, leaves `failed.json` (`{"status", "reason"}`) instead.
 
 use std::path::Path;
@@ -57,11 +58,27 @@ impl TrialResult {
     }
 }
 
+/// The fields every `summary.json` has (see `backprop_cli::run::RunSummary`), and whether a
+/// value is of the type written there: a float is `null` when it was not finite.
+const REQUIRED: [(&str, fn(&serde_json::Value) -> bool); 5] = [
+    ("final_cost", |v| v.is_number() || v.is_null()),
+    ("best_cost", |v| v.is_number() || v.is_null()),
+    ("epochs_run", serde_json::Value::is_u64),
+    ("train_seconds", |v| v.is_number() || v.is_null()),
+    ("stop_reason", serde_json::Value::is_string),
+];
+
+/// The trial's `summary.json` in `dir` as a JSON object, when it is one with every
+/// [`REQUIRED`] field of its type; anything else (no file, broken JSON, `{}`) is no summary.
+fn read_summary(dir: &Path) -> Option<serde_json::Map<String, serde_json::Value>> {
+    let text = std::fs::read_to_string(dir.join("summary.json")).ok()?;
+    let serde_json::Value::Object(summary) = serde_json::from_str(&text).ok()? else { return None };
+    REQUIRED.iter().all(|(key, is_type)| summary.get(*key).is_some_and(is_type)).then_some(summary)
+}
+
 /// Reads the result of the trial in `dir`.
 pub fn read(dir: &Path) -> TrialResult {
-    if let Ok(text) = std::fs::read_to_string(dir.join("summary.json"))
-        && let Ok(serde_json::Value::Object(summary)) = serde_json::from_str(&text)
-    {
+    if let Some(summary) = read_summary(dir) {
         return from_summary(summary);
     }
     if let Ok(text) = std::fs::read_to_string(dir.join("failed.json")) {
@@ -92,10 +109,8 @@ fn from_summary(summary: serde_json::Map<String, serde_json::Value>) -> TrialRes
 
 /// Whether the trial in `dir` already ran `loaded`'s config to the end.
 pub fn is_done(dir: &Path, loaded: &Loaded) -> bool {
-    let summary_ok = std::fs::read_to_string(dir.join("summary.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .is_some_and(|s| s.get("stop_reason").and_then(|r| r.as_str()) != Some("interrupted"));
+    let summary_ok =
+        read_summary(dir).is_some_and(|s| s.get("stop_reason").and_then(|r| r.as_str()) != Some("interrupted"));
     if !summary_ok {
         return false;
     }
@@ -183,7 +198,41 @@ mod tests {
     }
 
     fn summary(stop_reason: &str) -> String {
-        format!("{{\"stop_reason\": \"{stop_reason}\", \"final_cost\": 0.5}}")
+        format!(
+            "{{\"stop_reason\": \"{stop_reason}\", \"final_cost\": 0.5, \"best_cost\": 0.5, \"epochs_run\": 3, \
+             \"train_seconds\": 0.01}}"
+        )
+    }
+
+    #[test]
+    fn a_summary_without_its_fields_or_of_the_wrong_types_is_no_result() {
+        let tmp = tempfile::Builder::new().prefix("bp-trial-").tempdir().unwrap();
+        let loaded = tiny(tmp.path());
+        let dir = tmp.path().join("trials/00000");
+        let (_, files) = run(&dir, &loaded);
+        write(files.unwrap()).unwrap();
+        assert!(is_done(&dir, &loaded));
+        let good: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
+        let mut bad = vec!["{}".to_string(), r#"{"final_cost": "abc", "stop_reason": 5}"#.to_string()];
+        for (key, value) in [("final_cost", "\"abc\""), ("epochs_run", "-1"), ("stop_reason", "5")] {
+            let mut v = good.clone();
+            v[key] = serde_json::from_str(value).unwrap();
+            bad.push(v.to_string());
+            v.as_object_mut().unwrap().remove(key);
+            bad.push(v.to_string());
+        }
+        for text in &bad {
+            std::fs::write(dir.join("summary.json"), text).unwrap();
+            assert_eq!(read(&dir).status, Status::Missing, "{text}");
+            assert!(!is_done(&dir, &loaded), "{text}");
+        }
+        // A cost that was not finite is written as `null`: still a result.
+        let mut v = good.clone();
+        v["best_cost"] = serde_json::Value::Null;
+        std::fs::write(dir.join("summary.json"), v.to_string()).unwrap();
+        assert_eq!(read(&dir).status, Status::Ok);
+        assert!(is_done(&dir, &loaded));
     }
 
     #[test]
