@@ -275,6 +275,23 @@ fn a_field_a_set_made_necessary_names_the_set() {
     );
 }
 
+/// A device or a directory given as a config or a model file is refused at once: `/dev/zero`
+/// was read into memory without end.
+#[cfg(unix)]
+#[test]
+fn devices_and_directories_are_not_read_as_configs_or_models() {
+    for (args, want) in [
+        (&["train", "/dev/zero"][..], "/dev/zero: not a regular file: a config is read from a file or a pipe"),
+        (&["train", "configs"][..], "configs: is a directory"),
+        (&["predict", "/dev/zero", "--input", "0,1"][..], "/dev/zero: not a regular file: a model file"),
+        (&["grad", "configs/half_adder.toml", "--model", "/dev/urandom"][..], "/dev/urandom: not a regular file"),
+    ] {
+        let run = backprop(args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(run.stderr.contains(want), "{args:?}: {}", run.stderr);
+    }
+}
+
 /// A config that is not UTF-8 names the line and column of the first bad byte.
 #[test]
 fn a_config_not_in_utf8_names_the_place() {

@@ -297,7 +297,7 @@ impl Loaded {
 /// (`model.hidden`), the value is parsed as TOML (`[4, 4]`, `0.1`, `"relu"`), and a value that
 /// is not valid TOML is taken as a string (`--set model.activation=relu`).
 pub fn load(path: &Path, overrides: &[String]) -> Result<Loaded, CliError> {
-    let bytes = std::fs::read(path).map_err(|e| CliError::io(path, e))?;
+    let bytes = crate::fsutil::read_input(path, crate::fsutil::CONFIG_LIMIT, "config")?;
     let source = String::from_utf8(bytes).map_err(|e| {
         let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
         let (line, col) = line_col(&String::from_utf8_lossy(valid), valid.len());

@@ -24,6 +24,49 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     })
 }
 
+/// The most bytes a config file may hold (16 MiB; configs are a few hundred bytes).
+pub const CONFIG_LIMIT: u64 = 16 << 20;
+/// The most bytes a model file, checkpoint or `metrics.csv` may hold (16 GiB: about the JSON
+/// of the largest network a config allows, 2³¹ parameters, at 8 bytes each).
+pub const MODEL_LIMIT: u64 = 16 << 30;
+
+/// The bytes of the input file at `path` (a `what`: "config", "model file", …): a regular
+/// file or a pipe of at most `limit` bytes. A device (`/dev/zero`, a terminal) or a directory
+/// is refused at once, and a longer file or pipe when the limit is passed, instead of being
+/// read into memory without end.
+pub fn read_input(path: &Path, limit: u64, what: &str) -> Result<Vec<u8>, CliError> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| CliError::io(path, e))?;
+    let meta = file.metadata().map_err(|e| CliError::io(path, e))?;
+    let kind = meta.file_type();
+    #[cfg(unix)]
+    let pipe = std::os::unix::fs::FileTypeExt::is_fifo(&kind);
+    #[cfg(not(unix))]
+    let pipe = false;
+    if !kind.is_file() && !pipe {
+        let is = if kind.is_dir() { "is a directory" } else { "not a regular file" };
+        return Err(CliError::Input(format!("{}: {is}: a {what} is read from a file or a pipe", path.display())));
+    }
+    let size = if limit >= 1 << 20 { format!("{} MiB", limit >> 20) } else { format!("{limit} bytes") };
+    let too_large = || CliError::Input(format!("{}: larger than {size}, too large for a {what}", path.display()));
+    if meta.len() > limit {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes).map_err(|e| CliError::io(path, e))?;
+    if bytes.len() as u64 > limit {
+        return Err(too_large());
+    }
+    Ok(bytes)
+}
+
+/// [`read_input`] as UTF-8 text.
+pub fn read_input_text(path: &Path, limit: u64, what: &str) -> Result<String, CliError> {
+    String::from_utf8(read_input(path, limit, what)?).map_err(|_| {
+        CliError::io(path, std::io::Error::new(std::io::ErrorKind::InvalidData, "stream did not contain valid UTF-8"))
+    })
+}
+
 /// A new, empty run directory `root/<name>/<UTC time>` (with `-2`, `-3`, … when taken).
 pub fn new_run_dir(root: &Path, name: &str) -> Result<PathBuf, CliError> {
     let parent = root.join(name);
@@ -65,6 +108,17 @@ mod tests {
         assert_eq!(utc_stamp(0), "19700101-000000");
         assert_eq!(utc_stamp(1_796_000_000), "20261130-005320");
         assert_eq!(utc_stamp(951_782_400), "20000229-000000");
+    }
+
+    /// Up to the limit a file is read whole; one byte more is refused, naming the file.
+    #[test]
+    fn inputs_are_read_up_to_their_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("c.toml");
+        std::fs::write(&p, "0123456789").unwrap();
+        assert_eq!(read_input_text(&p, 10, "config").unwrap(), "0123456789");
+        let e = read_input(&p, 9, "config").unwrap_err().to_string();
+        assert!(e.contains("c.toml: larger than 9 bytes, too large for a config"), "{e}");
     }
 
     #[test]

@@ -159,7 +159,7 @@ impl ModelFile {
 
     /// Reads and checks the model file at `path`.
     pub fn read(path: &Path) -> Result<Self, CliError> {
-        let text = std::fs::read_to_string(path).map_err(|e| CliError::io(path, e))?;
+        let text = crate::fsutil::read_input_text(path, crate::fsutil::MODEL_LIMIT, "model file")?;
         let file: ModelFile = serde_json::from_str(&text).map_err(|e| {
             CliError::Input(format!("{}:{}:{}: not a valid model file: {e}", path.display(), e.line(), e.column()))
         })?;

@@ -324,7 +324,7 @@ pub fn decision_svg<F: Element>(
 /// Reads a run's `metrics.csv`: the columns `epoch` and `cost` (required) and `val_cost`
 /// (optional), found by their header names; other columns are ignored.
 pub fn read_metrics(path: &Path) -> Result<Vec<EpochMetrics>, CliError> {
-    let text = std::fs::read_to_string(path).map_err(|e| CliError::io(path, e))?;
+    let text = crate::fsutil::read_input_text(path, crate::fsutil::MODEL_LIMIT, "metrics file")?;
     let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
     let bad = |line: usize, m: String| CliError::Input(format!("{}:{}: {m}", path.display(), line + 1));
     let (_, header) = lines.next().ok_or_else(|| bad(0, "empty file, expected a header `epoch,cost,…`".into()))?;
