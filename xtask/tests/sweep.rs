@@ -405,3 +405,24 @@ fn a_trial_whose_files_cannot_be_written_is_named_and_has_no_result() {
     assert!(stderr.contains("1 of 3 trials have no result yet"), "{stderr}");
     assert!(stdout.contains("2 of 3 trials finished"), "{stdout}");
 }
+
+/// A `sweep.json` cut short by hand (3 of its 20 trials left) is refused by `collect`, naming
+/// the file, instead of being summarised as a sweep of 3 trials.
+#[test]
+fn collect_refuses_a_plan_edited_out_of_shape() {
+    let tmp = temp("cutplan");
+    let dir = tmp.path();
+    let cfg = config_with(dir, "seeds = 5\ngrid = { \"optim.lr\" = [0.5, 1.0, 2.0, 3.0] }");
+    let out = dir.join("out");
+    let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--set", "train.epochs=20", "--out", s(&out)]);
+    assert_eq!(code, 0, "{stderr}");
+    let path = out.join("sweep.json");
+    let mut plan: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    plan["trials"].as_array_mut().unwrap().truncate(3);
+    std::fs::write(&path, serde_json::to_string_pretty(&plan).unwrap()).unwrap();
+    let (code, stdout, stderr) = xtask(&["collect", s(&out)]);
+    assert_eq!(code, 2, "{stdout}{stderr}");
+    let says = format!("{}: not a sweep plan: 3 trials, but 4 points × 5 seeds make 20", path.display());
+    assert!(stderr.contains(&says), "{stderr}");
+    assert!(!stdout.contains("trials finished"), "{stdout}");
+}

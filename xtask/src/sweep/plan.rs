@@ -87,11 +87,60 @@ impl Plan {
         if self.keys.is_empty() { "base".to_string() } else { self.point_overrides(p).join(" ") }
     }
 
-    /// Reads `sweep.json` from a sweep directory.
+    /// Reads `sweep.json` from a sweep directory: an input error (exit 2) when it is not a plan,
+    /// or not one that [`resolve`] could have made (see [`Plan::check`]).
     pub fn read(dir: &Path) -> Result<Plan, CliError> {
         let path = dir.join(PLAN_FILE);
         let text = std::fs::read_to_string(&path).map_err(|e| CliError::io(&path, e))?;
-        serde_json::from_str(&text).map_err(|e| CliError::Input(format!("{}: not a sweep plan: {e}", path.display())))
+        let not_a_plan =
+            |e: &dyn std::fmt::Display| CliError::Input(format!("{}: not a sweep plan: {e}", path.display()));
+        let plan: Plan = serde_json::from_str(&text).map_err(|e| not_a_plan(&e))?;
+        plan.check().map_err(|e| not_a_plan(&e))?;
+        Ok(plan)
+    }
+
+    /// Whether the plan is consistent, as [`resolve`] makes it: at least one seed, a value per
+    /// key at every point, and trial `i = point · seeds + k` for every point and seed index, with
+    /// its seed, directory and overrides. A plan edited by hand (a trial removed, a directory
+    /// changed) is not, and would otherwise be summarised as a smaller sweep.
+    fn check(&self) -> Result<(), String> {
+        if self.seeds == 0 || self.points.is_empty() {
+            return Err(format!(
+                "{} points × {} seeds: a sweep has at least one of each",
+                self.points.len(),
+                self.seeds
+            ));
+        }
+        if let Some((i, p)) =
+            self.points.iter().enumerate().find(|(i, p)| p.index != *i || p.values.len() != self.keys.len())
+        {
+            let n = self.keys.len();
+            return Err(format!("point {i} has index {} and {} values, not {i} and {n}", p.index, p.values.len()));
+        }
+        let expected = u64::try_from(self.points.len()).ok().and_then(|p| p.checked_mul(self.seeds));
+        if expected != Some(self.trials.len() as u64) {
+            return Err(format!(
+                "{} trials, but {} points × {} seeds make {}",
+                self.trials.len(),
+                self.points.len(),
+                self.seeds,
+                expected.map_or_else(|| "too many".to_string(), |n| n.to_string())
+            ));
+        }
+        for (i, t) in self.trials.iter().enumerate() {
+            let (point, k) = (i / self.seeds as usize, i as u64 % self.seeds);
+            let mut overrides = self.point_overrides(point);
+            overrides.push(format!("experiment.seed={}", trial_seed(self.seed, k)));
+            let wanted =
+                Trial { index: i, point, seed_index: k, seed: trial_seed(self.seed, k), dir: trial_dir(i), overrides };
+            if *t != wanted {
+                return Err(format!(
+                    "trial {i} is not point {point} with seed index {k} (in `{}`, with seed {}, overrides {:?})",
+                    wanted.dir, wanted.seed, wanted.overrides
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Writes `sweep.json` into `dir`, atomically.
@@ -362,6 +411,61 @@ mod tests {
         let v: toml::Table = toml::from_str("a = 0.5\nb = [2, 2]\nc = 2.0\nd = \"relu\"\ne = 1e-4").unwrap();
         let lits: Vec<String> = ["a", "b", "c", "d", "e"].iter().map(|k| v[*k].to_string()).collect();
         assert_eq!(lits, ["0.5", "[2, 2]", "2.0", "\"relu\"", "0.0001"]);
+    }
+
+    /// A plan of `points` points (one key) × `seeds` seeds, as `resolve` makes it.
+    fn plan_of(points: usize, seeds: u64) -> Plan {
+        let keys = vec!["optim.lr".to_string()];
+        let points: Vec<Point> = (0..points).map(|index| Point { index, values: vec![format!("{index}.5")] }).collect();
+        let mut plan = Plan {
+            config: "x.toml".into(),
+            overrides: Vec::new(),
+            name: "x".into(),
+            mode: Mode::Grid,
+            seed: 7,
+            seeds,
+            keys,
+            success: Success { metric: "final_cost".into(), below: None, above: None },
+            points,
+            trials: Vec::new(),
+        };
+        for p in 0..plan.points.len() {
+            for k in 0..seeds {
+                let (index, seed) = (plan.trials.len(), trial_seed(7, k));
+                let mut overrides = plan.point_overrides(p);
+                overrides.push(format!("experiment.seed={seed}"));
+                plan.trials.push(Trial { index, point: p, seed_index: k, seed, dir: trial_dir(index), overrides });
+            }
+        }
+        plan
+    }
+
+    #[test]
+    fn a_plan_edited_out_of_shape_is_refused() {
+        let plan = plan_of(4, 5);
+        assert_eq!(plan.check(), Ok(()));
+        let tmp = tempfile::Builder::new().prefix("bp-plan-").tempdir().unwrap();
+        plan.write(tmp.path()).unwrap();
+        assert_eq!(Plan::read(tmp.path()).unwrap(), plan);
+
+        let edits: [(&str, fn(&mut Plan)); 7] = [
+            ("3 trials, but 4 points × 5 seeds make 20", |p| p.trials.truncate(3)),
+            ("at least one", |p| p.seeds = 0),
+            ("trial 2 ", |p| p.trials[2].dir = "../elsewhere".into()),
+            ("trial 6 ", |p| p.trials.swap(6, 7)),
+            ("trial 9 ", |p| p.trials[9].seed += 1),
+            ("trial 0 ", |p| p.trials[0].overrides.pop().map_or((), drop)),
+            ("point 1 ", |p| p.points[1].values.clear()),
+        ];
+        for (says, edit) in edits {
+            let mut bad = plan.clone();
+            edit(&mut bad);
+            bad.write(tmp.path()).unwrap();
+            let err = Plan::read(tmp.path()).unwrap_err();
+            assert_eq!(err.exit_code(), 2);
+            let message = err.to_string();
+            assert!(message.contains("sweep.json: not a sweep plan: ") && message.contains(says), "{says}: {message}");
+        }
     }
 
     #[test]
