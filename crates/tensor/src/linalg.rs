@@ -359,7 +359,8 @@ pub fn threads() -> usize {
 }
 
 /// Makes the calling thread one of the threads of rayon's global pool, which it builds with the
-/// usual number of threads (`RAYON_NUM_THREADS`, else one per core) counting this one: what a
+/// usual number of threads (`RAYON_NUM_THREADS`, else one per core; [`pool_threads`]: at most
+/// one per core, and at least two allowed) counting this one: what a
 /// binary's `main` calls first, before anything uses the pool. A product on two threads then
 /// works on one half itself and leaves the other to one pool thread, instead of handing both
 /// halves to the pool and sleeping until they are done (two thread switches per product):
@@ -370,7 +371,19 @@ pub fn threads() -> usize {
 /// Call it from a thread that lives as long as the process (the main thread): the pool keeps
 /// counting it as one of its threads.
 pub fn adopt_calling_thread() -> bool {
-    rayon::ThreadPoolBuilder::new().use_current_thread().build_global().is_ok()
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    let threads = pool_threads(std::env::var("RAYON_NUM_THREADS").ok().as_deref(), cores);
+    rayon::ThreadPoolBuilder::new().num_threads(threads).use_current_thread().build_global().is_ok()
+}
+
+/// The global pool's threads for a `RAYON_NUM_THREADS` of `env` on `cores` cores: the
+/// variable's value when it is a positive number (rayon ignores anything else), else `cores`,
+/// but never more than `max(cores, 2)`. Nothing here uses more threads than cores (products at
+/// most two), and `RAYON_NUM_THREADS=20000` made a pool of 20,000 threads: a run of 0.1 s
+/// took minutes to start.
+pub fn pool_threads(env: Option<&str>, cores: usize) -> usize {
+    let wanted = env.and_then(|v| v.trim().parse::<usize>().ok()).filter(|&n| n > 0).unwrap_or(cores);
+    wanted.min(cores.max(2))
 }
 
 /// Runs [`tiny`] for `k, n ≤ 4` and a slice layout; false when it did not.
@@ -746,6 +759,19 @@ mod tests {
         for value in ["pasive", "spin", "0", " passive"] {
             let err = policy(Some(value)).expect_err(value);
             assert!(err.contains(WAIT_POLICY_VAR) && err.contains(value), "{err}");
+        }
+    }
+
+    #[test]
+    fn the_pool_has_at_most_a_thread_per_core_and_may_have_two() {
+        assert_eq!(pool_threads(Some("20000"), 2), 2);
+        assert_eq!(pool_threads(Some("20000"), 16), 16);
+        assert_eq!(pool_threads(Some("2"), 1), 2, "two threads are allowed on one core");
+        assert_eq!(pool_threads(Some("3"), 1), 2);
+        assert_eq!(pool_threads(Some("1"), 16), 1);
+        assert_eq!(pool_threads(None, 16), 16);
+        for garbage in ["abc", "0", "-1", ""] {
+            assert_eq!(pool_threads(Some(garbage), 4), 4, "{garbage:?}: rayon's default");
         }
     }
 
