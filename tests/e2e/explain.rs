@@ -34,6 +34,58 @@ fn explain_equals_grad_on_one_sample() {
     assert!(text.stdout.contains("δ³ = ∂C/∂a³ ⊙ σ′(z³)"), "{}", text.stdout);
 }
 
+/// `--input` takes the inputs as the data file gives them and normalises them as the data
+/// was (as `predict --input` does): on standardised data it explains the sample with those raw
+/// inputs, as `--sample` does. It used to take them as already normalised. A `--target` that is
+/// not that sample's makes it no sample of the data.
+#[test]
+fn explain_input_is_normalised_as_the_data_is() {
+    let tmp = scratch("explain-normalised");
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("d.csv"),
+        "a,b,y
+1,10,0
+2,30,1
+4,20,1
+7,40,0
+",
+    )
+    .unwrap();
+    let config = dir.join("d.toml");
+    std::fs::write(
+        &config,
+        r#"[data]
+source = "csv"
+path = "d.csv"
+targets = ["y"]
+task = "regression"
+normalize = "standardize"
+
+[model]
+hidden = [3]
+activation = "tanh"
+output_activation = "identity"
+
+[loss]
+kind = "mse"
+
+[train]
+epochs = 1
+"#,
+    )
+    .unwrap();
+    let c = config.to_str().unwrap();
+    let by_index = backprop(&["explain", c, "--sample", "2", "--format", "json"]);
+    assert_eq!(by_index.code, 0, "{}", by_index.stderr);
+    let by_input = backprop(&["explain", c, "--input", "4,20", "--format", "json"]);
+    assert_eq!(by_input.code, 0, "{}", by_input.stderr);
+    assert_eq!(by_input.stdout, by_index.stdout, "the raw inputs of sample 2 explain sample 2");
+    let other_target = backprop(&["explain", c, "--input", "4,20", "--target", "5"]);
+    assert_eq!(other_target.code, 0, "{}", other_target.stderr);
+    assert!(!other_target.stdout.contains("sample 2"), "{}", other_target.stdout);
+}
+
 /// An input or target that is not a finite number is bad input (exit 2), named.
 #[test]
 fn explain_refuses_non_finite_inputs_and_targets() {

@@ -63,7 +63,8 @@ struct ExplainArgs {
     /// The sample of the training data to explain, counting from 0.
     #[arg(long, default_value_t = 0, conflicts_with = "input")]
     sample: usize,
-    /// The inputs to explain instead, e.g. `--input 1,1` (target taken from the data).
+    /// The inputs to explain instead, e.g. `--input 1,1`, as the data gives them (normalised as
+    /// the data is, as `predict --input`); the target is taken from the data.
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
     input: Option<Vec<f64>>,
     /// The target for --input, when the data has no sample with those inputs.

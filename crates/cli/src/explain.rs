@@ -35,14 +35,14 @@ use std::fmt::Write as _;
 use std::io::Write;
 use std::path::Path;
 
-use backprop_data::Dataset;
+use backprop_data::{Dataset, Normalizer};
 use backprop_layers::{Network, Workspace};
 use backprop_loss::Loss;
-use backprop_tensor::{Dtype, Element, MatView};
+use backprop_tensor::{Dtype, Element, MatView, Matrix};
 use ndarray::{Array1, ArrayView1, Axis};
 use serde::Serialize;
 
-use crate::app::prepare;
+use crate::app::prepare_splits;
 use crate::config::Loaded;
 use crate::error::CliError;
 use crate::train::{backward_from_loss, forward_cost, fused};
@@ -111,8 +111,9 @@ pub enum Format {
 pub enum Pick {
     /// The sample at this index of the training data (0-based).
     Index(usize),
-    /// These inputs (as the network sees them). Without a target, the first sample of the data
-    /// with exactly these inputs supplies it.
+    /// These inputs, as the data gives them (before normalisation: the data's normalizer, or
+    /// the model file's, is applied to them as to the data, as `predict --input` does). Without
+    /// a target, the first sample of the data with exactly these inputs supplies it.
     Input {
         /// One value per feature.
         input: Vec<f64>,
@@ -202,8 +203,8 @@ pub fn command(
 }
 
 fn explain_typed<F: Element>(loaded: &Loaded, model: Option<&Path>, pick: &Pick) -> Result<Explanation, CliError> {
-    let (data, net) = prepare::<F>(loaded, model)?;
-    let (index, x, t) = pick_sample(&data, pick)?;
+    let (splits, net) = prepare_splits::<F>(loaded, model)?;
+    let (index, x, t) = pick_sample(&splits.train, &splits.normalizer, pick)?;
     let mut e = explain(&net, loaded.config.loss.get::<F>(), x.view(), t.view());
     e.sample = index;
     e.loss = Some(loaded.config.loss.name().to_string());
@@ -213,8 +214,8 @@ fn explain_typed<F: Element>(loaded: &Loaded, model: Option<&Path>, pick: &Pick)
 /// A sample's index in the data (when it is one of the data's), inputs and target.
 type Chosen<F> = (Option<usize>, Array1<F>, Array1<F>);
 
-/// The sample `pick` names in `data`.
-fn pick_sample<F: Element>(data: &Dataset<F>, pick: &Pick) -> Result<Chosen<F>, CliError> {
+/// The sample `pick` names in `data`, whose inputs `normalizer` scaled.
+fn pick_sample<F: Element>(data: &Dataset<F>, normalizer: &Normalizer, pick: &Pick) -> Result<Chosen<F>, CliError> {
     match pick {
         Pick::Index(k) => {
             if *k >= data.len() {
@@ -236,7 +237,9 @@ fn pick_sample<F: Element>(data: &Dataset<F>, pick: &Pick) -> Result<Chosen<F>, 
                 )));
             }
             finite("--input", input)?;
-            let x: Array1<F> = input.iter().map(|&v| F::of(v)).collect();
+            let mut row = Matrix::from_shape_fn((1, input.len()), |(_, j)| F::of(input[j]));
+            normalizer.apply(&mut row).map_err(|e| CliError::Input(format!("--input {}: {e}", list(input))))?;
+            let x: Array1<F> = row.row(0).to_owned();
             let found = data.inputs.outer_iter().position(|r| r == x);
             match target {
                 Some(t) if t.len() != data.outputs() => Err(CliError::Input(format!(
@@ -247,7 +250,10 @@ fn pick_sample<F: Element>(data: &Dataset<F>, pick: &Pick) -> Result<Chosen<F>, 
                 ))),
                 Some(t) => {
                     finite("--target", t)?;
-                    Ok((found, x, t.iter().map(|&v| F::of(v)).collect()))
+                    let t: Array1<F> = t.iter().map(|&v| F::of(v)).collect();
+                    // A sample of the data only when its target is this one too.
+                    let found = found.filter(|&k| data.targets.row(k) == t);
+                    Ok((found, x, t))
                 }
                 None => match found {
                     Some(k) => Ok((Some(k), x, data.targets.row(k).to_owned())),
