@@ -298,3 +298,30 @@ fn predict_refuses_outputs_that_are_not_finite() {
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(run.stderr.contains("--input #2: the model's output is not finite"), "{}", run.stderr);
 }
+
+/// A config in a folder whose name is not UTF-8 reads its data beside it: the folder's path,
+/// made absolute, cannot be a TOML string, and the lossy one named a file that does not exist.
+#[cfg(unix)]
+#[test]
+fn data_beside_a_config_in_a_non_utf8_folder_is_found() {
+    use std::os::unix::ffi::OsStrExt;
+    let tmp = scratch("non-utf8");
+    let folder = tmp.path().join(std::ffi::OsStr::from_bytes(b"nd\xffir"));
+    std::fs::create_dir(&folder).unwrap();
+    write(&folder, "data.csv", "a,b,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n");
+    let config = write(
+        &folder,
+        "c.toml",
+        "[data]\nsource = \"csv\"\npath = \"data.csv\"\ntargets = [\"y\"]\n[train]\nepochs = 3\n",
+    );
+    let out = tmp.path().join("out");
+    let run = std::process::Command::new(env!("CARGO_BIN_EXE_backprop-e2e"))
+        .arg("train")
+        .arg(&config)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert!(out.join("summary.json").exists());
+}

@@ -314,12 +314,20 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Loaded, CliError> {
         CliError::Config(format!("{}{at}: invalid TOML: {message}", path.display()))
     })?;
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    absolutize(&mut table, &base_dir);
+    absolutize(&mut table, &base_dir, |_, _| true);
     for item in overrides {
         apply_override(&mut table, item).map_err(|m| CliError::Config(format!("--set {item}: {m}")))?;
     }
     // Paths given with --set are relative to the working directory.
-    absolutize(&mut table, Path::new(""));
+    let set = |section: &str, key: &str| {
+        overrides.iter().any(|o| {
+            o.split_once('=').is_some_and(|(k, _)| {
+                let k = k.trim();
+                k == section || k.strip_prefix(section).and_then(|r| r.strip_prefix('.')) == Some(key)
+            })
+        })
+    };
+    absolutize(&mut table, Path::new(""), set);
     let config: Config = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
         let (key, message) = error_key(&e.path().to_string(), e.inner().message().trim());
         let message = with_suggestion(&message);
@@ -345,15 +353,20 @@ pub const PATH_KEYS: &[(&str, &str)] = &[
 ];
 
 /// Makes every relative path in `table` absolute against `base` (itself made absolute against
-/// the working directory), so a resolved config works from any folder (`--resume`).
-fn absolutize(table: &mut toml::Table, base: &Path) {
+/// the working directory), so a resolved config works from any folder (`--resume`); only the
+/// `(section, key)`s that `only` accepts. A path
+/// whose absolute form is not UTF-8 (a folder named in another encoding) stays relative, and
+/// resolves against the config's folder when read: a TOML string cannot hold it.
+fn absolutize(table: &mut toml::Table, base: &Path, only: impl Fn(&str, &str) -> bool) {
     let cwd = std::env::current_dir().unwrap_or_default();
     for (section, key) in PATH_KEYS {
-        if let Some(toml::Value::Table(t)) = table.get_mut(*section)
+        if only(section, key)
+            && let Some(toml::Value::Table(t)) = table.get_mut(*section)
             && let Some(toml::Value::String(p)) = t.get_mut(*key)
             && Path::new(p.as_str()).is_relative()
+            && let Some(absolute) = cwd.join(base).join(p.as_str()).to_str()
         {
-            *p = cwd.join(base).join(p.as_str()).to_string_lossy().into_owned();
+            *p = absolute.to_string();
         }
     }
 }
