@@ -448,7 +448,8 @@ mod tests {
         plan.write(tmp.path()).unwrap();
         assert_eq!(Plan::read(tmp.path()).unwrap(), plan);
 
-        let edits: [(&str, fn(&mut Plan)); 7] = [
+        type Edit = fn(&mut Plan);
+        let edits: [(&str, Edit); 7] = [
             ("3 trials, but 4 points × 5 seeds make 20", |p| p.trials.truncate(3)),
             ("at least one", |p| p.seeds = 0),
             ("trial 2 ", |p| p.trials[2].dir = "../elsewhere".into()),
