@@ -426,3 +426,77 @@ fn collect_refuses_a_plan_edited_out_of_shape() {
     assert!(stderr.contains(&says), "{stderr}");
     assert!(!stdout.contains("trials finished"), "{stdout}");
 }
+
+/// Shards of two different configs run into one directory: the second says that it replaces
+/// the first's plan, and `collect` counts the first's trials as missing rather than mixing them
+/// in (as a plain rerun of the second config runs them again).
+#[test]
+fn trials_of_another_config_are_not_collected() {
+    let tmp = temp("mixed");
+    let dir = tmp.path();
+    let configs: Vec<PathBuf> = [30, 10]
+        .iter()
+        .map(|epochs| {
+            let sub = dir.join(format!("epochs{epochs}"));
+            std::fs::create_dir_all(&sub).unwrap();
+            let cfg = config_with(&sub, "seeds = 5");
+            let text = std::fs::read_to_string(&cfg).unwrap();
+            std::fs::write(&cfg, text.replace("epochs = 20000", &format!("epochs = {epochs}"))).unwrap();
+            cfg
+        })
+        .collect();
+    let out = dir.join("out");
+    let shard = |cfg: &Path, part: &str| xtask(&["experiment", s(cfg), "--out", s(&out), "--shard", part]);
+    let (code, _, stderr) = shard(&configs[0], "1/2");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+    let (code, _, stderr) = shard(&configs[1], "2/2");
+    assert_eq!(code, 0, "{stderr}");
+    let replaced =
+        format!("warning: {} holds a sweep of another config: its plan (sweep.json) is replaced", out.display());
+    assert!(stderr.contains(&replaced), "{stderr}");
+    assert!(stderr.contains("the 3 trials run under the old plan will be redone (each by its shard"), "{stderr}");
+
+    let (code, stdout, stderr) = xtask(&["collect", s(&out)]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(
+        stderr.contains("3 of 5 trials have no result yet, 3 of them because they ran under another config"),
+        "{stderr}"
+    );
+    let trials = csv_without(&out.join("trials.csv"), &[]);
+    let epochs: Vec<&str> = trials[1..].iter().map(|r| r[5].as_str()).collect();
+    assert_eq!(epochs, ["10", "10"], "{trials:?}");
+
+    // A plain rerun of the second config says the same, and runs the first's trials again.
+    let (code, _, stderr) = xtask(&["experiment", s(&configs[1]), "--out", s(&out)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains(&replaced) && stderr.contains("the 3 trials run under the old plan will be redone\n"));
+    assert!(stderr.contains("3 to run, 2 already done"), "{stderr}");
+    let (code, stdout, stderr) = xtask(&["collect", s(&out)]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("5 of 5 trials finished") && !stderr.contains("warning"), "{stdout}{stderr}");
+}
+
+/// A trial's `summary.json` without the fields a run writes, or with them of the wrong types,
+/// is no result: `collect` says it is missing, and a rerun runs the trial again.
+#[test]
+fn a_summary_without_its_fields_is_no_result() {
+    let tmp = temp("badsummary");
+    let dir = tmp.path();
+    let cfg = config_with(dir, "seeds = 3");
+    let out = dir.join("out");
+    let sweep = || xtask(&["experiment", s(&cfg), "--set", "train.epochs=20", "--out", s(&out)]);
+    let (code, _, stderr) = sweep();
+    assert_eq!(code, 0, "{stderr}");
+    for bad in ["{}", r#"{"final_cost": "abc", "stop_reason": 5}"#] {
+        std::fs::write(out.join("trials/00001/summary.json"), bad).unwrap();
+        let (code, stdout, stderr) = xtask(&["collect", s(&out)]);
+        assert_eq!(code, 1, "{bad}: {stdout}{stderr}");
+        assert!(stderr.contains("1 of 3 trials have no result yet") && stdout.contains("2 of 3 trials finished"));
+        let trials = csv_without(&out.join("trials.csv"), &["seconds"]);
+        assert_eq!(trials.len(), 1 + 2, "{bad}: {trials:?}");
+        let (code, _, stderr) = sweep();
+        assert_eq!(code, 0, "{stderr}");
+        assert!(stderr.contains("1 to run, 2 already done"), "{bad}: {stderr}");
+    }
+}

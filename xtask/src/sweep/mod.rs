@@ -101,9 +101,20 @@ pub fn run(path: &Path, overrides: &[String], base: &config::Loaded, spec: &Swee
 }
 
 /// `cargo xtask collect DIR`: writes the result files from the trial directories; returns the
-/// exit status (1 when some trials have no result yet).
+/// exit status (1 when some trials have no result yet, a trial whose config is not the plan's
+/// included).
 pub fn collect(dir: &Path) -> i32 {
-    let result = Plan::read(dir).and_then(|plan| Ok((report::write_all(dir, &plan)?, plan)));
+    let result = Plan::read(dir).and_then(|plan| {
+        let configs = configs_of(&plan)
+            .inspect_err(|why| {
+                eprintln!(
+                    "warning: the trials' configs are not checked against the plan ({}): {why}",
+                    dir.join(plan::PLAN_FILE).display()
+                );
+            })
+            .ok();
+        Ok((report::write_all(dir, &plan, configs.as_ref())?, plan))
+    });
     match result {
         Ok((report, plan)) => finish(dir, &plan, &report),
         Err(e) => {
@@ -111,6 +122,24 @@ pub fn collect(dir: &Path) -> i32 {
             e.exit_code()
         }
     }
+}
+
+/// The configs of `plan`'s trials, resolved again from its config file and overrides, as the
+/// sweep that wrote it resolved them; why not, when that file is gone, invalid, or now gives
+/// another plan.
+fn configs_of(plan: &Plan) -> Result<Resolved, String> {
+    let (path, overrides) = (&plan.config, &plan.overrides);
+    let (base, spec) = sweep_of(path, overrides)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("{} has no [sweep] table now", path.display()))?;
+    let name = &base.config.experiment.name;
+    let resolved =
+        plan::resolve(path, overrides, name, &spec, &|key, message| key_error(path, overrides, key, message))
+            .map_err(|e| e.to_string())?;
+    if resolved.plan != *plan {
+        return Err(format!("{} now gives another plan (its sweep was changed since)", path.display()));
+    }
+    Ok(resolved)
 }
 
 fn run_inner(
@@ -134,6 +163,24 @@ fn run_inner(
     };
     let trials_dir = dir.join("trials");
     std::fs::create_dir_all(&trials_dir).map_err(|e| CliError::io(&trials_dir, e))?;
+    // The directory may hold the sweep of another config: its plan (which another shard may
+    // have written) is replaced, and its trials, if they count at all, are run again. Say so.
+    let replaced = Plan::read(&dir).is_ok_and(|old| Plan { config: plan.config.clone(), ..old } != *plan);
+    let stale =
+        plan.trials.par_iter().filter(|t| trial::is_stale(&dir.join(&t.dir), &resolved.trial_config(t))).count();
+    if replaced || stale > 0 {
+        let by = if opts.shard.is_some() {
+            " (each by its shard, or by a run without --shard; until then `collect` counts them as missing)"
+        } else {
+            ""
+        };
+        eprintln!(
+            "warning: {} holds a sweep of another config: its plan ({}) is replaced by this one's, and the \
+             {stale} trials run under the old plan will be redone{by}",
+            dir.display(),
+            plan::PLAN_FILE,
+        );
+    }
     plan.write(&dir)?;
 
     let mine: Vec<&plan::Trial> =
@@ -165,7 +212,7 @@ fn run_inner(
         );
         return Ok(if failed > 0 { 1 } else { 0 });
     }
-    let report = report::write_all(&dir, plan)?;
+    let report = report::write_all(&dir, plan, Some(&resolved))?;
     let code = finish(&dir, plan, &report);
     println!(
         "peer=backprop workload={name}_sweep trials={} ran={} ms={:.1} threads={jobs}",
@@ -181,8 +228,15 @@ fn finish(dir: &Path, plan: &Plan, report: &report::Report) -> i32 {
     println!("{}", report.markdown);
     println!("Sweep directory: {}", dir.display());
     if report.missing > 0 {
+        let stale = match report.stale {
+            0 => String::new(),
+            n => format!(
+                ", {n} of them because they ran under another config than the plan's in {}",
+                dir.join(plan::PLAN_FILE).display()
+            ),
+        };
         eprintln!(
-            "warning: {} of {} trials have no result yet (run the missing shards, or the sweep again, then collect)",
+            "warning: {} of {} trials have no result yet{stale} (run the missing shards, or the sweep again, then collect)",
             report.missing,
             plan.trials.len()
         );

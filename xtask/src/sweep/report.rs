@@ -9,7 +9,7 @@ use backprop_cli::CliError;
 use backprop_cli::fsutil::write_atomic;
 use rayon::prelude::*;
 
-use super::plan::Plan;
+use super::plan::{Plan, Resolved};
 use super::plot;
 use super::trial::{self, Status, TrialResult};
 
@@ -26,6 +26,8 @@ pub struct Report {
     pub markdown: String,
     /// Trials with no result yet.
     pub missing: usize,
+    /// Of which have a result of another config than the plan's (counted as no result).
+    pub stale: usize,
     /// Trials that failed.
     pub failed: usize,
 }
@@ -99,8 +101,20 @@ pub struct PointRow {
 }
 
 /// Reads every trial of `plan` under `dir`, writes the result files and returns the summary.
-pub fn write_all(dir: &Path, plan: &Plan) -> Result<Report, CliError> {
-    let results: Vec<TrialResult> = plan.trials.par_iter().map(|t| trial::read(&dir.join(&t.dir))).collect();
+/// With the plan's `configs`, a trial whose result is of another config (see
+/// [`trial::is_stale`]) has no result.
+pub fn write_all(dir: &Path, plan: &Plan, configs: Option<&Resolved>) -> Result<Report, CliError> {
+    let (results, stale): (Vec<TrialResult>, Vec<bool>) = plan
+        .trials
+        .par_iter()
+        .map(|t| {
+            let trial_dir = dir.join(&t.dir);
+            match configs {
+                Some(c) if trial::is_stale(&trial_dir, &c.trial_config(t)) => (TrialResult::missing(), true),
+                _ => (trial::read(&trial_dir), false),
+            }
+        })
+        .unzip();
     write_atomic(&dir.join("trials.csv"), &trials_csv(plan, &results)?)?;
     let rows = summarize(plan, &results);
     let with_val = plan.success.metric != "val_accuracy" && results.iter().any(|r| r.number("val_accuracy").is_some());
@@ -112,6 +126,7 @@ pub fn write_all(dir: &Path, plan: &Plan) -> Result<Report, CliError> {
     Ok(Report {
         markdown,
         missing: results.iter().filter(|r| r.status == Status::Missing).count(),
+        stale: stale.iter().filter(|s| **s).count(),
         failed: results.iter().filter(|r| r.status == Status::Failed).count(),
     })
 }

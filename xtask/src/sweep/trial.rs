@@ -53,14 +53,18 @@ impl TrialResult {
         self.summary.get(key).and_then(serde_json::Value::as_f64)
     }
 
-    fn missing() -> Self {
+    /// No result: not run yet, interrupted, or run under another config.
+    pub fn missing() -> Self {
         TrialResult { status: Status::Missing, reason: String::new(), summary: Default::default() }
     }
 }
 
+/// Whether a JSON value is of a field's type.
+type IsType = fn(&serde_json::Value) -> bool;
+
 /// The fields every `summary.json` has (see `backprop_cli::run::RunSummary`), and whether a
 /// value is of the type written there: a float is `null` when it was not finite.
-const REQUIRED: [(&str, fn(&serde_json::Value) -> bool); 5] = [
+const REQUIRED: [(&str, IsType); 5] = [
     ("final_cost", |v| v.is_number() || v.is_null()),
     ("best_cost", |v| v.is_number() || v.is_null()),
     ("epochs_run", serde_json::Value::is_u64),
@@ -118,6 +122,12 @@ pub fn is_done(dir: &Path, loaded: &Loaded) -> bool {
     let on_disk = std::fs::read_to_string(dir.join("config.toml")).ok().and_then(|t| parse(&t));
     let wanted = toml::to_string(&loaded.config).ok().and_then(|t| parse(&t));
     on_disk.is_some() && on_disk == wanted
+}
+
+/// Whether the trial in `dir` has a result (ok or diverged) of another config than `loaded`'s:
+/// one that [`is_done`] will not count, so the sweep runs the trial again.
+pub fn is_stale(dir: &Path, loaded: &Loaded) -> bool {
+    matches!(read(dir).status, Status::Ok | Status::Diverged) && !is_done(dir, loaded)
 }
 
 /// Runs the trial `loaded` for `dir`: its result, and the run's files, which the caller writes
