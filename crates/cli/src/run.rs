@@ -285,12 +285,13 @@ fn train_into<F: Element>(
             &toml::to_string(&cfg).map_err(|e| CliError::Config(format!("cannot write the resolved config: {e}")))?,
         )
     };
-    if resume.is_none() {
+    if resume.is_none() && dir.is_dir() {
         // An earlier run's files that this one may not write over: resuming from its checkpoint
-        // would mix the two runs, and its decision plot would sit beside this run's model.
+        // would mix the two runs, and its decision plot would sit beside this run's model. (A
+        // `dir` that is not a directory yet is for writing files to say so.)
         for stale in [CHECKPOINT, "decision.svg"] {
             match std::fs::remove_file(dir.join(stale)) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(CliError::io(&dir.join(stale), e)),
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(CliError::io(dir.join(stale), e)),
                 _ => {}
             }
         }
