@@ -83,6 +83,20 @@ fn zero_units() {
     check("units", &replace("hidden = [2, 2]", "hidden = [2, 0]"), &[], &["bad.toml:9:14", "`model.hidden[1]`"]);
 }
 
+/// Dropout's range is said as it is checked: 1 is refused, so the range is half-open.
+#[test]
+fn dropout_of_one_or_more() {
+    for p in ["1", "1.5"] {
+        let set = format!("model.dropout={p}");
+        check(
+            "dropout",
+            BASE,
+            &[&set],
+            &[&format!("key `model.dropout`: must be in [0, 1) (1 would drop every unit), got {p}")],
+        );
+    }
+}
+
 #[test]
 fn unknown_activation_gets_a_suggestion() {
     check(

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use backprop_tensor::init::{InitSpec, KaimingUniform, XavierUniform, Zeros};
-use backprop_tensor::spec::in_range;
 use backprop_tensor::{SpecError, Validate};
 use serde::{Deserialize, Serialize};
 
@@ -274,10 +273,10 @@ impl Validate for ModelSpec {
     }
 }
 
+/// `p` in `[0, 1)`: a probability, but not 1, which would drop every unit.
 fn dropout_in_range(key: &str, p: f64) -> Result<(), SpecError> {
-    in_range(key, p, 0.0, 1.0)?;
-    if p >= 1.0 {
-        return Err(SpecError::new(key, format!("must be below 1 (1 would drop every unit), got {p}")));
+    if p.is_finite() && (0.0..1.0).contains(&p) {
+        return Ok(());
     }
-    Ok(())
+    Err(SpecError::new(key, format!("must be in [0, 1) (1 would drop every unit), got {p}")))
 }
