@@ -21,6 +21,10 @@ fn gradcheck_passes_on_the_half_adder_and_reports_every_layer() {
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     let rows: Vec<&str> = run.stdout.lines().filter(|l| l.trim_end().ends_with("ok")).collect();
     assert_eq!(rows.len(), 3, "{}", run.stdout);
+    assert!(run.stdout.starts_with("gradient check (f64, central differences, epsilon 1e-5, tolerance 1e-6)"));
+    // Extreme values in exponent form, not as 301 digits.
+    let run = backprop(&["gradcheck", "configs/half_adder.toml", "--epsilon", "1e300"]);
+    assert!(run.stdout.starts_with("gradient check (f64, central differences, epsilon 1e300,"), "{}", run.stdout);
 }
 
 /// A tolerance nobody can meet makes the check fail with exit 1: the check can fail.

@@ -410,7 +410,14 @@ fn gradcheck_cmd(
         bar.finish_and_clear();
     }
     let reports = gradcheck::compare(&net, &analytic, &numeric, tolerance, 1e-9);
-    let _ = writeln!(out, "gradient check (f64, central differences, epsilon {epsilon}, tolerance {tolerance})");
+    // `{:e}` for the extremes: 1e300 as 301 digits said nothing.
+    let short = |v: f64| if v == 0.0 || (1e-4..1e6).contains(&v) { v.to_string() } else { format!("{v:e}") };
+    let _ = writeln!(
+        out,
+        "gradient check (f64, central differences, epsilon {}, tolerance {})",
+        short(epsilon),
+        short(tolerance)
+    );
     let _ = writeln!(out, "{:>5}  {:>12}  {:>12}  result", "layer", "max abs err", "max rel err");
     for r in &reports {
         let _ = writeln!(
