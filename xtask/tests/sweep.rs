@@ -160,8 +160,9 @@ fn results_do_not_depend_on_jobs_shards_or_interruptions() {
     };
 
     let reference = dir.join("jobs2");
-    let (code, _, stderr) = sweep(&reference, &["--jobs", "2"]);
+    let (code, stdout, stderr) = sweep(&reference, &["--jobs", "2"]);
     assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("Success: final_cost < 0.2 (strict);"), "{stdout}");
     let expected = results(&reference);
     assert_eq!(expected.0.len(), 1 + 16);
 
@@ -404,6 +405,7 @@ fn a_trial_whose_files_cannot_be_written_is_named_and_has_no_result() {
     assert_eq!(count(&stderr, "but its files were not written"), 1, "only that trial: {stderr}");
     assert!(stderr.contains("1 of 3 trials have no result yet"), "{stderr}");
     assert!(stdout.contains("2 of 3 trials finished"), "{stdout}");
+    assert!(stdout.contains("Success: status ok (metric final_cost); "), "no threshold, nothing strict: {stdout}");
 }
 
 /// A `sweep.json` cut short by hand (3 of its 20 trials left) is refused by `collect`, naming

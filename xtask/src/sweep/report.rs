@@ -255,8 +255,10 @@ fn summary_csv(plan: &Plan, rows: &[PointRow], with_val: bool) -> Result<Vec<u8>
 
 fn summary_md(plan: &Plan, rows: &[PointRow], with_val: bool, results: &[TrialResult]) -> String {
     let done = results.iter().filter(|r| r.status != Status::Missing).count();
+    // "Strict": a threshold's inequality; no threshold, no inequality to qualify.
+    let strict = if plan.success.below.is_some() || plan.success.above.is_some() { " (strict)" } else { "" };
     let mut md = format!(
-        "Sweep `{}` ({}): {} points × {} seeds, {done} of {} trials finished. Success: {} (strict); \
+        "Sweep `{}` ({}): {} points × {} seeds, {done} of {} trials finished. Success: {}{strict}; \
          mean…max are {} over the trials with status ok.\n\n",
         plan.name,
         plan.config.display(),
