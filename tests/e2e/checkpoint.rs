@@ -213,6 +213,8 @@ fn sigint_checkpoints_and_exits_130_then_resumes() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
     assert_eq!(output.status.code(), Some(130), "{stderr}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("Training stopped after") && !stdout.contains("Training finished"), "{stdout}");
     let summary = json(&out.join("summary.json"));
     assert_eq!(summary["stop_reason"], "interrupted");
     let epoch = summary["stop_epoch"].as_u64().unwrap();

@@ -351,7 +351,9 @@ impl<F: Element> Observer<F> for LogLines<'_> {
     }
 
     fn finished(&mut self, trainer: &Trainer<'_, F>, reason: StopReason) {
-        let _ = writeln!(self.out, "Training finished in {:.3} s", trainer.seconds());
+        // The post's line, but for a run Ctrl-C stopped, whose own line follows.
+        let ended = if matches!(reason, StopReason::Interrupted { .. }) { "stopped after" } else { "finished in" };
+        let _ = writeln!(self.out, "Training {ended} {:.3} s", trainer.seconds());
         match reason {
             StopReason::EarlyStopping { epoch } => {
                 let _ = writeln!(self.out, "Stopped early after epoch {epoch} (no improvement)");
