@@ -26,7 +26,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
 
 /// The most bytes a config file may hold (16 MiB; configs are a few hundred bytes).
 pub const CONFIG_LIMIT: u64 = 16 << 20;
-/// The most bytes a model file, checkpoint or `metrics.csv` may hold (16 GiB: about the JSON
+/// The most bytes a model file or a `metrics.csv` may hold (16 GiB: about the JSON
 /// of the largest network a config allows, 2³¹ parameters, at 8 bytes each).
 pub const MODEL_LIMIT: u64 = 16 << 30;
 

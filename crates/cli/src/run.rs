@@ -288,7 +288,7 @@ fn train_into<F: Element>(
     if resume.is_none() && dir.is_dir() {
         // An earlier run's files that this one may not write over: resuming from its checkpoint
         // would mix the two runs, and its decision plot would sit beside this run's model. (A
-        // `dir` that is not a directory yet is for writing files to say so.)
+        // `dir` that is no directory holds nothing to remove; writing the files says what it is.)
         for stale in [CHECKPOINT, "decision.svg"] {
             match std::fs::remove_file(dir.join(stale)) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(CliError::io(dir.join(stale), e)),
