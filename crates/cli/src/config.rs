@@ -286,7 +286,7 @@ impl Loaded {
     /// `path`, the value of `key`, resolved: against the working directory when `--set` gave
     /// it, against the config file's folder when the file did (absolute paths stay as they are).
     pub fn resolve_key_path(&self, key: &str, path: &Path) -> PathBuf {
-        let from_set = self.overrides.iter().any(|o| o.split_once('=').is_some_and(|(k, _)| k.trim() == key));
+        let from_set = self.overrides.iter().any(|o| set_key(o) == Some(key));
         if from_set { path.to_path_buf() } else { self.base_dir.join(path) }
     }
 }
@@ -320,12 +320,10 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Loaded, CliError> {
     }
     // Paths given with --set are relative to the working directory.
     let set = |section: &str, key: &str| {
-        overrides.iter().any(|o| {
-            o.split_once('=').is_some_and(|(k, _)| {
-                let k = k.trim();
-                k == section || k.strip_prefix(section).and_then(|r| r.strip_prefix('.')) == Some(key)
-            })
-        })
+        overrides
+            .iter()
+            .filter_map(|o| set_key(o))
+            .any(|k| k == section || k.strip_prefix(section).and_then(|r| r.strip_prefix('.')) == Some(key))
     };
     absolutize(&mut table, Path::new(""), set);
     let config: Config = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
@@ -369,6 +367,11 @@ fn absolutize(table: &mut toml::Table, base: &Path, only: impl Fn(&str, &str) ->
             *p = absolute.to_string();
         }
     }
+}
+
+/// The dotted key a `--set key=value` item sets, trimmed (`None` without `=`).
+pub fn set_key(item: &str) -> Option<&str> {
+    item.split_once('=').map(|(k, _)| k.trim())
 }
 
 /// Sets one dotted key of `table` from a `key=value` string.
@@ -455,8 +458,7 @@ fn position_message(path: &Path, source: &str, overrides: &[String], key: &str, 
     // The last `--set` of the key, of a table holding it, or of a key inside it (an unknown
     // table): later ones win, so an error is theirs.
     let from_set = overrides.iter().rfind(|o| {
-        o.split_once('=').is_some_and(|(k, _)| {
-            let k = k.trim();
+        set_key(o).is_some_and(|k| {
             key == k
                 || key.starts_with(&format!("{k}."))
                 || key.starts_with(&format!("{k}["))
@@ -476,11 +478,7 @@ fn position_message(path: &Path, source: &str, overrides: &[String], key: &str, 
     // (`--set data.source=csv` wants `data.path`): the `--set` is the cause.
     let parent = key.rsplit_once('.').map_or("", |(p, _)| p);
     let cause = (from_set.is_none() && message.starts_with("missing field") && !parent.is_empty())
-        .then(|| {
-            overrides
-                .iter()
-                .rfind(|o| o.split_once('=').is_some_and(|(k, _)| k.trim().starts_with(&format!("{parent}."))))
-        })
+        .then(|| overrides.iter().rfind(|o| set_key(o).is_some_and(|k| k.starts_with(&format!("{parent}.")))))
         .flatten()
         .map(|item| format!(" (needed after --set {item})"))
         .unwrap_or_default();

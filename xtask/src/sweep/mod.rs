@@ -75,9 +75,8 @@ pub fn sweep_of(path: &Path, overrides: &[String]) -> Result<Option<(config::Loa
 /// A config error (exit 2) about the sweep key `key`, positioned at it in the file (or naming
 /// the `--set` that gave it).
 fn key_error(path: &Path, overrides: &[String], key: &str, message: &str) -> CliError {
-    let from_set = overrides.iter().find(|o| {
-        o.split_once('=').is_some_and(|(k, _)| key == k.trim() || key.starts_with(&format!("{}.", k.trim())))
-    });
+    let from_set =
+        overrides.iter().find(|o| config::set_key(o).is_some_and(|k| key == k || key.starts_with(&format!("{k}."))));
     let at = match from_set {
         Some(o) => format!(" (set by --set {o})"),
         None => std::fs::read_to_string(path)
