@@ -64,7 +64,13 @@ impl Axis {
         let u = unit(rng);
         match self {
             Axis::Values(vs) => vs[((u * vs.len() as f64) as usize).min(vs.len() - 1)].clone(),
-            Axis::Uniform(lo, hi) => toml::Value::Float(lo + (hi - lo) * u),
+            Axis::Uniform(lo, hi) => {
+                let span = hi - lo;
+                // A range wider than the largest double (both ends huge, of opposite signs) is
+                // drawn at half scale, where its width is finite, and doubled back.
+                let v = if span.is_finite() { lo + span * u } else { 2.0 * (lo / 2.0 + (hi / 2.0 - lo / 2.0) * u) };
+                toml::Value::Float(v)
+            }
             Axis::LogUniform(lo, hi) => {
                 let (a, b) = (libm::log(*lo), libm::log(*hi));
                 toml::Value::Float(libm::exp(a + (b - a) * u).clamp(*lo, *hi))
@@ -454,6 +460,10 @@ mod tests {
         for _ in 0..1000 {
             let v = Axis::LogUniform(1e-4, 1e-1).draw(&mut rng).as_float().unwrap();
             assert!((1e-4..=1e-1).contains(&v));
+            let u = Axis::Uniform(-2.0, 3.0).draw(&mut rng).as_float().unwrap();
+            assert!((-2.0..3.0).contains(&u), "{u}");
+            let wide = Axis::Uniform(-1.7e308, 1.7e308).draw(&mut rng).as_float().unwrap();
+            assert!(wide.is_finite() && (-1.7e308..1.7e308).contains(&wide), "{wide}");
             let c = Axis::Values(vec![1.into(), 2.into()]).draw(&mut rng).as_integer().unwrap();
             assert!(c == 1 || c == 2);
         }
