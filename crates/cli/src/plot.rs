@@ -322,7 +322,8 @@ pub fn decision_svg<F: Element>(
 }
 
 /// Reads a run's `metrics.csv`: the columns `epoch` and `cost` (required) and `val_cost`
-/// (optional), found by their header names; other columns are ignored.
+/// (optional), found by their header names; other columns are ignored, but every row must hold
+/// as many cells as the header.
 pub fn read_metrics(path: &Path) -> Result<Vec<EpochMetrics>, CliError> {
     let text = crate::fsutil::read_input_text(path, crate::fsutil::MODEL_LIMIT, "metrics file")?;
     let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
@@ -337,17 +338,20 @@ pub fn read_metrics(path: &Path) -> Result<Vec<EpochMetrics>, CliError> {
     lines
         .map(|(i, line)| {
             let cells: Vec<&str> = line.split(',').map(str::trim).collect();
-            let cell = |k: usize, name: &str| {
-                cells.get(k).copied().ok_or_else(|| bad(i, format!("no `{name}` value ({} cells)", cells.len())))
-            };
+            // Every row the trainer writes has the header's cells: fewer or more is a cut or
+            // hand-edited file (a cut last row would otherwise be drawn as if whole).
+            if cells.len() != names.len() {
+                return Err(bad(i, format!("{} cells, the header has {}", cells.len(), names.len())));
+            }
+            // Every index below is a header column's, so within `cells`.
             let number = |k: usize, name: &str| {
-                let s = cell(k, name)?;
+                let s = cells[k];
                 s.parse::<f64>().map_err(|_| bad(i, format!("`{name}` is `{s}`, not a number")))
             };
-            let e = cell(epoch, "epoch")?;
+            let e = cells[epoch];
             let e = e.parse::<usize>().map_err(|_| bad(i, format!("`epoch` is `{e}`, not a whole number")))?;
             let val_cost = match val {
-                Some(k) if cells.get(k).is_some_and(|s| !s.is_empty()) => Some(number(k, "val_cost")?),
+                Some(k) if !cells[k].is_empty() => Some(number(k, "val_cost")?),
                 _ => None,
             };
             Ok(EpochMetrics { epoch: e, cost: number(cost, "cost")?, val_cost, ..Default::default() })

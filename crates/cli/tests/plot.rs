@@ -278,7 +278,9 @@ fn metrics_columns_by_name() {
         ("epoch,lr\n0,1\n", "lacks an `epoch` or a `cost` column"),
         ("epoch,cost\n0,x\n", ":2: `cost` is `x`, not a number"),
         ("epoch,cost\n0.5,1\n", "`epoch` is `0.5`"),
-        ("epoch,cost\n0\n", "no `cost` value"),
+        ("epoch,cost\n0\n", ":2: 1 cells, the header has 2"),
+        ("epoch,cost,lr\n0,1,0.5\n1,0.5\n", ":3: 2 cells, the header has 3"),
+        ("epoch,cost\n0,1,0.5\n", ":2: 3 cells, the header has 2"),
     ] {
         std::fs::write(&path, text).unwrap();
         let err = read_metrics(&path).unwrap_err();
