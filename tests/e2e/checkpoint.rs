@@ -231,3 +231,41 @@ fn sigint_checkpoints_and_exits_130_then_resumes() {
     assert_eq!((summary["stop_reason"].as_str(), summary["epochs_run"].as_u64()), (Some("completed"), Some(3000)));
     assert_eq!(metrics(out).len(), 3001);
 }
+
+/// A second run into a run directory, killed (SIGKILL) before it writes its results, leaves no
+/// summary, model or metrics: they were the first run's, and beside the second run's
+/// `config.toml` they looked like its complete results.
+#[test]
+fn a_killed_second_run_leaves_none_of_the_first_runs_results() {
+    let tmp = scratch("killed-rerun");
+    let out = tmp.path();
+    let run = train_half_adder(out, &["train.epochs=10"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for file in ["summary.json", "model.json", "metrics.csv", "loss.svg"] {
+        assert!(out.join(file).exists(), "{file} of the first run");
+    }
+    // A second run its config's checks refuse takes nothing away.
+    let refused = train_half_adder(out, &["train.early_stopping={ monitor = \"val_cost\", patience = 5 }"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(out.join("summary.json").exists() && out.join("model.json").exists(), "the first run's results");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_backprop-e2e"))
+        .args(["train", "configs/half_adder.toml", "--out", out.to_str().unwrap()])
+        .args(["--set", "train.epochs=1000000000", "--set", "train.checkpoint_every=1000000000"])
+        .args(["--set", "optim.lr=0.25"])
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // With checkpoints on, the second run writes its config.toml before it trains.
+    let started = Instant::now();
+    while !std::fs::read_to_string(out.join("config.toml")).unwrap_or_default().contains("lr = 0.25") {
+        assert!(started.elapsed() < Duration::from_secs(60), "the second run's config never appeared");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    for file in ["summary.json", "model.json", "metrics.csv", "loss.svg", "checkpoint.json"] {
+        assert!(!out.join(file).exists(), "{file} left beside the killed run's config");
+    }
+}

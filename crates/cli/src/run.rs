@@ -285,11 +285,25 @@ fn train_into<F: Element>(
             &toml::to_string(&cfg).map_err(|e| CliError::Config(format!("cannot write the resolved config: {e}")))?,
         )
     };
+    let validation = splits.validation.as_ref();
+    if let Some(es) = &cfg.train.early_stopping
+        && matches!(es.monitor, Monitor::ValCost | Monitor::ValAccuracy)
+        && validation.is_none()
+    {
+        let e = SpecError::new(
+            "train.early_stopping.monitor",
+            format!("`{}` needs a validation split (`data.validation`)", es.monitor.name()),
+        );
+        return Err(loaded.spec_error(&e));
+    }
     if resume.is_none() && dir.is_dir() {
-        // An earlier run's files that this one may not write over: resuming from its checkpoint
-        // would mix the two runs, and its decision plot would sit beside this run's model. (A
-        // `dir` that is no directory holds nothing to remove; writing the files says what it is.)
-        for stale in [CHECKPOINT, "decision.svg"] {
+        // An earlier run's files, gone before this run writes anything (and only once its config
+        // has passed every check): resuming from its checkpoint would mix the two runs, its
+        // decision plot could sit beside this run's model, and a run killed before its own files
+        // are written would leave the earlier run's summary, model and metrics beside its
+        // `config.toml`, looking complete. (A `dir` that is no directory holds nothing to remove;
+        // writing the files says what it is.)
+        for stale in [CHECKPOINT, "summary.json", "model.json", "metrics.csv", "loss.svg", "decision.svg"] {
             match std::fs::remove_file(dir.join(stale)) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(CliError::io(dir.join(stale), e)),
                 _ => {}
@@ -304,17 +318,6 @@ fn train_into<F: Element>(
         files.add("config.toml", resolved.clone().into_bytes())?;
     }
 
-    let validation = splits.validation.as_ref();
-    if let Some(es) = &cfg.train.early_stopping
-        && matches!(es.monitor, Monitor::ValCost | Monitor::ValAccuracy)
-        && validation.is_none()
-    {
-        let e = SpecError::new(
-            "train.early_stopping.monitor",
-            format!("`{}` needs a validation split (`data.validation`)", es.monitor.name()),
-        );
-        return Err(loaded.spec_error(&e));
-    }
     let opts = TrainOptions { classification, ..TrainOptions::from_config(cfg) };
     let mut trainer = Trainer::new(net, data, cfg.loss.get(), cfg.optim.optimizer.get(), opts);
     if let Some(v) = validation {
