@@ -280,6 +280,49 @@ fn invalid_sweeps_are_refused_before_any_trial_naming_the_key() {
     assert_eq!(code, 2, "{stderr}");
 }
 
+/// Data no trial could read (here a CSV row with `nan`) is refused before any trial, exit 2,
+/// naming the file and the row, as `backprop train` does: it used to fail every trial, exit 1.
+/// With `data.path` swept, the point whose file it is is named too.
+#[test]
+fn data_no_trial_can_read_is_refused_before_any_trial() {
+    let tmp = temp("bad-data");
+    let dir = tmp.path();
+    std::fs::write(dir.join("good.csv"), "x0,x1,y\n0.1,0.8,b\n0.7,0.2,a\n0.4,0.4,a\n0.6,0.7,b\n").unwrap();
+    std::fs::write(dir.join("bad.csv"), "x0,x1,y\n0.1,0.8,b\n0.7,0.2,a\nnan,0.4,a\n0.6,0.7,b\n").unwrap();
+    let config = |path: &str, sweep: &str| {
+        let text = format!(
+            "[data]\nsource = \"csv\"\npath = \"{path}\"\ntargets = [\"y\"]\ntask = \"classification\"\n\
+             [model]\nhidden = [3]\noutput_activation = \"softmax\"\n[loss]\nkind = \"cross_entropy\"\n\
+             [train]\nepochs = 3\nlog_every = 0\n[sweep]\n{sweep}\n"
+        );
+        let cfg = dir.join("sweep.toml");
+        std::fs::write(&cfg, text).unwrap();
+        cfg
+    };
+    let bad_row = "bad.csv: line 4 (data row 3), column `x0`";
+    for (path, sweep, point) in [
+        ("bad.csv", &"seeds = 3".to_string(), None),
+        // Grid values are overrides: their paths resolve against the working directory.
+        (
+            "good.csv",
+            &format!("seeds = 2\ngrid = {{ \"data.path\" = [{:?}, {:?}] }}", dir.join("good.csv"), dir.join("bad.csv")),
+            Some("point 1 (data.path="),
+        ),
+    ] {
+        let cfg = config(path, sweep);
+        let out = dir.join("out");
+        let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&out)]);
+        assert_eq!(code, 2, "{sweep}: {stderr}");
+        assert!(stderr.contains(bad_row), "{sweep}: {stderr}");
+        assert!(point.is_none_or(|p| stderr.contains(p) && stderr.contains("`sweep.grid`")), "{sweep}: {stderr}");
+        assert!(!out.exists(), "{sweep}: nothing may run");
+    }
+    // The same sweep over good data runs.
+    let cfg = config("good.csv", "seeds = 2");
+    let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&dir.join("good-out"))]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
 #[test]
 fn diverging_trials_are_recorded_and_the_sweep_completes() {
     let tmp = temp("diverge");

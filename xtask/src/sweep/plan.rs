@@ -9,6 +9,7 @@
 //!   derive_seed(seed, k)` (top bit cleared, as TOML integers are signed): the same `k` gives
 //!   the same start at every point, and a trial's seed depends on nothing but `(seed, k)`.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -184,14 +185,14 @@ impl DataInfo {
     }
 }
 
-/// The data of the config at `path` with `overrides` as [`DataInfo`], or `None` when it cannot
-/// be read (its trials will say why).
-fn data_info(path: &Path, overrides: &[String]) -> Option<DataInfo> {
-    let base = config::load(path, overrides).ok()?;
-    let splits = backprop_cli::app::load_data::<f64>(&base).ok()?;
+/// The data of the config at `path` with `overrides` as [`DataInfo`], or the error that would
+/// fail every trial that reads it (a file that is not there, a bad row), which names the file.
+fn data_info(path: &Path, overrides: &[String]) -> Result<DataInfo, CliError> {
+    let base = config::load(path, overrides)?;
+    let splits = backprop_cli::app::load_data::<f64>(&base)?;
     let (inputs, outputs) = (splits.train.features(), splits.train.outputs());
     let classification = splits.task == backprop_data::Task::Classification;
-    Some(DataInfo {
+    Ok(DataInfo {
         inputs,
         outputs,
         validation: splits.validation.is_some(),
@@ -231,13 +232,14 @@ pub fn resolve(
     // Each (key, value) alone first, so that an error names the key it comes from; then each
     // point whole, for values that only clash together.
     let mut checked = HashSet::new();
-    // The base config's data, read once when a `model.*` key is swept or the success metric
-    // needs a held-out split, so that what cannot work is refused here and not by every trial.
-    // When `data.*` keys are swept too, each point is checked against its own data instead,
-    // read once for each combination of their values.
-    let mut data: Option<Option<DataInfo>> = None;
+    // The base config's data, read once before any trial, so that data no trial could read is
+    // refused here (exit 2, naming the file and row) and not by every trial, and so that model
+    // widths and a success metric that cannot fit it are too. When `data.*` keys are swept, each
+    // point is checked against its own data instead, read once for each combination of their
+    // values.
     let data_swept = keys.iter().any(|k| k.starts_with("data."));
-    let mut point_data: HashMap<Vec<String>, Option<DataInfo>> = HashMap::new();
+    let data = if data_swept { None } else { Some(data_info(path, overrides)?) };
+    let mut point_data: HashMap<Vec<String>, DataInfo> = HashMap::new();
     let metric = &spec.success.metric;
     let held_out = [("val_", "validation"), ("test_", "test")].into_iter().find(|(p, _)| metric.starts_with(p));
     // The success metric must be measured on `whose` data: its held-out split, and an accuracy
@@ -254,11 +256,8 @@ pub fn resolve(
         _ => Ok(()),
     };
     let needs_data = held_out.is_some() || metric.ends_with("accuracy");
-    if !data_swept
-        && needs_data
-        && let Some(info) = *data.get_or_insert_with(|| data_info(path, overrides))
-    {
-        measurable(&info, "the config's data")?;
+    if needs_data && let Some(info) = &data {
+        measurable(info, "the config's data")?;
     }
     let mut loaded_points = Vec::with_capacity(values.len());
     let mut points = Vec::with_capacity(values.len());
@@ -273,9 +272,7 @@ pub fn resolve(
                     error(&grid_key(key), &format!("the value {literal} does not fit the config: {inner}"))
                 })?;
                 if key.starts_with("model.")
-                    && !data_swept
-                    && let Some(DataInfo { inputs, outputs, .. }) =
-                        *data.get_or_insert_with(|| data_info(path, overrides))
+                    && let Some(&DataInfo { inputs, outputs, .. }) = data.as_ref()
                 {
                     loaded.config.model.validate_for(inputs, outputs).map_err(|e| {
                         let what =
@@ -293,21 +290,24 @@ pub fn resolve(
             let inner = without_position(&e.to_string(), path, &with);
             error("sweep.grid", &format!("point {p} ({}) is not a valid config: {inner}", point_overrides.join(" ")))
         })?;
-        if data_swept && (needs_data || keys.iter().any(|k| k.starts_with("model."))) {
+        if data_swept {
             let data_overrides: Vec<String> =
                 point_overrides.iter().filter(|o| o.starts_with("data.")).cloned().collect();
-            let info = *point_data
-                .entry(data_overrides)
-                .or_insert_with_key(|data_overrides| data_info(path, &[overrides, data_overrides.as_slice()].concat()));
             let at = || format!("point {p} ({})", point_overrides.join(" "));
-            if let Some(info) = info {
-                measurable(&info, &format!("the data of {}", at()))?;
-                let DataInfo { inputs, outputs, .. } = info;
-                loaded.config.model.validate_for(inputs, outputs).map_err(|e| {
-                    let what = format!("{} does not fit its data ({inputs} inputs, {outputs} outputs)", at());
-                    error("sweep.grid", &format!("{what}: `model.{}`: {}", e.key, e.message))
-                })?;
-            }
+            let info = match point_data.entry(data_overrides) {
+                Entry::Occupied(known) => *known.get(),
+                Entry::Vacant(new) => {
+                    let read = data_info(path, &[overrides, new.key().as_slice()].concat());
+                    let info = read.map_err(|e| error("sweep.grid", &format!("the data of {}: {e}", at())))?;
+                    *new.insert(info)
+                }
+            };
+            measurable(&info, &format!("the data of {}", at()))?;
+            let DataInfo { inputs, outputs, .. } = info;
+            loaded.config.model.validate_for(inputs, outputs).map_err(|e| {
+                let what = format!("{} does not fit its data ({inputs} inputs, {outputs} outputs)", at());
+                error("sweep.grid", &format!("{what}: `model.{}`: {}", e.key, e.message))
+            })?;
         }
         // A trial is one run: its directory holds no sweep of its own.
         loaded.config.sweep = None;
