@@ -241,6 +241,8 @@ fn init_bounds_reversed() {
 #[test]
 fn experiment_name_with_a_slash() {
     check("name", &replace("name = \"bad\"", "name = \"../escape\""), &[], &["bad.toml:2:1", "`experiment.name`"]);
+    // A NUL byte, which no file name may hold, is the config's error too (not the OS's).
+    check("name-nul", &replace("name = \"bad\"", "name = \"c\\u0000\""), &[], &["bad.toml:2:1", "`experiment.name`"]);
 }
 
 #[test]

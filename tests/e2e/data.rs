@@ -125,6 +125,10 @@ fn csv_with_string_labels_trains_and_predicts_labels() {
     let run = backprop(&["predict", model.to_str().unwrap(), "--input", "1.0"]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("the model takes 2 inputs"), "{}", run.stderr);
+    // A value that is not finite is quoted, and its place given as such.
+    let run = backprop(&["predict", model.to_str().unwrap(), "--input", "7, 1e999"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--input #1: `1e999` (value 2 of 2) is not a finite number"), "{}", run.stderr);
 }
 
 /// `eval` on other data reads it as the model does: the model's classes (in its order; a label

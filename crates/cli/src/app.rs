@@ -511,10 +511,12 @@ fn predict_cmd(args: &PredictArgs, out: &mut dyn Write) -> Result<(), CliError> 
                     )));
                 }
                 if let Some(j) = row.iter().position(|v| !v.is_finite()) {
+                    let value = text.split(',').nth(j).map_or("", str::trim);
                     return Err(CliError::Config(format!(
-                        "--input #{}: value {} is not a finite number",
+                        "--input #{}: `{value}` (value {} of {}) is not a finite number",
                         i + 1,
-                        j + 1
+                        j + 1,
+                        row.len()
                     )));
                 }
                 rows.push(row);

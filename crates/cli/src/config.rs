@@ -218,7 +218,7 @@ impl Config {
 impl Validate for Config {
     fn validate(&self) -> Result<(), SpecError> {
         let name = &self.experiment.name;
-        if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\']) {
+        if name.is_empty() || name == "." || name == ".." || name.contains(['/', '\\', '\0']) {
             return Err(SpecError::new("experiment.name", format!("must be a plain file name, got {name:?}")));
         }
         if name.len() > 255 {
