@@ -138,6 +138,16 @@ fn divergence_exits_1_and_keeps_good_weights() {
         let weights = layer_numbers(&json(&out.join("model.json")));
         assert!(weights.iter().all(|w| w.is_finite()), "{sets:?}: {weights:?}");
     }
+    // With diagnostics on, metrics.csv has their columns up to the last good epoch (the diverged
+    // epoch's diagnostics once made them one epoch too many, and the columns were left out).
+    let tmp = scratch("diverge-diagnostics");
+    let out = tmp.path();
+    let run = train_half_adder(out, &["model.activation=identity", "optim.lr=1e150", "train.diagnostics=true"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let text = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    assert!(text.lines().next().unwrap().contains(",l1_grad_norm,"), "{text}");
+    let stop = json(&out.join("summary.json"))["epochs_run"].as_u64().unwrap() as usize;
+    assert_eq!(text.lines().count(), stop + 2, "a header and epochs 0 to {stop}: {text}");
 }
 
 /// `cargo xtask experiment` is `backprop train`: the README's main command.

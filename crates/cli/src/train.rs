@@ -112,7 +112,21 @@ pub struct TrainOptions {
     pub classification: bool,
     /// Record per-layer diagnostics every epoch (see [`DIAGNOSTICS`]).
     pub diagnostics: bool,
+    /// The most epochs whose metrics the history keeps before it thins (`None`:
+    /// [`HISTORY_LIMIT`]; see there).
+    pub history_limit: Option<usize>,
 }
+
+/// The most epochs whose metrics (and diagnostics) a run keeps by default: 262,144, about 19 MB
+/// of history, a `metrics.csv` of about 10 MB. A run of up to this many epochs records every
+/// epoch. A longer one, when its history would pass the limit, keeps only every second of the
+/// epochs recorded so far, then records every second epoch, and so on, doubling the stride each
+/// time: it keeps epochs 0, s, 2s, … for a power of two s (between half the limit and the limit
+/// of them), and always the last epoch. So memory, `metrics.csv` and checkpoints stay bounded
+/// for a cap of any size (a huge `train.epochs` meant to be cut short by `stop_below` once took
+/// 70 bytes an epoch until the machine ran out), as TensorBoard keeps a sample of a long
+/// series' points.
+pub const HISTORY_LIMIT: usize = 1 << 18;
 
 /// The per-layer diagnostics `[train] diagnostics = true` records after every epoch, in this
 /// order, as `metrics.csv` columns `l<k>_<name>` (k = 1 for the first dense layer):
@@ -140,6 +154,7 @@ impl TrainOptions {
             stop_below: cfg.train.stop_below,
             classification: false,
             diagnostics: cfg.train.diagnostics,
+            history_limit: None,
         }
     }
 }
@@ -393,9 +408,11 @@ pub struct TrainOutcome<F> {
     /// The trained network (the last good one when training diverged, the best one when early
     /// stopping restored it).
     pub net: Network<F>,
-    /// Cost over the training set after each epoch; `costs[0]` is the initial cost.
+    /// Cost over the training set after each recorded epoch (every epoch up to
+    /// [`HISTORY_LIMIT`], see there); `costs[0]` is the initial cost, the last the final one.
     pub costs: Vec<f64>,
-    /// Every epoch's metrics; `history[0]` is epoch 0.
+    /// The recorded epochs' metrics, in order (every epoch up to [`HISTORY_LIMIT`], see there);
+    /// `history[0]` is epoch 0, the last entry the last epoch.
     pub history: Vec<EpochMetrics>,
     /// Why it stopped.
     pub stop_reason: StopReason,
@@ -453,8 +470,12 @@ pub struct TrainState {
     pub scheduler: LrScheduler,
     /// The shuffle/dropout stream.
     pub rng: RngState,
-    /// Metrics of every epoch so far.
+    /// The recorded epochs' metrics so far: epochs 0, s, 2s, … with s = `history_stride`, and
+    /// the last epoch (see [`HISTORY_LIMIT`]).
     pub history: Vec<EpochMetrics>,
+    /// The stride of `history` (a power of two; 1 until a run's history first thins).
+    #[serde(default = "stride_one")]
+    pub history_stride: usize,
     /// Early stopping: the best monitored value, its epoch, its parameters, and the epochs since.
     pub best: Option<(f64, usize)>,
     /// The best epoch's parameters (with `restore_best`).
@@ -463,7 +484,7 @@ pub struct TrainState {
     pub bad_epochs: usize,
     /// Seconds spent so far.
     pub seconds: f64,
-    /// Diagnostics of every epoch so far (flat, see [`Trainer::diagnostics`]).
+    /// Diagnostics of the epochs of `history` (flat, see [`Trainer::diagnostics`]).
     #[serde(default)]
     pub diagnostics: Vec<f64>,
     /// The training data's [`data_hash`](crate::model_file::data_hash), when the writer noted
@@ -477,6 +498,10 @@ pub struct TrainState {
     /// an earlier run into the same directory.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_hash: Option<String>,
+}
+
+fn stride_one() -> usize {
+    1
 }
 
 /// The most epochs whose history (and diagnostics) a trainer reserves up front: 65,536, about
@@ -527,7 +552,14 @@ pub struct Trainer<'d, F: Element> {
     step: u64,
     epoch: usize,
     scheduler: LrScheduler,
+    /// The recorded epochs: 0, `stride`, 2·`stride`, … (see [`HISTORY_LIMIT`]).
     history: Vec<EpochMetrics>,
+    /// A power of two.
+    stride: usize,
+    /// The last epoch's metrics when it is not on the stride: pushed when the run ends.
+    pending: Option<EpochMetrics>,
+    /// [`TrainOptions::history_limit`] resolved.
+    history_limit: usize,
     last_good: Vec<F>,
     best: Option<(f64, usize)>,
     best_params: Vec<F>,
@@ -541,7 +573,8 @@ pub struct Trainer<'d, F: Element> {
     /// generator, not an [`RngState`]: reading the seed, stream and word position every epoch was
     /// 2.7% of W1, a copy is a few stores.
     rng_after_epoch: Option<SeededRng>,
-    /// Diagnostics history, `DIAGNOSTICS.len()` values per layer per epoch (epoch 0 included).
+    /// Diagnostics history, `DIAGNOSTICS.len()` values per layer for each epoch of `history`,
+    /// then of `pending`.
     diagnostics: Vec<f64>,
     /// The parameters at the start of the epoch (for the update ratio; empty without diagnostics).
     epoch_start: Vec<F>,
@@ -590,6 +623,9 @@ impl<'d, F: Element> Trainer<'d, F> {
             epoch: 0,
             scheduler: LrScheduler::new(optimizer.lr(), opts.schedule.as_ref()),
             history: Vec::with_capacity(reserved_epochs(opts.epochs)),
+            stride: 1,
+            pending: None,
+            history_limit: opts.history_limit.unwrap_or(HISTORY_LIMIT).max(2),
             best: None,
             bad_epochs: 0,
             seconds: 0.0,
@@ -642,7 +678,8 @@ impl<'d, F: Element> Trainer<'d, F> {
         self.seconds + self.segment_start.map_or(0.0, |t| t.elapsed().as_secs_f64())
     }
 
-    /// The metrics of every epoch so far.
+    /// The recorded epochs' metrics so far (every epoch up to [`HISTORY_LIMIT`], see there; the
+    /// last epoch may be recorded only when the run ends).
     pub fn history(&self) -> &[EpochMetrics] {
         &self.history
     }
@@ -806,8 +843,55 @@ impl<'d, F: Element> Trainer<'d, F> {
         }
     }
 
-    /// The diagnostics history: for each epoch (0 first), for each layer, the [`DIAGNOSTICS`]
-    /// values. Empty unless `diagnostics` is on.
+    /// Diagnostics values an epoch: [`DIAGNOSTICS`] for each layer, or none when they are off.
+    fn diagnostics_per_epoch(&self) -> usize {
+        if self.opts.diagnostics { self.net.layers().len() * DIAGNOSTICS.len() } else { 0 }
+    }
+
+    /// Records epoch `m` (whose diagnostics were just appended) in the history when it is on the
+    /// stride, else keeps it as `pending` until the next epoch replaces it or the run ends; thins
+    /// the history when it passes the limit ([`HISTORY_LIMIT`]).
+    #[inline]
+    fn record(&mut self, m: EpochMetrics) {
+        if self.pending.is_some() {
+            self.pending = None;
+            // The pending epoch's diagnostics sit just before this epoch's: drop them.
+            let per = self.diagnostics_per_epoch();
+            let end = self.diagnostics.len();
+            self.diagnostics.copy_within(end - per.., end - 2 * per);
+            self.diagnostics.truncate(end - per);
+        }
+        if m.epoch & (self.stride - 1) == 0 {
+            self.history.push(m);
+            if self.history.len() > self.history_limit {
+                self.thin();
+            }
+        } else {
+            self.pending = Some(m);
+        }
+    }
+
+    /// Keeps the recorded epochs on twice the stride (epoch 0 among them), with their
+    /// diagnostics, and doubles the stride.
+    #[cold]
+    fn thin(&mut self) {
+        let stride = self.stride * 2;
+        let per = self.diagnostics_per_epoch();
+        let mut kept = 0;
+        for k in 0..self.history.len() {
+            if self.history[k].epoch % stride == 0 {
+                self.history[kept] = self.history[k];
+                self.diagnostics.copy_within(k * per..(k + 1) * per, kept * per);
+                kept += 1;
+            }
+        }
+        self.history.truncate(kept);
+        self.diagnostics.truncate(kept * per);
+        self.stride = stride;
+    }
+
+    /// The diagnostics history: for each recorded epoch (0 first; see [`history`](Self::history)),
+    /// for each layer, the [`DIAGNOSTICS`] values. Empty unless `diagnostics` is on.
     pub fn diagnostics(&self) -> &[f64] {
         &self.diagnostics
     }
@@ -866,6 +950,9 @@ impl<'d, F: Element> Trainer<'d, F> {
             };
             // The weights too: relu(NaN) = 0 can keep the cost finite over NaN weights.
             if !m.cost.is_finite() || m.val_cost.is_some_and(|c| !c.is_finite()) || !all_finite(self.net.params()) {
+                // The diverged epoch is not recorded: nor are its diagnostics.
+                let kept = self.diagnostics.len() - self.diagnostics_per_epoch();
+                self.diagnostics.truncate(kept);
                 let layer = self.first_non_finite();
                 self.net.params_mut().copy_from_slice(&self.last_good);
                 self.ws_holds_train = false;
@@ -879,7 +966,7 @@ impl<'d, F: Element> Trainer<'d, F> {
             // Pushed last (before the observer, which may read the history): `m`'s fields were
             // just stored eight bytes at a time, and the push copies them sixteen at a time, which
             // stalls until the stores reach the cache (W1: 4% of its time when pushed first).
-            self.history.push(m);
+            self.record(m);
             if let Some(reason) = stopping {
                 stop = reason;
                 break;
@@ -993,6 +1080,9 @@ impl<'d, F: Element> Trainer<'d, F> {
         {
             self.net.params_mut().copy_from_slice(&self.best_params);
         }
+        if let Some(last) = self.pending.take() {
+            self.history.push(last);
+        }
         self.seconds = self.seconds();
         self.segment_start = None;
         observer.finished(&self, stop);
@@ -1019,7 +1109,8 @@ impl<'d, F: Element> Trainer<'d, F> {
             optimizer_state: f(&self.state),
             scheduler: self.scheduler.clone(),
             rng: RngState::of(self.rng_after_epoch.as_ref()?),
-            history: self.history.clone(),
+            history: self.history.iter().chain(&self.pending).copied().collect(),
+            history_stride: self.stride,
             best: self.best,
             best_params: f(&self.best_params),
             bad_epochs: self.bad_epochs,
@@ -1048,16 +1139,30 @@ impl<'d, F: Element> Trainer<'d, F> {
                 state.epoch, self.opts.epochs
             ));
         }
-        // The rest must agree with itself, as a run writes it (a hand-edited file may not).
-        if state.history.len() != state.epoch + 1 {
+        // The rest must agree with itself, as a run writes it (a hand-edited file may not): the
+        // metrics of epochs 0, s, 2s, … and of the last epoch, for a power of two s.
+        let stride = state.history_stride;
+        if !stride.is_power_of_two() || stride > state.epoch.max(1) {
             return Err(format!(
-                "the checkpoint is at epoch {} but holds metrics of {} epochs (epoch 0 included)",
+                "the checkpoint's history_stride must be a power of two up to its epoch, got {stride}"
+            ));
+        }
+        let recorded = state.epoch / stride + 1 + usize::from(state.epoch % stride != 0);
+        if state.history.len() != recorded {
+            return Err(format!(
+                "the checkpoint is at epoch {} but holds metrics of {} epochs (epoch 0 included; {recorded} \
+                 with a stride of {stride})",
                 state.epoch,
                 state.history.len()
             ));
         }
-        if let Some((k, m)) = state.history.iter().enumerate().find(|(k, m)| m.epoch != *k) {
-            return Err(format!("the checkpoint's metrics skip from epoch {} to {}", k.saturating_sub(1), m.epoch));
+        let expected = |k: usize| k.saturating_mul(stride).min(state.epoch);
+        if let Some((k, m)) = state.history.iter().enumerate().find(|(k, m)| m.epoch != expected(*k)) {
+            return Err(format!(
+                "the checkpoint's metrics skip from epoch {} to {}",
+                expected(k.saturating_sub(1)),
+                m.epoch
+            ));
         }
         if !(state.seconds.is_finite() && state.seconds >= 0.0) {
             return Err(format!("the checkpoint's seconds must be a finite number ≥ 0, got {}", state.seconds));
@@ -1103,6 +1208,11 @@ impl<'d, F: Element> Trainer<'d, F> {
         self.scheduler = state.scheduler.clone();
         self.history.clear();
         self.history.extend_from_slice(&state.history);
+        self.stride = stride;
+        self.pending = None;
+        if state.epoch % stride != 0 {
+            self.pending = self.history.pop();
+        }
         self.best = state.best;
         self.bad_epochs = state.bad_epochs;
         self.seconds = state.seconds;
@@ -1297,6 +1407,82 @@ mod tests {
         assert_eq!(first_difference(&bits(&resumed), &bits(&whole)), None, "first difference (costs, then weights)");
     }
 
+    /// A run longer than its history limit keeps epochs 0, s, 2s, … (s doubling each time the
+    /// history passes the limit) and the last, each with the metrics and diagnostics of the run
+    /// that recorded every epoch; stopped at an epoch off the stride and restored, it ends with
+    /// the same history, diagnostics and weights.
+    #[test]
+    fn a_long_run_thins_its_history_and_resumes_to_the_same_one() {
+        struct StopAt(usize, Option<TrainState>);
+        impl Observer<f64> for StopAt {
+            fn epoch_end(&mut self, _: &Trainer<'_, f64>, m: &EpochMetrics) -> Flow {
+                if m.epoch == self.0 { Flow::Interrupt } else { Flow::Continue }
+            }
+            fn finished(&mut self, trainer: &Trainer<'_, f64>, _: StopReason) {
+                self.1 = trainer.state();
+            }
+        }
+        let data = backprop_data::DataSpec::HalfAdder {}.load::<f64>().expect("builtin");
+        let sigmoid = || LayerSpec::new(2, ActivationSpec::from_name("sigmoid").expect("registered"));
+        let net = fixed_start(Network::<f64>::new(2, &[sigmoid(), sigmoid()]));
+        let (loss, sgd) =
+            (LossSpec::from_name("half_mse").expect("registered"), backprop_optim::OptimizerSpec::default());
+        let per = 2 * DIAGNOSTICS.len();
+        let trainer = |limit| {
+            let opts = TrainOptions {
+                epochs: 101,
+                batch_size: BatchSize::Full,
+                diagnostics: true,
+                history_limit: limit,
+                ..TrainOptions::default()
+            };
+            Trainer::new(net.clone(), &data, loss.get(), sgd.get(), opts)
+        };
+        let seed = || rand::SeedableRng::seed_from_u64(0);
+        let every = trainer(None).run_with(&mut seed(), &mut Silent);
+        assert_eq!(every.history.len(), 102);
+        let thinned = trainer(Some(8)).run_with(&mut seed(), &mut Silent);
+        // Eight entries at most before the last: 0, 16, …, 96 (the stride went 1, 2, 4, 8, 16),
+        // then 101.
+        let epochs: Vec<usize> = thinned.history.iter().map(|m| m.epoch).collect();
+        assert_eq!(epochs, [0, 16, 32, 48, 64, 80, 96, 101]);
+        for (k, m) in thinned.history.iter().enumerate() {
+            let whole = &every.history[m.epoch];
+            assert_eq!((m.cost.to_bits(), m.lr.to_bits()), (whole.cost.to_bits(), whole.lr.to_bits()), "{m:?}");
+            assert_eq!(thinned.costs[k].to_bits(), whole.cost.to_bits());
+            let diag = |d: &[f64], i: usize| d[i * per..(i + 1) * per].iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(diag(&thinned.diagnostics, k), diag(&every.diagnostics, m.epoch), "diagnostics of {}", m.epoch);
+        }
+        assert_eq!(thinned.diagnostics.len(), epochs.len() * per);
+        assert_eq!(thinned.net.params(), every.net.params());
+
+        // Stopped at 43 (off the stride of 8 it has then), saved, restored, run to the end.
+        let mut stop = StopAt(43, None);
+        trainer(Some(8)).run_with(&mut seed(), &mut stop);
+        let state = stop.1.expect("a state");
+        assert_eq!(state.history_stride, 8);
+        let saved: Vec<usize> = state.history.iter().map(|m| m.epoch).collect();
+        assert_eq!(saved, [0, 8, 16, 24, 32, 40, 43]);
+        assert_eq!(state.diagnostics.len(), saved.len() * per);
+        let mut edited = state.clone();
+        edited.history_stride = 4;
+        let refused = trainer(Some(8)).restore(&edited).expect_err("another stride");
+        assert!(refused.contains("holds metrics of 7 epochs (epoch 0 included; 12 with a stride of 4)"), "{refused}");
+        let mut edited = state.clone();
+        edited.history[3].epoch = 25;
+        let refused = trainer(Some(8)).restore(&edited).expect_err("an epoch off the stride");
+        assert!(refused.contains("metrics skip from epoch 16 to 25"), "{refused}");
+        let mut resumed = trainer(Some(8));
+        let mut rng = resumed.restore(&state).expect("restores");
+        let resumed = resumed.run_with(&mut rng, &mut Silent);
+        let bits = |o: &TrainOutcome<f64>| {
+            let history = o.history.iter().flat_map(|m| [m.epoch as f64, m.cost, m.lr]);
+            let all = history.chain(o.diagnostics.iter().copied()).chain(o.net.params().iter().copied());
+            all.map(f64::to_bits).collect::<Vec<_>>()
+        };
+        assert_eq!(bits(&resumed), bits(&thinned), "the resumed run's history, diagnostics and weights");
+    }
+
     /// `net` with weights spread over [−1, 1) by a fixed rule (no stream to keep in step).
     fn fixed_start(mut net: Network<f64>) -> Network<f64> {
         for (i, p) in net.params_mut().iter_mut().enumerate() {
@@ -1306,8 +1492,8 @@ mod tests {
     }
 
     /// A cap of `usize::MAX` epochs, meant to be cut short by `stop_below`, reserves a bounded
-    /// history (it overflowed the reservation before) and still keeps every epoch's entry past
-    /// the reservation, diagnostics included.
+    /// history (it overflowed the reservation before), grows past the reservation, and thins
+    /// past the history limit, diagnostics included.
     #[test]
     fn a_huge_epoch_cap_reserves_a_bounded_history() {
         let data = backprop_data::DataSpec::HalfAdder {}.load::<f64>().expect("builtin");
@@ -1329,8 +1515,13 @@ mod tests {
         let outcome = Trainer::new(net, &data, loss.get(), sgd.get(), opts(0.12))
             .run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut Silent);
         assert!(matches!(outcome.stop_reason, StopReason::StopBelow { .. }), "{:?}", outcome.stop_reason);
-        assert!(outcome.epochs_run > RESERVED_EPOCHS, "{} epochs", outcome.epochs_run);
-        assert_eq!(outcome.costs.len(), outcome.epochs_run + 1);
+        assert!(outcome.epochs_run > HISTORY_LIMIT, "{} epochs", outcome.epochs_run);
+        // Past the history limit: a thinned history, epoch 0 and the last epoch in it.
+        let (first, last) = (outcome.history[0], outcome.history[outcome.history.len() - 1]);
+        assert!(outcome.costs.len() <= HISTORY_LIMIT + 1, "{} costs", outcome.costs.len());
+        assert_eq!((first.epoch, last.epoch), (0, outcome.epochs_run));
+        assert!(last.cost < 0.12 && outcome.costs[outcome.costs.len() - 1] == last.cost);
+        assert_eq!(outcome.diagnostics.len(), outcome.history.len() * 2 * DIAGNOSTICS.len());
     }
 
     /// The first index where `a` and `b` differ, or where one ends before the other.
