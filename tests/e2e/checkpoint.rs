@@ -3,7 +3,7 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::util::{backprop, json, metrics, root, scratch, train_half_adder};
+use crate::util::{backprop, column, json, metrics, root, scratch, train_half_adder};
 
 #[test]
 fn stop_below_ends_the_run_once_the_cost_is_low() {
@@ -34,6 +34,30 @@ fn early_stopping_waits_patience_epochs_then_restores_the_best() {
     let grad = backprop(&["grad", "configs/half_adder.toml", "--model", model.to_str().unwrap()]);
     let cost: serde_json::Value = serde_json::from_str(&grad.stdout).unwrap();
     assert_eq!(cost["cost"].as_f64().unwrap(), metrics(out)[1].1);
+}
+
+/// With `restore_best`, summary.json's final metrics are those of the weights model.json
+/// holds: the best epoch's, bit for bit as metrics.csv recorded them, while metrics.csv goes on
+/// to the last epoch (they were the last epoch's, describing weights that were not saved).
+#[test]
+fn early_stopping_summarises_the_restored_weights() {
+    let tmp = scratch("early-stop-summary");
+    let out = tmp.path();
+    let run = backprop(&["train", "configs/moons.toml", "--out", out.to_str().unwrap(), "--set", "train.log_every=0"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let summary = json(&out.join("summary.json"));
+    assert_eq!(summary["stop_reason"], "early_stopping");
+    let val_cost = column(out, "val_cost");
+    let best = (0..val_cost.len()).min_by(|&a, &b| val_cost[a].total_cmp(&val_cost[b])).unwrap();
+    let last = val_cost.len() - 1;
+    assert!(best < last, "the run went on past its best epoch ({best})");
+    for name in ["cost", "accuracy", "val_cost", "val_accuracy"] {
+        let field = if name == "cost" { "final_cost" } else { name };
+        let column = column(out, name);
+        assert_eq!(summary[field].as_f64().unwrap(), column[best], "{field}: epoch {best}'s");
+        assert_ne!(column[best], column[last], "{name}: the last epoch's differs");
+    }
+    assert_eq!(summary["best_cost"].as_f64().unwrap(), metrics(out).iter().map(|m| m.1).fold(f64::INFINITY, f64::min));
 }
 
 #[test]

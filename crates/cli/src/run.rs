@@ -51,7 +51,8 @@ pub fn interrupted() -> bool {
 /// What a finished run reports: the contents of its `summary.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
-    /// Cost over the training set after the last kept epoch.
+    /// Cost over the training set of the final weights (those of `model.json`): after the last
+    /// kept epoch, or with early stopping's `restore_best`, after the best epoch.
     pub final_cost: f64,
     /// Lowest cost over the training set after any epoch (the initial one included).
     pub best_cost: f64,
@@ -72,13 +73,13 @@ pub struct RunSummary {
     pub dtype: Dtype,
     /// Number of weights and biases.
     pub parameters: usize,
-    /// Training accuracy after the last epoch (classification).
+    /// Training accuracy of the final weights (classification).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub accuracy: Option<f64>,
-    /// Validation cost after the last epoch.
+    /// Validation cost of the final weights.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub val_cost: Option<f64>,
-    /// Validation accuracy after the last epoch.
+    /// Validation accuracy of the final weights.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub val_accuracy: Option<f64>,
     /// For a diverged run: where the first non-finite value appeared, e.g. "layer 2 (pre-activations z)".
@@ -365,7 +366,9 @@ fn train_into<F: Element>(
     }
     let mut hash = observer.data_hash.take();
     let log = observer.log.out();
-    let last = *outcome.history.last().expect("epoch 0 is always recorded");
+    // The metrics of the weights the run hands back (with early stopping's `restore_best`, the
+    // best epoch's), which model.json holds and eval measures.
+    let last = outcome.final_metrics;
 
     let _ = writeln!(log, "Final cost: {}", last.cost);
     // The post prints the net's output for every training input; for more than a truth table's
@@ -390,7 +393,7 @@ fn train_into<F: Element>(
     };
     let mut summary = RunSummary {
         final_cost: last.cost,
-        best_cost: outcome.costs.iter().copied().fold(f64::INFINITY, f64::min),
+        best_cost: outcome.best_cost,
         initial_cost: outcome.costs[0],
         epochs_run: outcome.epochs_run,
         train_seconds: outcome.seconds,

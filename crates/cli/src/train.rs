@@ -414,6 +414,12 @@ pub struct TrainOutcome<F> {
     /// The recorded epochs' metrics, in order (every epoch up to [`HISTORY_LIMIT`], see there);
     /// `history[0]` is epoch 0, the last entry the last epoch.
     pub history: Vec<EpochMetrics>,
+    /// The metrics of `net`, the weights handed back: the last epoch's, or when early stopping
+    /// restored the best epoch's weights, that epoch's (measured again on them: the same bits).
+    pub final_metrics: EpochMetrics,
+    /// The lowest training cost after any epoch (epoch 0 included), those the history no longer
+    /// holds included.
+    pub best_cost: f64,
     /// Why it stopped.
     pub stop_reason: StopReason,
     /// Epochs whose updates were kept.
@@ -476,6 +482,9 @@ pub struct TrainState {
     /// The stride of `history` (a power of two; 1 until a run's history first thins).
     #[serde(default = "stride_one")]
     pub history_stride: usize,
+    /// The lowest training cost of the epochs the history no longer holds (none until it thins).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thinned_best_cost: Option<f64>,
     /// Early stopping: the best monitored value, its epoch, its parameters, and the epochs since.
     pub best: Option<(f64, usize)>,
     /// The best epoch's parameters (with `restore_best`).
@@ -560,6 +569,9 @@ pub struct Trainer<'d, F: Element> {
     pending: Option<EpochMetrics>,
     /// [`TrainOptions::history_limit`] resolved.
     history_limit: usize,
+    /// The lowest training cost of the epochs thinned out of the history (or replaced as
+    /// `pending`): with the history's, the run's best.
+    thinned_best_cost: Option<f64>,
     /// Epochs below this are recorded by a plain push: the stride is 1 (every epoch recorded, so
     /// the history holds `epoch` entries before epoch `epoch` is pushed) and the history is below
     /// its limit. The limit while the stride is 1, else 0.
@@ -629,6 +641,7 @@ impl<'d, F: Element> Trainer<'d, F> {
             history: Vec::with_capacity(reserved_epochs(opts.epochs)),
             stride: 1,
             pending: None,
+            thinned_best_cost: None,
             history_limit: opts.history_limit.unwrap_or(HISTORY_LIMIT).max(2),
             fast_until: opts.history_limit.unwrap_or(HISTORY_LIMIT).max(2),
             best: None,
@@ -870,8 +883,8 @@ impl<'d, F: Element> Trainer<'d, F> {
     /// [`record`](Self::record) past the common case.
     #[inline(never)]
     fn record_thinned(&mut self, m: EpochMetrics) {
-        if self.pending.is_some() {
-            self.pending = None;
+        if let Some(dropped) = self.pending.take() {
+            self.note_thinned(dropped.cost);
             // The pending epoch's diagnostics sit just before this epoch's: drop them.
             let per = self.diagnostics_per_epoch();
             let end = self.diagnostics.len();
@@ -888,6 +901,17 @@ impl<'d, F: Element> Trainer<'d, F> {
         }
     }
 
+    /// The lowest training cost so far, the epochs thinned out of the history included.
+    fn best_cost(&self) -> f64 {
+        let recorded = self.history.iter().chain(&self.pending).map(|m| m.cost);
+        recorded.chain(self.thinned_best_cost).fold(f64::INFINITY, f64::min)
+    }
+
+    /// Notes the training cost of an epoch the history drops.
+    fn note_thinned(&mut self, cost: f64) {
+        self.thinned_best_cost = Some(self.thinned_best_cost.map_or(cost, |best| best.min(cost)));
+    }
+
     /// Keeps the recorded epochs on twice the stride (epoch 0 among them), with their
     /// diagnostics, and doubles the stride.
     #[cold]
@@ -900,6 +924,8 @@ impl<'d, F: Element> Trainer<'d, F> {
                 self.history[kept] = self.history[k];
                 self.diagnostics.copy_within(k * per..(k + 1) * per, kept * per);
                 kept += 1;
+            } else {
+                self.note_thinned(self.history[k].cost);
             }
         }
         self.history.truncate(kept);
@@ -1092,20 +1118,40 @@ impl<'d, F: Element> Trainer<'d, F> {
     }
 
     fn finish(mut self, stop: StopReason, observer: &mut dyn Observer<F>) -> TrainOutcome<F> {
+        if let Some(last) = self.pending.take() {
+            self.history.push(last);
+        }
+        let mut final_metrics = *self.history.last().expect("epoch 0 is always recorded");
         if let StopReason::EarlyStopping { .. } = stop
             && self.opts.early_stopping.as_ref().is_some_and(|e| e.restore_best)
             && !self.best_params.is_empty()
+            && let Some((_, best_epoch)) = self.best
         {
             self.net.params_mut().copy_from_slice(&self.best_params);
-        }
-        if let Some(last) = self.pending.take() {
-            self.history.push(last);
+            // The restored weights' own metrics, measured as every epoch's are: the bits that
+            // epoch recorded. Its learning rate, when the history still holds it.
+            let (val_cost, val_accuracy) = match self.validation {
+                Some(v) => {
+                    let (c, a) = self.measure(v);
+                    (Some(c), a)
+                }
+                None => (None, None),
+            };
+            let (cost, accuracy) = self.measure(self.data);
+            let lr = match self.history.binary_search_by_key(&best_epoch, |m| m.epoch) {
+                Ok(k) => self.history[k].lr,
+                Err(_) => f64::NAN,
+            };
+            final_metrics = EpochMetrics { epoch: best_epoch, cost, accuracy, val_cost, val_accuracy, lr };
         }
         self.seconds = self.seconds();
         self.segment_start = None;
         observer.finished(&self, stop);
+        let best_cost = self.best_cost();
         let costs = self.history.iter().map(|m| m.cost).collect();
         TrainOutcome {
+            final_metrics,
+            best_cost,
             diagnostics: std::mem::take(&mut self.diagnostics),
             epochs_run: self.epoch,
             seconds: self.seconds,
@@ -1129,6 +1175,7 @@ impl<'d, F: Element> Trainer<'d, F> {
             rng: RngState::of(self.rng_after_epoch.as_ref()?),
             history: self.history.iter().chain(&self.pending).copied().collect(),
             history_stride: self.stride,
+            thinned_best_cost: self.thinned_best_cost,
             best: self.best,
             best_params: f(&self.best_params),
             bad_epochs: self.bad_epochs,
@@ -1228,6 +1275,7 @@ impl<'d, F: Element> Trainer<'d, F> {
         self.history.extend_from_slice(&state.history);
         self.stride = stride;
         self.fast_until = if stride == 1 { self.history_limit } else { 0 };
+        self.thinned_best_cost = state.thinned_best_cost;
         self.pending = None;
         if state.epoch % stride != 0 {
             self.pending = self.history.pop();
@@ -1474,6 +1522,20 @@ mod tests {
         }
         assert_eq!(thinned.diagnostics.len(), epochs.len() * per);
         assert_eq!(thinned.net.params(), every.net.params());
+        let lowest = every.costs.iter().copied().fold(f64::INFINITY, f64::min);
+        assert_eq!((thinned.best_cost, every.best_cost), (lowest, lowest));
+        // The best cost counts the epochs thinned out, and a pending epoch replaced: the lowest
+        // of costs 1 + e but for epoch 5's (thinned out), 13's or 41's (pending, then replaced).
+        for (low, epochs) in [(5, 40), (13, 40), (41, 42)] {
+            let mut t = trainer(Some(8));
+            t.opts.diagnostics = false;
+            for epoch in 0..=epochs {
+                let cost = if epoch == low { 0.5 } else { 1.0 + epoch as f64 };
+                t.record(&EpochMetrics { epoch, cost, ..EpochMetrics::default() });
+            }
+            assert!(t.history.iter().all(|m| m.epoch != low), "epoch {low} is not in the history");
+            assert_eq!(t.best_cost(), 0.5, "epoch {low}'s cost");
+        }
 
         // Stopped at 43 (off the stride of 8 it has then), saved, restored, run to the end.
         let mut stop = StopAt(43, None);
@@ -1500,6 +1562,7 @@ mod tests {
             all.map(f64::to_bits).collect::<Vec<_>>()
         };
         assert_eq!(bits(&resumed), bits(&thinned), "the resumed run's history, diagnostics and weights");
+        assert_eq!(resumed.best_cost, lowest);
     }
 
     /// `net` with weights spread over [−1, 1) by a fixed rule (no stream to keep in step).
