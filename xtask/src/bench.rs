@@ -110,7 +110,7 @@ fn half_adder(reps: usize) -> f64 {
     }
     times.sort_by(f64::total_cmp);
     let ms = times[times.len() / 2];
-    println!("peer=backprop workload=half_adder epochs=20000 ms={ms:.3} final_loss={} threads=1", sci(final_loss));
+    outln!("peer=backprop workload=half_adder epochs=20000 ms={ms:.3} final_loss={} threads=1", sci(final_loss));
     ms
 }
 
@@ -215,7 +215,7 @@ fn mnist_mlp(runs: usize) -> BTreeMap<usize, f64> {
             let (secs, loss) = sgd_run(&SIZES, (&data.0, &data.1), batch, 20, (0, steps), &mut rng);
             let rate = (steps * batch) as f64 / secs;
             rates.push(rate);
-            println!(
+            outln!(
                 "peer=backprop workload=mnist_mlp batch={batch} steps={steps} samples_per_s={rate:.1} ms={:.1} \
                  loss={loss:.6} threads={}",
                 secs * 1e3,
@@ -241,7 +241,7 @@ fn wide(runs: usize) -> (f64, f64) {
         let gflops = (20 * 6 * params * BATCH) as f64 / secs / 1e9;
         rates.push(rate);
         flops.push(gflops);
-        println!(
+        outln!(
             "peer=backprop workload=wide batch={BATCH} steps=20 samples_per_s={rate:.1} gflops={gflops:.1} \
              ms={:.1} loss={loss:.6} threads={}",
             secs * 1e3,
@@ -287,14 +287,14 @@ fn idx_load(reps: usize) {
     }
     labels.extend((0..n).map(|i| (i % 10) as u8));
     if std::fs::write(dir.join("images"), &images).and_then(|()| std::fs::write(dir.join("labels"), &labels)).is_err() {
-        eprintln!("# idx_load: cannot write the test files in {}", dir.display());
+        errln!("# idx_load: cannot write the test files in {}", dir.display());
         return;
     }
     let spec: DataSpec =
         match backprop_tensor::__toml::from_str("source = \"idx\"\nimages = \"images\"\nlabels = \"labels\"\n") {
             Ok(spec) => spec,
             Err(e) => {
-                eprintln!("# idx_load: {e}");
+                errln!("# idx_load: {e}");
                 return;
             }
         };
@@ -304,7 +304,7 @@ fn idx_load(reps: usize) {
         match spec.load_splits::<f32>(&dir, 0) {
             Ok(s) => assert_eq!(s.train.inputs.dim(), (60_000, 784)),
             Err(e) => {
-                eprintln!("# idx_load: {e}");
+                errln!("# idx_load: {e}");
                 return;
             }
         }
@@ -312,7 +312,7 @@ fn idx_load(reps: usize) {
     }
     let _ = std::fs::remove_dir_all(&dir);
     times.sort_by(f64::total_cmp);
-    println!("peer=backprop workload=idx_load images=60000 pixels=784 ms={:.1} threads=1", times[times.len() / 2]);
+    outln!("peer=backprop workload=idx_load images=60000 pixels=784 ms={:.1} threads=1", times[times.len() / 2]);
 }
 
 /// Runs the selected workloads; returns the exit status.
@@ -320,7 +320,7 @@ pub fn run(args: &BenchArgs) -> i32 {
     let all = args.workloads.is_empty();
     let wants = |w: &str| all || args.workloads.iter().any(|x| x == w);
     if let Some(unknown) = args.workloads.iter().find(|w| !WORKLOADS.contains(&w.as_str())) {
-        eprintln!("error: unknown workload `{unknown}` (known: {})", WORKLOADS.join(", "));
+        errln!("error: unknown workload `{unknown}` (known: {})", WORKLOADS.join(", "));
         return 2;
     }
     // Check the peer harness and its Python before spending minutes on our own workloads.
@@ -328,7 +328,7 @@ pub fn run(args: &BenchArgs) -> i32 {
         match find_peers(args) {
             Ok(p) => Some(p),
             Err(message) => {
-                eprintln!("error: {message}");
+                errln!("error: {message}");
                 return 2;
             }
         }
@@ -346,7 +346,7 @@ pub fn run(args: &BenchArgs) -> i32 {
         }
         if let Some(mib) = peak_rss_mib() {
             // The 60000×784 f32 inputs alone are 179 MiB.
-            println!("peer=backprop workload=memory of=mnist_mlp peak_rss_mib={mib:.1}");
+            outln!("peer=backprop workload=memory of=mnist_mlp peak_rss_mib={mib:.1}");
         }
     }
     if wants("wide") {
@@ -412,11 +412,11 @@ fn run_peers(peers: &Peers, workloads: &[&str], ours: &Ours) -> i32 {
     let out = match out {
         Ok(o) => String::from_utf8_lossy(&o.stdout).into_owned(),
         Err(e) => {
-            eprintln!("error: cannot run {}/run.sh: {e}", dir.display());
+            errln!("error: cannot run {}/run.sh: {e}", dir.display());
             return 1;
         }
     };
-    print!("{out}");
+    let _ = std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes());
     for line in out.lines().filter(|l| l.starts_with("peer=")) {
         let kv: BTreeMap<&str, &str> = line.split_whitespace().filter_map(|p| p.split_once('=')).collect();
         let (Some(&peer), Some(&workload)) = (kv.get("peer"), kv.get("workload")) else { continue };
@@ -428,7 +428,7 @@ fn run_peers(peers: &Peers, workloads: &[&str], ours: &Ours) -> i32 {
         };
         if let (Some(theirs), Some(mine)) = (theirs, ours.get(&(workload.to_string(), batch))) {
             let batch = if batch > 0 { format!(" batch={batch}") } else { String::new() };
-            println!("# ratio workload={workload}{batch} peer={peer} ours_over_peer={:.2}", mine / theirs);
+            outln!("# ratio workload={workload}{batch} peer={peer} ours_over_peer={:.2}", mine / theirs);
         }
     }
     0

@@ -2,6 +2,23 @@
 //! README's commands need nothing but cargo. The `.cargo/config.toml` alias builds it in release
 //! mode.
 
+/// `println!` that does not panic when standard output is gone (a pipe whose reader quit, as
+/// `| head` does): the task goes on and finishes its files, as `backprop` does.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
+/// `eprintln!` that does not panic when standard error is gone (see [`outln!`]).
+macro_rules! errln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod bench;
 mod sweep;
 
@@ -56,7 +73,7 @@ enum Task {
 fn main() -> ExitCode {
     // As the `backprop` binary: a bad wait policy refused, this thread one of rayon's.
     if let Err(e) = backprop_cli::app::start() {
-        eprintln!("error: {e}");
+        errln!("error: {e}");
         return exit(2);
     }
     let xtask = match Xtask::try_parse() {
@@ -80,12 +97,12 @@ fn main() -> ExitCode {
                     ));
                 }
                 Ok(None) if shard.is_some() => {
-                    eprintln!("error: --shard needs a config with a [sweep] table");
+                    errln!("error: --shard needs a config with a [sweep] table");
                     return exit(2);
                 }
                 Ok(None) => {}
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    errln!("error: {e}");
                     return exit(e.exit_code());
                 }
             }

@@ -323,6 +323,30 @@ fn data_no_trial_can_read_is_refused_before_any_trial() {
     assert_eq!(code, 0, "{stderr}");
 }
 
+/// A sweep whose standard output and error are pipes nobody reads (`| head -1` once it has its
+/// line) finishes every trial and its result files, exit 0: it used to panic on the first
+/// progress line after the reader left (exit 101), leaving the sweep half done.
+#[test]
+fn a_sweep_whose_output_is_gone_still_finishes() {
+    let tmp = temp("closed-pipe");
+    let out = tmp.path().join("out");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["experiment", "configs/half_adder_sweep.toml", "--out", s(&out)])
+        .args(["--set", "sweep.seeds=2", "--set", "train.epochs=10"])
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    for file in ["trials.csv", "summary.csv", "summary.md"] {
+        assert!(out.join(file).exists(), "{file}");
+    }
+}
+
 #[test]
 fn diverging_trials_are_recorded_and_the_sweep_completes() {
     let tmp = temp("diverge");

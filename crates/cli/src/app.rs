@@ -169,7 +169,8 @@ pub fn start() -> Result<(), String> {
 /// What the `backprop` binary runs: [`start`], then [`main_with`] the process's arguments.
 pub fn main() -> i32 {
     if let Err(e) = start() {
-        eprintln!("error: {e}");
+        // Not `eprintln!`, which panics when standard error is gone (exit 101, not 2).
+        let _ = writeln!(std::io::stderr(), "error: {e}");
         return 2;
     }
     main_with(std::env::args_os())
@@ -197,7 +198,7 @@ where
         Ok(()) => 0,
         Err(CliError::Interrupted) => 130,
         Err(e) => {
-            eprintln!("error: {e}");
+            let _ = writeln!(std::io::stderr(), "error: {e}");
             e.exit_code()
         }
     }

@@ -93,7 +93,7 @@ pub fn run(path: &Path, overrides: &[String], base: &config::Loaded, spec: &Swee
     match run_inner(path, overrides, base, spec, opts) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             e.exit_code()
         }
     }
@@ -106,7 +106,7 @@ pub fn collect(dir: &Path) -> i32 {
     let result = Plan::read(dir).and_then(|plan| {
         let configs = configs_of(&plan)
             .inspect_err(|why| {
-                eprintln!(
+                errln!(
                     "warning: the trials' configs are not checked against the plan ({}): {why}",
                     dir.join(plan::PLAN_FILE).display()
                 );
@@ -117,7 +117,7 @@ pub fn collect(dir: &Path) -> i32 {
     match result {
         Ok((report, plan)) => finish(dir, &plan, &report),
         Err(e) => {
-            eprintln!("error: {e}");
+            errln!("error: {e}");
             e.exit_code()
         }
     }
@@ -173,7 +173,7 @@ fn run_inner(
         } else {
             ""
         };
-        eprintln!(
+        errln!(
             "warning: {} holds a sweep of another config: its plan ({}) is replaced by this one's, and the \
              {stale} trials run under the old plan will be redone{by}",
             dir.display(),
@@ -190,7 +190,7 @@ fn run_inner(
     let jobs = opts.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let jobs = jobs.clamp(1, todo.len().max(1));
     let shard_note = opts.shard.map(|s| format!(" (shard {}/{})", s.part, s.of)).unwrap_or_default();
-    eprintln!(
+    errln!(
         "Sweep {}: {} points × {} seeds = {} trials{shard_note}; {} to run, {} already done; {jobs} at a time",
         dir.display(),
         plan.points.len(),
@@ -203,7 +203,7 @@ fn run_inner(
     let failed = run_trials(&dir, &resolved, &todo, mine.len() - todo.len(), mine.len(), jobs)?;
 
     if let Some(s) = opts.shard {
-        eprintln!(
+        errln!(
             "Shard {}/{} done ({failed} failed). Once every shard is done: cargo xtask collect {}",
             s.part,
             s.of,
@@ -213,7 +213,7 @@ fn run_inner(
     }
     let report = report::write_all(&dir, plan, Some(&resolved))?;
     let code = finish(&dir, plan, &report);
-    println!(
+    outln!(
         "peer=backprop workload={name}_sweep trials={} ran={} ms={:.1} threads={jobs}",
         plan.trials.len(),
         todo.len(),
@@ -224,8 +224,8 @@ fn run_inner(
 
 /// Prints the summary table and where the files are; the exit status.
 fn finish(dir: &Path, plan: &Plan, report: &report::Report) -> i32 {
-    println!("{}", report.markdown);
-    println!("Sweep directory: {}", dir.display());
+    outln!("{}", report.markdown);
+    outln!("Sweep directory: {}", dir.display());
     if report.missing > 0 {
         let stale = match report.stale {
             0 => String::new(),
@@ -234,14 +234,14 @@ fn finish(dir: &Path, plan: &Plan, report: &report::Report) -> i32 {
                 dir.join(plan::PLAN_FILE).display()
             ),
         };
-        eprintln!(
+        errln!(
             "warning: {} of {} trials have no result yet{stale} (run the missing shards, or the sweep again, then collect)",
             report.missing,
             plan.trials.len()
         );
     }
     if report.failed > 0 {
-        eprintln!("warning: {} trials failed; their reasons are in trials.csv and their failed.json", report.failed);
+        errln!("warning: {} trials failed; their reasons are in trials.csv and their failed.json", report.failed);
     }
     if report.missing > 0 || report.failed > 0 { 1 } else { 0 }
 }
@@ -292,7 +292,7 @@ fn run_trials(
                     let trial_dir = files.dir().to_path_buf();
                     if let Err(reason) = trial::write(files) {
                         failed.fetch_add(1, Ordering::Relaxed);
-                        eprintln!("warning: {} trained, but its files were not written: {reason}", trial_dir.display());
+                        errln!("warning: {} trained, but its files were not written: {reason}", trial_dir.display());
                     }
                 }
             });
@@ -307,7 +307,7 @@ fn run_trials(
                 {
                     // Only if every writer has stopped: the trial has no result on disk.
                     failed.fetch_add(1, Ordering::Relaxed);
-                    eprintln!("warning: {} trained, but its files were not written", unsent.0.dir().display());
+                    errln!("warning: {} trained, but its files were not written", unsent.0.dir().display());
                 }
                 match result.status {
                     Status::Diverged => diverged.fetch_add(1, Ordering::Relaxed),
@@ -328,7 +328,7 @@ fn run_trials(
                         let value = result.number(metric).map(|v| format!(" {metric}={v:.6e}")).unwrap_or_default();
                         let reason =
                             if result.reason.is_empty() { String::new() } else { format!(" ({})", result.reason) };
-                        eprintln!(
+                        errln!(
                             "[{n:>w$}/{total}] trial {:05} {}{value}{reason}  {} seed#{}  {:.3} s",
                             t.index,
                             result.status.name(),
