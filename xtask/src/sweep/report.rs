@@ -86,7 +86,7 @@ pub fn percentile(sorted: &[f64], q: f64) -> f64 {
 pub struct PointRow {
     /// The point.
     pub point: usize,
-    /// Trials with a result.
+    /// Trials that ran: `ok`, diverged or failed (not missing).
     pub n: usize,
     /// Of which diverged.
     pub diverged: usize,
