@@ -721,7 +721,9 @@ impl<'d, F: Element> Trainer<'d, F> {
         if self.opts.classification { decision_threshold(self.loss, &self.net) } else { F::zero() }
     }
 
-    /// Mean cost (and accuracy, for classification) of the network on `data`.
+    /// Mean cost (and accuracy, for classification) of the network on `data`: in one pass when
+    /// it fits the workspace, else a workspace's rows at a time, each part's mean weighted by its
+    /// rows (within rounding of one pass over all of it, which `run::evaluate` makes).
     fn measure(&mut self, data: &Dataset<F>) -> (f64, Option<f64>) {
         self.ws_holds_train = false;
         let (n, chunk) = (data.len(), self.ws.capacity());
