@@ -101,18 +101,8 @@ fn resume_after_kill_is_bit_identical() {
 
     let cut_tmp = scratch("resume-cut");
     let cut = cut_tmp.path();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_backprop-e2e"))
-        .args(args(cut))
-        .current_dir(root())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while !cut.join("checkpoint.json").exists() {
-        assert!(started.elapsed() < Duration::from_secs(60), "no checkpoint appeared");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    let mut child = spawn_quiet(&args(cut));
+    wait_until("a checkpoint", || cut.join("checkpoint.json").exists());
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(!cut.join("summary.json").exists(), "the run was killed before it finished (make it longer if not)");
@@ -226,11 +216,7 @@ fn sigint_checkpoints_and_exits_130_then_resumes() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    while !out.join("checkpoint.json").exists() {
-        assert!(started.elapsed() < Duration::from_secs(60), "no checkpoint appeared");
-        std::thread::sleep(Duration::from_millis(5));
-    }
+    wait_until("a checkpoint", || out.join("checkpoint.json").exists());
     let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let output = child.wait_with_output().unwrap();
@@ -272,24 +258,44 @@ fn a_killed_second_run_leaves_none_of_the_first_runs_results() {
     let refused = train_half_adder(out, &["train.early_stopping={ monitor = \"val_cost\", patience = 5 }"]);
     assert_eq!(refused.code, 2, "{}", refused.stderr);
     assert!(out.join("summary.json").exists() && out.join("model.json").exists(), "the first run's results");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_backprop-e2e"))
-        .args(["train", "configs/half_adder.toml", "--out", out.to_str().unwrap()])
-        .args(["--set", "train.epochs=1000000000", "--set", "train.checkpoint_every=1000000000"])
-        .args(["--set", "optim.lr=0.25"])
-        .current_dir(root())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_quiet(&[
+        "train",
+        "configs/half_adder.toml",
+        "--out",
+        out.to_str().unwrap(),
+        "--set",
+        "train.epochs=1000000000",
+        "--set",
+        "train.checkpoint_every=1000000000",
+        "--set",
+        "optim.lr=0.25",
+    ]);
     // With checkpoints on, the second run writes its config.toml before it trains.
-    let started = Instant::now();
-    while !std::fs::read_to_string(out.join("config.toml")).unwrap_or_default().contains("lr = 0.25") {
-        assert!(started.elapsed() < Duration::from_secs(60), "the second run's config never appeared");
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    let config = || std::fs::read_to_string(out.join("config.toml")).unwrap_or_default();
+    wait_until("the second run's config", || config().contains("lr = 0.25"));
     child.kill().unwrap();
     child.wait().unwrap();
     for file in ["summary.json", "model.json", "metrics.csv", "loss.svg", "checkpoint.json"] {
         assert!(!out.join(file).exists(), "{file} left beside the killed run's config");
+    }
+}
+
+/// `backprop ARGS` started in the repository root, its output discarded.
+fn spawn_quiet(args: &[impl AsRef<std::ffi::OsStr>]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_backprop-e2e"))
+        .args(args)
+        .current_dir(root())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+/// Returns once `ready` holds; fails after a minute, naming `what` never appeared.
+fn wait_until(what: &str, ready: impl Fn() -> bool) {
+    let started = Instant::now();
+    while !ready() {
+        assert!(started.elapsed() < Duration::from_secs(60), "{what} never appeared");
+        std::thread::sleep(Duration::from_millis(2));
     }
 }

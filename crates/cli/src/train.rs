@@ -1420,19 +1420,22 @@ mod tests {
         }
     }
 
+    /// An observer that interrupts the run after epoch `.0` and keeps the trainer's state then.
+    struct StopAt(usize, Option<TrainState>);
+
+    impl Observer<f64> for StopAt {
+        fn epoch_end(&mut self, _: &Trainer<'_, f64>, m: &EpochMetrics) -> Flow {
+            if m.epoch == self.0 { Flow::Interrupt } else { Flow::Continue }
+        }
+        fn finished(&mut self, trainer: &Trainer<'_, f64>, _: StopReason) {
+            self.1 = trainer.state();
+        }
+    }
+
     /// A lean run stopped and restored from its state (as `--resume` does, into a fresh
     /// workspace) ends with the bits of the run never stopped.
     #[test]
     fn a_lean_run_resumes_bit_for_bit() {
-        struct StopAt(usize, Option<TrainState>);
-        impl Observer<f64> for StopAt {
-            fn epoch_end(&mut self, _: &Trainer<'_, f64>, m: &EpochMetrics) -> Flow {
-                if m.epoch == self.0 { Flow::Interrupt } else { Flow::Continue }
-            }
-            fn finished(&mut self, trainer: &Trainer<'_, f64>, _: StopReason) {
-                self.1 = trainer.state();
-            }
-        }
         let data = backprop_data::DataSpec::HalfAdder {}.load::<f64>().expect("builtin");
         let sigmoid = || LayerSpec::new(2, ActivationSpec::from_name("sigmoid").expect("registered"));
         let net = fixed_start(Network::<f64>::new(2, &[sigmoid(), sigmoid(), sigmoid()]));
@@ -1482,15 +1485,6 @@ mod tests {
     /// the same history, diagnostics and weights.
     #[test]
     fn a_long_run_thins_its_history_and_resumes_to_the_same_one() {
-        struct StopAt(usize, Option<TrainState>);
-        impl Observer<f64> for StopAt {
-            fn epoch_end(&mut self, _: &Trainer<'_, f64>, m: &EpochMetrics) -> Flow {
-                if m.epoch == self.0 { Flow::Interrupt } else { Flow::Continue }
-            }
-            fn finished(&mut self, trainer: &Trainer<'_, f64>, _: StopReason) {
-                self.1 = trainer.state();
-            }
-        }
         let data = backprop_data::DataSpec::HalfAdder {}.load::<f64>().expect("builtin");
         let sigmoid = || LayerSpec::new(2, ActivationSpec::from_name("sigmoid").expect("registered"));
         let net = fixed_start(Network::<f64>::new(2, &[sigmoid(), sigmoid()]));
