@@ -513,6 +513,19 @@ fn stride_one() -> usize {
     1
 }
 
+/// Panics, naming `which` data, when `data`'s features or targets are not `net`'s inputs and
+/// outputs.
+fn fits<F: Element>(which: &str, net: &Network<F>, data: &Dataset<F>) {
+    assert!(
+        data.features() == net.inputs() && data.outputs() == net.outputs(),
+        "Trainer: the {which} data has {} features and {} targets, the network {} inputs and {} outputs",
+        data.features(),
+        data.outputs(),
+        net.inputs(),
+        net.outputs()
+    );
+}
+
 /// The most epochs whose history (and diagnostics) a trainer reserves up front: 65,536, about
 /// 5 MB of history. A longer run's history grows past it by doubling, a few allocations in a
 /// whole run; reserving all of `train.epochs` would take gigabytes before the first epoch for
@@ -597,8 +610,13 @@ pub struct Trainer<'d, F: Element> {
 }
 
 impl<'d, F: Element> Trainer<'d, F> {
-    /// Buffers for training `net` on `data` with `loss` and `optimizer`. The data must fit the
-    /// network (checked by the caller).
+    /// Buffers for training `net` on `data` with `loss` and `optimizer`.
+    ///
+    /// # Panics
+    /// When `net` has no layers, `data` has no samples, or its features or targets are not the
+    /// network's inputs and outputs: the preconditions `backprop train` checks first and reports
+    /// as errors naming the config's keys. (Without them the run would measure a cost of 0 on no
+    /// samples and report success, or fail deep in a product.)
     pub fn new(
         net: Network<F>,
         data: &'d Dataset<F>,
@@ -606,6 +624,9 @@ impl<'d, F: Element> Trainer<'d, F> {
         optimizer: &'d dyn Optimizer<F>,
         opts: TrainOptions,
     ) -> Self {
+        assert!(!net.layers().is_empty(), "Trainer::new: the network has no layers");
+        assert!(!data.is_empty(), "Trainer::new: the training data has no samples");
+        fits("training", &net, data);
         let rows = opts.batch_size.rows(data.len()).max(1);
         let ws = Workspace::new(&net, rows);
         let n = net.params().len();
@@ -660,7 +681,13 @@ impl<'d, F: Element> Trainer<'d, F> {
     }
 
     /// Measures a validation set after every epoch too.
+    ///
+    /// # Panics
+    /// When `validation` has no samples, or its features or targets are not the network's
+    /// inputs and outputs.
     pub fn with_validation(mut self, validation: &'d Dataset<F>) -> Self {
+        assert!(!validation.is_empty(), "Trainer::with_validation: the validation data has no samples");
+        fits("validation", &self.net, validation);
         self.validation = Some(validation);
         self
     }
@@ -950,7 +977,18 @@ impl<'d, F: Element> Trainer<'d, F> {
 
     /// Runs the remaining epochs (all of them, or those after a restored state), calling
     /// `observer` after each, and hands back the network and its history.
+    ///
+    /// # Panics
+    /// When early stopping monitors a validation metric and no validation set was given
+    /// ([`with_validation`](Self::with_validation)): it would never stop.
     pub fn run_with(mut self, rng: &mut SeededRng, observer: &mut dyn Observer<F>) -> TrainOutcome<F> {
+        if let Some(es) = &self.opts.early_stopping {
+            assert!(
+                self.validation.is_some() || !matches!(es.monitor, Monitor::ValCost | Monitor::ValAccuracy),
+                "Trainer: early stopping monitors `{}`, and no validation set was given (with_validation)",
+                es.monitor.name()
+            );
+        }
         self.rng_after_epoch = Some(rng.clone());
         self.segment_start = Some(Instant::now());
         if self.history.is_empty() {
@@ -1418,6 +1456,55 @@ mod tests {
                 assert!(!all_finite(&v), "{bad} at {i}");
             }
         }
+    }
+
+    /// What `backprop train` checks before it makes a trainer, a library caller gets as a panic
+    /// naming the problem, not a run that reports success on no data (cost 0), ignores its early
+    /// stopping, or fails deep in a product.
+    #[test]
+    fn a_trainer_refuses_data_it_cannot_train_on() {
+        let data = backprop_data::DataSpec::HalfAdder {}.load::<f64>().expect("builtin");
+        let sigmoid = || LayerSpec::new(2, ActivationSpec::from_name("sigmoid").expect("registered"));
+        let (loss, sgd) =
+            (LossSpec::from_name("half_mse").expect("registered"), backprop_optim::OptimizerSpec::default());
+        let opts = || TrainOptions { epochs: 3, batch_size: BatchSize::Full, ..TrainOptions::default() };
+        let rows = |d: &Dataset<f64>, n: usize| Dataset {
+            name: "part".into(),
+            inputs: d.inputs.slice(ndarray::s![..n, ..]).to_owned(),
+            targets: d.targets.slice(ndarray::s![..n, ..]).to_owned(),
+        };
+        let empty = rows(&data, 0);
+        let one_target = Dataset { targets: data.targets.slice(ndarray::s![.., ..1]).to_owned(), ..data.clone() };
+        let panic_of = |f: &dyn Fn()| {
+            let e = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).expect_err("a panic");
+            e.downcast_ref::<String>().cloned().or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string())).unwrap()
+        };
+        let net = || Network::<f64>::new(2, &[sigmoid(), sigmoid()]);
+        let new = |net: Network<f64>, d: &Dataset<f64>| {
+            let _ = Trainer::new(net, d, loss.get(), sgd.get(), opts());
+        };
+        assert!(panic_of(&|| new(net(), &empty)).contains("the training data has no samples"));
+        let message = panic_of(&|| new(net(), &one_target));
+        assert!(
+            message.contains("training data has 2 features and 1 targets, the network 2 inputs and 2 outputs"),
+            "{message}"
+        );
+        assert!(panic_of(&|| new(Network::<f64>::new(2, &[]), &data)).contains("the network has no layers"));
+        let message = panic_of(&|| {
+            let _ = Trainer::new(net(), &data, loss.get(), sgd.get(), opts()).with_validation(&one_target);
+        });
+        assert!(message.contains("the validation data has 2 features and 1 targets"), "{message}");
+        let message = panic_of(&|| {
+            let opts = TrainOptions { early_stopping: Some(EarlyStopping::default()), ..opts() };
+            Trainer::new(net(), &data, loss.get(), sgd.get(), opts)
+                .run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut Silent);
+        });
+        assert!(message.contains("early stopping monitors `val_cost`, and no validation set"), "{message}");
+        // The same with the data they need trains.
+        let outcome = Trainer::new(net(), &data, loss.get(), sgd.get(), opts())
+            .with_validation(&rows(&data, 2))
+            .run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut Silent);
+        assert_eq!(outcome.epochs_run, 3);
     }
 
     /// An observer that interrupts the run after epoch `.0` and keeps the trainer's state then.
