@@ -96,7 +96,8 @@ pub struct TrainOptions {
     pub epochs: usize,
     /// Samples per update.
     pub batch_size: BatchSize,
-    /// Log the cost every this many epochs (0: never).
+    /// Log the cost every this many epochs (0: none of them; [`Trainer::run`]'s log still has
+    /// the initial cost and the time taken).
     pub log_every: usize,
     /// The learning-rate schedule (none: the optimiser's lr throughout).
     pub schedule: Option<LrScheduleSpec>,

@@ -47,7 +47,9 @@ fn loss_domain(name: &str) -> Domain {
         },
         "bce_with_logits" => any(Targets::Unit, None),
         "cross_entropy" => any(Targets::OneHot, None),
-        other => panic!("loss `{other}` has no domain in tests/gradients.rs: add one"),
+        // A new loss is checked as a smooth one on real targets; one with a kink or a narrower
+        // domain (its gradient check then fails) names it above.
+        _ => any(Targets::Real, None),
     }
 }
 

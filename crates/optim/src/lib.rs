@@ -45,7 +45,8 @@
 //! ```
 //!
 //! To add an optimiser: write `my_optim.rs` with a struct implementing [`Optimizer`] and
-//! [`Validate`], then add one line to the `registry!` below.
+//! [`Validate`], then add its line to the `registry!` below, beside
+//! the file's `mod` and `pub use` lines (ARCHITECTURE.md, "Adding a component", has the rest).
 
 mod adagrad;
 mod adam;

@@ -34,6 +34,15 @@ pub mod rng;
 pub mod spec;
 
 pub use element::{Dtype, Element};
+/// The ndarray these crates' matrices are (0.17), for code that builds them without a
+/// dependency of its own that must match its version:
+///
+/// ```
+/// use backprop_tensor::{Matrix, ndarray::array};
+/// let m: Matrix<f64> = array![[1.0, 2.0]];
+/// assert_eq!(m.ncols(), 2);
+/// ```
+pub use ndarray;
 pub use spec::{SpecError, Validate};
 
 /// An owned matrix; rows are samples, columns are features or units.

@@ -6,7 +6,8 @@
 //! directly with its Jacobian-vector product.
 //!
 //! To add one: write `my_act.rs` with a struct implementing [`Elementwise`] (or [`Activation`])
-//! and [`Validate`](backprop_tensor::Validate), then add one line to the `registry!` below.
+//! and [`Validate`](backprop_tensor::Validate), then add its line to the `registry!` below, beside
+//! the file's `mod` and `pub use` lines (ARCHITECTURE.md, "Adding a component", has the rest).
 
 mod elu;
 mod gelu;

@@ -31,7 +31,8 @@
 //! warm-up epochs are not shown to `reduce_on_plateau` (PyTorch's `SequentialLR` refuses it).
 //!
 //! To add a schedule: write `my_schedule.rs` with a struct implementing [`Schedule`] and
-//! [`Validate`](backprop_tensor::Validate), then add one line to the `registry!` below.
+//! [`Validate`](backprop_tensor::Validate), then add its line to the `registry!` below, beside
+//! the file's `mod` and `pub use` lines (ARCHITECTURE.md, "Adding a component", has the rest).
 
 mod constant;
 mod cosine;

@@ -4,7 +4,8 @@
 //! the caller rounds them to the run's dtype, so an `f32` run starts from the rounded `f64` start.
 //!
 //! To add one: write `my_init.rs` with a struct implementing [`Initializer`] and
-//! [`Validate`](crate::Validate), then add one line to the `registry!` below.
+//! [`Validate`](crate::Validate), then add its line to the `registry!` below, beside
+//! the file's `mod` and `pub use` lines (ARCHITECTURE.md, "Adding a component", has the rest).
 
 mod constant;
 mod kaiming_normal;
