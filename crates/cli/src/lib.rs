@@ -30,15 +30,19 @@
 //! assert_eq!(outcome.costs.len(), 11);
 //! ```
 
+#[cfg(feature = "cli")]
 pub mod app;
 pub mod config;
 pub mod error;
+#[cfg(feature = "cli")]
 pub mod explain;
 pub mod fsutil;
 pub mod gradcheck;
 pub mod model_file;
+#[cfg(feature = "cli")]
 pub mod plot;
 pub mod report;
+#[cfg(feature = "cli")]
 pub mod run;
 pub mod train;
 
