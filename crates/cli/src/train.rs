@@ -615,9 +615,11 @@ impl<'d, F: Element> Trainer<'d, F> {
     ///
     /// # Panics
     /// When `net` has no layers, `data` has no samples, or its features or targets are not the
-    /// network's inputs and outputs: the preconditions `backprop train` checks first and reports
-    /// as errors naming the config's keys. (Without them the run would measure a cost of 0 on no
-    /// samples and report success, or fail deep in a product.)
+    /// network's inputs and outputs; when `opts` asks for batches of 0 samples, or clips to a
+    /// bound that is not a finite number above 0: the preconditions `backprop train` checks first
+    /// and reports as errors naming the config's keys. (Without them the run would measure a cost
+    /// of 0 on no samples and report success, fail deep in a product, or train on a zero
+    /// gradient.)
     pub fn new(
         net: Network<F>,
         data: &'d Dataset<F>,
@@ -628,6 +630,13 @@ impl<'d, F: Element> Trainer<'d, F> {
         assert!(!net.layers().is_empty(), "Trainer::new: the network has no layers");
         assert!(!data.is_empty(), "Trainer::new: the training data has no samples");
         fits("training", &net, data);
+        assert!(opts.batch_size != BatchSize::Size(0), "Trainer::new: a batch size of 0 samples");
+        for (name, bound) in [("clip_norm", opts.clip_norm), ("clip_value", opts.clip_value)] {
+            assert!(
+                bound.is_none_or(|v| v.is_finite() && v > 0.0),
+                "Trainer::new: {name} must be a finite number above 0, got {bound:?}"
+            );
+        }
         let rows = opts.batch_size.rows(data.len()).max(1);
         let ws = Workspace::new(&net, rows);
         let n = net.params().len();
@@ -1491,6 +1500,15 @@ mod tests {
             "{message}"
         );
         assert!(panic_of(&|| new(Network::<f64>::new(2, &[]), &data)).contains("the network has no layers"));
+        let with = |opts: TrainOptions| {
+            let _ = Trainer::new(net(), &data, loss.get(), sgd.get(), opts);
+        };
+        let message = panic_of(&|| with(TrainOptions { batch_size: BatchSize::Size(0), ..opts() }));
+        assert!(message.contains("a batch size of 0 samples"), "{message}");
+        let message = panic_of(&|| with(TrainOptions { clip_norm: Some(0.0), ..opts() }));
+        assert!(message.contains("clip_norm must be a finite number above 0, got Some(0.0)"), "{message}");
+        let message = panic_of(&|| with(TrainOptions { clip_value: Some(f64::NAN), ..opts() }));
+        assert!(message.contains("clip_value must be a finite number above 0"), "{message}");
         let message = panic_of(&|| {
             let _ = Trainer::new(net(), &data, loss.get(), sgd.get(), opts()).with_validation(&one_target);
         });
