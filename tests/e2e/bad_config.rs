@@ -523,6 +523,15 @@ fn one_output_classifiers_and_accuracy_without_classes() {
     let xor = replace("source = \"half_adder\"", "source = \"xor\"");
     check("ce-1", &xor, &["loss.kind=cross_entropy"], &["`loss.kind`", "over one output is always 0"]);
     check("softmax-1", &xor, &["model.output_activation=softmax"], &["`model.output_activation`", "always 1"]);
+    // With [[model.layers]] instead of hidden too (it once let this one through).
+    let layers = xor.replace("hidden = [2, 2]", "layers = [{ units = 3 }]");
+    assert_ne!(layers, xor);
+    check(
+        "softmax-1-layers",
+        &layers,
+        &["model.output_activation=softmax"],
+        &["`model.output_activation`", "always 1"],
+    );
     let monitor = ["train.early_stopping={ monitor = \"accuracy\" }"];
     check("es-acc", BASE, &monitor, &["`train.early_stopping.monitor`", "needs a classification task"]);
     let tmp = scratch("bad-one-class");

@@ -190,7 +190,7 @@ impl Config {
                 "the training data has a single class: a classifier needs at least 2 (or `task = \"regression\"`)",
             ));
         }
-        if outputs == 1 && out.name() == "softmax" && self.model.layers.is_none() {
+        if outputs == 1 && out.name() == "softmax" {
             return Err(SpecError::new(
                 key,
                 "a softmax over one output is always 1: use `sigmoid` for a single 0/1 output",
