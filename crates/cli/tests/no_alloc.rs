@@ -105,11 +105,27 @@ fn warm_epochs_allocate_nothing() {
         check(BatchSize::Full, optimizer, &["sigmoid", "tanh", "sigmoid"]);
         check(BatchSize::Size(3), optimizer, &["relu", "identity"]);
     }
-    let mut schedule = LrScheduleSpec::new(ScheduleSpec::from_name("reduce_on_plateau").unwrap());
-    schedule.warmup_epochs = 3;
-    let extra =
-        TrainOptions { schedule: Some(schedule), clip_norm: Some(0.5), clip_value: Some(0.1), ..Default::default() };
-    check_with(BatchSize::Size(3), "adam", &["tanh", "sigmoid"], extra);
+    // Every schedule (with a warm-up, steps within the 20 epochs), with both clippings.
+    for name in ScheduleSpec::NAMES {
+        let mut spec = ScheduleSpec::from_name(name).unwrap();
+        match &mut spec {
+            ScheduleSpec::Step(s) => s.step_size = 4,
+            ScheduleSpec::MultiStep(s) => s.milestones = vec![5, 9],
+            ScheduleSpec::Cosine(s) => s.t_max = 8,
+            ScheduleSpec::Exponential(s) => s.gamma = 0.9,
+            _ => {}
+        }
+        backprop_tensor::Validate::validate(&spec).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        let mut schedule = LrScheduleSpec::new(spec);
+        schedule.warmup_epochs = 3;
+        let extra = TrainOptions {
+            schedule: Some(schedule),
+            clip_norm: Some(0.5),
+            clip_value: Some(0.1),
+            ..Default::default()
+        };
+        check_with(BatchSize::Size(3), "adam", &["tanh", "sigmoid"], extra);
+    }
     for act in backprop_layers::ActivationSpec::NAMES {
         check(BatchSize::Size(5), "sgd", &[act, act]);
     }
