@@ -47,7 +47,11 @@ macro_rules! registry {
         }
     ) => {
         $(#[$meta])*
+        ///
+        /// `#[non_exhaustive]`: a component added here is not a breaking change for code that
+        /// matches on the enum elsewhere (it needs a `_` arm).
         #[derive(Clone, Debug, PartialEq)]
+        #[non_exhaustive]
         $vis enum $name {
             $( $(#[$vmeta])* $variant($ty), )*
         }
