@@ -101,10 +101,9 @@ fn resume_after_kill_is_bit_identical() {
 
     let cut_tmp = scratch("resume-cut");
     let cut = cut_tmp.path();
-    let mut child = spawn_quiet(&args(cut));
+    let child = spawn_quiet(&args(cut));
     wait_until("a checkpoint", || cut.join("checkpoint.json").exists());
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.kill();
     assert!(!cut.join("summary.json").exists(), "the run was killed before it finished (make it longer if not)");
     let checkpoint = json(&cut.join("checkpoint.json"));
     assert!(checkpoint["epoch"].as_u64().unwrap() < 6000);
@@ -258,7 +257,7 @@ fn a_killed_second_run_leaves_none_of_the_first_runs_results() {
     let refused = train_half_adder(out, &["train.early_stopping={ monitor = \"val_cost\", patience = 5 }"]);
     assert_eq!(refused.code, 2, "{}", refused.stderr);
     assert!(out.join("summary.json").exists() && out.join("model.json").exists(), "the first run's results");
-    let mut child = spawn_quiet(&[
+    let child = spawn_quiet(&[
         "train",
         "configs/half_adder.toml",
         "--out",
@@ -273,22 +272,75 @@ fn a_killed_second_run_leaves_none_of_the_first_runs_results() {
     // With checkpoints on, the second run writes its config.toml before it trains.
     let config = || std::fs::read_to_string(out.join("config.toml")).unwrap_or_default();
     wait_until("the second run's config", || config().contains("lr = 0.25"));
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.kill();
     for file in ["summary.json", "model.json", "metrics.csv", "loss.svg", "checkpoint.json"] {
         assert!(!out.join(file).exists(), "{file} left beside the killed run's config");
     }
 }
 
+/// A resumed run removes the summary and model of the stop it resumes from before it trains (a
+/// resume killed between writing its metrics and its summary left them beside its metrics,
+/// looking complete), keeps the checkpoint a killed resume resumes from, and clears the
+/// temporary files killed writers left; files not its own stay.
+#[test]
+fn a_resumed_run_drops_the_stop_it_resumes_from() {
+    let tmp = scratch("resume-drops");
+    let out = tmp.path();
+    let dir = out.to_str().unwrap();
+    let run = train_half_adder(out, &["train.epochs=40", "train.checkpoint_every=20"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let leftovers = [".model.json.99999.tmp", ".checkpoint.json.1.tmp"];
+    let foreign = ["notes.txt", ".notes.tmp", ".model.json.tmp"];
+    for name in leftovers.iter().chain(&foreign) {
+        std::fs::write(out.join(name), "x").unwrap();
+    }
+    // More epochs, as the README allows, and so many that the resumed run is killed training.
+    let config = std::fs::read_to_string(out.join("config.toml")).unwrap();
+    std::fs::write(out.join("config.toml"), config.replace("epochs = 40", "epochs = 1000000000")).unwrap();
+    let child = spawn_quiet(&["train", "--resume", dir]);
+    let gone = ["summary.json", "model.json", "metrics.csv", "loss.svg"];
+    let all_gone = || gone.iter().chain(&leftovers).all(|name| !out.join(name).exists());
+    wait_until("the resumed run's clearing", all_gone);
+    child.kill();
+    assert!(out.join("checkpoint.json").exists(), "the checkpoint a resume needs");
+    for name in foreign {
+        assert!(out.join(name).exists(), "{name} is not a run's file");
+    }
+}
+
+/// A background `backprop`, killed (SIGKILL) when dropped: by the test, or by a failing test's
+/// unwinding, so that no run is left training.
+struct Killed(std::process::Child);
+
+impl Killed {
+    /// Kills the run now.
+    fn kill(mut self) {
+        self.kill_now();
+    }
+
+    fn kill_now(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        self.kill_now();
+    }
+}
+
 /// `backprop ARGS` started in the repository root, its output discarded.
-fn spawn_quiet(args: &[impl AsRef<std::ffi::OsStr>]) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_backprop-e2e"))
-        .args(args)
-        .current_dir(root())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
+fn spawn_quiet(args: &[impl AsRef<std::ffi::OsStr>]) -> Killed {
+    Killed(
+        Command::new(env!("CARGO_BIN_EXE_backprop-e2e"))
+            .args(args)
+            .current_dir(root())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
 }
 
 /// Returns once `ready` holds; fails after a minute, naming `what` never appeared.

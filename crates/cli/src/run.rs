@@ -48,6 +48,34 @@ pub fn interrupted() -> bool {
     INTERRUPTS.load(Ordering::SeqCst) > 0
 }
 
+/// The files a run writes, the checkpoint aside.
+const RESULT_FILES: [&str; 6] =
+    ["config.toml", "summary.json", "model.json", "metrics.csv", "loss.svg", "decision.svg"];
+
+/// Removes from the run directory `dir` an earlier run's results (`summary.json`, `model.json`,
+/// `metrics.csv`, the plots; not `config.toml`), its `checkpoint.json` too when `checkpoint`, and
+/// the temporary files (`.NAME.PID.tmp`) a killed writer of any of them left. A `dir` that is not
+/// a directory holds nothing to remove (writing the files says what it is).
+fn remove_earlier_results(dir: &Path, checkpoint: bool) -> Result<(), CliError> {
+    let Ok(entries) = std::fs::read_dir(dir) else { return Ok(()) };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let ours = |file: &str| file != "config.toml" && (checkpoint || file != CHECKPOINT);
+        let result = RESULT_FILES.iter().chain([&CHECKPOINT]).any(|f| name == *f && ours(f));
+        let temp = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")).is_some_and(|n| {
+            RESULT_FILES.iter().chain([&CHECKPOINT]).any(|f| n.strip_prefix(f).is_some_and(|pid| pid.starts_with('.')))
+        });
+        if result || temp {
+            match std::fs::remove_file(entry.path()) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(CliError::io(entry.path(), e)),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
 /// What a finished run reports: the contents of its `summary.json`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RunSummary {
@@ -297,19 +325,13 @@ fn train_into<F: Element>(
         );
         return Err(loaded.spec_error(&e));
     }
-    if resume.is_none() && dir.is_dir() {
+    if resume.is_none() {
         // An earlier run's files, gone before this run writes anything (and only once its config
         // has passed every check): resuming from its checkpoint would mix the two runs, its
         // decision plot could sit beside this run's model, and a run killed before its own files
         // are written would leave the earlier run's summary, model and metrics beside its
-        // `config.toml`, looking complete. (A `dir` that is no directory holds nothing to remove;
-        // writing the files says what it is.)
-        for stale in [CHECKPOINT, "summary.json", "model.json", "metrics.csv", "loss.svg", "decision.svg"] {
-            match std::fs::remove_file(dir.join(stale)) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(CliError::io(dir.join(stale), e)),
-                _ => {}
-            }
-        }
+        // `config.toml`, looking complete.
+        remove_earlier_results(dir, true)?;
     }
     if cfg.train.checkpoint_every > 0 {
         // A checkpoint is only of use beside its config: on disk before the first one.
@@ -354,6 +376,10 @@ fn train_into<F: Element>(
         }
         rng =
             trainer.restore(state).map_err(|m| CliError::Input(format!("{}: {m}", dir.join(CHECKPOINT).display())))?;
+        // The stop it resumes from wrote a summary and a model; a resumed run killed between
+        // writing its own metrics and its summary would leave them beside its metrics. The
+        // checkpoint stays: it is what a resume killed now resumes from.
+        remove_earlier_results(dir, false)?;
         let _ = writeln!(log, "Resuming after epoch {}", state.epoch);
     }
     let mut observer =
