@@ -3,15 +3,25 @@
 //!
 //! - [`config`]: the TOML experiment config ([`config::Config`]), composed of each crate's spec,
 //!   with `--set` overrides and errors that name file, line, column and key.
-//! - [`run`]: one training run into a run directory ([`run::run_training_any`]), shared by
-//!   `backprop train`, `cargo xtask experiment` and sweeps.
+#![cfg_attr(
+    feature = "cli",
+    doc = "- [`run`]: one training run into a run directory ([`run::run_training_any`]), shared by
+  `backprop train`, `cargo xtask experiment` and sweeps (feature `cli`)."
+)]
 //! - [`train`]: the training loop ([`train::Trainer`]), allocation-free once warm.
 //! - [`model_file`]: `model.json`, the trained network as a file.
 //! - [`gradcheck`]: analytic gradients and central differences.
 //! - [`report`]: confusion matrices, precision/recall/F1, MSE/MAE/R².
 //! - [`fsutil`]: atomic writes and run directories.
-//! - [`app`]: the command line itself ([`app::main_with`]), which the binary, `xtask` and the
-//!   end-to-end tests all run.
+#![cfg_attr(
+    feature = "cli",
+    doc = "- [`app`]: the command line itself ([`app::main_with`]), which the binary, `xtask` and the
+  end-to-end tests all run (feature `cli`; with it `explain` and `plot`)."
+)]
+#![cfg_attr(
+    not(feature = "cli"),
+    doc = "- Built without the default feature `cli`: no `run`, `app`, `explain` or `plot`."
+)]
 //!
 //! ```
 //! use backprop_cli::config::{Config, TrainSpec, BatchSize};

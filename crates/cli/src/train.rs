@@ -932,8 +932,14 @@ impl<'d, F: Element> Trainer<'d, F> {
         }
         if m.epoch & (self.stride - 1) == 0 {
             self.history.push(m);
-            if self.history.len() > self.history_limit {
+            // A history resumed from a longer one (a checkpoint of an older version kept every
+            // epoch) may take more than one halving.
+            while self.history.len() > self.history_limit {
                 self.thin();
+            }
+            // `m` off the new stride: kept, as the last epoch so far, but pending.
+            if self.history.last().is_some_and(|last| last.epoch & (self.stride - 1) != 0) {
+                self.pending = self.history.pop();
             }
         } else {
             self.pending = Some(m);
@@ -951,15 +957,16 @@ impl<'d, F: Element> Trainer<'d, F> {
         self.thinned_best_cost = Some(self.thinned_best_cost.map_or(cost, |best| best.min(cost)));
     }
 
-    /// Keeps the recorded epochs on twice the stride (epoch 0 among them), with their
-    /// diagnostics, and doubles the stride.
+    /// Keeps the recorded epochs on twice the stride (epoch 0 among them) and the last one
+    /// (the epoch just recorded), with their diagnostics, and doubles the stride.
     #[cold]
     fn thin(&mut self) {
         let stride = self.stride * 2;
         let per = self.diagnostics_per_epoch();
+        let last = self.history.len() - 1;
         let mut kept = 0;
         for k in 0..self.history.len() {
-            if self.history[k].epoch % stride == 0 {
+            if self.history[k].epoch % stride == 0 || k == last {
                 self.history[kept] = self.history[k];
                 self.diagnostics.copy_within(k * per..(k + 1) * per, kept * per);
                 kept += 1;
@@ -1311,6 +1318,15 @@ impl<'d, F: Element> Trainer<'d, F> {
                 self.best_params.len()
             ));
         }
+        let per = self.diagnostics_per_epoch();
+        if self.opts.diagnostics && state.diagnostics.len() != state.history.len() * per {
+            return Err(format!(
+                "the checkpoint holds {} diagnostics values, its {} epochs of metrics take {}",
+                state.diagnostics.len(),
+                state.history.len(),
+                state.history.len() * per
+            ));
+        }
         let copy = |dst: &mut [F], src: &[f64]| dst.iter_mut().zip(src).for_each(|(d, &s)| *d = F::of(s));
         copy(self.net.params_mut(), &state.params);
         copy(&mut self.state, &state.optimizer_state);
@@ -1466,6 +1482,78 @@ mod tests {
                 assert!(!all_finite(&v), "{bad} at {i}");
             }
         }
+    }
+
+    /// For every small history limit, odd ones too, and every run length: the history is epochs
+    /// 0, s, 2s, … and the last epoch, each with the bits of the run that records every epoch,
+    /// within the limit (and one pending); the final metrics are the last epoch's; the state
+    /// restores. A checkpoint that kept every epoch past the limit (an older version's) resumes
+    /// into the same shape. (Thinning once dropped the epoch it had just recorded.)
+    #[test]
+    fn thinned_histories_keep_the_last_epoch_for_every_limit() {
+        let data = backprop_data::DataSpec::HalfAdder {}.load::<f64>().expect("builtin");
+        let sigmoid = || LayerSpec::new(2, ActivationSpec::from_name("sigmoid").expect("registered"));
+        let net = fixed_start(Network::<f64>::new(2, &[sigmoid(), sigmoid()]));
+        let (loss, sgd) =
+            (LossSpec::from_name("half_mse").expect("registered"), backprop_optim::OptimizerSpec::default());
+        let trainer = |epochs, limit| {
+            let opts = TrainOptions {
+                epochs,
+                batch_size: BatchSize::Full,
+                diagnostics: true,
+                history_limit: limit,
+                ..TrainOptions::default()
+            };
+            Trainer::new(net.clone(), &data, loss.get(), sgd.get(), opts)
+        };
+        let seed = || rand::SeedableRng::seed_from_u64(0);
+        let every = trainer(40, None).run_with(&mut seed(), &mut Silent);
+        let check = |o: &TrainOutcome<f64>, epochs: usize, limit: usize, what: &str| {
+            let got: Vec<usize> = o.history.iter().map(|m| m.epoch).collect();
+            let shape = |stride: usize| {
+                let mut want: Vec<usize> = (0..=epochs).step_by(stride).collect();
+                if want.last() != Some(&epochs) {
+                    want.push(epochs);
+                }
+                want
+            };
+            let strides = (0..8).map(|p| 1 << p);
+            assert!(strides.clone().any(|s| shape(s) == got), "{what}: {got:?} is no 0, s, 2s, …, last");
+            assert!(got.len() <= limit + 1, "{what}: {got:?}");
+            for m in &o.history {
+                assert_eq!(m.cost.to_bits(), every.history[m.epoch].cost.to_bits(), "{what}: epoch {}", m.epoch);
+            }
+            assert_eq!(o.final_metrics.epoch, epochs, "{what}");
+            assert_eq!(o.diagnostics.len(), o.history.len() * 2 * DIAGNOSTICS.len(), "{what}");
+        };
+        for limit in 2..=9 {
+            for epochs in 1..=40 {
+                let o = trainer(epochs, Some(limit)).run_with(&mut seed(), &mut Silent);
+                check(&o, epochs, limit, &format!("limit {limit}, {epochs} epochs"));
+            }
+            // Stopped off the stride (or not), saved, restored and run on: the same.
+            for stop in [13, 16, 29] {
+                let mut at = StopAt(stop, None);
+                trainer(40, Some(limit)).run_with(&mut seed(), &mut at);
+                let mut resumed = trainer(40, Some(limit));
+                let mut rng = resumed.restore(&at.1.expect("a state")).expect("restores");
+                let o = resumed.run_with(&mut rng, &mut Silent);
+                check(&o, 40, limit, &format!("limit {limit}, resumed after {stop}"));
+            }
+        }
+        // A state that kept all 31 epochs, resumed under a limit of 4.
+        let mut at = StopAt(30, None);
+        trainer(40, None).run_with(&mut seed(), &mut at);
+        let state = at.1.expect("a state");
+        assert_eq!((state.history.len(), state.history_stride), (31, 1));
+        let mut resumed = trainer(40, Some(4));
+        let mut rng = resumed.restore(&state).expect("restores");
+        check(&resumed.run_with(&mut rng, &mut Silent), 40, 4, "every epoch kept, then a limit of 4");
+        // Diagnostics that do not fit the history are refused, not read past.
+        let mut edited = state.clone();
+        edited.diagnostics.truncate(8);
+        let refused = trainer(40, Some(4)).restore(&edited).expect_err("short diagnostics");
+        assert!(refused.contains("holds 8 diagnostics values, its 31 epochs of metrics take 248"), "{refused}");
     }
 
     /// What `backprop train` checks before it makes a trainer, a library caller gets as a panic
