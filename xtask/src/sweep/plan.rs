@@ -189,7 +189,16 @@ impl DataInfo {
 /// fail every trial that reads it (a file that is not there, a bad row), which names the file.
 fn data_info(path: &Path, overrides: &[String]) -> Result<DataInfo, CliError> {
     let base = config::load(path, overrides)?;
-    let splits = backprop_cli::app::load_data::<f64>(&base)?;
+    // In the config's own element type: an f32 data set read as f64 would take twice its memory.
+    match base.config.experiment.dtype {
+        backprop_tensor::Dtype::F32 => sizes_of::<f32>(&base),
+        backprop_tensor::Dtype::F64 => sizes_of::<f64>(&base),
+    }
+}
+
+/// [`DataInfo`] of `base`'s data, read as `F`.
+fn sizes_of<F: backprop_tensor::Element>(base: &Loaded) -> Result<DataInfo, CliError> {
+    let splits = backprop_cli::app::load_data::<F>(base)?;
     let (inputs, outputs) = (splits.train.features(), splits.train.outputs());
     let classification = splits.task == backprop_data::Task::Classification;
     Ok(DataInfo {
