@@ -278,6 +278,35 @@ fn a_killed_second_run_leaves_none_of_the_first_runs_results() {
     }
 }
 
+/// A second run that starts from the first run's model (`model.init_from`) in the same
+/// directory keeps that file until its own replaces it: killed, it leaves the model it started
+/// from, and no summary.
+#[test]
+fn a_run_killed_keeps_the_model_it_started_from() {
+    let tmp = scratch("killed-init-from");
+    let out = tmp.path();
+    let run = train_half_adder(out, &["train.epochs=10"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let model = std::fs::read(out.join("model.json")).unwrap();
+    let init_from = format!("model.init_from={:?}", out.join("model.json"));
+    let child = spawn_quiet(&[
+        "train",
+        "configs/half_adder.toml",
+        "--out",
+        out.to_str().unwrap(),
+        "--set",
+        &init_from,
+        "--set",
+        "train.epochs=1000000000",
+        "--set",
+        "train.checkpoint_every=1000000000",
+    ]);
+    let cleared = || ["summary.json", "metrics.csv", "loss.svg"].iter().all(|f| !out.join(f).exists());
+    wait_until("the second run's clearing", cleared);
+    child.kill();
+    assert_eq!(std::fs::read(out.join("model.json")).unwrap(), model, "the model it started from");
+}
+
 /// A resumed run removes the summary and model of the stop it resumes from before it trains (a
 /// resume killed between writing its metrics and its summary left them beside its metrics,
 /// looking complete), keeps the checkpoint a killed resume resumes from, and clears the

@@ -54,11 +54,17 @@ const RESULT_FILES: [&str; 6] =
 
 /// Removes from the run directory `dir` an earlier run's results (`summary.json`, `model.json`,
 /// `metrics.csv`, the plots; not `config.toml`), its `checkpoint.json` too when `checkpoint`, and
-/// the temporary files (`.NAME.PID.tmp`) a killed writer of any of them left. A `dir` that is not
-/// a directory holds nothing to remove (writing the files says what it is).
-fn remove_earlier_results(dir: &Path, checkpoint: bool) -> Result<(), CliError> {
+/// the temporary files (`.NAME.PID.tmp`) a killed writer of any of them left; never `keep` (the
+/// model a run starts from, `model.init_from`, may be the earlier run's `model.json`: it is read,
+/// but a run killed before writing its own would leave none). A `dir` that is not a directory
+/// holds nothing to remove (writing the files says what it is).
+fn remove_earlier_results(dir: &Path, checkpoint: bool, keep: Option<&Path>) -> Result<(), CliError> {
     let Ok(entries) = std::fs::read_dir(dir) else { return Ok(()) };
+    let keep = keep.and_then(|k| std::fs::canonicalize(k).ok());
     for entry in entries.flatten() {
+        if keep.is_some() && std::fs::canonicalize(entry.path()).ok() == keep {
+            continue;
+        }
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
         let ours = |file: &str| file != "config.toml" && (checkpoint || file != CHECKPOINT);
@@ -331,7 +337,7 @@ fn train_into<F: Element>(
         // decision plot could sit beside this run's model, and a run killed before its own files
         // are written would leave the earlier run's summary, model and metrics beside its
         // `config.toml`, looking complete.
-        remove_earlier_results(dir, true)?;
+        remove_earlier_results(dir, true, cfg.model.init_from.as_deref())?;
     }
     if cfg.train.checkpoint_every > 0 {
         // A checkpoint is only of use beside its config: on disk before the first one.
@@ -379,7 +385,7 @@ fn train_into<F: Element>(
         // The stop it resumes from wrote a summary and a model; a resumed run killed between
         // writing its own metrics and its summary would leave them beside its metrics. The
         // checkpoint stays: it is what a resume killed now resumes from.
-        remove_earlier_results(dir, false)?;
+        remove_earlier_results(dir, false, None)?;
         let _ = writeln!(log, "Resuming after epoch {}", state.epoch);
     }
     let mut observer =
