@@ -1491,21 +1491,8 @@ mod tests {
     /// into the same shape. (Thinning once dropped the epoch it had just recorded.)
     #[test]
     fn thinned_histories_keep_the_last_epoch_for_every_limit() {
-        let data = backprop_data::DataSpec::HalfAdder {}.load::<f64>().expect("builtin");
-        let sigmoid = || LayerSpec::new(2, ActivationSpec::from_name("sigmoid").expect("registered"));
-        let net = fixed_start(Network::<f64>::new(2, &[sigmoid(), sigmoid()]));
-        let (loss, sgd) =
-            (LossSpec::from_name("half_mse").expect("registered"), backprop_optim::OptimizerSpec::default());
-        let trainer = |epochs, limit| {
-            let opts = TrainOptions {
-                epochs,
-                batch_size: BatchSize::Full,
-                diagnostics: true,
-                history_limit: limit,
-                ..TrainOptions::default()
-            };
-            Trainer::new(net.clone(), &data, loss.get(), sgd.get(), opts)
-        };
+        let half_adder = HalfAdder::new();
+        let trainer = |epochs, limit| half_adder.trainer(epochs, limit);
         let seed = || rand::SeedableRng::seed_from_u64(0);
         let every = trainer(40, None).run_with(&mut seed(), &mut Silent);
         let check = |o: &TrainOutcome<f64>, epochs: usize, limit: usize, what: &str| {
@@ -1614,6 +1601,39 @@ mod tests {
         assert_eq!(outcome.epochs_run, 3);
     }
 
+    /// A 2-2-2 sigmoid half adder from a fixed start, trained full batch with SGD, diagnostics on:
+    /// the run the history tests thin.
+    struct HalfAdder {
+        data: Dataset<f64>,
+        net: Network<f64>,
+        loss: LossSpec,
+        sgd: backprop_optim::OptimizerSpec,
+    }
+
+    impl HalfAdder {
+        fn new() -> Self {
+            let sigmoid = || LayerSpec::new(2, ActivationSpec::from_name("sigmoid").expect("registered"));
+            HalfAdder {
+                data: backprop_data::DataSpec::HalfAdder {}.load::<f64>().expect("builtin"),
+                net: fixed_start(Network::<f64>::new(2, &[sigmoid(), sigmoid()])),
+                loss: LossSpec::from_name("half_mse").expect("registered"),
+                sgd: backprop_optim::OptimizerSpec::default(),
+            }
+        }
+
+        /// A trainer for `epochs` epochs whose history keeps at most `limit` epochs.
+        fn trainer(&self, epochs: usize, limit: Option<usize>) -> Trainer<'_, f64> {
+            let opts = TrainOptions {
+                epochs,
+                batch_size: BatchSize::Full,
+                diagnostics: true,
+                history_limit: limit,
+                ..TrainOptions::default()
+            };
+            Trainer::new(self.net.clone(), &self.data, self.loss.get(), self.sgd.get(), opts)
+        }
+    }
+
     /// An observer that interrupts the run after epoch `.0` and keeps the trainer's state then.
     struct StopAt(usize, Option<TrainState>);
 
@@ -1679,22 +1699,9 @@ mod tests {
     /// the same history, diagnostics and weights.
     #[test]
     fn a_long_run_thins_its_history_and_resumes_to_the_same_one() {
-        let data = backprop_data::DataSpec::HalfAdder {}.load::<f64>().expect("builtin");
-        let sigmoid = || LayerSpec::new(2, ActivationSpec::from_name("sigmoid").expect("registered"));
-        let net = fixed_start(Network::<f64>::new(2, &[sigmoid(), sigmoid()]));
-        let (loss, sgd) =
-            (LossSpec::from_name("half_mse").expect("registered"), backprop_optim::OptimizerSpec::default());
+        let half_adder = HalfAdder::new();
         let per = 2 * DIAGNOSTICS.len();
-        let trainer = |limit| {
-            let opts = TrainOptions {
-                epochs: 101,
-                batch_size: BatchSize::Full,
-                diagnostics: true,
-                history_limit: limit,
-                ..TrainOptions::default()
-            };
-            Trainer::new(net.clone(), &data, loss.get(), sgd.get(), opts)
-        };
+        let trainer = |limit| half_adder.trainer(101, limit);
         let seed = || rand::SeedableRng::seed_from_u64(0);
         let every = trainer(None).run_with(&mut seed(), &mut Silent);
         assert_eq!(every.history.len(), 102);
