@@ -167,8 +167,10 @@ impl ModelFile {
         Ok(file)
     }
 
-    /// Writes the file atomically.
+    /// Writes the file atomically, once it passes the checks [`read`](Self::read) makes (a
+    /// network without layers, say, would be written and then refused).
     pub fn write(&self, path: &Path) -> Result<(), CliError> {
+        self.check().map_err(|m| CliError::Input(format!("{}: not written: {m}", path.display())))?;
         fsutil::write_atomic(path, self.to_json().as_bytes())
     }
 
@@ -249,5 +251,28 @@ impl ModelFile {
             return Err(format!("`features` names {} columns for {} inputs", features.len(), self.inputs));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use backprop_layers::{ActivationSpec, LayerSpec, Network};
+
+    use super::ModelFile;
+
+    /// What `write` writes, `read` reads back; a network it would refuse (no layers) is not
+    /// written at all.
+    #[test]
+    fn write_writes_only_what_read_accepts() {
+        let tmp = tempfile::Builder::new().prefix("bp-model-").tempdir().unwrap();
+        let path = tmp.path().join("model.json");
+        let layer = LayerSpec::new(2, ActivationSpec::from_name("sigmoid").expect("registered"));
+        let net = Network::<f64>::new(2, &[layer]);
+        ModelFile::from_network(&net).write(&path).unwrap();
+        assert_eq!(ModelFile::read(&path).unwrap(), ModelFile::from_network(&net));
+        let empty = tmp.path().join("empty.json");
+        let err = ModelFile::from_network(&Network::<f64>::new(2, &[])).write(&empty).unwrap_err();
+        assert!(err.to_string().contains("not written"), "{err}");
+        assert!(!empty.exists());
     }
 }
