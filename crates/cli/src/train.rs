@@ -840,9 +840,20 @@ impl<'d, F: Element> Trainer<'d, F> {
         }
     }
 
-    /// Every metric of the network as it stands, for `epoch`. Measures the validation set
-    /// first, so that the training set's forward pass is what the workspace holds after.
+    /// Every metric of the network as it stands, for `epoch`, with its diagnostics recorded.
     fn metrics(&mut self, epoch: usize, lr: f64) -> EpochMetrics {
+        let m = self.measured(epoch, lr);
+        self.ws_holds_train = self.full_batch();
+        if self.opts.diagnostics {
+            self.record_diagnostics(epoch);
+        }
+        m
+    }
+
+    /// The network's costs and accuracies as it stands, labelled `epoch` and `lr`. Measures the
+    /// validation set first, so that the training set's forward pass is what the workspace holds
+    /// after.
+    fn measured(&mut self, epoch: usize, lr: f64) -> EpochMetrics {
         let (val_cost, val_accuracy) = match self.validation {
             Some(v) => {
                 let (c, a) = self.measure(v);
@@ -852,10 +863,6 @@ impl<'d, F: Element> Trainer<'d, F> {
         };
         let data = self.data;
         let (cost, accuracy) = self.measure(data);
-        self.ws_holds_train = self.full_batch();
-        if self.opts.diagnostics {
-            self.record_diagnostics(epoch);
-        }
         EpochMetrics { epoch, cost, accuracy, val_cost, val_accuracy, lr }
     }
 
@@ -1187,19 +1194,11 @@ impl<'d, F: Element> Trainer<'d, F> {
             self.net.params_mut().copy_from_slice(&self.best_params);
             // The restored weights' own metrics, measured as every epoch's are: the bits that
             // epoch recorded. Its learning rate, when the history still holds it.
-            let (val_cost, val_accuracy) = match self.validation {
-                Some(v) => {
-                    let (c, a) = self.measure(v);
-                    (Some(c), a)
-                }
-                None => (None, None),
-            };
-            let (cost, accuracy) = self.measure(self.data);
             let lr = match self.history.binary_search_by_key(&best_epoch, |m| m.epoch) {
                 Ok(k) => self.history[k].lr,
                 Err(_) => f64::NAN,
             };
-            final_metrics = EpochMetrics { epoch: best_epoch, cost, accuracy, val_cost, val_accuracy, lr };
+            final_metrics = self.measured(best_epoch, lr);
         }
         self.seconds = self.seconds();
         self.segment_start = None;
