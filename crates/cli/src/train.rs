@@ -488,6 +488,9 @@ pub struct TrainState {
     pub thinned_best_cost: Option<f64>,
     /// Early stopping: the best monitored value, its epoch, its parameters, and the epochs since.
     pub best: Option<(f64, usize)>,
+    /// The learning rate of the best epoch's updates (none in an older version's checkpoint).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub best_lr: Option<f64>,
     /// The best epoch's parameters (with `restore_best`).
     pub best_params: Vec<f64>,
     /// Epochs without improvement.
@@ -592,6 +595,9 @@ pub struct Trainer<'d, F: Element> {
     fast_until: usize,
     last_good: Vec<F>,
     best: Option<(f64, usize)>,
+    /// The learning rate the best epoch's updates used: its metrics' `lr` when the weights are
+    /// restored, whether or not the thinned history still holds that epoch.
+    best_lr: Option<f64>,
     best_params: Vec<F>,
     bad_epochs: usize,
     /// Seconds of earlier `run_with` segments (and of a restored run).
@@ -676,6 +682,7 @@ impl<'d, F: Element> Trainer<'d, F> {
             history_limit: opts.history_limit.unwrap_or(HISTORY_LIMIT).max(2),
             fast_until: opts.history_limit.unwrap_or(HISTORY_LIMIT).max(2),
             best: None,
+            best_lr: None,
             bad_epochs: 0,
             seconds: 0.0,
             segment_start: None,
@@ -1164,6 +1171,7 @@ impl<'d, F: Element> Trainer<'d, F> {
             };
             if improved {
                 self.best = Some((value, m.epoch));
+                self.best_lr = Some(m.lr);
                 self.bad_epochs = 0;
                 if es.restore_best {
                     self.best_params.copy_from_slice(self.net.params());
@@ -1193,11 +1201,13 @@ impl<'d, F: Element> Trainer<'d, F> {
         {
             self.net.params_mut().copy_from_slice(&self.best_params);
             // The restored weights' own metrics, measured as every epoch's are: the bits that
-            // epoch recorded. Its learning rate, when the history still holds it.
-            let lr = match self.history.binary_search_by_key(&best_epoch, |m| m.epoch) {
-                Ok(k) => self.history[k].lr,
-                Err(_) => f64::NAN,
-            };
+            // epoch recorded. Its learning rate as noted then (from the history for a run
+            // resumed from an older checkpoint, which did not note it).
+            let lr =
+                self.best_lr.unwrap_or_else(|| match self.history.binary_search_by_key(&best_epoch, |m| m.epoch) {
+                    Ok(k) => self.history[k].lr,
+                    Err(_) => f64::NAN,
+                });
             final_metrics = self.measured(best_epoch, lr);
         }
         self.seconds = self.seconds();
@@ -1233,6 +1243,7 @@ impl<'d, F: Element> Trainer<'d, F> {
             history_stride: self.stride,
             thinned_best_cost: self.thinned_best_cost,
             best: self.best,
+            best_lr: self.best_lr,
             best_params: f(&self.best_params),
             bad_epochs: self.bad_epochs,
             seconds: self.seconds(),
@@ -1287,6 +1298,9 @@ impl<'d, F: Element> Trainer<'d, F> {
         }
         if !(state.seconds.is_finite() && state.seconds >= 0.0) {
             return Err(format!("the checkpoint's seconds must be a finite number ≥ 0, got {}", state.seconds));
+        }
+        if let Some(lr) = state.best_lr.filter(|lr| !(lr.is_finite() && *lr >= 0.0)) {
+            return Err(format!("the checkpoint's best_lr must be a finite number ≥ 0, got {lr}"));
         }
         // The schedule is the config's, at the checkpoint's epoch, with a usable lr.
         let sched = &state.scheduler;
@@ -1346,6 +1360,7 @@ impl<'d, F: Element> Trainer<'d, F> {
             self.pending = self.history.pop();
         }
         self.best = state.best;
+        self.best_lr = state.best_lr;
         self.bad_epochs = state.bad_epochs;
         self.seconds = state.seconds;
         if self.opts.diagnostics {
@@ -1598,6 +1613,64 @@ mod tests {
             .with_validation(&rows(&data, 2))
             .run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut Silent);
         assert_eq!(outcome.epochs_run, 3);
+    }
+
+    /// With `restore_best`, the final metrics are the best epoch's, its learning rate included,
+    /// also when the thinned history no longer holds that epoch, and after a resume.
+    #[test]
+    fn restored_best_metrics_keep_their_lr_when_the_history_thins() {
+        use backprop_optim::schedule::{ExponentialLr, ScheduleSpec};
+        let half_adder = HalfAdder::new();
+        let trainer = |limit, patience| {
+            let opts = TrainOptions {
+                epochs: 400,
+                batch_size: BatchSize::Full,
+                history_limit: limit,
+                // An lr that differs every epoch, so that it names the epoch.
+                schedule: Some(LrScheduleSpec::new(ScheduleSpec::Exponential(ExponentialLr { gamma: 0.99 }))),
+                early_stopping: Some(EarlyStopping {
+                    monitor: Monitor::Cost,
+                    patience,
+                    min_delta: 1e-4,
+                    restore_best: true,
+                }),
+                ..TrainOptions::default()
+            };
+            let HalfAdder { data, net, loss, sgd } = &half_adder;
+            Trainer::new(net.clone(), data, loss.get(), sgd.get(), opts)
+        };
+        let seed = || rand::SeedableRng::seed_from_u64(0);
+        let bits = |m: &EpochMetrics| (m.epoch, m.cost.to_bits(), m.lr.to_bits());
+        let mut thinned_out = 0;
+        for patience in [3, 7, 20] {
+            let every = trainer(None, patience).run_with(&mut seed(), &mut Silent);
+            let StopReason::EarlyStopping { epoch } = every.stop_reason else { panic!("{:?}", every.stop_reason) };
+            let best = every.final_metrics;
+            assert!(best.epoch < epoch && best.lr.is_finite(), "patience {patience}: {best:?}");
+            assert_eq!(bits(&best), bits(&every.history[best.epoch]), "patience {patience}");
+            for limit in [2, 3, 5] {
+                let thinned = trainer(Some(limit), patience).run_with(&mut seed(), &mut Silent);
+                thinned_out += usize::from(thinned.history.iter().all(|m| m.epoch != best.epoch));
+                assert_eq!(bits(&thinned.final_metrics), bits(&best), "patience {patience}, limit {limit}");
+                // Stopped after the best epoch, saved and resumed: the same.
+                let mut at = StopAt(best.epoch + 1, None);
+                trainer(Some(limit), patience).run_with(&mut seed(), &mut at);
+                let state = at.1.expect("a state");
+                assert_eq!(state.best_lr.map(f64::to_bits), Some(best.lr.to_bits()));
+                let mut resumed = trainer(Some(limit), patience);
+                let mut rng = resumed.restore(&state).expect("restores");
+                let resumed = resumed.run_with(&mut rng, &mut Silent);
+                assert_eq!(bits(&resumed.final_metrics), bits(&best), "patience {patience}, limit {limit}, resumed");
+            }
+        }
+        assert!(thinned_out > 0, "no case thinned the best epoch out of the history");
+        // A checkpoint with a best_lr that is no learning rate is refused.
+        let mut at = StopAt(5, None);
+        trainer(None, 3).run_with(&mut seed(), &mut at);
+        let mut state = at.1.expect("a state");
+        state.best_lr = Some(-1.0);
+        let refused = trainer(None, 3).restore(&state).expect_err("a negative best_lr");
+        assert!(refused.contains("best_lr must be a finite number ≥ 0, got -1"), "{refused}");
     }
 
     /// A 2-2-2 sigmoid half adder from a fixed start, trained full batch with SGD, diagnostics on:
