@@ -310,7 +310,7 @@ fn a_run_killed_keeps_the_model_it_started_from() {
 /// A resumed run removes the summary and model of the stop it resumes from before it trains (a
 /// resume killed between writing its metrics and its summary left them beside its metrics,
 /// looking complete), keeps the checkpoint a killed resume resumes from, and clears the
-/// temporary files killed writers left; files not its own stay.
+/// temporary files killed writers left; files not its own stay, a running writer's too.
 #[test]
 fn a_resumed_run_drops_the_stop_it_resumes_from() {
     let tmp = scratch("resume-drops");
@@ -318,8 +318,10 @@ fn a_resumed_run_drops_the_stop_it_resumes_from() {
     let dir = out.to_str().unwrap();
     let run = train_half_adder(out, &["train.epochs=40", "train.checkpoint_every=20"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    let leftovers = [".model.json.99999.tmp", ".checkpoint.json.1.tmp"];
-    let foreign = ["notes.txt", ".notes.tmp", ".model.json.tmp"];
+    // Left by writers killed (no process has such a PID), and by one still running (this test).
+    let leftovers = [".model.json.4294967295.tmp", ".checkpoint.json.4294967294.tmp"];
+    let running = format!(".metrics.csv.{}.tmp", std::process::id());
+    let foreign = ["notes.txt", ".notes.tmp", ".model.json.tmp", &running];
     for name in leftovers.iter().chain(&foreign) {
         std::fs::write(out.join(name), "x").unwrap();
     }

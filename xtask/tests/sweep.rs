@@ -400,6 +400,30 @@ fn random_sweeps_draw_the_same_points_every_time() {
     }
 }
 
+/// A sweep clears the temporary files a killed sweep left in its folder, not those of a writer
+/// still running (a shard's), nor other files.
+#[test]
+fn a_sweep_clears_what_killed_writers_left() {
+    let tmp = temp("temps");
+    let dir = tmp.path().join("out");
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = config_with(tmp.path(), "seeds = 1");
+    let left = [".trials.csv.4294967295.tmp", ".sweep.json.4294967294.tmp"];
+    let running = format!(".summary.csv.{}.tmp", std::process::id());
+    let other = ["notes.tmp", ".notes.tmp", running.as_str()];
+    for name in left.iter().chain(&other) {
+        std::fs::write(dir.join(name), "half").unwrap();
+    }
+    let (code, _, stderr) = xtask(&["experiment", s(&config), "--set", "train.epochs=5", "--out", s(&dir)]);
+    assert_eq!(code, 0, "{stderr}");
+    for name in left {
+        assert!(!dir.join(name).exists(), "{name} is left by a killed writer");
+    }
+    for name in other {
+        assert!(dir.join(name).exists(), "{name}");
+    }
+}
+
 #[test]
 fn no_sweep_runs_the_base_config_once() {
     let tmp = temp("nosweep");

@@ -24,6 +24,23 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), CliError> {
     })
 }
 
+/// `NAME` when `file_name` is a temporary file of [`write_atomic`] (`.NAME.PID.tmp`) whose
+/// writer is no longer running: a writer killed before its rename left it, and nothing will
+/// finish or read it. `None` for any other name, and while the process `PID` runs (it may be
+/// writing: a `backprop plot` of a run directory, or a shard of the same sweep). A process
+/// counts as running when it is this one, or when `/proc/PID` exists; where the system has no
+/// `/proc` (not Linux) no other process is known to run, and every such file counts as left.
+/// A writer's PID taken over by a new process keeps its file: a hidden file that nothing reads.
+pub fn abandoned_temp(file_name: &str) -> Option<&str> {
+    let (name, pid) = file_name.strip_prefix('.')?.strip_suffix(".tmp")?.rsplit_once('.')?;
+    if name.is_empty() || pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let running =
+        pid.parse::<u32>().is_ok_and(|pid| pid == std::process::id()) || Path::new("/proc").join(pid).exists();
+    (!running).then_some(name)
+}
+
 /// The most bytes a config file may hold (16 MiB; configs are a few hundred bytes).
 pub const CONFIG_LIMIT: u64 = 16 << 20;
 /// The most bytes a model file or a `metrics.csv` may hold (16 GiB: about the JSON
@@ -119,6 +136,29 @@ mod tests {
         assert_eq!(read_input_text(&p, 10, "config").unwrap(), "0123456789");
         let e = read_input(&p, 9, "config").unwrap_err().to_string();
         assert!(e.contains("c.toml: larger than 9 bytes, too large for a config"), "{e}");
+    }
+
+    /// A writer's temporary file counts as abandoned once its process has ended, not while it
+    /// runs; other names never.
+    #[test]
+    fn abandoned_temps_are_those_of_ended_writers() {
+        let mut running = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+        let mut ended = std::process::Command::new("true").spawn().unwrap();
+        ended.wait().unwrap();
+        let (me, alive, dead) = (std::process::id(), running.id(), ended.id());
+        assert_eq!(abandoned_temp(&format!(".model.json.{dead}.tmp")), Some("model.json"));
+        assert_eq!(abandoned_temp(".metrics.csv.4294967295.tmp"), Some("metrics.csv"));
+        assert_eq!(abandoned_temp(".a.b.4294967296.tmp"), Some("a.b"), "no such PID either");
+        for kept in [format!(".model.json.{me}.tmp"), format!(".model.json.{alive}.tmp")] {
+            assert_eq!(abandoned_temp(&kept), None, "{kept}: its writer runs");
+        }
+        for other in ["model.json", ".model.json.tmp", ".notes.tmp", "..1.tmp", ".x.1a.tmp", ".x.1.tmp.bak", "x.1.tmp"]
+        {
+            assert_eq!(abandoned_temp(other), None, "{other}");
+        }
+        running.kill().unwrap();
+        running.wait().unwrap();
+        assert_eq!(abandoned_temp(&format!(".model.json.{alive}.tmp")), Some("model.json"), "once it ended");
     }
 
     #[test]

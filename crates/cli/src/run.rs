@@ -16,7 +16,7 @@ use backprop_loss::Loss;
 use crate::app::{STREAM_SHUFFLE, prepare_splits};
 use crate::config::Loaded;
 use crate::error::CliError;
-use crate::fsutil::write_atomic;
+use crate::fsutil::{self, write_atomic};
 use crate::model_file::ModelFile;
 use crate::model_file::{Provenance, data_hash, text_hash};
 use crate::report::{self, ClassificationReport, RegressionReport};
@@ -54,7 +54,8 @@ const RESULT_FILES: [&str; 6] =
 
 /// Removes from the run directory `dir` an earlier run's results (`summary.json`, `model.json`,
 /// `metrics.csv`, the plots; not `config.toml`), its `checkpoint.json` too when `checkpoint`, and
-/// the temporary files (`.NAME.PID.tmp`) a killed writer of any of them left; never `keep` (the
+/// the temporary files (`.NAME.PID.tmp`) a killed writer of any of them left
+/// ([`fsutil::abandoned_temp`]: not those of a writer still running); never `keep` (the
 /// model a run starts from, `model.init_from`, may be the earlier run's `model.json`: it is read,
 /// but a run killed before writing its own would leave none). A `dir` that is not a directory
 /// holds nothing to remove (writing the files says what it is).
@@ -69,9 +70,8 @@ fn remove_earlier_results(dir: &Path, checkpoint: bool, keep: Option<&Path>) -> 
         let Some(name) = name.to_str() else { continue };
         let ours = |file: &str| file != "config.toml" && (checkpoint || file != CHECKPOINT);
         let result = RESULT_FILES.iter().chain([&CHECKPOINT]).any(|f| name == *f && ours(f));
-        let temp = name.strip_prefix('.').and_then(|n| n.strip_suffix(".tmp")).is_some_and(|n| {
-            RESULT_FILES.iter().chain([&CHECKPOINT]).any(|f| n.strip_prefix(f).is_some_and(|pid| pid.starts_with('.')))
-        });
+        let temp =
+            fsutil::abandoned_temp(name).is_some_and(|n| RESULT_FILES.iter().chain([&CHECKPOINT]).any(|f| n == *f));
         if result || temp {
             match std::fs::remove_file(entry.path()) {
                 Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(CliError::io(entry.path(), e)),

@@ -162,6 +162,7 @@ fn run_inner(
     };
     let trials_dir = dir.join("trials");
     std::fs::create_dir_all(&trials_dir).map_err(|e| CliError::io(&trials_dir, e))?;
+    remove_abandoned_temps(&dir)?;
     // The directory may hold the sweep of another config: its plan (which another shard may
     // have written) is replaced, and its trials, if they count at all, are run again. Say so.
     let replaced = Plan::read(&dir).is_ok_and(|old| Plan { config: plan.config.clone(), ..old } != *plan);
@@ -382,6 +383,22 @@ fn split_key(key: &str) -> Vec<String> {
     }
     parts.push(cur);
     parts
+}
+
+/// Removes the temporary files a killed sweep's writers left in the sweep's folder (its plan,
+/// tables and plots): those of a writer still running, a shard's, stay
+/// ([`backprop_cli::fsutil::abandoned_temp`]).
+fn remove_abandoned_temps(dir: &Path) -> Result<(), CliError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| CliError::io(dir, e))?;
+    for entry in entries.flatten() {
+        if entry.file_name().to_str().and_then(backprop_cli::fsutil::abandoned_temp).is_some() {
+            match std::fs::remove_file(entry.path()) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(CliError::io(entry.path(), e)),
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 use std::path::Path;
 
 use backprop_cli::config::Loaded;
-use backprop_cli::fsutil::write_atomic;
+use backprop_cli::fsutil::{abandoned_temp, write_atomic};
 use backprop_cli::run::RunFiles;
 
 /// The status of a trial, as `trials.csv` writes it.
@@ -173,13 +173,14 @@ pub fn write(files: RunFiles) -> Result<(), String> {
     })
 }
 
-/// Creates `dir` and removes an earlier attempt's summary, failure and temporary files.
+/// Creates `dir` and removes an earlier attempt's summary, failure and the temporary files its
+/// killed writers left (not those of a writer still running: another sweep's).
 fn prepare_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name == "summary.json" || name == "failed.json" || (name.starts_with('.') && name.ends_with(".tmp")) {
+        if name == "summary.json" || name == "failed.json" || abandoned_temp(&name).is_some() {
             std::fs::remove_file(entry.path())?;
         }
     }
@@ -254,7 +255,10 @@ mod tests {
         // An earlier attempt: interrupted, then failed, with a temp file left behind.
         std::fs::write(dir.join("summary.json"), summary("interrupted")).unwrap();
         std::fs::write(dir.join("failed.json"), "{\"reason\": \"disk full\"}").unwrap();
-        std::fs::write(dir.join(".metrics.csv.1.tmp"), "half").unwrap();
+        std::fs::write(dir.join(".metrics.csv.4294967295.tmp"), "half").unwrap();
+        // And one of a writer still running (this process): not the earlier attempt's.
+        let running = format!(".notes.md.{}.tmp", std::process::id());
+        std::fs::write(dir.join(&running), "half").unwrap();
 
         let (result, files) = run(&dir, &loaded);
         assert_eq!(result.status, Status::Ok);
@@ -268,7 +272,8 @@ mod tests {
         let after = read(&dir);
         assert_eq!((after.status, after.number("final_cost")), (Status::Ok, result.number("final_cost")));
         assert!(is_done(&dir, &loaded));
-        assert!(!dir.join("failed.json").exists() && !dir.join(".metrics.csv.1.tmp").exists());
+        assert!(!dir.join("failed.json").exists() && !dir.join(".metrics.csv.4294967295.tmp").exists());
+        assert!(dir.join(&running).exists(), "a running writer's temporary file");
     }
 
     #[test]
