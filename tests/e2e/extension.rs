@@ -9,12 +9,16 @@ use backprop_loss::Loss;
 use backprop_optim::Optimizer;
 use backprop_tensor::init::InitSpec;
 use backprop_tensor::rng::seeded;
-use backprop_tensor::{Element, MatView, MatViewMut};
+use backprop_tensor::spec::positive;
+use backprop_tensor::{Element, MatView, MatViewMut, SpecError, Validate};
 use ndarray::Zip;
 
 /// `C = mean over all elements of ln cosh(a − t)`: quadratic near 0, linear far out.
 /// `∂C/∂a = tanh(a − t) / (N·K)`.
 struct LogCosh;
+
+/// Nothing to check.
+impl Validate for LogCosh {}
 
 impl<F: Element> Loss<F> for LogCosh {
     fn cost(&self, output: MatView<'_, F>, target: MatView<'_, F>) -> F {
@@ -33,6 +37,17 @@ impl<F: Element> Loss<F> for LogCosh {
 struct HeavyBall {
     lr: f64,
     mu: f64,
+}
+
+/// `lr` and `mu` as PyTorch's SGD checks them (`Trainer::new` refuses others).
+impl Validate for HeavyBall {
+    fn validate(&self) -> Result<(), SpecError> {
+        positive("lr", self.lr)?;
+        if !(self.mu.is_finite() && self.mu >= 0.0) {
+            return Err(SpecError::new("mu", format!("must be a finite number ≥ 0, got {}", self.mu)));
+        }
+        Ok(())
+    }
 }
 
 impl<F: Element> Optimizer<F> for HeavyBall {
@@ -69,4 +84,17 @@ fn a_custom_loss_and_optimiser_train_the_half_adder() {
     assert!(last < 0.01 * first, "log-cosh cost {first} -> {last}");
     let out = outcome.net.predict(data.inputs.view());
     assert_eq!(out.mapv(f64::round), data.targets, "rounded outputs are the truth table:\n{out}");
+}
+
+#[test]
+fn a_custom_optimiser_with_parameters_out_of_range_is_refused() {
+    let data = DataSpec::HalfAdder {}.load::<f64>().unwrap();
+    let sigmoid = ActivationSpec::from_name("sigmoid").unwrap();
+    let net = Network::<f64>::new(2, &[LayerSpec::new(2, sigmoid)]);
+    let refused = std::panic::catch_unwind(|| {
+        let _ = Trainer::new(net, &data, &LogCosh, &HeavyBall { lr: -2.0, mu: 0.9 }, TrainOptions::default());
+    })
+    .expect_err("a negative lr");
+    let message = refused.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert_eq!(message, "Trainer::new: invalid value for `optim.lr`: must be a finite number > 0, got -2");
 }

@@ -14,7 +14,7 @@ use backprop_loss::Loss;
 use backprop_optim::schedule::{LrScheduleSpec, LrScheduler};
 use backprop_optim::{Optimizer, clip_grad_norm, clip_grad_value};
 use backprop_tensor::rng::SeededRng;
-use backprop_tensor::{Element, MatView, Matrix, linalg};
+use backprop_tensor::{Element, MatView, Matrix, Validate, linalg};
 use ndarray::s;
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -622,10 +622,12 @@ impl<'d, F: Element> Trainer<'d, F> {
     /// # Panics
     /// When `net` has no layers, `data` has no samples, or its features or targets are not the
     /// network's inputs and outputs; when `opts` asks for batches of 0 samples, or clips to a
-    /// bound that is not a finite number above 0: the preconditions `backprop train` checks first
-    /// and reports as errors naming the config's keys. (Without them the run would measure a cost
-    /// of 0 on no samples and report success, fail deep in a product, or train on a zero
-    /// gradient.)
+    /// bound that is not a finite number above 0; when the loss, the optimiser or `opts`'s
+    /// schedule fails its [`Validate`](backprop_tensor::Validate) check (an Adam with `lr = -1`,
+    /// the message names the key as a config would, `optim.lr`): the preconditions `backprop
+    /// train` checks first and reports as errors naming the config's keys. (Without them the run
+    /// would measure a cost of 0 on no samples and report success, fail deep in a product, train
+    /// on a zero gradient, or climb the cost.)
     pub fn new(
         net: Network<F>,
         data: &'d Dataset<F>,
@@ -642,6 +644,14 @@ impl<'d, F: Element> Trainer<'d, F> {
                 bound.is_none_or(|v| v.is_finite() && v > 0.0),
                 "Trainer::new: {name} must be a finite number above 0, got {bound:?}"
             );
+        }
+        let checks = [
+            loss.validate().map_err(|e| e.within("loss")),
+            optimizer.validate().map_err(|e| e.within("optim")),
+            opts.schedule.as_ref().map_or(Ok(()), |s| s.validate().map_err(|e| e.within("optim.schedule"))),
+        ];
+        if let Some(Err(e)) = checks.into_iter().find(Result::is_err) {
+            panic!("Trainer::new: {e}");
         }
         let rows = opts.batch_size.rows(data.len()).max(1);
         let ws = Workspace::new(&net, rows);
@@ -1598,6 +1608,21 @@ mod tests {
         assert!(message.contains("clip_norm must be a finite number above 0, got Some(0.0)"), "{message}");
         let message = panic_of(&|| with(TrainOptions { clip_value: Some(f64::NAN), ..opts() }));
         assert!(message.contains("clip_value must be a finite number above 0"), "{message}");
+        // A loss, optimiser or schedule out of range, named as the config's key would be.
+        let adam = backprop_optim::Adam { lr: -1.0, ..backprop_optim::Adam::default() };
+        let message = panic_of(&|| {
+            let _ = Trainer::new(net(), &data, loss.get(), &adam, opts());
+        });
+        assert_eq!(message, "Trainer::new: invalid value for `optim.lr`: must be a finite number > 0, got -1");
+        let huber = backprop_loss::Huber { delta: 0.0 };
+        let message = panic_of(&|| {
+            let _ = Trainer::new(net(), &data, &huber, sgd.get(), opts());
+        });
+        assert!(message.starts_with("Trainer::new: invalid value for `loss.delta`"), "{message}");
+        let step = backprop_optim::StepLr { step_size: 0, gamma: 0.1 };
+        let schedule = Some(LrScheduleSpec::new(backprop_optim::ScheduleSpec::Step(step)));
+        let message = panic_of(&|| with(TrainOptions { schedule: schedule.clone(), ..opts() }));
+        assert!(message.starts_with("Trainer::new: invalid value for `optim.schedule.step_size`"), "{message}");
         let message = panic_of(&|| {
             let _ = Trainer::new(net(), &data, loss.get(), sgd.get(), opts()).with_validation(&one_target);
         });

@@ -61,7 +61,7 @@ pub use huber::Huber;
 pub use mae::Mae;
 pub use mse::Mse;
 
-use backprop_tensor::{Element, MatView, MatViewMut};
+use backprop_tensor::{Element, MatView, MatViewMut, Validate};
 
 /// A cost over a batch and its gradient with respect to the network's output.
 ///
@@ -70,8 +70,10 @@ use backprop_tensor::{Element, MatView, MatViewMut};
 /// training; the methods may panic on a mismatch.
 ///
 /// `Send + Sync`: a loss is a function of its parameters, shared between threads (the gradient
-/// check's central differences run on several).
-pub trait Loss<F: Element>: Send + Sync {
+/// check's central differences run on several). Its [`Validate`] impl checks its parameters (the
+/// default checks nothing): `backprop_cli::train::Trainer::new` refuses a loss that fails it, as
+/// `backprop train` refuses the config.
+pub trait Loss<F: Element>: Send + Sync + Validate {
     /// `C(output, target)`.
     fn cost(&self, output: MatView<'_, F>, target: MatView<'_, F>) -> F;
     /// `grad ← ∂C/∂output`.

@@ -72,8 +72,10 @@ use backprop_tensor::spec::positive;
 use backprop_tensor::{Element, SpecError, Validate};
 use serde::{Deserialize, Serialize};
 
-/// A parameter update rule.
-pub trait Optimizer<F: Element> {
+/// A parameter update rule. Its [`Validate`] impl checks its parameters (the default checks
+/// nothing): `backprop_cli::train::Trainer::new` refuses an optimiser that fails it, as
+/// `backprop train` refuses the config.
+pub trait Optimizer<F: Element>: Validate {
     /// The learning rate the config gave (schedules scale it).
     fn lr(&self) -> f64;
     /// How many state values it keeps for `n_params` parameters (0 for plain SGD).
