@@ -172,7 +172,7 @@ impl<F: Element> Loss<F> for CrossEntropy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ndarray::{Array2, array};
+    use ndarray::{Array2, ArrayView2, ShapeBuilder, array};
 
     /// The cost and gradient one row and one exponential at a time, as written before the
     /// batched exponentials: the reference for their bits.
@@ -214,6 +214,20 @@ mod tests {
                         cost.f64().to_bits(),
                         "cost, k {k}, {rows} rows"
                     );
+                    // The same through column-major views (no row-major slices: the loop
+                    // over row views).
+                    let column_major = |v: &[F]| {
+                        let mut a = Array2::<F>::zeros((rows, k).f());
+                        a.assign(&ArrayView2::from_shape((rows, k), v).unwrap());
+                        a
+                    };
+                    let (xc, tc) = (column_major(&xs), column_major(&ts));
+                    let mut gc = Array2::<F>::from_elem((rows, k).f(), F::nan());
+                    ce.gradient(xc.view(), tc.view(), gc.view_mut());
+                    let gc: Vec<F> = gc.iter().copied().collect();
+                    assert_eq!(bits(&gc), bits(&grad), "gradient of views, k {k}, {rows} rows, ε {smoothing}");
+                    let got = ce.cost(xc.view(), tc.view());
+                    assert_eq!(got.f64().to_bits(), cost.f64().to_bits(), "cost of views, k {k}, {rows} rows");
                 }
             }
         }
@@ -221,7 +235,7 @@ mod tests {
 
     /// The exponentials of several rows at once give each row's cost and gradient the bits of
     /// one row and one exponential at a time, in f64 and f32, for rows wider than the scratch
-    /// buffer too.
+    /// buffer too, and so does the loop over the rows of views that are not row-major.
     #[test]
     fn batched_exponentials_keep_the_bits() {
         batched_keep_the_bits::<f64>();

@@ -145,11 +145,21 @@ fn rows<F>(cols: usize, buf: &[F]) -> MatView<'_, F> {
     MatView::from_shape((buf.len().checked_div(cols).unwrap_or(0), cols), buf).expect("buffers hold whole rows")
 }
 
-/// Checks that `output` and `target` have the same shape, naming both when they do not.
-pub fn check_shapes<F>(output: MatView<'_, F>, target: MatView<'_, F>) -> Result<(), String> {
-    if output.dim() == target.dim() {
-        Ok(())
-    } else {
-        Err(format!("output of shape {:?} against target of shape {:?}", output.dim(), target.dim()))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Only the losses on logits absorb an output activation; every other loss reads `aᴸ`.
+    #[test]
+    fn only_the_losses_on_logits_absorb_an_activation() {
+        for name in LossSpec::NAMES {
+            let want = match *name {
+                "cross_entropy" => Some("softmax"),
+                "bce_with_logits" => Some("sigmoid"),
+                _ => None,
+            };
+            let loss = LossSpec::from_name(name).expect("registered");
+            assert_eq!((loss.get::<f64>().absorbs(), loss.get::<f32>().absorbs()), (want, want), "{name}");
+        }
     }
 }
