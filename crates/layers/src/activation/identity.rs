@@ -25,3 +25,16 @@ impl Elementwise for Identity {
         F::one()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activation::testing::{check_derivative, check_values};
+
+    #[test]
+    fn values_and_derivative() {
+        check_values(&Identity {}, &[(-3.5, -3.5), (0.0, 0.0), (1e-300, 1e-300), (7.25, 7.25)]);
+        check_derivative(&Identity {}, &[-3.0, 0.0, 2.0]);
+        assert_eq!(Identity {}.derivative(5.0_f64, 5.0), 1.0);
+    }
+}

@@ -165,7 +165,7 @@ impl Default for ActivationSpec {
 
 #[cfg(test)]
 mod tests {
-    use backprop_tensor::Validate;
+    use backprop_tensor::{Matrix, Validate};
 
     use super::*;
 
@@ -190,6 +190,76 @@ mod tests {
             assert_eq!(written.trim(), format!("x = \"{name}\""));
             assert_eq!(parse(&written), spec, "{name} written back");
         }
+    }
+
+    /// Every activation gives the same bits through each way the library calls it: the
+    /// workspace's row-major buffers (`forward_buffers`, `backward_buffers`), row-major views and
+    /// column-major views (`forward`, `backward`); and for an element-wise one, the bits of
+    /// `value(z)` and of `grad_a·derivative(z, a)`, element by element. (A default method or a
+    /// loop that went wrong in one of them would train differently in one layout only.)
+    #[test]
+    fn every_way_to_run_an_activation_gives_the_same_bits() {
+        use ndarray::ShapeBuilder;
+        let (rows, cols) = (3, 4);
+        let z = Matrix::<f64>::from_shape_fn((rows, cols), |(i, j)| (i as f64 - 1.3) * (j as f64 + 0.7));
+        let grad_a = Matrix::<f64>::from_shape_fn((rows, cols), |(i, j)| 0.25 + (i * cols + j) as f64 / 7.0);
+        let column_major = |m: &Matrix<f64>| {
+            let mut c = Matrix::<f64>::zeros((rows, cols).f());
+            c.assign(m);
+            c
+        };
+        let bits = |m: &Matrix<f64>| m.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        for &name in ActivationSpec::NAMES {
+            let spec = ActivationSpec::from_name(name).expect("registered");
+            let act = spec.get::<f64>();
+            // Buffers.
+            let mut a = Matrix::<f64>::from_elem((rows, cols), f64::NAN);
+            act.forward_buffers(cols, z.as_slice().unwrap(), a.as_slice_mut().unwrap());
+            let mut grad_z = Matrix::<f64>::from_elem((rows, cols), f64::NAN);
+            let g = grad_z.as_slice_mut().unwrap();
+            act.backward_buffers(cols, z.as_slice().unwrap(), a.as_slice().unwrap(), grad_a.as_slice().unwrap(), g);
+            assert!(a.iter().chain(&grad_z).all(|x| x.is_finite()), "{name}: {a} {grad_z}");
+            assert!(grad_z.iter().any(|&x| x != 0.0), "{name}: a gradient of zeros");
+            // Views, row-major and column-major.
+            let nan = Matrix::<f64>::from_elem((rows, cols), f64::NAN);
+            let row_major = |m: &Matrix<f64>| m.clone();
+            for (layout, lay) in
+                [("row-major", &row_major as &dyn Fn(&Matrix<f64>) -> Matrix<f64>), ("column-major", &column_major)]
+            {
+                let (zv, gv, mut av, mut dv) = (lay(&z), lay(&grad_a), lay(&nan), lay(&nan));
+                act.forward(zv.view(), av.view_mut());
+                act.backward(zv.view(), av.view(), gv.view(), dv.view_mut());
+                assert_eq!(bits(&av), bits(&a), "{name}: forward on {layout} views");
+                assert_eq!(bits(&dv), bits(&grad_z), "{name}: backward on {layout} views");
+            }
+            // Element by element.
+            let (want_a, want_grad_z) = match &spec {
+                ActivationSpec::Sigmoid(e) => one_by_one(e, &z, &a, &grad_a),
+                ActivationSpec::Tanh(e) => one_by_one(e, &z, &a, &grad_a),
+                ActivationSpec::Relu(e) => one_by_one(e, &z, &a, &grad_a),
+                ActivationSpec::Identity(e) => one_by_one(e, &z, &a, &grad_a),
+                ActivationSpec::LeakyRelu(e) => one_by_one(e, &z, &a, &grad_a),
+                ActivationSpec::Elu(e) => one_by_one(e, &z, &a, &grad_a),
+                ActivationSpec::Gelu(e) => one_by_one(e, &z, &a, &grad_a),
+                ActivationSpec::Softplus(e) => one_by_one(e, &z, &a, &grad_a),
+                ActivationSpec::Silu(e) | ActivationSpec::Swish(e) => one_by_one(e, &z, &a, &grad_a),
+                ActivationSpec::Softmax(_) => continue,
+            };
+            assert_eq!(bits(&a), want_a, "{name}: value(z), element by element");
+            assert_eq!(bits(&grad_z), want_grad_z, "{name}: grad_a·derivative(z, a), element by element");
+        }
+    }
+
+    /// The bits of `value(z)` and of `grad_a·derivative(z, a)`, element by element.
+    fn one_by_one<E: Elementwise>(
+        e: &E,
+        z: &Matrix<f64>,
+        a: &Matrix<f64>,
+        grad_a: &Matrix<f64>,
+    ) -> (Vec<u64>, Vec<u64>) {
+        let values = z.iter().map(|&z| e.value(z).to_bits()).collect();
+        let grads = z.iter().zip(a).zip(grad_a).map(|((&z, &a), &g)| (g * e.derivative(z, a)).to_bits()).collect();
+        (values, grads)
     }
 
     #[test]

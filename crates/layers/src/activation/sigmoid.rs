@@ -32,3 +32,45 @@ impl Elementwise for Sigmoid {
         a * (F::one() - a)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::activation::testing::{check_derivative, check_values};
+
+    #[test]
+    fn values() {
+        // Expected values from Python 3: 1 / (1 + math.exp(-z)).
+        check_values(
+            &Sigmoid {},
+            &[
+                (0.0, 0.5),
+                (1.0, 0.7310585786300049),
+                (-1.0, 0.2689414213699951),
+                (2.5, 0.9241418199787566),
+                (-30.0, 9.357622968839299e-14),
+                (40.0, 1.0),
+            ],
+        );
+    }
+
+    /// The slice pass (four exponentials at a time) has the bits of `value` on each element.
+    #[test]
+    fn values_of_a_slice_are_the_values_one_by_one() {
+        let z: Vec<f64> = (0..11).map(|i| i as f64 * 1.7 - 9.0).collect();
+        let mut a = vec![f64::NAN; z.len()];
+        Sigmoid {}.values(&z, &mut a);
+        let one_by_one: Vec<u64> = z.iter().map(|&z| Sigmoid {}.value(z).to_bits()).collect();
+        assert_eq!(a.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), one_by_one);
+    }
+
+    #[test]
+    fn derivative_matches_central_difference() {
+        check_derivative(&Sigmoid {}, &[-6.0, -1.0, -0.2, 0.0, 0.4, 1.0, 5.0]);
+    }
+
+    #[test]
+    fn f32_rounds_the_f64_value() {
+        assert_eq!(Sigmoid {}.value(1.0_f32), 0.7310585786300049_f64 as f32);
+    }
+}
