@@ -280,3 +280,88 @@ fn dropout_in_range(key: &str, p: f64) -> Result<(), SpecError> {
     }
     Err(SpecError::new(key, format!("must be in [0, 1) (1 would drop every unit), got {p}")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn model(src: &str) -> ModelSpec {
+        toml::from_str(src).unwrap_or_else(|e| panic!("{src}: {e}"))
+    }
+
+    fn act(name: &str) -> ActivationSpec {
+        ActivationSpec::from_name(name).expect("registered")
+    }
+
+    /// He's initialiser for the relu family, Xavier's for the others, zero biases; `init` sets
+    /// both, or each on its own.
+    #[test]
+    fn default_initializers_follow_the_activation() {
+        for name in ActivationSpec::NAMES {
+            let (w, b) = layer_initializers(None, &act(name));
+            let he = ["relu", "leaky_relu", "elu", "gelu", "silu", "swish", "softplus"].contains(name);
+            assert_eq!(relu_like(&act(name)), he, "{name}");
+            assert_eq!(w.name(), if he { "kaiming_uniform" } else { "xavier_uniform" }, "{name}");
+            assert_eq!(b.name(), "zeros", "{name}");
+        }
+        let both = model("init = { kind = \"uniform\", low = -1.0, high = 1.0 }").init;
+        let (w, b) = layer_initializers(both.as_ref(), &act("relu"));
+        assert_eq!((w.name(), b.name()), ("uniform", "uniform"));
+        let weights_only = model("init = { weights = \"normal\" }").init;
+        let (w, b) = layer_initializers(weights_only.as_ref(), &act("relu"));
+        assert_eq!((w.name(), b.name()), ("normal", "zeros"));
+        let biases_only = model("init = { biases = \"normal\" }").init;
+        let (w, b) = layer_initializers(biases_only.as_ref(), &act("tanh"));
+        assert_eq!((w.name(), b.name()), ("xavier_uniform", "normal"));
+    }
+
+    /// Hidden layers from `hidden` or `[[layers]]` (each overriding the model's activation and
+    /// dropout), then the output layer: the output activation, never dropout.
+    #[test]
+    fn the_architecture_lists_hidden_layers_then_the_output() {
+        let hidden = model("hidden = [3, 4]\nactivation = \"tanh\"\ndropout = 0.2\noutput_activation = \"softmax\"");
+        let got = hidden.architecture(2);
+        let mut want = vec![LayerSpec::new(3, act("tanh")), LayerSpec::new(4, act("tanh"))];
+        want.iter_mut().for_each(|l| l.dropout = 0.2);
+        want.push(LayerSpec::new(2, act("softmax")));
+        assert_eq!(got, want);
+        let layers = model(
+            "activation = \"relu\"\ndropout = 0.1\n[[layers]]\nunits = 5\n[[layers]]\nunits = 6\nactivation = \"elu\"\ndropout = 0.0",
+        );
+        let got = layers.architecture(1);
+        assert_eq!(got.len(), 3);
+        assert_eq!((got[0].units, got[0].activation.name(), got[0].dropout), (5, "relu", 0.1));
+        assert_eq!((got[1].units, got[1].activation.name(), got[1].dropout), (6, "elu", 0.0));
+        assert_eq!((got[2].units, got[2].activation.name(), got[2].dropout), (1, "relu", 0.0));
+        assert_eq!(model("").architecture(3), [LayerSpec::new(3, act("sigmoid"))], "no hidden layers");
+    }
+
+    #[test]
+    fn bad_models_are_refused_naming_the_key() {
+        let key = |src: &str| model(src).validate().err().map(|e| e.key);
+        assert_eq!(key("hidden = [2]\n[[layers]]\nunits = 2"), Some("layers".into()));
+        assert_eq!(key("hidden = [2, 0]"), Some("hidden[1]".into()));
+        assert_eq!(key("[[layers]]\nunits = 2\n[[layers]]\nunits = 0"), Some("layers[1].units".into()));
+        assert_eq!(key("[[layers]]\nunits = 2\ndropout = 1.0"), Some("layers[0].dropout".into()));
+        assert_eq!(
+            key("[[layers]]\nunits = 2\nactivation = { kind = \"softplus\", beta = 0.0 }"),
+            Some("layers[0].activation.beta".into())
+        );
+        assert_eq!(key("hidden = [2]\ndropout = -0.1"), Some("dropout".into()));
+        assert_eq!(key("hidden = [2]\ndropout = 0.99"), None);
+        let init = key("init = { weights = { kind = \"uniform\", low = 1.0, high = 0.0 } }");
+        assert_eq!(init.as_deref(), Some("init.weights.high"));
+    }
+
+    /// The parameter count is checked against [`MAX_PARAMS`] before anything is allocated.
+    #[test]
+    fn too_many_parameters_are_refused() {
+        // 46341² > 2³¹: one hidden layer of 46341 units on 46341 inputs.
+        let err = model("hidden = [46341]").validate_for(46341, 1).expect_err("too many");
+        assert_eq!(err.key, "hidden");
+        assert!(err.message.contains("more than the limit of 2147483648"), "{}", err.message);
+        let err = model("[[layers]]\nunits = 46341").validate_for(46341, 1).expect_err("too many");
+        assert_eq!(err.key, "layers");
+        assert!(model("hidden = [1000]").validate_for(1000, 10).is_ok());
+    }
+}
