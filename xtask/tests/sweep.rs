@@ -400,6 +400,98 @@ fn random_sweeps_draw_the_same_points_every_time() {
     }
 }
 
+/// A background `cargo xtask ARGS` whose stderr goes to `log`, killed when dropped.
+struct Background(std::process::Child);
+
+impl Background {
+    fn start(args: &[&str], log: &Path) -> Self {
+        let stderr = std::fs::File::create(log).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(args)
+            .current_dir(root())
+            .stdout(std::process::Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .unwrap();
+        Background(child)
+    }
+
+    /// Waits (at most a minute) until `log` holds `text`; panics with the log if it never does.
+    fn wait_for(&mut self, log: &Path, text: &str) {
+        let t0 = Instant::now();
+        while !std::fs::read_to_string(log).unwrap_or_default().contains(text) {
+            let exited = self.0.try_wait().unwrap();
+            assert!(
+                exited.is_none() && t0.elapsed() < Duration::from_secs(60),
+                "{}",
+                std::fs::read_to_string(log).unwrap()
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// While a sweep runs, a second one into its folder is refused (exit 2, naming it), shards of
+/// it too; different shards of one sweep run side by side, and the same shard twice is refused.
+#[test]
+fn a_sweep_in_use_is_not_run_twice() {
+    let tmp = temp("lock");
+    let out = tmp.path().join("out");
+    let config = config_with(tmp.path(), "seeds = 4");
+    let args = |extra: &[&'static str]| {
+        let mut a = vec!["experiment", s(&config), "--set", "train.epochs=2000000000", "--out", s(&out), "--jobs", "1"];
+        a.extend_from_slice(extra);
+        a.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let start = |extra: &[&'static str], log: &Path| {
+        Background::start(&args(extra).iter().map(String::as_str).collect::<Vec<_>>(), log)
+    };
+    // A run that should be refused at once: its exit code and stderr (a run that is not refused
+    // trains for ever, and is killed after a minute).
+    let refused_log = tmp.path().join("refused.log");
+    let run = |extra: &[&'static str]| {
+        let mut run = start(extra, &refused_log);
+        let t0 = Instant::now();
+        let code = loop {
+            if let Some(status) = run.0.try_wait().unwrap() {
+                break status.code().unwrap_or(-1);
+            }
+            assert!(t0.elapsed() < Duration::from_secs(60), "{extra:?} was not refused: it runs");
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        (code, std::fs::read_to_string(&refused_log).unwrap())
+    };
+
+    let log = tmp.path().join("first.log");
+    let mut first = start(&[], &log);
+    first.wait_for(&log, "to run");
+    for extra in [&[][..], &["--shard", "1/2"][..]] {
+        let (code, stderr) = run(extra);
+        assert_eq!(code, 2, "{extra:?}: {stderr}");
+        assert!(stderr.contains("is in use by another `cargo xtask experiment`"), "{stderr}");
+    }
+    drop(first);
+
+    let logs = [tmp.path().join("shard1.log"), tmp.path().join("shard2.log")];
+    let mut one = start(&["--shard", "1/2"], &logs[0]);
+    one.wait_for(&logs[0], "to run");
+    let mut two = start(&["--shard", "2/2"], &logs[1]);
+    two.wait_for(&logs[1], "to run");
+    let (code, stderr) = run(&["--shard", "2/2"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("(shard 2/2)"), "{stderr}");
+    let (code, stderr) = run(&[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("(a sweep or a shard of it)"), "{stderr}");
+}
+
 /// A sweep clears the temporary files a killed sweep left in its folder, not those of a writer
 /// still running (a shard's), nor other files.
 #[test]

@@ -162,6 +162,7 @@ fn run_inner(
     };
     let trials_dir = dir.join("trials");
     std::fs::create_dir_all(&trials_dir).map_err(|e| CliError::io(&trials_dir, e))?;
+    let _locks = lock(&dir, opts.shard)?;
     remove_abandoned_temps(&dir)?;
     // The directory may hold the sweep of another config: its plan (which another shard may
     // have written) is replaced, and its trials, if they count at all, are run again. Say so.
@@ -383,6 +384,46 @@ fn split_key(key: &str) -> Vec<String> {
     }
     parts.push(cur);
     parts
+}
+
+/// The sweep's lock file; a shard's also locks `.sweep.shard-I-of-N.lock`.
+const LOCK_FILE: &str = ".sweep.lock";
+
+/// Locks the sweep in `dir` for this run, until the returned files are dropped (or the process
+/// ends, however it ends: the system releases the locks, so none is ever left stale). A sweep
+/// without `--shard` takes `.sweep.lock` alone; a shard shares it with the other shards and
+/// takes its own shard's file alone. So a second sweep into a folder in use, or a second copy of
+/// a shard, is refused (exit 2) instead of racing the first over the same trials, while
+/// different shards run side by side. Where the file system cannot lock, the sweep runs
+/// unlocked, as before.
+fn lock(dir: &Path, shard: Option<Shard>) -> Result<Vec<std::fs::File>, CliError> {
+    let open = |name: &str| {
+        let path = dir.join(name);
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path);
+        file.map_err(|e| CliError::io(&path, e))
+    };
+    let busy = |what: &str| {
+        CliError::Config(format!(
+            "{} is in use by another `cargo xtask experiment` ({what}); wait for it to finish, or give \
+             this one another --out",
+            dir.display()
+        ))
+    };
+    let whole = open(LOCK_FILE)?;
+    let Some(shard) = shard else {
+        return match whole.try_lock() {
+            Err(std::fs::TryLockError::WouldBlock) => Err(busy("a sweep or a shard of it")),
+            _ => Ok(vec![whole]),
+        };
+    };
+    if let Err(std::fs::TryLockError::WouldBlock) = whole.try_lock_shared() {
+        return Err(busy("a sweep without --shard"));
+    }
+    let own = open(&format!(".sweep.shard-{}-of-{}.lock", shard.part, shard.of))?;
+    if let Err(std::fs::TryLockError::WouldBlock) = own.try_lock() {
+        return Err(busy(&format!("shard {}/{}", shard.part, shard.of)));
+    }
+    Ok(vec![whole, own])
 }
 
 /// Removes the temporary files a killed sweep's writers left in the sweep's folder (its plan,
