@@ -206,6 +206,37 @@ mod tests {
     use super::*;
     use crate::schedule::{ExponentialLr, ReduceLrOnPlateau};
 
+    /// The warm-up keys are written when they differ from their defaults, and read back.
+    #[test]
+    fn warm_up_keys_round_trip_through_toml() {
+        let spec: LrScheduleSpec =
+            toml::from_str("kind = \"cosine\"\nt_max = 5\nwarmup_epochs = 2\nwarmup_start_factor = 0.5").unwrap();
+        assert_eq!((spec.warmup_epochs, spec.warmup_start_factor), (2, 0.5));
+        let text = toml::to_string(&spec).unwrap();
+        assert!(text.contains("warmup_epochs = 2") && text.contains("warmup_start_factor = 0.5"), "{text}");
+        assert_eq!(toml::from_str::<LrScheduleSpec>(&text).unwrap(), spec);
+        let plain: LrScheduleSpec = toml::from_str("kind = \"cosine\"\nt_max = 5").unwrap();
+        let text = toml::to_string(&plain).unwrap();
+        assert!(!text.contains("warmup"), "defaults are left out: {text}");
+        assert_eq!(toml::from_str::<LrScheduleSpec>(&text).unwrap(), plain);
+    }
+
+    /// `schedule = "constant"` is that schedule with its defaults and no warm-up.
+    #[test]
+    fn a_bare_name_is_that_schedule() {
+        #[derive(Debug, Deserialize)]
+        struct Doc {
+            schedule: LrScheduleSpec,
+        }
+        let named: Doc = toml::from_str("schedule = \"constant\"").unwrap();
+        assert_eq!(named.schedule, LrScheduleSpec::new(ScheduleSpec::Constant(crate::schedule::Constant {})));
+        // A schedule whose parameter has no default needs the table.
+        let err = toml::from_str::<Doc>("schedule = \"exponential\"").unwrap_err().to_string();
+        assert!(err.contains("missing field `gamma`"), "{err}");
+        let err = toml::from_str::<Doc>("schedule = 3").unwrap_err().to_string();
+        assert!(err.contains("a schedule name (one of constant, step, multistep,"), "{err}");
+    }
+
     #[test]
     fn no_schedule_is_constant() {
         let mut s = LrScheduler::new(0.5, None);

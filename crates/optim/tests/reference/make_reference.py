@@ -516,6 +516,12 @@ SCHEDULE_CASES = [
     ("plateau_min_rel_cooldown", dict(kind="reduce_on_plateau", factor=0.3, patience=1, threshold=0.01, cooldown=1, min_lr=0.001), NOISY),
     ("plateau_max_rel", dict(kind="reduce_on_plateau", mode="max", patience=1, threshold=0.05), SCORES),
     ("plateau_min_abs", dict(kind="reduce_on_plateau", patience=1, threshold=0.15, threshold_mode="abs"), NOISY),
+    # Edges: with threshold 0 an equal value is no improvement (strict < and >), and a reduction
+    # of exactly eps is not made (0.05 - 0.025 == 0.025 in binary too).
+    ("plateau_min_rel_threshold_zero", dict(kind="reduce_on_plateau", patience=1, factor=0.5, threshold=0.0), FLAT),
+    ("plateau_min_abs_threshold_zero", dict(kind="reduce_on_plateau", patience=1, threshold=0.0, threshold_mode="abs"), NOISY),
+    ("plateau_max_abs_threshold_zero", dict(kind="reduce_on_plateau", mode="max", patience=0, threshold=0.0, threshold_mode="abs"), SCORES),
+    ("plateau_reduction_of_eps", dict(kind="reduce_on_plateau", patience=0, factor=0.5, eps=0.025), FLAT),
     ("warmup_step", dict(kind="step", step_size=2, gamma=0.5, warmup_epochs=3), FLAT),
     ("warmup_cosine", dict(kind="cosine", t_max=6, eta_min=0.01, warmup_epochs=4, warmup_start_factor=0.1), FLAT),
     ("warmup_constant", dict(kind="constant", warmup_epochs=5), FLAT),
