@@ -81,3 +81,15 @@ impl Display for Dtype {
         f.write_str(self.name())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names configs and model files write (`dtype = "f32"`).
+    #[test]
+    fn dtypes_are_named_as_configs_write_them() {
+        assert_eq!((Dtype::F32.name(), Dtype::F64.name()), ("f32", "f64"));
+        assert_eq!((Dtype::F32.to_string(), Dtype::F64.to_string()), ("f32".to_string(), "f64".to_string()));
+    }
+}

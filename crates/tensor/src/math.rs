@@ -280,6 +280,23 @@ mod tests {
         }
     }
 
+    /// Every pattern of lanes beyond the table's range in a step of four (none, one, two, three,
+    /// all), each such lane below, above, infinite or NaN: the scalar bits in every lane.
+    #[test]
+    fn every_pattern_of_lanes_out_of_range_gives_the_scalar_bits() {
+        let inside = [0.5, -3.25, 700.0, -707.5];
+        for outside in [-750.0, 710.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN] {
+            for mask in 0..16 {
+                let xs: [f64; 4] = std::array::from_fn(|i| if mask >> i & 1 == 1 { outside } else { inside[i] });
+                let want = xs.map(|x| exp_f64(x).to_bits());
+                assert_eq!(map_exp4(xs, |x| x, |e| e).map(f64::to_bits), want, "{xs:?}");
+                let mut slice = xs.to_vec();
+                exp_in_place(&mut slice);
+                assert_eq!(slice.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), want, "{xs:?}");
+            }
+        }
+    }
+
     #[test]
     fn f32_is_the_f64_result_rounded() {
         let mut rng = seeded(5);

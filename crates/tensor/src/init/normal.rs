@@ -56,6 +56,19 @@ mod tests {
         check_normal(&Normal { mean: -3.0, std: 0.02 }, FAN, -3.0, 0.02);
     }
 
+    /// Each value is `mean + std·z`, `z` the stream's next [`standard_normal`] draw, in order
+    /// (the moments alone could not tell `mean − std·z` from it, which would change every
+    /// seeded run).
+    #[test]
+    fn each_value_is_mean_plus_std_times_the_next_draw() {
+        use crate::rng::{seeded, standard_normal};
+        let mut out = [0.0; 6];
+        Normal { mean: 1.5, std: 0.25 }.fill(FAN, &mut out, &mut seeded(11));
+        let mut rng = seeded(11);
+        let want: Vec<f64> = (0..6).map(|_| 1.5 + 0.25 * standard_normal(&mut rng)).collect();
+        assert_eq!(out.to_vec(), want);
+    }
+
     #[test]
     fn std_must_be_positive() {
         assert!(Normal { mean: 0.0, std: 0.0 }.validate().is_err());
