@@ -358,5 +358,15 @@ mod tests {
         let idx = "[data]\nsource = \"idx\"\nimages = \"i\"\nlabels = \"l\"\n";
         assert_eq!(key(&format!("{idx}test_images = \"t\"\n")), "test_labels");
         assert!(parse("[data]\nsource = \"moons\"\nvalidation = 0.5\ntest = 0.4\n").unwrap().validate().is_ok());
+        // Fractions below 0 or not numbers, each named.
+        assert_eq!(key("[data]\nsource = \"moons\"\nvalidation = -0.1\n"), "validation");
+        assert_eq!(key("[data]\nsource = \"moons\"\ntest = -0.1\n"), "test");
+        assert_eq!(key("[data]\nsource = \"moons\"\ntest = nan\n"), "test");
+    }
+
+    #[test]
+    fn data_that_is_no_table_or_name_says_what_it_takes() {
+        let e = parse("data = 3\n").unwrap_err();
+        assert!(e.contains("expected a table with `source` (one of half_adder,"), "{e}");
     }
 }

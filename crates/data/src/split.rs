@@ -84,6 +84,35 @@ mod tests {
         assert_ne!(p, holdout(100, Some((&labels, 2)), 0.1, 0.2, 6));
     }
 
+    /// Every class keeps a training sample, however much validation and test ask for.
+    #[test]
+    fn every_class_keeps_a_training_sample() {
+        let labels: Vec<usize> = (0..12).map(|i| i / 2).collect(); // six classes of two
+        for seed in 0..20 {
+            let p = holdout(12, Some((&labels, 6)), 0.5, 0.45, seed);
+            for class in 0..6 {
+                assert_eq!(count(&p.train, &labels, class), 1, "seed {seed}, class {class}: {p:?}");
+            }
+            assert_eq!(p.train.len() + p.validation.len() + p.test.len(), 12);
+        }
+    }
+
+    /// The shuffle draws every order of three items about equally often (Fisher–Yates; a
+    /// draw from `0..i` instead of `0..=i` would give only the two cyclic orders).
+    #[test]
+    fn the_shuffle_draws_every_order() {
+        let mut rng = rng::seeded(3);
+        let mut seen = std::collections::BTreeMap::new();
+        for _ in 0..6000 {
+            let mut items = [0, 1, 2];
+            shuffle(&mut items, &mut rng);
+            *seen.entry(items).or_insert(0) += 1;
+        }
+        assert_eq!(seen.len(), 6, "{seen:?}");
+        // 1000 each expected; the standard deviation is about 29.
+        assert!(seen.values().all(|&n| (850..1150).contains(&n)), "{seen:?}");
+    }
+
     #[test]
     fn regression_and_tiny_classes() {
         let p = holdout(10, None, 0.3, 0.0, 1);
