@@ -623,7 +623,7 @@ impl<'d, F: Element> Trainer<'d, F> {
     /// When `net` has no layers, `data` has no samples, or its features or targets are not the
     /// network's inputs and outputs; when `opts` asks for batches of 0 samples, or clips to a
     /// bound that is not a finite number above 0; when the loss, the optimiser or `opts`'s
-    /// schedule fails its [`Validate`](backprop_tensor::Validate) check (an Adam with `lr = -1`,
+    /// schedule fails its [`Validate`] check (an Adam with `lr = -1`,
     /// the message names the key as a config would, `optim.lr`): the preconditions `backprop
     /// train` checks first and reports as errors naming the config's keys. (Without them the run
     /// would measure a cost of 0 on no samples and report success, fail deep in a product, train

@@ -42,7 +42,7 @@
 //! ```
 //!
 //! To add a loss: write `my_loss.rs` with a struct implementing [`Loss`] and
-//! [`Validate`](backprop_tensor::Validate), then add its line to the `registry!` below, beside
+//! [`Validate`], then add its line to the `registry!` below, beside
 //! the file's `mod` and `pub use` lines (ARCHITECTURE.md, "Adding a component", has the rest).
 
 mod bce;
