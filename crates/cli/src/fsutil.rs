@@ -41,6 +41,14 @@ pub fn abandoned_temp(file_name: &str) -> Option<&str> {
     (!running).then_some(name)
 }
 
+/// Removes the file at `path`; one already gone (another process removed it first) is no error.
+pub fn remove_if_present(path: &Path) -> Result<(), CliError> {
+    match std::fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(CliError::io(path, e)),
+        _ => Ok(()),
+    }
+}
+
 /// The most bytes a config file may hold (16 MiB; configs are a few hundred bytes).
 pub const CONFIG_LIMIT: u64 = 16 << 20;
 /// The most bytes a model file or a `metrics.csv` may hold (16 GiB: about the JSON

@@ -73,10 +73,7 @@ fn remove_earlier_results(dir: &Path, checkpoint: bool, keep: Option<&Path>) -> 
         let temp =
             fsutil::abandoned_temp(name).is_some_and(|n| RESULT_FILES.iter().chain([&CHECKPOINT]).any(|f| n == *f));
         if result || temp {
-            match std::fs::remove_file(entry.path()) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(CliError::io(entry.path(), e)),
-                _ => {}
-            }
+            fsutil::remove_if_present(&entry.path())?;
         }
     }
     Ok(())

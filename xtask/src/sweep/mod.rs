@@ -433,10 +433,7 @@ fn remove_abandoned_temps(dir: &Path) -> Result<(), CliError> {
     let entries = std::fs::read_dir(dir).map_err(|e| CliError::io(dir, e))?;
     for entry in entries.flatten() {
         if entry.file_name().to_str().and_then(backprop_cli::fsutil::abandoned_temp).is_some() {
-            match std::fs::remove_file(entry.path()) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(CliError::io(entry.path(), e)),
-                _ => {}
-            }
+            backprop_cli::fsutil::remove_if_present(&entry.path())?;
         }
     }
     Ok(())
