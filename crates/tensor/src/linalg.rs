@@ -15,8 +15,10 @@
 //!   repay the hand-off (see [`threads`]); a layer's two backward products, when each is
 //!   somewhat smaller, run side by side instead (`dense.rs`).
 //!
-//! Small products sum `Σ_p a[i][p]·b[p][j]` in increasing `p`, so they give the same bits as the
-//! plain definition on every machine. Large products give the same bits for any thread count
+//! Small products sum `Σ_p a[i][p]·b[p][j]` from zero in increasing `p` (a multiply, then an
+//! add; `c + Σ` when accumulating), whatever the layouts of their operands and output (row- or
+//! column-major buffers, strided views), so they give the same bits as the plain definition on
+//! every machine. Large products give the same bits for any thread count
 //! (threads split the output, never the sum over `p`). On x86-64 with AVX2 and FMA they follow
 //! one fixed order too (fused multiply-adds in increasing `p`, in blocks of 512; `packed.rs`
 //! spells it out), so the same bits on every such processor, AVX2 or AVX-512
@@ -240,6 +242,8 @@ pub fn matmul_into<F: Element>(a: MatView<'_, F>, b: MatView<'_, F>, mut c: MatV
     assert!(k == k2 && c.dim() == (m, n), "matmul shapes: ({m}, {k})·({k2}, {n}) into {:?}", c.dim());
     if let Some(cs) = c.as_slice_mut() {
         gemm((m, k, n), Operand::of(a), Operand::of(b), cs, accumulate);
+    } else if m * k * n <= SMALL_GEMM {
+        small_views(a, b, c, accumulate);
     } else {
         large((m, k, n), a, b, c, accumulate);
     }
@@ -312,6 +316,9 @@ fn gemm_general<F: Element>(
         }
     }
     let c = MatViewMut::from_shape((m, n), c).expect("output length checked");
+    if m * k * n <= SMALL_GEMM {
+        return small_views(a.view((m, k)), b.view((k, n)), c, accumulate);
+    }
     large((m, k, n), a.view((m, k)), b.view((k, n)), c, accumulate);
 }
 
@@ -547,6 +554,21 @@ fn small_nt<F: Element>((k, n): (usize, usize), a: &[F], b: &[F], c: &mut [F], a
             }
             *c = if accumulate { *c + acc } else { acc };
         }
+    }
+}
+
+/// `c (+)= a·b` on views of any layout, each element by the definition: `Σ_p a[i][p]·b[p][j]`
+/// from zero in increasing `p` (a multiply, then an add), then `c + Σ` when `accumulate`. What
+/// the small loops above compute for the layouts they know: a small product whose operands or
+/// output are strided (or that accumulates into `a·b` or `aᵀ·b`) gets the same bits here,
+/// instead of the packing GEMM's fused multiply-adds.
+fn small_views<F: Element>(a: MatView<'_, F>, b: MatView<'_, F>, mut c: MatViewMut<'_, F>, accumulate: bool) {
+    for ((i, j), c) in c.indexed_iter_mut() {
+        let mut acc = F::zero();
+        for (&x, &y) in a.row(i).iter().zip(b.column(j)) {
+            acc += x * y;
+        }
+        *c = if accumulate { *c + acc } else { acc };
     }
 }
 
@@ -821,21 +843,55 @@ mod tests {
 
     #[test]
     fn small_products_sum_in_index_order() {
-        // Bit-for-bit the sequential sum, whatever the layout.
-        let a = Matrix::from_shape_fn((4, 3), |(i, j)| 0.1 * (i as f64 + 1.0) + 1e-3 * j as f64);
-        let b = Matrix::from_shape_fn((3, 2), |(i, j)| 0.7 / (i as f64 + j as f64 + 1.0));
-        let want = Matrix::from_shape_fn((4, 2), |(i, j)| {
-            let mut acc = 0.0;
-            for p in 0..3 {
-                acc += a[[i, p]] * b[[p, j]];
+        // Bit-for-bit the sequential sum from zero (multiply, then add; `c + Σ` when
+        // accumulating), whatever the layouts: row- and column-major buffers and strided views of
+        // the operands and of the output. Sizes: the tiny kernels (k, n ≤ 4), the fixed widths
+        // (2, 4, 8), the general small loops, and the largest small product.
+        for &(m, k, n) in &[(4, 3, 2), (5, 4, 4), (6, 9, 8), (3, 8, 5), (7, 11, 6), (16, 16, 16)] {
+            assert!(m * k * n <= SMALL_GEMM);
+            let mut rng = crate::rng::seeded((m * 100 + k * 10 + n) as u64);
+            let mut draw = |r, c| Matrix::from_shape_fn((r, c), |_| crate::rng::unit(&mut rng) * 2.0 - 1.0);
+            let (a, b, c0) = (draw(m, k), draw(k, n), draw(m, n));
+            let sum = |i: usize, j: usize| {
+                let mut acc = 0.0;
+                for p in 0..k {
+                    acc += a[[i, p]] * b[[p, j]];
+                }
+                acc
+            };
+            let want = Matrix::from_shape_fn((m, n), |(i, j)| sum(i, j));
+            let want_acc = Matrix::from_shape_fn((m, n), |(i, j)| c0[[i, j]] + sum(i, j));
+            // The packing GEMM's fused multiply-adds give other bits on these values: the test
+            // tells the two apart.
+            let mut fused = Matrix::zeros((m, n));
+            large((m, k, n), a.view(), b.view(), fused.view_mut(), false);
+            assert_ne!(fused, want, "{m}x{k}x{n}: values where fused and unfused sums differ");
+
+            let (at, bt) = (transposed(&a), transposed(&b));
+            let mut spread_a = Matrix::zeros((m, 2 * k));
+            spread_a.slice_mut(s![.., ..;2]).assign(&a);
+            let mut spread_b = Matrix::zeros((2 * k, n));
+            spread_b.slice_mut(s![..;2, ..]).assign(&b);
+            let layouts = [
+                ("a·b", a.view(), b.view()),
+                ("a·(bᵀ)ᵀ", a.view(), bt.t()),
+                ("(aᵀ)ᵀ·b", at.t(), b.view()),
+                ("(aᵀ)ᵀ·(bᵀ)ᵀ", at.t(), bt.t()),
+                ("strided a", spread_a.slice(s![.., ..;2]), b.view()),
+                ("strided b", a.view(), spread_b.slice(s![..;2, ..])),
+            ];
+            for (name, av, bv) in layouts {
+                for accumulate in [false, true] {
+                    let want = if accumulate { &want_acc } else { &want };
+                    let mut c = c0.clone();
+                    matmul_into(av, bv, c.view_mut(), accumulate);
+                    assert_eq!(&c, want, "{name}, {m}x{k}x{n}, accumulate {accumulate}");
+                    let mut wide = Matrix::from_elem((m, 2 * n), f64::NAN);
+                    wide.slice_mut(s![.., ..;2]).assign(&c0);
+                    matmul_into(av, bv, wide.slice_mut(s![.., ..;2]), accumulate);
+                    assert_eq!(&wide.slice(s![.., ..;2]), want, "{name} into a strided c, {m}x{k}x{n}");
+                }
             }
-            acc
-        });
-        let (at, bt) = (transposed(&a), transposed(&b));
-        for (av, bv) in [(a.view(), b.view()), (a.view(), bt.t()), (at.t(), b.view())] {
-            let mut c = Matrix::zeros((4, 2));
-            matmul_into(av, bv, c.view_mut(), false);
-            assert_eq!(c, want);
         }
     }
 
