@@ -490,6 +490,15 @@ fn a_sweep_in_use_is_not_run_twice() {
     let (code, stderr) = run(&[]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("(a sweep or a shard of it)"), "{stderr}");
+    // A shard of another split would run trials of shards 1/2 and 2/2 (shard 3/3 runs 2 of 4).
+    let (code, stderr) = run(&["--shard", "3/3"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(": the sweep is being run in 2 parts, not 3)"), "{stderr}");
+    drop((one, two));
+    // Once they are gone, their files hold no lock: another split may run.
+    let log = tmp.path().join("three.log");
+    let mut three = start(&["--shard", "3/3"], &log);
+    three.wait_for(&log, "to run");
 }
 
 /// A sweep clears the temporary files a killed sweep left in its folder, not those of a writer

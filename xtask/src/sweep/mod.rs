@@ -392,9 +392,10 @@ const LOCK_FILE: &str = ".sweep.lock";
 /// Locks the sweep in `dir` for this run, until the returned files are dropped (or the process
 /// ends, however it ends: the system releases the locks, so none is ever left stale). A sweep
 /// without `--shard` takes `.sweep.lock` alone; a shard shares it with the other shards and
-/// takes its own shard's file alone. So a second sweep into a folder in use, or a second copy of
-/// a shard, is refused (exit 2) instead of racing the first over the same trials, while
-/// different shards run side by side. Where the file system cannot lock, the sweep runs
+/// takes its own shard's file alone. So a second sweep into a folder in use, a second copy of a
+/// shard, or a shard of another split (`--shard 1/3` while `1/2` runs) is refused (exit 2)
+/// instead of racing the first over the same trials, while different shards of one split run
+/// side by side. Where the file system cannot lock, the sweep runs
 /// unlocked, as before.
 fn lock(dir: &Path, shard: Option<Shard>) -> Result<Vec<std::fs::File>, CliError> {
     let open = |name: &str| {
@@ -423,7 +424,23 @@ fn lock(dir: &Path, shard: Option<Shard>) -> Result<Vec<std::fs::File>, CliError
     if let Err(std::fs::TryLockError::WouldBlock) = own.try_lock() {
         return Err(busy(&format!("shard {}/{}", shard.part, shard.of)));
     }
+    // Shards of another split (`--shard 1/3` beside `1/2`) would share trials: refused while any
+    // holds its file. Each shard locks its own file before it looks, so of two that start
+    // together with different splits at least one sees the other.
+    let entries = std::fs::read_dir(dir).map_err(|e| CliError::io(dir, e))?;
+    for name in entries.flatten().filter_map(|e| e.file_name().into_string().ok()) {
+        let Some((part, of)) = shard_lock_name(&name) else { continue };
+        if of != shard.of && matches!(open(&name)?.try_lock(), Err(std::fs::TryLockError::WouldBlock)) {
+            return Err(busy(&format!("shard {part}/{of}: the sweep is being run in {of} parts, not {}", shard.of)));
+        }
+    }
     Ok(vec![whole, own])
+}
+
+/// `(I, N)` of a shard's lock file name, `.sweep.shard-I-of-N.lock`.
+fn shard_lock_name(name: &str) -> Option<(usize, usize)> {
+    let (part, of) = name.strip_prefix(".sweep.shard-")?.strip_suffix(".lock")?.split_once("-of-")?;
+    Some((part.parse().ok()?, of.parse().ok()?))
 }
 
 /// Removes the temporary files a killed sweep's writers left in the sweep's folder (its plan,
@@ -442,6 +459,15 @@ fn remove_abandoned_temps(dir: &Path) -> Result<(), CliError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shard_lock_names_parse() {
+        assert_eq!(shard_lock_name(".sweep.shard-2-of-8.lock"), Some((2, 8)));
+        for other in [".sweep.lock", ".sweep.shard-2-of-8.lock.1.tmp", ".sweep.shard-x-of-8.lock", "shard-2-of-8.lock"]
+        {
+            assert_eq!(shard_lock_name(other), None, "{other}");
+        }
+    }
 
     #[test]
     fn shards_parse() {
