@@ -302,10 +302,11 @@ fn data_no_trial_can_read_is_refused_before_any_trial() {
     let bad_row = "bad.csv: line 4 (data row 3), column `x0`";
     for (path, sweep, point) in [
         ("bad.csv", &"seeds = 3".to_string(), None),
-        // Grid values are overrides: their paths resolve against the working directory.
+        // Paths among the grid's values resolve against the config's folder, as its others do
+        // (the working directory is the repository's root).
         (
             "good.csv",
-            &format!("seeds = 2\ngrid = {{ \"data.path\" = [{:?}, {:?}] }}", dir.join("good.csv"), dir.join("bad.csv")),
+            &"seeds = 2\ngrid = { \"data.path\" = [\"good.csv\", \"bad.csv\"] }".to_string(),
             Some("point 1 (data.path="),
         ),
     ] {
@@ -321,6 +322,19 @@ fn data_no_trial_can_read_is_refused_before_any_trial() {
     let cfg = config("good.csv", "seeds = 2");
     let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&dir.join("good-out"))]);
     assert_eq!(code, 0, "{stderr}");
+    // A grid of relative paths in the file, run from elsewhere.
+    let cfg = config("good.csv", "grid = { \"data.path\" = [\"good.csv\"] }");
+    let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&dir.join("grid-out"))]);
+    assert_eq!(code, 0, "{stderr}");
+    let trial = std::fs::read_to_string(dir.join("grid-out/trials/00000/config.toml")).unwrap();
+    assert!(trial.contains(&format!("path = {:?}", dir.join("good.csv"))), "{trial}");
+    // A grid given with --set is the command line's: its paths resolve against the working
+    // directory, where there is no good.csv.
+    let cfg = config("good.csv", "seeds = 1");
+    let set = "sweep.grid={\"data.path\" = [\"good.csv\"]}";
+    let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--set", set, "--out", s(&dir.join("set-out"))]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(&root().join("good.csv").display().to_string()), "{stderr}");
 }
 
 /// A sweep whose standard output and error are pipes nobody reads (`| head -1` once it has its

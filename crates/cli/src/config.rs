@@ -361,11 +361,38 @@ fn absolutize(table: &mut toml::Table, base: &Path, only: impl Fn(&str, &str) ->
         if only(section, key)
             && let Some(toml::Value::Table(t)) = table.get_mut(*section)
             && let Some(toml::Value::String(p)) = t.get_mut(*key)
-            && Path::new(p.as_str()).is_relative()
-            && let Some(absolute) = cwd.join(base).join(p.as_str()).to_str()
         {
-            *p = absolute.to_string();
+            absolutize_path(p, &cwd.join(base));
         }
+    }
+}
+
+/// Makes the relative paths in `value`, a value for the dotted `key` (as `--set` takes it),
+/// absolute against `base` (itself made absolute against the working directory): `value` itself
+/// when `key` holds a path (`data.path`), the paths in it when `key` is a section given whole
+/// (`data = { source = "csv", path = "a.csv" }`). For the values of a sweep's grid, written in
+/// the config file: their paths resolve against its folder, as the file's other paths do.
+pub fn absolutize_value(key: &str, value: &mut toml::Value, base: &Path) {
+    let base = std::env::current_dir().unwrap_or_default().join(base);
+    for (section, path_key) in PATH_KEYS {
+        let path = match &mut *value {
+            toml::Value::Table(t) if key == *section => t.get_mut(*path_key),
+            v if key.strip_prefix(section).and_then(|k| k.strip_prefix('.')) == Some(path_key) => Some(v),
+            _ => None,
+        };
+        if let Some(toml::Value::String(p)) = path {
+            absolutize_path(p, &base);
+        }
+    }
+}
+
+/// `p` made absolute against the absolute folder `base` when it is relative (and the result
+/// is UTF-8: a TOML string cannot hold anything else).
+fn absolutize_path(p: &mut String, base: &Path) {
+    if Path::new(p.as_str()).is_relative()
+        && let Some(absolute) = base.join(p.as_str()).to_str()
+    {
+        *p = absolute.to_string();
     }
 }
 
@@ -546,6 +573,35 @@ mod tests {
         assert_eq!(locate(src, "model.hidden[1]").map(|o| line_col(src, o)), Some((2, 14)));
         assert_eq!(locate(src, "model.init.low").map(|o| line_col(src, o)), Some((3, 28)));
         assert_eq!(locate(src, "model.nothing").map(|o| line_col(src, o)), Some((1, 2)));
+    }
+
+    #[test]
+    fn values_for_path_keys_are_made_absolute() {
+        let base = std::env::current_dir().unwrap().join("cfgs");
+        let at = |p: &str| toml::Value::String(base.join(p).to_str().unwrap().to_string());
+        let resolved = |key: &str, value: toml::Value| {
+            let mut value = value;
+            absolutize_value(key, &mut value, Path::new("cfgs"));
+            value
+        };
+        let s = |p: &str| toml::Value::String(p.to_string());
+        assert_eq!(resolved("data.path", s("a.csv")), at("a.csv"));
+        assert_eq!(resolved("model.init_from", s("m/model.json")), at("m/model.json"));
+        assert_eq!(resolved("data.test_labels", s("t.idx")), at("t.idx"));
+        let table: toml::Value =
+            toml::from_str("source = \"csv\"\npath = \"a.csv\"\ntest_path = \"/abs/t.csv\"").unwrap();
+        let want: toml::Value = toml::Value::Table(toml::Table::from_iter([
+            ("source".to_string(), s("csv")),
+            ("path".to_string(), at("a.csv")),
+            ("test_path".to_string(), s("/abs/t.csv")),
+        ]));
+        assert_eq!(resolved("data", table), want, "a section given whole");
+        // Absolute paths, keys that hold no path, and values that are not strings stay.
+        assert_eq!(resolved("data.path", s("/abs/a.csv")), s("/abs/a.csv"));
+        assert_eq!(resolved("model.activation", s("relu")), s("relu"));
+        assert_eq!(resolved("data.pathway", s("x")), s("x"));
+        assert_eq!(resolved("datapath", s("x")), s("x"));
+        assert_eq!(resolved("data.path", toml::Value::Integer(3)), toml::Value::Integer(3));
     }
 
     /// PyTorch's (and Keras's) parameter names load as the same config as ours.

@@ -228,7 +228,7 @@ pub fn resolve(
     error: &dyn Fn(&str, &str) -> CliError,
 ) -> Result<Resolved, CliError> {
     let keys: Vec<String> = spec.axes.iter().map(|(k, _)| k.clone()).collect();
-    let values: Vec<Vec<toml::Value>> = match spec.mode {
+    let mut values: Vec<Vec<toml::Value>> = match spec.mode {
         Mode::Grid => grid(&spec.axes),
         Mode::Random => (0..spec.samples as u64)
             .map(|j| {
@@ -237,6 +237,19 @@ pub fn resolve(
             })
             .collect(),
     };
+    // Paths among the values resolve as the config file's own paths do, against its folder; a
+    // grid given with `--set` is the command line's, and its paths resolve against the working
+    // directory, as `--set`'s do.
+    let grid_from_set =
+        overrides.iter().filter_map(|o| config::set_key(o)).any(|k| k == "sweep" || k.starts_with("sweep.grid"));
+    if !grid_from_set {
+        let base = path.parent().unwrap_or(Path::new(""));
+        for point in &mut values {
+            for (key, value) in keys.iter().zip(point.iter_mut()) {
+                config::absolutize_value(key, value, base);
+            }
+        }
+    }
 
     // Each (key, value) alone first, so that an error names the key it comes from; then each
     // point whole, for values that only clash together.
