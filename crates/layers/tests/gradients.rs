@@ -9,9 +9,10 @@
 //!
 //! Each case runs with `x` row-major (the tiny passes when every layer is at most 4 wide),
 //! column-major and strided (the general passes); the three must give the same bits, and the
-//! shapes reach past 4 units so that the general products run too.
+//! shapes reach past 4 units so that the general products run too. With dropout, the mask drawn
+//! by one training pass is held fixed for both sides.
 
-use backprop_layers::{ActivationSpec, LayerSpec, Network, Workspace};
+use backprop_layers::{ActivationSpec, LayerSpec, Mode, Network, Workspace};
 use backprop_tensor::rng::{seeded, unit};
 use backprop_tensor::{MatView, Matrix};
 use ndarray::s;
@@ -28,15 +29,75 @@ struct Case {
     x: Matrix<f64>,
     /// `∂C/∂aᴸ` (or `∂C/∂zᴸ` when fused): the cost's fixed coefficients.
     c: Matrix<f64>,
+    /// Holds the dropout masks, when the hidden layers have dropout.
+    ws: Workspace<f64>,
 }
 
-fn build(seed: u64, inputs: usize, units: &[usize], acts: &[usize], batch: usize) -> Option<Case> {
+impl Case {
+    /// A forward pass of `net` (this case's, or a perturbed copy) on `x`: with this case's
+    /// masks held fixed when it has dropout.
+    fn forward(&mut self, net: &Network<f64>, x: MatView<'_, f64>) {
+        if net.has_dropout() {
+            net.forward_mode(x, &mut self.ws, Mode::TrainFixedMask);
+        } else {
+            net.forward(x, &mut self.ws);
+        }
+    }
+
+    /// `C = Σ c·aᴸ`, or `Σ c·zᴸ` when `fused`, for `net` on `x`.
+    fn cost(&mut self, net: &Network<f64>, x: MatView<'_, f64>, fused: bool) -> f64 {
+        self.terms(net, x, fused).0
+    }
+
+    /// `C` and `Σ |c·aᴸ|` (or `zᴸ`), the size of the terms whose roundings `C` carries.
+    fn terms(&mut self, net: &Network<f64>, x: MatView<'_, f64>, fused: bool) -> (f64, f64) {
+        self.forward(net, x);
+        let (out, _) = self.ws.loss_io(x.nrows(), fused);
+        let terms = out.iter().zip(self.c.iter()).map(|(o, c)| o * c);
+        (terms.clone().sum(), terms.map(f64::abs).sum())
+    }
+
+    /// One backward pass on `x` (this case's inputs in some layout): `∂C/∂θ` for every
+    /// parameter, in the network's layout.
+    fn analytic(&mut self, x: MatView<'_, f64>, fused: bool) -> Vec<f64> {
+        let net = self.net.clone();
+        self.forward(&net, x);
+        self.ws.loss_io(x.nrows(), fused).1.assign(&self.c);
+        let mut grads = vec![f64::NAN; net.params().len()];
+        net.backward(x, &mut self.ws, &mut grads, fused);
+        grads
+    }
+
+    /// Central differences with step `eps`, one parameter at a time.
+    fn numeric(&mut self, fused: bool, eps: f64) -> Vec<f64> {
+        let (x, mut probe) = (self.x.clone(), self.net.clone());
+        (0..probe.params().len())
+            .map(|i| {
+                let p = probe.params()[i];
+                probe.params_mut()[i] = p + eps;
+                let plus = self.cost(&probe, x.view(), fused);
+                probe.params_mut()[i] = p - eps;
+                let minus = self.cost(&probe, x.view(), fused);
+                probe.params_mut()[i] = p;
+                (plus - minus) / (2.0 * eps)
+            })
+            .collect()
+    }
+}
+
+/// A random case; hidden layers drop outputs with probability `dropout` (the mask drawn by one
+/// training pass here).
+fn build(seed: u64, inputs: usize, units: &[usize], acts: &[usize], batch: usize, dropout: f64) -> Option<Case> {
     let names = ActivationSpec::NAMES;
-    let specs: Vec<LayerSpec> = units
+    let mut specs: Vec<LayerSpec> = units
         .iter()
         .zip(acts)
         .map(|(&u, &a)| LayerSpec::new(u, ActivationSpec::from_name(names[a % names.len()]).expect("registered")))
         .collect();
+    let hidden = specs.len() - 1;
+    for spec in &mut specs[..hidden] {
+        spec.dropout = dropout;
+    }
     let mut rng = seeded(seed);
     let mut net = Network::new(inputs, &specs);
     for p in net.params_mut() {
@@ -45,80 +106,48 @@ fn build(seed: u64, inputs: usize, units: &[usize], acts: &[usize], batch: usize
     let x = Matrix::from_shape_fn((batch, inputs), |_| 4.0 * unit(&mut rng) - 2.0);
     let c = Matrix::from_shape_fn((batch, net.outputs()), |_| 2.0 * unit(&mut rng) - 1.0);
     let mut ws = Workspace::new(&net, batch);
-    net.forward(x.view(), &mut ws);
+    net.forward_mode(x.view(), &mut ws, Mode::Train(&mut rng));
     for (l, layer) in net.layers().iter().enumerate() {
         if kinked(layer.activation.name()) && ws.z(l).iter().any(|z| z.abs() < 1e-3) {
             return None;
         }
     }
-    Some(Case { net, x, c })
+    Some(Case { net, x, c, ws })
 }
 
-/// `C = Σ c·aᴸ`, or `Σ c·zᴸ` when `fused`, after a forward pass of `net` on `x`.
-fn cost(net: &Network<f64>, x: MatView<'_, f64>, c: &Matrix<f64>, fused: bool, ws: &mut Workspace<f64>) -> f64 {
-    let n = x.nrows();
-    net.forward(x, ws);
-    let (out, _) = ws.loss_io(n, fused);
-    out.iter().zip(c.iter()).map(|(o, c)| o * c).sum()
-}
-
-/// One backward pass: `∂C/∂θ` for every parameter, in the network's layout.
-fn analytic(net: &Network<f64>, x: MatView<'_, f64>, c: &Matrix<f64>, fused: bool) -> Vec<f64> {
-    let n = x.nrows();
-    let mut ws = Workspace::new(net, n);
-    net.forward(x, &mut ws);
-    ws.loss_io(n, fused).1.assign(c);
-    let mut grads = vec![f64::NAN; net.params().len()];
-    net.backward(x, &mut ws, &mut grads, fused);
-    grads
-}
-
-/// Central differences with step `eps`, one parameter at a time.
-fn numeric(net: &Network<f64>, x: MatView<'_, f64>, c: &Matrix<f64>, fused: bool, eps: f64) -> Vec<f64> {
-    let mut ws = Workspace::new(net, x.nrows());
-    let mut probe = net.clone();
-    (0..net.params().len())
-        .map(|i| {
-            let p = net.params()[i];
-            probe.params_mut()[i] = p + eps;
-            let plus = cost(&probe, x, c, fused, &mut ws);
-            probe.params_mut()[i] = p - eps;
-            let minus = cost(&probe, x, c, fused, &mut ws);
-            probe.params_mut()[i] = p;
-            (plus - minus) / (2.0 * eps)
-        })
-        .collect()
-}
-
-/// As in the CLI's gradient tests: a relative 1e-6, and a floor of 1e-8 times the cost (at least
-/// 1) for the rounding of the differences themselves.
-fn tolerance(a: f64, n: f64, cost: f64) -> f64 {
-    1e-6 * a.abs().max(n.abs()) + 1e-8 * cost.abs().max(1.0)
+/// A relative 1e-6, and a floor for the rounding of the differences themselves: `C` sums terms
+/// of both signs, and carries roundings of their size, `Σ |c·a|` (`size`), not of its own (seen:
+/// 2.3e-11·size on a gradient of 1.9e-3, 333 terms of size 755 in all). The CLI's tests, whose
+/// costs sum terms of one sign, use 1e-8·|C|.
+fn tolerance(a: f64, n: f64, size: f64) -> f64 {
+    1e-6 * a.abs().max(n.abs()) + 1e-8 + 2e-10 * size
 }
 
 /// The gradients of `case` with `x` row-major, column-major and strided; asserts they are the
 /// same bits and returns them.
-fn analytic_every_layout(case: &Case, fused: bool) -> Result<Vec<f64>, TestCaseError> {
-    let rows = analytic(&case.net, case.x.view(), &case.c, fused);
-    let columns = case.x.t().to_owned();
-    let cols = analytic(&case.net, columns.t(), &case.c, fused);
-    let mut spread = Matrix::zeros((2 * case.x.nrows(), case.x.ncols()));
-    spread.slice_mut(s![..;2, ..]).assign(&case.x);
-    let strided = analytic(&case.net, spread.slice(s![..;2, ..]), &case.c, fused);
+fn analytic_every_layout(case: &mut Case, fused: bool) -> Result<Vec<f64>, TestCaseError> {
+    let x = case.x.clone();
+    let rows = case.analytic(x.view(), fused);
+    let columns = x.t().to_owned();
+    let cols = case.analytic(columns.t(), fused);
+    let mut spread = Matrix::zeros((2 * x.nrows(), x.ncols()));
+    spread.slice_mut(s![..;2, ..]).assign(&x);
+    let strided = case.analytic(spread.slice(s![..;2, ..]), fused);
     let bits = |g: &[f64]| g.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
     prop_assert_eq!(bits(&rows), bits(&cols), "column-major x");
     prop_assert_eq!(bits(&rows), bits(&strided), "strided x");
     Ok(rows)
 }
 
-fn check(case: &Case, fused: bool) -> Result<(), TestCaseError> {
+fn check(case: &mut Case, fused: bool) -> Result<(), TestCaseError> {
     let a = analytic_every_layout(case, fused)?;
-    let n = numeric(&case.net, case.x.view(), &case.c, fused, 1e-6);
-    let c = cost(&case.net, case.x.view(), &case.c, fused, &mut Workspace::new(&case.net, case.x.nrows()));
-    let layers: Vec<_> = case.net.layers().iter().map(|l| (l.units, l.activation.name())).collect();
+    let n = case.numeric(fused, 1e-6);
+    let (net, x) = (case.net.clone(), case.x.clone());
+    let (_, size) = case.terms(&net, x.view(), fused);
+    let layers: Vec<_> = net.layers().iter().map(|l| (l.units, l.activation.name(), l.dropout)).collect();
     for (i, (a, n)) in a.iter().zip(&n).enumerate() {
         prop_assert!(
-            (a - n).abs() <= tolerance(*a, *n, c),
+            (a - n).abs() <= tolerance(*a, *n, size),
             "fused {fused}, layers {layers:?}, parameter {i}: analytic {a} numeric {n}"
         );
     }
@@ -136,41 +165,51 @@ fn shapes(width: usize, depth: usize) -> impl Strategy<Value = (u64, usize, Vec<
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
     /// Tiny networks (at most 4 wide: the tiny passes) and slightly wider ones.
     #[test]
     fn backprop_equals_central_differences((seed, inputs, units, acts, batch) in shapes(6, 4), fused in any::<bool>()) {
-        let Some(case) = build(seed, inputs, &units, &acts, batch) else { return Ok(()) };
-        check(&case, fused)?;
+        let Some(mut case) = build(seed, inputs, &units, &acts, batch, 0.0) else { return Ok(()) };
+        check(&mut case, fused)?;
+    }
+
+    /// Dropout after every hidden layer, its mask held fixed.
+    #[test]
+    fn backprop_through_dropout_equals_central_differences((seed, inputs, units, acts, batch) in shapes(6, 4), fused in any::<bool>()) {
+        prop_assume!(units.len() >= 2);
+        let Some(mut case) = build(seed, inputs, &units, &acts, batch, 0.4) else { return Ok(()) };
+        check(&mut case, fused)?;
     }
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 
     /// Layers up to 40 wide: the general products' blocked loops.
     #[test]
     fn backprop_equals_central_differences_wide((seed, inputs, units, acts, batch) in shapes(40, 2), fused in any::<bool>()) {
-        let Some(case) = build(seed, inputs, &units, &acts, batch) else { return Ok(()) };
-        check(&case, fused)?;
+        let Some(mut case) = build(seed, inputs, &units, &acts, batch, 0.0) else { return Ok(()) };
+        check(&mut case, fused)?;
     }
 }
 
 /// The check can fail: a gradient with one sign flipped, or one bias gradient doubled, is caught.
 #[test]
 fn a_wrong_gradient_is_caught() {
-    let case = build(3, 2, &[3, 2], &[0, 0], 4).expect("no kink at this seed");
-    let a = analytic(&case.net, case.x.view(), &case.c, false);
-    let n = numeric(&case.net, case.x.view(), &case.c, false, 1e-6);
-    let c = cost(&case.net, case.x.view(), &case.c, false, &mut Workspace::new(&case.net, 4));
-    let within = |a: &[f64]| a.iter().zip(&n).all(|(a, n)| (a - n).abs() <= tolerance(*a, *n, c));
+    let mut case = build(3, 2, &[3, 2], &[0, 0], 4, 0.0).expect("no kink at this seed");
+    let x = case.x.clone();
+    let a = case.analytic(x.view(), false);
+    let n = case.numeric(false, 1e-6);
+    let net = case.net.clone();
+    let (_, size) = case.terms(&net, x.view(), false);
+    let within = |a: &[f64]| a.iter().zip(&n).all(|(a, n)| (a - n).abs() <= tolerance(*a, *n, size));
     assert!(within(&a));
     let mut flipped = a.clone();
     flipped[0] = -flipped[0];
     assert!(!within(&flipped), "a sign error");
     let mut doubled = a.clone();
-    let b = case.net.layers()[1].b_range().start;
+    let b = net.layers()[1].b_range().start;
     doubled[b] *= 2.0;
     assert!(!within(&doubled), "a bias gradient twice over");
 }
