@@ -491,6 +491,11 @@ fn a_sweep_in_use_is_not_run_twice() {
         assert_eq!(code, 2, "{extra:?}: {stderr}");
         assert!(stderr.contains("is in use by another `cargo xtask experiment`"), "{stderr}");
     }
+    // collect would write a partial report that the sweep's own, when it ends, could be
+    // replaced by.
+    let (code, _, stderr) = xtask(&["collect", s(&out)]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("without --shard, which writes its own report when it ends"), "{stderr}");
     drop(first);
 
     let logs = [tmp.path().join("shard1.log"), tmp.path().join("shard2.log")];
@@ -504,6 +509,10 @@ fn a_sweep_in_use_is_not_run_twice() {
     let (code, stderr) = run(&[]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("(a sweep or a shard of it)"), "{stderr}");
+    // Beside shards, which write no report, collect runs: their trials are still missing.
+    let (code, _, stderr) = xtask(&["collect", s(&out)]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("4 of 4 trials have no result yet"), "{stderr}");
     // A shard of another split would run trials of shards 1/2 and 2/2 (shard 3/3 runs 2 of 4).
     let (code, stderr) = run(&["--shard", "3/3"]);
     assert_eq!(code, 2, "{stderr}");

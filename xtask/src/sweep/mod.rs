@@ -104,6 +104,10 @@ pub fn run(path: &Path, overrides: &[String], base: &config::Loaded, spec: &Swee
 /// included).
 pub fn collect(dir: &Path) -> i32 {
     let result = Plan::read(dir).and_then(|plan| {
+        // Shares the sweep's lock: refused while a sweep without --shard runs (its report, written
+        // when it ends, could otherwise be replaced by this partial one); beside shards, which
+        // write no report, it runs.
+        let _lock = lock_shared(dir)?;
         let configs = configs_of(&plan)
             .inspect_err(|why| {
                 errln!(
@@ -435,6 +439,22 @@ fn lock(dir: &Path, shard: Option<Shard>) -> Result<Vec<std::fs::File>, CliError
         }
     }
     Ok(vec![whole, own])
+}
+
+/// `.sweep.lock` in `dir`, shared (as shards hold it), for `collect`: refused (exit 2) while a
+/// sweep without --shard holds it.
+fn lock_shared(dir: &Path) -> Result<std::fs::File, CliError> {
+    let path = dir.join(LOCK_FILE);
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path);
+    let file = file.map_err(|e| CliError::io(&path, e))?;
+    match file.try_lock_shared() {
+        Err(std::fs::TryLockError::WouldBlock) => Err(CliError::Config(format!(
+            "{} is in use by a `cargo xtask experiment` without --shard, which writes its own report when \
+             it ends; collect once it has",
+            dir.display()
+        ))),
+        _ => Ok(file),
+    }
 }
 
 /// `(I, N)` of a shard's lock file name, `.sweep.shard-I-of-N.lock`.
