@@ -335,6 +335,11 @@ mod tests {
         assert!(e.starts_with("missing field `source`"), "{e}");
         let e = parse("[data]\nsource = \"csv\"\npath = \"a.csv\"\n").unwrap_err();
         assert!(e.starts_with("missing field `targets`"), "{e}");
+        // A column is a name or an index from 0: a negative one, or a float, says so.
+        for bad in ["-1", "1.5"] {
+            let e = parse(&format!("[data]\nsource = \"csv\"\npath = \"a.csv\"\ntargets = [{bad}]\n")).unwrap_err();
+            assert!(e.contains("expected a column name or a 0-based column index"), "{bad}: {e}");
+        }
     }
 
     #[test]
@@ -357,6 +362,9 @@ mod tests {
         );
         let idx = "[data]\nsource = \"idx\"\nimages = \"i\"\nlabels = \"l\"\n";
         assert_eq!(key(&format!("{idx}test_images = \"t\"\n")), "test_labels");
+        assert_eq!(key(&format!("{idx}test_labels = \"t\"\n")), "test_images");
+        assert_eq!(key(&format!("{idx}validation_labels = \"v\"\n")), "validation_images");
+        assert_eq!(key(&format!("{idx}validation_images = \"v\"\n")), "validation_labels");
         assert!(parse("[data]\nsource = \"moons\"\nvalidation = 0.5\ntest = 0.4\n").unwrap().validate().is_ok());
         // Fractions below 0 or not numbers, each named.
         assert_eq!(key("[data]\nsource = \"moons\"\nvalidation = -0.1\n"), "validation");
