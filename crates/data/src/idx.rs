@@ -282,3 +282,37 @@ pub(crate) fn load<F: Element>(spec: &IdxSource, base_dir: &Path) -> Result<Load
         target_names: vec!["label".into()],
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Hands out `data` two bytes at a time, failing with `Interrupted` (a signal) before each.
+    struct Interrupting<'a> {
+        data: &'a [u8],
+        interrupt: bool,
+    }
+
+    impl Read for Interrupting<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            self.interrupt = !self.interrupt;
+            if self.interrupt {
+                return Err(std::io::ErrorKind::Interrupted.into());
+            }
+            let n = buf.len().min(2).min(self.data.len());
+            buf[..n].copy_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn reading_retries_after_a_signal_and_stops_at_the_end() {
+        let mut buf = [0u8; 8];
+        let got = read_up_to(&mut Interrupting { data: b"abcde", interrupt: false }, &mut buf).unwrap();
+        assert_eq!(&buf[..got], b"abcde");
+        let mut short = [0u8; 3];
+        assert_eq!(read_up_to(&mut Interrupting { data: b"abcde", interrupt: false }, &mut short).unwrap(), 3);
+        assert_eq!(&short, b"abc");
+    }
+}

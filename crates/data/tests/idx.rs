@@ -28,6 +28,7 @@ fn raw_and_gzipped_files_load_the_same() {
     assert_eq!(raw.train.inputs.row(0).to_vec(), vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0]);
     assert_eq!(raw.train.targets.row(2).iter().position(|&v| v == 1.0), Some(9));
     assert_eq!(raw.feature_names[5], "pixel5");
+    assert_eq!(raw.train.name, "img", "a data set is named after its images' file");
     // Gzip is recognised by its magic bytes, whatever the name.
     write(&dir, "img", gzip(&images));
     write(&dir, "lab.gz", gzip(&labels));
@@ -49,6 +50,7 @@ fn separate_test_files_and_unseen_labels() {
     let text = format!("{SPEC}\ntest_images = \"t-img\"\ntest_labels = \"t-lab\"");
     let s = load(&dir, &text, 0).unwrap();
     let t = s.test.unwrap();
+    assert_eq!(t.name, "t-img");
     assert_eq!(t.inputs.row(1).to_vec(), vec![1.0; 6]);
     assert_eq!(t.targets.row(0).iter().position(|&v| v == 1.0), Some(7));
     write(&dir, "t-lab", idx_labels(&[7, 12]));
@@ -129,6 +131,14 @@ fn a_header_claiming_a_trillion_items_is_refused() {
         &["img: the IDX header claims 1000000 items of 1000000 bytes", "more than the limit of 2147483648 bytes"],
     );
     assert!(!m.contains("labels"), "{m}");
+    // Exactly the limit is allowed (and then found missing), one row of pixels more is not.
+    write(&dir, "lab", idx_labels(&[1; 2048]));
+    write(&dir, "img", gzip(&idx_images(2048, 1024, 1024, &[0; 64])));
+    let m = error(&dir, SPEC);
+    assert_mentions(&m, &["img: truncated IDX file"]);
+    assert!(!m.contains("limit"), "{m}");
+    write(&dir, "img", gzip(&idx_images(2048, 1025, 1024, &[0; 64])));
+    assert_mentions(&error(&dir, SPEC), &["more than the limit of 2147483648 bytes"]);
 }
 
 #[test]
