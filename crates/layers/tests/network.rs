@@ -1,0 +1,93 @@
+//! A network's shape, its parameter layout and how initialisers fill it: what a user of this
+//! crate reads and writes by hand (a model file's loader, a custom initialiser).
+
+use backprop_layers::{ActivationSpec, LayerSpec, Network, Workspace};
+use backprop_tensor::init::{Constant, Fan, Initializer};
+use backprop_tensor::rng::{SeededRng, seeded};
+
+/// 3 inputs → 4 sigmoid → 2 sigmoid.
+fn net() -> Network<f64> {
+    let sigmoid = || ActivationSpec::from_name("sigmoid").expect("registered");
+    Network::new(3, &[LayerSpec::new(4, sigmoid()), LayerSpec::new(2, sigmoid())])
+}
+
+#[test]
+fn shapes_and_the_flat_layout() {
+    let net = net();
+    assert_eq!((net.inputs(), net.outputs()), (3, 2));
+    let layers = net.layers();
+    assert_eq!(layers.iter().map(|l| (l.inputs, l.units)).collect::<Vec<_>>(), [(3, 4), (4, 2)]);
+    // Each layer's W (row-major, inputs × units) and then its b, layer after layer.
+    assert_eq!((layers[0].w_range(), layers[0].b_range()), (0..12, 12..16));
+    assert_eq!((layers[1].w_range(), layers[1].b_range()), (16..24, 24..26));
+    assert_eq!(net.params().len(), 26);
+}
+
+#[test]
+fn layer_views_are_the_layout_s_slices() {
+    let mut net = net();
+    for l in 0..2 {
+        let (mut w, mut b) = net.layer_params_mut(l);
+        let (rows, cols) = w.dim();
+        for ((i, j), x) in w.indexed_iter_mut() {
+            *x = (100 * (l + 1) + 10 * i + j) as f64;
+        }
+        assert_eq!((rows, cols, b.len()), if l == 0 { (3, 4, 4) } else { (4, 2, 2) });
+        b.fill(-(l as f64 + 1.0));
+    }
+    let p = net.params();
+    assert_eq!(&p[0..4], [100.0, 101.0, 102.0, 103.0], "row 0 of W¹");
+    assert_eq!(&p[8..12], [120.0, 121.0, 122.0, 123.0], "row 2 of W¹");
+    assert_eq!(&p[12..16], [-1.0; 4], "b¹");
+    assert_eq!(&p[16..18], [200.0, 201.0], "row 0 of W²");
+    assert_eq!(&p[22..24], [230.0, 231.0], "row 3 of W²");
+    assert_eq!(&p[24..26], [-2.0; 2], "b²");
+    assert_eq!(net.weights(1)[[3, 1]], 231.0);
+    assert_eq!(net.biases(0).to_vec(), [-1.0; 4]);
+    // A gradient buffer has the same layout.
+    let grads: Vec<f64> = (0..26).map(f64::from).collect();
+    let (gw, gb) = net.layer_grads(1, &grads);
+    assert_eq!((gw[[0, 0]], gw[[3, 1]], gb.to_vec()), (16.0, 23.0, vec![24.0, 25.0]));
+}
+
+/// Writes `fan_in·1000 + fan_out·100 + (the value's index)`: which block got which fan, in
+/// which order.
+struct Tagging;
+
+impl Initializer for Tagging {
+    fn fill(&self, fan: Fan, out: &mut [f64], _rng: &mut SeededRng) {
+        for (i, x) in out.iter_mut().enumerate() {
+            *x = (fan.fan_in * 1000 + fan.fan_out * 100 + i) as f64;
+        }
+    }
+}
+
+#[test]
+fn initialisers_fill_each_block_with_its_layer_s_fan() {
+    let mut net = net();
+    net.initialize(&Tagging, &Constant { value: -0.5 }, &mut seeded(1));
+    let p = net.params();
+    let w1: Vec<f64> = (0..12).map(|i| f64::from(3400 + i)).collect();
+    assert_eq!(&p[0..12], w1.as_slice(), "W¹ row by row, fan (3, 4)");
+    assert_eq!(&p[12..16], [-0.5; 4]);
+    let w2: Vec<f64> = (0..8).map(|i| f64::from(4200 + i)).collect();
+    assert_eq!(&p[16..24], w2.as_slice(), "W², fan (4, 2)");
+    assert_eq!(&p[24..26], [-0.5; 2]);
+
+    // Per layer: the biases get their layer's fan too.
+    let (zero, one) = (Constant { value: 0.0 }, Constant { value: 1.0 });
+    net.initialize_layers(|l| if l == 0 { (&one, &Tagging) } else { (&zero, &one) }, &mut seeded(1));
+    let p = net.params();
+    assert_eq!((&p[0..12], &p[12..16]), (&[1.0; 12][..], &[3400.0, 3401.0, 3402.0, 3403.0][..]));
+    assert_eq!((&p[16..24], &p[24..26]), (&[0.0; 8][..], &[1.0; 2][..]));
+}
+
+#[test]
+fn a_workspace_holds_its_capacity() {
+    let net = net();
+    let ws = Workspace::new(&net, 7);
+    assert_eq!((ws.capacity(), ws.output_units()), (7, 2));
+    // A net at most 4 wide gets the tiny passes (the speed path; the same bits, tested in
+    // `gradients.rs`); this one, with 4 units from 3 inputs, does.
+    assert!(format!("{ws:?}").contains("TinyPasses"), "{ws:?}");
+}
