@@ -895,6 +895,54 @@ mod tests {
         }
     }
 
+    /// Products just above [`SMALL_GEMM`] go to the packing GEMM whatever their layouts, and
+    /// give its fixed order's bits (FMA chains) through [`matmul_into`], not the small loops'.
+    #[test]
+    fn products_above_the_small_size_take_the_packing_gemm_in_every_layout() {
+        if !large_products_in_fixed_order() {
+            eprintln!("this processor has no AVX2/FMA: large products have no fixed order to check");
+            return;
+        }
+        for &(m, k, n) in &[(17, 16, 16), (40, 30, 20)] {
+            assert!(m * k * n > SMALL_GEMM);
+            let mut rng = crate::rng::seeded((m * k * n) as u64);
+            let mut draw = |r, c| Matrix::from_shape_fn((r, c), |_| crate::rng::unit(&mut rng) * 2.0 - 1.0);
+            let (a, b, c0) = (draw(m, k), draw(k, n), draw(m, n));
+            let (at, bt) = (transposed(&a), transposed(&b));
+            let mut spread_a = Matrix::zeros((m, 2 * k));
+            spread_a.slice_mut(s![.., ..;2]).assign(&a);
+            for accumulate in [false, true] {
+                let want = packed::tests::definition(a.view(), b.view(), &c0, accumulate);
+                let mut unfused = c0.clone();
+                small_views(a.view(), b.view(), unfused.view_mut(), accumulate);
+                assert_ne!(unfused, want, "{m}x{k}x{n}: values where the small loops' bits differ");
+                let layouts = [
+                    ("a·b", a.view(), b.view()),
+                    ("a·(bᵀ)ᵀ", a.view(), bt.t()),
+                    ("(aᵀ)ᵀ·b", at.t(), b.view()),
+                    ("strided a", spread_a.slice(s![.., ..;2]), b.view()),
+                ];
+                for (name, av, bv) in layouts {
+                    let mut c = c0.clone();
+                    matmul_into(av, bv, c.view_mut(), accumulate);
+                    assert_eq!(c, want, "{name}, {m}x{k}x{n}, accumulate {accumulate}");
+                    let mut wide = Matrix::from_elem((m, 2 * n), f64::NAN);
+                    wide.slice_mut(s![.., ..;2]).assign(&c0);
+                    matmul_into(av, bv, wide.slice_mut(s![.., ..;2]), accumulate);
+                    assert_eq!(wide.slice(s![.., ..;2]), want, "{name} into a strided c, {m}x{k}x{n}");
+                }
+            }
+        }
+    }
+
+    /// An operand that does not hold its shape is refused, not read out of bounds or short.
+    #[test]
+    #[should_panic(expected = "matmul: operand a is not 3×5")]
+    fn an_operand_of_the_wrong_length_is_refused() {
+        let mut c = [0.0f64; 3 * 6];
+        gemm((3, 5, 6), Operand::Rows(&[1.0; 14]), Operand::Rows(&[1.0; 30]), &mut c, false);
+    }
+
     #[test]
     fn large_products_give_the_same_bits_on_one_and_two_threads() {
         // Above PARALLEL_GEMM, in every layout the network uses (a·W, aᵀ·δ, δ·Wᵀ), f32 and f64.

@@ -277,14 +277,19 @@ mod fma {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use ndarray::s;
 
     use super::*;
     use crate::Matrix;
 
     /// The module's definition, written out: blocks of 512 `p`, each an FMA chain from 0.
-    fn definition<F: Element>(a: MatView<'_, F>, b: MatView<'_, F>, c: &Matrix<F>, accumulate: bool) -> Matrix<F> {
+    pub(in crate::linalg) fn definition<F: Element>(
+        a: MatView<'_, F>,
+        b: MatView<'_, F>,
+        c: &Matrix<F>,
+        accumulate: bool,
+    ) -> Matrix<F> {
         let k = a.ncols();
         Matrix::from_shape_fn(c.dim(), |(i, j)| {
             let mut out = c[[i, j]];
