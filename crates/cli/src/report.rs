@@ -146,4 +146,25 @@ mod tests {
         // mean t = 3, SS_tot = 8, SS_res = 2.
         assert!((r.r2 - 0.75).abs() < 1e-15);
     }
+
+    #[test]
+    fn r2_is_the_mean_over_outputs_and_constant_targets_score_0_or_1() {
+        // Column 0 as above (0.75); column 1 constant and predicted exactly (1).
+        let out = array![[1.0, 7.0], [2.0, 7.0], [4.0, 7.0]];
+        let t = array![[1.0, 7.0], [3.0, 7.0], [5.0, 7.0]];
+        let r = regression(out.view(), t.view());
+        assert!((r.r2 - (0.75 + 1.0) / 2.0).abs() < 1e-15, "{}", r.r2);
+        assert!((r.mse - 2.0 / 6.0).abs() < 1e-15, "a mean over every element: {}", r.mse);
+        // Column 1 constant and missed (0): scikit-learn's convention.
+        let out = array![[1.0, 7.0], [2.0, 7.5], [4.0, 7.0]];
+        let r = regression(out.view(), t.view());
+        assert!((r.r2 - 0.75 / 2.0).abs() < 1e-15, "{}", r.r2);
+    }
+
+    #[test]
+    fn a_single_output_at_the_threshold_is_the_second_class() {
+        assert_eq!(predicted_class(array![0.5].view(), 0.5), 1);
+        assert_eq!(predicted_class(array![0.4999].view(), 0.5), 0);
+        assert_eq!(predicted_class(array![0.2, 0.5, 0.3].view(), 0.5), 1);
+    }
 }
