@@ -17,7 +17,7 @@ use crate::app::prepare;
 use crate::config;
 use crate::error::CliError;
 use crate::fsutil::write_atomic;
-use crate::train::{EpochMetrics, argmax, decision_threshold};
+use crate::train::{EpochMetrics, decision_threshold};
 
 /// Cells per side of the decision-region grid.
 pub const GRID: usize = 100;
@@ -215,13 +215,10 @@ pub fn is_classification<F: Element>(targets: MatView<'_, F>) -> bool {
             .all(|r| r.iter().all(|&t| t == zero || t == one) && r.iter().filter(|&&t| t == one).count() == 1)
 }
 
-/// The class of each row of a network's outputs or of targets: the argmax for several columns,
-/// `value ≥ threshold` for one.
+/// The class of each row of a network's outputs or of targets
+/// ([`predicted_class`](crate::report::predicted_class)).
 pub fn classes<F: Element>(values: MatView<'_, F>, threshold: F) -> Vec<usize> {
-    values
-        .outer_iter()
-        .map(|r| if r.len() == 1 { usize::from(r[0] >= threshold) } else { argmax(r.iter().copied()) })
-        .collect()
+    values.outer_iter().map(|r| crate::report::predicted_class(r, threshold)).collect()
 }
 
 /// The plotted range of one feature: its values' range, widened by 5 % on each side (by 0.5
@@ -240,7 +237,7 @@ fn axis_range(values: impl Iterator<Item = f64>, limit: f64) -> (f64, f64) {
 /// of cells, each filled with [`region_color`] of the class the network predicts at its centre
 /// (cells of one class next to each other in a row are drawn as one rectangle), and every sample
 /// on top as a circle in the [`PALETTE`] colour of its true class. A single output predicts class
-/// 1 where it is `≥ threshold` (0.5 for probabilities, 0 for logits); several outputs predict
+/// 1 where it is `> threshold` (0.5 for probabilities, 0 for logits); several outputs predict
 /// their argmax.
 pub fn render_decision<F: Element>(
     net: &Network<F>,

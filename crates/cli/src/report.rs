@@ -45,9 +45,12 @@ pub struct RegressionReport {
     pub r2: f64,
 }
 
-/// The class of one row: argmax for several outputs, `output ≥ threshold` for one.
+/// The class of one row: argmax for several outputs (the first on ties); for one, class 1 when
+/// `output > threshold`, strictly, as Keras's `BinaryAccuracy`, scikit-learn's `predict` and
+/// torchmetrics decide (an output exactly at the threshold, such as an untrained net's
+/// σ(0) = 0.5, is class 0). Every accuracy, report, prediction and decision plot decides by it.
 pub fn predicted_class<F: Element>(row: ndarray::ArrayView1<'_, F>, threshold: F) -> usize {
-    if row.len() == 1 { usize::from(row[0] >= threshold) } else { argmax(row.iter().copied()) }
+    if row.len() == 1 { usize::from(row[0] > threshold) } else { argmax(row.iter().copied()) }
 }
 
 /// The report for `outputs` against one-hot (or single 0/1) `targets`. `classes` names the
@@ -162,9 +165,11 @@ mod tests {
     }
 
     #[test]
-    fn a_single_output_at_the_threshold_is_the_second_class() {
-        assert_eq!(predicted_class(array![0.5].view(), 0.5), 1);
-        assert_eq!(predicted_class(array![0.4999].view(), 0.5), 0);
+    fn a_single_output_exactly_at_the_threshold_is_class_0() {
+        assert_eq!(predicted_class(array![0.5].view(), 0.5), 0);
+        assert_eq!(predicted_class(array![0.5001].view(), 0.5), 1);
+        assert_eq!(predicted_class(array![0.0].view(), 0.0), 0, "a logit of 0");
+        assert_eq!(predicted_class(array![1e-300].view(), 0.0), 1);
         assert_eq!(predicted_class(array![0.2, 0.5, 0.3].view(), 0.5), 1);
     }
 }

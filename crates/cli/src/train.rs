@@ -1408,19 +1408,15 @@ pub fn decision_threshold<F: Element>(loss: &dyn Loss<F>, net: &Network<F>) -> F
     if logits && !last_is_sigmoid { F::zero() } else { F::of(0.5) }
 }
 
-/// Rows whose predicted class matches the target's: argmax for several outputs, the threshold
-/// for one.
+/// Rows whose predicted class matches the target's
+/// ([`predicted_class`](crate::report::predicted_class): argmax for several outputs, above the
+/// threshold for one; a target row's class by the same rule, at 0.5).
 pub fn count_right<F: Element>(output: MatView<'_, F>, target: MatView<'_, F>, threshold: F) -> usize {
+    use crate::report::predicted_class;
     output
         .outer_iter()
         .zip(target.outer_iter())
-        .filter(|(o, t)| {
-            if o.len() == 1 {
-                (o[0] >= threshold) == (t[0] >= F::of(0.5))
-            } else {
-                argmax(o.iter().copied()) == argmax(t.iter().copied())
-            }
-        })
+        .filter(|(o, t)| predicted_class(o.view(), threshold) == predicted_class(t.view(), F::of(0.5)))
         .count()
 }
 
