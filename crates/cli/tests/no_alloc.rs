@@ -141,6 +141,17 @@ fn large_products_allocate_at_most_the_gemm_packing_buffers() {
     large_product_epochs();
 }
 
+/// A first layer of 1024 inputs and 2048 units: its `xᵀ·δ` (a column-major `a` of 1024 rows, an
+/// output of 2048 columns) is one the FMA kernels copy row-major first, into a scratch buffer
+/// each thread keeps (`linalg/packed.rs`, `COPY_MIN_ROWS` and `COPY_MIN_COLS`): warm epochs
+/// allocate nothing for it either. In a pool of one thread, so that the product is not split
+/// into halves too narrow to be copied, and runs on the counted thread.
+#[test]
+fn the_row_major_copy_of_a_large_operand_is_kept_between_epochs() {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("a pool");
+    pool.install(|| large_product_epochs_of(16, 1024, 2048, 10));
+}
+
 /// The same inside `with_warm_threads` in a pool of two threads, where the products of this net
 /// (2²⁰ multiply-adds and more) split over both: the split and the spinning thread allocate
 /// nothing per epoch either.
@@ -152,11 +163,16 @@ fn warm_threads_allocate_nothing_per_epoch() {
 
 /// Five warm epochs of the MLP of the two tests above: checks their allocation counts.
 fn large_product_epochs() {
+    large_product_epochs_of(64, 300, 224, 10);
+}
+
+/// Five warm epochs of a `features`-`hidden`-`classes` MLP on `rows` samples: checks their
+/// allocation counts.
+fn large_product_epochs_of(rows: usize, features: usize, hidden: usize, classes: usize) {
     use backprop_data::Dataset;
     use backprop_tensor::Matrix;
     use backprop_tensor::linalg::{SMALL_GEMM, splits_when_warm};
 
-    let (rows, features, hidden, classes) = (64, 300, 224, 10);
     for (m, k, n) in [(rows, features, hidden), (rows, hidden, classes), (features, rows, hidden)] {
         assert!(m * k * n > SMALL_GEMM, "{m}x{k}x{n} must take the packing GEMM");
     }
