@@ -407,6 +407,19 @@ pub(super) mod tests {
         }
     }
 
+    /// The fixed-order kernels run on every x86-64 processor with AVX2 and FMA (the bit-exact
+    /// tests below fall back to rounding bounds where they do not, so they alone could not tell
+    /// a lost kernel from an older processor).
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn the_fixed_order_kernels_run_wherever_avx2_and_fma_are() {
+        let avx2_fma = std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma");
+        assert_eq!(fixed_order(), avx2_fma);
+        if std::arch::is_x86_feature_detected!("avx512f") {
+            assert!(matches!(fma::kernels(), Some(private_gemm_x86::InstrSet::Avx512)));
+        }
+    }
+
     #[test]
     fn large_products_follow_the_definition_in_every_layout() {
         let exact = fixed_order();
