@@ -442,5 +442,39 @@ mod tests {
         assert_eq!(key(Blobs { features: 0, ..Blobs::default() }.validate()), "features");
         assert_eq!(key(Circles { factor: 1.0, ..Circles::default() }.validate()), "factor");
         assert_eq!(key(Sine { samples: MAX_SAMPLES + 1, noise: 0.0 }.validate()), "samples");
+        assert_eq!(key(Circles { factor: 0.0, ..Circles::default() }.validate()), "factor");
+        // The limits themselves are allowed.
+        assert!(Sine { samples: MAX_SAMPLES, noise: 0.0 }.validate().is_ok());
+        let blobs = |features| Blobs { samples: MAX_VALUES / 10, features, ..Blobs::default() };
+        assert!(blobs(10).validate().is_ok(), "samples × features = MAX_VALUES");
+        assert_eq!(key(blobs(11).validate()), "features");
+        // The message says what the minimum is.
+        let message = |r: Result<(), SpecError>| r.unwrap_err().message;
+        assert!(
+            message(Spirals { samples: 2, classes: 3, ..Spirals::default() }.validate())
+                .contains("at least `classes` (3)")
+        );
+        assert!(message(Sine { samples: 0, noise: 0.0 }.validate()).contains("at least 1 (1)"));
+    }
+
+    #[test]
+    fn linspace_is_numpy_s() {
+        assert_eq!(linspace(1.0, 3.0, 5, true).collect::<Vec<_>>(), [1.0, 1.5, 2.0, 2.5, 3.0]);
+        assert_eq!(linspace(1.0, 3.0, 4, false).collect::<Vec<_>>(), [1.0, 1.5, 2.0, 2.5]);
+        assert_eq!(linspace(-2.0, 2.0, 1, true).collect::<Vec<_>>(), [-2.0]);
+    }
+
+    /// Noise is `noise·z` added to every coordinate, `z` standard normal: the difference from the
+    /// noiseless set has mean about 0 and standard deviation about `noise`.
+    #[test]
+    fn noise_has_the_documented_scale() {
+        let n = 4000;
+        let clean = Moons { samples: n, noise: 0.0 }.generate::<f64>(5).unwrap();
+        let noisy = Moons { samples: n, noise: 0.3 }.generate::<f64>(5).unwrap();
+        let d: Vec<f64> = noisy.inputs.iter().zip(clean.inputs.iter()).map(|(a, b)| a - b).collect();
+        let mean = d.iter().sum::<f64>() / d.len() as f64;
+        let sd = (d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / d.len() as f64).sqrt();
+        // 8000 values: the mean's standard error is 0.0034, the deviation's about 0.0024.
+        assert!(mean.abs() < 0.02 && (sd - 0.3).abs() < 0.015, "mean {mean}, sd {sd}");
     }
 }
