@@ -115,6 +115,33 @@ mod tests {
     use backprop_loss::LossSpec;
     use backprop_tensor::Matrix;
 
+    /// `compare` applies the rule `gradcheck` documents, layer by layer: a parameter fails when
+    /// |analytic − numeric| > tolerance·max(|analytic|, |numeric|) + floor.
+    #[test]
+    fn compare_applies_the_documented_rule_to_each_layer() {
+        let identity = |n| LayerSpec::new(n, ActivationSpec::from_name("identity").expect("registered"));
+        // Layer 1: W at 0..2, b at 2; layer 2: W at 3, b at 4.
+        let net = Network::<f64>::new(2, &[identity(1), identity(1)]);
+        let analytic = [1.0, -2.0, 0.0, 8.0, 0.0];
+        // Layer 1 within the rule (relative 2⁻²⁰ ≈ 9.5e-7 on 1.0, and 1.5e-6 off on 2, within
+        // 1e-6·2); layer 2 beyond it (relative 1.25e-5 on 8).
+        let numeric = [1.0 + 2f64.powi(-20), -2.0 - 1.5e-6, 0.0, 8.0001, 0.0];
+        let r = compare(&net, &analytic, &numeric, 1e-6, 1e-9);
+        assert_eq!(r.iter().map(|l| (l.layer, l.ok)).collect::<Vec<_>>(), [(1, true), (2, false)]);
+        assert!((r[0].max_abs - 1.5e-6).abs() < 1e-15, "{:?}", r[0]);
+        assert_eq!(r[0].max_rel, 2f64.powi(-20) / (1.0 + 2f64.powi(-20)), "relative to the larger of the two");
+        assert!((r[1].max_abs - 1e-4).abs() < 1e-15 && (r[1].max_rel - 1e-4 / 8.0001).abs() < 1e-15, "{:?}", r[1]);
+        // The floor alone: against a zero gradient 5e-10 passes and 2e-9 fails (relative error
+        // 1 either way); a zero tolerance fails any difference above the floor.
+        let r = compare(&net, &[0.0; 5], &[0.0, 0.0, 5e-10, 0.0, 2e-9], 1e-6, 1e-9);
+        assert_eq!((r[0].ok, r[0].max_rel, r[1].ok, r[1].max_rel), (true, 1.0, false, 1.0));
+        let r = compare(&net, &analytic, &numeric, 0.0, 1e-9);
+        assert!(!r[0].ok);
+        // A non-finite gradient is a failure shown as NaN, not the largest finite error.
+        let r = compare(&net, &analytic, &[1.0, f64::NAN, 0.0, 8.0, 0.0], 1e-6, 1e-9);
+        assert!(!r[0].ok && r[0].max_abs.is_nan() && r[0].max_rel.is_nan() && r[1].ok);
+    }
+
     /// The threads change nothing: each difference is the one a plain loop computes, to the bit.
     #[test]
     fn numeric_is_a_plain_loop_of_central_differences() {
