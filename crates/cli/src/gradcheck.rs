@@ -137,6 +137,8 @@ mod tests {
         assert_eq!((r[0].ok, r[0].max_rel, r[1].ok, r[1].max_rel), (true, 1.0, false, 1.0));
         let r = compare(&net, &analytic, &numeric, 0.0, 1e-9);
         assert!(!r[0].ok);
+        // Exactly at the bound passes.
+        assert!(compare(&net, &[0.0; 5], &[0.0, 0.0, 1e-9, 0.0, 0.0], 0.0, 1e-9)[0].ok);
         // A non-finite gradient is a failure shown as NaN, not the largest finite error.
         let r = compare(&net, &analytic, &[1.0, f64::NAN, 0.0, 8.0, 0.0], 1e-6, 1e-9);
         assert!(!r[0].ok && r[0].max_abs.is_nan() && r[0].max_rel.is_nan() && r[1].ok);
