@@ -402,11 +402,7 @@ const LOCK_FILE: &str = ".sweep.lock";
 /// side by side. Where the file system cannot lock, the sweep runs
 /// unlocked, as before.
 fn lock(dir: &Path, shard: Option<Shard>) -> Result<Vec<std::fs::File>, CliError> {
-    let open = |name: &str| {
-        let path = dir.join(name);
-        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path);
-        file.map_err(|e| CliError::io(&path, e))
-    };
+    let open = |name: &str| open_lock_file(dir, name);
     let busy = |what: &str| {
         CliError::Config(format!(
             "{} is in use by another `cargo xtask experiment` ({what}); wait for it to finish, or give \
@@ -444,9 +440,7 @@ fn lock(dir: &Path, shard: Option<Shard>) -> Result<Vec<std::fs::File>, CliError
 /// `.sweep.lock` in `dir`, shared (as shards hold it), for `collect`: refused (exit 2) while a
 /// sweep without --shard holds it.
 fn lock_shared(dir: &Path) -> Result<std::fs::File, CliError> {
-    let path = dir.join(LOCK_FILE);
-    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path);
-    let file = file.map_err(|e| CliError::io(&path, e))?;
+    let file = open_lock_file(dir, LOCK_FILE)?;
     match file.try_lock_shared() {
         Err(std::fs::TryLockError::WouldBlock) => Err(CliError::Config(format!(
             "{} is in use by a `cargo xtask experiment` without --shard, which writes its own report when \
@@ -455,6 +449,13 @@ fn lock_shared(dir: &Path) -> Result<std::fs::File, CliError> {
         ))),
         _ => Ok(file),
     }
+}
+
+/// The lock file `name` in `dir`, made if missing (its contents are never read or written).
+fn open_lock_file(dir: &Path, name: &str) -> Result<std::fs::File, CliError> {
+    let path = dir.join(name);
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path);
+    file.map_err(|e| CliError::io(&path, e))
 }
 
 /// `(I, N)` of a shard's lock file name, `.sweep.shard-I-of-N.lock`.
