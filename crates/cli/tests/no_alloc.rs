@@ -1,12 +1,14 @@
-//! A warm training step allocates nothing: a counting global allocator watches this thread while
-//! the trainer runs epochs (forward, loss, backward, optimiser step, evaluation), large products
-//! included on x86-64 with AVX2 and FMA. Elsewhere products large enough for the packing GEMM
-//! are the one exception, checked apart: `matrixmultiply` allocates its packing buffers per
-//! call, a fixed count per product.
+//! A warm training step allocates nothing: a counting global allocator watches the threads that
+//! run it while the trainer runs epochs (forward, loss, backward, optimiser step, evaluation),
+//! large products included on x86-64 with AVX2 and FMA. Inside a rayon pool every thread of the
+//! pool is watched, so the half of a product that runs on another thread counts too. Elsewhere
+//! products large enough for the packing GEMM are the one exception, checked apart:
+//! `matrixmultiply` allocates its packing buffers per call, a fixed count per product.
 #![allow(unsafe_code)] // A global allocator is an `unsafe impl`; it only counts and forwards.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use backprop_cli::config::BatchSize;
 use backprop_cli::train::{TrainOptions, Trainer};
@@ -20,17 +22,23 @@ use backprop_tensor::rng::seeded;
 struct Counting;
 
 thread_local! {
-    static COUNTING: Cell<bool> = const { Cell::new(false) };
-    static COUNT: Cell<usize> = const { Cell::new(0) };
+    /// The counter this thread's allocations go to, while it is watched. Each counting window
+    /// has a counter of its own, so the windows of tests running side by side stay apart.
+    static COUNTER: Cell<Option<&'static AtomicUsize>> = const { Cell::new(None) };
+}
+
+/// Adds one to the watching window's counter, if this thread is watched.
+fn count_one() {
+    if let Some(counter) = COUNTER.get() {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 // SAFETY: forwards every call to the system allocator unchanged; only counts allocations made
-// on a thread that switched counting on.
+// on a watched thread.
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if COUNTING.with(Cell::get) {
-            COUNT.with(|c| c.set(c.get() + 1));
-        }
+        count_one();
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc(layout) }
     }
@@ -39,9 +47,7 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if COUNTING.with(Cell::get) {
-            COUNT.with(|c| c.set(c.get() + 1));
-        }
+        count_one();
         // SAFETY: same contract as the caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -50,22 +56,50 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
+/// The allocations `f` makes on this thread, and on every thread of the pool when it runs inside
+/// [`watching_the_pool`].
 fn allocations_during(f: impl FnOnce()) -> usize {
-    start_counting();
+    let window = start_counting();
     f();
-    stop_counting()
+    stop_counting(window)
 }
 
-/// Counts this thread's allocations from now on, from zero.
-fn start_counting() {
-    COUNT.with(|c| c.set(0));
-    COUNTING.with(|c| c.set(true));
+/// A counting window: the counter it reads, the count it started from, and whether it set the
+/// counter up itself (for this thread alone).
+type Window = (&'static AtomicUsize, usize, bool);
+
+/// Opens a counting window: on the counter that watches this thread already (inside
+/// [`watching_the_pool`]), or else on a new one watching this thread alone.
+fn start_counting() -> Window {
+    match COUNTER.get() {
+        Some(counter) => (counter, counter.load(Ordering::SeqCst), false),
+        None => {
+            let counter: &'static AtomicUsize = Box::leak(Box::new(AtomicUsize::new(0)));
+            COUNTER.set(Some(counter));
+            (counter, 0, true)
+        }
+    }
 }
 
-/// Stops counting; the allocations since [`start_counting`].
-fn stop_counting() -> usize {
-    COUNTING.with(|c| c.set(false));
-    COUNT.with(Cell::get)
+/// Closes a window; the allocations since it opened.
+fn stop_counting((counter, start, own): Window) -> usize {
+    let n = counter.load(Ordering::SeqCst) - start;
+    if own {
+        COUNTER.set(None);
+    }
+    n
+}
+
+/// Runs `f` on a thread of `pool` with every thread of the pool watched by one counter (the
+/// other halves of split products, the thread a `with_warm_threads` keeps spinning), which the
+/// windows inside read. The threads are set up before `f` starts, not per window: the owner of
+/// a warm scope waiting for a broadcast would run its own spinning job (and end it) itself.
+fn watching_the_pool<R: Send>(pool: &rayon::ThreadPool, f: impl FnOnce() -> R + Send) -> R {
+    let counter: &'static AtomicUsize = Box::leak(Box::new(AtomicUsize::new(0)));
+    pool.broadcast(|_| COUNTER.set(Some(counter)));
+    let r = pool.install(f);
+    pool.broadcast(|_| COUNTER.set(None));
+    r
 }
 
 fn check(batch_size: BatchSize, optimizer: &str, activations: &[&str]) {
@@ -149,16 +183,31 @@ fn large_products_allocate_at_most_the_gemm_packing_buffers() {
 #[test]
 fn the_row_major_copy_of_a_large_operand_is_kept_between_epochs() {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("a pool");
-    pool.install(|| large_product_epochs_of(16, 1024, 2048, 10));
+    watching_the_pool(&pool, || large_product_epochs_of(16, 1024, 2048, 10));
 }
 
 /// The same inside `with_warm_threads` in a pool of two threads, where the products of this net
-/// (2²⁰ multiply-adds and more) split over both: the split and the spinning thread allocate
-/// nothing per epoch either.
+/// (2²⁰ multiply-adds and more) split over both: the split and the spinning thread, which runs
+/// the other halves, allocate nothing per epoch either. The epochs wait for the other thread to
+/// spin (it can take milliseconds to pick its job up, longer than the epochs take), so that the
+/// halves it steals are counted on it. Which halves it steals depends on the scheduler: on the
+/// dev VM both threads were now and then put on one core, and the calling thread then ran most
+/// halves itself; an allocation in the other half was caught in about half the runs there, in
+/// none before every thread was counted.
 #[test]
 fn warm_threads_allocate_nothing_per_epoch() {
+    use backprop_tensor::linalg::{spinning_threads, with_warm_threads};
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("a pool");
-    pool.install(|| backprop_tensor::linalg::with_warm_threads(large_product_epochs));
+    watching_the_pool(&pool, || {
+        with_warm_threads(|| {
+            let start = std::time::Instant::now();
+            while spinning_threads() == 0 {
+                assert!(start.elapsed().as_secs() < 30, "the other thread never spins");
+                std::thread::yield_now();
+            }
+            large_product_epochs();
+        });
+    });
 }
 
 /// Five warm epochs of the MLP of the two tests above: checks their allocation counts.
@@ -225,18 +274,44 @@ fn the_counter_sees_allocations() {
     assert!(allocations_during(|| drop(std::hint::black_box(vec![1u8; 16]))) >= 1);
 }
 
+/// The counter sees an allocation on the pool's other thread: the second closure of a `join`,
+/// which the other thread must steal, since the first waits for it.
+#[test]
+fn the_counter_sees_allocations_on_the_pools_other_thread() {
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("a pool");
+    watching_the_pool(&pool, || {
+        let this = rayon::current_thread_index();
+        let stolen = AtomicBool::new(false);
+        let n = allocations_during(|| {
+            rayon::join(
+                || {
+                    while !stolen.load(Ordering::Acquire) {
+                        std::hint::spin_loop();
+                    }
+                },
+                || {
+                    assert_ne!(rayon::current_thread_index(), this, "run by the other thread");
+                    drop(std::hint::black_box(vec![1u8; 16]));
+                    stolen.store(true, Ordering::Release);
+                },
+            );
+        });
+        assert!(n >= 1, "{n} allocations seen");
+    });
+}
+
 /// `Trainer::run_with`'s own loop allocates nothing once warm either: the lean full-batch epochs
 /// (a tiny net, a larger one) and the general ones (mini-batches), counted from epoch 5 to 25
 /// by an observer.
 #[test]
 fn the_run_loop_allocates_nothing_once_warm() {
     use backprop_cli::train::{EpochMetrics, Flow, Observer};
-    struct Count(Option<usize>);
+    struct Count(Option<Window>, Option<usize>);
     impl Observer<f64> for Count {
         fn epoch_end(&mut self, _: &Trainer<'_, f64>, m: &EpochMetrics) -> Flow {
             match m.epoch {
-                5 => start_counting(),
-                25 => self.0 = Some(stop_counting()),
+                5 => self.0 = Some(start_counting()),
+                25 => self.1 = self.0.take().map(stop_counting),
                 _ => {}
             }
             Flow::Continue
@@ -249,9 +324,9 @@ fn the_run_loop_allocates_nothing_once_warm() {
         let opts = TrainOptions { epochs: 30, batch_size, log_every: 0, ..TrainOptions::default() };
         let (loss, sgd) = (LossSpec::from_name("half_mse").unwrap(), OptimizerSpec::from_name("sgd").unwrap());
         let trainer = Trainer::new(net, &data, loss.get(), sgd.get(), opts);
-        let mut count = Count(None);
+        let mut count = Count(None, None);
         let outcome = trainer.run_with(&mut seeded(1), &mut count);
         assert_eq!(outcome.epochs_run, 30);
-        assert_eq!(count.0, Some(0), "{hidden} hidden, {batch_size:?}: allocations in epochs 6 to 25");
+        assert_eq!(count.1, Some(0), "{hidden} hidden, {batch_size:?}: allocations in epochs 6 to 25");
     }
 }
