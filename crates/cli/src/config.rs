@@ -638,6 +638,86 @@ mod tests {
         }
     }
 
+    /// The half adder's config with `experiment` lines in `[experiment]` and `train` lines in
+    /// `[train]`, loaded: the config, or the error's message.
+    fn load_with(experiment: &str, train: &str) -> Result<Config, String> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        let text = format!(
+            "[experiment]\n{experiment}\n[data]\nsource = \"half_adder\"\n[model]\nhidden = [2]\n\
+             activation = \"sigmoid\"\n[loss]\nkind = \"half_mse\"\n[optim]\nkind = \"sgd\"\nlr = 0.5\n\
+             [train]\nepochs = 5\n{train}\n"
+        );
+        std::fs::write(&path, text).unwrap();
+        load(&path, &[]).map(|l| l.config).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn train_defaults_are_the_documented_ones() {
+        let train = load_with("", "").unwrap().train;
+        assert_eq!(
+            (train.batch_size, train.log_every, train.checkpoint_every, train.diagnostics),
+            (BatchSize::Full, 1000, 0, false)
+        );
+        assert_eq!((train.early_stopping, train.stop_below), (None, None));
+    }
+
+    /// The resolved config (`config.toml` in a run's folder) leaves out what is off, and keeps
+    /// what is on.
+    #[test]
+    fn the_resolved_config_writes_checkpoint_every_only_when_set() {
+        let written = |every: usize| {
+            let train = TrainSpec { checkpoint_every: every, ..TrainSpec::default() };
+            toml::to_string(&train).unwrap()
+        };
+        assert!(!written(0).contains("checkpoint_every"), "{}", written(0));
+        assert!(written(5).contains("checkpoint_every = 5"), "{}", written(5));
+        let back: TrainSpec = toml::from_str(&written(5)).unwrap();
+        assert_eq!(back.checkpoint_every, 5);
+    }
+
+    /// A batch size read from JSON (unsigned integers) as from TOML (signed ones).
+    #[test]
+    fn batch_sizes_read_from_json_too() {
+        let read = |text: &str| serde_json::from_str::<BatchSize>(text).map_err(|e| e.to_string());
+        assert_eq!(read("32"), Ok(BatchSize::Size(32)));
+        assert_eq!(read("1"), Ok(BatchSize::Size(1)));
+        assert_eq!(read("\"full\""), Ok(BatchSize::Full));
+        for bad in ["0", "-3", "18446744073709551615", "\"half\""] {
+            let err = read(bad).unwrap_err();
+            assert!(err.contains("\"full\" or a number of samples"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn experiment_names_are_refused_at_their_boundaries() {
+        let named = |name: &str| load_with(&format!("name = {}", toml::Value::String(name.into())), "");
+        for bad in ["", ".", "..", "a/b", "a\\b", "a\0b"] {
+            let err = named(bad).unwrap_err();
+            assert!(err.contains("`experiment.name`") && err.contains("plain file name"), "{bad:?}: {err}");
+        }
+        assert!(named(&"x".repeat(255)).is_ok(), "255 bytes is a file name");
+        let err = named(&"x".repeat(256)).unwrap_err();
+        assert!(err.contains("at most 255 bytes, got 256"), "{err}");
+        assert!(named("...").is_ok() && named(".a").is_ok());
+    }
+
+    #[test]
+    fn early_stopping_min_delta_must_be_finite_and_not_negative() {
+        let with = |min_delta: &str| {
+            load_with("", &format!("early_stopping = {{ monitor = \"cost\", min_delta = {min_delta} }}"))
+        };
+        assert_eq!(with("0.0").unwrap().train.early_stopping.unwrap().min_delta, 0.0);
+        assert!(with("0.5").is_ok());
+        for bad in ["-0.1", "inf", "nan", "-inf"] {
+            let err = with(bad).unwrap_err();
+            assert!(
+                err.contains("`train.early_stopping.min_delta`") && err.contains("finite number ≥ 0"),
+                "{bad}: {err}"
+            );
+        }
+    }
+
     #[test]
     fn suggests_close_names_only() {
         let m = with_suggestion("unknown variant `sigmod`, expected one of `sigmoid`, `tanh`");
