@@ -718,6 +718,28 @@ mod tests {
         }
     }
 
+    /// A path resolves against the config's folder unless `--set` gave that very key.
+    #[test]
+    fn paths_resolve_against_the_config_unless_set_gave_them() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let path = dir.path().join("sub").join("c.toml");
+        std::fs::write(
+            &path,
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../configs/half_adder.toml")).unwrap(),
+        )
+        .unwrap();
+        let resolved = |sets: &[&str]| {
+            let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+            load(&path, &sets).unwrap().resolve_key_path("model.init_from", Path::new("m.json"))
+        };
+        let in_folder = dir.path().join("sub").join("m.json");
+        assert_eq!(resolved(&[]), in_folder);
+        assert_eq!(resolved(&["train.epochs=3"]), in_folder, "another key's --set changes nothing");
+        assert_eq!(resolved(&["model.init_from=m.json"]), Path::new("m.json"));
+        assert_eq!(resolved(&["train.epochs=3", " model.init_from = m.json"]), Path::new("m.json"));
+    }
+
     #[test]
     fn suggests_close_names_only() {
         let m = with_suggestion("unknown variant `sigmod`, expected one of `sigmoid`, `tanh`");
