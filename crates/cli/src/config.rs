@@ -602,6 +602,9 @@ mod tests {
         assert_eq!(resolved("data.pathway", s("x")), s("x"));
         assert_eq!(resolved("datapath", s("x")), s("x"));
         assert_eq!(resolved("data.path", toml::Value::Integer(3)), toml::Value::Integer(3));
+        // A table under a key that is not a section of paths keeps its `path`.
+        let other: toml::Value = toml::from_str("path = \"a.csv\"").unwrap();
+        assert_eq!(resolved("optim", other.clone()), other);
     }
 
     /// PyTorch's (and Keras's) parameter names load as the same config as ours.
@@ -738,6 +741,42 @@ mod tests {
         assert_eq!(resolved(&["train.epochs=3"]), in_folder, "another key's --set changes nothing");
         assert_eq!(resolved(&["model.init_from=m.json"]), Path::new("m.json"));
         assert_eq!(resolved(&["train.epochs=3", " model.init_from = m.json"]), Path::new("m.json"));
+    }
+
+    /// The resolved config holds absolute paths, so that it works from any folder
+    /// (`--resume`): the file's against its folder, `--set`'s against the working directory.
+    #[test]
+    fn the_resolved_config_holds_absolute_paths() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("sub")).unwrap();
+        let path = dir.path().join("sub").join("c.toml");
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../configs/half_adder.toml"))
+            .unwrap()
+            .replace("[model]\n", "[model]\ninit_from = \"m.json\"\n");
+        std::fs::write(&path, text).unwrap();
+        let init_from = |sets: &[&str]| {
+            let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+            let resolved: toml::Table =
+                toml::from_str(&toml::to_string(&load(&path, &sets).unwrap().config).unwrap()).unwrap();
+            resolved["model"]["init_from"].as_str().unwrap().to_string()
+        };
+        let in_folder = dir.path().join("sub").join("m.json");
+        assert_eq!(init_from(&[]), in_folder.to_str().unwrap());
+        assert_eq!(init_from(&["train.epochs=3"]), in_folder.to_str().unwrap());
+        let cwd = std::env::current_dir().unwrap();
+        assert_eq!(init_from(&["model.init_from=n.json"]), cwd.join("n.json").to_str().unwrap());
+    }
+
+    /// "needed after --set" names a `--set` only for a field missing from the table it changed.
+    #[test]
+    fn only_a_missing_field_blames_a_set_of_its_table() {
+        let source = "[model]\nactivation = \"sigmod\"\n";
+        let sets = vec!["model.hidden=[3]".to_string()];
+        let m = position_message(Path::new("c.toml"), source, &sets, "model.activation", "unknown variant `sigmod`");
+        assert_eq!(m, "c.toml:2:1: key `model.activation`: unknown variant `sigmod`");
+        let sets = vec!["data.source=csv".to_string()];
+        let m = position_message(Path::new("c.toml"), source, &sets, "data.path", "missing field `path`");
+        assert!(m.ends_with("missing field `path` (needed after --set data.source=csv)"), "{m}");
     }
 
     #[test]
