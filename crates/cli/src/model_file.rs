@@ -275,4 +275,16 @@ mod tests {
         assert!(err.to_string().contains("not written"), "{err}");
         assert!(!empty.exists());
     }
+
+    /// FNV-1a's published vectors, and a data hash computed apart (Python: FNV-1a over
+    /// `struct.pack('<d', v)` of 0, 1, −2.5, 0.5 then 1, 0).
+    #[test]
+    fn hashes_are_fnv1a_64() {
+        assert_eq!(super::text_hash(""), "cbf29ce484222325");
+        assert_eq!(super::text_hash("a"), "af63dc4c8601ec8c");
+        assert_eq!(super::text_hash("foobar"), "85944171f73967e8");
+        let inputs = ndarray::array![[0.0f32, 1.0], [-2.5, 0.5]];
+        let targets = ndarray::array![[1.0f32], [0.0]];
+        assert_eq!(super::data_hash(inputs.view(), targets.view()), "7b2cd07a511f67cc");
+    }
 }
