@@ -765,6 +765,11 @@ mod tests {
         assert_eq!(init_from(&["train.epochs=3"]), in_folder.to_str().unwrap());
         let cwd = std::env::current_dir().unwrap();
         assert_eq!(init_from(&["model.init_from=n.json"]), cwd.join("n.json").to_str().unwrap());
+        // A section given whole by `--set`: its paths against the working directory too.
+        let sets = vec!["data={ source = \"csv\", path = \"b.csv\", targets = [\"y\"] }".to_string()];
+        let resolved: toml::Table =
+            toml::from_str(&toml::to_string(&load(&path, &sets).unwrap().config).unwrap()).unwrap();
+        assert_eq!(resolved["data"]["path"].as_str(), cwd.join("b.csv").to_str());
     }
 
     /// "needed after --set" names a `--set` only for a field missing from the table it changed.

@@ -287,4 +287,41 @@ mod tests {
         let targets = ndarray::array![[1.0f32], [0.0]];
         assert_eq!(super::data_hash(inputs.view(), targets.view()), "7b2cd07a511f67cc");
     }
+
+    /// `classes` names one class per output, or two for a single 0/1 output.
+    #[test]
+    fn classes_match_the_outputs() {
+        let file = |outputs: usize, classes: usize| {
+            let layer = LayerSpec::new(outputs, ActivationSpec::from_name("sigmoid").expect("registered"));
+            let mut file = ModelFile::from_network(&Network::<f64>::new(2, &[layer]));
+            file.classes = Some((0..classes).map(|c| format!("c{c}")).collect());
+            file.check()
+        };
+        for (outputs, classes) in [(1, 1), (1, 2), (2, 2), (3, 3)] {
+            assert_eq!(file(outputs, classes), Ok(()), "{outputs} outputs, {classes} classes");
+        }
+        for (outputs, classes) in [(1, 3), (2, 3), (3, 2), (2, 1)] {
+            let err = file(outputs, classes).unwrap_err();
+            assert_eq!(err, format!("`classes` names {classes} classes for {outputs} outputs"));
+        }
+    }
+
+    /// A normalizer's shifts and scales both have one value per input.
+    #[test]
+    fn a_normalizer_has_a_shift_and_a_scale_per_input() {
+        let layer = LayerSpec::new(1, ActivationSpec::from_name("sigmoid").expect("registered"));
+        let mut file = ModelFile::from_network(&Network::<f64>::new(2, &[layer]));
+        let with = |shift: &[f64], scale: &[f64]| backprop_data::Normalizer {
+            kind: backprop_data::NormalizeKind::Standardize,
+            shift: shift.to_vec(),
+            scale: scale.to_vec(),
+        };
+        file.normalizer = Some(with(&[0.0, 1.0], &[1.0, 2.0]));
+        assert_eq!(file.check(), Ok(()));
+        for (shift, scale) in [(&[0.0][..], &[1.0, 2.0][..]), (&[0.0, 1.0], &[1.0]), (&[0.0], &[1.0])] {
+            file.normalizer = Some(with(shift, scale));
+            let err = file.check().unwrap_err();
+            assert!(err.starts_with("`normalizer` has"), "{shift:?} {scale:?}: {err}");
+        }
+    }
 }
