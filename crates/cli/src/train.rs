@@ -1856,6 +1856,63 @@ mod tests {
     }
 
     /// `net` with weights spread over [−1, 1) by a fixed rule (no stream to keep in step).
+    /// A stream's position round-trips through its saved state, past 2⁶⁴ words too (the
+    /// position is 68 bits; the state stores it as two halves).
+    #[test]
+    fn rng_positions_round_trip_past_64_bits() {
+        let mut rng = backprop_tensor::rng::seeded(3);
+        rng.set_stream(7);
+        for pos in [0u128, 5, (1 << 64) - 1, (1 << 66) + 5] {
+            rng.set_word_pos(pos);
+            let back = RngState::of(&rng).restore();
+            assert_eq!((back.get_word_pos(), back.get_stream(), back.get_seed()), (pos, 7, rng.get_seed()));
+        }
+    }
+
+    /// A diverged run names the first layer, input side first, whose parameters, then `z`,
+    /// hold a NaN or an infinity, in the post's numbering (first dense layer = 1).
+    #[test]
+    fn the_first_non_finite_value_is_named_by_its_layer() {
+        use backprop_data::DataSpec;
+        use backprop_optim::OptimizerSpec;
+        let data = DataSpec::HalfAdder {}.load::<f64>().expect("builtin");
+        let spec = |name| ActivationSpec::from_name(name).expect("registered");
+        let layers = [
+            LayerSpec::new(2, spec("sigmoid")),
+            LayerSpec::new(3, spec("identity")),
+            LayerSpec::new(2, spec("identity")),
+        ];
+        let (loss, sgd) = (LossSpec::from_name("half_mse").unwrap(), OptimizerSpec::from_name("sgd").unwrap());
+        let found = |edit: &dyn Fn(&mut Network<f64>)| {
+            let mut net = fixed_start(Network::<f64>::new(2, &layers));
+            edit(&mut net);
+            let mut trainer = Trainer::new(net, &data, loss.get(), sgd.get(), TrainOptions::default());
+            trainer.first_non_finite()
+        };
+        let range = |net: &Network<f64>, l: usize, weights: bool| {
+            let layer = &net.layers()[l];
+            if weights { layer.w_range() } else { layer.b_range() }
+        };
+        assert_eq!(found(&|_| {}), None);
+        let nan_at = |l: usize, weights: bool| {
+            move |net: &mut Network<f64>| {
+                let at = range(net, l, weights).start;
+                net.params_mut()[at] = f64::NAN;
+            }
+        };
+        assert_eq!(found(&nan_at(2, false)), Some((3, Quantity::Parameters)));
+        assert_eq!(found(&nan_at(1, true)), Some((2, Quantity::Parameters)));
+        assert_eq!(found(&nan_at(0, false)), Some((1, Quantity::Parameters)));
+        // Finite parameters whose sum overflows: layer 1's outputs are exactly 1 (σ(1000)),
+        // layer 2 adds two weights of 1.7·10³⁰⁸ into an infinite z.
+        let overflow = |net: &mut Network<f64>| {
+            let (b1, w2) = (range(net, 0, false), range(net, 1, true));
+            net.params_mut()[b1].fill(1000.0);
+            net.params_mut()[w2].fill(1.7e308);
+        };
+        assert_eq!(found(&overflow), Some((2, Quantity::Z)));
+    }
+
     fn fixed_start(mut net: Network<f64>) -> Network<f64> {
         for (i, p) in net.params_mut().iter_mut().enumerate() {
             *p = ((i * 7919) % 13) as f64 / 6.5 - 1.0;
