@@ -1911,6 +1911,20 @@ mod tests {
             net.params_mut()[w2].fill(1.7e308);
         };
         assert_eq!(found(&overflow), Some((2, Quantity::Z)));
+        // A finite z whose output overflows: a leaky rectifier of slope 10 on z = −1.6·10³⁰⁸.
+        let leaky = backprop_layers::activation::LeakyRelu { alpha: 10.0 };
+        let layers = [
+            LayerSpec::new(2, spec("sigmoid")),
+            LayerSpec::new(3, ActivationSpec::LeakyRelu(leaky)),
+            LayerSpec::new(2, spec("identity")),
+        ];
+        let mut net = fixed_start(Network::<f64>::new(2, &layers));
+        let (b1, w2, b2) = (range(&net, 0, false), range(&net, 1, true), range(&net, 1, false));
+        net.params_mut()[b1].fill(1000.0);
+        net.params_mut()[w2].fill(-0.8e308);
+        net.params_mut()[b2].fill(0.0);
+        let mut trainer = Trainer::new(net, &data, loss.get(), sgd.get(), TrainOptions::default());
+        assert_eq!(trainer.first_non_finite(), Some((2, Quantity::A)));
     }
 
     fn fixed_start(mut net: Network<f64>) -> Network<f64> {
