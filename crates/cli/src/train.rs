@@ -1856,6 +1856,39 @@ mod tests {
     }
 
     /// `net` with weights spread over [−1, 1) by a fixed rule (no stream to keep in step).
+    /// Early stopping counts an epoch as better only when it beats the best by more than
+    /// `min_delta` (Keras's rule: strictly, so an equal value is no improvement), upwards for
+    /// accuracies, downwards for costs; `stop_below` is strict too.
+    #[test]
+    fn improvements_must_beat_the_best_by_more_than_min_delta() {
+        use backprop_data::DataSpec;
+        use backprop_optim::OptimizerSpec;
+        let data = DataSpec::HalfAdder {}.load::<f64>().expect("builtin");
+        let spec = |name| ActivationSpec::from_name(name).expect("registered");
+        let layers = [LayerSpec::new(2, spec("sigmoid"))];
+        let (loss, sgd) = (LossSpec::from_name("half_mse").unwrap(), OptimizerSpec::from_name("sgd").unwrap());
+        // The epoch at which a run with patience 1 stops, given each epoch's monitored value.
+        let stops_at = |monitor: Monitor, min_delta: f64, stop_below: Option<f64>, values: &[f64]| {
+            let early_stopping = Some(EarlyStopping { monitor, patience: 1, min_delta, restore_best: false });
+            let opts = TrainOptions { early_stopping, stop_below, ..TrainOptions::default() };
+            let mut trainer = Trainer::new(Network::<f64>::new(2, &layers), &data, loss.get(), sgd.get(), opts);
+            values.iter().enumerate().find_map(|(i, &v)| {
+                let accuracy = Some(v);
+                let m = EpochMetrics { epoch: i + 1, cost: v, accuracy, val_cost: None, val_accuracy: None, lr: 0.1 };
+                trainer.check_stop(&m).map(|reason| (i + 1, reason.name()))
+            })
+        };
+        let (cost, accuracy) = (Monitor::Cost, Monitor::Accuracy);
+        assert_eq!(stops_at(cost, 0.0, None, &[1.0, 0.9, 0.9]), Some((3, "early_stopping")), "equal is no better");
+        assert_eq!(stops_at(cost, 0.1, None, &[1.0, 0.85, 0.8]), Some((3, "early_stopping")));
+        assert_eq!(stops_at(cost, 0.1, None, &[1.0, 0.85, 0.7]), None);
+        assert_eq!(stops_at(accuracy, 0.0, None, &[0.5, 0.75, 0.75]), Some((3, "early_stopping")), "equal");
+        assert_eq!(stops_at(accuracy, 0.1, None, &[0.5, 0.55]), Some((2, "early_stopping")));
+        assert_eq!(stops_at(accuracy, 0.1, None, &[0.5, 0.625, 0.75]), None);
+        // `stop_below`: strictly below.
+        assert_eq!(stops_at(cost, 0.0, Some(0.5), &[0.75, 0.5, 0.25]), Some((3, "stop_below")));
+    }
+
     /// A stream's position round-trips through its saved state, past 2⁶⁴ words too (the
     /// position is 68 bits; the state stores it as two halves).
     #[test]
