@@ -1777,6 +1777,23 @@ mod tests {
         edited.epoch = 201;
         let refused = trainer().restore(&edited).expect_err("an epoch past the last");
         assert!(refused.contains("past the config's last (train.epochs = 200)"), "{refused}");
+        let mut edited = state.clone();
+        edited.optimizer_state.push(0.0);
+        let refused = trainer().restore(&edited).expect_err("an optimiser value too many");
+        assert!(
+            refused.contains("holds 18 parameters and 1 optimiser values, the config's network 18 and 0"),
+            "{refused}"
+        );
+        let mut edited = state.clone();
+        edited.history_stride = 3;
+        let refused = trainer().restore(&edited).expect_err("a stride that is no power of two");
+        assert!(refused.contains("history_stride must be a power of two up to its epoch, got 3"), "{refused}");
+        // A checkpoint at the last epoch restores (and then runs no epoch).
+        let mut last = StopAt(200, None);
+        let _ = trainer().run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut last);
+        let at_end = last.1.expect("a state");
+        assert_eq!(at_end.epoch, 200);
+        trainer().restore(&at_end).expect("a checkpoint at the last epoch restores");
         let mut resumed = trainer();
         assert!(resumed.lean().is_some());
         let mut rng = resumed.restore(&state).expect("restores");
