@@ -1788,6 +1788,31 @@ mod tests {
         edited.history_stride = 3;
         let refused = trainer().restore(&edited).expect_err("a stride that is no power of two");
         assert!(refused.contains("history_stride must be a power of two up to its epoch, got 3"), "{refused}");
+        let scheduler_edited = |edit: &dyn Fn(&mut serde_json::Value)| {
+            let mut edited = state.clone();
+            let mut v = serde_json::to_value(&edited.scheduler).unwrap();
+            edit(&mut v);
+            edited.scheduler = serde_json::from_value(v).unwrap();
+            trainer().restore(&edited).expect_err("a schedule out of step")
+        };
+        let refused = scheduler_edited(&|v| v["epoch"] = 71.into());
+        assert!(refused.contains("schedule is at epoch 71 with lr"), "{refused}");
+        let refused = scheduler_edited(&|v| v["state"]["lr"] = (-0.5).into());
+        assert!(refused.contains("schedule is at epoch 70 with lr -0.5, the checkpoint at epoch 70"), "{refused}");
+        // Early stopping's best weights, when kept, are the network's size.
+        let early = |restore_best| {
+            let early_stopping =
+                Some(EarlyStopping { monitor: Monitor::Cost, patience: 1000, min_delta: 0.0, restore_best });
+            let opts = TrainOptions { epochs: 200, early_stopping, ..TrainOptions::default() };
+            Trainer::new(net.clone(), &data, loss.get(), sgd.get(), opts)
+        };
+        let mut stop = StopAt(70, None);
+        let _ = early(true).run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut stop);
+        let mut edited = stop.1.expect("a state");
+        early(true).restore(&edited).expect("restores");
+        edited.best_params.pop();
+        let refused = early(true).restore(&edited).expect_err("best weights one short");
+        assert!(refused.contains("best parameters are 17 values, the network has 18"), "{refused}");
         // A checkpoint at the last epoch restores (and then runs no epoch).
         let mut last = StopAt(200, None);
         let _ = trainer().run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut last);
@@ -1904,6 +1929,22 @@ mod tests {
         assert_eq!(stops_at(accuracy, 0.1, None, &[0.5, 0.625, 0.75]), None);
         // `stop_below`: strictly below.
         assert_eq!(stops_at(cost, 0.0, Some(0.5), &[0.75, 0.5, 0.25]), Some((3, "stop_below")));
+    }
+
+    /// A single output's class threshold: 0 on logits (a loss that absorbs a sigmoid the net
+    /// does not end in), else 0.5.
+    #[test]
+    fn the_decision_threshold_is_zero_on_logits_only() {
+        let spec = |name: &str| ActivationSpec::from_name(name).expect("registered");
+        let threshold = |last: &str, loss: &str| {
+            let net = Network::<f64>::new(2, &[LayerSpec::new(3, spec("tanh")), LayerSpec::new(1, spec(last))]);
+            decision_threshold(LossSpec::from_name(loss).expect("registered").get(), &net)
+        };
+        assert_eq!(threshold("identity", "bce_with_logits"), 0.0);
+        assert_eq!(threshold("sigmoid", "bce_with_logits"), 0.5, "fused: the net's outputs are probabilities");
+        assert_eq!(threshold("sigmoid", "bce"), 0.5);
+        assert_eq!(threshold("sigmoid", "mse"), 0.5);
+        assert_eq!(threshold("identity", "mse"), 0.5);
     }
 
     /// A stream's position round-trips through its saved state, past 2⁶⁴ words too (the
