@@ -1895,9 +1895,17 @@ mod tests {
         };
         assert_eq!(bits(&resumed), bits(&thinned), "the resumed run's history, diagnostics and weights");
         assert_eq!(resumed.best_cost, lowest);
+        // Restored and stopped again before the history thins again: the history of the run
+        // stopped there once (the restored epoch 43, off the stride, is pending, not kept).
+        let once = trainer(Some(8)).run_with(&mut seed(), &mut StopAt(45, None));
+        let mut again = trainer(Some(8));
+        let mut rng = again.restore(&state).expect("restores");
+        let again = again.run_with(&mut rng, &mut StopAt(45, None));
+        let epochs = |o: &TrainOutcome<f64>| o.history.iter().map(|m| m.epoch).collect::<Vec<_>>();
+        assert_eq!(epochs(&again), [0, 8, 16, 24, 32, 40, 45]);
+        assert_eq!(bits(&again), bits(&once), "stopped at 45 twice");
     }
 
-    /// `net` with weights spread over [−1, 1) by a fixed rule (no stream to keep in step).
     /// Early stopping counts an epoch as better only when it beats the best by more than
     /// `min_delta` (Keras's rule: strictly, so an equal value is no improvement), upwards for
     /// accuracies, downwards for costs; `stop_below` is strict too.
@@ -2018,6 +2026,7 @@ mod tests {
         assert_eq!(trainer.first_non_finite(), Some((2, Quantity::A)));
     }
 
+    /// `net` with weights spread over [−1, 1) by a fixed rule (no stream to keep in step).
     fn fixed_start(mut net: Network<f64>) -> Network<f64> {
         for (i, p) in net.params_mut().iter_mut().enumerate() {
             *p = ((i * 7919) % 13) as f64 / 6.5 - 1.0;
