@@ -1939,6 +1939,15 @@ mod tests {
         assert_eq!(stops_at(cost, 0.0, Some(0.5), &[0.75, 0.5, 0.25]), Some((3, "stop_below")));
     }
 
+    /// Ties go to the first of the equal maxima, as numpy's and PyTorch's `argmax` give them.
+    #[test]
+    fn argmax_takes_the_first_of_equal_maxima() {
+        assert_eq!(argmax([0.2f64, 0.5, 0.5].into_iter()), 1);
+        assert_eq!(argmax([0.7f64, 0.5, 0.7].into_iter()), 0);
+        assert_eq!(argmax([f64::NEG_INFINITY, f64::NEG_INFINITY].into_iter()), 0);
+        assert_eq!(argmax([-3.0f32, -1.0, -2.0].into_iter()), 1);
+    }
+
     /// A single output's class threshold: 0 on logits (a loss that absorbs a sigmoid the net
     /// does not end in), else 0.5.
     #[test]
