@@ -321,7 +321,8 @@ fn a_resumed_run_drops_the_stop_it_resumes_from() {
     // Left by writers killed (no process has such a PID), and by one still running (this test).
     let leftovers = [".model.json.4294967295.tmp", ".checkpoint.json.4294967294.tmp"];
     let running = format!(".metrics.csv.{}.tmp", std::process::id());
-    let foreign = ["notes.txt", ".notes.tmp", ".model.json.tmp", &running];
+    // Not a run's: another file's temporary file, killed writer or not, stays.
+    let foreign = ["notes.txt", ".notes.tmp", ".model.json.tmp", ".notes.txt.4294967293.tmp", &running];
     for name in leftovers.iter().chain(&foreign) {
         std::fs::write(out.join(name), "x").unwrap();
     }
