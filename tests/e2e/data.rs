@@ -27,6 +27,8 @@ fn moons_reach_95_percent_validation_accuracy() {
     let (_, s) = train("configs/moons.toml", &[], "moons");
     assert!(s["val_accuracy"].as_f64().unwrap() >= 0.95, "{s}");
     assert!(s["test_accuracy"].as_f64().unwrap() >= 0.95, "{s}");
+    // The report is on the test split when there is one.
+    assert_eq!(s["report"]["split"], "test", "{s}");
     let report = &s["report"]["classification"];
     assert_eq!(report["confusion"].as_array().unwrap().len(), 2);
     assert_eq!(report["per_class"][0]["class"], "0");
@@ -42,6 +44,7 @@ fn spirals_reach_95_percent_validation_accuracy() {
 fn sine_regression_fits() {
     let (out, s) = train("configs/sine.toml", &[], "sine");
     let r = &s["report"]["regression"];
+    assert_eq!(s["report"]["split"], "validation", "no test split: the validation split");
     assert!(r["r2"].as_f64().unwrap() > 0.95, "{s}");
     assert!(s["val_cost"].as_f64().unwrap() < 0.01, "{s}");
     let header = std::fs::read_to_string(out.path().join("metrics.csv")).unwrap();
@@ -184,6 +187,7 @@ fn idx_files_train() {
     );
     let (_, s) = train(config.to_str().unwrap(), &[], "idx-run");
     assert_eq!(s["report"]["classification"]["accuracy"].as_f64(), Some(1.0), "{s}");
+    assert_eq!(s["report"]["split"], "train", "no held-out split: the training set");
 }
 
 /// Runs `backprop train` on a config whose data is `file` (CSV unless `idx`), and checks exit 2
