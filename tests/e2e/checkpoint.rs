@@ -383,3 +383,18 @@ fn wait_until(what: &str, ready: impl Fn() -> bool) {
         std::thread::sleep(Duration::from_millis(2));
     }
 }
+
+/// `checkpoint_every = k` writes a checkpoint after every k-th epoch: a completed run of 40
+/// epochs with k = 15 leaves the one of epoch 30 (none at epoch 0; the last epoch is not a
+/// multiple).
+#[test]
+fn checkpoints_are_written_every_k_epochs() {
+    let tmp = scratch("checkpoint-every");
+    let out = tmp.path();
+    let run = train_half_adder(out, &["train.epochs=40", "train.checkpoint_every=15", "train.log_every=0"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(json(&out.join("checkpoint.json"))["epoch"].as_u64(), Some(30));
+    let run = train_half_adder(out, &["train.epochs=40", "train.checkpoint_every=50", "train.log_every=0"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!out.join("checkpoint.json").exists(), "no multiple of 50 among 40 epochs");
+}
