@@ -160,13 +160,48 @@ mod tests {
         for kept in [format!(".model.json.{me}.tmp"), format!(".model.json.{alive}.tmp")] {
             assert_eq!(abandoned_temp(&kept), None, "{kept}: its writer runs");
         }
-        for other in ["model.json", ".model.json.tmp", ".notes.tmp", "..1.tmp", ".x.1a.tmp", ".x.1.tmp.bak", "x.1.tmp"]
-        {
+        let others = ["model.json", ".model.json.tmp", ".notes.tmp", "..1.tmp", "..4294967295.tmp", ".x.1a.tmp"];
+        for other in others.into_iter().chain([".x.1.tmp.bak", "x.1.tmp"]) {
             assert_eq!(abandoned_temp(other), None, "{other}");
         }
         running.kill().unwrap();
         running.wait().unwrap();
         assert_eq!(abandoned_temp(&format!(".model.json.{alive}.tmp")), Some("model.json"), "once it ended");
+    }
+
+    /// A pipe is read up to its limit too: one byte more is refused, not cut off (a pipe has no
+    /// size to check first).
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn pipes_are_read_up_to_their_limit() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("config.pipe");
+        assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+        let read = |text: &'static str, limit| {
+            let writer = {
+                let fifo = fifo.clone();
+                std::thread::spawn(move || std::fs::write(fifo, text).unwrap())
+            };
+            let got = read_input(&fifo, limit, "config");
+            writer.join().unwrap();
+            got
+        };
+        assert_eq!(read("0123456789", 10).unwrap(), b"0123456789");
+        let e = read("0123456789A", 10).unwrap_err().to_string();
+        assert!(e.contains("config.pipe: larger than 10 bytes, too large for a config"), "{e}");
+    }
+
+    /// A file already gone is no error (another process removed it first); a failure to remove
+    /// one that is there is.
+    #[test]
+    fn removing_a_missing_file_is_no_error() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(remove_if_present(&dir.path().join("gone.json")).is_ok());
+        let sub = dir.path().join("a-folder");
+        std::fs::create_dir(&sub).unwrap();
+        let e = remove_if_present(&sub).unwrap_err().to_string();
+        assert!(e.contains("a-folder"), "{e}");
+        assert!(sub.exists());
     }
 
     #[test]
