@@ -135,6 +135,29 @@ mod tests {
         assert_eq!(utc_stamp(951_782_400), "20000229-000000");
     }
 
+    /// A run folder is named by its UTC second, with `-2`, `-3`, … when that name is taken.
+    #[test]
+    fn run_folders_take_the_next_free_name() {
+        let root = tempfile::tempdir().unwrap();
+        let now = || utc_stamp(SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs());
+        // Retried when the clock passes a second between reading it and making the folders.
+        for _ in 0..5 {
+            let stamp = now();
+            let parent = root.path().join(&stamp);
+            let first = new_run_dir(&parent, "exp").unwrap();
+            let second = new_run_dir(&parent, "exp").unwrap();
+            std::fs::create_dir(parent.join("exp").join(format!("{stamp}-3"))).unwrap();
+            let fourth = new_run_dir(&parent, "exp").unwrap();
+            if now() != stamp {
+                continue;
+            }
+            let names = [first, second, fourth].map(|d| d.file_name().unwrap().to_str().unwrap().to_string());
+            assert_eq!(names, [stamp.clone(), format!("{stamp}-2"), format!("{stamp}-4")]);
+            return;
+        }
+        panic!("the clock passed a second five times running");
+    }
+
     /// Up to the limit a file is read whole; one byte more is refused, naming the file.
     #[test]
     fn inputs_are_read_up_to_their_limit() {
