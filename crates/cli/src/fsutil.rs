@@ -133,6 +133,17 @@ mod tests {
         assert_eq!(utc_stamp(0), "19700101-000000");
         assert_eq!(utc_stamp(1_796_000_000), "20261130-005320");
         assert_eq!(utc_stamp(951_782_400), "20000229-000000");
+        // Around 1 March (the algorithm's years start there) and the century rules; the
+        // expected stamps are Python's `datetime` at these Unix times.
+        for (secs, stamp) in [
+            (68_299_200, "19720301-120000"),
+            (920_289_600, "19990301-120000"),
+            (4_107_499_200, "21000228-120000"),
+            (4_107_585_600, "21000301-120000"),
+            (13_574_606_400, "24000229-120000"),
+        ] {
+            assert_eq!(utc_stamp(secs), stamp, "{secs}");
+        }
     }
 
     /// A run folder is named by its UTC second, with `-2`, `-3`, … when that name is taken.
