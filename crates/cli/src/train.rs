@@ -1911,17 +1911,15 @@ mod tests {
     /// accuracies, downwards for costs; `stop_below` is strict too.
     #[test]
     fn improvements_must_beat_the_best_by_more_than_min_delta() {
-        use backprop_data::DataSpec;
-        use backprop_optim::OptimizerSpec;
-        let data = DataSpec::HalfAdder {}.load::<f64>().expect("builtin");
+        // The half adder's data, cost and optimiser; the networks are each case's own.
+        let h = HalfAdder::new();
         let spec = |name| ActivationSpec::from_name(name).expect("registered");
         let layers = [LayerSpec::new(2, spec("sigmoid"))];
-        let (loss, sgd) = (LossSpec::from_name("half_mse").unwrap(), OptimizerSpec::from_name("sgd").unwrap());
         // The epoch at which a run with patience 1 stops, given each epoch's monitored value.
         let stops_at = |monitor: Monitor, min_delta: f64, stop_below: Option<f64>, values: &[f64]| {
             let early_stopping = Some(EarlyStopping { monitor, patience: 1, min_delta, restore_best: false });
             let opts = TrainOptions { early_stopping, stop_below, ..TrainOptions::default() };
-            let mut trainer = Trainer::new(Network::<f64>::new(2, &layers), &data, loss.get(), sgd.get(), opts);
+            let mut trainer = Trainer::new(Network::<f64>::new(2, &layers), &h.data, h.loss.get(), h.sgd.get(), opts);
             values.iter().enumerate().find_map(|(i, &v)| {
                 let accuracy = Some(v);
                 let m = EpochMetrics { epoch: i + 1, cost: v, accuracy, val_cost: None, val_accuracy: None, lr: 0.1 };
@@ -1981,20 +1979,18 @@ mod tests {
     /// hold a NaN or an infinity, in the post's numbering (first dense layer = 1).
     #[test]
     fn the_first_non_finite_value_is_named_by_its_layer() {
-        use backprop_data::DataSpec;
-        use backprop_optim::OptimizerSpec;
-        let data = DataSpec::HalfAdder {}.load::<f64>().expect("builtin");
+        // The half adder's data, cost and optimiser; the networks are each case's own.
+        let h = HalfAdder::new();
         let spec = |name| ActivationSpec::from_name(name).expect("registered");
         let layers = [
             LayerSpec::new(2, spec("sigmoid")),
             LayerSpec::new(3, spec("identity")),
             LayerSpec::new(2, spec("identity")),
         ];
-        let (loss, sgd) = (LossSpec::from_name("half_mse").unwrap(), OptimizerSpec::from_name("sgd").unwrap());
         let found = |edit: &dyn Fn(&mut Network<f64>)| {
             let mut net = fixed_start(Network::<f64>::new(2, &layers));
             edit(&mut net);
-            let mut trainer = Trainer::new(net, &data, loss.get(), sgd.get(), TrainOptions::default());
+            let mut trainer = Trainer::new(net, &h.data, h.loss.get(), h.sgd.get(), TrainOptions::default());
             trainer.first_non_finite()
         };
         let range = |net: &Network<f64>, l: usize, weights: bool| {
@@ -2031,7 +2027,7 @@ mod tests {
         net.params_mut()[b1].fill(1000.0);
         net.params_mut()[w2].fill(-0.8e308);
         net.params_mut()[b2].fill(0.0);
-        let mut trainer = Trainer::new(net, &data, loss.get(), sgd.get(), TrainOptions::default());
+        let mut trainer = Trainer::new(net, &h.data, h.loss.get(), h.sgd.get(), TrainOptions::default());
         assert_eq!(trainer.first_non_finite(), Some((2, Quantity::A)));
     }
 
