@@ -8,6 +8,8 @@ mod data;
 mod explain;
 mod extension;
 mod grad;
+#[cfg(unix)]
+mod terminal;
 mod torch_parity;
 mod train;
 mod util;

@@ -551,10 +551,13 @@ pub fn progress_bar(len: u64, template: &str) -> Option<indicatif::ProgressBar> 
     })
 }
 
-/// Log lines (or a progress bar on a terminal) and checkpoints, after every epoch.
+/// Log lines (and a progress bar when stderr is a terminal) and checkpoints, after every epoch.
 struct RunObserver<'w, 'd> {
     log: LogLines<'w>,
     bar: Option<indicatif::ProgressBar>,
+    /// The bar stands in for the per-epoch log lines: it is drawn and stdout is a terminal too,
+    /// where the lines would scroll it away. Lines going to a file or a pipe are all written.
+    bar_replaces_lines: bool,
     dir: &'d Path,
     checkpoint_every: usize,
     error: Option<CliError>,
@@ -575,9 +578,11 @@ impl<'w, 'd> RunObserver<'w, 'd> {
     ) -> Self {
         let template = "{bar:30} epoch {pos}/{len}  cost {msg}  ETA {eta}";
         let bar = if progress { progress_bar(epochs as u64, template) } else { None };
+        let bar_replaces_lines = bar.is_some() && std::io::stdout().is_terminal();
         RunObserver {
             log: LogLines::new(out, log_every),
             bar,
+            bar_replaces_lines,
             dir,
             checkpoint_every,
             error: None,
@@ -607,10 +612,15 @@ impl RunObserver<'_, '_> {
 
 impl<F: Element> Observer<F> for RunObserver<'_, '_> {
     fn epoch_end(&mut self, trainer: &Trainer<'_, F>, m: &EpochMetrics) -> Flow {
+        // Epoch 0 (the initial cost) is always a line: the bar starts at epoch 1.
         match &self.bar {
             Some(bar) if m.epoch > 0 => {
-                bar.set_position(m.epoch as u64);
+                // The message first: each of the two redraws shows the epoch's own cost.
                 bar.set_message(format!("{:.6}", m.cost));
+                bar.set_position(m.epoch as u64);
+                if !self.bar_replaces_lines {
+                    self.log.epoch_end(trainer, m);
+                }
             }
             _ => {
                 self.log.epoch_end(trainer, m);
