@@ -9,6 +9,8 @@ mod explain;
 mod extension;
 mod grad;
 #[cfg(unix)]
+mod pty;
+#[cfg(unix)]
 mod terminal;
 mod torch_parity;
 mod train;

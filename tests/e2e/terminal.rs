@@ -1,79 +1,16 @@
 //! The progress bars, which are drawn only when stderr is a terminal: the binary run with its
 //! stderr (and for one test its stdout) on a pseudo-terminal whose other end the test reads.
 
-use std::fs::File;
-use std::io::{ErrorKind, Read};
-use std::os::fd::OwnedFd;
-use std::process::{Command, Stdio};
-use std::thread::JoinHandle;
+use std::process::Command;
 
-use rustix::fs::{Mode, OFlags};
-use rustix::pty::{OpenptFlags, grantpt, openpt, ptsname, unlockpt};
-
+use crate::pty::{self, TermRun};
 use crate::util::{root, scratch};
 
-/// A new pseudo-terminal: its controlling side, and a handle on the terminal a program writes to.
-fn pty() -> (OwnedFd, OwnedFd) {
-    let control = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY).expect("a pseudo-terminal opens");
-    grantpt(&control).expect("grantpt");
-    unlockpt(&control).expect("unlockpt");
-    let name = ptsname(&control, Vec::new()).expect("ptsname");
-    let terminal = rustix::fs::open(name.as_c_str(), OFlags::RDWR | OFlags::NOCTTY, Mode::empty())
-        .expect("the terminal side opens");
-    (control, terminal)
-}
-
-/// Reads everything written to the terminal until its last writer closes it (Linux then
-/// answers EIO rather than end of file).
-fn read_all(control: OwnedFd) -> JoinHandle<String> {
-    std::thread::spawn(move || {
-        let (mut file, mut bytes, mut buf) = (File::from(control), Vec::new(), [0u8; 4096]);
-        loop {
-            match file.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => bytes.extend_from_slice(&buf[..n]),
-                Err(e) if e.kind() == ErrorKind::Interrupted => {}
-                Err(_) => break,
-            }
-        }
-        String::from_utf8_lossy(&bytes).into_owned()
-    })
-}
-
-/// What one run of `backprop ARGS…` wrote: to stdout, to the terminal, and its exit code.
-struct TermRun {
-    code: i32,
-    stdout: String,
-    terminal: String,
-}
-
-/// Runs `backprop ARGS…` with stderr on a terminal, and stdout too when `stdout_on_terminal`
-/// (else a pipe).
+/// `backprop ARGS…` from the repository root, on a terminal ([`pty::on_terminal`]).
 fn on_terminal(args: &[&str], stdout_on_terminal: bool) -> TermRun {
-    let (control, terminal) = pty();
-    let stdout = if stdout_on_terminal {
-        Stdio::from(terminal.try_clone().expect("the terminal's handle duplicates"))
-    } else {
-        Stdio::piped()
-    };
-    let child = Command::new(env!("CARGO_BIN_EXE_backprop-e2e"))
-        .args(args)
-        .current_dir(root())
-        .stdin(Stdio::null())
-        .stdout(stdout)
-        .stderr(Stdio::from(terminal))
-        .spawn()
-        .expect("the test binary runs");
-    // The child holds the terminal now; its end closes it for the reader.
-    let reader = read_all(control);
-    let out = child.wait_with_output().expect("the test binary finishes");
-    let terminal = reader.join().expect("the reader thread");
-    assert!(!terminal.contains("panicked"), "backprop {args:?} panicked:\n{terminal}");
-    TermRun {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        terminal,
-    }
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_backprop-e2e"));
+    cmd.args(args).current_dir(root());
+    pty::on_terminal(cmd, stdout_on_terminal)
 }
 
 /// The lines the half adder's config logs every `log_every = 1000` epochs.

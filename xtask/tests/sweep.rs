@@ -8,6 +8,11 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+/// The end-to-end tests' pseudo-terminal, for the progress bar.
+#[cfg(unix)]
+#[path = "../../tests/e2e/pty.rs"]
+mod pty;
+
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
 }
@@ -140,6 +145,27 @@ fn the_half_adder_study_writes_every_result_file() {
         assert_eq!(count(&svg, "<circle"), 20 + legend_dots, "{key}");
         assert!(labels.iter().any(|l| l == "median") && labels.iter().any(|l| l == "threshold 0.01"), "{labels:?}");
     }
+}
+
+/// On a terminal the sweep draws one bar over its trials, in place of a line per trial.
+#[cfg(unix)]
+#[test]
+fn a_terminal_gets_one_bar_for_the_sweep() {
+    let tmp = temp("bar");
+    let cfg = config_with(tmp.path(), "seeds = 3");
+    let out = tmp.path().join("out");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    cmd.args(["experiment", s(&cfg), "--set", "train.epochs=200", "--out", s(&out)]).current_dir(root());
+    let run = pty::on_terminal(cmd, false);
+    assert_eq!(run.code, 0, "{}", run.terminal);
+    assert!(run.terminal.contains("/3 trials") && run.terminal.contains("diverged"), "no bar:\n{}", run.terminal);
+    assert_eq!(count(&run.terminal, "] trial "), 0, "per-trial lines beside the bar:\n{}", run.terminal);
+    assert!(run.stdout.contains("peer=backprop workload=half_adder_sweep trials=3 ran=3"), "{}", run.stdout);
+    // Without a terminal, the same sweep again in a new folder prints its three lines instead.
+    let (code, _, stderr) =
+        xtask(&["experiment", s(&cfg), "--set", "train.epochs=200", "--out", s(&tmp.path().join("b"))]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(count(&stderr, "] trial "), 3, "{stderr}");
 }
 
 #[test]
