@@ -1491,6 +1491,94 @@ mod tests {
         }
     }
 
+    /// Every diagnostic is the quantity it names, computed here from the weights after each
+    /// epoch: a layer's gradient norm (the gradient at the weights the epoch started from, by
+    /// `gradcheck::analytic`), its update's norm over its weights' (for SGD, `lr` times the
+    /// first over the weights' norm), the share of its sigmoid or tanh outputs past 0.01/0.99 or
+    /// ±0.99, and the share of its relu units that are 0 on every sample; 0 for epoch 0's first
+    /// two. Weights are scaled so that each fraction lies strictly between 0 and 1 somewhere.
+    #[test]
+    fn diagnostics_are_the_norms_ratios_and_fractions_they_name() {
+        let data = backprop_data::DataSpec::HalfAdder {}.load::<f64>().expect("builtin");
+        let act = |name| ActivationSpec::from_name(name).expect("registered");
+        let sigmoids = [LayerSpec::new(3, act("sigmoid")), LayerSpec::new(2, act("sigmoid"))];
+        let mixed = [LayerSpec::new(4, act("relu")), LayerSpec::new(3, act("tanh")), LayerSpec::new(2, act("sigmoid"))];
+        for (specs, scale) in [(&sigmoids[..], 6.0), (&mixed[..], 2.5)] {
+            let mut net = fixed_start(Network::<f64>::new(2, specs));
+            net.params_mut().iter_mut().for_each(|p| *p *= scale);
+            if specs.len() == 3 {
+                // Relu unit 1 is 0 on every sample; unit 2 only on some.
+                let b = net.layers()[0].b_range().start;
+                net.params_mut()[b + 1] = -50.0;
+            }
+            let loss = LossSpec::from_name("half_mse").expect("registered");
+            let sgd = backprop_optim::OptimizerSpec::default();
+            let lr = sgd.get::<f64>().lr();
+            let opts =
+                TrainOptions { epochs: 4, batch_size: BatchSize::Full, diagnostics: true, ..TrainOptions::default() };
+            let trainer = Trainer::new(net.clone(), &data, loss.get(), sgd.get(), opts);
+            struct Weights(Vec<Vec<f64>>);
+            impl Observer<f64> for Weights {
+                fn epoch_end(&mut self, t: &Trainer<'_, f64>, _: &EpochMetrics) -> Flow {
+                    self.0.push(t.network().params().to_vec());
+                    Flow::Continue
+                }
+            }
+            let mut weights = Weights(Vec::new());
+            let outcome = trainer.run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut weights);
+            let per_epoch = specs.len() * DIAGNOSTICS.len();
+            assert_eq!(outcome.diagnostics.len(), 5 * per_epoch);
+            let (x, t) = (data.inputs.view(), data.targets.view());
+            let at = |params: &[f64]| {
+                let mut n = net.clone();
+                n.params_mut().copy_from_slice(params);
+                n
+            };
+            let (mut some_saturated, mut some_dead) = (false, false);
+            for (e, theta) in weights.0.iter().enumerate() {
+                let now = at(theta);
+                let mut ws = Workspace::new(&now, data.len());
+                now.forward(x, &mut ws);
+                let grads = (e > 0).then(|| crate::gradcheck::analytic(&at(&weights.0[e - 1]), loss.get(), x, t).1);
+                for (l, layer) in now.layers().iter().enumerate() {
+                    let name = format!("scale {scale}, epoch {e}, layer {l}");
+                    let got = &outcome.diagnostics[e * per_epoch + l * 4..][..4];
+                    let idx: Vec<usize> = layer.w_range().chain(layer.b_range()).collect();
+                    let norm = |v: &dyn Fn(usize) -> f64| idx.iter().map(|&i| v(i) * v(i)).sum::<f64>().sqrt();
+                    let close = |a: f64, b: f64| (a - b).abs() <= 1e-12 * b.abs();
+                    match &grads {
+                        None => assert_eq!(got[..2], [0.0, 0.0], "{name}"),
+                        Some(g) => {
+                            let before = &weights.0[e - 1];
+                            let grad_norm = norm(&|i| g[i]);
+                            let ratio = norm(&|i| theta[i] - before[i]) / norm(&|i| before[i]);
+                            assert!(grad_norm > 0.0, "{name}");
+                            assert!(close(got[0], grad_norm), "{name}: grad_norm {} vs {grad_norm}", got[0]);
+                            assert!(close(got[1], ratio), "{name}: update_ratio {} vs {ratio}", got[1]);
+                            let sgd_ratio = lr * grad_norm / norm(&|i| before[i]);
+                            assert!((got[1] - sgd_ratio).abs() <= 1e-9 * sgd_ratio, "{name}: SGD's ratio");
+                        }
+                    }
+                    let a = ws.a(l);
+                    let share = |n: usize, of: usize| n as f64 / of as f64;
+                    let (saturated, dead) = match layer.activation.name() {
+                        "sigmoid" => (share(a.iter().filter(|&&v| !(0.01..=0.99).contains(&v)).count(), a.len()), 0.0),
+                        "tanh" => (share(a.iter().filter(|&&v| v.abs() > 0.99).count(), a.len()), 0.0),
+                        _ => (
+                            0.0,
+                            share((0..a.ncols()).filter(|&c| a.column(c).iter().all(|&v| v == 0.0)).count(), a.ncols()),
+                        ),
+                    };
+                    assert_eq!(got[2..], [saturated, dead], "{name}: saturated, dead");
+                    some_saturated |= saturated > 0.0 && saturated < 1.0;
+                    some_dead |= dead > 0.0 && dead < 1.0;
+                }
+            }
+            assert!(some_saturated, "scale {scale}: no layer partly saturated");
+            assert_eq!(some_dead, specs.len() == 3, "scale {scale}: a relu layer partly dead");
+        }
+    }
+
     #[test]
     fn all_finite_finds_nan_and_infinities_anywhere() {
         let ok = [1.0, -2.0, f64::MAX, f64::MIN_POSITIVE, 0.0, -0.0, 5e-324];
