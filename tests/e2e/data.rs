@@ -18,13 +18,15 @@ fn train(config: &str, sets: &[&str], name: &str) -> (TempDir, serde_json::Value
     args.extend(["--out", out.to_str().unwrap()]);
     let run = backprop(&args);
     assert_eq!(run.code, 0, "{config}: {}\n{}", run.stdout, run.stderr);
+    // Kept beside the run's files, for a test that reads the log.
+    std::fs::write(out.join("stdout.txt"), &run.stdout).unwrap();
     let summary = json(&out.join("summary.json"));
     (tmp, summary)
 }
 
 #[test]
 fn moons_reach_95_percent_validation_accuracy() {
-    let (_, s) = train("configs/moons.toml", &[], "moons");
+    let (out, s) = train("configs/moons.toml", &[], "moons");
     assert!(s["val_accuracy"].as_f64().unwrap() >= 0.95, "{s}");
     assert!(s["test_accuracy"].as_f64().unwrap() >= 0.95, "{s}");
     // The report is on the test split when there is one.
@@ -32,6 +34,16 @@ fn moons_reach_95_percent_validation_accuracy() {
     let report = &s["report"]["classification"];
     assert_eq!(report["confusion"].as_array().unwrap().len(), 2);
     assert_eq!(report["per_class"][0]["class"], "0");
+    // The log line every `log_every = 50` epochs carries the epoch's accuracy and validation
+    // figures, as metrics.csv has them (the accuracies to 4 decimals).
+    let stdout = std::fs::read_to_string(out.path().join("stdout.txt")).unwrap();
+    let col = |name| crate::util::column(out.path(), name);
+    let (cost, accuracy, val_cost, val_accuracy) = (col("cost"), col("accuracy"), col("val_cost"), col("val_accuracy"));
+    let want = format!(
+        " Epoch: 50 , Current cost: {} , accuracy: {:.4} , val cost: {} , val accuracy: {:.4}",
+        cost[50], accuracy[50], val_cost[50], val_accuracy[50]
+    );
+    assert!(stdout.lines().any(|l| l == want), "no line {want:?} in\n{stdout}");
 }
 
 #[test]

@@ -1579,6 +1579,75 @@ mod tests {
         }
     }
 
+    /// What the trainer shows an observer is the run: `epochs_done` is the epoch just ended,
+    /// `history` ends with it, `lr` is the next epoch's rate (a step schedule halves it every
+    /// 100 epochs), `seconds` grows and stays within the time the run took. A loop of one's own
+    /// (`epoch`, `evaluate`, `end_epoch`) gives the run's costs bit for bit, and the accuracy
+    /// of a single sigmoid output is taken at 0.5, as counted here from the network's outputs.
+    #[test]
+    fn what_an_observer_sees_and_a_loop_of_ones_own_follow_the_run() {
+        let data = backprop_data::DataSpec::Xor {}.load::<f64>().expect("builtin");
+        let sigmoid = || ActivationSpec::from_name("sigmoid").expect("registered");
+        let net = fixed_start(Network::<f64>::new(2, &[LayerSpec::new(3, sigmoid()), LayerSpec::new(1, sigmoid())]));
+        let loss = LossSpec::from_name("half_mse").expect("registered");
+        let sgd = backprop_optim::Sgd { lr: 2.0, ..backprop_optim::Sgd::default() };
+        let step = backprop_optim::StepLr { step_size: 100, gamma: 0.5 };
+        let opts = || TrainOptions {
+            epochs: 300,
+            batch_size: BatchSize::Full,
+            classification: true,
+            schedule: Some(LrScheduleSpec::new(backprop_optim::ScheduleSpec::Step(step.clone()))),
+            ..TrainOptions::default()
+        };
+        struct Watch(Vec<(usize, f64, f64)>, Instant);
+        impl Observer<f64> for Watch {
+            fn epoch_end(&mut self, t: &Trainer<'_, f64>, m: &EpochMetrics) -> Flow {
+                assert_eq!(t.epochs_done(), m.epoch);
+                assert_eq!(t.history().last(), Some(m), "epoch {}", m.epoch);
+                let seconds = t.seconds();
+                assert!(seconds > 0.0 && seconds <= self.1.elapsed().as_secs_f64(), "epoch {}: {seconds} s", m.epoch);
+                assert!(self.0.last().is_none_or(|&(_, _, before)| seconds >= before), "epoch {}", m.epoch);
+                self.0.push((m.epoch, t.lr(), seconds));
+                Flow::Continue
+            }
+        }
+        let mut watch = Watch(Vec::new(), Instant::now());
+        let trainer = Trainer::new(net.clone(), &data, loss.get(), &sgd, opts());
+        let run = trainer.run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut watch);
+        assert_eq!(run.history.len(), 301);
+        for (e, &(epoch, next_lr, _)) in watch.0.iter().enumerate().take(300) {
+            assert_eq!((epoch, next_lr), (e, run.history[e + 1].lr), "the rate after epoch {e}");
+        }
+        assert_eq!((run.history[100].lr, run.history[101].lr, run.history[201].lr), (2.0, 1.0, 0.5));
+
+        // Accuracy, counted here: an output above 0.5 is class 1.
+        let mut replay = net.clone();
+        let mut ws = Workspace::new(&replay, data.len());
+        let mut own = Trainer::new(net.clone(), &data, loss.get(), &sgd, opts());
+        let mut rng = rand::SeedableRng::seed_from_u64(0);
+        let mut accuracies = std::collections::BTreeSet::new();
+        for (e, m) in run.history.iter().enumerate() {
+            if e > 0 {
+                assert_eq!(own.lr(), m.lr, "epoch {e}");
+                own.epoch(&mut rng);
+            }
+            let cost = own.evaluate();
+            assert_eq!(cost.to_bits(), m.cost.to_bits(), "epoch {e}: {cost} vs the run's {}", m.cost);
+            if e > 0 {
+                // The schedule steps after each trained epoch, not after the initial measure.
+                own.end_epoch(cost);
+            }
+            replay.params_mut().copy_from_slice(own.network().params());
+            replay.forward(data.inputs.view(), &mut ws);
+            let out = ws.output(data.len());
+            let right = (0..data.len()).filter(|&i| (out[[i, 0]] > 0.5) == (data.targets[[i, 0]] > 0.5)).count();
+            assert_eq!(m.accuracy, Some(right as f64 / 4.0), "epoch {e}");
+            accuracies.insert(right);
+        }
+        // Taken at 0 instead, every sigmoid output would be class 1: 2 of XOR's 4 right.
+        assert!(accuracies.iter().any(|&r| r != 2), "accuracies met: {accuracies:?}");
+    }
+
     #[test]
     fn all_finite_finds_nan_and_infinities_anywhere() {
         let ok = [1.0, -2.0, f64::MAX, f64::MIN_POSITIVE, 0.0, -0.0, 5e-324];
@@ -1876,6 +1945,12 @@ mod tests {
         edited.history_stride = 3;
         let refused = trainer().restore(&edited).expect_err("a stride that is no power of two");
         assert!(refused.contains("history_stride must be a power of two up to its epoch, got 3"), "{refused}");
+        // A checkpoint written before the history thinned had no stride: it reads as 1.
+        let mut json = serde_json::to_value(&state).unwrap();
+        json.as_object_mut().unwrap().remove("history_stride").expect("the key is written");
+        let older: TrainState = serde_json::from_value(json).unwrap();
+        assert_eq!(older, state, "read back with a stride of 1");
+        trainer().restore(&older).expect("an older checkpoint restores");
         let scheduler_edited = |edit: &dyn Fn(&mut serde_json::Value)| {
             let mut edited = state.clone();
             let mut v = serde_json::to_value(&edited.scheduler).unwrap();
