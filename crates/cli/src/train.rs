@@ -735,7 +735,8 @@ impl<'d, F: Element> Trainer<'d, F> {
         &self.net
     }
 
-    /// Epochs completed.
+    /// Epochs completed by [`run`](Self::run)/[`run_with`](Self::run_with) (or restored from a
+    /// checkpoint); a loop of one's own calling [`epoch`](Self::epoch) counts its own.
     pub fn epochs_done(&self) -> usize {
         self.epoch
     }
