@@ -1649,6 +1649,52 @@ mod tests {
         assert!(accuracies.iter().any(|&r| r != 2), "accuracies met: {accuracies:?}");
     }
 
+    /// With batches smaller than the data, costs and accuracies are measured a workspace's rows
+    /// at a time (3 and 1 of XOR's 4 here): each part's mean weighted by its rows, the one-pass
+    /// figure within rounding, and the accuracy exactly the share of rows right. The same for
+    /// the validation set.
+    #[test]
+    fn measuring_in_parts_gives_the_one_pass_figures() {
+        let data = backprop_data::DataSpec::Xor {}.load::<f64>().expect("builtin");
+        let sigmoid = || ActivationSpec::from_name("sigmoid").expect("registered");
+        let net = fixed_start(Network::<f64>::new(2, &[LayerSpec::new(3, sigmoid()), LayerSpec::new(1, sigmoid())]));
+        let loss = LossSpec::from_name("half_mse").expect("registered");
+        let sgd = backprop_optim::Sgd { lr: 2.0, ..backprop_optim::Sgd::default() };
+        let opts = TrainOptions {
+            epochs: 200,
+            batch_size: BatchSize::Size(3),
+            classification: true,
+            ..TrainOptions::default()
+        };
+        struct Weights(Vec<Vec<f64>>);
+        impl Observer<f64> for Weights {
+            fn epoch_end(&mut self, t: &Trainer<'_, f64>, _: &EpochMetrics) -> Flow {
+                self.0.push(t.network().params().to_vec());
+                Flow::Continue
+            }
+        }
+        let mut weights = Weights(Vec::new());
+        let trainer = Trainer::new(net.clone(), &data, loss.get(), &sgd, opts).with_validation(&data);
+        let run = trainer.run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut weights);
+        let mut at = net.clone();
+        let mut ws = Workspace::new(&at, data.len());
+        let mut seen = std::collections::BTreeSet::new();
+        for (m, theta) in run.history.iter().zip(&weights.0) {
+            at.params_mut().copy_from_slice(theta);
+            let cost = forward_cost(&at, loss.get(), data.inputs.view(), data.targets.view(), &mut ws);
+            let out = ws.output(data.len());
+            let right = (0..data.len()).filter(|&i| (out[[i, 0]] > 0.5) == (data.targets[[i, 0]] > 0.5)).count();
+            let e = m.epoch;
+            for (what, c) in [("cost", m.cost), ("val_cost", m.val_cost.expect("a validation set"))] {
+                assert!((c - cost).abs() <= 4.0 * f64::EPSILON * cost, "epoch {e}: {what} {c} vs {cost} in one pass");
+            }
+            let share = right as f64 / 4.0;
+            assert_eq!((m.accuracy, m.val_accuracy), (Some(share), Some(share)), "epoch {e}");
+            seen.insert(right);
+        }
+        assert!(seen.len() >= 2, "accuracies met: {seen:?}");
+    }
+
     #[test]
     fn all_finite_finds_nan_and_infinities_anywhere() {
         let ok = [1.0, -2.0, f64::MAX, f64::MIN_POSITIVE, 0.0, -0.0, 5e-324];
