@@ -1518,17 +1518,22 @@ mod tests {
             let opts =
                 TrainOptions { epochs: 4, batch_size: BatchSize::Full, diagnostics: true, ..TrainOptions::default() };
             let trainer = Trainer::new(net.clone(), &data, loss.get(), sgd.get(), opts);
-            struct Weights(Vec<Vec<f64>>);
+            // The weights after each epoch, and the diagnostics the trainer showed then.
+            struct Weights(Vec<Vec<f64>>, Vec<Vec<f64>>);
             impl Observer<f64> for Weights {
                 fn epoch_end(&mut self, t: &Trainer<'_, f64>, _: &EpochMetrics) -> Flow {
                     self.0.push(t.network().params().to_vec());
+                    self.1.push(t.diagnostics().to_vec());
                     Flow::Continue
                 }
             }
-            let mut weights = Weights(Vec::new());
+            let mut weights = Weights(Vec::new(), Vec::new());
             let outcome = trainer.run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut weights);
             let per_epoch = specs.len() * DIAGNOSTICS.len();
             assert_eq!(outcome.diagnostics.len(), 5 * per_epoch);
+            for (e, shown) in weights.1.iter().enumerate() {
+                assert_eq!(shown[..], outcome.diagnostics[..(e + 1) * per_epoch], "after epoch {e}");
+            }
             let (x, t) = (data.inputs.view(), data.targets.view());
             let at = |params: &[f64]| {
                 let mut n = net.clone();
@@ -2278,6 +2283,30 @@ mod tests {
         net.params_mut()[b2].fill(0.0);
         let mut trainer = Trainer::new(net, &h.data, h.loss.get(), h.sgd.get(), TrainOptions::default());
         assert_eq!(trainer.first_non_finite(), Some((2, Quantity::A)));
+    }
+
+    /// An infinite cost stops the run at its epoch even while every weight is finite: three
+    /// identity layers, one step of lr = 10¹⁵⁰ makes weights near 10¹⁵⁰ and outputs past f64's
+    /// range. The run stops after epoch 1, naming a layer's z, with the starting weights (and
+    /// before the next step could make the weights themselves infinite).
+    #[test]
+    fn an_infinite_cost_over_finite_weights_is_a_divergence() {
+        let h = HalfAdder::new();
+        let identity = || LayerSpec::new(2, ActivationSpec::from_name("identity").expect("registered"));
+        let net = fixed_start(Network::<f64>::new(2, &[identity(), identity(), identity()]));
+        let sgd = backprop_optim::Sgd { lr: 1e150, ..backprop_optim::Sgd::default() };
+        let opts = TrainOptions { epochs: 5, batch_size: BatchSize::Full, ..TrainOptions::default() };
+        let run = Trainer::new(net.clone(), &h.data, h.loss.get(), &sgd, opts)
+            .run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut Silent);
+        let StopReason::Diverged { epoch, layer } = run.stop_reason else { panic!("{:?}", run.stop_reason) };
+        assert_eq!(epoch, 1);
+        assert!(matches!(layer, Some((_, Quantity::Z))), "{layer:?}");
+        assert_eq!(run.net.params(), net.params(), "the last good weights");
+        // The step itself left finite weights: the cost alone said it diverged.
+        let mut stepped = net.clone();
+        let (_, g) = crate::gradcheck::analytic(&net, h.loss.get(), h.data.inputs.view(), h.data.targets.view());
+        stepped.params_mut().iter_mut().zip(&g).for_each(|(p, g)| *p -= 1e150 * g);
+        assert!(all_finite(stepped.params()) && stepped.params().iter().any(|p| p.abs() > 1e140));
     }
 
     /// `net` with weights spread over [−1, 1) by a fixed rule (no stream to keep in step).
