@@ -555,8 +555,9 @@ pub fn progress_bar(len: u64, template: &str) -> Option<indicatif::ProgressBar> 
 struct RunObserver<'w, 'd> {
     log: LogLines<'w>,
     bar: Option<indicatif::ProgressBar>,
-    /// The bar stands in for the per-epoch log lines: it is drawn and stdout is a terminal too,
-    /// where the lines would scroll it away. Lines going to a file or a pipe are all written.
+    /// Whether the bar stands in for the per-epoch log lines: it does when it is drawn and stdout
+    /// is a terminal too, where the lines would scroll it away. Lines going to a file or a pipe
+    /// are all written.
     bar_replaces_lines: bool,
     dir: &'d Path,
     checkpoint_every: usize,
@@ -615,7 +616,8 @@ impl<F: Element> Observer<F> for RunObserver<'_, '_> {
         // Epoch 0 (the initial cost) is always a line: the bar starts at epoch 1.
         match &self.bar {
             Some(bar) if m.epoch > 0 => {
-                // The message first: each of the two redraws shows the epoch's own cost.
+                // The message first (each call may redraw), so that the bar at the new epoch
+                // shows that epoch's cost.
                 bar.set_message(format!("{:.6}", m.cost));
                 bar.set_position(m.epoch as u64);
                 if !self.bar_replaces_lines {
