@@ -9,6 +9,12 @@ use tempfile::TempDir;
 use crate::util::{backprop, json, scratch};
 
 fn train(config: &str, sets: &[&str], name: &str) -> (TempDir, serde_json::Value) {
+    let (tmp, summary, _) = train_logged(config, sets, name);
+    (tmp, summary)
+}
+
+/// [`train`], and what the run printed on stdout.
+fn train_logged(config: &str, sets: &[&str], name: &str) -> (TempDir, serde_json::Value, String) {
     let tmp = scratch(name);
     let out = tmp.path();
     let mut args = vec!["train", config];
@@ -18,15 +24,13 @@ fn train(config: &str, sets: &[&str], name: &str) -> (TempDir, serde_json::Value
     args.extend(["--out", out.to_str().unwrap()]);
     let run = backprop(&args);
     assert_eq!(run.code, 0, "{config}: {}\n{}", run.stdout, run.stderr);
-    // Kept beside the run's files, for a test that reads the log.
-    std::fs::write(out.join("stdout.txt"), &run.stdout).unwrap();
     let summary = json(&out.join("summary.json"));
-    (tmp, summary)
+    (tmp, summary, run.stdout)
 }
 
 #[test]
 fn moons_reach_95_percent_validation_accuracy() {
-    let (out, s) = train("configs/moons.toml", &[], "moons");
+    let (out, s, stdout) = train_logged("configs/moons.toml", &[], "moons");
     assert!(s["val_accuracy"].as_f64().unwrap() >= 0.95, "{s}");
     assert!(s["test_accuracy"].as_f64().unwrap() >= 0.95, "{s}");
     // The report is on the test split when there is one.
@@ -36,7 +40,6 @@ fn moons_reach_95_percent_validation_accuracy() {
     assert_eq!(report["per_class"][0]["class"], "0");
     // The log line every `log_every = 50` epochs carries the epoch's accuracy and validation
     // figures, as metrics.csv has them (the accuracies to 4 decimals).
-    let stdout = std::fs::read_to_string(out.path().join("stdout.txt")).unwrap();
     let col = |name| crate::util::column(out.path(), name);
     let (cost, accuracy, val_cost, val_accuracy) = (col("cost"), col("accuracy"), col("val_cost"), col("val_accuracy"));
     let want = format!(
