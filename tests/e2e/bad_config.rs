@@ -384,7 +384,9 @@ fn init_from_a_missing_file() {
 fn init_from_another_architecture() {
     let model = root().join("tests/fixtures/seed_ann/init.json");
     let set = format!("model.init_from={:?}", model.to_str().unwrap());
-    check("init-arch", BASE, &[&set, "model.hidden=[3]"], &["init.json", "layers"]);
+    let layers = "the model has 2 inputs and layers [2 sigmoid, 2 sigmoid, 2 sigmoid], \
+                  but the config asks for 2 inputs and layers [3 sigmoid, 2 sigmoid]";
+    check("init-arch", BASE, &[&set, "model.hidden=[3]"], &["init.json", layers]);
 }
 
 #[test]

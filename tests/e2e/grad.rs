@@ -33,6 +33,12 @@ fn gradcheck_fails_with_exit_1_beyond_tolerance() {
     let run = backprop(&["gradcheck", "configs/half_adder.toml", "--tolerance", "0", "--epsilon", "0.5"]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("FAIL"));
+    // Between 1e-4 and 1e6 (and 0) the header writes numbers plainly, beyond them with an exponent.
+    assert!(
+        run.stdout.starts_with("gradient check (f64, central differences, epsilon 0.5, tolerance 0)\n"),
+        "{}",
+        run.stdout
+    );
 }
 
 /// A tolerance or epsilon that is no number of the right sign is bad usage (exit 2), not a
