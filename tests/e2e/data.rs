@@ -66,6 +66,30 @@ fn sine_regression_fits() {
     assert!(header.starts_with("epoch,cost,val_cost,lr\n"), "{}", &header[..40]);
 }
 
+/// `predict` takes a single output's class at 0.5 for a sigmoid output and at 0 for a logit (an
+/// identity output), as training's accuracy does: one hand-written model of each, σ(z) or z of
+/// the input itself, on inputs either side of both thresholds.
+#[test]
+fn predict_takes_a_single_outputs_class_at_its_threshold() {
+    let tmp = scratch("predict-threshold");
+    for (activation, want) in [("sigmoid", ["no", "yes", "yes"]), ("identity", ["no", "yes", "yes"])] {
+        let model = write(
+            tmp.path(),
+            &format!("{activation}.json"),
+            &format!(
+                r#"{{"format": "backprop.model", "version": 1, "dtype": "f64", "inputs": 1, "classes": ["no", "yes"],
+                    "layers": [{{"units": 1, "activation": "{activation}", "weights": [[1]], "biases": [0]}}]}}"#
+            ),
+        );
+        // σ(−1) = 0.27 is above 0, and a logit of 0.3 below 0.5: each threshold in the other's
+        // place would change a label.
+        let run = backprop(&["predict", model.to_str().unwrap(), "--input", "-1", "--input", "0.3", "--input", "2"]);
+        assert_eq!(run.code, 0, "{activation}: {}", run.stderr);
+        let labels: Vec<&str> = run.stdout.lines().map(|l| l.rsplit(" -> ").next().unwrap()).collect();
+        assert_eq!(labels, want, "{activation}:\n{}", run.stdout);
+    }
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();
@@ -139,6 +163,8 @@ fn csv_with_string_labels_trains_and_predicts_labels() {
         "{}",
         run.stdout
     );
+    // The report's JSON names the split it was made on too.
+    assert!(run.stdout.contains(r#""split": "validation""#), "{}", run.stdout);
 
     let run = backprop(&["predict", model.to_str().unwrap(), "--input", "1.0"]);
     assert_eq!(run.code, 2);
