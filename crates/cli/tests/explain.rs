@@ -222,6 +222,17 @@ fn every_format_renders_from_the_command() {
             Format::Markdown => {
                 assert!(text.starts_with("## Explaining sample 3"));
                 assert!(text.contains("| i = 1 |"), "a row per input of ∂C/∂W");
+                // Each layer's tables and formulas carry its own number and its input's.
+                for (l, prev) in [("¹", "⁰"), ("²", "¹"), ("³", "²")] {
+                    for want in [
+                        format!("| unit j | z{l}_j | a{l}_j |"),
+                        format!("| unit j | δ{l}_j = ∂C/∂b{l}_j |"),
+                        format!("∂C/∂W{l} = a{prev}ᵀ δ{l} (row i: from unit i of layer"),
+                    ] {
+                        assert!(text.contains(&want), "no {want:?} in\n{text}");
+                    }
+                }
+                assert!(text.contains("**Layer 3 (sigmoid)**: δ³ = ∂C/∂a³ ⊙ σ′(z³)"), "{text}");
             }
             Format::Json => {
                 let v: serde_json::Value = serde_json::from_str(&text).unwrap();
