@@ -78,6 +78,16 @@ pub fn t16() -> T16 {
     }
 }
 
+/// The table's tail and the scale 2^(k/16) for the low bits `kbits` of the shifted product.
+#[inline(always)]
+unsafe fn lookup16(kbits: __m512i, t: &T16) -> (__m512d, __m512d) {
+    unsafe {
+        let tail = _mm512_permutex2var_pd(t.tail_a, kbits, t.tail_b);
+        let head = _mm512_permutex2var_epi64(t.head_a, kbits, t.head_b);
+        (tail, _mm512_castsi512_pd(_mm512_add_epi64(head, _mm512_slli_epi64(kbits, 48))))
+    }
+}
+
 /// A 16-entry table read with two-register permutes, degree-7 polynomial.
 #[inline(always)]
 unsafe fn exp_perm(x: __m512d, t: &T16) -> __m512d {
@@ -86,9 +96,7 @@ unsafe fn exp_perm(x: __m512d, t: &T16) -> __m512d {
         let kbits = _mm512_castpd_si512(shifted);
         let k = _mm512_sub_pd(shifted, _mm512_set1_pd(SHIFT));
         let r = _mm512_sub_pd(_mm512_sub_pd(x, _mm512_mul_pd(k, _mm512_set1_pd(t.hi))), _mm512_mul_pd(k, _mm512_set1_pd(t.lo)));
-        let tail = _mm512_permutex2var_pd(t.tail_a, kbits, t.tail_b);
-        let head = _mm512_permutex2var_epi64(t.head_a, kbits, t.head_b);
-        let s = _mm512_castsi512_pd(_mm512_add_epi64(head, _mm512_slli_epi64(kbits, 48)));
+        let (tail, s) = lookup16(kbits, t);
         let c = |v: f64| _mm512_set1_pd(v);
         let r2 = _mm512_mul_pd(r, r);
         let r4 = _mm512_mul_pd(r2, r2);
@@ -100,6 +108,7 @@ unsafe fn exp_perm(x: __m512d, t: &T16) -> __m512d {
     }
 }
 
+/// [`exp_perm`] with FMA.
 #[inline(always)]
 unsafe fn exp_perm_fma(x: __m512d, t: &T16) -> __m512d {
     unsafe {
@@ -107,9 +116,7 @@ unsafe fn exp_perm_fma(x: __m512d, t: &T16) -> __m512d {
         let kbits = _mm512_castpd_si512(shifted);
         let k = _mm512_sub_pd(shifted, _mm512_set1_pd(SHIFT));
         let r = _mm512_fnmadd_pd(k, _mm512_set1_pd(t.lo), _mm512_fnmadd_pd(k, _mm512_set1_pd(t.hi), x));
-        let tail = _mm512_permutex2var_pd(t.tail_a, kbits, t.tail_b);
-        let head = _mm512_permutex2var_epi64(t.head_a, kbits, t.head_b);
-        let s = _mm512_castsi512_pd(_mm512_add_epi64(head, _mm512_slli_epi64(kbits, 48)));
+        let (tail, s) = lookup16(kbits, t);
         let c = |v: f64| _mm512_set1_pd(v);
         let r2 = _mm512_mul_pd(r, r);
         let r4 = _mm512_mul_pd(r2, r2);

@@ -1518,20 +1518,11 @@ mod tests {
             let opts =
                 TrainOptions { epochs: 4, batch_size: BatchSize::Full, diagnostics: true, ..TrainOptions::default() };
             let trainer = Trainer::new(net.clone(), &data, loss.get(), sgd.get(), opts);
-            // The weights after each epoch, and the diagnostics the trainer showed then.
-            struct Weights(Vec<Vec<f64>>, Vec<Vec<f64>>);
-            impl Observer<f64> for Weights {
-                fn epoch_end(&mut self, t: &Trainer<'_, f64>, _: &EpochMetrics) -> Flow {
-                    self.0.push(t.network().params().to_vec());
-                    self.1.push(t.diagnostics().to_vec());
-                    Flow::Continue
-                }
-            }
-            let mut weights = Weights(Vec::new(), Vec::new());
-            let outcome = trainer.run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut weights);
+            let mut seen = Snapshots::default();
+            let outcome = trainer.run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut seen);
             let per_epoch = specs.len() * DIAGNOSTICS.len();
             assert_eq!(outcome.diagnostics.len(), 5 * per_epoch);
-            for (e, shown) in weights.1.iter().enumerate() {
+            for (e, shown) in seen.diagnostics.iter().enumerate() {
                 assert_eq!(shown[..], outcome.diagnostics[..(e + 1) * per_epoch], "after epoch {e}");
             }
             let (x, t) = (data.inputs.view(), data.targets.view());
@@ -1541,11 +1532,11 @@ mod tests {
                 n
             };
             let (mut some_saturated, mut some_dead) = (false, false);
-            for (e, theta) in weights.0.iter().enumerate() {
+            for (e, theta) in seen.weights.iter().enumerate() {
                 let now = at(theta);
                 let mut ws = Workspace::new(&now, data.len());
                 now.forward(x, &mut ws);
-                let grads = (e > 0).then(|| crate::gradcheck::analytic(&at(&weights.0[e - 1]), loss.get(), x, t).1);
+                let grads = (e > 0).then(|| crate::gradcheck::analytic(&at(&seen.weights[e - 1]), loss.get(), x, t).1);
                 for (l, layer) in now.layers().iter().enumerate() {
                     let name = format!("scale {scale}, epoch {e}, layer {l}");
                     let got = &outcome.diagnostics[e * per_epoch + l * 4..][..4];
@@ -1555,7 +1546,7 @@ mod tests {
                     match &grads {
                         None => assert_eq!(got[..2], [0.0, 0.0], "{name}"),
                         Some(g) => {
-                            let before = &weights.0[e - 1];
+                            let before = &seen.weights[e - 1];
                             let grad_norm = norm(&|i| g[i]);
                             let ratio = norm(&|i| theta[i] - before[i]) / norm(&|i| before[i]);
                             assert!(grad_norm > 0.0, "{name}");
@@ -1592,11 +1583,7 @@ mod tests {
     /// of a single sigmoid output is taken at 0.5, as counted here from the network's outputs.
     #[test]
     fn what_an_observer_sees_and_a_loop_of_ones_own_follow_the_run() {
-        let data = backprop_data::DataSpec::Xor {}.load::<f64>().expect("builtin");
-        let sigmoid = || ActivationSpec::from_name("sigmoid").expect("registered");
-        let net = fixed_start(Network::<f64>::new(2, &[LayerSpec::new(3, sigmoid()), LayerSpec::new(1, sigmoid())]));
-        let loss = LossSpec::from_name("half_mse").expect("registered");
-        let sgd = backprop_optim::Sgd { lr: 2.0, ..backprop_optim::Sgd::default() };
+        let (data, net, loss, sgd) = xor();
         let step = backprop_optim::StepLr { step_size: 100, gamma: 0.5 };
         let opts = || TrainOptions {
             epochs: 300,
@@ -1660,31 +1647,20 @@ mod tests {
     /// the validation set.
     #[test]
     fn measuring_in_parts_gives_the_one_pass_figures() {
-        let data = backprop_data::DataSpec::Xor {}.load::<f64>().expect("builtin");
-        let sigmoid = || ActivationSpec::from_name("sigmoid").expect("registered");
-        let net = fixed_start(Network::<f64>::new(2, &[LayerSpec::new(3, sigmoid()), LayerSpec::new(1, sigmoid())]));
-        let loss = LossSpec::from_name("half_mse").expect("registered");
-        let sgd = backprop_optim::Sgd { lr: 2.0, ..backprop_optim::Sgd::default() };
+        let (data, net, loss, sgd) = xor();
         let opts = TrainOptions {
             epochs: 200,
             batch_size: BatchSize::Size(3),
             classification: true,
             ..TrainOptions::default()
         };
-        struct Weights(Vec<Vec<f64>>);
-        impl Observer<f64> for Weights {
-            fn epoch_end(&mut self, t: &Trainer<'_, f64>, _: &EpochMetrics) -> Flow {
-                self.0.push(t.network().params().to_vec());
-                Flow::Continue
-            }
-        }
-        let mut weights = Weights(Vec::new());
+        let mut seen = Snapshots::default();
         let trainer = Trainer::new(net.clone(), &data, loss.get(), &sgd, opts).with_validation(&data);
-        let run = trainer.run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut weights);
+        let run = trainer.run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut seen);
         let mut at = net.clone();
         let mut ws = Workspace::new(&at, data.len());
-        let mut seen = std::collections::BTreeSet::new();
-        for (m, theta) in run.history.iter().zip(&weights.0) {
+        let mut rights = std::collections::BTreeSet::new();
+        for (m, theta) in run.history.iter().zip(&seen.weights) {
             at.params_mut().copy_from_slice(theta);
             let cost = forward_cost(&at, loss.get(), data.inputs.view(), data.targets.view(), &mut ws);
             let out = ws.output(data.len());
@@ -1695,9 +1671,9 @@ mod tests {
             }
             let share = right as f64 / 4.0;
             assert_eq!((m.accuracy, m.val_accuracy), (Some(share), Some(share)), "epoch {e}");
-            seen.insert(right);
+            rights.insert(right);
         }
-        assert!(seen.len() >= 2, "accuracies met: {seen:?}");
+        assert!(rights.len() >= 2, "accuracies met: {rights:?}");
     }
 
     /// A full-batch epoch with dropout steps on the training pass, its masks drawn from the run's
@@ -2307,6 +2283,31 @@ mod tests {
         let (_, g) = crate::gradcheck::analytic(&net, h.loss.get(), h.data.inputs.view(), h.data.targets.view());
         stepped.params_mut().iter_mut().zip(&g).for_each(|(p, g)| *p -= 1e150 * g);
         assert!(all_finite(stepped.params()) && stepped.params().iter().any(|p| p.abs() > 1e140));
+    }
+
+    /// XOR, a 2-3-1 sigmoid net from [`fixed_start`], half_mse and SGD at lr = 2.
+    fn xor() -> (Dataset<f64>, Network<f64>, LossSpec, backprop_optim::Sgd) {
+        let data = backprop_data::DataSpec::Xor {}.load::<f64>().expect("builtin");
+        let sigmoid = || ActivationSpec::from_name("sigmoid").expect("registered");
+        let net = fixed_start(Network::<f64>::new(2, &[LayerSpec::new(3, sigmoid()), LayerSpec::new(1, sigmoid())]));
+        let loss = LossSpec::from_name("half_mse").expect("registered");
+        (data, net, loss, backprop_optim::Sgd { lr: 2.0, ..backprop_optim::Sgd::default() })
+    }
+
+    /// An observer that keeps the weights, and the diagnostics the trainer shows, after every
+    /// epoch (epoch 0 first).
+    #[derive(Default)]
+    struct Snapshots {
+        weights: Vec<Vec<f64>>,
+        diagnostics: Vec<Vec<f64>>,
+    }
+
+    impl Observer<f64> for Snapshots {
+        fn epoch_end(&mut self, t: &Trainer<'_, f64>, _: &EpochMetrics) -> Flow {
+            self.weights.push(t.network().params().to_vec());
+            self.diagnostics.push(t.diagnostics().to_vec());
+            Flow::Continue
+        }
     }
 
     /// `net` with weights spread over [−1, 1) by a fixed rule (no stream to keep in step).
