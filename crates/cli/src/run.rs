@@ -614,19 +614,16 @@ impl RunObserver<'_, '_> {
 impl<F: Element> Observer<F> for RunObserver<'_, '_> {
     fn epoch_end(&mut self, trainer: &Trainer<'_, F>, m: &EpochMetrics) -> Flow {
         // Epoch 0 (the initial cost) is always a line: the bar starts at epoch 1.
-        match &self.bar {
-            Some(bar) if m.epoch > 0 => {
-                // The message first (each call may redraw), so that the bar at the new epoch
-                // shows that epoch's cost.
-                bar.set_message(format!("{:.6}", m.cost));
-                bar.set_position(m.epoch as u64);
-                if !self.bar_replaces_lines {
-                    self.log.epoch_end(trainer, m);
-                }
-            }
-            _ => {
-                self.log.epoch_end(trainer, m);
-            }
+        if let Some(bar) = &self.bar
+            && m.epoch > 0
+        {
+            // The message first (each call may redraw), so that the bar at the new epoch shows
+            // that epoch's cost.
+            bar.set_message(format!("{:.6}", m.cost));
+            bar.set_position(m.epoch as u64);
+        }
+        if !(self.bar_replaces_lines && m.epoch > 0) {
+            self.log.epoch_end(trainer, m);
         }
         if self.checkpoint_every > 0 && m.epoch > 0 && m.epoch % self.checkpoint_every == 0 {
             self.checkpoint(trainer);
