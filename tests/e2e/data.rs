@@ -107,7 +107,7 @@ fn flowers(dir: &Path) -> PathBuf {
             1 => ("versicolor", (2.0, 1.5)),
             _ => ("virginica", (3.0, 2.5)),
         };
-        let jitter = (i as f64 * 0.37).sin() * 0.2;
+        let jitter = backprop_tensor::math::sin(i as f64 * 0.37) * 0.2;
         text.push_str(&format!("{:.3},{:.3},{species}\n", a + jitter, b - jitter));
     }
     write(dir, "flowers.csv", &text)

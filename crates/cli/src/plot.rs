@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use backprop_layers::Network;
-use backprop_tensor::{Element, MatView, Matrix};
+use backprop_tensor::{Element, MatView, Matrix, math};
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
@@ -88,9 +88,9 @@ pub fn render_loss(history: &[EpochMetrics]) -> Result<String, CliError> {
         // Whole decades, within f64's normal range and at most MAX_DECADES of them (the axis
         // code loops without end on ranges that reach infinity or subnormals).
         let (lo, hi) = bounds(history.iter().flat_map(costs).filter(|c| *c > 0.0));
-        let top = hi.log10().ceil().min(f64::MAX_10_EXP as f64);
-        let bottom = lo.log10().floor().max(top - MAX_DECADES).max(f64::MIN_10_EXP as f64);
-        let (bottom, top) = (10f64.powf(bottom), 10f64.powf(top));
+        let top = math::log10(hi).ceil().min(f64::MAX_10_EXP as f64);
+        let bottom = math::log10(lo).floor().max(top - MAX_DECADES).max(f64::MIN_10_EXP as f64);
+        let (bottom, top) = (math::powf(10.0, bottom), math::powf(10.0, top));
         let y = (bottom..top).log_scale();
         draw_loss(history, x_range, y, "cost (log scale)", |c| (bottom..=top).contains(&c))
     } else {

@@ -8,7 +8,7 @@
 use std::f64::consts::PI;
 
 use backprop_tensor::rng::{self, SeededRng};
-use backprop_tensor::{Element, SpecError, Validate};
+use backprop_tensor::{Element, SpecError, Validate, math};
 use ndarray::Array2;
 use serde::{Deserialize, Serialize};
 
@@ -241,8 +241,8 @@ impl Moons {
     fn draw(&self, rng: &mut SeededRng) -> Samples<f64> {
         let n_out = self.samples / 2;
         let n_in = self.samples - n_out;
-        let outer = linspace(0.0, PI, n_out, true).map(|t| [t.cos(), t.sin()]);
-        let inner = linspace(0.0, PI, n_in, true).map(|t| [1.0 - t.cos(), 1.0 - t.sin() - 0.5]);
+        let outer = linspace(0.0, PI, n_out, true).map(|t| [math::cos(t), math::sin(t)]);
+        let inner = linspace(0.0, PI, n_in, true).map(|t| [1.0 - math::cos(t), 1.0 - math::sin(t) - 0.5]);
         let labels = [vec![0; n_out], vec![1; n_in]].concat();
         let mut s = points("moons", outer.chain(inner).collect(), labels);
         add_noise(&mut s.inputs, self.noise, rng);
@@ -266,9 +266,9 @@ impl Circles {
     fn draw(&self, rng: &mut SeededRng) -> Samples<f64> {
         let n_out = self.samples / 2;
         let n_in = self.samples - n_out;
-        let outer = linspace(0.0, 2.0 * PI, n_out, false).map(|t| [t.cos(), t.sin()]);
+        let outer = linspace(0.0, 2.0 * PI, n_out, false).map(|t| [math::cos(t), math::sin(t)]);
         let f = self.factor;
-        let inner = linspace(0.0, 2.0 * PI, n_in, false).map(|t| [f * t.cos(), f * t.sin()]);
+        let inner = linspace(0.0, 2.0 * PI, n_in, false).map(|t| [f * math::cos(t), f * math::sin(t)]);
         let labels = [vec![0; n_out], vec![1; n_in]].concat();
         let mut s = points("circles", outer.chain(inner).collect(), labels);
         add_noise(&mut s.inputs, self.noise, rng);
@@ -290,7 +290,7 @@ impl Spirals {
             let angles = linspace(4.0 * j as f64, 4.0 * (j + 1) as f64, n, true);
             for (r, t) in linspace(0.0, 1.0, n, true).zip(angles) {
                 let t = t + self.noise * rng::standard_normal(rng);
-                rows.push([r * t.sin(), r * t.cos()]);
+                rows.push([r * math::sin(t), r * math::cos(t)]);
                 labels.push(j);
             }
         }
@@ -335,7 +335,7 @@ impl Sine {
         let mut y = Array2::zeros((self.samples, 1));
         for (xi, yi) in x.iter_mut().zip(y.iter_mut()) {
             *xi = -PI + 2.0 * PI * rng::unit(rng);
-            *yi = xi.sin() + self.noise * rng::standard_normal(rng);
+            *yi = math::sin(*xi) + self.noise * rng::standard_normal(rng);
         }
         Samples { name: "sine".into(), inputs: x, targets: Targets::Values(y) }
     }
@@ -415,11 +415,11 @@ mod tests {
         assert!(radii[4..].iter().all(|r| (r - 0.5).abs() < 1e-12));
         let s = Sine { samples: 50, noise: 0.0 }.generate::<f64>(3).unwrap();
         for (x, y) in s.inputs.iter().zip(s.targets.iter()) {
-            assert!((-PI..PI).contains(x) && (x.sin() - y).abs() < 1e-15);
+            assert!((-PI..PI).contains(x) && (math::sin(*x) - y).abs() < 1e-15);
         }
         let sp = Spirals { samples: 6, noise: 0.0, classes: 2 }.generate::<f64>(0).unwrap();
         assert_eq!(sp.inputs.row(0).to_vec(), vec![0.0, 0.0]); // r = 0 at each arm's start
-        assert!((sp.inputs.row(2)[0] - 4f64.sin()).abs() < 1e-12); // r = 1, t = 4 at arm 0's end
+        assert!((sp.inputs.row(2)[0] - math::sin(4f64)).abs() < 1e-12); // r = 1, t = 4 at arm 0's end
     }
 
     #[test]
@@ -482,7 +482,7 @@ mod tests {
         for (k, arc) in [(3usize, 0), (4, 1)] {
             for i in 0..k {
                 let t = PI * i as f64 / (k - 1) as f64;
-                let p = if arc == 0 { [t.cos(), t.sin()] } else { [1.0 - t.cos(), 0.5 - t.sin()] };
+                let p = if arc == 0 { [math::cos(t), math::sin(t)] } else { [1.0 - math::cos(t), 0.5 - math::sin(t)] };
                 want.push(p.to_vec());
             }
         }
@@ -500,7 +500,7 @@ mod tests {
             .map(|i| {
                 let (radius, t) =
                     if i < 3 { (1.0, 2.0 * PI * i as f64 / 3.0) } else { (0.3, 2.0 * PI * (i - 3) as f64 / 3.0) };
-                vec![radius * t.cos(), radius * t.sin()]
+                vec![radius * math::cos(t), radius * math::sin(t)]
             })
             .collect();
         for row in &mut want {
@@ -518,7 +518,7 @@ mod tests {
             for i in 0..k {
                 let radius = i as f64 / (k - 1) as f64;
                 let t = 4.0 * j as f64 + 4.0 * i as f64 / (k - 1) as f64 + noise * standard_normal(&mut r);
-                want.push(vec![radius * t.sin(), radius * t.cos()]);
+                want.push(vec![radius * math::sin(t), radius * math::cos(t)]);
             }
         }
         close(&sp.inputs, &want);
@@ -540,7 +540,7 @@ mod tests {
         for _ in 0..5 {
             let x = -PI + 2.0 * PI * unit(&mut r);
             xs.push(vec![x]);
-            ys.push(vec![x.sin() + noise * standard_normal(&mut r)]);
+            ys.push(vec![math::sin(x) + noise * standard_normal(&mut r)]);
         }
         close(&sn.inputs, &xs);
         close(&sn.targets, &ys);

@@ -27,7 +27,7 @@
 //! # Shapes
 //! `output`, `target` and `grad` are (N, K).
 
-use backprop_tensor::{Element, MatView, MatViewMut, Validate};
+use backprop_tensor::{Element, MatView, MatViewMut, Validate, math};
 use ndarray::Zip;
 use serde::{Deserialize, Serialize};
 
@@ -48,8 +48,8 @@ impl<F: Element> Loss<F> for Bce {
         let floor = F::of(LOG_FLOOR);
         let mut sum = F::zero();
         Zip::from(output).and(target).for_each(|&a, &t| {
-            let log_a = a.ln().max(floor);
-            let log_not_a = (F::one() - a).ln().max(floor);
+            let log_a = math::ln(a).max(floor);
+            let log_not_a = math::ln(F::one() - a).max(floor);
             sum += t * log_a + (F::one() - t) * log_not_a;
         });
         -sum / F::of(output.len() as f64)
@@ -61,8 +61,8 @@ impl<F: Element> Loss<F> for Bce {
         Zip::from(grad).and(output).and(target).for_each(|g, &a, &t| {
             let not_a = F::one() - a;
             // Tested before dividing, so a clamped log (a = 0 or 1 included) contributes 0, not NaN.
-            let d_log_a = if a.ln() >= floor { -t / a } else { F::zero() };
-            let d_log_not_a = if not_a.ln() >= floor { (F::one() - t) / not_a } else { F::zero() };
+            let d_log_a = if math::ln(a) >= floor { -t / a } else { F::zero() };
+            let d_log_not_a = if math::ln(not_a) >= floor { (F::one() - t) / not_a } else { F::zero() };
             *g = scale * (d_log_a + d_log_not_a);
         });
     }

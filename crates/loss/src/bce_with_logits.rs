@@ -46,7 +46,7 @@ impl<F: Element> Loss<F> for BceWithLogits {
     fn cost(&self, output: MatView<'_, F>, target: MatView<'_, F>) -> F {
         let mut sum = F::zero();
         Zip::from(output).and(target).for_each(|&x, &t| {
-            sum += x.max(F::zero()) - x * t + math::exp(-x.abs()).ln_1p();
+            sum += x.max(F::zero()) - x * t + math::ln_1p(math::exp(-x.abs()));
         });
         sum / F::of(output.len() as f64)
     }

@@ -20,7 +20,7 @@
 //! State, `n` parameters: `[m (n) | v (n) | v_max (n, amsgrad only)]`, zero at the start.
 
 use backprop_tensor::spec::positive;
-use backprop_tensor::{Element, SpecError, Validate};
+use backprop_tensor::{Element, SpecError, Validate, math};
 use serde::{Deserialize, Serialize};
 
 use crate::{Optimizer, beta, non_negative};
@@ -92,8 +92,8 @@ impl Moments {
         let (v, v_max) = rest.split_at_mut(n);
         let [beta1, beta2] = self.betas;
         let t = step as f64;
-        let bias_correction1 = 1.0 - beta1.powf(t);
-        let bias_correction2 = 1.0 - beta2.powf(t);
+        let bias_correction1 = 1.0 - math::powf(beta1, t);
+        let bias_correction2 = 1.0 - math::powf(beta2, t);
         let step_size = F::of(lr.f64() / bias_correction1);
         let bias_correction2_sqrt = F::of(bias_correction2.sqrt());
         let (b1, b2) = (F::of(beta1), F::of(beta2));

@@ -18,7 +18,7 @@
 //! many lanes ran at once.
 //!
 //! Arguments with `|x| > 708` (overflow, results near or below the smallest normal double) and
-//! NaN go to the standard library's `exp`.
+//! NaN go to the `libm` crate's `exp` (below).
 //!
 //! f32 values are computed in f64 and rounded once.
 //!
@@ -28,6 +28,14 @@
 //! compiled twice, for the build's baseline (SSE2: two lanes per instruction) and for AVX2 (four),
 //! and the CPU picks at run time (the `multiversion` crate); the operations are the same, and
 //! neither build contracts multiply-adds, so the bits are too.
+//!
+//! # The other functions: [`tanh`], [`ln`], [`ln_1p`], [`exp_m1`], [`powf`], [`sin`], [`cos`], [`log10`]
+//! The standard library's `f64::tanh`, `f64::ln` and the like call the platform's C maths
+//! library, whose last bits differ between C libraries (glibc, musl, macOS's) and, within glibc,
+//! between the builds it picks by CPU feature (with and without FMA). These go to the `libm`
+//! crate instead, a Rust translation of musl's (all within 1 ulp): plain Rust arithmetic, the same
+//! bits on every machine. f32 values are computed in f64 and rounded once, as for `exp`. The
+//! workspace's `clippy.toml` refuses the standard library's forms.
 
 #[rustfmt::skip]
 mod exp_table;
@@ -76,7 +84,7 @@ fn exp_lanes<const L: usize>(x: [f64; L]) -> [f64; L] {
 /// `eˣ` in f64 (the module's algorithm).
 #[inline]
 pub fn exp_f64(x: f64) -> f64 {
-    if x.abs() <= FAST_BOUND { exp_lanes([x])[0] } else { x.exp() }
+    if x.abs() <= FAST_BOUND { exp_lanes([x])[0] } else { libm::exp(x) }
 }
 
 /// `eˣ` (for f32, computed in f64 and rounded once).
@@ -170,8 +178,58 @@ fn exp_each(v: [f64; LANES]) -> [f64; LANES] {
     v.map(exp_f64)
 }
 
+/// `tanh x` (the `libm` crate's; see the module's notes).
+#[inline]
+pub fn tanh<F: Element>(x: F) -> F {
+    F::of(libm::tanh(x.f64()))
+}
+
+/// `ln x`, the natural logarithm (the `libm` crate's).
+#[inline]
+pub fn ln<F: Element>(x: F) -> F {
+    F::of(libm::log(x.f64()))
+}
+
+/// `ln(1 + x)`, exact near 0 (the `libm` crate's `log1p`).
+#[inline]
+pub fn ln_1p<F: Element>(x: F) -> F {
+    F::of(libm::log1p(x.f64()))
+}
+
+/// `eˣ − 1`, exact near 0 (the `libm` crate's `expm1`).
+#[inline]
+pub fn exp_m1<F: Element>(x: F) -> F {
+    F::of(libm::expm1(x.f64()))
+}
+
+/// `xʸ` (the `libm` crate's `pow`).
+#[inline]
+pub fn powf<F: Element>(x: F, y: F) -> F {
+    F::of(libm::pow(x.f64(), y.f64()))
+}
+
+/// `sin x` (the `libm` crate's).
+#[inline]
+pub fn sin<F: Element>(x: F) -> F {
+    F::of(libm::sin(x.f64()))
+}
+
+/// `cos x` (the `libm` crate's).
+#[inline]
+pub fn cos<F: Element>(x: F) -> F {
+    F::of(libm::cos(x.f64()))
+}
+
+/// `log₁₀ x` (the `libm` crate's).
+#[inline]
+pub fn log10<F: Element>(x: F) -> F {
+    F::of(libm::log10(x.f64()))
+}
+
 #[cfg(test)]
 mod tests {
+    // The tests compare with the C library's functions on purpose.
+    #![allow(clippy::disallowed_methods)]
     use super::*;
     use crate::rng::{seeded, unit};
 
@@ -194,6 +252,48 @@ mod tests {
         // The C library contracts multiply-adds and fits its polynomial, so a few last bits differ
         // (0.12% here); one wrong table entry alone would be wrong on 1/128 = 0.8% of arguments.
         assert!(same * 1000 >= total * 995, "only {same} of {total} agree exactly");
+    }
+
+    /// The `libm` crate's functions against the C library's (glibc here), each on arguments
+    /// drawn over where the library uses it: the same function to within an ulp or two (a wrong
+    /// function, a swapped argument or a lost `1 +` is off by far more), mostly to the bit, and in
+    /// f32 (rounded once from f64) the C library's bits on every argument drawn.
+    #[test]
+    fn the_other_functions_agree_with_the_c_library() {
+        // (name, ours, the C library's, range, most ulps apart): musl's tanh, which `libm`
+        // translates, and glibc's differ by 2 ulps on 0.4% of these arguments.
+        type Case = (&'static str, fn(f64) -> f64, fn(f64) -> f64, (f64, f64), u64);
+        let cases: [Case; 7] = [
+            ("tanh", tanh::<f64>, f64::tanh, (-20.0, 20.0), 2),
+            ("ln", ln::<f64>, f64::ln, (1e-300, 1e300), 1),
+            ("ln_1p", ln_1p::<f64>, f64::ln_1p, (-0.999, 50.0), 1),
+            ("exp_m1", exp_m1::<f64>, f64::exp_m1, (-40.0, 40.0), 1),
+            ("sin", sin::<f64>, f64::sin, (-10.0, 10.0), 1),
+            ("cos", cos::<f64>, f64::cos, (-10.0, 10.0), 1),
+            ("log10", log10::<f64>, f64::log10, (1e-300, 1e300), 1),
+        ];
+        let mut rng = seeded(11);
+        for (name, ours, libc, (lo, hi), most) in cases {
+            let mut same = 0;
+            for _ in 0..20_000 {
+                let u = unit(&mut rng);
+                // Logarithms over decades, the others uniformly.
+                let x = if lo > 0.0 { (lo.ln() + u * (hi.ln() - lo.ln())).exp() } else { lo + u * (hi - lo) };
+                let (a, b) = (ours(x), libc(x));
+                assert!(a == b || (a.signum() == b.signum() && ulps(a, b) <= most), "{name}({x:e}) = {a:e}, C {b:e}");
+                same += usize::from(a == b);
+                let x32 = f64::from(x as f32);
+                assert_eq!(ours(x32) as f32, libc(x32) as f32, "{name}({x32:e}) in f32");
+            }
+            // The fewest exact: sin and cos, 96.9%.
+            assert!(same >= 19_200, "{name}: only {same} of 20000 the C library's bits");
+        }
+        for (x, y) in [(0.9, 3.0), (0.999, 20_000.0), (10.0, -2.5), (2.0, 0.5)] {
+            let (a, b) = (powf(x, y), f64::powf(x, y));
+            assert!(ulps(a, b) <= 1, "{x}^{y} = {a:e}, C {b:e}");
+        }
+        // The generic forms in f32: computed in f64, rounded once.
+        assert_eq!((tanh(0.5f32), ln(2.0f32)), (0.5f64.tanh() as f32, 2.0f64.ln() as f32));
     }
 
     #[test]

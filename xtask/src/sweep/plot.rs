@@ -86,7 +86,7 @@ impl Scale {
         let (min, max) = finite.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
         let (min, max) = if finite.is_empty() { (0.0, 1.0) } else { (min, max) };
         let log = min > 0.0 && max / min > 100.0;
-        let (lo, hi) = if log { (min.log10(), max.log10()) } else { (min, max) };
+        let (lo, hi) = if log { (libm::log10(min), libm::log10(max)) } else { (min, max) };
         let pad = if hi > lo { 0.05 * (hi - lo) } else { 0.5 * lo.abs().max(1.0) };
         let (lo, hi) = (lo - pad, hi + pad);
         let ticks = if log { decade_ticks(lo, hi) } else { nice_ticks(lo, hi, 6) };
@@ -108,13 +108,13 @@ impl Scale {
 
     /// The plotted coordinate of a value.
     fn at(&self, v: f64) -> f64 {
-        if self.log { v.log10() } else { v }
+        if self.log { libm::log10(v) } else { v }
     }
 
     fn label(&self, t: f64) -> String {
         match &self.categories {
             Some(names) => names.get(t.round().max(0.0) as usize).cloned().unwrap_or_default(),
-            None if self.log => short(Some(10f64.powf(t))),
+            None if self.log => short(Some(libm::pow(10.0, t))),
             None => short(Some(t)),
         }
     }
@@ -151,7 +151,7 @@ fn nice_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
     if !(raw.is_finite() && raw > 0.0) {
         return vec![lo];
     }
-    let mag = 10f64.powf(raw.log10().floor());
+    let mag = libm::pow(10.0, libm::log10(raw).floor());
     let f = raw / mag;
     let step = mag
         * if f < 1.5 {
@@ -175,7 +175,7 @@ fn decade_ticks(lo: f64, hi: f64) -> Vec<f64> {
     let mut ticks = Vec::new();
     for d in first..=last {
         for m in if fine { &[1.0, 2.0, 5.0][..] } else { &[1.0][..] } {
-            let t = d as f64 + f64::log10(*m);
+            let t = d as f64 + libm::log10(*m);
             if (lo..=hi).contains(&t) {
                 ticks.push(t);
             }

@@ -300,7 +300,7 @@ pub fn short(x: Option<f64>) -> String {
         Some(v) if !v.is_finite() => "–".into(),
         Some(0.0) => "0".into(),
         Some(v) if (1e-3..1e5).contains(&v.abs()) => {
-            let digits = (3 - v.abs().log10().floor() as i32).max(0) as usize;
+            let digits = (3 - libm::log10(v.abs()).floor() as i32).max(0) as usize;
             let s = format!("{v:.digits$}");
             if s.contains('.') { s.trim_end_matches('0').trim_end_matches('.').to_string() } else { s }
         }

@@ -3,7 +3,7 @@
 //!
 //! Derivative σ′(z) = 1 for z > 0, else alpha·e^z (= a + alpha); at z = 0 it is alpha, as
 //! PyTorch's backward gives for z ≤ 0. Range (−alpha, ∞) for alpha > 0. The negative branch uses
-//! `exp_m1`, exact near 0.
+//! `math::exp_m1`, exact near 0.
 
 use backprop_tensor::spec::finite;
 use backprop_tensor::{Element, SpecError, Validate, math};
@@ -34,7 +34,7 @@ impl Validate for Elu {
 impl Elementwise for Elu {
     #[inline(always)]
     fn value<F: Element>(&self, z: F) -> F {
-        if z > F::zero() { z } else { F::of(self.alpha) * z.exp_m1() }
+        if z > F::zero() { z } else { F::of(self.alpha) * math::exp_m1(z) }
     }
 
     #[inline(always)]

@@ -41,7 +41,7 @@ impl Elementwise for Softplus {
         if x > F::of(self.threshold) {
             return z;
         }
-        (x.max(F::zero()) + math::exp(-x.abs()).ln_1p()) / beta
+        (x.max(F::zero()) + math::ln_1p(math::exp(-x.abs()))) / beta
     }
 
     #[inline]

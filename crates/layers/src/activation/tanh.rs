@@ -5,7 +5,7 @@
 //! that rounding (2·10⁻⁹ relative at z = 10). The product is within an ulp or two of the
 //! correctly rounded `1 − a²`, as PyTorch's `tanh_backward` is. Range (−1, 1).
 
-use backprop_tensor::{Element, Validate};
+use backprop_tensor::{Element, Validate, math};
 use serde::{Deserialize, Serialize};
 
 use super::Elementwise;
@@ -20,7 +20,7 @@ impl Validate for Tanh {}
 impl Elementwise for Tanh {
     #[inline(always)]
     fn value<F: Element>(&self, z: F) -> F {
-        z.tanh()
+        math::tanh(z)
     }
 
     #[inline(always)]

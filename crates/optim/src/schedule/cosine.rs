@@ -8,7 +8,7 @@
 //!
 //! Parameters: `t_max` (PyTorch's `T_max`; required, ≥ 1), `eta_min` (default 0).
 
-use backprop_tensor::{SpecError, Validate};
+use backprop_tensor::{SpecError, Validate, math};
 use serde::{Deserialize, Serialize};
 
 use super::{Schedule, ScheduleState};
@@ -46,6 +46,6 @@ impl Validate for CosineAnnealingLr {
 impl Schedule for CosineAnnealingLr {
     fn step(&self, state: &mut ScheduleState, base_lr: f64, _monitored_cost: Option<f64>) {
         let angle = std::f64::consts::PI * state.epoch as f64 / self.t_max as f64;
-        state.lr = self.eta_min + (base_lr - self.eta_min) * (1.0 + angle.cos()) / 2.0;
+        state.lr = self.eta_min + (base_lr - self.eta_min) * (1.0 + math::cos(angle)) / 2.0;
     }
 }

@@ -6,7 +6,7 @@
 //! Parameters: `gamma` (required, > 0; PyTorch has no default).
 
 use backprop_tensor::spec::positive;
-use backprop_tensor::{SpecError, Validate};
+use backprop_tensor::{SpecError, Validate, math};
 use serde::{Deserialize, Serialize};
 
 use super::{Schedule, ScheduleState};
@@ -34,6 +34,6 @@ impl Validate for ExponentialLr {
 
 impl Schedule for ExponentialLr {
     fn step(&self, state: &mut ScheduleState, base_lr: f64, _monitored_cost: Option<f64>) {
-        state.lr = base_lr * self.gamma.powf(state.epoch as f64);
+        state.lr = base_lr * math::powf(self.gamma, state.epoch as f64);
     }
 }

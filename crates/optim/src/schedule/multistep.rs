@@ -8,7 +8,7 @@
 //! Parameters: `milestones` (required; PyTorch has no default), `gamma` (default 0.1).
 
 use backprop_tensor::spec::positive;
-use backprop_tensor::{SpecError, Validate};
+use backprop_tensor::{SpecError, Validate, math};
 use serde::{Deserialize, Serialize};
 
 use super::{Schedule, ScheduleState, default_gamma};
@@ -40,6 +40,6 @@ impl Validate for MultiStepLr {
 impl Schedule for MultiStepLr {
     fn step(&self, state: &mut ScheduleState, base_lr: f64, _monitored_cost: Option<f64>) {
         let passed = self.milestones.iter().filter(|&&m| m <= state.epoch).count();
-        state.lr = base_lr * self.gamma.powf(passed as f64);
+        state.lr = base_lr * math::powf(self.gamma, passed as f64);
     }
 }

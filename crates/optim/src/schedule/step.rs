@@ -7,7 +7,7 @@
 //! Parameters: `step_size` (required, ≥ 1; PyTorch has no default), `gamma` (default 0.1).
 
 use backprop_tensor::spec::positive;
-use backprop_tensor::{SpecError, Validate};
+use backprop_tensor::{SpecError, Validate, math};
 use serde::{Deserialize, Serialize};
 
 use super::{Schedule, ScheduleState, default_gamma};
@@ -41,6 +41,6 @@ impl Validate for StepLr {
 
 impl Schedule for StepLr {
     fn step(&self, state: &mut ScheduleState, base_lr: f64, _monitored_cost: Option<f64>) {
-        state.lr = base_lr * self.gamma.powf((state.epoch / self.step_size) as f64);
+        state.lr = base_lr * math::powf(self.gamma, (state.epoch / self.step_size) as f64);
     }
 }
