@@ -115,10 +115,16 @@ fn build(seed: u64, inputs: usize, units: &[usize], acts: &[usize], batch: usize
     Some(Case { net, x, c, ws })
 }
 
+/// The central differences' step. `C` carries roundings of about an ulp of `size` (below), which
+/// the differences divide by `2·STEP`: at 1e-6 that was up to 2.6e-10·size (a 27-29-21 elu net
+/// whose analytic gradient agreed with steps 1e-4 and 1e-5 to 2e-10, found by a random case);
+/// at 1e-5 it is ten times less, while what the step leaves out (`STEP²·C‴/6`) stays near 1e-10.
+const STEP: f64 = 1e-5;
+
 /// A relative 1e-6, and a floor for the rounding of the differences themselves: `C` sums terms
-/// of both signs, and carries roundings of their size, `Σ |c·a|` (`size`), not of its own (seen:
-/// 2.3e-11·size on a gradient of 1.9e-3, 333 terms of size 755 in all). The CLI's tests, whose
-/// costs sum terms of one sign, use 1e-8·|C|.
+/// of both signs, and carries roundings of their size, `Σ |c·a|` (`size`), not of its own (seen,
+/// with [`STEP`]: 2.6e-11·size). The CLI's tests, whose costs sum terms of one sign, use
+/// 1e-8·|C|.
 fn tolerance(a: f64, n: f64, size: f64) -> f64 {
     1e-6 * a.abs().max(n.abs()) + 1e-8 + 2e-10 * size
 }
@@ -141,7 +147,7 @@ fn analytic_every_layout(case: &mut Case, fused: bool) -> Result<Vec<f64>, TestC
 
 fn check(case: &mut Case, fused: bool) -> Result<(), TestCaseError> {
     let a = analytic_every_layout(case, fused)?;
-    let n = case.numeric(fused, 1e-6);
+    let n = case.numeric(fused, STEP);
     let (net, x) = (case.net.clone(), case.x.clone());
     let (_, size) = case.terms(&net, x.view(), fused);
     let layers: Vec<_> = net.layers().iter().map(|l| (l.units, l.activation.name(), l.dropout)).collect();
@@ -200,7 +206,7 @@ fn a_wrong_gradient_is_caught() {
     let mut case = build(3, 2, &[3, 2], &[0, 0], 4, 0.0).expect("no kink at this seed");
     let x = case.x.clone();
     let a = case.analytic(x.view(), false);
-    let n = case.numeric(false, 1e-6);
+    let n = case.numeric(false, STEP);
     let net = case.net.clone();
     let (_, size) = case.terms(&net, x.view(), false);
     let within = |a: &[f64]| a.iter().zip(&n).all(|(a, n)| (a - n).abs() <= tolerance(*a, *n, size));
