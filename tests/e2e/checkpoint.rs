@@ -130,6 +130,18 @@ fn resume_needs_a_checkpoint() {
     assert!(run.stderr.contains("checkpoint.json: no checkpoint to resume from"), "{}", run.stderr);
 }
 
+/// A checkpoint that is a device is refused at once, as a config or a model file is: it was
+/// read into memory without end.
+#[cfg(unix)]
+#[test]
+fn resume_refuses_a_device_as_its_checkpoint() {
+    let tmp = scratch("resume-device");
+    std::os::unix::fs::symlink("/dev/zero", tmp.path().join("checkpoint.json")).unwrap();
+    let run = backprop(&["train", "--resume", tmp.path().to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("checkpoint.json: not a regular file: a checkpoint"), "{}", run.stderr);
+}
+
 /// A checkpoint is resumed only with the config and data it was written for: a run directory
 /// whose config now names other data, or whose checkpoint has another schedule, is refused.
 #[test]

@@ -260,13 +260,13 @@ pub fn run_training_interactive(loaded: &Loaded, dir: &Path, log: &mut dyn Write
 /// Continues the run in `dir` from its `checkpoint.json`, with the config it saved.
 pub fn resume_any(dir: &Path, log: &mut dyn Write) -> Result<RunSummary, CliError> {
     let path = dir.join(CHECKPOINT);
-    let text = std::fs::read_to_string(&path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => CliError::Input(format!(
+    let text = fsutil::read_input_text(&path, fsutil::MODEL_LIMIT, "checkpoint").map_err(|e| match e {
+        CliError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => CliError::Input(format!(
             "{}: no checkpoint to resume from (a run writes one every `train.checkpoint_every` epochs, and \
              when Ctrl-C stops it)",
             path.display()
         )),
-        _ => CliError::io(&path, e),
+        e => e,
     })?;
     let state: TrainState = serde_json::from_str(&text).map_err(|e| {
         CliError::Input(format!("{}:{}:{}: not a valid checkpoint: {e}", path.display(), e.line(), e.column()))

@@ -160,7 +160,7 @@ fn run_inner(
     let dir = match &opts.out {
         Some(d) => d.clone(),
         None => {
-            let text = std::fs::read_to_string(path).map_err(|e| CliError::io(path, e))?;
+            let text = backprop_cli::fsutil::read_input_text(path, backprop_cli::fsutil::CONFIG_LIMIT, "config")?;
             Path::new("runs").join(name).join(format!("sweep-{}", plan::sweep_id(&text, overrides)))
         }
     };

@@ -92,7 +92,7 @@ impl Plan {
     /// or not one that [`resolve`] could have made (see [`Plan::check`]).
     pub fn read(dir: &Path) -> Result<Plan, CliError> {
         let path = dir.join(PLAN_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|e| CliError::io(&path, e))?;
+        let text = backprop_cli::fsutil::read_input_text(&path, backprop_cli::fsutil::MODEL_LIMIT, "sweep plan")?;
         let not_a_plan =
             |e: &dyn std::fmt::Display| CliError::Input(format!("{}: not a sweep plan: {e}", path.display()));
         let plan: Plan = serde_json::from_str(&text).map_err(|e| not_a_plan(&e))?;

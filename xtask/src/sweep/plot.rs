@@ -13,7 +13,7 @@ use std::error::Error;
 use std::path::Path;
 
 use backprop_cli::CliError;
-use backprop_cli::fsutil::write_atomic;
+use backprop_cli::fsutil::{MODEL_LIMIT, read_input, write_atomic};
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::prelude::*;
 use rayon::prelude::*;
@@ -321,7 +321,7 @@ fn curves(dir: &Path, plan: &Plan, results: &[TrialResult], order: &[usize]) -> 
 /// parsed; a file whose rows are not is read field by field.
 fn sampled_costs(path: &Path, slot: &[usize], n: usize) -> Vec<f64> {
     let mut out = vec![f64::NAN; n];
-    let Ok(bytes) = std::fs::read(path) else { return out };
+    let Ok(bytes) = read_input(path, MODEL_LIMIT, "metrics file") else { return out };
     let mut lines = bytes.split(|b| *b == b'\n');
     let header: Vec<&[u8]> = lines.next().unwrap_or_default().split(|b| *b == b',').collect();
     let (Some(ei), Some(ci)) = (header.iter().position(|h| *h == b"epoch"), header.iter().position(|h| *h == b"cost"))
