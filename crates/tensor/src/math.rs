@@ -264,46 +264,37 @@ fn tanh_map<F: Element>(src: &[F], dst: &mut [F]) {
     }
 }
 
-/// `ln x`, the natural logarithm (the `libm` crate's).
-#[inline]
-pub fn ln<F: Element>(x: F) -> F {
-    F::of(libm::log(x.f64()))
+/// Each `fn name(x)` as `F::of(libm::that(x.f64()))`: the `libm` crate's function in f64,
+/// rounded once to `F`.
+macro_rules! from_libm {
+    ($($(#[$doc:meta])* $name:ident => $libm:ident;)*) => {$(
+        $(#[$doc])*
+        #[inline]
+        pub fn $name<F: Element>(x: F) -> F {
+            F::of(libm::$libm(x.f64()))
+        }
+    )*};
 }
 
-/// `ln(1 + x)`, exact near 0 (the `libm` crate's `log1p`).
-#[inline]
-pub fn ln_1p<F: Element>(x: F) -> F {
-    F::of(libm::log1p(x.f64()))
-}
-
-/// `eˣ − 1`, exact near 0 (the `libm` crate's `expm1`).
-#[inline]
-pub fn exp_m1<F: Element>(x: F) -> F {
-    F::of(libm::expm1(x.f64()))
+from_libm! {
+    /// `ln x`, the natural logarithm (the `libm` crate's `log`).
+    ln => log;
+    /// `ln(1 + x)`, exact near 0 (the `libm` crate's `log1p`).
+    ln_1p => log1p;
+    /// `eˣ − 1`, exact near 0 (the `libm` crate's `expm1`).
+    exp_m1 => expm1;
+    /// `sin x` (the `libm` crate's).
+    sin => sin;
+    /// `cos x` (the `libm` crate's).
+    cos => cos;
+    /// `log₁₀ x` (the `libm` crate's).
+    log10 => log10;
 }
 
 /// `xʸ` (the `libm` crate's `pow`).
 #[inline]
 pub fn powf<F: Element>(x: F, y: F) -> F {
     F::of(libm::pow(x.f64(), y.f64()))
-}
-
-/// `sin x` (the `libm` crate's).
-#[inline]
-pub fn sin<F: Element>(x: F) -> F {
-    F::of(libm::sin(x.f64()))
-}
-
-/// `cos x` (the `libm` crate's).
-#[inline]
-pub fn cos<F: Element>(x: F) -> F {
-    F::of(libm::cos(x.f64()))
-}
-
-/// `log₁₀ x` (the `libm` crate's).
-#[inline]
-pub fn log10<F: Element>(x: F) -> F {
-    F::of(libm::log10(x.f64()))
 }
 
 #[cfg(test)]

@@ -297,4 +297,14 @@ pub(crate) mod testing {
             assert!((numeric - analytic).abs() <= tolerance, "σ′({z}) = {analytic}, central difference {numeric}");
         }
     }
+
+    /// Asserts that the slice pass (`values`, for an activation that overrides it) gives the bits
+    /// of `value` on each of eleven `z = z0 + k·step`: two whole steps of four lanes and a rest.
+    pub(crate) fn check_slice_matches_values(act: &impl Elementwise, z0: f64, step: f64) {
+        let z: Vec<f64> = (0..11).map(|k| z0 + k as f64 * step).collect();
+        let mut a = vec![f64::NAN; z.len()];
+        act.values(&z, &mut a);
+        let one_by_one: Vec<u64> = z.iter().map(|&z| act.value(z).to_bits()).collect();
+        assert_eq!(a.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), one_by_one);
+    }
 }

@@ -36,7 +36,7 @@ impl Elementwise for Sigmoid {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activation::testing::{check_derivative, check_values};
+    use crate::activation::testing::{check_derivative, check_slice_matches_values, check_values};
 
     #[test]
     fn values() {
@@ -57,11 +57,7 @@ mod tests {
     /// The slice pass (four exponentials at a time) has the bits of `value` on each element.
     #[test]
     fn values_of_a_slice_are_the_values_one_by_one() {
-        let z: Vec<f64> = (0..11).map(|i| i as f64 * 1.7 - 9.0).collect();
-        let mut a = vec![f64::NAN; z.len()];
-        Sigmoid {}.values(&z, &mut a);
-        let one_by_one: Vec<u64> = z.iter().map(|&z| Sigmoid {}.value(z).to_bits()).collect();
-        assert_eq!(a.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), one_by_one);
+        check_slice_matches_values(&Sigmoid {}, -9.0, 1.7);
     }
 
     #[test]
