@@ -117,6 +117,24 @@ fn costs_spanning_decades_get_a_log_axis() {
     let flat = vec![1.0; 10];
     let falling: Vec<f64> = (0..10).map(|e| 10f64.powi(-e)).collect();
     assert!(uses_log_scale(&history(&flat, Some(&falling))));
+
+    // The span is of the positive costs: a cost of exactly 0 (left off a log axis) does not
+    // hide it. And exactly two decades is not more than two.
+    assert!(uses_log_scale(&history(&[1.0, 0.0, 1e-3], None)));
+    assert!(!uses_log_scale(&history(&[100.0, 1.0], None)));
+    assert!(uses_log_scale(&history(&[100.0, 0.99], None)));
+}
+
+/// Each region's fill is its class colour mixed with 70% white, channel by channel.
+#[test]
+fn region_fills_are_the_palette_mixed_with_white() {
+    for k in 0..12 {
+        let (c, r) = (PALETTE[k % 10], region_color(k));
+        for (c, r) in [(c.0, r.0), (c.1, r.1), (c.2, r.2)] {
+            let want = 0.3 * f64::from(c) + 0.7 * 255.0;
+            assert!((f64::from(r) - want).abs() <= 0.5 + 1e-9, "class {k}: {r} for {want}");
+        }
+    }
 }
 
 #[test]
