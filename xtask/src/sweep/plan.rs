@@ -414,6 +414,34 @@ pub fn sweep_id(config_text: &str, overrides: &[String]) -> String {
 }
 
 #[cfg(test)]
+/// A plan of `points` points (one key) × `seeds` seeds, as `resolve` makes it.
+pub(crate) fn plan_of(points: usize, seeds: u64) -> Plan {
+    let keys = vec!["optim.lr".to_string()];
+    let points: Vec<Point> = (0..points).map(|index| Point { index, values: vec![format!("{index}.5")] }).collect();
+    let mut plan = Plan {
+        config: "x.toml".into(),
+        overrides: Vec::new(),
+        name: "x".into(),
+        mode: Mode::Grid,
+        seed: 7,
+        seeds,
+        keys,
+        success: Success { metric: "final_cost".into(), below: None, above: None },
+        points,
+        trials: Vec::new(),
+    };
+    for p in 0..plan.points.len() {
+        for k in 0..seeds {
+            let (index, seed) = (plan.trials.len(), trial_seed(7, k));
+            let mut overrides = plan.point_overrides(p);
+            overrides.push(format!("experiment.seed={seed}"));
+            plan.trials.push(Trial { index, point: p, seed_index: k, seed, dir: trial_dir(index), overrides });
+        }
+    }
+    plan
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
@@ -433,33 +461,6 @@ mod tests {
         let v: toml::Table = toml::from_str("a = 0.5\nb = [2, 2]\nc = 2.0\nd = \"relu\"\ne = 1e-4").unwrap();
         let lits: Vec<String> = ["a", "b", "c", "d", "e"].iter().map(|k| v[*k].to_string()).collect();
         assert_eq!(lits, ["0.5", "[2, 2]", "2.0", "\"relu\"", "0.0001"]);
-    }
-
-    /// A plan of `points` points (one key) × `seeds` seeds, as `resolve` makes it.
-    fn plan_of(points: usize, seeds: u64) -> Plan {
-        let keys = vec!["optim.lr".to_string()];
-        let points: Vec<Point> = (0..points).map(|index| Point { index, values: vec![format!("{index}.5")] }).collect();
-        let mut plan = Plan {
-            config: "x.toml".into(),
-            overrides: Vec::new(),
-            name: "x".into(),
-            mode: Mode::Grid,
-            seed: 7,
-            seeds,
-            keys,
-            success: Success { metric: "final_cost".into(), below: None, above: None },
-            points,
-            trials: Vec::new(),
-        };
-        for p in 0..plan.points.len() {
-            for k in 0..seeds {
-                let (index, seed) = (plan.trials.len(), trial_seed(7, k));
-                let mut overrides = plan.point_overrides(p);
-                overrides.push(format!("experiment.seed={seed}"));
-                plan.trials.push(Trial { index, point: p, seed_index: k, seed, dir: trial_dir(index), overrides });
-            }
-        }
-        plan
     }
 
     #[test]

@@ -117,7 +117,7 @@ pub fn write_all(dir: &Path, plan: &Plan, configs: Option<&Resolved>) -> Result<
         .unzip();
     write_atomic(&dir.join("trials.csv"), &trials_csv(plan, &results)?)?;
     let rows = summarize(plan, &results);
-    let with_val = plan.success.metric != "val_accuracy" && results.iter().any(|r| r.number("val_accuracy").is_some());
+    let with_val = val_columns(plan, &results);
     write_atomic(&dir.join("summary.csv"), &summary_csv(plan, &rows, with_val)?)?;
     let markdown = summary_md(plan, &rows, with_val, &results);
     write_atomic(&dir.join("summary.md"), markdown.as_bytes())?;
@@ -129,6 +129,12 @@ pub fn write_all(dir: &Path, plan: &Plan, configs: Option<&Resolved>) -> Result<
         stale: stale.iter().filter(|s| **s).count(),
         failed: results.iter().filter(|r| r.status == Status::Failed).count(),
     })
+}
+
+/// Whether the summaries get `val_accuracy_*` columns: when a trial measured it and it is not
+/// already the success metric (whose columns are the first statistics).
+fn val_columns(plan: &Plan, results: &[TrialResult]) -> bool {
+    plan.success.metric != "val_accuracy" && results.iter().any(|r| r.number("val_accuracy").is_some())
 }
 
 /// The numeric fields beyond the fixed columns that any trial's summary holds: the known
@@ -317,6 +323,8 @@ pub fn short(x: Option<f64>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sweep::plan::plan_of;
+    use crate::sweep::spec::Success;
 
     #[test]
     fn stats_and_percentiles() {
@@ -324,7 +332,106 @@ mod tests {
         assert_eq!((s.mean, s.median, s.min, s.max), (2.5, 2.5, 1.0, 4.0));
         assert!((s.std - (5.0f64 / 3.0).sqrt()).abs() < 1e-12);
         assert_eq!(percentile(&[0.0, 10.0], 0.1), 1.0);
+        // At an exact index, that value: no interpolation, even where the neighbours' difference
+        // overflows.
+        assert_eq!(percentile(&[-f64::MAX, f64::MAX], 0.0), -f64::MAX);
+        assert_eq!(percentile(&[-f64::MAX, 1.0, f64::MAX], 0.5), 1.0);
         assert!(Stats::of(&[]).is_none());
+    }
+
+    /// A trial's result with `summary.json` fields `fields`.
+    fn result(status: Status, fields: serde_json::Value) -> TrialResult {
+        let serde_json::Value::Object(summary) = fields else { panic!("an object") };
+        TrialResult { status, reason: String::new(), summary }
+    }
+
+    fn ok(final_cost: f64, val_accuracy: f64) -> TrialResult {
+        result(Status::Ok, serde_json::json!({ "final_cost": final_cost, "val_accuracy": val_accuracy }))
+    }
+
+    /// Four points × four seeds, success `final_cost < 0.01`: counts, success rates, the metric's
+    /// statistics over the `ok` trials, and the order (rate first, then the median).
+    #[test]
+    fn points_are_counted_rated_and_ranked() {
+        let mut plan = plan_of(4, 4);
+        plan.success = Success { metric: "final_cost".into(), below: Some(0.01), above: None };
+        let failed = TrialResult { status: Status::Failed, reason: "x".into(), summary: Default::default() };
+        let diverged = result(Status::Diverged, serde_json::json!({ "final_cost": 3.0 }));
+        let results = vec![
+            // Point 0: 2 of 3 (one missing).
+            ok(0.5, 0.5),
+            ok(0.001, 0.6),
+            ok(0.002, 0.7),
+            TrialResult::missing(),
+            // Point 1: 2 of 4, one diverged and one failed.
+            ok(0.005, 0.9),
+            ok(0.003, 0.9),
+            diverged,
+            failed,
+            // Point 2: 3 of 4, median 0.003.
+            ok(0.001, 0.95),
+            ok(0.002, 0.95),
+            ok(0.2, 0.95),
+            ok(0.004, 0.95),
+            // Point 3: 3 of 4, median 0.0025: ranked before point 2.
+            ok(0.002, 0.99),
+            ok(0.003, 0.99),
+            ok(0.002, 0.99),
+            ok(0.5, 0.99),
+        ];
+        let rows = summarize(&plan, &results);
+        let order: Vec<usize> = rows.iter().map(|r| r.point).collect();
+        assert_eq!(order, [3, 2, 0, 1]);
+        let by_point = |p: usize| rows.iter().find(|r| r.point == p).unwrap();
+        let p0 = by_point(0);
+        assert_eq!((p0.n, p0.diverged, p0.failed), (3, 0, 0));
+        assert_eq!(p0.success_rate, 2.0 / 3.0);
+        let s = p0.metric.unwrap();
+        assert_eq!((s.median, s.min, s.max), (0.002, 0.001, 0.5));
+        assert_eq!(s.mean, (0.5 + 0.001 + 0.002) / 3.0);
+        let p1 = by_point(1);
+        assert_eq!((p1.n, p1.diverged, p1.failed, p1.success_rate), (4, 1, 1, 0.5));
+        assert_eq!(p1.metric.unwrap().max, 0.005, "only ok trials enter the statistics");
+        assert_eq!(by_point(2).val_accuracy.unwrap().median, 0.95);
+
+        // Higher is better (a threshold from above): equal rates ranked by the highest median.
+        plan.success = Success { metric: "val_accuracy".into(), below: None, above: Some(0.8) };
+        let rows = summarize(&plan, &results);
+        let order: Vec<usize> = rows.iter().map(|r| r.point).collect();
+        assert_eq!(order, [3, 2, 1, 0], "{:?}", rows.iter().map(|r| r.success_rate).collect::<Vec<_>>());
+
+        // summary.csv: a row per point in that order, the statistics in their columns; no
+        // val_accuracy_* columns when it is the metric, and with them otherwise.
+        assert!(!val_columns(&plan, &results));
+        plan.success = Success { metric: "final_cost".into(), below: Some(0.01), above: None };
+        assert!(val_columns(&plan, &results));
+        assert!(!val_columns(
+            &plan,
+            &[ok(0.1, f64::NAN), result(Status::Ok, serde_json::json!({ "final_cost": 1.0 }))]
+        ));
+        let rows = summarize(&plan, &results);
+        let csv = String::from_utf8(summary_csv(&plan, &rows, true).unwrap()).unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(
+            lines[0],
+            "optim.lr,n,diverged,failed,success_rate,mean,std,median,min,max,\
+             val_accuracy_mean,val_accuracy_std,val_accuracy_median,val_accuracy_min,val_accuracy_max"
+        );
+        let p0_line: Vec<&str> = lines[3].split(',').collect();
+        assert_eq!(p0_line[..5], ["0.5", "3", "0", "0", &(2.0f64 / 3.0).to_string()]);
+        assert_eq!(p0_line[7..10], ["0.002", "0.001", "0.5"]);
+        assert_eq!(p0_line[12..15], ["0.6", "0.5", "0.7"]);
+    }
+
+    /// trials.csv's extra columns: the known optional fields present in any trial, then other
+    /// numeric fields, sorted; never a field with a fixed column or one left out.
+    #[test]
+    fn extra_columns_are_the_optional_then_the_unknown_numeric_fields() {
+        let results = [
+            result(Status::Ok, serde_json::json!({ "final_cost": 1.0, "seed": 3, "zeta": 1.5, "val_cost": 0.5 })),
+            result(Status::Ok, serde_json::json!({ "accuracy": 0.5, "alpha": 2, "note": "text" })),
+        ];
+        assert_eq!(extra_columns(&results), ["accuracy", "val_cost", "alpha", "zeta"]);
     }
 
     #[test]
