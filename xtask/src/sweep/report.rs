@@ -421,6 +421,14 @@ mod tests {
         assert_eq!(p0_line[..5], ["0.5", "3", "0", "0", &(2.0f64 / 3.0).to_string()]);
         assert_eq!(p0_line[7..10], ["0.002", "0.001", "0.5"]);
         assert_eq!(p0_line[12..15], ["0.6", "0.5", "0.7"]);
+
+        // summary.md: the swept keys' columns left-aligned, the numbers right-aligned.
+        let md = summary_md(&plan, &rows, false, &results);
+        let lines: Vec<&str> = md.lines().collect();
+        assert!(lines[0].contains("4 points × 4 seeds, 15 of 16 trials finished"), "{}", lines[0]);
+        assert_eq!(lines[2], "| optim.lr | n | diverged | failed | success_rate | mean | std | median | min | max |");
+        assert_eq!(lines[3], format!("|---|{}", "---:|".repeat(9)));
+        assert!(lines[4].starts_with("| 3.5 | 4 | 0 | 0 | 75% |"), "{}", lines[4]);
     }
 
     /// trials.csv's extra columns: the known optional fields present in any trial, then other
