@@ -121,6 +121,13 @@ fn costs_spanning_decades_get_a_log_axis() {
     // The span is of the positive costs: a cost of exactly 0 (left off a log axis) does not
     // hide it. And exactly two decades is not more than two.
     assert!(uses_log_scale(&history(&[1.0, 0.0, 1e-3], None)));
+    // And the zero is left off without moving the axis: the other points are drawn where they
+    // are without it.
+    let ys = |costs: &[f64]| -> Vec<f64> {
+        series(&render_loss(&history(costs, None)).unwrap(), COST_COLOR).concat().iter().map(|p| p.1).collect()
+    };
+    let (with_zero, without) = (ys(&[1.0, 0.1, 0.0, 0.01, 1e-3]), ys(&[1.0, 0.1, 0.01, 1e-3]));
+    assert_eq!(with_zero, without);
     assert!(!uses_log_scale(&history(&[100.0, 1.0], None)));
     assert!(uses_log_scale(&history(&[100.0, 0.99], None)));
 }
