@@ -469,6 +469,48 @@ mod tests {
         }
     }
 
+    /// Each kind of axis draws from its distribution: a choice takes every value about equally
+    /// often, a uniform range is covered evenly (its mean in the middle, both ends reached), and a
+    /// log-uniform one evenly per decade. Fixed seeds, so the counts are the same every run.
+    #[test]
+    fn draws_follow_their_distributions() {
+        let mut rng = backprop_tensor::rng::seeded(2);
+        let n = 3000;
+        let mut draws = |axis: &Axis| -> Vec<toml::Value> { (0..n).map(|_| axis.draw(&mut rng)).collect() };
+
+        let choices = draws(&Axis::Values(vec![1.into(), 2.into(), 3.into()]));
+        for c in 1..=3 {
+            let k = choices.iter().filter(|v| v.as_integer() == Some(c)).count();
+            assert!((850..=1150).contains(&k), "value {c} drawn {k} times of {n}");
+        }
+
+        let floats = |vs: Vec<toml::Value>| vs.iter().map(|v| v.as_float().unwrap()).collect::<Vec<f64>>();
+        let mean = |xs: &[f64]| xs.iter().sum::<f64>() / xs.len() as f64;
+        let ends = |xs: &[f64]| {
+            (xs.iter().copied().fold(f64::INFINITY, f64::min), xs.iter().copied().fold(f64::NEG_INFINITY, f64::max))
+        };
+
+        // U(−2, 3): mean 0.5 (its standard error here is 0.026).
+        let u = floats(draws(&Axis::Uniform(-2.0, 3.0)));
+        assert!((mean(&u) - 0.5).abs() < 0.1, "mean {}", mean(&u));
+        let (a, b) = ends(&u);
+        assert!(a < -1.95 && b > 2.95, "[{a}, {b}]");
+
+        // A range wider than the largest double, drawn at half scale: the same shape.
+        let wide = floats(draws(&Axis::Uniform(-1.6e308, 1.6e308)));
+        let scaled: Vec<f64> = wide.iter().map(|v| v / 1.6e308).collect();
+        assert!(mean(&scaled).abs() < 0.1, "mean {}·1.6e308", mean(&scaled));
+        let (a, b) = ends(&wide);
+        assert!(a < -1.55e308 && b > 1.55e308, "[{a}, {b}]");
+
+        // log-uniform over [1e-4, 1e-1): a third of the draws in each decade.
+        let logs: Vec<f64> = floats(draws(&Axis::LogUniform(1e-4, 1e-1))).iter().map(|v| libm::log10(*v)).collect();
+        for decade in [-4.0, -3.0, -2.0] {
+            let k = logs.iter().filter(|l| (decade..decade + 1.0).contains(*l)).count();
+            assert!((850..=1150).contains(&k), "decade 1e{decade}: {k} of {n}");
+        }
+    }
+
     #[test]
     fn success_thresholds_no_trial_can_meet_are_refused() {
         let key = |text: &str| parse(text).unwrap_err().key;
@@ -485,5 +527,35 @@ mod tests {
         assert!(s.is_met(Some(0.005)) && !s.is_met(Some(0.01)) && !s.is_met(None) && !s.is_met(Some(f64::NAN)));
         assert!(!s.higher_is_better());
         assert!(Success::default().is_met(None));
+        let above = Success { metric: "val_accuracy".into(), below: None, above: Some(0.9) };
+        assert!(above.is_met(Some(0.95)) && !above.is_met(Some(0.9)) && !above.is_met(Some(0.5)));
+        assert!(
+            !above.is_met(Some(f64::INFINITY)) && !above.is_met(None),
+            "a value that is not finite meets no threshold"
+        );
+    }
+
+    /// Which way is better: a threshold from below says lower, from above higher, whatever the
+    /// metric's name; with neither (or both), accuracies are better higher and the rest lower.
+    #[test]
+    fn the_better_direction_follows_the_threshold_then_the_name() {
+        let s = |metric: &str, below, above| Success { metric: metric.into(), below, above };
+        assert!(!s("val_accuracy", Some(0.5), None).higher_is_better());
+        assert!(s("final_cost", None, Some(0.5)).higher_is_better());
+        assert!(s("accuracy", None, None).higher_is_better() && s("accuracy", Some(1.0), Some(0.5)).higher_is_better());
+        assert!(!s("best_cost", None, None).higher_is_better());
+    }
+
+    /// `seed` and `mode` take exactly their documented values; a random sweep with too many
+    /// trials names whichever key made them.
+    #[test]
+    fn seed_and_mode_values() {
+        assert_eq!(parse("seed = 0").unwrap().seed, 0);
+        assert_eq!(parse("seed = -1").unwrap_err().key, "sweep.seed");
+        assert_eq!(parse("mode = \"grid\"").unwrap().mode, Mode::Grid);
+        assert_eq!(parse("mode = \"random\"\nsamples = 3").unwrap().mode, Mode::Random);
+        assert_eq!(parse("mode = \"randm\"\nsamples = 3").unwrap_err().key, "sweep.mode");
+        let e = parse("mode = \"random\"\nsamples = 1000\nseeds = 100000").unwrap_err();
+        assert_eq!(e.key, "sweep.seeds", "{}", e.message);
     }
 }
