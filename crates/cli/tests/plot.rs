@@ -58,6 +58,13 @@ fn series(svg: &str, color: (u8, u8, u8)) -> Vec<Vec<(f64, f64)>> {
         .collect()
 }
 
+/// The plot area's top and bottom pixel rows: the extent of the mesh's vertical lines.
+fn plot_area(svg: &str) -> (f64, f64) {
+    let vertical = elements(svg, "line").into_iter().find(|e| e["x1"] == e["x2"]).expect("a vertical mesh line");
+    let (a, b): (f64, f64) = (vertical["y1"].parse().unwrap(), vertical["y2"].parse().unwrap());
+    (a.min(b), a.max(b))
+}
+
 fn check_svg_root(svg: &str) {
     assert!(svg.trim_start().starts_with("<svg "), "{}", &svg[..svg.len().min(200)]);
     assert!(svg.trim_end().ends_with("</svg>"));
@@ -178,6 +185,30 @@ fn odd_histories_still_draw() {
         history(&[1.0, 0.0, 1e-6], None),
     ] {
         check_svg_root(&render_loss(&h).unwrap());
+    }
+    // Flat histories (every cost the same, at 0 or below it, so the axis has no height of its
+    // own) draw their line along the bottom, the axis half a unit high.
+    for flat in [[0.0; 3], [-2.0; 3]] {
+        let svg = render_loss(&history(&flat, None)).unwrap();
+        let (_, bottom) = plot_area(&svg);
+        let line = &series(&svg, COST_COLOR)[0];
+        assert!(line.iter().all(|p| (p.1 - bottom).abs() <= 1.0), "{line:?} against the bottom at {bottom}");
+    }
+}
+
+/// A linear cost axis runs from 0 (or the lowest cost, if below 0) to 5% of the span above the
+/// highest cost.
+#[test]
+fn a_linear_axis_starts_at_zero_and_leaves_five_percent_above() {
+    for (costs, lo, hi) in [(vec![1.0, 0.5, 0.25], 0.0, 1.0), (vec![3.0, -1.0, 2.0], -1.0, 3.0)] {
+        let svg = render_loss(&history(&costs, None)).unwrap();
+        let (top, bottom) = plot_area(&svg);
+        let line = &series(&svg, COST_COLOR)[0];
+        let top_of_span = hi + 0.05 * (hi - lo);
+        for (p, c) in line.iter().zip(&costs) {
+            let want = top + (top_of_span - c) / (top_of_span - lo) * (bottom - top);
+            assert!((p.1 - want).abs() <= 1.5, "cost {c} at y = {}, want {want:.1} ({costs:?})", p.1);
+        }
     }
 }
 
