@@ -370,3 +370,34 @@ pub fn redraw(run_dir: &Path) -> Result<(), CliError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A series of `10·LOSS_PLOT_BUCKETS` points, ten to a bucket, with ten distinct values in
+    /// each: the thinned series is the first point, each bucket's lowest and highest in epoch
+    /// order, and the last point.
+    #[test]
+    fn thinning_keeps_each_runs_lowest_and_highest_in_epoch_order() {
+        let n = 10 * LOSS_PLOT_BUCKETS;
+        // 919·e mod 1000: ten consecutive epochs take ten different values.
+        let cost = |e: usize| ((e * 919) % 1000) as f64;
+        let history: Vec<EpochMetrics> =
+            (0..n).map(|epoch| EpochMetrics { epoch, cost: cost(epoch), ..Default::default() }).collect();
+        let mut want = vec![0];
+        for b in 0..LOSS_PLOT_BUCKETS {
+            let run = b * 10..(b + 1) * 10;
+            let lowest = run.clone().min_by(|x, y| cost(*x).total_cmp(&cost(*y))).unwrap();
+            let highest = run.max_by(|x, y| cost(*x).total_cmp(&cost(*y))).unwrap();
+            want.extend([lowest.min(highest), lowest.max(highest)]);
+        }
+        want.push(n - 1);
+        want.dedup();
+        let got: Vec<usize> = points(&history, |m| Some(m.cost), &|_| true).iter().map(|p| p.0).collect();
+        assert_eq!(got, want);
+        // At the limit, nothing is thinned.
+        let all = points(&history[..2 * LOSS_PLOT_BUCKETS], |m| Some(m.cost), &|_| true);
+        assert_eq!(all.len(), 2 * LOSS_PLOT_BUCKETS);
+    }
+}
