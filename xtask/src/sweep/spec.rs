@@ -546,6 +546,32 @@ mod tests {
         assert!(!s("best_cost", None, None).higher_is_better());
     }
 
+    /// What an axis may be: the `[sweep]` table's own keys are not sweepable; a range table has
+    /// one entry; range bounds may be integers and must be finite with low < high; success
+    /// thresholds must be finite.
+    #[test]
+    fn axes_and_thresholds_refused_and_accepted() {
+        let random = |grid: &str| parse(&format!("mode = \"random\"\nsamples = 2\ngrid = {{ {grid} }}"));
+        let e = random("\"sweep.seeds\" = [1, 2]").unwrap_err();
+        assert!(e.message.contains("cannot vary its own"), "{}", e.message);
+        assert!(random("sweep = [1, 2]").unwrap_err().message.contains("cannot vary its own"));
+        assert!(random("x = { uniform = [0, 1], choice = [1] }").is_err(), "a range table has one entry");
+        assert_eq!(random("x = { uniform = [0, 2] }").unwrap().axes[0].1, Axis::Uniform(0.0, 2.0));
+        assert_eq!(random("x = { log_uniform = [1, 10] }").unwrap().axes[0].1, Axis::LogUniform(1.0, 10.0));
+        for bad in ["[1.0, 1.0]", "[2.0, 1.0]", "[0.0, inf]", "[-inf, 1.0]", "[nan, 1.0]", "[0.0, nan]"] {
+            let e = random(&format!("x = {{ uniform = {bad} }}")).unwrap_err();
+            assert!(e.message.contains("finite low < high"), "{bad}: {}", e.message);
+        }
+        for bad in ["inf", "nan", "-inf"] {
+            assert_eq!(parse(&format!("success = {{ below = {bad} }}")).unwrap_err().key, "sweep.success.below");
+        }
+        // Exactly MAX_TRIALS grid points are not too many points: the seeds that multiply them are.
+        let (a, b): (Vec<String>, Vec<String>) =
+            ((0..1000).map(|i| i.to_string()).collect(), (0..100).map(|i| i.to_string()).collect());
+        let e = parse(&format!("seeds = 2\ngrid = {{ a = [{}], b = [{}] }}", a.join(", "), b.join(", "))).unwrap_err();
+        assert_eq!(e.key, "sweep.seeds", "{}", e.message);
+    }
+
     /// `seed` and `mode` take exactly their documented values; a random sweep with too many
     /// trials names whichever key made them.
     #[test]
