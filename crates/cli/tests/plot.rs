@@ -266,6 +266,8 @@ fn classification_targets() {
     check(array![[0.0, 0.0], [0.0, 1.0]], false); // the half adder's (sum, carry)
     check(array![[0.5], [1.0]], false);
     check(array![[1.0, 1.0], [0.0, 1.0]], false);
+    check(array![[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]], true); // one 1 a row, the rest 0s
+    check(array![[1.0, 1.0, 0.0], [0.0, 0.0, 1.0]], false);
     check(Array2::zeros((0, 1)), false);
 }
 
@@ -298,6 +300,10 @@ fn redraw_a_classification_run() {
         "[data]\nsource = \"xor\"\n[model]\nhidden = [4]\nactivation = \"tanh\"\noutput_activation = \"sigmoid\"\n\
          [optim]\nkind = \"sgd\"\nlr = 0.5\n[train]\nepochs = 30\nlog_every = 0\n",
     );
+    // Drawn again from the run's files, not left from training.
+    for svg in ["loss.svg", "decision.svg"] {
+        std::fs::remove_file(run.join(svg)).unwrap();
+    }
     redraw(&run).unwrap();
     let loss = read(&run.join("loss.svg"));
     check_svg_root(&loss);
