@@ -258,6 +258,64 @@ fn decision_regions_and_points() {
     assert!(err.to_string().contains("2 features"), "{err}");
 }
 
+/// The pixel box the decision regions cover: left, right, top, bottom.
+fn region_box(svg: &str) -> (f64, f64, f64, f64) {
+    let fills: Vec<String> = (0..10).map(|k| hex(region_color(k))).collect();
+    let cells: Vec<[f64; 4]> = elements(svg, "rect")
+        .into_iter()
+        .filter(|r| r.get("fill").is_some_and(|f| fills.contains(f)))
+        .map(|r| ["x", "y", "width", "height"].map(|k| r[k].parse::<f64>().unwrap()))
+        .collect();
+    let fold = |f: fn(&[f64; 4]) -> f64, min: bool| {
+        cells
+            .iter()
+            .map(f)
+            .fold(if min { f64::INFINITY } else { f64::NEG_INFINITY }, |a, b| if min { a.min(b) } else { a.max(b) })
+    };
+    (fold(|c| c[0], true), fold(|c| c[0] + c[2], false), fold(|c| c[1], true), fold(|c| c[1] + c[3], false))
+}
+
+/// Each feature's axis is its range widened by 5% on each side (by 0.5 when all values are
+/// equal), and (−1, 1) without samples: each sample's circle sits where that scale puts it.
+#[test]
+fn the_decision_axes_pad_the_data_by_five_percent() {
+    let at = |svg: &str| -> Vec<(f64, f64)> {
+        elements(svg, "circle").iter().map(|c| (c["cx"].parse().unwrap(), c["cy"].parse().unwrap())).collect()
+    };
+    let cases = [
+        (array![[0.0, 0.0], [1.0, 2.0], [0.25, 1.0]], (-0.05, 1.05), (-0.1, 2.1)),
+        (array![[3.0, -1.0], [3.0, 1.0], [3.0, 0.0]], (2.5, 3.5), (-1.1, 1.1)),
+    ];
+    for (x, (x_lo, x_hi), (y_lo, y_hi)) in cases {
+        let t = Array2::<f64>::zeros((x.nrows(), 1));
+        let svg = render_decision(&threshold_net(), x.view(), t.view(), 0.5).unwrap();
+        let (left, right, top, bottom) = region_box(&svg);
+        assert!(right - left > 400.0 && bottom - top > 400.0, "{left}..{right} × {top}..{bottom}");
+        for ((cx, cy), row) in at(&svg).into_iter().zip(x.outer_iter()) {
+            let want_x = left + (row[0] - x_lo) / (x_hi - x_lo) * (right - left);
+            let want_y = bottom - (row[1] - y_lo) / (y_hi - y_lo) * (bottom - top);
+            assert!(
+                (cx - want_x).abs() <= 1.5 && (cy - want_y).abs() <= 1.5,
+                "{row}: ({cx}, {cy}), want ({want_x:.1}, {want_y:.1})"
+            );
+        }
+    }
+    // No samples: the regions still fill a square of the picture, over (−1, 1)², split at x0 = 0.5.
+    let none = Array2::<f64>::zeros((0, 2));
+    let svg = render_decision(&threshold_net(), none.view(), Array2::<f64>::zeros((0, 1)).view(), 0.5).unwrap();
+    let (left, right, top, bottom) = region_box(&svg);
+    assert!(right - left > 400.0 && bottom - top > 400.0, "{left}..{right} × {top}..{bottom}");
+    let class_1 = elements(&svg, "rect").into_iter().filter(|r| r.get("fill") == Some(&hex(region_color(1)))).count();
+    assert_eq!(class_1, GRID);
+    let edge = elements(&svg, "rect")
+        .into_iter()
+        .filter(|r| r.get("fill") == Some(&hex(region_color(1))))
+        .map(|r| r["x"].parse::<f64>().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    let want = left + 0.75 * (right - left);
+    assert!((edge - want).abs() <= 1.5 + (right - left) / GRID as f64, "class 1 from x = {edge}, want {want:.1}");
+}
+
 #[test]
 fn classification_targets() {
     let check = |t: Array2<f64>, want: bool| assert_eq!(is_classification(t.view()), want, "{t}");
