@@ -306,6 +306,31 @@ fn invalid_sweeps_are_refused_before_any_trial_naming_the_key() {
     assert_eq!(code, 2, "{stderr}");
 }
 
+/// A success metric on a held-out split plans when the data has that split, and is refused,
+/// naming the split, when it has not.
+#[test]
+fn a_held_out_metric_needs_its_split() {
+    let tmp = temp("held-out");
+    let dir = tmp.path();
+    let moons = |name: &str, metric: &str| -> PathBuf {
+        let path = dir.join(format!("{name}.toml"));
+        let text = format!(
+            "[data]\nsource = \"moons\"\nsamples = 40\nvalidation = 0.25\n[model]\nhidden = [3]\n\
+             output_activation = \"softmax\"\n[loss]\nkind = \"cross_entropy\"\n[train]\nepochs = 2\nlog_every = 0\n\
+             [sweep]\nsuccess = {{ metric = \"{metric}\", below = 10.0 }}\n"
+        );
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let (code, _, stderr) = xtask(&["experiment", s(&moons("val", "val_cost")), "--out", s(&dir.join("val-out"))]);
+    assert_eq!(code, 0, "a validation split: {stderr}");
+    let out = dir.join("test-out");
+    let (code, _, stderr) = xtask(&["experiment", s(&moons("test", "test_cost")), "--out", s(&out)]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("`test_cost` needs a test split"), "{stderr}");
+    assert!(!out.exists(), "nothing may run");
+}
+
 /// Data no trial could read (here a CSV row with `nan`) is refused before any trial, exit 2,
 /// naming the file and the row, as `backprop train` does: it used to fail every trial, exit 1.
 /// With `data.path` swept, the point whose file it is is named too.
@@ -348,12 +373,21 @@ fn data_no_trial_can_read_is_refused_before_any_trial() {
     let cfg = config("good.csv", "seeds = 2");
     let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&dir.join("good-out"))]);
     assert_eq!(code, 0, "{stderr}");
-    // A grid of relative paths in the file, run from elsewhere.
+    // A grid of relative paths in the file, run from elsewhere (with another key set on the
+    // command line or not: only a grid given there resolves against the working directory).
     let cfg = config("good.csv", "grid = { \"data.path\" = [\"good.csv\"] }");
-    let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&dir.join("grid-out"))]);
-    assert_eq!(code, 0, "{stderr}");
-    let trial = std::fs::read_to_string(dir.join("grid-out/trials/00000/config.toml")).unwrap();
-    assert!(trial.contains(&format!("path = {:?}", dir.join("good.csv"))), "{trial}");
+    for (out, set) in [("grid-out", None), ("grid-set-out", Some("train.epochs=2"))] {
+        let mut args = vec!["experiment", s(&cfg), "--out"];
+        let out = dir.join(out);
+        args.push(s(&out));
+        if let Some(set) = set {
+            args.extend(["--set", set]);
+        }
+        let (code, _, stderr) = xtask(&args);
+        assert_eq!(code, 0, "{set:?}: {stderr}");
+        let trial = std::fs::read_to_string(out.join("trials/00000/config.toml")).unwrap();
+        assert!(trial.contains(&format!("path = {:?}", dir.join("good.csv"))), "{trial}");
+    }
     // A grid given with --set is the command line's: its paths resolve against the working
     // directory, where there is no good.csv.
     let cfg = config("good.csv", "seeds = 1");

@@ -472,14 +472,15 @@ mod tests {
         assert_eq!(Plan::read(tmp.path()).unwrap(), plan);
 
         type Edit = fn(&mut Plan);
-        let edits: [(&str, Edit); 7] = [
+        let edits: [(&str, Edit); 8] = [
             ("3 trials, but 4 points × 5 seeds make 20", |p| p.trials.truncate(3)),
             ("at least one", |p| p.seeds = 0),
             ("trial 2 ", |p| p.trials[2].dir = "../elsewhere".into()),
             ("trial 6 ", |p| p.trials.swap(6, 7)),
             ("trial 9 ", |p| p.trials[9].seed += 1),
             ("trial 0 ", |p| p.trials[0].overrides.pop().map_or((), drop)),
-            ("point 1 ", |p| p.points[1].values.clear()),
+            ("point 1 has index 1 and 0 values", |p| p.points[1].values.clear()),
+            ("point 2 has index 5 and 1 values", |p| p.points[2].index = 5),
         ];
         for (says, edit) in edits {
             let mut bad = plan.clone();
