@@ -292,6 +292,12 @@ fn invalid_sweeps_are_refused_before_any_trial_naming_the_key() {
     assert!(stderr.contains("`sweep.grid`") && stderr.contains("point 0 (data.bits=20"), "{stderr}");
     assert!(stderr.contains("(20 inputs, 1 outputs)"), "{stderr}");
     assert!(!out.exists(), "nothing may run");
+    // A value that does not fit: the config's own message for the key, without the position
+    // `--set` would have given it (the sweep key's position comes first).
+    let cfg = config_with(dir, "seeds = 2\ngrid = { \"optim.lr\" = [\"fast\"] }");
+    let (_, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&dir.join("fast-out"))]);
+    let want = "the value \"fast\" does not fit the config: key `optim.lr`: invalid type: string \"fast\"";
+    assert!(stderr.contains(want) && !stderr.contains("set by --set"), "{stderr}");
     // The position of a key written in the file.
     let cfg = config_with(dir, "seeds = 0");
     let (_, _, stderr) = xtask(&["experiment", s(&cfg)]);
