@@ -312,8 +312,27 @@ fn the_decision_axes_pad_the_data_by_five_percent() {
         .filter(|r| r.get("fill") == Some(&hex(region_color(1))))
         .map(|r| r["x"].parse::<f64>().unwrap())
         .fold(f64::INFINITY, f64::min);
+    // Cell centres −1 + (i + ½)·0.02 pass 0.5 from i = 75: class 1 from three quarters across.
     let want = left + 0.75 * (right - left);
-    assert!((edge - want).abs() <= 1.5 + (right - left) / GRID as f64, "class 1 from x = {edge}, want {want:.1}");
+    assert!((edge - want).abs() <= 1.5, "class 1 from x = {edge}, want {want:.1}");
+
+    // The same across the rows: a net that says class 1 where x1 > 0.5 fills the top quarter.
+    let mut rows = Network::new(2, &[LayerSpec::new(1, ActivationSpec::Sigmoid(Sigmoid {}))]);
+    rows.params_mut().copy_from_slice(&[0.0, 20.0, -10.0]);
+    let svg = render_decision(&rows, none.view(), Array2::<f64>::zeros((0, 1)).view(), 0.5).unwrap();
+    let (_, _, top, bottom) = region_box(&svg);
+    let class_1: Vec<[f64; 2]> = elements(&svg, "rect")
+        .into_iter()
+        .filter(|r| r.get("fill") == Some(&hex(region_color(1))))
+        .map(|r| [r["y"].parse::<f64>().unwrap(), r["y"].parse::<f64>().unwrap() + r["height"].parse::<f64>().unwrap()])
+        .collect();
+    assert_eq!(class_1.len(), GRID / 4, "a rectangle per row of the top quarter");
+    let (from, to) = class_1.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), r| (a.min(r[0]), b.max(r[1])));
+    let quarter = top + 0.25 * (bottom - top);
+    assert!(
+        (from - top).abs() <= 1.5 && (to - quarter).abs() <= 1.5,
+        "class 1 over y = {from}..{to}, want {top}..{quarter:.1}"
+    );
 }
 
 #[test]
