@@ -456,6 +456,16 @@ mod tests {
         assert_eq!(grid(&[]).len(), 1);
     }
 
+    /// FNV-1a, 64 bits, shifted to 48: known answers (FNV-1a of "" is cbf29ce484222325, of "a"
+    /// af63dc4c8601ec8c), and each override after a 0 byte.
+    #[test]
+    fn sweep_ids_are_fnv_1a_of_the_text_and_overrides() {
+        assert_eq!(sweep_id("", &[]), "cbf29ce48422");
+        assert_eq!(sweep_id("a", &[]), "af63dc4c8601");
+        assert_ne!(sweep_id("a", &["b".into()]), sweep_id("ab", &[]));
+        assert_ne!(sweep_id("a", &["b".into(), "c".into()]), sweep_id("a", &["bc".into()]));
+    }
+
     #[test]
     fn literals_are_toml_values() {
         let v: toml::Table = toml::from_str("a = 0.5\nb = [2, 2]\nc = 2.0\nd = \"relu\"\ne = 1e-4").unwrap();

@@ -215,6 +215,21 @@ mod tests {
         )
     }
 
+    /// A summary's `stop_reason` gives the trial's status: completed is ok with no reason, an
+    /// early stop is ok with its reason, diverged names the epoch, interrupted is no result.
+    #[test]
+    fn stop_reasons_give_the_status() {
+        let of = |stop: &str| {
+            let serde_json::Value::Object(summary) = serde_json::from_str(&summary(stop)).unwrap() else { panic!() };
+            let r = from_summary(summary);
+            (r.status, r.reason)
+        };
+        assert_eq!(of("completed"), (Status::Ok, String::new()));
+        assert_eq!(of("early_stopping"), (Status::Ok, "early_stopping".to_string()));
+        assert_eq!(of("diverged"), (Status::Diverged, "the cost became non-finite after epoch 3".to_string()));
+        assert_eq!(of("interrupted").0, Status::Missing);
+    }
+
     #[test]
     fn a_summary_without_its_fields_or_of_the_wrong_types_is_no_result() {
         let tmp = tempfile::Builder::new().prefix("bp-trial-").tempdir().unwrap();
