@@ -449,6 +449,7 @@ mod tests {
         assert_eq!(short(Some(1234.5678)), "1235");
         assert_eq!(short(Some(0.012345)), "0.01235");
         assert_eq!(short(None), "–");
+        assert_eq!((short(Some(f64::INFINITY)), short(Some(f64::NAN))), ("–".to_string(), "–".to_string()));
         assert_eq!(percent(0.85), "85%");
         assert_eq!(percent(0.845), "84.5%");
     }
