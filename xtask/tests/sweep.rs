@@ -192,11 +192,18 @@ fn results_do_not_depend_on_jobs_shards_or_interruptions() {
     let expected = results(&reference);
     assert_eq!(expected.0.len(), 1 + 16);
 
-    // Re-running the same command resumes: nothing left to run, the same results.
+    // Re-running the same command resumes: nothing left to run, the same results, and no
+    // warning of another config, also when the config's path is written another way.
     let (code, _, stderr) = sweep(&reference, &["--jobs", "2"]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.contains("0 to run, 16 already done"), "{stderr}");
+    assert!(stderr.contains("0 to run, 16 already done") && !stderr.contains("warning"), "{stderr}");
     assert_eq!(results(&reference), expected);
+    std::fs::create_dir_all(dir.join("sub")).unwrap();
+    let other_spelling = dir.join("sub").join("..").join("sweep.toml");
+    let (code, _, stderr) =
+        xtask(&["experiment", s(&other_spelling), "--set", "train.epochs=1500", "--out", s(&reference)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("0 to run, 16 already done") && !stderr.contains("warning"), "{stderr}");
 
     let one = dir.join("jobs1");
     let (code, _, stderr) = sweep(&one, &["--jobs", "1"]);
@@ -298,6 +305,15 @@ fn invalid_sweeps_are_refused_before_any_trial_naming_the_key() {
     let (_, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&dir.join("fast-out"))]);
     let want = "the value \"fast\" does not fit the config: key `optim.lr`: invalid type: string \"fast\"";
     assert!(stderr.contains(want) && !stderr.contains("set by --set"), "{stderr}");
+    // A sweep key given with --set is named with it (and one beneath it, with the table's).
+    let cfg = config_with(dir, "seeds = 2");
+    let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--set", "sweep.seeds=0", "--out", s(&dir.join("o1"))]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("(set by --set sweep.seeds=0): key `sweep.seeds`"), "{stderr}");
+    let set = "sweep.grid={\"optim.lrr\" = [0.1]}";
+    let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--set", set, "--out", s(&dir.join("o2"))]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(&format!("(set by --set {set}): key `sweep.grid.\"optim.lrr\"`")), "{stderr}");
     // The position of a key written in the file.
     let cfg = config_with(dir, "seeds = 0");
     let (_, _, stderr) = xtask(&["experiment", s(&cfg)]);
@@ -687,6 +703,13 @@ fn a_trial_whose_files_cannot_be_written_is_named_and_has_no_result() {
     assert!(stderr.contains("1 of 3 trials have no result yet"), "{stderr}");
     assert!(stdout.contains("2 of 3 trials finished"), "{stdout}");
     assert!(stdout.contains("Success: status ok (metric final_cost); "), "no threshold, nothing strict: {stdout}");
+    // As a shard: the blocked trial alone runs (counted after the two done), fails again, and
+    // the shard exits 1.
+    let (code, _, stderr) =
+        xtask(&["experiment", s(&cfg), "--set", "train.epochs=20", "--out", s(&out), "--shard", "1/1"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("1 to run, 2 already done") && stderr.contains("[3/3] trial 00001"), "{stderr}");
+    assert!(stderr.contains("Shard 1/1 done (1 failed)"), "{stderr}");
 }
 
 /// A `sweep.json` cut short by hand (3 of its 20 trials left) is refused by `collect`, naming
