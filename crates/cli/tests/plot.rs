@@ -315,6 +315,14 @@ fn the_decision_axes_pad_the_data_by_five_percent() {
     // Cell centres −1 + (i + ½)·0.02 pass 0.5 from i = 75: class 1 from three quarters across.
     let want = left + 0.75 * (right - left);
     assert!((edge - want).abs() <= 1.5, "class 1 from x = {edge}, want {want:.1}");
+    // The cells tile the area: each row's class-0 run ends where its class-1 run starts, and
+    // every rectangle is one row high.
+    let row_height = (bottom - top) / GRID as f64;
+    for r in elements(&svg, "rect").iter().filter(|r| r.get("fill") == Some(&hex(region_color(0)))) {
+        let end = r["x"].parse::<f64>().unwrap() + r["width"].parse::<f64>().unwrap();
+        assert!((end - edge).abs() <= 1.0, "class 0 ends at {end}, class 1 starts at {edge}");
+        assert!((r["height"].parse::<f64>().unwrap() - row_height).abs() <= 1.0, "a row high: {r:?}");
+    }
 
     // The same across the rows: a net that says class 1 where x1 > 0.5 fills the top quarter.
     let mut rows = Network::new(2, &[LayerSpec::new(1, ActivationSpec::Sigmoid(Sigmoid {}))]);
