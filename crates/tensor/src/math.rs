@@ -254,7 +254,7 @@ pub fn tanh_slice<F: Element>(src: &[F], dst: &mut [F]) {
 fn tanh_map<F: Element>(src: &[F], dst: &mut [F]) {
     let (mut from, mut to) = (src.chunks_exact(LANES), dst.chunks_exact_mut(LANES));
     for (from, to) in (&mut from).zip(&mut to) {
-        let t = tanh_lanes([from[0].f64(), from[1].f64(), from[2].f64(), from[3].f64()]);
+        let t = tanh_lanes(std::array::from_fn::<f64, LANES, _>(|i| from[i].f64()));
         for (y, t) in to.iter_mut().zip(t) {
             *y = F::of(t);
         }

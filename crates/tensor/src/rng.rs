@@ -34,13 +34,13 @@ pub fn unit(rng: &mut SeededRng) -> f64 {
 ///
 /// Every call consumes exactly two values of the stream (the sine half of the pair is dropped, so
 /// the function keeps no state). `1 − u₁` lies in (0, 1], so the logarithm is finite and the
-/// magnitude never exceeds √(2·53·ln 2) ≈ 8.57. The logarithm and the cosine are the `libm`
-/// crate's (as in [`math`](crate::math)), not the platform's C library, so the draws are the same
-/// bits on every platform.
+/// magnitude never exceeds √(2·53·ln 2) ≈ 8.57. The logarithm and the cosine are
+/// [`math`](crate::math)'s (the `libm` crate's), not the platform's C library, so the draws are
+/// the same bits on every platform.
 pub fn standard_normal(rng: &mut SeededRng) -> f64 {
-    let radius = (-2.0 * libm::log(1.0 - unit(rng))).sqrt();
+    let radius = (-2.0 * crate::math::ln(1.0 - unit(rng))).sqrt();
     let angle = std::f64::consts::TAU * unit(rng);
-    radius * libm::cos(angle)
+    radius * crate::math::cos(angle)
 }
 
 #[cfg(test)]
