@@ -159,7 +159,9 @@ fn warm_scope<R>(active: bool, f: impl FnOnce() -> R) -> R {
     rayon::spawn(move || {
         // A thread in a warm scope of its own (this one, waiting on a half product, or another
         // training's) has its own work to do: only an otherwise idle thread spins.
-        if WARM.get() {
+        // Nor does a job that starts after its scope has ended (it can start late: "Eighteenth
+        // session" in performance.md).
+        if WARM.get() || stop.load(Ordering::Acquire) {
             return;
         }
         SPINNING.fetch_add(1, Ordering::Relaxed);
@@ -717,6 +719,15 @@ mod tests {
         assert!(wide_c.slice(s![.., 1..;2]).iter().all(|&x| x == 5.0), "strided {m}x{k}x{n} wrote outside");
     }
 
+    /// Held by each test that opens a warm scope: `SPINNING` counts the whole process's spinning
+    /// threads, and the test harness runs tests side by side (one test's spinning thread was
+    /// once counted by another's "nothing spins" on a loaded machine).
+    static WARM_SCOPES: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    fn warm_scopes_to_myself() -> std::sync::MutexGuard<'static, ()> {
+        WARM_SCOPES.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
     /// Waits (at most 10 s) until `done`.
     fn eventually(what: &str, done: impl Fn() -> bool) {
         let t0 = std::time::Instant::now();
@@ -731,6 +742,7 @@ mod tests {
     /// Outside a pool, or nested, it only runs the closure.
     #[test]
     fn warm_threads_spin_while_the_closure_runs_and_keep_the_bits() {
+        let _alone = warm_scopes_to_myself();
         let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("a pool");
         // 128·128·64 = 2²⁰: one thread when cold, two when warm.
         let a = Matrix::from_shape_fn((128, 128), |(i, j)| ((i * 7 + j * 3) % 17) as f64 / 17.0 - 0.4);
@@ -815,6 +827,7 @@ mod tests {
             check_sub_scaled(len, &mut rng);
         }
         // In a warm scope long slices split from a shorter length.
+        let _alone = warm_scopes_to_myself();
         let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("a pool");
         pool.install(|| {
             with_warm_threads(|| {
