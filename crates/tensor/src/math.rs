@@ -42,6 +42,7 @@
 //! every machine. f32 values are computed in f64 and rounded once, as for `exp`. The workspace's
 //! `clippy.toml` refuses the standard library's forms.
 
+mod erfc;
 #[rustfmt::skip]
 mod exp_table;
 
@@ -53,14 +54,33 @@ use crate::Element;
 const FAST_BOUND: f64 = 708.0;
 /// Adding then subtracting `1.5·2⁵²` rounds to the nearest integer and leaves it in the low bits.
 const SHIFT: f64 = 6755399441055744.0;
-/// Elements per step of the slice form (one AVX2 register of f64).
-const LANES: usize = 4;
+/// Elements per step of the slice forms and of the four-lane functions ([`exp4`], …): one AVX2
+/// register of f64.
+pub const LANES: usize = 4;
 
 /// `eˣ` for `|x| ≤ 708` (the module's formula) on each of `L` lanes, written step by step
 /// across the lanes so that, for four lanes, each step becomes one vector instruction (only the
 /// table reads stay scalar). One lane is the scalar [`exp_f64`].
 #[inline(always)]
 fn exp_lanes<const L: usize>(x: [f64; L]) -> [f64; L] {
+    let (s, sum) = exp_parts(x);
+    std::array::from_fn(|i| s[i] + s[i] * sum[i])
+}
+
+/// `eˣ − 1` for `|x| ≤ 708` on each of `L` lanes: [`exp_lanes`]' reduction, with the 1 taken
+/// from the table's power before the rest is added, `(s − 1) + s·(tail + p(r))`. Near 0
+/// (`k = 0`: `s = 1`, `tail = 0`, `r = x`) that is the polynomial alone, `x + x²/2 + …`, with no
+/// cancellation; elsewhere `s − 1` is exact (Sterbenz) or as large as the result, and the two
+/// terms cancel at most by half. `x = ±0` gives `x`.
+#[inline(always)]
+fn exp_m1_lanes<const L: usize>(x: [f64; L]) -> [f64; L] {
+    let (s, sum) = exp_parts(x);
+    std::array::from_fn(|i| if x[i] == 0.0 { x[i] } else { (s[i] - 1.0) + s[i] * sum[i] })
+}
+
+/// The module's reduction of `eˣ` on each of `L` lanes: `(s, sum)` with `eˣ ≈ s + s·sum`.
+#[inline(always)]
+fn exp_parts<const L: usize>(x: [f64; L]) -> ([f64; L], [f64; L]) {
     let mut k_bits = [0u64; L];
     let mut r = [0.0; L];
     for i in 0..L {
@@ -77,13 +97,12 @@ fn exp_lanes<const L: usize>(x: [f64; L]) -> [f64; L] {
         tail[i] = f64::from_bits(t);
         s[i] = f64::from_bits(head_bits.wrapping_add(k_bits[i] << 45));
     }
-    let mut out = [0.0; L];
+    let mut sum = [0.0; L];
     for i in 0..L {
         let (r, r2) = (r[i], r[i] * r[i]);
-        let sum = tail[i] + r + r2 * (0.5 + r * (1.0 / 6.0)) + r2 * r2 * (1.0 / 24.0 + r * (1.0 / 120.0));
-        out[i] = s[i] + s[i] * sum;
+        sum[i] = tail[i] + r + r2 * (0.5 + r * (1.0 / 6.0)) + r2 * r2 * (1.0 / 24.0 + r * (1.0 / 120.0));
     }
-    out
+    (s, sum)
 }
 
 /// `eˣ` in f64 (the module's algorithm).
@@ -101,6 +120,136 @@ pub fn exp<F: Element>(x: F) -> F {
 /// `x ← eˣ` for every element: the same bits as [`exp`] on each, four at a time.
 pub fn exp_in_place<F: Element>(xs: &mut [F]) {
     map_lanes(None, xs, |x| x, |e| e);
+}
+
+/// `eˣ − 1`, exact near 0 (for f32, computed in f64 and rounded once): [`exp`]'s scheme with the
+/// 1 taken off before the rest is added, within 2 ulps of the C library's `expm1` (tested);
+/// beyond `|x| = 708`, and for NaN, the `libm` crate's `expm1`. `exp_m1(±0) = ±0`.
+#[inline]
+pub fn exp_m1<F: Element>(x: F) -> F {
+    F::of(exp_m1_f64(x.f64()))
+}
+
+fn exp_m1_f64(x: f64) -> f64 {
+    if x.abs() <= FAST_BOUND { exp_m1_lanes([x])[0] } else { libm::expm1(x) }
+}
+
+/// `erfc x = 1 − erf x`, the complementary error function (for f32, computed in f64 and
+/// rounded once): FreeBSD's algorithm, as musl and the `libm` crate have it (`math/erfc.rs`),
+/// with [`exp`] for its exponentials, so within an ulp or two of the `libm` crate's `erfc`
+/// (tested) and computed four at a time by [`erfc4`].
+#[inline]
+pub fn erfc<F: Element>(x: F) -> F {
+    F::of(erfc::erfc_lanes([x.f64()])[0])
+}
+
+/// [`exp`] on four values, with its bits on each: a step of a slice form ([`lanes_map`]).
+/// Inlined, so it runs at the caller's instruction set.
+#[inline(always)]
+pub fn exp4<F: Element>(x: [F; LANES]) -> [F; LANES] {
+    four(&x, |x| x, |e| e)
+}
+
+/// [`exp_m1`] on four values, with its bits on each.
+#[inline(always)]
+pub fn exp_m1_4<F: Element>(x: [F; LANES]) -> [F; LANES] {
+    let v = x.map(|x| x.f64());
+    let in_range = v.iter().fold(true, |ok, x| ok & (x.abs() <= FAST_BOUND));
+    let e = if in_range { exp_m1_lanes(v) } else { exp_m1_each(v) };
+    e.map(F::of)
+}
+
+/// [`exp_m1_f64`] lane by lane, out of line (see [`exp_each`]).
+#[cold]
+#[inline(never)]
+fn exp_m1_each(v: [f64; LANES]) -> [f64; LANES] {
+    v.map(exp_m1_f64)
+}
+
+/// [`erfc`] on four values, with its bits on each.
+#[inline(always)]
+pub fn erfc4<F: Element>(x: [F; LANES]) -> [F; LANES] {
+    erfc::erfc_lanes(x.map(|x| x.f64())).map(F::of)
+}
+
+/// A function on [`LANES`] values at a time, for [`lanes_map`]: written step by step across the
+/// lanes with [`exp4`], [`erfc4`], … so that each step is one vector operation.
+///
+/// A trait and not a closure because the method can be `#[inline(always)]` (a closure cannot be
+/// marked so on stable Rust), so that it is compiled into each of [`lanes_map`]'s builds, AVX2
+/// included, instead of called at the baseline's instruction set.
+pub trait Lanes<F>: Copy {
+    /// The function on four values.
+    fn lanes(&self, x: [F; LANES]) -> [F; LANES];
+}
+
+/// A function of three values on [`LANES`] at a time, for [`lanes_map3`] (see [`Lanes`]).
+pub trait Lanes3<F>: Copy {
+    /// The function on four triples.
+    fn lanes(&self, x: [F; LANES], y: [F; LANES], w: [F; LANES]) -> [F; LANES];
+}
+
+/// `dst ← kernel(src)`, [`LANES`] elements at a time: how an element-wise function written
+/// across four lanes runs over a slice. Compiled for the build's baseline and for AVX2, picked
+/// at run time as for [`map_exp`]; the kernel is inlined into both, with the same operations, so
+/// the same bits. The last, partial step runs the kernel on the remaining elements padded with
+/// zeros, whose results are dropped (lanes do not mix).
+///
+/// # Panics
+/// When `src` and `dst` differ in length.
+pub fn lanes_map<F: Element>(src: &[F], dst: &mut [F], kernel: impl Lanes<F>) {
+    assert_eq!(src.len(), dst.len(), "lanes_map over slices of different lengths");
+    lanes_map_any(src, dst, kernel);
+}
+
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn lanes_map_any<F: Element>(src: &[F], dst: &mut [F], kernel: impl Lanes<F>) {
+    let (mut from, mut to) = (src.chunks_exact(LANES), dst.chunks_exact_mut(LANES));
+    for (x, y) in (&mut from).zip(&mut to) {
+        y.copy_from_slice(&kernel.lanes(whole(x)));
+    }
+    let rest = to.into_remainder();
+    if !rest.is_empty() {
+        rest.copy_from_slice(&kernel.lanes(padded(from.remainder()))[..rest.len()]);
+    }
+}
+
+/// `dst ← kernel(x, y, w)` on three slices of `dst`'s length, [`LANES`] elements at a time, as
+/// [`lanes_map`]: what an activation's backward pass (`z`, `a`, `∂C/∂a` → `∂C/∂z`) needs.
+///
+/// # Panics
+/// When the slices differ in length.
+pub fn lanes_map3<F: Element>(x: &[F], y: &[F], w: &[F], dst: &mut [F], kernel: impl Lanes3<F>) {
+    let len = dst.len();
+    assert!(x.len() == len && y.len() == len && w.len() == len, "lanes_map3 over slices of different lengths");
+    lanes_map3_any(x, y, w, dst, kernel);
+}
+
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn lanes_map3_any<F: Element>(x: &[F], y: &[F], w: &[F], dst: &mut [F], kernel: impl Lanes3<F>) {
+    let split = dst.len() / LANES * LANES;
+    let (x, y, w) = (&x[..dst.len()], &y[..dst.len()], &w[..dst.len()]);
+    let steps = x[..split].chunks_exact(LANES).zip(y[..split].chunks_exact(LANES)).zip(w[..split].chunks_exact(LANES));
+    for (((x, y), w), out) in steps.zip(dst.chunks_exact_mut(LANES)) {
+        out.copy_from_slice(&kernel.lanes(whole(x), whole(y), whole(w)));
+    }
+    let rest = &mut dst[split..];
+    if !rest.is_empty() {
+        let out = kernel.lanes(padded(&x[split..]), padded(&y[split..]), padded(&w[split..]));
+        rest.copy_from_slice(&out[..rest.len()]);
+    }
+}
+
+/// A step's [`LANES`] elements as an array.
+#[inline(always)]
+fn whole<F: Element>(xs: &[F]) -> [F; LANES] {
+    xs.try_into().expect("a whole step")
+}
+
+/// Up to [`LANES`] elements as an array, zeros after them.
+#[inline(always)]
+fn padded<F: Element>(xs: &[F]) -> [F; LANES] {
+    std::array::from_fn(|i| xs.get(i).copied().unwrap_or(F::zero()))
 }
 
 /// `dst[i] = post(exp(pre(src[i])))` for every element, with [`exp`]'s bits, four elements at a
@@ -281,8 +430,6 @@ from_libm! {
     ln => log;
     /// `ln(1 + x)`, exact near 0 (the `libm` crate's `log1p`).
     ln_1p => log1p;
-    /// `eˣ − 1`, exact near 0 (the `libm` crate's `expm1`).
-    exp_m1 => expm1;
     /// `sin x` (the `libm` crate's).
     sin => sin;
     /// `cos x` (the `libm` crate's).
@@ -333,10 +480,9 @@ mod tests {
     fn the_other_functions_agree_with_the_c_library() {
         // (name, ours, the C library's, range, most ulps apart).
         type Case = (&'static str, fn(f64) -> f64, fn(f64) -> f64, (f64, f64), u64);
-        let cases: [Case; 6] = [
+        let cases: [Case; 5] = [
             ("ln", ln::<f64>, f64::ln, (1e-300, 1e300), 1),
             ("ln_1p", ln_1p::<f64>, f64::ln_1p, (-0.999, 50.0), 1),
-            ("exp_m1", exp_m1::<f64>, f64::exp_m1, (-40.0, 40.0), 1),
             ("sin", sin::<f64>, f64::sin, (-10.0, 10.0), 1),
             ("cos", cos::<f64>, f64::cos, (-10.0, 10.0), 1),
             ("log10", log10::<f64>, f64::log10, (1e-300, 1e300), 1),
@@ -405,6 +551,116 @@ mod tests {
                 let one_by_one: Vec<u64> = xs.iter().map(|&x| tanh(x).to_bits()).collect();
                 assert_eq!(ys.iter().map(|y| y.to_bits()).collect::<Vec<_>>(), one_by_one, "{xs:?}");
             }
+        }
+    }
+
+    /// The library's `exp_m1` against the C library's: within 2 ulps near 0 (where the 1 is
+    /// taken off before the sum), over the sigmoid range and over the whole table range, most of
+    /// it to the bit; its special values; four lanes with the scalar bits whatever lanes fall
+    /// beyond the table.
+    #[test]
+    fn exp_m1_is_within_two_ulps_of_the_c_library() {
+        let mut rng = seeded(13);
+        let (mut same, n) = (0, 150_000);
+        for i in 0..n {
+            let u = unit(&mut rng) - 0.5;
+            let x = match i % 3 {
+                0 => u * 0.05,
+                1 => u * 40.0,
+                _ => u * 2.0 * FAST_BOUND,
+            };
+            let (ours, libc) = (exp_m1(x), x.exp_m1());
+            assert!(
+                ours == libc || (ours.signum() == libc.signum() && ulps(ours, libc) <= 2),
+                "exp_m1({x:e}) = {ours:e}, C {libc:e}"
+            );
+            same += usize::from(ours == libc);
+        }
+        assert!(same * 100 >= n * 85, "only {same} of {n} the C library's bits");
+        for x in [1e-300, -1e-300, 5e-324, 1e-17, -3e-9, 0.75, -0.75, 1.0, -1.0, 707.9, -707.9, 708.5, -745.0, 709.7] {
+            assert!(ulps(exp_m1(x), x.exp_m1()) <= 2, "exp_m1({x:e}) = {:e}, C {:e}", exp_m1(x), x.exp_m1());
+        }
+        assert!(exp_m1(-0.0f64).is_sign_negative() && exp_m1(0.0f64) == 0.0 && exp_m1(0.0f64).is_sign_positive());
+        assert_eq!((exp_m1(f64::INFINITY), exp_m1(f64::NEG_INFINITY), exp_m1(-800.0)), (f64::INFINITY, -1.0, -1.0));
+        assert!(exp_m1(f64::NAN).is_nan());
+        assert_eq!(exp_m1(0.3f32), 0.3f32.exp_m1());
+        let inside = [0.5, -3.25, 1e-9, -700.0];
+        for outside in [-750.0, 710.0, f64::INFINITY, f64::NAN] {
+            for mask in 0..16 {
+                let xs: [f64; 4] = std::array::from_fn(|i| if mask >> i & 1 == 1 { outside } else { inside[i] });
+                assert_eq!(exp_m1_4(xs).map(f64::to_bits), xs.map(|x| exp_m1(x).to_bits()), "{xs:?}");
+            }
+        }
+    }
+
+    /// The library's `erfc` against the `libm` crate's, whose algorithm it is with another
+    /// exponential: to the bit where no exponential is taken (|x| < 1.25), within 3 ulps beyond
+    /// (two exponentials, each within an ulp of `libm`'s, multiplied; a wrong coefficient,
+    /// region or reflection is off by far more), across every region's edges; special values;
+    /// four lanes with the scalar bits.
+    #[test]
+    fn erfc_is_libm_s_to_three_ulps() {
+        let mut rng = seeded(17);
+        let (mut same, n) = (0, 100_000);
+        for i in 0..n {
+            let u = unit(&mut rng) - 0.5;
+            let x = if i % 2 == 0 { u * 8.0 } else { u * 60.0 };
+            let (ours, theirs) = (erfc(x), libm::erfc(x));
+            let most = if x.abs() < 1.25 { 0 } else { 3 };
+            assert!(ours == theirs || ulps(ours, theirs) <= most, "erfc({x:e}) = {ours:e}, libm {theirs:e}");
+            same += usize::from(ours == theirs);
+        }
+        assert!(same * 100 >= n * 90, "only {same} of {n} libm's bits");
+        let split = erfc::FIT_SPLIT;
+        let edges = [0.0, 1e-300, 1e-17, 0.25, 0.84375, 1.25, split, 26.6, 27.5, 28.0, 40.0];
+        for x in edges.into_iter().flat_map(|e: f64| [e, e.next_down(), e.next_up()]).flat_map(|x| [x, -x]) {
+            let (ours, theirs) = (erfc(x), libm::erfc(x));
+            assert!(ours == theirs || ulps(ours, theirs) <= 3, "erfc({x:e}) = {ours:e}, libm {theirs:e}");
+        }
+        assert_eq!((erfc(0.0f64), erfc(f64::INFINITY), erfc(f64::NEG_INFINITY), erfc(-30.0)), (1.0, 0.0, 2.0, 2.0));
+        assert!(erfc(f64::NAN).is_nan());
+        assert_eq!(erfc(1.0f64), 0.15729920705028513);
+        assert_eq!(erfc(0.5f32), libm::erfc(0.5) as f32);
+        for step in 0..200 {
+            let mut xs: [f64; 4] = std::array::from_fn(|_| (unit(&mut rng) - 0.5) * 12.0);
+            xs[step % 4] = [27.0, -27.9, f64::NAN, 0.3][step / 4 % 4];
+            assert_eq!(erfc4(xs).map(f64::to_bits), xs.map(|x| erfc(x).to_bits()), "{xs:?}");
+        }
+    }
+
+    /// `lanes_map` and `lanes_map3` give the kernel's bits on every element at every length,
+    /// the last partial step included (a kernel of one lane is the scalar function).
+    #[test]
+    fn lanes_maps_give_each_element_the_kernel_s_bits() {
+        let mut rng = seeded(19);
+        #[derive(Clone, Copy)]
+        struct Kernel;
+        impl Lanes<f64> for Kernel {
+            #[inline(always)]
+            fn lanes(&self, x: [f64; LANES]) -> [f64; LANES] {
+                let e = exp4(x);
+                std::array::from_fn(|i| x[i] * e[i] + 1.0)
+            }
+        }
+        #[derive(Clone, Copy)]
+        struct Kernel3;
+        impl Lanes3<f64> for Kernel3 {
+            #[inline(always)]
+            fn lanes(&self, x: [f64; LANES], y: [f64; LANES], w: [f64; LANES]) -> [f64; LANES] {
+                let e = erfc4(y);
+                std::array::from_fn(|i| x[i] * e[i] - w[i])
+            }
+        }
+        for len in 0..=11 {
+            let draw = |rng: &mut _| (0..len).map(|_| (unit(rng) - 0.5) * 10.0).collect::<Vec<f64>>();
+            let (x, y, w) = (draw(&mut rng), draw(&mut rng), draw(&mut rng));
+            let mut got = vec![f64::NAN; len];
+            lanes_map(&x, &mut got, Kernel);
+            let want: Vec<f64> = x.iter().map(|&x| x * exp(x) + 1.0).collect();
+            assert_eq!(got, want, "lanes_map, length {len}");
+            lanes_map3(&x, &y, &w, &mut got, Kernel3);
+            let want: Vec<f64> = (0..len).map(|i| x[i] * erfc(y[i]) - w[i]).collect();
+            assert_eq!(got, want, "lanes_map3, length {len}");
         }
     }
 
