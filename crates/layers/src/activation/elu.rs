@@ -5,8 +5,9 @@
 //! PyTorch's backward gives for z ≤ 0. Range (−alpha, ∞) for alpha > 0. The negative branch uses
 //! `math::exp_m1`, exact near 0.
 
+use backprop_tensor::math::{self, LANES, Lanes, Lanes3};
 use backprop_tensor::spec::finite;
-use backprop_tensor::{Element, SpecError, Validate, math};
+use backprop_tensor::{Element, SpecError, Validate};
 use serde::{Deserialize, Serialize};
 
 use super::Elementwise;
@@ -41,12 +42,48 @@ impl Elementwise for Elu {
     fn derivative<F: Element>(&self, z: F, _a: F) -> F {
         if z > F::zero() { F::one() } else { F::of(self.alpha) * math::exp(z) }
     }
+
+    fn values<F: Element>(&self, z: &[F], a: &mut [F]) {
+        math::lanes_map(z, a, Steps { alpha: F::of(self.alpha) });
+    }
+
+    fn deltas<F: Element>(&self, z: &[F], a: &[F], grad_a: &[F], grad_z: &mut [F]) {
+        math::lanes_map3(z, a, grad_a, grad_z, Steps { alpha: F::of(self.alpha) });
+    }
+}
+
+/// `value` and `grad_a·derivative` on four lanes, step by step; positive lanes take `e⁰` and
+/// keep their own branch.
+#[derive(Clone, Copy)]
+struct Steps<F> {
+    alpha: F,
+}
+
+#[inline(always)]
+fn non_positive<F: Element>(z: [F; LANES]) -> [F; LANES] {
+    z.map(|z| if z > F::zero() { F::zero() } else { z })
+}
+
+impl<F: Element> Lanes<F> for Steps<F> {
+    #[inline(always)]
+    fn lanes(&self, z: [F; LANES]) -> [F; LANES] {
+        let m = math::exp_m1_4(non_positive(z));
+        std::array::from_fn(|i| if z[i] > F::zero() { z[i] } else { self.alpha * m[i] })
+    }
+}
+
+impl<F: Element> Lanes3<F> for Steps<F> {
+    #[inline(always)]
+    fn lanes(&self, z: [F; LANES], _a: [F; LANES], grad_a: [F; LANES]) -> [F; LANES] {
+        let e = math::exp4(non_positive(z));
+        std::array::from_fn(|i| grad_a[i] * if z[i] > F::zero() { F::one() } else { self.alpha * e[i] })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activation::testing::{check_derivative, check_values};
+    use crate::activation::testing::{check_derivative, check_slices_match_scalars, check_values};
 
     #[test]
     fn values() {
@@ -67,6 +104,12 @@ mod tests {
         let z = -0.7_f64;
         assert!((elu.derivative(z, elu.value(z)) - (elu.value(z) + 1.5)).abs() < 1e-15);
         assert_eq!(elu.derivative(0.0, 0.0), 1.5);
+    }
+
+    #[test]
+    fn slices_have_the_one_by_one_bits() {
+        check_slices_match_scalars(&Elu::default());
+        check_slices_match_scalars(&Elu { alpha: -0.3 });
     }
 
     #[test]

@@ -86,6 +86,20 @@ pub trait Elementwise {
             *a = self.value(z);
         }
     }
+    /// `grad_z ← grad_a ⊙ σ′(z)` element by element, with the bits of
+    /// `grad_a[i] · derivative(z[i], a[i])` on each; the four slices have one length. The default
+    /// loops over `derivative`; an activation whose derivative takes an exponential overrides it
+    /// to work four at a time (silu's, with [`math::lanes_map3`](backprop_tensor::math::lanes_map3)).
+    #[inline]
+    fn deltas<F: Element>(&self, z: &[F], a: &[F], grad_a: &[F], grad_z: &mut [F]) {
+        let len = grad_z.len();
+        // Indices over slices of one checked length: the compiler vectorises this, and not a
+        // zip of four iterators.
+        let (z, a, grad_a) = (&z[..len], &a[..len], &grad_a[..len]);
+        for i in 0..len {
+            grad_z[i] = grad_a[i] * self.derivative(z[i], a[i]);
+        }
+    }
 }
 
 impl<F: Element, T: Elementwise> Activation<F> for T {
@@ -102,9 +116,7 @@ impl<F: Element, T: Elementwise> Activation<F> for T {
         if let (Some(zs), Some(as_), Some(gs), Some(ds)) =
             (z.as_slice(), a.as_slice(), grad_a.as_slice(), grad_z.as_slice_mut())
         {
-            for (((d, &z), &a), &g) in ds.iter_mut().zip(zs).zip(as_).zip(gs) {
-                *d = g * self.derivative(z, a);
-            }
+            self.deltas(zs, as_, gs, ds);
             return;
         }
         Zip::from(grad_z).and(z).and(a).and(grad_a).for_each(|d, &z, &a, &g| *d = g * self.derivative(z, a));
@@ -118,12 +130,7 @@ impl<F: Element, T: Elementwise> Activation<F> for T {
     fn backward_buffers(&self, _cols: usize, z: &[F], a: &[F], grad_a: &[F], grad_z: &mut [F]) {
         let len = grad_z.len();
         assert!(z.len() == len && a.len() == len && grad_a.len() == len, "backward buffers differ in length");
-        // Indices over slices of one checked length: the compiler vectorises this, and not a
-        // zip of four iterators.
-        let (z, a, grad_a) = (&z[..len], &a[..len], &grad_a[..len]);
-        for i in 0..len {
-            grad_z[i] = grad_a[i] * self.derivative(z[i], a[i]);
-        }
+        self.deltas(z, a, grad_a, grad_z);
     }
 }
 
@@ -277,6 +284,8 @@ mod tests {
 /// Shared checks for the activations' unit tests.
 #[cfg(test)]
 pub(crate) mod testing {
+    use backprop_tensor::Element;
+
     use super::Elementwise;
 
     /// Asserts `σ(z) = expected` to within a few ulps, for each `(z, expected)`.
@@ -298,13 +307,34 @@ pub(crate) mod testing {
         }
     }
 
-    /// Asserts that the slice pass (`values`, for an activation that overrides it) gives the bits
-    /// of `value` on each of eleven `z = z0 + k·step`: two whole steps of four lanes and a rest.
-    pub(crate) fn check_slice_matches_values(act: &impl Elementwise, z0: f64, step: f64) {
-        let z: Vec<f64> = (0..11).map(|k| z0 + k as f64 * step).collect();
-        let mut a = vec![f64::NAN; z.len()];
-        act.values(&z, &mut a);
-        let one_by_one: Vec<u64> = z.iter().map(|&z| act.value(z).to_bits()).collect();
-        assert_eq!(a.iter().map(|x| x.to_bits()).collect::<Vec<_>>(), one_by_one);
+    /// Asserts that the slice passes (`values` and `deltas`, for an activation that overrides
+    /// them) give the bits of `value(z)` and of `grad_a·derivative(z, a)` on every element, in
+    /// f64 and f32: a grid over [−12, 12], then zeros, tiny, large, infinite, NaN and round inputs, in
+    /// every lane position (the slices are cut at every length from 0 to 9 elements too).
+    pub(crate) fn check_slices_match_scalars(act: &impl Elementwise) {
+        let mut z: Vec<f64> = (0..66).map(|k| -12.0 + k as f64 * 0.37).collect();
+        // Round values too, where a threshold (softplus's) may fall.
+        let specials = [0.0, -0.0, 1e-30, -1e-30, 30.0, -30.0, 45.0, -45.0, 800.0, -800.0, f64::INFINITY];
+        z.extend(specials.iter().chain(&[f64::NEG_INFINITY, f64::NAN, 0.5, 4.0, 20.0]));
+        check_slices::<f64>(act, &z);
+        check_slices::<f32>(act, &z.iter().map(|&z| z as f32).collect::<Vec<_>>());
+    }
+
+    fn check_slices<F: Element>(act: &impl Elementwise, z: &[F]) {
+        // NaN compares as NaN, whatever its payload; everything else by its bits.
+        let key = |x: F| if x.is_nan() { u64::MAX } else { x.f64().to_bits() };
+        let n = z.len();
+        let grad_a: Vec<F> = (0..n).map(|i| F::of(0.25 + (i % 7) as f64 * 0.5 - 1.5)).collect();
+        for (from, to) in (0..10).map(|len| (0, len)).chain([(0, n), (1, n), (3, n)]) {
+            let (z, grad_a) = (&z[from..to], &grad_a[from..to]);
+            let mut a = vec![F::of(7.0); z.len()];
+            act.values(z, &mut a);
+            let want: Vec<u64> = z.iter().map(|&z| key(act.value(z))).collect();
+            assert_eq!(a.iter().map(|&x| key(x)).collect::<Vec<_>>(), want, "values over {from}..{to}");
+            let mut d = vec![F::of(7.0); z.len()];
+            act.deltas(z, &a, grad_a, &mut d);
+            let want: Vec<u64> = (0..z.len()).map(|i| key(grad_a[i] * act.derivative(z[i], a[i]))).collect();
+            assert_eq!(d.iter().map(|&x| key(x)).collect::<Vec<_>>(), want, "deltas over {from}..{to}");
+        }
     }
 }

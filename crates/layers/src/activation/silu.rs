@@ -2,8 +2,12 @@
 //! s(z) = 1 / (1 + e^(−z)) (PyTorch `nn.SiLU`).
 //!
 //! Derivative σ′(z) = s + z·s·(1 − s). Range [≈ −0.278, ∞).
+//!
+//! Over a layer's slice both are computed four at a time ([`math::exp4`]), with the bits of the
+//! one-at-a-time functions.
 
-use backprop_tensor::{Element, Validate, math};
+use backprop_tensor::math::{self, LANES, Lanes, Lanes3};
+use backprop_tensor::{Element, Validate};
 use serde::{Deserialize, Serialize};
 
 use super::Elementwise;
@@ -31,12 +35,47 @@ impl Elementwise for Silu {
         let s = logistic(z);
         s + z * s * (F::one() - s)
     }
+
+    fn values<F: Element>(&self, z: &[F], a: &mut [F]) {
+        math::lanes_map(z, a, Values);
+    }
+
+    fn deltas<F: Element>(&self, z: &[F], a: &[F], grad_a: &[F], grad_z: &mut [F]) {
+        math::lanes_map3(z, a, grad_a, grad_z, Deltas);
+    }
+}
+
+/// `value` on four lanes, step by step.
+#[derive(Clone, Copy)]
+struct Values;
+
+impl<F: Element> Lanes<F> for Values {
+    #[inline(always)]
+    fn lanes(&self, z: [F; LANES]) -> [F; LANES] {
+        let e = math::exp4(z.map(|z| -z));
+        std::array::from_fn(|i| z[i] * (F::one() / (F::one() + e[i])))
+    }
+}
+
+/// `grad_a·derivative` on four lanes, step by step.
+#[derive(Clone, Copy)]
+struct Deltas;
+
+impl<F: Element> Lanes3<F> for Deltas {
+    #[inline(always)]
+    fn lanes(&self, z: [F; LANES], _a: [F; LANES], grad_a: [F; LANES]) -> [F; LANES] {
+        let e = math::exp4(z.map(|z| -z));
+        std::array::from_fn(|i| {
+            let s = F::one() / (F::one() + e[i]);
+            grad_a[i] * (s + z[i] * s * (F::one() - s))
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activation::testing::{check_derivative, check_values};
+    use crate::activation::testing::{check_derivative, check_slices_match_scalars, check_values};
 
     #[test]
     fn values() {
@@ -52,5 +91,10 @@ mod tests {
     #[test]
     fn derivative_matches_central_difference() {
         check_derivative(&Silu {}, &[-6.0, -1.3, 0.0, 0.7, 4.0]);
+    }
+
+    #[test]
+    fn slices_have_the_one_by_one_bits() {
+        check_slices_match_scalars(&Silu {});
     }
 }

@@ -4,8 +4,9 @@
 //! Derivative σ′(z) = sigmoid(beta·z) = 1 / (1 + e^(−beta·z)), and 1 above the threshold.
 //! Range (0, ∞). Computed without overflow for any threshold: ln(1 + e^x) = max(x, 0) + ln_1p(e^(−|x|)).
 
+use backprop_tensor::math::{self, LANES, Lanes3};
 use backprop_tensor::spec::{finite, positive};
-use backprop_tensor::{Element, SpecError, Validate, math};
+use backprop_tensor::{Element, SpecError, Validate};
 use serde::{Deserialize, Serialize};
 
 use super::Elementwise;
@@ -49,12 +50,34 @@ impl Elementwise for Softplus {
         let x = F::of(self.beta) * z;
         if x > F::of(self.threshold) { F::one() } else { F::one() / (F::one() + math::exp(-x)) }
     }
+
+    fn deltas<F: Element>(&self, z: &[F], a: &[F], grad_a: &[F], grad_z: &mut [F]) {
+        let kernel = Deltas { beta: F::of(self.beta), threshold: F::of(self.threshold) };
+        math::lanes_map3(z, a, grad_a, grad_z, kernel);
+    }
+}
+
+/// `grad_a·derivative` on four lanes, step by step; lanes past the threshold take `e⁰` and
+/// give 1.
+#[derive(Clone, Copy)]
+struct Deltas<F> {
+    beta: F,
+    threshold: F,
+}
+
+impl<F: Element> Lanes3<F> for Deltas<F> {
+    #[inline(always)]
+    fn lanes(&self, z: [F; LANES], _a: [F; LANES], grad_a: [F; LANES]) -> [F; LANES] {
+        let x = z.map(|z| self.beta * z);
+        let e = math::exp4(x.map(|x| if x > self.threshold { F::zero() } else { -x }));
+        std::array::from_fn(|i| grad_a[i] * if x[i] > self.threshold { F::one() } else { F::one() / (F::one() + e[i]) })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::activation::testing::{check_derivative, check_values};
+    use crate::activation::testing::{check_derivative, check_slices_match_scalars, check_values};
 
     #[test]
     fn values() {
@@ -81,6 +104,13 @@ mod tests {
     fn derivative_matches_central_difference() {
         check_derivative(&Softplus::default(), &[-6.0, -1.0, 0.0, 0.4, 3.0, 25.0]);
         check_derivative(&Softplus { beta: 3.0, threshold: 5.0 }, &[-1.0, 0.5, 2.0]);
+    }
+
+    #[test]
+    fn slices_have_the_one_by_one_bits() {
+        check_slices_match_scalars(&Softplus::default());
+        // beta·z on the threshold itself at z = 4 and z = 20.
+        check_slices_match_scalars(&Softplus { beta: 0.5, threshold: 2.0 });
     }
 
     #[test]
