@@ -34,7 +34,15 @@
 //! exponential's scheme above, in plain IEEE operations: within 2 ulps of the C library's
 //! `tanh`, and four at a time in [`tanh_slice`] with the same bits (see [`tanh`]).
 //!
-//! # The other functions: [`ln`], [`ln_1p`], [`exp_m1`], [`powf`], [`sin`], [`cos`], [`log10`]
+//! # `exp_m1`, `ln_1p`, `erfc`: what activations need four at a time
+//! [`exp_m1`] is `exp`'s reduction with the 1 taken off before the sum (within 2 ulps of the C
+//! library's). [`ln_1p`] and [`erfc`] are FreeBSD's algorithms, as musl and the `libm` crate
+//! have them, written across lanes (`math/log1p.rs`, `math/erfc.rs`): `ln_1p` with the `libm`
+//! crate's bits, `erfc` with [`exp`] for its exponentials (within 3 ulps of `libm`'s). Each has a
+//! four-lane form ([`exp_m1_4`], [`ln_1p4`], [`erfc4`], beside [`exp4`]) for kernels that
+//! [`lanes_map`] and [`lanes_map3`] run over slices: the activations' slice passes.
+//!
+//! # The other functions: [`ln`], [`powf`], [`sin`], [`cos`], [`log10`]
 //! The standard library's `f64::ln` and the like call the platform's C maths library, whose last
 //! bits differ between C libraries (glibc, musl, macOS's) and, within glibc, between the builds it
 //! picks by CPU feature (with and without FMA). These go to the `libm` crate instead, a Rust
@@ -45,6 +53,7 @@
 mod erfc;
 #[rustfmt::skip]
 mod exp_table;
+mod log1p;
 
 use exp_table::{INV_LN2_N, LN2_HI_N, LN2_LO_N, TABLE};
 
@@ -141,6 +150,20 @@ fn exp_m1_f64(x: f64) -> f64 {
 #[inline]
 pub fn erfc<F: Element>(x: F) -> F {
     F::of(erfc::erfc_lanes([x.f64()])[0])
+}
+
+/// `ln(1 + x)`, exact near 0 (for f32, computed in f64 and rounded once): FreeBSD's
+/// `s_log1p.c` written across lanes (`math/log1p.rs`), with the `libm` crate's `log1p` bits
+/// (tested), and four at a time by [`ln_1p4`].
+#[inline]
+pub fn ln_1p<F: Element>(x: F) -> F {
+    F::of(log1p::ln_1p_lanes([x.f64()])[0])
+}
+
+/// [`ln_1p`] on four values, with its bits on each.
+#[inline(always)]
+pub fn ln_1p4<F: Element>(x: [F; LANES]) -> [F; LANES] {
+    log1p::ln_1p_lanes(x.map(|x| x.f64())).map(F::of)
 }
 
 /// [`exp`] on four values, with its bits on each: a step of a slice form ([`lanes_map`]).
@@ -428,8 +451,6 @@ macro_rules! from_libm {
 from_libm! {
     /// `ln x`, the natural logarithm (the `libm` crate's `log`).
     ln => log;
-    /// `ln(1 + x)`, exact near 0 (the `libm` crate's `log1p`).
-    ln_1p => log1p;
     /// `sin x` (the `libm` crate's).
     sin => sin;
     /// `cos x` (the `libm` crate's).
@@ -589,6 +610,42 @@ mod tests {
             for mask in 0..16 {
                 let xs: [f64; 4] = std::array::from_fn(|i| if mask >> i & 1 == 1 { outside } else { inside[i] });
                 assert_eq!(exp_m1_4(xs).map(f64::to_bits), xs.map(|x| exp_m1(x).to_bits()), "{xs:?}");
+            }
+        }
+    }
+
+    /// The library's `ln_1p` is the `libm` crate's `log1p` to the bit (its algorithm, the same
+    /// operations), on both reductions, their edges, the tiny and the special arguments; four
+    /// lanes with the scalar bits whatever lanes are special.
+    #[test]
+    fn ln_1p_is_libm_s_to_the_bit() {
+        let mut rng = seeded(23);
+        for i in 0..200_000 {
+            let u = unit(&mut rng);
+            let x = match i % 4 {
+                0 => u - 0.5,
+                1 => u * 1.4 - 1.0,
+                2 => 1e-20 * (u - 0.5),
+                _ => (u * 1400.0 - 700.0).exp(),
+            };
+            assert_eq!(ln_1p(x).to_bits(), libm::log1p(x).to_bits(), "ln_1p({x:e})");
+        }
+        let edges = [0.0, 1.1e-16, 0.41421356, -0.29289321, 1.0, -1.0, 2.0, 1e16, 1.8e16, 1e300, f64::INFINITY];
+        for x in edges.into_iter().flat_map(|e: f64| [e, e.next_down(), e.next_up()]).flat_map(|x| [x, -x]) {
+            let (ours, theirs) = (ln_1p(x), libm::log1p(x));
+            assert!(ours.to_bits() == theirs.to_bits() || (ours.is_nan() && theirs.is_nan()), "ln_1p({x:e})");
+        }
+        assert!(ln_1p(-0.0f64).is_sign_negative() && ln_1p(f64::NAN).is_nan());
+        assert_eq!((ln_1p(-1.0f64), ln_1p(f64::INFINITY)), (f64::NEG_INFINITY, f64::INFINITY));
+        assert_eq!(ln_1p(0.75f32), libm::log1p(0.75) as f32);
+        let inside = [0.5, -0.7, 1e-30, 3.0];
+        for outside in [-1.0, -2.0, f64::INFINITY, f64::NAN] {
+            for mask in 0..16 {
+                let xs: [f64; 4] = std::array::from_fn(|i| if mask >> i & 1 == 1 { outside } else { inside[i] });
+                let (got, want) = (ln_1p4(xs), xs.map(ln_1p));
+                for (g, w) in got.iter().zip(&want) {
+                    assert!(g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()), "{xs:?}");
+                }
             }
         }
     }

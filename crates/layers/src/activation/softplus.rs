@@ -3,8 +3,10 @@
 //!
 //! Derivative σ′(z) = sigmoid(beta·z) = 1 / (1 + e^(−beta·z)), and 1 above the threshold.
 //! Range (0, ∞). Computed without overflow for any threshold: ln(1 + e^x) = max(x, 0) + ln_1p(e^(−|x|)).
+//! Over a layer's slice both are computed four at a time ([`math::exp4`], [`math::ln_1p4`]),
+//! with the bits of the one-at-a-time functions.
 
-use backprop_tensor::math::{self, LANES, Lanes3};
+use backprop_tensor::math::{self, LANES, Lanes, Lanes3};
 use backprop_tensor::spec::{finite, positive};
 use backprop_tensor::{Element, SpecError, Validate};
 use serde::{Deserialize, Serialize};
@@ -51,21 +53,35 @@ impl Elementwise for Softplus {
         if x > F::of(self.threshold) { F::one() } else { F::one() / (F::one() + math::exp(-x)) }
     }
 
+    fn values<F: Element>(&self, z: &[F], a: &mut [F]) {
+        math::lanes_map(z, a, Steps { beta: F::of(self.beta), threshold: F::of(self.threshold) });
+    }
+
     fn deltas<F: Element>(&self, z: &[F], a: &[F], grad_a: &[F], grad_z: &mut [F]) {
-        let kernel = Deltas { beta: F::of(self.beta), threshold: F::of(self.threshold) };
+        let kernel = Steps { beta: F::of(self.beta), threshold: F::of(self.threshold) };
         math::lanes_map3(z, a, grad_a, grad_z, kernel);
     }
 }
 
-/// `grad_a·derivative` on four lanes, step by step; lanes past the threshold take `e⁰` and
-/// give 1.
+/// `value` and `grad_a·derivative` on four lanes, step by step; lanes past the threshold take
+/// `e⁰` and keep their own branch.
 #[derive(Clone, Copy)]
-struct Deltas<F> {
+struct Steps<F> {
     beta: F,
     threshold: F,
 }
 
-impl<F: Element> Lanes3<F> for Deltas<F> {
+impl<F: Element> Lanes<F> for Steps<F> {
+    #[inline(always)]
+    fn lanes(&self, z: [F; LANES]) -> [F; LANES] {
+        let x = z.map(|z| self.beta * z);
+        let e = math::exp4(x.map(|x| if x > self.threshold { F::zero() } else { -x.abs() }));
+        let l = math::ln_1p4(e);
+        std::array::from_fn(|i| if x[i] > self.threshold { z[i] } else { (x[i].max(F::zero()) + l[i]) / self.beta })
+    }
+}
+
+impl<F: Element> Lanes3<F> for Steps<F> {
     #[inline(always)]
     fn lanes(&self, z: [F; LANES], _a: [F; LANES], grad_a: [F; LANES]) -> [F; LANES] {
         let x = z.map(|z| self.beta * z);
