@@ -8,6 +8,10 @@
 //! To add one: write `my_act.rs` with a struct implementing [`Elementwise`] (or [`Activation`])
 //! and [`Validate`](backprop_tensor::Validate), then add its line to the `registry!` below, beside
 //! the file's `mod` and `pub use` lines (ARCHITECTURE.md, "Adding a component", has the rest).
+//! `value` and `derivative` are all an element-wise one needs; for speed it may also override
+//! [`Elementwise::values`] and [`Elementwise::deltas`] with a kernel across four lanes (silu's
+//! file is the short example), which `testing::check_slices_match_scalars` checks against them
+//! bit for bit.
 
 mod elu;
 mod gelu;
@@ -79,7 +83,8 @@ pub trait Elementwise {
     fn derivative<F: Element>(&self, z: F, a: F) -> F;
     /// `a ← σ(z)` element by element, with the bits of [`value`](Self::value) on each. The
     /// default maps `value`; an activation overrides it to work on the whole slice at once
-    /// (sigmoid's exponentials, four at a time).
+    /// (sigmoid's exponentials four at a time with `math::map_exp`; silu, elu, softplus and gelu
+    /// with a [`Lanes`](backprop_tensor::math::Lanes) kernel and `math::lanes_map`).
     #[inline]
     fn values<F: Element>(&self, z: &[F], a: &mut [F]) {
         for (a, &z) in a.iter_mut().zip(z) {
@@ -87,9 +92,13 @@ pub trait Elementwise {
         }
     }
     /// `grad_z ← grad_a ⊙ σ′(z)` element by element, with the bits of
-    /// `grad_a[i] · derivative(z[i], a[i])` on each; the four slices have one length. The default
-    /// loops over `derivative`; an activation whose derivative takes an exponential overrides it
-    /// to work four at a time (silu's, with [`math::lanes_map3`](backprop_tensor::math::lanes_map3)).
+    /// `grad_a[i] · derivative(z[i], a[i])` on each. The default loops over `derivative`; an
+    /// activation whose derivative takes an exponential overrides it to work four at a time
+    /// (silu's, elu's, softplus's and gelu's, with
+    /// [`math::lanes_map3`](backprop_tensor::math::lanes_map3)).
+    ///
+    /// # Panics
+    /// When `z`, `a` or `grad_a` is shorter than `grad_z`.
     #[inline]
     fn deltas<F: Element>(&self, z: &[F], a: &[F], grad_a: &[F], grad_z: &mut [F]) {
         let len = grad_z.len();
