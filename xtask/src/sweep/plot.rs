@@ -470,6 +470,10 @@ fn metric_vs(plan: &Plan, results: &[TrialResult], k: usize) -> Result<String, B
 
 #[cfg(test)]
 mod tests {
+    use std::collections::HashMap;
+
+    use super::super::plan::{Point, Trial};
+    use super::super::spec::{Mode, Success};
     use super::*;
 
     #[test]
@@ -506,5 +510,448 @@ mod tests {
         assert!(Scale::over(&[1e-4, 0.3], "c").log);
         assert!(!Scale::over(&[0.01, 0.3], "c").log);
         assert!(!Scale::over(&[0.0, 0.3], "c").log);
+        // Exactly two decades is still linear.
+        assert!(!Scale::over(&[1.0, 100.0], "c").log);
+        assert!(Scale::over(&[2.0, 201.0], "c").log);
+    }
+
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-12 * b.abs().max(1.0)
+    }
+
+    fn assert_close(got: &[f64], want: &[f64]) {
+        assert!(got.len() == want.len() && got.iter().zip(want).all(|(g, w)| close(*g, *w)), "{got:?} != {want:?}");
+    }
+
+    #[test]
+    fn axes_pad_the_data_by_five_percent_or_half_a_flat_value() {
+        // 2..12: 5% of 10 each side, ticks 2 apart (11 / 5 = 2.2 rounds to 2).
+        let s = Scale::over(&[12.0, 2.0, f64::NAN, 7.0], "lr");
+        assert!(!s.log && s.title == "lr" && s.categories.is_none());
+        assert_close(&[s.lo, s.hi], &[1.5, 12.5]);
+        assert_close(&s.ticks, &[2.0, 4.0, 6.0, 8.0, 10.0, 12.0]);
+        // One value: half of it each side (half of 1 for a value under 1 in size).
+        let s = Scale::over(&[3.0, 3.0], "c");
+        assert_close(&[s.lo, s.hi], &[1.5, 4.5]);
+        let s = Scale::over(&[-4.0], "c");
+        assert_close(&[s.lo, s.hi], &[-6.0, -2.0]);
+        let s = Scale::over(&[0.2], "c");
+        assert_close(&[s.lo, s.hi], &[-0.3, 0.7]);
+        assert_close(&s.ticks, &[-0.2, 0.0, 0.2, 0.4, 0.6]);
+        // No finite value: 0..1, padded.
+        let s = Scale::over(&[f64::NAN, f64::INFINITY], "c");
+        assert_close(&[s.lo, s.hi], &[-0.05, 1.05]);
+        assert_close(&s.ticks, &[0.0, 0.2, 0.4, 0.6, 0.8, 1.0]);
+        // A log axis pads the exponents: 0.1..100 is -1..2, 0.15 each side; a tick per decade.
+        let s = Scale::over(&[0.1, 100.0, 1.0], "c");
+        assert!(s.log);
+        assert_close(&[s.lo, s.hi], &[-1.15, 2.15]);
+        assert_close(&s.ticks, &[-1.0, 0.0, 1.0, 2.0]);
+        assert_close(&[s.at(100.0), s.at(0.1)], &[2.0, -1.0]);
+        assert_eq!([s.label(2.0), s.label(-1.0), s.label(0.0)], ["100", "0.1", "1"]);
+        // A linear axis plots and labels the value itself.
+        let s = Scale::over(&[1.0, 2.0], "c");
+        assert_close(&[s.at(7.0), s.at(-0.5)], &[7.0, -0.5]);
+        assert_eq!([s.label(2.0), s.label(0.25)], ["2", "0.25"]);
+    }
+
+    #[test]
+    fn categories_sit_at_whole_numbers_half_a_step_from_the_ends() {
+        let s = Scale::categories(vec!["relu".into(), "tanh".into(), "sigmoid".into()], "act");
+        assert!(!s.log && s.title == "act");
+        assert_close(&[s.lo, s.hi], &[-0.5, 2.5]);
+        assert_close(&s.ticks, &[0.0, 1.0, 2.0]);
+        // A tick's label is the category nearest it; none past the last.
+        assert_eq!(
+            [s.label(0.0), s.label(1.0), s.label(2.0), s.label(1.4), s.label(-0.3)],
+            ["relu", "tanh", "sigmoid", "tanh", "relu"]
+        );
+        assert_eq!(s.label(3.0), "");
+    }
+
+    #[test]
+    fn a_ticked_axis_maps_linearly_onto_the_pixels_and_offers_its_ticks() {
+        let t = Ticked { lo: 1.0, hi: 5.0, ticks: vec![1.0, 2.5, 4.0] };
+        // 2 is a quarter of the way from 1 to 5: a quarter of the pixels from the first.
+        assert_eq!(t.map(&2.0, (100, 500)), 200);
+        assert_eq!(t.map(&2.0, (500, 100)), 400);
+        assert_eq!([t.map(&1.0, (10, 20)), t.map(&5.0, (10, 20)), t.map(&3.3, (0, 10))], [10, 20, 6]);
+        assert_eq!(t.range(), 1.0..5.0);
+        // The ticks are the bold points; there are no light ones.
+        use plotters::coord::ranged1d::{BoldPoints, LightPoints};
+        assert_eq!(t.key_points(BoldPoints(10)), [1.0, 2.5, 4.0]);
+        assert!(t.key_points(LightPoints::new(10, 100)).is_empty());
+    }
+
+    #[test]
+    fn nice_ticks_step_by_one_two_or_five_times_a_power_of_ten() {
+        // (hi - lo) / 5 rounded to 1, 2, 5 or 10 × 10^k: below 1.5 to 1, below 3 to 2, below 7 to 5.
+        assert_eq!(nice_ticks(0.0, 6.0, 6), [0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0]); // 1.2
+        assert_eq!(nice_ticks(0.0, 7.5, 6), [0.0, 2.0, 4.0, 6.0]); // 1.5
+        assert_eq!(nice_ticks(0.0, 8.0, 6), [0.0, 2.0, 4.0, 6.0, 8.0]); // 1.6
+        assert_eq!(nice_ticks(0.0, 15.0, 6), [0.0, 5.0, 10.0, 15.0]); // 3
+        assert_eq!(nice_ticks(0.0, 20.0, 6), [0.0, 5.0, 10.0, 15.0, 20.0]); // 4
+        assert_eq!(nice_ticks(0.0, 35.0, 6), [0.0, 10.0, 20.0, 30.0]); // 7
+        assert_eq!(nice_ticks(0.0, 40.0, 6), [0.0, 10.0, 20.0, 30.0, 40.0]); // 8
+        // Away from 0: the multiples of the step within the range.
+        assert_eq!(nice_ticks(10.0, 20.0, 6), [10.0, 12.0, 14.0, 16.0, 18.0, 20.0]);
+        assert_eq!(nice_ticks(-7.0, 13.0, 6), [-5.0, 0.0, 5.0, 10.0]);
+        assert_eq!(nice_ticks(1.0, 9.0, 3), [5.0]); // 8 / 2 = 4: a step of 5
+        // An empty or reversed range: its start alone.
+        assert_eq!(nice_ticks(3.0, 3.0, 6), [3.0]);
+        assert_eq!(nice_ticks(2.0, 1.0, 6), [2.0]);
+    }
+
+    #[test]
+    fn decade_ticks_add_two_and_five_times_under_three_decades() {
+        // log10 2 and log10 5 = 1 - log10 2.
+        let (two, five) = (std::f64::consts::LOG10_2, 1.0 - std::f64::consts::LOG10_2);
+        // 0.00316..0.63: 1, 2 and 5 × each power of ten within.
+        assert_close(
+            &decade_ticks(-2.5, -0.2),
+            &[-3.0 + five, -2.0, -2.0 + two, -2.0 + five, -1.0, -1.0 + two, -1.0 + five],
+        );
+        // Three decades or more: the powers of ten alone.
+        assert_close(&decade_ticks(0.0, 3.0), &[0.0, 1.0, 2.0, 3.0]);
+        assert_close(&decade_ticks(-0.5, 2.6), &[0.0, 1.0, 2.0]);
+    }
+
+    /// A plan named `study` over one key, `optim.lr`, with `values` as its points and `seeds`
+    /// trials each (trial `i` in `trials/i`), point by point.
+    fn plan(values: &[&str], seeds: u64, success: Success) -> Plan {
+        let points: Vec<Point> =
+            values.iter().enumerate().map(|(index, v)| Point { index, values: vec![v.to_string()] }).collect();
+        let trials = (0..points.len())
+            .flat_map(|point| (0..seeds).map(move |seed_index| (point, seed_index)))
+            .enumerate()
+            .map(|(index, (point, seed_index))| Trial {
+                index,
+                point,
+                seed_index,
+                seed: 100 + seed_index,
+                dir: format!("trials/{index}"),
+                overrides: Vec::new(),
+            })
+            .collect();
+        Plan {
+            config: "study.toml".into(),
+            overrides: Vec::new(),
+            name: "study".into(),
+            mode: Mode::Grid,
+            seed: 0,
+            seeds,
+            keys: vec!["optim.lr".into()],
+            success,
+            points,
+            trials,
+        }
+    }
+
+    /// A trial that completed with these `summary.json` fields.
+    fn ok(fields: &[(&str, f64)]) -> TrialResult {
+        let summary = fields.iter().map(|(k, v)| (k.to_string(), serde_json::json!(v))).collect();
+        TrialResult { status: Status::Ok, reason: String::new(), summary }
+    }
+
+    fn failed() -> TrialResult {
+        TrialResult { status: Status::Failed, reason: "no data".into(), summary: Default::default() }
+    }
+
+    /// Writes trial `i`'s `metrics.csv` with `costs` at epochs 0, 1, ….
+    fn write_costs(dir: &Path, i: usize, costs: &[f64]) {
+        let mut text = String::from("epoch,cost\n");
+        for (e, c) in costs.iter().enumerate() {
+            text += &format!("{e},{c}\n");
+        }
+        std::fs::create_dir_all(dir.join(format!("trials/{i}"))).unwrap();
+        std::fs::write(dir.join(format!("trials/{i}/metrics.csv")), text).unwrap();
+    }
+
+    /// Every `<tag …>` element of `svg`, as its attributes.
+    fn elements(svg: &str, tag: &str) -> Vec<HashMap<String, String>> {
+        let open = format!("<{tag} ");
+        svg.match_indices(&open)
+            .map(|(at, _)| {
+                let rest = &svg[at + open.len()..];
+                let body = &rest[..rest.find('>').expect("the tag closes")];
+                let mut attrs = HashMap::new();
+                for part in body.split("\" ") {
+                    if let Some((k, v)) = part.split_once("=\"") {
+                        attrs.insert(k.trim().to_string(), v.trim_end_matches(['"', '/']).to_string());
+                    }
+                }
+                attrs
+            })
+            .collect()
+    }
+
+    fn points(e: &HashMap<String, String>) -> Vec<(f64, f64)> {
+        e["points"]
+            .split_whitespace()
+            .map(|p| {
+                let (x, y) = p.split_once(',').unwrap();
+                (x.parse().unwrap(), y.parse().unwrap())
+            })
+            .collect()
+    }
+
+    /// The contents of an SVG's `<text>` elements, trimmed.
+    fn texts(svg: &str) -> Vec<String> {
+        svg.split("<text")
+            .skip(1)
+            .filter_map(|t| t.split_once('>').and_then(|(_, rest)| rest.split_once("</text>")))
+            .map(|(content, _)| content.trim().to_string())
+            .collect()
+    }
+
+    /// The plot area's pixel edges `((left, right), (bottom, top))`: the ends of the mesh's
+    /// horizontal and vertical lines (every mesh line spans the area).
+    fn area(svg: &str) -> ((f64, f64), (f64, f64)) {
+        let lines = elements(svg, "line");
+        let n = |e: &HashMap<String, String>, k: &str| e[k].parse::<f64>().unwrap();
+        let h = lines.iter().find(|e| e["y1"] == e["y2"]).expect("a horizontal mesh line");
+        let v = lines.iter().find(|e| e["x1"] == e["x2"]).expect("a vertical mesh line");
+        ((n(h, "x1"), n(h, "x2")), (n(v, "y1"), n(v, "y2")))
+    }
+
+    /// The pixel of `v` on an axis from `lo` to `hi` over pixels `from` to `to`: rounded, so
+    /// within half a pixel of the exact position.
+    fn assert_at(pixel: f64, v: f64, (lo, hi): (f64, f64), (from, to): (f64, f64)) {
+        let want = from + (v - lo) / (hi - lo) * (to - from);
+        assert!((pixel - want).abs() <= 0.5 + 1e-9, "{v} on {lo}..{hi} over {from}..{to}: {pixel}, not {want}");
+    }
+
+    #[test]
+    fn curves_draw_each_shown_points_median_and_band_over_its_epochs() {
+        let tmp = tempfile::Builder::new().prefix("bp-sweep-curves-").tempdir().unwrap();
+        let dir = tmp.path();
+        let values: Vec<String> = (1..=11).map(|i| format!("0.{i}")).collect();
+        let values: Vec<&str> = values.iter().map(String::as_str).collect();
+        let plan = plan(&values, 3, Success::default());
+        let mut results = vec![TrialResult::missing(); plan.trials.len()];
+        // Point 0, epochs 0..=4: seed k's cost at epoch e is 4 - e + k. So at epoch e the 10th
+        // percentile is 4.2 - e, the median 5 - e, the 90th 5.8 - e.
+        for k in 0..3 {
+            write_costs(dir, k, &[4.0 + k as f64, 3.0 + k as f64, 2.0 + k as f64, 1.0 + k as f64, k as f64]);
+        }
+        results[..3].fill(ok(&[("epochs_run", 4.0)]));
+        // Point 1: two trials at 1 for epochs 0..=2, a third that failed (its leftover metrics
+        // not drawn, nor counted).
+        for k in 3..5 {
+            write_costs(dir, k, &[1.0, 1.0, 1.0]);
+        }
+        results[3..5].fill(ok(&[("epochs_run", 2.0)]));
+        write_costs(dir, 5, &[9.0, 9.0, 9.0]);
+        results[5] = failed();
+        // Points 2..=9 never ran. Point 10, not among the best 10, ran to epoch 8.
+        for k in 30..33 {
+            write_costs(dir, k, &[50.0; 9]);
+        }
+        results[30..33].fill(ok(&[("epochs_run", 8.0)]));
+        let order: Vec<usize> = (0..11).collect();
+        let svg = curves(dir, &plan, &results, &order).unwrap();
+
+        let labels = texts(&svg);
+        let caption = "study: cost per epoch, median and 10th-90th percentile over seeds, the best 10 of 11 points";
+        assert!(labels.iter().any(|l| l == caption), "{labels:?}");
+        let legend: Vec<&String> = labels.iter().filter(|l| l.starts_with('#')).collect();
+        assert_eq!(legend, ["#1 optim.lr=0.1 (n=3)", "#2 optim.lr=0.2 (n=2)"]);
+        assert!(labels.iter().any(|l| l == "cost") && labels.iter().any(|l| l == "epoch"), "{labels:?}");
+
+        // The axes: epochs 0..4 exactly; costs 0.2..5.8 (the 10th and 90th percentiles), padded
+        // by 5% of 5.6.
+        let (xs, ys) = area(&svg);
+        let (ex, ey) = ((0.0, 4.0), (0.2 - 0.28, 5.8 + 0.28));
+        let lines: Vec<_> = elements(&svg, "polyline").into_iter().filter(|e| e["stroke-width"] == "2").collect();
+        let line = |color: &str| {
+            let mut found = lines.iter().filter(|e| e["stroke"] == color).map(points).filter(|p| p.len() > 2);
+            let p = found.next().unwrap_or_else(|| panic!("a line in {color}"));
+            assert!(found.next().is_none(), "one line in {color}");
+            p
+        };
+        // Point 0 in the palette's first colour, its median at every epoch.
+        let median = line("#1F77B4");
+        assert_eq!(median.len(), 5);
+        for (e, (px, py)) in median.iter().enumerate() {
+            assert_at(*px, e as f64, ex, xs);
+            assert_at(*py, 5.0 - e as f64, ey, ys);
+        }
+        // Point 1 in the second, at epochs 0..=2 only, flat at 1 (3 points: a line, not a legend mark).
+        let median = line("#FF7F0E");
+        assert_eq!(median.len(), 3);
+        for (e, (px, py)) in median.iter().enumerate() {
+            assert_at(*px, e as f64, ex, xs);
+            assert_at(*py, 1.0, ey, ys);
+        }
+        // The band: the 90th percentile forward, then the 10th back.
+        let bands = elements(&svg, "polygon");
+        assert_eq!(bands.len(), 2);
+        assert_eq!((bands[0]["fill"].as_str(), bands[1]["fill"].as_str()), ("#1F77B4", "#FF7F0E"));
+        let band = points(&bands[0]);
+        assert_eq!(band.len(), 10);
+        for (i, (px, py)) in band.iter().enumerate() {
+            let (e, cost) = if i < 5 { (i as f64, 5.8 - i as f64) } else { ((9 - i) as f64, 4.2 - (9 - i) as f64) };
+            assert_at(*px, e, ex, xs);
+            assert_at(*py, cost, ey, ys);
+        }
+    }
+
+    #[test]
+    fn long_curves_sample_500_epochs_the_first_and_last_included() {
+        let tmp = tempfile::Builder::new().prefix("bp-sweep-samples-").tempdir().unwrap();
+        let dir = tmp.path();
+        // 1000 epochs: epoch round(i · 1000 / 499) for i in 0..500. 500: the same, round(i · 500 / 499),
+        // which skips one epoch (250). 499: every epoch.
+        for (last, want) in [(1000usize, 500usize), (500, 500), (499, 500)] {
+            let plan = plan(&["0.5"], 1, Success::default());
+            let costs: Vec<f64> = (0..=last).map(|e| 1000.0 + e as f64).collect();
+            write_costs(dir, 0, &costs);
+            let svg = curves(dir, &plan, &[ok(&[("epochs_run", last as f64)])], &[0]).unwrap();
+            // Every point shown: the caption says nothing of the best ones.
+            let caption = "study: cost per epoch, median and 10th-90th percentile over seeds";
+            assert!(texts(&svg).iter().any(|l| l == caption), "{:?}", texts(&svg));
+            let (xs, _) = area(&svg);
+            let median: Vec<(f64, f64)> = elements(&svg, "polyline")
+                .iter()
+                .filter(|e| e["stroke"] == "#1F77B4")
+                .map(points)
+                .find(|p| p.len() > 2)
+                .expect("the median line");
+            assert_eq!(median.len(), want, "{last} epochs");
+            for (i, (px, _)) in median.iter().enumerate() {
+                let e = if last == 499 { i } else { (i * last + 499 / 2) / 499 };
+                assert_at(*px, e as f64, (0.0, last as f64), xs);
+            }
+            assert_eq!(median[0].0, xs.0);
+            assert_eq!(median[want - 1].0, xs.1);
+        }
+    }
+
+    /// The golden-ratio sequence's jitter of seed indices 0, 1, 2: frac(k · 0.618…) - 1/2, of
+    /// 40% of the gap between values.
+    const SPREAD: [f64; 3] = [-0.5, 0.118_033_988_749_895, -0.263_932_022_500_210_3];
+
+    /// A circle's `(cx, cy, fill)`.
+    type Dot = (f64, f64, String);
+
+    /// The data's dots (the legend's are opaque), and the legend's.
+    fn dots(svg: &str) -> (Vec<Dot>, Vec<Dot>) {
+        let all: Vec<_> = elements(svg, "circle")
+            .into_iter()
+            .map(|e| (e["cx"].parse().unwrap(), e["cy"].parse().unwrap(), e["fill"].clone(), e["opacity"] == "1"))
+            .collect();
+        let pick = |legend: bool| all.iter().filter(|d| d.3 == legend).map(|d| (d.0, d.1, d.2.clone())).collect();
+        (pick(false), pick(true))
+    }
+
+    #[test]
+    fn metric_dots_spread_over_the_gap_between_values_with_medians_and_the_threshold() {
+        let success = Success { metric: "final_cost".into(), below: Some(0.5), above: None };
+        let plan = plan(&["0.5", "2", "1"], 3, success);
+        let costs = [[0.1, 0.3, 0.9], [2.0, 1.0, 3.0], [0.2, 0.6, 1.0]];
+        let results: Vec<TrialResult> = costs.iter().flatten().map(|c| ok(&[("final_cost", *c)])).collect();
+        let svg = metric_vs(&plan, &results, 0).unwrap();
+        let labels = texts(&svg);
+        assert!(labels.iter().any(|l| l == "study: final_cost of each trial against optim.lr (final_cost &lt; 0.5)"));
+        for label in ["success", "no success", "median", "threshold 0.5", "final_cost", "optim.lr"] {
+            assert!(labels.iter().any(|l| l == label), "{label} in {labels:?}");
+        }
+
+        // x: the values 0.5, 1 and 2 are at least 0.5 apart, so the axis runs from 0.25 to 2.25
+        // with a tick at each value, and a value's trials spread over 0.2. y: costs 0.1..3,
+        // padded by 5% of 2.9.
+        let (xs, ys) = area(&svg);
+        let (ex, ey) = ((0.25, 2.25), (0.1 - 0.145, 3.0 + 0.145));
+        let ticks: Vec<f64> =
+            elements(&svg, "line").iter().filter(|e| e["x1"] == e["x2"]).map(|e| e["x1"].parse().unwrap()).collect();
+        assert_eq!(ticks.len(), 3);
+        for (px, v) in ticks.iter().zip([0.5, 2.0, 1.0]) {
+            assert_at(*px, v, ex, xs);
+        }
+        assert!(["0.5", "1", "2"].iter().all(|t| labels.iter().any(|l| l == t)), "{labels:?}");
+
+        // A dot per trial: the successes (below 0.5) first, in the palette's first colour.
+        let (data, legend) = dots(&svg);
+        let mut want = Vec::new();
+        for success in [true, false] {
+            for (p, v) in [0.5, 2.0, 1.0].iter().enumerate() {
+                for k in 0..3 {
+                    if (costs[p][k] < 0.5) == success {
+                        let color = if success { "#1F77B4" } else { "#FF7F0E" };
+                        want.push((v + SPREAD[k] * 0.2, costs[p][k], color));
+                    }
+                }
+            }
+        }
+        assert_eq!(data.len(), want.len());
+        for ((px, py, fill), (x, y, color)) in data.iter().zip(&want) {
+            assert_eq!(fill, color);
+            assert_at(*px, *x, ex, xs);
+            assert_at(*py, *y, ey, ys);
+        }
+
+        // The medians, by value: 0.3 at 0.5, 0.6 at 1, 2 at 2.
+        let polylines = elements(&svg, "polyline");
+        let black: Vec<Vec<(f64, f64)>> =
+            polylines.iter().filter(|e| e["stroke"] == "#000000" && e["stroke-width"] == "2").map(points).collect();
+        let median = black.iter().find(|p| p.len() == 3).expect("the median line");
+        for ((px, py), (x, y)) in median.iter().zip([(0.5, 0.3), (1.0, 0.6), (2.0, 2.0)]) {
+            assert_at(*px, x, ex, xs);
+            assert_at(*py, y, ey, ys);
+        }
+        // The threshold across the whole plot, in red.
+        let red: Vec<Vec<(f64, f64)>> = polylines.iter().filter(|e| e["stroke"] == "#D62728").map(points).collect();
+        let threshold = red.iter().find(|p| p[0].0 == xs.0).expect("the threshold line");
+        assert_eq!(threshold.len(), 2);
+        assert_eq!(threshold[1].0, xs.1);
+        assert_at(threshold[0].1, 0.5, ey, ys);
+        assert_eq!(threshold[0].1, threshold[1].1);
+        // The legend's dots sit in the middle of its line marks (20 pixels long).
+        let mark = black.iter().find(|p| p.len() == 2).expect("the median's legend mark");
+        assert_eq!(mark[1].0 - mark[0].0, 20.0);
+        assert_eq!(legend.len(), 2);
+        for (cx, _, _) in &legend {
+            assert_eq!(*cx, mark[0].0 + 10.0);
+        }
+    }
+
+    #[test]
+    fn one_value_spreads_over_one_unit_and_thresholds_need_a_place_on_the_axis() {
+        // One value: a gap of 1, so 2.5..3.5 and a spread of 0.4. A threshold of 0 on a linear
+        // axis is drawn.
+        let success = Success { metric: "final_cost".into(), below: None, above: Some(0.0) };
+        let plan = plan(&["3"], 2, success);
+        let results = [ok(&[("final_cost", 0.5)]), ok(&[("final_cost", 1.5)])];
+        let svg = metric_vs(&plan, &results, 0).unwrap();
+        let (xs, ys) = area(&svg);
+        let (data, _) = dots(&svg);
+        assert_eq!(data.len(), 2);
+        for ((px, py, _), (k, y)) in data.iter().zip([(0, 0.5), (1, 1.5)]) {
+            assert_at(*px, 3.0 + SPREAD[k] * 0.4, (2.5, 3.5), xs);
+            assert_at(*py, y, (0.5 - 0.05, 1.5 + 0.05), ys);
+        }
+        assert!(texts(&svg).iter().any(|l| l == "threshold 0"), "{:?}", texts(&svg));
+
+        // Costs over four decades: a log axis, where a threshold of 0 has no place; one of 0.01
+        // is at -2.
+        let success = Success { metric: "final_cost".into(), below: Some(0.01), above: Some(0.0) };
+        let plan = self::plan(&["3"], 2, success);
+        let results = [ok(&[("final_cost", 1e-4)]), ok(&[("final_cost", 1.0)])];
+        let svg = metric_vs(&plan, &results, 0).unwrap();
+        let labels = texts(&svg);
+        assert!(labels.iter().any(|l| l == "final_cost (log scale)"), "{labels:?}");
+        assert!(
+            labels.iter().any(|l| l == "threshold 0.01") && !labels.iter().any(|l| l == "threshold 0"),
+            "{labels:?}"
+        );
+        let (xs, ys) = area(&svg);
+        let ey = (-4.0 - 0.2, 0.0 + 0.2);
+        let red: Vec<Vec<(f64, f64)>> =
+            elements(&svg, "polyline").iter().filter(|e| e["stroke"] == "#D62728").map(points).collect();
+        let threshold = red.iter().find(|p| p[0].0 == xs.0).expect("the threshold line");
+        assert_at(threshold[0].1, -2.0, ey, ys);
+        let (data, _) = dots(&svg);
+        assert_at(data[0].1, -4.0, ey, ys);
+        assert_at(data[1].1, 0.0, ey, ys);
     }
 }
