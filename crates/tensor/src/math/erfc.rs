@@ -118,6 +118,11 @@ fn one_plus(s: f64, c: &[f64]) -> f64 {
 /// `|x| = 2` instead, so that its exponentials stay in the table's range.
 #[inline(always)]
 pub(super) fn erfc_lanes<const L: usize>(x: [f64; L]) -> [f64; L] {
+    // Every lane near 0 (a third of the steps for standard normal pre-activations in gelu):
+    // that region's formula alone, the same operations.
+    if x.iter().fold(true, |ok, x| ok & (x.abs() < 0.84375)) {
+        return x.map(near);
+    }
     let mut far_x = [0.0; L];
     let mut e_args = [[0.0; L]; 2];
     for i in 0..L {
@@ -142,9 +147,7 @@ pub(super) fn erfc_lanes<const L: usize>(x: [f64; L]) -> [f64; L] {
         let far = e0[i] * e1[i] / far_x[i];
         let s = a - 1.0;
         let mid = 1.0 - ERX - horner(s, &PA) / one_plus(s, &QA);
-        let z = x * x;
-        let y = horner(z, &PP) / one_plus(z, &QQ);
-        let near = if x < 0.25 { 1.0 - (x + x * y) } else { 0.5 - (x - 0.5 + x * y) };
+        let near = near(x);
         // erfc of |x| in the two outer regions, then reflected for negative x.
         let positive = if a < 1.25 {
             mid
@@ -164,6 +167,14 @@ pub(super) fn erfc_lanes<const L: usize>(x: [f64; L]) -> [f64; L] {
         };
     }
     out
+}
+
+/// `erfc x` for `|x| < 0.84375`.
+#[inline(always)]
+fn near(x: f64) -> f64 {
+    let z = x * x;
+    let y = horner(z, &PP) / one_plus(z, &QQ);
+    if x < 0.25 { 1.0 - (x + x * y) } else { 0.5 - (x - 0.5 + x * y) }
 }
 
 /// [`exp_f64`] lane by lane, for a step with an exponent beyond the table's range (|x| above
