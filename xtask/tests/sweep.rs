@@ -468,6 +468,24 @@ fn diverging_trials_are_recorded_and_the_sweep_completes() {
     assert_eq!(status, ["ok", "ok", "diverged", "diverged"], "{trials:?}");
     assert!(trials[3].last().unwrap().contains("non-finite"), "{trials:?}");
     assert!(stdout.contains("| 1000000.0 | 2 | 2 | 0 | 0% |"), "{stdout}");
+
+    // A trial that failed after planning (no test can make one fail then: planning refuses all
+    // it can foresee) leaves `failed.json` with its reason instead of `summary.json`. Collected,
+    // it is counted and named, and the sweep's status is 1.
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(out.join("trials")).unwrap().map(|e| e.unwrap().path()).collect();
+    dirs.sort();
+    let ok =
+        dirs.iter().find(|d| std::fs::read_to_string(d.join("summary.json")).unwrap().contains("completed")).unwrap();
+    std::fs::remove_file(ok.join("summary.json")).unwrap();
+    std::fs::write(ok.join("failed.json"), r#"{"status": "failed", "reason": "No space left on device"}"#).unwrap();
+    let (code, stdout, stderr) = xtask(&["collect", s(&out)]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stderr.contains("warning: 1 trial failed; its reason is in trials.csv and its failed.json"), "{stderr}");
+    let trials = csv_without(&out.join("trials.csv"), &["seconds"]);
+    let failed: Vec<&Vec<String>> = trials[1..].iter().filter(|r| r[3] == "failed").collect();
+    assert_eq!(failed.len(), 1, "{trials:?}");
+    assert_eq!(failed[0].last().unwrap(), "No space left on device", "{trials:?}");
+    assert!(stdout.contains("| 0.1 | 2 | 0 | 1 | "), "{stdout}");
 }
 
 #[test]

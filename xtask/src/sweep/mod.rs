@@ -246,8 +246,10 @@ fn finish(dir: &Path, plan: &Plan, report: &report::Report) -> i32 {
             plan.trials.len()
         );
     }
-    if report.failed > 0 {
-        errln!("warning: {} trials failed; their reasons are in trials.csv and their failed.json", report.failed);
+    match report.failed {
+        0 => {}
+        1 => errln!("warning: 1 trial failed; its reason is in trials.csv and its failed.json"),
+        n => errln!("warning: {n} trials failed; their reasons are in trials.csv and their failed.json"),
     }
     if report.missing > 0 || report.failed > 0 { 1 } else { 0 }
 }
