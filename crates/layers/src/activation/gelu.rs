@@ -20,12 +20,12 @@ pub struct Gelu {}
 
 impl Validate for Gelu {}
 
-/// Φ(z), the standard normal CDF.
+/// 1/√2.
 const FRAC_1_SQRT_2: f64 = std::f64::consts::FRAC_1_SQRT_2;
-/// 1/√(2π).
+/// 1/√(2π) = (1/√2)·(1/√π).
 const INV_SQRT_2PI: f64 = std::f64::consts::FRAC_1_SQRT_2 * std::f64::consts::FRAC_2_SQRT_PI * 0.5;
 
-/// Φ(z) = ½·erfc(−z/√2).
+/// Φ(z), the standard normal CDF, given `erfc(−z/√2)`: Φ(z) = ½·erfc(−z/√2).
 #[inline(always)]
 fn cdf(erfc: f64) -> f64 {
     0.5 * erfc
