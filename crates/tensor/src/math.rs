@@ -679,8 +679,9 @@ mod tests {
         assert_eq!(erfc(1.0f64), 0.15729920705028513);
         assert_eq!(erfc(0.5f32), libm::erfc(0.5) as f32);
         for step in 0..200 {
-            // Every fifth step all near 0 (the near formula alone); the others mixed.
-            let spread = if step % 5 == 0 { 1.6 } else { 12.0 };
+            // Steps all near 0 (the near formula alone), all within 1.25 (no far region), and
+            // mixed.
+            let spread = [1.6, 2.4, 12.0, 12.0, 12.0][step % 5];
             let mut xs: [f64; 4] = std::array::from_fn(|_| (unit(&mut rng) - 0.5) * spread);
             xs[step % 4] = [27.0, -27.9, f64::NAN, 0.3][step / 4 % 4];
             assert_eq!(erfc4(xs).map(f64::to_bits), xs.map(|x| erfc(x).to_bits()), "{xs:?}");
