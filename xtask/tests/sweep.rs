@@ -13,6 +13,11 @@ use tempfile::TempDir;
 #[path = "../../tests/e2e/pty.rs"]
 mod pty;
 
+/// Reading the plots' SVG files.
+#[path = "../../crates/cli/tests/support/svg.rs"]
+mod svg;
+use svg::texts;
+
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
 }
@@ -57,15 +62,6 @@ fn csv_without(path: &Path, drop: &[&str]) -> Vec<Vec<String>> {
 
 fn count(text: &str, needle: &str) -> usize {
     text.matches(needle).count()
-}
-
-/// The contents of an SVG's `<text>` elements, trimmed.
-fn texts(svg: &str) -> Vec<String> {
-    svg.split("<text")
-        .skip(1)
-        .filter_map(|t| t.split_once('>').and_then(|(_, rest)| rest.split_once("</text>")))
-        .map(|(content, _)| content.trim().to_string())
-        .collect()
 }
 
 #[test]

@@ -2,7 +2,6 @@
 //! axis for costs that span decades, a rectangle per run of same-class cells, a circle per
 //! sample; and `redraw` on real run directories.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use backprop_cli::config;
@@ -17,23 +16,10 @@ use backprop_tensor::math;
 use ndarray::{Array2, array};
 use tempfile::TempDir;
 
-/// Every `<tag …>` element of `svg`, as its attributes.
-fn elements(svg: &str, tag: &str) -> Vec<HashMap<String, String>> {
-    let open = format!("<{tag} ");
-    svg.match_indices(&open)
-        .map(|(at, _)| {
-            let rest = &svg[at + open.len()..];
-            let body = &rest[..rest.find('>').expect("the tag closes")];
-            let mut attrs = HashMap::new();
-            for part in body.split("\" ") {
-                if let Some((k, v)) = part.split_once("=\"") {
-                    attrs.insert(k.trim().to_string(), v.trim_end_matches(['"', '/']).to_string());
-                }
-            }
-            attrs
-        })
-        .collect()
-}
+/// Reading the SVG files (shared with xtask's plot tests).
+#[path = "support/svg.rs"]
+mod svg;
+use svg::elements;
 
 fn hex((r, g, b): (u8, u8, u8)) -> String {
     format!("#{r:02X}{g:02X}{b:02X}")

@@ -15,6 +15,10 @@ mod plan;
 mod plot;
 mod report;
 mod spec;
+/// Reading the plots' SVG files, for `plot.rs`'s tests (shared with the cli crate's).
+#[cfg(test)]
+#[path = "../../../crates/cli/tests/support/svg.rs"]
+mod svg;
 mod trial;
 
 use std::io::IsTerminal;

@@ -472,6 +472,8 @@ fn metric_vs(plan: &Plan, results: &[TrialResult], k: usize) -> Result<String, B
 mod tests {
     use std::collections::HashMap;
 
+    use super::super::svg::{elements, texts};
+
     use super::super::plan::{Point, Trial};
     use super::super::spec::{Mode, Success};
     use super::*;
@@ -667,24 +669,6 @@ mod tests {
         std::fs::write(dir.join(format!("trials/{i}/metrics.csv")), text).unwrap();
     }
 
-    /// Every `<tag …>` element of `svg`, as its attributes.
-    fn elements(svg: &str, tag: &str) -> Vec<HashMap<String, String>> {
-        let open = format!("<{tag} ");
-        svg.match_indices(&open)
-            .map(|(at, _)| {
-                let rest = &svg[at + open.len()..];
-                let body = &rest[..rest.find('>').expect("the tag closes")];
-                let mut attrs = HashMap::new();
-                for part in body.split("\" ") {
-                    if let Some((k, v)) = part.split_once("=\"") {
-                        attrs.insert(k.trim().to_string(), v.trim_end_matches(['"', '/']).to_string());
-                    }
-                }
-                attrs
-            })
-            .collect()
-    }
-
     fn points(e: &HashMap<String, String>) -> Vec<(f64, f64)> {
         e["points"]
             .split_whitespace()
@@ -692,15 +676,6 @@ mod tests {
                 let (x, y) = p.split_once(',').unwrap();
                 (x.parse().unwrap(), y.parse().unwrap())
             })
-            .collect()
-    }
-
-    /// The contents of an SVG's `<text>` elements, trimmed.
-    fn texts(svg: &str) -> Vec<String> {
-        svg.split("<text")
-            .skip(1)
-            .filter_map(|t| t.split_once('>').and_then(|(_, rest)| rest.split_once("</text>")))
-            .map(|(content, _)| content.trim().to_string())
             .collect()
     }
 
