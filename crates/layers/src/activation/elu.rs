@@ -3,7 +3,8 @@
 //!
 //! Derivative σ′(z) = 1 for z > 0, else alpha·e^z (= a + alpha); at z = 0 it is alpha, as
 //! PyTorch's backward gives for z ≤ 0. Range (−alpha, ∞) for alpha > 0. The negative branch uses
-//! `math::exp_m1`, exact near 0.
+//! `math::exp_m1`, exact near 0; over a layer's slice both passes run four at a time
+//! ([`math::exp_m1_4`], [`math::exp4`]), with the bits of the one-at-a-time functions.
 
 use backprop_tensor::math::{self, LANES, Lanes, Lanes3};
 use backprop_tensor::spec::finite;
