@@ -316,8 +316,9 @@ fn invalid_sweeps_are_refused_before_any_trial_naming_the_key() {
     let line = std::fs::read_to_string(&cfg).unwrap().lines().position(|l| l.starts_with("seeds")).unwrap() + 1;
     assert!(stderr.contains(&format!("sweep.toml:{line}:1: key `sweep.seeds`")), "{stderr}");
     // --shard needs a sweep, and a well-formed I/N.
-    let (code, _, _) = xtask(&["experiment", "configs/half_adder.toml", "--shard", "1/2"]);
+    let (code, _, stderr) = xtask(&["experiment", "configs/half_adder.toml", "--shard", "1/2"]);
     assert_eq!(code, 2);
+    assert!(stderr.contains("error: --shard needs a config with a [sweep] table"), "{stderr}");
     let (code, _, _) = xtask(&["experiment", s(&cfg), "--shard", "3/2"]);
     assert_eq!(code, 2);
     let (code, _, stderr) = xtask(&["experiment", "configs/half_adder_sweep.toml", "--jobs", "0"]);
@@ -660,6 +661,13 @@ fn no_sweep_runs_the_base_config_once() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.contains("Final cost:") && dir.join("summary.json").exists(), "{stdout}");
     assert!(!dir.join("sweep.json").exists());
+    // A shard of a sweep turned off is refused, before anything is written.
+    let shard = dir.join("shard");
+    let (code, _, stderr) =
+        xtask(&["experiment", "configs/half_adder_sweep.toml", "--no-sweep", "--shard", "1/2", "--out", s(&shard)]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("error: --shard needs a config with a [sweep] table"), "{stderr}");
+    assert!(!shard.exists());
 }
 
 #[test]
