@@ -20,7 +20,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use backprop_cli::config::BatchSize;
 use backprop_cli::train::{TrainOptions, Trainer, backward_from_loss, forward_cost};
@@ -105,13 +105,22 @@ fn half_adder(reps: usize) -> f64 {
         let trainer = Trainer::new(half_adder_net(), &data, loss.get(), sgd.get(), opts(20_000));
         let t0 = Instant::now();
         let outcome = trainer.run(&mut seeded(0), &mut std::io::sink());
-        times.push(t0.elapsed().as_secs_f64() * 1e3);
+        times.push(ms(t0.elapsed()));
         final_loss = *outcome.costs.last().expect("costs recorded");
     }
-    times.sort_by(f64::total_cmp);
-    let ms = times[times.len() / 2];
+    let ms = median(&mut times);
     outln!("peer=backprop workload=half_adder epochs=20000 ms={ms:.3} final_loss={} threads=1", sci(final_loss));
     ms
+}
+
+/// A duration in milliseconds.
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// How many per second: `count` in `secs` seconds.
+fn per_second(count: usize, secs: f64) -> f64 {
+    count as f64 / secs
 }
 
 /// `x` as Python's `%.9e` writes it (two-digit exponent), the peers' format.
@@ -173,6 +182,7 @@ fn sgd_run(
     let warm = net.wants_warm_threads(batch);
     let loss = LossSpec::from_name("cross_entropy").expect("registered");
     let sgd = Sgd { lr: 0.01, ..Sgd::default() };
+    let lr = sgd.lr as f32;
     let mut ws = Workspace::new(&net, batch);
     let mut grads = vec![0.0f32; net.params().len()];
     let mut state = vec![0.0f32; Optimizer::<f32>::state_len(&sgd, grads.len())];
@@ -183,7 +193,7 @@ fn sgd_run(
         let cost = forward_cost(net, loss.get(), bx, bt, &mut ws);
         backward_from_loss(net, loss.get(), bx, bt, &mut ws, &mut grads);
         count += 1;
-        sgd.step(net.params_mut(), &grads, &mut state, count, 0.01);
+        sgd.step(net.params_mut(), &grads, &mut state, count, lr);
         cost
     };
     let mut run = || {
@@ -213,7 +223,7 @@ fn mnist_mlp(runs: usize) -> BTreeMap<usize, f64> {
             let data = random_classes(60_000, SIZES[0], &mut rng);
             let steps = 60_000 / batch;
             let (secs, loss) = sgd_run(&SIZES, (&data.0, &data.1), batch, 20, (0, steps), &mut rng);
-            let rate = (steps * batch) as f64 / secs;
+            let rate = per_second(steps * batch, secs);
             rates.push(rate);
             outln!(
                 "peer=backprop workload=mnist_mlp batch={batch} steps={steps} samples_per_s={rate:.1} ms={:.1} \
@@ -231,14 +241,13 @@ fn mnist_mlp(runs: usize) -> BTreeMap<usize, f64> {
 fn wide(runs: usize) -> (f64, f64) {
     const SIZES: [usize; 4] = [1024, 4096, 4096, 10];
     const BATCH: usize = 256;
-    let params: usize = SIZES.windows(2).map(|w| w[0] * w[1] + w[1]).sum();
     let (mut rates, mut flops) = (Vec::new(), Vec::new());
     for _ in 0..runs.max(1) {
         let mut rng = seeded(0);
         let data = random_classes(BATCH * 23, SIZES[0], &mut rng);
         let (secs, loss) = sgd_run(&SIZES, (&data.0, &data.1), BATCH, 3, (3, 20), &mut rng);
-        let rate = (20 * BATCH) as f64 / secs;
-        let gflops = (20 * 6 * params * BATCH) as f64 / secs / 1e9;
+        let rate = per_second(20 * BATCH, secs);
+        let gflops = per_second(20 * training_flops(&SIZES, BATCH), secs) / 1e9;
         rates.push(rate);
         flops.push(gflops);
         outln!(
@@ -251,14 +260,27 @@ fn wide(runs: usize) -> (f64, f64) {
     (median(&mut rates), median(&mut flops))
 }
 
+/// The floating-point operations of one SGD step of an MLP with layer sizes `sizes` on `batch`
+/// samples, as the peers count them: 6 per parameter and sample (2 for the forward product, 2
+/// for each of the two backward ones).
+fn training_flops(sizes: &[usize], batch: usize) -> usize {
+    let params: usize = sizes.windows(2).map(|w| w[0] * w[1] + w[1]).sum();
+    6 * params * batch
+}
+
 /// The process's peak resident set in MiB (`VmHWM` of `/proc/self/status`), where there is one.
 fn peak_rss_mib() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    vm_hwm_mib(&std::fs::read_to_string("/proc/self/status").ok()?)
+}
+
+/// The `VmHWM` line of a `/proc/PID/status` text, in MiB.
+fn vm_hwm_mib(status: &str) -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.trim_start_matches("VmHWM:").trim().trim_end_matches("kB").trim().parse().ok()?;
     Some(kib / 1024.0)
 }
 
+/// The middle value (the upper of the two middle ones for an even count; NaN for none).
 fn median(v: &mut [f64]) -> f64 {
     v.sort_by(f64::total_cmp);
     v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
@@ -272,20 +294,7 @@ type Ours = BTreeMap<(String, usize), f64>;
 fn idx_load(reps: usize) {
     let dir = std::env::temp_dir().join(format!("backprop-bench-idx-{}", std::process::id()));
     let _ = std::fs::create_dir_all(&dir);
-    let n: u32 = 60_000;
-    let mut images = Vec::with_capacity(16 + n as usize * 784);
-    images.extend_from_slice(&[0, 0, 8, 3]);
-    for d in [n, 28, 28] {
-        images.extend_from_slice(&d.to_be_bytes());
-    }
-    let mut labels = vec![0, 0, 8, 1];
-    labels.extend_from_slice(&n.to_be_bytes());
-    let mut x: u32 = 12345;
-    for _ in 0..n as usize * 784 {
-        x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-        images.push((x >> 24) as u8);
-    }
-    labels.extend((0..n).map(|i| (i % 10) as u8));
+    let (images, labels) = idx_files(60_000);
     if std::fs::write(dir.join("images"), &images).and_then(|()| std::fs::write(dir.join("labels"), &labels)).is_err() {
         errln!("# idx_load: cannot write the test files in {}", dir.display());
         return;
@@ -308,11 +317,29 @@ fn idx_load(reps: usize) {
                 return;
             }
         }
-        times.push(t0.elapsed().as_secs_f64() * 1e3);
+        times.push(ms(t0.elapsed()));
     }
     let _ = std::fs::remove_dir_all(&dir);
-    times.sort_by(f64::total_cmp);
-    outln!("peer=backprop workload=idx_load images=60000 pixels=784 ms={:.1} threads=1", times[times.len() / 2]);
+    outln!("peer=backprop workload=idx_load images=60000 pixels=784 ms={:.1} threads=1", median(&mut times));
+}
+
+/// IDX files of `n` 28×28 images (pseudo-random bytes from a linear congruential generator's
+/// high bits) and their labels (`i mod 10`), as MNIST's are laid out.
+fn idx_files(n: u32) -> (Vec<u8>, Vec<u8>) {
+    let mut images = Vec::with_capacity(16 + n as usize * 784);
+    images.extend_from_slice(&[0, 0, 8, 3]);
+    for d in [n, 28, 28] {
+        images.extend_from_slice(&d.to_be_bytes());
+    }
+    let mut labels = vec![0, 0, 8, 1];
+    labels.extend_from_slice(&n.to_be_bytes());
+    let mut x: u32 = 12345;
+    for _ in 0..n as usize * 784 {
+        x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+        images.push((x >> 24) as u8);
+    }
+    labels.extend((0..n).map(|i| (i % 10) as u8));
+    (images, labels)
 }
 
 /// Runs the selected workloads; returns the exit status.
@@ -417,6 +444,17 @@ fn run_peers(peers: &Peers, workloads: &[&str], ours: &Ours) -> i32 {
         }
     };
     let _ = std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes());
+    for line in ratios(&out, ours) {
+        outln!("{line}");
+    }
+    0
+}
+
+/// One `# ratio` line for each line of the peers' output `out` that has a figure of ours to
+/// compare with: our throughput over theirs (samples/s; for W1, which the peers time in `ms`,
+/// 1/ms).
+fn ratios(out: &str, ours: &Ours) -> Vec<String> {
+    let mut lines = Vec::new();
     for line in out.lines().filter(|l| l.starts_with("peer=")) {
         let kv: BTreeMap<&str, &str> = line.split_whitespace().filter_map(|p| p.split_once('=')).collect();
         let (Some(&peer), Some(&workload)) = (kv.get("peer"), kv.get("workload")) else { continue };
@@ -428,8 +466,151 @@ fn run_peers(peers: &Peers, workloads: &[&str], ours: &Ours) -> i32 {
         };
         if let (Some(theirs), Some(mine)) = (theirs, ours.get(&(workload.to_string(), batch))) {
             let batch = if batch > 0 { format!(" batch={batch}") } else { String::new() };
-            outln!("# ratio workload={workload}{batch} peer={peer} ours_over_peer={:.2}", mine / theirs);
+            lines.push(format!("# ratio workload={workload}{batch} peer={peer} ours_over_peer={:.2}", mine / theirs));
         }
     }
-    0
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    #[test]
+    fn medians_take_the_middle_value() {
+        assert_eq!(median(&mut [3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&mut [4.0, 1.0, 3.0, 2.0]), 3.0);
+        assert_eq!(median(&mut [5.0]), 5.0);
+        assert!(median(&mut []).is_nan());
+    }
+
+    #[test]
+    fn milliseconds_rates_and_flops() {
+        assert_eq!(ms(Duration::from_micros(1500)), 1.5);
+        assert_eq!(per_second(300, 1.5), 200.0);
+        assert_eq!(training_flops(&[2, 3], 1), 6 * 9);
+        // W3's 1024-4096-4096-10: 21,020,682 parameters.
+        assert_eq!(training_flops(&[1024, 4096, 4096, 10], 256), 6 * 21_020_682 * 256);
+    }
+
+    #[test]
+    fn the_peak_resident_set_is_vm_hwm_in_mib() {
+        let status = "Name:\txtask\nVmPeak:\t  999999 kB\nVmHWM:\t  204800 kB\nVmRSS:\t    1024 kB\n";
+        assert_eq!(vm_hwm_mib(status), Some(200.0));
+        assert_eq!(vm_hwm_mib("VmRSS:\t 1024 kB\n"), None);
+        assert_eq!(vm_hwm_mib("VmHWM:\t many kB\n"), None);
+        if cfg!(target_os = "linux") {
+            // 64 MiB with every page written: at least that much was resident at the peak.
+            let block = std::hint::black_box(vec![1u8; 64 << 20]);
+            let mib = peak_rss_mib().expect("Linux has /proc/self/status");
+            assert!(mib >= 64.0, "{mib} MiB with {} bytes resident", block.len());
+        }
+    }
+
+    /// `idx_load`'s files: MNIST's headers, `n` images of pseudo-random bytes, labels 0..9 in turn.
+    #[test]
+    fn the_idx_files_hold_n_images_of_spread_bytes_and_ten_classes() {
+        let (images, labels) = idx_files(50);
+        assert_eq!(images[..16], [0, 0, 8, 3, 0, 0, 0, 50, 0, 0, 0, 28, 0, 0, 0, 28]);
+        assert_eq!(images.len(), 16 + 50 * 784);
+        let distinct: BTreeSet<u8> = images[16..].iter().copied().collect();
+        assert!(distinct.len() > 200, "{} distinct bytes", distinct.len());
+        assert_eq!(labels[..8], [0, 0, 8, 1, 0, 0, 0, 50]);
+        assert_eq!(labels[8..], (0..50).map(|i| (i % 10) as u8).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn random_classes_are_unit_inputs_with_one_hot_targets_over_ten_classes() {
+        let (x, t) = random_classes(2000, 3, &mut seeded(1));
+        assert_eq!((x.dim(), t.dim()), ((2000, 3), (2000, 10)));
+        assert!(x.iter().all(|v| (0.0..1.0).contains(v)));
+        let mut counts = [0usize; 10];
+        for row in t.rows() {
+            let ones: Vec<usize> = (0..10).filter(|&c| row[c] == 1.0).collect();
+            assert!(ones.len() == 1 && row.sum() == 1.0, "{row}");
+            counts[ones[0]] += 1;
+        }
+        // 200 of each expected; 100 is seven standard deviations below.
+        assert!(counts.iter().all(|&c| c > 100), "{counts:?}");
+    }
+
+    /// ReLU hidden layers, identity (logit) outputs, and every parameter from
+    /// U(−1/√fan_in, 1/√fan_in), spread over the whole interval.
+    #[test]
+    fn relu_mlps_have_logit_outputs_and_torchs_linear_init() {
+        let sizes = [400, 100, 30, 20, 10];
+        let net = relu_mlp(&sizes, &mut seeded(2));
+        let kinds: Vec<&str> = net.layers().iter().map(|l| l.activation.name()).collect();
+        assert_eq!(kinds, ["relu", "relu", "relu", "identity"]);
+        for (l, &fan_in) in sizes[..4].iter().enumerate() {
+            let bound = (1.0 / (fan_in as f64).sqrt()) as f32;
+            for values in [net.weights(l).iter().copied().collect::<Vec<f32>>(), net.biases(l).to_vec()] {
+                let (lo, hi) = values.iter().fold((f32::MAX, f32::MIN), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+                assert!(-bound <= lo && hi <= bound, "layer {l}: [{lo}, {hi}] beyond ±{bound}");
+                if values.len() >= 30 {
+                    assert!(lo < -0.8 * bound && hi > 0.8 * bound, "layer {l}: [{lo}, {hi}] within ±{bound}");
+                }
+            }
+        }
+    }
+
+    /// `sgd_run`: a model from the rng, `warmup` steps on the first batches, then the timed ones
+    /// on `first..first + steps`, each a cross-entropy step of SGD with lr 0.01; it returns the
+    /// cost of the last batch, before that batch's update. The same by hand.
+    #[test]
+    fn sgd_runs_warm_up_then_step_through_their_batches_in_order() {
+        let (sizes, batch) = ([6, 5, 10], 4);
+        let (x, t) = random_classes(batch * 7, 6, &mut seeded(3));
+        let (secs, loss) = sgd_run(&sizes, (&x, &t), batch, 2, (3, 4), &mut seeded(4));
+        assert!(secs > 0.0 && secs.is_finite(), "{secs}");
+
+        let mut net = relu_mlp(&sizes, &mut seeded(4));
+        let ce = LossSpec::from_name("cross_entropy").unwrap();
+        let mut ws = Workspace::new(&net, batch);
+        let mut grads = vec![0.0f32; net.params().len()];
+        let mut last = f32::NAN;
+        for j in [0, 1, 3, 4, 5, 6] {
+            let rows = s![j * batch..(j + 1) * batch, ..];
+            let (bx, bt) = (x.slice(rows), t.slice(rows));
+            last = forward_cost(&net, ce.get(), bx, bt, &mut ws);
+            backward_from_loss(&net, ce.get(), bx, bt, &mut ws, &mut grads);
+            for (p, g) in net.params_mut().iter_mut().zip(&grads) {
+                *p -= 0.01 * g;
+            }
+        }
+        assert!(last.is_finite() && last > 0.0);
+        assert_eq!(loss.to_bits(), last.to_bits(), "{loss} against {last} by hand");
+    }
+
+    /// A `# ratio` per peer line we have a figure for: samples/s over samples/s, and for W1
+    /// (timed in `ms`) 1/ms over 1/ms; `batch=` only where the workload has batches. Only W1 is
+    /// compared by its `ms`: another workload's line without `samples_per_s` gives no ratio.
+    #[test]
+    fn ratios_compare_throughputs_per_workload_and_batch() {
+        let ours: Ours = [
+            (("half_adder".to_string(), 0), 1.0 / 2.0),
+            (("mnist_mlp".to_string(), 32), 150_000.0),
+            (("mnist_mlp".to_string(), 128), 180_000.0),
+            (("wide".to_string(), 256), 1_000.0),
+        ]
+        .into_iter()
+        .collect();
+        let out = "some banner\n\
+                   peer=jax workload=half_adder epochs=20000 ms=8.0 final_loss=4.965354350e-04\n\
+                   peer=numpy workload=mnist_mlp batch=128 steps=468 samples_per_s=120000.0 ms=499.2\n\
+                   peer=numpy workload=mnist_mlp batch=32 samples_per_s=50000.0\n\
+                   peer=numpy workload=mnist_mlp batch=64 samples_per_s=50000.0\n\
+                   peer=numpy workload=wide batch=256 ms=100.0\n\
+                   peer=numpy samples_per_s=1.0\n";
+        assert_eq!(
+            ratios(out, &ours),
+            [
+                "# ratio workload=half_adder peer=jax ours_over_peer=4.00",
+                "# ratio workload=mnist_mlp batch=128 peer=numpy ours_over_peer=1.50",
+                "# ratio workload=mnist_mlp batch=32 peer=numpy ours_over_peer=3.00",
+            ]
+        );
+    }
 }
