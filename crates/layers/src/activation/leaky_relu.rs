@@ -62,6 +62,16 @@ mod tests {
         check_derivative(&LeakyRelu { alpha: 0.3 }, &[-1.0, 1.0]);
     }
 
+    /// Both zeros take the `alpha·z` side, as the formula says: with a negative `alpha`, −0
+    /// comes out as +0 (where `z` itself would be −0).
+    #[test]
+    fn zeros_are_scaled_by_alpha() {
+        let leaky = LeakyRelu { alpha: -0.5 };
+        assert_eq!(leaky.value(-0.0f64).to_bits(), 0.0f64.to_bits());
+        assert_eq!(leaky.value(0.0f64).to_bits(), (-0.0f64).to_bits());
+        assert_eq!(LeakyRelu::default().value(-0.0f32).to_bits(), (-0.0f32).to_bits());
+    }
+
     #[test]
     fn derivative_at_zero_is_alpha() {
         assert_eq!(LeakyRelu { alpha: 0.2 }.derivative(0.0, 0.0), 0.2);

@@ -278,6 +278,23 @@ mod tests {
         (values, grads)
     }
 
+    /// A NaN pre-activation gives a NaN activation in every activation, as in PyTorch (softmax:
+    /// its whole row), so a NaN input or weight is never turned into a plausible output.
+    #[test]
+    fn nan_goes_through_every_activation() {
+        for name in ActivationSpec::NAMES {
+            let spec = ActivationSpec::from_name(name).unwrap();
+            let act = spec.get::<f64>();
+            let z = Matrix::from_shape_vec((2, 3), vec![0.5, f64::NAN, -1.0, f64::NAN, 2.0, -3.0]).unwrap();
+            let mut a = Matrix::zeros((2, 3));
+            act.forward(z.view(), a.view_mut());
+            for ((i, j), &v) in a.indexed_iter() {
+                let nan_expected = z[[i, j]].is_nan() || *name == "softmax";
+                assert_eq!(v.is_nan(), nan_expected, "{name}({}) = {v}", z[[i, j]]);
+            }
+        }
+    }
+
     #[test]
     fn parameters_come_from_tables() {
         let spec = parse("x = { kind = \"leaky_relu\", alpha = 0.1 }");
