@@ -629,8 +629,15 @@ mod tests {
             };
             assert_eq!(ln_1p(x).to_bits(), libm::log1p(x).to_bits(), "ln_1p({x:e})");
         }
-        let edges = [0.0, 1.1e-16, 0.41421356, -0.29289321, 1.0, -1.0, 2.0, 1e16, 1.8e16, 1e300, f64::INFINITY];
-        for x in edges.into_iter().flat_map(|e: f64| [e, e.next_down(), e.next_up()]).flat_map(|x| [x, -x]) {
+        // The reductions' bounds on the high word exactly (`0x3fda827a`, `0xbfd2bec4`), with
+        // the lowest and highest low words, and 1 + x around 2⁵⁴ (`k` = 53 and 54).
+        let high_words =
+            [0x3fda_827a_0000_0000u64, 0x3fda_827a_ffff_ffff, 0xbfd2_bec4_0000_0000, 0xbfd2_bec4_ffff_ffff];
+        let edges = [0.0, 1.1e-16, 0.41421356, -0.29289321, 1.0, -1.0, 2.0, 1e16, 1.8e16, 1e300, f64::INFINITY]
+            .into_iter()
+            .chain(high_words.map(f64::from_bits))
+            .chain([2f64.powi(53), 2f64.powi(54), 2f64.powi(55)]);
+        for x in edges.flat_map(|e: f64| [e, e.next_down(), e.next_up()]).flat_map(|x| [x, -x]) {
             let (ours, theirs) = (ln_1p(x), libm::log1p(x));
             assert!(ours.to_bits() == theirs.to_bits() || (ours.is_nan() && theirs.is_nan()), "ln_1p({x:e})");
         }
@@ -686,6 +693,10 @@ mod tests {
             let spread = [1.6, 2.4, 12.0, 12.0, 12.0][step % 5];
             let mut xs: [f64; 4] = std::array::from_fn(|_| (unit(&mut rng) - 0.5) * spread);
             xs[step % 4] = [27.0, -27.9, f64::NAN, 0.3][step / 4 % 4];
+            if step % 3 == 0 {
+                // A second lane whose exponential is beyond the table's range.
+                xs[(step + 1) % 4] = 26.8;
+            }
             assert_eq!(erfc4(xs).map(f64::to_bits), xs.map(|x| erfc(x).to_bits()), "{xs:?}");
         }
     }
