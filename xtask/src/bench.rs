@@ -211,53 +211,95 @@ fn sgd_run(
     if warm { linalg::with_warm_threads(run) } else { run() }
 }
 
-/// W2: one line per batch size and run; returns samples/s per batch size (median over runs).
-fn mnist_mlp(runs: usize) -> BTreeMap<usize, f64> {
-    const SIZES: [usize; 4] = [784, 256, 128, 10];
-    let mut out = BTreeMap::new();
-    for batch in [32, 128] {
-        let mut rates = Vec::new();
-        for _ in 0..runs.max(1) {
-            // A fresh model and fresh data for each batch size (and run), from seed 0.
-            let mut rng = seeded(0);
-            let data = random_classes(60_000, SIZES[0], &mut rng);
-            let steps = 60_000 / batch;
-            let (secs, loss) = sgd_run(&SIZES, (&data.0, &data.1), batch, 20, (0, steps), &mut rng);
-            let rate = per_second(steps * batch, secs);
-            rates.push(rate);
-            outln!(
-                "peer=backprop workload=mnist_mlp batch={batch} steps={steps} samples_per_s={rate:.1} ms={:.1} \
-                 loss={loss:.6} threads={}",
-                secs * 1e3,
-                linalg::threads()
-            );
-        }
-        out.insert(batch, median(&mut rates));
-    }
-    out
+/// An MLP workload of the peers' protocol (W2, W3): a ReLU net ([`relu_mlp`]) on random data
+/// ([`random_classes`]), SGD steps through its batches in order ([`sgd_run`]).
+#[derive(Clone, Copy)]
+struct Mlp {
+    /// The workload's name in the peers' lines.
+    name: &'static str,
+    /// Layer sizes, inputs first.
+    sizes: &'static [usize],
+    /// Rows of random data.
+    samples: usize,
+    /// Untimed warm-up steps.
+    warmup: usize,
+    /// The first timed batch and the number of timed steps; `None`: one epoch from batch 0.
+    timed: Option<(usize, usize)>,
+    /// Whether its lines give GFLOP/s.
+    gflops: bool,
 }
 
-/// W3: one line per run; returns (samples/s, GFLOP/s), medians over runs.
-fn wide(runs: usize) -> (f64, f64) {
-    const SIZES: [usize; 4] = [1024, 4096, 4096, 10];
-    const BATCH: usize = 256;
-    let (mut rates, mut flops) = (Vec::new(), Vec::new());
-    for _ in 0..runs.max(1) {
-        let mut rng = seeded(0);
-        let data = random_classes(BATCH * 23, SIZES[0], &mut rng);
-        let (secs, loss) = sgd_run(&SIZES, (&data.0, &data.1), BATCH, 3, (3, 20), &mut rng);
-        let rate = per_second(20 * BATCH, secs);
-        let gflops = per_second(20 * training_flops(&SIZES, BATCH), secs) / 1e9;
-        rates.push(rate);
-        flops.push(gflops);
-        outln!(
-            "peer=backprop workload=wide batch={BATCH} steps=20 samples_per_s={rate:.1} gflops={gflops:.1} \
-             ms={:.1} loss={loss:.6} threads={}",
-            secs * 1e3,
-            linalg::threads()
-        );
+/// W2: one epoch over 60000 samples after 20 warm-up steps.
+const W2: Mlp =
+    Mlp { name: "mnist_mlp", sizes: &[784, 256, 128, 10], samples: 60_000, warmup: 20, timed: None, gflops: false };
+
+/// W3: 3 warm-up steps, then 20 timed ones on the batches after them.
+const W3: Mlp = Mlp {
+    name: "wide",
+    sizes: &[1024, 4096, 4096, 10],
+    samples: 256 * 23,
+    warmup: 3,
+    timed: Some((3, 20)),
+    gflops: true,
+};
+
+/// What one timed run measured.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Timed {
+    batch: usize,
+    steps: usize,
+    secs: f64,
+    loss: f32,
+}
+
+impl Mlp {
+    /// The first timed batch and the number of timed steps at `batch`.
+    fn steps(&self, batch: usize) -> (usize, usize) {
+        self.timed.unwrap_or((0, self.samples / batch))
     }
-    (median(&mut rates), median(&mut flops))
+
+    /// One timed run at `batch`: a fresh model and fresh data, from seed 0.
+    fn run(&self, batch: usize) -> Timed {
+        let mut rng = seeded(0);
+        let data = random_classes(self.samples, self.sizes[0], &mut rng);
+        let (first, steps) = self.steps(batch);
+        let (secs, loss) = sgd_run(self.sizes, (&data.0, &data.1), batch, self.warmup, (first, steps), &mut rng);
+        Timed { batch, steps, secs, loss }
+    }
+
+    /// The peers' line for `t`, on `threads` threads.
+    fn line(&self, t: &Timed, threads: usize) -> String {
+        let rate = per_second(t.steps * t.batch, t.secs);
+        let gflops = if self.gflops {
+            format!(" gflops={:.1}", per_second(t.steps * training_flops(self.sizes, t.batch), t.secs) / 1e9)
+        } else {
+            String::new()
+        };
+        format!(
+            "peer=backprop workload={} batch={} steps={} samples_per_s={rate:.1}{gflops} ms={:.1} loss={:.6} threads={threads}",
+            self.name,
+            t.batch,
+            t.steps,
+            t.secs * 1e3,
+            t.loss
+        )
+    }
+
+    /// `runs` timed runs (at least one) at each of `batches`, one line each; returns samples/s
+    /// per batch size, the median over the runs.
+    fn lines(&self, batches: &[usize], runs: usize) -> BTreeMap<usize, f64> {
+        let mut out = BTreeMap::new();
+        for &batch in batches {
+            let mut rates = Vec::new();
+            for _ in 0..runs.max(1) {
+                let t = self.run(batch);
+                rates.push(per_second(t.steps * t.batch, t.secs));
+                outln!("{}", self.line(&t, linalg::threads()));
+            }
+            out.insert(batch, median(&mut rates));
+        }
+        out
+    }
 }
 
 /// The floating-point operations of one SGD step of an MLP with layer sizes `sizes` on `batch`
@@ -368,7 +410,7 @@ pub fn run(args: &BenchArgs) -> i32 {
         ours.insert(("half_adder".into(), 0), 1.0 / ms);
     }
     if wants("mnist_mlp") {
-        for (batch, rate) in mnist_mlp(args.runs) {
+        for (batch, rate) in W2.lines(&[32, 128], args.runs) {
             ours.insert(("mnist_mlp".into(), batch), rate);
         }
         if let Some(mib) = peak_rss_mib() {
@@ -377,8 +419,9 @@ pub fn run(args: &BenchArgs) -> i32 {
         }
     }
     if wants("wide") {
-        let (rate, _) = wide(args.runs);
-        ours.insert(("wide".into(), 256), rate);
+        for (batch, rate) in W3.lines(&[256], args.runs) {
+            ours.insert(("wide".into(), batch), rate);
+        }
     }
     if wants("idx_load") {
         idx_load(args.reps);
@@ -582,6 +625,57 @@ mod tests {
         }
         assert!(last.is_finite() && last > 0.0);
         assert_eq!(loss.to_bits(), last.to_bits(), "{loss} against {last} by hand");
+    }
+
+    /// W2 and W3 as the peers' README has them: sizes, data, warm-up, and which batches are
+    /// timed (W2 one epoch in order, W3 the 20 after the warm-up's 3, all within its data).
+    #[test]
+    fn the_mlp_workloads_follow_the_peers_protocol() {
+        assert_eq!(
+            (W2.name, W2.sizes, W2.samples, W2.warmup, W2.gflops),
+            ("mnist_mlp", &[784, 256, 128, 10][..], 60_000, 20, false)
+        );
+        assert_eq!((W2.steps(32), W2.steps(128)), ((0, 1875), (0, 468)));
+        assert_eq!((W3.name, W3.sizes, W3.warmup, W3.gflops), ("wide", &[1024, 4096, 4096, 10][..], 3, true));
+        assert_eq!(W3.steps(256), (3, 20));
+        assert_eq!(W3.samples, 256 * (3 + 20), "W3's data holds exactly its warm-up and timed batches");
+    }
+
+    /// Each line's figures from its run's: samples/s, GFLOP/s (6 per parameter and sample, W3
+    /// only), milliseconds and the loss, in the peers' format.
+    #[test]
+    fn mlp_lines_give_rates_flops_and_losses_in_the_peers_format() {
+        let t = Timed { batch: 32, steps: 1875, secs: 0.5, loss: 2.25 };
+        assert_eq!(
+            W2.line(&t, 2),
+            "peer=backprop workload=mnist_mlp batch=32 steps=1875 samples_per_s=120000.0 ms=500.0 loss=2.250000 threads=2"
+        );
+        // 21,020,682 parameters: 6 · 21020682 · 256 · 20 flops in 0.25 s.
+        let t = Timed { batch: 256, steps: 20, secs: 0.25, loss: 2.5 };
+        assert_eq!(
+            W3.line(&t, 1),
+            "peer=backprop workload=wide batch=256 steps=20 samples_per_s=20480.0 gflops=2583.0 ms=250.0 loss=2.500000 \
+             threads=1"
+        );
+    }
+
+    /// A run is `sgd_run` on fresh data and a fresh net from seed 0, through the workload's
+    /// batches; `lines` runs each batch size (at least once) and keeps the median rate.
+    #[test]
+    fn mlp_runs_train_from_seed_0_through_their_batches() {
+        let tiny = Mlp { name: "tiny", sizes: &[6, 5, 10], samples: 40, warmup: 2, timed: None, gflops: false };
+        for (mlp, batch, (first, steps)) in [(tiny, 8, (0, 5)), (Mlp { timed: Some((1, 2)), ..tiny }, 4, (1, 2))] {
+            let t = mlp.run(batch);
+            assert_eq!((t.batch, t.steps), (batch, steps));
+            assert!(t.secs > 0.0 && t.secs.is_finite(), "{t:?}");
+            let mut rng = seeded(0);
+            let (x, y) = random_classes(40, 6, &mut rng);
+            let (_, loss) = sgd_run(&[6, 5, 10], (&x, &y), batch, 2, (first, steps), &mut rng);
+            assert_eq!(t.loss.to_bits(), loss.to_bits(), "{t:?}: {loss} by hand");
+        }
+        let rates = tiny.lines(&[4, 8], 0);
+        assert_eq!(rates.keys().copied().collect::<Vec<_>>(), [4, 8]);
+        assert!(rates.values().all(|r| r.is_finite() && *r > 0.0), "{rates:?}");
     }
 
     /// A `# ratio` per peer line we have a figure for: samples/s over samples/s, and for W1
