@@ -252,6 +252,13 @@ struct Timed {
     loss: f32,
 }
 
+impl Timed {
+    /// Samples a second.
+    fn rate(&self) -> f64 {
+        per_second(self.steps * self.batch, self.secs)
+    }
+}
+
 impl Mlp {
     /// The first timed batch and the number of timed steps at `batch`.
     fn steps(&self, batch: usize) -> (usize, usize) {
@@ -269,7 +276,7 @@ impl Mlp {
 
     /// The peers' line for `t`, on `threads` threads.
     fn line(&self, t: &Timed, threads: usize) -> String {
-        let rate = per_second(t.steps * t.batch, t.secs);
+        let rate = t.rate();
         let gflops = if self.gflops {
             format!(" gflops={:.1}", per_second(t.steps * training_flops(self.sizes, t.batch), t.secs) / 1e9)
         } else {
@@ -293,7 +300,7 @@ impl Mlp {
             let mut rates = Vec::new();
             for _ in 0..runs.max(1) {
                 let t = self.run(batch);
-                rates.push(per_second(t.steps * t.batch, t.secs));
+                rates.push(t.rate());
                 outln!("{}", self.line(&t, linalg::threads()));
             }
             out.insert(batch, median(&mut rates));
