@@ -125,7 +125,8 @@ fn wait_policy(value: Option<&OsStr>) -> Result<bool, String> {
 
 /// Runs `f` (a training loop) with one other thread of the pool kept awake: it spins, running
 /// any pool work that appears (the other half of each product), instead of going to sleep
-/// between products. On the dev VM a sleeping pool thread took 40–60 µs to start a half product
+/// between products (yielding its CPU between checks to any other thread that wants it, so
+/// that on a core it shares with `f`'s thread it takes little from it). On the dev VM a sleeping pool thread took 40–60 µs to start a half product
 /// (`docs/performance.md`, ninth session), as long as a whole product of W2 at batch 32; awake,
 /// it starts at once, so products split over two threads from 2²⁰ multiply-adds instead of
 /// 2²³. What OpenMP's active wait policy does for BLAS libraries; the cost is a second core
@@ -166,8 +167,13 @@ fn warm_scope<R>(active: bool, f: impl FnOnce() -> R) -> R {
         }
         SPINNING.fetch_add(1, Ordering::Relaxed);
         while !stop.load(Ordering::Acquire) {
+            // With no pool work, give the CPU to any other thread that wants it: alone on its
+            // core this returns at once, but when the scheduler has put this thread on the
+            // training thread's core, spinning would take half of that core from it (W2 ran at
+            // 44 k and 51 k samples/s so, against 89 k and 99 k with the yield: performance.md,
+            // "Twenty-third session").
             if rayon::yield_now() != Some(rayon::Yield::Executed) {
-                std::hint::spin_loop();
+                std::thread::yield_now();
             }
         }
         SPINNING.fetch_sub(1, Ordering::Relaxed);
