@@ -126,8 +126,9 @@ fn wait_policy(value: Option<&OsStr>) -> Result<bool, String> {
 /// Runs `f` (a training loop) with one other thread of the pool kept awake: it spins, running
 /// any pool work that appears (the other half of each product), instead of going to sleep
 /// between products (yielding its CPU between checks to any other thread that wants it, so
-/// that on a core it shares with `f`'s thread it takes little from it). On the dev VM a sleeping pool thread took 40–60 µs to start a half product
-/// (`docs/performance.md`, ninth session), as long as a whole product of W2 at batch 32; awake,
+/// that on a core it shares with `f`'s thread it takes little from it). On the dev VM a
+/// sleeping pool thread took 40–60 µs to start a half product (`docs/performance.md`, ninth
+/// session), as long as a whole product of W2 at batch 32; awake,
 /// it starts at once, so products split over two threads from 2²⁰ multiply-adds instead of
 /// 2²³. What OpenMP's active wait policy does for BLAS libraries; the cost is a second core
 /// busy while `f` runs.
