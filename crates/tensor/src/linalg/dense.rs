@@ -10,7 +10,7 @@
 //!
 //! Going back, a layer's two products (`aᵀ·δ` and `δ·Wᵀ`) do not depend on each other: from
 //! [`JOIN_GEMM`] multiply-adds each to below the size from which each product splits over two
-//! threads itself ([`PARALLEL_GEMM`](super::PARALLEL_GEMM)) they run side by side on two threads.
+//! threads itself ([`PARALLEL_GEMM`](super::pool::PARALLEL_GEMM)) they run side by side on two threads.
 //!
 //! [`DensePlan`] picks a layer's kernels once for its shape; [`dense_forward`] and
 //! [`dense_backward`] pick them on every call.
@@ -19,7 +19,7 @@ use super::{Operand, add_row, gemm, parallel_from, sum_rows, threads};
 use crate::Element;
 
 /// A layer's two backward products (`aᵀ·δ` and `δ·Wᵀ`, `m·k·n` multiply-adds each) from this
-/// size on, and below [`PARALLEL_GEMM`](super::PARALLEL_GEMM) (from which each product splits over
+/// size on, and below [`PARALLEL_GEMM`](super::pool::PARALLEL_GEMM) (from which each product splits over
 /// two threads itself), run side by side, one on each of two threads. W2 at batch 128 has one such
 /// pair (its second layer's, 2²² each): 14 of 22 alternating runs faster on the dev VM, median
 /// +5%; W2 at batch 32 (2²⁰) and W3 (all from 2²³) have none. Inside
@@ -295,7 +295,10 @@ mod tests {
     fn backward_products_side_by_side_give_the_same_bits() {
         let mut rng = seeded(13);
         for (m, k, n) in [(128, 256, 128), (128, 128, 300), (96, 200, 300)] {
-            assert!((JOIN_GEMM..super::super::PARALLEL_GEMM).contains(&(m * k * n)), "{m}×{k}×{n} not in the band");
+            assert!(
+                (JOIN_GEMM..super::super::pool::PARALLEL_GEMM).contains(&(m * k * n)),
+                "{m}×{k}×{n} not in the band"
+            );
             let (a, w, delta) = (random(m * k, &mut rng), random(k * n, &mut rng), random(m * n, &mut rng));
             backward_both_ways((m, k, n), &a, &delta, &w);
         }
