@@ -10,7 +10,8 @@
 //!
 //! Going back, a layer's two products (`aᵀ·δ` and `δ·Wᵀ`) do not depend on each other: from
 //! [`JOIN_GEMM`] multiply-adds each to below the size from which each product splits over two
-//! threads itself ([`PARALLEL_GEMM`](super::pool::PARALLEL_GEMM)) they run side by side on two threads.
+//! threads itself ([`PARALLEL_GEMM`](super::pool::PARALLEL_GEMM)) they run side by side on two
+//! threads.
 //!
 //! [`DensePlan`] picks a layer's kernels once for its shape; [`dense_forward`] and
 //! [`dense_backward`] pick them on every call.
@@ -19,10 +20,10 @@ use super::{Operand, add_row, gemm, parallel_from, sum_rows, threads};
 use crate::Element;
 
 /// A layer's two backward products (`aᵀ·δ` and `δ·Wᵀ`, `m·k·n` multiply-adds each) from this
-/// size on, and below [`PARALLEL_GEMM`](super::pool::PARALLEL_GEMM) (from which each product splits over
-/// two threads itself), run side by side, one on each of two threads. W2 at batch 128 has one such
-/// pair (its second layer's, 2²² each): 14 of 22 alternating runs faster on the dev VM, median
-/// +5%; W2 at batch 32 (2²⁰) and W3 (all from 2²³) have none. Inside
+/// size on, and below [`PARALLEL_GEMM`](super::pool::PARALLEL_GEMM) (from which each product
+/// splits over two threads itself), run side by side, one on each of two threads. W2 at batch
+/// 128 has one such pair (its second layer's, 2²² each): 14 of 22 alternating runs faster on the
+/// dev VM, median +5%; W2 at batch 32 (2²⁰) and W3 (all from 2²³) have none. Inside
 /// [`with_warm_threads`](super::with_warm_threads) products split from 2²⁰, so no pair is left to
 /// join. Each product is computed as on its own: the same bits.
 const JOIN_GEMM: usize = 1 << 22;

@@ -34,7 +34,7 @@ pub(super) fn warm() -> bool {
 
 /// The size from which a product on this thread splits over two threads.
 pub(super) fn parallel_from() -> usize {
-    if WARM.get() { PARALLEL_GEMM_WARM } else { PARALLEL_GEMM }
+    if warm() { PARALLEL_GEMM_WARM } else { PARALLEL_GEMM }
 }
 
 /// Whether a product of `madds` multiply-adds would split over two threads inside
