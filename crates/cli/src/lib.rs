@@ -5,8 +5,10 @@
 //!   with `--set` overrides and errors that name file, line, column and key.
 #![cfg_attr(
     feature = "cli",
-    doc = "- [`run`]: one training run into a run directory ([`run::run_training_any`]), shared by
-  `backprop train`, `cargo xtask experiment` and sweeps (feature `cli`)."
+    doc = "- [`run`]: one training run into a run directory ([`run::run_training_any`]; with a
+  progress bar, [`run::run_training_interactive`], as `backprop train` and `cargo xtask
+  experiment` run it; its files handed back, [`run::run_training_deferred`], as sweeps run it;
+  feature `cli`)."
 )]
 //! - [`train`]: the training loop ([`train::Trainer`]), allocation-free once warm.
 //! - [`model_file`]: `model.json`, the trained network as a file.

@@ -1,6 +1,6 @@
 //! `relu`: the rectifier, σ(z) = max(0, z).
 //!
-//! Derivative σ′(z) = 1 for z > 0, else 0 (PyTorch's choice at z = 0). Range [0, ∞).
+//! Derivative σ′(z) = 0 for z ≤ 0, else 1 (PyTorch's choice at z = 0). Range [0, ∞).
 //!
 //! At the edges it is PyTorch's `relu` bit for bit: computed as "0 if z < 0, else z", so NaN
 //! stays NaN (a NaN input or weight gives a NaN output, not a silent 0) and −0 stays −0; the
