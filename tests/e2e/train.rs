@@ -177,3 +177,23 @@ fn number_after(text: &str, marker: &str) -> f64 {
 fn toml_string(path: &std::path::Path) -> String {
     format!("{:?}", path.to_str().unwrap())
 }
+
+/// Output that could not be written is an error, not a silent exit 0: `grad`'s JSON is its whole
+/// result, and a full disk behind `>` loses it. A closed pipe is not (the reader had enough).
+#[cfg(target_os = "linux")]
+#[test]
+fn lost_standard_output_exits_2() {
+    let grad = |stdout: std::process::Stdio| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_backprop-e2e"))
+            .args(["grad", "configs/half_adder.toml"])
+            .current_dir(root())
+            .stdout(stdout)
+            .output()
+            .unwrap()
+    };
+    let full = grad(std::fs::File::create("/dev/full").unwrap().into());
+    let stderr = String::from_utf8_lossy(&full.stderr);
+    assert_eq!(full.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("standard output: ") && !stderr.contains("panicked"), "{stderr}");
+    assert_eq!(grad(std::process::Stdio::piped()).status.code(), Some(0));
+}

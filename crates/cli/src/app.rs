@@ -193,14 +193,60 @@ where
     if matches!(cli.command, Command::Train(_)) {
         run::install_interrupt_handler();
     }
-    let stdout = std::io::stdout();
-    match run(cli, &mut stdout.lock()) {
+    let mut out = Checked::new(std::io::stdout().lock());
+    match run(cli, &mut out).and_then(|()| out.finish()) {
         Ok(()) => 0,
         Err(CliError::Interrupted) => 130,
         Err(e) => {
             let _ = writeln!(std::io::stderr(), "error: {e}");
             e.exit_code()
         }
+    }
+}
+
+/// Standard output that keeps its first write error, so that a command whose output was lost
+/// (`> file` on a full disk) does not exit 0: [`Checked::finish`] reports it (exit 2, as for any
+/// file the command could not write). A closed pipe (`| head`) is not an error: the reader has
+/// what it wanted. The commands write with `let _ = writeln!(…)`, never `println!`, which
+/// panics when standard output is gone.
+struct Checked<W: Write> {
+    inner: W,
+    error: Option<std::io::Error>,
+}
+
+impl<W: Write> Checked<W> {
+    fn new(inner: W) -> Self {
+        Checked { inner, error: None }
+    }
+
+    /// Keeps `result`'s error, if it is the first, and hands `result` back.
+    fn note<T>(&mut self, result: std::io::Result<T>) -> std::io::Result<T> {
+        if let Err(e) = &result
+            && self.error.is_none()
+            && e.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            self.error = Some(std::io::Error::new(e.kind(), e.to_string()));
+        }
+        result
+    }
+
+    /// Flushes, then the first error any write met.
+    fn finish(&mut self) -> Result<(), CliError> {
+        let flushed = self.inner.flush();
+        let _ = self.note(flushed);
+        self.error.take().map_or(Ok(()), |e| Err(CliError::io("standard output", e)))
+    }
+}
+
+impl<W: Write> Write for Checked<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let result = self.inner.write(buf);
+        self.note(result)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let result = self.inner.flush();
+        self.note(result)
     }
 }
 
@@ -592,4 +638,38 @@ fn eval_cmd(loaded: &Loaded, model: &Path, split: Option<&str>, out: &mut dyn Wr
 
 fn no_split(name: &str) -> CliError {
     CliError::Config(format!("--split {name}: the config's data has no {name} split (`data.{name}`)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A writer that fails every call with `kind`.
+    struct Failing(std::io::ErrorKind);
+
+    impl Write for Failing {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(self.0.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Err(self.0.into())
+        }
+    }
+
+    #[test]
+    fn lost_output_is_an_error_and_a_closed_pipe_is_not() {
+        let mut full = Checked::new(Failing(std::io::ErrorKind::StorageFull));
+        let _ = writeln!(full, "cost: 0.5");
+        let err = full.finish().expect_err("a full disk loses the output");
+        assert_eq!((err.exit_code(), err.to_string().starts_with("standard output: ")), (2, true), "{err}");
+
+        let mut pipe = Checked::new(Failing(std::io::ErrorKind::BrokenPipe));
+        let _ = writeln!(pipe, "cost: 0.5");
+        assert!(pipe.finish().is_ok());
+
+        let mut fine = Checked::new(Vec::new());
+        let _ = writeln!(fine, "cost: 0.5");
+        assert!(fine.finish().is_ok());
+        assert_eq!(fine.inner, b"cost: 0.5\n");
+    }
 }
