@@ -197,3 +197,40 @@ fn lost_standard_output_exits_2() {
     assert!(stderr.contains("standard output: ") && !stderr.contains("panicked"), "{stderr}");
     assert_eq!(grad(std::process::Stdio::piped()).status.code(), Some(0));
 }
+
+/// Under a 2.5 GB address-space limit (`ulimit -v`), a set whose one-pass evaluation would need
+/// 3 GiB of buffers trains in batches and is measured in parts (before, the held-out report
+/// aborted the process after training, exit 134, with no result written), and full-batch
+/// training on it, which needs those 3 GiB, is refused before any work with the key that sizes
+/// it (exit 2), not aborted.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_set_larger_than_memory_allows_in_one_pass_is_measured_in_parts_or_refused() {
+    let tmp = scratch("memory-bound");
+    let config = tmp.path().join("big.toml");
+    let text = "[data]\nsource = \"moons\"\nsamples = 100000\n[model]\nhidden = [1000]\n\
+                [train]\nepochs = 1\nbatch_size = 1000\nlog_every = 0\n";
+    std::fs::write(&config, text).unwrap();
+    let limited = |batch: &str, out: &str| {
+        let out = tmp.path().join(out);
+        let set = format!("train.batch_size={batch}");
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg("ulimit -v 2500000 && exec \"$0\" \"$@\"")
+            .arg(env!("CARGO_BIN_EXE_backprop-e2e"))
+            .args(["train", config.to_str().unwrap(), "--set", &set, "--out", out.to_str().unwrap()])
+            .output()
+            .unwrap()
+    };
+    let batches = limited("1000", "batches");
+    assert_eq!(batches.status.code(), Some(0), "{}", String::from_utf8_lossy(&batches.stderr));
+    let summary = json(&tmp.path().join("batches/summary.json"));
+    assert!(summary["final_cost"].as_f64().is_some_and(f64::is_finite), "{summary}");
+    assert_eq!(summary["report"]["split"], "train");
+
+    let full = limited("\"full\"", "full");
+    let stderr = String::from_utf8_lossy(&full.stderr);
+    assert_eq!(full.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("key `train.batch_size`: training needs about 3.0 GiB"), "{stderr}");
+    assert!(!tmp.path().join("full/summary.json").exists());
+}

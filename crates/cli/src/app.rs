@@ -443,6 +443,7 @@ fn gradcheck_cmd(
         return Err(CliError::Config(format!("--tolerance must be a number ≥ 0, got {tolerance}")));
     }
     let (data, net) = prepare::<f64>(loaded, model)?;
+    run::check_whole_set_memory(loaded, &net, data.len())?;
     let loss = loaded.config.loss.get::<f64>();
     let (x, t) = (data.inputs.view(), data.targets.view());
     let (_, analytic) = gradcheck::analytic(&net, loss, x, t);
@@ -501,6 +502,7 @@ struct GradLayer {
 
 fn grad_cmd<F: Element>(loaded: &Loaded, model: Option<&Path>, out: &mut dyn Write) -> Result<(), CliError> {
     let (data, net) = prepare::<F>(loaded, model)?;
+    run::check_whole_set_memory(loaded, &net, data.len())?;
     let (cost, grads) =
         gradcheck::analytic(&net, loaded.config.loss.get::<F>(), data.inputs.view(), data.targets.view());
     if let Some(l) = (0..net.layers().len()).find(|&l| {

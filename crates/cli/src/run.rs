@@ -6,11 +6,12 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use backprop_tensor::rng::{derive_seed, seeded};
-use backprop_tensor::{Dtype, Element};
+use backprop_tensor::{Dtype, Element, Matrix};
+use ndarray::s;
 use serde::{Deserialize, Serialize};
 
 use backprop_data::{Dataset, Task};
-use backprop_layers::{Network, Workspace};
+use backprop_layers::{Network, Workspace, parts};
 use backprop_loss::Loss;
 
 use crate::app::{STREAM_SHUFFLE, prepare_splits};
@@ -150,7 +151,10 @@ pub struct Evaluation {
     pub report: Report,
 }
 
-/// Measures `net` on `data`.
+/// Measures `net` on `data`: in one pass, or for a set larger than [`Workspace::pass_rows`] (a
+/// gibibyte of buffers) in balanced [`parts`], each part's mean cost weighted by its rows (within
+/// rounding of one pass; the outputs, and so the report, the same bits), so that a large
+/// held-out set does not need buffers for all of its rows at once.
 pub fn evaluate<F: Element>(
     net: &Network<F>,
     loss: &dyn Loss<F>,
@@ -158,9 +162,33 @@ pub fn evaluate<F: Element>(
     classification: bool,
     classes: Option<&[String]>,
 ) -> Evaluation {
-    let mut ws = Workspace::new(net, data.len().max(1));
-    let cost = forward_cost(net, loss, data.inputs.view(), data.targets.view(), &mut ws).f64();
-    let out = ws.output(data.len());
+    evaluate_in_parts(net, loss, data, classification, classes, Workspace::pass_rows(net))
+}
+
+/// [`evaluate`] in parts of at most `rows` rows.
+fn evaluate_in_parts<F: Element>(
+    net: &Network<F>,
+    loss: &dyn Loss<F>,
+    data: &Dataset<F>,
+    classification: bool,
+    classes: Option<&[String]>,
+    rows: usize,
+) -> Evaluation {
+    let n = data.len();
+    let mut ws = Workspace::new(net, n.min(rows).max(1));
+    let (cost, out) = if n <= rows {
+        let cost = forward_cost(net, loss, data.inputs.view(), data.targets.view(), &mut ws).f64();
+        (cost, ws.output(n).to_owned())
+    } else {
+        let (mut cost, mut out) = (0.0, Matrix::zeros((n, net.outputs())));
+        for part in parts(n, rows) {
+            let (x, t) = (data.inputs.slice(s![part.clone(), ..]), data.targets.slice(s![part.clone(), ..]));
+            cost += forward_cost(net, loss, x, t, &mut ws).f64() * (part.len() as f64 / n as f64);
+            out.slice_mut(s![part.clone(), ..]).assign(&ws.output(part.len()));
+        }
+        (cost, out)
+    };
+    let out = out.view();
     let mut report = Report::default();
     let mut accuracy = None;
     if classification {
@@ -171,6 +199,88 @@ pub fn evaluate<F: Element>(
         report.regression = Some(report::regression(out, data.targets.view()));
     }
     Evaluation { cost, accuracy, report }
+}
+
+/// Whether one allocation of `bytes` succeeds now: a reservation given back at once (its pages
+/// are never touched, so it costs a system call, not the memory).
+fn allocatable(bytes: usize) -> bool {
+    Vec::<u8>::new().try_reserve_exact(bytes).is_ok()
+}
+
+/// Refuses, before any work, a pass of `net` over all `rows` of a config's training set in one
+/// go (`grad`, `gradcheck`) that this machine cannot allocate, naming the data as what sizes it,
+/// instead of the abort (exit 134) a failed allocation is in Rust.
+pub(crate) fn check_whole_set_memory<F: Element>(
+    loaded: &Loaded,
+    net: &Network<F>,
+    rows: usize,
+) -> Result<(), CliError> {
+    Memory { whole_set: true, ..Memory::of(net, rows, 0) }.check(loaded, allocatable)
+}
+
+/// The bytes a training run's largest buffers take: what [`Memory::check`] asks the allocator
+/// for before any of them is made.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Memory {
+    /// Whether the rows are the whole training set in one pass (`grad`, `gradcheck`), not a batch.
+    whole_set: bool,
+    /// The workspace: every layer's buffers for a batch.
+    workspace: usize,
+    /// The parameters, gradients, last good and best parameters (four copies) and the
+    /// optimiser's state.
+    params: usize,
+    /// Rows of a batch.
+    rows: usize,
+}
+
+impl Memory {
+    fn of<F: Element>(net: &Network<F>, rows: usize, state_len: usize) -> Self {
+        let rows = rows.max(1);
+        let workspace = Workspace::bytes_per_row(net).saturating_mul(rows);
+        let values = net.params().len().saturating_mul(4).saturating_add(state_len);
+        Memory { whole_set: false, workspace, params: values.saturating_mul(std::mem::size_of::<F>()), rows }
+    }
+
+    /// Refuses a run whose buffers `allocatable` (one reservation of their total, given back at
+    /// once: no page is touched) says this machine cannot allocate, with an error that names what
+    /// sets their size. In Rust a failed allocation aborts the process (exit 134, "memory
+    /// allocation of N bytes failed"), here after the data is loaded and an earlier run's
+    /// results removed.
+    fn check(self, loaded: &Loaded, allocatable: impl Fn(usize) -> bool) -> Result<(), CliError> {
+        let total = self.workspace.saturating_add(self.params);
+        if allocatable(total) {
+            return Ok(());
+        }
+        let (key, advice) = if self.workspace < self.params {
+            ("model", "a smaller network needs less")
+        } else if self.whole_set {
+            ("data", "this command takes the whole training set in one pass")
+        } else {
+            ("train.batch_size", "a smaller batch needs less")
+        };
+        let message = format!(
+            "training needs about {} ({} of layer buffers for batches of {} rows, {} of parameters, gradients \
+             and optimiser state), more than this machine can allocate; {advice}",
+            bytes(total),
+            bytes(self.workspace),
+            self.rows,
+            bytes(self.params)
+        );
+        Err(loaded.spec_error(&SpecError::new(key, message)))
+    }
+}
+
+/// `n` bytes for a person: `3.0 GiB`, `12.5 MiB`, `7 KiB` (rounded up), `0 KiB`.
+fn bytes(n: usize) -> String {
+    const KIB: f64 = 1024.0;
+    let n = n as f64;
+    if n >= KIB * KIB * KIB {
+        format!("{:.1} GiB", n / (KIB * KIB * KIB))
+    } else if n >= KIB * KIB {
+        format!("{:.1} MiB", n / (KIB * KIB))
+    } else {
+        format!("{} KiB", (n / KIB).ceil())
+    }
 }
 
 /// Trains the config into `dir` (which must exist): writes `config.toml` first, then
@@ -328,6 +438,8 @@ fn train_into<F: Element>(
         );
         return Err(loaded.spec_error(&e));
     }
+    let state_len = cfg.optim.optimizer.get::<F>().state_len(net.params().len());
+    Memory::of(&net, cfg.train.batch_size.rows(data.len()), state_len).check(loaded, allocatable)?;
     if resume.is_none() {
         // An earlier run's files, gone before this run writes anything (and only once its config
         // has passed every check): resuming from its checkpoint would mix the two runs, its
@@ -668,5 +780,83 @@ mod tests {
         for (line, &c) in text.lines().skip(1).zip(&costs) {
             assert_eq!(line.split(',').nth(1).unwrap().parse::<f64>().unwrap().to_bits(), c.to_bits());
         }
+    }
+}
+
+#[cfg(test)]
+mod evaluate_tests {
+    use super::*;
+    use backprop_layers::{ActivationSpec, LayerSpec};
+    use backprop_loss::CrossEntropy;
+
+    /// A set of `n` samples of 40 features and 3 one-hot classes, and a 40-64-3 net.
+    fn case(n: usize) -> (Network<f64>, Dataset<f64>) {
+        let relu = ActivationSpec::from_name("relu").expect("registered");
+        let mut net = Network::new(
+            40,
+            &[LayerSpec::new(64, relu), LayerSpec::new(3, ActivationSpec::Softmax(Default::default()))],
+        );
+        let init = backprop_tensor::init::XavierUniform::default();
+        net.initialize(&init, &backprop_tensor::init::Constant { value: 0.01 }, &mut seeded(5));
+        let inputs = Matrix::from_shape_fn((n, 40), |(i, j)| ((i * 40 + j) as f64 * 0.37).sin());
+        let targets = Matrix::from_shape_fn((n, 3), |(i, k)| f64::from(u8::from((i * 7) % 3 == k)));
+        (net, Dataset { name: "test".into(), inputs, targets })
+    }
+
+    #[test]
+    fn a_set_measured_in_parts_gives_one_pass_s_report_and_cost_within_rounding() {
+        let n = 3 * (backprop_tensor::linalg::SMALL_GEMM + 1) + 5;
+        let (net, data) = case(n);
+        let loss = CrossEntropy::default();
+        let whole = evaluate_in_parts(&net, &loss, &data, true, None, n);
+        let split = evaluate_in_parts(&net, &loss, &data, true, None, n / 2);
+        assert_eq!(split.report, whole.report, "the same outputs, so the same confusion matrix");
+        assert_eq!(split.accuracy, whole.accuracy);
+        assert!(whole.accuracy.is_some_and(|a| a > 0.0 && a < 1.0), "{:?}", whole.accuracy);
+        assert!((split.cost - whole.cost).abs() <= 1e-15 * whole.cost, "{} against {}", split.cost, whole.cost);
+        // And `evaluate` takes one pass for a set this size.
+        assert_eq!(evaluate(&net, &loss, &data, true, None).cost.to_bits(), whole.cost.to_bits());
+    }
+}
+
+#[cfg(test)]
+mod memory_tests {
+    use super::*;
+    use backprop_layers::{ActivationSpec, LayerSpec};
+
+    #[test]
+    fn a_run_the_machine_cannot_allocate_is_refused_naming_what_sizes_it() {
+        let relu = || ActivationSpec::from_name("relu").expect("registered");
+        let net = Network::<f32>::new(3, &[LayerSpec::new(100, relu()), LayerSpec::new(2, relu())]);
+        // 3·100 + 100 + 100·2 + 2 = 602 parameters; 102 units × 4 buffers × 4 bytes a row.
+        let memory = Memory::of(&net, 1000, 2 * 602);
+        let expected =
+            Memory { whole_set: false, workspace: 408 * 4 * 1000, params: (4 * 602 + 2 * 602) * 4, rows: 1000 };
+        assert_eq!(memory, expected);
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/half_adder.toml");
+        let loaded = crate::config::load(&path, &[]).expect("the post's config");
+        let asked = std::cell::Cell::new(0);
+        let asked = &asked;
+        let probe = |ok| {
+            move |bytes| {
+                asked.set(bytes);
+                ok
+            }
+        };
+        assert!(memory.check(&loaded, probe(true)).is_ok());
+        assert_eq!(asked.get(), 408 * 4 * 1000 + 6 * 602 * 4, "one reservation of the total");
+        let err = memory.check(&loaded, probe(false)).expect_err("refused").to_string();
+        assert!(err.contains("half_adder.toml") && err.contains("key `train.batch_size`"), "{err}");
+        assert!(err.contains("about 1.6 MiB (1.6 MiB of layer buffers for batches of 1000 rows, 15 KiB of"), "{err}");
+        let whole = Memory { whole_set: true, ..memory };
+        let err = whole.check(&loaded, probe(false)).expect_err("refused").to_string();
+        assert!(err.contains("key `data`") && err.contains("the whole training set in one pass"), "{err}");
+        let params = Memory { whole_set: false, workspace: 10, params: 3 << 30, rows: 4 };
+        let err = params.check(&loaded, probe(false)).expect_err("refused").to_string();
+        assert!(err.contains("key `model`") && err.contains("about 3.0 GiB (1 KiB of layer buffers"), "{err}");
+        assert_eq!(
+            (bytes(0), bytes(1), bytes(1024), bytes(1025), bytes(3 << 19)),
+            ("0 KiB".into(), "1 KiB".into(), "1 KiB".into(), "2 KiB".into(), "1.5 MiB".into())
+        );
     }
 }

@@ -1,10 +1,10 @@
 //! The network: parameters in one flat buffer, forward and backward passes into a workspace.
 
 use backprop_tensor::init::{Fan, Initializer};
-use backprop_tensor::linalg::{DensePlan, Operand};
+use backprop_tensor::linalg::{DensePlan, Operand, SMALL_GEMM};
 use backprop_tensor::rng::{SeededRng, unit};
 use backprop_tensor::{Element, MatView, MatViewMut, Matrix};
-use ndarray::{ArrayView1, ArrayViewMut1};
+use ndarray::{ArrayView1, ArrayViewMut1, s};
 
 use crate::{ActivationSpec, LayerSpec};
 
@@ -269,12 +269,44 @@ impl<F: Element> Network<F> {
         }
     }
 
-    /// The outputs for `x` (allocates; for prediction, not for the training loop).
+    /// The outputs for `x` (allocates; for prediction, not for the training loop). A large `x`
+    /// goes through in [`parts`] of at most [`Workspace::pass_rows`], so that a set of millions
+    /// of rows does not need buffers for all of them at once, with the same bits as one pass.
     pub fn predict(&self, x: MatView<'_, F>) -> Matrix<F> {
-        let mut ws = Workspace::new(self, x.nrows());
-        self.forward(x, &mut ws);
-        ws.output(x.nrows()).to_owned()
+        self.predict_in_parts(x, Workspace::pass_rows(self))
     }
+
+    /// [`predict`](Self::predict) in [`parts`] of at most `rows` rows. The same bits as one pass
+    /// when every part has more than [`SMALL_GEMM`] rows (so each product takes the kernel it
+    /// takes in one pass) or the network is at most 4 wide (its kernels do not depend on the
+    /// rows); parts of fewer rows may differ from it in the last bits.
+    pub fn predict_in_parts(&self, x: MatView<'_, F>, rows: usize) -> Matrix<F> {
+        let n = x.nrows();
+        if n <= rows {
+            let mut ws = Workspace::new(self, n.max(1));
+            self.forward(x, &mut ws);
+            return ws.output(n).to_owned();
+        }
+        let mut out = Matrix::zeros((n, self.outputs()));
+        let mut ws = Workspace::new(self, rows.max(1));
+        for part in parts(n, rows) {
+            self.forward(x.slice(s![part.clone(), ..]), &mut ws);
+            out.slice_mut(s![part.clone(), ..]).assign(&ws.output(part.len()));
+        }
+        out
+    }
+}
+
+/// The buffers a pass over a large set takes (1 GiB, unless [`Workspace::pass_rows`]'s floor
+/// needs more): [`Network::predict`] and the command line's evaluation go through a larger set
+/// in [`parts`].
+pub const PASS_BYTES: usize = 1 << 30;
+
+/// `0..n` cut into the fewest ranges of at most `most` rows (at least 1), of balanced lengths
+/// (they differ by at most one), in order.
+pub fn parts(n: usize, most: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
+    let count = n.div_ceil(most.max(1)).max(1);
+    (0..count).map(move |i| i * n / count..(i + 1) * n / count)
 }
 
 /// The first `n` rows of a row-major buffer with `cols` columns, as a view.
@@ -350,6 +382,21 @@ impl<F: Element> Workspace<F> {
             mask: make_dropout(),
             dropped: make_dropout(),
         }
+    }
+
+    /// The bytes a workspace for `net` takes per row of its capacity: four buffers of each
+    /// layer's units (six where the layer has dropout).
+    pub fn bytes_per_row(net: &Network<F>) -> usize {
+        let values: usize = net.layers.iter().map(|l| l.units * if l.dropout > 0.0 { 6 } else { 4 }).sum();
+        values.saturating_mul(std::mem::size_of::<F>())
+    }
+
+    /// The rows a pass over a large set takes at a time ([`Network::predict`], the command
+    /// line's evaluation): as many as [`PASS_BYTES`] of buffers hold, and at least twice
+    /// [`SMALL_GEMM`] + 1, so that each of the balanced [`parts`] has more than `SMALL_GEMM`
+    /// rows and its products take the kernels (and give the bits) of one pass over all rows.
+    pub fn pass_rows(net: &Network<F>) -> usize {
+        (PASS_BYTES / Self::bytes_per_row(net).max(1)).max(2 * (SMALL_GEMM + 1))
     }
 
     /// The largest batch this workspace holds.

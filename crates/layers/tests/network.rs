@@ -1,8 +1,9 @@
 //! A network's shape, its parameter layout and how initialisers fill it: what a user of this
 //! crate reads and writes by hand (a model file's loader, a custom initialiser).
 
-use backprop_layers::{ActivationSpec, LayerSpec, Network, Workspace};
+use backprop_layers::{ActivationSpec, LayerSpec, Network, PASS_BYTES, Workspace, parts};
 use backprop_tensor::init::{Constant, Fan, Initializer};
+use backprop_tensor::linalg::SMALL_GEMM;
 use backprop_tensor::rng::{SeededRng, seeded};
 
 /// 3 inputs → 4 sigmoid → 2 sigmoid.
@@ -90,4 +91,42 @@ fn a_workspace_holds_its_capacity() {
     // A net at most 4 wide gets the tiny passes (the speed path; the same bits, tested in
     // `gradients.rs`); this one, with 4 units from 3 inputs, does.
     assert!(format!("{ws:?}").contains("TinyPasses"), "{ws:?}");
+}
+
+#[test]
+fn a_pass_over_a_large_set_takes_bounded_balanced_parts() {
+    let mut net = net();
+    // 4 + 2 units, four buffers each, 8 bytes a value.
+    assert_eq!(Workspace::bytes_per_row(&net), 192);
+    assert_eq!(Workspace::pass_rows(&net), PASS_BYTES / 192);
+    net.set_dropout(&[0.5, 0.0]);
+    assert_eq!(Workspace::bytes_per_row(&net), (6 * 4 + 4 * 2) * 8);
+    // A net so wide that 1 GiB holds few rows still takes more than SMALL_GEMM at a time.
+    let wide = Network::<f32>::new(3, &[LayerSpec::new(1 << 20, ActivationSpec::from_name("relu").unwrap())]);
+    assert_eq!((Workspace::bytes_per_row(&wide), Workspace::pass_rows(&wide)), (16 << 20, 2 * (SMALL_GEMM + 1)));
+
+    let lens = |n, most| parts(n, most).map(|r| r.len()).collect::<Vec<_>>();
+    assert_eq!(lens(10, 4), [3, 3, 4]);
+    assert_eq!(lens(9, 3), [3, 3, 3]);
+    assert_eq!(lens(5, 8), [5]);
+    assert_eq!(lens(0, 8), [0]);
+    assert_eq!(parts(10, 4).collect::<Vec<_>>(), [0..3, 3..6, 6..10]);
+}
+
+#[test]
+fn prediction_in_parts_of_large_products_gives_one_pass_s_bits() {
+    // Parts above SMALL_GEMM rows take the packing GEMM, as one pass does; parts of a few rows
+    // take the small products' loops, which sum without FMA and may differ in the last bits.
+    let relu = || ActivationSpec::from_name("relu").expect("registered");
+    let mut net = Network::<f64>::new(40, &[LayerSpec::new(64, relu()), LayerSpec::new(3, relu())]);
+    net.initialize(&backprop_tensor::init::XavierUniform::default(), &Constant { value: 0.1 }, &mut seeded(3));
+    let n = 3 * (SMALL_GEMM + 1) + 5;
+    let x = ndarray::Array2::from_shape_fn((n, 40), |(i, j)| ((i * 40 + j) as f64 * 0.37).sin());
+    let whole = net.predict_in_parts(x.view(), n);
+    assert_eq!(whole.dim(), (n, 3));
+    assert!(whole.iter().any(|&v| v > 0.0));
+    let same = |rows| net.predict_in_parts(x.view(), rows).iter().zip(&whole).all(|(a, b)| a.to_bits() == b.to_bits());
+    assert!(same(2 * (SMALL_GEMM + 1)) && same(SMALL_GEMM + 1), "parts above SMALL_GEMM rows");
+    assert!(!same(7), "parts of 7 rows take the small loops: if they now give the same bits, say so in predict's docs");
+    assert_eq!(net.predict(x.view()), whole);
 }
