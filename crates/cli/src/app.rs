@@ -419,12 +419,26 @@ fn finish_train(dir: &Path, summary: &run::RunSummary, out: &mut dyn Write) -> R
     let _ = writeln!(out, "Run directory: {}", dir.display());
     match summary.stop_reason.as_str() {
         "interrupted" => Err(CliError::Interrupted),
-        "diverged" => Err(CliError::Failed(format!(
-            "training diverged at epoch {}: the cost or the weights are not finite{}; the last good weights are in {}",
-            summary.stop_epoch.unwrap_or(summary.epochs_run + 1),
-            summary.diverged_at.as_ref().map(|w| format!(" (first non-finite values in {w})")).unwrap_or_default(),
-            dir.join("model.json").display()
-        ))),
+        "diverged" => {
+            let at = match &summary.diverged_at {
+                Some(w) => format!("first non-finite values in {w}"),
+                None => "every weight and every layer's z and a are finite: the loss overflowed".into(),
+            };
+            let model = dir.join("model.json");
+            Err(CliError::Failed(match summary.stop_epoch {
+                Some(0) => format!(
+                    "the initial cost is not finite ({at}): the starting weights overflow on this data, and \
+                     nothing was trained; they are in {}",
+                    model.display()
+                ),
+                epoch => format!(
+                    "training diverged at epoch {}: the cost or the weights are not finite ({at}); the last good \
+                     weights are in {}",
+                    epoch.unwrap_or(summary.epochs_run + 1),
+                    model.display()
+                ),
+            }))
+        }
         _ => Ok(()),
     }
 }

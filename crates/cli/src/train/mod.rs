@@ -447,6 +447,12 @@ impl<'d, F: Element> Trainer<'d, F> {
             if observer.epoch_end(&self, &m) == Flow::Interrupt {
                 return self.finish(StopReason::Interrupted { epoch: 0 }, observer);
             }
+            if !m.cost.is_finite() || m.val_cost.is_some_and(|c| !c.is_finite()) {
+                // The starting weights already overflow on this data: no update can mend that,
+                // and the first one would make the weights themselves NaN, hiding where.
+                let layer = self.first_non_finite();
+                return self.finish(StopReason::Diverged { epoch: 0, layer }, observer);
+            }
         }
         // Large products split over two threads; keep the second awake between them.
         let stop = if self.net.wants_warm_threads(self.ws.capacity()) {
@@ -552,8 +558,10 @@ impl<'d, F: Element> Trainer<'d, F> {
         EpochMetrics { epoch, cost, accuracy, val_cost: None, val_accuracy: None, lr }
     }
 
-    /// The first layer (input side first) whose parameters, or whose `z` or `a` on the first
-    /// training batch, hold a NaN or an infinity.
+    /// The first layer (input side first) whose parameters, or whose `z` or `a` on some sample
+    /// of the training or validation set, hold a NaN or an infinity (a layer's `z` before its
+    /// `a`); `None` when every one is finite: the loss itself overflowed. Goes over the sets a
+    /// workspace at a time, once, when a run diverges.
     fn first_non_finite(&mut self) -> Option<(usize, Quantity)> {
         fn bad<'a, F: Element>(mut v: impl Iterator<Item = &'a F>) -> bool {
             v.any(|x| !x.is_finite())
@@ -564,18 +572,29 @@ impl<'d, F: Element> Trainer<'d, F> {
                 return Some((l + 1, Quantity::Parameters));
             }
         }
-        let rows = self.ws.capacity().min(self.data.len());
-        self.net.forward(self.data.inputs.slice(s![..rows, ..]), &mut self.ws);
         self.ws_holds_train = false;
-        for l in 0..self.net.layers().len() {
-            if bad(self.ws.z(l).iter()) {
-                return Some((l + 1, Quantity::Z));
-            }
-            if bad(self.ws.a(l).iter()) {
-                return Some((l + 1, Quantity::A));
+        let rows = self.ws.capacity();
+        // (layer index, 0 for z or 1 for a) of the first non-finite value seen so far.
+        let mut first: Option<(usize, usize)> = None;
+        for data in [Some(self.data), self.validation].into_iter().flatten() {
+            for start in (0..data.len()).step_by(rows) {
+                let end = (start + rows).min(data.len());
+                self.net.forward(data.inputs.slice(s![start..end, ..]), &mut self.ws);
+                let before = first.map_or(self.net.layers().len(), |(l, _)| l + 1);
+                for l in 0..before {
+                    let at = if bad(self.ws.z(l).iter()) {
+                        (l, 0)
+                    } else if bad(self.ws.a(l).iter()) {
+                        (l, 1)
+                    } else {
+                        continue;
+                    };
+                    first = Some(first.map_or(at, |f| f.min(at)));
+                    break;
+                }
             }
         }
-        None
+        first.map(|(l, which)| (l + 1, if which == 0 { Quantity::Z } else { Quantity::A }))
     }
 
     /// Early stopping and `stop_below` after epoch `m.epoch`.

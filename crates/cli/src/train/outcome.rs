@@ -28,12 +28,13 @@ pub enum StopReason {
     /// Every epoch ran.
     Completed,
     /// The cost became NaN or infinite after this epoch; the network holds the weights from
-    /// before it.
+    /// before it. Epoch 0: the starting weights' cost already was, and nothing was trained.
     Diverged {
-        /// The epoch whose update made the cost non-finite.
+        /// The epoch whose update made the cost non-finite (0: the initial cost).
         epoch: usize,
         /// Where the first non-finite value appeared: the layer (post numbering, first dense
-        /// layer = 1) and which of its values.
+        /// layer = 1) and which of its values; `None` when every weight and every layer's `z`
+        /// and `a` are finite, and the loss itself overflowed.
         layer: Option<(usize, Quantity)>,
     },
     /// The monitored metric stopped improving (`early_stopping`).

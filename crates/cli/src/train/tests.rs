@@ -931,3 +931,55 @@ fn targets_of_another_shape_are_not_reinterpreted() {
         assert!(backward.is_err(), "{name}: the gradient of a 2×2 output against a 1×4 target");
     }
 }
+
+/// Starting weights whose cost is already infinite stop the run before any update, at epoch
+/// 0, naming the first layer whose values overflow (an update would have made the weights NaN
+/// and blamed them).
+#[test]
+fn an_infinite_initial_cost_stops_before_any_update() {
+    let h = HalfAdder::new();
+    let identity = || LayerSpec::new(2, ActivationSpec::from_name("identity").expect("registered"));
+    let mut net = Network::<f64>::new(2, &[identity(), identity(), identity()]);
+    net.params_mut().fill(1e200);
+    let opts = TrainOptions { epochs: 5, batch_size: BatchSize::Full, ..TrainOptions::default() };
+    let sgd = backprop_optim::Sgd { lr: 0.5, ..backprop_optim::Sgd::default() };
+    let run = Trainer::new(net.clone(), &h.data, h.loss.get(), &sgd, opts)
+        .run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut Silent);
+    // Layer 1's z is at most 2·1e200 + 1e200; layer 2's, about 6e400: infinite.
+    assert_eq!(run.stop_reason, StopReason::Diverged { epoch: 0, layer: Some((2, Quantity::Z)) });
+    assert_eq!((run.epochs_run, run.costs.len()), (0, 1));
+    assert!(run.costs[0].is_infinite());
+    assert_eq!(run.net.params(), net.params());
+}
+
+/// A cost that overflows in the loss alone, every weight and every layer's z and a finite,
+/// names no layer.
+#[test]
+fn a_cost_that_overflows_in_the_loss_names_no_layer() {
+    let h = HalfAdder::new();
+    let identity = || LayerSpec::new(2, ActivationSpec::from_name("identity").expect("registered"));
+    let mut net = Network::<f64>::new(2, &[identity()]);
+    // Outputs of about 1e200: finite, and their squares in half_mse are not.
+    net.params_mut().fill(1e200);
+    let opts = TrainOptions { epochs: 5, batch_size: BatchSize::Size(1), ..TrainOptions::default() };
+    let sgd = backprop_optim::Sgd { lr: 0.5, ..backprop_optim::Sgd::default() };
+    let run = Trainer::new(net, &h.data, h.loss.get(), &sgd, opts)
+        .run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut Silent);
+    assert_eq!(run.stop_reason, StopReason::Diverged { epoch: 0, layer: None });
+}
+
+/// The layer is looked for over every batch of the set, not only the first: here only the
+/// last sample, (1, 1), overflows layer 1's z (1e308 + 1e308), and the batches hold one sample.
+#[test]
+fn the_overflowing_layer_is_found_in_any_batch() {
+    let h = HalfAdder::new();
+    let identity = || LayerSpec::new(2, ActivationSpec::from_name("identity").expect("registered"));
+    let mut net = Network::<f64>::new(2, &[identity(), identity()]);
+    let w = net.layers()[0].w_range();
+    net.params_mut()[w].fill(1e308);
+    let opts = TrainOptions { epochs: 5, batch_size: BatchSize::Size(1), ..TrainOptions::default() };
+    let sgd = backprop_optim::Sgd { lr: 0.5, ..backprop_optim::Sgd::default() };
+    let run = Trainer::new(net, &h.data, h.loss.get(), &sgd, opts)
+        .run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut Silent);
+    assert_eq!(run.stop_reason, StopReason::Diverged { epoch: 0, layer: Some((1, Quantity::Z)) });
+}
