@@ -4,25 +4,24 @@
 //! `[0, 1]`. Each logarithm is clamped below at −100, as PyTorch does, so that `a = 0` or `a = 1`
 //! gives a finite cost:
 //!
-//! `C = −1/(N·K) · Σ_n Σ_k [t·L(a) + (1 − t)·L(1 − a)]`, `L(p) = max(ln p, −100)`,
+//! `C = −1/(N·K) · Σ_n Σ_k [t·max(ln a, −100) + (1 − t)·max(ln_1p(−a), −100)]`,
 //!
 //! with `N` the number of samples (rows) and `K` the number of outputs (columns); the mean is over
-//! all `N·K` elements, as PyTorch's default. There is no ½.
+//! all `N·K` elements, as PyTorch's default. There is no ½. `ln(1 − a)` is computed as
+//! `ln_1p(−a)`, as PyTorch does, which keeps its digits for small `a`.
 //!
-//! The gradient is the exact derivative of that clamped cost: where a logarithm is clamped it is
-//! constant, so its derivative is 0:
+//! The gradient is PyTorch's backward pass, element for element:
 //!
-//! `∂C/∂a = [−t/a · 𝟙(ln a ≥ −100) + (1 − t)/(1 − a) · 𝟙(ln(1 − a) ≥ −100)] / (N·K)`,
+//! `∂C/∂a = (a − t) / max((1 − a)·a, ε) / (N·K)`, `ε = 10⁻¹²` (PyTorch's `EPSILON`, a single
+//! precision constant: 9.999999960041972·10⁻¹³ in f64).
 //!
-//! which equals `(a − t) / (a·(1 − a)·N·K)` wherever neither log is clamped. PyTorch's own backward
-//! differs only where a log is clamped: it writes `(a − t) / max(a·(1 − a), 1e-12)`, which is
-//! huge there (and not the derivative of its forward). Here `a = 0` gives `(1 − t)/(N·K)` and
-//! `a = 1` gives `−t/(N·K)`, both finite. (In `f32` the exact derivative itself overflows to ±∞
-//! for `0 < a ≲ 3·10⁻³⁹`, just above the clamp; in `f64` it stays finite down to the clamp.)
-//!
-//! With a sigmoid output layer prefer `bce_with_logits`: it is the same cost computed from the
-//! logits, stable without any clamp, and its gradient `(σ(z) − t)/(N·K)` skips the sigmoid's
-//! backward pass.
+//! Where `(1 − a)·a ≥ ε` (about 10⁻¹² < a < 1 − 10⁻¹²), this is the exact derivative of `C`,
+//! `[−t/a + (1 − t)/(1 − a)] / (N·K)`. Closer to 0 or 1 it is not: the floor bounds the gradient
+//! at `|a − t|·10¹²/(N·K)` where the exact one grows to 10⁴³ near the clamp (and overflows in
+//! f32), and at `a = 0` or `a = 1`, where the cost is flat (a clamped log), it is still
+//! `±|a − t|·10¹²/(N·K)`, pushing `a` back towards `t`. With a sigmoid output layer prefer
+//! `bce_with_logits`: the same cost computed from the logits, stable without any clamp, and its
+//! gradient `(σ(z) − t)/(N·K)` is exact everywhere and skips the sigmoid's backward pass.
 //!
 //! # Shapes
 //! `output`, `target` and `grad` are (N, K).
@@ -43,27 +42,26 @@ impl Validate for Bce {}
 /// PyTorch's floor for each logarithm.
 const LOG_FLOOR: f64 = -100.0;
 
+/// PyTorch's floor for `(1 − a)·a` in the gradient's denominator: `1e-12` as a single-precision
+/// constant, as PyTorch writes it.
+const EPSILON: f32 = 1e-12;
+
 impl<F: Element> Loss<F> for Bce {
     fn cost(&self, output: MatView<'_, F>, target: MatView<'_, F>) -> F {
         let floor = F::of(LOG_FLOOR);
         let mut sum = F::zero();
         Zip::from(output).and(target).for_each(|&a, &t| {
             let log_a = math::ln(a).max(floor);
-            let log_not_a = math::ln(F::one() - a).max(floor);
+            let log_not_a = math::ln_1p(-a).max(floor);
             sum += t * log_a + (F::one() - t) * log_not_a;
         });
         -sum / F::of(output.len() as f64)
     }
 
     fn gradient(&self, output: MatView<'_, F>, target: MatView<'_, F>, grad: MatViewMut<'_, F>) {
-        let floor = F::of(LOG_FLOOR);
-        let scale = F::of(1.0 / output.len() as f64);
+        let (eps, n) = (F::of(f64::from(EPSILON)), F::of(output.len() as f64));
         Zip::from(grad).and(output).and(target).for_each(|g, &a, &t| {
-            let not_a = F::one() - a;
-            // Tested before dividing, so a clamped log (a = 0 or 1 included) contributes 0, not NaN.
-            let d_log_a = if math::ln(a) >= floor { -t / a } else { F::zero() };
-            let d_log_not_a = if math::ln(not_a) >= floor { (F::one() - t) / not_a } else { F::zero() };
-            *g = scale * (d_log_a + d_log_not_a);
+            *g = (a - t) / ((F::one() - a) * a).max(eps) / n;
         });
     }
 }
@@ -79,18 +77,17 @@ mod tests {
         let a = array![[0.0, 1.0]];
         let t = array![[0.3, 1.0]];
         assert_eq!(Bce {}.cost(a.view(), t.view()), 15.0);
-        let mut g = array![[9.0, 9.0]];
-        Bce {}.gradient(a.view(), t.view(), g.view_mut());
-        // d/da of the unclamped ln(1 − a) term only: 0.7/(1 − 0) / 2; at a = 1: −1/1 / 2.
-        assert_eq!(g, array![[0.35, -0.5]]);
-
         // Totally wrong and certain: the clamp caps each element's cost at 100.
-        let a = array![[0.0, 1.0]];
-        let t = array![[1.0, 0.0]];
-        assert_eq!(Bce {}.cost(a.view(), t.view()), 100.0);
+        let t_wrong = array![[1.0, 0.0]];
+        assert_eq!(Bce {}.cost(a.view(), t_wrong.view()), 100.0);
+        // The gradient's floor: (a − t)/ε/2, ε = 1e-12 rounded to single precision.
+        let eps = f64::from(1e-12f32);
+        assert_eq!(eps, 9.999999960041972e-13);
         let mut g = array![[9.0, 9.0]];
         Bce {}.gradient(a.view(), t.view(), g.view_mut());
-        assert_eq!(g, array![[0.0, 0.0]]);
+        assert_eq!(g, array![[-0.3 / eps / 2.0, 0.0]]);
+        Bce {}.gradient(a.view(), t_wrong.view(), g.view_mut());
+        assert_eq!(g, array![[-1.0 / eps / 2.0, 1.0 / eps / 2.0]]);
     }
 
     #[test]

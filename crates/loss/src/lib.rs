@@ -15,7 +15,7 @@
 //! - `huber` (`HuberLoss`, `delta` = 1): `C = 1/(N·K) Σ ℓ(a − t)`, `ℓ(x) = ½x²` if `|x| < delta`
 //!   else `delta·(|x| − ½·delta)`.
 //! - `bce` (`BCELoss`), on probabilities: `C = −1/(N·K) Σ [t·ln a + (1 − t)·ln(1 − a)]`, each log
-//!   clamped at −100.
+//!   clamped at −100; gradient PyTorch's, `(a − t)/(max(a(1 − a), 10⁻¹²)·N·K)`.
 //! - `bce_with_logits` (`BCEWithLogitsLoss`), on logits `x`:
 //!   `C = 1/(N·K) Σ [max(x, 0) − x·t + ln(1 + e^(−|x|))]`, gradient `(σ(x) − t)/(N·K)`.
 //! - `cross_entropy` (`CrossEntropyLoss` with probability targets, `label_smoothing` ε = 0), on

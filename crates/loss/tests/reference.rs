@@ -1,6 +1,8 @@
 //! Each loss against numbers computed independently of this crate: `reference/make_reference.py`
 //! evaluates PyTorch's documented formulas (and backward formulas) in plain Python, with the
-//! standard library only. PyTorch itself was not available when they were generated.
+//! standard library only. PyTorch itself was not available when they were first generated;
+//! `docs/torch_check/check_with_torch.py` has since run every case through it (the `bce`
+//! gradients bit for bit).
 
 use backprop_loss::{Bce, BceWithLogits, CrossEntropy, Huber, LossSpec, Mae, Mse};
 use backprop_tensor::Matrix;
@@ -124,10 +126,17 @@ const CASES: &[Case] = &[
         target: &[&[0.3, 1.0], &[0.2, 0.0], &[1.0, 0.5]],
         cost: 43.392779157323126,
         grad: &[
-            &[0.11666666666666665, -0.16666666666666666],
-            &[-0.03333333333333333, 0.2380952380952381],
-            &[0.0, 0.08333333333333333],
+            &[-50000000199.79014, 0.0],
+            &[133333333866.10706, 0.2380952380952381],
+            &[-166666667332.63382, -83333333666.31691],
         ],
+    },
+    Case {
+        loss: LossSpec::Bce(Bce {}),
+        output: &[&[1e-13, 0.9999999999999], &[9.357622968840175e-14, 0.5]],
+        target: &[&[0.0, 1.0], &[1.0, 0.25]],
+        cost: 7.6732867951400365,
+        grad: &[&[0.025000000099895073, -0.025007773729607784], &[-250000000998.9273, 0.25]],
     },
     Case {
         loss: LossSpec::BceWithLogits(BceWithLogits {}),

@@ -3,9 +3,9 @@
 
 Each loss is written straight from its PyTorch documentation (torch.nn.MSELoss, L1Loss,
 HuberLoss, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss with class-probability targets), with
-reduction='mean', using only the standard library. Gradients are PyTorch's backward formulas,
-except for BCELoss where a log is clamped at -100: there the gradient is the derivative of the
-clamped forward (0 for the clamped log), which is the convention backprop documents in bce.rs.
+reduction='mean', using only the standard library. Gradients are PyTorch's backward formulas (for BCELoss its
+binary_cross_entropy_backward, whose floor EPSILON is 1e-12 as a single-precision constant, and
+its forward's log1p(-a)).
 Where the Rust code uses a rewritten form (the stable logit formulas, the log-sum-exp), this
 script uses the plain textbook one on moderate inputs, so the two agree only if both are right.
 
@@ -14,6 +14,7 @@ Run `python3 make_reference.py`, paste its output over the CASES constant in ref
 """
 
 import math
+import struct
 
 
 def mean(values):
@@ -63,20 +64,18 @@ def clamped_log(p):
     return max(math.log(p), -100.0) if p > 0 else -100.0
 
 
+def clamped_log1p(x):
+    return max(math.log1p(x), -100.0) if x > -1 else -100.0
+
+
+# PyTorch's EPSILON in binary_cross_entropy_backward: 1e-12 rounded to single precision.
+BCE_EPSILON = struct.unpack("f", struct.pack("f", 1e-12))[0]
+
+
 def bce(a, t):
     n = len(a) * len(a[0])
-    cost = mean(-(y * clamped_log(x) + (1 - y) * clamped_log(1 - x)) for x, y in elements(a, t))
-    grad = []
-    for x, y in elements(a, t):
-        log_x_clamped = x <= 0 or math.log(x) < -100
-        log_1mx_clamped = x >= 1 or math.log(1 - x) < -100
-        if not log_x_clamped and not log_1mx_clamped:
-            # PyTorch's binary_cross_entropy_backward (eps 1e-12 never reached here).
-            grad.append((x - y) / max((1 - x) * x, 1e-12) / n)
-        else:
-            d = 0.0 if log_x_clamped else -y / x
-            d += 0.0 if log_1mx_clamped else (1 - y) / (1 - x)
-            grad.append(d / n)
+    cost = mean(-(y * clamped_log(x) + (1 - y) * clamped_log1p(-x)) for x, y in elements(a, t))
+    grad = [(x - y) / max((1 - x) * x, BCE_EPSILON) / n for x, y in elements(a, t)]
     return cost, shape_like(a, grad)
 
 
@@ -115,6 +114,8 @@ CASES = [
     ("Huber(Huber { delta: 2.5 })", huber, {"delta": 2.5}, [[0.3, -1.2, 4.0], [0.0, 1.75, -0.4]], [[0.1, 0.4, 0.5], [-0.5, 0.75, 1.1]]),
     ("Bce(Bce {})", bce, {}, [[0.2, 0.9, 0.5], [0.01, 0.999, 0.6]], [[1.0, 0.0, 0.5], [0.0, 1.0, 0.3]]),
     ("Bce(Bce {})", bce, {}, [[0.0, 1.0], [1.0, 0.3], [0.0, 1e-50]], [[0.3, 1.0], [0.2, 0.0], [1.0, 0.5]]),
+    # Between the clamps: (1 - a)·a below the gradient's floor, no log clamped.
+    ("Bce(Bce {})", bce, {}, [[1e-13, 0.9999999999999], [9.357622968840175e-14, 0.5]], [[0.0, 1.0], [1.0, 0.25]]),
     ("BceWithLogits(BceWithLogits {})", bce_with_logits, {}, [[-2.0, 0.0, 0.5], [3.0, -0.25, 4.5]], [[0.0, 1.0, 0.3], [1.0, 0.5, 0.0]]),
     ("BceWithLogits(BceWithLogits {})", bce_with_logits, {}, [[-5.0], [5.0], [1.0]], [[1.0], [1.0], [0.8]]),
     ("CrossEntropy(CrossEntropy { label_smoothing: 0.0 })", cross_entropy, {},
