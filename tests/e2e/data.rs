@@ -201,6 +201,15 @@ fn eval_reads_other_data_with_the_models_classes_and_normalizer() {
     let run = eval("unseen.csv");
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(run.stderr.contains("unseen.csv") && run.stderr.contains("\"rosa\" is not a class"), "{}", run.stderr);
+
+    // Other columns, read by position, would mean nothing: refused as `predict --csv` refuses.
+    let header = IRIS_LIKE.lines().next().unwrap();
+    let renamed = IRIS_LIKE.replacen(header, "width,length,species", 1);
+    write(dir, "renamed.csv", &format!("{renamed}3.0,2.5,virginica\n"));
+    let run = eval("renamed.csv");
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stderr.contains("the model was trained on the features ["), "{}", run.stderr);
+    assert!(run.stderr.contains("and the config's data has [width, length]"), "{}", run.stderr);
 }
 
 /// MNIST-format files written by the test (three 2×2 "images" per class), raw and gzipped.

@@ -312,6 +312,17 @@ pub fn prepare_splits<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Resu
         None => load_data(loaded)?,
     };
     let data = &splits.train;
+    if let Some((path, ModelFile { features: Some(names), .. })) = &model
+        && *names != splits.feature_names
+    {
+        // Read by position, another set's columns would give numbers that mean nothing.
+        return Err(CliError::Input(format!(
+            "{}: the model was trained on the features [{}], and the config's data has [{}]",
+            path.display(),
+            names.join(", "),
+            splits.feature_names.join(", ")
+        )));
+    }
     let from = match (model, &cfg.model.init_from) {
         (Some(given), _) => Some(given),
         (None, Some(p)) => {

@@ -34,8 +34,8 @@ pub const MAX_CELLS: u64 = 100_000_000;
 /// A CSV column, by header name or by 0-based index (`"species"` or `4` in a config).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Column {
-    /// The column with this header name (spaces around it ignored; the first one, when names
-    /// repeat).
+    /// The column with this header name (spaces around it ignored; a name that two columns of
+    /// the header share is refused as ambiguous).
     Name(String),
     /// The column at this 0-based position.
     Index(usize),
@@ -589,6 +589,14 @@ pub(crate) fn load<F: Element>(
             header: reader.header.clone(),
             suggestion: None,
         });
+    }
+    for &j in features.iter().chain(&targets) {
+        let name = &reader.header[j];
+        let at: Vec<usize> = features.iter().chain(&targets).copied().filter(|&i| reader.header[i] == *name).collect();
+        if name.is_empty() || at.len() > 1 {
+            let at = if name.is_empty() { vec![j] } else { at };
+            return Err(DataError::UnnamedColumn { path, column: name.clone(), at });
+        }
     }
     let feature_names: Vec<String> = features.iter().map(|&j| reader.header[j].clone()).collect();
     let target_names: Vec<String> = targets.iter().map(|&j| reader.header[j].clone()).collect();

@@ -237,6 +237,28 @@ pub enum DataError {
         /// Where it stands in the header.
         at: Vec<usize>,
     },
+    /// Two columns a model would read (features or targets) under one name, or one without a
+    /// name: the model keeps the names, and `predict --csv` picks columns by them.
+    #[error(
+        "{}: header: {}; a model keeps the names of the columns it reads (`predict --csv` picks \
+         columns by them), so each needs its own: rename them",
+        path.display(),
+        match at.as_slice() {
+            [j] => format!("column {j} (0-based) has no name"),
+            _ => format!(
+                "columns {} (0-based) are all named `{column}`",
+                at.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    )]
+    UnnamedColumn {
+        /// The file.
+        path: PathBuf,
+        /// The name shared (empty for a column without one).
+        column: String,
+        /// The columns: one without a name, or those sharing `column`.
+        at: Vec<usize>,
+    },
     /// A CSV file that is gzip-compressed (CSV files are read as plain text).
     #[error("{}: the file is gzip-compressed; decompress it first (`gunzip`): CSV files are read as plain text", path.display())]
     CompressedCsv {

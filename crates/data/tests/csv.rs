@@ -349,3 +349,27 @@ fn a_feature_too_large_to_normalize_is_named() {
     }
     assert!(load(&dir, &text("none"), 0).is_ok());
 }
+
+/// Every column a model reads needs a name of its own: the model keeps them, and `predict
+/// --csv` picks its columns by them. A name shared by columns read by default (all but the
+/// targets), by index, or as feature and target, and a column without a name, are refused;
+/// columns left unread may share names or have none.
+#[test]
+fn the_columns_read_need_names_of_their_own() {
+    let dir = scratch("csv-names");
+    write(&dir, "dup.csv", "x1,x1,y\n1,2,0\n3,4,1\n");
+    let m = error(&dir, "source = \"csv\"\npath = \"dup.csv\"\ntargets = [\"y\"]");
+    assert_mentions(&m, &["dup.csv: header: columns 0, 1 (0-based) are all named `x1`", "rename them"]);
+    let m = error(&dir, "source = \"csv\"\npath = \"dup.csv\"\ntargets = [\"y\"]\nfeatures = [0, 1]");
+    assert_mentions(&m, &["columns 0, 1 (0-based) are all named `x1`"]);
+    write(&dir, "same.csv", "x,y,x\n1,2,3\n");
+    let m = error(&dir, "source = \"csv\"\npath = \"same.csv\"\ntargets = [2]\nfeatures = [0]");
+    assert_mentions(&m, &["columns 0, 2 (0-based) are all named `x`"]);
+    write(&dir, "blank.csv", ",x2,y\n1,2,0\n3,4,1\n");
+    let m = error(&dir, "source = \"csv\"\npath = \"blank.csv\"\ntargets = [\"y\"]");
+    assert_mentions(&m, &["blank.csv: header: column 0 (0-based) has no name"]);
+    // Unread columns do not matter.
+    write(&dir, "unread.csv", "a,,a,x,y\n9,9,9,1,2\n");
+    let s = load(&dir, "source = \"csv\"\npath = \"unread.csv\"\ntargets = [\"y\"]\nfeatures = [\"x\"]", 0).unwrap();
+    assert_eq!(s.train.inputs.row(0).to_vec(), vec![1.0]);
+}
