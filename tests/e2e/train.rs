@@ -234,3 +234,21 @@ fn a_set_larger_than_memory_allows_in_one_pass_is_measured_in_parts_or_refused()
     assert!(stderr.contains("key `train.batch_size`: training needs about 3.0 GiB"), "{stderr}");
     assert!(!tmp.path().join("full/summary.json").exists());
 }
+
+/// `backprop train` on a sweep's config trains its base config once, and says so unless told
+/// `--no-sweep` (as `cargo xtask experiment --no-sweep` tells it).
+#[test]
+fn training_a_sweep_config_says_the_sweep_is_not_run() {
+    let tmp = scratch("sweep-note");
+    for (flag, noted) in [(None, true), (Some("--no-sweep"), false)] {
+        let out = tmp.path().join(if noted { "noted" } else { "quiet" });
+        let mut args = vec!["train", "configs/half_adder_sweep.toml", "--set", "train.epochs=3"];
+        args.extend(flag);
+        args.extend(["--out", out.to_str().unwrap()]);
+        let run = backprop(&args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let note = "note: configs/half_adder_sweep.toml has a [sweep] table, which `backprop train` does not run";
+        assert_eq!(run.stderr.contains(note), noted, "{}", run.stderr);
+        assert!(out.join("summary.json").is_file());
+    }
+}

@@ -106,7 +106,9 @@ fn main() -> ExitCode {
                     return exit(e.exit_code());
                 }
             }
-            let mut args: Vec<std::ffi::OsString> = vec!["backprop".into(), "train".into(), config.into()];
+            // `--no-sweep`: a config with a sweep gets here only when asked to train its base once.
+            let mut args: Vec<std::ffi::OsString> =
+                vec!["backprop".into(), "train".into(), config.into(), "--no-sweep".into()];
             for s in set {
                 args.push("--set".into());
                 args.push(s.into());

@@ -129,6 +129,10 @@ struct TrainArgs {
     /// `train.checkpoint_every` epochs), with the config it saved.
     #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["config", "set", "out"])]
     resume: Option<PathBuf>,
+    /// Train a config with a `[sweep]` table once, as its base config, without the note that
+    /// says so (`cargo xtask experiment` runs the sweep).
+    #[arg(long, conflicts_with = "resume")]
+    no_sweep: bool,
 }
 
 #[derive(Debug, Args)]
@@ -259,6 +263,15 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             }
             (None, Some(config)) => {
                 let loaded = config::load(&config, &a.set)?;
+                if loaded.config.sweep.is_some() && !a.no_sweep {
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "note: {} has a [sweep] table, which `backprop train` does not run: it trains the base \
+                         config once (`--no-sweep` says so without this note); `cargo xtask experiment {0}` runs \
+                         the sweep",
+                        config.display()
+                    );
+                }
                 train(&loaded, a.out.as_deref(), out)
             }
             (None, None) => Err(CliError::Config("train needs a CONFIG or --resume RUN_DIR".into())),

@@ -39,8 +39,8 @@ pub struct Config {
     pub optim: OptimSpec,
     /// `[train]`: epochs, batches, logging.
     pub train: TrainSpec,
-    /// `[sweep]`: a study over many runs. `backprop` itself ignores it; `cargo xtask experiment`
-    /// reads and validates it.
+    /// `[sweep]`: a study over many runs. `backprop` does not run it (`backprop train` notes so on
+    /// stderr, unless `--no-sweep`); `cargo xtask experiment` reads, validates and runs it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sweep: Option<toml::Table>,
 }
