@@ -1,7 +1,7 @@
 //! Bad configs: each exits 2 before any work, with a message naming the file, the place and the
 //! key, and never a panic.
 
-use crate::util::{backprop, root, scratch};
+use crate::util::{backprop, root, scratch, train_half_adder};
 
 const BASE: &str = r#"[experiment]
 name = "bad"
@@ -348,6 +348,21 @@ fn bce_needs_a_probability_output() {
 fn an_init_beyond_f32_names_the_key() {
     let sets = ["experiment.dtype=f32", "model.init={kind=\"constant\",value=1e300}"];
     check("init-f32", BASE, &sets, &["`model.init`", "draws inf in f32, beyond its range"]);
+}
+
+/// A parameter that f32 cannot hold, in an f32 run, is a bad config naming its key (exit 2):
+/// taken as f32 it would be infinite (a run that "diverged" at once, exit 1) or 0.
+#[test]
+fn parameters_beyond_f32_name_the_key() {
+    let f32 = "experiment.dtype=f32";
+    check("lr-f32", BASE, &[f32, "optim.lr=1e39"], &["key `optim.lr`: 1e39 is beyond f32's range"]);
+    let alpha = "model.activation={kind=\"elu\",alpha=-1e39}";
+    check("alpha-f32", BASE, &[f32, alpha], &["key `model.activation.alpha`: -1e39 is beyond f32's range"]);
+    check("eps-f32", BASE, &[f32, "optim={kind=\"adam\",eps=1e-50}"], &["key `optim.eps`: 1e-50 is 0 in f32"]);
+    // The same values in f64 are fine (as far as the config goes).
+    let tmp = scratch("lr-f64");
+    let run = train_half_adder(&tmp.path().join("run"), &["optim.lr=1e39", "train.epochs=1"]);
+    assert_ne!(run.code, 2, "{}", run.stderr);
 }
 
 /// A model file to start from that cannot be read names the config's key and line as well as

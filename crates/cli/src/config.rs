@@ -215,6 +215,42 @@ impl Config {
     }
 }
 
+impl Config {
+    /// In an f32 run, refuses a parameter of the model, the loss or the optimiser that f32 cannot
+    /// hold: the config's numbers are f64, and the run takes them as f32, where one past its
+    /// range becomes infinite (a run that "diverges" at once, exit 1, for what is a bad config)
+    /// and a nonzero one below its smallest becomes 0. The initialisers are checked by what they
+    /// draw (`model.init`), the data by the data's own checks.
+    fn fits_f32(&self) -> Result<(), SpecError> {
+        fn walk(key: &str, value: &toml::Value) -> Result<(), SpecError> {
+            match value {
+                toml::Value::Float(x) if x.is_finite() && (*x as f32).is_infinite() => Err(SpecError::new(
+                    key,
+                    format!("{x:e} is beyond f32's range (`experiment.dtype = \"f32\"`: at most about 3.4e38)"),
+                )),
+                toml::Value::Float(x) if *x != 0.0 && *x as f32 == 0.0 => Err(SpecError::new(
+                    key,
+                    format!("{x:e} is 0 in f32 (`experiment.dtype = \"f32\"`: the smallest is about 1.4e-45)"),
+                )),
+                toml::Value::Array(items) => {
+                    items.iter().enumerate().try_for_each(|(i, v)| walk(&format!("{key}[{i}]"), v))
+                }
+                toml::Value::Table(table) => table
+                    .iter()
+                    .filter(|(k, _)| !(key == "model" && matches!(k.as_str(), "init" | "init_from")))
+                    .try_for_each(|(k, v)| walk(&format!("{key}.{k}"), v)),
+                _ => Ok(()),
+            }
+        }
+        let sections = [
+            ("model", toml::Value::try_from(&self.model)),
+            ("loss", toml::Value::try_from(&self.loss)),
+            ("optim", toml::Value::try_from(&self.optim)),
+        ];
+        sections.into_iter().try_for_each(|(key, value)| value.map_or(Ok(()), |v| walk(key, &v)))
+    }
+}
+
 impl Validate for Config {
     fn validate(&self) -> Result<(), SpecError> {
         let name = &self.experiment.name;
@@ -229,6 +265,9 @@ impl Validate for Config {
         self.model.validate().map_err(|e| e.within("model"))?;
         self.loss.validate().map_err(|e| e.within("loss"))?;
         self.optim.validate().map_err(|e| e.within("optim"))?;
+        if self.experiment.dtype == Dtype::F32 {
+            self.fits_f32()?;
+        }
         if let LossSpec::Bce(_) = self.loss {
             // PyTorch's BCELoss refuses inputs outside [0, 1]; only these outputs stay inside.
             let (key, out) = self.output_activation();
