@@ -402,6 +402,14 @@ def _softplus(beta, thr):
 
 # (name, our config's activation, torch function, exact value, exact derivative): the exact
 # ones are PyTorch's documented definitions, in mpmath, with the same float parameters.
+def _gelu_tanh():
+    beta, kappa = mpmath.sqrt(2 / mpmath.pi), mpmath.mpf(0.044715)
+    u = lambda z: beta * (z + kappa * z ** 3)
+    value = lambda z: z / 2 * (1 + mpmath.tanh(u(z)))
+    derivative = lambda z: (1 + mpmath.tanh(u(z))) / 2 + z / 2 * mpmath.sech(u(z)) ** 2 * beta * (1 + 3 * kappa * z ** 2)
+    return value, derivative
+
+
 ACTIVATIONS = [
     ("sigmoid", "sigmoid", torch.sigmoid, _sig, lambda z: _sig(z) * (1 - _sig(z))),
     ("tanh", "tanh", torch.tanh, mpmath.tanh, lambda z: mpmath.sech(z) ** 2),
@@ -418,6 +426,8 @@ ACTIVATIONS = [
     ("elu alpha=0.5", {"kind": "elu", "alpha": 0.5}, lambda z: F.elu(z, alpha=0.5),
      lambda z: z if z > 0 else mpmath.mpf(0.5) * mpmath.expm1(z), lambda z: 1 if z > 0 else mpmath.mpf(0.5) * mpmath.exp(z)),
     ("gelu", "gelu", lambda z: F.gelu(z), lambda z: z * mpmath.ncdf(z), lambda z: mpmath.ncdf(z) + z * mpmath.npdf(z)),
+    ("gelu approximate=tanh", {"kind": "gelu", "approximate": "tanh"}, lambda z: F.gelu(z, approximate="tanh"),
+     *_gelu_tanh()),
     ("softplus default", {"kind": "softplus"}, lambda z: F.softplus(z), *_softplus(1, 20)),
     ("softplus beta=2 threshold=5", {"kind": "softplus", "beta": 2.0, "threshold": 5.0},
      lambda z: F.softplus(z, beta=2.0, threshold=5.0), *_softplus(2, 5)),

@@ -12,6 +12,7 @@
 //! shapes reach past 4 units so that the general products run too. With dropout, the mask drawn
 //! by one training pass is held fixed for both sides.
 
+use backprop_layers::activation::{Approximate, Gelu};
 use backprop_layers::{ActivationSpec, LayerSpec, Mode, Network, Workspace};
 use backprop_tensor::rng::{seeded, unit};
 use backprop_tensor::{MatView, Matrix};
@@ -85,15 +86,21 @@ impl Case {
     }
 }
 
+/// Every registered activation at its defaults, and the forms a parameter switches to another
+/// formula (gelu's tanh approximation).
+fn activations() -> Vec<ActivationSpec> {
+    let mut all: Vec<ActivationSpec> =
+        ActivationSpec::NAMES.iter().map(|n| ActivationSpec::from_name(n).expect("registered")).collect();
+    all.push(ActivationSpec::Gelu(Gelu { approximate: Approximate::Tanh }));
+    all
+}
+
 /// A random case; hidden layers drop outputs with probability `dropout` (the mask drawn by one
 /// training pass here).
 fn build(seed: u64, inputs: usize, units: &[usize], acts: &[usize], batch: usize, dropout: f64) -> Option<Case> {
-    let names = ActivationSpec::NAMES;
-    let mut specs: Vec<LayerSpec> = units
-        .iter()
-        .zip(acts)
-        .map(|(&u, &a)| LayerSpec::new(u, ActivationSpec::from_name(names[a % names.len()]).expect("registered")))
-        .collect();
+    let activations = activations();
+    let mut specs: Vec<LayerSpec> =
+        units.iter().zip(acts).map(|(&u, &a)| LayerSpec::new(u, activations[a % activations.len()].clone())).collect();
     let hidden = specs.len() - 1;
     for spec in &mut specs[..hidden] {
         spec.dropout = dropout;

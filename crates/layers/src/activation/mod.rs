@@ -25,7 +25,7 @@ mod softplus;
 mod tanh;
 
 pub use elu::Elu;
-pub use gelu::Gelu;
+pub use gelu::{Approximate, Gelu};
 pub use identity::Identity;
 pub use leaky_relu::LeakyRelu;
 pub use relu::Relu;
@@ -159,7 +159,7 @@ backprop_tensor::registry! {
         "leaky_relu" => LeakyRelu(LeakyRelu),
         /// `z` if `z > 0`, else `alpha·(e^z − 1)` (PyTorch `ELU`).
         "elu" => Elu(Elu),
-        /// `z·Φ(z)`, exact (PyTorch `GELU`).
+        /// `z·Φ(z)`, exact, or its tanh approximation with `approximate = "tanh"` (PyTorch `GELU`).
         "gelu" => Gelu(Gelu),
         /// `ln(1 + e^(beta·z)) / beta` (PyTorch `Softplus`).
         "softplus" => Softplus(Softplus),
@@ -301,7 +301,10 @@ mod tests {
         assert_eq!(spec, ActivationSpec::LeakyRelu(LeakyRelu { alpha: 0.1 }));
         let written = toml::to_string(&std::collections::BTreeMap::from([("x", &spec)])).unwrap();
         assert_eq!(parse(&written), spec);
-        assert_eq!(parse("x = \"gelu\""), ActivationSpec::Gelu(Gelu {}));
+        assert_eq!(parse("x = \"gelu\""), ActivationSpec::Gelu(Gelu::default()));
+        let tanh = ActivationSpec::Gelu(Gelu { approximate: Approximate::Tanh });
+        assert_eq!(parse("x = { kind = \"gelu\", approximate = \"tanh\" }"), tanh);
+        assert_eq!(parse("x = { kind = \"gelu\", approximate = \"none\" }"), ActivationSpec::Gelu(Gelu::default()));
         assert!(toml::from_str::<Doc>("x = { kind = \"elu\", beta = 1.0 }").is_err());
         assert!(parse("x = { kind = \"softplus\", beta = 0.0 }").validate().is_err());
     }
