@@ -5,13 +5,14 @@
 //!
 //! ```text
 //! γ̃ = γ / (1 + (t − 1)·η)
+//! g ← −g                                       (if maximize)
 //! g ← g + λ·θ                                  (if λ ≠ 0)
 //! s ← s + g²                                   (s starts at initial_accumulator_value)
 //! θ ← θ − γ̃·g / (√s + ε)
 //! ```
 //!
 //! Defaults (PyTorch's): lr 0.01, lr_decay 0, weight_decay 0, initial_accumulator_value 0,
-//! eps 1e-10.
+//! eps 1e-10, maximize false.
 //!
 //! State, `n` parameters: `s − initial_accumulator_value` (n). Storing the sum less its start
 //! keeps the "zero at the start" contract of [`Optimizer::state_len`], so a caller needs no
@@ -37,11 +38,21 @@ pub struct Adagrad {
     pub initial_accumulator_value: f64,
     /// ε added to the denominator (default 1e-10).
     pub eps: f64,
+    /// Ascend the gradient instead (default false; PyTorch's `maximize`): each step starts from
+    /// `g ← −g`.
+    pub maximize: bool,
 }
 
 impl Default for Adagrad {
     fn default() -> Self {
-        Adagrad { lr: 1e-2, lr_decay: 0.0, weight_decay: 0.0, initial_accumulator_value: 0.0, eps: 1e-10 }
+        Adagrad {
+            lr: 1e-2,
+            lr_decay: 0.0,
+            weight_decay: 0.0,
+            initial_accumulator_value: 0.0,
+            eps: 1e-10,
+            maximize: false,
+        }
     }
 }
 
@@ -69,7 +80,7 @@ impl<F: Element> Optimizer<F> for Adagrad {
         let (weight_decay, initial, eps) =
             (F::of(self.weight_decay), F::of(self.initial_accumulator_value), F::of(self.eps));
         for ((p, &g), sum_less_initial) in params.iter_mut().zip(grads).zip(state.iter_mut()) {
-            let mut g = g;
+            let mut g = if self.maximize { -g } else { g };
             if self.weight_decay != 0.0 {
                 g += weight_decay * *p;
             }

@@ -3,6 +3,7 @@
 //! With γ = lr, (β₁, β₂) = `betas`, ε = `eps`, λ = `weight_decay`, at step t (from 1):
 //!
 //! ```text
+//! g ← −g                                       (if maximize)
 //! g ← g + λ·θ                                  (if λ ≠ 0; L2, added to the gradient)
 //! m ← β₁·m + (1 − β₁)·g
 //! v ← β₂·v + (1 − β₂)·g²
@@ -15,7 +16,11 @@
 //! The arithmetic is in PyTorch's order: `step_size = γ / (1 − β₁ᵗ)`, `denom = √v / √(1 − β₂ᵗ) + ε`,
 //! `θ ← θ − step_size·m / denom`; the bias corrections are computed in `f64`.
 //!
-//! Defaults (PyTorch's): lr 0.001, betas [0.9, 0.999], eps 1e-8, weight_decay 0, amsgrad false.
+//! With `decoupled_weight_decay` the decay is AdamW's instead (`θ ← θ·(1 − γ·λ)` before the
+//! moments, no L2 term in `g`): PyTorch's `Adam(decoupled_weight_decay=True)`, which is `AdamW`.
+//!
+//! Defaults (PyTorch's): lr 0.001, betas [0.9, 0.999], eps 1e-8, weight_decay 0, amsgrad false,
+//! maximize false, decoupled_weight_decay false.
 //!
 //! State, `n` parameters: `[m (n) | v (n) | v_max (n, amsgrad only)]`, zero at the start.
 
@@ -39,11 +44,25 @@ pub struct Adam {
     pub weight_decay: f64,
     /// Normalise by the running maximum of v (AMSGrad; default false).
     pub amsgrad: bool,
+    /// Ascend the gradient instead (default false; PyTorch's `maximize`): each step starts from
+    /// `g ← −g`.
+    pub maximize: bool,
+    /// Decay the weights as AdamW does, `θ ← θ·(1 − γ·λ)`, instead of adding `λ·θ` to the gradient
+    /// (default false).
+    pub decoupled_weight_decay: bool,
 }
 
 impl Default for Adam {
     fn default() -> Self {
-        Adam { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 0.0, amsgrad: false }
+        Adam {
+            lr: 1e-3,
+            betas: [0.9, 0.999],
+            eps: 1e-8,
+            weight_decay: 0.0,
+            amsgrad: false,
+            maximize: false,
+            decoupled_weight_decay: false,
+        }
     }
 }
 
@@ -67,8 +86,23 @@ impl<F: Element> Optimizer<F> for Adam {
     }
 
     fn step(&self, params: &mut [F], grads: &[F], state: &mut [F], step: u64, lr: F) {
-        let moments = Moments { betas: self.betas, eps: self.eps, amsgrad: self.amsgrad };
-        moments.update(params, grads, state, step, lr, self.weight_decay);
+        let moments = Moments { betas: self.betas, eps: self.eps, amsgrad: self.amsgrad, maximize: self.maximize };
+        if self.decoupled_weight_decay {
+            decay(params, lr, self.weight_decay);
+            moments.update(params, grads, state, step, lr, 0.0);
+        } else {
+            moments.update(params, grads, state, step, lr, self.weight_decay);
+        }
+    }
+}
+
+/// AdamW's decoupled decay, `θ ← θ·(1 − γ·λ)` (nothing when λ = 0), as PyTorch computes it.
+pub(crate) fn decay<F: Element>(params: &mut [F], lr: F, weight_decay: f64) {
+    if weight_decay != 0.0 {
+        let shrink = F::of(1.0 - lr.f64() * weight_decay);
+        for p in params.iter_mut() {
+            *p *= shrink;
+        }
     }
 }
 
@@ -82,6 +116,7 @@ pub(crate) struct Moments {
     pub(crate) betas: [f64; 2],
     pub(crate) eps: f64,
     pub(crate) amsgrad: bool,
+    pub(crate) maximize: bool,
 }
 
 impl Moments {
@@ -100,7 +135,7 @@ impl Moments {
         let (one_minus_b1, one_minus_b2) = (F::of(1.0 - beta1), F::of(1.0 - beta2));
         let (eps, l2_f) = (F::of(self.eps), F::of(l2));
         for i in 0..n {
-            let mut g = grads[i];
+            let mut g = if self.maximize { -grads[i] } else { grads[i] };
             if l2 != 0.0 {
                 g += l2_f * params[i];
             }

@@ -4,6 +4,7 @@
 //! step (see [`Adam`](crate::Adam)) without any L2 term in the gradient:
 //!
 //! ```text
+//! g ← −g                                        (if maximize)
 //! θ ← θ − γ·λ·θ                                 (as PyTorch: θ ← θ·(1 − γ·λ))
 //! m ← β₁·m + (1 − β₁)·g
 //! v ← β₂·v + (1 − β₂)·g²
@@ -13,7 +14,9 @@
 //!
 //! γ is this step's (scheduled) learning rate, in the decay as in the step.
 //!
-//! Defaults (PyTorch's): lr 0.001, betas [0.9, 0.999], eps 1e-8, weight_decay 0.01, amsgrad false.
+//! Defaults (PyTorch's): lr 0.001, betas [0.9, 0.999], eps 1e-8, weight_decay 0.01, amsgrad false,
+//! maximize false. The same as `adam` with `decoupled_weight_decay = true` (but for the default
+//! weight_decay).
 //!
 //! State, `n` parameters: `[m (n) | v (n) | v_max (n, amsgrad only)]`, zero at the start.
 
@@ -21,7 +24,7 @@ use backprop_tensor::spec::positive;
 use backprop_tensor::{Element, SpecError, Validate};
 use serde::{Deserialize, Serialize};
 
-use crate::adam::{Moments, state_len};
+use crate::adam::{Moments, decay, state_len};
 use crate::{Optimizer, beta, non_negative};
 
 /// Adam with weight decay decoupled from the gradient.
@@ -38,11 +41,14 @@ pub struct AdamW {
     pub weight_decay: f64,
     /// Normalise by the running maximum of v (AMSGrad; default false).
     pub amsgrad: bool,
+    /// Ascend the gradient instead (default false; PyTorch's `maximize`): each step starts from
+    /// `g ← −g`.
+    pub maximize: bool,
 }
 
 impl Default for AdamW {
     fn default() -> Self {
-        AdamW { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 1e-2, amsgrad: false }
+        AdamW { lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weight_decay: 1e-2, amsgrad: false, maximize: false }
     }
 }
 
@@ -66,13 +72,8 @@ impl<F: Element> Optimizer<F> for AdamW {
     }
 
     fn step(&self, params: &mut [F], grads: &[F], state: &mut [F], step: u64, lr: F) {
-        if self.weight_decay != 0.0 {
-            let shrink = F::of(1.0 - lr.f64() * self.weight_decay);
-            for p in params.iter_mut() {
-                *p *= shrink;
-            }
-        }
-        let moments = Moments { betas: self.betas, eps: self.eps, amsgrad: self.amsgrad };
+        decay(params, lr, self.weight_decay);
+        let moments = Moments { betas: self.betas, eps: self.eps, amsgrad: self.amsgrad, maximize: self.maximize };
         moments.update(params, grads, state, step, lr, 0.0);
     }
 }

@@ -316,7 +316,7 @@ mod tests {
         assert_eq!(
             err,
             "unknown field `momentun`, expected one of `lr`, `momentum`, `dampening`, `weight_decay`, `nesterov`, \
-             `clip_norm`, `clip_value`, `schedule`"
+             `maximize`, `clip_norm`, `clip_value`, `schedule`"
         );
         let err = parse("kind = \"adam\"\nclip_nrom = 1.0\n").unwrap_err();
         assert!(err.starts_with("unknown field `clip_nrom`, expected one of `lr`, `betas`"), "{err}");

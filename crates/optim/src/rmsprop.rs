@@ -4,6 +4,7 @@
 //! With γ = lr, α = `alpha`, ε = `eps`, λ = `weight_decay`, μ = `momentum`, at every step:
 //!
 //! ```text
+//! g ← −g                                       (if maximize)
 //! g ← g + λ·θ                                  (if λ ≠ 0)
 //! v ← α·v + (1 − α)·g²
 //! ṽ = v,  or if centered:  g_avg ← α·g_avg + (1 − α)·g,  ṽ = v − g_avg²
@@ -13,7 +14,8 @@
 //!
 //! Unlike SGD's, the momentum buffer b starts at zero (PyTorch's rule).
 //!
-//! Defaults (PyTorch's): lr 0.01, alpha 0.99, eps 1e-8, weight_decay 0, momentum 0, centered false.
+//! Defaults (PyTorch's): lr 0.01, alpha 0.99, eps 1e-8, weight_decay 0, momentum 0, centered false,
+//! maximize false.
 //!
 //! State, `n` parameters: `[v (n) | g_avg (n, centered only) | b (n, momentum > 0 only)]`, zero at
 //! the start.
@@ -41,11 +43,14 @@ pub struct RmsProp {
     /// Normalise by an estimate of the gradient's variance instead of its second moment
     /// (default false).
     pub centered: bool,
+    /// Ascend the gradient instead (default false; PyTorch's `maximize`): each step starts from
+    /// `g ← −g`.
+    pub maximize: bool,
 }
 
 impl Default for RmsProp {
     fn default() -> Self {
-        RmsProp { lr: 1e-2, alpha: 0.99, eps: 1e-8, weight_decay: 0.0, momentum: 0.0, centered: false }
+        RmsProp { lr: 1e-2, alpha: 0.99, eps: 1e-8, weight_decay: 0.0, momentum: 0.0, centered: false, maximize: false }
     }
 }
 
@@ -76,7 +81,7 @@ impl<F: Element> Optimizer<F> for RmsProp {
         let (alpha, one_minus_alpha) = (F::of(self.alpha), F::of(1.0 - self.alpha));
         let (eps, weight_decay, momentum) = (F::of(self.eps), F::of(self.weight_decay), F::of(self.momentum));
         for i in 0..n {
-            let mut g = grads[i];
+            let mut g = if self.maximize { -grads[i] } else { grads[i] };
             if self.weight_decay != 0.0 {
                 g += weight_decay * params[i];
             }

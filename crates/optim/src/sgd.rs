@@ -4,6 +4,7 @@
 //! With γ = lr, λ = `weight_decay`, μ = `momentum`, τ = `dampening`, at step t (from 1):
 //!
 //! ```text
+//! g ← −g                                       (if maximize)
 //! g ← g + λ·θ                                  (if λ ≠ 0)
 //! b ← g                   at t = 1              (if μ ≠ 0; no dampening on the first step)
 //! b ← μ·b + (1 − τ)·g     at t > 1
@@ -11,8 +12,8 @@
 //! θ ← θ − γ·g
 //! ```
 //!
-//! Defaults (PyTorch's): lr 0.001, momentum 0, dampening 0, weight_decay 0, nesterov false, which
-//! is plain `θ ← θ − lr·g`. As PyTorch raises, `nesterov` needs momentum > 0 and dampening 0.
+//! Defaults (PyTorch's): lr 0.001, momentum 0, dampening 0, weight_decay 0, nesterov false,
+//! maximize false, which is plain `θ ← θ − lr·g`. As PyTorch raises, `nesterov` needs momentum > 0 and dampening 0.
 //!
 //! State: the momentum buffer b, one value per parameter, only when momentum ≠ 0 (else none).
 //! "First step" is `step == 1`, so a resumed run must keep its step count with its state.
@@ -37,11 +38,14 @@ pub struct Sgd {
     pub weight_decay: f64,
     /// Use Nesterov momentum (default false; needs momentum > 0 and dampening 0).
     pub nesterov: bool,
+    /// Ascend the gradient instead (default false; PyTorch's `maximize`): each step starts from
+    /// `g ← −g`.
+    pub maximize: bool,
 }
 
 impl Default for Sgd {
     fn default() -> Self {
-        Sgd { lr: 1e-3, momentum: 0.0, dampening: 0.0, weight_decay: 0.0, nesterov: false }
+        Sgd { lr: 1e-3, momentum: 0.0, dampening: 0.0, weight_decay: 0.0, nesterov: false, maximize: false }
     }
 }
 
@@ -75,7 +79,9 @@ impl<F: Element> Optimizer<F> for Sgd {
 
     fn step(&self, params: &mut [F], grads: &[F], state: &mut [F], step: u64, lr: F) {
         if self.weight_decay == 0.0 && self.momentum == 0.0 {
-            // Plain `θ ← θ − lr·g`: one vectorised pass (two threads for large models).
+            // Plain `θ ← θ − lr·g`: one vectorised pass (two threads for large models). Maximising,
+            // `θ − (−lr)·g`, PyTorch's `θ + (−lr)·(−g)` to the bit.
+            let lr = if self.maximize { -lr } else { lr };
             backprop_tensor::linalg::sub_scaled(params, lr, grads);
             return;
         }
@@ -83,7 +89,7 @@ impl<F: Element> Optimizer<F> for Sgd {
         let momentum = F::of(self.momentum);
         let one_minus_dampening = F::of(1.0 - self.dampening);
         for (i, (p, &g)) in params.iter_mut().zip(grads).enumerate() {
-            let mut g = g;
+            let mut g = if self.maximize { -g } else { g };
             if self.weight_decay != 0.0 {
                 g += weight_decay * *p;
             }

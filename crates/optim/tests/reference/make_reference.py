@@ -46,11 +46,11 @@ GRADS = [
 
 # PyTorch's defaults (torch.optim.* signatures), written out independently of the Rust code.
 DEFAULTS = {
-    "sgd": dict(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False),
-    "adam": dict(lr=1e-3, betas=[0.9, 0.999], eps=1e-8, weight_decay=0.0, amsgrad=False),
-    "adamw": dict(lr=1e-3, betas=[0.9, 0.999], eps=1e-8, weight_decay=1e-2, amsgrad=False),
-    "rmsprop": dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False),
-    "adagrad": dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10),
+    "sgd": dict(lr=1e-3, momentum=0.0, dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False),
+    "adam": dict(lr=1e-3, betas=[0.9, 0.999], eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False, decoupled_weight_decay=False),
+    "adamw": dict(lr=1e-3, betas=[0.9, 0.999], eps=1e-8, weight_decay=1e-2, amsgrad=False, maximize=False),
+    "rmsprop": dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, maximize=False),
+    "adagrad": dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10, maximize=False),
 }
 
 
@@ -67,13 +67,14 @@ def lerp(start, end, weight):
 
 
 class SGD:
-    def __init__(self, n, lr, momentum, dampening, weight_decay, nesterov):
+    def __init__(self, n, lr, momentum, dampening, weight_decay, nesterov, maximize):
         self.momentum, self.dampening, self.weight_decay, self.nesterov = momentum, dampening, weight_decay, nesterov
+        self.maximize = maximize
         self.momentum_buffer_list = [None] * n
 
     def step(self, params, grads, lr):
         for i, param in enumerate(params):
-            grad = grads[i]
+            grad = grads[i] if not self.maximize else -grads[i]
             if self.weight_decay != 0:
                 grad = grad + self.weight_decay * param
             if self.momentum != 0:
@@ -92,8 +93,9 @@ class SGD:
 
 
 class Adam:
-    def __init__(self, n, lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay=False):
+    def __init__(self, n, lr, betas, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay=False):
         self.beta1, self.beta2 = betas
+        self.maximize = maximize
         self.eps, self.weight_decay, self.amsgrad = eps, weight_decay, amsgrad
         self.decoupled_weight_decay = decoupled_weight_decay
         self.exp_avgs = [0.0] * n
@@ -104,7 +106,7 @@ class Adam:
     def step(self, params, grads, lr):
         beta1, beta2, eps = self.beta1, self.beta2, self.eps
         for i, param in enumerate(params):
-            grad = grads[i]
+            grad = grads[i] if not self.maximize else -grads[i]
             self.state_steps[i] += 1
             if self.weight_decay != 0:
                 if self.decoupled_weight_decay:
@@ -127,13 +129,14 @@ class Adam:
 
 
 class AdamW(Adam):
-    def __init__(self, n, lr, betas, eps, weight_decay, amsgrad):
-        super().__init__(n, lr, betas, eps, weight_decay, amsgrad, decoupled_weight_decay=True)
+    def __init__(self, n, lr, betas, eps, weight_decay, amsgrad, maximize):
+        super().__init__(n, lr, betas, eps, weight_decay, amsgrad, maximize, decoupled_weight_decay=True)
 
 
 class RMSprop:
-    def __init__(self, n, lr, alpha, eps, weight_decay, momentum, centered):
+    def __init__(self, n, lr, alpha, eps, weight_decay, momentum, centered, maximize):
         self.alpha, self.eps, self.weight_decay, self.momentum, self.centered = alpha, eps, weight_decay, momentum, centered
+        self.maximize = maximize
         self.square_avgs = [0.0] * n
         self.grad_avgs = [0.0] * n
         self.momentum_buffer_list = [0.0] * n
@@ -141,7 +144,7 @@ class RMSprop:
     def step(self, params, grads, lr):
         alpha = self.alpha
         for i, param in enumerate(params):
-            grad = grads[i]
+            grad = grads[i] if not self.maximize else -grads[i]
             if self.weight_decay != 0:
                 grad = grad + self.weight_decay * param
             self.square_avgs[i] = self.square_avgs[i] * alpha + (1 - alpha) * grad * grad
@@ -159,14 +162,15 @@ class RMSprop:
 
 
 class Adagrad:
-    def __init__(self, n, lr, lr_decay, weight_decay, initial_accumulator_value, eps):
+    def __init__(self, n, lr, lr_decay, weight_decay, initial_accumulator_value, eps, maximize):
         self.lr_decay, self.weight_decay, self.eps = lr_decay, weight_decay, eps
+        self.maximize = maximize
         self.state_sums = [initial_accumulator_value] * n
         self.state_steps = [0.0] * n
 
     def step(self, params, grads, lr):
         for i, param in enumerate(params):
-            grad = grads[i]
+            grad = grads[i] if not self.maximize else -grads[i]
             self.state_steps[i] += 1
             step = self.state_steps[i]
             if self.weight_decay != 0:
@@ -482,6 +486,14 @@ OPTIMIZER_CASES = [
     ("rmsprop_momentum", "rmsprop", dict(lr=0.005, momentum=0.5)),
     ("adagrad_default", "adagrad", {}),
     ("adagrad_all_options", "adagrad", dict(lr=0.1, lr_decay=0.2, weight_decay=0.1, initial_accumulator_value=0.4, eps=1e-3)),
+    # maximize (every optimiser) and Adam's decoupled_weight_decay.
+    ("sgd_maximize", "sgd", dict(lr=0.1, maximize=True)),
+    ("sgd_maximize_momentum_weight_decay", "sgd", dict(lr=0.1, momentum=0.9, weight_decay=0.05, maximize=True)),
+    ("adam_maximize_l2_amsgrad", "adam", dict(lr=0.05, weight_decay=0.1, amsgrad=True, maximize=True)),
+    ("adam_decoupled_weight_decay", "adam", dict(lr=0.05, weight_decay=0.3, decoupled_weight_decay=True)),
+    ("adamw_maximize", "adamw", dict(lr=0.05, weight_decay=0.3, maximize=True)),
+    ("rmsprop_maximize_centered_momentum", "rmsprop", dict(lr=0.02, momentum=0.7, centered=True, weight_decay=0.1, maximize=True)),
+    ("adagrad_maximize", "adagrad", dict(lr=0.1, weight_decay=0.1, maximize=True)),
 ]
 
 # Optimiser + schedule, one step per epoch: the scheduled lr reaches the update (and AdamW's decay).
@@ -566,6 +578,10 @@ def main():
         expected = run_optimizer(kind, options, schedule)
         assert expected != run_optimizer(kind, options), name  # the schedule must matter
         optimizers.append(dict(name=name, config=toml_config(kind, options, schedule), expected=expected))
+
+    # Adam with decoupled weight decay is AdamW.
+    decoupled = dict(lr=0.05, weight_decay=0.3)
+    assert run_optimizer("adam", dict(decoupled, decoupled_weight_decay=True)) == run_optimizer("adamw", decoupled)
 
     # Each option of an "all options" case must change the result, or the case would not test it.
     for name, kind, options in OPTIMIZER_CASES:
