@@ -422,6 +422,12 @@ fn train(loaded: &Loaded, out_dir: Option<&Path>, out: &mut dyn Write) -> Result
     let (dir, created) = match out_dir {
         Some(d) => {
             let created = !d.exists();
+            if d.exists() && !d.is_dir() {
+                return Err(CliError::Input(format!(
+                    "{}: --out names the run's directory, and this is a file",
+                    d.display()
+                )));
+            }
             std::fs::create_dir_all(d).map_err(|e| CliError::io(d, e))?;
             (d.to_path_buf(), created)
         }
@@ -587,8 +593,21 @@ fn predict_cmd(args: &PredictArgs, out: &mut dyn Write) -> Result<(), CliError> 
         None => {
             let mut rows = Vec::with_capacity(args.input.len());
             for (i, text) in args.input.iter().enumerate() {
-                let row: Result<Vec<f64>, _> = text.split(',').map(|v| v.trim().parse::<f64>()).collect();
-                let row = row.map_err(|e| CliError::Config(format!("--input #{}: `{text}`: {e}", i + 1)))?;
+                let values: Vec<&str> = text.split(',').map(str::trim).collect();
+                let row: Vec<f64> = values
+                    .iter()
+                    .enumerate()
+                    .map(|(j, v)| {
+                        v.parse::<f64>().map_err(|_| {
+                            CliError::Config(format!(
+                                "--input #{}: `{v}` (value {} of {}) is not a number",
+                                i + 1,
+                                j + 1,
+                                values.len()
+                            ))
+                        })
+                    })
+                    .collect::<Result<_, _>>()?;
                 if row.len() != net.inputs() {
                     return Err(CliError::Config(format!(
                         "--input #{}: {} values, the model takes {} inputs",

@@ -350,7 +350,12 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Loaded, CliError> {
         {
             message = format!("duplicate key `{key}` (each key and table may appear once)");
         }
-        CliError::Config(format!("{}{at}: invalid TOML: {message}", path.display()))
+        if message.contains("value was too large") {
+            message = format!("{message} (TOML integers are 64-bit and signed: at most 9223372036854775807)");
+        }
+        let key =
+            e.span().and_then(|s| key_of_line(&source, s.start)).map(|k| format!(" key `{k}`:")).unwrap_or_default();
+        CliError::Config(format!("{}{at}:{key} invalid TOML: {message}", path.display()))
     })?;
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     absolutize(&mut table, &base_dir, |_, _| true);
@@ -445,10 +450,17 @@ pub fn apply_override(table: &mut toml::Table, item: &str) -> Result<(), String>
     let (key, raw) = item.split_once('=').ok_or("expected key=value")?;
     let key = key.trim();
     let value = match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
-        Ok(mut t) => t.remove("v").ok_or("empty value")?,
+        // One value: `x = 5` after a line break would be another key, silently dropped.
+        Ok(mut t) if t.len() == 1 => t.remove("v").ok_or("empty value")?,
+        Ok(_) => return Err("the value is more than one TOML value (a line break in it?)".into()),
         // A number TOML cannot hold (`1e400`, an integer past 2⁶³) is an error, not a string.
         Err(_) if looks_numeric(raw.trim()) => {
             return Err(format!("`{}` is out of range for a TOML number (a 64-bit integer or float)", raw.trim()));
+        }
+        // An array, table or quoted string that does not parse was meant as one: its error, not a
+        // string of its text that fails later as the wrong type.
+        Err(e) if raw.trim_start().starts_with(['[', '{', '"', '\'']) => {
+            return Err(format!("`{}` is not a TOML value: {}", raw.trim(), e.message().trim()));
         }
         Err(_) => toml::Value::String(raw.trim().to_string()),
     };
@@ -500,6 +512,7 @@ fn error_key(path: &str, message: &str) -> (String, String) {
 /// Adds "did you mean `x`?" to an "unknown variant/field `y`, expected …" message when one of
 /// the expected names is close to `y`.
 fn with_suggestion(message: &str) -> String {
+    let message = &plain(message);
     let Some(rest) = message.strip_prefix("unknown variant `").or_else(|| message.strip_prefix("unknown field `"))
     else {
         return message.to_string();
@@ -516,6 +529,16 @@ fn with_suggestion(message: &str) -> String {
         Some((_, name)) => format!("{message}; did you mean `{name}`?"),
         None => message.to_string(),
     }
+}
+
+/// serde's words for Rust's types, said in a config's terms: `expected struct ModelSpec` is
+/// `expected a table`; a number where a name is expected (`dtype = 32`) is said to need quotes.
+fn plain(message: &str) -> String {
+    if let Some((before, after)) = message.split_once("expected struct ") {
+        let rest = after.trim_start_matches(|c: char| c.is_alphanumeric() || c == '_');
+        return format!("{before}expected a table{rest}");
+    }
+    message.replace("invalid type: unit variant, expected string only", "expected a name in quotes (a string)")
 }
 
 /// `file:line:col: key `k`: message`, with the position of `key` in `source` when it is there,
@@ -567,6 +590,30 @@ fn key_as_written(source: &str, span: std::ops::Range<usize>) -> Option<String> 
     let before = source[line_start..span.end].trim_start().trim_start_matches('[');
     let dotted = if before.contains(['=', '{', '[', ',']) { key } else { before };
     Some(dotted.split('.').map(str::trim).collect::<Vec<_>>().join("."))
+}
+
+/// The dotted key that the line holding byte `at` of `source` sets (`experiment.seed` for a line
+/// `seed = …` under `[experiment]`), when the line reads `key = …`: for a syntax error in a
+/// value, which TOML's parser reports by position alone.
+fn key_of_line(source: &str, at: usize) -> Option<String> {
+    let at = at.min(source.len());
+    let start = source[..at].rfind('\n').map_or(0, |i| i + 1);
+    let line = source[start..].lines().next().unwrap_or("");
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim();
+    let bare = |k: &str| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if !bare(key) {
+        return None;
+    }
+    // The table the line is in: the last `[header]` above it (`[[array]]` headers included).
+    let table = source[..start].lines().rev().find_map(|l| {
+        let l = l.trim();
+        l.strip_prefix('[').and_then(|h| h.split(']').next()).map(|h| h.trim_start_matches('[').trim().to_string())
+    });
+    Some(match table {
+        Some(t) if !t.is_empty() => format!("{t}.{key}"),
+        _ => key.to_string(),
+    })
 }
 
 /// Byte offset of the deepest part of the dotted `key` (`model.hidden[1]`) found in `source`.
@@ -825,10 +872,34 @@ mod tests {
 
     #[test]
     fn suggests_close_names_only() {
+        assert_eq!(
+            with_suggestion("invalid type: integer `3`, expected struct ModelSpec"),
+            "invalid type: integer `3`, expected a table"
+        );
+        assert_eq!(
+            with_suggestion("invalid type: unit variant, expected string only"),
+            "expected a name in quotes (a string)"
+        );
         let m = with_suggestion("unknown variant `sigmod`, expected one of `sigmoid`, `tanh`");
         assert!(m.ends_with("did you mean `sigmoid`?"), "{m}");
         let m = with_suggestion("unknown variant `xyz`, expected one of `sigmoid`, `tanh`");
         assert!(!m.contains("did you mean"), "{m}");
+    }
+
+    #[test]
+    fn a_syntax_error_in_a_value_names_its_key() {
+        let source = "top = 1\n[experiment]\nseed = 18446744073709551615\n[[model.layers]]\nunits = [4,\n";
+        let at = |text: &str| source.find(text).unwrap() + 2;
+        assert_eq!(key_of_line(source, at("top")).as_deref(), Some("top"));
+        assert_eq!(key_of_line(source, at("18446744073709551615")).as_deref(), Some("experiment.seed"));
+        assert_eq!(key_of_line(source, at("[4,")).as_deref(), Some("model.layers.units"));
+        assert_eq!(key_of_line(source, at("[[model")), None, "a header sets no key");
+        assert_eq!(key_of_line("[train\n", 3), None);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("seed.toml");
+        std::fs::write(&path, "[experiment]\nseed = 18446744073709551615\n[train]\nepochs = 1\n").unwrap();
+        let message = load(&path, &[]).unwrap_err().to_string();
+        assert!(message.ends_with("seed.toml:2:8: key `experiment.seed`: invalid TOML: u64 value was too large (TOML integers are 64-bit and signed: at most 9223372036854775807)"), "{message}");
     }
 
     #[test]
@@ -846,5 +917,13 @@ mod tests {
         }
         apply_override(&mut t, "experiment.name=2fast").unwrap();
         assert_eq!(t["experiment"]["name"], toml::Value::String("2fast".into()));
+        // Meant as an array, a table or a quoted string: their syntax errors, not a string.
+        for broken in ["[4,", "{kind = \"adam\"", "\"relu"] {
+            let m = apply_override(&mut t, &format!("model.hidden={broken}")).unwrap_err();
+            assert!(m.starts_with(&format!("`{broken}` is not a TOML value: ")), "{m}");
+        }
+        // A line break would start another key, which was dropped.
+        let m = apply_override(&mut t, "train.epochs=3\nx = 5").unwrap_err();
+        assert!(m.contains("more than one TOML value"), "{m}");
     }
 }

@@ -140,10 +140,10 @@ impl Default for Sine {
 
 fn check_samples(samples: usize, at_least: usize) -> Result<(), SpecError> {
     if samples < at_least.max(1) || samples > MAX_SAMPLES {
-        let what = if at_least > 1 { "`classes`" } else { "1" };
+        let least = if at_least > 1 { format!("`classes` ({at_least})") } else { "1".into() };
         return Err(SpecError::new(
             "samples",
-            format!("must be at least {what} ({}) and at most {MAX_SAMPLES}, got {samples}", at_least.max(1)),
+            format!("must be at least {least} and at most {MAX_SAMPLES}, got {samples}"),
         ));
     }
     Ok(())
@@ -454,7 +454,7 @@ mod tests {
             message(Spirals { samples: 2, classes: 3, ..Spirals::default() }.validate())
                 .contains("at least `classes` (3)")
         );
-        assert!(message(Sine { samples: 0, noise: 0.0 }.validate()).contains("at least 1 (1)"));
+        assert!(message(Sine { samples: 0, noise: 0.0 }.validate()).contains("at least 1 and at most"));
     }
 
     /// Each generator's documented formula, and the order it draws from the seed's stream, written

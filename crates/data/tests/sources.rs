@@ -76,7 +76,7 @@ fn synthetic_splits_are_stratified_and_normalised() {
 #[test]
 fn out_of_range_values_are_refused_before_loading() {
     let err = spec("source = \"moons\"\nsamples = 0").load::<f64>().unwrap_err();
-    assert_eq!(err.to_string(), "invalid `data.samples`: must be at least 1 (1) and at most 10000000, got 0");
+    assert_eq!(err.to_string(), "invalid `data.samples`: must be at least 1 and at most 10000000, got 0");
     assert!(matches!(err, DataError::Spec(e) if e.key == "samples"));
     let err = DataSpec::Parity { bits: 64 }.load::<f64>().unwrap_err();
     assert!(matches!(err, DataError::Spec(e) if e.key == "bits"));
