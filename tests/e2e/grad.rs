@@ -72,3 +72,24 @@ fn non_finite_gradients_are_failures_not_numbers() {
     assert!(run.stdout.contains("NaN") && !run.stdout.contains("0.000e0"), "{}", run.stdout);
     assert!(run.stderr.contains("a gradient is not finite"), "{}", run.stderr);
 }
+
+/// bce's gradient is PyTorch's, floored where an output is within 1e-12 of 0 or 1, so there it is
+/// not the cost's derivative and the gradient check fails on a correct model: the message says
+/// why, and which loss has the exact gradient.
+#[test]
+fn gradcheck_explains_bce_s_floored_gradient_on_saturated_outputs() {
+    let tmp = crate::util::scratch("gradcheck-bce");
+    let dir = tmp.path();
+    std::fs::write(dir.join("d.csv"), "x,t\n0,1\n1,0\n").unwrap();
+    let config = "[data]\nsource = \"csv\"\npath = \"d.csv\"\ntargets = [\"t\"]\ntask = \"classification\"\n\
+                  [model]\nhidden = []\noutput_activation = \"sigmoid\"\n\
+                  init = { kind = \"constant\", value = -30.0 }\n[loss]\nkind = \"bce\"\n[train]\nepochs = 1\n";
+    std::fs::write(dir.join("bce.toml"), config).unwrap();
+    let path = dir.join("bce.toml");
+    let run = backprop(&["gradcheck", path.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("within 1e-12 of 0 or 1, where bce's gradient is PyTorch's"), "{}", run.stderr);
+    // Away from 0 and 1 it is the derivative, and the check passes.
+    let run = backprop(&["gradcheck", path.to_str().unwrap(), "--set", "model.init={kind=\"constant\",value=-1.0}"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}

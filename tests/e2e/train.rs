@@ -219,6 +219,9 @@ fn a_set_larger_than_memory_allows_in_one_pass_is_measured_in_parts_or_refused()
             .arg("ulimit -v 2500000 && exec \"$0\" \"$@\"")
             .arg(env!("CARGO_BIN_EXE_backprop-e2e"))
             .args(["train", config.to_str().unwrap(), "--set", &set, "--out", out.to_str().unwrap()])
+            // Few threads and malloc arenas (64 MiB of address space each), whatever the host.
+            .env("RAYON_NUM_THREADS", "2")
+            .env("MALLOC_ARENA_MAX", "2")
             .output()
             .unwrap()
     };

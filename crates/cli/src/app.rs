@@ -211,7 +211,8 @@ where
 /// Standard output that keeps its first write error, so that a command whose output was lost
 /// (`> file` on a full disk) does not exit 0: [`Checked::finish`] reports it (exit 2, as for any
 /// file the command could not write). A closed pipe (`| head`) is not an error: the reader has
-/// what it wanted. The commands write with `let _ = writeln!(…)`, never `println!`, which
+/// what it wanted; nor is an interrupted call, which `write_all` retries. The commands write
+/// with `let _ = writeln!(…)`, never `println!`, which
 /// panics when standard output is gone.
 struct Checked<W: Write> {
     inner: W,
@@ -227,7 +228,7 @@ impl<W: Write> Checked<W> {
     fn note<T>(&mut self, result: std::io::Result<T>) -> std::io::Result<T> {
         if let Err(e) = &result
             && self.error.is_none()
-            && e.kind() != std::io::ErrorKind::BrokenPipe
+            && !matches!(e.kind(), std::io::ErrorKind::BrokenPipe | std::io::ErrorKind::Interrupted)
         {
             self.error = Some(std::io::Error::new(e.kind(), e.to_string()));
         }
@@ -487,7 +488,8 @@ fn gradcheck_cmd(
         return Err(CliError::Config(format!("--tolerance must be a number ≥ 0, got {tolerance}")));
     }
     let (data, net) = prepare::<f64>(loaded, model)?;
-    run::check_whole_set_memory(loaded, &net, data.len())?;
+    // The central differences run on every thread, each with its own network and workspace.
+    run::check_whole_set_memory(loaded, &net, data.len(), rayon::current_num_threads() + 1)?;
     let loss = loaded.config.loss.get::<f64>();
     let (x, t) = (data.inputs.view(), data.targets.view());
     let (_, analytic) = gradcheck::analytic(&net, loss, x, t);
@@ -528,7 +530,14 @@ fn gradcheck_cmd(
             "gradient check failed: a gradient is not finite (NaN or infinite) at these weights on this data".into(),
         ))
     } else {
-        Err(CliError::Failed("gradient check failed: analytic and numeric gradients disagree beyond tolerance".into()))
+        let mut message = "gradient check failed: analytic and numeric gradients disagree beyond tolerance".to_string();
+        if matches!(loaded.config.loss, backprop_loss::LossSpec::Bce(_))
+            && net.predict(x).iter().any(|&a| (1.0 - a) * a < 1e-12)
+        {
+            message += "; some outputs are within 1e-12 of 0 or 1, where bce's gradient is PyTorch's, (a − t)/max(a(1 − a), \
+                        1e-12), and not the cost's derivative (bce_with_logits has the exact one)";
+        }
+        Err(CliError::Failed(message))
     }
 }
 
@@ -546,7 +555,7 @@ struct GradLayer {
 
 fn grad_cmd<F: Element>(loaded: &Loaded, model: Option<&Path>, out: &mut dyn Write) -> Result<(), CliError> {
     let (data, net) = prepare::<F>(loaded, model)?;
-    run::check_whole_set_memory(loaded, &net, data.len())?;
+    run::check_whole_set_memory(loaded, &net, data.len(), 1)?;
     let (cost, grads) =
         gradcheck::analytic(&net, loaded.config.loss.get::<F>(), data.inputs.view(), data.targets.view());
     if let Some(l) = (0..net.layers().len()).find(|&l| {

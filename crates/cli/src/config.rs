@@ -220,7 +220,8 @@ impl Config {
     /// hold: the config's numbers are f64, and the run takes them as f32, where one past its
     /// range becomes infinite (a run that "diverges" at once, exit 1, for what is a bad config)
     /// and a nonzero one below its smallest becomes 0. The initialisers are checked by what they
-    /// draw (`model.init`), the data by the data's own checks.
+    /// draw (`model.init`), the data by the data's own checks; the schedule, the clipping bounds
+    /// and Adagrad's `lr_decay` are computed in f64 whatever the dtype, and left alone.
     fn fits_f32(&self) -> Result<(), SpecError> {
         fn walk(key: &str, value: &toml::Value) -> Result<(), SpecError> {
             match value {
@@ -237,7 +238,11 @@ impl Config {
                 }
                 toml::Value::Table(table) => table
                     .iter()
-                    .filter(|(k, _)| !(key == "model" && matches!(k.as_str(), "init" | "init_from")))
+                    .filter(|(k, _)| match key {
+                        "model" => !matches!(k.as_str(), "init" | "init_from"),
+                        "optim" => !matches!(k.as_str(), "schedule" | "clip_norm" | "clip_value" | "lr_decay"),
+                        _ => true,
+                    })
                     .try_for_each(|(k, v)| walk(&format!("{key}.{k}"), v)),
                 _ => Ok(()),
             }
@@ -334,7 +339,8 @@ impl Loaded {
 ///
 /// `overrides` are `key=value` strings as given to `--set`: the key is a dotted path
 /// (`model.hidden`), the value is parsed as TOML (`[4, 4]`, `0.1`, `"relu"`), and a value that
-/// is not valid TOML is taken as a string (`--set model.activation=relu`).
+/// is not valid TOML is taken as a string (`--set model.activation=relu`), unless it starts as an
+/// array, a table or a quoted string (`[`, `{`, `"`, `'`): then its TOML error is the error.
 pub fn load(path: &Path, overrides: &[String]) -> Result<Loaded, CliError> {
     let bytes = crate::fsutil::read_input(path, crate::fsutil::CONFIG_LIMIT, "config")?;
     let source = String::from_utf8(bytes).map_err(|e| {
@@ -592,28 +598,78 @@ fn key_as_written(source: &str, span: std::ops::Range<usize>) -> Option<String> 
     Some(dotted.split('.').map(str::trim).collect::<Vec<_>>().join("."))
 }
 
-/// The dotted key that the line holding byte `at` of `source` sets (`experiment.seed` for a line
-/// `seed = …` under `[experiment]`), when the line reads `key = …`: for a syntax error in a
-/// value, which TOML's parser reports by position alone.
+/// The dotted key whose value holds byte `at` of `source` (`experiment.seed` for an error in
+/// `seed = …` under `[experiment]`, `train.epochs` anywhere in a multi-line `epochs = [ …`): for
+/// a syntax error in a value, which TOML's parser reports by position alone. A light scan of
+/// the text before `at` (it does not parse: the text has an error): strings and comments are
+/// skipped, brackets counted, and a line starting at depth 0 is a `[table]` header or a
+/// `key = …`. `None` when the position is not in a plain key's value.
 fn key_of_line(source: &str, at: usize) -> Option<String> {
-    let at = at.min(source.len());
-    let start = source[..at].rfind('\n').map_or(0, |i| i + 1);
-    let line = source[start..].lines().next().unwrap_or("");
-    let (key, _) = line.split_once('=')?;
-    let key = key.trim();
+    let bytes = source.as_bytes();
+    let at = at.min(bytes.len());
+    let (mut table, mut key) = (String::new(), None::<String>);
+    let (mut depth, mut i, mut line_start) = (0usize, 0usize, true);
     let bare = |k: &str| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if !bare(key) {
-        return None;
+    while i < at {
+        if line_start {
+            line_start = false;
+            while i < at && matches!(bytes[i], b' ' | b'\t') {
+                i += 1;
+            }
+            if depth == 0 && i < at {
+                let line = source[i..].lines().next().unwrap_or("");
+                if let Some(header) = line.strip_prefix('[') {
+                    key = None;
+                    if let Some(name) = header.trim_start_matches('[').split(']').next() {
+                        table = name.trim().to_string();
+                    }
+                    i += line.len();
+                    continue;
+                }
+                key = line.split_once('=').map(|(k, _)| k.trim()).filter(|k| bare(k)).map(str::to_string);
+            }
+            continue;
+        }
+        match bytes[i] {
+            b'\n' => line_start = true,
+            b'#' => {
+                i = source[i..].find('\n').map_or(bytes.len(), |n| i + n);
+                continue;
+            }
+            quote @ (b'"' | b'\'') => {
+                let triple = bytes[i..].starts_with(if quote == b'"' { b"\"\"\"" } else { b"\'\'\'" });
+                let (open, close) = if triple { (3, if quote == b'"' { "\"\"\"" } else { "\'\'\'" }) } else { (1, "") };
+                let mut j = i + open;
+                loop {
+                    match bytes.get(j) {
+                        None => break,
+                        Some(b'\\') if quote == b'"' => j += 2,
+                        Some(b'\n') if !triple => break,
+                        Some(&c) if !triple && c == quote => {
+                            j += 1;
+                            break;
+                        }
+                        Some(_) if triple && bytes[j..].starts_with(close.as_bytes()) => {
+                            j += 3;
+                            break;
+                        }
+                        Some(b'\n') => {
+                            j += 1;
+                        }
+                        Some(_) => j += 1,
+                    }
+                }
+                i = j;
+                continue;
+            }
+            b'[' | b'{' => depth += 1,
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
     }
-    // The table the line is in: the last `[header]` above it (`[[array]]` headers included).
-    let table = source[..start].lines().rev().find_map(|l| {
-        let l = l.trim();
-        l.strip_prefix('[').and_then(|h| h.split(']').next()).map(|h| h.trim_start_matches('[').trim().to_string())
-    });
-    Some(match table {
-        Some(t) if !t.is_empty() => format!("{t}.{key}"),
-        _ => key.to_string(),
-    })
+    let key = key?;
+    Some(if table.is_empty() { key } else { format!("{table}.{key}") })
 }
 
 /// Byte offset of the deepest part of the dotted `key` (`model.hidden[1]`) found in `source`.
@@ -889,12 +945,19 @@ mod tests {
     #[test]
     fn a_syntax_error_in_a_value_names_its_key() {
         let source = "top = 1\n[experiment]\nseed = 18446744073709551615\n[[model.layers]]\nunits = [4,\n";
-        let at = |text: &str| source.find(text).unwrap() + 2;
-        assert_eq!(key_of_line(source, at("top")).as_deref(), Some("top"));
-        assert_eq!(key_of_line(source, at("18446744073709551615")).as_deref(), Some("experiment.seed"));
-        assert_eq!(key_of_line(source, at("[4,")).as_deref(), Some("model.layers.units"));
-        assert_eq!(key_of_line(source, at("[[model")), None, "a header sets no key");
+        let at = |source: &str, text: &str| source.find(text).unwrap() + 2;
+        assert_eq!(key_of_line(source, at(source, "top")).as_deref(), Some("top"));
+        assert_eq!(key_of_line(source, at(source, "18446744073709551615")).as_deref(), Some("experiment.seed"));
+        assert_eq!(key_of_line(source, at(source, "[4,")).as_deref(), Some("model.layers.units"));
+        assert_eq!(key_of_line(source, at(source, "[[model")), None, "a header sets no key");
         assert_eq!(key_of_line("[train\n", 3), None);
+        // Rows of a multi-line array, `[` in strings and comments, and `k = v` inside a multi-line
+        // string are no headers and no keys.
+        let tricky = "[data]\ntargets = [\n  [0],\n  [1]\n]\nname = \"[x] = 1\" # [y]\nnote = \"\"\"\na = 1\n[z]\n\"\"\"\nbad = 1e\n";
+        assert_eq!(key_of_line(tricky, at(tricky, "1e")).as_deref(), Some("data.bad"));
+        assert_eq!(key_of_line(tricky, at(tricky, "[1]")).as_deref(), Some("data.targets"));
+        assert_eq!(key_of_line(tricky, at(tricky, "a = 1")).as_deref(), Some("data.note"));
+        assert_eq!(key_of_line("\"quoted key\" = [\n", 15), None);
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("seed.toml");
         std::fs::write(&path, "[experiment]\nseed = 18446744073709551615\n[train]\nepochs = 1\n").unwrap();

@@ -207,15 +207,19 @@ fn allocatable(bytes: usize) -> bool {
     Vec::<u8>::new().try_reserve_exact(bytes).is_ok()
 }
 
-/// Refuses, before any work, a pass of `net` over all `rows` of a config's training set in one
-/// go (`grad`, `gradcheck`) that this machine cannot allocate, naming the data as what sizes it,
-/// instead of the abort (exit 134) a failed allocation is in Rust.
+/// Refuses, before any work, passes of `net` over all `rows` of a config's training set in one
+/// go (`grad`; `gradcheck`, with a network and a workspace for each of `copies` threads) that this
+/// machine cannot allocate, naming the data as what sizes them, instead of the abort (exit 134)
+/// a failed allocation is in Rust.
 pub(crate) fn check_whole_set_memory<F: Element>(
     loaded: &Loaded,
     net: &Network<F>,
     rows: usize,
+    copies: usize,
 ) -> Result<(), CliError> {
-    Memory { whole_set: true, ..Memory::of(net, rows, 0) }.check(loaded, allocatable)
+    let one = Memory::of(net, rows, 0);
+    let (workspace, params) = (one.workspace.saturating_mul(copies), one.params.saturating_mul(copies));
+    Memory { whole_set: true, workspace, params, ..one }.check(loaded, allocatable)
 }
 
 /// The bytes a training run's largest buffers take: what [`Memory::check`] asks the allocator

@@ -21,8 +21,9 @@ struct Domain {
     outputs: Option<&'static [&'static str]>,
     /// Skip a sample when the loss has a kink within this distance of `a − t` (mae, huber).
     kink: Option<f64>,
-    /// Skip a sample with an output within this distance of 0 or 1: there `ln(1 − a)` loses the
-    /// digits that central differences need (bce on saturated sigmoids), not the gradient.
+    /// Skip a sample with an output within this distance of 0 or 1 (bce on saturated sigmoids):
+    /// there the cost's central differences lose digits, and closer than 1e-12 bce's gradient is
+    /// PyTorch's floored one, not the cost's derivative (documented in `bce.rs`).
     saturation: Option<f64>,
 }
 

@@ -590,13 +590,17 @@ pub(crate) fn load<F: Element>(
             suggestion: None,
         });
     }
+    let mut named: HashMap<&str, Vec<usize>> = HashMap::new();
     for &j in features.iter().chain(&targets) {
-        let name = &reader.header[j];
-        let at: Vec<usize> = features.iter().chain(&targets).copied().filter(|&i| reader.header[i] == *name).collect();
-        if name.is_empty() || at.len() > 1 {
-            let at = if name.is_empty() { vec![j] } else { at };
-            return Err(DataError::UnnamedColumn { path, column: name.clone(), at });
+        let name = reader.header[j].as_str();
+        if name.is_empty() {
+            return Err(DataError::UnnamedColumn { path, column: String::new(), at: vec![j] });
         }
+        named.entry(name).or_default().push(j);
+    }
+    if let Some((name, mut at)) = named.into_iter().filter(|(_, at)| at.len() > 1).min_by_key(|(_, at)| at[0]) {
+        at.sort_unstable();
+        return Err(DataError::UnnamedColumn { path, column: name.to_string(), at });
     }
     let feature_names: Vec<String> = features.iter().map(|&j| reader.header[j].clone()).collect();
     let target_names: Vec<String> = targets.iter().map(|&j| reader.header[j].clone()).collect();

@@ -277,9 +277,10 @@ impl<F: Element> Network<F> {
     }
 
     /// [`predict`](Self::predict) in [`parts`] of at most `rows` rows. The same bits as one pass
-    /// when every part has more than [`SMALL_GEMM`] rows (so each product takes the kernel it
-    /// takes in one pass) or the network is at most 4 wide (its kernels do not depend on the
-    /// rows); parts of fewer rows may differ from it in the last bits.
+    /// when every part is large enough that each layer's product takes the kernel it takes in
+    /// one pass (more than [`SMALL_GEMM`] multiply-adds, see [`Workspace::pass_rows`]) or the
+    /// network is at most 4 wide (its kernels do not depend on the rows); smaller parts may
+    /// differ from it in the last bits.
     pub fn predict_in_parts(&self, x: MatView<'_, F>, rows: usize) -> Matrix<F> {
         let n = x.nrows();
         if n <= rows {
@@ -392,11 +393,15 @@ impl<F: Element> Workspace<F> {
     }
 
     /// The rows a pass over a large set takes at a time ([`Network::predict`], the command
-    /// line's evaluation): as many as [`PASS_BYTES`] of buffers hold, and at least twice
-    /// [`SMALL_GEMM`] + 1, so that each of the balanced [`parts`] has more than `SMALL_GEMM`
-    /// rows and its products take the kernels (and give the bits) of one pass over all rows.
+    /// line's evaluation): as many as [`PASS_BYTES`] of buffers hold, and at least twice the
+    /// rows from which every layer's product takes the packing GEMM (more than [`SMALL_GEMM`]
+    /// multiply-adds: `SMALL_GEMM / (inputs·units) + 1` rows), so that each of the balanced
+    /// [`parts`] takes the kernels (and gives the bits) of one pass over all rows. That floor is
+    /// 2 rows for a net whose layers all have more than `SMALL_GEMM` weights, so a wide net's
+    /// parts stay within `PASS_BYTES`, and at most 8,194 rows (a 1 × 1 layer).
     pub fn pass_rows(net: &Network<F>) -> usize {
-        (PASS_BYTES / Self::bytes_per_row(net).max(1)).max(2 * (SMALL_GEMM + 1))
+        let least = net.layers.iter().map(|l| SMALL_GEMM / (l.inputs * l.units).max(1) + 1).max().unwrap_or(1);
+        (PASS_BYTES / Self::bytes_per_row(net).max(1)).max(2 * least)
     }
 
     /// The largest batch this workspace holds.

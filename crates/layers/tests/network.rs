@@ -101,9 +101,16 @@ fn a_pass_over_a_large_set_takes_bounded_balanced_parts() {
     assert_eq!(Workspace::pass_rows(&net), PASS_BYTES / 192);
     net.set_dropout(&[0.5, 0.0]);
     assert_eq!(Workspace::bytes_per_row(&net), (6 * 4 + 4 * 2) * 8);
-    // A net so wide that 1 GiB holds few rows still takes more than SMALL_GEMM at a time.
-    let wide = Network::<f32>::new(3, &[LayerSpec::new(1 << 20, ActivationSpec::from_name("relu").unwrap())]);
-    assert_eq!((Workspace::bytes_per_row(&wide), Workspace::pass_rows(&wide)), (16 << 20, 2 * (SMALL_GEMM + 1)));
+    // A wide net's passes stay within PASS_BYTES: its one product is large from one row on.
+    let relu = || ActivationSpec::from_name("relu").unwrap();
+    let wide = Network::<f32>::new(3, &[LayerSpec::new(1 << 20, relu())]);
+    assert_eq!((Workspace::bytes_per_row(&wide), Workspace::pass_rows(&wide)), (16 << 20, 64));
+    // A 1 × 1 layer needs SMALL_GEMM + 1 rows for a large product, whatever the rest.
+    let thin = Network::<f32>::new(
+        3,
+        &[LayerSpec::new(1 << 20, relu()), LayerSpec::new(1, relu()), LayerSpec::new(1, relu())],
+    );
+    assert_eq!(Workspace::pass_rows(&thin), 2 * (SMALL_GEMM + 1));
 
     let lens = |n, most| parts(n, most).map(|r| r.len()).collect::<Vec<_>>();
     assert_eq!(lens(10, 4), [3, 3, 4]);

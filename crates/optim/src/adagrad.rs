@@ -39,7 +39,9 @@ pub struct Adagrad {
     /// ε added to the denominator (default 1e-10).
     pub eps: f64,
     /// Ascend the gradient instead (default false; PyTorch's `maximize`): each step starts from
-    /// `g ← −g`.
+    /// `g ← −g`. Written out only when true, so that configs resolved before it existed (a
+    /// checkpoint's, a sweep's finished trials) still match.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub maximize: bool,
 }
 

@@ -45,10 +45,13 @@ pub struct Adam {
     /// Normalise by the running maximum of v (AMSGrad; default false).
     pub amsgrad: bool,
     /// Ascend the gradient instead (default false; PyTorch's `maximize`): each step starts from
-    /// `g ← −g`.
+    /// `g ← −g`. Written out only when true, so that configs resolved before it existed (a
+    /// checkpoint's, a sweep's finished trials) still match.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub maximize: bool,
     /// Decay the weights as AdamW does, `θ ← θ·(1 − γ·λ)`, instead of adding `λ·θ` to the gradient
-    /// (default false).
+    /// (default false; written out only when true, as `maximize`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub decoupled_weight_decay: bool,
 }
 

@@ -300,6 +300,8 @@ mod tests {
             let written = toml::to_string(&spec).unwrap();
             assert!(written.starts_with(&format!("kind = \"{name}\"\n")), "{written}");
             assert!(!written.contains("clip") && !written.contains("schedule"), "{written}");
+            // Flags added later are left out at false: configs resolved before them match.
+            assert!(!written.contains("maximize") && !written.contains("decoupled"), "{written}");
             assert_eq!(parse(&written).unwrap(), spec);
             assert_eq!(parse(&format!("kind = \"{name}\"")).unwrap(), spec);
             assert!(spec.validate().is_ok(), "{name}");
@@ -308,6 +310,13 @@ mod tests {
         let written = toml::to_string(&constant).unwrap();
         assert!(written.ends_with("[schedule]\nkind = \"constant\"\n"), "{written}");
         assert_eq!(parse(&written).unwrap(), constant);
+        let ascending = OptimSpec {
+            optimizer: OptimizerSpec::Sgd(Sgd { maximize: true, ..Sgd::default() }),
+            ..OptimSpec::default()
+        };
+        let written = toml::to_string(&ascending).unwrap();
+        assert!(written.contains("maximize = true"), "{written}");
+        assert_eq!(parse(&written).unwrap(), ascending);
     }
 
     #[test]

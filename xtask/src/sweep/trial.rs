@@ -101,10 +101,11 @@ fn from_summary(summary: serde_json::Map<String, serde_json::Value>) -> TrialRes
     let epoch = summary.get("stop_epoch").or_else(|| summary.get("epochs_run")).and_then(|v| v.as_u64());
     let (status, reason) = match stop.as_str() {
         "interrupted" => return TrialResult::missing(),
-        "diverged" => {
-            let at = epoch.map(|e| format!(" after epoch {e}")).unwrap_or_default();
-            (Status::Diverged, format!("the cost became non-finite{at}"))
-        }
+        "diverged" => match epoch {
+            Some(0) => (Status::Diverged, "the initial cost is not finite".to_string()),
+            Some(e) => (Status::Diverged, format!("the cost became non-finite after epoch {e}")),
+            None => (Status::Diverged, "the cost became non-finite".to_string()),
+        },
         "completed" => (Status::Ok, String::new()),
         _ => (Status::Ok, stop),
     };

@@ -444,14 +444,18 @@ impl<'d, F: Element> Trainer<'d, F> {
         if self.history.is_empty() {
             let m = self.metrics(0, self.scheduler.lr());
             self.history.push(m);
+            // The starting weights already overflow in the network on the training data: its
+            // backward pass would make the weights NaN at the first update, and the message would
+            // blame them. (A cost that overflows in the loss alone, or on validation data only,
+            // has finite gradients: the run goes on, as it may recover.) Before the observer, so
+            // that no checkpoint is written of a start that cannot train.
+            if !m.cost.is_finite()
+                && let Some(layer) = self.first_non_finite()
+            {
+                return self.finish(StopReason::Diverged { epoch: 0, layer: Some(layer) }, observer);
+            }
             if observer.epoch_end(&self, &m) == Flow::Interrupt {
                 return self.finish(StopReason::Interrupted { epoch: 0 }, observer);
-            }
-            if !m.cost.is_finite() || m.val_cost.is_some_and(|c| !c.is_finite()) {
-                // The starting weights already overflow on this data: no update can mend that,
-                // and the first one would make the weights themselves NaN, hiding where.
-                let layer = self.first_non_finite();
-                return self.finish(StopReason::Diverged { epoch: 0, layer }, observer);
             }
         }
         // Large products split over two threads; keep the second awake between them.

@@ -28,7 +28,8 @@ pub enum StopReason {
     /// Every epoch ran.
     Completed,
     /// The cost became NaN or infinite after this epoch; the network holds the weights from
-    /// before it. Epoch 0: the starting weights' cost already was, and nothing was trained.
+    /// before it. Epoch 0: the starting weights' training cost already was, with a non-finite
+    /// value in the network (`layer`), and nothing was trained.
     Diverged {
         /// The epoch whose update made the cost non-finite (0: the initial cost).
         epoch: usize,

@@ -952,20 +952,29 @@ fn an_infinite_initial_cost_stops_before_any_update() {
     assert_eq!(run.net.params(), net.params());
 }
 
-/// A cost that overflows in the loss alone, every weight and every layer's z and a finite,
-/// names no layer.
+/// A starting cost that overflows in the loss alone (every weight and every layer's z and a
+/// finite) does not stop the run at epoch 0: its gradients are finite, and here the first
+/// update (clipped) brings the cost back. A later divergence of that kind names no layer.
 #[test]
-fn a_cost_that_overflows_in_the_loss_names_no_layer() {
+fn a_cost_that_overflows_in_the_loss_alone_trains_on_and_names_no_layer() {
     let h = HalfAdder::new();
     let identity = || LayerSpec::new(2, ActivationSpec::from_name("identity").expect("registered"));
     let mut net = Network::<f64>::new(2, &[identity()]);
     // Outputs of about 1e200: finite, and their squares in half_mse are not.
     net.params_mut().fill(1e200);
-    let opts = TrainOptions { epochs: 5, batch_size: BatchSize::Size(1), ..TrainOptions::default() };
-    let sgd = backprop_optim::Sgd { lr: 0.5, ..backprop_optim::Sgd::default() };
-    let run = Trainer::new(net, &h.data, h.loss.get(), &sgd, opts)
+    let sgd = backprop_optim::Sgd { lr: 1.0, ..backprop_optim::Sgd::default() };
+    let clipped = TrainOptions { epochs: 3, clip_value: Some(1e200), ..TrainOptions::default() };
+    let run = Trainer::new(net.clone(), &h.data, h.loss.get(), &sgd, clipped)
         .run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut Silent);
-    assert_eq!(run.stop_reason, StopReason::Diverged { epoch: 0, layer: None });
+    assert!(run.costs[0].is_infinite());
+    assert_eq!(run.stop_reason, StopReason::Completed, "{:?}", run.costs);
+    assert!(run.costs[1..].iter().all(|c| c.is_finite()), "{:?}", run.costs);
+
+    // Unclipped, the step overshoots to outputs whose cost overflows again.
+    let plain = TrainOptions { epochs: 3, ..TrainOptions::default() };
+    let run = Trainer::new(net, &h.data, h.loss.get(), &sgd, plain)
+        .run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut Silent);
+    assert!(matches!(run.stop_reason, StopReason::Diverged { epoch: 1, .. }), "{:?}", run.stop_reason);
 }
 
 /// The layer is looked for over every batch of the set, not only the first: here only the
