@@ -97,7 +97,11 @@ fn main() -> ExitCode {
                     ));
                 }
                 Ok(None) if shard.is_some() => {
-                    errln!("error: --shard needs a config with a [sweep] table");
+                    if no_sweep {
+                        errln!("error: --shard splits a sweep, and --no-sweep trains the base config once");
+                    } else {
+                        errln!("error: --shard needs a config with a [sweep] table");
+                    }
                     return exit(2);
                 }
                 Ok(None) => {}

@@ -267,6 +267,8 @@ fn invalid_sweeps_are_refused_before_any_trial_naming_the_key() {
         // The half adder is regression: no accuracy is measured.
         ("seeds = 2\nsuccess = { metric = \"accuracy\", above = 0.5 }", "sweep.success.metric"),
         ("seeds = 2\nsuccess = { metric = \"final_cost\", below = 0 }", "sweep.success.below"),
+        // The seed through a grid over the whole [experiment] table.
+        ("seeds = 2\ngrid = { experiment = [{ seed = 1 }, { seed = 2 }] }", "sweep.grid.\"experiment\""),
         // With `data.*` swept, a point's own data.
         (
             "grid = { \"data.source\" = [\"moons\"] }\nsuccess = { metric = \"val_accuracy\", above = 0.9 }",
@@ -463,7 +465,10 @@ fn diverging_trials_are_recorded_and_the_sweep_completes() {
     let trials = csv_without(&out.join("trials.csv"), &["seconds"]);
     let status: Vec<&str> = trials[1..].iter().map(|r| r[3].as_str()).collect();
     assert_eq!(status, ["ok", "ok", "diverged", "diverged"], "{trials:?}");
-    assert!(trials[3].last().unwrap().contains("non-finite"), "{trials:?}");
+    assert!(
+        trials[3].last().unwrap().contains("non-finite after epoch 3 (first non-finite values in layer 2"),
+        "{trials:?}"
+    );
     assert!(stdout.contains("| 1000000.0 | 2 | 2 | 0 | 0% |"), "{stdout}");
 
     // A trial that failed after planning (no test can make one fail then: planning refuses all
@@ -666,7 +671,7 @@ fn no_sweep_runs_the_base_config_once() {
     let (code, _, stderr) =
         xtask(&["experiment", "configs/half_adder_sweep.toml", "--no-sweep", "--shard", "1/2", "--out", s(&shard)]);
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("error: --shard needs a config with a [sweep] table"), "{stderr}");
+    assert!(stderr.contains("error: --shard splits a sweep, and --no-sweep trains the base config once"), "{stderr}");
     assert!(!shard.exists());
 }
 
@@ -827,4 +832,70 @@ fn a_summary_without_its_fields_is_no_result() {
         assert_eq!(code, 0, "{stderr}");
         assert!(stderr.contains("1 to run, 2 already done"), "{bad}: {stderr}");
     }
+}
+
+/// A grid over the whole `[data]` table is checked point by point against each point's own data,
+/// as a grid over `data.*` keys: a point whose data no trial can read is refused before any
+/// trial, and a success metric is measured on the points' data, not the base config's.
+#[test]
+fn a_grid_over_the_whole_data_table_checks_each_point_s_data() {
+    let tmp = temp("data-table");
+    let dir = tmp.path();
+    let missing = config_with(dir, "grid = { data = [{ source = \"csv\", path = \"nope.csv\", targets = [\"y\"] }] }");
+    let (code, _, stderr) = xtask(&["experiment", s(&missing), "--out", s(&dir.join("missing"))]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("nope.csv") && stderr.contains("sweep.grid"), "{stderr}");
+    assert!(!dir.join("missing").join("trials").exists(), "nothing may run");
+    // The half adder is regression, the moons are classes: accuracy is measured on the moons.
+    let moons = config_with(
+        dir,
+        "grid = { data = [{ source = \"moons\", samples = 20 }] }\nsuccess = { metric = \"accuracy\", above = 0.0 }",
+    );
+    let sets =
+        ["--set", "train.epochs=3", "--set", "model.output_activation=softmax", "--set", "loss.kind=cross_entropy"];
+    let (code, _, stderr) =
+        xtask(&[&["experiment", s(&moons), "--out", s(&dir.join("moons"))][..], &sets[..]].concat());
+    assert_eq!(code, 0, "{stderr}");
+}
+
+/// Another config's sweep takes over a folder only when no shard of the old one is running (it
+/// would waste that shard's work), and removes the old plan's tables and plots before any trial
+/// runs, so that a run stopped early does not leave them looking like its own. A single run
+/// does not write into a sweep's folder.
+#[test]
+fn another_config_replaces_a_sweep_only_when_it_is_idle() {
+    let tmp = temp("replace");
+    let dir = tmp.path();
+    let out = dir.join("out");
+    let config = config_with(dir, "seeds = 2");
+    let run = |extra: &[&str]| {
+        let base = ["experiment", s(&config), "--set", "train.epochs=5", "--out", s(&out)];
+        xtask(&[&base[..], extra].concat())
+    };
+    let (code, _, stderr) = run(&[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(out.join("summary.md").exists() && out.join("curves.svg").exists());
+
+    // A shard of the old plan holds its lock (as while it runs): another config's shard waits.
+    let held = std::fs::File::create(out.join(".sweep.shard-2-of-2.lock")).unwrap();
+    held.lock().unwrap();
+    let (code, _, stderr) = run(&["--set", "sweep.seeds=3", "--shard", "1/2"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("holds the sweep of another config, and its shard 2/2 is running"), "{stderr}");
+    assert!(out.join("summary.md").exists(), "nothing changed");
+    drop(held);
+
+    // Idle, it is replaced: the old tables and plots go first (a shard writes none of its own).
+    let (code, _, stderr) = run(&["--set", "sweep.seeds=3", "--shard", "1/2"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("holds a sweep of another config"), "{stderr}");
+    for gone in ["summary.md", "summary.csv", "trials.csv", "curves.svg"] {
+        assert!(!out.join(gone).exists(), "{gone} of the old plan is still there");
+    }
+
+    let (code, _, stderr) =
+        xtask(&["experiment", s(&config), "--no-sweep", "--set", "train.epochs=5", "--out", s(&out)]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("holds a sweep (sweep.json); give this run another --out"), "{stderr}");
+    assert!(!out.join("summary.json").exists() && !out.join("model.json").exists());
 }

@@ -423,6 +423,12 @@ fn train(loaded: &Loaded, out_dir: Option<&Path>, out: &mut dyn Write) -> Result
     let (dir, created) = match out_dir {
         Some(d) => {
             let created = !d.exists();
+            if d.join("sweep.json").is_file() {
+                return Err(CliError::Input(format!(
+                    "{}: holds a sweep (sweep.json); give this run another --out",
+                    d.display()
+                )));
+            }
             if d.exists() && !d.is_dir() {
                 return Err(CliError::Input(format!(
                     "{}: --out names the run's directory, and this is a file",

@@ -175,6 +175,31 @@ fn run_inner(
     // The directory may hold the sweep of another config: its plan (which another shard may
     // have written) is replaced, and its trials, if they count at all, are run again. Say so.
     let replaced = Plan::read(&dir).is_ok_and(|old| Plan { config: plan.config.clone(), ..old } != *plan);
+    if replaced && let Some(own) = opts.shard {
+        // Another shard of the old plan is running: replacing its plan would waste its work (its
+        // trials would count as stale), so wait for it, or use another folder.
+        if let Some((part, of)) = running_shards(&dir)?.into_iter().find(|&(p, o)| (p, o) != (own.part, own.of)) {
+            return Err(CliError::Config(format!(
+                "{} holds the sweep of another config, and its shard {part}/{of} is running; wait for it to \
+                 finish, or give this one another --out",
+                dir.display()
+            )));
+        }
+    }
+    if replaced {
+        // The old plan's tables and plots: gone before any trial runs, so that a run stopped early
+        // does not leave them beside this plan as if they were its results.
+        let reports = ["summary.md", "summary.csv", "trials.csv", "curves.svg"];
+        let plots = std::fs::read_dir(&dir).map_err(|e| CliError::io(&dir, e))?.flatten().map(|e| e.file_name());
+        let plots: Vec<_> =
+            plots.filter(|n| n.to_str().is_some_and(|n| n.starts_with("metric_vs_") && n.ends_with(".svg"))).collect();
+        for name in reports.iter().map(std::ffi::OsString::from).chain(plots) {
+            match std::fs::remove_file(dir.join(&name)) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(CliError::io(dir.join(&name), e)),
+                _ => {}
+            }
+        }
+    }
     let stale =
         plan.trials.par_iter().filter(|t| trial::is_stale(&dir.join(&t.dir), &resolved.trial_config(t))).count();
     if replaced || stale > 0 {
@@ -441,6 +466,22 @@ fn lock(dir: &Path, shard: Option<Shard>) -> Result<Vec<std::fs::File>, CliError
         }
     }
     Ok(vec![whole, own])
+}
+
+/// The shards `(I, N)` running in `dir` now: those whose lock file another process holds.
+/// (This one's own shard lock is held by this process, which `try_lock` on a new handle also
+/// reports as held; the caller leaves it out.)
+fn running_shards(dir: &Path) -> Result<Vec<(usize, usize)>, CliError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| CliError::io(dir, e))?;
+    let mut running = Vec::new();
+    for name in entries.flatten().filter_map(|e| e.file_name().into_string().ok()) {
+        if let Some(shard) = shard_lock_name(&name)
+            && matches!(open_lock_file(dir, &name)?.try_lock(), Err(std::fs::TryLockError::WouldBlock))
+        {
+            running.push(shard);
+        }
+    }
+    Ok(running)
 }
 
 /// `.sweep.lock` in `dir`, shared (as shards hold it), for `collect`: refused (exit 2) while a

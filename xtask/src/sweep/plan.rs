@@ -259,7 +259,8 @@ pub fn resolve(
     // widths and a success metric that cannot fit it are too. When `data.*` keys are swept, each
     // point is checked against its own data instead, read once for each combination of their
     // values.
-    let data_swept = keys.iter().any(|k| k.starts_with("data."));
+    let is_data = |k: &str| k == "data" || k.starts_with("data.");
+    let data_swept = keys.iter().any(|k| is_data(k));
     let data = if data_swept { None } else { Some(data_info(path, overrides)?) };
     let mut point_data: HashMap<Vec<String>, DataInfo> = HashMap::new();
     let metric = &spec.success.metric;
@@ -313,8 +314,11 @@ pub fn resolve(
             error("sweep.grid", &format!("point {p} ({}) is not a valid config: {inner}", point_overrides.join(" ")))
         })?;
         if data_swept {
-            let data_overrides: Vec<String> =
-                point_overrides.iter().filter(|o| o.starts_with("data.")).cloned().collect();
+            let data_overrides: Vec<String> = point_overrides
+                .iter()
+                .filter(|o| o.split_once('=').is_some_and(|(k, _)| is_data(k)))
+                .cloned()
+                .collect();
             let at = || format!("point {p} ({})", point_overrides.join(" "));
             let info = match point_data.entry(data_overrides) {
                 Entry::Occupied(known) => *known.get(),

@@ -259,6 +259,16 @@ fn count(key: &str, v: &toml::Value) -> Result<u64, SpecError> {
     }
 }
 
+/// Whether a grid's value for the whole `[experiment]` table sets `seed` (in a list of tables,
+/// or a random `choice` of them).
+fn holds_seed(value: &toml::Value) -> bool {
+    match value {
+        toml::Value::Table(t) => t.contains_key("seed") || t.get("choice").is_some_and(holds_seed),
+        toml::Value::Array(items) => items.iter().any(holds_seed),
+        _ => false,
+    }
+}
+
 fn axis(key: &str, value: &toml::Value, mode: Mode) -> Result<Axis, SpecError> {
     let name = grid_key(key);
     if key.split('.').any(str::is_empty) {
@@ -267,7 +277,7 @@ fn axis(key: &str, value: &toml::Value, mode: Mode) -> Result<Axis, SpecError> {
     if key == "sweep" || key.starts_with("sweep.") {
         return Err(SpecError::new(name, "a sweep cannot vary its own [sweep] table"));
     }
-    if key == "experiment.seed" {
+    if key == "experiment.seed" || (key == "experiment" && holds_seed(value)) {
         return Err(SpecError::new(
             name,
             "trial seeds come from `sweep.seed` and `sweep.seeds`; vary those instead of experiment.seed",

@@ -103,7 +103,11 @@ fn from_summary(summary: serde_json::Map<String, serde_json::Value>) -> TrialRes
         "interrupted" => return TrialResult::missing(),
         "diverged" => match epoch {
             Some(0) => (Status::Diverged, "the initial cost is not finite".to_string()),
-            Some(e) => (Status::Diverged, format!("the cost became non-finite after epoch {e}")),
+            Some(e) => {
+                let at = summary.get("diverged_at").and_then(|v| v.as_str());
+                let at = at.map(|w| format!(" (first non-finite values in {w})")).unwrap_or_default();
+                (Status::Diverged, format!("the cost became non-finite after epoch {e}{at}"))
+            }
             None => (Status::Diverged, "the cost became non-finite".to_string()),
         },
         "completed" => (Status::Ok, String::new()),
