@@ -800,10 +800,12 @@ fn trials_of_another_config_are_not_collected() {
     let epochs: Vec<&str> = trials[1..].iter().map(|r| r[5].as_str()).collect();
     assert_eq!(epochs, ["10", "10"], "{trials:?}");
 
-    // A plain rerun of the second config says the same, and runs the first's trials again.
+    // A plain rerun of the second config, whose plan the folder holds now, runs the first's
+    // trials again, and says so (not that a plan is replaced).
     let (code, _, stderr) = xtask(&["experiment", s(&configs[1]), "--out", s(&out)]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.contains(&replaced) && stderr.contains("the 3 trials run under the old plan will be redone\n"));
+    let stale = format!("warning: 3 trials in {} ran under another config than this plan's", out.display());
+    assert!(stderr.contains(&stale) && !stderr.contains(&replaced), "{stderr}");
     assert!(stderr.contains("3 to run, 2 already done"), "{stderr}");
     let (code, stdout, stderr) = xtask(&["collect", s(&out)]);
     assert_eq!(code, 0, "{stdout}{stderr}");

@@ -208,12 +208,20 @@ fn run_inner(
         } else {
             ""
         };
-        errln!(
-            "warning: {} holds a sweep of another config: its plan ({}) is replaced by this one's, and the \
-             {stale} trials run under the old plan will be redone{by}",
-            dir.display(),
-            plan::PLAN_FILE,
-        );
+        if replaced {
+            errln!(
+                "warning: {} holds a sweep of another config: its plan ({}) is replaced by this one's, and the \
+                 {stale} trials run under the old plan will be redone{by}",
+                dir.display(),
+                plan::PLAN_FILE,
+            );
+        } else {
+            errln!(
+                "warning: {stale} trials in {} ran under another config than this plan's (their config.toml \
+                 differs), and will be redone{by}",
+                dir.display(),
+            );
+        }
     }
     plan.write(&dir)?;
 
