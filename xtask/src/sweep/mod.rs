@@ -175,9 +175,14 @@ fn run_inner(
     // The directory may hold the sweep of another config: its plan (which another shard may
     // have written) is replaced, and its trials, if they count at all, are run again. Say so.
     let replaced = Plan::read(&dir).is_ok_and(|old| Plan { config: plan.config.clone(), ..old } != *plan);
-    if replaced && let Some(own) = opts.shard {
-        // Another shard of the old plan is running: replacing its plan would waste its work (its
-        // trials would count as stale), so wait for it, or use another folder.
+    let stale =
+        plan.trials.par_iter().filter(|t| trial::is_stale(&dir.join(&t.dir), &resolved.trial_config(t))).count();
+    // Another config's results are here: a plan of another shape, or trials run under another
+    // config (the same plan from another file).
+    let another = replaced || stale > 0;
+    if another && let Some(own) = opts.shard {
+        // A shard of the other config is running: taking the folder over would waste its work
+        // (its trials would count as stale), so wait for it, or use another folder.
         if let Some((part, of)) = running_shards(&dir)?.into_iter().find(|&(p, o)| (p, o) != (own.part, own.of)) {
             return Err(CliError::Config(format!(
                 "{} holds the sweep of another config, and its shard {part}/{of} is running; wait for it to \
@@ -186,9 +191,9 @@ fn run_inner(
             )));
         }
     }
-    if replaced {
-        // The old plan's tables and plots: gone before any trial runs, so that a run stopped early
-        // does not leave them beside this plan as if they were its results.
+    if another {
+        // The other config's tables and plots: gone before any trial runs, so that a run stopped
+        // early does not leave them beside this plan as if they were its results.
         let reports = ["summary.md", "summary.csv", "trials.csv", "curves.svg"];
         let plots = std::fs::read_dir(&dir).map_err(|e| CliError::io(&dir, e))?.flatten().map(|e| e.file_name());
         let plots: Vec<_> =
@@ -199,10 +204,6 @@ fn run_inner(
                 _ => {}
             }
         }
-    }
-    let stale =
-        plan.trials.par_iter().filter(|t| trial::is_stale(&dir.join(&t.dir), &resolved.trial_config(t))).count();
-    if replaced || stale > 0 {
         let by = if opts.shard.is_some() {
             " (each by its shard, or by a run without --shard; until then `collect` counts them as missing)"
         } else {
@@ -217,7 +218,7 @@ fn run_inner(
             );
         } else {
             errln!(
-                "warning: {stale} trials in {} ran under another config than this plan's (their config.toml \
+                "warning: {stale} trials in {} ran under another config than this one (their config.toml \
                  differs), and will be redone{by}",
                 dir.display(),
             );
