@@ -267,6 +267,8 @@ fn invalid_sweeps_are_refused_before_any_trial_naming_the_key() {
         // The half adder is regression: no accuracy is measured.
         ("seeds = 2\nsuccess = { metric = \"accuracy\", above = 0.5 }", "sweep.success.metric"),
         ("seeds = 2\nsuccess = { metric = \"final_cost\", below = 0 }", "sweep.success.below"),
+        // A model to start from that no trial could read.
+        ("seeds = 1\ngrid = { \"model.init_from\" = [\"nope.json\"] }", "sweep.grid"),
         // The seed through a grid over the whole [experiment] table.
         ("seeds = 2\ngrid = { experiment = [{ seed = 1 }, { seed = 2 }] }", "sweep.grid.\"experiment\""),
         // With `data.*` swept, a point's own data.

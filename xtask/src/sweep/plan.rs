@@ -282,6 +282,7 @@ pub fn resolve(
     if needs_data && let Some(info) = &data {
         measurable(info, "the config's data")?;
     }
+    let mut models_read: HashSet<PathBuf> = HashSet::new();
     let mut loaded_points = Vec::with_capacity(values.len());
     let mut points = Vec::with_capacity(values.len());
     for (p, vals) in values.iter().enumerate() {
@@ -334,6 +335,20 @@ pub fn resolve(
                 let what = format!("{} does not fit its data ({inputs} inputs, {outputs} outputs)", at());
                 error("sweep.grid", &format!("{what}: `model.{}`: {}", e.key, e.message))
             })?;
+        }
+        // A model to start from that no trial could read: refused here, each file read once.
+        if let Some(from) = &loaded.config.model.init_from {
+            let file = loaded.resolve_key_path("model.init_from", from);
+            if models_read.insert(file.clone()) {
+                backprop_cli::model_file::ModelFile::read(&file).map_err(|e| {
+                    if keys.iter().any(|k| k == "model" || k == "model.init_from") {
+                        let at = format!("point {p} ({})", point_overrides.join(" "));
+                        error("sweep.grid", &format!("`model.init_from` of {at}: {e}"))
+                    } else {
+                        error("model.init_from", &e.to_string())
+                    }
+                })?;
+            }
         }
         // A trial is one run: its directory holds no sweep of its own.
         loaded.config.sweep = None;
