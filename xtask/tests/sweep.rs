@@ -314,6 +314,12 @@ fn invalid_sweeps_are_refused_before_any_trial_naming_the_key() {
     let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--set", set, "--out", s(&dir.join("o2"))]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains(&format!("(set by --set {set}): key `sweep.grid.\"optim.lrr\"`")), "{stderr}");
+    // A grid key set by itself, bare or quoted as the grid writes it.
+    for set in ["sweep.grid.optim=[{kind=\"adamm\"}]", "sweep.grid.\"optim\"=[{kind=\"adamm\"}]"] {
+        let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--set", set, "--out", s(&dir.join("o3"))]);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains(&format!("(set by --set {set}): key `sweep.grid.\"optim\"`")), "{stderr}");
+    }
     // The position of a key written in the file.
     let cfg = config_with(dir, "seeds = 0");
     let (_, _, stderr) = xtask(&["experiment", s(&cfg)]);

@@ -470,18 +470,43 @@ pub fn apply_override(table: &mut toml::Table, item: &str) -> Result<(), String>
         }
         Err(_) => toml::Value::String(raw.trim().to_string()),
     };
-    let parts: Vec<&str> = key.split('.').collect();
-    if parts.iter().any(|p| p.is_empty()) {
-        return Err(format!("`{key}` is not a dotted key"));
-    }
+    let parts = dotted(key).ok_or_else(|| format!("`{key}` is not a dotted key"))?;
     let (last, parents) = parts.split_last().expect("split gives at least one part");
     let mut t = table;
     for (i, p) in parents.iter().enumerate() {
-        let entry = t.entry(p.to_string()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        let entry = t.entry(p.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
         t = entry.as_table_mut().ok_or_else(|| format!("`{}` is not a table", parts[..=i].join(".")))?;
     }
-    t.insert(last.to_string(), value);
+    t.insert(last.clone(), value);
     Ok(())
+}
+
+/// The parts of a dotted key as `--set` takes it: split at dots outside double quotes, a quoted
+/// part without its quotes (`sweep.grid."optim.lr"` is `sweep`, `grid`, `optim.lr`, as TOML
+/// reads it). `None` for an empty part or an unclosed quote.
+pub fn dotted(key: &str) -> Option<Vec<String>> {
+    let (mut parts, mut part, mut quoted, mut was_quoted) = (Vec::new(), String::new(), false, false);
+    for c in key.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                was_quoted = true;
+            }
+            '.' if !quoted => {
+                if part.is_empty() && !was_quoted {
+                    return None;
+                }
+                parts.push(std::mem::take(&mut part));
+                was_quoted = false;
+            }
+            c => part.push(c),
+        }
+    }
+    if quoted || (part.is_empty() && !was_quoted) {
+        return None;
+    }
+    parts.push(part);
+    Some(parts)
 }
 
 /// Whether `raw` is written as a decimal number (Rust parses it, and it starts with a digit, or
@@ -552,12 +577,15 @@ fn plain(message: &str) -> String {
 fn position_message(path: &Path, source: &str, overrides: &[String], key: &str, message: &str) -> String {
     // The last `--set` of the key, of a table holding it, or of a key inside it (an unknown
     // table): later ones win, so an error is theirs.
+    // Compared without quotes (`sweep.grid."optim"` is `sweep.grid.optim`).
+    let plain = |k: &str| dotted(k).map_or_else(|| k.to_string(), |parts| parts.join("."));
+    let key_plain = plain(key);
     let from_set = overrides.iter().rfind(|o| {
-        set_key(o).is_some_and(|k| {
-            key == k
-                || key.starts_with(&format!("{k}."))
-                || key.starts_with(&format!("{k}["))
-                || k.starts_with(&format!("{key}."))
+        set_key(o).map(plain).is_some_and(|k| {
+            key_plain == k
+                || key_plain.starts_with(&format!("{k}."))
+                || key_plain.starts_with(&format!("{k}["))
+                || k.starts_with(&format!("{key_plain}."))
         })
     });
     let at = match (from_set, locate(source, key)) {
@@ -984,6 +1012,12 @@ mod tests {
         for broken in ["[4,", "{kind = \"adam\"", "\"relu"] {
             let m = apply_override(&mut t, &format!("model.hidden={broken}")).unwrap_err();
             assert!(m.starts_with(&format!("`{broken}` is not a TOML value: ")), "{m}");
+        }
+        // Quoted parts of a key, as TOML reads them (a sweep's grid keys are dotted themselves).
+        apply_override(&mut t, "sweep.grid.\"optim.lr\"=[0.1, 0.5]").unwrap();
+        assert_eq!(t["sweep"]["grid"]["optim.lr"], toml::Value::Array(vec![0.1.into(), 0.5.into()]));
+        for bad in ["a..b=1", ".a=1", "a.=1", "a.\"b=1"] {
+            assert!(apply_override(&mut t, bad).is_err(), "{bad}");
         }
         // A line break would start another key, which was dropped.
         let m = apply_override(&mut t, "train.epochs=3\nx = 5").unwrap_err();

@@ -79,8 +79,11 @@ pub fn sweep_of(path: &Path, overrides: &[String]) -> Result<Option<(config::Loa
 /// A config error (exit 2) about the sweep key `key`, positioned at it in the file (or naming
 /// the `--set` that gave it).
 fn key_error(path: &Path, overrides: &[String], key: &str, message: &str) -> CliError {
-    let from_set =
-        overrides.iter().find(|o| config::set_key(o).is_some_and(|k| key == k || key.starts_with(&format!("{k}."))));
+    // Keys compared part by part, without quotes (`sweep.grid.optim` is `sweep.grid."optim"`).
+    let parts = split_key(key);
+    let from_set = overrides.iter().find(|o| {
+        config::set_key(o).map(split_key).is_some_and(|k| parts.len() >= k.len() && parts[..k.len()] == k[..])
+    });
     let at = match from_set {
         Some(o) => format!(" (set by --set {o})"),
         None => std::fs::read_to_string(path)
@@ -414,20 +417,10 @@ fn locate(source: &str, key: &str) -> Option<(usize, usize)> {
     found.map(|offset| config::line_col(source, offset))
 }
 
-/// `sweep.grid."optim.lr"` → `["sweep", "grid", "optim.lr"]`.
+/// `sweep.grid."optim.lr"` → `["sweep", "grid", "optim.lr"]` (as `--set` reads it; a key it
+/// cannot split is one part).
 fn split_key(key: &str) -> Vec<String> {
-    let mut parts = Vec::new();
-    let mut cur = String::new();
-    let mut quoted = false;
-    for c in key.chars() {
-        match c {
-            '"' => quoted = !quoted,
-            '.' if !quoted => parts.push(std::mem::take(&mut cur)),
-            _ => cur.push(c),
-        }
-    }
-    parts.push(cur);
-    parts
+    config::dotted(key).unwrap_or_else(|| vec![key.to_string()])
 }
 
 /// The sweep's lock file; a shard's also locks `.sweep.shard-I-of-N.lock`.
