@@ -994,6 +994,35 @@ mod tests {
     }
 
     #[test]
+    fn an_f32_run_refuses_parameters_f32_cannot_hold() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("f32.toml");
+        std::fs::write(&path, "[experiment]\ndtype = \"f32\"\n[optim]\nkind = \"adam\"\n[train]\nepochs = 1\n")
+            .unwrap();
+        let message = |sets: &[&str]| {
+            let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+            load(&path, &sets).err().map(|e| e.to_string())
+        };
+        assert_eq!(message(&[]), None);
+        let huge = message(&["optim.lr=1e39"]).expect("refused");
+        assert!(huge.contains("key `optim.lr`: 1e39 is beyond f32's range"), "{huge}");
+        let tiny = message(&["optim.eps=1e-50"]).expect("refused");
+        assert!(tiny.contains("key `optim.eps`: 1e-50 is 0 in f32"), "{tiny}");
+        let nested = message(&["optim.betas=[0.9, 1e-60]"]).expect("refused");
+        assert!(nested.contains("key `optim.betas[1]`"), "{nested}");
+        let activation = message(&["model.activation={kind=\"leaky_relu\",alpha=-1e39}"]).expect("refused");
+        assert!(activation.contains("key `model.activation.alpha`"), "{activation}");
+        // f32 holds these; and the schedule and clipping are computed in f64.
+        assert_eq!(message(&["optim.lr=3e38", "optim.eps=1e-44", "loss={kind=\"huber\",delta=1e-30}"]), None);
+        assert_eq!(
+            message(&["optim.clip_norm=1e300", "optim.schedule={kind=\"cosine\",t_max=5,eta_min=1e-300}"]),
+            None
+        );
+        // The same values in f64 are no concern of this check.
+        assert_eq!(message(&["experiment.dtype=f64", "optim.lr=1e39", "optim.eps=1e-50"]), None);
+    }
+
+    #[test]
     fn overrides_parse_toml_or_fall_back_to_strings() {
         let mut t = toml::Table::new();
         apply_override(&mut t, "model.hidden=[4, 4]").unwrap();
