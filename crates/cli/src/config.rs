@@ -960,6 +960,7 @@ mod tests {
             with_suggestion("invalid type: integer `3`, expected struct ModelSpec"),
             "invalid type: integer `3`, expected a table"
         );
+        assert_eq!(with_suggestion("expected struct Loss_Spec2 here"), "expected a table here");
         assert_eq!(
             with_suggestion("invalid type: unit variant, expected string only"),
             "expected a name in quotes (a string)"
@@ -986,6 +987,12 @@ mod tests {
         assert_eq!(key_of_line(tricky, at(tricky, "[1]")).as_deref(), Some("data.targets"));
         assert_eq!(key_of_line(tricky, at(tricky, "a = 1")).as_deref(), Some("data.note"));
         assert_eq!(key_of_line("\"quoted key\" = [\n", 15), None);
+        // Indented headers and keys; a comment's bracket; an escaped quote; a string left open at
+        // the end of its line (an error of its own) does not run on into the next lines.
+        let more = "  [a]\n  x = 1 # [ a comment's bracket\ny = \"\\\" [\"\nz = \"open\n[b]\nw = 1e\n";
+        assert_eq!(key_of_line(more, at(more, "1 #")).as_deref(), Some("a.x"));
+        assert_eq!(key_of_line(more, at(more, "\\\"")).as_deref(), Some("a.y"));
+        assert_eq!(key_of_line(more, at(more, "1e")).as_deref(), Some("b.w"));
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("seed.toml");
         std::fs::write(&path, "[experiment]\nseed = 18446744073709551615\n[train]\nepochs = 1\n").unwrap();
