@@ -993,6 +993,14 @@ mod tests {
         assert_eq!(key_of_line(more, at(more, "1 #")).as_deref(), Some("a.x"));
         assert_eq!(key_of_line(more, at(more, "\\\"")).as_deref(), Some("a.y"));
         assert_eq!(key_of_line(more, at(more, "1e")).as_deref(), Some("b.w"));
+        // Where a string ends decides whether a bracket after it opens a value that the next line
+        // is still in: an escaped quote does not end a basic string, a backslash is itself in a
+        // literal one, and a closing quote ends either.
+        for (source, key) in
+            [("y = \"\\\"[\"\nw = 1e\n", "w"), ("a = \"x\" [\nb = 1e\n", "a"), ("p = 'C:\\' [\nr = 1e\n", "p")]
+        {
+            assert_eq!(key_of_line(source, at(source, "1e")).as_deref(), Some(key), "{source:?}");
+        }
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("seed.toml");
         std::fs::write(&path, "[experiment]\nseed = 18446744073709551615\n[train]\nepochs = 1\n").unwrap();
@@ -1025,6 +1033,8 @@ mod tests {
             message(&["optim.clip_norm=1e300", "optim.schedule={kind=\"cosine\",t_max=5,eta_min=1e-300}"]),
             None
         );
+        // Initialisers are checked by what they draw, when the network is made, not here.
+        assert_eq!(message(&["model.init={kind=\"constant\",value=1e300}"]), None);
         // The same values in f64 are no concern of this check.
         assert_eq!(message(&["experiment.dtype=f64", "optim.lr=1e39", "optim.eps=1e-50"]), None);
     }

@@ -274,13 +274,13 @@ fn summary_md(plan: &Plan, rows: &[PointRow], with_val: bool, results: &[TrialRe
         plan.success.describe(),
         plan.success.metric,
     );
-    let header = summary_header(plan, with_val);
+    let header: Vec<String> = summary_header(plan, with_val).iter().map(|h| cell(h)).collect();
     md.push_str(&format!("| {} |\n", header.join(" | ")));
     let aligns: Vec<&str> =
         header.iter().enumerate().map(|(i, _)| if i < plan.keys.len() { "---" } else { "---:" }).collect();
     md.push_str(&format!("|{}|\n", aligns.join("|")));
     for r in rows {
-        let mut cells: Vec<String> = plan.points[r.point].values.clone();
+        let mut cells: Vec<String> = plan.points[r.point].values.iter().map(|v| cell(v)).collect();
         cells.extend([r.n.to_string(), r.diverged.to_string(), r.failed.to_string(), percent(r.success_rate)]);
         cells.extend(Stats::cells(r.metric).map(short));
         if with_val {
@@ -289,6 +289,12 @@ fn summary_md(plan: &Plan, rows: &[PointRow], with_val: bool, results: &[TrialRe
         md.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     md
+}
+
+/// `text` as one cell of a Markdown table: `|` escaped, line breaks as spaces (a value such as a
+/// path may hold either, and would break the table).
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace(['\r', '\n'], " ")
 }
 
 fn percent(x: f64) -> String {
@@ -337,6 +343,13 @@ mod tests {
         assert_eq!(percentile(&[-f64::MAX, f64::MAX], 0.0), -f64::MAX);
         assert_eq!(percentile(&[-f64::MAX, 1.0, f64::MAX], 0.5), 1.0);
         assert!(Stats::of(&[]).is_none());
+    }
+
+    #[test]
+    fn markdown_cells_escape_bars_and_line_breaks() {
+        assert_eq!(cell("\"a|b.csv\""), "\"a\\|b.csv\"");
+        assert_eq!(cell("two\nlines\r\n"), "two lines  ");
+        assert_eq!(cell("0.5"), "0.5");
     }
 
     /// A trial's result with `summary.json` fields `fields`.
