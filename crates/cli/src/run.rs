@@ -217,9 +217,11 @@ pub(crate) fn check_whole_set_memory<F: Element>(
     rows: usize,
     copies: usize,
 ) -> Result<(), CliError> {
-    let one = Memory::of(net, rows, 0);
-    let (workspace, params) = (one.workspace.saturating_mul(copies), one.params.saturating_mul(copies));
-    Memory { whole_set: true, workspace, params, ..one }.check(loaded, allocatable)
+    let rows = rows.max(1);
+    let workspace = Workspace::bytes_per_row(net).saturating_mul(rows).saturating_mul(copies);
+    // The network, its gradients, and a copy of it per thread.
+    let params = net.params().len().saturating_mul(std::mem::size_of::<F>()).saturating_mul(copies + 1);
+    Memory { whole_set: true, workspace, params, rows }.check(loaded, allocatable)
 }
 
 /// The bytes a training run's largest buffers take: what [`Memory::check`] asks the allocator
@@ -248,8 +250,8 @@ impl Memory {
     /// Refuses a run whose buffers `allocatable` (one reservation of their total, given back at
     /// once: no page is touched) says this machine cannot allocate, with an error that names what
     /// sets their size. In Rust a failed allocation aborts the process (exit 134, "memory
-    /// allocation of N bytes failed"), here after the data is loaded and an earlier run's
-    /// results removed.
+    /// allocation of N bytes failed"); this runs once the data is loaded, before an earlier
+    /// run's results are removed.
     fn check(self, loaded: &Loaded, allocatable: impl Fn(usize) -> bool) -> Result<(), CliError> {
         let total = self.workspace.saturating_add(self.params);
         if allocatable(total) {
@@ -262,12 +264,16 @@ impl Memory {
         } else {
             ("train.batch_size", "a smaller batch needs less")
         };
+        let (who, passes) = if self.whole_set {
+            ("this command", format!("passes over all {} rows at once", self.rows))
+        } else {
+            ("training", format!("batches of {} rows", self.rows))
+        };
         let message = format!(
-            "training needs about {} ({} of layer buffers for batches of {} rows, {} of parameters, gradients \
-             and optimiser state), more than this machine can allocate; {advice}",
+            "{who} needs about {} ({} of layer buffers for {passes}, {} of parameters, gradients and optimiser \
+             state), more than this machine can allocate; {advice}",
             bytes(total),
             bytes(self.workspace),
-            self.rows,
             bytes(self.params)
         );
         Err(loaded.spec_error(&SpecError::new(key, message)))
@@ -856,7 +862,10 @@ mod memory_tests {
         assert!(err.contains("about 1.6 MiB (1.6 MiB of layer buffers for batches of 1000 rows, 15 KiB of"), "{err}");
         let whole = Memory { whole_set: true, ..memory };
         let err = whole.check(&loaded, probe(false)).expect_err("refused").to_string();
-        assert!(err.contains("key `data`") && err.contains("the whole training set in one pass"), "{err}");
+        assert!(err.contains("key `data`: this command needs about"), "{err}");
+        assert!(
+            err.contains("for passes over all 1000 rows at once") && err.contains("the whole training set in one pass")
+        );
         let params = Memory { whole_set: false, workspace: 10, params: 3 << 30, rows: 4 };
         let err = params.check(&loaded, probe(false)).expect_err("refused").to_string();
         assert!(err.contains("key `model`") && err.contains("about 3.0 GiB (1 KiB of layer buffers"), "{err}");
