@@ -231,6 +231,7 @@ impl SweepSpec {
         if trials > MAX_TRIALS {
             let (key, what) = match mode {
                 Mode::Random if samples as u64 > MAX_TRIALS => ("sweep.samples", format!("{samples} points")),
+                Mode::Grid if points == u64::MAX => ("sweep.grid", "more grid points than a 64-bit count holds".into()),
                 Mode::Grid if points > MAX_TRIALS => ("sweep.grid", format!("{points} grid points")),
                 _ => ("sweep.seeds", format!("{points} points × {seeds} seeds")),
             };
@@ -580,6 +581,10 @@ mod tests {
             ((0..1000).map(|i| i.to_string()).collect(), (0..100).map(|i| i.to_string()).collect());
         let e = parse(&format!("seeds = 2\ngrid = {{ a = [{}], b = [{}] }}", a.join(", "), b.join(", "))).unwrap_err();
         assert_eq!(e.key, "sweep.seeds", "{}", e.message);
+        // A product past a 64-bit count is said to be so, not given as 2⁶⁴ − 1.
+        let axes: Vec<String> = (0..7).map(|k| format!("k{k} = [{}]", a.join(", "))).collect();
+        let e = parse(&format!("grid = {{ {} }}", axes.join(", "))).unwrap_err();
+        assert!(e.key == "sweep.grid" && e.message.starts_with("more grid points than a 64-bit count holds"), "{e:?}");
     }
 
     /// `seed` and `mode` take exactly their documented values; a random sweep with too many
