@@ -139,9 +139,13 @@ fn val_columns(plan: &Plan, results: &[TrialResult]) -> bool {
 
 /// The numeric fields beyond the fixed columns that any trial's summary holds: the known
 /// optional ones first, then any other (future) field, sorted.
-fn extra_columns(results: &[TrialResult]) -> Vec<String> {
+fn extra_columns(results: &[TrialResult], metric: &str) -> Vec<String> {
     let present = |k: &str| results.iter().any(|r| r.number(k).is_some());
-    let mut cols: Vec<String> = OPTIONAL.iter().filter(|k| present(k)).map(|k| k.to_string()).collect();
+    // The success metric has a column, also one left out otherwise (`initial_cost`).
+    let fixed = ["final_cost", "best_cost", "epochs_run", "train_seconds"];
+    let own = OMITTED.contains(&metric) && !fixed.contains(&metric) && present(metric);
+    let mut cols: Vec<String> = own.then(|| metric.to_string()).into_iter().collect();
+    cols.extend(OPTIONAL.iter().filter(|k| present(k)).map(|k| k.to_string()));
     let mut others: Vec<String> = results
         .iter()
         .flat_map(|r| r.summary.iter().filter(|(_, v)| v.is_number()).map(|(k, _)| k.clone()))
@@ -154,7 +158,7 @@ fn extra_columns(results: &[TrialResult]) -> Vec<String> {
 }
 
 fn trials_csv(plan: &Plan, results: &[TrialResult]) -> Result<Vec<u8>, CliError> {
-    let extra = extra_columns(results);
+    let extra = extra_columns(results, &plan.success.metric);
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = vec!["trial".into()];
     header.extend(plan.keys.iter().cloned());
@@ -452,7 +456,11 @@ mod tests {
             result(Status::Ok, serde_json::json!({ "final_cost": 1.0, "seed": 3, "zeta": 1.5, "val_cost": 0.5 })),
             result(Status::Ok, serde_json::json!({ "accuracy": 0.5, "alpha": 2, "note": "text" })),
         ];
-        assert_eq!(extra_columns(&results), ["accuracy", "val_cost", "alpha", "zeta"]);
+        assert_eq!(extra_columns(&results, "final_cost"), ["accuracy", "val_cost", "alpha", "zeta"]);
+        // The success metric has a column of its own, first, also where others are left out.
+        let with_initial = [result(Status::Ok, serde_json::json!({ "initial_cost": 0.3, "parameters": 9 }))];
+        assert_eq!(extra_columns(&with_initial, "initial_cost"), ["initial_cost"]);
+        assert!(extra_columns(&with_initial, "final_cost").is_empty());
     }
 
     #[test]
