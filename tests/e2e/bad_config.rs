@@ -365,6 +365,13 @@ fn parameters_beyond_f32_name_the_key() {
     assert_ne!(run.code, 2, "{}", run.stderr);
 }
 
+/// A synthetic set whose `noise` makes values past f64's range is a config error at that key.
+#[test]
+fn noise_past_the_range_names_the_key() {
+    let sets = ["data.source=moons", "data.noise=1e308"];
+    check("noise-huge", BASE, &sets, &["key `data.noise`: moons: a value is beyond f64's range"]);
+}
+
 /// A model file to start from that cannot be read names the config's key and line as well as
 /// the file.
 #[test]

@@ -410,6 +410,13 @@ pub fn load_data_as<F: Element>(loaded: &Loaded, trained: Trained<'_>) -> Result
         DataError::SplitTooSmall { ref split, .. } => {
             loaded.spec_error(&SpecError::new(format!("data.{split}"), e.to_string()))
         }
+        // A synthetic set whose values overflow: its `noise` made them (nothing else of a
+        // generator's is unbounded), a config error at that key.
+        DataError::NonFinite { .. } | DataError::NormalizeOverflow { .. }
+            if toml::Value::try_from(&cfg.data).is_ok_and(|v| v.get("noise").is_some()) =>
+        {
+            loaded.spec_error(&SpecError::new("data.noise", e.to_string()))
+        }
         other => CliError::Input(other.to_string()),
     })
 }
