@@ -255,3 +255,32 @@ fn training_a_sweep_config_says_the_sweep_is_not_run() {
         assert!(out.join("summary.json").is_file());
     }
 }
+
+/// `predict` says which is too large when the output is not finite: the input, or the model's
+/// weights (not finite even on an input of zeros).
+#[test]
+fn predict_says_whether_the_input_or_the_weights_overflow() {
+    let tmp = scratch("predict-overflow");
+    let sets = ["train.epochs=1", "model.activation=identity", "model.output_activation=identity"];
+    let run = train_half_adder(&tmp.path().join("run"), &sets);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let model = tmp.path().join("run/model.json");
+    let predict =
+        |model: &std::path::Path, input: &str| backprop(&["predict", model.to_str().unwrap(), "--input", input]);
+    let run = predict(&model, "1e308,1e308");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("the input's values are beyond what the network's arithmetic holds"), "{}", run.stderr);
+
+    let mut file = json(&model);
+    for layer in file["layers"].as_array_mut().unwrap() {
+        for row in layer["weights"].as_array_mut().unwrap() {
+            row.as_array_mut().unwrap().iter_mut().for_each(|w| *w = 1e308.into());
+        }
+        layer["biases"].as_array_mut().unwrap().iter_mut().for_each(|b| *b = 1e308.into());
+    }
+    let huge = tmp.path().join("huge.json");
+    std::fs::write(&huge, file.to_string()).unwrap();
+    let run = predict(&huge, "1,1");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("the model's weights overflow on any input"), "{}", run.stderr);
+}

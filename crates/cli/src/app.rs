@@ -662,10 +662,14 @@ fn predict_cmd(args: &PredictArgs, out: &mut dyn Write) -> Result<(), CliError> 
             Some(csv) => format!("{}: row {}", csv.display(), i + 1),
             None => format!("--input #{}", i + 1),
         };
-        return Err(CliError::Input(format!(
-            "{row}: the model's output is not finite (NaN or infinite): the input's values are beyond what \
-             the network's arithmetic holds"
-        )));
+        // Which of the two is too large: the same weights on an input of zeros tell.
+        let zeros = backprop_tensor::Matrix::<f64>::zeros((1, net.inputs()));
+        let cause = if net.predict(zeros.view()).iter().all(|v| v.is_finite()) {
+            "the input's values are beyond what the network's arithmetic holds"
+        } else {
+            "the model's weights overflow on any input (its output is not finite even on an input of zeros)"
+        };
+        return Err(CliError::Input(format!("{row}: the model's output is not finite (NaN or infinite): {cause}")));
     }
     let threshold =
         if file.layers.last().is_some_and(|l| l.activation.name() == "sigmoid" || l.activation.name() == "softmax") {
