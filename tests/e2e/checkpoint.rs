@@ -173,6 +173,16 @@ fn resume_refuses_other_data_or_schedule() {
     let run = resume(&config, &edited);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("learning-rate schedule is not the config's"), "{}", run.stderr);
+    // A hand-edited optimiser state that no step leaves (Adam's second moments negative) used
+    // to resume and "diverge", exit 1.
+    let mut state: serde_json::Value = serde_json::from_str(&checkpoint).unwrap();
+    let values = state["optimizer_state"].as_array_mut().unwrap();
+    let n = values.len();
+    values[n - 1] = serde_json::json!(-1.0);
+    let run = resume(&config, &state.to_string());
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("the checkpoint's optimiser state: value"), "{}", run.stderr);
+    assert!(run.stderr.contains("is negative (-1), and it is a sum of squares"), "{}", run.stderr);
     let run = resume(&config, &checkpoint);
     assert_eq!(run.code, 0, "{}", run.stderr);
 }

@@ -77,6 +77,11 @@ impl<F: Element> Optimizer<F> for Adagrad {
         n_params
     }
 
+    fn check_state(&self, state: &[F]) -> Result<(), String> {
+        // The sum of squares less its start: ≥ 0.
+        crate::check_squares(state, 0..state.len())
+    }
+
     fn step(&self, params: &mut [F], grads: &[F], state: &mut [F], step: u64, lr: F) {
         let clr = F::of(lr.f64() / (1.0 + (step as f64 - 1.0) * self.lr_decay));
         let (weight_decay, initial, eps) =

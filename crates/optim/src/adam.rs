@@ -97,6 +97,11 @@ impl<F: Element> Optimizer<F> for Adam {
             moments.update(params, grads, state, step, lr, self.weight_decay);
         }
     }
+
+    fn check_state(&self, state: &[F]) -> Result<(), String> {
+        // `[m | v | v_max]`: v and v_max are averages of squares.
+        crate::check_squares(state, state.len() / if self.amsgrad { 3 } else { 2 }..state.len())
+    }
 }
 
 /// AdamW's decoupled decay, `θ ← θ·(1 − γ·λ)` (nothing when λ = 0), as PyTorch computes it.

@@ -78,6 +78,11 @@ impl<F: Element> Optimizer<F> for AdamW {
         let moments = Moments { betas: self.betas, eps: self.eps, amsgrad: self.amsgrad, maximize: self.maximize };
         moments.update(params, grads, state, step, lr, 0.0);
     }
+
+    fn check_state(&self, state: &[F]) -> Result<(), String> {
+        // `[m | v | v_max]`: v and v_max are averages of squares.
+        crate::check_squares(state, state.len() / if self.amsgrad { 3 } else { 2 }..state.len())
+    }
 }
 
 #[cfg(test)]

@@ -83,6 +83,30 @@ pub trait Optimizer<F: Element>: Validate {
     /// One update of `params` from `grads`. `state` holds [`state_len`](Self::state_len) values,
     /// all zero before the first step; `step` counts from 1; `lr` is this step's learning rate.
     fn step(&self, params: &mut [F], grads: &[F], state: &mut [F], step: u64, lr: F);
+    /// Whether `state` ([`state_len`](Self::state_len) values) is one this optimiser's steps can
+    /// have left, for a state read back from a file (a checkpoint): the default asks every value
+    /// to be finite; an optimiser whose state holds sums of squares also asks those to be ≥ 0.
+    fn check_state(&self, state: &[F]) -> Result<(), String> {
+        match state.iter().position(|v| !v.is_finite()) {
+            Some(i) => Err(format!("value {i} is not finite ({})", state[i].f64())),
+            None => Ok(()),
+        }
+    }
+}
+
+/// [`Optimizer::check_state`] for a state whose values in `squares` are sums or averages of
+/// squares: every value finite, and those ≥ 0.
+pub(crate) fn check_squares<F: Element>(state: &[F], squares: std::ops::Range<usize>) -> Result<(), String> {
+    if let Some(i) = state.iter().position(|v| !v.is_finite()) {
+        return Err(format!("value {i} is not finite ({})", state[i].f64()));
+    }
+    let start = squares.start;
+    match state[squares].iter().position(|v| *v < F::zero()) {
+        Some(i) => {
+            Err(format!("value {} is negative ({}), and it is a sum of squares", start + i, state[start + i].f64()))
+        }
+        None => Ok(()),
+    }
 }
 
 backprop_tensor::registry! {
@@ -317,6 +341,47 @@ mod tests {
         let written = toml::to_string(&ascending).unwrap();
         assert!(written.contains("maximize = true"), "{written}");
         assert_eq!(parse(&written).unwrap(), ascending);
+    }
+
+    /// A state the steps left passes; a sum of squares made negative, or any value made NaN, does
+    /// not; a first moment or momentum may be negative.
+    #[test]
+    fn states_the_steps_leave_pass_and_broken_ones_do_not() {
+        let optimizers: [(OptimizerSpec, &[usize], &[usize]); 5] = [
+            (OptimizerSpec::Sgd(Sgd { momentum: 0.9, ..Sgd::default() }), &[], &[0, 1, 2]),
+            (OptimizerSpec::Adam(Adam { amsgrad: true, ..Adam::default() }), &[3, 4, 5, 6, 7, 8], &[0, 1, 2]),
+            (OptimizerSpec::AdamW(AdamW::default()), &[3, 4, 5], &[0, 1, 2]),
+            (
+                OptimizerSpec::RmsProp(RmsProp { centered: true, momentum: 0.5, ..RmsProp::default() }),
+                &[0, 1, 2],
+                &[3, 4, 5, 6, 7, 8],
+            ),
+            (OptimizerSpec::Adagrad(Adagrad::default()), &[0, 1, 2], &[]),
+        ];
+        for (spec, squares, signed) in optimizers {
+            let opt = spec.get::<f64>();
+            let mut state = vec![0.0; opt.state_len(3)];
+            let mut params = [0.5, -1.0, 2.0];
+            for (step, grads) in [[0.3, -1.2, 0.5], [-0.1, 0.8, -0.4]].iter().enumerate() {
+                opt.step(&mut params, grads, &mut state, step as u64 + 1, 0.1);
+            }
+            assert!(opt.check_state(&state).is_ok(), "{spec:?}: {state:?}");
+            for &i in squares {
+                let mut broken = state.clone();
+                broken[i] = -1e-3;
+                assert!(opt.check_state(&broken).unwrap_err().contains("negative"), "{spec:?} [{i}]");
+            }
+            for &i in signed {
+                let mut negative = state.clone();
+                negative[i] = -1e-3;
+                assert!(opt.check_state(&negative).is_ok(), "{spec:?} [{i}] may be negative");
+            }
+            if let Some(first) = state.first().copied() {
+                let mut nan = state.clone();
+                nan[0] = f64::NAN;
+                assert!(opt.check_state(&nan).unwrap_err().contains("not finite"), "{spec:?} {first}");
+            }
+        }
     }
 
     #[test]

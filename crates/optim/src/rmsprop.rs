@@ -75,6 +75,12 @@ impl<F: Element> Optimizer<F> for RmsProp {
         n_params * (1 + usize::from(self.centered) + usize::from(self.momentum > 0.0))
     }
 
+    fn check_state(&self, state: &[F]) -> Result<(), String> {
+        // `[v | g_avg | b]`: v, the first of its parts, is an average of squares.
+        let parts = 1 + usize::from(self.centered) + usize::from(self.momentum > 0.0);
+        crate::check_squares(state, 0..state.len() / parts)
+    }
+
     fn step(&self, params: &mut [F], grads: &[F], state: &mut [F], _step: u64, lr: F) {
         let n = params.len();
         let (square_avg, rest) = state.split_at_mut(n);

@@ -208,6 +208,11 @@ impl<F: Element> Trainer<'_, F> {
                 state.history.len() * per
             ));
         }
+        if let Some(i) = state.params.iter().position(|p| !p.is_finite()) {
+            return Err(format!("the checkpoint's parameter {i} is not finite ({})", state.params[i]));
+        }
+        let optimizer_state: Vec<F> = state.optimizer_state.iter().map(|&s| F::of(s)).collect();
+        self.optimizer.check_state(&optimizer_state).map_err(|e| format!("the checkpoint's optimiser state: {e}"))?;
         let copy = |dst: &mut [F], src: &[f64]| dst.iter_mut().zip(src).for_each(|(d, &s)| *d = F::of(s));
         copy(self.net.params_mut(), &state.params);
         copy(&mut self.state, &state.optimizer_state);
