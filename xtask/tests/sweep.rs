@@ -885,14 +885,33 @@ fn another_config_replaces_a_sweep_only_when_it_is_idle() {
     assert_eq!(code, 0, "{stderr}");
     assert!(out.join("summary.md").exists() && out.join("curves.svg").exists());
 
-    // A shard of the old plan holds its lock (as while it runs): another config's shard waits.
-    let held = std::fs::File::create(out.join(".sweep.shard-2-of-2.lock")).unwrap();
+    // A shard of another plan holds its lock (as while it runs; its file names its plan):
+    // another config's shard waits.
+    let lock_file = out.join(".sweep.shard-2-of-2.lock");
+    std::fs::write(&lock_file, "the id of another plan").unwrap();
+    let held = std::fs::File::open(&lock_file).unwrap();
     held.lock().unwrap();
     let (code, _, stderr) = run(&["--set", "sweep.seeds=3", "--shard", "1/2"]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("holds the sweep of another config, and its shard 2/2 is running"), "{stderr}");
     assert!(out.join("summary.md").exists(), "nothing changed");
     drop(held);
+    // A shard that has just started (its file still empty) counts as this config's.
+    std::fs::write(&lock_file, "").unwrap();
+    let held = std::fs::File::open(&lock_file).unwrap();
+    held.lock().unwrap();
+    let (code, _, stderr) = run(&["--set", "sweep.seeds=4", "--shard", "1/2"]);
+    assert_eq!(code, 0, "{stderr}");
+    // This shard wrote its plan's id into its own lock file; a shard of the same plan beside it
+    // reads that id as its own and runs.
+    let id = std::fs::read_to_string(out.join(".sweep.shard-1-of-2.lock")).unwrap();
+    assert_eq!(id.len(), 16, "{id:?}");
+    drop(held);
+    let own = std::fs::File::open(out.join(".sweep.shard-1-of-2.lock")).unwrap();
+    own.lock().unwrap();
+    let (code, _, stderr) = run(&["--set", "sweep.seeds=4", "--shard", "2/2"]);
+    assert_eq!(code, 0, "the same plan's shard runs beside it: {stderr}");
+    drop(own);
 
     // Idle, it is replaced: the old tables and plots go first (a shard writes none of its own).
     let (code, _, stderr) = run(&["--set", "sweep.seeds=3", "--shard", "1/2"]);

@@ -413,7 +413,8 @@ pub fn load_data_as<F: Element>(loaded: &Loaded, trained: Trained<'_>) -> Result
         // A synthetic set whose values overflow: its `noise` made them (nothing else of a
         // generator's is unbounded), a config error at that key.
         DataError::NonFinite { .. } | DataError::NormalizeOverflow { .. }
-            if toml::Value::try_from(&cfg.data).is_ok_and(|v| v.get("noise").is_some()) =>
+            if trained.normalizer.is_none()
+                && toml::Value::try_from(&cfg.data).is_ok_and(|v| v.get("noise").is_some()) =>
         {
             loaded.spec_error(&SpecError::new("data.noise", e.to_string()))
         }
@@ -501,8 +502,10 @@ fn gradcheck_cmd(
         return Err(CliError::Config(format!("--tolerance must be a number ≥ 0, got {tolerance}")));
     }
     let (data, net) = prepare::<f64>(loaded, model)?;
-    // The central differences run on every thread, each with its own network and workspace.
-    run::check_whole_set_memory(loaded, &net, data.len(), rayon::current_num_threads() + 1)?;
+    // The central differences run on every thread, each with its own network and workspace;
+    // besides, the network, the analytic gradients and the numeric ones.
+    let threads = rayon::current_num_threads();
+    run::check_whole_set_memory(loaded, &net, data.len(), threads, threads + 3)?;
     let loss = loaded.config.loss.get::<f64>();
     let (x, t) = (data.inputs.view(), data.targets.view());
     let (_, analytic) = gradcheck::analytic(&net, loss, x, t);
@@ -568,7 +571,7 @@ struct GradLayer {
 
 fn grad_cmd<F: Element>(loaded: &Loaded, model: Option<&Path>, out: &mut dyn Write) -> Result<(), CliError> {
     let (data, net) = prepare::<F>(loaded, model)?;
-    run::check_whole_set_memory(loaded, &net, data.len(), 1)?;
+    run::check_whole_set_memory(loaded, &net, data.len(), 1, 2)?;
     let (cost, grads) =
         gradcheck::analytic(&net, loaded.config.loss.get::<F>(), data.inputs.view(), data.targets.view());
     if let Some(l) = (0..net.layers().len()).find(|&l| {
@@ -662,12 +665,13 @@ fn predict_cmd(args: &PredictArgs, out: &mut dyn Write) -> Result<(), CliError> 
             Some(csv) => format!("{}: row {}", csv.display(), i + 1),
             None => format!("--input #{}", i + 1),
         };
-        // Which of the two is too large: the same weights on an input of zeros tell.
-        let zeros = backprop_tensor::Matrix::<f64>::zeros((1, net.inputs()));
-        let cause = if net.predict(zeros.view()).iter().all(|v| v.is_finite()) {
+        // Which of the two is too large: the same weights on small inputs (zeros and ones, as
+        // the network sees them) tell.
+        let small = backprop_tensor::Matrix::<f64>::from_shape_fn((2, net.inputs()), |(i, _)| i as f64);
+        let cause = if net.predict(small.view()).iter().all(|v| v.is_finite()) {
             "the input's values are beyond what the network's arithmetic holds"
         } else {
-            "the model's weights overflow on any input (its output is not finite even on an input of zeros)"
+            "the model's weights overflow on any input (its output is not finite even on inputs of 0 and 1)"
         };
         return Err(CliError::Input(format!("{row}: the model's output is not finite (NaN or infinite): {cause}")));
     }

@@ -220,8 +220,9 @@ impl Config {
     /// hold: the config's numbers are f64, and the run takes them as f32, where one past its
     /// range becomes infinite (a run that "diverges" at once, exit 1, for what is a bad config)
     /// and a nonzero one below its smallest becomes 0. The initialisers are checked by what they
-    /// draw (`model.init`), the data by the data's own checks; the schedule, the clipping bounds
-    /// and Adagrad's `lr_decay` are computed in f64 whatever the dtype, and left alone.
+    /// draw (`model.init`), the data by the data's own checks; the schedule, `clip_norm` and
+    /// Adagrad's `lr_decay` are computed in f64 whatever the dtype, and left alone (`clip_value`
+    /// is not: it clamps the gradients as the dtype).
     fn fits_f32(&self) -> Result<(), SpecError> {
         fn walk(key: &str, value: &toml::Value) -> Result<(), SpecError> {
             match value {
@@ -240,7 +241,7 @@ impl Config {
                     .iter()
                     .filter(|(k, _)| match key {
                         "model" => !matches!(k.as_str(), "init" | "init_from"),
-                        "optim" => !matches!(k.as_str(), "schedule" | "clip_norm" | "clip_value" | "lr_decay"),
+                        "optim" => !matches!(k.as_str(), "schedule" | "clip_norm" | "lr_decay"),
                         _ => true,
                     })
                     .try_for_each(|(k, v)| walk(&format!("{key}.{k}"), v)),
@@ -330,7 +331,7 @@ impl Loaded {
     /// `path`, the value of `key`, resolved: against the working directory when `--set` gave
     /// it, against the config file's folder when the file did (absolute paths stay as they are).
     pub fn resolve_key_path(&self, key: &str, path: &Path) -> PathBuf {
-        let from_set = self.overrides.iter().any(|o| set_key(o) == Some(key));
+        let from_set = self.overrides.iter().filter_map(|o| set_key(o)).any(|k| key_parts(k) == key_parts(key));
         if from_set { path.to_path_buf() } else { self.base_dir.join(path) }
     }
 }
@@ -370,10 +371,7 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Loaded, CliError> {
     }
     // Paths given with --set are relative to the working directory.
     let set = |section: &str, key: &str| {
-        overrides
-            .iter()
-            .filter_map(|o| set_key(o))
-            .any(|k| k == section || k.strip_prefix(section).and_then(|r| r.strip_prefix('.')) == Some(key))
+        overrides.iter().filter_map(|o| set_key(o)).map(key_parts).any(|k| k == [section] || k == [section, key])
     };
     absolutize(&mut table, Path::new(""), set);
     let config: Config = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
@@ -481,6 +479,22 @@ pub fn apply_override(table: &mut toml::Table, item: &str) -> Result<(), String>
     Ok(())
 }
 
+/// The parts of `key` as [`dotted`] reads them, or the key whole when it does not split.
+pub fn key_parts(key: &str) -> Vec<String> {
+    dotted(key).unwrap_or_else(|| vec![key.to_string()])
+}
+
+/// Whether the dotted `key` is `prefix` or lies beneath it: more parts after it, or an index
+/// (`model.hidden[1]` within `model.hidden`), compared part by part without quotes.
+pub fn key_within(key: &str, prefix: &str) -> bool {
+    let (key, prefix) = (key_parts(key), key_parts(prefix));
+    let Some(last) = prefix.len().checked_sub(1) else { return false };
+    key.len() >= prefix.len()
+        && key[..last] == prefix[..last]
+        && (key[last] == prefix[last]
+            || key[last].strip_prefix(prefix[last].as_str()).is_some_and(|r| r.starts_with('[')))
+}
+
 /// The parts of a dotted key as `--set` takes it: split at dots outside double quotes, a quoted
 /// part without its quotes (`sweep.grid."optim.lr"` is `sweep`, `grid`, `optim.lr`, as TOML
 /// reads it). `None` for an empty part or an unclosed quote.
@@ -577,17 +591,8 @@ fn plain(message: &str) -> String {
 fn position_message(path: &Path, source: &str, overrides: &[String], key: &str, message: &str) -> String {
     // The last `--set` of the key, of a table holding it, or of a key inside it (an unknown
     // table): later ones win, so an error is theirs.
-    // Compared without quotes (`sweep.grid."optim"` is `sweep.grid.optim`).
-    let plain = |k: &str| dotted(k).map_or_else(|| k.to_string(), |parts| parts.join("."));
-    let key_plain = plain(key);
-    let from_set = overrides.iter().rfind(|o| {
-        set_key(o).map(plain).is_some_and(|k| {
-            key_plain == k
-                || key_plain.starts_with(&format!("{k}."))
-                || key_plain.starts_with(&format!("{k}["))
-                || k.starts_with(&format!("{key_plain}."))
-        })
-    });
+    // Compared part by part, without quotes (`sweep.grid."optim"` is `sweep.grid.optim`).
+    let from_set = overrides.iter().rfind(|o| set_key(o).is_some_and(|k| key_within(key, k) || key_within(k, key)));
     let at = match (from_set, locate(source, key)) {
         (Some(item), _) => format!(" (set by --set {item})"),
         (None, Some(offset)) => {
@@ -601,7 +606,11 @@ fn position_message(path: &Path, source: &str, overrides: &[String], key: &str, 
     // (`--set data.source=csv` wants `data.path`): the `--set` is the cause.
     let parent = key.rsplit_once('.').map_or("", |(p, _)| p);
     let cause = (from_set.is_none() && message.starts_with("missing field") && !parent.is_empty())
-        .then(|| overrides.iter().rfind(|o| set_key(o).is_some_and(|k| k.starts_with(&format!("{parent}.")))))
+        .then(|| {
+            overrides
+                .iter()
+                .rfind(|o| set_key(o).is_some_and(|k| key_within(k, parent) && key_parts(k) != key_parts(parent)))
+        })
         .flatten()
         .map(|item| format!(" (needed after --set {item})"))
         .unwrap_or_default();
@@ -1033,6 +1042,8 @@ mod tests {
             message(&["optim.clip_norm=1e300", "optim.schedule={kind=\"cosine\",t_max=5,eta_min=1e-300}"]),
             None
         );
+        let clamp = message(&["optim.clip_value=1e-50"]).expect("every gradient clamped to 0");
+        assert!(clamp.contains("key `optim.clip_value`: 1e-50 is 0 in f32"), "{clamp}");
         // Initialisers are checked by what they draw, when the network is made, not here.
         assert_eq!(message(&["model.init={kind=\"constant\",value=1e300}"]), None);
         // The same values in f64 are no concern of this check.
@@ -1065,6 +1076,12 @@ mod tests {
         for bad in ["a..b=1", ".a=1", "a.=1", "a.\"b=1"] {
             assert!(apply_override(&mut t, bad).is_err(), "{bad}");
         }
+        // Keys compared part by part.
+        assert!(
+            key_within("sweep.grid.\"optim\"", "sweep.grid.optim") && key_within("model.hidden[1]", "model.hidden")
+        );
+        assert!(key_within("model.hidden", "model") && !key_within("model", "model.hidden"));
+        assert!(!key_within("a.\"b.c\"", "a.b") && !key_within("model.hiddenx", "model.hidden"));
         // A line break would start another key, which was dropped.
         let m = apply_override(&mut t, "train.epochs=3\nx = 5").unwrap_err();
         assert!(m.contains("more than one TOML value"), "{m}");

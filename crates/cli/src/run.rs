@@ -208,19 +208,20 @@ fn allocatable(bytes: usize) -> bool {
 }
 
 /// Refuses, before any work, passes of `net` over all `rows` of a config's training set in one
-/// go (`grad`; `gradcheck`, with a network and a workspace for each of `copies` threads) that this
-/// machine cannot allocate, naming the data as what sizes them, instead of the abort (exit 134)
-/// a failed allocation is in Rust.
+/// go (`grad`; `gradcheck`, with a network and a workspace for each thread) that this machine
+/// cannot allocate, naming the data as what sizes them, instead of the abort (exit 134) a failed
+/// allocation is in Rust: `workspaces` such passes at once, `param_copies` parameter-sized
+/// buffers (the network, its gradients, a copy per thread…).
 pub(crate) fn check_whole_set_memory<F: Element>(
     loaded: &Loaded,
     net: &Network<F>,
     rows: usize,
-    copies: usize,
+    workspaces: usize,
+    param_copies: usize,
 ) -> Result<(), CliError> {
     let rows = rows.max(1);
-    let workspace = Workspace::bytes_per_row(net).saturating_mul(rows).saturating_mul(copies);
-    // The network, its gradients, and a copy of it per thread.
-    let params = net.params().len().saturating_mul(std::mem::size_of::<F>()).saturating_mul(copies + 1);
+    let workspace = Workspace::bytes_per_row(net).saturating_mul(rows).saturating_mul(workspaces);
+    let params = net.params().len().saturating_mul(std::mem::size_of::<F>()).saturating_mul(param_copies);
     Memory { whole_set: true, workspace, params, rows }.check(loaded, allocatable)
 }
 

@@ -80,10 +80,7 @@ pub fn sweep_of(path: &Path, overrides: &[String]) -> Result<Option<(config::Loa
 /// the `--set` that gave it).
 fn key_error(path: &Path, overrides: &[String], key: &str, message: &str) -> CliError {
     // Keys compared part by part, without quotes (`sweep.grid.optim` is `sweep.grid."optim"`).
-    let parts = split_key(key);
-    let from_set = overrides.iter().find(|o| {
-        config::set_key(o).map(split_key).is_some_and(|k| parts.len() >= k.len() && parts[..k.len()] == k[..])
-    });
+    let from_set = overrides.iter().find(|o| config::set_key(o).is_some_and(|k| config::key_within(key, k)));
     let at = match from_set {
         Some(o) => format!(" (set by --set {o})"),
         None => std::fs::read_to_string(path)
@@ -110,11 +107,15 @@ pub fn run(path: &Path, overrides: &[String], base: &config::Loaded, spec: &Swee
 /// exit status (1 when some trials have no result yet, a trial whose config is not the plan's
 /// included).
 pub fn collect(dir: &Path) -> i32 {
-    let result = Plan::read(dir).and_then(|plan| {
-        // Shares the sweep's lock: refused while a sweep without --shard runs (its report, written
-        // when it ends, could otherwise be replaced by this partial one); beside shards, which
-        // write no report, it runs.
+    let result = (|| -> Result<(report::Report, Plan), CliError> {
+        // A folder without a plan is no sweep: said before a lock file is made in it.
+        Plan::read(dir)?;
+        // Shares the sweep's lock: refused while a sweep without --shard runs (its report,
+        // written when it ends, could otherwise be replaced by this partial one); beside shards,
+        // which write no report, it runs. The plan is read again once the lock is held: one that
+        // a shard of another config replaced meanwhile is the one reported on.
         let _lock = lock_shared(dir)?;
+        let plan = Plan::read(dir)?;
         let configs = configs_of(&plan)
             .inspect_err(|why| {
                 errln!(
@@ -124,7 +125,7 @@ pub fn collect(dir: &Path) -> i32 {
             })
             .ok();
         Ok((report::write_all(dir, &plan, configs.as_ref())?, plan))
-    });
+    })();
     match result {
         Ok((report, plan)) => finish(dir, &plan, &report),
         Err(e) => {
@@ -183,10 +184,19 @@ fn run_inner(
     // Another config's results are here: a plan of another shape, or trials run under another
     // config (the same plan from another file).
     let another = replaced || stale > 0;
-    if another && let Some(own) = opts.shard {
-        // A shard of the other config is running: taking the folder over would waste its work
-        // (its trials would count as stale), so wait for it, or use another folder.
-        if let Some((part, of)) = running_shards(&dir)?.into_iter().find(|&(p, o)| (p, o) != (own.part, own.of)) {
+    if let (Some(own), Some(own_file)) = (opts.shard, _locks.get(1)) {
+        // Each shard writes into its lock file which plan it runs (the config's text and the
+        // plan), so that a shard starting beside it can tell: one of another config is refused
+        // (taking the folder over would waste the running shard's work, whose trials would
+        // count as stale), shards of this one run side by side. One whose file is still empty
+        // (it has just started) counts as this config's.
+        let config_text = backprop_cli::fsutil::read_input_text(path, backprop_cli::fsutil::CONFIG_LIMIT, "config")?;
+        let plan_json = serde_json::to_string(plan).unwrap_or_default();
+        let id = backprop_cli::model_file::text_hash(&format!("{config_text}\n{plan_json}"));
+        write_plan_id(own_file, &dir, own, &id)?;
+        if let Some((part, of, _)) =
+            running_shards(&dir, own)?.into_iter().find(|(.., other)| !other.is_empty() && *other != id)
+        {
             return Err(CliError::Config(format!(
                 "{} holds the sweep of another config, and its shard {part}/{of} is running; wait for it to \
                  finish, or give this one another --out",
@@ -405,7 +415,7 @@ fn locate(source: &str, key: &str) -> Option<(usize, usize)> {
     let doc = toml::de::DeTable::parse(source).ok()?;
     let mut table = doc.get_ref();
     let mut found = None;
-    let mut parts = split_key(key).into_iter().peekable();
+    let mut parts = config::key_parts(key).into_iter().peekable();
     while let Some(part) = parts.next() {
         let Some((k, v)) = table.iter().find(|(k, _)| k.get_ref() == &part) else { break };
         found = Some(k.span().start);
@@ -415,12 +425,6 @@ fn locate(source: &str, key: &str) -> Option<(usize, usize)> {
         }
     }
     found.map(|offset| config::line_col(source, offset))
-}
-
-/// `sweep.grid."optim.lr"` → `["sweep", "grid", "optim.lr"]` (as `--set` reads it; a key it
-/// cannot split is one part).
-fn split_key(key: &str) -> Vec<String> {
-    config::dotted(key).unwrap_or_else(|| vec![key.to_string()])
 }
 
 /// The sweep's lock file; a shard's also locks `.sweep.shard-I-of-N.lock`.
@@ -470,17 +474,27 @@ fn lock(dir: &Path, shard: Option<Shard>) -> Result<Vec<std::fs::File>, CliError
     Ok(vec![whole, own])
 }
 
-/// The shards `(I, N)` running in `dir` now: those whose lock file another process holds.
-/// (This one's own shard lock is held by this process, which `try_lock` on a new handle also
-/// reports as held; the caller leaves it out.)
-fn running_shards(dir: &Path) -> Result<Vec<(usize, usize)>, CliError> {
+/// Writes `id`, the plan shard `own` runs, into its lock file `file` (held by this process).
+fn write_plan_id(mut file: &std::fs::File, dir: &Path, own: Shard, id: &str) -> Result<(), CliError> {
+    use std::io::Write;
+    let path = dir.join(format!(".sweep.shard-{}-of-{}.lock", own.part, own.of));
+    file.set_len(0).and_then(|()| file.write_all(id.as_bytes())).map_err(|e| CliError::io(&path, e))
+}
+
+/// The other shards `(I, N, plan id)` running in `dir` now: those whose lock file another
+/// process holds, with the plan id each wrote into it (empty when it has not yet). This shard's
+/// own file is left alone (by name: where a file system's locks belong to the process, probing
+/// it could release this shard's own lock).
+fn running_shards(dir: &Path, own: Shard) -> Result<Vec<(usize, usize, String)>, CliError> {
     let entries = std::fs::read_dir(dir).map_err(|e| CliError::io(dir, e))?;
     let mut running = Vec::new();
     for name in entries.flatten().filter_map(|e| e.file_name().into_string().ok()) {
-        if let Some(shard) = shard_lock_name(&name)
+        if let Some((part, of)) = shard_lock_name(&name)
+            && (part, of) != (own.part, own.of)
             && matches!(open_lock_file(dir, &name)?.try_lock(), Err(std::fs::TryLockError::WouldBlock))
         {
-            running.push(shard);
+            let id = std::fs::read_to_string(dir.join(&name)).unwrap_or_default();
+            running.push((part, of, id));
         }
     }
     Ok(running)
@@ -500,7 +514,8 @@ fn lock_shared(dir: &Path) -> Result<std::fs::File, CliError> {
     }
 }
 
-/// The lock file `name` in `dir`, made if missing (its contents are never read or written).
+/// The lock file `name` in `dir`, made if missing (a shard's holds the id of the plan it runs,
+/// see `write_plan_id`; `.sweep.lock` stays empty).
 fn open_lock_file(dir: &Path, name: &str) -> Result<std::fs::File, CliError> {
     let path = dir.join(name);
     let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path);
@@ -550,6 +565,6 @@ mod tests {
         let src = "[train]\nepochs = 1\n\n[sweep]\nseeds = 0\ngrid = { \"optim.lr\" = [] }\n";
         assert_eq!(locate(src, "sweep.seeds"), Some((5, 1)));
         assert_eq!(locate(src, "sweep.grid.\"optim.lr\""), Some((6, 10)));
-        assert_eq!(split_key("a.\"b.c\".d"), ["a", "b.c", "d"]);
+        assert_eq!(config::key_parts("a.\"b.c\".d"), ["a", "b.c", "d"]);
     }
 }

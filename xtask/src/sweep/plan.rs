@@ -240,8 +240,10 @@ pub fn resolve(
     // Paths among the values resolve as the config file's own paths do, against its folder; a
     // grid given with `--set` is the command line's, and its paths resolve against the working
     // directory, as `--set`'s do.
-    let grid_from_set =
-        overrides.iter().filter_map(|o| config::set_key(o)).any(|k| k == "sweep" || k.starts_with("sweep.grid"));
+    let grid_from_set = overrides
+        .iter()
+        .filter_map(|o| config::set_key(o))
+        .any(|k| config::key_within(k, "sweep.grid") || config::key_parts(k) == ["sweep"]);
     if !grid_from_set {
         let base = path.parent().unwrap_or(Path::new(""));
         for point in &mut values {
