@@ -165,12 +165,11 @@ fn run_inner(
     let resolved =
         plan::resolve(path, overrides, name, spec, &|key, message| key_error(path, overrides, key, message))?;
     let plan = &resolved.plan;
+    // The config's text, read once: it names the default folder and a shard's plan id.
+    let config_text = backprop_cli::fsutil::read_input_text(path, backprop_cli::fsutil::CONFIG_LIMIT, "config")?;
     let dir = match &opts.out {
         Some(d) => d.clone(),
-        None => {
-            let text = backprop_cli::fsutil::read_input_text(path, backprop_cli::fsutil::CONFIG_LIMIT, "config")?;
-            Path::new("runs").join(name).join(format!("sweep-{}", plan::sweep_id(&text, overrides)))
-        }
+        None => Path::new("runs").join(name).join(format!("sweep-{}", plan::sweep_id(&config_text, overrides))),
     };
     let trials_dir = dir.join("trials");
     std::fs::create_dir_all(&trials_dir).map_err(|e| CliError::io(&trials_dir, e))?;
@@ -190,7 +189,6 @@ fn run_inner(
         // (taking the folder over would waste the running shard's work, whose trials would
         // count as stale), shards of this one run side by side. One whose file is still empty
         // (it has just started) counts as this config's.
-        let config_text = backprop_cli::fsutil::read_input_text(path, backprop_cli::fsutil::CONFIG_LIMIT, "config")?;
         let plan_json = serde_json::to_string(plan).unwrap_or_default();
         let id = backprop_cli::model_file::text_hash(&format!("{config_text}\n{plan_json}"));
         write_plan_id(own_file, &dir, own, &id)?;
