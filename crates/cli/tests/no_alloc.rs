@@ -210,6 +210,55 @@ fn warm_threads_allocate_nothing_per_epoch() {
     });
 }
 
+/// The thread that a `with_warm_threads` keeps spinning allocates nothing for the first product
+/// it runs: the kernels' packing buffer, which each thread sets up on its first product, is set
+/// up before it spins. Otherwise a pool thread that ran no product while the loop warmed up
+/// (the calling thread ran both halves, say, with the other thread put on its core) made that
+/// one allocation in a later epoch: CI once saw counts of [0, 0, 1, 0, 0] in the test above.
+/// Here the other thread's first product is forced: a product run by the second closure of a
+/// `join`, which the spinning thread must steal, since the first waits for it.
+#[test]
+fn the_spinning_thread_is_ready_for_its_first_product() {
+    use backprop_tensor::Matrix;
+    use backprop_tensor::linalg::{SMALL_GEMM, matmul_into, spinning_threads, with_warm_threads};
+    if !backprop_tensor::linalg::large_products_in_fixed_order() {
+        return; // `matrixmultiply` allocates its packing buffers per product anyway.
+    }
+    // Above the small-product loops, below the size that splits over two threads when warm.
+    let (m, k, n) = (64, 64, 128);
+    assert!(m * k * n > SMALL_GEMM && !backprop_tensor::linalg::splits_when_warm(m * k * n));
+    let (a, b) = (Matrix::<f32>::ones((m, k)), Matrix::<f32>::ones((k, n)));
+    let mut c = Matrix::<f32>::zeros((m, n));
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("a pool");
+    watching_the_pool(&pool, || {
+        with_warm_threads(|| {
+            let start = std::time::Instant::now();
+            while spinning_threads() == 0 {
+                assert!(start.elapsed().as_secs() < 30, "the other thread never spins");
+                std::thread::yield_now();
+            }
+            let this = rayon::current_thread_index();
+            let done = AtomicBool::new(false);
+            let n = allocations_during(|| {
+                rayon::join(
+                    || {
+                        while !done.load(Ordering::Acquire) {
+                            std::hint::spin_loop();
+                        }
+                    },
+                    || {
+                        assert_ne!(rayon::current_thread_index(), this, "run by the other thread");
+                        matmul_into(a.view(), b.view(), c.view_mut(), false);
+                        done.store(true, Ordering::Release);
+                    },
+                );
+            });
+            assert_eq!(n, 0, "allocations in the spinning thread's first product");
+        });
+    });
+    assert_eq!(c[[0, 0]], k as f32);
+}
+
 /// Five warm epochs of the MLP of the two tests above: checks their allocation counts.
 fn large_product_epochs() {
     large_product_epochs_of(64, 300, 224, 10);

@@ -113,6 +113,20 @@ fn fallback<F: Element>(a: MatView<'_, F>, b: MatView<'_, F>, mut c: MatViewMut<
     general_mat_mul(F::one(), &a, &b, beta, &mut c);
 }
 
+/// Sets up this thread's packing buffer for the fixed-order kernels (one allocation, on a
+/// thread's first product: `private_gemm_x86` keeps it per thread) by running a 1×1×1 product
+/// through them; nothing elsewhere. What a thread that is to run the other halves of products
+/// calls before it waits for them, so that its first half allocates nothing.
+pub(super) fn prepare_thread() {
+    #[cfg(target_arch = "x86_64")]
+    if let Some(kernels) = fma::kernels() {
+        let (a, b, mut c) = ([1.0f32], [1.0f32], [0.0f32]);
+        let view = |x| MatView::from_shape((1, 1), x).expect("1×1");
+        let c = MatViewMut::from_shape((1, 1), &mut c[..]).expect("1×1");
+        fma::gemm(kernels, view(&a[..]), view(&b[..]), c, false, (fma::COPY_MIN_ROWS, fma::COPY_MIN_COLS));
+    }
+}
+
 /// Whether large products run the fixed-order FMA kernels (x86-64 with AVX2 and FMA), and so
 /// follow the definition in this module's documentation bit for bit.
 pub(super) fn fixed_order() -> bool {

@@ -82,7 +82,8 @@ fn wait_policy(value: Option<&OsStr>) -> Result<bool, String> {
 /// Only on a thread of a rayon pool with at least two threads (the binaries' main thread is one,
 /// see [`adopt_calling_thread`]); elsewhere, or nested, it just runs `f`. Results do not
 /// change: each element of a product is computed whole by one thread, whichever. One allocation
-/// (the spinning job), none per product. With `BACKPROP_WAIT_POLICY=passive` in the
+/// (the spinning job), and the spinning thread's packing buffer if it has none yet; none per
+/// product. With `BACKPROP_WAIT_POLICY=passive` in the
 /// environment ([`WAIT_POLICY_VAR`]) it just runs `f`.
 pub fn with_warm_threads<R>(f: impl FnOnce() -> R) -> R {
     warm_scope(active_wait().unwrap_or(true), f)
@@ -112,6 +113,8 @@ fn warm_scope<R>(active: bool, f: impl FnOnce() -> R) -> R {
         if WARM.get() || stop.load(Ordering::Acquire) {
             return;
         }
+        // Its first half product then allocates nothing, whenever it comes.
+        super::packed::prepare_thread();
         SPINNING.fetch_add(1, Ordering::Relaxed);
         while !stop.load(Ordering::Acquire) {
             // With no pool work, give the CPU to any other thread that wants it: alone on its
