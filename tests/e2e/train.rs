@@ -200,7 +200,8 @@ fn lost_standard_output_exits_2() {
 
 /// Under a 2.5 GB address-space limit (`ulimit -v`), a set whose one-pass evaluation would need
 /// 3 GiB of buffers trains in batches and is measured in parts (before, the held-out report
-/// aborted the process after training, exit 134, with no result written), and full-batch
+/// aborted the process after training, exit 134, with no result written), under 1 GB in smaller
+/// parts with the same report, and full-batch
 /// training on it, which needs those 3 GiB, is refused before any work with the key that sizes
 /// it (exit 2), not aborted.
 #[cfg(target_os = "linux")]
@@ -211,12 +212,12 @@ fn a_set_larger_than_memory_allows_in_one_pass_is_measured_in_parts_or_refused()
     let text = "[data]\nsource = \"moons\"\nsamples = 100000\n[model]\nhidden = [1000]\n\
                 [train]\nepochs = 1\nbatch_size = 1000\nlog_every = 0\n";
     std::fs::write(&config, text).unwrap();
-    let limited = |batch: &str, out: &str| {
+    let limited_to = |kib: u32, batch: &str, out: &str| {
         let out = tmp.path().join(out);
         let set = format!("train.batch_size={batch}");
         std::process::Command::new("sh")
             .arg("-c")
-            .arg("ulimit -v 2500000 && exec \"$0\" \"$@\"")
+            .arg(format!("ulimit -v {kib} && exec \"$0\" \"$@\""))
             .arg(env!("CARGO_BIN_EXE_backprop-e2e"))
             .args(["train", config.to_str().unwrap(), "--set", &set, "--out", out.to_str().unwrap()])
             // Few threads and malloc arenas (64 MiB of address space each), whatever the host.
@@ -225,11 +226,19 @@ fn a_set_larger_than_memory_allows_in_one_pass_is_measured_in_parts_or_refused()
             .output()
             .unwrap()
     };
+    let limited = |batch: &str, out: &str| limited_to(2_500_000, batch, out);
     let batches = limited("1000", "batches");
     assert_eq!(batches.status.code(), Some(0), "{}", String::from_utf8_lossy(&batches.stderr));
     let summary = json(&tmp.path().join("batches/summary.json"));
     assert!(summary["final_cost"].as_f64().is_some_and(f64::is_finite), "{summary}");
     assert_eq!(summary["report"]["split"], "train");
+
+    // Under 1 GB, less than a part's gibibyte of buffers: the parts shrink to what can be
+    // allocated (before, the report aborted the process), and the report is the same.
+    let short = limited_to(1_000_000, "1000", "short");
+    assert_eq!(short.status.code(), Some(0), "{}", String::from_utf8_lossy(&short.stderr));
+    let short = json(&tmp.path().join("short/summary.json"));
+    assert_eq!((&short["final_cost"], &short["report"]), (&summary["final_cost"], &summary["report"]));
 
     let full = limited("\"full\"", "full");
     let stderr = String::from_utf8_lossy(&full.stderr);

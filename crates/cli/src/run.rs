@@ -152,9 +152,10 @@ pub struct Evaluation {
 }
 
 /// Measures `net` on `data`: in one pass, or for a set larger than [`Workspace::pass_rows`] (a
-/// gibibyte of buffers) in balanced [`parts`], each part's mean cost weighted by its rows (within
-/// rounding of one pass; the outputs, and so the report, the same bits), so that a large
-/// held-out set does not need buffers for all of its rows at once.
+/// gibibyte of buffers; fewer rows where memory is short, [`Workspace::pass_rows_for`]) in
+/// balanced [`parts`], each part's mean cost weighted by its rows (within rounding of one pass;
+/// the outputs, and so the report, the same bits), so that a large held-out set does not need
+/// buffers for all of its rows at once.
 pub fn evaluate<F: Element>(
     net: &Network<F>,
     loss: &dyn Loss<F>,
@@ -162,7 +163,7 @@ pub fn evaluate<F: Element>(
     classification: bool,
     classes: Option<&[String]>,
 ) -> Evaluation {
-    evaluate_in_parts(net, loss, data, classification, classes, Workspace::pass_rows(net))
+    evaluate_in_parts(net, loss, data, classification, classes, Workspace::pass_rows_for(net, data.len()))
 }
 
 /// [`evaluate`] in parts of at most `rows` rows.

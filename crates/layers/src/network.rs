@@ -270,10 +270,11 @@ impl<F: Element> Network<F> {
     }
 
     /// The outputs for `x` (allocates; for prediction, not for the training loop). A large `x`
-    /// goes through in [`parts`] of at most [`Workspace::pass_rows`], so that a set of millions
-    /// of rows does not need buffers for all of them at once, with the same bits as one pass.
+    /// goes through in [`parts`] of at most [`Workspace::pass_rows`] (fewer where memory is
+    /// short: [`Workspace::pass_rows_for`]), so that a set of millions of rows does not need
+    /// buffers for all of them at once, with the same bits as one pass.
     pub fn predict(&self, x: MatView<'_, F>) -> Matrix<F> {
-        self.predict_in_parts(x, Workspace::pass_rows(self))
+        self.predict_in_parts(x, Workspace::pass_rows_for(self, x.nrows()))
     }
 
     /// [`predict`](Self::predict) in [`parts`] of at most `rows` rows. The same bits as one pass
@@ -400,8 +401,36 @@ impl<F: Element> Workspace<F> {
     /// 2 rows for a net whose layers all have more than `SMALL_GEMM` weights, so a wide net's
     /// parts stay within `PASS_BYTES`, and at most 8,194 rows (a 1 × 1 layer).
     pub fn pass_rows(net: &Network<F>) -> usize {
-        let least = net.layers.iter().map(|l| SMALL_GEMM / (l.inputs * l.units).max(1) + 1).max().unwrap_or(1);
-        (PASS_BYTES / Self::bytes_per_row(net).max(1)).max(2 * least)
+        (PASS_BYTES / Self::bytes_per_row(net).max(1)).max(Self::least_pass_rows(net))
+    }
+
+    /// The floor of [`pass_rows`](Self::pass_rows): twice the rows from which every layer's
+    /// product takes the packing GEMM.
+    fn least_pass_rows(net: &Network<F>) -> usize {
+        2 * net.layers.iter().map(|l| SMALL_GEMM / (l.inputs * l.units).max(1) + 1).max().unwrap_or(1)
+    }
+
+    /// The rows a pass over `n` rows takes at a time on this machine now: at most `n` and
+    /// [`pass_rows`](Self::pass_rows), halved (never below its floor, so that the outputs keep
+    /// one pass's bits) while one allocation of their buffers and of the `n` rows of outputs
+    /// fails (a reservation given back at once, no page touched). Where memory is short (a
+    /// `ulimit -v`, a small container) a large set then goes through in smaller parts instead
+    /// of aborting the process, as a failed allocation does in Rust.
+    pub fn pass_rows_for(net: &Network<F>, n: usize) -> usize {
+        Self::pass_rows_fitting(net, n, |bytes| Vec::<u8>::new().try_reserve_exact(bytes).is_ok())
+    }
+
+    /// [`pass_rows_for`](Self::pass_rows_for) with `fits` saying whether `bytes` can be
+    /// allocated (a memory budget of the caller's own, or a test's).
+    pub fn pass_rows_fitting(net: &Network<F>, n: usize, fits: impl Fn(usize) -> bool) -> usize {
+        let least = Self::least_pass_rows(net);
+        let outputs = n.saturating_mul(net.outputs()).saturating_mul(std::mem::size_of::<F>());
+        let need = |rows: usize| Self::bytes_per_row(net).saturating_mul(rows).saturating_add(outputs);
+        let mut rows = Self::pass_rows(net).min(n.max(1));
+        while rows > least && !fits(need(rows)) {
+            rows = (rows / 2).max(least);
+        }
+        rows
     }
 
     /// The largest batch this workspace holds.

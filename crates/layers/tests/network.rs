@@ -112,6 +112,20 @@ fn a_pass_over_a_large_set_takes_bounded_balanced_parts() {
     );
     assert_eq!(Workspace::pass_rows(&thin), 2 * (SMALL_GEMM + 1));
 
+    // Where memory is short the parts shrink, by halves, down to the floor and no further; the
+    // outputs of all rows count in what must fit. No more rows than the set has.
+    let (n, per_row) = (1 << 20, 16 << 20);
+    let outputs = n * (1 << 20) * 4;
+    let fitting = |budget: usize| Workspace::pass_rows_fitting(&wide, n, |bytes| bytes <= budget);
+    assert_eq!(fitting(usize::MAX), 64);
+    assert_eq!(fitting(outputs + 64 * per_row), 64);
+    assert_eq!(fitting(outputs + 64 * per_row - 1), 32);
+    assert_eq!(fitting(outputs + 20 * per_row), 16);
+    assert_eq!(fitting(0), 2, "the floor: twice the rows of a large product");
+    assert_eq!(Workspace::pass_rows_fitting(&wide, 5, |_| true), 5);
+    assert_eq!(Workspace::pass_rows_fitting(&wide, 0, |_| true), 1);
+    assert_eq!(Workspace::pass_rows_for(&net, 10), 10, "a small set fits here in one pass");
+
     let lens = |n, most| parts(n, most).map(|r| r.len()).collect::<Vec<_>>();
     assert_eq!(lens(10, 4), [3, 3, 4]);
     assert_eq!(lens(9, 3), [3, 3, 3]);
