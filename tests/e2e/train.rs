@@ -191,7 +191,14 @@ fn lost_standard_output_exits_2() {
             .output()
             .unwrap()
     };
-    let full = grad(std::fs::File::create("/dev/full").unwrap().into());
+    use std::os::unix::fs::FileTypeExt;
+    // A machine without the device (a bare container) has nothing to test here; creating it
+    // would make a plain file that takes the output.
+    if !std::fs::metadata("/dev/full").is_ok_and(|m| m.file_type().is_char_device()) {
+        eprintln!("no /dev/full: skipped");
+        return;
+    }
+    let full = grad(std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap().into());
     let stderr = String::from_utf8_lossy(&full.stderr);
     assert_eq!(full.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("standard output: ") && !stderr.contains("panicked"), "{stderr}");
