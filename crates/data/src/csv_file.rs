@@ -235,13 +235,18 @@ impl CsvReader {
     /// Opens `path` and reads its header.
     fn open(path: &Path) -> Result<Self, DataError> {
         let mut file = File::open(path).map_err(|e| DataError::io(path, &e))?;
+        let mut start = Vec::with_capacity(3);
+        (&mut file).take(3).read_to_end(&mut start).map_err(|e| DataError::io(path, &e))?;
         // A gzip file's first two bytes; read as text it would be one "header" of binary.
-        let mut magic = Vec::with_capacity(2);
-        (&mut file).take(2).read_to_end(&mut magic).map_err(|e| DataError::io(path, &e))?;
-        if magic == [0x1f, 0x8b] {
+        if start.starts_with(&[0x1f, 0x8b]) {
             return Err(DataError::CompressedCsv { path: path.to_path_buf() });
         }
-        Self::from_reader(path, Box::new(io::Cursor::new(magic).chain(file)))
+        // A UTF-8 byte-order mark (Excel's "CSV UTF-8") is not part of the first column's name:
+        // dropped before the parser sees it, so that a quoted first name parses as quoted.
+        if start == b"\xef\xbb\xbf" {
+            start.clear();
+        }
+        Self::from_reader(path, Box::new(io::Cursor::new(start).chain(file)))
     }
 
     fn from_reader(path: &Path, inner: Box<dyn Read>) -> Result<Self, DataError> {
@@ -262,10 +267,14 @@ impl CsvReader {
         if !reader.read_record()? {
             return Err(DataError::EmptyFile { path: path.to_path_buf() });
         }
-        // A UTF-8 byte-order mark: the csv crate drops it only when its first read holds all
-        // three bytes, which the compression check before it does not leave it.
-        let name = |f: &[u8]| String::from_utf8_lossy(f).trim_start_matches('\u{feff}').trim().to_string();
-        reader.header = reader.record.iter().map(name).collect();
+        let mut header = Vec::with_capacity(reader.record.len());
+        for (j, name) in reader.record.iter().enumerate() {
+            let Ok(name) = std::str::from_utf8(name) else {
+                return Err(DataError::HeaderNotUtf8 { path: path.to_path_buf(), column: j + 1 });
+            };
+            header.push(name.trim().to_string());
+        }
+        reader.header = header;
         Ok(reader)
     }
 
@@ -357,7 +366,17 @@ impl CsvReader {
 
     /// Cell `j` of the current row as a label (trimmed, never empty).
     fn label(&self, j: usize) -> Result<String, DataError> {
-        let label = String::from_utf8_lossy(&self.record[j]).trim().to_string();
+        // Not decoded lossily: two labels that differ only in bytes that are not UTF-8 (Latin-1
+        // "café" and "cafè") would become one class.
+        let Ok(label) = std::str::from_utf8(&self.record[j]) else {
+            return Err(DataError::LabelNotUtf8 {
+                path: self.path.clone(),
+                line: self.line,
+                row: self.row,
+                column: self.header[j].clone(),
+            });
+        };
+        let label = label.trim().to_string();
         if label.is_empty() {
             return Err(DataError::EmptyLabel {
                 path: self.path.clone(),

@@ -155,6 +155,29 @@ pub enum DataError {
         /// The label column's name.
         column: String,
     },
+    /// A class label that is not UTF-8 text.
+    #[error(
+        "{}: line {line} (data row {row}), column `{column}`: the label is not UTF-8 text (save the file as UTF-8)",
+        path.display()
+    )]
+    LabelNotUtf8 {
+        /// The file.
+        path: PathBuf,
+        /// The line the record starts on.
+        line: u64,
+        /// The 1-based data row.
+        row: u64,
+        /// The label column's name.
+        column: String,
+    },
+    /// A column name in the header that is not UTF-8 text.
+    #[error("{}: the header's column {column} is not UTF-8 text (save the file as UTF-8)", path.display())]
+    HeaderNotUtf8 {
+        /// The file.
+        path: PathBuf,
+        /// The 1-based column.
+        column: usize,
+    },
     /// A configured column the header does not have.
     #[error("{}: no column {column} in the header ({}){}", path.display(), list(header), suggest(suggestion.as_deref()))]
     MissingColumn {

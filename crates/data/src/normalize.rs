@@ -1,8 +1,11 @@
 //! Feature scaling fitted on the training split: x′ = (x − shift) / scale, per feature.
 //!
 //! - `standardize`: shift = mean, scale = standard deviation (over the training samples, divided
-//!   by N as scikit-learn's `StandardScaler` does); a constant feature gets scale 1.
-//! - `minmax`: shift = min, scale = max − min; a constant feature gets scale 1.
+//!   by N as scikit-learn's `StandardScaler` does); a constant feature gets scale 1, constant as
+//!   scikit-learn tells it: a variance σ² ≤ N·ε·σ² + (N·mean·ε)², within the rounding of
+//!   computing it (a column of 0.1s has a std of 1.4·10⁻¹⁷ in f64, not 0).
+//! - `minmax`: shift = min, scale = max − min; a constant feature (a range under 10·ε, as in
+//!   scikit-learn's `MinMaxScaler`) gets scale 1.
 //! - `none`: x′ = x.
 //!
 //! Only inputs are scaled, never targets. The [`Normalizer`] is plain data (serde), so a model
@@ -49,8 +52,9 @@ impl Normalizer {
         self.kind == NormalizeKind::None
     }
 
-    /// Fits `kind` on `inputs` (samples, features). A feature whose std or range is 0 (or not
-    /// finite) gets scale 1, so it becomes 0 (standardize) or x − min (minmax).
+    /// Fits `kind` on `inputs` (samples, features). A constant feature (see the module's
+    /// documentation; also a std or range that is not finite) gets scale 1, so it becomes about
+    /// 0 (standardize: x − mean) or x − min (minmax).
     ///
     /// ```
     /// use backprop_data::{Normalizer, NormalizeKind};
@@ -102,7 +106,19 @@ impl Normalizer {
                         *v += (x.f64() - m).powi(2);
                     }
                 }
-                (mean, var.into_iter().map(|v| (v / n).sqrt()).collect())
+                // scikit-learn's test for a constant feature (`_is_constant_feature`): a variance
+                // within the rounding error of computing it. A column of 0.1s has a mean of
+                // 0.09999999999999999 and a std of 1.4e-17, which would scale it to 1s.
+                // (A variance that overflows is not constant: `fit_checked` names its column.)
+                let constant = |var: f64, mean: f64| {
+                    var.is_finite() && var <= n * f64::EPSILON * var + (n * mean * f64::EPSILON).powi(2)
+                };
+                let scale = var
+                    .iter()
+                    .zip(&mean)
+                    .map(|(&v, &m)| if constant(v / n, m) { 0.0 } else { (v / n).sqrt() })
+                    .collect();
+                (mean, scale)
             }
             NormalizeKind::Minmax => {
                 let mut low = vec![f64::INFINITY; d];
@@ -114,7 +130,9 @@ impl Normalizer {
                     }
                 }
                 let low: Vec<f64> = low.into_iter().map(|l| if l.is_finite() { l } else { 0.0 }).collect();
-                let range = high.iter().zip(&low).map(|(h, l)| if h >= l { h - l } else { 0.0 }).collect();
+                // scikit-learn's `MinMaxScaler` takes a range under 10 ε as constant too.
+                let range = high.iter().zip(&low).map(|(h, l)| if h - l >= 10.0 * f64::EPSILON { h - l } else { 0.0 });
+                let range = range.collect();
                 (low, range)
             }
         };
@@ -160,6 +178,36 @@ mod tests {
         n.apply(&mut x).unwrap();
         assert!(x.column(0).sum().abs() < 1e-12);
         assert_eq!(x.column(1).to_vec(), vec![0.0; 3]);
+    }
+
+    /// A column of one value whose mean and std are not exact (0.1 seven times: mean
+    /// 0.09999999999999999, std 1.4e-17) is constant, as scikit-learn tells: scale 1, values
+    /// about 0 (not 1), and a new value of 0.2 is 0.1 above it (not 7.2e15).
+    #[test]
+    fn a_constant_column_with_rounding_in_its_mean_is_constant() {
+        for v in [0.1, 0.7, 1.1, 2.3] {
+            for n in [2, 3, 7, 10, 49, 200] {
+                let train: Matrix<f64> = Matrix::from_shape_fn((n, 2), |(i, j)| if j == 0 { v } else { i as f64 });
+                let norm = Normalizer::fit(NormalizeKind::Standardize, &train);
+                assert_eq!(norm.scale[0], 1.0, "{v} × {n}");
+                assert!(norm.scale[1] > 0.1, "{v} × {n}");
+                let mut x = train.clone();
+                norm.apply(&mut x).unwrap();
+                assert!(x.column(0).iter().all(|x| x.abs() < 1e-13), "{v} × {n}: {x}");
+                let mut new = ndarray::array![[v + 0.1, 0.0]];
+                norm.apply(&mut new).unwrap();
+                assert!((new[[0, 0]] - 0.1).abs() < 1e-12, "{v} × {n}: {new}");
+            }
+        }
+        // A small spread is not constant: 1 and 1 + 1e-9 standardize to -1 and 1.
+        let train = ndarray::array![[1.0], [1.0 + 1e-9]];
+        let norm = Normalizer::fit(NormalizeKind::Standardize, &train);
+        assert!((norm.scale[0] - 5e-10).abs() < 1e-15, "{:?}", norm.scale);
+        // Minmax: a range under 10 ε is constant; 1e-14 is not.
+        let tiny = ndarray::array![[1.0], [1.0 + f64::EPSILON]];
+        assert_eq!(Normalizer::fit(NormalizeKind::Minmax, &tiny).scale, [1.0]);
+        let small = ndarray::array![[0.0], [1e-14]];
+        assert_eq!(Normalizer::fit(NormalizeKind::Minmax, &small).scale, [1e-14]);
     }
 
     #[test]

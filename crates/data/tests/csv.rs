@@ -319,6 +319,26 @@ fn a_byte_order_mark_is_not_part_of_the_first_name() {
     write(&dir, "bom.csv", "\u{feff}y,a,b\n0,0,0\n1,1,1\n0,1,0\n");
     let s = load(&dir, "source = \"csv\"\npath = \"bom.csv\"\ntargets = [\"y\"]\ntask = \"regression\"", 0).unwrap();
     assert_eq!(s.feature_names, ["a", "b"]);
+    // Before a quoted first name (Excel's "CSV UTF-8" with quoted fields and CRLF): the quotes
+    // are the CSV's, the comma inside them part of the name.
+    write(&dir, "quoted.csv", b"\xef\xbb\xbf\"y\",\"a,1\",\"b\"\r\n0,0,0\r\n1,1,1\r\n");
+    let s = load(&dir, "source = \"csv\"\npath = \"quoted.csv\"\ntargets = [\"y\"]\ntask = \"regression\"", 0).unwrap();
+    assert_eq!(s.feature_names, ["a,1", "b"]);
+    assert_eq!(s.train.len(), 2);
+}
+
+/// Text that is not UTF-8 (a Latin-1 file) is refused where it names something: labels that
+/// differ only in such bytes would otherwise be decoded into one class, names into names the
+/// config cannot give.
+#[test]
+fn labels_and_names_that_are_not_utf8_are_refused_naming_the_place() {
+    let dir = scratch("csv-latin1");
+    write(&dir, "labels.csv", b"a,b,y\n1,2,caf\xe9\n4,5,caf\xe8\n3,3,tea\n");
+    let m = error(&dir, "source = \"csv\"\npath = \"labels.csv\"\ntargets = [\"y\"]\ntask = \"classification\"");
+    assert_mentions(&m, &["labels.csv: line 2 (data row 1), column `y`: the label is not UTF-8 text"]);
+    write(&dir, "names.csv", b"a,\xe9t\xe9,y\n1,2,3\n4,5,6\n");
+    let m = error(&dir, "source = \"csv\"\npath = \"names.csv\"\ntargets = [\"y\"]\ntask = \"regression\"");
+    assert_mentions(&m, &["names.csv: the header's column 2 is not UTF-8 text"]);
 }
 
 /// A column chosen twice as a target (by name, then by index) would be two identical outputs.
