@@ -407,7 +407,7 @@ pub fn load_data_as<F: Element>(loaded: &Loaded, trained: Trained<'_>) -> Result
     let seed = derive_seed(cfg.experiment.seed, STREAM_DATA);
     cfg.data.load_splits_as(&loaded.base_dir, seed, trained).map_err(|e| match e {
         DataError::Spec(spec) => loaded.spec_error(&spec.within("data")),
-        DataError::SplitTooSmall { ref split, .. } => {
+        DataError::SplitTooSmall { ref split, .. } | DataError::NoneToSpare { ref split, .. } => {
             loaded.spec_error(&SpecError::new(format!("data.{split}"), e.to_string()))
         }
         // A synthetic set whose values overflow: its `noise` made them (nothing else of a

@@ -375,6 +375,20 @@ pub enum DataError {
         /// Samples there were to split.
         samples: usize,
     },
+    /// A held-out split left empty because training keeps one sample of each class (and the
+    /// test split, taken first, took the others).
+    #[error(
+        "dataset `{name}`: none of its {samples} samples are left for `{split}` once training keeps a sample of \
+         every class (and `test` takes its share); use more data, or set `{split}` to 0 to hold out none"
+    )]
+    NoneToSpare {
+        /// The dataset.
+        name: String,
+        /// `validation` or `test`.
+        split: String,
+        /// Samples there were to split.
+        samples: usize,
+    },
     /// A [`Normalizer`](crate::Normalizer) applied to inputs of another width.
     #[error("the normalizer was fitted on {expected} features, the inputs have {found}")]
     NormalizerWidth {

@@ -357,11 +357,12 @@ fn split_and_scale<F: Element>(
                 return Ok(None);
             }
             if rows.is_empty() {
-                return Err(DataError::SplitTooSmall {
-                    name: main.name.clone(),
-                    split: split.into(),
-                    samples: main.len(),
-                });
+                let (name, split, samples) = (main.name.clone(), split.into(), main.len());
+                if split::share(fraction, samples) > 0 {
+                    // Every class is down to the one sample training keeps.
+                    return Err(DataError::NoneToSpare { name, split, samples });
+                }
+                return Err(DataError::SplitTooSmall { name, split, samples });
             }
             Ok(Some(main.select(rows, format!("{} ({split})", main.name))))
         };

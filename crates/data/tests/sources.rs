@@ -86,6 +86,13 @@ fn out_of_range_values_are_refused_before_loading() {
         "dataset `sine`: the `validation` fraction of its 3 samples rounds to no samples; raise it, or set it to 0 \
          to hold out none"
     );
+    // Two moons of one sample each: half would be one sample, but each class keeps its one.
+    let err = spec("source = \"moons\"\nsamples = 2\nvalidation = 0.5").load::<f64>().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "dataset `moons`: none of its 2 samples are left for `validation` once training keeps a sample of every \
+         class (and `test` takes its share); use more data, or set `validation` to 0 to hold out none"
+    );
 }
 
 /// A draw past the dtype's range (noise 1e39 in f32) is refused with the source's name, not
