@@ -240,6 +240,49 @@ fn idx_files_train() {
     assert_eq!(s["report"]["split"], "train", "no held-out split: the training set");
 }
 
+/// IDX files whose pixels, as the run's values, take more memory than the process may have
+/// (`ulimit -v`: 2²⁸ pixels, 256 MiB as bytes, 2 GiB as f64, under a 1 GB limit) are refused
+/// naming the file (exit 2); before, the failed allocation aborted the process (exit 134). A
+/// gzip file of a megabyte holds as much. The files here are sparse: no disk is used.
+#[cfg(target_os = "linux")]
+#[test]
+fn idx_files_too_large_for_memory_are_refused() {
+    let tmp = scratch("idx-too-large");
+    let dir = tmp.path();
+    let n: u32 = 1 << 20;
+    let sparse = |name: &str, header: &[u8], data: u64| {
+        let file = std::fs::File::create(dir.join(name)).unwrap();
+        std::io::Write::write_all(&mut &file, header).unwrap();
+        file.set_len(header.len() as u64 + data).unwrap();
+    };
+    let images = [[0, 0, 8, 3].as_slice(), &n.to_be_bytes(), &16u32.to_be_bytes(), &16u32.to_be_bytes()].concat();
+    sparse("images.idx", &images, u64::from(n) * 256);
+    sparse("labels.idx", &[[0, 0, 8, 1].as_slice(), &n.to_be_bytes()].concat(), u64::from(n));
+    write(
+        dir,
+        "idx.toml",
+        "[data]\nsource = \"idx\"\nimages = \"images.idx\"\nlabels = \"labels.idx\"\n[train]\nepochs = 1\n",
+    );
+    let run = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 1000000 && exec \"$0\" \"$@\"")
+        .arg(env!("CARGO_BIN_EXE_backprop-e2e"))
+        .args(["train", "idx.toml", "--set", "experiment.dtype=\"f64\"", "--out", "run"])
+        .current_dir(dir)
+        .env("RAYON_NUM_THREADS", "2")
+        .env("MALLOC_ARENA_MAX", "2")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "images.idx: its 1048576 samples take 2.0 GiB as f64 values, more than this machine can allocate"
+        ),
+        "{stderr}"
+    );
+}
+
 /// Runs `backprop train` on a config whose data is `file` (CSV unless `idx`), and checks exit 2
 /// with every expected fragment in the message.
 fn bad_data(name: &str, data: &str, targets: &str, expected: &[&str]) {

@@ -375,6 +375,22 @@ pub enum DataError {
         /// Samples there were to split.
         samples: usize,
     },
+    /// A data set whose values this machine cannot allocate.
+    #[error(
+        "{}: its {items} samples take {} as {dtype} values, more than this machine can allocate",
+        path.display(),
+        gib(*bytes)
+    )]
+    TooLarge {
+        /// The file.
+        path: PathBuf,
+        /// Samples in it.
+        items: u64,
+        /// Bytes their values take.
+        bytes: u128,
+        /// The run's dtype.
+        dtype: backprop_tensor::Dtype,
+    },
     /// A held-out split left empty because training keeps one sample of each class (and the
     /// test split, taken first, took the others).
     #[error(
@@ -417,4 +433,9 @@ fn list(names: &[String]) -> String {
 
 fn suggest(name: Option<&str>) -> String {
     name.map(|n| format!("; did you mean `{n}`?")).unwrap_or_default()
+}
+
+/// `bytes` in GiB for a message: `2.0 GiB`.
+fn gib(bytes: u128) -> String {
+    format!("{:.1} GiB", bytes as f64 / f64::from(1u32 << 30))
 }

@@ -221,7 +221,14 @@ fn read_pair<F: Element>(images: &Path, labels: &Path) -> Result<Pair<F>, DataEr
     let pixels = img.read_data(n_pixels)?;
     let labels = lab.read_data(n_labels)?;
     let lut: Vec<F> = (0..=255u8).map(|b| F::of(f64::from(b) / 255.0)).collect();
-    let values: Vec<F> = pixels.iter().map(|&b| lut[usize::from(b)]).collect();
+    // Eight bytes a pixel in f64: a small compressed file can ask for gigabytes here, which a
+    // failed allocation would turn into an abort.
+    let mut values: Vec<F> = Vec::new();
+    if values.try_reserve_exact(pixels.len()).is_err() {
+        let bytes = (pixels.len() as u128) * std::mem::size_of::<F>() as u128;
+        return Err(DataError::TooLarge { path: images.to_path_buf(), items: n.into(), bytes, dtype: F::DTYPE });
+    }
+    values.extend(pixels.iter().map(|&b| lut[usize::from(b)]));
     drop(pixels);
     let inputs = Matrix::from_shape_vec((n as usize, width as usize), values).expect("n · rows · cols pixels");
     Ok(Pair { inputs, labels, size: (rows, cols) })
