@@ -317,7 +317,13 @@ fn empty_file() {
 
 #[test]
 fn missing_column() {
-    bad_data("missing", "a,b,label\n1,2,x\n", "\"lable\"", &["d.csv", "lable", "label"]);
+    // Named by the config: the config's place and key too.
+    bad_data(
+        "missing",
+        "a,b,label\n1,2,x\n",
+        "\"lable\"",
+        &["c.toml:4:1", "`data.targets`", "d.csv", "lable", "label"],
+    );
 }
 
 #[test]

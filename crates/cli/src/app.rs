@@ -407,6 +407,10 @@ pub fn load_data_as<F: Element>(loaded: &Loaded, trained: Trained<'_>) -> Result
     let seed = derive_seed(cfg.experiment.seed, STREAM_DATA);
     cfg.data.load_splits_as(&loaded.base_dir, seed, trained).map_err(|e| match e {
         DataError::Spec(spec) => loaded.spec_error(&spec.within("data")),
+        // A column the config names that the file lacks: a config error at that key.
+        DataError::MissingColumn { key: Some(key), .. } => {
+            loaded.spec_error(&SpecError::new(format!("data.{}", key.name()), e.to_string()))
+        }
         DataError::SplitTooSmall { ref split, .. } | DataError::NoneToSpare { ref split, .. } => {
             loaded.spec_error(&SpecError::new(format!("data.{split}"), e.to_string()))
         }

@@ -22,7 +22,7 @@ use std::rc::Rc;
 use backprop_tensor::{Element, Matrix, SpecError, Validate};
 use serde::{Deserialize, Serialize};
 
-use crate::error::Location;
+use crate::error::{ColumnKey, Location};
 use crate::samples::{Loaded, Samples, Targets};
 use crate::{DataError, Task};
 
@@ -411,13 +411,25 @@ impl CsvReader {
                 column: column.to_string(),
                 header: self.header.clone(),
                 suggestion,
+                key: None,
             }
         })
     }
 
     /// The positions of `columns`, each at most once (`role` names them in the error).
     fn resolve_all(&self, columns: &[Column], role: &'static str) -> Result<Vec<usize>, DataError> {
-        let found: Vec<usize> = columns.iter().map(|c| self.resolve(c)).collect::<Result<_, _>>()?;
+        let found: Vec<usize> = columns
+            .iter()
+            .map(|c| {
+                self.resolve(c).map_err(|e| match e {
+                    DataError::MissingColumn { path, column, header, suggestion, .. } => {
+                        let key = if role == "targets" { ColumnKey::Targets } else { ColumnKey::Features };
+                        DataError::MissingColumn { path, column, header, suggestion, key: Some(key) }
+                    }
+                    e => e,
+                })
+            })
+            .collect::<Result<_, _>>()?;
         if let Some((_, &j)) = found.iter().enumerate().find(|(i, j)| found[..*i].contains(j)) {
             return Err(DataError::ColumnTwice { path: self.path.clone(), column: self.header[j].clone(), role });
         }
@@ -607,6 +619,7 @@ pub(crate) fn load<F: Element>(
             column: "for the features (every column is a target)".into(),
             header: reader.header.clone(),
             suggestion: None,
+            key: Some(ColumnKey::Targets),
         });
     }
     let mut named: HashMap<&str, Vec<usize>> = HashMap::new();

@@ -189,6 +189,8 @@ pub enum DataError {
         header: Vec<String>,
         /// A header name close to the one configured.
         suggestion: Option<String>,
+        /// The config's key that named it, when one did.
+        key: Option<ColumnKey>,
     },
     /// A column chosen twice as a target, or twice as a feature (by name, index, or both).
     #[error("{}: column `{column}` is chosen twice among the {role}", path.display())]
@@ -413,6 +415,25 @@ pub enum DataError {
         /// Features of the inputs.
         found: usize,
     },
+}
+
+/// The key of a CSV source's config that names columns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColumnKey {
+    /// `targets`.
+    Targets,
+    /// `features`.
+    Features,
+}
+
+impl ColumnKey {
+    /// The key's name in the config's `[data]` table.
+    pub fn name(self) -> &'static str {
+        match self {
+            ColumnKey::Targets => "targets",
+            ColumnKey::Features => "features",
+        }
+    }
 }
 
 impl DataError {
