@@ -564,3 +564,39 @@ fn one_output_classifiers_and_accuracy_without_classes() {
     let one = replace("source = \"half_adder\"", &format!("source = \"csv\"\npath = {csv:?}\ntargets = [\"y\"]"));
     check("one-class", &one, &["data.task=classification"], &["`data`", "single class"]);
 }
+
+/// Training from `model.init_from` checks the config against the data as training from drawn
+/// weights does (an early stopping on accuracy in a regression trained, and never stopped),
+/// and refuses a weight the run's dtype cannot hold, naming the key (it trained, "diverged" at
+/// once, exit 1, and wrote a model file nothing could read).
+#[test]
+fn init_from_is_checked_as_drawn_weights_are() {
+    let tmp = scratch("init-from-checks");
+    let dir = tmp.path().join("sine");
+    let run = backprop(&["train", "configs/sine.toml", "--set", "train.epochs=2", "--out", dir.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let model = dir.join("model.json");
+    let from = format!("model.init_from={:?}", model.to_str().unwrap());
+    let early = "train.early_stopping={monitor=\"val_accuracy\",patience=2}";
+    let out = tmp.path().join("out");
+    let train = |sets: &[&str]| {
+        let mut args = vec!["train", "configs/sine.toml", "--set", "train.epochs=2", "--out", out.to_str().unwrap()];
+        sets.iter().for_each(|s| args.extend(["--set", s]));
+        backprop(&args)
+    };
+    for sets in [&[early][..], &[early, &from]] {
+        let run = train(sets);
+        assert_eq!(run.code, 2, "{sets:?}: {}", run.stderr);
+        assert!(run.stderr.contains("train.early_stopping"), "{}", run.stderr);
+    }
+    let mut file = crate::util::json(&model);
+    file["layers"][0]["weights"][0][0] = 1e39.into();
+    let big = tmp.path().join("big.json");
+    std::fs::write(&big, file.to_string()).unwrap();
+    let from_big = format!("model.init_from={:?}", big.to_str().unwrap());
+    let run = train(&[&from_big, "experiment.dtype=\"f32\""]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("key `model.init_from`"), "{}", run.stderr);
+    assert!(run.stderr.contains("big.json: holds a weight that is inf in f32, beyond its range"), "{}", run.stderr);
+    assert_eq!(train(&[&from_big]).code, 0, "1e39 is an f64");
+}

@@ -337,6 +337,14 @@ pub fn prepare_splits<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Resu
             splits.feature_names.join(", ")
         )));
     }
+    // Training (weights drawn or read from `model.init_from`) checks the config against the data;
+    // a model given on the command line brings its own shape, checked below.
+    let given = model.is_some();
+    if !given {
+        cfg.model.validate_for(data.features(), data.outputs()).map_err(|e| loaded.spec_error(&e.within("model")))?;
+        let classification = splits.task == backprop_data::Task::Classification;
+        cfg.validate_for_data(data.outputs(), classification).map_err(|e| loaded.spec_error(&e))?;
+    }
     let from = match (model, &cfg.model.init_from) {
         (Some(given), _) => Some(given),
         (None, Some(p)) => {
@@ -365,14 +373,20 @@ pub fn prepare_splits<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Resu
             }
             let mut net: Network<F> = file.to_network();
             net.set_dropout(&want.iter().map(|l| l.dropout).collect::<Vec<_>>());
+            if let Some(x) = net.params().iter().find(|x| !x.is_finite()) {
+                // A weight past the dtype's range (1e39 in an f32 run): refused before training,
+                // which would call it a divergence and write a model nothing can read.
+                let message =
+                    format!("{}: holds a weight that is {x} in {}, beyond its range", path.display(), F::DTYPE.name());
+                return Err(if given {
+                    CliError::Input(message)
+                } else {
+                    loaded.spec_error(&SpecError::new("model.init_from", message))
+                });
+            }
             net
         }
         None => {
-            cfg.model
-                .validate_for(data.features(), data.outputs())
-                .map_err(|e| loaded.spec_error(&e.within("model")))?;
-            let classification = splits.task == backprop_data::Task::Classification;
-            cfg.validate_for_data(data.outputs(), classification).map_err(|e| loaded.spec_error(&e))?;
             let mut net = Network::<F>::new(data.features(), &cfg.model.architecture(data.outputs()));
             let mut rng = seeded(derive_seed(cfg.experiment.seed, STREAM_INIT));
             let inits: Vec<_> = net

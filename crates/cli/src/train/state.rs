@@ -209,12 +209,14 @@ impl<F: Element> Trainer<'_, F> {
             ));
         }
         // Finite as the run's dtype holds them (JSON numbers are finite f64s; 1e39 is not an f32).
-        if let Some(i) = state.params.iter().position(|&p| !F::of(p).is_finite()) {
-            return Err(format!(
-                "the checkpoint's parameter {i} ({}) is not finite in {}",
-                state.params[i],
-                F::DTYPE.name()
-            ));
+        for (what, values) in [("parameter", &state.params), ("best parameter", &state.best_params)] {
+            if let Some(i) = values.iter().position(|&p| !F::of(p).is_finite()) {
+                return Err(format!(
+                    "the checkpoint's {what} {i} ({}) is not finite in {}",
+                    values[i],
+                    F::DTYPE.name()
+                ));
+            }
         }
         let optimizer_state: Vec<F> = state.optimizer_state.iter().map(|&s| F::of(s)).collect();
         self.optimizer.check_state(&optimizer_state).map_err(|e| format!("the checkpoint's optimiser state: {e}"))?;

@@ -598,6 +598,10 @@ fn a_lean_run_resumes_bit_for_bit() {
     let _ = early(true).run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut stop);
     let mut edited = stop.1.expect("a state");
     early(true).restore(&edited).expect("restores");
+    let mut infinite = edited.clone();
+    infinite.best_params[3] = f64::INFINITY;
+    let refused = early(true).restore(&infinite).expect_err("a best weight not finite");
+    assert!(refused.contains("the checkpoint's best parameter 3 (inf) is not finite in f64"), "{refused}");
     edited.best_params.pop();
     let refused = early(true).restore(&edited).expect_err("best weights one short");
     assert!(refused.contains("best parameters are 17 values, the network has 18"), "{refused}");
