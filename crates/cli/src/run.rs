@@ -718,8 +718,9 @@ impl<'w, 'd> RunObserver<'w, 'd> {
 }
 
 impl RunObserver<'_, '_> {
-    fn checkpoint<F: Element>(&mut self, trainer: &Trainer<'_, F>) {
-        let Some(mut state) = trainer.state() else { return };
+    /// Writes the trainer's checkpoint: whether it did (an error is kept in `self.error`).
+    fn checkpoint<F: Element>(&mut self, trainer: &Trainer<'_, F>) -> bool {
+        let Some(mut state) = trainer.state() else { return false };
         let data = trainer.data();
         let hash = self.data_hash.get_or_insert_with(|| data_hash(data.inputs.view(), data.targets.view()));
         state.data_hash = Some(hash.clone());
@@ -729,8 +730,12 @@ impl RunObserver<'_, '_> {
         let written = std::fs::create_dir_all(self.dir)
             .map_err(|e| CliError::io(self.dir, e))
             .and_then(|()| write_atomic(&self.dir.join(CHECKPOINT), json.as_bytes()));
-        if let Err(e) = written {
-            self.error = Some(e);
+        match written {
+            Ok(()) => true,
+            Err(e) => {
+                self.error = Some(e);
+                false
+            }
         }
     }
 }
@@ -749,11 +754,9 @@ impl<F: Element> Observer<F> for RunObserver<'_, '_> {
         if !(self.bar_replaces_lines && m.epoch > 0) {
             self.log.epoch_end(trainer, m);
         }
-        if self.checkpoint_every > 0 && m.epoch > 0 && m.epoch % self.checkpoint_every == 0 {
-            self.checkpoint(trainer);
-            if self.error.is_some() {
-                return Flow::Interrupt;
-            }
+        let due = self.checkpoint_every > 0 && m.epoch > 0 && m.epoch % self.checkpoint_every == 0;
+        if due && !self.checkpoint(trainer) && self.error.is_some() {
+            return Flow::Interrupt;
         }
         if interrupted() { Flow::Interrupt } else { Flow::Continue }
     }
@@ -763,9 +766,15 @@ impl<F: Element> Observer<F> for RunObserver<'_, '_> {
             bar.finish_and_clear();
         }
         if let StopReason::Interrupted { epoch } = reason {
-            self.checkpoint(trainer);
-            let _ =
-                writeln!(self.log.out(), "Interrupted after epoch {epoch}: checkpoint written; continue with --resume");
+            // Not again after a checkpoint that failed (which stopped the run, and is its
+            // result), and no claim of one that was not written.
+            if self.error.is_none() && self.checkpoint(trainer) {
+                let message = format!("Interrupted after epoch {epoch}: checkpoint written; continue with --resume");
+                let _ = writeln!(self.log.out(), "{message}");
+            } else if self.error.is_none() {
+                let _ =
+                    writeln!(self.log.out(), "Interrupted after epoch {epoch}, before any checkpoint could be made");
+            }
         }
         self.log.finished(trainer, reason);
     }
@@ -792,6 +801,59 @@ mod tests {
         for (line, &c) in text.lines().skip(1).zip(&costs) {
             assert_eq!(line.split(',').nth(1).unwrap().parse::<f64>().unwrap().to_bits(), c.to_bits());
         }
+    }
+}
+
+#[cfg(test)]
+mod observer_tests {
+    use super::*;
+    use backprop_layers::{ActivationSpec, LayerSpec};
+
+    /// An interrupted run says its checkpoint is written only when it is: not after a
+    /// checkpoint that failed (a full disk), which is the run's error, and not before the run
+    /// has a state to write.
+    #[test]
+    fn an_interrupt_claims_a_checkpoint_only_when_one_is_written() {
+        let sigmoid = ActivationSpec::from_name("sigmoid").expect("registered");
+        let net = Network::<f64>::new(2, &[LayerSpec::new(2, sigmoid)]);
+        let data = Dataset {
+            name: "test".into(),
+            inputs: Matrix::from_shape_fn((4, 2), |(i, j)| ((i >> j) & 1) as f64),
+            targets: Matrix::from_shape_fn((4, 2), |(i, j)| ((i + j) % 2) as f64),
+        };
+        let (loss, sgd) = (backprop_loss::HalfMse {}, backprop_optim::Sgd { lr: 0.5, ..Default::default() });
+        let opts = TrainOptions { epochs: 3, log_every: 0, ..TrainOptions::default() };
+        let trainer = Trainer::new(net, &data, &loss, &sgd, opts);
+        let tmp = tempfile::tempdir().expect("a temp dir");
+        let dir = tmp.path();
+        let interrupt = |trainer: &Trainer<'_, f64>, error: Option<CliError>| {
+            let mut out = Vec::new();
+            let mut observer = RunObserver::new(&mut out, 0, dir, 0, 3, false);
+            observer.error = error;
+            observer.finished(trainer, StopReason::Interrupted { epoch: 2 });
+            (String::from_utf8(out).expect("text"), dir.join(CHECKPOINT).is_file())
+        };
+        let (before, made) = interrupt(&trainer, None);
+        assert!(before.contains("before any checkpoint could be made") && !made, "{before}");
+
+        /// What an interrupt printed, and whether the checkpoint is there.
+        type Interrupt<'c> = &'c dyn Fn(&Trainer<'_, f64>, Option<CliError>) -> (String, bool);
+        /// Interrupts (in a test's way) after epoch 2 of the run.
+        struct At2<'c>(Interrupt<'c>, Vec<(String, bool)>);
+        impl Observer<f64> for At2<'_> {
+            fn epoch_end(&mut self, trainer: &Trainer<'_, f64>, m: &EpochMetrics) -> Flow {
+                if m.epoch == 2 {
+                    self.1.push((self.0)(trainer, Some(CliError::Input("no space left on device".into()))));
+                    self.1.push((self.0)(trainer, None));
+                }
+                Flow::Continue
+            }
+        }
+        let mut at2 = At2(&interrupt, Vec::new());
+        let _ = trainer.run_with(&mut seeded(1), &mut at2);
+        let [(failed, made), (written, made_now)] = &at2.1[..] else { panic!("two interrupts: {:?}", at2.1) };
+        assert!(!failed.contains("checkpoint written") && !made, "{failed}");
+        assert!(written.contains("Interrupted after epoch 2: checkpoint written") && *made_now, "{written}");
     }
 }
 
