@@ -25,15 +25,20 @@ impl<F: Element> Trainer<'_, F> {
         for (l, layer) in self.net.layers().iter().enumerate() {
             let ranges = [layer.w_range(), layer.b_range()];
             let norm = |v: &[F], d: Option<&[F]>| -> f64 {
-                ranges
-                    .iter()
-                    .flat_map(|r| r.clone())
-                    .map(|i| {
-                        let x = v[i].f64() - d.map_or(0.0, |d| d[i].f64());
-                        x * x
-                    })
-                    .sum::<f64>()
-                    .sqrt()
+                let values =
+                    || ranges.iter().flat_map(|r| r.clone()).map(|i| v[i].f64() - d.map_or(0.0, |d| d[i].f64()));
+                let plain = values().map(|x| x * x).sum::<f64>().sqrt();
+                if plain.is_finite() {
+                    return plain;
+                }
+                // Values past 1e154 square past f64's range: scaled by the largest first, the
+                // norm is finite whenever they are (an infinite norm was written into the
+                // checkpoint as `null`, which resuming then refused).
+                let largest = values().fold(0.0f64, |m, x| m.max(x.abs()));
+                if !largest.is_finite() || largest == 0.0 {
+                    return plain;
+                }
+                largest * values().map(|x| (x / largest) * (x / largest)).sum::<f64>().sqrt()
             };
             let grad_norm = if epoch == 0 { 0.0 } else { norm(&self.grads, None) };
             let update_ratio = if epoch == 0 {

@@ -996,3 +996,26 @@ fn the_overflowing_layer_is_found_in_any_batch() {
         .run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut Silent);
     assert_eq!(run.stop_reason, StopReason::Diverged { epoch: 0, layer: Some((1, Quantity::Z)) });
 }
+
+/// A gradient whose squares overflow f64 (inputs of 1e160) still has a finite norm in the
+/// diagnostics: it was `inf`, which a checkpoint writes as JSON `null` and resuming refused.
+/// Norms that do not overflow keep the plain sum's bits.
+#[test]
+fn a_gradient_norm_past_the_squares_range_is_finite() {
+    let identity = ActivationSpec::from_name("identity").expect("registered");
+    let mut net = Network::<f64>::new(1, &[LayerSpec::new(1, identity)]);
+    net.params_mut().fill(0.0);
+    let data = Dataset {
+        name: "huge".into(),
+        inputs: Matrix::from_shape_fn((2, 1), |(i, _)| 1e160 * (1.0 + i as f64)),
+        targets: Matrix::from_elem((2, 1), 1.0),
+    };
+    let (loss, sgd) = (backprop_loss::HalfMse {}, backprop_optim::Sgd { lr: 1e-310, ..Default::default() });
+    let opts = TrainOptions { epochs: 2, batch_size: BatchSize::Full, diagnostics: true, ..TrainOptions::default() };
+    let outcome =
+        Trainer::new(net, &data, &loss, &sgd, opts).run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut Silent);
+    // Epoch 1 from zero weights: ∂C/∂w = mean(x·(0 − 1)) = −1.5e160, ∂C/∂b = −1.
+    let grad_norm = outcome.diagnostics[DIAGNOSTICS.len()];
+    assert!((grad_norm / 1.5e160 - 1.0).abs() < 1e-15, "{grad_norm}");
+    assert!(outcome.diagnostics.iter().all(|d| d.is_finite()), "{:?}", outcome.diagnostics);
+}
