@@ -432,3 +432,31 @@ fn data_beside_a_config_in_a_non_utf8_folder_is_found() {
     assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
     assert!(out.join("summary.json").exists());
 }
+
+/// `eval` measures in the config's dtype, as training did: an f32 run's validation cost is the
+/// summary's to the bit in full batch (in f64 it differed from the eighth digit), and within
+/// f32's rounding in mini-batches (measured a batch at a time there).
+#[test]
+fn eval_measures_in_the_runs_dtype() {
+    let tmp = scratch("eval-f32");
+    for (batch, exact) in [("\"full\"", true), ("32", false)] {
+        let out = tmp.path().join(if exact { "full" } else { "batches" });
+        let set = format!("train.batch_size={batch}");
+        let sets = ["experiment.dtype=\"f32\"", "train.epochs=20", &set];
+        let mut args = vec!["train", "configs/moons.toml", "--out", out.to_str().unwrap()];
+        sets.iter().for_each(|s| args.extend(["--set", s]));
+        let run = backprop(&args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let summary = json(&out.join("summary.json"));
+        let (model, config) = (out.join("model.json"), out.join("config.toml"));
+        let run = backprop(&["eval", model.to_str().unwrap(), config.to_str().unwrap(), "--split", "validation"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let cost: f64 = run.stdout.lines().find_map(|l| l.strip_prefix("cost: ")).unwrap().parse().unwrap();
+        let val_cost = summary["val_cost"].as_f64().unwrap();
+        if exact {
+            assert_eq!(cost.to_bits(), val_cost.to_bits(), "{cost} against {val_cost}");
+        } else {
+            assert!((cost / val_cost - 1.0).abs() < 1e-6, "{cost} against {val_cost}");
+        }
+    }
+}

@@ -717,8 +717,22 @@ fn predict_cmd(args: &PredictArgs, out: &mut dyn Write) -> Result<(), CliError> 
     Ok(())
 }
 
+/// `eval`, in the config's dtype: an f32 run's summary is what `eval` with its config prints
+/// (in f64 the cost differed in the eighth digit).
 fn eval_cmd(loaded: &Loaded, model: &Path, split: Option<&str>, out: &mut dyn Write) -> Result<(), CliError> {
-    let (splits, net) = prepare_splits::<f64>(loaded, Some(model))?;
+    match loaded.config.experiment.dtype {
+        Dtype::F32 => eval_in::<f32>(loaded, model, split, out),
+        Dtype::F64 => eval_in::<f64>(loaded, model, split, out),
+    }
+}
+
+fn eval_in<F: Element>(
+    loaded: &Loaded,
+    model: &Path,
+    split: Option<&str>,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
+    let (splits, net) = prepare_splits::<F>(loaded, Some(model))?;
     let (name, data) = match split {
         None => match (&splits.test, &splits.validation) {
             (Some(t), _) => ("test", t),
@@ -731,7 +745,7 @@ fn eval_cmd(loaded: &Loaded, model: &Path, split: Option<&str>, out: &mut dyn Wr
         Some(other) => return Err(CliError::Config(format!("--split: `{other}` is not train, validation or test"))),
     };
     let classification = splits.task == backprop_data::Task::Classification;
-    let loss = loaded.config.loss.get::<f64>();
+    let loss = loaded.config.loss.get::<F>();
     let eval = run::evaluate(&net, loss, data, classification, splits.classes.as_deref());
     let _ = writeln!(out, "split: {name} ({} samples)", data.len());
     let _ = writeln!(out, "cost: {}", eval.cost);
