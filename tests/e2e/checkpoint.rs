@@ -121,6 +121,33 @@ fn resume_after_kill_is_bit_identical() {
     assert_eq!(a.lines().count(), b.lines().count());
 }
 
+/// A finished run trains on with `--resume --set train.epochs=…`, to the bits of a run that
+/// went that far at once, and its `config.toml` says so; `--set` on anything else the
+/// checkpoint depends on is refused (exit 2).
+#[test]
+fn a_resumed_run_trains_longer_with_set_epochs() {
+    let tmp = scratch("resume-longer");
+    let (short, long) = (tmp.path().join("short"), tmp.path().join("long"));
+    assert_eq!(train_half_adder(&short, &["train.epochs=20", "train.checkpoint_every=10"]).code, 0);
+    assert_eq!(train_half_adder(&long, &["train.epochs=30", "train.checkpoint_every=10"]).code, 0);
+    let dir = short.to_str().unwrap();
+    let run = backprop(&["train", "--resume", dir, "--set", "train.epochs=30", "--set", "train.log_every=5"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("Resuming after epoch 20"), "{}", run.stdout);
+    assert_eq!(json(&short.join("model.json"))["layers"], json(&long.join("model.json"))["layers"]);
+    assert_eq!(metrics(&short), metrics(&long));
+    let config = std::fs::read_to_string(short.join("config.toml")).unwrap();
+    assert!(config.contains("epochs = 30\n") && config.contains("log_every = 5\n"), "{config}");
+
+    let run = backprop(&["train", "--resume", dir, "--set", "optim.lr=1.0"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--set optim.lr=1.0: a resumed run keeps the config its checkpoint was written under"),
+        "{}",
+        run.stderr
+    );
+}
+
 #[test]
 fn resume_needs_a_checkpoint() {
     let tmp = scratch("resume-none");

@@ -126,8 +126,9 @@ struct TrainArgs {
     #[arg(long)]
     out: Option<PathBuf>,
     /// Continue the run in this directory from its `checkpoint.json` (written every
-    /// `train.checkpoint_every` epochs), with the config it saved.
-    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["config", "set", "out"])]
+    /// `train.checkpoint_every` epochs), with the config it saved; `--set` may change
+    /// `train.epochs`, `train.log_every` and `train.checkpoint_every` (train longer, say).
+    #[arg(long, value_name = "RUN_DIR", conflicts_with_all = ["config", "out"])]
     resume: Option<PathBuf>,
     /// Train a config with a `[sweep]` table once, as its base config, without the note that
     /// says so (`cargo xtask experiment` runs the sweep).
@@ -259,7 +260,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
     match cli.command {
         Command::Train(a) => match (a.resume, a.config) {
             (Some(dir), _) => {
-                let summary = run::resume_any(&dir, out)?;
+                let summary = run::resume_any(&dir, &a.set, out)?;
                 finish_train(&dir, &summary, out)
             }
             (None, Some(config)) => {

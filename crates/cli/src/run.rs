@@ -379,8 +379,25 @@ pub fn run_training_interactive(loaded: &Loaded, dir: &Path, log: &mut dyn Write
     }
 }
 
-/// Continues the run in `dir` from its `checkpoint.json`, with the config it saved.
-pub fn resume_any(dir: &Path, log: &mut dyn Write) -> Result<RunSummary, CliError> {
+/// The keys `--set` may change when a run resumes: what its checkpoint's config hash leaves out
+/// (how long it trains, how it logs and checkpoints), as Keras's `fit(epochs=…)` trains a model
+/// on past its `initial_epoch`.
+pub const RESUME_KEYS: [&str; 3] = ["train.epochs", "train.log_every", "train.checkpoint_every"];
+
+/// Continues the run in `dir` from its `checkpoint.json`, with the config it saved, `overrides`
+/// (`--set KEY=VALUE`) applied to [`RESUME_KEYS`] only; the run's `config.toml` is rewritten with
+/// them.
+pub fn resume_any(dir: &Path, overrides: &[String], log: &mut dyn Write) -> Result<RunSummary, CliError> {
+    for set in overrides {
+        let key = set.split_once('=').map_or(set.as_str(), |(k, _)| k).trim();
+        if !RESUME_KEYS.iter().any(|k| crate::config::key_parts(key) == crate::config::key_parts(k)) {
+            return Err(CliError::Config(format!(
+                "--set {set}: a resumed run keeps the config its checkpoint was written under; only {} may \
+                 change",
+                RESUME_KEYS.map(|k| format!("`{k}`")).join(", ")
+            )));
+        }
+    }
     let path = dir.join(CHECKPOINT);
     let text = fsutil::read_input_text(&path, fsutil::MODEL_LIMIT, "checkpoint").map_err(|e| match e {
         CliError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => CliError::Input(format!(
@@ -393,7 +410,7 @@ pub fn resume_any(dir: &Path, log: &mut dyn Write) -> Result<RunSummary, CliErro
     let state: TrainState = serde_json::from_str(&text).map_err(|e| {
         CliError::Input(format!("{}:{}:{}: not a valid checkpoint: {e}", path.display(), e.line(), e.column()))
     })?;
-    let mut loaded = crate::config::load(&dir.join("config.toml"), &[])?;
+    let mut loaded = crate::config::load(&dir.join("config.toml"), overrides)?;
     // The checkpoint holds the weights: the start they came from is not needed again.
     loaded.config.model.init_from = None;
     match loaded.config.experiment.dtype {
