@@ -6,8 +6,8 @@ use backprop_tensor::Element;
 use super::{EpochMetrics, Trainer};
 
 /// The most epochs whose metrics (and diagnostics) a run keeps by default: 262,144, about 19 MB
-/// of history, a `metrics.csv` of about 10 MB. A run of up to this many epochs records every
-/// epoch. A longer one, when its history would pass the limit, keeps only every second of the
+/// of history, a `metrics.csv` of about 10 MB. A run of fewer epochs than this records every
+/// epoch (epoch 0 takes a row too: 262,143 epochs fill it). A longer one, when its history would pass the limit, keeps only every second of the
 /// epochs recorded so far, then records every second epoch, and so on, doubling the stride each
 /// time: it keeps epochs 0, s, 2s, … for a power of two s (between half the limit and the limit
 /// of them), and always the last epoch. So memory, `metrics.csv` and checkpoints stay bounded
