@@ -284,7 +284,7 @@ fn summary_md(plan: &Plan, rows: &[PointRow], with_val: bool, results: &[TrialRe
         header.iter().enumerate().map(|(i, _)| if i < plan.keys.len() { "---" } else { "---:" }).collect();
     md.push_str(&format!("|{}|\n", aligns.join("|")));
     for r in rows {
-        let mut cells: Vec<String> = plan.points[r.point].values.iter().map(|v| cell(v)).collect();
+        let mut cells: Vec<String> = plan.points[r.point].values.iter().map(|v| cell(&number_text(v))).collect();
         cells.extend([r.n.to_string(), r.diverged.to_string(), r.failed.to_string(), percent(r.success_rate)]);
         cells.extend(Stats::cells(r.metric).map(short));
         if with_val {
@@ -299,6 +299,16 @@ fn summary_md(plan: &Plan, rows: &[PointRow], with_val: bool, results: &[TrialRe
 /// path may hold either, and would break the table).
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace(['\r', '\n'], " ")
+}
+
+/// A grid value as the table shows it: a float whose TOML text is long (`1e200` is written out
+/// in 201 digits) in Rust's shortest exponent form where that is shorter (it reads back to the
+/// same number); any other value as it is.
+fn number_text(value: &str) -> String {
+    match value.parse::<f64>() {
+        Ok(x) if value.len() > 16 && x.is_finite() && format!("{x:e}").len() < value.len() => format!("{x:e}"),
+        _ => value.to_string(),
+    }
 }
 
 fn percent(x: f64) -> String {
@@ -461,6 +471,16 @@ mod tests {
         let with_initial = [result(Status::Ok, serde_json::json!({ "initial_cost": 0.3, "parameters": 9 }))];
         assert_eq!(extra_columns(&with_initial, "initial_cost"), ["initial_cost"]);
         assert!(extra_columns(&with_initial, "final_cost").is_empty());
+    }
+
+    #[test]
+    fn long_grid_values_are_shown_short() {
+        assert_eq!(number_text(&toml::Value::Float(1e200).to_string()), "1e200");
+        assert_eq!(number_text(&toml::Value::Float(1.5e-300).to_string()), "1.5e-300");
+        for plain in ["0.5", "2.0", "[2, 2]", "\"adam\"", "0.30000000000000004e0x"] {
+            assert_eq!(number_text(plain), plain);
+        }
+        assert_eq!(number_text("0.30000000000000004"), "0.30000000000000004");
     }
 
     #[test]
