@@ -170,21 +170,21 @@ impl IdxFile {
         // so a header that lies costs no more than the data there is.
         let capacity = if self.raw_size.is_some() { total } else { total.min(1 << 20) };
         let mut data = Vec::with_capacity(capacity as usize);
-        // One byte more than promised shows trailing data.
-        (&mut self.reader).take(total + 1).read_to_end(&mut data).map_err(io)?;
+        (&mut self.reader).take(total).read_to_end(&mut data).map_err(io)?;
         let got = data.len() as u64;
         if got < total {
             let expected = u128::from(self.header_len + total);
             return Err(DataError::IdxTruncated { path, expected, actual: self.header_len + got });
         }
-        if got > total {
-            return Err(DataError::IdxFormat {
-                path,
-                offset: self.header_len + total,
-                message: "more bytes after the data the header describes".into(),
-            });
+        // A byte more than promised shows trailing data; in a gzip file, bytes after the last
+        // member that are not another one fail to decode (they said "unexpected end of file").
+        let after =
+            |message: String| DataError::IdxFormat { path: path.clone(), offset: self.header_len + total, message };
+        match self.reader.read(&mut [0u8]) {
+            Ok(0) => Ok(data),
+            Ok(_) => Err(after("more bytes after the data the header describes".into())),
+            Err(e) => Err(after(format!("more bytes after the data the header describes, not gzip data ({e})"))),
         }
-        Ok(data)
     }
 }
 

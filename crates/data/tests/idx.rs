@@ -114,6 +114,12 @@ fn counts_dimensions_and_trailing_bytes_are_checked() {
     assert_mentions(&error(&dir, SPEC), &["img: byte 17: more bytes after the data the header describes"]);
     write(&dir, "img", gzip(&idx_images(1, 1, 1, &[9, 9])));
     assert_mentions(&error(&dir, SPEC), &["img: byte 17: more bytes after the data"]);
+    // Bytes after a gzip file's last member that are not another member.
+    write(&dir, "img", [gzip(&idx_images(1, 1, 1, &[9])), b"garbage".to_vec()].concat());
+    assert_mentions(
+        &error(&dir, SPEC),
+        &["img: byte 17: more bytes after the data the header describes, not gzip data"],
+    );
 }
 
 #[test]
