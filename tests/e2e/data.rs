@@ -460,3 +460,28 @@ fn eval_measures_in_the_runs_dtype() {
         }
     }
 }
+
+/// Training samples all of one class are refused where the source knows of more classes (an
+/// IDX file's ten digits, the two moons), as a CSV with one label is: nothing to learn.
+#[test]
+fn training_samples_of_one_class_are_refused() {
+    let moons = ["train", "configs/moons.toml", "--set", "data.samples=1", "--set", "data.validation=0"];
+    let run = backprop(&[&moons[..], &["--set", "data.test=0"]].concat());
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("the training samples are all of one class (`1`)"), "{}", run.stderr);
+    let tmp = scratch("idx-one-class");
+    let dir = tmp.path();
+    let mut images = vec![0, 0, 8, 3, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0, 1];
+    images.extend([1, 2, 3, 4]);
+    std::fs::write(dir.join("images.idx"), &images).unwrap();
+    std::fs::write(dir.join("labels.idx"), [0, 0, 8, 1, 0, 0, 0, 4, 7, 7, 7, 7]).unwrap();
+    let config = write(
+        dir,
+        "idx.toml",
+        "[data]\nsource = \"idx\"\nimages = \"images.idx\"\nlabels = \"labels.idx\"\n[train]\nepochs = 1\n",
+    );
+    let out = dir.join("run");
+    let run = backprop(&["train", config.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("the training samples are all of one class (`7`)"), "{}", run.stderr);
+}

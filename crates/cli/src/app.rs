@@ -345,6 +345,16 @@ pub fn prepare_splits<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Resu
         cfg.model.validate_for(data.features(), data.outputs()).map_err(|e| loaded.spec_error(&e.within("model")))?;
         let classification = splits.task == backprop_data::Task::Classification;
         cfg.validate_for_data(data.outputs(), classification).map_err(|e| loaded.spec_error(&e))?;
+        // Classes the source knows of (an IDX file's ten digits) but the training samples lack:
+        // one class present leaves nothing to learn, as scikit-learn's classifiers refuse it.
+        let present: Vec<usize> =
+            (0..data.outputs()).filter(|&k| data.targets.column(k).iter().any(|t| *t != F::zero())).collect();
+        if classification && data.outputs() > 1 && present.len() < 2 {
+            let name = present.first().and_then(|&k| splits.classes.as_ref()?.get(k).cloned()).unwrap_or_default();
+            let message =
+                format!("the training samples are all of one class (`{name}`): a classifier needs at least 2");
+            return Err(loaded.spec_error(&SpecError::new("data", message)));
+        }
     }
     let from = match (model, &cfg.model.init_from) {
         (Some(given), _) => Some(given),
