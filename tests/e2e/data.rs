@@ -485,3 +485,23 @@ fn training_samples_of_one_class_are_refused() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("the training samples are all of one class (`7`)"), "{}", run.stderr);
 }
+
+/// `predict` refuses an input that the model's normalizer scales past f64's range (finite as
+/// written), naming it: the network saw an infinite input and could still print a label.
+#[test]
+fn predict_refuses_an_input_its_normalizer_takes_past_the_range() {
+    let (tmp, out, _, _) = trained_flowers("flowers-scaled-overflow");
+    let mut model = json(&out.path().join("model.json"));
+    model["normalizer"]["scale"][0] = 0.5.into();
+    let path = tmp.path().join("scaled.json");
+    std::fs::write(&path, model.to_string()).unwrap();
+    let run = backprop(&["predict", path.to_str().unwrap(), "--input", "1.7e308,1"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr
+            .contains("--input #1: value 1 (1.7e308) is beyond f64's range once scaled by the model's normalizer"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(backprop(&["predict", path.to_str().unwrap(), "--input", "1,1"]).code, 0);
+}

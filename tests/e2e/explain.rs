@@ -131,3 +131,29 @@ fn truth_table_runs_get_the_decision_regions_plot_draws() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(std::fs::read_to_string(out.join("decision.svg")).unwrap(), trained);
 }
+
+/// Numbers that are not finite are an error, not output: a pass that overflows exits 1 as
+/// `grad` does (it printed `inf`, and `null` in the JSON), and an input or target finite as
+/// written but not in the run's dtype exits 2 naming it (it printed `inf` inputs).
+#[test]
+fn explain_refuses_numbers_that_are_not_finite() {
+    let explain = |sets: &[&str], args: &[&str]| {
+        let mut all = vec!["explain", "configs/half_adder.toml"];
+        sets.iter().for_each(|s| all.extend(["--set", s]));
+        all.extend(args);
+        backprop(&all)
+    };
+    let identity = ["model.activation=\"identity\""];
+    let run = explain(&identity, &["--input", "1e308,1e308", "--target", "0,0", "--format", "json"]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stderr.contains("the cost is not finite (inf) at these weights on this sample"), "{}", run.stderr);
+    assert!(run.stdout.is_empty(), "{}", run.stdout);
+    let f32 = ["experiment.dtype=\"f32\""];
+    let run = explain(&f32, &["--input", "1e39,0", "--target", "0,0"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--input 1e39,0: value 1 (1e39) is beyond f32's range"), "{}", run.stderr);
+    let run = explain(&f32, &["--input", "0,0", "--target", "0,1e39"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--target 0,1e39: value 2 (1e39) is beyond f32's range"), "{}", run.stderr);
+    assert_eq!(explain(&f32, &["--input", "0,0", "--target", "0,1"]).code, 0);
+}

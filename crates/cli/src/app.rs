@@ -687,6 +687,19 @@ fn predict_cmd(args: &PredictArgs, out: &mut dyn Write) -> Result<(), CliError> 
     let raw = x.clone();
     if let Some(n) = &file.normalizer {
         n.apply(&mut x).map_err(|e| CliError::Input(format!("{}: {e}", args.model.display())))?;
+        // A finite value that the model's scaling takes past f64 (1.7e308 over a spread below
+        // 1): the network would see an infinite input, and could still print a label.
+        if let Some((i, j)) = x.indexed_iter().find(|(_, v)| !v.is_finite()).map(|(at, _)| at) {
+            let row = match &args.csv {
+                Some(csv) => format!("{}: row {}", csv.display(), i + 1),
+                None => format!("--input #{}", i + 1),
+            };
+            return Err(CliError::Input(format!(
+                "{row}: value {} ({:e}) is beyond f64's range once scaled by the model's normalizer",
+                j + 1,
+                raw[[i, j]]
+            )));
+        }
     }
     let y = net.predict(x.view());
     if let Some(i) = y.outer_iter().position(|r| r.iter().any(|v| !v.is_finite())) {

@@ -73,6 +73,30 @@ pub struct Explanation {
     pub layers: Vec<LayerExplanation>,
 }
 
+impl Explanation {
+    /// An error (exit 1, as `backprop grad`'s) when the cost or a number of the passes is not
+    /// finite at these weights on this sample: printed, they would read `inf`, or `null` in
+    /// the JSON, which would then not be `backprop grad`'s.
+    pub fn check_finite(&self) -> Result<(), CliError> {
+        if !self.cost.is_finite() {
+            return Err(CliError::Failed(format!(
+                "the cost is not finite ({}) at these weights on this sample",
+                self.cost
+            )));
+        }
+        for l in &self.layers {
+            let values = l.z.iter().chain(&l.a).chain(&l.delta).chain(l.grad_weights.iter().flatten());
+            if values.chain(&l.grad_biases).any(|v| !v.is_finite()) {
+                return Err(CliError::Failed(format!(
+                    "layer {}'s pass is not finite (NaN or infinite) at these weights on this sample",
+                    l.layer
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One dense layer's part of an [`Explanation`].
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct LayerExplanation {
@@ -193,6 +217,7 @@ pub fn command(
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let explanation = explain_config(loaded, model, pick)?;
+    explanation.check_finite()?;
     let text = match format {
         Format::Text => explanation.to_text(),
         Format::Json => explanation.to_json(),
@@ -240,6 +265,18 @@ fn pick_sample<F: Element>(data: &Dataset<F>, normalizer: &Normalizer, pick: &Pi
             let mut row = Matrix::from_shape_fn((1, input.len()), |(_, j)| F::of(input[j]));
             normalizer.apply(&mut row).map_err(|e| CliError::Input(format!("--input {}: {e}", list(input))))?;
             let x: Array1<F> = row.row(0).to_owned();
+            // Finite as given, but not in the run's dtype (1e39 in f32) or once scaled by the
+            // data's normalizer (a feature whose spread is below 1).
+            if let Some(j) = x.iter().position(|v| !v.is_finite()) {
+                return Err(CliError::Input(format!(
+                    "--input {}: value {} ({}) is beyond {}'s range{}",
+                    list(input),
+                    j + 1,
+                    number(input[j]),
+                    F::DTYPE.name(),
+                    if normalizer.is_identity() { "" } else { " once normalised as the data is" }
+                )));
+            }
             let found = data.inputs.outer_iter().position(|r| r == x);
             match target {
                 Some(t) if t.len() != data.outputs() => Err(CliError::Input(format!(
@@ -250,6 +287,15 @@ fn pick_sample<F: Element>(data: &Dataset<F>, normalizer: &Normalizer, pick: &Pi
                 ))),
                 Some(t) => {
                     finite("--target", t)?;
+                    if let Some(j) = t.iter().position(|&v| !F::of(v).is_finite()) {
+                        return Err(CliError::Input(format!(
+                            "--target {}: value {} ({}) is beyond {}'s range",
+                            list(t),
+                            j + 1,
+                            number(t[j]),
+                            F::DTYPE.name()
+                        )));
+                    }
                     let t: Array1<F> = t.iter().map(|&v| F::of(v)).collect();
                     // A sample of the data only when its target is this one too.
                     let found = found.filter(|&k| data.targets.row(k) == t);
@@ -269,7 +315,13 @@ fn pick_sample<F: Element>(data: &Dataset<F>, normalizer: &Normalizer, pick: &Pi
 
 /// `values` as the command line wrote them: comma-separated.
 fn list(values: &[f64]) -> String {
-    values.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(",")
+    values.iter().map(|&x| number(x)).collect::<Vec<_>>().join(",")
+}
+
+/// `x` for a message: as written for everyday sizes, with an exponent for huge and tiny ones
+/// (1e308 is not written out in 309 digits).
+fn number(x: f64) -> String {
+    if x != 0.0 && !(1e-5..1e15).contains(&x.abs()) { format!("{x:e}") } else { x.to_string() }
 }
 
 /// An error naming `flag` and `values` when one of them is not a finite number.
