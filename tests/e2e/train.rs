@@ -203,6 +203,10 @@ fn lost_standard_output_exits_2() {
     assert_eq!(full.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("standard output: ") && !stderr.contains("panicked"), "{stderr}");
     assert_eq!(grad(std::process::Stdio::piped()).status.code(), Some(0));
+    // `--version` and `--help` too (clap prints them).
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let version = std::process::Command::new(env!("CARGO_BIN_EXE_backprop-e2e")).arg("--version").stdout(full).status();
+    assert_eq!(version.unwrap().code(), Some(2));
 }
 
 /// Under a 2.5 GB address-space limit (`ulimit -v`), a set whose one-pass evaluation would need

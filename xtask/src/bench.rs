@@ -340,36 +340,46 @@ type Ours = BTreeMap<(String, usize), f64>;
 
 /// Loading MNIST-sized IDX files (60000 images of 28×28, written raw to a temp folder) through
 /// the data crate, f32: the median of `reps` loads.
-fn idx_load(reps: usize) {
-    let dir = std::env::temp_dir().join(format!("backprop-bench-idx-{}", std::process::id()));
-    let _ = std::fs::create_dir_all(&dir);
+fn idx_load(reps: usize) -> bool {
+    /// The files' folder, removed however the workload ends.
+    struct Scratch(std::path::PathBuf);
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+    let scratch = Scratch(std::env::temp_dir().join(format!("backprop-bench-idx-{}", std::process::id())));
+    let dir = &scratch.0;
     let (images, labels) = idx_files(60_000);
-    if std::fs::write(dir.join("images"), &images).and_then(|()| std::fs::write(dir.join("labels"), &labels)).is_err() {
-        errln!("# idx_load: cannot write the test files in {}", dir.display());
-        return;
+    let written = std::fs::create_dir_all(dir)
+        .and_then(|()| std::fs::write(dir.join("images"), &images))
+        .and_then(|()| std::fs::write(dir.join("labels"), &labels));
+    if let Err(e) = written {
+        errln!("error: idx_load: cannot write the test files in {}: {e}", dir.display());
+        return false;
     }
     let spec: DataSpec =
         match backprop_tensor::__toml::from_str("source = \"idx\"\nimages = \"images\"\nlabels = \"labels\"\n") {
             Ok(spec) => spec,
             Err(e) => {
-                errln!("# idx_load: {e}");
-                return;
+                errln!("error: idx_load: {e}");
+                return false;
             }
         };
     let mut times = Vec::new();
     for _ in 0..reps.max(1) {
         let t0 = Instant::now();
-        match spec.load_splits::<f32>(&dir, 0) {
+        match spec.load_splits::<f32>(dir, 0) {
             Ok(s) => assert_eq!(s.train.inputs.dim(), (60_000, 784)),
             Err(e) => {
-                errln!("# idx_load: {e}");
-                return;
+                errln!("error: idx_load: {e}");
+                return false;
             }
         }
         times.push(ms(t0.elapsed()));
     }
-    let _ = std::fs::remove_dir_all(&dir);
     outln!("peer=backprop workload=idx_load images=60000 pixels=784 ms={:.1} threads=1", median(&mut times));
+    true
 }
 
 /// IDX files of `n` 28×28 images (pseudo-random bytes from a linear congruential generator's
@@ -430,14 +440,14 @@ pub fn run(args: &BenchArgs) -> i32 {
             ours.insert(("wide".into(), batch), rate);
         }
     }
-    if wants("idx_load") {
-        idx_load(args.reps);
-    }
+    // A workload that cannot run is a failure (exit 1), not a result left out.
+    let failed = wants("idx_load") && !idx_load(args.reps);
     if let Some(peers) = peers {
         let selected: Vec<&str> = WORKLOADS.iter().copied().filter(|w| wants(w) && *w != "idx_load").collect();
-        return run_peers(&peers, &selected, &ours);
+        let code = run_peers(&peers, &selected, &ours);
+        return if failed { code.max(1) } else { code };
     }
-    0
+    i32::from(failed)
 }
 
 /// Where and with what `--peers` runs: the harness folder, the Python, and the peers to run.

@@ -7,8 +7,22 @@
 macro_rules! outln {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
-        let _ = writeln!(std::io::stdout(), $($arg)*);
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            crate::output_lost(&e);
+        }
     }};
+}
+
+/// Set when a line for standard output could not be written for another reason than a closed
+/// pipe (a full disk behind `>`): the run then exits 2, not 0, as `backprop` does.
+static OUTPUT_LOST: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Records `e`, an error writing standard output, unless the reader closed the pipe (it had
+/// what it wanted: `| head`).
+fn output_lost(e: &std::io::Error) {
+    if e.kind() != std::io::ErrorKind::BrokenPipe {
+        OUTPUT_LOST.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// `eprintln!` that does not panic when standard error is gone (see [`outln!`]).
@@ -79,8 +93,10 @@ fn main() -> ExitCode {
     let xtask = match Xtask::try_parse() {
         Ok(x) => x,
         Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+            if let Err(lost) = e.print() {
+                output_lost(&lost);
+            }
+            return exit(if e.use_stderr() { 2 } else { 0 });
         }
     };
     let code = match xtask.task {
@@ -130,5 +146,14 @@ fn main() -> ExitCode {
 }
 
 fn exit(code: i32) -> ExitCode {
+    use std::io::Write as _;
+    let flushed = std::io::stdout().flush();
+    if let Err(e) = &flushed {
+        output_lost(e);
+    }
+    if code == 0 && OUTPUT_LOST.load(std::sync::atomic::Ordering::Relaxed) {
+        errln!("error: standard output: it could not all be written (a full disk?)");
+        return ExitCode::from(2);
+    }
     ExitCode::from(u8::try_from(code).unwrap_or(2))
 }

@@ -68,6 +68,42 @@ fn bench_reports_idx_loading() {
     );
 }
 
+/// A workload that cannot run fails the bench (exit 1, the reason on stderr, its scratch files
+/// removed), and output lost to a full disk is exit 2, not a silent 0 (a closed pipe is fine).
+#[cfg(target_os = "linux")]
+#[test]
+fn bench_failures_and_lost_output_are_not_exit_0() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let tmp = std::env::temp_dir().join(format!("xtask-bench-fail-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).unwrap();
+    // A plain file where the scratch folder's parent should be.
+    let blocked = tmp.join("file");
+    std::fs::write(&blocked, "").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(["bench", "--workload", "idx_load", "--reps", "1"])
+        .env("TMPDIR", &blocked)
+        .current_dir(root)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error: idx_load: cannot write the test files"), "{stderr}");
+    assert!(out.stdout.is_empty());
+    std::fs::remove_dir_all(&tmp).unwrap();
+
+    use std::os::unix::fs::FileTypeExt;
+    if !std::fs::metadata("/dev/full").is_ok_and(|m| m.file_type().is_char_device()) {
+        return;
+    }
+    for args in [&["bench", "--workload", "half_adder", "--reps", "1"][..], &["--help"]] {
+        let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_xtask")).args(args).stdout(full).current_dir(root).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("standard output"), "{stderr}");
+    }
+}
+
 /// `--peers` checks the harness and its Python before running any workload of ours: a missing
 /// harness or Python is exit 2 at once, with no `peer=backprop` line printed.
 #[test]

@@ -191,8 +191,10 @@ where
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {
-            let _ = e.print();
-            return if e.use_stderr() { 2 } else { 0 };
+            // `--help` or `--version` to a full disk is lost output too (a closed pipe is not).
+            let printed = e.print();
+            let lost = printed.is_err_and(|e| e.kind() != std::io::ErrorKind::BrokenPipe);
+            return if e.use_stderr() || lost { 2 } else { 0 };
         }
     };
     if matches!(cli.command, Command::Train(_)) {
