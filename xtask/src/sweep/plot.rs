@@ -267,6 +267,16 @@ fn curves(dir: &Path, plan: &Plan, results: &[TrialResult], order: &[usize]) -> 
         .par_iter()
         .map(|(p, d)| (*p, sampled_costs(&dir.join(d).join("metrics.csv"), &slot, samples.len())))
         .collect();
+    // A trial that ran but whose costs cannot be read (its metrics.csv missing or damaged) is
+    // left out of its curve, and said so: not counted in the legend's n as if drawn.
+    for ((_, d), (_, costs)) in jobs.iter().zip(&series) {
+        if !costs.iter().any(|c| c.is_finite()) {
+            errln!(
+                "warning: {}: no cost could be read; left out of curves.svg",
+                dir.join(d).join("metrics.csv").display()
+            );
+        }
+    }
 
     let mut curves = Vec::with_capacity(shown.len());
     for (rank, p) in shown.iter().enumerate() {
@@ -282,8 +292,10 @@ fn curves(dir: &Path, plan: &Plan, results: &[TrialResult], order: &[usize]) -> 
             column.sort_by(f64::total_cmp);
             rows.push((*e as f64, percentile(&column, 0.1), percentile(&column, 0.5), percentile(&column, 0.9)));
         }
-        let n = mine.len();
-        curves.push(Curve { label: format!("#{} {} (n={n})", rank + 1, plan.point_label(*p)), rows });
+        let n = mine.iter().filter(|s| s.iter().any(|c| c.is_finite())).count();
+        let unread = mine.len() - n;
+        let count = if unread == 0 { format!("n={n}") } else { format!("n={n}; {unread} unreadable") };
+        curves.push(Curve { label: format!("#{} {} ({count})", rank + 1, plan.point_label(*p)), rows });
     }
 
     let ys: Vec<f64> = curves.iter().flat_map(|c| c.rows.iter().flat_map(|r| [r.1, r.3])).collect();
@@ -769,6 +781,14 @@ mod tests {
             assert_at(*px, e, ex, xs);
             assert_at(*py, cost, ey, ys);
         }
+
+        // A trial that ran but whose metrics.csv is gone or damaged is not counted as drawn.
+        std::fs::remove_file(dir.join("trials/4/metrics.csv")).unwrap();
+        std::fs::write(dir.join("trials/2/metrics.csv"), "epoch,cost\n0,").unwrap();
+        let svg = curves(dir, &plan, &results, &order).unwrap();
+        let labels = texts(&svg);
+        let legend: Vec<&String> = labels.iter().filter(|l| l.starts_with('#')).collect();
+        assert_eq!(legend, ["#1 optim.lr=0.1 (n=2; 1 unreadable)", "#2 optim.lr=0.2 (n=1; 1 unreadable)"]);
     }
 
     #[test]
