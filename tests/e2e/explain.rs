@@ -114,6 +114,12 @@ fn runs_get_plots_and_plot_redraws_them() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(out.join("loss.svg").is_file() && out.join("decision.svg").is_file());
     assert_eq!(json(&out.join("summary.json"))["epochs_run"], 5);
+    // A run directory that cannot be redrawn (its model gone) is left as it was.
+    std::fs::remove_file(out.join("loss.svg")).unwrap();
+    std::fs::rename(out.join("model.json"), out.join("model.kept")).unwrap();
+    let run = backprop(&["plot", out.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(!out.join("loss.svg").exists(), "a new loss.svg beside the old decision.svg");
 }
 
 /// `train` and `plot` agree on which runs get decision regions: here xor, a truth table (two

@@ -54,7 +54,7 @@ pub struct BenchArgs {
     peers: bool,
     /// With `--peers`: only these peers (default: numpy, jax, torch, whichever the Python
     /// imports). Any name `run.sh` knows (`candle` builds it first).
-    #[arg(long = "peer", value_name = "NAME")]
+    #[arg(long = "peer", value_name = "NAME", requires = "peers")]
     peer_names: Vec<String>,
 }
 

@@ -360,10 +360,12 @@ pub fn read_metrics(path: &Path) -> Result<Vec<EpochMetrics>, CliError> {
 /// data has 2 features and classes ([`is_classification`]), `decision.svg` from its
 /// `config.toml` and `model.json`.
 pub fn redraw(run_dir: &Path) -> Result<(), CliError> {
+    // Every file read before any plot is written: a run directory that fails (its model gone)
+    // is left as it was, not with a new loss.svg beside an old decision.svg.
     let history = read_metrics(&run_dir.join("metrics.csv"))?;
-    loss_svg(&history, &run_dir.join("loss.svg"))?;
     let loaded = config::load(&run_dir.join("config.toml"), &[])?;
     let (data, net) = prepare::<f64>(&loaded, Some(&run_dir.join("model.json")))?;
+    loss_svg(&history, &run_dir.join("loss.svg"))?;
     if data.features() == 2 && is_classification(data.targets.view()) {
         let threshold = decision_threshold(loaded.config.loss.get::<f64>(), &net);
         decision_svg(&net, data.inputs.view(), data.targets.view(), threshold, &run_dir.join("decision.svg"))?;
