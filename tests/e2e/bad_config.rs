@@ -411,6 +411,25 @@ fn init_from_another_architecture() {
     check("init-arch", BASE, &[&set, "model.hidden=[3]"], &["init.json", layers]);
 }
 
+/// Layers that differ only in an activation's parameter show it: by names alone the two
+/// sides of the message read the same.
+#[test]
+fn init_from_with_other_activation_parameters_shows_them() {
+    let tmp = scratch("init-params");
+    let dir = tmp.path().join("run");
+    let leaky = ["--set", "model.activation=\"leaky_relu\"", "--set", "train.epochs=1"];
+    let run = backprop(&[&["train", "configs/half_adder.toml", "--out", dir.to_str().unwrap()][..], &leaky].concat());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let from = format!("model.init_from={:?}", dir.join("model.json").to_str().unwrap());
+    let steeper = "model.activation={kind=\"leaky_relu\",negative_slope=0.2}";
+    let out = tmp.path().join("again");
+    let args = ["train", "configs/half_adder.toml", "--set", &from, "--set", steeper, "--out", out.to_str().unwrap()];
+    let run = backprop(&args);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("layers [2 leaky_relu, 2 leaky_relu, 2 leaky_relu], but"), "{}", run.stderr);
+    assert!(run.stderr.contains("[2 { alpha = 0.2, kind = \"leaky_relu\" }, 2 {"), "{}", run.stderr);
+}
+
 #[test]
 fn init_from_a_broken_model_file() {
     let tmp = scratch("bad-model-file");

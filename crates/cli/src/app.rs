@@ -375,13 +375,17 @@ pub fn prepare_splits<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Resu
                 layers.iter().map(|l| (l.units, l.activation.clone())).collect::<Vec<_>>()
             };
             if shape(&file.architecture()) != shape(&want) || file.inputs != data.features() {
+                // Names alone when they differ; the activations' parameters when only those do
+                // (leaky_relu's slope, say), or the two would read the same.
+                let (mut have, mut asked) = (describe(&file.architecture(), false), describe(&want, false));
+                if have == asked {
+                    (have, asked) = (describe(&file.architecture(), true), describe(&want, true));
+                }
                 return Err(CliError::Input(format!(
-                    "{}: the model has {} inputs and layers {}, but the config asks for {} inputs and layers {}",
+                    "{}: the model has {} inputs and layers {have}, but the config asks for {} inputs and layers {asked}",
                     path.display(),
                     file.inputs,
-                    describe(&file.architecture()),
                     data.features(),
-                    describe(&want)
                 )));
             }
             let mut net: Network<F> = file.to_network();
@@ -453,8 +457,14 @@ pub fn load_data_as<F: Element>(loaded: &Loaded, trained: Trained<'_>) -> Result
     })
 }
 
-fn describe(layers: &[backprop_layers::LayerSpec]) -> String {
-    let parts: Vec<String> = layers.iter().map(|l| format!("{} {}", l.units, l.activation.name())).collect();
+/// `[2 sigmoid, 2 sigmoid]`; with `parameters`, each activation as its config would write it
+/// (`5 { kind = "leaky_relu", negative_slope = 0.2 }`).
+fn describe(layers: &[backprop_layers::LayerSpec], parameters: bool) -> String {
+    let activation = |l: &backprop_layers::LayerSpec| match toml::Value::try_from(&l.activation) {
+        Ok(toml::Value::Table(t)) if parameters => toml::Value::Table(t).to_string(),
+        _ => l.activation.name().to_string(),
+    };
+    let parts: Vec<String> = layers.iter().map(|l| format!("{} {}", l.units, activation(l))).collect();
     format!("[{}]", parts.join(", "))
 }
 
