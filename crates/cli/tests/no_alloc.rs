@@ -81,6 +81,28 @@ fn start_counting() -> Window {
     }
 }
 
+/// The allocations `f` makes run by the pool's other thread (inside [`watching_the_pool`], on
+/// a pool of two): the second closure of a `join`, which the other thread must steal, since
+/// the first waits for it.
+fn allocations_on_the_other_thread(f: impl FnOnce() + Send) -> usize {
+    let this = rayon::current_thread_index();
+    let done = AtomicBool::new(false);
+    allocations_during(|| {
+        rayon::join(
+            || {
+                while !done.load(Ordering::Acquire) {
+                    std::hint::spin_loop();
+                }
+            },
+            || {
+                assert_ne!(rayon::current_thread_index(), this, "run by the other thread");
+                f();
+                done.store(true, Ordering::Release);
+            },
+        );
+    })
+}
+
 /// Closes a window; the allocations since it opened.
 fn stop_counting((counter, start, own): Window) -> usize {
     let n = counter.load(Ordering::SeqCst) - start;
@@ -237,22 +259,7 @@ fn the_spinning_thread_is_ready_for_its_first_product() {
                 assert!(start.elapsed().as_secs() < 30, "the other thread never spins");
                 std::thread::yield_now();
             }
-            let this = rayon::current_thread_index();
-            let done = AtomicBool::new(false);
-            let n = allocations_during(|| {
-                rayon::join(
-                    || {
-                        while !done.load(Ordering::Acquire) {
-                            std::hint::spin_loop();
-                        }
-                    },
-                    || {
-                        assert_ne!(rayon::current_thread_index(), this, "run by the other thread");
-                        matmul_into(a.view(), b.view(), c.view_mut(), false);
-                        done.store(true, Ordering::Release);
-                    },
-                );
-            });
+            let n = allocations_on_the_other_thread(|| matmul_into(a.view(), b.view(), c.view_mut(), false));
             assert_eq!(n, 0, "allocations in the spinning thread's first product");
         });
     });
@@ -329,22 +336,7 @@ fn the_counter_sees_allocations() {
 fn the_counter_sees_allocations_on_the_pools_other_thread() {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("a pool");
     watching_the_pool(&pool, || {
-        let this = rayon::current_thread_index();
-        let stolen = AtomicBool::new(false);
-        let n = allocations_during(|| {
-            rayon::join(
-                || {
-                    while !stolen.load(Ordering::Acquire) {
-                        std::hint::spin_loop();
-                    }
-                },
-                || {
-                    assert_ne!(rayon::current_thread_index(), this, "run by the other thread");
-                    drop(std::hint::black_box(vec![1u8; 16]));
-                    stolen.store(true, Ordering::Release);
-                },
-            );
-        });
+        let n = allocations_on_the_other_thread(|| drop(std::hint::black_box(vec![1u8; 16])));
         assert!(n >= 1, "{n} allocations seen");
     });
 }

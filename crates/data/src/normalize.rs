@@ -185,7 +185,7 @@ mod tests {
     /// about 0 (not 1), and a new value of 0.2 is 0.1 above it (not 7.2e15).
     #[test]
     fn a_constant_column_with_rounding_in_its_mean_is_constant() {
-        for v in [0.1, 0.7, 1.1, 2.3] {
+        for v in [0.1, 0.7, 1.1, 2.3, 123456.7] {
             for n in [2, 3, 7, 10, 49, 200] {
                 let train: Matrix<f64> = Matrix::from_shape_fn((n, 2), |(i, j)| if j == 0 { v } else { i as f64 });
                 let norm = Normalizer::fit(NormalizeKind::Standardize, &train);
@@ -193,10 +193,10 @@ mod tests {
                 assert!(norm.scale[1] > 0.1, "{v} × {n}");
                 let mut x = train.clone();
                 norm.apply(&mut x).unwrap();
-                assert!(x.column(0).iter().all(|x| x.abs() < 1e-13), "{v} × {n}: {x}");
+                assert!(x.column(0).iter().all(|x| x.abs() < 1e-9), "{v} × {n}: {x}");
                 let mut new = ndarray::array![[v + 0.1, 0.0]];
                 norm.apply(&mut new).unwrap();
-                assert!((new[[0, 0]] - 0.1).abs() < 1e-12, "{v} × {n}: {new}");
+                assert!((new[[0, 0]] - 0.1).abs() < 1e-9, "{v} × {n}: {new}");
             }
         }
         // A small spread is not constant: 1 and 1 + 1e-9 standardize to -1 and 1.
