@@ -163,3 +163,11 @@ fn explain_refuses_numbers_that_are_not_finite() {
     assert!(run.stderr.contains("--target 0,1e39: value 2 (1e39) is beyond f32's range"), "{}", run.stderr);
     assert_eq!(explain(&f32, &["--input", "0,0", "--target", "0,1"]).code, 0);
 }
+
+/// `--input` and `--target` take spaces around their numbers, as `predict --input` does.
+#[test]
+fn explain_inputs_may_have_spaces() {
+    let run = backprop(&["explain", "configs/half_adder.toml", "--input", " 1, 1", "--target", "0 ,1 "]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.starts_with("Explaining sample 3: x = a⁰ = [1, 1], target t = [0, 1]"), "{}", run.stdout);
+}

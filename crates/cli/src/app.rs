@@ -65,14 +65,20 @@ struct ExplainArgs {
     sample: usize,
     /// The inputs to explain instead, e.g. `--input 1,1`, as the data gives them (normalised as
     /// the data is, as `predict --input`); the target is taken from the data.
-    #[arg(long, value_delimiter = ',', allow_hyphen_values = true)]
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true, value_parser = spaced_number)]
     input: Option<Vec<f64>>,
     /// The target for --input, when the data has no sample with those inputs.
-    #[arg(long, value_delimiter = ',', allow_hyphen_values = true, requires = "input")]
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true, requires = "input", value_parser = spaced_number)]
     target: Option<Vec<f64>>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = explain::Format::Text)]
     format: explain::Format,
+}
+
+/// A number of a comma-separated list, spaces around it allowed (`--input "1, 0"`), as
+/// `predict --input` reads it.
+fn spaced_number(value: &str) -> Result<f64, String> {
+    value.trim().parse::<f64>().map_err(|e| format!("`{value}`: {e}"))
 }
 
 #[derive(Debug, Args)]
