@@ -1,31 +1,3 @@
-//! `bce`: binary cross-entropy on probabilities (PyTorch `torch.nn.BCELoss`, reduction `mean`).
-//!
-//! The outputs `a` are probabilities in `[0, 1]` (a sigmoid output layer), the targets `t` are in
-//! `[0, 1]`. Each logarithm is clamped below at −100, as PyTorch does, so that `a = 0` or `a = 1`
-//! gives a finite cost:
-//!
-//! `C = −1/(N·K) · Σ_n Σ_k [t·max(ln a, −100) + (1 − t)·max(ln_1p(−a), −100)]`,
-//!
-//! with `N` the number of samples (rows) and `K` the number of outputs (columns); the mean is over
-//! all `N·K` elements, as PyTorch's default. There is no ½. `ln(1 − a)` is computed as
-//! `ln_1p(−a)`, as PyTorch does, which keeps its digits for small `a`.
-//!
-//! The gradient is PyTorch's backward pass, element for element:
-//!
-//! `∂C/∂a = (a − t) / max((1 − a)·a, ε) / (N·K)`, `ε = 10⁻¹²` (PyTorch's `EPSILON`, a single
-//! precision constant: 9.999999960041972·10⁻¹³ in f64).
-//!
-//! Where `(1 − a)·a ≥ ε` (about 10⁻¹² < a < 1 − 10⁻¹²), this is the exact derivative of `C`,
-//! `[−t/a + (1 − t)/(1 − a)] / (N·K)`. Closer to 0 or 1 it is not: the floor bounds the gradient
-//! at `|a − t|·10¹²/(N·K)` where the exact one grows to 10⁴³ near the clamp (and overflows in
-//! f32), and at `a = 0` or `a = 1`, where the cost is flat (a clamped log), it is still
-//! `±|a − t|·10¹²/(N·K)`, pushing `a` back towards `t`. With a sigmoid output layer prefer
-//! `bce_with_logits`: the same cost computed from the logits, stable without any clamp, and its
-//! gradient `(σ(z) − t)/(N·K)` is exact everywhere and skips the sigmoid's backward pass.
-//!
-//! # Shapes
-//! `output`, `target` and `grad` are (N, K).
-
 use backprop_tensor::{Element, MatView, MatViewMut, Validate, math};
 use ndarray::Zip;
 use serde::{Deserialize, Serialize};
@@ -33,6 +5,34 @@ use serde::{Deserialize, Serialize};
 use crate::Loss;
 
 /// Binary cross-entropy on probabilities, logs clamped at −100 (PyTorch `BCELoss`).
+///
+/// `bce`: binary cross-entropy on probabilities (PyTorch `torch.nn.BCELoss`, reduction `mean`).
+///
+/// The outputs `a` are probabilities in `[0, 1]` (a sigmoid output layer), the targets `t` are in
+/// `[0, 1]`. Each logarithm is clamped below at −100, as PyTorch does, so that `a = 0` or `a = 1`
+/// gives a finite cost:
+///
+/// `C = −1/(N·K) · Σ_n Σ_k [t·max(ln a, −100) + (1 − t)·max(ln_1p(−a), −100)]`,
+///
+/// with `N` the number of samples (rows) and `K` the number of outputs (columns); the mean is over
+/// all `N·K` elements, as PyTorch's default. There is no ½. `ln(1 − a)` is computed as
+/// `ln_1p(−a)`, as PyTorch does, which keeps its digits for small `a`.
+///
+/// The gradient is PyTorch's backward pass, element for element:
+///
+/// `∂C/∂a = (a − t) / max((1 − a)·a, ε) / (N·K)`, `ε = 10⁻¹²` (PyTorch's `EPSILON`, a single
+/// precision constant: 9.999999960041972·10⁻¹³ in f64).
+///
+/// Where `(1 − a)·a ≥ ε` (about 10⁻¹² < a < 1 − 10⁻¹²), this is the exact derivative of `C`,
+/// `[−t/a + (1 − t)/(1 − a)] / (N·K)`. Closer to 0 or 1 it is not: the floor bounds the gradient
+/// at `|a − t|·10¹²/(N·K)` where the exact one grows to 10⁴³ near the clamp (and overflows in
+/// f32), and at `a = 0` or `a = 1`, where the cost is flat (a clamped log), it is still
+/// `±|a − t|·10¹²/(N·K)`, pushing `a` back towards `t`. With a sigmoid output layer prefer
+/// `bce_with_logits`: the same cost computed from the logits, stable without any clamp, and its
+/// gradient `(σ(z) − t)/(N·K)` is exact everywhere and skips the sigmoid's backward pass.
+///
+/// # Shapes
+/// `output`, `target` and `grad` are (N, K).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Bce {}

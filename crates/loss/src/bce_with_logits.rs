@@ -1,24 +1,3 @@
-//! `bce_with_logits`: binary cross-entropy on logits, a sigmoid fused into the loss (PyTorch
-//! `torch.nn.BCEWithLogitsLoss`, reduction `mean`, no `weight` or `pos_weight`).
-//!
-//! The input `x` is logits (any real), the targets `t` are in `[0, 1]`. The cost is `bce` of
-//! `σ(x)`, computed stably per element as PyTorch does:
-//!
-//! `ℓ(x, t) = max(x, 0) − x·t + ln(1 + e^(−|x|))`  (`= −t·ln σ(x) − (1 − t)·ln(1 − σ(x))`),
-//! `C = 1/(N·K) · Σ_n Σ_k ℓ(x_nk, t_nk)`, `∂C/∂x_nk = (σ(x_nk) − t_nk) / (N·K)`,
-//!
-//! with `N` the number of samples (rows) and `K` the number of outputs (columns); the mean is over
-//! all `N·K` elements, as PyTorch's default. There is no ½. `e^(−|x|)` never overflows, so any
-//! finite logit gives a finite cost and gradient, with no clamp.
-//!
-//! It [absorbs](crate::Loss::absorbs) `sigmoid`: when the output layer's activation is `sigmoid`,
-//! the loss is applied to that layer's pre-activation `zᴸ` and writes `δᴸ = (σ(zᴸ) − t)/(N·K)`
-//! directly, so the sigmoid is applied once (forward, for the outputs) and its backward pass is
-//! skipped. With an `identity` output layer the outputs are the logits and it takes them directly.
-//!
-//! # Shapes
-//! `output` (the logits), `target` and `grad` are (N, K).
-
 use backprop_tensor::{Element, MatView, MatViewMut, Validate, math};
 use ndarray::Zip;
 use serde::{Deserialize, Serialize};
@@ -26,6 +5,27 @@ use serde::{Deserialize, Serialize};
 use crate::Loss;
 
 /// Binary cross-entropy on logits, `σ` fused in (PyTorch `BCEWithLogitsLoss`).
+///
+/// `bce_with_logits`: binary cross-entropy on logits, a sigmoid fused into the loss (PyTorch
+/// `torch.nn.BCEWithLogitsLoss`, reduction `mean`, no `weight` or `pos_weight`).
+///
+/// The input `x` is logits (any real), the targets `t` are in `[0, 1]`. The cost is `bce` of
+/// `σ(x)`, computed stably per element as PyTorch does:
+///
+/// `ℓ(x, t) = max(x, 0) − x·t + ln(1 + e^(−|x|))`  (`= −t·ln σ(x) − (1 − t)·ln(1 − σ(x))`),
+/// `C = 1/(N·K) · Σ_n Σ_k ℓ(x_nk, t_nk)`, `∂C/∂x_nk = (σ(x_nk) − t_nk) / (N·K)`,
+///
+/// with `N` the number of samples (rows) and `K` the number of outputs (columns); the mean is over
+/// all `N·K` elements, as PyTorch's default. There is no ½. `e^(−|x|)` never overflows, so any
+/// finite logit gives a finite cost and gradient, with no clamp.
+///
+/// It [absorbs](crate::Loss::absorbs) `sigmoid`: when the output layer's activation is `sigmoid`,
+/// the loss is applied to that layer's pre-activation `zᴸ` and writes `δᴸ = (σ(zᴸ) − t)/(N·K)`
+/// directly, so the sigmoid is applied once (forward, for the outputs) and its backward pass is
+/// skipped. With an `identity` output layer the outputs are the logits and it takes them directly.
+///
+/// # Shapes
+/// `output` (the logits), `target` and `grad` are (N, K).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BceWithLogits {}

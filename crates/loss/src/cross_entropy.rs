@@ -1,32 +1,3 @@
-//! `cross_entropy`: softmax cross-entropy on logits against class-probability targets, a softmax
-//! fused into the loss (PyTorch `torch.nn.CrossEntropyLoss` with probability targets, reduction
-//! `mean`, parameter `label_smoothing`, default 0.0; no `weight`).
-//!
-//! The input `x` is logits (any real), each target row `t` a distribution over the `K` classes
-//! (one-hot for hard labels). With label smoothing `ε` the target becomes
-//! `t'_k = (1 − ε)·t_k + ε/K`, and
-//!
-//! `C = −1/N · Σ_n Σ_k t'_nk · log_softmax(x_n)_k`,
-//! `log_softmax(x)_k = x_k − m − ln Σ_j e^(x_j − m)`, `m = max_j x_j`,
-//!
-//! computed stably: subtracting the row max `m` keeps every exponential in `(0, 1]`, so any finite
-//! logits give a finite cost. The mean is over the `N` samples (rows) only, not over `N·K`: that
-//! is PyTorch's `mean` for class-probability targets. There is no ½.
-//!
-//! The gradient is `∂C/∂x_nk = (softmax(x_n)_k − t'_nk) / N` for target rows that sum to 1 (what
-//! a distribution does). In general it is `(softmax(x_n)_k · Σ_j t'_nj − t'_nk) / N`, the exact
-//! derivative of the cost above, which is what is computed.
-//!
-//! It [absorbs](crate::Loss::absorbs) `softmax`: when the output layer's activation is
-//! `softmax`, the loss is applied to that layer's pre-activation `zᴸ` (the logits) and writes
-//! `δᴸ = ∂C/∂zᴸ = (a − t')/N` directly, `a = softmax(zᴸ)` being the layer's output; the softmax's
-//! own backward pass (its Jacobian) is skipped. With an `identity` output layer the outputs are
-//! the logits and the loss takes them directly. Either way softmax is applied exactly once, inside
-//! the loss or by the layer's forward pass, never twice.
-//!
-//! # Shapes
-//! `output` (the logits), `target` and `grad` are (N, K): rows are samples, columns classes.
-
 use backprop_tensor::spec::in_range;
 use backprop_tensor::{Element, MatView, MatViewMut, SpecError, Validate, math};
 use ndarray::{ArrayView1, Zip};
@@ -36,6 +7,35 @@ use crate::Loss;
 
 /// Softmax cross-entropy on logits, mean over samples (PyTorch `CrossEntropyLoss`, probability
 /// targets).
+///
+/// `cross_entropy`: softmax cross-entropy on logits against class-probability targets, a softmax
+/// fused into the loss (PyTorch `torch.nn.CrossEntropyLoss` with probability targets, reduction
+/// `mean`, parameter `label_smoothing`, default 0.0; no `weight`).
+///
+/// The input `x` is logits (any real), each target row `t` a distribution over the `K` classes
+/// (one-hot for hard labels). With label smoothing `ε` the target becomes
+/// `t'_k = (1 − ε)·t_k + ε/K`, and
+///
+/// `C = −1/N · Σ_n Σ_k t'_nk · log_softmax(x_n)_k`,
+/// `log_softmax(x)_k = x_k − m − ln Σ_j e^(x_j − m)`, `m = max_j x_j`,
+///
+/// computed stably: subtracting the row max `m` keeps every exponential in `(0, 1]`, so any finite
+/// logits give a finite cost. The mean is over the `N` samples (rows) only, not over `N·K`: that
+/// is PyTorch's `mean` for class-probability targets. There is no ½.
+///
+/// The gradient is `∂C/∂x_nk = (softmax(x_n)_k − t'_nk) / N` for target rows that sum to 1 (what
+/// a distribution does). In general it is `(softmax(x_n)_k · Σ_j t'_nj − t'_nk) / N`, the exact
+/// derivative of the cost above, which is what is computed.
+///
+/// It [absorbs](crate::Loss::absorbs) `softmax`: when the output layer's activation is
+/// `softmax`, the loss is applied to that layer's pre-activation `zᴸ` (the logits) and writes
+/// `δᴸ = ∂C/∂zᴸ = (a − t')/N` directly, `a = softmax(zᴸ)` being the layer's output; the softmax's
+/// own backward pass (its Jacobian) is skipped. With an `identity` output layer the outputs are
+/// the logits and the loss takes them directly. Either way softmax is applied exactly once, inside
+/// the loss or by the layer's forward pass, never twice.
+///
+/// # Shapes
+/// `output` (the logits), `target` and `grad` are (N, K): rows are samples, columns classes.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct CrossEntropy {

@@ -1,9 +1,3 @@
-//! `half_mse`: the post's cost, half the squared error, averaged over samples.
-//!
-//! `C = 1/(2N) · Σ_samples Σ_outputs (a − t)²`, `∂C/∂a = (a − t) / N`, with `N` the number of
-//! samples (rows). The ½ cancels the 2 of the derivative, as in the post. This is *not* PyTorch's
-//! `MSELoss` (which is `mse`: no ½, mean over every element).
-
 use backprop_tensor::{Element, MatView, MatViewMut, Validate};
 use ndarray::Zip;
 use serde::{Deserialize, Serialize};
@@ -11,6 +5,12 @@ use serde::{Deserialize, Serialize};
 use crate::Loss;
 
 /// The post's cost `1/(2N) Σ ‖a − t‖²`.
+///
+/// `half_mse`: the post's cost, half the squared error, averaged over samples.
+///
+/// `C = 1/(2N) · Σ_samples Σ_outputs (a − t)²`, `∂C/∂a = (a − t) / N`, with `N` the number of
+/// samples (rows). The ½ cancels the 2 of the derivative, as in the post. This is *not* PyTorch's
+/// `MSELoss` (which is `mse`: no ½, mean over every element).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct HalfMse {}

@@ -1,18 +1,3 @@
-//! `huber`: the Huber loss, quadratic near zero and linear beyond `delta` (PyTorch
-//! `torch.nn.HuberLoss`, reduction `mean`, parameter `delta`, default 1.0).
-//!
-//! With `x = a − t` per element,
-//! `ℓ(x) = ½·x²` if `|x| < delta`, else `delta·(|x| − ½·delta)`, and
-//! `C = 1/(N·K) · Σ_n Σ_k ℓ(a_nk − t_nk)`;
-//! `∂C/∂a_nk = clamp(x, −delta, delta) / (N·K)` (`x` inside the band, `delta·sign(x)` outside;
-//! the two pieces meet with equal value and slope at `|x| = delta`). `N` is the number of samples
-//! (rows), `K` the number of outputs (columns); the mean is over all `N·K` elements, as PyTorch's
-//! default. The ½ is PyTorch's: with `delta = 1` this equals PyTorch's `SmoothL1Loss` with
-//! `beta = 1`.
-//!
-//! # Shapes
-//! `output`, `target` and `grad` are (N, K).
-
 use backprop_tensor::spec::positive;
 use backprop_tensor::{Element, MatView, MatViewMut, SpecError, Validate};
 use ndarray::Zip;
@@ -21,6 +6,21 @@ use serde::{Deserialize, Serialize};
 use crate::Loss;
 
 /// The Huber loss, mean over all elements (PyTorch `HuberLoss`).
+///
+/// `huber`: the Huber loss, quadratic near zero and linear beyond `delta` (PyTorch
+/// `torch.nn.HuberLoss`, reduction `mean`, parameter `delta`, default 1.0).
+///
+/// With `x = a − t` per element,
+/// `ℓ(x) = ½·x²` if `|x| < delta`, else `delta·(|x| − ½·delta)`, and
+/// `C = 1/(N·K) · Σ_n Σ_k ℓ(a_nk − t_nk)`;
+/// `∂C/∂a_nk = clamp(x, −delta, delta) / (N·K)` (`x` inside the band, `delta·sign(x)` outside;
+/// the two pieces meet with equal value and slope at `|x| = delta`). `N` is the number of samples
+/// (rows), `K` the number of outputs (columns); the mean is over all `N·K` elements, as PyTorch's
+/// default. The ½ is PyTorch's: with `delta = 1` this equals PyTorch's `SmoothL1Loss` with
+/// `beta = 1`.
+///
+/// # Shapes
+/// `output`, `target` and `grad` are (N, K).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Huber {

@@ -1,14 +1,3 @@
-//! `mae`: the mean absolute error over every element (PyTorch `torch.nn.L1Loss`, reduction
-//! `mean`).
-//!
-//! `C = 1/(N·K) · Σ_n Σ_k |a_nk − t_nk|`, `∂C/∂a_nk = sign(a_nk − t_nk) / (N·K)`, with `N` the
-//! number of samples (rows), `K` the number of outputs (columns), and `sign(0) = 0`: where the
-//! output equals the target the (sub)gradient written is 0, as PyTorch's `sign` gives. The mean is
-//! over all `N·K` elements, as PyTorch's default.
-//!
-//! # Shapes
-//! `output`, `target` and `grad` are (N, K).
-
 use backprop_tensor::{Element, MatView, MatViewMut, Validate};
 use ndarray::Zip;
 use serde::{Deserialize, Serialize};
@@ -16,6 +5,17 @@ use serde::{Deserialize, Serialize};
 use crate::Loss;
 
 /// Mean absolute error over all elements, `1/(N·K) Σ |a − t|` (PyTorch `L1Loss`).
+///
+/// `mae`: the mean absolute error over every element (PyTorch `torch.nn.L1Loss`, reduction
+/// `mean`).
+///
+/// `C = 1/(N·K) · Σ_n Σ_k |a_nk − t_nk|`, `∂C/∂a_nk = sign(a_nk − t_nk) / (N·K)`, with `N` the
+/// number of samples (rows), `K` the number of outputs (columns), and `sign(0) = 0`: where the
+/// output equals the target the (sub)gradient written is 0, as PyTorch's `sign` gives. The mean is
+/// over all `N·K` elements, as PyTorch's default.
+///
+/// # Shapes
+/// `output`, `target` and `grad` are (N, K).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Mae {}

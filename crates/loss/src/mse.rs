@@ -1,14 +1,3 @@
-//! `mse`: the mean squared error over every element (PyTorch `torch.nn.MSELoss`, reduction
-//! `mean`).
-//!
-//! `C = 1/(N·K) · Σ_n Σ_k (a_nk − t_nk)²`, `∂C/∂a_nk = 2·(a_nk − t_nk) / (N·K)`, with `N` the
-//! number of samples (rows) and `K` the number of outputs (columns). There is no ½: the mean is
-//! over all `N·K` elements, as PyTorch's default. For the post's `1/(2N) Σ ‖a − t‖²` (½, mean over
-//! samples only) see `half_mse`; the two differ by the constant factor `2/K`.
-//!
-//! # Shapes
-//! `output`, `target` and `grad` are (N, K).
-
 use backprop_tensor::{Element, MatView, MatViewMut, Validate};
 use ndarray::Zip;
 use serde::{Deserialize, Serialize};
@@ -16,6 +5,17 @@ use serde::{Deserialize, Serialize};
 use crate::Loss;
 
 /// Mean squared error over all elements, `1/(N·K) Σ (a − t)²` (PyTorch `MSELoss`).
+///
+/// `mse`: the mean squared error over every element (PyTorch `torch.nn.MSELoss`, reduction
+/// `mean`).
+///
+/// `C = 1/(N·K) · Σ_n Σ_k (a_nk − t_nk)²`, `∂C/∂a_nk = 2·(a_nk − t_nk) / (N·K)`, with `N` the
+/// number of samples (rows) and `K` the number of outputs (columns). There is no ½: the mean is
+/// over all `N·K` elements, as PyTorch's default. For the post's `1/(2N) Σ ‖a − t‖²` (½, mean over
+/// samples only) see `half_mse`; the two differ by the constant factor `2/K`.
+///
+/// # Shapes
+/// `output`, `target` and `grad` are (N, K).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Mse {}

@@ -1,23 +1,3 @@
-//! `adagrad`: Adagrad with optional learning-rate decay and L2 weight decay (PyTorch
-//! `torch.optim.Adagrad`).
-//!
-//! With γ = lr, η = `lr_decay`, λ = `weight_decay`, ε = `eps`, at step t (from 1):
-//!
-//! ```text
-//! γ̃ = γ / (1 + (t − 1)·η)
-//! g ← −g                                       (if maximize)
-//! g ← g + λ·θ                                  (if λ ≠ 0)
-//! s ← s + g²                                   (s starts at initial_accumulator_value)
-//! θ ← θ − γ̃·g / (√s + ε)
-//! ```
-//!
-//! Defaults (PyTorch's): lr 0.01, lr_decay 0, weight_decay 0, initial_accumulator_value 0,
-//! eps 1e-10, maximize false.
-//!
-//! State, `n` parameters: `s − initial_accumulator_value` (n). Storing the sum less its start
-//! keeps the "zero at the start" contract of [`Optimizer::state_len`], so a caller needs no
-//! special set-up; PyTorch's `state_sum` is the stored value plus `initial_accumulator_value`.
-
 use backprop_tensor::spec::positive;
 use backprop_tensor::{Element, SpecError, Validate};
 use serde::{Deserialize, Serialize};
@@ -25,6 +5,26 @@ use serde::{Deserialize, Serialize};
 use crate::{Optimizer, non_negative};
 
 /// Adagrad: divide the gradient by the root of the sum of its squares so far.
+///
+/// `adagrad`: Adagrad with optional learning-rate decay and L2 weight decay (PyTorch
+/// `torch.optim.Adagrad`).
+///
+/// With γ = lr, η = `lr_decay`, λ = `weight_decay`, ε = `eps`, at step t (from 1):
+///
+/// ```text
+/// γ̃ = γ / (1 + (t − 1)·η)
+/// g ← −g                                       (if maximize)
+/// g ← g + λ·θ                                  (if λ ≠ 0)
+/// s ← s + g²                                   (s starts at initial_accumulator_value)
+/// θ ← θ − γ̃·g / (√s + ε)
+/// ```
+///
+/// Defaults (PyTorch's): lr 0.01, lr_decay 0, weight_decay 0, initial_accumulator_value 0,
+/// eps 1e-10, maximize false.
+///
+/// State, `n` parameters: `s − initial_accumulator_value` (n). Storing the sum less its start
+/// keeps the "zero at the start" contract of [`Optimizer::state_len`], so a caller needs no
+/// special set-up; PyTorch's `state_sum` is the stored value plus `initial_accumulator_value`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Adagrad {

@@ -1,29 +1,3 @@
-//! `adam`: Adam with optional L2 weight decay and AMSGrad (PyTorch `torch.optim.Adam`).
-//!
-//! With γ = lr, (β₁, β₂) = `betas`, ε = `eps`, λ = `weight_decay`, at step t (from 1):
-//!
-//! ```text
-//! g ← −g                                       (if maximize)
-//! g ← g + λ·θ                                  (if λ ≠ 0; L2, added to the gradient)
-//! m ← β₁·m + (1 − β₁)·g
-//! v ← β₂·v + (1 − β₂)·g²
-//! v_max ← max(v_max, v)                         (amsgrad only; the max of the raw v)
-//! m̂ = m / (1 − β₁ᵗ)
-//! v̂ = v / (1 − β₂ᵗ)       or  v̂ = v_max / (1 − β₂ᵗ) with amsgrad
-//! θ ← θ − γ·m̂ / (√v̂ + ε)
-//! ```
-//!
-//! The arithmetic is in PyTorch's order: `step_size = γ / (1 − β₁ᵗ)`, `denom = √v / √(1 − β₂ᵗ) + ε`,
-//! `θ ← θ − step_size·m / denom`; the bias corrections are computed in `f64`.
-//!
-//! With `decoupled_weight_decay` the decay is AdamW's instead (`θ ← θ·(1 − γ·λ)` before the
-//! moments, no L2 term in `g`): PyTorch's `Adam(decoupled_weight_decay=True)`, which is `AdamW`.
-//!
-//! Defaults (PyTorch's): lr 0.001, betas [0.9, 0.999], eps 1e-8, weight_decay 0, amsgrad false,
-//! maximize false, decoupled_weight_decay false.
-//!
-//! State, `n` parameters: `[m (n) | v (n) | v_max (n, amsgrad only)]`, zero at the start.
-
 use backprop_tensor::spec::positive;
 use backprop_tensor::{Element, SpecError, Validate, math};
 use serde::{Deserialize, Serialize};
@@ -31,6 +5,32 @@ use serde::{Deserialize, Serialize};
 use crate::{Optimizer, beta, non_negative};
 
 /// Adam, with L2 weight decay added to the gradient.
+///
+/// `adam`: Adam with optional L2 weight decay and AMSGrad (PyTorch `torch.optim.Adam`).
+///
+/// With γ = lr, (β₁, β₂) = `betas`, ε = `eps`, λ = `weight_decay`, at step t (from 1):
+///
+/// ```text
+/// g ← −g                                       (if maximize)
+/// g ← g + λ·θ                                  (if λ ≠ 0; L2, added to the gradient)
+/// m ← β₁·m + (1 − β₁)·g
+/// v ← β₂·v + (1 − β₂)·g²
+/// v_max ← max(v_max, v)                         (amsgrad only; the max of the raw v)
+/// m̂ = m / (1 − β₁ᵗ)
+/// v̂ = v / (1 − β₂ᵗ)       or  v̂ = v_max / (1 − β₂ᵗ) with amsgrad
+/// θ ← θ − γ·m̂ / (√v̂ + ε)
+/// ```
+///
+/// The arithmetic is in PyTorch's order: `step_size = γ / (1 − β₁ᵗ)`, `denom = √v / √(1 − β₂ᵗ) + ε`,
+/// `θ ← θ − step_size·m / denom`; the bias corrections are computed in `f64`.
+///
+/// With `decoupled_weight_decay` the decay is AdamW's instead (`θ ← θ·(1 − γ·λ)` before the
+/// moments, no L2 term in `g`): PyTorch's `Adam(decoupled_weight_decay=True)`, which is `AdamW`.
+///
+/// Defaults (PyTorch's): lr 0.001, betas [0.9, 0.999], eps 1e-8, weight_decay 0, amsgrad false,
+/// maximize false, decoupled_weight_decay false.
+///
+/// State, `n` parameters: `[m (n) | v (n) | v_max (n, amsgrad only)]`, zero at the start.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Adam {

@@ -1,25 +1,3 @@
-//! `adamw`: Adam with decoupled weight decay (PyTorch `torch.optim.AdamW`).
-//!
-//! With γ = lr and λ = `weight_decay`, each step first shrinks the parameters, then takes Adam's
-//! step (see [`Adam`](crate::Adam)) without any L2 term in the gradient:
-//!
-//! ```text
-//! g ← −g                                        (if maximize)
-//! θ ← θ − γ·λ·θ                                 (as PyTorch: θ ← θ·(1 − γ·λ))
-//! m ← β₁·m + (1 − β₁)·g
-//! v ← β₂·v + (1 − β₂)·g²
-//! v_max ← max(v_max, v)                         (amsgrad only)
-//! θ ← θ − γ·m̂ / (√v̂ + ε),  m̂ = m / (1 − β₁ᵗ),  v̂ = v (or v_max) / (1 − β₂ᵗ)
-//! ```
-//!
-//! γ is this step's (scheduled) learning rate, in the decay as in the step.
-//!
-//! Defaults (PyTorch's): lr 0.001, betas [0.9, 0.999], eps 1e-8, weight_decay 0.01, amsgrad false,
-//! maximize false. The same as `adam` with `decoupled_weight_decay = true` (but for the default
-//! weight_decay).
-//!
-//! State, `n` parameters: `[m (n) | v (n) | v_max (n, amsgrad only)]`, zero at the start.
-
 use backprop_tensor::spec::positive;
 use backprop_tensor::{Element, SpecError, Validate};
 use serde::{Deserialize, Serialize};
@@ -28,6 +6,28 @@ use crate::adam::{Moments, decay, state_len};
 use crate::{Optimizer, beta, non_negative};
 
 /// Adam with weight decay decoupled from the gradient.
+///
+/// `adamw`: Adam with decoupled weight decay (PyTorch `torch.optim.AdamW`).
+///
+/// With γ = lr and λ = `weight_decay`, each step first shrinks the parameters, then takes Adam's
+/// step (see [`Adam`](crate::Adam)) without any L2 term in the gradient:
+///
+/// ```text
+/// g ← −g                                        (if maximize)
+/// θ ← θ − γ·λ·θ                                 (as PyTorch: θ ← θ·(1 − γ·λ))
+/// m ← β₁·m + (1 − β₁)·g
+/// v ← β₂·v + (1 − β₂)·g²
+/// v_max ← max(v_max, v)                         (amsgrad only)
+/// θ ← θ − γ·m̂ / (√v̂ + ε),  m̂ = m / (1 − β₁ᵗ),  v̂ = v (or v_max) / (1 − β₂ᵗ)
+/// ```
+///
+/// γ is this step's (scheduled) learning rate, in the decay as in the step.
+///
+/// Defaults (PyTorch's): lr 0.001, betas [0.9, 0.999], eps 1e-8, weight_decay 0.01, amsgrad false,
+/// maximize false. The same as `adam` with `decoupled_weight_decay = true` (but for the default
+/// weight_decay).
+///
+/// State, `n` parameters: `[m (n) | v (n) | v_max (n, amsgrad only)]`, zero at the start.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AdamW {

@@ -1,25 +1,3 @@
-//! `rmsprop`: RMSprop with optional centring, momentum and L2 weight decay (PyTorch
-//! `torch.optim.RMSprop`).
-//!
-//! With γ = lr, α = `alpha`, ε = `eps`, λ = `weight_decay`, μ = `momentum`, at every step:
-//!
-//! ```text
-//! g ← −g                                       (if maximize)
-//! g ← g + λ·θ                                  (if λ ≠ 0)
-//! v ← α·v + (1 − α)·g²
-//! ṽ = v,  or if centered:  g_avg ← α·g_avg + (1 − α)·g,  ṽ = v − g_avg²
-//! if μ > 0:  b ← μ·b + g / (√ṽ + ε),  θ ← θ − γ·b
-//! else:      θ ← θ − γ·g / (√ṽ + ε)
-//! ```
-//!
-//! Unlike SGD's, the momentum buffer b starts at zero (PyTorch's rule).
-//!
-//! Defaults (PyTorch's): lr 0.01, alpha 0.99, eps 1e-8, weight_decay 0, momentum 0, centered false,
-//! maximize false.
-//!
-//! State, `n` parameters: `[v (n) | g_avg (n, centered only) | b (n, momentum > 0 only)]`, zero at
-//! the start.
-
 use backprop_tensor::spec::positive;
 use backprop_tensor::{Element, SpecError, Validate};
 use serde::{Deserialize, Serialize};
@@ -27,6 +5,28 @@ use serde::{Deserialize, Serialize};
 use crate::{Optimizer, beta, non_negative};
 
 /// RMSprop: divide the gradient by a running root mean square.
+///
+/// `rmsprop`: RMSprop with optional centring, momentum and L2 weight decay (PyTorch
+/// `torch.optim.RMSprop`).
+///
+/// With γ = lr, α = `alpha`, ε = `eps`, λ = `weight_decay`, μ = `momentum`, at every step:
+///
+/// ```text
+/// g ← −g                                       (if maximize)
+/// g ← g + λ·θ                                  (if λ ≠ 0)
+/// v ← α·v + (1 − α)·g²
+/// ṽ = v,  or if centered:  g_avg ← α·g_avg + (1 − α)·g,  ṽ = v − g_avg²
+/// if μ > 0:  b ← μ·b + g / (√ṽ + ε),  θ ← θ − γ·b
+/// else:      θ ← θ − γ·g / (√ṽ + ε)
+/// ```
+///
+/// Unlike SGD's, the momentum buffer b starts at zero (PyTorch's rule).
+///
+/// Defaults (PyTorch's): lr 0.01, alpha 0.99, eps 1e-8, weight_decay 0, momentum 0, centered false,
+/// maximize false.
+///
+/// State, `n` parameters: `[v (n) | g_avg (n, centered only) | b (n, momentum > 0 only)]`, zero at
+/// the start.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RmsProp {

@@ -1,23 +1,3 @@
-//! `sgd`: stochastic gradient descent with optional momentum, Nesterov momentum and L2 weight
-//! decay (PyTorch `torch.optim.SGD`).
-//!
-//! With γ = lr, λ = `weight_decay`, μ = `momentum`, τ = `dampening`, at step t (from 1):
-//!
-//! ```text
-//! g ← −g                                       (if maximize)
-//! g ← g + λ·θ                                  (if λ ≠ 0)
-//! b ← g                   at t = 1              (if μ ≠ 0; no dampening on the first step)
-//! b ← μ·b + (1 − τ)·g     at t > 1
-//! g ← g + μ·b  if nesterov, else  g ← b
-//! θ ← θ − γ·g
-//! ```
-//!
-//! Defaults (PyTorch's): lr 0.001, momentum 0, dampening 0, weight_decay 0, nesterov false,
-//! maximize false, which is plain `θ ← θ − lr·g`. As PyTorch raises, `nesterov` needs momentum > 0 and dampening 0.
-//!
-//! State: the momentum buffer b, one value per parameter, only when momentum ≠ 0 (else none).
-//! "First step" is `step == 1`, so a resumed run must keep its step count with its state.
-
 use backprop_tensor::spec::positive;
 use backprop_tensor::{Element, SpecError, Validate};
 use serde::{Deserialize, Serialize};
@@ -25,6 +5,26 @@ use serde::{Deserialize, Serialize};
 use crate::{Optimizer, non_negative, unit_interval};
 
 /// Gradient descent with optional (Nesterov) momentum and L2 weight decay.
+///
+/// `sgd`: stochastic gradient descent with optional momentum, Nesterov momentum and L2 weight
+/// decay (PyTorch `torch.optim.SGD`).
+///
+/// With γ = lr, λ = `weight_decay`, μ = `momentum`, τ = `dampening`, at step t (from 1):
+///
+/// ```text
+/// g ← −g                                       (if maximize)
+/// g ← g + λ·θ                                  (if λ ≠ 0)
+/// b ← g                   at t = 1              (if μ ≠ 0; no dampening on the first step)
+/// b ← μ·b + (1 − τ)·g     at t > 1
+/// g ← g + μ·b  if nesterov, else  g ← b
+/// θ ← θ − γ·g
+/// ```
+///
+/// Defaults (PyTorch's): lr 0.001, momentum 0, dampening 0, weight_decay 0, nesterov false,
+/// maximize false, which is plain `θ ← θ − lr·g`. As PyTorch raises, `nesterov` needs momentum > 0 and dampening 0.
+///
+/// State: the momentum buffer b, one value per parameter, only when momentum ≠ 0 (else none).
+/// "First step" is `step == 1`, so a resumed run must keep its step count with its state.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Sgd {

@@ -1,11 +1,3 @@
-//! `elu`: the exponential linear unit, σ(z) = z for z > 0, else alpha·(e^z − 1) (PyTorch `nn.ELU`,
-//! default alpha = 1).
-//!
-//! Derivative σ′(z) = 1 for z > 0, else alpha·e^z (= a + alpha); at z = 0 it is alpha, as
-//! PyTorch's backward gives for z ≤ 0. Range (−alpha, ∞) for alpha > 0. The negative branch uses
-//! `math::exp_m1`, exact near 0; over a layer's slice both passes run four at a time
-//! ([`math::exp_m1_4`], [`math::exp4`]), with the bits of the one-at-a-time functions.
-
 use backprop_tensor::math::{self, LANES, Lanes, Lanes3};
 use backprop_tensor::spec::finite;
 use backprop_tensor::{Element, SpecError, Validate};
@@ -14,6 +6,14 @@ use serde::{Deserialize, Serialize};
 use super::Elementwise;
 
 /// the exponential linear unit, σ(z) = z for z > 0, else alpha·(e^z − 1).
+///
+/// `elu`: the exponential linear unit, σ(z) = z for z > 0, else alpha·(e^z − 1) (PyTorch `nn.ELU`,
+/// default alpha = 1).
+///
+/// Derivative σ′(z) = 1 for z > 0, else alpha·e^z (= a + alpha); at z = 0 it is alpha, as
+/// PyTorch's backward gives for z ≤ 0. Range (−alpha, ∞) for alpha > 0. The negative branch uses
+/// `math::exp_m1`, exact near 0; over a layer's slice both passes run four at a time
+/// ([`math::exp_m1_4`], [`math::exp4`]), with the bits of the one-at-a-time functions.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Elu {

@@ -1,15 +1,3 @@
-//! `gelu`: the Gaussian error linear unit (PyTorch `nn.GELU`, with its parameter `approximate`).
-//!
-//! `approximate = "none"` (the default), the exact form: σ(z) = z·Φ(z) = ½·z·(1 + erf(z/√2)),
-//! derivative σ′(z) = Φ(z) + z·φ(z), φ(z) = e^(−z²/2)/√(2π). Range [≈ −0.17, ∞). Computed in
-//! `f64` with [`math::erfc`] as Φ(z) = ½·erfc(−z/√2), which equals ½·(1 + erf(z/√2)) but keeps
-//! its precision for very negative z, then rounded to the run's dtype; over a layer's slice four
-//! at a time ([`math::erfc4`], [`math::exp4`]), with the same bits.
-//!
-//! `approximate = "tanh"`, PyTorch's tanh form: σ(z) = ½·z·(1 + tanh(u)), u = β·(z + κ·z³),
-//! β = √(2/π), κ = 0.044715, derivative σ′(z) = ½·(1 + tanh u) + ½·z·(1 − tanh² u)·β·(1 + 3κ·z²)
-//! (the terms of PyTorch's backward), in `f64` with [`math::tanh`], then rounded to the dtype.
-
 use backprop_tensor::math::{self, LANES, Lanes, Lanes3};
 use backprop_tensor::{Element, Validate};
 use serde::{Deserialize, Serialize};
@@ -17,6 +5,18 @@ use serde::{Deserialize, Serialize};
 use super::Elementwise;
 
 /// The Gaussian error linear unit, σ(z) = z·Φ(z): exact (erf) form, or PyTorch's tanh form.
+///
+/// `gelu`: the Gaussian error linear unit (PyTorch `nn.GELU`, with its parameter `approximate`).
+///
+/// `approximate = "none"` (the default), the exact form: σ(z) = z·Φ(z) = ½·z·(1 + erf(z/√2)),
+/// derivative σ′(z) = Φ(z) + z·φ(z), φ(z) = e^(−z²/2)/√(2π). Range [≈ −0.17, ∞). Computed in
+/// `f64` with [`math::erfc`] as Φ(z) = ½·erfc(−z/√2), which equals ½·(1 + erf(z/√2)) but keeps
+/// its precision for very negative z, then rounded to the run's dtype; over a layer's slice four
+/// at a time ([`math::erfc4`], [`math::exp4`]), with the same bits.
+///
+/// `approximate = "tanh"`, PyTorch's tanh form: σ(z) = ½·z·(1 + tanh(u)), u = β·(z + κ·z³),
+/// β = √(2/π), κ = 0.044715, derivative σ′(z) = ½·(1 + tanh u) + ½·z·(1 − tanh² u)·β·(1 + 3κ·z²)
+/// (the terms of PyTorch's backward), in `f64` with [`math::tanh`], then rounded to the dtype.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Gelu {

@@ -1,13 +1,13 @@
-//! `identity`: no activation, σ(z) = z (a linear layer; use it for regression outputs and logits).
-//!
-//! Derivative σ′(z) = 1.
-
 use backprop_tensor::{Element, Validate};
 use serde::{Deserialize, Serialize};
 
 use super::Elementwise;
 
 /// no activation, σ(z) = z (a linear layer; use it for regression outputs and logits).
+///
+/// `identity`: no activation, σ(z) = z (a linear layer; use it for regression outputs and logits).
+///
+/// Derivative σ′(z) = 1.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Identity {}

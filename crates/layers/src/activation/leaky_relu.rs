@@ -1,9 +1,3 @@
-//! `leaky_relu`: the leaky rectifier, σ(z) = z for z > 0, else alpha·z (PyTorch `nn.LeakyReLU`,
-//! whose `negative_slope` is our `alpha`, default 0.01).
-//!
-//! Derivative σ′(z) = 1 for z > 0, else alpha; at z = 0 it is alpha, as PyTorch's backward gives
-//! for z ≤ 0. Range (−∞, ∞) for alpha > 0.
-
 use backprop_tensor::spec::finite;
 use backprop_tensor::{Element, SpecError, Validate};
 use serde::{Deserialize, Serialize};
@@ -11,6 +5,12 @@ use serde::{Deserialize, Serialize};
 use super::Elementwise;
 
 /// the leaky rectifier, σ(z) = z for z > 0, else alpha·z.
+///
+/// `leaky_relu`: the leaky rectifier, σ(z) = z for z > 0, else alpha·z (PyTorch `nn.LeakyReLU`,
+/// whose `negative_slope` is our `alpha`, default 0.01).
+///
+/// Derivative σ′(z) = 1 for z > 0, else alpha; at z = 0 it is alpha, as PyTorch's backward gives
+/// for z ≤ 0. Range (−∞, ∞) for alpha > 0.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LeakyRelu {

@@ -1,17 +1,17 @@
-//! `relu`: the rectifier, σ(z) = max(0, z).
-//!
-//! Derivative σ′(z) = 0 for z ≤ 0, else 1 (PyTorch's choice at z = 0). Range [0, ∞).
-//!
-//! At the edges it is PyTorch's `relu` bit for bit: computed as "0 if z < 0, else z", so NaN
-//! stays NaN (a NaN input or weight gives a NaN output, not a silent 0) and −0 stays −0; the
-//! derivative is 1 at NaN, as PyTorch's backward pass has it.
-
 use backprop_tensor::{Element, Validate};
 use serde::{Deserialize, Serialize};
 
 use super::Elementwise;
 
 /// the rectifier, σ(z) = max(0, z).
+///
+/// `relu`: the rectifier, σ(z) = max(0, z).
+///
+/// Derivative σ′(z) = 0 for z ≤ 0, else 1 (PyTorch's choice at z = 0). Range [0, ∞).
+///
+/// At the edges it is PyTorch's `relu` bit for bit: computed as "0 if z < 0, else z", so NaN
+/// stays NaN (a NaN input or weight gives a NaN output, not a silent 0) and −0 stays −0; the
+/// derivative is 1 at NaN, as PyTorch's backward pass has it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Relu {}

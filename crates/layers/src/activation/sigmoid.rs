@@ -1,15 +1,15 @@
-//! `sigmoid`: the logistic function σ(z) = 1 / (1 + e^(−z)).
-//!
-//! `e^(−z)` is [`backprop_tensor::math::exp`] (the same bits on every machine).
-//!
-//! Derivative σ′(z) = σ(z)·(1 − σ(z)), computed from the stored output a = σ(z), as the post does. Range (0, 1).
-
 use backprop_tensor::{Element, Validate, math};
 use serde::{Deserialize, Serialize};
 
 use super::Elementwise;
 
 /// the logistic function σ(z) = 1 / (1 + e^(−z)).
+///
+/// `sigmoid`: the logistic function σ(z) = 1 / (1 + e^(−z)).
+///
+/// `e^(−z)` is [`backprop_tensor::math::exp`] (the same bits on every machine).
+///
+/// Derivative σ′(z) = σ(z)·(1 − σ(z)), computed from the stored output a = σ(z), as the post does. Range (0, 1).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sigmoid {}

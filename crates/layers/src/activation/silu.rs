@@ -1,11 +1,3 @@
-//! `silu` (also registered as `swish`): the sigmoid-weighted linear unit, σ(z) = z·s(z) with
-//! s(z) = 1 / (1 + e^(−z)) (PyTorch `nn.SiLU`).
-//!
-//! Derivative σ′(z) = s + z·s·(1 − s). Range [≈ −0.278, ∞).
-//!
-//! Over a layer's slice both are computed four at a time ([`math::exp4`]), with the bits of the
-//! one-at-a-time functions.
-
 use backprop_tensor::math::{self, LANES, Lanes, Lanes3};
 use backprop_tensor::{Element, Validate};
 use serde::{Deserialize, Serialize};
@@ -13,6 +5,14 @@ use serde::{Deserialize, Serialize};
 use super::Elementwise;
 
 /// the sigmoid-weighted linear unit, σ(z) = z / (1 + e^(−z)).
+///
+/// `silu` (also registered as `swish`): the sigmoid-weighted linear unit, σ(z) = z·s(z) with
+/// s(z) = 1 / (1 + e^(−z)) (PyTorch `nn.SiLU`).
+///
+/// Derivative σ′(z) = s + z·s·(1 − s). Range [≈ −0.278, ∞).
+///
+/// Over a layer's slice both are computed four at a time ([`math::exp4`]), with the bits of the
+/// one-at-a-time functions.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Silu {}

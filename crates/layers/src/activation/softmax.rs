@@ -1,14 +1,3 @@
-//! `softmax`: each row (one sample's outputs) becomes a probability distribution,
-//! a_i = e^(z_i − m) / Σ_j e^(z_j − m), m = max_j z_j (PyTorch `nn.Softmax(dim=1)` on a batch).
-//!
-//! Subtracting the row maximum changes nothing mathematically and keeps every exponent ≤ 0, so
-//! inputs like 1000 cannot overflow. Range (0, 1), each row summing to 1.
-//!
-//! Softmax couples a row, so it implements [`Activation`] directly rather than
-//! [`Elementwise`](super::Elementwise). Its Jacobian is ∂a_i/∂z_k = a_i·(δ_ik − a_k), and backward
-//! is the Jacobian-vector product per row: grad_z_i = a_i·(grad_a_i − Σ_j grad_a_j·a_j), without
-//! forming the matrix. Pair it with a cross-entropy loss for the usual classifier head.
-
 use backprop_tensor::{Element, MatView, MatViewMut, Validate, math};
 use ndarray::Zip;
 use serde::{Deserialize, Serialize};
@@ -16,6 +5,17 @@ use serde::{Deserialize, Serialize};
 use super::Activation;
 
 /// row-wise softmax, a_i = e^(z_i) / Σ_j e^(z_j), computed stably.
+///
+/// `softmax`: each row (one sample's outputs) becomes a probability distribution,
+/// a_i = e^(z_i − m) / Σ_j e^(z_j − m), m = max_j z_j (PyTorch `nn.Softmax(dim=1)` on a batch).
+///
+/// Subtracting the row maximum changes nothing mathematically and keeps every exponent ≤ 0, so
+/// inputs like 1000 cannot overflow. Range (0, 1), each row summing to 1.
+///
+/// Softmax couples a row, so it implements [`Activation`] directly rather than
+/// [`Elementwise`](super::Elementwise). Its Jacobian is ∂a_i/∂z_k = a_i·(δ_ik − a_k), and backward
+/// is the Jacobian-vector product per row: grad_z_i = a_i·(grad_a_i − Σ_j grad_a_j·a_j), without
+/// forming the matrix. Pair it with a cross-entropy loss for the usual classifier head.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Softmax {}

@@ -1,11 +1,3 @@
-//! `softplus`: a smooth rectifier, σ(z) = ln(1 + e^(beta·z)) / beta, and σ(z) = z once
-//! beta·z > threshold (PyTorch `nn.Softplus`, defaults beta = 1, threshold = 20).
-//!
-//! Derivative σ′(z) = sigmoid(beta·z) = 1 / (1 + e^(−beta·z)), and 1 above the threshold.
-//! Range (0, ∞). Computed without overflow for any threshold: ln(1 + e^x) = max(x, 0) + ln_1p(e^(−|x|)).
-//! Over a layer's slice both are computed four at a time ([`math::exp4`], [`math::ln_1p4`]),
-//! with the bits of the one-at-a-time functions.
-
 use backprop_tensor::math::{self, LANES, Lanes, Lanes3};
 use backprop_tensor::spec::{finite, positive};
 use backprop_tensor::{Element, SpecError, Validate};
@@ -14,6 +6,14 @@ use serde::{Deserialize, Serialize};
 use super::Elementwise;
 
 /// a smooth rectifier, σ(z) = ln(1 + e^(beta·z)) / beta, linear above the threshold.
+///
+/// `softplus`: a smooth rectifier, σ(z) = ln(1 + e^(beta·z)) / beta, and σ(z) = z once
+/// beta·z > threshold (PyTorch `nn.Softplus`, defaults beta = 1, threshold = 20).
+///
+/// Derivative σ′(z) = sigmoid(beta·z) = 1 / (1 + e^(−beta·z)), and 1 above the threshold.
+/// Range (0, ∞). Computed without overflow for any threshold: ln(1 + e^x) = max(x, 0) + ln_1p(e^(−|x|)).
+/// Over a layer's slice both are computed four at a time ([`math::exp4`], [`math::ln_1p4`]),
+/// with the bits of the one-at-a-time functions.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Softplus {

@@ -1,19 +1,19 @@
-//! `tanh`: the hyperbolic tangent, σ(z) = tanh z.
-//!
-//! The value is [`backprop_tensor::math::tanh`] (the same bits on every machine), four at a time
-//! over a layer's slice.
-//!
-//! Derivative σ′(z) = 1 − tanh²(z) = 1 − a², computed as `(1 − a)·(1 + a)`: `1 − a·a` rounds
-//! `a²` first, which near `|a| = 1` (|z| ≳ 5) leaves only the few bits of `1 − a²` that survive
-//! that rounding (2·10⁻⁹ relative at z = 10). The product is within an ulp or two of the
-//! correctly rounded `1 − a²`, as PyTorch's `tanh_backward` is. Range (−1, 1).
-
 use backprop_tensor::{Element, Validate, math};
 use serde::{Deserialize, Serialize};
 
 use super::Elementwise;
 
 /// the hyperbolic tangent, σ(z) = tanh z.
+///
+/// `tanh`: the hyperbolic tangent, σ(z) = tanh z.
+///
+/// The value is [`backprop_tensor::math::tanh`] (the same bits on every machine), four at a time
+/// over a layer's slice.
+///
+/// Derivative σ′(z) = 1 − tanh²(z) = 1 − a², computed as `(1 − a)·(1 + a)`: `1 − a·a` rounds
+/// `a²` first, which near `|a| = 1` (|z| ≳ 5) leaves only the few bits of `1 − a²` that survive
+/// that rounding (2·10⁻⁹ relative at z = 10). The product is within an ulp or two of the
+/// correctly rounded `1 − a²`, as PyTorch's `tanh_backward` is. Range (−1, 1).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tanh {}

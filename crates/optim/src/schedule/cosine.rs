@@ -1,13 +1,3 @@
-//! `cosine`: cosine annealing from the base lr down to `eta_min` over `t_max` epochs (PyTorch
-//! `torch.optim.lr_scheduler.CosineAnnealingLR`).
-//!
-//! lr_e = η_min + (lr − η_min)·(1 + cos(π·e / t_max))/2, the closed form. PyTorch computes the
-//! same curve recursively from the previous epoch's lr; the two agree within rounding (the
-//! reference tests check 1e-12). Past t_max the cosine goes on, back up towards lr at 2·t_max,
-//! as PyTorch's does (no restarts, no clamping).
-//!
-//! Parameters: `t_max` (PyTorch's `T_max`; required, ≥ 1), `eta_min` (default 0).
-
 use backprop_tensor::{SpecError, Validate, math};
 use serde::{Deserialize, Serialize};
 
@@ -15,6 +5,16 @@ use super::{Schedule, ScheduleState};
 use crate::non_negative;
 
 /// η_min + (lr − η_min)·(1 + cos(π·e / t_max))/2.
+///
+/// `cosine`: cosine annealing from the base lr down to `eta_min` over `t_max` epochs (PyTorch
+/// `torch.optim.lr_scheduler.CosineAnnealingLR`).
+///
+/// lr_e = η_min + (lr − η_min)·(1 + cos(π·e / t_max))/2, the closed form. PyTorch computes the
+/// same curve recursively from the previous epoch's lr; the two agree within rounding (the
+/// reference tests check 1e-12). Past t_max the cosine goes on, back up towards lr at 2·t_max,
+/// as PyTorch's does (no restarts, no clamping).
+///
+/// Parameters: `t_max` (PyTorch's `T_max`; required, ≥ 1), `eta_min` (default 0).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CosineAnnealingLr {

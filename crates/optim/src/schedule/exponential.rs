@@ -1,10 +1,3 @@
-//! `exponential`: decay by γ every epoch (PyTorch `torch.optim.lr_scheduler.ExponentialLR`).
-//!
-//! lr_e = lr·γ^e. PyTorch's closed form; its recursive form (multiply by γ each epoch) agrees
-//! within rounding.
-//!
-//! Parameters: `gamma` (required, > 0; PyTorch has no default).
-
 use backprop_tensor::spec::positive;
 use backprop_tensor::{SpecError, Validate, math};
 use serde::{Deserialize, Serialize};
@@ -12,6 +5,13 @@ use serde::{Deserialize, Serialize};
 use super::{Schedule, ScheduleState};
 
 /// lr·γ^e.
+///
+/// `exponential`: decay by γ every epoch (PyTorch `torch.optim.lr_scheduler.ExponentialLR`).
+///
+/// lr_e = lr·γ^e. PyTorch's closed form; its recursive form (multiply by γ each epoch) agrees
+/// within rounding.
+///
+/// Parameters: `gamma` (required, > 0; PyTorch has no default).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExponentialLr {

@@ -1,12 +1,3 @@
-//! `multistep`: decay by γ at each milestone epoch (PyTorch
-//! `torch.optim.lr_scheduler.MultiStepLR`).
-//!
-//! lr_e = lr·γ^k, k = the number of milestones ≤ e (a milestone listed twice counts twice, as in
-//! PyTorch's `Counter`; order does not matter). PyTorch's closed form; its recursive form agrees
-//! within rounding.
-//!
-//! Parameters: `milestones` (required; PyTorch has no default), `gamma` (default 0.1).
-
 use backprop_tensor::spec::positive;
 use backprop_tensor::{SpecError, Validate, math};
 use serde::{Deserialize, Serialize};
@@ -14,6 +5,15 @@ use serde::{Deserialize, Serialize};
 use super::{Schedule, ScheduleState, default_gamma};
 
 /// lr·γ^(number of milestones ≤ e).
+///
+/// `multistep`: decay by γ at each milestone epoch (PyTorch
+/// `torch.optim.lr_scheduler.MultiStepLR`).
+///
+/// lr_e = lr·γ^k, k = the number of milestones ≤ e (a milestone listed twice counts twice, as in
+/// PyTorch's `Counter`; order does not matter). PyTorch's closed form; its recursive form agrees
+/// within rounding.
+///
+/// Parameters: `milestones` (required; PyTorch has no default), `gamma` (default 0.1).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MultiStepLr {

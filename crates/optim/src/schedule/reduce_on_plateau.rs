@@ -1,24 +1,3 @@
-//! `reduce_on_plateau`: cut the lr when the monitored cost stops improving (PyTorch
-//! `torch.optim.lr_scheduler.ReduceLROnPlateau`).
-//!
-//! After each epoch, with cost c and `best` the best cost so far (+∞ at the start in `min` mode,
-//! −∞ in `max` mode):
-//!
-//! ```text
-//! better(c) =  c < best·(1 − threshold)   min, rel      c > best·(1 + threshold)   max, rel
-//!              c < best − threshold       min, abs      c > best + threshold       max, abs
-//! if better(c): best ← c, bad ← 0   else: bad ← bad + 1
-//! if cooldown_counter > 0: cooldown_counter ← cooldown_counter − 1, bad ← 0
-//! if bad > patience:
-//!     new = max(lr·factor, min_lr);  if lr − new > eps: lr ← new
-//!     cooldown_counter ← cooldown, bad ← 0
-//! ```
-//!
-//! Parameters and defaults (PyTorch's): `mode` "min", `factor` 0.1, `patience` 10, `threshold`
-//! 1e-4, `threshold_mode` "rel", `cooldown` 0, `min_lr` 0, `eps` 1e-8. The monitored value is
-//! whatever the trainer passes to [`LrScheduler::step`](super::LrScheduler::step): the epoch's
-//! cost (use `mode = "max"` for a score that should grow).
-
 use backprop_tensor::spec::positive;
 use backprop_tensor::{SpecError, Validate};
 use serde::{Deserialize, Serialize};
@@ -27,6 +6,27 @@ use super::{Schedule, ScheduleState};
 use crate::non_negative;
 
 /// lr·factor after more than `patience` epochs without improvement.
+///
+/// `reduce_on_plateau`: cut the lr when the monitored cost stops improving (PyTorch
+/// `torch.optim.lr_scheduler.ReduceLROnPlateau`).
+///
+/// After each epoch, with cost c and `best` the best cost so far (+∞ at the start in `min` mode,
+/// −∞ in `max` mode):
+///
+/// ```text
+/// better(c) =  c < best·(1 − threshold)   min, rel      c > best·(1 + threshold)   max, rel
+///              c < best − threshold       min, abs      c > best + threshold       max, abs
+/// if better(c): best ← c, bad ← 0   else: bad ← bad + 1
+/// if cooldown_counter > 0: cooldown_counter ← cooldown_counter − 1, bad ← 0
+/// if bad > patience:
+///     new = max(lr·factor, min_lr);  if lr − new > eps: lr ← new
+///     cooldown_counter ← cooldown, bad ← 0
+/// ```
+///
+/// Parameters and defaults (PyTorch's): `mode` "min", `factor` 0.1, `patience` 10, `threshold`
+/// 1e-4, `threshold_mode` "rel", `cooldown` 0, `min_lr` 0, `eps` 1e-8. The monitored value is
+/// whatever the trainer passes to [`LrScheduler::step`](super::LrScheduler::step): the epoch's
+/// cost (use `mode = "max"` for a score that should grow).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ReduceLrOnPlateau {

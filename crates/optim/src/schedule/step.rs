@@ -1,11 +1,3 @@
-//! `step`: decay by γ every `step_size` epochs (PyTorch `torch.optim.lr_scheduler.StepLR`).
-//!
-//! lr_e = lr·γ^⌊e / step_size⌋, e counting epochs from 0. This is PyTorch's closed form
-//! (`_get_closed_form_lr`); its recursive form (multiply by γ when e is a multiple of
-//! `step_size`) agrees within rounding.
-//!
-//! Parameters: `step_size` (required, ≥ 1; PyTorch has no default), `gamma` (default 0.1).
-
 use backprop_tensor::spec::positive;
 use backprop_tensor::{SpecError, Validate, math};
 use serde::{Deserialize, Serialize};
@@ -13,6 +5,14 @@ use serde::{Deserialize, Serialize};
 use super::{Schedule, ScheduleState, default_gamma};
 
 /// lr·γ^⌊e / step_size⌋.
+///
+/// `step`: decay by γ every `step_size` epochs (PyTorch `torch.optim.lr_scheduler.StepLR`).
+///
+/// lr_e = lr·γ^⌊e / step_size⌋, e counting epochs from 0. This is PyTorch's closed form
+/// (`_get_closed_form_lr`); its recursive form (multiply by γ when e is a multiple of
+/// `step_size`) agrees within rounding.
+///
+/// Parameters: `step_size` (required, ≥ 1; PyTorch has no default), `gamma` (default 0.1).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StepLr {

@@ -1,8 +1,3 @@
-//! `constant`: every value `value` (`torch.nn.init.constant_`, here with default 0), e.g. a small
-//! positive bias for relu units.
-//!
-//! Draws nothing from the stream.
-
 use serde::{Deserialize, Serialize};
 
 use super::{Fan, Initializer};
@@ -11,6 +6,11 @@ use crate::spec::finite;
 use crate::{SpecError, Validate};
 
 /// `value` for every value.
+///
+/// `constant`: every value `value` (`torch.nn.init.constant_`, here with default 0), e.g. a small
+/// positive bias for relu units.
+///
+/// Draws nothing from the stream.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Constant {

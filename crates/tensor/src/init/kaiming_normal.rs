@@ -1,10 +1,3 @@
-//! `kaiming_normal` (also `he_normal`): N(0, σ²) with σ = gain / √fan, fan = fan_in or fan_out by
-//! `mode` (`torch.nn.init.kaiming_normal_`, with its parameters and defaults: `a = 0`,
-//! `mode = "fan_in"`, `nonlinearity = "leaky_relu"`, which give gain = √2).
-//!
-//! The normal counterpart of `kaiming_uniform`, with the same variance gain²/fan and the same
-//! gain: PyTorch's `calculate_gain(nonlinearity, a)`, or `gain` given directly instead.
-
 use serde::{Deserialize, Serialize};
 
 use super::{Fan, FanMode, Initializer, Nonlinearity, fill_normal, kaiming_gain, validate_kaiming};
@@ -12,6 +5,13 @@ use crate::rng::SeededRng;
 use crate::{SpecError, Validate};
 
 /// N(0, gain²/fan).
+///
+/// `kaiming_normal` (also `he_normal`): N(0, σ²) with σ = gain / √fan, fan = fan_in or fan_out by
+/// `mode` (`torch.nn.init.kaiming_normal_`, with its parameters and defaults: `a = 0`,
+/// `mode = "fan_in"`, `nonlinearity = "leaky_relu"`, which give gain = √2).
+///
+/// The normal counterpart of `kaiming_uniform`, with the same variance gain²/fan and the same
+/// gain: PyTorch's `calculate_gain(nonlinearity, a)`, or `gain` given directly instead.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KaimingNormal {

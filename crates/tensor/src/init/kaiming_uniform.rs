@@ -1,13 +1,3 @@
-//! `kaiming_uniform` (also `he_uniform`): U(−b, b) with b = gain·√(3 / fan), fan = fan_in or
-//! fan_out by `mode` (`torch.nn.init.kaiming_uniform_`, with its parameters and defaults:
-//! `a = 0`, `mode = "fan_in"`, `nonlinearity = "leaky_relu"`, which give gain = √2).
-//!
-//! He et al. (2015): keeps the variance of a relu net's activations (fan_in) or gradients
-//! (fan_out) constant across layers. Variance b²/3 = gain²/fan. The gain is PyTorch's
-//! `calculate_gain(nonlinearity, a)`: √(2/(1 + a²)) for leaky_relu, √2 for relu, 1 for linear or
-//! sigmoid, 5/3 for tanh, 3/4 for selu; or `gain` given directly instead. `a = √5` with fan_in
-//! is `nn.Linear`'s default weight init, U(±1/√fan_in).
-
 use serde::{Deserialize, Serialize};
 
 use super::{Fan, FanMode, Initializer, Nonlinearity, fill_symmetric, kaiming_gain, validate_kaiming};
@@ -15,6 +5,16 @@ use crate::rng::SeededRng;
 use crate::{SpecError, Validate};
 
 /// U(±gain·√(3/fan)).
+///
+/// `kaiming_uniform` (also `he_uniform`): U(−b, b) with b = gain·√(3 / fan), fan = fan_in or
+/// fan_out by `mode` (`torch.nn.init.kaiming_uniform_`, with its parameters and defaults:
+/// `a = 0`, `mode = "fan_in"`, `nonlinearity = "leaky_relu"`, which give gain = √2).
+///
+/// He et al. (2015): keeps the variance of a relu net's activations (fan_in) or gradients
+/// (fan_out) constant across layers. Variance b²/3 = gain²/fan. The gain is PyTorch's
+/// `calculate_gain(nonlinearity, a)`: √(2/(1 + a²)) for leaky_relu, √2 for relu, 1 for linear or
+/// sigmoid, 5/3 for tanh, 3/4 for selu; or `gain` given directly instead. `a = √5` with fan_in
+/// is `nn.Linear`'s default weight init, U(±1/√fan_in).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KaimingUniform {

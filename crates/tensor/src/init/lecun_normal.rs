@@ -1,8 +1,3 @@
-//! `lecun_normal` (also `lecun`): N(0, σ²) with σ = 1 / √fan_in.
-//!
-//! LeCun et al. (1998), the init SELU nets expect. torch.nn.init has no function of this name;
-//! it is `torch.nn.init.kaiming_normal_(w, mode="fan_in", nonlinearity="linear")` (gain 1).
-
 use serde::{Deserialize, Serialize};
 
 use super::{Fan, FanMode, Initializer, fill_normal};
@@ -10,6 +5,11 @@ use crate::Validate;
 use crate::rng::SeededRng;
 
 /// N(0, 1/fan_in).
+///
+/// `lecun_normal` (also `lecun`): N(0, σ²) with σ = 1 / √fan_in.
+///
+/// LeCun et al. (1998), the init SELU nets expect. torch.nn.init has no function of this name;
+/// it is `torch.nn.init.kaiming_normal_(w, mode="fan_in", nonlinearity="linear")` (gain 1).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LecunNormal {}

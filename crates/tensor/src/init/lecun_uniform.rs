@@ -1,8 +1,3 @@
-//! `lecun_uniform`: U(−b, b) with b = √(3 / fan_in), variance 1/fan_in.
-//!
-//! The uniform counterpart of `lecun_normal`. torch.nn.init has no function of this name; it is
-//! `torch.nn.init.kaiming_uniform_(w, mode="fan_in", nonlinearity="linear")` (gain 1).
-
 use serde::{Deserialize, Serialize};
 
 use super::{Fan, FanMode, Initializer, fill_symmetric};
@@ -10,6 +5,11 @@ use crate::Validate;
 use crate::rng::SeededRng;
 
 /// U(±√(3/fan_in)).
+///
+/// `lecun_uniform`: U(−b, b) with b = √(3 / fan_in), variance 1/fan_in.
+///
+/// The uniform counterpart of `lecun_normal`. torch.nn.init has no function of this name; it is
+/// `torch.nn.init.kaiming_uniform_(w, mode="fan_in", nonlinearity="linear")` (gain 1).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LecunUniform {}

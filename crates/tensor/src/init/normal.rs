@@ -1,9 +1,3 @@
-//! `normal`: every value drawn from N(mean, std²) (`torch.nn.init.normal_`, defaults mean = 0,
-//! std = 1).
-//!
-//! `x = mean + std·n`, `n` from [`standard_normal`](crate::rng::standard_normal) (Box–Muller,
-//! two uniform draws per value).
-
 use serde::{Deserialize, Serialize};
 
 use super::{Fan, Initializer, fill_normal};
@@ -12,6 +6,12 @@ use crate::spec::{finite, positive};
 use crate::{SpecError, Validate};
 
 /// N(mean, std²) for every value.
+///
+/// `normal`: every value drawn from N(mean, std²) (`torch.nn.init.normal_`, defaults mean = 0,
+/// std = 1).
+///
+/// `x = mean + std·n`, `n` from [`standard_normal`](crate::rng::standard_normal) (Box–Muller,
+/// two uniform draws per value).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Normal {

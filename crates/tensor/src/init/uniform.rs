@@ -1,8 +1,3 @@
-//! `uniform`: every value drawn from U(low, high).
-//!
-//! `x = low + (high − low)·u`, `u ~ U[0, 1)` with 53 random bits. The defaults `low = −1`,
-//! `high = 1` are the post's `2·random() − 1`, for weights and biases alike.
-
 use serde::{Deserialize, Serialize};
 
 use super::{Fan, Initializer};
@@ -11,6 +6,11 @@ use crate::spec::finite;
 use crate::{SpecError, Validate};
 
 /// U(low, high) for every value.
+///
+/// `uniform`: every value drawn from U(low, high).
+///
+/// `x = low + (high − low)·u`, `u ~ U[0, 1)` with 53 random bits. The defaults `low = −1`,
+/// `high = 1` are the post's `2·random() − 1`, for weights and biases alike.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Uniform {

@@ -1,8 +1,3 @@
-//! `xavier_normal` (also `glorot_normal`): N(0, σ²) with σ = gain·√(2 / (fan_in + fan_out))
-//! (`torch.nn.init.xavier_normal_`, default gain = 1).
-//!
-//! The normal counterpart of `xavier_uniform`, with the same variance.
-
 use serde::{Deserialize, Serialize};
 
 use super::{Fan, Initializer, fill_normal};
@@ -11,6 +6,11 @@ use crate::spec::positive;
 use crate::{SpecError, Validate};
 
 /// N(0, (gain·√(2/(fan_in + fan_out)))²).
+///
+/// `xavier_normal` (also `glorot_normal`): N(0, σ²) with σ = gain·√(2 / (fan_in + fan_out))
+/// (`torch.nn.init.xavier_normal_`, default gain = 1).
+///
+/// The normal counterpart of `xavier_uniform`, with the same variance.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct XavierNormal {

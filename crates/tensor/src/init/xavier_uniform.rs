@@ -1,9 +1,3 @@
-//! `xavier_uniform` (also `glorot_uniform`): U(−b, b) with b = gain·√(6 / (fan_in + fan_out))
-//! (`torch.nn.init.xavier_uniform_`, default gain = 1).
-//!
-//! Glorot & Bengio (2010): keeps activation and gradient variance about equal across layers of a
-//! tanh or sigmoid net. Variance b²/3 = gain²·2/(fan_in + fan_out).
-
 use serde::{Deserialize, Serialize};
 
 use super::{Fan, Initializer, fill_symmetric};
@@ -12,6 +6,12 @@ use crate::spec::positive;
 use crate::{SpecError, Validate};
 
 /// U(±gain·√(6/(fan_in + fan_out))).
+///
+/// `xavier_uniform` (also `glorot_uniform`): U(−b, b) with b = gain·√(6 / (fan_in + fan_out))
+/// (`torch.nn.init.xavier_uniform_`, default gain = 1).
+///
+/// Glorot & Bengio (2010): keeps activation and gradient variance about equal across layers of a
+/// tanh or sigmoid net. Variance b²/3 = gain²·2/(fan_in + fan_out).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct XavierUniform {

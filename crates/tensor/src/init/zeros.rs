@@ -1,7 +1,3 @@
-//! `zeros`: every value 0 (`torch.nn.init.zeros_`), the usual bias init.
-//!
-//! Draws nothing from the stream, so the values after it do not depend on the block's size.
-
 use serde::{Deserialize, Serialize};
 
 use super::{Fan, Initializer};
@@ -9,6 +5,10 @@ use crate::Validate;
 use crate::rng::SeededRng;
 
 /// 0 for every value.
+///
+/// `zeros`: every value 0 (`torch.nn.init.zeros_`), the usual bias init.
+///
+/// Draws nothing from the stream, so the values after it do not depend on the block's size.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Zeros {}
