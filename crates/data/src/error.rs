@@ -50,6 +50,16 @@ pub enum DataError {
         /// The network's outputs.
         want_outputs: usize,
     },
+    /// A dataset whose inputs and targets have different numbers of rows.
+    #[error("dataset `{name}` has {inputs} rows of inputs and {targets} rows of targets")]
+    RowMismatch {
+        /// The dataset.
+        name: String,
+        /// Rows of inputs.
+        inputs: usize,
+        /// Rows of targets.
+        targets: usize,
+    },
     /// The dataset has no samples.
     #[error("dataset `{0}` has no samples")]
     Empty(String),

@@ -95,6 +95,14 @@ impl<F: Element> Dataset<F> {
         if self.is_empty() {
             return Err(DataError::Empty(self.name.clone()));
         }
+        // The fields are public: a set built by hand may pair inputs and targets of other lengths.
+        if self.inputs.nrows() != self.targets.nrows() {
+            return Err(DataError::RowMismatch {
+                name: self.name.clone(),
+                inputs: self.inputs.nrows(),
+                targets: self.targets.nrows(),
+            });
+        }
         if self.features() != inputs || self.outputs() != outputs {
             return Err(DataError::Shape {
                 name: self.name.clone(),

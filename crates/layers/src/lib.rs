@@ -32,5 +32,5 @@ mod model;
 mod network;
 
 pub use activation::{Activation, ActivationSpec, Elementwise};
-pub use model::{InitConfig, LayerSpec, MAX_PARAMS, ModelSpec, layer_initializers, relu_like};
+pub use model::{HiddenLayer, InitConfig, LayerSpec, MAX_PARAMS, ModelSpec, layer_initializers, relu_like};
 pub use network::{Dense, Mode, Network, PASS_BYTES, Workspace, parts};

@@ -55,6 +55,13 @@ use crate::config::BatchSize;
 /// Panics, naming `which` data, when `data`'s features or targets are not `net`'s inputs and
 /// outputs.
 fn fits<F: Element>(which: &str, net: &Network<F>, data: &Dataset<F>) {
+    assert_eq!(
+        data.inputs.nrows(),
+        data.targets.nrows(),
+        "Trainer: the {which} data has {} rows of inputs and {} of targets",
+        data.inputs.nrows(),
+        data.targets.nrows()
+    );
     assert!(
         data.features() == net.inputs() && data.outputs() == net.outputs(),
         "Trainer: the {which} data has {} features and {} targets, the network {} inputs and {} outputs",
@@ -155,8 +162,8 @@ impl<'d, F: Element> Trainer<'d, F> {
     /// Buffers for training `net` on `data` with `loss` and `optimizer`.
     ///
     /// # Panics
-    /// When `net` has no layers, `data` has no samples, or its features or targets are not the
-    /// network's inputs and outputs; when `opts` asks for batches of 0 samples, or clips to a
+    /// When `net` has no layers, `data` has no samples, other numbers of rows of inputs and of
+    /// targets, or its features or targets are not the network's inputs and outputs; when `opts` asks for batches of 0 samples, or clips to a
     /// bound that is not a finite number above 0; when the loss, the optimiser or `opts`'s
     /// schedule fails its [`Validate`] check (an Adam with `lr = -1`,
     /// the message names the key as a config would, `optim.lr`): the preconditions `backprop

@@ -381,6 +381,13 @@ fn a_trainer_refuses_data_it_cannot_train_on() {
         "{message}"
     );
     assert!(panic_of(&|| new(Network::<f64>::new(2, &[]), &data)).contains("the network has no layers"));
+    // Rows of inputs and targets that do not pair up (the fields are public): it failed deep in
+    // ndarray's `Zip`. `check_fits` says so as an error.
+    let short_targets = Dataset { targets: data.targets.slice(ndarray::s![..3, ..]).to_owned(), ..data.clone() };
+    let message = panic_of(&|| new(net(), &short_targets));
+    assert!(message.contains("the training data has 4 rows of inputs and 3 of targets"), "{message}");
+    let error = short_targets.check_fits(2, 2).expect_err("rows that do not pair up");
+    assert_eq!(error.to_string(), "dataset `half_adder` has 4 rows of inputs and 3 rows of targets");
     let with = |opts: TrainOptions| {
         let _ = Trainer::new(net(), &data, loss.get(), sgd.get(), opts);
     };

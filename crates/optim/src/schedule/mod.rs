@@ -118,6 +118,16 @@ mod tests {
     use super::*;
     use backprop_tensor::Validate;
 
+    /// A schedule made in code that fails its check is refused with its key, not run: `step`'s
+    /// default `step_size` of 0 divided by zero.
+    #[test]
+    fn a_scheduler_refuses_an_invalid_schedule() {
+        let step = LrScheduleSpec::new(ScheduleSpec::from_name("step").expect("registered"));
+        let panic = std::panic::catch_unwind(|| LrScheduler::new(0.1, Some(&step))).expect_err("refused");
+        let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(message.contains("LrScheduler::new: invalid schedule: `step_size`"), "{message}");
+    }
+
     /// The lrs of epochs 0..=n of `spec` from base lr 1, each epoch's cost given by `cost`.
     fn lrs(spec: &ScheduleSpec, n: u64, cost: impl Fn(u64) -> f64) -> Vec<f64> {
         let mut state = ScheduleState::new(1.0);

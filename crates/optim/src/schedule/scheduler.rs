@@ -154,7 +154,18 @@ pub struct LrScheduler {
 
 impl LrScheduler {
     /// A scheduler at epoch 0 from the optimiser's `base_lr`; `None` keeps the lr constant.
+    ///
+    /// # Panics
+    /// When `schedule` fails its [`Validate`](backprop_tensor::Validate) check (a `step` with
+    /// `step_size = 0`, its default, would divide by zero; a cosine with `t_max = 0` gives NaN
+    /// learning rates), with the key and the reason: a config's schedule is checked before it
+    /// gets here, one made in code should be too.
     pub fn new(base_lr: f64, schedule: Option<&LrScheduleSpec>) -> Self {
+        if let Some(spec) = schedule
+            && let Err(e) = backprop_tensor::Validate::validate(spec)
+        {
+            panic!("LrScheduler::new: invalid schedule: `{}`: {}", e.key, e.message);
+        }
         let mut state = ScheduleState::new(base_lr);
         if let Some(spec) = schedule {
             spec.schedule.get().step(&mut state, base_lr, None);
