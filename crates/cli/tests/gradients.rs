@@ -3,8 +3,9 @@
 //!
 //! The numeric side perturbs one parameter at a time by ±ε and re-runs the forward pass and the
 //! cost; the analytic side is one backward pass. A new activation or loss is covered as soon as
-//! it is registered (the tests iterate over `NAMES`); a new loss must also say its domain in
-//! [`loss_domain`], or the test fails.
+//! it is registered (the tests iterate over `NAMES`). A loss without a line in
+//! [`loss_domain`] gets real-valued targets and no kink: one with a kink (as huber's at δ) or a
+//! narrower domain must say so there, or the central differences straddle the kink.
 
 use backprop_cli::train::{backward_from_loss, forward_cost, forward_cost_mode};
 use backprop_layers::{ActivationSpec, LayerSpec, Mode, Network, Workspace};
