@@ -172,9 +172,13 @@ impl<F: Element> Network<F> {
     /// none).
     ///
     /// # Panics
-    /// When `dropout` does not have one value per layer.
+    /// When `dropout` does not have one value per layer, or one is not in [0, 1) (1 would drop
+    /// every unit; above it, or below 0, the scaling 1/(1 − p) is meaningless).
     pub fn set_dropout(&mut self, dropout: &[f64]) {
         assert_eq!(dropout.len(), self.layers.len(), "one dropout value per layer");
+        if let Some(p) = dropout.iter().find(|p| !(p.is_finite() && (0.0..1.0).contains(*p))) {
+            panic!("set_dropout: a dropout probability must be in [0, 1), got {p}");
+        }
         for (layer, &p) in self.layers.iter_mut().zip(dropout) {
             layer.dropout = p;
         }

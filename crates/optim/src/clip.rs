@@ -12,7 +12,9 @@
 use backprop_tensor::Element;
 
 /// Scales `grads` so that their joint L2 norm is at most about `max_norm`; returns the norm they
-/// had before (PyTorch `clip_grad_norm_` with `norm_type = 2`).
+/// had before (PyTorch `clip_grad_norm_` with `norm_type = 2`). A `max_norm` of 0 or below
+/// scales by a factor of 0 or below, as PyTorch's does: configs refuse it, and so does
+/// `Trainer::new`.
 ///
 /// ```
 /// let mut g = [3.0f64, 4.0];

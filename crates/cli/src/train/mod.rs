@@ -165,7 +165,7 @@ impl<'d, F: Element> Trainer<'d, F> {
     /// When `net` has no layers, `data` has no samples, other numbers of rows of inputs and of
     /// targets, or its features or targets are not the network's inputs and outputs; when `opts` asks for batches of 0 samples, or clips to a
     /// bound that is not a finite number above 0; when the loss, the optimiser or `opts`'s
-    /// schedule fails its [`Validate`] check (an Adam with `lr = -1`,
+    /// schedule, or a layer's activation, fails its [`Validate`] check (an Adam with `lr = -1`,
     /// the message names the key as a config would, `optim.lr`): the preconditions `backprop
     /// train` checks first and reports as errors naming the config's keys. (Without them the run
     /// would measure a cost of 0 on no samples and report success, fail deep in a product, train
@@ -194,6 +194,13 @@ impl<'d, F: Element> Trainer<'d, F> {
         ];
         if let Some(Err(e)) = checks.into_iter().find(Result::is_err) {
             panic!("Trainer::new: {e}");
+        }
+        // A network built in code: its activations' parameters as a config's are checked (a
+        // softplus with beta = 0 gave NaN outputs).
+        for (l, layer) in net.layers().iter().enumerate() {
+            if let Err(e) = backprop_tensor::Validate::validate(&layer.activation) {
+                panic!("Trainer::new: layer {}'s activation: {e}", l + 1);
+            }
         }
         let rows = opts.batch_size.rows(data.len()).max(1);
         let ws = Workspace::new(&net, rows);

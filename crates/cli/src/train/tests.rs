@@ -386,6 +386,12 @@ fn a_trainer_refuses_data_it_cannot_train_on() {
     let short_targets = Dataset { targets: data.targets.slice(ndarray::s![..3, ..]).to_owned(), ..data.clone() };
     let message = panic_of(&|| new(net(), &short_targets));
     assert!(message.contains("the training data has 4 rows of inputs and 3 of targets"), "{message}");
+    // A layer's activation out of range, as a config's is refused (softplus's beta = 0: NaN).
+    let flat = ActivationSpec::Softplus(backprop_layers::activation::Softplus { beta: 0.0, ..Default::default() });
+    let message = panic_of(&|| new(Network::<f64>::new(2, &[LayerSpec::new(2, flat.clone()), sigmoid()]), &data));
+    assert!(message.contains("Trainer::new: layer 1's activation:") && message.contains("beta"), "{message}");
+    let dropout = std::panic::catch_unwind(|| net().set_dropout(&[1.5, 0.0])).expect_err("refused");
+    assert!(dropout.downcast_ref::<String>().is_some_and(|m| m.contains("must be in [0, 1), got 1.5")));
     let error = short_targets.check_fits(2, 2).expect_err("rows that do not pair up");
     assert_eq!(error.to_string(), "dataset `half_adder` has 4 rows of inputs and 3 rows of targets");
     let with = |opts: TrainOptions| {
