@@ -103,6 +103,16 @@ fn allocations_on_the_other_thread(f: impl FnOnce() + Send) -> usize {
     })
 }
 
+/// Waits (at most 30 s) until the pool's other thread spins for this thread's
+/// `with_warm_threads`: it can take milliseconds to pick its job up.
+fn wait_until_the_other_thread_spins() {
+    let start = std::time::Instant::now();
+    while backprop_tensor::linalg::spinning_threads() == 0 {
+        assert!(start.elapsed().as_secs() < 30, "the other thread never spins");
+        std::thread::yield_now();
+    }
+}
+
 /// Closes a window; the allocations since it opened.
 fn stop_counting((counter, start, own): Window) -> usize {
     let n = counter.load(Ordering::SeqCst) - start;
@@ -218,15 +228,11 @@ fn the_row_major_copy_of_a_large_operand_is_kept_between_epochs() {
 /// none before every thread was counted.
 #[test]
 fn warm_threads_allocate_nothing_per_epoch() {
-    use backprop_tensor::linalg::{spinning_threads, with_warm_threads};
+    use backprop_tensor::linalg::with_warm_threads;
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("a pool");
     watching_the_pool(&pool, || {
         with_warm_threads(|| {
-            let start = std::time::Instant::now();
-            while spinning_threads() == 0 {
-                assert!(start.elapsed().as_secs() < 30, "the other thread never spins");
-                std::thread::yield_now();
-            }
+            wait_until_the_other_thread_spins();
             large_product_epochs();
         });
     });
@@ -242,7 +248,7 @@ fn warm_threads_allocate_nothing_per_epoch() {
 #[test]
 fn the_spinning_thread_is_ready_for_its_first_product() {
     use backprop_tensor::Matrix;
-    use backprop_tensor::linalg::{SMALL_GEMM, matmul_into, spinning_threads, with_warm_threads};
+    use backprop_tensor::linalg::{SMALL_GEMM, matmul_into, with_warm_threads};
     if !backprop_tensor::linalg::large_products_in_fixed_order() {
         return; // `matrixmultiply` allocates its packing buffers per product anyway.
     }
@@ -254,11 +260,7 @@ fn the_spinning_thread_is_ready_for_its_first_product() {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("a pool");
     watching_the_pool(&pool, || {
         with_warm_threads(|| {
-            let start = std::time::Instant::now();
-            while spinning_threads() == 0 {
-                assert!(start.elapsed().as_secs() < 30, "the other thread never spins");
-                std::thread::yield_now();
-            }
+            wait_until_the_other_thread_spins();
             let n = allocations_on_the_other_thread(|| matmul_into(a.view(), b.view(), c.view_mut(), false));
             assert_eq!(n, 0, "allocations in the spinning thread's first product");
         });
