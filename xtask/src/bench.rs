@@ -358,14 +358,13 @@ fn idx_load(reps: usize) -> bool {
         errln!("error: idx_load: cannot write the test files in {}: {e}", dir.display());
         return false;
     }
-    let spec: DataSpec =
-        match backprop_tensor::__toml::from_str("source = \"idx\"\nimages = \"images\"\nlabels = \"labels\"\n") {
-            Ok(spec) => spec,
-            Err(e) => {
-                errln!("error: idx_load: {e}");
-                return false;
-            }
-        };
+    let spec: DataSpec = match toml::from_str("source = \"idx\"\nimages = \"images\"\nlabels = \"labels\"\n") {
+        Ok(spec) => spec,
+        Err(e) => {
+            errln!("error: idx_load: {e}");
+            return false;
+        }
+    };
     let mut times = Vec::new();
     for _ in 0..reps.max(1) {
         let t0 = Instant::now();

@@ -234,8 +234,8 @@ mod tests {
     #[test]
     fn serialises_with_lowercase_kind() {
         let n = Normalizer { kind: NormalizeKind::Minmax, shift: vec![1.0], scale: vec![2.0] };
-        let text = backprop_tensor::__toml::to_string(&n).unwrap();
+        let text = toml::to_string(&n).unwrap();
         assert!(text.contains("kind = \"minmax\""), "{text}");
-        assert_eq!(backprop_tensor::__toml::from_str::<Normalizer>(&text).unwrap(), n);
+        assert_eq!(toml::from_str::<Normalizer>(&text).unwrap(), n);
     }
 }

@@ -7,9 +7,9 @@
 //! `test` and `normalize`) and a wrong type says which key (`at `samples`: invalid type …`), the
 //! same shapes of message as the registries (`backprop_tensor::registry!`).
 
-use backprop_tensor::__toml::{Table, Value};
 use backprop_tensor::{SpecError, Validate};
 use serde::{Deserialize, Serialize};
+use toml::{Table, Value};
 
 use crate::DataSpec;
 use crate::normalize::NormalizeKind;
@@ -76,7 +76,7 @@ struct NoKeys {}
 /// `T` from `table`, errors in the registries' shapes; an "unknown field" message also lists
 /// `own_keys`.
 fn params<T: for<'de> Deserialize<'de>>(table: Table, own_keys: &[&str]) -> Result<T, String> {
-    backprop_tensor::__path_to_error::deserialize::<_, T>(Value::Table(table)).map_err(|e| {
+    serde_path_to_error::deserialize::<_, T>(Value::Table(table)).map_err(|e| {
         let path = e.path().to_string();
         let message = e.inner().message().trim().to_string();
         if message.starts_with("unknown field") {
@@ -251,7 +251,6 @@ fn either_or(fraction: f64, key: &str, file: bool) -> Result<(), SpecError> {
 mod tests {
     use super::*;
     use crate::{Blobs, Column, CsvSource, Moons, Task};
-    use backprop_tensor::__toml;
 
     #[derive(Debug, Deserialize, Serialize)]
     struct Doc {
@@ -259,11 +258,11 @@ mod tests {
     }
 
     fn parse(text: &str) -> Result<DataSpec, String> {
-        __toml::from_str::<Doc>(text).map(|d| d.data).map_err(|e| e.message().trim().to_string())
+        toml::from_str::<Doc>(text).map(|d| d.data).map_err(|e| e.message().trim().to_string())
     }
 
     fn round_trip(spec: &DataSpec) {
-        let text = __toml::to_string(&Doc { data: spec.clone() }).unwrap();
+        let text = toml::to_string(&Doc { data: spec.clone() }).unwrap();
         assert_eq!(&parse(&text).unwrap(), spec, "{text}");
     }
 

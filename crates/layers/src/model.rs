@@ -51,12 +51,11 @@ impl Serialize for InitConfig {
 
 impl<'de> Deserialize<'de> for InitConfig {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        use backprop_tensor::__toml as toml;
         use serde::de::Error;
         let value = toml::Value::deserialize(d)?;
         let split = matches!(&value, toml::Value::Table(t) if t.contains_key("weights") || t.contains_key("biases"));
         if split {
-            let r: SplitRepr = backprop_tensor::__path_to_error::deserialize(value).map_err(|e| {
+            let r: SplitRepr = serde_path_to_error::deserialize(value).map_err(|e| {
                 let path = e.path().to_string();
                 let message = e.inner().message().trim().to_string();
                 match path.as_str() {

@@ -56,6 +56,10 @@ pub type Vector<F> = ndarray::Array1<F>;
 
 extern crate self as backprop_tensor;
 
+// What `registry!`'s expansion names through `$crate`, so that a crate using the macro needs no
+// dependency of its own for it; no crate's own code should use them (they depend on `toml` and
+// `serde_path_to_error` directly). `#[serde(crate = …)]` takes a path as a string, so the
+// expansion writes `backprop_tensor::__serde`: the dependency must keep that name.
 #[doc(hidden)]
 pub use serde as __serde;
 #[doc(hidden)]

@@ -48,7 +48,7 @@ pub fn idx_labels(labels: &[u8]) -> Vec<u8> {
 
 /// The `[data]` table `text` as a spec (panics on a parse error: the tests' configs are valid).
 pub fn spec(text: &str) -> DataSpec {
-    backprop_tensor::__toml::from_str(text).unwrap_or_else(|e| panic!("{text}: {e}"))
+    toml::from_str(text).unwrap_or_else(|e| panic!("{text}: {e}"))
 }
 
 /// Loads `text` with relative paths under `dir`, in f64.
