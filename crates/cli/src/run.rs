@@ -11,7 +11,7 @@ use ndarray::s;
 use serde::{Deserialize, Serialize};
 
 use backprop_data::{Dataset, Task};
-use backprop_layers::{Network, Workspace, parts};
+use backprop_layers::{Network, Workspace, allocatable, parts};
 use backprop_loss::Loss;
 
 use crate::app::{STREAM_SHUFFLE, prepare_splits};
@@ -200,12 +200,6 @@ fn evaluate_in_parts<F: Element>(
         report.regression = Some(report::regression(out, data.targets.view()));
     }
     Evaluation { cost, accuracy, report }
-}
-
-/// Whether one allocation of `bytes` succeeds now: a reservation given back at once (its pages
-/// are never touched, so it costs a system call, not the memory).
-fn allocatable(bytes: usize) -> bool {
-    Vec::<u8>::new().try_reserve_exact(bytes).is_ok()
 }
 
 /// Refuses, before any work, passes of `net` over all `rows` of a config's training set in one

@@ -33,4 +33,4 @@ mod network;
 
 pub use activation::{Activation, ActivationSpec, Elementwise};
 pub use model::{HiddenLayer, InitConfig, LayerSpec, MAX_PARAMS, ModelSpec, layer_initializers, relu_like};
-pub use network::{Dense, Mode, Network, PASS_BYTES, Workspace, parts};
+pub use network::{Dense, Mode, Network, PASS_BYTES, Workspace, allocatable, parts};

@@ -308,6 +308,13 @@ impl<F: Element> Network<F> {
 /// in [`parts`].
 pub const PASS_BYTES: usize = 1 << 30;
 
+/// Whether one allocation of `bytes` succeeds now: a reservation given back at once (its pages
+/// are never touched, so it costs a system call, not the memory). In Rust a failed allocation
+/// aborts the process; asking first lets a caller refuse, or take less, instead.
+pub fn allocatable(bytes: usize) -> bool {
+    Vec::<u8>::new().try_reserve_exact(bytes).is_ok()
+}
+
 /// `0..n` cut into the fewest ranges of at most `most` rows (at least 1), of balanced lengths
 /// (they differ by at most one), in order.
 pub fn parts(n: usize, most: usize) -> impl Iterator<Item = std::ops::Range<usize>> {
@@ -421,7 +428,7 @@ impl<F: Element> Workspace<F> {
     /// `ulimit -v`, a small container) a large set then goes through in smaller parts instead
     /// of aborting the process, as a failed allocation does in Rust.
     pub fn pass_rows_for(net: &Network<F>, n: usize) -> usize {
-        Self::pass_rows_fitting(net, n, |bytes| Vec::<u8>::new().try_reserve_exact(bytes).is_ok())
+        Self::pass_rows_fitting(net, n, allocatable)
     }
 
     /// [`pass_rows_for`](Self::pass_rows_for) with `fits` saying whether `bytes` can be
