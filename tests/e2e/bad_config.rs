@@ -427,7 +427,7 @@ fn init_from_with_other_activation_parameters_shows_them() {
     let run = backprop(&args);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("layers [2 leaky_relu, 2 leaky_relu, 2 leaky_relu], but"), "{}", run.stderr);
-    assert!(run.stderr.contains("[2 { alpha = 0.2, kind = \"leaky_relu\" }, 2 {"), "{}", run.stderr);
+    assert!(run.stderr.contains("[2 { kind = \"leaky_relu\", negative_slope = 0.2 }, 2 {"), "{}", run.stderr);
 }
 
 #[test]

@@ -464,7 +464,7 @@ pub fn load_data_as<F: Element>(loaded: &Loaded, trained: Trained<'_>) -> Result
 }
 
 /// `[2 sigmoid, 2 sigmoid]`; with `parameters`, each activation as its config would write it
-/// (`5 { alpha = 0.2, kind = "leaky_relu" }`).
+/// (`5 { kind = "leaky_relu", negative_slope = 0.2 }`).
 fn describe(layers: &[backprop_layers::LayerSpec], parameters: bool) -> String {
     let activation = |l: &backprop_layers::LayerSpec| match toml::Value::try_from(&l.activation) {
         Ok(toml::Value::Table(t)) if parameters => toml::Value::Table(t).to_string(),

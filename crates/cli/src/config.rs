@@ -786,7 +786,8 @@ mod tests {
         assert_eq!(resolved("optim", other.clone()), other);
     }
 
-    /// PyTorch's (and Keras's) parameter names load as the same config as ours.
+    /// PyTorch's (and Keras's) parameter names load as the same config as ours (leaky_relu's
+    /// `negative_slope` is ours, Keras 2's `alpha` the alias).
     #[test]
     fn pytorch_and_keras_names_are_aliases() {
         let config = |model: &str, optim: &str, train: &str| {
@@ -796,13 +797,13 @@ mod tests {
             )
         };
         let theirs = config(
-            "activation = { kind = \"leaky_relu\", negative_slope = 0.2 }\n\
+            "activation = { kind = \"leaky_relu\", alpha = 0.2 }\n\
              init = { weights = { kind = \"uniform\", a = -0.5, b = 0.5 }, biases = { kind = \"constant\", val = 0.1 } }",
             "kind = \"cosine\"\nT_max = 7",
             "early_stopping = { monitor = \"val_loss\", restore_best_weights = false }",
         );
         let ours = config(
-            "activation = { kind = \"leaky_relu\", alpha = 0.2 }\n\
+            "activation = { kind = \"leaky_relu\", negative_slope = 0.2 }\n\
              init = { weights = { kind = \"uniform\", low = -0.5, high = 0.5 }, biases = { kind = \"constant\", value = 0.1 } }",
             "kind = \"cosine\"\nt_max = 7",
             "early_stopping = { monitor = \"val_cost\", restore_best = false }",
@@ -815,7 +816,7 @@ mod tests {
         };
         let (theirs, ours) = (resolved("theirs.toml", &theirs), resolved("ours.toml", &ours));
         assert_eq!(theirs, ours);
-        for written in ["alpha = 0.2", "t_max = 7", "low = -0.5", "value = 0.1", "monitor = \"val_cost\""] {
+        for written in ["negative_slope = 0.2", "t_max = 7", "low = -0.5", "value = 0.1", "monitor = \"val_cost\""] {
             assert!(ours.contains(written), "{written} in {ours}");
         }
     }
@@ -1034,8 +1035,8 @@ mod tests {
         assert!(tiny.contains("key `optim.eps`: 1e-50 is 0 in f32"), "{tiny}");
         let nested = message(&["optim.betas=[0.9, 1e-60]"]).expect("refused");
         assert!(nested.contains("key `optim.betas[1]`"), "{nested}");
-        let activation = message(&["model.activation={kind=\"leaky_relu\",alpha=-1e39}"]).expect("refused");
-        assert!(activation.contains("key `model.activation.alpha`"), "{activation}");
+        let activation = message(&["model.activation={kind=\"leaky_relu\",negative_slope=-1e39}"]).expect("refused");
+        assert!(activation.contains("key `model.activation.negative_slope`"), "{activation}");
         // f32 holds these; and the schedule and clipping are computed in f64.
         assert_eq!(message(&["optim.lr=3e38", "optim.eps=1e-44", "loss={kind=\"huber\",delta=1e-30}"]), None);
         assert_eq!(

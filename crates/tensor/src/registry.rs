@@ -2,7 +2,7 @@
 
 /// Declares the registry of one kind of component: an enum with one variant per component,
 /// written in configs either as a bare name (`"sigmoid"`, all parameters at their defaults) or
-/// as a table tagged by `kind` (`{ kind = "leaky_relu", alpha = 0.1 }`).
+/// as a table tagged by `kind` (`{ kind = "leaky_relu", negative_slope = 0.1 }`).
 ///
 /// Each component type must implement `Default`, `Clone`, `Debug`, `PartialEq`, serde's
 /// `Serialize`/`Deserialize` (as a braced struct, usually with `#[serde(default,

@@ -817,7 +817,7 @@ fn the_first_non_finite_value_is_named_by_its_layer() {
     };
     assert_eq!(found(&overflow), Some((2, Quantity::Z)));
     // A finite z whose output overflows: a leaky rectifier of slope 10 on z = −1.6·10³⁰⁸.
-    let leaky = backprop_layers::activation::LeakyRelu { alpha: 10.0 };
+    let leaky = backprop_layers::activation::LeakyRelu { negative_slope: 10.0 };
     let layers = [
         LayerSpec::new(2, spec("sigmoid")),
         LayerSpec::new(3, ActivationSpec::LeakyRelu(leaky)),

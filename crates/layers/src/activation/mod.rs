@@ -297,10 +297,13 @@ mod tests {
 
     #[test]
     fn parameters_come_from_tables() {
-        let spec = parse("x = { kind = \"leaky_relu\", alpha = 0.1 }");
-        assert_eq!(spec, ActivationSpec::LeakyRelu(LeakyRelu { alpha: 0.1 }));
+        let spec = parse("x = { kind = \"leaky_relu\", negative_slope = 0.1 }");
+        assert_eq!(spec, ActivationSpec::LeakyRelu(LeakyRelu { negative_slope: 0.1 }));
         let written = toml::to_string(&std::collections::BTreeMap::from([("x", &spec)])).unwrap();
+        assert!(written.contains("negative_slope = 0.1"), "PyTorch's name is the one written: {written}");
         assert_eq!(parse(&written), spec);
+        // Keras 2's name, which model files before the twenty-sixth session wrote, still reads.
+        assert_eq!(parse("x = { kind = \"leaky_relu\", alpha = 0.1 }"), spec);
         assert_eq!(parse("x = \"gelu\""), ActivationSpec::Gelu(Gelu::default()));
         let tanh = ActivationSpec::Gelu(Gelu { approximate: Approximate::Tanh });
         assert_eq!(parse("x = { kind = \"gelu\", approximate = \"tanh\" }"), tanh);
