@@ -2,7 +2,7 @@
 //! public traits only, train the half adder with the library's own trainer.
 
 use backprop_cli::config::BatchSize;
-use backprop_cli::train::{TrainOptions, Trainer};
+use backprop_cli::train::{SetupError, TrainOptions, Trainer};
 use backprop_data::DataSpec;
 use backprop_layers::{ActivationSpec, LayerSpec, Network};
 use backprop_loss::Loss;
@@ -95,8 +95,15 @@ fn a_custom_optimiser_with_parameters_out_of_range_is_refused() {
     let data = DataSpec::HalfAdder {}.load::<f64>().unwrap();
     let sigmoid = ActivationSpec::from_name("sigmoid").unwrap();
     let net = Network::<f64>::new(2, &[LayerSpec::new(2, sigmoid)]);
+    let heavy = HeavyBall { lr: -2.0, mu: 0.9 };
+    match Trainer::try_new(net.clone(), &data, &LogCosh, &heavy, TrainOptions::default()) {
+        Err(SetupError::Invalid(e)) => {
+            assert_eq!((e.key.as_str(), e.message.as_str()), ("optim.lr", "must be a finite number > 0, got -2"))
+        }
+        other => panic!("{:?}", other.err()),
+    }
     let refused = std::panic::catch_unwind(|| {
-        let _ = Trainer::new(net, &data, &LogCosh, &HeavyBall { lr: -2.0, mu: 0.9 }, TrainOptions::default());
+        let _ = Trainer::new(net, &data, &LogCosh, &heavy, TrainOptions::default());
     })
     .expect_err("a negative lr");
     let message = refused.downcast_ref::<String>().cloned().unwrap_or_default();

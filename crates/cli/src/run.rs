@@ -22,7 +22,8 @@ use crate::model_file::ModelFile;
 use crate::model_file::{Provenance, data_hash, text_hash};
 use crate::report::{self, ClassificationReport, RegressionReport};
 use crate::train::{
-    DIAGNOSTICS, EpochMetrics, Flow, LogLines, Monitor, Observer, StopReason, TrainOptions, TrainState, Trainer,
+    DIAGNOSTICS, EpochMetrics, Flow, LogLines, Monitor, Observer, SetupError, StopReason, TrainOptions, TrainState,
+    Trainer,
 };
 use crate::train::{decision_threshold, forward_cost};
 use backprop_tensor::SpecError;
@@ -480,9 +481,12 @@ fn train_into<F: Element>(
     }
 
     let opts = TrainOptions { classification, ..TrainOptions::from_config(cfg) };
-    let mut trainer = Trainer::new(net, data, cfg.loss.get(), cfg.optim.optimizer.get(), opts);
+    // The config's checks above report these against their keys; whatever they missed is an
+    // error still, not a panic.
+    let refused = |e: SetupError| CliError::Input(format!("{}: {e}", loaded.path.display()));
+    let mut trainer = Trainer::try_new(net, data, cfg.loss.get(), cfg.optim.optimizer.get(), opts).map_err(refused)?;
     if let Some(v) = validation {
-        trainer = trainer.with_validation(v);
+        trainer = trainer.try_with_validation(v).map_err(refused)?;
     }
     let mut rng = seeded(derive_seed(cfg.experiment.seed, STREAM_SHUFFLE));
     // The training data's hash: made at most once (a pass over all of it), for the resume check,

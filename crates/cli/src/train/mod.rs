@@ -8,6 +8,7 @@
 //! This file holds [`Trainer`] and its epoch loop; beside it:
 //! - `step.rs`: one step's passes as free functions ([`forward_cost`], [`backward_from_loss`]);
 //! - `options.rs`: [`TrainOptions`], [`EarlyStopping`] and its [`Monitor`];
+//! - `setup.rs`: what [`Trainer::try_new`] checks, and its [`SetupError`];
 //! - `outcome.rs`: [`EpochMetrics`], [`StopReason`], [`TrainOutcome`];
 //! - `observe.rs`: the [`Observer`] hook, [`LogLines`] and [`Silent`];
 //! - `history.rs`: the bounded history ([`HISTORY_LIMIT`]) and its thinning;
@@ -22,6 +23,7 @@ mod history;
 mod observe;
 mod options;
 mod outcome;
+mod setup;
 mod state;
 mod step;
 #[cfg(test)]
@@ -33,6 +35,7 @@ pub use history::HISTORY_LIMIT;
 pub use observe::{Flow, LogLines, Observer, Silent};
 pub use options::{EarlyStopping, Monitor, TrainOptions};
 pub use outcome::{EpochMetrics, Quantity, StopReason, TrainOutcome};
+pub use setup::SetupError;
 pub use state::{RngState, TrainState};
 use step::rows_like_output;
 pub use step::{backward_from_loss, forward_cost, forward_cost_mode, fused};
@@ -46,31 +49,9 @@ use backprop_loss::Loss;
 use backprop_optim::schedule::LrScheduler;
 use backprop_optim::{Optimizer, clip_grad_norm, clip_grad_value};
 use backprop_tensor::rng::SeededRng;
-use backprop_tensor::{Element, MatView, Matrix, Validate, linalg};
+use backprop_tensor::{Element, MatView, Matrix, linalg};
 use ndarray::s;
 use rand::seq::SliceRandom;
-
-use crate::config::BatchSize;
-
-/// Panics, naming `which` data, when `data`'s features or targets are not `net`'s inputs and
-/// outputs.
-fn fits<F: Element>(which: &str, net: &Network<F>, data: &Dataset<F>) {
-    assert_eq!(
-        data.inputs.nrows(),
-        data.targets.nrows(),
-        "Trainer: the {which} data has {} rows of inputs and {} of targets",
-        data.inputs.nrows(),
-        data.targets.nrows()
-    );
-    assert!(
-        data.features() == net.inputs() && data.outputs() == net.outputs(),
-        "Trainer: the {which} data has {} features and {} targets, the network {} inputs and {} outputs",
-        data.features(),
-        data.outputs(),
-        net.inputs(),
-        net.outputs()
-    );
-}
 
 /// The most epochs whose history (and diagnostics) a trainer reserves up front: 65,536, about
 /// 5 MB of history. A longer run's history grows past it by doubling, a few allocations in a
@@ -159,17 +140,33 @@ pub struct Trainer<'d, F: Element> {
 }
 
 impl<'d, F: Element> Trainer<'d, F> {
-    /// Buffers for training `net` on `data` with `loss` and `optimizer`.
+    /// Buffers for training `net` on `data` with `loss` and `optimizer`, or why they cannot
+    /// train: a network with no layers, data with no samples, other numbers of rows of inputs
+    /// and of targets, features or targets that are not the network's inputs and outputs;
+    /// `opts` asking for batches of 0 samples, or clipping to a bound that is not a finite
+    /// number above 0; a loss, an optimiser, a schedule or a layer's activation that fails its
+    /// [`Validate`](backprop_tensor::Validate) check (an Adam with `lr = -1`: the error names the key as a config would,
+    /// `optim.lr`). These are the preconditions `backprop train` checks first and reports
+    /// against the config's keys. (Without them the run would measure a cost of 0 on no
+    /// samples and report success, fail deep in a product, train on a zero gradient, or climb
+    /// the cost.)
+    pub fn try_new(
+        net: Network<F>,
+        data: &'d Dataset<F>,
+        loss: &'d dyn Loss<F>,
+        optimizer: &'d dyn Optimizer<F>,
+        opts: TrainOptions,
+    ) -> Result<Self, SetupError> {
+        setup::check(&net, data, loss, optimizer, &opts)?;
+        Ok(Self::build(net, data, loss, optimizer, opts))
+    }
+
+    /// [`try_new`](Self::try_new) for inputs known to be right (a config `backprop train` has
+    /// checked, a network and data built together).
     ///
     /// # Panics
-    /// When `net` has no layers, `data` has no samples, other numbers of rows of inputs and of
-    /// targets, or its features or targets are not the network's inputs and outputs; when `opts` asks for batches of 0 samples, or clips to a
-    /// bound that is not a finite number above 0; when the loss, the optimiser or `opts`'s
-    /// schedule, or a layer's activation, fails its [`Validate`] check (an Adam with `lr = -1`,
-    /// the message names the key as a config would, `optim.lr`): the preconditions `backprop
-    /// train` checks first and reports as errors naming the config's keys. (Without them the run
-    /// would measure a cost of 0 on no samples and report success, fail deep in a product, train
-    /// on a zero gradient, or climb the cost.)
+    /// Where `try_new` returns an error, with its message (`Trainer::new: the network has no
+    /// layers`).
     pub fn new(
         net: Network<F>,
         data: &'d Dataset<F>,
@@ -177,31 +174,17 @@ impl<'d, F: Element> Trainer<'d, F> {
         optimizer: &'d dyn Optimizer<F>,
         opts: TrainOptions,
     ) -> Self {
-        assert!(!net.layers().is_empty(), "Trainer::new: the network has no layers");
-        assert!(!data.is_empty(), "Trainer::new: the training data has no samples");
-        fits("training", &net, data);
-        assert!(opts.batch_size != BatchSize::Size(0), "Trainer::new: a batch size of 0 samples");
-        for (name, bound) in [("clip_norm", opts.clip_norm), ("clip_value", opts.clip_value)] {
-            assert!(
-                bound.is_none_or(|v| v.is_finite() && v > 0.0),
-                "Trainer::new: {name} must be a finite number above 0, got {bound:?}"
-            );
-        }
-        let checks = [
-            loss.validate().map_err(|e| e.within("loss")),
-            optimizer.validate().map_err(|e| e.within("optim")),
-            opts.schedule.as_ref().map_or(Ok(()), |s| s.validate().map_err(|e| e.within("optim.schedule"))),
-        ];
-        if let Some(Err(e)) = checks.into_iter().find(Result::is_err) {
-            panic!("Trainer::new: {e}");
-        }
-        // A network built in code: its activations' parameters as a config's are checked (a
-        // softplus with beta = 0 gave NaN outputs).
-        for (l, layer) in net.layers().iter().enumerate() {
-            if let Err(e) = backprop_tensor::Validate::validate(&layer.activation) {
-                panic!("Trainer::new: layer {}'s activation: {e}", l + 1);
-            }
-        }
+        Self::try_new(net, data, loss, optimizer, opts).unwrap_or_else(|e| panic!("Trainer::new: {e}"))
+    }
+
+    /// The trainer, its inputs checked.
+    fn build(
+        net: Network<F>,
+        data: &'d Dataset<F>,
+        loss: &'d dyn Loss<F>,
+        optimizer: &'d dyn Optimizer<F>,
+        opts: TrainOptions,
+    ) -> Self {
         let rows = opts.batch_size.rows(data.len()).max(1);
         let ws = Workspace::new(&net, rows);
         let n = net.params().len();
@@ -256,16 +239,21 @@ impl<'d, F: Element> Trainer<'d, F> {
         }
     }
 
-    /// Measures a validation set after every epoch too.
+    /// Measures a validation set after every epoch too, or says why it cannot: it has no
+    /// samples, other numbers of rows of inputs and of targets, or features or targets that are
+    /// not the network's inputs and outputs.
+    pub fn try_with_validation(mut self, validation: &'d Dataset<F>) -> Result<Self, SetupError> {
+        setup::fits("validation", &self.net, validation)?;
+        self.validation = Some(validation);
+        Ok(self)
+    }
+
+    /// [`try_with_validation`](Self::try_with_validation) for a set known to fit.
     ///
     /// # Panics
-    /// When `validation` has no samples, or its features or targets are not the network's
-    /// inputs and outputs.
-    pub fn with_validation(mut self, validation: &'d Dataset<F>) -> Self {
-        assert!(!validation.is_empty(), "Trainer::with_validation: the validation data has no samples");
-        fits("validation", &self.net, validation);
-        self.validation = Some(validation);
-        self
+    /// Where `try_with_validation` returns an error, with its message.
+    pub fn with_validation(self, validation: &'d Dataset<F>) -> Self {
+        self.try_with_validation(validation).unwrap_or_else(|e| panic!("Trainer::with_validation: {e}"))
     }
 
     /// The learning rate of the coming epoch.

@@ -7,6 +7,7 @@ use backprop_loss::LossSpec;
 use backprop_optim::schedule::LrScheduleSpec;
 
 use super::*;
+use crate::config::BatchSize;
 
 /// The lean epoch computes what the general one does: a run it takes gives the same history
 /// and weights, bit for bit, as the same run sent the general way by diagnostics (which only
@@ -400,7 +401,7 @@ fn a_trainer_refuses_data_it_cannot_train_on() {
     let message = panic_of(&|| with(TrainOptions { batch_size: BatchSize::Size(0), ..opts() }));
     assert!(message.contains("a batch size of 0 samples"), "{message}");
     let message = panic_of(&|| with(TrainOptions { clip_norm: Some(0.0), ..opts() }));
-    assert!(message.contains("clip_norm must be a finite number above 0, got Some(0.0)"), "{message}");
+    assert!(message.contains("clip_norm must be a finite number above 0, got 0"), "{message}");
     let message = panic_of(&|| with(TrainOptions { clip_value: Some(f64::NAN), ..opts() }));
     assert!(message.contains("clip_value must be a finite number above 0"), "{message}");
     // A loss, optimiser or schedule out of range, named as the config's key would be.
@@ -433,6 +434,59 @@ fn a_trainer_refuses_data_it_cannot_train_on() {
         .with_validation(&rows(&data, 2))
         .run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut Silent);
     assert_eq!(outcome.epochs_run, 3);
+}
+
+/// `try_new` and `try_with_validation` say as errors what `new` and `with_validation` panic
+/// with, each check by its own variant; a trainer they build trains as `new`'s does.
+#[test]
+fn try_new_returns_what_new_panics_with() {
+    let data = backprop_data::DataSpec::HalfAdder {}.load::<f64>().expect("builtin");
+    let sigmoid = || LayerSpec::new(2, ActivationSpec::from_name("sigmoid").expect("registered"));
+    let (loss, sgd) = (LossSpec::from_name("half_mse").expect("registered"), backprop_optim::OptimizerSpec::default());
+    let opts = || TrainOptions { epochs: 3, batch_size: BatchSize::Full, ..TrainOptions::default() };
+    let net = || Network::<f64>::new(2, &[sigmoid(), sigmoid()]);
+    let refused = |net: Network<f64>, data: &Dataset<f64>, optimizer: &dyn backprop_optim::Optimizer<f64>, opts| {
+        Trainer::try_new(net, data, loss.get(), optimizer, opts).err().expect("refused")
+    };
+    assert_eq!(refused(Network::new(2, &[]), &data, sgd.get(), opts()), SetupError::NoLayers);
+    let empty = Dataset { inputs: Matrix::zeros((0, 2)), targets: Matrix::zeros((0, 2)), ..data.clone() };
+    assert_eq!(refused(net(), &empty, sgd.get(), opts()), SetupError::NoSamples { which: "training" });
+    let short = Dataset { targets: data.targets.slice(ndarray::s![..3, ..]).to_owned(), ..data.clone() };
+    let rows = SetupError::RowMismatch { which: "training", inputs: 4, targets: 3 };
+    assert_eq!(refused(net(), &short, sgd.get(), opts()), rows);
+    let shape = SetupError::Shape { which: "training", features: 2, targets: 2, inputs: 3, outputs: 2 };
+    assert_eq!(refused(Network::new(3, &[sigmoid(), sigmoid()]), &data, sgd.get(), opts()), shape);
+    let zero = TrainOptions { batch_size: BatchSize::Size(0), ..opts() };
+    assert_eq!(refused(net(), &data, sgd.get(), zero), SetupError::EmptyBatch);
+    let clip = TrainOptions { clip_value: Some(-1.0), ..opts() };
+    assert_eq!(refused(net(), &data, sgd.get(), clip), SetupError::Clip { name: "clip_value", bound: -1.0 });
+    let adam = backprop_optim::Adam { lr: -1.0, ..backprop_optim::Adam::default() };
+    match refused(net(), &data, &adam, opts()) {
+        SetupError::Invalid(e) => assert_eq!(e.key, "optim.lr"),
+        other => panic!("{other:?}"),
+    }
+    let flat = ActivationSpec::Softplus(backprop_layers::activation::Softplus { beta: 0.0, ..Default::default() });
+    match refused(Network::new(2, &[sigmoid(), LayerSpec::new(2, flat)]), &data, sgd.get(), opts()) {
+        SetupError::Activation { layer: 2, error } => assert_eq!(error.key, "beta"),
+        other => panic!("{other:?}"),
+    }
+    // The message is `new`'s panic's, without its prefix.
+    assert_eq!(SetupError::EmptyBatch.to_string(), "a batch size of 0 samples");
+    let trainer = Trainer::try_new(net(), &data, loss.get(), sgd.get(), opts()).expect("accepted");
+    let one_target = Dataset { targets: data.targets.slice(ndarray::s![.., ..1]).to_owned(), ..data.clone() };
+    let error = trainer.try_with_validation(&one_target).err().expect("refused");
+    let shape = SetupError::Shape { which: "validation", features: 2, targets: 1, inputs: 2, outputs: 2 };
+    assert_eq!(error, shape);
+    let seeded = |seed| -> SeededRng { rand::SeedableRng::seed_from_u64(seed) };
+    let tried = Trainer::try_new(net(), &data, loss.get(), sgd.get(), opts())
+        .and_then(|t| t.try_with_validation(&data))
+        .expect("accepted")
+        .run_with(&mut seeded(0), &mut Silent);
+    let plain = Trainer::new(net(), &data, loss.get(), sgd.get(), opts())
+        .with_validation(&data)
+        .run_with(&mut seeded(0), &mut Silent);
+    assert_eq!(tried.net.params(), plain.net.params());
+    assert_eq!(tried.epochs_run, 3);
 }
 
 /// With `restore_best`, the final metrics are the best epoch's, its learning rate included,

@@ -1,0 +1,133 @@
+//! What [`Trainer::try_new`](super::Trainer::try_new) and
+//! [`Trainer::try_with_validation`](super::Trainer::try_with_validation) check before a
+//! trainer allocates anything, and [`SetupError`], what they say when a check fails.
+
+use backprop_data::Dataset;
+use backprop_layers::Network;
+use backprop_loss::Loss;
+use backprop_optim::Optimizer;
+use backprop_tensor::{Element, SpecError, Validate};
+
+use super::TrainOptions;
+use crate::config::BatchSize;
+
+/// Why a trainer cannot be built: a network, data, loss, optimiser or options that training
+/// cannot use. `backprop train` checks the same things first and reports them against the
+/// config's keys; a program that builds these in code gets them here.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum SetupError {
+    /// The network has no layers.
+    #[error("the network has no layers")]
+    NoLayers,
+    /// A data set with no samples (`which`: `training` or `validation`).
+    #[error("the {which} data has no samples")]
+    NoSamples {
+        /// `training` or `validation`.
+        which: &'static str,
+    },
+    /// A data set whose inputs and targets have different numbers of rows (its fields are
+    /// public, so nothing else keeps them paired).
+    #[error("the {which} data has {inputs} rows of inputs and {targets} of targets")]
+    RowMismatch {
+        /// `training` or `validation`.
+        which: &'static str,
+        /// Rows of inputs.
+        inputs: usize,
+        /// Rows of targets.
+        targets: usize,
+    },
+    /// A data set whose features or targets are not the network's inputs and outputs.
+    #[error(
+        "the {which} data has {features} features and {targets} targets, the network {inputs} inputs and {outputs} outputs"
+    )]
+    Shape {
+        /// `training` or `validation`.
+        which: &'static str,
+        /// The data's features.
+        features: usize,
+        /// The data's targets.
+        targets: usize,
+        /// The network's inputs.
+        inputs: usize,
+        /// The network's outputs.
+        outputs: usize,
+    },
+    /// [`TrainOptions::batch_size`] of 0 samples.
+    #[error("a batch size of 0 samples")]
+    EmptyBatch,
+    /// A clipping bound (`clip_norm` or `clip_value`) that is not a finite number above 0.
+    #[error("{name} must be a finite number above 0, got {bound}")]
+    Clip {
+        /// `clip_norm` or `clip_value`.
+        name: &'static str,
+        /// The bound given.
+        bound: f64,
+    },
+    /// The loss, the optimiser or the schedule fails its [`Validate`] check; the key is named
+    /// as a config would name it (`optim.lr`, `loss.delta`, `optim.schedule.step_size`).
+    #[error("{0}")]
+    Invalid(SpecError),
+    /// A layer's activation fails its [`Validate`] check (a softplus with `beta = 0`).
+    #[error("layer {layer}'s activation: {error}")]
+    Activation {
+        /// The layer, from 1.
+        layer: usize,
+        /// What is wrong.
+        error: SpecError,
+    },
+}
+
+/// Every check of [`Trainer::try_new`](super::Trainer::try_new), in the order it makes them.
+pub(super) fn check<F: Element>(
+    net: &Network<F>,
+    data: &Dataset<F>,
+    loss: &dyn Loss<F>,
+    optimizer: &dyn Optimizer<F>,
+    opts: &TrainOptions,
+) -> Result<(), SetupError> {
+    if net.layers().is_empty() {
+        return Err(SetupError::NoLayers);
+    }
+    fits("training", net, data)?;
+    if opts.batch_size == BatchSize::Size(0) {
+        return Err(SetupError::EmptyBatch);
+    }
+    for (name, bound) in [("clip_norm", opts.clip_norm), ("clip_value", opts.clip_value)] {
+        if let Some(bound) = bound.filter(|v| !(v.is_finite() && *v > 0.0)) {
+            return Err(SetupError::Clip { name, bound });
+        }
+    }
+    loss.validate().map_err(|e| SetupError::Invalid(e.within("loss")))?;
+    optimizer.validate().map_err(|e| SetupError::Invalid(e.within("optim")))?;
+    if let Some(schedule) = &opts.schedule {
+        schedule.validate().map_err(|e| SetupError::Invalid(e.within("optim.schedule")))?;
+    }
+    // A network built in code: its activations' parameters as a config's are checked (a
+    // softplus with beta = 0 gave NaN outputs).
+    for (l, layer) in net.layers().iter().enumerate() {
+        layer.activation.validate().map_err(|error| SetupError::Activation { layer: l + 1, error })?;
+    }
+    Ok(())
+}
+
+/// `Ok` when `data` (the `which` set) has samples, as many rows of targets as of inputs, and
+/// `net`'s inputs and outputs.
+pub(super) fn fits<F: Element>(which: &'static str, net: &Network<F>, data: &Dataset<F>) -> Result<(), SetupError> {
+    let (inputs, targets) = (data.inputs.nrows(), data.targets.nrows());
+    if inputs != targets {
+        return Err(SetupError::RowMismatch { which, inputs, targets });
+    }
+    if data.is_empty() {
+        return Err(SetupError::NoSamples { which });
+    }
+    if data.features() != net.inputs() || data.outputs() != net.outputs() {
+        return Err(SetupError::Shape {
+            which,
+            features: data.features(),
+            targets: data.outputs(),
+            inputs: net.inputs(),
+            outputs: net.outputs(),
+        });
+    }
+    Ok(())
+}
