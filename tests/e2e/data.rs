@@ -61,6 +61,7 @@ fn sine_regression_fits() {
     let r = &s["report"]["regression"];
     assert_eq!(s["report"]["split"], "validation", "no test split: the validation split");
     assert!(r["r2"].as_f64().unwrap() > 0.95, "{s}");
+    assert!(r.get("bits").is_none(), "targets other than 0 and 1 are not bits: {s}");
     assert!(s["val_cost"].as_f64().unwrap() < 0.01, "{s}");
     let header = std::fs::read_to_string(out.path().join("metrics.csv")).unwrap();
     assert!(header.starts_with("epoch,cost,val_cost,lr\n"), "{}", &header[..40]);

@@ -48,6 +48,9 @@ fn half_adder_config_learns_the_truth_table() {
     let final_cost = summary["final_cost"].as_f64().unwrap();
     assert!(final_cost < 0.01, "final cost {final_cost}");
     assert!(summary["train_seconds"].as_f64().unwrap() >= 0.0);
+    // Every sum and carry on its side of 0.5: the report reads the 0/1 targets as bits.
+    let bits = &summary["report"]["regression"]["bits"];
+    assert_eq!((bits["accuracy"].as_f64(), bits["exact_match"].as_f64()), (Some(1.0), Some(1.0)), "{summary}");
 
     let expected = [("(0, 0)", [0, 0]), ("(0, 1)", [1, 0]), ("(1, 0)", [1, 0]), ("(1, 1)", [0, 1])];
     for (input, want) in expected {

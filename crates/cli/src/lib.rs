@@ -13,7 +13,7 @@
 //! - [`train`]: the training loop ([`train::Trainer`]), allocation-free once warm.
 //! - [`model_file`]: `model.json`, the trained network as a file.
 //! - [`gradcheck`]: analytic gradients and central differences.
-//! - [`report`]: confusion matrices, precision/recall/F1, MSE/MAE/R².
+//! - [`report`]: confusion matrices, precision/recall/F1, MSE/MAE/R², bit accuracy.
 //! - [`fsutil`]: atomic writes and run directories.
 #![cfg_attr(
     feature = "cli",

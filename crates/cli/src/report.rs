@@ -43,6 +43,22 @@ pub struct RegressionReport {
     /// (scikit-learn's `uniform_average`); an output with constant targets scores 1 if predicted
     /// exactly, else 0.
     pub r2: f64,
+    /// When every target is 0 or 1 (a truth table's bits, multi-label targets): how many of
+    /// the outputs fall on their target's side of the decision threshold.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bits: Option<BitScores>,
+}
+
+/// Outputs read as bits: an output is 1 when it is above the decision threshold, strictly (as
+/// [`predicted_class`] decides one output), and right when that is its target.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BitScores {
+    /// Right outputs over all outputs, every element alike (Keras's `binary_accuracy`).
+    pub accuracy: f64,
+    /// Rows whose every output is right, over the rows (scikit-learn's `accuracy_score` of
+    /// multi-label targets, "subset accuracy"): for the half adder, the rows whose sum and carry
+    /// are both right.
+    pub exact_match: f64,
 }
 
 /// The class of one row: argmax for several outputs (the first on ties); for one, class 1 when
@@ -85,8 +101,9 @@ pub fn classification<F: Element>(
     ClassificationReport { accuracy: right as f64 / total.max(1) as f64, confusion, per_class }
 }
 
-/// The report for `outputs` against `targets` (same shape).
-pub fn regression<F: Element>(outputs: MatView<'_, F>, targets: MatView<'_, F>) -> RegressionReport {
+/// The report for `outputs` against `targets` (same shape); with [`BitScores`] at `threshold`
+/// when every target is 0 or 1.
+pub fn regression<F: Element>(outputs: MatView<'_, F>, targets: MatView<'_, F>, threshold: F) -> RegressionReport {
     let n = outputs.len().max(1) as f64;
     let (mut se, mut ae) = (0.0, 0.0);
     for (&o, &t) in outputs.iter().zip(targets.iter()) {
@@ -109,7 +126,25 @@ pub fn regression<F: Element>(outputs: MatView<'_, F>, targets: MatView<'_, F>) 
         })
         .sum::<f64>()
         / cols as f64;
-    RegressionReport { mse: se / n, mae: ae / n, r2 }
+    RegressionReport { mse: se / n, mae: ae / n, r2, bits: bits(outputs, targets, threshold) }
+}
+
+/// [`BitScores`] when every target is 0 or 1 (and there is one), else `None`.
+fn bits<F: Element>(outputs: MatView<'_, F>, targets: MatView<'_, F>, threshold: F) -> Option<BitScores> {
+    if targets.is_empty() || !targets.iter().all(|&t| t == F::zero() || t == F::one()) {
+        return None;
+    }
+    let right = |o: F, t: F| (o > threshold) == (t == F::one());
+    let (mut outputs_right, mut rows_right) = (0usize, 0usize);
+    for (o, t) in outputs.outer_iter().zip(targets.outer_iter()) {
+        let here = o.iter().zip(t.iter()).filter(|&(&o, &t)| right(o, t)).count();
+        outputs_right += here;
+        rows_right += usize::from(here == t.len());
+    }
+    Some(BitScores {
+        accuracy: outputs_right as f64 / targets.len() as f64,
+        exact_match: rows_right as f64 / targets.nrows() as f64,
+    })
 }
 
 #[cfg(test)]
@@ -144,7 +179,7 @@ mod tests {
     fn regression_scores() {
         let out = array![[1.0], [2.0], [4.0]];
         let t = array![[1.0], [3.0], [5.0]];
-        let r = regression(out.view(), t.view());
+        let r = regression(out.view(), t.view(), 0.5);
         assert!((r.mse - 2.0 / 3.0).abs() < 1e-15 && (r.mae - 2.0 / 3.0).abs() < 1e-15);
         // mean t = 3, SS_tot = 8, SS_res = 2.
         assert!((r.r2 - 0.75).abs() < 1e-15);
@@ -155,13 +190,34 @@ mod tests {
         // Column 0 as above (0.75); column 1 constant and predicted exactly (1).
         let out = array![[1.0, 7.0], [2.0, 7.0], [4.0, 7.0]];
         let t = array![[1.0, 7.0], [3.0, 7.0], [5.0, 7.0]];
-        let r = regression(out.view(), t.view());
+        let r = regression(out.view(), t.view(), 0.5);
         assert!((r.r2 - (0.75 + 1.0) / 2.0).abs() < 1e-15, "{}", r.r2);
         assert!((r.mse - 2.0 / 6.0).abs() < 1e-15, "a mean over every element: {}", r.mse);
         // Column 1 constant and missed (0): scikit-learn's convention.
         let out = array![[1.0, 7.0], [2.0, 7.5], [4.0, 7.0]];
-        let r = regression(out.view(), t.view());
+        let r = regression(out.view(), t.view(), 0.5);
         assert!((r.r2 - 0.75 / 2.0).abs() < 1e-15, "{}", r.r2);
+    }
+
+    /// By hand: the half adder's four rows, one output wrong in row 1 and both in row 3.
+    #[test]
+    fn zero_one_targets_are_scored_as_bits() {
+        let t = array![[0.0, 0.0], [1.0, 0.0], [1.0, 0.0], [0.0, 1.0]];
+        let out = array![[0.1, 0.2], [0.4, 0.1], [0.9, 0.3], [0.7, 0.2]];
+        let bits = regression(out.view(), t.view(), 0.5).bits.expect("0/1 targets");
+        assert_eq!(bits, BitScores { accuracy: 5.0 / 8.0, exact_match: 2.0 / 4.0 });
+        // At the threshold is a 0, as for one output's class; logits decide at 0.
+        let bits = regression(array![[0.5, 0.0]].view(), array![[1.0, 0.0]].view(), 0.5).bits.unwrap();
+        assert_eq!((bits.accuracy, bits.exact_match), (0.5, 0.0));
+        let logits = array![[-2.0, 0.3], [1.5, -0.1], [3.0, -4.0], [-1.0, 2.0]];
+        let bits = regression(logits.view(), t.view(), 0.0).bits.unwrap();
+        assert_eq!((bits.accuracy, bits.exact_match), (7.0 / 8.0, 3.0 / 4.0));
+        // Any other target, and there are none.
+        let other = array![[0.0, 0.0], [1.0, 0.0], [1.0, 0.0], [0.0, 0.5]];
+        assert_eq!(regression(out.view(), other.view(), 0.5).bits, None);
+        assert_eq!(regression(array![[1.0], [2.0]].view(), array![[1.0], [2.0]].view(), 0.5).bits, None);
+        let none = ndarray::Array2::<f64>::zeros((0, 2));
+        assert_eq!(regression(none.view(), none.view(), 0.5).bits, None);
     }
 
     #[test]

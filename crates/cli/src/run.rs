@@ -137,7 +137,7 @@ pub struct Report {
     /// Confusion matrix and per-class scores (classification).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub classification: Option<ClassificationReport>,
-    /// MSE, MAE and R² (regression).
+    /// MSE, MAE and R² (regression); with targets of 0s and 1s, the outputs read as bits too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub regression: Option<RegressionReport>,
 }
@@ -198,7 +198,7 @@ fn evaluate_in_parts<F: Element>(
         accuracy = Some(r.accuracy);
         report.classification = Some(r);
     } else {
-        report.regression = Some(report::regression(out, data.targets.view()));
+        report.regression = Some(report::regression(out, data.targets.view(), decision_threshold(loss, net)));
     }
     Evaluation { cost, accuracy, report }
 }
