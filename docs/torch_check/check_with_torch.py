@@ -276,8 +276,9 @@ def check_optim():
     for i, case in enumerate(ref["clip_grad_norm"]):
         p = torch.zeros(len(case["grads"]), requires_grad=True)
         p.grad = torch.tensor(case["grads"], dtype=torch.float64)
-        total = torch.nn.utils.clip_grad_norm_([p], case["max_norm"])
-        report("clip", f"clip_grad_norm_ #{i} (max_norm {case['max_norm']})", [case["total_norm"]] + case["clipped"], [total.item()] + p.grad.tolist(), "total norm + clipped grads")
+        norm_type = float(case.get("norm_type", 2.0))  # "inf" in the JSON for infinity
+        total = torch.nn.utils.clip_grad_norm_([p], case["max_norm"], norm_type=norm_type)
+        report("clip", f"clip_grad_norm_ #{i} (max_norm {case['max_norm']}, norm_type {norm_type})", [case["total_norm"]] + case["clipped"], [total.item()] + p.grad.tolist(), "total norm + clipped grads")
     for i, case in enumerate(ref["clip_grad_value"]):
         p = torch.zeros(len(case["grads"]), requires_grad=True)
         p.grad = torch.tensor(case["grads"], dtype=torch.float64)

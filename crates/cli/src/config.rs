@@ -220,8 +220,8 @@ impl Config {
     /// hold: the config's numbers are f64, and the run takes them as f32, where one past its
     /// range becomes infinite (a run that "diverges" at once, exit 1, for what is a bad config)
     /// and a nonzero one below its smallest becomes 0. The initialisers are checked by what they
-    /// draw (`model.init`), the data by the data's own checks; the schedule, `clip_norm` and
-    /// Adagrad's `lr_decay` are computed in f64 whatever the dtype, and left alone (`clip_value`
+    /// draw (`model.init`), the data by the data's own checks; the schedule, `clip_norm`,
+    /// `clip_norm_type` and Adagrad's `lr_decay` are computed in f64 whatever the dtype, and left alone (`clip_value`
     /// is not: it clamps the gradients as the dtype).
     fn fits_f32(&self) -> Result<(), SpecError> {
         fn walk(key: &str, value: &toml::Value) -> Result<(), SpecError> {
@@ -241,7 +241,7 @@ impl Config {
                     .iter()
                     .filter(|(k, _)| match key {
                         "model" => !matches!(k.as_str(), "init" | "init_from"),
-                        "optim" => !matches!(k.as_str(), "schedule" | "clip_norm" | "lr_decay"),
+                        "optim" => !matches!(k.as_str(), "schedule" | "clip_norm" | "clip_norm_type" | "lr_decay"),
                         _ => true,
                     })
                     .try_for_each(|(k, v)| walk(&format!("{key}.{k}"), v)),

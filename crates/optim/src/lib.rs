@@ -18,8 +18,9 @@
 //!   momentum, L2 decay.
 //! - `adagrad` ([`Adagrad`]): θ ← θ − γ/(1 + (t − 1)·η)·g/(√s + ε) with s the sum of g² so far.
 //!
-//! Gradient clipping ([`clip`](mod@clip), `clip_norm` / `clip_value` in `[optim]`):
-//! [`clip_grad_norm`] scales all gradients so their joint L2 norm is at most `max_norm`;
+//! Gradient clipping ([`clip`](mod@clip), `clip_norm` / `clip_norm_type` / `clip_value` in
+//! `[optim]`): [`clip_grad_norm`] scales all gradients so their joint L2 norm is at most
+//! `max_norm` ([`clip_grad_norm_type`] for another p-norm, [`grad_norm`]);
 //! [`clip_grad_value`] clamps each to [−v, v].
 //!
 //! Schedules ([`schedule`], `[optim.schedule] kind = …`, one step per epoch, e = epoch; an
@@ -60,7 +61,7 @@ mod table;
 pub use adagrad::Adagrad;
 pub use adam::Adam;
 pub use adamw::AdamW;
-pub use clip::{clip_grad_norm, clip_grad_value};
+pub use clip::{clip_grad_norm, clip_grad_norm_type, clip_grad_value, grad_norm};
 pub use rmsprop::RmsProp;
 pub use schedule::{
     Constant, CosineAnnealingLr, ExponentialLr, LrScheduleSpec, LrScheduler, MultiStepLr, ReduceLrOnPlateau,
@@ -147,6 +148,7 @@ impl OptimizerSpec {
 /// lr = 0.001
 /// betas = [0.9, 0.999]
 /// clip_norm = 1.0            # optional: clip_grad_norm before each step
+/// clip_norm_type = 2.0       # optional, with clip_norm: its p-norm (inf: the largest |g|)
 /// clip_value = 5.0           # optional: clip_grad_value before each step
 ///
 /// [optim.schedule]           # optional: the lr of each epoch
@@ -157,20 +159,23 @@ impl OptimizerSpec {
 /// ```
 ///
 /// An unknown key is rejected with serde's "unknown field `x`, expected one of …" message, which
-/// lists the optimiser's keys and then `clip_norm`, `clip_value` and `schedule`.
+/// lists the optimiser's keys and then `clip_norm`, `clip_norm_type`, `clip_value` and `schedule`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct OptimSpec {
     /// The update rule and its parameters.
     pub optimizer: OptimizerSpec,
     /// When set, [`clip_grad_norm`] with this `max_norm` before each step (> 0).
     pub clip_norm: Option<f64>,
+    /// The p of `clip_norm`'s norm ([`clip_grad_norm_type`]'s `norm_type`, PyTorch's name):
+    /// above 0, or `inf` for the largest |g|; `None` is 2, the L2 norm. Only with `clip_norm`.
+    pub clip_norm_type: Option<f64>,
     /// When set, [`clip_grad_value`] with this bound before each step (> 0).
     pub clip_value: Option<f64>,
     /// When set, the lr of each epoch; `None` keeps the optimiser's lr.
     pub schedule: Option<LrScheduleSpec>,
 }
 
-const OWN_KEYS: &[&str] = &["clip_norm", "clip_value", "schedule"];
+const OWN_KEYS: &[&str] = &["clip_norm", "clip_norm_type", "clip_value", "schedule"];
 
 impl OptimSpec {
     /// A scheduler at epoch 0 for this optimiser's lr and schedule.
@@ -179,12 +184,12 @@ impl OptimSpec {
     }
 
     /// Applies the configured clipping to `grads`: `clip_value` first, then `clip_norm`. Returns
-    /// the gradients' L2 norm before norm clipping when `clip_norm` is set.
+    /// the gradients' norm (of `clip_norm_type`) before norm clipping when `clip_norm` is set.
     pub fn clip_grads<F: Element>(&self, grads: &mut [F]) -> Option<f64> {
         if let Some(v) = self.clip_value {
             clip_grad_value(grads, v);
         }
-        self.clip_norm.map(|max_norm| clip_grad_norm(grads, max_norm))
+        self.clip_norm.map(|max_norm| clip_grad_norm_type(grads, max_norm, self.clip_norm_type.unwrap_or(2.0)))
     }
 }
 
@@ -199,6 +204,8 @@ impl Serialize for OptimSpec {
             #[serde(skip_serializing_if = "Option::is_none")]
             clip_norm: Option<f64>,
             #[serde(skip_serializing_if = "Option::is_none")]
+            clip_norm_type: Option<f64>,
+            #[serde(skip_serializing_if = "Option::is_none")]
             clip_value: Option<f64>,
             #[serde(skip_serializing_if = "Option::is_none")]
             schedule: Option<&'a LrScheduleSpec>,
@@ -212,6 +219,7 @@ impl Serialize for OptimSpec {
         let flat = Flat {
             optimizer: AsTable(&self.optimizer),
             clip_norm: self.clip_norm,
+            clip_norm_type: self.clip_norm_type,
             clip_value: self.clip_value,
             schedule: self.schedule.as_ref(),
         };
@@ -220,7 +228,7 @@ impl Serialize for OptimSpec {
 }
 
 impl<'de> Deserialize<'de> for OptimSpec {
-    /// A flat table (`kind`, the optimiser's keys, `clip_norm`, `clip_value`, `schedule`) or a
+    /// A flat table (`kind`, the optimiser's keys, `clip_norm`, `clip_norm_type`, `clip_value`, `schedule`) or a
     /// bare optimiser name.
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct V;
@@ -234,17 +242,18 @@ impl<'de> Deserialize<'de> for OptimSpec {
                 Ok(OptimSpec { optimizer: OptimizerSpec::deserialize(name)?, ..OptimSpec::default() })
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<OptimSpec, A::Error> {
-                let (mut clip_norm, mut clip_value, mut schedule) = (None, None, None);
+                let (mut clip_norm, mut clip_norm_type, mut clip_value, mut schedule) = (None, None, None, None);
                 let optimizer = table::read(map, OWN_KEYS, |key, map: &mut A| {
                     match key {
                         "clip_norm" => clip_norm = Some(map.next_value()?),
+                        "clip_norm_type" => clip_norm_type = Some(map.next_value()?),
                         "clip_value" => clip_value = Some(map.next_value()?),
                         "schedule" => schedule = Some(map.next_value()?),
                         _ => return Ok(false),
                     }
                     Ok(true)
                 })?;
-                Ok(OptimSpec { optimizer, clip_norm, clip_value, schedule })
+                Ok(OptimSpec { optimizer, clip_norm, clip_norm_type, clip_value, schedule })
             }
         }
         d.deserialize_any(V)
@@ -256,6 +265,14 @@ impl Validate for OptimSpec {
         self.optimizer.validate()?;
         if let Some(v) = self.clip_norm {
             positive("clip_norm", v)?;
+        }
+        if let Some(p) = self.clip_norm_type {
+            if !clip::is_norm_type(p) {
+                return Err(SpecError::new("clip_norm_type", clip::NORM_TYPE_RANGE.replace("{}", &p.to_string())));
+            }
+            if self.clip_norm.is_none() {
+                return Err(SpecError::new("clip_norm_type", "is the norm of `clip_norm`, which is not set"));
+            }
         }
         if let Some(v) = self.clip_value {
             positive("clip_value", v)?;
@@ -390,7 +407,7 @@ mod tests {
         assert_eq!(
             err,
             "unknown field `momentun`, expected one of `lr`, `momentum`, `dampening`, `weight_decay`, `nesterov`, \
-             `maximize`, `clip_norm`, `clip_value`, `schedule`"
+             `maximize`, `clip_norm`, `clip_norm_type`, `clip_value`, `schedule`"
         );
         let err = parse("kind = \"adam\"\nclip_nrom = 1.0\n").unwrap_err();
         assert!(err.starts_with("unknown field `clip_nrom`, expected one of `lr`, `betas`"), "{err}");
@@ -413,6 +430,24 @@ mod tests {
     fn validation_prefixes_schedule_keys() {
         let spec = parse("kind = \"sgd\"\nclip_norm = 0\n").unwrap();
         assert_eq!(spec.validate().unwrap_err().key, "clip_norm");
+        for (p, shown) in [("0", "0"), ("-1", "-1"), ("nan", "NaN"), ("-inf", "-inf")] {
+            let spec = parse(&format!("kind = \"sgd\"\nclip_norm = 1\nclip_norm_type = {p}\n")).unwrap();
+            let e = spec.validate().unwrap_err();
+            assert_eq!(e.key, "clip_norm_type");
+            assert_eq!(e.message, format!("must be a number above 0 (inf: the largest |g|), got {shown}"));
+        }
+        let spec = parse("kind = \"sgd\"\nclip_norm_type = 1\n").unwrap();
+        assert_eq!(
+            spec.validate().unwrap_err().to_string(),
+            "invalid value for `clip_norm_type`: is the norm of `clip_norm`, which is not set"
+        );
+        for p in ["0.5", "1", "3", "inf"] {
+            let spec = parse(&format!("kind = \"sgd\"\nclip_norm = 1\nclip_norm_type = {p}\n")).unwrap();
+            assert_eq!(spec.validate(), Ok(()), "{p}");
+            let written = toml::to_string(&spec).unwrap();
+            assert!(written.contains("clip_norm_type = "), "{written}");
+            assert_eq!(parse(&written).unwrap(), spec);
+        }
         let spec = parse("kind = \"sgd\"\n[schedule]\nkind = \"cosine\"\nt_max = 0\n").unwrap();
         assert_eq!(spec.validate().unwrap_err().key, "schedule.t_max");
         let spec = parse("kind = \"adam\"\nbetas = [0.9, 1.0]\n").unwrap();

@@ -1,6 +1,6 @@
 //! Reading a table that mixes a registry component's keys with a few keys of its own.
 //!
-//! `[optim]` holds the optimiser (`kind` and its parameters) beside `clip_norm`, `clip_value` and
+//! `[optim]` holds the optimiser (`kind` and its parameters) beside `clip_norm`, `clip_norm_type`, `clip_value` and
 //! `schedule`; `[optim.schedule]` holds the schedule beside `warmup_epochs` and
 //! `warmup_start_factor`. [`read`] deserialises the registry enum from the table through a map
 //! that hands each entry to a `take` callback first and hides the entries it consumed, so the

@@ -37,7 +37,7 @@ fn unknown_optimiser_key_lists_its_fields_then_ours() {
     assert_eq!(
         message,
         "unknown field `momentun`, expected one of `lr`, `momentum`, `dampening`, `weight_decay`, `nesterov`, \
-         `maximize`, `clip_norm`, `clip_value`, `schedule`"
+         `maximize`, `clip_norm`, `clip_norm_type`, `clip_value`, `schedule`"
     );
     let (key, message) = error("[optim]\nkind = \"adam\"\nclip_nrom = 1.0\n");
     assert_eq!(key, "optim.clip_nrom");

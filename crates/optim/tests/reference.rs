@@ -10,7 +10,10 @@
 
 use std::collections::BTreeSet;
 
-use backprop_optim::{LrScheduleSpec, OptimSpec, OptimizerSpec, ScheduleSpec, clip_grad_norm, clip_grad_value};
+use backprop_optim::{
+    LrScheduleSpec, OptimSpec, OptimizerSpec, ScheduleSpec, clip_grad_norm, clip_grad_norm_type, clip_grad_value,
+    grad_norm,
+};
 use backprop_tensor::{Element, Validate};
 use serde::Deserialize;
 
@@ -48,6 +51,9 @@ struct ScheduleCase {
 struct ClipNormCase {
     grads: Vec<f64>,
     max_norm: f64,
+    /// PyTorch's `norm_type`, `"inf"` for ∞ (JSON has no infinity); 2 when absent.
+    #[serde(default)]
+    norm_type: Option<serde_json::Value>,
     total_norm: f64,
     clipped: Vec<f64>,
 }
@@ -187,12 +193,27 @@ fn schedules_match_the_reference() {
 #[test]
 fn clipping_matches_the_reference() {
     let reference = reference();
+    let mut norm_types = Vec::new();
     for case in &reference.clip_grad_norm {
         let mut grads = case.grads.clone();
-        let norm = clip_grad_norm(&mut grads, case.max_norm);
+        let norm = match &case.norm_type {
+            None => clip_grad_norm(&mut grads, case.max_norm),
+            Some(p) => {
+                let p = if p == "inf" { f64::INFINITY } else { p.as_f64().expect("a number or \"inf\"") };
+                norm_types.push(p);
+                // The config's key reaches the same function.
+                let config = format!("kind = \"sgd\"\nclip_norm = {:?}\nclip_norm_type = {p}\n", case.max_norm);
+                let spec: OptimSpec = toml::from_str(&config).expect("a config");
+                let mut by_config = case.grads.clone();
+                assert_eq!(spec.clip_grads(&mut by_config), Some(clip_grad_norm_type(&mut grads, case.max_norm, p)));
+                assert_eq!(by_config, grads);
+                grad_norm(&case.grads, p)
+            }
+        };
         check("clip_grad_norm total norm", &[norm], &[case.total_norm], TOLERANCE);
         check("clip_grad_norm", &grads, &case.clipped, TOLERANCE);
     }
+    assert_eq!(norm_types, [f64::INFINITY, 1.0, 3.0, 0.5], "the reference's norm types");
     for case in &reference.clip_grad_value {
         let mut grads = case.grads.clone();
         clip_grad_value(&mut grads, case.clip_value);

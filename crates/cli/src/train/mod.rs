@@ -47,7 +47,7 @@ use backprop_data::Dataset;
 use backprop_layers::{Mode, Network, Workspace};
 use backprop_loss::Loss;
 use backprop_optim::schedule::LrScheduler;
-use backprop_optim::{Optimizer, clip_grad_norm, clip_grad_value};
+use backprop_optim::{Optimizer, clip_grad_norm_type, clip_grad_value};
 use backprop_tensor::rng::SeededRng;
 use backprop_tensor::{Element, MatView, Matrix, linalg};
 use ndarray::s;
@@ -358,7 +358,7 @@ impl<'d, F: Element> Trainer<'d, F> {
             clip_grad_value(&mut self.grads, v);
         }
         if let Some(max_norm) = self.opts.clip_norm {
-            clip_grad_norm(&mut self.grads, max_norm);
+            clip_grad_norm_type(&mut self.grads, max_norm, self.opts.clip_norm_type.unwrap_or(2.0));
         }
         self.step += 1;
         let optimizer = self.optimizer;

@@ -19,8 +19,10 @@ pub struct TrainOptions {
     pub log_every: usize,
     /// The learning-rate schedule (none: the optimiser's lr throughout).
     pub schedule: Option<LrScheduleSpec>,
-    /// Clip the gradients' global L2 norm to this before each step.
+    /// Clip the gradients' global norm (L2, or that of `clip_norm_type`) to this before each step.
     pub clip_norm: Option<f64>,
+    /// The p of `clip_norm`'s norm (`inf`: the largest |g|); `None` is 2.
+    pub clip_norm_type: Option<f64>,
     /// Clamp every gradient to `[−v, v]` before each step (before `clip_norm`).
     pub clip_value: Option<f64>,
     /// Stop when the monitored metric stops improving.
@@ -45,6 +47,7 @@ impl TrainOptions {
             log_every: cfg.train.log_every,
             schedule: cfg.optim.schedule.clone(),
             clip_norm: cfg.optim.clip_norm,
+            clip_norm_type: cfg.optim.clip_norm_type,
             clip_value: cfg.optim.clip_value,
             early_stopping: cfg.train.early_stopping.clone(),
             stop_below: cfg.train.stop_below,

@@ -63,6 +63,9 @@ pub enum SetupError {
         /// The bound given.
         bound: f64,
     },
+    /// A `clip_norm_type` that is not a p-norm's p (above 0, `inf` included).
+    #[error("clip_norm_type must be a number above 0 (inf: the largest |g|), got {0}")]
+    NormType(f64),
     /// The loss, the optimiser or the schedule fails its [`Validate`] check; the key is named
     /// as a config would name it (`optim.lr`, `loss.delta`, `optim.schedule.step_size`).
     #[error("{0}")]
@@ -96,6 +99,9 @@ pub(super) fn check<F: Element>(
         if let Some(bound) = bound.filter(|v| !(v.is_finite() && *v > 0.0)) {
             return Err(SetupError::Clip { name, bound });
         }
+    }
+    if let Some(p) = opts.clip_norm_type.filter(|&p| !backprop_optim::clip::is_norm_type(p)) {
+        return Err(SetupError::NormType(p));
     }
     loss.validate().map_err(|e| SetupError::Invalid(e.within("loss")))?;
     optimizer.validate().map_err(|e| SetupError::Invalid(e.within("optim")))?;

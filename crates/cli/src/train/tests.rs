@@ -460,6 +460,8 @@ fn try_new_returns_what_new_panics_with() {
     assert_eq!(refused(net(), &data, sgd.get(), zero), SetupError::EmptyBatch);
     let clip = TrainOptions { clip_value: Some(-1.0), ..opts() };
     assert_eq!(refused(net(), &data, sgd.get(), clip), SetupError::Clip { name: "clip_value", bound: -1.0 });
+    let p = TrainOptions { clip_norm: Some(1.0), clip_norm_type: Some(0.0), ..opts() };
+    assert_eq!(refused(net(), &data, sgd.get(), p), SetupError::NormType(0.0));
     let adam = backprop_optim::Adam { lr: -1.0, ..backprop_optim::Adam::default() };
     match refused(net(), &data, &adam, opts()) {
         SetupError::Invalid(e) => assert_eq!(e.key, "optim.lr"),
@@ -1085,4 +1087,37 @@ fn a_gradient_norm_past_the_squares_range_is_finite() {
     let grad_norm = outcome.diagnostics[DIAGNOSTICS.len()];
     assert!((grad_norm / 1.5e160 - 1.0).abs() < 1e-15, "{grad_norm}");
     assert!(outcome.diagnostics.iter().all(|d| d.is_finite()), "{:?}", outcome.diagnostics);
+}
+
+/// `clip_norm_type` reaches the step: one full-batch epoch clipped to an ∞-norm of 0.01 is
+/// the gradient by hand, scaled by 0.01 / (max|g| + 1e-6), then SGD; an L2 clip to the same
+/// bound gives other weights.
+#[test]
+fn the_clip_norm_type_reaches_the_step() {
+    let h = HalfAdder::new();
+    let sgd = backprop_optim::Sgd { lr: 0.5, ..backprop_optim::Sgd::default() };
+    let epoch = |clip_norm_type| {
+        let opts = TrainOptions {
+            epochs: 1,
+            batch_size: BatchSize::Full,
+            clip_norm: Some(0.01),
+            clip_norm_type,
+            ..TrainOptions::default()
+        };
+        Trainer::new(h.net.clone(), &h.data, h.loss.get(), &sgd, opts)
+            .run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut Silent)
+            .net
+    };
+    let mut ws = Workspace::new(&h.net, 4);
+    let mut grads = vec![0.0; h.net.params().len()];
+    let (x, t) = (h.data.inputs.view(), h.data.targets.view());
+    forward_cost(&h.net, h.loss.get(), x, t, &mut ws);
+    backward_from_loss(&h.net, h.loss.get(), x, t, &mut ws, &mut grads);
+    let largest = grads.iter().fold(0.0f64, |m, g| m.max(g.abs()));
+    assert!(largest > 0.01, "the clip must bite: {largest}");
+    let coef = 0.01 / (largest + 1e-6);
+    let want: Vec<f64> = h.net.params().iter().zip(&grads).map(|(p, g)| p - 0.5 * (g * coef)).collect();
+    assert_eq!(epoch(Some(f64::INFINITY)).params(), &want[..]);
+    assert_ne!(epoch(None).params(), &want[..]);
+    assert_eq!(epoch(None).params(), epoch(Some(2.0)).params());
 }

@@ -555,8 +555,17 @@ def run_schedule(schedule, costs):
     return lrs
 
 
-def clip_grad_norm(grads, max_norm):
-    total_norm = math.sqrt(sum(g * g for g in grads))
+def vector_norm(grads, norm_type):
+    """torch.linalg.vector_norm of one vector: max |g| for inf, else (sum |g|^p)^(1/p)."""
+    if norm_type == math.inf:
+        return max(abs(g) for g in grads)
+    if norm_type == 2.0:
+        return math.sqrt(sum(g * g for g in grads))
+    return sum(abs(g) ** norm_type for g in grads) ** (1.0 / norm_type)
+
+
+def clip_grad_norm(grads, max_norm, norm_type=2.0):
+    total_norm = vector_norm(grads, norm_type)
     clip_coef = max_norm / (total_norm + 1e-6)
     clip_coef_clamped = min(clip_coef, 1.0)
     return total_norm, [g * clip_coef_clamped for g in grads]
@@ -567,6 +576,13 @@ def clip_grad_value(grads, clip_value):
 
 
 CLIP_NORM_CASES = [([3.0, -4.0, 12.0], 5.0), ([0.1, -0.2, 0.05], 1.0), ([1e-3, 2e-3, -2e-3], 3e-3), ([0.0, 0.0], 1.0)]
+# (grads, max_norm, norm_type): torch's other p-norms; each clips (the norm is above max_norm).
+CLIP_NORM_TYPE_CASES = [
+    ([3.0, -4.0, 12.0], 5.0, math.inf),
+    ([3.0, -4.0, 12.0], 5.0, 1.0),
+    ([0.1, -0.2, 0.05], 0.15, 3.0),
+    ([1e-3, 2e-3, -2e-3], 3e-3, 0.5),
+]
 CLIP_VALUE_CASES = [([3.0, -4.0, 0.5, -0.5], 1.0), ([0.1, -0.2, 0.05], 0.15)]
 
 
@@ -603,6 +619,12 @@ def main():
     for grads, max_norm in CLIP_NORM_CASES:
         total_norm, clipped = clip_grad_norm(grads, max_norm)
         clip_norm.append(dict(grads=grads, max_norm=max_norm, total_norm=total_norm, clipped=clipped))
+    for grads, max_norm, norm_type in CLIP_NORM_TYPE_CASES:
+        total_norm, clipped = clip_grad_norm(grads, max_norm, norm_type)
+        assert total_norm > max_norm and total_norm != vector_norm(grads, 2.0), (grads, norm_type)
+        # JSON has no infinity: "inf" as TOML writes it.
+        p = "inf" if norm_type == math.inf else norm_type
+        clip_norm.append(dict(grads=grads, max_norm=max_norm, norm_type=p, total_norm=total_norm, clipped=clipped))
     clip_value = [dict(grads=g, clip_value=v, clipped=clip_grad_value(g, v)) for g, v in CLIP_VALUE_CASES]
 
     out = dict(
