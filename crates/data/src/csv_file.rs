@@ -156,6 +156,29 @@ struct Tracker {
     pending: VecDeque<(u64, bool)>,
     /// Whether the last byte handed over was `\r`.
     after_cr: bool,
+    /// Line breaks among the bytes handed over (`\r\n` one).
+    breaks_noted: u64,
+    /// Where the bytes handed over leave a record, by the parser's quoting rules.
+    quote: Quote,
+    /// The line of the quote that opened the field being read, while `quote` is `Open`.
+    quote_line: u64,
+    /// Set when the file has ended (the source read 0 bytes).
+    eof: bool,
+}
+
+/// The CSV parser's quoting state after some bytes (its default rules: `"` quotes a field that
+/// starts with it, `""` is a quote inside one; elsewhere a quote is a plain character).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+enum Quote {
+    /// At the start of a field.
+    #[default]
+    FieldStart,
+    /// In a field that did not start with a quote, or after a quoted part.
+    Plain,
+    /// Inside a quoted field.
+    Open,
+    /// Inside a quoted field, just after a quote: it closed the field, or starts `""`.
+    ClosingOrDoubled,
 }
 
 impl Tracker {
@@ -176,14 +199,33 @@ impl Tracker {
         before + 1 + skipped.map(|((_, breaks), _)| u64::from(*breaks)).sum::<u64>()
     }
 
-    /// Notes the line breaks of `bytes`, which start at offset `start`.
+    /// Notes the line breaks of `bytes`, which start at offset `start`, and follows the quoting.
     fn note(&mut self, start: u64, bytes: &[u8]) {
         for (i, &b) in bytes.iter().enumerate() {
+            let ends_field = matches!(b, b',' | b'\r' | b'\n');
+            self.quote = match (self.quote, b) {
+                (Quote::FieldStart, b'"') => {
+                    self.quote_line = self.breaks_noted + 1;
+                    Quote::Open
+                }
+                (Quote::Open, b'"') => Quote::ClosingOrDoubled,
+                (Quote::Open, _) => Quote::Open,
+                (Quote::ClosingOrDoubled, b'"') => Quote::Open,
+                (_, _) if ends_field => Quote::FieldStart,
+                _ => Quote::Plain,
+            };
             if b == b'\r' || b == b'\n' {
-                self.pending.push_back((start + i as u64, b == b'\r' || !self.after_cr));
+                let breaks = b == b'\r' || !self.after_cr;
+                self.pending.push_back((start + i as u64, breaks));
+                self.breaks_noted += u64::from(breaks);
             }
             self.after_cr = b == b'\r';
         }
+    }
+
+    /// The line of a quoted field left open at the end of the file.
+    fn unclosed_quote(&self) -> Option<u64> {
+        (self.eof && self.quote == Quote::Open).then_some(self.quote_line)
     }
 }
 
@@ -201,6 +243,7 @@ impl<R: Read> Read for Limited<R> {
             // At the limit: fine if the file ends here, too long if it does not.
             let mut probe = [0u8; 1];
             if self.inner.read(&mut probe)? == 0 {
+                t.eof = true;
                 return Ok(0);
             }
             t.tripped = true;
@@ -208,6 +251,7 @@ impl<R: Read> Read for Limited<R> {
         }
         let max = buf.len().min(usize::try_from(room).unwrap_or(usize::MAX));
         let n = self.inner.read(&mut buf[..max])?;
+        t.eof |= n == 0 && max > 0;
         let start = t.read;
         t.note(start, &buf[..n]);
         t.read += n as u64;
@@ -285,7 +329,13 @@ impl CsvReader {
             let mut t = self.tracker.borrow_mut();
             t.limit = start + MAX_RECORD_BYTES as u64 + 2;
         }
-        match self.rdr.read_byte_record(&mut self.record) {
+        let read = self.rdr.read_byte_record(&mut self.record);
+        if let (Ok(_), Some(line)) = (&read, self.tracker.borrow().unclosed_quote()) {
+            // The record that holds the open quote ends with the file: refused before it is
+            // used (a label of many lines, or rows silently missing).
+            return Err(DataError::UnclosedQuote { path: self.path.clone(), line });
+        }
+        match read {
             Ok(true) => {
                 self.line = self.tracker.borrow_mut().line_from(start);
                 self.cells += self.record.len() as u64;
@@ -719,11 +769,31 @@ mod tests {
         assert_eq!(read("a,b\r\n1,2\r\n\r\n3,4").unwrap().1, vec![2, 4]);
         assert_eq!(read("\n\na,b\n\"1\n2\",3\n4,5\n").unwrap(), (vec!["a".into(), "b".into()], vec![4, 6]));
         assert_eq!(read("\u{feff} a , b\n1,2").unwrap().0, vec!["a", "b"]);
-        // A lone CR ends a line too, as it ends a record; a quote left open runs to the end.
+        // A lone CR ends a line too, as it ends a record.
         assert_eq!(read("a,b\r1,2\r\r3,4\r").unwrap().1, vec![2, 4]);
         assert_eq!(read("a,b\r\n\r\n1,2\r\r\n3,4").unwrap().1, vec![3, 5]);
+    }
+
+    /// A quote left open runs to the end of the file: refused, naming its line, where the
+    /// parser would make the rest of the file one value (a label of many lines, rows missing).
+    #[test]
+    fn a_quote_left_open_is_refused_at_its_line() {
         let open = read("a,b\n1,2\n\"3,4\n5,6\n").unwrap_err();
-        assert!(matches!(open, DataError::Ragged { line: 3, row: 2, found: 1, .. }), "{open:?}");
+        assert!(matches!(open, DataError::UnclosedQuote { line: 3, .. }), "{open:?}");
+        let last_column = read("a,label\r\n1,\"x\"\r\n2,\"churn\r\n3,y\r\n4,z\r\n").unwrap_err();
+        assert_eq!(
+            last_column.to_string(),
+            "t.csv: line 3: a quoted field opened here is never closed (a `\"` missing; the rest of the file would be one value)"
+        );
+        // `"say ""hi""`: both pairs are quotes inside the field, which stays open.
+        let escaped = read("a,b\n1,\"say \"\"hi\"\"\n2,\"\"\"\"\n").unwrap_err();
+        assert!(matches!(escaped, DataError::UnclosedQuote { line: 2, .. }), "{escaped:?}");
+        assert!(matches!(read("a\n\"").unwrap_err(), DataError::UnclosedQuote { line: 2, .. }));
+        // Closed quotes, doubled quotes, line breaks inside quotes, and quotes inside a field
+        // that does not start with one (plain characters to the parser) all read.
+        assert_eq!(read("a,b\n1,\"x,\"\"y\"\"\nz\"\n2,\"\"\n").unwrap().1, vec![2, 4]);
+        assert_eq!(read("a,b\n1,5\"\n2, \"q").unwrap().1, vec![2, 3]);
+        assert_eq!(read("a,b\n1,\"q\"x\n").unwrap().1, vec![2]);
     }
 
     #[test]

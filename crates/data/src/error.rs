@@ -96,6 +96,18 @@ pub enum DataError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// A quoted CSV field whose closing quote never comes: the parser would read the rest of the
+    /// file into that one field.
+    #[error(
+        "{}: line {line}: a quoted field opened here is never closed (a `\"` missing; the rest of the file would be one value)",
+        path.display()
+    )]
+    UnclosedQuote {
+        /// The file.
+        path: PathBuf,
+        /// The line of the opening quote.
+        line: u64,
+    },
     /// More values than [`MAX_CELLS`](crate::MAX_CELLS) in one file.
     #[error("{}: line {line}: more than {limit} cells in all, too many to load", path.display())]
     TooManyCells {
