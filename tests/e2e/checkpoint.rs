@@ -146,6 +146,13 @@ fn a_resumed_run_trains_longer_with_set_epochs() {
         "{}",
         run.stderr
     );
+    // Fewer epochs than the checkpoint holds: refused, and the run's config left as it was, so
+    // that a plain `--resume` still takes it.
+    let run = backprop(&["train", "--resume", dir, "--set", "train.epochs=5"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(short.join("config.toml")).unwrap(), config);
+    let run = backprop(&["train", "--resume", dir]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
 }
 
 #[test]
@@ -281,7 +288,7 @@ fn sigint_checkpoints_and_exits_130_then_resumes() {
     assert_eq!(metrics(out).len() as u64, epoch + 1, "metrics up to the interruption");
 
     let run = backprop(&["train", "--resume", out.to_str().unwrap(), "--set", "train.epochs=0"]);
-    assert_eq!(run.code, 2, "--resume takes no --set");
+    assert_eq!(run.code, 2, "train.epochs must be at least 1");
     let run = backprop(&["train", "--resume", out.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains(&format!("Resuming after epoch {epoch}")), "{}", run.stdout);

@@ -472,13 +472,6 @@ fn train_into<F: Element>(
         // `config.toml`, looking complete.
         remove_earlier_results(dir, true, cfg.model.init_from.as_deref())?;
     }
-    if cfg.train.checkpoint_every > 0 {
-        // A checkpoint is only of use beside its config: on disk before the first one.
-        std::fs::create_dir_all(dir).map_err(|e| CliError::io(dir, e))?;
-        write_atomic(&dir.join("config.toml"), resolved.as_bytes())?;
-    } else {
-        files.add("config.toml", resolved.clone().into_bytes())?;
-    }
 
     let opts = TrainOptions { classification, ..TrainOptions::from_config(cfg) };
     // The config's checks above report these against their keys; whatever they missed is an
@@ -523,6 +516,15 @@ fn train_into<F: Element>(
         // checkpoint stays: it is what a resume killed now resumes from.
         remove_earlier_results(dir, false, None)?;
         let _ = writeln!(log, "Resuming after epoch {}", state.epoch);
+    }
+    // Only now, once a resume has passed its checks: a refused `--resume --set` must leave the
+    // run's config as it was, or a plain `--resume` would then be refused too.
+    if cfg.train.checkpoint_every > 0 {
+        // A checkpoint is only of use beside its config: on disk before the first one.
+        std::fs::create_dir_all(dir).map_err(|e| CliError::io(dir, e))?;
+        write_atomic(&dir.join("config.toml"), resolved.as_bytes())?;
+    } else {
+        files.add("config.toml", resolved.clone().into_bytes())?;
     }
     let mut observer =
         RunObserver::new(log, cfg.train.log_every, dir, cfg.train.checkpoint_every, cfg.train.epochs, progress);
