@@ -104,6 +104,49 @@ fn read_up_to(reader: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(got)
 }
 
+/// A gzip file's members one after the other, as `MultiGzDecoder` reads them, except that
+/// bytes after a member that are not another one are told apart ([`NotGzip`]) from a member
+/// that is truncated or corrupt (the decoder's own error: its trailer missing, or its checksum
+/// wrong), which `MultiGzDecoder` reports alike.
+struct GzMembers {
+    decoder: Option<flate2::bufread::GzDecoder<BufReader<File>>>,
+}
+
+/// What [`GzMembers`] fails with when a member is followed by bytes that are not a member.
+#[derive(Debug)]
+struct NotGzip;
+
+impl std::fmt::Display for NotGzip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("not gzip data")
+    }
+}
+
+impl std::error::Error for NotGzip {}
+
+impl Read for GzMembers {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let Some(decoder) = self.decoder.as_mut() else { return Ok(0) };
+            let n = decoder.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            // The member has ended, its trailer checked; what follows it is the file's end,
+            // another member, or something else.
+            let mut rest = self.decoder.take().expect("a decoder").into_inner();
+            let next = rest.fill_buf()?;
+            if next.is_empty() {
+                return Ok(0);
+            }
+            if !next.starts_with(&GZIP_MAGIC) {
+                return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, NotGzip));
+            }
+            self.decoder = Some(flate2::bufread::GzDecoder::new(rest));
+        }
+    }
+}
+
 impl IdxFile {
     /// Opens `path` (raw or gzip) and reads a header of `ndims` dimensions after `magic`.
     fn open(path: &Path, what: &str, magic: u32, ndims: usize) -> Result<Self, DataError> {
@@ -113,7 +156,7 @@ impl IdxFile {
         let mut buffered = BufReader::with_capacity(1 << 16, file);
         let gzip = buffered.fill_buf().map_err(io)?.starts_with(&GZIP_MAGIC);
         let (mut reader, raw_size): (Box<dyn Read>, _) = if gzip {
-            (Box::new(flate2::bufread::MultiGzDecoder::new(buffered)), None)
+            (Box::new(GzMembers { decoder: Some(flate2::bufread::GzDecoder::new(buffered)) }), None)
         } else {
             (Box::new(buffered), Some(size))
         };
@@ -165,7 +208,13 @@ impl IdxFile {
     /// Reads the `total` data bytes [`check_size`](Self::check_size) allowed into one buffer.
     fn read_data(mut self, total: u64) -> Result<Vec<u8>, DataError> {
         let path = self.path.clone();
-        let io = |e: std::io::Error| DataError::io(&path, &e);
+        let gzip = self.raw_size.is_none();
+        let io = |e: std::io::Error| match e.kind() {
+            std::io::ErrorKind::UnexpectedEof if gzip => {
+                DataError::Io { path: path.clone(), message: "the gzip data ends early: the file is cut short".into() }
+            }
+            _ => DataError::io(&path, &e),
+        };
         // A raw file has been seen to hold the data; compressed data is grown into as it arrives,
         // so a header that lies costs no more than the data there is.
         let capacity = if self.raw_size.is_some() { total } else { total.min(1 << 20) };
@@ -177,13 +226,20 @@ impl IdxFile {
             return Err(DataError::IdxTruncated { path, expected, actual: self.header_len + got });
         }
         // A byte more than promised shows trailing data; in a gzip file, bytes after the last
-        // member that are not another one fail to decode (they said "unexpected end of file").
-        let after =
-            |message: String| DataError::IdxFormat { path: path.clone(), offset: self.header_len + total, message };
+        // member that are not another one are `NotGzip`, and a truncated or corrupt last member
+        // the decoder's error, found only now (its trailer comes after the data).
+        let after = |message: &str| DataError::IdxFormat {
+            path: path.clone(),
+            offset: self.header_len + total,
+            message: message.into(),
+        };
         match self.reader.read(&mut [0u8]) {
             Ok(0) => Ok(data),
-            Ok(_) => Err(after("more bytes after the data the header describes".into())),
-            Err(e) => Err(after(format!("more bytes after the data the header describes, not gzip data ({e})"))),
+            Ok(_) => Err(after("more bytes after the data the header describes")),
+            Err(e) if e.get_ref().is_some_and(|e| e.is::<NotGzip>()) => {
+                Err(after("more bytes after the data the header describes, not gzip data"))
+            }
+            Err(e) => Err(io(e)),
         }
     }
 }

@@ -120,6 +120,26 @@ fn counts_dimensions_and_trailing_bytes_are_checked() {
         &error(&dir, SPEC),
         &["img: byte 17: more bytes after the data the header describes, not gzip data"],
     );
+    // Another member after the first is more of the file, as gzip has it.
+    let (images, labels) = five();
+    write(&dir, "lab", &labels);
+    let members = [gzip(&images[..20]), gzip(&images[20..])].concat();
+    write(&dir, "img", &members);
+    assert_eq!(load(&dir, SPEC, 0).unwrap().train.inputs.row(0).to_vec(), vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0]);
+    // A member whose 8-byte trailer (checksum, length) is cut off, or whose checksum is wrong:
+    // the file is damaged, not followed by other bytes.
+    let whole = gzip(&images);
+    write(&dir, "img", &whole[..whole.len() - 8]);
+    let cut = error(&dir, SPEC);
+    assert_mentions(&cut, &["img: the gzip data ends early: the file is cut short"]);
+    assert!(!cut.contains("more bytes"), "{cut}");
+    let mut bad_crc = whole.clone();
+    let at = bad_crc.len() - 8;
+    bad_crc[at] ^= 0xff;
+    write(&dir, "img", &bad_crc);
+    let corrupt = error(&dir, SPEC);
+    assert_mentions(&corrupt, &["img: ", "checksum"]);
+    assert!(!corrupt.contains("more bytes"), "{corrupt}");
 }
 
 #[test]
