@@ -15,7 +15,7 @@ use backprop_layers::{Network, Workspace, allocatable, parts};
 use backprop_loss::Loss;
 
 use crate::app::{STREAM_SHUFFLE, prepare_splits};
-use crate::config::Loaded;
+use crate::config::{Config, Loaded};
 use crate::error::CliError;
 use crate::fsutil::{self, write_atomic};
 use crate::model_file::ModelFile;
@@ -277,6 +277,18 @@ impl Memory {
     }
 }
 
+/// What a checkpoint of a run of `cfg` must have been written under to be resumed by it: the
+/// hash of the config but for what a resumed run may change (more epochs, other logging) or
+/// not need; and the same as releases before the twenty-sixth session wrote it, which spelled
+/// leaky_relu's slope `alpha` (now `negative_slope`), so that their checkpoints resume.
+fn config_hashes(cfg: &Config) -> Result<(String, String), CliError> {
+    let mut cfg = cfg.clone();
+    cfg.model.init_from = None;
+    (cfg.train.epochs, cfg.train.log_every, cfg.train.checkpoint_every) = (0, 0, 0);
+    let text = toml::to_string(&cfg).map_err(|e| CliError::Config(format!("cannot write the resolved config: {e}")))?;
+    Ok((text_hash(&text), text_hash(&text.replace("negative_slope = ", "alpha = "))))
+}
+
 /// `n` bytes for a person: `3.0 GiB`, `12.5 MiB`, `7 KiB` (rounded up), `0 KiB`.
 fn bytes(n: usize) -> String {
     const KIB: f64 = 1024.0;
@@ -441,16 +453,7 @@ fn train_into<F: Element>(
     let classification = splits.task == Task::Classification;
     let resolved =
         toml::to_string(cfg).map_err(|e| CliError::Config(format!("cannot write the resolved config: {e}")))?;
-    // What a checkpoint of this run must have been written under to be resumed by it: the
-    // config but for what a resumed run may change (more epochs, other logging) or not need.
-    let config_hash = {
-        let mut cfg = cfg.clone();
-        cfg.model.init_from = None;
-        (cfg.train.epochs, cfg.train.log_every, cfg.train.checkpoint_every) = (0, 0, 0);
-        text_hash(
-            &toml::to_string(&cfg).map_err(|e| CliError::Config(format!("cannot write the resolved config: {e}")))?,
-        )
-    };
+    let (config_hash, earlier_config_hash) = config_hashes(cfg)?;
     let validation = splits.validation.as_ref();
     if let Some(es) = &cfg.train.early_stopping
         && matches!(es.monitor, Monitor::ValCost | Monitor::ValAccuracy)
@@ -501,6 +504,7 @@ fn train_into<F: Element>(
         // After the data's check, the more specific one.
         if let Some(saved) = &state.config_hash
             && *saved != config_hash
+            && *saved != earlier_config_hash
         {
             return Err(CliError::Input(format!(
                 "{}: the checkpoint was written under another config than {} (an earlier run's, left in \
@@ -800,6 +804,36 @@ impl<F: Element> Observer<F> for RunObserver<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A checkpoint written by a release before leaky_relu's slope was spelled `negative_slope`
+    /// (its hash of the config text with `alpha = 0.2`) resumes; one of another config does not.
+    #[test]
+    fn checkpoints_of_the_earlier_spelling_resume() {
+        let tmp = tempfile::tempdir().expect("a temp dir");
+        let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../configs/half_adder.toml");
+        let sets = [
+            "model.activation={kind=\"leaky_relu\",negative_slope=0.2}",
+            "train.epochs=20",
+            "train.checkpoint_every=10",
+            "train.log_every=0",
+        ]
+        .map(String::from);
+        let loaded = crate::config::load(&config, &sets).expect("the config");
+        let dir = tmp.path().join("run");
+        run_training_any(&loaded, &dir, &mut std::io::sink()).expect("trained");
+        let (now, earlier) = config_hashes(&loaded.config).expect("hashes");
+        assert_ne!(now, earlier, "the spelling is in the hashed text");
+        let checkpoint = dir.join(CHECKPOINT);
+        let written = std::fs::read_to_string(&checkpoint).expect("a checkpoint");
+        assert!(written.contains(&now), "{written}");
+        let resume_with = |hash: &str| {
+            std::fs::write(&checkpoint, written.replace(&now, hash)).expect("written");
+            resume_any(&dir, &["train.epochs=30".to_string()], &mut std::io::sink())
+        };
+        let message = resume_with("0123456789abcdef").expect_err("another config's").to_string();
+        assert!(message.contains("written under another config"), "{message}");
+        resume_with(&earlier).expect("the earlier spelling's checkpoint resumes");
+    }
 
     #[test]
     fn metrics_csv_writes_every_row_and_follows_the_learning_rate() {
