@@ -166,6 +166,13 @@ fn csv_with_string_labels_trains_and_predicts_labels() {
     );
     // The report's JSON names the split it was made on too.
     assert!(run.stdout.contains(r#""split": "validation""#), "{}", run.stdout);
+    assert!(!run.stderr.contains("warning"), "the model's own training split: {}", run.stderr);
+    // Another seed splits the rows otherwise: the validation split now holds rows the model
+    // trained on, which eval says (and measures all the same).
+    let args = ["eval", model.to_str().unwrap(), config.to_str().unwrap(), "--split", "validation"];
+    let run = backprop(&[&args[..], &["--set", "experiment.seed=99"]].concat());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("was trained on other data than this config's training split"), "{}", run.stderr);
 
     let run = backprop(&["predict", model.to_str().unwrap(), "--input", "1.0"]);
     assert_eq!(run.code, 2);

@@ -786,6 +786,9 @@ fn eval_in<F: Element>(
         Some("test") => ("test", splits.test.as_ref().ok_or_else(|| no_split("test"))?),
         Some(other) => return Err(CliError::Config(format!("--split: `{other}` is not train, validation or test"))),
     };
+    if name != "train" {
+        warn_if_trained_on_other_rows(model, &splits.train);
+    }
     let classification = splits.task == backprop_data::Task::Classification;
     let loss = loaded.config.loss.get::<F>();
     let eval = run::evaluate(&net, loss, data, classification, splits.classes.as_deref());
@@ -797,6 +800,27 @@ fn eval_in<F: Element>(
     let report = run::Report { split: name.to_string(), ..eval.report };
     let _ = writeln!(out, "{}", serde_json::to_string_pretty(&report).expect("a report always serialises"));
     Ok(())
+}
+
+/// Warns (on standard error; the run goes on) when the model at `model` records training data
+/// other than `train`, the config's training split as the model reads it: with another seed or
+/// other split fractions than its run's, a held-out split of the same data may hold samples the
+/// model trained on, and its figures would look better than they are. Silent where the model
+/// records no data hash, or was trained in another dtype (whose values hash otherwise).
+fn warn_if_trained_on_other_rows<F: Element>(model: &Path, train: &backprop_data::Dataset<F>) {
+    let Ok(file) = ModelFile::read(model) else { return };
+    let Some(provenance) = file.provenance.filter(|_| file.dtype == F::DTYPE) else { return };
+    let here = crate::model_file::data_hash(train.inputs.view(), train.targets.view());
+    if here != provenance.data_hash {
+        let _ = writeln!(
+            std::io::stderr(),
+            "warning: {} was trained on other data than this config's training split (data hash {}, the \
+             split's {here}): with another seed or other split fractions than its run's, the split measured \
+             here may hold samples it trained on",
+            model.display(),
+            provenance.data_hash
+        );
+    }
 }
 
 fn no_split(name: &str) -> CliError {
