@@ -3,7 +3,8 @@
 //! Feature cells and regression targets parse as `f64` (surrounding spaces allowed; NaN and
 //! infinities refused). A classification target holds labels (strings or integers): the classes
 //! are its distinct labels, sorted (numerically when every label is an integer, then named by
-//! the integer, so `01` and `1` are one class `1`).
+//! the integer, so `01`, `1` and `1.0` (as pandas writes a column of integers that had a gap)
+//! are one class `1`).
 //!
 //! Reading is incremental and bounded: a record longer than [`MAX_RECORD_BYTES`] is refused
 //! before it is read whole (the file goes through a reader that will not hand the CSV parser more
@@ -576,14 +577,14 @@ pub(crate) struct ClassIndex {
 impl ClassIndex {
     pub(crate) fn new(classes: &[String]) -> Self {
         let exact = classes.iter().enumerate().map(|(i, c)| (c.clone(), i)).collect();
-        let numeric = classes.iter().enumerate().map(|(i, c)| c.trim().parse::<i64>().ok().map(|v| (v, i))).collect();
+        let numeric = classes.iter().enumerate().map(|(i, c)| integer_label(c.trim()).map(|v| (v, i))).collect();
         ClassIndex { names: classes.to_vec(), exact, numeric }
     }
 
     pub(crate) fn get(&self, label: &str) -> Option<usize> {
         let label = label.trim();
         self.exact.get(label).copied().or_else(|| {
-            let v = label.parse::<i64>().ok()?;
+            let v = integer_label(label)?;
             self.numeric.as_ref()?.get(&v).copied()
         })
     }
@@ -603,10 +604,23 @@ pub fn class_index(classes: &[String], label: &str) -> Option<usize> {
     ClassIndex::new(classes).get(label)
 }
 
+/// The integer a label names: written as one (`3`, `-1`, `007`), or as a number whose value
+/// is one (`3.0`, `3.`, `3e0`, as pandas writes a column of integers that had a gap), within
+/// ±2⁵³, where every integer is exact in f64.
+fn integer_label(label: &str) -> Option<i64> {
+    label.parse::<i64>().ok().or_else(|| {
+        let x = label.parse::<f64>().ok()?;
+        let exact = x.is_finite() && x.trunc() == x && x.abs() <= 9_007_199_254_740_992.0;
+        // Within ±2⁵³ the cast is exact; −0.0 is 0.
+        #[allow(clippy::cast_possible_truncation)]
+        exact.then_some(x as i64)
+    })
+}
+
 /// Sorted class names for raw label ids, and each raw id's class index.
 fn classes_of(ids: HashMap<String, usize>) -> (Vec<String>, Vec<usize>) {
     let raw: Vec<(String, usize)> = ids.into_iter().collect();
-    let ints: Option<Vec<i64>> = raw.iter().map(|(l, _)| l.parse::<i64>().ok()).collect();
+    let ints: Option<Vec<i64>> = raw.iter().map(|(l, _)| integer_label(l)).collect();
     let mut remap = vec![0; raw.len()];
     match ints {
         Some(values) => {
@@ -824,6 +838,17 @@ mod tests {
         assert_eq!(remap, vec![2, 1, 1, 0]);
         let ids: HashMap<String, usize> = [("b", 0), ("a", 1), ("10", 2)].map(|(l, i)| (l.to_string(), i)).into();
         assert_eq!(classes_of(ids), (vec!["10".into(), "a".into(), "b".into()], vec![2, 1, 0]));
+        // Integers written as numbers with a fraction of 0 (pandas' `1.0`) are those integers.
+        let ids: HashMap<String, usize> =
+            [("1", 0), ("1.0", 1), ("2.", 2), ("-0.0", 3), ("3e1", 4)].map(|(l, i)| (l.to_string(), i)).into();
+        assert_eq!(classes_of(ids), (vec!["0".into(), "1".into(), "2".into(), "30".into()], vec![1, 1, 2, 0, 3]));
+        let index = ClassIndex::new(&["1".into(), "2".into()]);
+        assert_eq!((index.get("1.0"), index.get("2e0"), index.get("1.5")), (Some(0), Some(1), None));
+        // A fraction, an infinity or NaN makes the labels names, sorted as text.
+        for other in ["1.5", "inf", "NaN", "1e300"] {
+            let ids: HashMap<String, usize> = [("1", 0), (other, 1)].map(|(l, i)| (l.to_string(), i)).into();
+            assert_eq!(classes_of(ids).0.len(), 2, "{other}");
+        }
     }
 
     #[test]
