@@ -415,11 +415,13 @@ pub enum DataError {
         /// The run's dtype.
         dtype: backprop_tensor::Dtype,
     },
-    /// A held-out split left empty because training keeps one sample of each class (and the
-    /// test split, taken first, took the others).
+    /// A held-out split left empty because training keeps one sample (of each class, for
+    /// classes), and the test split, taken first, may have taken the others.
     #[error(
-        "dataset `{name}`: none of its {samples} samples are left for `{split}` once training keeps a sample of \
-         every class (and `test` takes its share); use more data, or set `{split}` to 0 to hold out none"
+        "dataset `{name}`: none of its {samples} samples are left for `{split}` once training keeps {}{}; use more \
+         data, or set `{split}` to 0 to hold out none",
+        if *per_class { "a sample of every class" } else { "a sample" },
+        if *after_test { " and `test` takes its share" } else { "" }
     )]
     NoneToSpare {
         /// The dataset.
@@ -428,6 +430,10 @@ pub enum DataError {
         split: String,
         /// Samples there were to split.
         samples: usize,
+        /// Whether training keeps a sample of each class (classification), not one in all.
+        per_class: bool,
+        /// Whether the test split was taken first (`split` is `validation` and `test` is above 0).
+        after_test: bool,
     },
     /// A [`Normalizer`](crate::Normalizer) applied to inputs of another width.
     #[error("the normalizer was fitted on {expected} features, the inputs have {found}")]

@@ -368,7 +368,8 @@ fn split_and_scale<F: Element>(
                 let (name, split, samples) = (main.name.clone(), split.into(), main.len());
                 if split::share(fraction, samples) > 0 {
                     // Every class is down to the one sample training keeps.
-                    return Err(DataError::NoneToSpare { name, split, samples });
+                    let (per_class, after_test) = (n_classes > 0, split == "validation" && prep.test > 0.0);
+                    return Err(DataError::NoneToSpare { name, split, samples, per_class, after_test });
                 }
                 return Err(DataError::SplitTooSmall { name, split, samples });
             }

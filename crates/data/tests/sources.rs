@@ -91,7 +91,22 @@ fn out_of_range_values_are_refused_before_loading() {
     assert_eq!(
         err.to_string(),
         "dataset `moons`: none of its 2 samples are left for `validation` once training keeps a sample of every \
-         class (and `test` takes its share); use more data, or set `validation` to 0 to hold out none"
+         class; use more data, or set `validation` to 0 to hold out none"
+    );
+    // With a test split, taken first.
+    let err = spec("source = \"moons\"\nsamples = 3\nvalidation = 0.3\ntest = 0.4").load::<f64>().unwrap_err();
+    assert!(
+        err.to_string().contains("once training keeps a sample of every class and `test` takes its share;"),
+        "{err}"
+    );
+    // The test split itself, and a regression set, whose training keeps one sample in all.
+    let err = spec("source = \"moons\"\nsamples = 2\ntest = 0.5").load::<f64>().unwrap_err();
+    assert!(err.to_string().contains("left for `test` once training keeps a sample of every class;"), "{err}");
+    let err = spec("source = \"sine\"\nsamples = 3\ntest = 0.5\nvalidation = 0.3").load::<f64>().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "dataset `sine`: none of its 3 samples are left for `validation` once training keeps a sample and `test` \
+         takes its share; use more data, or set `validation` to 0 to hold out none"
     );
 }
 
