@@ -495,16 +495,23 @@ fn run_peers(peers: &Peers, workloads: &[&str], ours: &Ours) -> i32 {
         .env("PEER_WORKLOADS", workloads.join(","))
         .stderr(std::process::Stdio::inherit())
         .output();
-    let out = match out {
-        Ok(o) => String::from_utf8_lossy(&o.stdout).into_owned(),
+    let (out, status) = match out {
+        Ok(o) => (String::from_utf8_lossy(&o.stdout).into_owned(), o.status),
         Err(e) => {
             errln!("error: cannot run {}/run.sh: {e}", dir.display());
             return 1;
         }
     };
-    let _ = std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes());
+    if let Err(e) = std::io::Write::write_all(&mut std::io::stdout(), out.as_bytes()) {
+        crate::output_lost(&e);
+    }
     for line in ratios(&out, ours) {
         outln!("{line}");
+    }
+    // A peer that could not run its workloads: what it printed is above, the figures are not.
+    if !status.success() {
+        errln!("error: {}/run.sh failed ({status})", dir.display());
+        return 1;
     }
     0
 }

@@ -263,24 +263,23 @@ fn curves(dir: &Path, plan: &Plan, results: &[TrialResult], order: &[usize]) -> 
         .filter(|(t, r)| shown.contains(&t.point) && ran(r))
         .map(|(t, _)| (t.point, t.dir.as_str()))
         .collect();
-    let series: Vec<(usize, Vec<f64>)> = jobs
+    let series: Vec<(usize, Option<Vec<f64>>)> = jobs
         .par_iter()
         .map(|(p, d)| (*p, sampled_costs(&dir.join(d).join("metrics.csv"), &slot, samples.len())))
         .collect();
-    // A trial that ran but whose costs cannot be read (its metrics.csv missing or damaged) is
-    // left out of its curve, and said so: not counted in the legend's n as if drawn.
+    // A trial that ran but whose metrics.csv cannot be read (missing or damaged) is left out of
+    // its curve, and said so: not counted in the legend's n as if drawn. (One that was read and
+    // holds no finite cost, a run that diverged at once, counts: it ran, and has nothing to draw.)
     for ((_, d), (_, costs)) in jobs.iter().zip(&series) {
-        if !costs.iter().any(|c| c.is_finite()) {
-            errln!(
-                "warning: {}: no cost could be read; left out of curves.svg",
-                dir.join(d).join("metrics.csv").display()
-            );
+        if costs.is_none() {
+            errln!("warning: {}: cannot be read; left out of curves.svg", dir.join(d).join("metrics.csv").display());
         }
     }
 
     let mut curves = Vec::with_capacity(shown.len());
     for (rank, p) in shown.iter().enumerate() {
-        let mine: Vec<&Vec<f64>> = series.iter().filter(|(q, _)| q == p).map(|(_, s)| s).collect();
+        let of_p: Vec<&Option<Vec<f64>>> = series.iter().filter(|(q, _)| q == p).map(|(_, s)| s).collect();
+        let mine: Vec<&Vec<f64>> = of_p.iter().filter_map(|s| s.as_ref()).collect();
         let mut rows = Vec::with_capacity(samples.len());
         let mut column = Vec::with_capacity(mine.len());
         for (i, e) in samples.iter().enumerate() {
@@ -292,8 +291,8 @@ fn curves(dir: &Path, plan: &Plan, results: &[TrialResult], order: &[usize]) -> 
             column.sort_by(f64::total_cmp);
             rows.push((*e as f64, percentile(&column, 0.1), percentile(&column, 0.5), percentile(&column, 0.9)));
         }
-        let n = mine.iter().filter(|s| s.iter().any(|c| c.is_finite())).count();
-        let unread = mine.len() - n;
+        let n = mine.len();
+        let unread = of_p.len() - n;
         let count = if unread == 0 { format!("n={n}") } else { format!("n={n}; {unread} unreadable") };
         curves.push(Curve { label: format!("#{} {} ({count})", rank + 1, plan.point_label(*p)), rows });
     }
@@ -329,21 +328,24 @@ fn curves(dir: &Path, plan: &Plan, results: &[TrialResult], order: &[usize]) -> 
 }
 
 /// The `cost` column of a `metrics.csv` at the epochs `slot` maps to sample positions (NaN
-/// where the file has none). Rows are one per epoch from 0, so only the sampled lines are
-/// parsed; a file whose rows are not is read field by field.
-fn sampled_costs(path: &Path, slot: &[usize], n: usize) -> Vec<f64> {
+/// where the file has none, or a cost that is not finite); `None` for a file that cannot be
+/// read, has no `epoch` and `cost` columns, or no cost at any sampled epoch (a damaged file). Rows are one per epoch from 0, so only the
+/// sampled lines are parsed; a file whose rows are not is read field by field.
+fn sampled_costs(path: &Path, slot: &[usize], n: usize) -> Option<Vec<f64>> {
     let mut out = vec![f64::NAN; n];
-    let Ok(bytes) = read_input(path, MODEL_LIMIT, "metrics file") else { return out };
+    let bytes = read_input(path, MODEL_LIMIT, "metrics file").ok()?;
     let mut lines = bytes.split(|b| *b == b'\n');
     let header: Vec<&[u8]> = lines.next().unwrap_or_default().split(|b| *b == b',').collect();
     let (Some(ei), Some(ci)) = (header.iter().position(|h| *h == b"epoch"), header.iter().position(|h| *h == b"cost"))
     else {
-        return out;
+        return None;
     };
     let field = |line: &[u8], i: usize| {
         line.split(|b| *b == b',').nth(i).and_then(|f| std::str::from_utf8(f).ok()).map(str::trim).map(str::to_string)
     };
     let mut in_order = true;
+    // Whether any sampled row had a cost (a number, `NaN` and `inf` included).
+    let mut read_one = false;
     // Fast path: the line number is the epoch; scan for newlines only.
     let data = &bytes[bytes.iter().position(|b| *b == b'\n').map_or(bytes.len(), |p| p + 1)..];
     let mut start = 0;
@@ -358,22 +360,27 @@ fn sampled_costs(path: &Path, slot: &[usize], n: usize) -> Vec<f64> {
                 in_order = false;
                 break;
             }
-            out[s] = field(line, ci).and_then(|c| c.parse::<f64>().ok()).unwrap_or(f64::NAN);
+            let cost = field(line, ci).and_then(|c| c.parse::<f64>().ok());
+            read_one |= cost.is_some();
+            out[s] = cost.unwrap_or(f64::NAN);
         }
     }
     if in_order {
-        return out;
+        return read_one.then_some(out);
     }
     out.fill(f64::NAN);
+    read_one = false;
     for line in data.split(|b| *b == b'\n') {
         let Some(e) = field(line, ei).and_then(|e| e.parse::<usize>().ok()) else { continue };
         if let Some(&s) = slot.get(e)
             && s != usize::MAX
         {
-            out[s] = field(line, ci).and_then(|c| c.parse::<f64>().ok()).unwrap_or(f64::NAN);
+            let cost = field(line, ci).and_then(|c| c.parse::<f64>().ok());
+            read_one |= cost.is_some();
+            out[s] = cost.unwrap_or(f64::NAN);
         }
     }
-    out
+    read_one.then_some(out)
 }
 
 fn metric_vs(plan: &Plan, results: &[TrialResult], k: usize) -> Result<String, Box<dyn Error>> {
@@ -498,15 +505,22 @@ mod tests {
         // Epochs 0..=4; slot maps epochs 0, 2 and 4 to samples 0, 1, 2.
         let slot = [0, usize::MAX, 1, usize::MAX, 2];
         std::fs::write(&path, "epoch,cost,lr\n0,1.5,0.5\n1,1,0.5\n2,0.25,0.5\n3,NaN,0.5\n4,1e-3,0.5\n").unwrap();
-        assert_eq!(sampled_costs(&path, &slot, 3), [1.5, 0.25, 1e-3]);
+        assert_eq!(sampled_costs(&path, &slot, 3).unwrap(), [1.5, 0.25, 1e-3]);
         // A last line without its newline is not read by the fast path (a run cut short).
         std::fs::write(&path, "epoch,cost,lr\n0,1.5,0.5\n1,1,0.5\n2,0.25,0.5\n3,0,0.5\n4,7,0.5").unwrap();
-        let got = sampled_costs(&path, &slot, 3);
+        let got = sampled_costs(&path, &slot, 3).unwrap();
         assert_eq!(got[..2], [1.5, 0.25]);
         assert!(got[2].is_nan());
         // Rows out of order (or another column order): the slow path finds each epoch.
         std::fs::write(&path, "cost,epoch\n0.25,2\n1.5,0\n1e-3,4\n").unwrap();
-        assert_eq!(sampled_costs(&path, &slot, 3), [1.5, 0.25, 1e-3]);
+        assert_eq!(sampled_costs(&path, &slot, 3).unwrap(), [1.5, 0.25, 1e-3]);
+        // A run that diverged at once is read (costs not finite); a file without the columns,
+        // or none at all, is not.
+        std::fs::write(&path, "epoch,cost,lr\n0,inf,0.5\n1,NaN,0.5\n2,NaN,0.5\n").unwrap();
+        assert!(sampled_costs(&path, &slot, 3).unwrap().iter().all(|c| c.is_nan() || c.is_infinite()));
+        std::fs::write(&path, "epoch,lr\n0,0.5\n").unwrap();
+        assert_eq!(sampled_costs(&path, &slot, 3), None);
+        assert_eq!(sampled_costs(&dir.join("missing.csv"), &slot, 3), None);
         std::fs::remove_dir_all(&dir).unwrap();
     }
 

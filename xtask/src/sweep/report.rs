@@ -303,10 +303,14 @@ fn cell(text: &str) -> String {
 
 /// A grid value as the table shows it: a float whose TOML text is long (`1e200` is written out
 /// in 201 digits) in Rust's shortest exponent form where that is shorter (it reads back to the
-/// same number); any other value as it is.
+/// same number); any other value, integers included (a seed of 19 digits is not an f64), as it
+/// is.
 fn number_text(value: &str) -> String {
+    let float = value.contains(['.', 'e', 'E']);
     match value.parse::<f64>() {
-        Ok(x) if value.len() > 16 && x.is_finite() && format!("{x:e}").len() < value.len() => format!("{x:e}"),
+        Ok(x) if float && value.len() > 16 && x.is_finite() && format!("{x:e}").len() < value.len() => {
+            format!("{x:e}")
+        }
         _ => value.to_string(),
     }
 }
@@ -481,6 +485,8 @@ mod tests {
             assert_eq!(number_text(plain), plain);
         }
         assert_eq!(number_text("0.30000000000000004"), "0.30000000000000004");
+        // Integers are shown whole: two seeds of 19 digits are two values, which f64 would merge.
+        assert_eq!(number_text("1200000000000000001"), "1200000000000000001");
     }
 
     #[test]
