@@ -162,6 +162,11 @@ fn explain_refuses_numbers_that_are_not_finite() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("--target 0,1e39: value 2 (1e39) is beyond f32's range"), "{}", run.stderr);
     assert_eq!(explain(&f32, &["--input", "0,0", "--target", "0,1"]).code, 0);
+    // With a normalizer: a value past f32's range as given is said so, not blamed on the scaling.
+    let args = ["explain", "configs/moons.toml", "--set", f32[0], "--input", "1e39,0", "--target", "1,0"];
+    let run = backprop(&args);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--input 1e39,0: value 1 (1e39) is beyond f32's range\n"), "{}", run.stderr);
 }
 
 /// `--input` and `--target` take spaces around their numbers, as `predict --input` does.

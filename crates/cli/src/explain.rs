@@ -274,7 +274,11 @@ fn pick_sample<F: Element>(data: &Dataset<F>, normalizer: &Normalizer, pick: &Pi
                     j + 1,
                     number(input[j]),
                     F::DTYPE.name(),
-                    if normalizer.is_identity() { "" } else { " once normalised as the data is" }
+                    if normalizer.is_identity() || !F::of(input[j]).is_finite() {
+                        ""
+                    } else {
+                        " once normalised as the data is"
+                    }
                 )));
             }
             let found = data.inputs.outer_iter().position(|r| r == x);
