@@ -742,11 +742,10 @@ fn predict_cmd(args: &PredictArgs, out: &mut dyn Write) -> Result<(), CliError> 
             0.0
         };
     for (input, output) in raw.outer_iter().zip(y.outer_iter()) {
-        // Beyond 1e15, an exponent (f64's Display would write out every digit).
-        let huge = |v: f64| v.abs() >= 1e15;
-        let xs: Vec<String> = input.iter().map(|&v| if huge(v) { format!("{v:e}") } else { v.to_string() }).collect();
-        let ys: Vec<String> =
-            output.iter().map(|&v| if huge(v) { format!("{v:.6e}") } else { format!("{v:.6}") }).collect();
+        // Huge and tiny values with an exponent (f64's Display writes out every digit, and six
+        // decimals show 1e-8 as 0.000000).
+        let xs: Vec<String> = input.iter().map(|&v| crate::report::number(v)).collect();
+        let ys: Vec<String> = output.iter().map(|&v| crate::report::output(v)).collect();
         let label = match &file.classes {
             Some(classes) => {
                 let k = crate::report::predicted_class(output, threshold);

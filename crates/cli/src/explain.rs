@@ -45,6 +45,7 @@ use serde::Serialize;
 use crate::app::prepare_splits;
 use crate::config::Loaded;
 use crate::error::CliError;
+use crate::report::number;
 use crate::train::{backward_from_loss, forward_cost, fused};
 
 /// One sample's trip through the network and back, with every number the backward pass used.
@@ -320,12 +321,6 @@ fn pick_sample<F: Element>(data: &Dataset<F>, normalizer: &Normalizer, pick: &Pi
 /// `values` as the command line wrote them: comma-separated.
 fn list(values: &[f64]) -> String {
     values.iter().map(|&x| number(x)).collect::<Vec<_>>().join(",")
-}
-
-/// `x` for a message: as written for everyday sizes, with an exponent for huge and tiny ones
-/// (1e308 is not written out in 309 digits).
-fn number(x: f64) -> String {
-    if x != 0.0 && !(1e-5..1e15).contains(&x.abs()) { format!("{x:e}") } else { x.to_string() }
 }
 
 /// An error naming `flag` and `values` when one of them is not a finite number.

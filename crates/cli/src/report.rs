@@ -61,6 +61,39 @@ pub struct BitScores {
     pub exact_match: f64,
 }
 
+/// `x` for people: the shortest text that reads back to it, with an exponent below 10⁻⁵ and
+/// from 10¹⁵ (where Rust's `Display` writes every digit: 300 zeros for 1e-300).
+///
+/// ```
+/// use backprop_cli::report::number;
+/// assert_eq!((number(0.25), number(1e-300), number(-2e20), number(0.0)), ("0.25".into(), "1e-300".into(), "-2e20".into(), "0".into()));
+/// ```
+pub fn number(x: f64) -> String {
+    number_in(x)
+}
+
+/// [`number`] in `F`'s own shortest digits (an f32's `0.1`, not the `0.10000000149011612` of
+/// its value in f64).
+pub fn number_in<F: Element>(x: F) -> String {
+    let v = x.f64();
+    match (v != 0.0 && !(1e-5..1e15).contains(&v.abs()), F::DTYPE) {
+        (true, backprop_tensor::Dtype::F32) => format!("{:e}", v as f32),
+        (true, backprop_tensor::Dtype::F64) => format!("{v:e}"),
+        (false, _) => x.to_string(),
+    }
+}
+
+/// A network's output for people: 6 decimals (the post's `0.031141`), or 6 digits after the
+/// point of an exponent form below 10⁻⁴, where the decimals would hide it, and from 10¹⁵.
+///
+/// ```
+/// use backprop_cli::report::output;
+/// assert_eq!((output(0.0311409), output(2.5e-9), output(0.0)), ("0.031141".into(), "2.500000e-9".into(), "0.000000".into()));
+/// ```
+pub fn output(x: f64) -> String {
+    if x != 0.0 && x.is_finite() && !(1e-4..1e15).contains(&x.abs()) { format!("{x:.6e}") } else { format!("{x:.6}") }
+}
+
 /// The class of one row: argmax for several outputs (the first on ties); for one, class 1 when
 /// `output > threshold`, strictly, as Keras's `BinaryAccuracy`, scikit-learn's `predict` and
 /// torchmetrics decide (an output exactly at the threshold, such as an untrained net's
@@ -218,6 +251,23 @@ mod tests {
         assert_eq!(regression(array![[1.0], [2.0]].view(), array![[1.0], [2.0]].view(), 0.5).bits, None);
         let none = ndarray::Array2::<f64>::zeros((0, 2));
         assert_eq!(regression(none.view(), none.view(), 0.5).bits, None);
+    }
+
+    #[test]
+    fn numbers_read_back_in_their_own_type() {
+        assert_eq!(
+            (number_in(0.1f32), number_in(1e-30f32), number_in(3e20f32)),
+            ("0.1".into(), "1e-30".into(), "3e20".into())
+        );
+        assert_eq!(
+            (number_in(0.1f64), number_in(1e-30f64), number_in(-0.0f64)),
+            ("0.1".into(), "1e-30".into(), "-0".into())
+        );
+        assert_eq!(
+            (output(1e15), output(-3e-5), output(f64::NAN)),
+            ("1.000000e15".into(), "-3.000000e-5".into(), "NaN".into())
+        );
+        assert_eq!(output(0.0001), "0.000100");
     }
 
     #[test]

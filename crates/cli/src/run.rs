@@ -551,8 +551,8 @@ fn train_into<F: Element>(
         let _ = writeln!(log, "Neural net output:");
         let outputs = outcome.net.predict(data.inputs.view());
         for (x, y) in data.inputs.outer_iter().zip(outputs.outer_iter()) {
-            let xs: Vec<String> = x.iter().map(|v| v.to_string()).collect();
-            let ys: Vec<String> = y.iter().map(|v| format!("{:.6}", v.f64())).collect();
+            let xs: Vec<String> = x.iter().map(|&v| report::number_in(v)).collect();
+            let ys: Vec<String> = y.iter().map(|v| report::output(v.f64())).collect();
             let _ = writeln!(log, "  ({}) : [{}]", xs.join(", "), ys.join(" "));
         }
     }
