@@ -221,6 +221,9 @@ fn invalid_toml() {
 #[test]
 fn duplicate_key_is_named() {
     check("dup", &replace("lr = 0.5", "lr = 0.5\nlr = 0.1"), &[], &["bad.toml:18:1:", "duplicate key `lr`"]);
+    // The key named is the duplicate, not the one on the line before.
+    let between = replace("lr = 0.5", "lr = 0.5\nmomentum = 0.9\nlr = 0.1");
+    check("dup-later", &between, &[], &["bad.toml:19:1: key `optim.lr`: invalid TOML: duplicate key `lr`"]);
     let dotted = replace("lr = 0.5", "lr = 0.5\nschedule.kind = \"step\"\nschedule . kind = \"cosine\"");
     check("dup-dotted", &dotted, &[], &["bad.toml:19:12:", "duplicate key `schedule.kind`"]);
 }
@@ -289,6 +292,18 @@ fn a_field_a_set_made_necessary_names_the_set() {
         &["data.source=csv"],
         &["key `data.path`: missing field `path` (needed after --set data.source=csv)"],
     );
+}
+
+/// An empty path is no file, said against its key: joined to the config's folder it was the
+/// folder ("Is a directory").
+#[test]
+fn an_empty_path_is_no_file() {
+    let csv =
+        |extra: &str| replace("source = \"half_adder\"", &format!("source = \"csv\"\ntargets = [\"y\"]\n{extra}"));
+    check("empty-path", &csv("path = \"\""), &[], &["key `data.path`: must name a CSV file"]);
+    let other = csv("path = \"x.csv\"\ntest_path = \"\"");
+    check("empty-test-path", &other, &[], &["key `data.test_path`: must name a CSV file (leave it out for none)"]);
+    check("empty-set", &csv("path = \"x.csv\""), &["data.path=\"\""], &["key `data.path`: must name a CSV file"]);
 }
 
 /// A device or a directory given as a config or a model file is refused at once: `/dev/zero`

@@ -360,8 +360,14 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Loaded, CliError> {
         if message.contains("value was too large") {
             message = format!("{message} (TOML integers are 64-bit and signed: at most 9223372036854775807)");
         }
-        let key =
-            e.span().and_then(|s| key_of_line(&source, s.start)).map(|k| format!(" key `{k}`:")).unwrap_or_default();
+        // A duplicate key's span is the key itself, from the start of its line: the key is the
+        // one it ends in, not the one before.
+        let duplicate = message.starts_with("duplicate key");
+        let key = e
+            .span()
+            .and_then(|s| key_of_line(&source, if duplicate { s.end } else { s.start }))
+            .map(|k| format!(" key `{k}`:"))
+            .unwrap_or_default();
         CliError::Config(format!("{}{at}:{key} invalid TOML: {message}", path.display()))
     })?;
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -435,9 +441,11 @@ pub fn absolutize_value(key: &str, value: &mut toml::Value, base: &Path) {
 }
 
 /// `p` made absolute against the absolute folder `base` when it is relative (and the result
-/// is UTF-8: a TOML string cannot hold anything else).
+/// is UTF-8: a TOML string cannot hold anything else). An empty path stays empty, for the
+/// source's check to refuse as no file (joined, it was the folder: "Is a directory").
 fn absolutize_path(p: &mut String, base: &Path) {
-    if Path::new(p.as_str()).is_relative()
+    if !p.is_empty()
+        && Path::new(p.as_str()).is_relative()
         && let Some(absolute) = base.join(p.as_str()).to_str()
     {
         *p = absolute.to_string();

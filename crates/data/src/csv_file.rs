@@ -122,6 +122,11 @@ impl Validate for CsvSource {
         if self.path.as_os_str().is_empty() {
             return Err(SpecError::new("path", "must name a CSV file"));
         }
+        for (key, path) in [("validation_path", &self.validation_path), ("test_path", &self.test_path)] {
+            if path.as_ref().is_some_and(|p| p.as_os_str().is_empty()) {
+                return Err(SpecError::new(key, "must name a CSV file (leave it out for none)"));
+            }
+        }
         if self.targets.is_empty() {
             return Err(SpecError::new("targets", "must name at least one column"));
         }
