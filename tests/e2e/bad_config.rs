@@ -512,6 +512,9 @@ fn model_file_normalizer_and_features() {
     let with = |extra: &str| model(&three).replacen("\"layers\"", &format!("{extra}, \"layers\""), 1);
     let scale = r#""normalizer": {"kind": "standardize", "shift": [0, 0], "scale": [1, 0]}"#;
     bad_model("scale-0", &with(scale), &["m.json", "normalizer.scale[1]: must not be 0"]);
+    // The count named is the one that is off.
+    let short = r#""normalizer": {"kind": "standardize", "shift": [0, 0], "scale": [1]}"#;
+    bad_model("scale-short", &with(short), &["m.json", "normalizer.scale has 1 values for 2 inputs"]);
     let features = r#""features": ["a"]"#;
     bad_model("features", &with(features), &["m.json", "`features` names 1 columns for 2 inputs"]);
 }

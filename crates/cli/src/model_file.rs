@@ -237,9 +237,12 @@ impl ModelFile {
         }
         if let Some(n) = &self.normalizer
             && !n.is_identity()
-            && (n.shift.len() != self.inputs || n.scale.len() != self.inputs)
         {
-            return Err(format!("`normalizer` has {} values for {} inputs", n.shift.len(), self.inputs));
+            for (key, values) in [("shift", &n.shift), ("scale", &n.scale)] {
+                if values.len() != self.inputs {
+                    return Err(format!("normalizer.{key} has {} values for {} inputs", values.len(), self.inputs));
+                }
+            }
         }
         // (JSON numbers are finite; a scale of 0 would divide every input of its column by 0.)
         if let Some(j) = self.normalizer.as_ref().and_then(|n| n.scale.iter().position(|&x| x == 0.0)) {

@@ -322,6 +322,17 @@ pub enum DataError {
         /// The model's classes.
         model: Box<[String]>,
     },
+    /// A source read as a trained model sees it whose features are not as many as the model's
+    /// normalizer scales.
+    #[error("{name}: the data has {data} features, the model's normalizer scales {model}")]
+    FeaturesDiffer {
+        /// The source's name.
+        name: String,
+        /// The data's features.
+        data: usize,
+        /// The features the model's normalizer was fitted on.
+        model: usize,
+    },
     /// An IDX file whose first four bytes are not the expected magic number.
     #[error(
         "{}: byte 0: magic number 0x{found:08x}, expected 0x{expected:08x} (an IDX {what} file, raw or gzip-compressed)",

@@ -324,6 +324,14 @@ impl DataSpec {
                 model: model.into(),
             });
         }
+        if let Some(n) = trained.normalizer.filter(|n| !n.is_identity() && n.shift.len() != loaded.main.inputs.ncols())
+        {
+            return Err(DataError::FeaturesDiffer {
+                name: loaded.main.name.clone(),
+                data: loaded.main.inputs.ncols(),
+                model: n.shift.len(),
+            });
+        }
         let prep = self.preprocess().cloned().unwrap_or_default();
         split_and_scale(loaded, &prep, rng::derive_seed(seed, 1), trained.normalizer)
     }

@@ -119,3 +119,18 @@ fn draws_beyond_the_dtype_are_refused() {
     assert!(m.contains("beyond f32's range"), "{m}");
     assert!(moons.load_splits::<f64>(Path::new("."), 0).is_ok());
 }
+
+/// Data read as a model sees it, whose features are not those its normalizer scales: refused
+/// naming the data (the bare width error named nothing).
+#[test]
+fn a_models_normalizer_of_another_width_is_refused_naming_the_data() {
+    use backprop_data::{NormalizeKind, Normalizer, Trained};
+    let three = ndarray::Array2::<f64>::from_shape_fn((4, 3), |(i, j)| (i * 3 + j) as f64);
+    let scaler = Normalizer::fit(NormalizeKind::Standardize, &three);
+    let trained = Trained { classes: None, normalizer: Some(&scaler) };
+    let err = DataSpec::HalfAdder {}.load_splits_as::<f64>(Path::new("."), 0, trained).unwrap_err();
+    assert_eq!(err.to_string(), "half_adder: the data has 2 features, the model's normalizer scales 3");
+    let two = Normalizer::fit(NormalizeKind::Standardize, &three.slice(ndarray::s![.., ..2]).to_owned());
+    let trained = Trained { classes: None, normalizer: Some(&two) };
+    assert!(DataSpec::HalfAdder {}.load_splits_as::<f64>(Path::new("."), 0, trained).is_ok());
+}
