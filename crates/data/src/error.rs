@@ -119,7 +119,11 @@ pub enum DataError {
         limit: u64,
     },
     /// A CSV record with a different number of fields than the header.
-    #[error("{}: line {line} (data row {row}): {found} fields, but the header has {expected}", path.display())]
+    #[error(
+        "{}: line {line} (data row {row}): {found} {}, but the header has {expected}",
+        path.display(),
+        if *found == 1 { "field" } else { "fields" }
+    )]
     Ragged {
         /// The file.
         path: PathBuf,
@@ -201,7 +205,13 @@ pub enum DataError {
         column: usize,
     },
     /// A configured column the header does not have.
-    #[error("{}: no column {column} in the header ({}){}", path.display(), list(header), suggest(suggestion.as_deref()))]
+    #[error(
+        "{}: no column {column} in the header ({}){}{}",
+        path.display(),
+        list(header),
+        suggest(suggestion.as_deref()),
+        header_hint(header)
+    )]
     MissingColumn {
         /// The file.
         path: PathBuf,
@@ -489,6 +499,20 @@ fn list(names: &[String]) -> String {
         out.push(format!("… {} more", names.len() - 20));
     }
     out.join(", ")
+}
+
+/// Why a header may not have split into the columns meant: another separator, or UTF-16 text.
+fn header_hint(header: &[String]) -> String {
+    if header.iter().any(|h| h.contains('\0')) {
+        return "; the header holds NUL bytes: UTF-16 text? (save the file as UTF-8)".into();
+    }
+    match header {
+        [one] if one.contains(';') || one.contains('\t') => {
+            let separator = if one.contains(';') { "`;`" } else { "tabs" };
+            format!("; the header is one column holding {separator}: only commas separate columns")
+        }
+        _ => String::new(),
+    }
 }
 
 fn suggest(name: Option<&str>) -> String {

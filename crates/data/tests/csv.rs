@@ -189,6 +189,9 @@ fn ragged_rows_name_line_row_and_counts() {
     write(&dir, "d.csv", "a,b,y\n1,2,3\n\n4,5\n");
     let m = error(&dir, "source = \"csv\"\npath = \"d.csv\"\ntargets = [\"y\"]");
     assert_mentions(&m, &["d.csv: line 4 (data row 2): 2 fields, but the header has 3"]);
+    write(&dir, "d.csv", "a,b,y\n1,2,3\n4\n");
+    let m = error(&dir, "source = \"csv\"\npath = \"d.csv\"\ntargets = [\"y\"]");
+    assert_mentions(&m, &["d.csv: line 3 (data row 2): 1 field, but the header has 3"]);
 }
 
 #[test]
@@ -264,6 +267,22 @@ fn missing_columns_list_the_header_and_suggest() {
     assert!(!m.contains("did you mean"), "{m}");
     let m = error(&dir, "source = \"csv\"\npath = \"iris.csv\"\nfeatures = [\"species\"]\ntargets = [2]");
     assert_mentions(&m, &["iris.csv: column `species` is both a feature and a target"]);
+    // A header that did not split: another separator, or UTF-16 text (NUL bytes).
+    write(&dir, "semi.csv", "a;b;label\n1;2;x\n");
+    let m = error(&dir, "source = \"csv\"\npath = \"semi.csv\"\ntargets = [\"label\"]");
+    assert_mentions(
+        &m,
+        &["no column `label` in the header (`a;b;label`); the header is one column holding `;`: only commas"],
+    );
+    write(&dir, "tabs.csv", "a\tlabel\n1\tx\n");
+    let m = error(&dir, "source = \"csv\"\npath = \"tabs.csv\"\ntargets = [\"label\"]");
+    assert_mentions(&m, &["the header is one column holding tabs: only commas separate columns"]);
+    let utf16: Vec<u8> = "a,label\n1,x\n".encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    write(&dir, "wide.csv", utf16);
+    let m = error(&dir, "source = \"csv\"\npath = \"wide.csv\"\ntargets = [\"label\"]");
+    assert_mentions(&m, &["the header holds NUL bytes: UTF-16 text? (save the file as UTF-8)"]);
+    let m = error(&dir, "source = \"csv\"\npath = \"iris.csv\"\ntargets = [\"label\"]");
+    assert!(!m.contains("; the header"), "a header that split says nothing more: {m}");
 }
 
 #[test]
