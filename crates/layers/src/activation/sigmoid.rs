@@ -9,7 +9,8 @@ use super::Elementwise;
 ///
 /// `e^(−z)` is [`backprop_tensor::math::exp`] (the same bits on every machine).
 ///
-/// Derivative σ′(z) = σ(z)·(1 − σ(z)), computed from the stored output a = σ(z), as the post does. Range (0, 1).
+/// Derivative σ′(z) = σ(z)·(1 − σ(z)), the post's formula, computed from the stored output
+/// a = σ(z) (the post's `da_dz` computes σ(z) again from z: the same value). Range (0, 1).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sigmoid {}
