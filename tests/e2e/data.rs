@@ -156,6 +156,29 @@ fn csv_with_string_labels_trains_and_predicts_labels() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let lines: Vec<&str> = run.stdout.lines().collect();
     assert!(lines[0].ends_with("-> versicolor") && lines[1].ends_with("-> setosa"), "{}", run.stdout);
+    // The same as CSV and as JSON: the model's feature order, every output in full, the class.
+    let as_format = |format: &str| {
+        let run = backprop(&["predict", model.to_str().unwrap(), "--csv", query.to_str().unwrap(), "--format", format]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout
+    };
+    let csv = as_format("csv");
+    let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows[0], ["sepal", "petal", "output_1", "output_2", "output_3", "class"], "{csv}");
+    assert_eq!(
+        (&rows[1][..2], rows[1][5], &rows[2][..2], rows[2][5]),
+        (&["2", "1.5"][..], "versicolor", &["1", "0.2"][..], "setosa")
+    );
+    let json: serde_json::Value = serde_json::from_str(&as_format("json")).expect("JSON");
+    assert_eq!(json[0]["input"], serde_json::json!([2.0, 1.5]));
+    assert_eq!(json[1]["class"], "setosa");
+    for (k, cell) in rows[1][2..5].iter().enumerate() {
+        assert_eq!(
+            cell.parse::<f64>().unwrap(),
+            json[0]["output"][k].as_f64().unwrap(),
+            "the same numbers, to the bit"
+        );
+    }
 
     let run = backprop(&["eval", model.to_str().unwrap(), config.to_str().unwrap(), "--split", "validation"]);
     assert_eq!(run.code, 0, "{}", run.stderr);

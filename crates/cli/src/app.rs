@@ -97,6 +97,24 @@ struct PredictArgs {
     /// A CSV file whose columns include the model's features (by name; others are ignored).
     #[arg(long, conflicts_with = "input")]
     csv: Option<PathBuf>,
+    /// `text` (default), `csv` (a header, then a row per input: its values, the outputs and the
+    /// class) or `json` (an array of objects with `input`, `output` and `class`).
+    #[arg(long, value_enum, default_value_t)]
+    format: PredictFormat,
+}
+
+/// Output formats of `backprop predict`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+enum PredictFormat {
+    /// `(x1, x2) : [y1 y2] -> class`, as training prints a truth table's outputs.
+    #[default]
+    Text,
+    /// A header (the model's feature names, `output_1`…, `class`), then one row per input, every
+    /// number in its shortest text that reads back to the same f64.
+    Csv,
+    /// A JSON array of `{"input": [...], "output": [...], "class": "..."}` (no `class` without
+    /// classes), numbers as f64.
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -741,18 +759,57 @@ fn predict_cmd(args: &PredictArgs, out: &mut dyn Write) -> Result<(), CliError> 
         } else {
             0.0
         };
+    let class_of = |output| {
+        file.classes.as_ref().map(|classes| {
+            let k = crate::report::predicted_class(output, threshold);
+            classes.get(k).map_or("?", String::as_str)
+        })
+    };
+    match args.format {
+        PredictFormat::Text => {}
+        PredictFormat::Json => {
+            let rows: Vec<serde_json::Value> = raw
+                .outer_iter()
+                .zip(y.outer_iter())
+                .map(|(input, output)| {
+                    let mut row = serde_json::json!({ "input": input.to_vec(), "output": output.to_vec() });
+                    if let Some(class) = class_of(output) {
+                        row["class"] = class.into();
+                    }
+                    row
+                })
+                .collect();
+            let _ = writeln!(out, "{}", serde_json::to_string_pretty(&rows).expect("finite numbers serialise"));
+            return Ok(());
+        }
+        PredictFormat::Csv => {
+            let features =
+                file.features.clone().unwrap_or_else(|| (1..=net.inputs()).map(|j| format!("x{j}")).collect());
+            let mut header = features;
+            header.extend((1..=net.outputs()).map(|k| format!("output_{k}")));
+            if file.classes.is_some() {
+                header.push("class".into());
+            }
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let row_error = |e: csv::Error| CliError::Input(format!("predict --format csv: {e}"));
+            w.write_record(&header).map_err(row_error)?;
+            for (input, output) in raw.outer_iter().zip(y.outer_iter()) {
+                let mut record: Vec<String> =
+                    input.iter().chain(output.iter()).map(|&v| crate::report::number(v)).collect();
+                record.extend(class_of(output).map(String::from));
+                w.write_record(&record).map_err(row_error)?;
+            }
+            let bytes = w.into_inner().map_err(|e| CliError::Input(format!("predict --format csv: {e}")))?;
+            let _ = out.write_all(&bytes);
+            return Ok(());
+        }
+    }
     for (input, output) in raw.outer_iter().zip(y.outer_iter()) {
         // Huge and tiny values with an exponent (f64's Display writes out every digit, and six
         // decimals show 1e-8 as 0.000000).
         let xs: Vec<String> = input.iter().map(|&v| crate::report::number(v)).collect();
         let ys: Vec<String> = output.iter().map(|&v| crate::report::output(v)).collect();
-        let label = match &file.classes {
-            Some(classes) => {
-                let k = crate::report::predicted_class(output, threshold);
-                format!(" -> {}", classes.get(k).map_or("?", String::as_str))
-            }
-            None => String::new(),
-        };
+        let label = class_of(output).map(|class| format!(" -> {class}")).unwrap_or_default();
         let _ = writeln!(out, "({}) : [{}]{label}", xs.join(", "), ys.join(" "));
     }
     Ok(())
