@@ -169,6 +169,27 @@ fn explain_refuses_numbers_that_are_not_finite() {
     assert!(run.stderr.contains("--input 1e39,0: value 1 (1e39) is beyond f32's range\n"), "{}", run.stderr);
 }
 
+/// With a normalizer, x is said to be the scaled input (in text, and `normalized` in JSON); a
+/// truth table's has no such line.
+#[test]
+fn explain_says_when_x_is_scaled() {
+    let run = backprop(&["explain", "configs/moons.toml", "--input", "1,0", "--target", "1,0"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("(x as the network sees it: the input scaled by the data's normalizer)"),
+        "{}",
+        run.stdout
+    );
+    let run = backprop(&["explain", "configs/moons.toml", "--sample", "0", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(v["normalized"], true);
+    let run = backprop(&["explain", "configs/half_adder.toml", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).expect("JSON");
+    assert_eq!(v.get("normalized"), None);
+    let run = backprop(&["explain", "configs/half_adder.toml"]);
+    assert!(!run.stdout.contains("normalizer"), "{}", run.stdout);
+}
+
 /// `--input` and `--target` take spaces around their numbers, as `predict --input` does.
 #[test]
 fn explain_inputs_may_have_spaces() {

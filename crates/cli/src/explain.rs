@@ -29,7 +29,8 @@
 //!
 //! `grad_weights[i][j]` is the gradient of the weight from input `i` to unit `j` (the layout of
 //! `model.json`). `dC_da` is `null` when the loss absorbs the output activation (then the loss
-//! reads `zᴸ` and hands back `δᴸ` itself); `loss_absorbs` names that activation.
+//! reads `zᴸ` and hands back `δᴸ` itself); `loss_absorbs` names that activation. `"normalized":
+//! true` says that `input` is scaled by the data's normalizer (absent when nothing scales it).
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -59,8 +60,12 @@ pub struct Explanation {
     pub loss: Option<String>,
     /// The cost `C` of this one sample.
     pub cost: f64,
-    /// The input `x = a⁰`.
+    /// The input `x = a⁰`, as the network sees it.
     pub input: Vec<f64>,
+    /// Whether `input` is scaled by the data's normalizer (so not the numbers of the data file
+    /// or of `--input`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub normalized: bool,
     /// The target `t`.
     pub target: Vec<f64>,
     /// `∂C/∂aᴸ` as the loss handed it to the backward pass; `None` when the loss absorbs the
@@ -193,6 +198,7 @@ pub fn explain<F: Element>(
         loss: None,
         cost: cost.f64(),
         input: row(x),
+        normalized: false,
         target: row(t),
         dc_da,
         loss_absorbs: fused.then(|| loss.absorbs().unwrap_or_default().to_string()),
@@ -233,6 +239,7 @@ fn explain_typed<F: Element>(loaded: &Loaded, model: Option<&Path>, pick: &Pick)
     let (index, x, t) = pick_sample(&splits.train, &splits.normalizer, pick)?;
     let mut e = explain(&net, loaded.config.loss.get::<F>(), x.view(), t.view());
     e.sample = index;
+    e.normalized = !splits.normalizer.is_identity();
     e.loss = Some(loaded.config.loss.name().to_string());
     Ok(e)
 }
@@ -421,6 +428,9 @@ impl Explanation {
             vector(&self.input),
             vector(&self.target)
         );
+        if self.normalized {
+            let _ = writeln!(s, "(x as the network sees it: the input scaled by the data's normalizer)");
+        }
         let _ = writeln!(s, "(the post's numbering: layer 0 is the input, layer {} the output)", self.last());
         let _ = writeln!(s);
         let _ = writeln!(s, "Forward pass: zˡ = aˡ⁻¹ Wˡ + bˡ, aˡ = σ(zˡ)");
@@ -457,7 +467,9 @@ impl Explanation {
     pub fn to_markdown(&self) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "## Explaining {}\n", self.title());
-        let _ = writeln!(s, "Input x = a⁰ = `{}`, target t = `{}`.\n", vector(&self.input), vector(&self.target));
+        let scaled = if self.normalized { " (scaled by the data's normalizer)" } else { "" };
+        let _ =
+            writeln!(s, "Input x = a⁰ = `{}`{scaled}, target t = `{}`.\n", vector(&self.input), vector(&self.target));
         let _ = writeln!(s, "Layer 0 is the input, layer {} the output (the post's numbering).\n", self.last());
         let _ = writeln!(s, "### Forward pass: zˡ = aˡ⁻¹ Wˡ + bˡ, aˡ = σ(zˡ)\n");
         for l in &self.layers {
