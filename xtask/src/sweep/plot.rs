@@ -82,10 +82,22 @@ impl Scale {
     /// A linear or (when every value is positive and they span more than two decades) log axis
     /// over `values`.
     fn over(values: &[f64], title: &str) -> Scale {
+        Self::over_from(values, title, |ratio| ratio > 100.0)
+    }
+
+    /// [`over`](Self::over) for a grid's values, log from two decades on: a learning rate's
+    /// 0.001, 0.01, 0.1 are a decade apart each, not 0.001 and 0.01 squeezed at one end.
+    fn over_grid(values: &[f64], title: &str) -> Scale {
+        Self::over_from(values, title, |ratio| ratio >= 100.0)
+    }
+
+    /// A log axis when every value is positive and `log_for` the ratio of the largest to the
+    /// smallest, else linear.
+    fn over_from(values: &[f64], title: &str, log_for: impl Fn(f64) -> bool) -> Scale {
         let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
         let (min, max) = finite.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), v| (a.min(*v), b.max(*v)));
         let (min, max) = if finite.is_empty() { (0.0, 1.0) } else { (min, max) };
-        let log = min > 0.0 && max / min > 100.0;
+        let log = min > 0.0 && log_for(max / min);
         let (lo, hi) = if log { (libm::log10(min), libm::log10(max)) } else { (min, max) };
         let pad = if hi > lo { 0.05 * (hi - lo) } else { 0.5 * lo.abs().max(1.0) };
         let (lo, hi) = (lo - pad, hi + pad);
@@ -168,12 +180,15 @@ fn nice_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
     (first..=last).map(|i| i as f64 * step).map(|t| if t.abs() < step * 1e-9 { 0.0 } else { t }).collect()
 }
 
-/// Ticks of a log10 axis: every decade, with 2× and 5× when it spans fewer than three.
+/// Ticks of a log10 axis: every decade, with 2× and 5× when it spans fewer than three; over
+/// more than ten decades every k-th, so that there are at most about ten (a diverged run's
+/// 1e306 beside a cost of 1e-15 labelled 322 decades, one over the other).
 fn decade_ticks(lo: f64, hi: f64) -> Vec<f64> {
     let (first, last) = (lo.floor() as i64, hi.ceil() as i64);
     let fine = hi - lo < 3.0;
+    let every = ((last - first + 9) / 10).max(1);
     let mut ticks = Vec::new();
-    for d in first..=last {
+    for d in (first..=last).filter(|d| d.rem_euclid(every) == 0) {
         for m in if fine { &[1.0, 2.0, 5.0][..] } else { &[1.0][..] } {
             let t = d as f64 + libm::log10(*m);
             if (lo..=hi).contains(&t) {
@@ -399,7 +414,7 @@ fn metric_vs(plan: &Plan, results: &[TrialResult], k: usize) -> Result<String, B
     }
     let mut x = if numeric {
         let values: Vec<f64> = distinct.iter().filter_map(|s| number(s)).collect();
-        let mut x = Scale::over(&values, key);
+        let mut x = Scale::over_grid(&values, key);
         if distinct.len() <= MAX_DISCRETE {
             x.ticks = values.iter().map(|v| x.at(*v)).collect();
         }
@@ -439,8 +454,18 @@ fn metric_vs(plan: &Plan, results: &[TrialResult], k: usize) -> Result<String, B
             Some((position(&x, t.point), offset, v, plan.success.is_met(Some(v))))
         })
         .collect();
-    let ys: Vec<f64> = dots.iter().map(|d| d.2).collect();
-    let mut y = Scale::over(&ys, metric);
+    // The thresholds are on the axis too, or a line outside the trials' range is drawn at its
+    // edge. One of 0 or below has no place on a log axis: where the rest make one, it is left
+    // out (and not drawn).
+    let thresholds: Vec<f64> =
+        [plan.success.below, plan.success.above].into_iter().flatten().filter(|t| t.is_finite()).collect();
+    let values = |keep: &dyn Fn(f64) -> bool| -> Vec<f64> {
+        dots.iter().map(|d| d.2).chain(thresholds.iter().copied().filter(|t| keep(*t))).collect()
+    };
+    let mut y = Scale::over(&values(&|t| t > 0.0), metric);
+    if !y.log {
+        y = Scale::over(&values(&|_| true), metric);
+    }
     if y.log {
         y.title = format!("{metric} (log scale)");
     }
@@ -468,8 +493,14 @@ fn metric_vs(plan: &Plan, results: &[TrialResult], k: usize) -> Result<String, B
                 .legend(move |(px, py)| Circle::new((px + 10, py), 3, color.filled()));
         }
         if !medians.is_empty() {
+            // One median is a line of one point, which draws nothing: a dash across its trials.
+            let half = (0.5 * jitter).max((x.hi - x.lo) / 40.0);
+            let line: Vec<(f64, f64)> = match medians[..] {
+                [(px, py)] => vec![(px - half, py), (px + half, py)],
+                _ => medians.clone(),
+            };
             chart
-                .draw_series(LineSeries::new(medians.iter().copied(), BLACK.stroke_width(2)))?
+                .draw_series(LineSeries::new(line, BLACK.stroke_width(2)))?
                 .label("median")
                 .legend(|(px, py)| PathElement::new(vec![(px, py), (px + 20, py)], BLACK.stroke_width(2)));
         }
@@ -538,9 +569,11 @@ mod tests {
         assert!(Scale::over(&[1e-4, 0.3], "c").log);
         assert!(!Scale::over(&[0.01, 0.3], "c").log);
         assert!(!Scale::over(&[0.0, 0.3], "c").log);
-        // Exactly two decades is still linear.
+        // Exactly two decades is still linear for costs; a grid's 0.001, 0.01, 0.1 is log.
         assert!(!Scale::over(&[1.0, 100.0], "c").log);
         assert!(Scale::over(&[2.0, 201.0], "c").log);
+        assert!(Scale::over_grid(&[0.001, 0.01, 0.1], "lr").log);
+        assert!(!Scale::over_grid(&[0.1, 0.5, 1.0], "lr").log);
     }
 
     fn close(a: f64, b: f64) -> bool {
@@ -642,6 +675,11 @@ mod tests {
         // Three decades or more: the powers of ten alone.
         assert_close(&decade_ticks(0.0, 3.0), &[0.0, 1.0, 2.0, 3.0]);
         assert_close(&decade_ticks(-0.5, 2.6), &[0.0, 1.0, 2.0]);
+        assert_eq!(decade_ticks(-10.0, 0.0).len(), 11, "ten decades: every one");
+        // A diverged trial's 1e306 beside 1e-15: every 33rd decade, about ten labels, not 322.
+        let wide = decade_ticks(-15.2, 306.1);
+        assert!((9..=11).contains(&wide.len()), "{wide:?}");
+        assert!(wide.windows(2).all(|w| w[1] - w[0] == 33.0), "{wide:?}");
     }
 
     /// A plan named `study` over one key, `optim.lr`, with `values` as its points and `seeds`
@@ -927,7 +965,8 @@ mod tests {
     #[test]
     fn one_value_spreads_over_one_unit_and_thresholds_need_a_place_on_the_axis() {
         // One value: a gap of 1, so 2.5..3.5 and a spread of 0.4. A threshold of 0 on a linear
-        // axis is drawn.
+        // axis is drawn, and the axis reaches it: 0..1.5, padded by 5% of 1.5 (it was drawn at
+        // the edge of the trials' 0.5..1.5, where it read as 0.45).
         let success = Success { metric: "final_cost".into(), below: None, above: Some(0.0) };
         let plan = plan(&["3"], 2, success);
         let results = [ok(&[("final_cost", 0.5)]), ok(&[("final_cost", 1.5)])];
@@ -935,11 +974,27 @@ mod tests {
         let (xs, ys) = area(&svg);
         let (data, _) = dots(&svg);
         assert_eq!(data.len(), 2);
+        let ey = (0.0 - 0.075, 1.5 + 0.075);
         for ((px, py, _), (k, y)) in data.iter().zip([(0, 0.5), (1, 1.5)]) {
             assert_at(*px, 3.0 + SPREAD[k] * 0.4, (2.5, 3.5), xs);
-            assert_at(*py, y, (0.5 - 0.05, 1.5 + 0.05), ys);
+            assert_at(*py, y, ey, ys);
         }
         assert!(texts(&svg).iter().any(|l| l == "threshold 0"), "{:?}", texts(&svg));
+        let red: Vec<Vec<(f64, f64)>> =
+            elements(&svg, "polyline").iter().filter(|e| e["stroke"] == "#D62728").map(points).collect();
+        let threshold = red.iter().find(|p| p[0].0 == xs.0).expect("the threshold line");
+        assert_at(threshold[0].1, 0.0, ey, ys);
+        // The one value's median, 1.0, is a dash across its trials (a line of one point drew
+        // nothing).
+        let black: Vec<Vec<(f64, f64)>> = elements(&svg, "polyline")
+            .iter()
+            .filter(|e| e["stroke"] == "#000000" && e["stroke-width"] == "2")
+            .map(points)
+            .collect();
+        let dash = black.iter().find(|p| p.len() == 2 && p[0].1 == p[1].1).expect("the median's dash");
+        assert_at(dash[0].1, 1.0, ey, ys);
+        assert_at(dash[0].0, 3.0 - 0.2, (2.5, 3.5), xs);
+        assert_at(dash[1].0, 3.0 + 0.2, (2.5, 3.5), xs);
 
         // Costs over four decades: a log axis, where a threshold of 0 has no place; one of 0.01
         // is at -2.
