@@ -245,6 +245,56 @@ fn results_do_not_depend_on_jobs_shards_or_interruptions() {
     assert_eq!(results(&killed), expected, "an interrupted sweep, resumed, equals one never interrupted");
 }
 
+/// Ctrl-C (a real SIGINT) stops a sweep: no trial starts after it, it says how many have
+/// results and how to go on, exit 130; the same command then finishes it, to the results of a
+/// sweep never interrupted.
+#[test]
+fn ctrl_c_stops_a_sweep_which_the_same_command_resumes() {
+    let tmp = temp("sigint");
+    let dir = tmp.path();
+    let cfg = config_with(dir, "seeds = 6\ngrid = { \"optim.lr\" = [0.5, 3.0] }");
+    let args = |out: &Path| -> Vec<String> {
+        ["experiment", s(&cfg), "--set", "train.epochs=60000", "--out", s(out), "--jobs", "1"]
+            .map(String::from)
+            .to_vec()
+    };
+    let results = |out: &Path| csv_without(&out.join("trials.csv"), &["seconds"]);
+    let stopped = dir.join("stopped");
+    let child = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .args(args(&stopped))
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let summaries = || (0..12).filter(|t| stopped.join(format!("trials/{t:05}/summary.json")).exists()).count();
+    let t0 = Instant::now();
+    while summaries() < 1 && t0.elapsed() < Duration::from_secs(60) {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let done = summaries();
+    eprintln!("interrupted after {done} of 12 trials");
+    if done < 12 {
+        assert_eq!(output.status.code(), Some(130), "{stderr}");
+        let said = format!("Interrupted: {done} of 12 trials have their results; run the same command again");
+        assert!(stderr.contains(&said), "{stderr}");
+        assert!(!stopped.join("trials.csv").exists(), "no tables for a sweep cut short");
+    }
+    let argv = args(&stopped);
+    let (code, _, stderr) = xtask(&argv.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains(&format!("{} to run, {done} already done", 12 - done)), "{stderr}");
+    let whole = dir.join("whole");
+    let argv = args(&whole);
+    let (code, _, stderr) = xtask(&argv.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(results(&stopped), results(&whole), "stopped and resumed, or run at once: the same results");
+}
+
 #[test]
 fn invalid_sweeps_are_refused_before_any_trial_naming_the_key() {
     let tmp = temp("invalid");

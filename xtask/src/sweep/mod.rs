@@ -255,7 +255,18 @@ fn run_inner(
         mine.len() - todo.len(),
     );
 
+    // Ctrl-C: no trial starts after it, those running stop after their epoch (their results
+    // missing, as a killed trial's), and the sweep says how to go on; a second press exits at once.
+    backprop_cli::run::install_interrupt_handler();
     let failed = run_trials(&dir, &resolved, &todo, mine.len() - todo.len(), mine.len(), jobs)?;
+    if backprop_cli::run::interrupted() {
+        let done = mine.iter().filter(|t| trial::is_done(&dir.join(&t.dir), &resolved.trial_config(t))).count();
+        errln!(
+            "Interrupted: {done} of {} trials have their results; run the same command again to go on from there",
+            mine.len()
+        );
+        return Ok(130);
+    }
 
     if let Some(s) = opts.shard {
         errln!(
@@ -357,8 +368,15 @@ fn run_trials(
         drop(pending);
         pool.install(|| {
             todo.par_iter().for_each(|t| {
+                if backprop_cli::run::interrupted() {
+                    return;
+                }
                 let t0 = Instant::now();
                 let (result, files) = trial::run(&dir.join(&t.dir), &resolved.trial_config(t));
+                if result.status == Status::Missing && backprop_cli::run::interrupted() {
+                    // Stopped by Ctrl-C: not a result, nor a failure; run again next time.
+                    return;
+                }
                 if let Some(files) = files
                     && let Err(unsent) = queue.send(files)
                 {
