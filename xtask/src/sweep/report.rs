@@ -172,7 +172,7 @@ fn trials_csv(plan: &Plan, results: &[TrialResult]) -> Result<Vec<u8>, CliError>
             continue;
         }
         let mut row: Vec<String> = vec![t.index.to_string()];
-        row.extend(plan.points[t.point].values.iter().cloned());
+        row.extend(plan.points[t.point].values.iter().map(|v| csv_cell(v)));
         row.push(t.seed.to_string());
         row.push(r.status.name().into());
         for k in ["final_cost", "best_cost", "epochs_run", "train_seconds"] {
@@ -185,6 +185,17 @@ fn trials_csv(plan: &Plan, results: &[TrialResult]) -> Result<Vec<u8>, CliError>
         w.write_record(&row).map_err(csv_error)?;
     }
     w.into_inner().map_err(|e| CliError::Failed(format!("cannot write trials.csv: {e}")))
+}
+
+/// A grid value (TOML text) as a CSV cell: a string as its text (`tanh`, where the TOML
+/// `"tanh"` became `"""tanh"""` in CSV and needed the quotes to be matched), a float as
+/// [`number_text`] shows it; arrays and tables as their TOML.
+fn csv_cell(value: &str) -> String {
+    match toml::from_str::<toml::Table>(&format!("v = {value}")).ok().and_then(|mut t| t.remove("v")) {
+        Some(toml::Value::String(text)) => text,
+        Some(toml::Value::Float(_)) => number_text(value),
+        _ => value.to_string(),
+    }
 }
 
 fn csv_error(e: csv::Error) -> CliError {
@@ -252,7 +263,7 @@ fn summary_csv(plan: &Plan, rows: &[PointRow], with_val: bool) -> Result<Vec<u8>
     w.write_record(summary_header(plan, with_val)).map_err(csv_error)?;
     let num = |x: Option<f64>| x.filter(|v| v.is_finite()).map(|v| v.to_string()).unwrap_or_default();
     for r in rows {
-        let mut row: Vec<String> = plan.points[r.point].values.clone();
+        let mut row: Vec<String> = plan.points[r.point].values.iter().map(|v| csv_cell(v)).collect();
         row.extend([r.n.to_string(), r.diverged.to_string(), r.failed.to_string(), num(Some(r.success_rate))]);
         row.extend(Stats::cells(r.metric).map(num));
         if with_val {
@@ -487,6 +498,13 @@ mod tests {
         assert_eq!(number_text("0.30000000000000004"), "0.30000000000000004");
         // Integers are shown whole: two seeds of 19 digits are two values, which f64 would merge.
         assert_eq!(number_text("1200000000000000001"), "1200000000000000001");
+        // In CSV, a string is its text, a float as in the table, the rest its TOML.
+        assert_eq!(csv_cell("\"tanh\""), "tanh");
+        assert_eq!(csv_cell("\"a \\\"b\\\"\""), "a \"b\"");
+        assert_eq!(csv_cell(&toml::Value::Float(1e300).to_string()), "1e300");
+        assert_eq!(csv_cell("0.5"), "0.5");
+        assert_eq!(csv_cell("[2, 2]"), "[2, 2]");
+        assert_eq!(csv_cell("{ kind = \"adam\" }"), "{ kind = \"adam\" }");
     }
 
     #[test]
