@@ -292,10 +292,25 @@ fn axis(key: &str, value: &toml::Value, mode: Mode) -> Result<Axis, SpecError> {
     };
     let values = |list: &[toml::Value]| {
         if list.is_empty() {
-            Err(SpecError::new(&name, format!("is an empty list; expected {expected}")))
-        } else {
-            Ok(Axis::Values(list.to_vec()))
+            return Err(SpecError::new(&name, format!("is an empty list; expected {expected}")));
         }
+        // In a grid a value listed twice is a point run twice, to the same results (seeds are
+        // paired across points): a slip. (A random choice may list one twice to weight it.)
+        let same = |a: &toml::Value, b: &toml::Value| match (a, b) {
+            (toml::Value::Integer(i), toml::Value::Float(f)) | (toml::Value::Float(f), toml::Value::Integer(i)) => {
+                *i as f64 == *f
+            }
+            _ => a == b,
+        };
+        if mode == Mode::Grid
+            && let Some((j, v)) = list.iter().enumerate().find(|(j, v)| list[..*j].iter().any(|u| same(u, v)))
+        {
+            return Err(SpecError::new(
+                &name,
+                format!("lists {v} twice (value {} of {}): the same point would run twice", j + 1, list.len()),
+            ));
+        }
+        Ok(Axis::Values(list.to_vec()))
     };
     match value {
         toml::Value::Array(list) => values(list),
@@ -555,6 +570,21 @@ mod tests {
         assert!(s("final_cost", None, Some(0.5)).higher_is_better());
         assert!(s("accuracy", None, None).higher_is_better() && s("accuracy", Some(1.0), Some(0.5)).higher_is_better());
         assert!(!s("best_cost", None, None).higher_is_better());
+    }
+
+    /// A grid value listed twice (`0.5` and `0.50`, `2` and `2.0` alike) is refused, naming it;
+    /// a random choice may repeat one (to weight it).
+    #[test]
+    fn a_grid_value_listed_twice_is_refused() {
+        let e = parse("grid = { \"optim.lr\" = [0.5, 0.1, 0.50] }").unwrap_err();
+        assert_eq!(e.key, "sweep.grid.\"optim.lr\"");
+        assert_eq!(e.message, "lists 0.5 twice (value 3 of 3): the same point would run twice");
+        assert!(parse("grid = { \"model.hidden\" = [[2], [3], [2]] }").is_err());
+        assert!(parse("grid = { \"train.epochs\" = [2, 2.0] }").is_err());
+        assert!(parse("grid = { \"model.activation\" = [\"tanh\", \"relu\"] }").is_ok());
+        assert!(
+            parse("mode = \"random\"\nsamples = 3\ngrid = { \"optim.lr\" = { choice = [0.1, 0.1, 0.5] } }").is_ok()
+        );
     }
 
     /// What an axis may be: the `[sweep]` table's own keys are not sweepable; a range table has
