@@ -106,7 +106,7 @@ fn from_summary(summary: serde_json::Map<String, serde_json::Value>) -> TrialRes
             Some(e) => {
                 let at = summary.get("diverged_at").and_then(|v| v.as_str());
                 let at = at.map(|w| format!(" (first non-finite values in {w})")).unwrap_or_default();
-                (Status::Diverged, format!("the cost became non-finite after epoch {e}{at}"))
+                (Status::Diverged, format!("epoch {e}'s update made the cost non-finite{at}"))
             }
             None => (Status::Diverged, "the cost became non-finite".to_string()),
         },
@@ -231,7 +231,7 @@ mod tests {
         };
         assert_eq!(of("completed"), (Status::Ok, String::new()));
         assert_eq!(of("early_stopping"), (Status::Ok, "early_stopping".to_string()));
-        assert_eq!(of("diverged"), (Status::Diverged, "the cost became non-finite after epoch 3".to_string()));
+        assert_eq!(of("diverged"), (Status::Diverged, "epoch 3's update made the cost non-finite".to_string()));
         assert_eq!(of("interrupted").0, Status::Missing);
     }
 
