@@ -524,7 +524,10 @@ fn diverging_trials_are_recorded_and_the_sweep_completes() {
     let status: Vec<&str> = trials[1..].iter().map(|r| r[3].as_str()).collect();
     assert_eq!(status, ["ok", "ok", "diverged", "diverged"], "{trials:?}");
     assert!(
-        trials[3].last().unwrap().contains("epoch 3's update made the cost non-finite (first non-finite values in layer 2"),
+        trials[3]
+            .last()
+            .unwrap()
+            .contains("epoch 3's update made the cost non-finite (first non-finite values in layer 2"),
         "{trials:?}"
     );
     assert!(stdout.contains("| 1000000.0 | 2 | 2 | 0 | 0% |"), "{stdout}");

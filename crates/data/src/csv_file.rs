@@ -356,7 +356,10 @@ impl CsvReader {
                 let mut t = self.tracker.borrow_mut();
                 if t.tripped {
                     let line = t.line_from(start);
-                    return Err(DataError::RecordTooLong { path: self.path.clone(), line, limit: MAX_RECORD_BYTES });
+                    // Inside a quoted field at the limit: most likely a quote left open.
+                    let open_quote = (t.quote == Quote::Open).then_some(t.quote_line);
+                    let (path, limit) = (self.path.clone(), MAX_RECORD_BYTES);
+                    return Err(DataError::RecordTooLong { path, line, limit, open_quote });
                 }
                 let message = match e.into_kind() {
                     csv::ErrorKind::Io(e) => e.to_string(),
@@ -820,6 +823,13 @@ mod tests {
         let long = format!("a,b\n1,2\n{},3\n", "9".repeat(MAX_RECORD_BYTES + 10));
         let err = read(&long).unwrap_err();
         assert_eq!(err.to_string(), "t.csv: line 3: a record longer than 1048576 bytes (is this a CSV file?)");
+        // A quote left open with more than a record's worth after it: said, with its line.
+        let open = format!("a,b\n1,2\n3,\"4\n{}", "5,6\n".repeat(MAX_RECORD_BYTES / 4 + 10));
+        let err = read(&open).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "t.csv: line 3: a record longer than 1048576 bytes (a quoted field opened on line 3 is still open there: a `\"` missing?)"
+        );
         // A record just under the limit, at the very end of the file, is fine.
         let fits = format!("a\n{}", "9".repeat(MAX_RECORD_BYTES - 1));
         assert_eq!(read(&fits).unwrap().1, vec![2]);

@@ -87,7 +87,14 @@ pub enum DataError {
         path: PathBuf,
     },
     /// A CSV record longer than [`MAX_RECORD_BYTES`](crate::MAX_RECORD_BYTES); it was not read whole.
-    #[error("{}: line {line}: a record longer than {limit} bytes (is this a CSV file?)", path.display())]
+    #[error(
+        "{}: line {line}: a record longer than {limit} bytes ({})",
+        path.display(),
+        match open_quote {
+            Some(q) => format!("a quoted field opened on line {q} is still open there: a `\"` missing?"),
+            None => "is this a CSV file?".into(),
+        }
+    )]
     RecordTooLong {
         /// The file.
         path: PathBuf,
@@ -95,6 +102,8 @@ pub enum DataError {
         line: u64,
         /// The limit in bytes.
         limit: usize,
+        /// The line of a quoted field still open at the limit.
+        open_quote: Option<u64>,
     },
     /// A quoted CSV field whose closing quote never comes: the parser would read the rest of the
     /// file into that one field.

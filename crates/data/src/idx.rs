@@ -139,7 +139,9 @@ impl Read for GzMembers {
             if next.is_empty() {
                 return Ok(0);
             }
-            if !next.starts_with(&GZIP_MAGIC) {
+            // What is buffered may hold only the magic's first byte (the member ended a byte
+            // before the buffer's end: `fill_buf` does not refill while it holds some).
+            if !GZIP_MAGIC.starts_with(&next[..next.len().min(GZIP_MAGIC.len())]) {
                 return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, NotGzip));
             }
             self.decoder = Some(flate2::bufread::GzDecoder::new(rest));

@@ -172,3 +172,25 @@ fn missing_files_name_the_path() {
     let dir = scratch("idx-io");
     assert_mentions(&error(&dir, SPEC), &["img: ", "No such file"]);
 }
+
+/// Members of a gzip file where one ends a byte before the reader's 64 KiB buffer does: the
+/// next member's magic is split across two reads, and must not be taken for other bytes.
+#[test]
+fn a_member_that_ends_where_the_buffer_does_is_followed_by_the_next() {
+    use std::io::Write as _;
+    let dir = scratch("idx-members");
+    let pixels: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+    let images = idx_images(1000, 10, 10, &pixels);
+    let stored = |bytes: &[u8]| {
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::none());
+        enc.write_all(bytes).unwrap();
+        enc.finish().unwrap()
+    };
+    // The first member's length: 65,535 bytes, one short of the buffer.
+    let split = (60_000..images.len()).find(|&n| stored(&images[..n]).len() == 65_535).expect("a split");
+    write(&dir, "img", [stored(&images[..split]), gzip(&images[split..])].concat());
+    write(&dir, "lab", idx_labels(&[1; 1000]));
+    let loaded = load(&dir, SPEC, 0).unwrap();
+    assert_eq!(loaded.train.inputs.dim(), (1000, 100));
+    assert_eq!(loaded.train.inputs[[999, 99]], f64::from(99_999u32 % 251) / 255.0);
+}

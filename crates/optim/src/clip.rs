@@ -9,7 +9,9 @@
 //! Both run in place, between the backward pass and the optimiser's step, and allocate nothing.
 //! The norm is accumulated in `f64` whatever the element type. When some gradient is NaN the norm
 //! is NaN and nothing is scaled (PyTorch would turn every gradient into NaN); an infinite norm
-//! scales by 0, as PyTorch does.
+//! scales by 0, as PyTorch does. Where the powers |g|ᵖ overflow or underflow but the norm
+//! does not, it is taken over |g|/max|g| and multiplied back (PyTorch's sum would be inf, and
+//! clip every gradient to 0, or 0, and clip none); elsewhere it is the plain sum.
 
 use backprop_tensor::{Element, math};
 
@@ -63,17 +65,28 @@ pub const NORM_TYPE_RANGE: &str = "must be a number above 0 (inf: the largest |g
 /// `torch.linalg.vector_norm` of all the gradients as one vector). NaN when some gradient is NaN.
 /// `norm_type` should be above 0 (configs refuse anything else).
 pub fn grad_norm<F: Element>(grads: &[F], norm_type: f64) -> f64 {
-    if norm_type == 2.0 {
-        grads.iter().map(|g| g.f64() * g.f64()).sum::<f64>().sqrt()
-    } else if norm_type == 1.0 {
-        grads.iter().map(|g| g.f64().abs()).sum()
-    } else if norm_type == f64::INFINITY {
-        // `f64::max` would drop a NaN; a NaN gradient makes the norm NaN, as for the others.
-        grads.iter().map(|g| g.f64().abs()).fold(0.0, |m, a| if a > m || a.is_nan() { a } else { m })
-    } else {
-        let sum: f64 = grads.iter().map(|g| math::powf(g.f64().abs(), norm_type)).sum();
-        math::powf(sum, 1.0 / norm_type)
+    // `f64::max` would drop a NaN; a NaN gradient makes the norm NaN, as for the others.
+    let largest = || grads.iter().map(|g| g.f64().abs()).fold(0.0, |m, a| if a > m || a.is_nan() { a } else { m });
+    if norm_type == f64::INFINITY {
+        return largest();
     }
+    if norm_type == 1.0 {
+        return grads.iter().map(|g| g.f64().abs()).sum();
+    }
+    let power = |x: f64| if norm_type == 2.0 { x * x } else { math::powf(x, norm_type) };
+    let root = |x: f64| if norm_type == 2.0 { x.sqrt() } else { math::powf(x, 1.0 / norm_type) };
+    let sum: f64 = grads.iter().map(|g| power(g.f64().abs())).sum();
+    if sum.is_finite() && sum > 0.0 {
+        return root(sum);
+    }
+    // The powers overflowed, or all underflowed to 0 (|g| = 1e-4 with p = 100), where the norm
+    // is finite and above 0: taken again over |g| / max|g|, which is at most 1 (PyTorch's
+    // unscaled sum would give inf and clip every gradient to 0, or 0 and clip nothing).
+    let m = largest();
+    if !(m.is_finite() && m > 0.0) {
+        return if m.is_nan() { m } else { root(sum) };
+    }
+    m * root(grads.iter().map(|g| power(g.f64().abs() / m)).sum())
 }
 
 /// Clamps every gradient to `[−clip_value, clip_value]` (PyTorch `clip_grad_value_`).
@@ -129,6 +142,15 @@ mod tests {
             assert!(grad_norm(&[1.0, f64::NAN, 2.0], p).is_nan(), "p = {p}");
             assert!(grad_norm(&[f64::NAN, 1.0], p).is_nan(), "p = {p}");
         }
+        // Powers past f64's range, or below it: the norm of the scaled values, times the largest.
+        let huge = [1e200f64, -1e200];
+        assert!((grad_norm(&huge, 2.0) / (1e200 * 2f64.sqrt()) - 1.0).abs() < 1e-15, "{}", grad_norm(&huge, 2.0));
+        assert!((grad_norm(&huge, 100.0) / (1e200 * math::powf(2.0, 0.01)) - 1.0).abs() < 1e-14);
+        let tiny = [1e-4f64, 1e-4];
+        assert!((grad_norm(&tiny, 100.0) / (1e-4 * math::powf(2.0, 0.01)) - 1.0).abs() < 1e-14);
+        assert_eq!(grad_norm(&[0.0f64, 0.0], 3.0), 0.0);
+        assert_eq!(grad_norm(&[f64::INFINITY, 1.0], 3.0), f64::INFINITY);
+        assert!(grad_norm(&[f64::INFINITY, f64::NAN], 3.0).is_nan());
         // The same bits as `clip_grad_norm` for p = 2, and scaled by max / (N + 1e-6) for the others.
         let (mut two, mut l2) = (g, g);
         assert_eq!(clip_grad_norm_type(&mut two, 2.0, 2.0), clip_grad_norm(&mut l2, 2.0));
