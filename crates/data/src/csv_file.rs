@@ -612,17 +612,17 @@ pub fn class_index(classes: &[String], label: &str) -> Option<usize> {
     ClassIndex::new(classes).get(label)
 }
 
-/// The integer a label names: written as one (`3`, `-1`, `007`), or as a number whose value
-/// is one (`3.0`, `3.`, `3e0`, as pandas writes a column of integers that had a gap), within
-/// ±2⁵³, where every integer is exact in f64.
+/// The integer a label names: written as one (`3`, `-1`, `+1`, `007`), or with a fraction of
+/// zeros only (`3.0`, `3.`, as pandas writes a column of integers that had a gap). Read from
+/// the text, not through f64, which would round `1.0000000000000001` to 1.
 fn integer_label(label: &str) -> Option<i64> {
-    label.parse::<i64>().ok().or_else(|| {
-        let x = label.parse::<f64>().ok()?;
-        let exact = x.is_finite() && x.trunc() == x && x.abs() <= 9_007_199_254_740_992.0;
-        // Within ±2⁵³ the cast is exact; −0.0 is 0.
-        #[allow(clippy::cast_possible_truncation)]
-        exact.then_some(x as i64)
-    })
+    let whole = match label.split_once('.') {
+        Some((whole, fraction)) if fraction.bytes().all(|b| b == b'0') => whole,
+        Some(_) => return None,
+        None => label,
+    };
+    // `i64`'s parser takes a sign and digits only (no spaces, no `_`).
+    whole.parse::<i64>().ok()
 }
 
 /// Sorted class names for raw label ids, and each raw id's class index.
@@ -853,14 +853,17 @@ mod tests {
         assert_eq!(remap, vec![2, 1, 1, 0]);
         let ids: HashMap<String, usize> = [("b", 0), ("a", 1), ("10", 2)].map(|(l, i)| (l.to_string(), i)).into();
         assert_eq!(classes_of(ids), (vec!["10".into(), "a".into(), "b".into()], vec![2, 1, 0]));
-        // Integers written as numbers with a fraction of 0 (pandas' `1.0`) are those integers.
+        // Integers written with a fraction of zeros (pandas' `1.0`) are those integers.
         let ids: HashMap<String, usize> =
-            [("1", 0), ("1.0", 1), ("2.", 2), ("-0.0", 3), ("3e1", 4)].map(|(l, i)| (l.to_string(), i)).into();
+            [("1", 0), ("1.0", 1), ("2.", 2), ("-0.0", 3), ("+30.00", 4)].map(|(l, i)| (l.to_string(), i)).into();
         assert_eq!(classes_of(ids), (vec!["0".into(), "1".into(), "2".into(), "30".into()], vec![1, 1, 2, 0, 3]));
         let index = ClassIndex::new(&["1".into(), "2".into()]);
-        assert_eq!((index.get("1.0"), index.get("2e0"), index.get("1.5")), (Some(0), Some(1), None));
-        // A fraction, an infinity or NaN makes the labels names, sorted as text.
-        for other in ["1.5", "inf", "NaN", "1e300"] {
+        assert_eq!((index.get("1.0"), index.get("2.000"), index.get("1.5")), (Some(0), Some(1), None));
+        // Anything else makes the labels names, sorted as text: a fraction (also one that f64
+        // would round to an integer), an exponent, an infinity, NaN, an integer past i64.
+        let other_labels =
+            ["1.5", "1.0000000000000001", "3e1", "inf", "NaN", "1e300", "9223372036854775808", "1.0.0", "."];
+        for other in other_labels {
             let ids: HashMap<String, usize> = [("1", 0), (other, 1)].map(|(l, i)| (l.to_string(), i)).into();
             assert_eq!(classes_of(ids).0.len(), 2, "{other}");
         }
