@@ -196,6 +196,15 @@ fn csv_with_string_labels_trains_and_predicts_labels() {
     let run = backprop(&[&args[..], &["--set", "experiment.seed=99"]].concat());
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("was trained on other data than this config's training split"), "{}", run.stderr);
+    // A test split read from its own file cannot hold training rows: no warning, seed or not.
+    let own_file = format!("data.test_path={:?}", dir.join("query.csv").to_str().unwrap());
+    let query = write(dir, "query.csv", "petal,sepal,species\n1.5,2.0,versicolor\n0.2,1.0,setosa\n");
+    assert!(query.is_file());
+    let args = ["eval", model.to_str().unwrap(), config.to_str().unwrap(), "--split", "test"];
+    let run = backprop(&[&args[..], &["--set", &own_file, "--set", "experiment.seed=99"]].concat());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("split: test (2 samples)"), "{}", run.stdout);
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
 
     let run = backprop(&["predict", model.to_str().unwrap(), "--input", "1.0"]);
     assert_eq!(run.code, 2);

@@ -842,7 +842,15 @@ fn eval_in<F: Element>(
         Some("test") => ("test", splits.test.as_ref().ok_or_else(|| no_split("test"))?),
         Some(other) => return Err(CliError::Config(format!("--split: `{other}` is not train, validation or test"))),
     };
-    if name != "train" {
+    // Only a split cut from the same source as training, by a fraction, can hold training
+    // samples; one read from its own file (`test_path`, MNIST's t10k) cannot.
+    let prep = loaded.config.data.preprocess();
+    let cut = prep.is_some_and(|p| match name {
+        "validation" => p.validation > 0.0,
+        "test" => p.test > 0.0,
+        _ => false,
+    });
+    if cut {
         warn_if_trained_on_other_rows(model, &splits.train);
     }
     let classification = splits.task == backprop_data::Task::Classification;
