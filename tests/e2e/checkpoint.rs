@@ -155,6 +155,26 @@ fn a_resumed_run_trains_longer_with_set_epochs() {
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
 
+/// A run directory that a release before leaky_relu's slope was spelled `negative_slope` wrote
+/// (`tests/fixtures/legacy_leaky_relu`, its checkpoint hashing the text with `alpha = 0.2`)
+/// resumes, to the bits of a run that went that far at once today.
+#[test]
+fn a_checkpoint_of_the_earlier_spelling_resumes() {
+    let tmp = scratch("legacy-leaky");
+    let (old, now) = (tmp.path().join("old"), tmp.path().join("now"));
+    std::fs::create_dir_all(&old).unwrap();
+    for name in ["config.toml", "checkpoint.json"] {
+        std::fs::copy(root().join("tests/fixtures/legacy_leaky_relu").join(name), old.join(name)).unwrap();
+    }
+    let run = backprop(&["train", "--resume", old.to_str().unwrap(), "--set", "train.epochs=30"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("Resuming after epoch 20"), "{}", run.stdout);
+    let slope = "model.activation={kind=\"leaky_relu\",negative_slope=0.2}";
+    let sets = [slope, "train.epochs=30", "train.checkpoint_every=10", "train.log_every=0"];
+    assert_eq!(train_half_adder(&now, &sets).code, 0);
+    assert_eq!(json(&old.join("model.json"))["layers"], json(&now.join("model.json"))["layers"]);
+}
+
 #[test]
 fn resume_needs_a_checkpoint() {
     let tmp = scratch("resume-none");
