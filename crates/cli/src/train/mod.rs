@@ -144,9 +144,10 @@ impl<'d, F: Element> Trainer<'d, F> {
     /// train: a network with no layers, data with no samples, other numbers of rows of inputs
     /// and of targets, features or targets that are not the network's inputs and outputs;
     /// `opts` asking for batches of 0 samples, or clipping to a bound that is not a finite
-    /// number above 0; a loss, an optimiser, a schedule or a layer's activation that fails its
-    /// [`Validate`](backprop_tensor::Validate) check (an Adam with `lr = -1`: the error names the key as a config would,
-    /// `optim.lr`). These are the preconditions `backprop train` checks first and reports
+    /// number above 0 (or a `clip_norm_type` that is no p-norm's); a loss, an optimiser, a
+    /// schedule or a layer's activation that fails its [`Validate`](backprop_tensor::Validate)
+    /// check (an Adam with `lr = -1`: the error names the key as a config would, `optim.lr`).
+    /// These are the preconditions `backprop train` checks first and reports
     /// against the config's keys. (Without them the run would measure a cost of 0 on no
     /// samples and report success, fail deep in a product, train on a zero gradient, or climb
     /// the cost.)
@@ -158,34 +159,8 @@ impl<'d, F: Element> Trainer<'d, F> {
         opts: TrainOptions,
     ) -> Result<Self, SetupError> {
         setup::check(&net, data, loss, optimizer, &opts)?;
-        Ok(Self::build(net, data, loss, optimizer, opts))
-    }
-
-    /// [`try_new`](Self::try_new) for inputs known to be right (a config `backprop train` has
-    /// checked, a network and data built together).
-    ///
-    /// # Panics
-    /// Where `try_new` returns an error, with its message (`Trainer::new: the network has no
-    /// layers`).
-    pub fn new(
-        net: Network<F>,
-        data: &'d Dataset<F>,
-        loss: &'d dyn Loss<F>,
-        optimizer: &'d dyn Optimizer<F>,
-        opts: TrainOptions,
-    ) -> Self {
-        Self::try_new(net, data, loss, optimizer, opts).unwrap_or_else(|e| panic!("Trainer::new: {e}"))
-    }
-
-    /// The trainer, its inputs checked.
-    fn build(
-        net: Network<F>,
-        data: &'d Dataset<F>,
-        loss: &'d dyn Loss<F>,
-        optimizer: &'d dyn Optimizer<F>,
-        opts: TrainOptions,
-    ) -> Self {
         let rows = opts.batch_size.rows(data.len()).max(1);
+
         let ws = Workspace::new(&net, rows);
         let n = net.params().len();
         let state = vec![F::zero(); optimizer.state_len(n)];
@@ -198,7 +173,7 @@ impl<'d, F: Element> Trainer<'d, F> {
         let keep_best = opts.early_stopping.as_ref().is_some_and(|e| e.restore_best);
         let layers = net.layers().len();
         let dropout = net.has_dropout();
-        Trainer {
+        Ok(Trainer {
             last_good: net.params().to_vec(),
             best_params: if keep_best { net.params().to_vec() } else { Vec::new() },
             net,
@@ -236,7 +211,23 @@ impl<'d, F: Element> Trainer<'d, F> {
             },
             epoch_start: if opts.diagnostics { vec![F::zero(); n] } else { Vec::new() },
             opts,
-        }
+        })
+    }
+
+    /// [`try_new`](Self::try_new) for inputs known to be right (a config `backprop train` has
+    /// checked, a network and data built together).
+    ///
+    /// # Panics
+    /// Where `try_new` returns an error, with its message (`Trainer::new: the network has no
+    /// layers`).
+    pub fn new(
+        net: Network<F>,
+        data: &'d Dataset<F>,
+        loss: &'d dyn Loss<F>,
+        optimizer: &'d dyn Optimizer<F>,
+        opts: TrainOptions,
+    ) -> Self {
+        Self::try_new(net, data, loss, optimizer, opts).unwrap_or_else(|e| panic!("Trainer::new: {e}"))
     }
 
     /// Measures a validation set after every epoch too, or says why it cannot: it has no
