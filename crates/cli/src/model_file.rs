@@ -321,10 +321,15 @@ mod tests {
         };
         file.normalizer = Some(with(&[0.0, 1.0], &[1.0, 2.0]));
         assert_eq!(file.check(), Ok(()));
-        for (shift, scale) in [(&[0.0][..], &[1.0, 2.0][..]), (&[0.0, 1.0], &[1.0]), (&[0.0], &[1.0])] {
+        // The message names the list whose count is off (the shift first).
+        let cases = [
+            (&[0.0][..], &[1.0, 2.0][..], "normalizer.shift has 1 values for 2 inputs"),
+            (&[0.0, 1.0], &[1.0], "normalizer.scale has 1 values for 2 inputs"),
+            (&[0.0], &[1.0], "normalizer.shift has 1 values for 2 inputs"),
+        ];
+        for (shift, scale, want) in cases {
             file.normalizer = Some(with(shift, scale));
-            let err = file.check().unwrap_err();
-            assert!(err.starts_with("`normalizer` has"), "{shift:?} {scale:?}: {err}");
+            assert_eq!(file.check().unwrap_err(), want, "{shift:?} {scale:?}");
         }
     }
 }
