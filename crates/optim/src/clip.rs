@@ -76,10 +76,11 @@ pub fn grad_norm<F: Element>(grads: &[F], norm_type: f64) -> f64 {
     let power = |x: f64| if norm_type == 2.0 { x * x } else { math::powf(x, norm_type) };
     let root = |x: f64| if norm_type == 2.0 { x.sqrt() } else { math::powf(x, 1.0 / norm_type) };
     let sum: f64 = grads.iter().map(|g| power(g.f64().abs())).sum();
-    if sum.is_finite() && sum > 0.0 {
+    if sum.is_finite() && sum >= f64::MIN_POSITIVE {
         return root(sum);
     }
-    // The powers overflowed, or all underflowed to 0 (|g| = 1e-4 with p = 100), where the norm
+    // The powers overflowed, or underflowed below f64's normal range (|g| = 1e-4 with p = 100:
+    // 0), where the norm
     // is finite and above 0: taken again over |g| / max|g|, which is at most 1 (PyTorch's
     // unscaled sum would give inf and clip every gradient to 0, or 0 and clip nothing).
     let m = largest();
@@ -146,6 +147,13 @@ mod tests {
         let huge = [1e200f64, -1e200];
         assert!((grad_norm(&huge, 2.0) / (1e200 * 2f64.sqrt()) - 1.0).abs() < 1e-15, "{}", grad_norm(&huge, 2.0));
         assert!((grad_norm(&huge, 100.0) / (1e200 * math::powf(2.0, 0.01)) - 1.0).abs() < 1e-14);
+        // A sum below f64's normal range (its subnormals lose digits): scaled too.
+        let subnormal = [3e-162f64, 3e-162];
+        assert!(
+            (grad_norm(&subnormal, 2.0) / (3e-162 * 2f64.sqrt()) - 1.0).abs() < 1e-15,
+            "{}",
+            grad_norm(&subnormal, 2.0)
+        );
         let tiny = [1e-4f64, 1e-4];
         assert!((grad_norm(&tiny, 100.0) / (1e-4 * math::powf(2.0, 0.01)) - 1.0).abs() < 1e-14);
         assert_eq!(grad_norm(&[0.0f64, 0.0], 3.0), 0.0);

@@ -259,8 +259,12 @@ fn run_inner(
     // missing, as a killed trial's), and the sweep says how to go on; a second press exits at once.
     backprop_cli::run::install_interrupt_handler();
     let failed = run_trials(&dir, &resolved, &todo, mine.len() - todo.len(), mine.len(), jobs)?;
-    if backprop_cli::run::interrupted() {
-        let done = mine.iter().filter(|t| trial::is_done(&dir.join(&t.dir), &resolved.trial_config(t))).count();
+    // (A press once every trial is done, or while the tables are written, stops nothing.)
+    let done = || mine.iter().filter(|t| trial::is_done(&dir.join(&t.dir), &resolved.trial_config(t))).count();
+    if backprop_cli::run::interrupted()
+        && let done = done()
+        && done < mine.len()
+    {
         errln!(
             "Interrupted: {done} of {} trials have their results; run the same command again to go on from there",
             mine.len()

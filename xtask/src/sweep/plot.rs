@@ -88,7 +88,8 @@ impl Scale {
     /// [`over`](Self::over) for a grid's values, log from two decades on: a learning rate's
     /// 0.001, 0.01, 0.1 are a decade apart each, not 0.001 and 0.01 squeezed at one end.
     fn over_grid(values: &[f64], title: &str) -> Scale {
-        Self::over_from(values, title, |ratio| ratio >= 100.0)
+        // In logarithms: 0.7 / 0.007 is 99.99999999999999.
+        Self::over_from(values, title, |ratio| libm::log10(ratio) >= 2.0 - 1e-9)
     }
 
     /// A log axis when every value is positive and `log_for` the ratio of the largest to the
@@ -574,6 +575,7 @@ mod tests {
         assert!(Scale::over(&[2.0, 201.0], "c").log);
         assert!(Scale::over_grid(&[0.001, 0.01, 0.1], "lr").log);
         assert!(!Scale::over_grid(&[0.1, 0.5, 1.0], "lr").log);
+        assert!(Scale::over_grid(&[0.007, 0.07, 0.7], "lr").log && Scale::over_grid(&[3e-6, 3e-5, 3e-4], "lr").log);
     }
 
     fn close(a: f64, b: f64) -> bool {

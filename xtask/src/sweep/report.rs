@@ -192,7 +192,12 @@ fn trials_csv(plan: &Plan, results: &[TrialResult]) -> Result<Vec<u8>, CliError>
 /// [`number_text`] shows it; arrays and tables as their TOML.
 fn csv_cell(value: &str) -> String {
     match toml::from_str::<toml::Table>(&format!("v = {value}")).ok().and_then(|mut t| t.remove("v")) {
-        Some(toml::Value::String(text)) => text,
+        // Bare unless it would read as something else (`"01"` as the number 1, `"true"`).
+        Some(toml::Value::String(text))
+            if !text.is_empty() && text.trim().parse::<f64>().is_err() && !matches!(text.trim(), "true" | "false") =>
+        {
+            text
+        }
         Some(toml::Value::Float(_)) => number_text(value),
         _ => value.to_string(),
     }
@@ -500,6 +505,11 @@ mod tests {
         assert_eq!(number_text("1200000000000000001"), "1200000000000000001");
         // In CSV, a string is its text, a float as in the table, the rest its TOML.
         assert_eq!(csv_cell("\"tanh\""), "tanh");
+        // A string that would read as a number or a boolean keeps its quotes.
+        assert_eq!(
+            (csv_cell("\"01\""), csv_cell("\"1\""), csv_cell("\"true\"")),
+            ("\"01\"".into(), "\"1\"".into(), "\"true\"".into())
+        );
         assert_eq!(csv_cell("\"a \\\"b\\\"\""), "a \"b\"");
         assert_eq!(csv_cell(&toml::Value::Float(1e300).to_string()), "1e300");
         assert_eq!(csv_cell("0.5"), "0.5");
