@@ -326,6 +326,12 @@ fn invalid_sweeps_are_refused_before_any_trial_naming_the_key() {
             "grid = { \"data.source\" = [\"moons\"] }\nsuccess = { metric = \"val_accuracy\", above = 0.9 }",
             "sweep.success.metric",
         ),
+        // Two values that spell one config: the point would run twice.
+        ("grid = { \"model.activation\" = [\"tanh\", { kind = \"tanh\" }] }", "sweep.grid"),
+        (
+            "grid = { optim = [{ kind = \"sgd\", lr = 0.5 }, { kind = \"sgd\", lr = 0.5, momentum = 0.0 }] }",
+            "sweep.grid",
+        ),
     ];
     for (i, (sweep, key)) in cases.iter().enumerate() {
         let case = dir.join(format!("case{i}"));
@@ -336,6 +342,11 @@ fn invalid_sweeps_are_refused_before_any_trial_naming_the_key() {
         assert_eq!(code, 2, "{sweep}: {stderr}");
         assert!(stderr.contains(&format!("`{key}`")), "{sweep}: expected `{key}` in {stderr}");
         assert!(!out.exists(), "{sweep}: nothing may run");
+        if sweep.contains("kind = \"tanh\"") {
+            let said =
+                "points 0 (model.activation=\"tanh\") and 1 (model.activation={ kind = \"tanh\" }) are the same config";
+            assert!(stderr.contains(said), "{stderr}");
+        }
     }
     // A network that fits the base config's data (2 parity bits: 8·10⁸ parameters) but not a
     // point's (20 bits: 4.4·10⁹, over the limit) is refused when planning, naming the point.

@@ -286,6 +286,7 @@ pub fn resolve(
     }
     let mut models_read: HashSet<PathBuf> = HashSet::new();
     let mut loaded_points = Vec::with_capacity(values.len());
+    let mut configs_seen: HashMap<String, (usize, String)> = HashMap::new();
     let mut points = Vec::with_capacity(values.len());
     for (p, vals) in values.iter().enumerate() {
         let literals: Vec<String> = vals.iter().map(toml::Value::to_string).collect();
@@ -354,6 +355,21 @@ pub fn resolve(
         }
         // A trial is one run: its directory holds no sweep of its own.
         loaded.config.sweep = None;
+        // Two grid values that spell one config (`"tanh"` and `{ kind = "tanh" }`, a default
+        // written out): the point would run twice, to the same results. (A random sweep may
+        // draw a choice twice.)
+        if spec.mode == Mode::Grid
+            && let Ok(text) = toml::to_string(&loaded.config)
+        {
+            let label = point_overrides.join(" ");
+            if let Some((q, first)) = configs_seen.get(&text) {
+                return Err(error(
+                    "sweep.grid",
+                    &format!("points {q} ({first}) and {p} ({label}) are the same config: it would run twice"),
+                ));
+            }
+            configs_seen.insert(text, (p, label));
+        }
         loaded_points.push(loaded);
         points.push(point);
     }
