@@ -205,6 +205,14 @@ fn csv_with_string_labels_trains_and_predicts_labels() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("split: test (2 samples)"), "{}", run.stdout);
     assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    // ... unless that file is what the model trained on: one trained on the whole table,
+    // measured on the table as a test file.
+    let (whole, _) = train(config.to_str().unwrap(), &["data.validation=0"], "flowers-whole");
+    let whole_model = whole.path().join("model.json");
+    let table = format!("data.test_path={:?}", dir.join("flowers.csv").to_str().unwrap());
+    let run = backprop(&["eval", whole_model.to_str().unwrap(), config.to_str().unwrap(), "--set", &table]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("warning: the test split is the data"), "{}", run.stderr);
 
     let run = backprop(&["predict", model.to_str().unwrap(), "--input", "1.0"]);
     assert_eq!(run.code, 2);

@@ -842,16 +842,17 @@ fn eval_in<F: Element>(
         Some("test") => ("test", splits.test.as_ref().ok_or_else(|| no_split("test"))?),
         Some(other) => return Err(CliError::Config(format!("--split: `{other}` is not train, validation or test"))),
     };
-    // Only a split cut from the same source as training, by a fraction, can hold training
-    // samples; one read from its own file (`test_path`, MNIST's t10k) cannot.
+    // A split cut from the training source by a fraction holds training samples when the model
+    // was trained on other rows of it; one read from its own file (`test_path`, MNIST's t10k)
+    // only when it is the model's training data itself.
     let prep = loaded.config.data.preprocess();
     let cut = prep.is_some_and(|p| match name {
         "validation" => p.validation > 0.0,
         "test" => p.test > 0.0,
         _ => false,
     });
-    if cut {
-        warn_if_trained_on_other_rows(model, &splits.train);
+    if name != "train" {
+        warn_if_it_saw_them(model, name, if cut { &splits.train } else { data }, cut);
     }
     let classification = splits.task == backprop_data::Task::Classification;
     let loss = loaded.config.loss.get::<F>();
@@ -871,20 +872,29 @@ fn eval_in<F: Element>(
 /// other split fractions than its run's, a held-out split of the same data may hold samples the
 /// model trained on, and its figures would look better than they are. Silent where the model
 /// records no data hash, or was trained in another dtype (whose values hash otherwise).
-fn warn_if_trained_on_other_rows<F: Element>(model: &Path, train: &backprop_data::Dataset<F>) {
+/// Warns (on standard error; the run goes on) when the held-out split `name` may hold samples
+/// the model at `model` trained on, by the training data's hash it records: for a split `cut`
+/// from the training source, when `rows` (the config's training split) is not what it trained
+/// on (another seed or other split fractions than its run's); for a split read from its own
+/// file, when `rows` (that split) is what it trained on. Silent where the model records no data
+/// hash, or was trained in another dtype (whose values hash otherwise).
+fn warn_if_it_saw_them<F: Element>(model: &Path, name: &str, rows: &backprop_data::Dataset<F>, cut: bool) {
     let Ok(file) = ModelFile::read(model) else { return };
     let Some(provenance) = file.provenance.filter(|_| file.dtype == F::DTYPE) else { return };
-    let here = crate::model_file::data_hash(train.inputs.view(), train.targets.view());
-    if here != provenance.data_hash {
-        let _ = writeln!(
-            std::io::stderr(),
-            "warning: {} was trained on other data than this config's training split (data hash {}, the \
-             split's {here}): with another seed or other split fractions than its run's, the split measured \
-             here may hold samples it trained on",
-            model.display(),
-            provenance.data_hash
-        );
-    }
+    let here = crate::model_file::data_hash(rows.inputs.view(), rows.targets.view());
+    let (model, trained) = (model.display(), &provenance.data_hash);
+    let warning = if cut && here != *trained {
+        format!(
+            "{model} was trained on other data than this config's training split (data hash {trained}, the \
+             split's {here}): with another seed or other split fractions than its run's, the {name} split may \
+             hold samples it trained on"
+        )
+    } else if !cut && here == *trained {
+        format!("the {name} split is the data {model} was trained on (data hash {here})")
+    } else {
+        return;
+    };
+    let _ = writeln!(std::io::stderr(), "warning: {warning}");
 }
 
 fn no_split(name: &str) -> CliError {
