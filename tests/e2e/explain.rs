@@ -197,3 +197,30 @@ fn explain_inputs_may_have_spaces() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.starts_with("Explaining sample 3: x = a⁰ = [1, 1], target t = [0, 1]"), "{}", run.stdout);
 }
+
+/// A classifier's `--target` may name a class: its one-hot target, as a sample of that class
+/// has; an unknown name lists the classes, and a data set without classes wants numbers.
+#[test]
+fn explain_takes_a_class_by_name() {
+    let moons = |target: &str| {
+        backprop(&["explain", "configs/moons.toml", "--input", "0.5,0.25", "--target", target, "--format", "json"])
+    };
+    let (named, numbers) = (moons("1"), moons("0,1"));
+    assert_eq!(named.code, 0, "{}", named.stderr);
+    let v: serde_json::Value = serde_json::from_str(&named.stdout).expect("JSON");
+    assert_eq!(v["target"], serde_json::json!([0.0, 1.0]), "class `1` of two");
+    assert_eq!(named.stdout, numbers.stdout, "the same as its one-hot numbers");
+    let unknown = moons("blue");
+    assert_eq!(unknown.code, 2, "{}", unknown.stderr);
+    assert!(unknown.stderr.contains("--target blue: not a class of the data (`0`, `1`)"), "{}", unknown.stderr);
+    let run = backprop(&["explain", "configs/half_adder.toml", "--input", "1,1", "--target", "carry"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--target carry: the data has no classes; give one number per output"),
+        "{}",
+        run.stderr
+    );
+    let run = backprop(&["explain", "configs/half_adder.toml", "--input", "1,1", "--target", "0,x"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--target 0,x: `x` is not a number"), "{}", run.stderr);
+}

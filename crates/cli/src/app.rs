@@ -67,9 +67,10 @@ struct ExplainArgs {
     /// the data is, as `predict --input`); the target is taken from the data.
     #[arg(long, value_delimiter = ',', allow_hyphen_values = true, value_parser = spaced_number)]
     input: Option<Vec<f64>>,
-    /// The target for --input, when the data has no sample with those inputs.
-    #[arg(long, value_delimiter = ',', allow_hyphen_values = true, requires = "input", value_parser = spaced_number)]
-    target: Option<Vec<f64>>,
+    /// The target for --input, when the data has no sample with those inputs: one number per
+    /// output (`--target 0,1`), or a class's name (`--target versicolor`).
+    #[arg(long, value_delimiter = ',', allow_hyphen_values = true, requires = "input")]
+    target: Option<Vec<String>>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = explain::Format::Text)]
     format: explain::Format,
@@ -312,7 +313,31 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         Command::Explain(a) => {
             let loaded = config::load(&a.config.config, &a.config.set)?;
             let pick = match a.input {
-                Some(input) => explain::Pick::Input { input, target: a.target },
+                Some(input) => {
+                    // Numbers, or one name: a class.
+                    let numbers: Option<Vec<f64>> = a
+                        .target
+                        .as_ref()
+                        .map(|t| t.iter().map(|v| spaced_number(v)).collect())
+                        .transpose()
+                        .ok()
+                        .flatten();
+                    let (target, class) = match (&a.target, numbers) {
+                        (None, _) => (None, None),
+                        // One value: a class's name, or (`--target 3` of MNIST's classes) its
+                        // label; the one number of a single output otherwise.
+                        (Some(t), numbers) if t.len() == 1 => (numbers, Some(t[0].trim().to_string())),
+                        (Some(_), Some(numbers)) => (Some(numbers), None),
+                        (Some(t), None) => {
+                            let bad = t.iter().find(|v| spaced_number(v).is_err()).map_or("", String::as_str);
+                            return Err(CliError::Config(format!(
+                                "--target {}: `{bad}` is not a number (a class is named alone: --target versicolor)",
+                                t.join(",")
+                            )));
+                        }
+                    };
+                    explain::Pick::Input { input, target, class }
+                }
                 None => explain::Pick::Index(a.sample),
             };
             explain::command(&loaded, a.model.as_deref(), &pick, a.format, out)

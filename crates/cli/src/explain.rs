@@ -149,6 +149,10 @@ pub enum Pick {
         input: Vec<f64>,
         /// One value per output, or `None` to take it from the data.
         target: Option<Vec<f64>>,
+        /// A class of the data's, by its name (`--target versicolor`, or `--target 3` of
+        /// integer classes): its one-hot target, where the data has classes and `target` is not
+        /// one value per output.
+        class: Option<String>,
     },
 }
 
@@ -236,7 +240,7 @@ pub fn command(
 
 fn explain_typed<F: Element>(loaded: &Loaded, model: Option<&Path>, pick: &Pick) -> Result<Explanation, CliError> {
     let (splits, net) = prepare_splits::<F>(loaded, model)?;
-    let (index, x, t) = pick_sample(&splits.train, &splits.normalizer, pick)?;
+    let (index, x, t) = pick_sample(&splits.train, &splits.normalizer, splits.classes.as_deref(), pick)?;
     let mut e = explain(&net, loaded.config.loss.get::<F>(), x.view(), t.view());
     e.sample = index;
     e.normalized = !splits.normalizer.is_identity();
@@ -247,8 +251,14 @@ fn explain_typed<F: Element>(loaded: &Loaded, model: Option<&Path>, pick: &Pick)
 /// A sample's index in the data (when it is one of the data's), inputs and target.
 type Chosen<F> = (Option<usize>, Array1<F>, Array1<F>);
 
-/// The sample `pick` names in `data`, whose inputs `normalizer` scaled.
-fn pick_sample<F: Element>(data: &Dataset<F>, normalizer: &Normalizer, pick: &Pick) -> Result<Chosen<F>, CliError> {
+/// The sample `pick` names in `data`, whose inputs `normalizer` scaled and whose targets are
+/// one-hot over `classes` (for a target given by its class's name).
+fn pick_sample<F: Element>(
+    data: &Dataset<F>,
+    normalizer: &Normalizer,
+    classes: Option<&[String]>,
+    pick: &Pick,
+) -> Result<Chosen<F>, CliError> {
     match pick {
         Pick::Index(k) => {
             if *k >= data.len() {
@@ -260,7 +270,25 @@ fn pick_sample<F: Element>(data: &Dataset<F>, normalizer: &Normalizer, pick: &Pi
             }
             Ok((Some(*k), data.inputs.row(*k).to_owned(), data.targets.row(*k).to_owned()))
         }
-        Pick::Input { input, target } => {
+        Pick::Input { input, target, class } => {
+            let one_hot;
+            let numbers_fit = target.as_ref().is_some_and(|t| t.len() == data.outputs());
+            let target = match class {
+                Some(name) if !numbers_fit => {
+                    let Some(classes) = classes else {
+                        return Err(CliError::Input(format!(
+                            "--target {name}: the data has no classes; give one number per output"
+                        )));
+                    };
+                    let Some(k) = backprop_data::class_index(classes, name) else {
+                        let known = classes.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
+                        return Err(CliError::Input(format!("--target {name}: not a class of the data ({known})")));
+                    };
+                    one_hot = (0..classes.len()).map(|j| if j == k { 1.0 } else { 0.0 }).collect::<Vec<f64>>();
+                    Some(&one_hot)
+                }
+                _ => target.as_ref(),
+            };
             if input.len() != data.features() {
                 return Err(CliError::Input(format!(
                     "--input {}: {} values, but the data has {} features",

@@ -179,13 +179,18 @@ fn json_has_the_documented_keys_and_full_precision() {
 fn from_a_config_by_index_or_input() {
     let loaded = config::load(&repo("configs/half_adder.toml"), &[]).unwrap();
     let by_index = explain_config(&loaded, None, &Pick::Index(3)).unwrap();
-    let by_input = explain_config(&loaded, None, &Pick::Input { input: vec![1.0, 1.0], target: None }).unwrap();
+    let by_input =
+        explain_config(&loaded, None, &Pick::Input { input: vec![1.0, 1.0], target: None, class: None }).unwrap();
     assert_eq!(by_index, by_input);
     assert_eq!(by_index.sample, Some(3));
     assert_eq!(by_index.loss.as_deref(), Some("half_mse"));
     assert_eq!(by_index.target, vec![0.0, 1.0]);
-    let own_target =
-        explain_config(&loaded, None, &Pick::Input { input: vec![0.5, 0.5], target: Some(vec![1.0, 0.0]) }).unwrap();
+    let own_target = explain_config(
+        &loaded,
+        None,
+        &Pick::Input { input: vec![0.5, 0.5], target: Some(vec![1.0, 0.0]), class: None },
+    )
+    .unwrap();
     assert_eq!((own_target.sample, own_target.target), (None, vec![1.0, 0.0]));
 
     let model = repo("tests/fixtures/seed_ann/final.json");
@@ -194,10 +199,13 @@ fn from_a_config_by_index_or_input() {
 
     for (pick, message) in [
         (Pick::Index(4), "--sample 4: the data set has 4 samples (0 to 3)"),
-        (Pick::Input { input: vec![1.0], target: None }, "--input 1: 1 values, but the data has 2 features"),
-        (Pick::Input { input: vec![0.5, 1.0], target: None }, "no sample of the data has these inputs"),
-        (Pick::Input { input: vec![1.0, 1.0], target: Some(vec![1.0]) }, "--target 1: 1 values"),
-        (Pick::Input { input: vec![f64::NAN, 1.0], target: None }, "NaN is not a finite number"),
+        (
+            Pick::Input { input: vec![1.0], target: None, class: None },
+            "--input 1: 1 values, but the data has 2 features",
+        ),
+        (Pick::Input { input: vec![0.5, 1.0], target: None, class: None }, "no sample of the data has these inputs"),
+        (Pick::Input { input: vec![1.0, 1.0], target: Some(vec![1.0]), class: None }, "--target 1: 1 values"),
+        (Pick::Input { input: vec![f64::NAN, 1.0], target: None, class: None }, "NaN is not a finite number"),
     ] {
         let err = explain_config(&loaded, None, &pick).unwrap_err();
         assert_eq!(err.exit_code(), 2);
