@@ -91,6 +91,27 @@ fn predict_takes_a_single_outputs_class_at_its_threshold() {
     }
 }
 
+/// `predict --format csv` names every column once: outputs whose names a feature has are
+/// prefixed.
+#[test]
+fn predict_csv_columns_are_named_once() {
+    let tmp = scratch("predict-names");
+    let model = write(
+        tmp.path(),
+        "m.json",
+        r#"{"format": "backprop.model", "version": 1, "dtype": "f64", "inputs": 1, "classes": ["no", "yes"],
+            "features": ["class"], "layers": [{"units": 1, "activation": "sigmoid", "weights": [[1]], "biases": [0]}]}"#,
+    );
+    let run = backprop(&["predict", model.to_str().unwrap(), "--input", "2", "--format", "csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(run.stdout.lines().next(), Some("class,predicted_output_1,predicted_class"), "{}", run.stdout);
+    assert!(
+        run.stdout.lines().nth(1).is_some_and(|l| l.starts_with("2,0.88") && l.ends_with(",yes")),
+        "{}",
+        run.stdout
+    );
+}
+
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
     std::fs::write(&p, text).unwrap();

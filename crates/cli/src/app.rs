@@ -810,11 +810,16 @@ fn predict_cmd(args: &PredictArgs, out: &mut dyn Write) -> Result<(), CliError> 
         PredictFormat::Csv => {
             let features =
                 file.features.clone().unwrap_or_else(|| (1..=net.inputs()).map(|j| format!("x{j}")).collect());
-            let mut header = features;
-            header.extend((1..=net.outputs()).map(|k| format!("output_{k}")));
+            let mut added: Vec<String> = (1..=net.outputs()).map(|k| format!("output_{k}")).collect();
             if file.classes.is_some() {
-                header.push("class".into());
+                added.push("class".into());
             }
+            // Names that a feature already has get a prefix, so that every column is one name.
+            while added.iter().any(|a| features.contains(a)) {
+                added = added.into_iter().map(|a| format!("predicted_{a}")).collect();
+            }
+            let mut header = features;
+            header.extend(added);
             let mut w = csv::Writer::from_writer(Vec::new());
             let row_error = |e: csv::Error| CliError::Input(format!("predict --format csv: {e}"));
             w.write_record(&header).map_err(row_error)?;
