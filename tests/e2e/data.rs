@@ -226,12 +226,17 @@ fn csv_with_string_labels_trains_and_predicts_labels() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("split: test (2 samples)"), "{}", run.stdout);
     assert!(!run.stderr.contains("warning"), "{}", run.stderr);
-    // ... unless that file is what the model trained on: one trained on the whole table,
-    // measured on the table as a test file.
+    // ... unless that file is the training source itself (the model trained on 80% of it) ...
+    let table = format!("data.test_path={:?}", dir.join("flowers.csv").to_str().unwrap());
+    let run = backprop(&["eval", model.to_str().unwrap(), config.to_str().unwrap(), "--set", &table]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("flowers.csv, the file training reads: it holds the samples"), "{}", run.stderr);
+    // ... or holds what the model trained on: one trained on the whole table, measured on a copy.
     let (whole, _) = train(config.to_str().unwrap(), &["data.validation=0"], "flowers-whole");
     let whole_model = whole.path().join("model.json");
-    let table = format!("data.test_path={:?}", dir.join("flowers.csv").to_str().unwrap());
-    let run = backprop(&["eval", whole_model.to_str().unwrap(), config.to_str().unwrap(), "--set", &table]);
+    std::fs::copy(dir.join("flowers.csv"), dir.join("copy.csv")).unwrap();
+    let copy = format!("data.test_path={:?}", dir.join("copy.csv").to_str().unwrap());
+    let run = backprop(&["eval", whole_model.to_str().unwrap(), config.to_str().unwrap(), "--set", &copy]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("warning: the test split is the data"), "{}", run.stderr);
 

@@ -69,8 +69,8 @@ struct ExplainArgs {
     input: Option<Vec<f64>>,
     /// The target for --input, when the data has no sample with those inputs: one number per
     /// output (`--target 0,1`), or a class's name (`--target versicolor`).
-    #[arg(long, value_delimiter = ',', allow_hyphen_values = true, requires = "input")]
-    target: Option<Vec<String>>,
+    #[arg(long, allow_hyphen_values = true, requires = "input")]
+    target: Option<String>,
     /// Output format.
     #[arg(long, value_enum, default_value_t = explain::Format::Text)]
     format: explain::Format,
@@ -314,26 +314,15 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             let loaded = config::load(&a.config.config, &a.config.set)?;
             let pick = match a.input {
                 Some(input) => {
-                    // Numbers, or one name: a class.
-                    let numbers: Option<Vec<f64>> = a
-                        .target
-                        .as_ref()
-                        .map(|t| t.iter().map(|v| spaced_number(v)).collect())
-                        .transpose()
-                        .ok()
-                        .flatten();
-                    let (target, class) = match (&a.target, numbers) {
-                        (None, _) => (None, None),
-                        // One value: a class's name, or (`--target 3` of MNIST's classes) its
-                        // label; the one number of a single output otherwise.
-                        (Some(t), numbers) if t.len() == 1 => (numbers, Some(t[0].trim().to_string())),
-                        (Some(_), Some(numbers)) => (Some(numbers), None),
-                        (Some(t), None) => {
-                            let bad = t.iter().find(|v| spaced_number(v).is_err()).map_or("", String::as_str);
-                            return Err(CliError::Config(format!(
-                                "--target {}: `{bad}` is not a number (a class is named alone: --target versicolor)",
-                                t.join(",")
-                            )));
+                    // Numbers (comma-separated), or a class's name, which may hold commas
+                    // itself (`"Iris, setosa"`); one number may be an integer class's label.
+                    let (target, class) = match a.target.as_deref() {
+                        None => (None, None),
+                        Some(raw) => {
+                            let parts: Vec<&str> = raw.split(',').collect();
+                            let numbers: Option<Vec<f64>> = parts.iter().map(|v| spaced_number(v).ok()).collect();
+                            let class = (parts.len() == 1 || numbers.is_none()).then(|| raw.trim().to_string());
+                            (numbers, class)
                         }
                     };
                     explain::Pick::Input { input, target, class }
@@ -882,7 +871,17 @@ fn eval_in<F: Element>(
         _ => false,
     });
     if name != "train" {
-        warn_if_it_saw_them(model, name, if cut { &splits.train } else { data }, cut);
+        match split_file_is_source(&loaded.config.data, name) {
+            Some(file) => {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "warning: the {name} split is read from {}, the file training reads: it holds the samples \
+                     the model trained on",
+                    file.display()
+                );
+            }
+            None => warn_if_it_saw_them(model, name, if cut { &splits.train } else { data }, cut),
+        }
     }
     let classification = splits.task == backprop_data::Task::Classification;
     let loss = loaded.config.loss.get::<F>();
@@ -897,11 +896,23 @@ fn eval_in<F: Element>(
     Ok(())
 }
 
-/// Warns (on standard error; the run goes on) when the model at `model` records training data
-/// other than `train`, the config's training split as the model reads it: with another seed or
-/// other split fractions than its run's, a held-out split of the same data may hold samples the
-/// model trained on, and its figures would look better than they are. Silent where the model
-/// records no data hash, or was trained in another dtype (whose values hash otherwise).
+/// The file of the held-out split `name` when it is the training source's own file (the same
+/// file, however its path is written).
+fn split_file_is_source(spec: &backprop_data::DataSpec, name: &str) -> Option<PathBuf> {
+    use backprop_data::DataSpec;
+    let (main, validation, test) = match spec {
+        DataSpec::Csv(c, _) => (&c.path, c.validation_path.as_ref(), c.test_path.as_ref()),
+        DataSpec::Idx(i, _) => (&i.images, i.validation_images.as_ref(), i.test_images.as_ref()),
+        _ => return None,
+    };
+    let split = if name == "test" { test } else { validation }?;
+    let same = match (std::fs::canonicalize(main), std::fs::canonicalize(split)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => main == split,
+    };
+    same.then(|| split.clone())
+}
+
 /// Warns (on standard error; the run goes on) when the held-out split `name` may hold samples
 /// the model at `model` trained on, by the training data's hash it records: for a split `cut`
 /// from the training source, when `rows` (the config's training split) is not what it trained

@@ -277,12 +277,14 @@ fn pick_sample<F: Element>(
                 Some(name) if !numbers_fit => {
                     let Some(classes) = classes else {
                         return Err(CliError::Input(format!(
-                            "--target {name}: the data has no classes; give one number per output"
+                            "--target {name}: not one number per output, and the data has no classes to name"
                         )));
                     };
                     let Some(k) = backprop_data::class_index(classes, name) else {
                         let known = classes.iter().map(|c| format!("`{c}`")).collect::<Vec<_>>().join(", ");
-                        return Err(CliError::Input(format!("--target {name}: not a class of the data ({known})")));
+                        return Err(CliError::Input(format!(
+                            "--target {name}: not a class of the data ({known}), nor one number per output"
+                        )));
                     };
                     one_hot = (0..classes.len()).map(|j| if j == k { 1.0 } else { 0.0 }).collect::<Vec<f64>>();
                     Some(&one_hot)

@@ -258,13 +258,10 @@ fn run_inner(
     // Ctrl-C: no trial starts after it, those running stop after their epoch (their results
     // missing, as a killed trial's), and the sweep says how to go on; a second press exits at once.
     backprop_cli::run::install_interrupt_handler();
-    let failed = run_trials(&dir, &resolved, &todo, mine.len() - todo.len(), mine.len(), jobs)?;
-    // (A press once every trial is done, or while the tables are written, stops nothing.)
-    let done = || mine.iter().filter(|t| trial::is_done(&dir.join(&t.dir), &resolved.trial_config(t))).count();
-    if backprop_cli::run::interrupted()
-        && let done = done()
-        && done < mine.len()
-    {
+    let Ran { failed, cut_short } = run_trials(&dir, &resolved, &todo, mine.len() - todo.len(), mine.len(), jobs)?;
+    // (A press once every trial has run, or while the tables are written, stops nothing.)
+    if cut_short > 0 {
+        let done = mine.iter().filter(|t| trial::is_done(&dir.join(&t.dir), &resolved.trial_config(t))).count();
         errln!(
             "Interrupted: {done} of {} trials have their results; run the same command again to go on from there",
             mine.len()
@@ -318,7 +315,15 @@ fn finish(dir: &Path, plan: &Plan, report: &report::Report) -> i32 {
     if report.missing > 0 || report.failed > 0 { 1 } else { 0 }
 }
 
-/// Runs `todo` on `jobs` threads with a progress display; returns how many failed.
+/// What [`run_trials`] did.
+struct Ran {
+    /// Trials that failed (or whose files could not be written).
+    failed: usize,
+    /// Trials that Ctrl-C kept from starting or stopped: no result, not a failure.
+    cut_short: usize,
+}
+
+/// Runs `todo` on `jobs` threads with a progress display.
 fn run_trials(
     dir: &Path,
     resolved: &Resolved,
@@ -326,7 +331,7 @@ fn run_trials(
     done_before: usize,
     total: usize,
     jobs: usize,
-) -> Result<usize, CliError> {
+) -> Result<Ran, CliError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .build()
@@ -342,6 +347,7 @@ fn run_trials(
         bar
     });
     let (finished, diverged, failed) = (AtomicUsize::new(done_before), AtomicUsize::new(0), AtomicUsize::new(0));
+    let cut_short = AtomicUsize::new(0);
     let plan = &resolved.plan;
     let metric = &plan.success.metric;
     // Each trial's files go to I/O threads, which write them (an fsync each) while the compute
@@ -373,12 +379,14 @@ fn run_trials(
         pool.install(|| {
             todo.par_iter().for_each(|t| {
                 if backprop_cli::run::interrupted() {
+                    cut_short.fetch_add(1, Ordering::Relaxed);
                     return;
                 }
                 let t0 = Instant::now();
                 let (result, files) = trial::run(&dir.join(&t.dir), &resolved.trial_config(t));
                 if result.status == Status::Missing && backprop_cli::run::interrupted() {
                     // Stopped by Ctrl-C: not a result, nor a failure; run again next time.
+                    cut_short.fetch_add(1, Ordering::Relaxed);
                     return;
                 }
                 if let Some(files) = files
@@ -426,7 +434,7 @@ fn run_trials(
     if let Some(bar) = bar {
         bar.finish();
     }
-    Ok(failed.into_inner())
+    Ok(Ran { failed: failed.into_inner(), cut_short: cut_short.into_inner() })
 }
 
 /// 1-based line and column of the dotted `key` (`sweep.grid."optim.lr"`) in TOML `source`: the

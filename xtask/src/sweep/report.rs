@@ -192,15 +192,26 @@ fn trials_csv(plan: &Plan, results: &[TrialResult]) -> Result<Vec<u8>, CliError>
 /// [`number_text`] shows it; arrays and tables as their TOML.
 fn csv_cell(value: &str) -> String {
     match toml::from_str::<toml::Table>(&format!("v = {value}")).ok().and_then(|mut t| t.remove("v")) {
-        // Bare unless it would read as something else (`"01"` as the number 1, `"true"`).
-        Some(toml::Value::String(text))
-            if !text.is_empty() && text.trim().parse::<f64>().is_err() && !matches!(text.trim(), "true" | "false") =>
-        {
-            text
-        }
+        // Bare unless a reader would take it for something else: `"01"` for the number 1,
+        // `"True"` for a boolean, `"NA"` for a missing value (pandas' defaults).
+        Some(toml::Value::String(text)) if !reads_as_other(&text) => text,
         Some(toml::Value::Float(_)) => number_text(value),
         _ => value.to_string(),
     }
+}
+
+/// Whether a CSV reader (pandas' `read_csv` with its defaults) would read `text` as a number, a
+/// boolean or a missing value rather than as this text.
+fn reads_as_other(text: &str) -> bool {
+    const MISSING: [&str; 19] = [
+        "", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A", "NA",
+        "NULL", "NaN", "None", "n/a", "nan", "null",
+    ];
+    let t = text.trim();
+    t.parse::<f64>().is_ok()
+        || t.eq_ignore_ascii_case("true")
+        || t.eq_ignore_ascii_case("false")
+        || MISSING.contains(&t)
 }
 
 fn csv_error(e: csv::Error) -> CliError {
@@ -510,6 +521,9 @@ mod tests {
             (csv_cell("\"01\""), csv_cell("\"1\""), csv_cell("\"true\"")),
             ("\"01\"".into(), "\"1\"".into(), "\"true\"".into())
         );
+        for other in ["\"True\"", "\"NA\"", "\"null\"", "\"N/A\"", "\"\""] {
+            assert_eq!(csv_cell(other), other, "a missing value or a boolean to pandas");
+        }
         assert_eq!(csv_cell("\"a \\\"b\\\"\""), "a \"b\"");
         assert_eq!(csv_cell(&toml::Value::Float(1e300).to_string()), "1e300");
         assert_eq!(csv_cell("0.5"), "0.5");
