@@ -79,10 +79,10 @@ pub fn grad_norm<F: Element>(grads: &[F], norm_type: f64) -> f64 {
     if sum.is_finite() && sum >= f64::MIN_POSITIVE {
         return root(sum);
     }
-    // The powers overflowed, or underflowed below f64's normal range (|g| = 1e-4 with p = 100:
-    // 0), where the norm
-    // is finite and above 0: taken again over |g| / max|g|, which is at most 1 (PyTorch's
-    // unscaled sum would give inf and clip every gradient to 0, or 0 and clip nothing).
+    // The powers overflowed, or underflowed below f64's normal range (|g| = 1e-4 with p = 100
+    // gives 0), where the norm is finite and above 0: taken again over |g| / max|g|, which is at
+    // most 1 (PyTorch's unscaled sum would give inf and clip every gradient to 0, or 0 and clip
+    // nothing).
     let m = largest();
     if !(m.is_finite() && m > 0.0) {
         return if m.is_nan() { m } else { root(sum) };
