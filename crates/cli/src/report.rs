@@ -200,6 +200,21 @@ mod tests {
         assert_eq!((r.per_class[2].precision, r.per_class[2].f1, r.per_class[2].support), (0.0, 0.0, 1));
     }
 
+    /// F1 where precision and recall are both below 1, and a class with no sample and no
+    /// prediction: 0 everywhere (scikit-learn's `zero_division = 0`), not 0/0.
+    #[test]
+    fn f1_is_the_harmonic_mean_and_empty_classes_score_0() {
+        // Truth 0, 0, 1, 1; predicted 0, 1, 0, 1: class 0 has precision 1/2 and recall 1/2.
+        let out = array![[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.6, 0.3, 0.1], [0.3, 0.6, 0.1]];
+        let t = array![[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 1.0, 0.0]];
+        let names: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        let r = classification(out.view(), t.view(), 0.5, &names);
+        let a = &r.per_class[0];
+        assert_eq!((a.precision, a.recall, a.f1), (0.5, 0.5, 0.5));
+        let c = &r.per_class[2];
+        assert_eq!((c.precision, c.recall, c.f1, c.support), (0.0, 0.0, 0.0, 0));
+    }
+
     #[test]
     fn single_outputs_are_two_classes_by_threshold() {
         let out = array![[0.2], [0.6], [0.7]];
@@ -268,6 +283,7 @@ mod tests {
             ("1.000000e15".into(), "-3.000000e-5".into(), "NaN".into())
         );
         assert_eq!(output(0.0001), "0.000100");
+        assert_eq!((number(0.1), number(1e-300), number(-2e20)), ("0.1".into(), "1e-300".into(), "-2e20".into()));
     }
 
     #[test]

@@ -815,6 +815,8 @@ mod tests {
         // that does not start with one (plain characters to the parser) all read.
         assert_eq!(read("a,b\n1,\"x,\"\"y\"\"\nz\"\n2,\"\"\n").unwrap().1, vec![2, 4]);
         assert_eq!(read("a,b\n1,5\"\n2, \"q").unwrap().1, vec![2, 3]);
+        assert_eq!(read("a,b\n1,5\"\n").unwrap().1, vec![2], "a quote inside a plain field opens nothing");
+        assert_eq!(read("a,b\n1,x\"y\n").unwrap().1, vec![2]);
         assert_eq!(read("a,b\n1,\"q\"x\n").unwrap().1, vec![2]);
     }
 
