@@ -2,7 +2,7 @@
 //! [`Trainer::try_with_validation`](super::Trainer::try_with_validation) check before a
 //! trainer allocates anything, and [`SetupError`], what they say when a check fails.
 
-use backprop_data::Dataset;
+use backprop_data::{DataError, Dataset};
 use backprop_layers::Network;
 use backprop_loss::Loss;
 use backprop_optim::Optimizer;
@@ -119,21 +119,14 @@ pub(super) fn check<F: Element>(
 /// `Ok` when `data` (the `which` set) has samples, as many rows of targets as of inputs, and
 /// `net`'s inputs and outputs.
 pub(super) fn fits<F: Element>(which: &'static str, net: &Network<F>, data: &Dataset<F>) -> Result<(), SetupError> {
-    let (inputs, targets) = (data.inputs.nrows(), data.targets.nrows());
-    if inputs != targets {
-        return Err(SetupError::RowMismatch { which, inputs, targets });
-    }
-    if data.is_empty() {
-        return Err(SetupError::NoSamples { which });
-    }
-    if data.features() != net.inputs() || data.outputs() != net.outputs() {
-        return Err(SetupError::Shape {
-            which,
-            features: data.features(),
-            targets: data.outputs(),
-            inputs: net.inputs(),
-            outputs: net.outputs(),
-        });
-    }
-    Ok(())
+    // The data crate's own check, its answers said as the trainer's (which set, the network's
+    // sizes).
+    data.check_fits(net.inputs(), net.outputs()).map_err(|e| match e {
+        DataError::RowMismatch { inputs, targets, .. } => SetupError::RowMismatch { which, inputs, targets },
+        DataError::Shape { features, outputs, .. } => {
+            SetupError::Shape { which, features, targets: outputs, inputs: net.inputs(), outputs: net.outputs() }
+        }
+        // `Empty`, its only other answer.
+        _ => SetupError::NoSamples { which },
+    })
 }
