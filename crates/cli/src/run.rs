@@ -534,7 +534,7 @@ fn train_into<F: Element>(
         RunObserver::new(log, cfg.train.log_every, dir, cfg.train.checkpoint_every, cfg.train.epochs, progress);
     observer.data_hash = hash;
     observer.config_hash = Some(config_hash);
-    let outcome = trainer.run_with(&mut rng, &mut observer);
+    let outcome = trainer.try_run_with(&mut rng, &mut observer).map_err(refused)?;
     if let Some(e) = observer.error.take() {
         return Err(e);
     }

@@ -413,25 +413,49 @@ impl<'d, F: Element> Trainer<'d, F> {
     }
 
     /// Runs every epoch, logging the post's lines to `log`.
+    ///
+    /// # Panics
+    /// Where [`try_run`](Self::try_run) returns an error, with its message.
     pub fn run(self, rng: &mut SeededRng, log: &mut dyn Write) -> TrainOutcome<F> {
+        self.try_run(rng, log).unwrap_or_else(|e| panic!("Trainer::run: {e}"))
+    }
+
+    /// [`run`](Self::run), or why the run cannot start (see [`try_run_with`](Self::try_run_with)).
+    pub fn try_run(self, rng: &mut SeededRng, log: &mut dyn Write) -> Result<TrainOutcome<F>, SetupError> {
         let every = self.opts.log_every;
-        self.run_with(rng, &mut LogLines::new(log, every))
+        self.try_run_with(rng, &mut LogLines::new(log, every))
     }
 
     /// Runs the remaining epochs (all of them, or those after a restored state), calling
     /// `observer` after each, and hands back the network and its history.
     ///
     /// # Panics
-    /// When early stopping monitors a validation metric and no validation set was given
-    /// ([`with_validation`](Self::with_validation)): it would never stop.
-    pub fn run_with(mut self, rng: &mut SeededRng, observer: &mut dyn Observer<F>) -> TrainOutcome<F> {
-        if let Some(es) = &self.opts.early_stopping {
-            assert!(
-                self.validation.is_some() || !matches!(es.monitor, Monitor::ValCost | Monitor::ValAccuracy),
-                "Trainer: early stopping monitors `{}`, and no validation set was given (with_validation)",
-                es.monitor.name()
-            );
+    /// Where [`try_run_with`](Self::try_run_with) returns an error, with its message
+    /// (`Trainer::run_with: early stopping monitors `val_cost`, …`).
+    pub fn run_with(self, rng: &mut SeededRng, observer: &mut dyn Observer<F>) -> TrainOutcome<F> {
+        self.try_run_with(rng, observer).unwrap_or_else(|e| panic!("Trainer::run_with: {e}"))
+    }
+
+    /// [`run_with`](Self::run_with), or why the run cannot start: early stopping monitors a
+    /// validation metric and no validation set was given
+    /// ([`SetupError::NoValidation`]; it would never stop). The one check that
+    /// [`try_new`](Self::try_new) cannot make, as the set comes after it.
+    pub fn try_run_with(
+        self,
+        rng: &mut SeededRng,
+        observer: &mut dyn Observer<F>,
+    ) -> Result<TrainOutcome<F>, SetupError> {
+        if let Some(es) = &self.opts.early_stopping
+            && self.validation.is_none()
+            && matches!(es.monitor, Monitor::ValCost | Monitor::ValAccuracy)
+        {
+            return Err(SetupError::NoValidation { monitor: es.monitor.name() });
         }
+        Ok(self.run_checked(rng, observer))
+    }
+
+    /// `try_run_with` after its check.
+    fn run_checked(mut self, rng: &mut SeededRng, observer: &mut dyn Observer<F>) -> TrainOutcome<F> {
         self.rng_after_epoch = Some(rng.clone());
         self.segment_start = Some(Instant::now());
         if self.history.is_empty() {

@@ -70,6 +70,15 @@ pub enum SetupError {
     /// as a config would name it (`optim.lr`, `loss.delta`, `optim.schedule.step_size`).
     #[error("{0}")]
     Invalid(SpecError),
+    /// Early stopping monitors a validation metric (`val_cost`, `val_accuracy`), and the trainer
+    /// was given no validation set ([`try_with_validation`](super::Trainer::try_with_validation)):
+    /// the metric would never be measured, and the run never stop. Found when the run starts
+    /// ([`try_run_with`](super::Trainer::try_run_with)), as the set is given after `try_new`.
+    #[error("early stopping monitors `{monitor}`, and no validation set was given (Trainer::try_with_validation)")]
+    NoValidation {
+        /// The monitored metric's name.
+        monitor: &'static str,
+    },
     /// A layer's activation fails its [`Validate`] check (a softplus with `beta = 0`).
     #[error("layer {layer}'s activation: {error}")]
     Activation {

@@ -428,7 +428,10 @@ fn a_trainer_refuses_data_it_cannot_train_on() {
         Trainer::new(net(), &data, loss.get(), sgd.get(), opts)
             .run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut Silent);
     });
-    assert!(message.contains("early stopping monitors `val_cost`, and no validation set"), "{message}");
+    assert!(
+        message.starts_with("Trainer::run_with: early stopping monitors `val_cost`, and no validation set"),
+        "{message}"
+    );
     // The same with the data they need trains.
     let outcome = Trainer::new(net(), &data, loss.get(), sgd.get(), opts())
         .with_validation(&rows(&data, 2))
@@ -489,6 +492,31 @@ fn try_new_returns_what_new_panics_with() {
         .run_with(&mut seeded(0), &mut Silent);
     assert_eq!(tried.net.params(), plain.net.params());
     assert_eq!(tried.epochs_run, 3);
+    // Early stopping on a validation metric, and no validation set: refused when the run starts,
+    // the one check `try_new` cannot make; with the set, the same trainer runs.
+    for (monitor, name) in [(Monitor::ValCost, "val_cost"), (Monitor::ValAccuracy, "val_accuracy")] {
+        let early =
+            || TrainOptions { early_stopping: Some(EarlyStopping { monitor, ..EarlyStopping::default() }), ..opts() };
+        let trainer = Trainer::try_new(net(), &data, loss.get(), sgd.get(), early()).expect("accepted");
+        let error = trainer.try_run_with(&mut seeded(0), &mut Silent).expect_err("refused");
+        assert_eq!(error, SetupError::NoValidation { monitor: name });
+        let error = Trainer::new(net(), &data, loss.get(), sgd.get(), early())
+            .try_run(&mut seeded(0), &mut std::io::sink())
+            .expect_err("refused");
+        assert_eq!(error, SetupError::NoValidation { monitor: name });
+        let run = Trainer::new(net(), &data, loss.get(), sgd.get(), early())
+            .with_validation(&data)
+            .try_run_with(&mut seeded(0), &mut Silent)
+            .expect("runs");
+        assert_eq!(run.epochs_run, 3);
+    }
+    // Training metrics need no validation set.
+    let early = TrainOptions {
+        early_stopping: Some(EarlyStopping { monitor: Monitor::Cost, ..EarlyStopping::default() }),
+        ..opts()
+    };
+    let run = Trainer::new(net(), &data, loss.get(), sgd.get(), early).try_run_with(&mut seeded(0), &mut Silent);
+    assert_eq!(run.expect("runs").epochs_run, 3);
 }
 
 /// With `restore_best`, the final metrics are the best epoch's, its learning rate included,
