@@ -4,7 +4,10 @@
 //!   band; a log-scale cost axis when the costs span more than two decades.
 //! - `metric_vs_<key>.svg` for each swept key: the success metric of every `ok` trial against
 //!   the key's value (a dot per trial, coloured by success, jittered sideways at a repeated
-//!   value), the median at each value as a line, and the success threshold.
+//!   value), the median at each value as a line, and the success threshold; each diverged
+//!   trial a cross in a band past the end of the axis where failure lies.
+//!
+//! A legend goes in the corner where it hides the fewest points (matplotlib's `loc="best"`).
 //!
 //! Axes are plain linear axes over the value or its log10, with their ticks chosen here, so
 //! one chart type serves every plot.
@@ -30,6 +33,9 @@ const MAX_DISCRETE: usize = 12;
 
 /// The most epochs a curve samples (evenly spaced, the first and last included).
 const MAX_SAMPLES: usize = 500;
+
+/// The legend's entry for diverged trials, drawn as crosses in a band past the metric's values.
+const DIVERGED: &str = "diverged (no metric)";
 
 /// Colours of the series (matplotlib's tab10).
 const PALETTE: [RGBColor; 10] = [
@@ -200,11 +206,48 @@ fn decade_ticks(lo: f64, hi: f64) -> Vec<f64> {
     ticks
 }
 
-/// An SVG chart over `x` and `y`, with `draw` adding the series and a legend if any is labelled.
+/// Where a chart's legend goes and about how big it is: its entries' labels, and the points (in
+/// plotted coordinates) it should not hide.
+struct Legend<'a> {
+    labels: Vec<String>,
+    avoid: &'a [(f64, f64)],
+}
+
+impl Legend<'_> {
+    /// The corner whose legend box covers the fewest of the points to avoid (matplotlib's
+    /// `loc="best"`): upper right, upper left, lower right, lower left, the first on a tie.
+    fn corner(&self, x: &Scale, y: &Scale) -> SeriesLabelPosition {
+        // The box in pixels as plotters draws it (entries of about 20 px, 7 px a character and
+        // the sample beside it), over the plotting area's pixels (the chart's size less its
+        // label areas, margins and caption).
+        let chars = self.labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+        let (w, h) = ((7 * chars + 50) as f64 / 850.0, (20 * self.labels.len() + 12) as f64 / 490.0);
+        let inside = |(px, py): &(f64, f64), right: bool, upper: bool| {
+            let fx = (px - x.lo) / (x.hi - x.lo);
+            let fy = (py - y.lo) / (y.hi - y.lo);
+            let in_x = if right { fx >= 1.0 - w } else { fx <= w };
+            let in_y = if upper { fy >= 1.0 - h } else { fy <= h };
+            in_x && in_y
+        };
+        let corners = [
+            (SeriesLabelPosition::UpperRight, true, true),
+            (SeriesLabelPosition::UpperLeft, false, true),
+            (SeriesLabelPosition::LowerRight, true, false),
+            (SeriesLabelPosition::LowerLeft, false, false),
+        ];
+        let covered = |right, upper| self.avoid.iter().filter(|p| inside(p, right, upper)).count();
+        let best = corners.iter().min_by_key(|(_, right, upper)| covered(*right, *upper)).expect("four corners");
+        best.0.clone()
+    }
+}
+
+/// An SVG chart over `x` and `y`, with `draw` adding the series and a legend if any is labelled,
+/// in the corner where it hides the fewest of `legend`'s points.
 fn chart(
     caption: &str,
     x: &Scale,
     y: &Scale,
+    legend: &Legend<'_>,
     draw: impl FnOnce(&mut Chart<'_, '_>) -> DrawResult,
 ) -> Result<String, Box<dyn Error>> {
     let mut svg = String::new();
@@ -232,7 +275,7 @@ fn chart(
         draw(&mut chart)?;
         chart
             .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
+            .position(legend.corner(x, y))
             .background_style(WHITE.mix(0.85))
             .border_style(BLACK.mix(0.5))
             .draw()?;
@@ -325,7 +368,14 @@ fn curves(dir: &Path, plan: &Plan, results: &[TrialResult], order: &[usize]) -> 
         String::new()
     };
     let caption = format!("{}: cost per epoch, median and 10th-90th percentile over seeds{more}", plan.name);
-    chart(&caption, &x, &y, |chart| {
+    let legend = Legend {
+        labels: curves.iter().map(|c| c.label.clone()).collect(),
+        avoid: &curves
+            .iter()
+            .flat_map(|c| c.rows.iter().flat_map(|r| [(r.0, y.at(r.1)), (r.0, y.at(r.3))]))
+            .collect::<Vec<_>>(),
+    };
+    chart(&caption, &x, &y, &legend, |chart| {
         for (i, c) in curves.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
             if c.rows.is_empty() {
@@ -443,6 +493,8 @@ fn metric_vs(plan: &Plan, results: &[TrialResult], k: usize) -> Result<String, B
     };
     let x = x;
 
+    // A fixed jitter per seed index (golden-ratio sequence), so a plot is reproducible.
+    let offset = |seed_index: u64| ((seed_index as f64 * 0.618_033_988_749_895).fract() - 0.5) * jitter;
     let dots: Vec<(f64, f64, f64, bool)> = plan
         .trials
         .iter()
@@ -450,10 +502,18 @@ fn metric_vs(plan: &Plan, results: &[TrialResult], k: usize) -> Result<String, B
         .filter(|(_, r)| r.status == Status::Ok)
         .filter_map(|(t, r)| {
             let v = r.number(metric).filter(|v| v.is_finite())?;
-            // A fixed jitter per seed index (golden-ratio sequence), so a plot is reproducible.
-            let offset = ((t.seed_index as f64 * 0.618_033_988_749_895).fract() - 0.5) * jitter;
-            Some((position(&x, t.point), offset, v, plan.success.is_met(Some(v))))
+            Some((position(&x, t.point), offset(t.seed_index), v, plan.success.is_met(Some(v))))
         })
+        .collect();
+    // Diverged trials have no metric to place: each is a cross in a band past the end of the
+    // axis where failure lies (above a cost, below an accuracy), so that a value whose trials
+    // all diverged is not an empty column.
+    let diverged: Vec<f64> = plan
+        .trials
+        .iter()
+        .zip(results)
+        .filter(|(_, r)| r.status == Status::Diverged)
+        .map(|(t, _)| position(&x, t.point) + offset(t.seed_index))
         .collect();
     // The thresholds are on the axis too, or a line outside the trials' range is drawn at its
     // edge. One of 0 or below has no place on a log axis: where the rest make one, it is left
@@ -470,6 +530,18 @@ fn metric_vs(plan: &Plan, results: &[TrialResult], k: usize) -> Result<String, B
     if y.log {
         y.title = format!("{metric} (log scale)");
     }
+    // The band: a tenth of the values' span more, its crosses at its middle, a line at its
+    // inner edge.
+    let band = (!diverged.is_empty()).then(|| {
+        let span = y.hi - y.lo;
+        if plan.success.below.is_some() || plan.success.above.is_none() {
+            y.hi += 0.1 * span;
+            (y.hi - 0.05 * span, y.hi - 0.1 * span)
+        } else {
+            y.lo -= 0.1 * span;
+            (y.lo + 0.05 * span, y.lo + 0.1 * span)
+        }
+    });
     let (x, y) = (x, y);
     let medians: Vec<(f64, f64)> = xs
         .iter()
@@ -481,7 +553,22 @@ fn metric_vs(plan: &Plan, results: &[TrialResult], k: usize) -> Result<String, B
         .collect();
     let caption = format!("{}: {metric} of each trial against {key} ({})", plan.name, plan.success.describe());
     let (good, bad) = (PALETTE[0], PALETTE[1]);
-    chart(&caption, &x, &y, |chart| {
+    let crosses: Vec<(f64, f64)> = band.map_or(Vec::new(), |(at, _)| diverged.iter().map(|px| (*px, at)).collect());
+    let threshold_label = |t: f64| format!("threshold {}", short(Some(t)));
+    let legend = Legend {
+        labels: ["success", "no success", "median", DIVERGED]
+            .into_iter()
+            .map(String::from)
+            .chain([plan.success.below, plan.success.above].into_iter().flatten().map(threshold_label))
+            .collect(),
+        avoid: &dots
+            .iter()
+            .map(|d| (d.0 + d.1, y.at(d.2)))
+            .chain(crosses.iter().copied())
+            .chain(medians.iter().copied())
+            .collect::<Vec<_>>(),
+    };
+    chart(&caption, &x, &y, &legend, |chart| {
         for (success, color, label) in [(true, good, "success"), (false, bad, "no success")] {
             let mine: Vec<(f64, f64)> =
                 dots.iter().filter(|d| d.3 == success).map(|d| (d.0 + d.1, y.at(d.2))).collect();
@@ -505,13 +592,22 @@ fn metric_vs(plan: &Plan, results: &[TrialResult], k: usize) -> Result<String, B
                 .label("median")
                 .legend(|(px, py)| PathElement::new(vec![(px, py), (px + 20, py)], BLACK.stroke_width(2)));
         }
+        if let Some((_, edge)) = band {
+            let grey = BLACK.mix(0.35);
+            chart.draw_series(DashedLineSeries::new([(x.lo, edge), (x.hi, edge)], 4, 4, grey.stroke_width(1)))?;
+            let red = PALETTE[3];
+            chart
+                .draw_series(crosses.iter().map(|p| Cross::new(*p, 4, red.stroke_width(2))))?
+                .label(DIVERGED)
+                .legend(move |(px, py)| Cross::new((px + 10, py), 4, red.stroke_width(2)));
+        }
         for threshold in [plan.success.below, plan.success.above].into_iter().flatten() {
             if !y.log || threshold > 0.0 {
                 let t = y.at(threshold);
                 let red = PALETTE[3];
                 chart
                     .draw_series(LineSeries::new([(x.lo, t), (x.hi, t)], red.stroke_width(1)))?
-                    .label(format!("threshold {}", short(Some(threshold))))
+                    .label(threshold_label(threshold))
                     .legend(move |(px, py)| PathElement::new(vec![(px, py), (px + 20, py)], red.stroke_width(1)));
             }
         }
@@ -962,6 +1058,88 @@ mod tests {
         for (cx, _, _) in &legend {
             assert_eq!(*cx, mark[0].0 + 10.0);
         }
+    }
+
+    /// The centres of the crosses drawn in red (each two 8-pixel diagonals), in pixels.
+    fn crosses(svg: &str) -> Vec<(f64, f64)> {
+        let n = |e: &HashMap<String, String>, k: &str| e[k].parse::<f64>().unwrap();
+        elements(svg, "line")
+            .iter()
+            .filter(|e| e["stroke"] == "#D62728" && n(e, "y1") > n(e, "y2"))
+            .map(|e| ((n(e, "x1") + n(e, "x2")) / 2.0, (n(e, "y1") + n(e, "y2")) / 2.0))
+            .collect()
+    }
+
+    #[test]
+    fn diverged_trials_are_crosses_in_a_band_past_the_end_where_failure_lies() {
+        let diverged = || TrialResult { status: Status::Diverged, reason: "NaN".into(), summary: Default::default() };
+        // Values 0.5 and 2: a gap of 1.5, a spread of 0.6. The costs 0.1 and 0.3 and the
+        // threshold 0.5 make the axis 0.08..0.52; a cost's band adds 0.044 above it, its crosses
+        // at its middle.
+        let success = Success { metric: "final_cost".into(), below: Some(0.5), above: None };
+        let plan = plan(&["0.5", "2"], 2, success);
+        let results = [ok(&[("final_cost", 0.1)]), ok(&[("final_cost", 0.3)]), diverged(), diverged()];
+        let svg = metric_vs(&plan, &results, 0).unwrap();
+        assert!(texts(&svg).iter().any(|l| l == DIVERGED), "{:?}", texts(&svg));
+        let (xs, ys) = area(&svg);
+        let (ex, ey) = ((0.5 - 0.75, 2.0 + 0.75), (0.08, 0.52 + 0.044));
+        let (data, _) = dots(&svg);
+        for ((_, py, _), y) in data.iter().zip([0.1, 0.3]) {
+            assert_at(*py, y, ey, ys);
+        }
+        // Two crosses in 2's column, and the legend's.
+        let all = crosses(&svg);
+        assert_eq!(all.len(), 3, "{all:?}");
+        let pixel = |v: f64, (lo, hi): (f64, f64), (from, to): (f64, f64)| from + (v - lo) / (hi - lo) * (to - from);
+        for spread in &SPREAD[..2] {
+            let want = (pixel(2.0 + spread * 0.6, ex, xs), pixel(0.542, ey, ys));
+            assert!(
+                all.iter().any(|c| (c.0 - want.0).abs() <= 1.0 && (c.1 - want.1).abs() <= 1.0),
+                "{want:?} in {all:?}"
+            );
+        }
+        // An accuracy's band is below it: success above 0.9, accuracies 0.5 and 1.
+        let success = Success { metric: "final_accuracy".into(), below: None, above: Some(0.9) };
+        let plan = self::plan(&["0.5", "2"], 2, success);
+        let results = [
+            diverged(),
+            ok(&[("final_accuracy", 0.5)]),
+            ok(&[("final_accuracy", 1.0)]),
+            ok(&[("final_accuracy", 1.0)]),
+        ];
+        let svg = metric_vs(&plan, &results, 0).unwrap();
+        let (xs, ys) = area(&svg);
+        // Accuracies 0.5..1 and the threshold 0.9: 0.475..1.025, and a band of 0.055 below.
+        let ey = (0.475 - 0.055, 1.025);
+        let all = crosses(&svg);
+        assert_eq!(all.len(), 2, "{all:?}");
+        let want = (pixel(0.5 + SPREAD[0] * 0.6, ex, xs), pixel(0.42 + 0.0275, ey, ys));
+        assert!(all.iter().any(|c| (c.0 - want.0).abs() <= 1.0 && (c.1 - want.1).abs() <= 1.0), "{want:?} in {all:?}");
+        // None diverged: no band, no entry.
+        let results = [
+            ok(&[("final_accuracy", 0.5)]),
+            ok(&[("final_accuracy", 1.0)]),
+            ok(&[("final_accuracy", 1.0)]),
+            ok(&[("final_accuracy", 1.0)]),
+        ];
+        let svg = metric_vs(&plan, &results, 0).unwrap();
+        assert!(crosses(&svg).is_empty() && !texts(&svg).iter().any(|l| l == DIVERGED));
+    }
+
+    #[test]
+    fn the_legend_goes_where_it_hides_the_fewest_points() {
+        let axis = |lo, hi| Scale { lo, hi, ticks: Vec::new(), log: false, categories: None, title: String::new() };
+        let (x, y) = (axis(0.0, 10.0), axis(-1.0, 1.0));
+        let corner = |avoid: &[(f64, f64)]| Legend { labels: vec!["success".into(); 3], avoid }.corner(&x, &y);
+        assert_eq!(corner(&[]), SeriesLabelPosition::UpperRight);
+        assert_eq!(corner(&[(9.9, 0.95)]), SeriesLabelPosition::UpperLeft);
+        assert_eq!(corner(&[(9.9, 0.95), (0.1, 0.9)]), SeriesLabelPosition::LowerRight);
+        assert_eq!(corner(&[(9.9, 0.95), (0.1, 0.9), (9.5, -0.95)]), SeriesLabelPosition::LowerLeft);
+        // The fewest, not none: two up right, one in every other corner.
+        let avoid = [(9.9, 0.95), (9.8, 0.95), (0.1, 0.9), (9.5, -0.95), (0.2, -0.9)];
+        assert_eq!(corner(&avoid), SeriesLabelPosition::UpperLeft);
+        // A point in the middle is in no corner's box.
+        assert_eq!(corner(&[(5.0, 0.0)]), SeriesLabelPosition::UpperRight);
     }
 
     #[test]
