@@ -60,6 +60,44 @@ fn early_stopping_summarises_the_restored_weights() {
     assert_eq!(summary["best_cost"].as_f64().unwrap(), metrics(out).iter().map(|m| m.1).fold(f64::INFINITY, f64::min));
 }
 
+/// `restore_best` restores however the run ends, as Keras 3's `on_train_end` does: with a
+/// patience longer than the run every epoch runs, and model.json still holds the best epoch's
+/// weights (it held the last epoch's, though the docs said the best); the log says so. Without
+/// `restore_best`, the last epoch's.
+#[test]
+fn restore_best_restores_when_every_epoch_ran() {
+    let tmp = scratch("restore-completed");
+    for restore in [true, false] {
+        let out = tmp.path().join(restore.to_string());
+        let stopping =
+            format!("train.early_stopping={{ monitor = \"val_cost\", patience = 1000, restore_best = {restore} }}");
+        let run = backprop(&[
+            "train",
+            "configs/moons.toml",
+            "--out",
+            out.to_str().unwrap(),
+            "--set",
+            "train.log_every=0",
+            "--set",
+            "train.epochs=80",
+            "--set",
+            &stopping,
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let summary = json(&out.join("summary.json"));
+        assert_eq!(summary["stop_reason"], "completed");
+        let val_cost = column(&out, "val_cost");
+        let best = (0..val_cost.len()).min_by(|&a, &b| val_cost[a].total_cmp(&val_cost[b])).unwrap();
+        let last = val_cost.len() - 1;
+        assert!(best < last, "the run went on past its best epoch ({best})");
+        let want = if restore { best } else { last };
+        assert_eq!(summary["val_cost"].as_f64().unwrap(), val_cost[want], "restore_best = {restore}");
+        assert_eq!(summary["final_cost"].as_f64().unwrap(), column(&out, "cost")[want]);
+        let said = format!("Restored the weights of epoch {best}, the best val_cost");
+        assert_eq!(run.stdout.contains(&said), restore, "{}", run.stdout);
+    }
+}
+
 #[test]
 fn early_stopping_on_validation_needs_a_validation_set() {
     let tmp = scratch("early-stop-val");

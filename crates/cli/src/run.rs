@@ -544,6 +544,16 @@ fn train_into<F: Element>(
     // best epoch's), which model.json holds and eval measures.
     let last = outcome.final_metrics;
 
+    // As Keras says "Restoring model weights from the end of the best epoch": the final cost is
+    // not the last epoch's.
+    if let Some(es) = cfg.train.early_stopping.as_ref().filter(|e| e.restore_best)
+        && last.epoch != outcome.epochs_run
+        && !matches!(outcome.stop_reason, StopReason::Diverged { .. } | StopReason::Interrupted { .. })
+        && let Some(value) = es.monitor.value(&last)
+    {
+        let (name, value) = (es.monitor.name(), report::number(value));
+        let _ = writeln!(log, "Restored the weights of epoch {}, the best {name} ({value})", last.epoch);
+    }
     let _ = writeln!(log, "Final cost: {}", last.cost);
     // The post prints the net's output for every training input; for more than a truth table's
     // worth of samples the summary's figures say more.

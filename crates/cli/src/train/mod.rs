@@ -653,10 +653,14 @@ impl<'d, F: Element> Trainer<'d, F> {
             self.history.push(last);
         }
         let mut final_metrics = *self.history.last().expect("epoch 0 is always recorded");
-        if let StopReason::EarlyStopping { .. } = stop
+        // However training ended, as Keras's `on_train_end` restores: early stopping, every
+        // epoch run, or `stop_below`. Not after a divergence (the last good weights) or an
+        // interrupt (the last epoch's, which a resume goes on from).
+        if matches!(stop, StopReason::EarlyStopping { .. } | StopReason::Completed | StopReason::StopBelow { .. })
             && self.opts.early_stopping.as_ref().is_some_and(|e| e.restore_best)
             && !self.best_params.is_empty()
             && let Some((_, best_epoch)) = self.best
+            && best_epoch != self.epoch
         {
             self.net.params_mut().copy_from_slice(&self.best_params);
             // The restored weights' own metrics, measured as every epoch's are: the bits that

@@ -65,7 +65,10 @@ impl TrainOptions {
 /// After every epoch the monitored metric is compared with the best so far; an improvement of
 /// more than `min_delta` (lower for costs, higher for accuracies) resets the count, anything else
 /// adds one, and `patience` epochs without improvement stop the run. With `restore_best` the
-/// network ends with the weights of the best epoch.
+/// network ends with the weights of the best epoch, however the run ends (early stopping, every
+/// epoch run, `stop_below`), as Keras 3's `on_train_end` restores them; but not after a
+/// divergence (the last good weights) or an interrupt (the last epoch's, which `--resume` goes
+/// on from).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct EarlyStopping {

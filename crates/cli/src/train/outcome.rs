@@ -96,7 +96,8 @@ impl Quantity {
 #[derive(Clone, Debug)]
 pub struct TrainOutcome<F> {
     /// The trained network (the last good one when training diverged, the best one when early
-    /// stopping restored it).
+    /// stopping's `restore_best` restored it: however the run ended, but for a divergence or an
+    /// interrupt).
     pub net: Network<F>,
     /// Cost over the training set after each recorded epoch (every epoch up to
     /// [`HISTORY_LIMIT`](super::HISTORY_LIMIT), see there); `costs[0]` is the initial cost, the last the final one.
