@@ -5,12 +5,12 @@ use backprop_cli::config::BatchSize;
 use backprop_cli::train::{SetupError, TrainOptions, Trainer};
 use backprop_data::DataSpec;
 use backprop_layers::{ActivationSpec, LayerSpec, Network};
-use backprop_loss::Loss;
+// A loss's and an optimiser's own crates re-export the tensor types their traits name.
+use backprop_loss::{Element, Loss, MatView, MatViewMut, SpecError, Validate};
 use backprop_optim::Optimizer;
 use backprop_tensor::init::InitSpec;
 use backprop_tensor::rng::seeded;
 use backprop_tensor::spec::positive;
-use backprop_tensor::{Element, MatView, MatViewMut, SpecError, Validate};
 use ndarray::Zip;
 
 /// `C = mean over all elements of ln cosh(a − t)`: quadratic near 0, linear far out.

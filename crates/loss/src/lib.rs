@@ -61,11 +61,13 @@ pub use huber::Huber;
 pub use mae::Mae;
 pub use mse::Mse;
 
-use backprop_tensor::{Element, MatView, MatViewMut, Validate};
+/// The tensor crate's types a loss's signature names, so that a loss written elsewhere needs
+/// only this crate.
+pub use backprop_tensor::{Element, MatView, MatViewMut, SpecError, Validate};
 
 /// A cost over a batch and its gradient with respect to the network's output.
 ///
-/// # Shapes
+/// # Panics
 /// `output`, `target` and `grad` are all (samples, outputs). Callers check shapes once, before
 /// training; the methods may panic on a mismatch.
 ///

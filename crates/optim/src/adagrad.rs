@@ -83,6 +83,7 @@ impl<F: Element> Optimizer<F> for Adagrad {
     }
 
     fn step(&self, params: &mut [F], grads: &[F], state: &mut [F], step: u64, lr: F) {
+        crate::assert_step_lengths(params, grads, state, Optimizer::<F>::state_len(self, params.len()));
         let clr = F::of(lr.f64() / (1.0 + (step as f64 - 1.0) * self.lr_decay));
         let (weight_decay, initial, eps) =
             (F::of(self.weight_decay), F::of(self.initial_accumulator_value), F::of(self.eps));

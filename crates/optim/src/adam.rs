@@ -89,6 +89,7 @@ impl<F: Element> Optimizer<F> for Adam {
     }
 
     fn step(&self, params: &mut [F], grads: &[F], state: &mut [F], step: u64, lr: F) {
+        crate::assert_step_lengths(params, grads, state, Optimizer::<F>::state_len(self, params.len()));
         let moments = Moments { betas: self.betas, eps: self.eps, amsgrad: self.amsgrad, maximize: self.maximize };
         if self.decoupled_weight_decay {
             decay(params, lr, self.weight_decay);

@@ -74,6 +74,7 @@ impl<F: Element> Optimizer<F> for AdamW {
     }
 
     fn step(&self, params: &mut [F], grads: &[F], state: &mut [F], step: u64, lr: F) {
+        crate::assert_step_lengths(params, grads, state, Optimizer::<F>::state_len(self, params.len()));
         decay(params, lr, self.weight_decay);
         let moments = Moments { betas: self.betas, eps: self.eps, amsgrad: self.amsgrad, maximize: self.maximize };
         moments.update(params, grads, state, step, lr, 0.0);

@@ -70,19 +70,27 @@ pub use schedule::{
 pub use sgd::Sgd;
 
 use backprop_tensor::spec::positive;
-use backprop_tensor::{Element, SpecError, Validate};
+/// The tensor crate's types an optimiser's signature names, so that one written elsewhere needs
+/// only this crate.
+pub use backprop_tensor::{Element, SpecError, Validate};
 use serde::{Deserialize, Serialize};
 
 /// A parameter update rule. Its [`Validate`] impl checks its parameters (the default checks
 /// nothing): `backprop_cli::train::Trainer::new` refuses an optimiser that fails it, as
-/// `backprop train` refuses the config.
-pub trait Optimizer<F: Element>: Validate {
+/// `backprop train` refuses the config. `Send + Sync`, as [`Loss`](https://docs.rs/backprop-loss)
+/// is, so that a trainer holding one can move to another thread.
+pub trait Optimizer<F: Element>: Validate + Send + Sync {
     /// The learning rate the config gave (schedules scale it).
     fn lr(&self) -> f64;
     /// How many state values it keeps for `n_params` parameters (0 for plain SGD).
     fn state_len(&self, n_params: usize) -> usize;
     /// One update of `params` from `grads`. `state` holds [`state_len`](Self::state_len) values,
     /// all zero before the first step; `step` counts from 1; `lr` is this step's learning rate.
+    ///
+    /// # Panics
+    /// This crate's optimisers, when `grads` is not as long as `params` or `state` not
+    /// `state_len(params.len())` long ([`assert_step_lengths`]): a shorter slice would update
+    /// part of the parameters, or read another parameter's moments.
     fn step(&self, params: &mut [F], grads: &[F], state: &mut [F], step: u64, lr: F);
     /// Whether `state` ([`state_len`](Self::state_len) values) is one this optimiser's steps can
     /// have left, for a state read back from a file (a checkpoint): the default asks every value
@@ -93,6 +101,24 @@ pub trait Optimizer<F: Element>: Validate {
             None => Ok(()),
         }
     }
+}
+
+/// What [`Optimizer::step`] asks of its slices: as many gradients as parameters, and
+/// `state_len` state values (the optimiser's [`state_len`](Optimizer::state_len) for them).
+/// Every optimiser here calls it first; one written elsewhere may too.
+///
+/// # Panics
+/// When either length is off, naming the three lengths.
+#[inline]
+pub fn assert_step_lengths<F>(params: &[F], grads: &[F], state: &[F], state_len: usize) {
+    assert!(
+        grads.len() == params.len() && state.len() == state_len,
+        "Optimizer::step: {} parameters, {} gradients and {} state values (it needs as many gradients as \
+         parameters, and {state_len} state values)",
+        params.len(),
+        grads.len(),
+        state.len()
+    );
 }
 
 /// [`Optimizer::check_state`] for a state whose values in `squares` are sums or averages of

@@ -82,6 +82,7 @@ impl<F: Element> Optimizer<F> for RmsProp {
     }
 
     fn step(&self, params: &mut [F], grads: &[F], state: &mut [F], _step: u64, lr: F) {
+        crate::assert_step_lengths(params, grads, state, Optimizer::<F>::state_len(self, params.len()));
         let n = params.len();
         let (square_avg, rest) = state.split_at_mut(n);
         let (grad_avg, rest) = rest.split_at_mut(if self.centered { n } else { 0 });

@@ -80,6 +80,7 @@ impl<F: Element> Optimizer<F> for Sgd {
     }
 
     fn step(&self, params: &mut [F], grads: &[F], state: &mut [F], step: u64, lr: F) {
+        crate::assert_step_lengths(params, grads, state, Optimizer::<F>::state_len(self, params.len()));
         if self.weight_decay == 0.0 && self.momentum == 0.0 {
             // Plain `θ ← θ − lr·g`: one vectorised pass (two threads for large models). Maximising,
             // `θ − (−lr)·g`, PyTorch's `θ + (−lr)·(−g)` to the bit.

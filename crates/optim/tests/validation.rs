@@ -126,3 +126,49 @@ fn state_lengths_are_the_documented_layouts() {
         assert_eq!(spec.optimizer.get::<f64>().state_len(10), len, "{src}");
     }
 }
+
+/// Every optimiser refuses slices of the wrong lengths, naming them: a gradient or a state
+/// shorter than the parameters updated part of them (SGD, Adagrad) or panicked out of bounds
+/// (Adam, RMSprop), and a longer one was read in part.
+#[test]
+fn every_step_asks_for_as_many_gradients_as_parameters_and_its_state() {
+    use backprop_optim::Optimizer;
+    let kinds = [
+        "kind = \"sgd\"",
+        "kind = \"sgd\"\nmomentum = 0.9",
+        "kind = \"sgd\"\nweight_decay = 0.1",
+        "kind = \"adam\"",
+        "kind = \"adam\"\namsgrad = true",
+        "kind = \"adamw\"",
+        "kind = \"rmsprop\"\ncentered = true\nmomentum = 0.5",
+        "kind = \"adagrad\"",
+    ];
+    let panics = |f: &dyn Fn()| -> Option<String> {
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let got = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        std::panic::set_hook(hook);
+        got.err().map(|e| e.downcast_ref::<String>().cloned().unwrap_or_default())
+    };
+    for src in kinds {
+        let spec: OptimSpec = toml::from_str(src).unwrap();
+        let optimizer: &dyn Optimizer<f64> = spec.optimizer.get();
+        let n = optimizer.state_len(4);
+        let step = |params: usize, grads: usize, state: usize| {
+            panics(&|| {
+                let (mut p, g, mut s) = (vec![0.5; params], vec![0.25; grads], vec![0.0; state]);
+                optimizer.step(&mut p, &g, &mut s, 1, 0.1);
+            })
+        };
+        assert_eq!(step(4, 4, n), None, "{src}: the right lengths");
+        let message = step(4, 3, n).unwrap_or_else(|| panic!("{src}: a gradient short"));
+        assert!(message.contains("4 parameters, 3 gradients and"), "{src}: {message}");
+        assert!(step(4, 5, n).is_some(), "{src}: a gradient too many");
+        let message = step(4, 4, n + 1).unwrap_or_else(|| panic!("{src}: a state value too many"));
+        assert!(message.contains(&format!("and {} state values (it needs", n + 1)), "{src}: {message}");
+        assert!(message.ends_with(&format!("and {n} state values)")), "{src}: {message}");
+        if n > 0 {
+            assert!(step(4, 4, n - 1).is_some(), "{src}: a state value short");
+        }
+    }
+}
