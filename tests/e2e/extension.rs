@@ -109,3 +109,50 @@ fn a_custom_optimiser_with_parameters_out_of_range_is_refused() {
     let message = refused.downcast_ref::<String>().cloned().unwrap_or_default();
     assert_eq!(message, "Trainer::new: invalid value for `optim.lr`: must be a finite number > 0, got -2");
 }
+
+/// A program without the command line reproduces a `backprop train` run bit for bit with the
+/// `experiment` module: the config's splits and starting network, the options for that data
+/// (classification, so that early stopping on `val_accuracy` stops as the command's does), and
+/// the shuffle stream. (Before, `TrainOptions::from_config` left accuracy unmeasured, and such a
+/// run never stopped.)
+#[test]
+fn the_experiment_module_reproduces_backprop_train() {
+    use backprop_cli::{config, experiment};
+
+    let tmp = crate::util::scratch("library-run");
+    let out = tmp.path().join("run");
+    let sets = [
+        "train.epochs=300".to_string(),
+        "train.log_every=0".to_string(),
+        "model.hidden=[8]".to_string(),
+        "train.early_stopping={ monitor = \"val_accuracy\", patience = 5 }".to_string(),
+    ];
+    let config = crate::util::root().join("configs/moons.toml");
+    let mut args = vec!["train", config.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    for s in &sets {
+        args.extend(["--set", s]);
+    }
+    let run = crate::util::backprop(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let summary = crate::util::json(&out.join("summary.json"));
+    assert_eq!(summary["stop_reason"], "early_stopping", "the command's run stops early");
+
+    let loaded = config::load(&config, &sets).expect("the config loads");
+    let cfg = &loaded.config;
+    let (splits, net) = experiment::prepare_splits::<f64>(&loaded, None).expect("its data");
+    let opts = experiment::train_options(cfg, &splits);
+    assert!(opts.classification);
+    let mut trainer =
+        Trainer::try_new(net, &splits.train, cfg.loss.get(), cfg.optim.optimizer.get(), opts).expect("accepted");
+    trainer = trainer.try_with_validation(splits.validation.as_ref().expect("a validation split")).expect("fits");
+    let outcome = trainer.try_run(&mut experiment::shuffle_rng(cfg), &mut std::io::sink()).expect("runs");
+    assert_eq!(outcome.stop_reason.name(), "early_stopping");
+    assert_eq!(outcome.epochs_run as u64, summary["epochs_run"].as_u64().unwrap());
+    let model = backprop_cli::model_file::ModelFile::read(&out.join("model.json")).expect("the model");
+    let saved = model.to_network::<f64>();
+    assert_eq!(
+        outcome.net.params().iter().map(|p| p.to_bits()).collect::<Vec<_>>(),
+        saved.params().iter().map(|p| p.to_bits()).collect::<Vec<_>>(),
+        "the same weights, bit for bit"
+    );
+}

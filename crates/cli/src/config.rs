@@ -349,6 +349,20 @@ pub fn load(path: &Path, overrides: &[String]) -> Result<Loaded, CliError> {
         let (line, col) = line_col(&String::from_utf8_lossy(valid), valid.len());
         CliError::Config(format!("{}:{line}:{col}: not valid UTF-8 (a TOML file is UTF-8 text)", path.display()))
     })?;
+    load_text(source, path, overrides)
+}
+
+/// [`load`] for a config's text held in memory, as if read from `path`: errors name `path`,
+/// and relative paths in it resolve against `path`'s folder (the working directory for a bare
+/// file name).
+///
+/// ```
+/// let loaded = backprop_cli::config::load_text("[train]\nepochs = 10".into(), "study.toml".as_ref(), &[]).unwrap();
+/// assert_eq!(loaded.config.train.epochs, 10);
+/// let refused = backprop_cli::config::load_text("[train]\nepochs = 0".into(), "study.toml".as_ref(), &[]);
+/// assert_eq!(refused.unwrap_err().to_string(), "study.toml:2:1: key `train.epochs`: must be at least 1, got 0");
+/// ```
+pub fn load_text(source: String, path: &Path, overrides: &[String]) -> Result<Loaded, CliError> {
     let mut table: toml::Table = toml::from_str(&source).map_err(|e| {
         let at = e.span().map(|s| line_col(&source, s.start)).map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default();
         let mut message = e.message().trim().to_string();

@@ -10,6 +10,8 @@
   experiment` run it; its files handed back, [`run::run_training_deferred`], as sweeps run it;
   feature `cli`)."
 )]
+//! - [`experiment`]: a config's data, starting network, options and seed streams, as `backprop
+//!   train` sets them up (a library run reproduces a `backprop train` run with them).
 //! - [`train`]: the training loop ([`train::Trainer`]), allocation-free once warm.
 //! - [`model_file`]: `model.json`, the trained network as a file.
 //! - [`gradcheck`]: analytic gradients and central differences.
@@ -46,6 +48,7 @@
 pub mod app;
 pub mod config;
 pub mod error;
+pub mod experiment;
 #[cfg(feature = "cli")]
 pub mod explain;
 pub mod fsutil;

@@ -5,7 +5,6 @@ use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use backprop_tensor::rng::{derive_seed, seeded};
 use backprop_tensor::{Dtype, Element, Matrix};
 use ndarray::s;
 use serde::{Deserialize, Serialize};
@@ -14,16 +13,15 @@ use backprop_data::{Dataset, Task};
 use backprop_layers::{Network, Workspace, allocatable, parts};
 use backprop_loss::Loss;
 
-use crate::app::{STREAM_SHUFFLE, prepare_splits};
 use crate::config::{Config, Loaded};
 use crate::error::CliError;
+use crate::experiment::prepare_splits;
 use crate::fsutil::{self, write_atomic};
 use crate::model_file::ModelFile;
 use crate::model_file::{Provenance, data_hash, text_hash};
 use crate::report::{self, ClassificationReport, RegressionReport};
 use crate::train::{
-    DIAGNOSTICS, EpochMetrics, Flow, LogLines, Monitor, Observer, SetupError, StopReason, TrainOptions, TrainState,
-    Trainer,
+    DIAGNOSTICS, EpochMetrics, Flow, LogLines, Monitor, Observer, SetupError, StopReason, TrainState, Trainer,
 };
 use crate::train::{decision_threshold, forward_cost};
 use backprop_tensor::SpecError;
@@ -476,7 +474,7 @@ fn train_into<F: Element>(
         remove_earlier_results(dir, true, cfg.model.init_from.as_deref())?;
     }
 
-    let opts = TrainOptions { classification, ..TrainOptions::from_config(cfg) };
+    let opts = crate::experiment::train_options(cfg, &splits);
     // The config's checks above report these against their keys; whatever they missed is an
     // error still, not a panic.
     let refused = |e: SetupError| CliError::Input(format!("{}: {e}", loaded.path.display()));
@@ -484,7 +482,7 @@ fn train_into<F: Element>(
     if let Some(v) = validation {
         trainer = trainer.try_with_validation(v).map_err(refused)?;
     }
-    let mut rng = seeded(derive_seed(cfg.experiment.seed, STREAM_SHUFFLE));
+    let mut rng = crate::experiment::shuffle_rng(cfg);
     // The training data's hash: made at most once (a pass over all of it), for the resume check,
     // the checkpoints and the model's provenance.
     let mut hash = None;
@@ -838,7 +836,9 @@ mod tests {
 #[cfg(test)]
 mod observer_tests {
     use super::*;
+    use crate::train::TrainOptions;
     use backprop_layers::{ActivationSpec, LayerSpec};
+    use backprop_tensor::rng::seeded;
 
     /// An interrupted run says its checkpoint is written only when it is: not after a
     /// checkpoint that failed (a full disk), which is the run's error, and not before the run
@@ -893,6 +893,7 @@ mod evaluate_tests {
     use super::*;
     use backprop_layers::{ActivationSpec, LayerSpec};
     use backprop_loss::CrossEntropy;
+    use backprop_tensor::rng::seeded;
 
     /// A set of `n` samples of 40 features and 3 one-hot classes, and a 40-64-3 net.
     fn case(n: usize) -> (Network<f64>, Dataset<f64>) {

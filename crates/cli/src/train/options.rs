@@ -29,7 +29,9 @@ pub struct TrainOptions {
     pub early_stopping: Option<EarlyStopping>,
     /// Stop once the training cost is below this.
     pub stop_below: Option<f64>,
-    /// Whether targets are classes (accuracy is then measured).
+    /// Whether targets are classes: accuracy is then measured, and early stopping may monitor
+    /// it ([`Trainer::try_new`](super::Trainer::try_new) refuses an accuracy to monitor
+    /// without).
     pub classification: bool,
     /// Record per-layer diagnostics every epoch (see [`DIAGNOSTICS`](super::DIAGNOSTICS)).
     pub diagnostics: bool,
@@ -39,7 +41,9 @@ pub struct TrainOptions {
 }
 
 impl TrainOptions {
-    /// The options a config's `[train]` and `[optim]` tables give.
+    /// The options a config's `[train]` and `[optim]` tables give. `classification` is false:
+    /// the data says it, not the config ([`experiment::train_options`](crate::experiment::train_options)
+    /// sets it from the data, as `backprop train` does).
     pub fn from_config(cfg: &crate::config::Config) -> Self {
         TrainOptions {
             epochs: cfg.train.epochs,

@@ -8,7 +8,7 @@ use backprop_loss::Loss;
 use backprop_optim::Optimizer;
 use backprop_tensor::{Element, SpecError, Validate};
 
-use super::TrainOptions;
+use super::{Monitor, TrainOptions};
 use crate::config::BatchSize;
 
 /// Why a trainer cannot be built: a network, data, loss, optimiser or options that training
@@ -66,8 +66,10 @@ pub enum SetupError {
     /// A `clip_norm_type` that is not a p-norm's p (above 0, `inf` included).
     #[error("clip_norm_type must be a number above 0 (inf: the largest |g|), got {0}")]
     NormType(f64),
-    /// The loss, the optimiser or the schedule fails its [`Validate`] check; the key is named
-    /// as a config would name it (`optim.lr`, `loss.delta`, `optim.schedule.step_size`).
+    /// The loss, the optimiser or the schedule fails its [`Validate`] check, or a training
+    /// option is out of range; the key is named as a config would name it (`optim.lr`,
+    /// `loss.delta`, `optim.schedule.step_size`, `train.stop_below`,
+    /// `train.early_stopping.min_delta`).
     #[error("{0}")]
     Invalid(SpecError),
     /// Early stopping monitors a validation metric (`val_cost`, `val_accuracy`), and the trainer
@@ -79,6 +81,27 @@ pub enum SetupError {
         /// The monitored metric's name.
         monitor: &'static str,
     },
+    /// Early stopping monitors an accuracy (`accuracy`, `val_accuracy`), and
+    /// [`TrainOptions::classification`] is false: accuracy is not measured, and the run would
+    /// never stop. ([`experiment::train_options`](crate::experiment::train_options) sets it
+    /// from the data.)
+    #[error(
+        "early stopping monitors `{monitor}`, and accuracy is measured for classes only (TrainOptions::classification is false)"
+    )]
+    NoAccuracy {
+        /// The monitored metric's name.
+        monitor: &'static str,
+    },
+    /// A layer of 0 units (nothing passes it; a model file cannot hold it).
+    #[error("layer {layer} has 0 units: a layer needs at least 1")]
+    EmptyLayer {
+        /// The layer, from 1.
+        layer: usize,
+    },
+    /// A softmax output, or a loss that takes one (`cross_entropy`), over a single output: the
+    /// softmax is always 1 and the cost always 0, so nothing trains.
+    #[error("{0} over one output is always {zero_or_one}: use a sigmoid output, or `bce_with_logits`", zero_or_one = if .0.starts_with("a softmax") { "1" } else { "0" })]
+    OneOutput(&'static str),
     /// A layer's activation fails its [`Validate`] check (a softplus with `beta = 0`).
     #[error("layer {layer}'s activation: {error}")]
     Activation {
@@ -100,7 +123,18 @@ pub(super) fn check<F: Element>(
     if net.layers().is_empty() {
         return Err(SetupError::NoLayers);
     }
+    if let Some(l) = net.layers().iter().position(|l| l.units == 0) {
+        return Err(SetupError::EmptyLayer { layer: l + 1 });
+    }
     fits("training", net, data)?;
+    if net.outputs() == 1 {
+        if net.layers().last().is_some_and(|l| l.activation.name() == "softmax") {
+            return Err(SetupError::OneOutput("a softmax"));
+        }
+        if loss.absorbs() == Some("softmax") {
+            return Err(SetupError::OneOutput("a loss over a softmax (`cross_entropy`)"));
+        }
+    }
     if opts.batch_size == BatchSize::Size(0) {
         return Err(SetupError::EmptyBatch);
     }
@@ -116,6 +150,23 @@ pub(super) fn check<F: Element>(
     optimizer.validate().map_err(|e| SetupError::Invalid(e.within("optim")))?;
     if let Some(schedule) = &opts.schedule {
         schedule.validate().map_err(|e| SetupError::Invalid(e.within("optim.schedule")))?;
+    }
+    // The `[train]` table's checks, for options built in code.
+    let invalid = |key: &str, message: String| SetupError::Invalid(SpecError::new(key, message));
+    if let Some(below) = opts.stop_below.filter(|b| !(b.is_finite() && *b > 0.0)) {
+        return Err(invalid("train.stop_below", format!("must be a finite number above 0, got {below}")));
+    }
+    if let Some(es) = &opts.early_stopping {
+        if es.patience == 0 {
+            return Err(invalid("train.early_stopping.patience", "must be at least 1, got 0".into()));
+        }
+        if !(es.min_delta.is_finite() && es.min_delta >= 0.0) {
+            let message = format!("must be a finite number ≥ 0, got {}", es.min_delta);
+            return Err(invalid("train.early_stopping.min_delta", message));
+        }
+        if matches!(es.monitor, Monitor::Accuracy | Monitor::ValAccuracy) && !opts.classification {
+            return Err(SetupError::NoAccuracy { monitor: es.monitor.name() });
+        }
     }
     // A network built in code: its activations' parameters as a config's are checked (a
     // softplus with beta = 0 gave NaN outputs).

@@ -495,8 +495,11 @@ fn try_new_returns_what_new_panics_with() {
     // Early stopping on a validation metric, and no validation set: refused when the run starts,
     // the one check `try_new` cannot make; with the set, the same trainer runs.
     for (monitor, name) in [(Monitor::ValCost, "val_cost"), (Monitor::ValAccuracy, "val_accuracy")] {
-        let early =
-            || TrainOptions { early_stopping: Some(EarlyStopping { monitor, ..EarlyStopping::default() }), ..opts() };
+        let early = || TrainOptions {
+            early_stopping: Some(EarlyStopping { monitor, ..EarlyStopping::default() }),
+            classification: true,
+            ..opts()
+        };
         let trainer = Trainer::try_new(net(), &data, loss.get(), sgd.get(), early()).expect("accepted");
         let error = trainer.try_run_with(&mut seeded(0), &mut Silent).expect_err("refused");
         assert_eq!(error, SetupError::NoValidation { monitor: name });
@@ -510,6 +513,44 @@ fn try_new_returns_what_new_panics_with() {
             .expect("runs");
         assert_eq!(run.epochs_run, 3);
     }
+    // Options built in code get the `[train]` table's checks, and an accuracy to monitor only
+    // where it is measured (classification).
+    let refused_opts = |opts| refused(net(), &data, sgd.get(), opts);
+    let key = |e: SetupError| match e {
+        SetupError::Invalid(e) => e.key,
+        other => panic!("{other:?}"),
+    };
+    let with_early = |es: EarlyStopping| TrainOptions { early_stopping: Some(es), ..opts() };
+    let es = EarlyStopping { monitor: Monitor::Cost, ..EarlyStopping::default() };
+    assert_eq!(key(refused_opts(TrainOptions { stop_below: Some(f64::NAN), ..opts() })), "train.stop_below");
+    assert_eq!(key(refused_opts(TrainOptions { stop_below: Some(0.0), ..opts() })), "train.stop_below");
+    assert_eq!(
+        key(refused_opts(with_early(EarlyStopping { patience: 0, ..es.clone() }))),
+        "train.early_stopping.patience"
+    );
+    for min_delta in [f64::NAN, -1e-3, f64::INFINITY] {
+        let e = refused_opts(with_early(EarlyStopping { min_delta, ..es.clone() }));
+        assert_eq!(key(e), "train.early_stopping.min_delta", "{min_delta}");
+    }
+    for (monitor, name) in [(Monitor::Accuracy, "accuracy"), (Monitor::ValAccuracy, "val_accuracy")] {
+        let e = refused_opts(with_early(EarlyStopping { monitor, ..es.clone() }));
+        assert_eq!(e, SetupError::NoAccuracy { monitor: name });
+        let classes = TrainOptions { classification: true, ..with_early(EarlyStopping { monitor, ..es.clone() }) };
+        assert!(Trainer::try_new(net(), &data, loss.get(), sgd.get(), classes).is_ok(), "{name} with classes");
+    }
+    // A layer of 0 units; a softmax, or cross-entropy, over one output.
+    let empty = Network::<f64>::new(2, &[LayerSpec::new(0, ActivationSpec::from_name("sigmoid").unwrap()), sigmoid()]);
+    assert_eq!(refused(empty, &data, sgd.get(), opts()), SetupError::EmptyLayer { layer: 1 });
+    let one = Dataset { targets: data.targets.slice(ndarray::s![.., ..1]).to_owned(), ..data.clone() };
+    let softmax = LayerSpec::new(1, ActivationSpec::from_name("softmax").unwrap());
+    let e = refused(Network::new(2, &[sigmoid(), softmax]), &one, sgd.get(), opts());
+    assert_eq!(e.to_string(), "a softmax over one output is always 1: use a sigmoid output, or `bce_with_logits`");
+    let identity = LayerSpec::new(1, ActivationSpec::from_name("identity").unwrap());
+    let ce = LossSpec::from_name("cross_entropy").unwrap();
+    let e = Trainer::try_new(Network::new(2, &[sigmoid(), identity.clone()]), &one, ce.get(), sgd.get(), opts());
+    assert_eq!(e.err(), Some(SetupError::OneOutput("a loss over a softmax (`cross_entropy`)")));
+    let bce = LossSpec::from_name("bce_with_logits").unwrap();
+    assert!(Trainer::try_new(Network::new(2, &[sigmoid(), identity]), &one, bce.get(), sgd.get(), opts()).is_ok());
     // Training metrics need no validation set.
     let early = TrainOptions {
         early_stopping: Some(EarlyStopping { monitor: Monitor::Cost, ..EarlyStopping::default() }),
@@ -806,7 +847,7 @@ fn improvements_must_beat_the_best_by_more_than_min_delta() {
     // The epoch at which a run with patience 1 stops, given each epoch's monitored value.
     let stops_at = |monitor: Monitor, min_delta: f64, stop_below: Option<f64>, values: &[f64]| {
         let early_stopping = Some(EarlyStopping { monitor, patience: 1, min_delta, restore_best: false });
-        let opts = TrainOptions { early_stopping, stop_below, ..TrainOptions::default() };
+        let opts = TrainOptions { early_stopping, stop_below, classification: true, ..TrainOptions::default() };
         let mut trainer = Trainer::new(Network::<f64>::new(2, &layers), &h.data, h.loss.get(), h.sgd.get(), opts);
         values.iter().enumerate().find_map(|(i, &v)| {
             let accuracy = Some(v);

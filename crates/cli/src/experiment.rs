@@ -1,0 +1,214 @@
+//! The experiment a config describes, as `backprop train` sets it up: its data (read, split,
+//! normalised), its starting network (drawn from the seed, or read from a model file), the
+//! [`TrainOptions`] for that data, and the seed streams each draws from. A program that trains
+//! with the library (without the `cli` feature) reproduces a `backprop train` run bit for bit
+//! with these:
+//!
+//! ```
+//! use backprop_cli::{config, experiment};
+//! use backprop_cli::train::Trainer;
+//!
+//! let text = "[data]\nsource = \"xor\"\n[train]\nepochs = 50\nlog_every = 0";
+//! let loaded = config::load_text(text.into(), "xor.toml".as_ref(), &[]).unwrap();
+//! let cfg = &loaded.config;
+//! let (splits, net) = experiment::prepare_splits::<f64>(&loaded, None).unwrap();
+//! let opts = experiment::train_options(cfg, &splits);
+//! let mut trainer = Trainer::try_new(net, &splits.train, cfg.loss.get(), cfg.optim.optimizer.get(), opts).unwrap();
+//! if let Some(v) = &splits.validation {
+//!     trainer = trainer.try_with_validation(v).unwrap();
+//! }
+//! let outcome = trainer.try_run(&mut experiment::shuffle_rng(cfg), &mut std::io::sink()).unwrap();
+//! assert_eq!(outcome.epochs_run, 50);
+//! ```
+
+use std::path::Path;
+
+use backprop_data::{DataError, Dataset, Splits, Task, Trained};
+use backprop_layers::Network;
+use backprop_tensor::rng::{SeededRng, derive_seed, seeded};
+use backprop_tensor::{Element, SpecError};
+
+use crate::config::{Config, Loaded};
+use crate::error::CliError;
+use crate::model_file::ModelFile;
+use crate::train::TrainOptions;
+
+/// Stream index of the initial weights under the experiment seed.
+pub const STREAM_INIT: u64 = 0;
+/// Stream index of the mini-batch shuffles under the experiment seed.
+pub const STREAM_SHUFFLE: u64 = 1;
+/// Stream index of the data (synthetic samples, split shuffles) under the experiment seed.
+pub const STREAM_DATA: u64 = 2;
+
+/// The options `backprop train` trains `splits` with: the config's
+/// ([`TrainOptions::from_config`]), and `classification` from the data (accuracy is measured,
+/// and early stopping may monitor it, for classes only).
+pub fn train_options<F: Element>(cfg: &Config, splits: &Splits<F>) -> TrainOptions {
+    TrainOptions { classification: splits.task == Task::Classification, ..TrainOptions::from_config(cfg) }
+}
+
+/// The stream `backprop train` shuffles mini-batches (and draws dropout masks) from: the
+/// experiment seed's [`STREAM_SHUFFLE`].
+pub fn shuffle_rng(cfg: &Config) -> SeededRng {
+    seeded(derive_seed(cfg.experiment.seed, STREAM_SHUFFLE))
+}
+
+/// The training data and the starting network of a config: from `model` (or the config's
+/// `model.init_from`) when given, else drawn from the config's initialiser and seed.
+pub fn prepare<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Result<(Dataset<F>, Network<F>), CliError> {
+    let (splits, net) = prepare_splits(loaded, model)?;
+    Ok((splits.train, net))
+}
+
+/// Every split of a config's data and the starting network. With `model` (a trained model to
+/// evaluate or inspect), the data is read as the model sees it: its classes and its normalizer
+/// (as `predict` does); otherwise normalised as the config says.
+pub fn prepare_splits<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Result<(Splits<F>, Network<F>), CliError> {
+    let cfg = &loaded.config;
+    let model = model.map(|path| ModelFile::read(path).map(|file| (path.to_path_buf(), file))).transpose()?;
+    let splits: Splits<F> = match &model {
+        Some((_, file)) => {
+            let trained = Trained { classes: file.classes.as_deref(), normalizer: file.normalizer.as_ref() };
+            load_data_as(loaded, trained)?
+        }
+        None => load_data(loaded)?,
+    };
+    let data = &splits.train;
+    if let Some((path, ModelFile { features: Some(names), .. })) = &model
+        && *names != splits.feature_names
+    {
+        // Read by position, another set's columns would give numbers that mean nothing.
+        return Err(CliError::Input(format!(
+            "{}: the model was trained on the features [{}], and the config's data has [{}]",
+            path.display(),
+            names.join(", "),
+            splits.feature_names.join(", ")
+        )));
+    }
+    // Training (weights drawn or read from `model.init_from`) checks the config against the data;
+    // a model given on the command line brings its own shape, checked below.
+    let given = model.is_some();
+    if !given {
+        cfg.model.validate_for(data.features(), data.outputs()).map_err(|e| loaded.spec_error(&e.within("model")))?;
+        let classification = splits.task == backprop_data::Task::Classification;
+        cfg.validate_for_data(data.outputs(), classification).map_err(|e| loaded.spec_error(&e))?;
+        // Classes the source knows of (an IDX file's ten digits) but the training samples lack:
+        // one class present leaves nothing to learn, as scikit-learn's classifiers refuse it.
+        let present: Vec<usize> =
+            (0..data.outputs()).filter(|&k| data.targets.column(k).iter().any(|t| *t != F::zero())).collect();
+        if classification && data.outputs() > 1 && present.len() < 2 {
+            let name = present.first().and_then(|&k| splits.classes.as_ref()?.get(k).cloned()).unwrap_or_default();
+            let message =
+                format!("the training samples are all of one class (`{name}`): a classifier needs at least 2");
+            return Err(loaded.spec_error(&SpecError::new("data", message)));
+        }
+    }
+    let from = match (model, &cfg.model.init_from) {
+        (Some(given), _) => Some(given),
+        (None, Some(p)) => {
+            let path = loaded.resolve_key_path("model.init_from", p);
+            let file = ModelFile::read(&path)
+                .map_err(|e| loaded.spec_error(&SpecError::new("model.init_from", e.to_string())))?;
+            Some((path, file))
+        }
+        (None, None) => None,
+    };
+    let net = match from {
+        Some((path, file)) => {
+            let want = cfg.model.architecture(data.outputs());
+            let shape = |layers: &[backprop_layers::LayerSpec]| {
+                layers.iter().map(|l| (l.units, l.activation.clone())).collect::<Vec<_>>()
+            };
+            if shape(&file.architecture()) != shape(&want) || file.inputs != data.features() {
+                // Names alone when they differ; the activations' parameters when only those do
+                // (leaky_relu's slope, say), or the two would read the same.
+                let (mut have, mut asked) = (describe(&file.architecture(), false), describe(&want, false));
+                if have == asked {
+                    (have, asked) = (describe(&file.architecture(), true), describe(&want, true));
+                }
+                return Err(CliError::Input(format!(
+                    "{}: the model has {} inputs and layers {have}, but the config asks for {} inputs and layers {asked}",
+                    path.display(),
+                    file.inputs,
+                    data.features(),
+                )));
+            }
+            let mut net: Network<F> = file.to_network();
+            net.set_dropout(&want.iter().map(|l| l.dropout).collect::<Vec<_>>());
+            if let Some(x) = net.params().iter().find(|x| !x.is_finite()) {
+                // A weight past the dtype's range (1e39 in an f32 run): refused before training,
+                // which would call it a divergence and write a model nothing can read.
+                let message =
+                    format!("{}: holds a weight that is {x} in {}, beyond its range", path.display(), F::DTYPE.name());
+                return Err(if given {
+                    CliError::Input(message)
+                } else {
+                    loaded.spec_error(&SpecError::new("model.init_from", message))
+                });
+            }
+            net
+        }
+        None => {
+            let mut net = Network::<F>::new(data.features(), &cfg.model.architecture(data.outputs()));
+            let mut rng = seeded(derive_seed(cfg.experiment.seed, STREAM_INIT));
+            let inits: Vec<_> = net
+                .layers()
+                .iter()
+                .map(|layer| backprop_layers::layer_initializers(cfg.model.init.as_ref(), &layer.activation))
+                .collect();
+            net.initialize_layers(|l| (inits[l].0.get(), inits[l].1.get()), &mut rng);
+            if let Some(x) = net.params().iter().find(|x| !x.is_finite()) {
+                // A value past the dtype's range (1e300 in f32): a bad config, not a divergence.
+                let message = format!("draws {x} in {}, beyond its range", F::DTYPE.name());
+                return Err(loaded.spec_error(&SpecError::new("model.init", message)));
+            }
+            net
+        }
+    };
+    data.check_fits(net.inputs(), net.outputs()).map_err(|e| CliError::Input(e.to_string()))?;
+    Ok((splits, net))
+}
+
+/// The config's data: read, split and normalised (files resolve against the config's folder;
+/// the splits and synthetic sets draw from the experiment seed's data stream).
+pub fn load_data<F: Element>(loaded: &Loaded) -> Result<Splits<F>, CliError> {
+    load_data_as(loaded, Trained::default())
+}
+
+/// [`load_data`] as a trained model sees the data ([`DataSpec::load_splits_as`]).
+///
+/// [`DataSpec::load_splits_as`]: backprop_data::DataSpec::load_splits_as
+pub fn load_data_as<F: Element>(loaded: &Loaded, trained: Trained<'_>) -> Result<Splits<F>, CliError> {
+    let cfg = &loaded.config;
+    let seed = derive_seed(cfg.experiment.seed, STREAM_DATA);
+    cfg.data.load_splits_as(&loaded.base_dir, seed, trained).map_err(|e| match e {
+        DataError::Spec(spec) => loaded.spec_error(&spec.within("data")),
+        // A column the config names that the file lacks: a config error at that key.
+        DataError::MissingColumn { key: Some(key), .. } => {
+            loaded.spec_error(&SpecError::new(format!("data.{}", key.name()), e.to_string()))
+        }
+        DataError::SplitTooSmall { ref split, .. } | DataError::NoneToSpare { ref split, .. } => {
+            loaded.spec_error(&SpecError::new(format!("data.{split}"), e.to_string()))
+        }
+        // A synthetic set whose values overflow: its `noise` made them (nothing else of a
+        // generator's is unbounded), a config error at that key.
+        DataError::NonFinite { .. } | DataError::NormalizeOverflow { .. }
+            if trained.normalizer.is_none()
+                && toml::Value::try_from(&cfg.data).is_ok_and(|v| v.get("noise").is_some()) =>
+        {
+            loaded.spec_error(&SpecError::new("data.noise", e.to_string()))
+        }
+        other => CliError::Input(other.to_string()),
+    })
+}
+
+/// `[2 sigmoid, 2 sigmoid]`; with `parameters`, each activation as its config would write it
+/// (`5 { kind = "leaky_relu", negative_slope = 0.2 }`).
+fn describe(layers: &[backprop_layers::LayerSpec], parameters: bool) -> String {
+    let activation = |l: &backprop_layers::LayerSpec| match toml::Value::try_from(&l.activation) {
+        Ok(toml::Value::Table(t)) if parameters => toml::Value::Table(t).to_string(),
+        _ => l.activation.name().to_string(),
+    };
+    let parts: Vec<String> = layers.iter().map(|l| format!("{} {}", l.units, activation(l))).collect();
+    format!("[{}]", parts.join(", "))
+}
