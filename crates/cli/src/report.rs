@@ -103,14 +103,24 @@ pub fn predicted_class<F: Element>(row: ndarray::ArrayView1<'_, F>, threshold: F
 }
 
 /// The report for `outputs` against one-hot (or single 0/1) `targets`. `classes` names the
-/// classes (for a single output: two classes).
+/// classes (for a single output: two classes), or is empty for classes named `0`, `1`, ….
+///
+/// # Panics
+/// When `outputs` and `targets` differ in shape, or `classes` names another number of classes
+/// than the outputs hold (a class past the names was counted as the last one).
 pub fn classification<F: Element>(
     outputs: MatView<'_, F>,
     targets: MatView<'_, F>,
     threshold: F,
     classes: &[String],
 ) -> ClassificationReport {
-    let k = classes.len().max(2);
+    assert_eq!(outputs.dim(), targets.dim(), "report::classification: outputs and targets differ in shape");
+    let k = targets.ncols().max(2);
+    assert!(
+        classes.is_empty() || classes.len() == k,
+        "report::classification: {} class names for {k} classes",
+        classes.len()
+    );
     let mut confusion = vec![vec![0usize; k]; k];
     for (o, t) in outputs.outer_iter().zip(targets.outer_iter()) {
         let truth = predicted_class(t, F::of(0.5));
@@ -136,7 +146,11 @@ pub fn classification<F: Element>(
 
 /// The report for `outputs` against `targets` (same shape); with [`BitScores`] at `threshold`
 /// when every target is 0 or 1.
+///
+/// # Panics
+/// When `outputs` and `targets` differ in shape.
 pub fn regression<F: Element>(outputs: MatView<'_, F>, targets: MatView<'_, F>, threshold: F) -> RegressionReport {
+    assert_eq!(outputs.dim(), targets.dim(), "report::regression: outputs and targets differ in shape");
     let n = outputs.len().max(1) as f64;
     let (mut se, mut ae) = (0.0, 0.0);
     for (&o, &t) in outputs.iter().zip(targets.iter()) {
@@ -184,6 +198,29 @@ fn bits<F: Element>(outputs: MatView<'_, F>, targets: MatView<'_, F>, threshold:
 mod tests {
     use super::*;
     use ndarray::array;
+
+    /// Without names, the classes are the outputs' (they were at least two: a third class
+    /// counted as the second); names for another count, or outputs and targets of other shapes,
+    /// are refused rather than read in part.
+    #[test]
+    fn classes_without_names_are_the_outputs_and_mismatches_panic() {
+        let out = array![[0.1, 0.2, 0.7], [0.8, 0.1, 0.1]];
+        let t = array![[0.0, 0.0, 1.0], [0.0, 1.0, 0.0]];
+        let r = classification(out.view(), t.view(), 0.5, &[]);
+        assert_eq!(r.confusion, vec![vec![0, 0, 0], vec![1, 0, 0], vec![0, 0, 1]]);
+        assert_eq!(r.accuracy, 0.5);
+        assert_eq!(r.per_class.iter().map(|c| c.class.as_str()).collect::<Vec<_>>(), ["0", "1", "2"]);
+        let panics = |f: &dyn Fn()| std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_err();
+        let two: Vec<String> = vec!["a".into(), "b".into()];
+        assert!(panics(&|| drop(classification(out.view(), t.view(), 0.5, &two))));
+        let short = t.slice(ndarray::s![..1, ..]);
+        assert!(panics(&|| drop(classification(out.view(), short, 0.5, &[]))));
+        assert!(panics(&|| {
+            let _ = regression(out.view(), short, 0.5);
+        }));
+        let narrow = t.slice(ndarray::s![.., ..2]);
+        assert!(panics(&|| drop(classification(out.view(), narrow, 0.5, &[]))));
+    }
 
     #[test]
     fn confusion_and_scores_follow_the_definitions() {
