@@ -58,14 +58,30 @@ pub struct Network<F> {
 }
 
 impl<F: Element> Network<F> {
-    /// A network with `inputs` inputs and the given layers, every parameter zero.
+    /// A network with `inputs` inputs and the given layers, every parameter zero. A network
+    /// without layers, or with a layer of 0 units, is built, but cannot run a pass (see
+    /// [`forward`](Self::forward)); the trainer refuses both
+    /// (`backprop_cli::train::Trainer::try_new`).
+    ///
+    /// # Panics
+    /// When the parameters number more than [`MAX_PARAMS`](crate::MAX_PARAMS) (2³¹), rather than
+    /// abort the process on an allocation that cannot succeed (`ModelSpec::validate_for` refuses
+    /// such a config first; [`allocatable`] tells whether a smaller one fits now).
     pub fn new(inputs: usize, specs: &[LayerSpec]) -> Self {
         let mut layers = Vec::with_capacity(specs.len());
         let (mut offset, mut fan_in) = (0, inputs);
         for spec in specs {
             let w_offset = offset;
-            let b_offset = w_offset + fan_in * spec.units;
-            offset = b_offset + spec.units;
+            let b_offset = fan_in.checked_mul(spec.units).and_then(|w| w.checked_add(w_offset));
+            let end = b_offset.and_then(|b| b.checked_add(spec.units)).filter(|&end| end <= crate::MAX_PARAMS);
+            let (Some(b_offset), Some(end)) = (b_offset, end) else {
+                panic!(
+                    "Network::new: more than {} parameters (MAX_PARAMS) by layer {}",
+                    crate::MAX_PARAMS,
+                    layers.len() + 1
+                );
+            };
+            offset = end;
             layers.push(Dense {
                 inputs: fan_in,
                 units: spec.units,
@@ -134,6 +150,9 @@ impl<F: Element> Network<F> {
         &mut self.params
     }
     /// `W` of layer `l` (0-based; the post's layer `l + 1`).
+    ///
+    /// # Panics
+    /// When there is no layer `l` (as `biases`, `layer_params_mut` and `layer_grads` do).
     pub fn weights(&self, l: usize) -> MatView<'_, F> {
         self.layers[l].view(&self.params).0
     }
@@ -146,6 +165,9 @@ impl<F: Element> Network<F> {
         self.layers[l].view_mut(&mut self.params)
     }
     /// Views of `W` and `b` of layer `l` inside a gradient buffer with this network's layout.
+    ///
+    /// # Panics
+    /// When there is no layer `l`, or `grads` is shorter than the layout.
     pub fn layer_grads<'a>(&self, l: usize, grads: &'a [F]) -> (MatView<'a, F>, ArrayView1<'a, F>) {
         self.layers[l].view(grads)
     }
@@ -155,7 +177,8 @@ impl<F: Element> Network<F> {
     /// [`Workspace::output`].
     ///
     /// # Panics
-    /// When `x` has the wrong number of columns or more rows than the workspace holds.
+    /// When `x` has the wrong number of columns or more rows than the workspace holds, or the
+    /// workspace was made for another network.
     pub fn forward(&self, x: MatView<'_, F>, ws: &mut Workspace<F>) {
         self.forward_impl(x, ws, Mode::Eval);
     }
@@ -164,6 +187,9 @@ impl<F: Element> Network<F> {
     /// modes, layers with dropout multiply their outputs by a mask of `0` (probability `p`) or
     /// `1/(1 − p)` (inverted dropout), drawn afresh ([`Mode::Train`]) or kept from the previous
     /// training pass ([`Mode::TrainFixedMask`], as a gradient check needs).
+    ///
+    /// # Panics
+    /// As [`forward`](Self::forward).
     pub fn forward_mode(&self, x: MatView<'_, F>, ws: &mut Workspace<F>, mode: Mode<'_>) {
         self.forward_impl(x, ws, mode);
     }
@@ -229,6 +255,9 @@ impl<F: Element> Network<F> {
     /// written its gradient through [`Workspace::loss_io`]: `∂C/∂aᴸ`, or, when
     /// `output_delta_ready`, `δᴸ = ∂C/∂zᴸ` itself (a loss that absorbs the output activation). Writes `∂C/∂W` and `∂C/∂b` of every layer into `grads`
     /// (this network's layout), overwriting what was there.
+    ///
+    /// # Panics
+    /// As [`forward`](Self::forward), and when `grads` is not [`params`](Self::params)' length.
     #[inline]
     pub fn backward(&self, x: MatView<'_, F>, ws: &mut Workspace<F>, grads: &mut [F], output_delta_ready: bool) {
         let n = ws.check(self, x);
@@ -277,6 +306,9 @@ impl<F: Element> Network<F> {
     /// goes through in [`parts`] of at most [`Workspace::pass_rows`] (fewer where memory is
     /// short: [`Workspace::pass_rows_for`]), so that a set of millions of rows does not need
     /// buffers for all of them at once, with the same bits as one pass.
+    ///
+    /// # Panics
+    /// When `x` does not have [`inputs`](Self::inputs) columns, or the network has no layers.
     pub fn predict(&self, x: MatView<'_, F>) -> Matrix<F> {
         self.predict_in_parts(x, Workspace::pass_rows_for(self, x.nrows()))
     }
@@ -286,6 +318,9 @@ impl<F: Element> Network<F> {
     /// one pass (more than [`SMALL_GEMM`] multiply-adds, see [`Workspace::pass_rows`]) or the
     /// network is at most 4 wide (its kernels do not depend on the rows); smaller parts may
     /// differ from it in the last bits.
+    ///
+    /// # Panics
+    /// As [`predict`](Self::predict).
     pub fn predict_in_parts(&self, x: MatView<'_, F>, rows: usize) -> Matrix<F> {
         let n = x.nrows();
         if n <= rows {
@@ -461,6 +496,10 @@ impl<F: Element> Workspace<F> {
     }
 
     /// The network's output `aᴸ` for the first `n` rows of the last forward pass.
+    ///
+    /// # Panics
+    /// When `n` is above the capacity, or the network has no layers (as `loss_io`, `loss_rows`
+    /// and `output_units` do; `z`, `a` and `delta` when there is no layer `l`).
     pub fn output(&self, n: usize) -> MatView<'_, F> {
         rows(self.a.last().expect("a network has layers"), n, self.output_units())
     }

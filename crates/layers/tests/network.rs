@@ -151,3 +151,18 @@ fn prediction_in_parts_of_large_products_gives_one_pass_s_bits() {
     assert!(!same(7), "parts of 7 rows take the small loops: if they now give the same bits, say so in predict's docs");
     assert_eq!(net.predict(x.view()), whole);
 }
+
+/// A network past `MAX_PARAMS` panics with a message where its allocation aborted the process
+/// (4 TiB of f32 for a 2²⁰-wide layer), and a count that overflows `usize` panics the same.
+#[test]
+fn a_network_past_max_params_panics_instead_of_aborting() {
+    let wide = |units| LayerSpec::new(units, ActivationSpec::from_name("relu").unwrap());
+    let message = |f: &dyn Fn()| {
+        let e = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).expect_err("panics");
+        e.downcast_ref::<String>().cloned().unwrap_or_default()
+    };
+    let m = message(&|| drop(Network::<f32>::new(1 << 20, &[wide(1 << 20)])));
+    assert!(m.starts_with("Network::new: more than 2147483648 parameters (MAX_PARAMS) by layer 1"), "{m}");
+    let m = message(&|| drop(Network::<f32>::new(usize::MAX / 2, &[wide(1), wide(4)])));
+    assert!(m.contains("by layer 1"), "{m}");
+}
