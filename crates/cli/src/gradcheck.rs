@@ -10,6 +10,10 @@ use crate::train::{backward_from_loss, forward_cost};
 
 /// The cost of `net` on `(x, t)` and its gradient from the backward pass, in the network's
 /// flat layout.
+///
+/// # Panics
+/// When `x` does not have the network's inputs as columns, or `t` is not `x`'s rows by the
+/// network's outputs (as [`cost`], [`numeric`] and [`numeric_with`] do).
 pub fn analytic<F: Element>(net: &Network<F>, loss: &dyn Loss<F>, x: MatView<'_, F>, t: MatView<'_, F>) -> (F, Vec<F>) {
     let mut ws = Workspace::new(net, x.nrows());
     let cost = forward_cost(net, loss, x, t, &mut ws);
@@ -76,6 +80,9 @@ pub struct LayerReport {
 }
 
 /// Compares `analytic` and `numeric` layer by layer.
+///
+/// # Panics
+/// When either is shorter than the network's parameters.
 pub fn compare(
     net: &Network<f64>,
     analytic: &[f64],

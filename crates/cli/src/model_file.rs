@@ -141,6 +141,11 @@ impl ModelFile {
     }
 
     /// The network this file holds (values rounded to `F`).
+    ///
+    /// # Panics
+    /// When the file fails [`check`](Self::check) (a layer's weights of another shape than its
+    /// units and inputs): [`read`](Self::read) checks it; a file built or deserialised by hand
+    /// should be checked first.
     pub fn to_network<F: Element>(&self) -> Network<F> {
         let mut net = Network::new(self.inputs, &self.architecture());
         for (l, rec) in self.layers.iter().enumerate() {

@@ -49,10 +49,13 @@ const EPSILON: f32 = 1e-12;
 impl<F: Element> Loss<F> for Bce {
     fn cost(&self, output: MatView<'_, F>, target: MatView<'_, F>) -> F {
         let floor = F::of(LOG_FLOOR);
+        // PyTorch's `clamp_min`, which keeps a NaN (`f64::max` would make it −100, and a NaN
+        // output a finite cost that no divergence check sees).
+        let clamp = |x: F| if x < floor { floor } else { x };
         let mut sum = F::zero();
         Zip::from(output).and(target).for_each(|&a, &t| {
-            let log_a = math::ln(a).max(floor);
-            let log_not_a = math::ln_1p(-a).max(floor);
+            let log_a = clamp(math::ln(a));
+            let log_not_a = clamp(math::ln_1p(-a));
             sum += t * log_a + (F::one() - t) * log_not_a;
         });
         -sum / F::of(output.len() as f64)
@@ -70,6 +73,16 @@ impl<F: Element> Loss<F> for Bce {
 mod tests {
     use super::*;
     use ndarray::array;
+
+    #[test]
+    fn a_nan_output_gives_a_nan_cost() {
+        // `f64::max` clamped ln(NaN) to −100: a cost of 100, finite, for an output that is not.
+        let (a, t) = (array![[f64::NAN, 0.5]], array![[1.0, 0.0]]);
+        assert!(Bce {}.cost(a.view(), t.view()).is_nan());
+        let mut g = array![[0.0, 0.0]];
+        Bce {}.gradient(a.view(), t.view(), g.view_mut());
+        assert!(g[[0, 0]].is_nan() && g[[0, 1]].is_finite());
+    }
 
     #[test]
     fn certain_outputs_are_clamped_and_finite() {

@@ -468,6 +468,9 @@ pub fn sum_rows<F: Element>(m: &[F], out: &mut [F], accumulate: bool) {
 }
 
 /// `m[i][j] += v[j]` for every row `i` (adds a bias to every sample).
+///
+/// # Panics
+/// When `v` is not as long as `m`'s rows.
 pub fn add_row_in_place<F: Element>(mut m: MatViewMut<'_, F>, v: ArrayView1<'_, F>) {
     assert_eq!(m.ncols(), v.len(), "add_row: {} columns, bias of {}", m.ncols(), v.len());
     if let (Some(ms), Some(vs)) = (m.as_slice_mut(), v.to_slice()) {

@@ -13,6 +13,12 @@ pub fn fused<F: Element>(loss: &dyn Loss<F>, net: &Network<F>) -> bool {
 }
 
 /// Forward pass of `x` in evaluation mode and the cost against `t`.
+///
+/// # Panics
+/// When `x` does not have the network's inputs as columns or has more rows than `ws` holds,
+/// `ws` was made for another network, or `t` is not `x`'s rows by the network's outputs (as
+/// [`forward_cost_mode`] and [`backward_from_loss`] do, and the latter when `grads` is not the
+/// network's parameters' length).
 pub fn forward_cost<F: Element>(
     net: &Network<F>,
     loss: &dyn Loss<F>,
