@@ -324,6 +324,13 @@ impl CsvReader {
             };
             header.push(name.trim().to_string());
         }
+        // Numbers with fractions are data: the file has no header row. (Whole numbers may be
+        // names: pandas writes a frame's default columns as `0,1,2`.)
+        if header.iter().all(|h| crate::error::is_number(h))
+            && let Some(example) = header.iter().find(|h| h.contains(['.', 'e', 'E']))
+        {
+            return Err(DataError::HeaderIsData { path: path.to_path_buf(), example: example.clone() });
+        }
         reader.header = header;
         Ok(reader)
     }

@@ -213,6 +213,19 @@ pub enum DataError {
         /// The 1-based column.
         column: usize,
     },
+    /// A first row of numbers, one of them with a fraction or an exponent: data, not column
+    /// names (a file without a header row would lose its first sample, and name its features
+    /// by its numbers).
+    #[error(
+        "{}: the first row is numbers ({example}), not column names: a CSV file's first row must name its columns",
+        path.display()
+    )]
+    HeaderIsData {
+        /// The file.
+        path: PathBuf,
+        /// The first name that is a number with a fraction or an exponent.
+        example: String,
+    },
     /// A configured column the header does not have.
     #[error(
         "{}: no column {column} in the header ({}){}{}",
@@ -520,8 +533,18 @@ fn header_hint(header: &[String]) -> String {
             let separator = if one.contains(';') { "`;`" } else { "tabs" };
             format!("; the header is one column holding {separator}: only commas separate columns")
         }
+        _ if header.iter().all(|h| is_number(h)) => {
+            "; every name in the header is a number: has the file no header row? (its first row must name the columns)"
+                .into()
+        }
         _ => String::new(),
     }
+}
+
+/// Whether a header name reads as a number (`3`, `-0.5`, `1e3`; not `inf` or `NaN`, which
+/// could be names).
+pub(crate) fn is_number(name: &str) -> bool {
+    name.bytes().any(|b| b.is_ascii_digit()) && name.parse::<f64>().is_ok()
 }
 
 fn suggest(name: Option<&str>) -> String {

@@ -283,6 +283,27 @@ fn missing_columns_list_the_header_and_suggest() {
     assert_mentions(&m, &["the header holds NUL bytes: UTF-16 text? (save the file as UTF-8)"]);
     let m = error(&dir, "source = \"csv\"\npath = \"iris.csv\"\ntargets = [\"label\"]");
     assert!(!m.contains("; the header"), "a header that split says nothing more: {m}");
+    // No header row: a first row of numbers with fractions is refused, whichever way the columns
+    // are named (by index it trained on the other rows, its features named `2729.36…`); one of
+    // whole numbers may be names (pandas writes `0,1,2`), and a name that is not found says so.
+    write(&dir, "bare.csv", "2729.36590562509,4.0,1\n1.5,2,0\n");
+    for targets in ["[2]", "[\"y\"]"] {
+        let m = error(&dir, &format!("source = \"csv\"\npath = \"bare.csv\"\ntargets = {targets}"));
+        assert_mentions(
+            &m,
+            &["bare.csv: the first row is numbers (2729.36590562509), not column names: a CSV file's first row must name"],
+        );
+    }
+    write(&dir, "whole.csv", "0,1,2\n1.5,2,0\n");
+    let m = error(&dir, "source = \"csv\"\npath = \"whole.csv\"\ntargets = [\"y\"]");
+    assert_mentions(&m, &["every name in the header is a number: has the file no header row?"]);
+    let whole = load(&dir, "source = \"csv\"\npath = \"whole.csv\"\ntargets = [\"2\"]", 0).expect("names");
+    assert_eq!(whole.feature_names, ["0", "1"]);
+    assert_eq!(whole.train.len(), 1);
+    // `inf` and `nan` are names.
+    write(&dir, "names.csv", "inf,nan,y\n1.5,2,0\n");
+    let m = error(&dir, "source = \"csv\"\npath = \"names.csv\"\ntargets = [\"z\"]");
+    assert!(!m.contains("; every name"), "{m}");
 }
 
 #[test]
