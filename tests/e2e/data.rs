@@ -284,6 +284,19 @@ fn eval_reads_other_data_with_the_models_classes_and_normalizer() {
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(run.stderr.contains("the model was trained on the features ["), "{}", run.stderr);
     assert!(run.stderr.contains("and the config's data has [width, length]"), "{}", run.stderr);
+    // Another count of features, or other labels, failed first on the normalizer's count or the
+    // classes (`the data has 3 features, the model's normalizer scales 2`): the features are
+    // the reason, said against the model file.
+    let three = "sepal,petal,depth,species\n3.0,2.5,1.0,virginica\n1.0,0.5,1.0,setosa\n";
+    write(dir, "three.csv", three);
+    let run = eval("three.csv");
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr.contains(&format!("{}: the model was trained on the features [", model.display())),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains(", depth]"), "{}", run.stderr);
 }
 
 /// MNIST-format files written by the test (three 2×2 "images" per class), raw and gzipped.

@@ -66,10 +66,29 @@ pub fn prepare<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Result<(Dat
 pub fn prepare_splits<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Result<(Splits<F>, Network<F>), CliError> {
     let cfg = &loaded.config;
     let model = model.map(|path| ModelFile::read(path).map(|file| (path.to_path_buf(), file))).transpose()?;
+    // Read by position, another set's columns would give numbers that mean nothing.
+    let other_features = |path: &Path, names: &[String], have: &[String]| {
+        CliError::Input(format!(
+            "{}: the model was trained on the features [{}], and the config's data has [{}]",
+            path.display(),
+            names.join(", "),
+            have.join(", ")
+        ))
+    };
     let splits: Splits<F> = match &model {
-        Some((_, file)) => {
+        Some((path, file)) => {
             let trained = Trained { classes: file.classes.as_deref(), normalizer: file.normalizer.as_ref() };
-            load_data_as(loaded, trained)?
+            load_data_as(loaded, trained).map_err(|e| {
+                // Read as the model sees it, data of other features fails first on what follows
+                // from them (a normalizer of another count, other classes): the features are
+                // the reason, when the data read alone has others.
+                match (&file.features, load_data::<F>(loaded)) {
+                    (Some(names), Ok(own)) if *names != own.feature_names => {
+                        other_features(path, names, &own.feature_names)
+                    }
+                    _ => e,
+                }
+            })?
         }
         None => load_data(loaded)?,
     };
@@ -77,13 +96,7 @@ pub fn prepare_splits<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Resu
     if let Some((path, ModelFile { features: Some(names), .. })) = &model
         && *names != splits.feature_names
     {
-        // Read by position, another set's columns would give numbers that mean nothing.
-        return Err(CliError::Input(format!(
-            "{}: the model was trained on the features [{}], and the config's data has [{}]",
-            path.display(),
-            names.join(", "),
-            splits.feature_names.join(", ")
-        )));
+        return Err(other_features(path, names, &splits.feature_names));
     }
     // Training (weights drawn or read from `model.init_from`) checks the config against the data;
     // a model given on the command line brings its own shape, checked below.

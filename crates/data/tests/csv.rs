@@ -291,7 +291,9 @@ fn missing_columns_list_the_header_and_suggest() {
         let m = error(&dir, &format!("source = \"csv\"\npath = \"bare.csv\"\ntargets = {targets}"));
         assert_mentions(
             &m,
-            &["bare.csv: the first row is numbers (2729.36590562509), not column names: a CSV file's first row must name"],
+            &[
+                "bare.csv: the first row is numbers (2729.36590562509), not column names: a CSV file's first row must name",
+            ],
         );
     }
     write(&dir, "whole.csv", "0,1,2\n1.5,2,0\n");
