@@ -637,3 +637,11 @@ fn init_from_is_checked_as_drawn_weights_are() {
     assert!(run.stderr.contains("big.json: holds a weight that is inf in f32, beyond its range"), "{}", run.stderr);
     assert_eq!(train(&[&from_big]).code, 0, "1e39 is an f64");
 }
+
+/// A key written under a name that reads as another (Keras's `validation_split` for
+/// `validation`) is found on its line: the error was placed at its table's header.
+#[test]
+fn an_alias_is_located_on_its_line() {
+    let moons = replace("source = \"half_adder\"", "source = \"moons\"\nvalidation_split = 1.5");
+    check("alias-validation", &moons, &[], &["bad.toml:7:1: key `data.validation`: must be a fraction in [0, 1)"]);
+}

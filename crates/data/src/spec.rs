@@ -19,6 +19,7 @@ use crate::normalize::NormalizeKind;
 ///
 /// - `validation`, `test` (default 0): fractions of the loaded samples held out, by a seeded
 ///   shuffle, stratified per class for classification; each in [0, 1), together < 1.
+///   `validation_split`, Keras's name, reads as `validation`.
 /// - `normalize`: `"none"` (default), `"standardize"` or `"minmax"`, fitted on the training
 ///   split and applied to every split.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -101,6 +102,15 @@ fn with_preprocess<S: for<'de> Deserialize<'de>>(mut table: Table) -> Result<(S,
         if let Some(v) = table.remove(*key) {
             prep.insert(key.to_string(), v);
         }
+    }
+    // Keras's name for the validation fraction (`fit(validation_split=0.2)`).
+    if let Some(v) = table.remove("validation_split") {
+        if prep.contains_key("validation") {
+            return Err(
+                "at `validation_split`: give `validation` or its Keras name `validation_split`, not both".into()
+            );
+        }
+        prep.insert("validation".into(), v);
     }
     let source = params(table, PREPROCESS_KEYS)?;
     Ok((source, params(prep, &[])?))
@@ -369,6 +379,18 @@ mod tests {
         assert_eq!(key("[data]\nsource = \"moons\"\nvalidation = -0.1\n"), "validation");
         assert_eq!(key("[data]\nsource = \"moons\"\ntest = -0.1\n"), "test");
         assert_eq!(key("[data]\nsource = \"moons\"\ntest = nan\n"), "test");
+    }
+
+    /// Keras's `validation_split` is `validation`; both at once are refused.
+    #[test]
+    fn validation_split_is_kerass_name_for_validation() {
+        let moons = |keys: &str| parse(&format!("[data]\nsource = \"moons\"\n{keys}"));
+        assert_eq!(moons("validation_split = 0.2\n").unwrap(), moons("validation = 0.2\n").unwrap());
+        let csv = parse("[data]\nsource = \"csv\"\npath = \"a.csv\"\ntargets = [0]\nvalidation_split = 0.25\n");
+        let DataSpec::Csv(_, prep) = csv.unwrap() else { panic!("csv") };
+        assert_eq!(prep.validation, 0.25);
+        let e = moons("validation = 0.2\nvalidation_split = 0.2\n").unwrap_err();
+        assert!(e.contains("give `validation` or its Keras name `validation_split`, not both"), "{e}");
     }
 
     #[test]
