@@ -307,3 +307,27 @@ fn predict_says_whether_the_input_or_the_weights_overflow() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("the model's weights overflow on any input"), "{}", run.stderr);
 }
+
+/// `predict` takes `--input` (repeatable) or `--csv`, one of them: with neither the message and
+/// the usage line name both (they named `--input` alone), and both at once are refused.
+#[test]
+fn predict_asks_for_inputs_or_a_csv_file() {
+    let tmp = scratch("predict-args");
+    let run = train_half_adder(&tmp.path().join("run"), &["train.epochs=1"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let model = tmp.path().join("run/model.json");
+    let model = model.to_str().unwrap();
+    let run = backprop(&["predict", model]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("required arguments were not provided:\n  <--input <X1,X2,…>|--csv <FILE>>"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains(" predict <--input <X1,X2,…>|--csv <FILE>> <MODEL>"), "{}", run.stderr);
+    let run = backprop(&["predict", model, "--input", "0,1", "--csv", "x.csv"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("cannot be used with"), "{}", run.stderr);
+    let run = backprop(&["predict", model, "--input", "0,1", "--input", "1,1"]);
+    assert_eq!((run.code, run.stdout.lines().count()), (0, 2), "{}", run.stderr);
+}

@@ -87,14 +87,16 @@ struct PlotArgs {
 }
 
 #[derive(Debug, Args)]
+// One of `--input` (repeatable) and `--csv`: the usage line and the error name both.
+#[command(group(clap::ArgGroup::new("inputs").required(true).args(["input", "csv"])))]
 struct PredictArgs {
     /// The model file (`model.json` of a run directory).
     model: PathBuf,
     /// One input, comma-separated (`--input 0,1`); repeatable.
-    #[arg(long, value_name = "X1,X2,…", required_unless_present = "csv", allow_hyphen_values = true)]
+    #[arg(long, value_name = "X1,X2,…", allow_hyphen_values = true)]
     input: Vec<String>,
     /// A CSV file whose columns include the model's features (by name; others are ignored).
-    #[arg(long, conflicts_with = "input")]
+    #[arg(long, value_name = "FILE")]
     csv: Option<PathBuf>,
     /// `text` (default), `csv` (a header, then a row per input: its values, the outputs and the
     /// class) or `json` (an array of objects with `input`, `output` and `class`).
