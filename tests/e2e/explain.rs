@@ -224,3 +224,57 @@ fn explain_takes_a_class_by_name() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("--target 0,x: not one number per output"), "{}", run.stderr);
 }
+
+/// `--sample k` counts the training split's samples; the explanation names the data row the
+/// sample is (the held-out rows leave gaps), and with `label_smoothing` it gives the target the
+/// loss compares against, `t′ = (1 − ε)·t + ε/K`, whose cross-entropy is the cost shown (it
+/// showed `t` beside a cost computed from `t′`).
+#[test]
+fn explain_names_the_data_row_and_the_smoothed_target() {
+    let tmp = scratch("explain-row");
+    let dir = tmp.path();
+    let rows = ["0.1,0.2,a", "0.3,0.4,b", "0.5,0.6,a", "0.7,0.8,b", "0.9,1.0,a", "1.1,1.2,b"];
+    std::fs::write(dir.join("ab.csv"), format!("x,y,label\n{}\n", rows.join("\n"))).unwrap();
+    let config = dir.join("ab.toml");
+    std::fs::write(
+        &config,
+        "[data]\nsource = \"csv\"\npath = \"ab.csv\"\ntargets = [\"label\"]\ntask = \"classification\"\nvalidation = 0.34\n\n\
+         [model]\nhidden = [3]\nactivation = \"tanh\"\n\n[loss]\nkind = \"cross_entropy\"\nlabel_smoothing = 0.1\n\n\
+         [train]\nepochs = 1\n",
+    )
+    .unwrap();
+    let c = config.to_str().unwrap();
+    let mut seen = Vec::new();
+    for k in 0..4 {
+        let run = backprop(&["explain", c, "--sample", &k.to_string(), "--format", "json"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+        let row = v["data_row"].as_u64().expect("a data row") as usize;
+        let fields: Vec<&str> = rows[row - 1].split(',').collect();
+        let input: Vec<f64> = fields[..2].iter().map(|f| f.parse().unwrap()).collect();
+        assert_eq!(v["input"], serde_json::json!(input), "sample {k} is data row {row}");
+        let t: Vec<f64> = serde_json::from_value(v["target"].clone()).unwrap();
+        assert_eq!(t, if fields[2] == "a" { [1.0, 0.0] } else { [0.0, 1.0] });
+        let smoothed: Vec<f64> = serde_json::from_value(v["smoothed_target"].clone()).unwrap();
+        assert_eq!(smoothed, t.iter().map(|t| 0.9 * t + 0.05).collect::<Vec<_>>());
+        // The cost is the cross-entropy of the logits (the tanh outputs a²) against t′, not t.
+        let z: Vec<f64> = serde_json::from_value(v["layers"][1]["a"].clone()).unwrap();
+        let m = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let lse = m + z.iter().map(|z| (z - m).exp()).sum::<f64>().ln();
+        let want: f64 = smoothed.iter().zip(&z).map(|(t, z)| -t * (z - lse)).sum();
+        let cost = v["cost"].as_f64().unwrap();
+        assert!((cost - want).abs() <= 1e-14 * want.abs(), "sample {k}: {cost} against {want}");
+        seen.push(row);
+    }
+    assert_eq!(seen.len(), 4);
+    assert!(seen.windows(2).all(|w| w[0] < w[1]), "the training rows in file order: {seen:?}");
+    assert!(seen.iter().enumerate().any(|(k, r)| *r != k + 1), "held-out rows leave gaps: {seen:?}");
+    let text = backprop(&["explain", c, "--sample", "0"]);
+    assert!(text.stdout.contains(&format!("Explaining sample 0 (the data's row {})", seen[0])), "{}", text.stdout);
+    assert!(
+        text.stdout.contains("label_smoothing ε = 0.1: the loss compares against t′ = (1 − ε)·t + ε/2 = "),
+        "{}",
+        text.stdout
+    );
+    assert!(text.stdout.contains("C = cross_entropy(a², t′) = "), "{}", text.stdout);
+}

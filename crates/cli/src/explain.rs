@@ -55,6 +55,11 @@ pub struct Explanation {
     /// The sample's index in the data set (0-based), when it came from one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sample: Option<usize>,
+    /// The sample's data row in the source, from 1 (a CSV file's rows after its header, as data
+    /// errors count them): the training split leaves out the held-out rows, so `sample` counts
+    /// other rows.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_row: Option<usize>,
     /// The loss's config name (`half_mse`, …), when known.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub loss: Option<String>,
@@ -68,6 +73,13 @@ pub struct Explanation {
     pub normalized: bool,
     /// The target `t`.
     pub target: Vec<f64>,
+    /// The target the loss compares against, when it is not `t`: `cross_entropy`'s
+    /// `label_smoothing` ε makes it `t′ = (1 − ε)·t + ε/K` over K classes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smoothed_target: Option<Vec<f64>>,
+    /// The loss's `label_smoothing` ε, when it smooths the target.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub label_smoothing: Option<f64>,
     /// `∂C/∂aᴸ` as the loss handed it to the backward pass; `None` when the loss absorbs the
     /// output activation (it then hands back `δᴸ = ∂C/∂zᴸ`, in the last layer's `delta`).
     #[serde(rename = "dC_da")]
@@ -199,6 +211,9 @@ pub fn explain<F: Element>(
         .collect();
     Explanation {
         sample: None,
+        data_row: None,
+        smoothed_target: None,
+        label_smoothing: None,
         loss: None,
         cost: cost.f64(),
         input: row(x),
@@ -243,8 +258,18 @@ fn explain_typed<F: Element>(loaded: &Loaded, model: Option<&Path>, pick: &Pick)
     let (index, x, t) = pick_sample(&splits.train, &splits.normalizer, splits.classes.as_deref(), pick)?;
     let mut e = explain(&net, loaded.config.loss.get::<F>(), x.view(), t.view());
     e.sample = index;
+    e.data_row = index.and_then(|k| splits.train_rows.get(k)).map(|r| r + 1);
     e.normalized = !splits.normalizer.is_identity();
     e.loss = Some(loaded.config.loss.name().to_string());
+    if let backprop_loss::LossSpec::CrossEntropy(ce) = &loaded.config.loss
+        && ce.label_smoothing > 0.0
+    {
+        // The loss's own t′, computed as it computes it, in F.
+        let (keep, spread) =
+            (F::of(1.0 - ce.label_smoothing), F::of(ce.label_smoothing / e.target.len().max(1) as f64));
+        e.smoothed_target = Some(e.target.iter().map(|t| (keep * F::of(*t) + spread).f64()).collect());
+        e.label_smoothing = Some(ce.label_smoothing);
+    }
     Ok(e)
 }
 
@@ -421,18 +446,31 @@ impl Explanation {
     }
 
     fn title(&self) -> String {
-        match self.sample {
-            Some(k) => format!("sample {k}"),
-            None => "one sample".into(),
+        match (self.sample, self.data_row) {
+            (Some(k), Some(row)) => format!("sample {k} (the data's row {row})"),
+            (Some(k), None) => format!("sample {k}"),
+            (None, _) => "one sample".into(),
         }
+    }
+
+    /// What `label_smoothing` makes of the target, when it smooths it.
+    fn smoothing_line(&self) -> Option<String> {
+        let (eps, smoothed) = (self.label_smoothing?, self.smoothed_target.as_ref()?);
+        Some(format!(
+            "label_smoothing ε = {}: the loss compares against t′ = (1 − ε)·t + ε/{} = {}",
+            num(eps),
+            smoothed.len(),
+            vector(smoothed)
+        ))
     }
 
     fn cost_line(&self) -> String {
         let big_l = sup(self.last());
         let reads = if self.loss_absorbs.is_some() { format!("z{big_l}") } else { format!("a{big_l}") };
+        let t = if self.smoothed_target.is_some() { "t′" } else { "t" };
         match &self.loss {
-            Some(name) => format!("C = {name}({reads}, t) = {}", num(self.cost)),
-            None => format!("C({reads}, t) = {}", num(self.cost)),
+            Some(name) => format!("C = {name}({reads}, {t}) = {}", num(self.cost)),
+            None => format!("C({reads}, {t}) = {}", num(self.cost)),
         }
     }
 
@@ -460,6 +498,9 @@ impl Explanation {
         );
         if self.normalized {
             let _ = writeln!(s, "(x as the network sees it: the input scaled by the data's normalizer)");
+        }
+        if let Some(line) = self.smoothing_line() {
+            let _ = writeln!(s, "({line})");
         }
         let _ = writeln!(s, "(the post's numbering: layer 0 is the input, layer {} the output)", self.last());
         let _ = writeln!(s);
@@ -500,6 +541,9 @@ impl Explanation {
         let scaled = if self.normalized { " (scaled by the data's normalizer)" } else { "" };
         let _ =
             writeln!(s, "Input x = a⁰ = `{}`{scaled}, target t = `{}`.\n", vector(&self.input), vector(&self.target));
+        if let Some(line) = self.smoothing_line() {
+            let _ = writeln!(s, "With {line}.\n");
+        }
         let _ = writeln!(s, "Layer 0 is the input, layer {} the output (the post's numbering).\n", self.last());
         let _ = writeln!(s, "### Forward pass: zˡ = aˡ⁻¹ Wˡ + bˡ, aˡ = σ(zˡ)\n");
         for l in &self.layers {

@@ -159,6 +159,9 @@ pub struct Splits<F> {
     pub target_names: Vec<String>,
     /// The scaling fitted on `train` and already applied to every split; apply it to new inputs.
     pub normalizer: Normalizer,
+    /// Where each training sample sits among the source's samples, from 0 (a CSV file's data
+    /// rows, a generator's draws, in order): the held-out splits leave gaps.
+    pub train_rows: Vec<usize>,
 }
 
 /// The `[data]` table: where the samples come from, chosen by `source`.
@@ -366,7 +369,7 @@ fn split_and_scale<F: Element>(
 ) -> Result<Splits<F>, DataError> {
     let Loaded { main, validation, test, task, classes, feature_names, target_names } = loaded;
     let n_classes = classes.as_ref().map_or(0, Vec::len);
-    let (train, validation, test) = if prep.validation > 0.0 || prep.test > 0.0 {
+    let (train, validation, test, train_rows) = if prep.validation > 0.0 || prep.test > 0.0 {
         let parts = split::holdout(main.len(), main.labels().map(|l| (l, n_classes)), prep.validation, prep.test, seed);
         let held = |fraction: f64, rows: &[usize], split: &str| -> Result<Option<Samples<F>>, DataError> {
             if fraction <= 0.0 {
@@ -385,9 +388,10 @@ fn split_and_scale<F: Element>(
         };
         let v = held(prep.validation, &parts.validation, "validation")?;
         let t = held(prep.test, &parts.test, "test")?;
-        (main.select(&parts.train, main.name.clone()), v.or(validation), t.or(test))
+        (main.select(&parts.train, main.name.clone()), v.or(validation), t.or(test), parts.train)
     } else {
-        (main, validation, test)
+        let rows = (0..main.len()).collect();
+        (main, validation, test, rows)
     };
     let normalizer = match normalizer {
         Some(n) => n.clone(),
@@ -416,5 +420,6 @@ fn split_and_scale<F: Element>(
         feature_names,
         target_names,
         normalizer,
+        train_rows,
     })
 }
