@@ -447,8 +447,9 @@ impl Explanation {
 
     fn title(&self) -> String {
         match (self.sample, self.data_row) {
-            (Some(k), Some(row)) => format!("sample {k} (the data's row {row})"),
-            (Some(k), None) => format!("sample {k}"),
+            // Said where held-out rows make it another than the sample's own count.
+            (Some(k), Some(row)) if row != k + 1 => format!("sample {k} (the data's row {row})"),
+            (Some(k), _) => format!("sample {k}"),
             (None, _) => "one sample".into(),
         }
     }

@@ -114,6 +114,9 @@ fn a_one_unit_identity_net_by_hand() {
     let e = explain(&net, &HalfMse {}, array![3.0].view(), array![5.0].view());
     let expect = Explanation {
         sample: None,
+        data_row: None,
+        smoothed_target: None,
+        label_smoothing: None,
         loss: None,
         cost: 2.0,
         input: vec![3.0],
@@ -246,6 +249,7 @@ fn every_format_renders_from_the_command() {
             Format::Json => {
                 let v: serde_json::Value = serde_json::from_str(&text).unwrap();
                 assert_eq!(v["sample"], 3);
+                assert_eq!(v["data_row"], 4, "the data's rows count from 1, as data errors count them");
             }
         }
     }
