@@ -107,6 +107,26 @@ fn unknown_activation_gets_a_suggestion() {
     );
 }
 
+/// Names are compared without case for the suggestion: PyTorch's class `ReLU` is `relu` (it
+/// got none).
+#[test]
+fn a_name_in_other_case_gets_a_suggestion() {
+    check(
+        "activation-case",
+        &replace("activation = \"sigmoid\"", "activation = \"ReLU\""),
+        &[],
+        &["bad.toml:10:1", "unknown variant `ReLU`", "did you mean `relu`?"],
+    );
+}
+
+/// A count that is not a whole number ≥ 0 says so in a config's words (it said `expected usize`).
+#[test]
+fn a_count_that_is_no_whole_number() {
+    let said = "expected a whole number ≥ 0";
+    check("count-float", &replace("hidden = [2, 2]", "hidden = [2.5, 2]"), &[], &["`model.hidden[0]`", said]);
+    check("count-negative", &replace("epochs = 10", "epochs = -10"), &[], &["`train.epochs`", said]);
+}
+
 #[test]
 fn unknown_key_gets_a_suggestion() {
     check(

@@ -585,11 +585,13 @@ fn with_suggestion(message: &str) -> String {
         return message.to_string();
     };
     let Some((given, expected)) = rest.split_once('`') else { return message.to_string() };
+    // Compared without case: `ReLU` is `relu`, as PyTorch writes its class.
+    let lower = given.to_lowercase();
     let best = expected
         .split('`')
         .skip(1)
         .step_by(2)
-        .map(|name| (strsim::jaro_winkler(given, name), name))
+        .map(|name| (strsim::jaro_winkler(&lower, name), name))
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0));
     match best {
@@ -605,7 +607,12 @@ fn plain(message: &str) -> String {
         let rest = after.trim_start_matches(|c: char| c.is_alphanumeric() || c == '_');
         return format!("{before}expected a table{rest}");
     }
-    message.replace("invalid type: unit variant, expected string only", "expected a name in quotes (a string)")
+    // Rust's unsigned integers (`expected usize`) as a config says them.
+    let message =
+        message.replace("invalid type: unit variant, expected string only", "expected a name in quotes (a string)");
+    ["usize", "u64", "u32"]
+        .iter()
+        .fold(message, |m, t| m.replace(&format!("expected {t}"), "expected a whole number ≥ 0"))
 }
 
 /// `file:line:col: key `k`: message`, with the position of `key` in `source` when it is there,
