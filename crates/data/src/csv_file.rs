@@ -86,12 +86,46 @@ impl<'de> Deserialize<'de> for Column {
     }
 }
 
+/// Columns as a list (`["a", 2]`), or one column alone (`"price"`, `4`), as pandas takes `y`.
+fn one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Column>, D::Error> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = Vec<Column>;
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("a column name, a 0-based column index, or a list of them")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            Ok(vec![Column::Name(v.to_string())])
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Self::Value, E> {
+            Column::deserialize(serde::de::value::U64Deserializer::new(v)).map(|c| vec![c])
+        }
+        fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Self::Value, E> {
+            Column::deserialize(serde::de::value::I64Deserializer::new(v)).map(|c| vec![c])
+        }
+        // Each item as a column, so that an error names its index (`targets[1]`).
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::new();
+            while let Some(c) = seq.next_element::<Column>()? {
+                out.push(c);
+            }
+            Ok(out)
+        }
+    }
+    d.deserialize_any(V)
+}
+
+fn some_one_or_many<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Vec<Column>>, D::Error> {
+    one_or_many(d).map(Some)
+}
+
 /// `source = "csv"`: samples from a CSV file with a header row.
 ///
 /// Keys:
 /// - `path` (required): the file; a relative path resolves against the config file's folder.
-/// - `targets` (required): one or more columns (names or 0-based indices); for classification
-///   exactly one, which becomes one-hot over its sorted distinct labels.
+/// - `targets` (required): one or more columns (names or 0-based indices; one alone may be given
+///   without a list); for classification exactly one, which becomes one-hot over its sorted
+///   distinct labels.
 /// - `features`: the input columns (default: every column but the targets).
 /// - `task`: `"regression"` (default) or `"classification"`.
 /// - `validation_path`, `test_path`: separate files with the same columns (matched by name),
@@ -102,9 +136,10 @@ pub struct CsvSource {
     /// The file.
     pub path: PathBuf,
     /// The input columns; `None` means every column but the targets.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "some_one_or_many")]
     pub features: Option<Vec<Column>>,
-    /// The target columns.
+    /// The target columns (one alone may be given without a list: `targets = "price"`).
+    #[serde(deserialize_with = "one_or_many")]
     pub targets: Vec<Column>,
     /// Classification (one label column, one-hot) or regression (numeric columns).
     #[serde(default)]

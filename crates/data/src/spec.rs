@@ -381,6 +381,28 @@ mod tests {
         assert_eq!(key("[data]\nsource = \"moons\"\ntest = nan\n"), "test");
     }
 
+    /// One column may be given without a list (`targets = "price"`, as pandas takes `y`); it
+    /// reads as the list of it, and writes back as one.
+    #[test]
+    fn one_column_needs_no_list() {
+        let csv = |keys: &str| parse(&format!("[data]\nsource = \"csv\"\npath = \"a.csv\"\n{keys}"));
+        assert_eq!(csv("targets = \"price\"\n").unwrap(), csv("targets = [\"price\"]\n").unwrap());
+        assert_eq!(
+            csv("targets = 3\nfeatures = \"a\"\n").unwrap(),
+            csv("targets = [3]\nfeatures = [\"a\"]\n").unwrap()
+        );
+        let written = toml::to_string(&csv("targets = \"price\"\n").unwrap()).unwrap();
+        assert!(written.contains("targets = [\"price\"]"), "{written}");
+        for (bad, says) in
+            [("1.5", "a column name, a 0-based column index, or a list of them"), ("-1", "expected a column name")]
+        {
+            let e = csv(&format!("targets = {bad}\n")).unwrap_err();
+            assert!(e.contains("`targets`") && e.contains(says), "{bad}: {e}");
+        }
+        let e = csv("targets = [\"a\", -1]\n").unwrap_err();
+        assert!(e.contains("targets[1]"), "the item is named: {e}");
+    }
+
     /// Keras's `validation_split` is `validation`; both at once are refused.
     #[test]
     fn validation_split_is_kerass_name_for_validation() {
