@@ -461,6 +461,7 @@ impl CsvReader {
                 row: self.row,
                 column: self.header[j].clone(),
                 cell: String::from_utf8_lossy(cell).into_owned(),
+                target: false,
             },
         )
     }
@@ -587,7 +588,13 @@ fn read_rows<F: Element>(
         match labels {
             Labels::None => {
                 for &j in targets {
-                    rows.values.push(reader.number(j)?);
+                    let value = reader.number(j).map_err(|e| match e {
+                        DataError::NotNumeric { path, line, row, column, cell, .. } => {
+                            DataError::NotNumeric { path, line, row, column, cell, target: true }
+                        }
+                        other => other,
+                    })?;
+                    rows.values.push(value);
                 }
             }
             Labels::Collect(ids) => {

@@ -146,7 +146,11 @@ pub enum DataError {
         found: usize,
     },
     /// A feature or regression-target cell that is not a finite number.
-    #[error("{}: line {line} (data row {row}), column `{column}`: {cell:?} is not a finite number", path.display())]
+    #[error(
+        "{}: line {line} (data row {row}), column `{column}`: {cell:?} is not a finite number{}",
+        path.display(),
+        label_hint(*target, cell)
+    )]
     NotNumeric {
         /// The file.
         path: PathBuf,
@@ -158,6 +162,8 @@ pub enum DataError {
         column: String,
         /// The cell as written (lossily decoded when not UTF-8).
         cell: String,
+        /// Whether the column is a regression target (a word there may be a class label).
+        target: bool,
     },
     /// A number beyond the run's dtype (1e39 in an f32 run).
     #[error(
@@ -521,6 +527,16 @@ fn list(names: &[String]) -> String {
         out.push(format!("… {} more", names.len() - 20));
     }
     out.join(", ")
+}
+
+/// For a word in a regression target column: the task that reads it as a class label.
+fn label_hint(target: bool, cell: &str) -> &'static str {
+    let word = cell.trim().chars().any(char::is_alphabetic) && cell.trim().parse::<f64>().is_err();
+    if target && word {
+        "; a class label? (`task = \"classification\"` reads the target column as classes; the default is regression)"
+    } else {
+        ""
+    }
 }
 
 /// Why a header may not have split into the columns meant: another separator, or UTF-16 text.
