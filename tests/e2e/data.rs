@@ -592,3 +592,25 @@ fn predict_refuses_an_input_its_normalizer_takes_past_the_range() {
     );
     assert_eq!(backprop(&["predict", path.to_str().unwrap(), "--input", "1,1"]).code, 0);
 }
+
+/// `train` prints the data's warnings in its log (a label written in two cases made a class of
+/// one sample, silently).
+#[test]
+fn train_warns_of_a_class_of_one_sample() {
+    let tmp = scratch("class-warning");
+    let dir = tmp.path();
+    write(dir, "t.csv", "a,label\n1,setosa\n2,setosa\n3,versicolor\n4,Setosa\n5,versicolor\n");
+    let config = dir.join("t.toml");
+    std::fs::write(
+        &config,
+        "[data]\nsource = \"csv\"\npath = \"t.csv\"\ntargets = \"label\"\ntask = \"classification\"\n[train]\nepochs = 2\n",
+    )
+    .unwrap();
+    let run = backprop(&["train", config.to_str().unwrap(), "--out", dir.join("run").to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.starts_with("warning: t.csv: the classes `Setosa` (1 sample) and `setosa` (2 samples)"),
+        "{}",
+        run.stdout
+    );
+}

@@ -447,6 +447,9 @@ fn train_into<F: Element>(
 ) -> Result<RunSummary, CliError> {
     let cfg = &loaded.config;
     let (splits, net) = prepare_splits::<F>(loaded, None)?;
+    for warning in &splits.warnings {
+        let _ = writeln!(log, "warning: {warning}");
+    }
     let data = &splits.train;
     let classification = splits.task == Task::Classification;
     let resolved =

@@ -162,6 +162,9 @@ pub struct Splits<F> {
     /// Where each training sample sits among the source's samples, from 0 (a CSV file's data
     /// rows, a generator's draws, in order): the held-out splits leave gaps.
     pub train_rows: Vec<usize>,
+    /// What is worth a warning about the data, though it loads: a class of one sample, or two
+    /// classes whose labels differ only in case (one label written two ways?).
+    pub warnings: Vec<String>,
 }
 
 /// The `[data]` table: where the samples come from, chosen by `source`.
@@ -369,6 +372,10 @@ fn split_and_scale<F: Element>(
 ) -> Result<Splits<F>, DataError> {
     let Loaded { main, validation, test, task, classes, feature_names, target_names } = loaded;
     let n_classes = classes.as_ref().map_or(0, Vec::len);
+    let warnings = match (&classes, main.labels()) {
+        (Some(names), Some(labels)) => class_warnings(&main.name, names, labels),
+        _ => Vec::new(),
+    };
     let (train, validation, test, train_rows) = if prep.validation > 0.0 || prep.test > 0.0 {
         let parts = split::holdout(main.len(), main.labels().map(|l| (l, n_classes)), prep.validation, prep.test, seed);
         let held = |fraction: f64, rows: &[usize], split: &str| -> Result<Option<Samples<F>>, DataError> {
@@ -421,5 +428,38 @@ fn split_and_scale<F: Element>(
         target_names,
         normalizer,
         train_rows,
+        warnings,
     })
+}
+
+/// [`Splits::warnings`] for the classes `names` of a source whose samples have `labels`: a
+/// class of one sample (there is nothing to learn it from; scikit-learn's stratified split
+/// refuses one), and labels that differ only in case (`Setosa` beside `setosa`).
+fn class_warnings(source: &str, names: &[String], labels: &[usize]) -> Vec<String> {
+    let mut counts = vec![0usize; names.len()];
+    for &l in labels {
+        counts[l] += 1;
+    }
+    let samples = |n: usize| if n == 1 { "1 sample".to_string() } else { format!("{n} samples") };
+    let mut warnings = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        if let Some(j) = (0..i).find(|&j| names[j].to_lowercase() == name.to_lowercase()) {
+            warnings.push(format!(
+                "{source}: the classes `{}` ({}) and `{name}` ({}) differ only in case: one label written two ways?",
+                names[j],
+                samples(counts[j]),
+                samples(counts[i])
+            ));
+        }
+    }
+    // Where other classes have more: a set of one sample per class is a truth table's.
+    if counts.iter().any(|&c| c > 1) {
+        for (name, _) in names.iter().zip(&counts).filter(|(_, c)| **c == 1) {
+            warnings.push(format!(
+                "{source}: the class `{name}` has 1 sample of {}: too few to learn it from (a typo of another label?)",
+                labels.len()
+            ));
+        }
+    }
+    warnings
 }

@@ -30,6 +30,32 @@ fn string_labels_become_sorted_one_hot_classes() {
     assert!(s.validation.is_none() && s.test.is_none() && s.normalizer.is_identity());
 }
 
+/// A class of one sample, and labels that differ only in case, load with a warning each (a
+/// typo made a class of its own, silently).
+#[test]
+fn a_class_of_one_sample_or_labels_in_two_cases_are_warned_of() {
+    let dir = scratch("csv-class-warnings");
+    write(&dir, "t.csv", "a,label\n1,setosa\n2,setosa\n3,versicolor\n4,Setosa\n5,versicolor\n");
+    let s =
+        load(&dir, "source = \"csv\"\npath = \"t.csv\"\ntargets = [\"label\"]\ntask = \"classification\"", 0).unwrap();
+    assert_eq!(
+        s.warnings,
+        [
+            "t.csv: the classes `Setosa` (1 sample) and `setosa` (2 samples) differ only in case: one label written two ways?",
+            "t.csv: the class `Setosa` has 1 sample of 5: too few to learn it from (a typo of another label?)",
+        ]
+    );
+    // Every class of one sample (a truth table's shape), or two of each: nothing to say.
+    write(&dir, "one.csv", "a,label\n1,x\n2,y\n");
+    let s = load(&dir, "source = \"csv\"\npath = \"one.csv\"\ntargets = [\"label\"]\ntask = \"classification\"", 0)
+        .unwrap();
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+    write(&dir, "two.csv", "a,label\n1,x\n2,y\n3,x\n4,y\n");
+    let s =
+        load(&dir, "source = \"csv\"\npath = \"two.csv\"\ntargets = \"label\"\ntask = \"classification\"", 0).unwrap();
+    assert!(s.warnings.is_empty(), "{:?}", s.warnings);
+}
+
 #[test]
 fn integer_labels_sort_numerically_and_cells_may_have_spaces() {
     let dir = scratch("csv-ints");
