@@ -331,3 +331,17 @@ fn predict_asks_for_inputs_or_a_csv_file() {
     let run = backprop(&["predict", model, "--input", "0,1", "--input", "1,1"]);
     assert_eq!((run.code, run.stdout.lines().count()), (0, 2), "{}", run.stderr);
 }
+
+/// A run directory that cannot be created says so, naming it (the OS's words alone, `Not a
+/// directory`, did not say what was tried).
+#[test]
+fn a_run_directory_that_cannot_be_created_says_so() {
+    let tmp = scratch("out-cannot");
+    let file = tmp.path().join("file");
+    std::fs::write(&file, "x").unwrap();
+    let out = file.join("run");
+    let run = train_half_adder(&out, &[]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let said = format!("{}: cannot create the directory: ", out.display());
+    assert!(run.stderr.contains(&said), "{}", run.stderr);
+}

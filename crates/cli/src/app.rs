@@ -362,7 +362,7 @@ fn train(loaded: &Loaded, out_dir: Option<&Path>, out: &mut dyn Write) -> Result
                     d.display()
                 )));
             }
-            std::fs::create_dir_all(d).map_err(|e| CliError::io(d, e))?;
+            std::fs::create_dir_all(d).map_err(|e| CliError::create_dir(d, &e))?;
             (d.to_path_buf(), created)
         }
         None => (new_run_dir(Path::new("runs"), &loaded.config.experiment.name)?, true),

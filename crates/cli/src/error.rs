@@ -40,6 +40,12 @@ impl CliError {
         }
     }
 
+    /// A directory `path` that cannot be created: said as such (the OS's words alone,
+    /// `Operation not permitted`, did not say what was tried).
+    pub fn create_dir(path: &std::path::Path, source: &std::io::Error) -> Self {
+        CliError::Input(format!("{}: cannot create the directory: {source}", path.display()))
+    }
+
     /// An I/O error on `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         CliError::Io { path: path.into(), source }

@@ -95,7 +95,7 @@ pub fn read_input_text(path: &Path, limit: u64, what: &str) -> Result<String, Cl
 /// A new, empty run directory `root/<name>/<UTC time>` (with `-2`, `-3`, … when taken).
 pub fn new_run_dir(root: &Path, name: &str) -> Result<PathBuf, CliError> {
     let parent = root.join(name);
-    std::fs::create_dir_all(&parent).map_err(|e| CliError::io(&parent, e))?;
+    std::fs::create_dir_all(&parent).map_err(|e| CliError::create_dir(&parent, &e))?;
     let stamp = utc_stamp(SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()));
     for k in 1.. {
         let dir = if k == 1 { parent.join(&stamp) } else { parent.join(format!("{stamp}-{k}")) };

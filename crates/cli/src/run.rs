@@ -371,7 +371,7 @@ impl RunFiles {
     /// Writes the files kept back, in the order the run made them, creating the directory if
     /// needed; stops at the first error.
     pub fn write(self) -> Result<(), CliError> {
-        std::fs::create_dir_all(&self.dir).map_err(|e| CliError::io(&self.dir, e))?;
+        std::fs::create_dir_all(&self.dir).map_err(|e| CliError::create_dir(&self.dir, &e))?;
         self.pending.into_iter().try_for_each(|(name, bytes)| write_atomic(&self.dir.join(name), &bytes))
     }
 }
@@ -526,7 +526,7 @@ fn train_into<F: Element>(
     // run's config as it was, or a plain `--resume` would then be refused too.
     if cfg.train.checkpoint_every > 0 {
         // A checkpoint is only of use beside its config: on disk before the first one.
-        std::fs::create_dir_all(dir).map_err(|e| CliError::io(dir, e))?;
+        std::fs::create_dir_all(dir).map_err(|e| CliError::create_dir(dir, &e))?;
         write_atomic(&dir.join("config.toml"), resolved.as_bytes())?;
     } else {
         files.add("config.toml", resolved.clone().into_bytes())?;
@@ -760,7 +760,7 @@ impl RunObserver<'_, '_> {
         let json = serde_json::to_string(&state).expect("a training state always serialises");
         // A deferred run's directory may not exist yet (an interrupt's checkpoint).
         let written = std::fs::create_dir_all(self.dir)
-            .map_err(|e| CliError::io(self.dir, e))
+            .map_err(|e| CliError::create_dir(self.dir, &e))
             .and_then(|()| write_atomic(&self.dir.join(CHECKPOINT), json.as_bytes()));
         match written {
             Ok(()) => true,

@@ -172,7 +172,7 @@ fn run_inner(
         None => Path::new("runs").join(name).join(format!("sweep-{}", plan::sweep_id(&config_text, overrides))),
     };
     let trials_dir = dir.join("trials");
-    std::fs::create_dir_all(&trials_dir).map_err(|e| CliError::io(&trials_dir, e))?;
+    std::fs::create_dir_all(&trials_dir).map_err(|e| CliError::create_dir(&trials_dir, &e))?;
     let _locks = lock(&dir, opts.shard)?;
     remove_abandoned_temps(&dir)?;
     // The directory may hold the sweep of another config: its plan (which another shard may
