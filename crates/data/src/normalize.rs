@@ -54,7 +54,10 @@ impl Normalizer {
 
     /// Fits `kind` on `inputs` (samples, features). A constant feature (see the module's
     /// documentation; also a std or range that is not finite) gets scale 1, so it becomes about
-    /// 0 (standardize: x − mean) or x − min (minmax).
+    /// 0 (standardize: x − mean) or x − min (minmax). Inputs are meant finite (a data set this
+    /// crate loads always is): a NaN makes a standardize shift NaN, which
+    /// [`fit_checked`](Self::fit_checked) refuses, and minmax passes over it (as scikit-learn's
+    /// scalers pass over NaN).
     ///
     /// ```
     /// use backprop_data::{Normalizer, NormalizeKind};
@@ -70,9 +73,10 @@ impl Normalizer {
         Self::fit_raw(kind, inputs).usable()
     }
 
-    /// [`fit`](Self::fit), or the first column whose shift or scale overflows f64 (values near
-    /// ±1e308, whose mean, spread or range is not finite): there the plain `fit` would divide by 1,
-    /// leaving the column as it is.
+    /// [`fit`](Self::fit), or the first column whose shift or scale is not finite: one that
+    /// overflows f64 (values near ±1e308, whose mean, spread or range is not), or, to
+    /// standardize, one holding a NaN or an infinity (a data set this crate loads never does; a
+    /// matrix built by hand may). There the plain `fit` would divide by 1 or shift by NaN.
     pub fn fit_checked<F: Element>(kind: NormalizeKind, inputs: &Matrix<F>) -> Result<Self, usize> {
         let raw = Self::fit_raw(kind, inputs);
         match raw.shift.iter().zip(&raw.scale).position(|(s, k)| !(s.is_finite() && k.is_finite())) {
@@ -178,6 +182,17 @@ mod tests {
         n.apply(&mut x).unwrap();
         assert!(x.column(0).sum().abs() < 1e-12);
         assert_eq!(x.column(1).to_vec(), vec![0.0; 3]);
+    }
+
+    /// A NaN in a column: standardize's `fit` shifts it by NaN and `fit_checked` names the
+    /// column; minmax passes over it.
+    #[test]
+    fn a_nan_column_is_refused_to_standardize_and_passed_over_by_minmax() {
+        let train: Matrix<f64> = array![[1.0, 3.0], [2.0, f64::NAN], [4.0, 5.0]];
+        assert_eq!(Normalizer::fit_checked(NormalizeKind::Standardize, &train), Err(1));
+        assert!(Normalizer::fit(NormalizeKind::Standardize, &train).shift[1].is_nan());
+        let minmax = Normalizer::fit_checked(NormalizeKind::Minmax, &train).expect("passes over it");
+        assert_eq!((minmax.shift, minmax.scale), (vec![1.0, 3.0], vec![3.0, 2.0]));
     }
 
     /// A column of one value whose mean and std are not exact (0.1 seven times: mean
