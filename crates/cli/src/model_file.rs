@@ -235,9 +235,14 @@ impl ModelFile {
             fan_in = rec.units;
         }
         if let Some(classes) = &self.classes {
+            // One output is two classes (0 and 1), several are one class each.
             let outputs = self.layers.last().map_or(0, |l| l.units);
-            if classes.len() != outputs && !(outputs == 1 && classes.len() == 2) {
-                return Err(format!("`classes` names {} classes for {outputs} outputs", classes.len()));
+            let want = if outputs == 1 { 2 } else { outputs };
+            if classes.len() != want {
+                return Err(format!(
+                    "`classes` names {} classes for {outputs} outputs (which are {want} classes)",
+                    classes.len()
+                ));
             }
         }
         if let Some(n) = &self.normalizer
@@ -296,7 +301,7 @@ mod tests {
         assert_eq!(super::data_hash(inputs.view(), targets.view()), "7b2cd07a511f67cc");
     }
 
-    /// `classes` names one class per output, or two for a single 0/1 output.
+    /// `classes` names one class per output, or two for a single 0/1 output, and nothing else.
     #[test]
     fn classes_match_the_outputs() {
         let file = |outputs: usize, classes: usize| {
@@ -305,12 +310,17 @@ mod tests {
             file.classes = Some((0..classes).map(|c| format!("c{c}")).collect());
             file.check()
         };
-        for (outputs, classes) in [(1, 1), (1, 2), (2, 2), (3, 3)] {
+        for (outputs, classes) in [(1, 2), (2, 2), (3, 3)] {
             assert_eq!(file(outputs, classes), Ok(()), "{outputs} outputs, {classes} classes");
         }
-        for (outputs, classes) in [(1, 3), (2, 3), (3, 2), (2, 1)] {
+        // One name for one output passed, and `eval` then panicked in its report, which counts
+        // two classes there.
+        for (outputs, classes, want) in [(1, 1, 2), (1, 3, 2), (2, 3, 2), (3, 2, 3), (2, 1, 2)] {
             let err = file(outputs, classes).unwrap_err();
-            assert_eq!(err, format!("`classes` names {classes} classes for {outputs} outputs"));
+            assert_eq!(
+                err,
+                format!("`classes` names {classes} classes for {outputs} outputs (which are {want} classes)")
+            );
         }
     }
 
