@@ -593,7 +593,7 @@ fn predict_refuses_an_input_its_normalizer_takes_past_the_range() {
     assert_eq!(backprop(&["predict", path.to_str().unwrap(), "--input", "1,1"]).code, 0);
 }
 
-/// `train` prints the data's warnings in its log (a label written in two cases made a class of
+/// `train` prints the data's warnings on stderr (a label written in two cases made a class of
 /// one sample, silently).
 #[test]
 fn train_warns_of_a_class_of_one_sample() {
@@ -609,8 +609,9 @@ fn train_warns_of_a_class_of_one_sample() {
     let run = backprop(&["train", config.to_str().unwrap(), "--out", dir.join("run").to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stdout.starts_with("warning: t.csv: the classes `Setosa` (1 sample) and `setosa` (2 samples)"),
+        run.stderr.starts_with("warning: t.csv: the classes `Setosa` (1 sample) and `setosa` (2 samples)"),
         "{}",
-        run.stdout
+        run.stderr
     );
+    assert!(!run.stdout.contains("warning: "), "on stderr, as eval's are: {}", run.stdout);
 }

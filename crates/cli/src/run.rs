@@ -447,8 +447,11 @@ fn train_into<F: Element>(
 ) -> Result<RunSummary, CliError> {
     let cfg = &loaded.config;
     let (splits, net) = prepare_splits::<F>(loaded, None)?;
-    for warning in &splits.warnings {
-        let _ = writeln!(log, "warning: {warning}");
+    // On stderr, as `eval`'s are; a sweep says them once for all its trials (its plan).
+    if !files.deferred {
+        for warning in &splits.warnings {
+            let _ = writeln!(std::io::stderr(), "warning: {warning}");
+        }
     }
     let data = &splits.train;
     let classification = splits.task == Task::Classification;

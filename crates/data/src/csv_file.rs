@@ -776,6 +776,11 @@ pub(crate) fn load<F: Element>(
         Labels::None => None,
     };
     let main = samples(file_name(&path), rows, n_features, n_targets, spec.task);
+    // Classes found in the file (not a model's): one label written two ways makes a class.
+    let warnings = match (&known, &classes, main.labels()) {
+        (None, Some(names), Some(labels)) => class_warnings(&main.name, names, labels),
+        _ => Vec::new(),
+    };
 
     let index = classes.as_deref().map(ClassIndex::new);
     let other = |file: &Option<PathBuf>| -> Result<Option<Samples<F>>, DataError> {
@@ -795,7 +800,59 @@ pub(crate) fn load<F: Element>(
     };
     let validation = other(&spec.validation_path)?;
     let test = other(&spec.test_path)?;
-    Ok(Loaded { main, validation, test, task: spec.task, classes, feature_names, target_names })
+    Ok(Loaded { main, validation, test, task: spec.task, classes, feature_names, target_names, warnings })
+}
+
+/// The most classes of one sample a warning names.
+const NAMED: usize = 5;
+
+/// [`Splits::warnings`](crate::Splits::warnings) for the classes `names` a file's labels made,
+/// its samples' `labels`: labels that differ only in case (`Setosa` beside `setosa`), and
+/// classes of one sample where others have more (nothing to learn them from; scikit-learn's
+/// stratified split refuses them). Linear in the classes, and a few lines however many.
+fn class_warnings(source: &str, names: &[String], labels: &[usize]) -> Vec<String> {
+    let mut counts = vec![0usize; names.len()];
+    for &l in labels {
+        counts[l] += 1;
+    }
+    let samples = |n: usize| if n == 1 { "1 sample".to_string() } else { format!("{n} samples") };
+    let mut warnings = Vec::new();
+    let mut by_case: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, name) in names.iter().enumerate() {
+        by_case.entry(name.to_lowercase()).or_default().push(i);
+    }
+    let mut twins: Vec<&Vec<usize>> = by_case.values().filter(|v| v.len() > 1).collect();
+    twins.sort();
+    for group in twins.iter().take(NAMED) {
+        let listed: Vec<String> = group.iter().map(|&i| format!("`{}` ({})", names[i], samples(counts[i]))).collect();
+        warnings.push(format!(
+            "{source}: the classes {} differ only in case: one label written two ways?",
+            listed.join(" and ")
+        ));
+    }
+    if twins.len() > NAMED {
+        warnings.push(format!("{source}: and {} more sets of classes that differ only in case", twins.len() - NAMED));
+    }
+    // Where other classes have more: a set of one sample per class is a truth table's.
+    if counts.iter().any(|&c| c > 1) {
+        let single: Vec<&String> = names.iter().zip(&counts).filter(|(_, c)| **c == 1).map(|(n, _)| n).collect();
+        let listed: Vec<String> = single.iter().take(NAMED).map(|n| format!("`{n}`")).collect();
+        let more = if single.len() > NAMED { format!(" and {} more", single.len() - NAMED) } else { String::new() };
+        match single.len() {
+            0 => {}
+            1 => warnings.push(format!(
+                "{source}: the class {} has 1 sample of {}: too few to learn it from (a typo of another label?)",
+                listed[0],
+                labels.len()
+            )),
+            n => warnings.push(format!(
+                "{source}: {n} classes have 1 sample each of {}: {}{more}: too few to learn them from (typos of other labels?)",
+                labels.len(),
+                listed.join(", ")
+            )),
+        }
+    }
+    warnings
 }
 
 /// Reads the columns named `columns`, in that order, of the CSV file at `path` as a matrix

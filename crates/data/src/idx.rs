@@ -345,6 +345,7 @@ pub(crate) fn load<F: Element>(spec: &IdxSource, base_dir: &Path) -> Result<Load
         classes: Some(classes),
         feature_names: features,
         target_names: vec!["label".into()],
+        warnings: Vec::new(),
     })
 }
 

@@ -370,12 +370,8 @@ fn split_and_scale<F: Element>(
     seed: u64,
     normalizer: Option<&Normalizer>,
 ) -> Result<Splits<F>, DataError> {
-    let Loaded { main, validation, test, task, classes, feature_names, target_names } = loaded;
+    let Loaded { main, validation, test, task, classes, feature_names, target_names, warnings } = loaded;
     let n_classes = classes.as_ref().map_or(0, Vec::len);
-    let warnings = match (&classes, main.labels()) {
-        (Some(names), Some(labels)) => class_warnings(&main.name, names, labels),
-        _ => Vec::new(),
-    };
     let (train, validation, test, train_rows) = if prep.validation > 0.0 || prep.test > 0.0 {
         let parts = split::holdout(main.len(), main.labels().map(|l| (l, n_classes)), prep.validation, prep.test, seed);
         let held = |fraction: f64, rows: &[usize], split: &str| -> Result<Option<Samples<F>>, DataError> {
@@ -430,36 +426,4 @@ fn split_and_scale<F: Element>(
         train_rows,
         warnings,
     })
-}
-
-/// [`Splits::warnings`] for the classes `names` of a source whose samples have `labels`: a
-/// class of one sample (there is nothing to learn it from; scikit-learn's stratified split
-/// refuses one), and labels that differ only in case (`Setosa` beside `setosa`).
-fn class_warnings(source: &str, names: &[String], labels: &[usize]) -> Vec<String> {
-    let mut counts = vec![0usize; names.len()];
-    for &l in labels {
-        counts[l] += 1;
-    }
-    let samples = |n: usize| if n == 1 { "1 sample".to_string() } else { format!("{n} samples") };
-    let mut warnings = Vec::new();
-    for (i, name) in names.iter().enumerate() {
-        if let Some(j) = (0..i).find(|&j| names[j].to_lowercase() == name.to_lowercase()) {
-            warnings.push(format!(
-                "{source}: the classes `{}` ({}) and `{name}` ({}) differ only in case: one label written two ways?",
-                names[j],
-                samples(counts[j]),
-                samples(counts[i])
-            ));
-        }
-    }
-    // Where other classes have more: a set of one sample per class is a truth table's.
-    if counts.iter().any(|&c| c > 1) {
-        for (name, _) in names.iter().zip(&counts).filter(|(_, c)| **c == 1) {
-            warnings.push(format!(
-                "{source}: the class `{name}` has 1 sample of {}: too few to learn it from (a typo of another label?)",
-                labels.len()
-            ));
-        }
-    }
-    warnings
 }

@@ -83,6 +83,8 @@ pub(crate) struct Loaded<F> {
     pub classes: Option<Vec<String>>,
     pub feature_names: Vec<String>,
     pub target_names: Vec<String>,
+    /// What loads but is worth saying ([`Splits::warnings`](crate::Splits::warnings)).
+    pub warnings: Vec<String>,
 }
 
 impl<F> Loaded<F> {
@@ -94,7 +96,16 @@ impl<F> Loaded<F> {
         features: Vec<String>,
         targets: Vec<String>,
     ) -> Self {
-        Loaded { main, validation: None, test: None, task, classes, feature_names: features, target_names: targets }
+        Loaded {
+            main,
+            validation: None,
+            test: None,
+            task,
+            classes,
+            feature_names: features,
+            target_names: targets,
+            warnings: Vec::new(),
+        }
     }
 }
 

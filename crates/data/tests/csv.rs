@@ -45,6 +45,42 @@ fn a_class_of_one_sample_or_labels_in_two_cases_are_warned_of() {
             "t.csv: the class `Setosa` has 1 sample of 5: too few to learn it from (a typo of another label?)",
         ]
     );
+    // Many classes of one sample: one line, naming five; a file of 20000 distinct labels loads
+    // at once (the check was quadratic in the classes: 10 s).
+    let mut text = String::from("a,label\nx,k\n1,k\n".replace("x", "0"));
+    for i in 0..7 {
+        text += &format!("{i},s{i}\n");
+    }
+    write(&dir, "many.csv", text);
+    let s =
+        load(&dir, "source = \"csv\"\npath = \"many.csv\"\ntargets = \"label\"\ntask = \"classification\"", 0).unwrap();
+    assert_eq!(
+        s.warnings,
+        [
+            "many.csv: 7 classes have 1 sample each of 9: `s0`, `s1`, `s2`, `s3`, `s4` and 2 more: too few to learn them from (typos of other labels?)"
+        ]
+    );
+    let mut text = String::from("a,label\n");
+    for i in 0..20_000 {
+        text += &format!("{i},L{i}\n");
+    }
+    text += "1,L1\n1,l1\n";
+    write(&dir, "wide.csv", text);
+    let started = std::time::Instant::now();
+    let s =
+        load(&dir, "source = \"csv\"\npath = \"wide.csv\"\ntargets = \"label\"\ntask = \"classification\"", 0).unwrap();
+    assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
+    assert_eq!(s.warnings.len(), 2, "{:?}", &s.warnings[..2.min(s.warnings.len())]);
+    assert!(
+        s.warnings[0].contains("the classes `L1` (2 samples) and `l1` (1 sample) differ only in case"),
+        "{}",
+        s.warnings[0]
+    );
+    assert!(
+        s.warnings[1].starts_with("wide.csv: 20000 classes have 1 sample each of 20002: `L0`, `L10`,"),
+        "{}",
+        s.warnings[1]
+    );
     // Every class of one sample (a truth table's shape), or two of each: nothing to say.
     write(&dir, "one.csv", "a,label\n1,x\n2,y\n");
     let s = load(&dir, "source = \"csv\"\npath = \"one.csv\"\ntargets = [\"label\"]\ntask = \"classification\"", 0)

@@ -199,6 +199,10 @@ fn data_info(path: &Path, overrides: &[String]) -> Result<DataInfo, CliError> {
 /// [`DataInfo`] of `base`'s data, read as `F`.
 fn sizes_of<F: backprop_tensor::Element>(base: &Loaded) -> Result<DataInfo, CliError> {
     let splits = backprop_cli::app::load_data::<F>(base)?;
+    // Said once here, for every trial that reads this data (a trial's run keeps them).
+    for warning in &splits.warnings {
+        errln!("warning: {warning}");
+    }
     let (inputs, outputs) = (splits.train.features(), splits.train.outputs());
     let classification = splits.task == backprop_data::Task::Classification;
     Ok(DataInfo {
