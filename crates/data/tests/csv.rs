@@ -47,7 +47,7 @@ fn a_class_of_one_sample_or_labels_in_two_cases_are_warned_of() {
     );
     // Many classes of one sample: one line, naming five; a file of 20000 distinct labels loads
     // at once (the check was quadratic in the classes: 10 s).
-    let mut text = String::from("a,label\nx,k\n1,k\n".replace("x", "0"));
+    let mut text = String::from("a,label\n0,k\n1,k\n");
     for i in 0..7 {
         text += &format!("{i},s{i}\n");
     }
