@@ -664,4 +664,35 @@ fn init_from_is_checked_as_drawn_weights_are() {
 fn an_alias_is_located_on_its_line() {
     let moons = replace("source = \"half_adder\"", "source = \"moons\"\nvalidation_split = 1.5");
     check("alias-validation", &moons, &[], &["bad.toml:7:1: key `data.validation`: must be a fraction in [0, 1)"]);
+    // Given by --set, the --set is named.
+    let plain = replace("source = \"half_adder\"", "source = \"moons\"\nvalidation = 0.2");
+    check(
+        "alias-set",
+        &plain,
+        &["data.validation_split=1.5"],
+        &["(set by --set data.validation_split=1.5): key `data.validation`"],
+    );
+    // Either name set replaces the other, as a sweep's grid sets it too (both were refused).
+    let tmp = scratch("alias-replace");
+    for (text, set, want) in
+        [(&moons, "data.validation=0.3", "validation = 0.3"), (&plain, "data.validation_split=0.1", "validation = 0.1")]
+    {
+        let text = text.replace("validation_split = 1.5", "validation_split = 0.2");
+        let path = tmp.path().join("ok.toml");
+        std::fs::write(&path, text).unwrap();
+        let out = tmp.path().join(set);
+        let run = backprop(&[
+            "train",
+            path.to_str().unwrap(),
+            "--set",
+            set,
+            "--set",
+            "train.epochs=1",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        assert_eq!(run.code, 0, "{set}: {}", run.stderr);
+        let resolved = std::fs::read_to_string(out.join("config.toml")).unwrap();
+        assert!(resolved.contains(want) && !resolved.contains("validation_split"), "{set}: {resolved}");
+    }
 }

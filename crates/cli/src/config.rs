@@ -497,8 +497,34 @@ pub fn apply_override(table: &mut toml::Table, item: &str) -> Result<(), String>
         let entry = t.entry(p.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
         t = entry.as_table_mut().ok_or_else(|| format!("`{}` is not a table", parts[..=i].join(".")))?;
     }
+    // A key and its other name are one key: setting either replaces the other (`--set
+    // data.validation=0.3` on a file that wrote `validation_split`).
+    for (key, alias) in SAME_KEYS {
+        if last == key {
+            t.remove(*alias);
+        } else if last == alias {
+            t.remove(*key);
+        }
+    }
     t.insert(last.clone(), value);
     Ok(())
+}
+
+/// Keys that another name reads as, the same wherever they are (Keras's names): a key, and its
+/// other name.
+const SAME_KEYS: &[(&str, &str)] = &[("validation", "validation_split"), ("restore_best", "restore_best_weights")];
+
+/// `key` with a last part that is another name of a key ([`SAME_KEYS`]) as that key
+/// (`data.validation_split` is `data.validation`), for matching an error's key to a `--set`.
+fn canonical(key: &str) -> String {
+    for (name, alias) in SAME_KEYS {
+        if let Some(base) = key.strip_suffix(alias)
+            && (base.is_empty() || base.ends_with('.'))
+        {
+            return format!("{base}{name}");
+        }
+    }
+    key.to_string()
 }
 
 /// The parts of `key` as [`dotted`] reads them, or the key whole when it does not split.
@@ -621,7 +647,9 @@ fn position_message(path: &Path, source: &str, overrides: &[String], key: &str, 
     // The last `--set` of the key, of a table holding it, or of a key inside it (an unknown
     // table): later ones win, so an error is theirs.
     // Compared part by part, without quotes (`sweep.grid."optim"` is `sweep.grid.optim`).
-    let from_set = overrides.iter().rfind(|o| set_key(o).is_some_and(|k| key_within(key, k) || key_within(k, key)));
+    let from_set = overrides
+        .iter()
+        .rfind(|o| set_key(o).map(canonical).is_some_and(|k| key_within(key, &k) || key_within(&k, key)));
     let at = match (from_set, locate(source, key)) {
         (Some(item), _) => format!(" (set by --set {item})"),
         (None, Some(offset)) => {
