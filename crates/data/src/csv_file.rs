@@ -359,10 +359,12 @@ impl CsvReader {
             };
             header.push(name.trim().to_string());
         }
-        // Numbers with fractions are data: the file has no header row. (Whole numbers may be
-        // names: pandas writes a frame's default columns as `0,1,2`.)
-        if header.iter().all(|h| crate::error::is_number(h))
-            && let Some(example) = header.iter().find(|h| h.contains(['.', 'e', 'E']))
+        // Numbers with fractions are data: the file has no header row (every cell a number, or
+        // all but one, a label: `0.386,0.435,setosa`). Whole numbers may be names: pandas
+        // writes a frame's default columns as `0,1,2`.
+        let numbers = header.iter().filter(|h| crate::error::is_number(h)).count();
+        if numbers >= header.len().saturating_sub(1).max(1)
+            && let Some(example) = header.iter().find(|h| crate::error::is_number(h) && h.contains(['.', 'e', 'E']))
         {
             return Err(DataError::HeaderIsData { path: path.to_path_buf(), example: example.clone() });
         }

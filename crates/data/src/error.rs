@@ -219,11 +219,11 @@ pub enum DataError {
         /// The 1-based column.
         column: usize,
     },
-    /// A first row of numbers, one of them with a fraction or an exponent: data, not column
-    /// names (a file without a header row would lose its first sample, and name its features
-    /// by its numbers).
+    /// A first row of numbers (all of them, or all but one, a label), one of them with a
+    /// fraction or an exponent: data, not column names (a file without a header row would lose
+    /// its first sample, and name its features by its numbers).
     #[error(
-        "{}: the first row is numbers ({example}), not column names: a CSV file's first row must name its columns",
+        "{}: the first row is data ({example} is a number), not column names: a CSV file's first row must name its columns",
         path.display()
     )]
     HeaderIsData {

@@ -360,10 +360,17 @@ fn missing_columns_list_the_header_and_suggest() {
         assert_mentions(
             &m,
             &[
-                "bare.csv: the first row is numbers (2729.36590562509), not column names: a CSV file's first row must name",
+                "bare.csv: the first row is data (2729.36590562509 is a number), not column names: a CSV file's first row must name",
             ],
         );
     }
+    // The classic one, iris without its header: numbers and a label.
+    write(&dir, "iris_bare.csv", "0.386,0.435,setosa\n0.5,0.2,versicolor\n");
+    let m = error(&dir, "source = \"csv\"\npath = \"iris_bare.csv\"\ntargets = [2]\ntask = \"classification\"");
+    assert_mentions(&m, &["iris_bare.csv: the first row is data (0.386 is a number)"]);
+    // Names with one number among them are names.
+    write(&dir, "named.csv", "width,2.5,label\n1,2,a\n1,3,b\n");
+    assert!(load(&dir, "source = \"csv\"\npath = \"named.csv\"\ntargets = [2]\ntask = \"classification\"", 0).is_ok());
     write(&dir, "whole.csv", "0,1,2\n1.5,2,0\n");
     let m = error(&dir, "source = \"csv\"\npath = \"whole.csv\"\ntargets = [\"y\"]");
     assert_mentions(&m, &["every name in the header is a number: has the file no header row?"]);
