@@ -102,7 +102,7 @@ pub fn new_run_dir(root: &Path, name: &str) -> Result<PathBuf, CliError> {
         match std::fs::create_dir(&dir) {
             Ok(()) => return Ok(dir),
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(CliError::io(&dir, e)),
+            Err(e) => return Err(CliError::create_dir(&dir, &e)),
         }
     }
     unreachable!("the loop only ends by returning")

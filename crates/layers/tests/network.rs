@@ -163,6 +163,8 @@ fn a_network_past_max_params_panics_instead_of_aborting() {
     };
     let m = message(&|| drop(Network::<f32>::new(1 << 20, &[wide(1 << 20)])));
     assert!(m.starts_with("Network::new: more than 2147483648 parameters (MAX_PARAMS) by layer 1"), "{m}");
-    let m = message(&|| drop(Network::<f32>::new(usize::MAX / 2, &[wide(1), wide(4)])));
-    assert!(m.contains("by layer 1"), "{m}");
+    let m = message(&|| drop(Network::<f32>::new(usize::MAX / 2, &[wide(4)])));
+    assert!(m.contains("by layer 1"), "inputs × units overflows usize: {m}");
+    let m = message(&|| drop(Network::<f32>::new(1, &[wide(usize::MAX)])));
+    assert!(m.contains("by layer 1"), "the biases' end overflows usize: {m}");
 }

@@ -556,11 +556,25 @@ fn metric_vs(plan: &Plan, results: &[TrialResult], k: usize) -> Result<String, B
     let crosses: Vec<(f64, f64)> = band.map_or(Vec::new(), |(at, _)| diverged.iter().map(|px| (*px, at)).collect());
     let threshold_label = |t: f64| format!("threshold {}", short(Some(t)));
     let legend = Legend {
-        labels: ["success", "no success", "median", DIVERGED]
-            .into_iter()
-            .map(String::from)
-            .chain([plan.success.below, plan.success.above].into_iter().flatten().map(threshold_label))
-            .collect(),
+        // The entries drawn: each colour of dot there is, the median, the crosses, the
+        // thresholds with a place on the axis.
+        labels: [
+            (dots.iter().any(|d| d.3), "success"),
+            (dots.iter().any(|d| !d.3), "no success"),
+            (!medians.is_empty(), "median"),
+            (!crosses.is_empty(), DIVERGED),
+        ]
+        .into_iter()
+        .filter(|(drawn, _)| *drawn)
+        .map(|(_, label)| label.to_string())
+        .chain(
+            [plan.success.below, plan.success.above]
+                .into_iter()
+                .flatten()
+                .filter(|t| !y.log || *t > 0.0)
+                .map(threshold_label),
+        )
+        .collect(),
         avoid: &dots
             .iter()
             .map(|d| (d.0 + d.1, y.at(d.2)))

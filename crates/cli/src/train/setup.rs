@@ -99,8 +99,8 @@ pub enum SetupError {
         layer: usize,
     },
     /// A softmax output, or a loss that takes one (`cross_entropy`), over a single output: the
-    /// softmax is always 1 and the cost always 0, so nothing trains.
-    #[error("{0} over one output is always {zero_or_one}: use a sigmoid output, or `bce_with_logits`", zero_or_one = if .0.starts_with("a softmax") { "1" } else { "0" })]
+    /// softmax is always 1 and the cost always 0, so nothing trains. The text says which.
+    #[error("{0}: use a sigmoid output, or `bce_with_logits`")]
     OneOutput(&'static str),
     /// A layer's activation fails its [`Validate`] check (a softplus with `beta = 0`).
     #[error("layer {layer}'s activation: {error}")]
@@ -129,10 +129,10 @@ pub(super) fn check<F: Element>(
     fits("training", net, data)?;
     if net.outputs() == 1 {
         if net.layers().last().is_some_and(|l| l.activation.name() == "softmax") {
-            return Err(SetupError::OneOutput("a softmax"));
+            return Err(SetupError::OneOutput("a softmax over one output is always 1"));
         }
         if loss.absorbs() == Some("softmax") {
-            return Err(SetupError::OneOutput("a loss over a softmax (`cross_entropy`)"));
+            return Err(SetupError::OneOutput("`cross_entropy` over one output is always 0"));
         }
     }
     if opts.batch_size == BatchSize::Size(0) {
@@ -154,7 +154,7 @@ pub(super) fn check<F: Element>(
     // The `[train]` table's checks, for options built in code.
     let invalid = |key: &str, message: String| SetupError::Invalid(SpecError::new(key, message));
     if let Some(below) = opts.stop_below.filter(|b| !(b.is_finite() && *b > 0.0)) {
-        return Err(invalid("train.stop_below", format!("must be a finite number above 0, got {below}")));
+        return Err(invalid("train.stop_below", format!("must be a finite number > 0, got {below}")));
     }
     if let Some(es) = &opts.early_stopping {
         if es.patience == 0 {
