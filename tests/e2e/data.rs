@@ -615,3 +615,52 @@ fn train_warns_of_a_class_of_one_sample() {
     );
     assert!(!run.stdout.contains("warning: "), "on stderr, as eval's are: {}", run.stdout);
 }
+
+/// A model file without a normalizer scales nothing, in `eval` as in `predict` (eval fitted
+/// the config's scaling on the data it evaluated, so the two disagreed on the same file).
+#[test]
+fn eval_and_predict_read_a_model_without_a_normalizer_alike() {
+    let (tmp, out, config, _) = trained_flowers("flowers-no-normalizer");
+    let model = out.path().join("model.json");
+    let mut m = json(&model);
+    m.as_object_mut().unwrap().remove("normalizer").expect("a standardized model");
+    let bare = tmp.path().join("bare.json");
+    std::fs::write(&bare, serde_json::to_string(&m).unwrap()).unwrap();
+    let eval = |model: &Path| {
+        let args = [
+            "eval",
+            model.to_str().unwrap(),
+            config.to_str().unwrap(),
+            "--split",
+            "train",
+            "--set",
+            "data.validation=0",
+        ];
+        let run = backprop(&args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout.lines().find(|l| l.starts_with("cost: ")).expect("a cost").to_string()
+    };
+    assert_ne!(eval(&model), eval(&bare), "the bare model sees the raw inputs");
+    // The bare model's cost is its outputs' on the raw inputs: those `predict` gives.
+    let data = std::fs::read_to_string(tmp.path().join("flowers.csv")).unwrap();
+    let first: Vec<&str> = data.lines().nth(1).unwrap().split(',').collect();
+    let input = format!("{},{}", first[0], first[1]);
+    let run = backprop(&[
+        "explain",
+        config.to_str().unwrap(),
+        "--model",
+        bare.to_str().unwrap(),
+        "--input",
+        &input,
+        "--target",
+        first[2],
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let explained: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert!(explained.get("normalized").is_none(), "x is the raw input: {explained}");
+    let predicted = backprop(&["predict", bare.to_str().unwrap(), "--input", &input, "--format", "json"]);
+    let predicted: serde_json::Value = serde_json::from_str(&predicted.stdout).unwrap();
+    assert_eq!(predicted[0]["output"], explained["layers"][1]["a"], "explain and predict, the same outputs");
+}

@@ -23,7 +23,7 @@
 
 use std::path::Path;
 
-use backprop_data::{DataError, Dataset, Splits, Task, Trained};
+use backprop_data::{DataError, Dataset, Normalizer, Splits, Task, Trained};
 use backprop_layers::Network;
 use backprop_tensor::rng::{SeededRng, derive_seed, seeded};
 use backprop_tensor::{Element, SpecError};
@@ -77,7 +77,11 @@ pub fn prepare_splits<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Resu
     };
     let splits: Splits<F> = match &model {
         Some((path, file)) => {
-            let trained = Trained { classes: file.classes.as_deref(), normalizer: file.normalizer.as_ref() };
+            // A model without a normalizer scales nothing, as `predict` reads it: not the
+            // config's scaling fitted on the data evaluated.
+            let identity = Normalizer::identity();
+            let normalizer = Some(file.normalizer.as_ref().unwrap_or(&identity));
+            let trained = Trained { classes: file.classes.as_deref(), normalizer };
             load_data_as(loaded, trained).map_err(|e| {
                 // Read as the model sees it, data of other features fails first on what follows
                 // from them (a normalizer of another count, other classes): the features are

@@ -24,8 +24,10 @@ pub const FORMAT: &str = "backprop.model";
 /// The model-file version this build writes and reads.
 pub const VERSION: u32 = 1;
 
-/// A model file's contents.
+/// A model file's contents. An unknown field is refused: a misspelt `normaliser` would leave
+/// `predict` unscaled without a word.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ModelFile {
     /// Always [`FORMAT`].
     pub format: String,
@@ -96,6 +98,7 @@ fn fnv1a(bytes: impl Iterator<Item = u8>) -> String {
 
 /// One layer of a model file.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LayerRecord {
     /// Number of units.
     pub units: usize,
@@ -244,6 +247,14 @@ impl ModelFile {
                     classes.len()
                 ));
             }
+            // As training's labels are: never empty, each once (`predict` would print one name
+            // for two classes).
+            if let Some(j) = classes.iter().position(|c| c.trim().is_empty()) {
+                return Err(format!("classes[{j}]: an empty class name"));
+            }
+            if let Some((j, name)) = first_repeat(classes) {
+                return Err(format!("classes[{j}]: `{name}` is named twice"));
+            }
         }
         if let Some(n) = &self.normalizer
             && !n.is_identity()
@@ -263,8 +274,19 @@ impl ModelFile {
         {
             return Err(format!("`features` names {} columns for {} inputs", features.len(), self.inputs));
         }
+        // `predict --csv` picks the columns by these names: one named twice would be read twice
+        // and another not at all.
+        if let Some((j, name)) = self.features.as_deref().and_then(first_repeat) {
+            return Err(format!("features[{j}]: `{name}` is named twice"));
+        }
         Ok(())
     }
+}
+
+/// The index and name of the first name that an earlier one already is.
+fn first_repeat(names: &[String]) -> Option<(usize, &str)> {
+    let mut seen = std::collections::HashSet::new();
+    names.iter().enumerate().find(|(_, n)| !seen.insert(n.as_str())).map(|(j, n)| (j, n.as_str()))
 }
 
 #[cfg(test)]
@@ -322,6 +344,38 @@ mod tests {
                 format!("`classes` names {classes} classes for {outputs} outputs (which are {want} classes)")
             );
         }
+    }
+
+    /// A field the format does not have is refused (a misspelt `normaliser` left `predict`
+    /// unscaled, exit 0), as are names that `predict` cannot tell apart: a feature or a class
+    /// named twice, an empty class name.
+    #[test]
+    fn unknown_fields_and_names_twice_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let layer = LayerSpec::new(2, ActivationSpec::from_name("softmax").expect("registered"));
+        let mut file = ModelFile::from_network(&Network::<f64>::new(2, &[layer]));
+        file.features = Some(vec!["x0".into(), "x1".into()]);
+        file.classes = Some(vec!["a".into(), "b".into()]);
+        let path = tmp.path().join("m.json");
+        file.write(&path).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        for (from, to, said) in [
+            ("\"features\"", "\"feature\"", "unknown field `feature`"),
+            ("\"biases\"", "\"bias\"", "unknown field `bias`"),
+        ] {
+            std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+            let err = ModelFile::read(&path).unwrap_err().to_string();
+            assert!(err.contains(said), "{err}");
+        }
+        let refused = |edit: &dyn Fn(&mut ModelFile)| {
+            let mut f = file.clone();
+            edit(&mut f);
+            f.check().unwrap_err()
+        };
+        assert_eq!(refused(&|f| f.features = Some(vec!["x0".into(), "x0".into()])), "features[1]: `x0` is named twice");
+        assert_eq!(refused(&|f| f.classes = Some(vec!["a".into(), "a".into()])), "classes[1]: `a` is named twice");
+        assert_eq!(refused(&|f| f.classes = Some(vec![" ".into(), "a".into()])), "classes[0]: an empty class name");
+        assert_eq!(file.check(), Ok(()));
     }
 
     /// A normalizer's shifts and scales both have one value per input.
