@@ -166,7 +166,9 @@ pub fn prepare_splits<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Resu
             net
         }
         None => {
-            let mut net = Network::<F>::new(data.features(), &cfg.model.architecture(data.outputs()));
+            let layers = cfg.model.architecture(data.outputs());
+            fits_in_memory::<F>(loaded, data.features(), &layers, backprop_layers::allocatable)?;
+            let mut net = Network::<F>::new(data.features(), &layers);
             let mut rng = seeded(derive_seed(cfg.experiment.seed, STREAM_INIT));
             let inits: Vec<_> = net
                 .layers()
@@ -184,6 +186,36 @@ pub fn prepare_splits<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Resu
     };
     data.check_fits(net.inputs(), net.outputs()).map_err(|e| CliError::Input(e.to_string()))?;
     Ok((splits, net))
+}
+
+/// Refuses, before any of it is allocated, a network whose parameters (four copies, as training
+/// keeps them: the weights, their gradients, the last good and the best) and the initialiser's
+/// buffer (f64, for its largest range) this machine cannot allocate. Drawing the weights of a
+/// network past memory aborted the process (exit 134), or had the kernel kill it; `train`'s
+/// full check of its buffers comes later, once the network is there to measure.
+fn fits_in_memory<F: Element>(
+    loaded: &Loaded,
+    inputs: usize,
+    layers: &[backprop_layers::LayerSpec],
+    allocatable: impl Fn(usize) -> bool,
+) -> Result<(), CliError> {
+    let (mut params, mut widest, mut fan_in) = (0usize, 0usize, inputs);
+    for layer in layers {
+        let weights = fan_in.saturating_mul(layer.units);
+        params = params.saturating_add(weights).saturating_add(layer.units);
+        widest = widest.max(weights);
+        fan_in = layer.units;
+    }
+    let need = params.saturating_mul(4 * std::mem::size_of::<F>()).saturating_add(widest.saturating_mul(8));
+    if allocatable(need) {
+        return Ok(());
+    }
+    let message = format!(
+        "the network's {params} parameters need about {} (the weights, their gradients and copies), more than \
+         this machine can allocate; a smaller network needs less",
+        crate::fsutil::size_text(need)
+    );
+    Err(loaded.spec_error(&SpecError::new("model", message)))
 }
 
 /// The config's data: read, split and normalised (files resolve against the config's folder;
@@ -228,4 +260,35 @@ fn describe(layers: &[backprop_layers::LayerSpec], parameters: bool) -> String {
     };
     let parts: Vec<String> = layers.iter().map(|l| format!("{} {}", l.units, activation(l))).collect();
     format!("[{}]", parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use backprop_layers::{ActivationSpec, LayerSpec};
+
+    use super::*;
+
+    /// The parameters' bytes are asked for before the network is built: 2 inputs, 3 and 2 units
+    /// are 17 parameters, four copies of f64 (544 bytes) and the widest range's buffer (6
+    /// weights, 48 bytes).
+    #[test]
+    fn a_network_past_memory_is_refused_before_it_is_built() {
+        let loaded = crate::config::load_text("[train]\nepochs = 1".into(), "m.toml".as_ref(), &[]).unwrap();
+        let relu = |units| LayerSpec::new(units, ActivationSpec::from_name("relu").unwrap());
+        let layers = [relu(3), relu(2)];
+        let asked = std::cell::Cell::new(0);
+        let probe = |ok: bool| {
+            let asked = &asked;
+            move |bytes: usize| {
+                asked.set(bytes);
+                ok
+            }
+        };
+        assert!(fits_in_memory::<f64>(&loaded, 2, &layers, probe(true)).is_ok());
+        assert_eq!(asked.get(), 17 * 4 * 8 + 6 * 8);
+        let err = fits_in_memory::<f32>(&loaded, 2, &layers, probe(false)).unwrap_err().to_string();
+        assert_eq!(asked.get(), 17 * 4 * 4 + 6 * 8);
+        assert!(err.starts_with("m.toml"), "{err}");
+        assert!(err.contains("key `model`: the network's 17 parameters need about 1 KiB"), "{err}");
+    }
 }

@@ -124,6 +124,19 @@ fn utc_stamp(secs: u64) -> String {
     format!("{y:04}{m:02}{d:02}-{:02}{:02}{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
+/// `n` bytes for a person: `3.0 GiB`, `12.5 MiB`, `7 KiB` (rounded up), `0 KiB`.
+pub fn size_text(n: usize) -> String {
+    const KIB: f64 = 1024.0;
+    let n = n as f64;
+    if n >= KIB * KIB * KIB {
+        format!("{:.1} GiB", n / (KIB * KIB * KIB))
+    } else if n >= KIB * KIB {
+        format!("{:.1} MiB", n / (KIB * KIB))
+    } else {
+        format!("{} KiB", (n / KIB).ceil())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -267,9 +267,9 @@ impl Memory {
         let message = format!(
             "{who} needs about {} ({} of layer buffers for {passes}, {} of parameters, gradients and optimiser \
              state), more than this machine can allocate; {advice}",
-            bytes(total),
-            bytes(self.workspace),
-            bytes(self.params)
+            crate::fsutil::size_text(total),
+            crate::fsutil::size_text(self.workspace),
+            crate::fsutil::size_text(self.params)
         );
         Err(loaded.spec_error(&SpecError::new(key, message)))
     }
@@ -285,19 +285,6 @@ fn config_hashes(cfg: &Config) -> Result<(String, String), CliError> {
     (cfg.train.epochs, cfg.train.log_every, cfg.train.checkpoint_every) = (0, 0, 0);
     let text = toml::to_string(&cfg).map_err(|e| CliError::Config(format!("cannot write the resolved config: {e}")))?;
     Ok((text_hash(&text), text_hash(&text.replace("negative_slope = ", "alpha = "))))
-}
-
-/// `n` bytes for a person: `3.0 GiB`, `12.5 MiB`, `7 KiB` (rounded up), `0 KiB`.
-fn bytes(n: usize) -> String {
-    const KIB: f64 = 1024.0;
-    let n = n as f64;
-    if n >= KIB * KIB * KIB {
-        format!("{:.1} GiB", n / (KIB * KIB * KIB))
-    } else if n >= KIB * KIB {
-        format!("{:.1} MiB", n / (KIB * KIB))
-    } else {
-        format!("{} KiB", (n / KIB).ceil())
-    }
 }
 
 /// Trains the config into `dir` (which must exist): writes `config.toml` first, then
@@ -972,7 +959,10 @@ mod memory_tests {
         let err = params.check(&loaded, probe(false)).expect_err("refused").to_string();
         assert!(err.contains("key `model`") && err.contains("about 3.0 GiB (1 KiB of layer buffers"), "{err}");
         assert_eq!(
-            (bytes(0), bytes(1), bytes(1024), bytes(1025), bytes(3 << 19)),
+            {
+                use crate::fsutil::size_text as bytes;
+                (bytes(0), bytes(1), bytes(1024), bytes(1025), bytes(3 << 19))
+            },
             ("0 KiB".into(), "1 KiB".into(), "1 KiB".into(), "2 KiB".into(), "1.5 MiB".into())
         );
     }
