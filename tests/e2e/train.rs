@@ -345,3 +345,33 @@ fn a_run_directory_that_cannot_be_created_says_so() {
     let said = format!("{}: cannot create the directory: ", out.display());
     assert!(run.stderr.contains(&said), "{}", run.stderr);
 }
+
+/// `predict` computes in the model's dtype, as `eval`, `explain` and training do: an f32
+/// model's outputs are f32 numbers, those `explain` gives (they were computed in f64), and a
+/// weight past f32's range is refused, as every other command refuses it.
+#[test]
+fn predict_computes_in_the_models_dtype() {
+    let tmp = scratch("predict-f32");
+    let run = train_half_adder(&tmp.path().join("run"), &["train.epochs=100", "experiment.dtype=f32"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let model = tmp.path().join("run/model.json");
+    let m = model.to_str().unwrap();
+    let run = backprop(&["predict", m, "--input", "1,0", "--format", "json"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let v: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let output: Vec<f64> = serde_json::from_value(v[0]["output"].clone()).unwrap();
+    assert!(output.iter().all(|&o| f64::from(o as f32) == o), "f32 numbers: {output:?}");
+    let args = ["explain", "configs/half_adder.toml", "--model", m, "--input", "1,0", "--format", "json"];
+    let explain = backprop(&[&args[..], &["--set", "experiment.dtype=f32"]].concat());
+    assert_eq!(explain.code, 0, "{}", explain.stderr);
+    let e: serde_json::Value = serde_json::from_str(&explain.stdout).unwrap();
+    assert_eq!(v[0]["output"], e["layers"][2]["a"], "predict's outputs are explain's");
+
+    let mut file = json(&model);
+    file["layers"][0]["weights"][0][0] = 1e300.into();
+    let big = tmp.path().join("big.json");
+    std::fs::write(&big, serde_json::to_string(&file).unwrap()).unwrap();
+    let run = backprop(&["predict", big.to_str().unwrap(), "--input", "1,0"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(run.stderr.contains("holds a weight that is inf in f32, beyond its range"), "{}", run.stderr);
+}

@@ -522,8 +522,26 @@ fn grad_cmd<F: Element>(loaded: &Loaded, model: Option<&Path>, out: &mut dyn Wri
 
 fn predict_cmd(args: &PredictArgs, out: &mut dyn Write) -> Result<(), CliError> {
     let file = ModelFile::read(&args.model)?;
-    let net: Network<f64> = file.to_network();
-    let mut x = match &args.csv {
+    // In the model's dtype, as `eval` and training compute it (an f32 model's outputs in f64
+    // were numbers no f32 run gives).
+    match file.dtype {
+        Dtype::F32 => predict_in::<f32>(args, &file, out),
+        Dtype::F64 => predict_in::<f64>(args, &file, out),
+    }
+}
+
+/// [`predict_cmd`] in `F`: the inputs as given (f64) are echoed, and taken to `F` as the data
+/// loader takes them.
+fn predict_in<F: Element>(args: &PredictArgs, file: &ModelFile, out: &mut dyn Write) -> Result<(), CliError> {
+    let net: Network<F> = file.to_network();
+    if let Some(w) = net.params().iter().find(|w| !w.is_finite()) {
+        return Err(CliError::Input(format!(
+            "{}: holds a weight that is {w} in {}, beyond its range",
+            args.model.display(),
+            F::DTYPE.name()
+        )));
+    }
+    let raw = match &args.csv {
         Some(csv) => {
             let columns = file.features.clone().unwrap_or_default();
             if columns.is_empty() {
@@ -574,32 +592,40 @@ fn predict_cmd(args: &PredictArgs, out: &mut dyn Write) -> Result<(), CliError> 
             backprop_tensor::Matrix::from_shape_fn((rows.len(), net.inputs()), |(i, j)| rows[i][j])
         }
     };
-    let raw = x.clone();
+    let where_is = |i: usize| match &args.csv {
+        Some(csv) => format!("{}: row {}", csv.display(), i + 1),
+        None => format!("--input #{}", i + 1),
+    };
+    let mut x = raw.mapv(F::of);
+    if let Some((i, j)) = x.indexed_iter().find(|(_, v)| !v.is_finite()).map(|(at, _)| at) {
+        return Err(CliError::Input(format!(
+            "{}: value {} ({:e}) is beyond {}'s range, the model's dtype",
+            where_is(i),
+            j + 1,
+            raw[[i, j]],
+            F::DTYPE.name()
+        )));
+    }
     if let Some(n) = &file.normalizer {
         n.apply(&mut x).map_err(|e| CliError::Input(format!("{}: {e}", args.model.display())))?;
         // A finite value that the model's scaling takes past f64 (1.7e308 over a spread below
         // 1): the network would see an infinite input, and could still print a label.
         if let Some((i, j)) = x.indexed_iter().find(|(_, v)| !v.is_finite()).map(|(at, _)| at) {
-            let row = match &args.csv {
-                Some(csv) => format!("{}: row {}", csv.display(), i + 1),
-                None => format!("--input #{}", i + 1),
-            };
             return Err(CliError::Input(format!(
-                "{row}: value {} ({:e}) is beyond f64's range once scaled by the model's normalizer",
+                "{}: value {} ({:e}) is beyond {}'s range once scaled by the model's normalizer",
+                where_is(i),
                 j + 1,
-                raw[[i, j]]
+                raw[[i, j]],
+                F::DTYPE.name()
             )));
         }
     }
-    let y = net.predict(x.view());
+    let y = net.predict(x.view()).mapv(|v| v.f64());
     if let Some(i) = y.outer_iter().position(|r| r.iter().any(|v| !v.is_finite())) {
-        let row = match &args.csv {
-            Some(csv) => format!("{}: row {}", csv.display(), i + 1),
-            None => format!("--input #{}", i + 1),
-        };
+        let row = where_is(i);
         // Which of the two is too large: the same weights on small inputs (zeros and ones, as
         // the network sees them) tell.
-        let small = backprop_tensor::Matrix::<f64>::from_shape_fn((2, net.inputs()), |(i, _)| i as f64);
+        let small = backprop_tensor::Matrix::<F>::from_shape_fn((2, net.inputs()), |(i, _)| F::of(i as f64));
         let cause = if net.predict(small.view()).iter().all(|v| v.is_finite()) {
             "the input's values are beyond what the network's arithmetic holds"
         } else {
