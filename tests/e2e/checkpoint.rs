@@ -512,3 +512,36 @@ fn checkpoints_are_written_every_k_epochs() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(!out.join("checkpoint.json").exists(), "no multiple of 50 among 40 epochs");
 }
+
+/// A second run into a directory a run is using, or a `--resume` of it, is refused (exit 2)
+/// while the first runs: the two wrote one directory's files in turn, the config of one beside
+/// the model of the other. Once the first is gone, the directory is free again.
+#[test]
+fn a_run_directory_in_use_is_refused() {
+    let tmp = scratch("run-lock");
+    let dir = tmp.path().join("run");
+    let d = dir.to_str().unwrap();
+    let long = [
+        "train",
+        "configs/half_adder.toml",
+        "--out",
+        d,
+        "--set",
+        "train.epochs=100000000",
+        "--set",
+        "train.log_every=0",
+        "--set",
+        "train.checkpoint_every=1000",
+    ];
+    let child = spawn_quiet(&long);
+    wait_until("a checkpoint", || dir.join("checkpoint.json").exists());
+    let second = train_half_adder(&dir, &["train.epochs=10"]);
+    assert_eq!(second.code, 2, "{}", second.stderr);
+    assert!(second.stderr.contains("in use by another run"), "{}", second.stderr);
+    let resume = backprop(&["train", "--resume", d]);
+    assert_eq!(resume.code, 2, "{}", resume.stderr);
+    assert!(resume.stderr.contains("in use by another run"), "{}", resume.stderr);
+    child.kill();
+    let after = train_half_adder(&dir, &["train.epochs=10"]);
+    assert_eq!(after.code, 0, "free once the first is gone: {}", after.stderr);
+}

@@ -287,6 +287,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
     match cli.command {
         Command::Train(a) => match (a.resume, a.config) {
             (Some(dir), _) => {
+                let _held = crate::fsutil::lock_run_dir(&dir)?;
                 let summary = run::resume_any(&dir, &a.set, out)?;
                 finish_train(&dir, &summary, out)
             }
@@ -367,6 +368,11 @@ fn train(loaded: &Loaded, out_dir: Option<&Path>, out: &mut dyn Write) -> Result
         }
         None => (new_run_dir(Path::new("runs"), &loaded.config.experiment.name)?, true),
     };
+    let held = crate::fsutil::lock_run_dir(&dir);
+    if held.is_err() && created {
+        let _ = std::fs::remove_dir(&dir);
+    }
+    let _held = held?;
     let summary = run::run_training_interactive(loaded, &dir, out).inspect_err(|_| {
         // Refused before any file was written (bad data, a bad init_from): leave no empty
         // directory behind (remove_dir removes only an empty one).

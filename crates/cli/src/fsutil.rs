@@ -124,6 +124,26 @@ fn utc_stamp(secs: u64) -> String {
     format!("{y:04}{m:02}{d:02}-{:02}{:02}{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
 }
 
+/// Locks the run directory `dir` for this process until the returned handle is dropped (or
+/// the process ends, however it ends: the system releases the lock, so none is ever left
+/// stale). The directory itself is locked, so that no file is left in it. A second `train
+/// --out` into the same directory, or a `--resume` of it, while one runs is refused (exit 2):
+/// the two wrote one directory's files in turn, a config of one beside a model of the other.
+/// Where the directory cannot be opened or locked (a file system without locks, a platform
+/// that does not open directories), the run goes on unlocked.
+pub fn lock_run_dir(dir: &Path) -> Result<Option<std::fs::File>, CliError> {
+    let Ok(handle) = std::fs::File::open(dir) else { return Ok(None) };
+    match handle.try_lock() {
+        Ok(()) => Ok(Some(handle)),
+        Err(std::fs::TryLockError::WouldBlock) => Err(CliError::Input(format!(
+            "{}: in use by another run (`backprop train` or `--resume` of it); wait for it to finish, or give \
+             this one another --out",
+            dir.display()
+        ))),
+        Err(std::fs::TryLockError::Error(_)) => Ok(None),
+    }
+}
+
 /// `n` bytes for a person: `3.0 GiB`, `12.5 MiB`, `7 KiB` (rounded up), `0 KiB`.
 pub fn size_text(n: usize) -> String {
     const KIB: f64 = 1024.0;

@@ -776,7 +776,7 @@ impl<F: Element> Observer<F> for RunObserver<'_, '_> {
         if !(self.bar_replaces_lines && m.epoch > 0) {
             self.log.epoch_end(trainer, m);
         }
-        let due = self.checkpoint_every > 0 && m.epoch > 0 && m.epoch % self.checkpoint_every == 0;
+        let due = self.checkpoint_every > 0 && m.epoch > 0 && m.epoch.is_multiple_of(self.checkpoint_every);
         if due && !self.checkpoint(trainer) && self.error.is_some() {
             return Flow::Interrupt;
         }

@@ -78,7 +78,7 @@ impl<F: Element> Trainer<'_, F> {
         let last = self.history.len() - 1;
         let mut kept = 0;
         for k in 0..self.history.len() {
-            if self.history[k].epoch % stride == 0 || k == last {
+            if self.history[k].epoch.is_multiple_of(stride) || k == last {
                 self.history[kept] = self.history[k];
                 self.diagnostics.copy_within(k * per..(k + 1) * per, kept * per);
                 kept += 1;

@@ -48,7 +48,7 @@ impl<F: Element> Observer<F> for LogLines<'_> {
         if m.epoch == 0 {
             let _ = writeln!(self.out, "Initial cost: {}", m.cost);
             let _ = writeln!(self.out, "Starting training");
-        } else if self.every > 0 && m.epoch % self.every == 0 {
+        } else if self.every > 0 && m.epoch.is_multiple_of(self.every) {
             let _ = write!(self.out, " Epoch: {} , Current cost: {}", m.epoch, m.cost);
             write_extra(self.out, m);
             let _ = writeln!(self.out);

@@ -147,7 +147,7 @@ impl<F: Element> Trainer<'_, F> {
                 "the checkpoint's history_stride must be a power of two up to its epoch, got {stride}"
             ));
         }
-        let recorded = state.epoch / stride + 1 + usize::from(state.epoch % stride != 0);
+        let recorded = state.epoch / stride + 1 + usize::from(!state.epoch.is_multiple_of(stride));
         if state.history.len() != recorded {
             return Err(format!(
                 "the checkpoint is at epoch {} but holds metrics of {} epochs (epoch 0 included; {recorded} \
@@ -236,7 +236,7 @@ impl<F: Element> Trainer<'_, F> {
         self.fast_until = if stride == 1 { self.history_limit } else { 0 };
         self.thinned_best_cost = state.thinned_best_cost;
         self.pending = None;
-        if state.epoch % stride != 0 {
+        if !state.epoch.is_multiple_of(stride) {
             self.pending = self.history.pop();
         }
         self.best = state.best;
