@@ -421,6 +421,42 @@ fn a_held_out_metric_needs_its_split() {
     assert!(!out.exists(), "nothing may run");
 }
 
+/// A grid value the data's outputs refuse (`cross_entropy` over xor's one output), as `train`
+/// refuses it, is refused before any trial (exit 2, naming the value): every trial of it failed,
+/// and the sweep exited 1.
+#[test]
+fn a_grid_value_the_data_refuses_is_refused_before_any_trial() {
+    let tmp = temp("grid-data");
+    let dir = tmp.path();
+    let config = |model: &str, sweep: &str| {
+        let text = format!(
+            "[data]\nsource = \"xor\"\n[model]\nhidden = [3]\n{model}\n[train]\nepochs = 3\nlog_every = 0\n[sweep]\n{sweep}\n\
+             success = {{ metric = \"final_cost\", below = 0.1 }}\n"
+        );
+        let cfg = dir.join("sweep.toml");
+        std::fs::write(&cfg, text).unwrap();
+        cfg
+    };
+    let out = dir.join("out");
+    let cfg = config("", "grid = { \"loss.kind\" = [\"half_mse\", \"cross_entropy\"] }");
+    let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&out)]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("the value \"cross_entropy\" does not fit the data (1 output): `loss.kind`"), "{stderr}");
+    assert!(!out.exists(), "nothing may run");
+    // A softmax output over the one output, likewise.
+    let cfg = config(
+        "output_activation = \"sigmoid\"",
+        "grid = { \"model.output_activation\" = [\"sigmoid\", \"softmax\"] }",
+    );
+    let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&out)]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("does not fit the data (1 output): `model.output_activation`: a softmax over one output"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "nothing may run");
+}
+
 /// Data no trial could read (here a CSV row with `nan`) is refused before any trial, exit 2,
 /// naming the file and the row, as `backprop train` does: it used to fail every trial, exit 1.
 /// With `data.path` swept, the point whose file it is is named too.

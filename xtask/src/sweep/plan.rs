@@ -214,6 +214,11 @@ fn sizes_of<F: backprop_tensor::Element>(base: &Loaded) -> Result<DataInfo, CliE
     })
 }
 
+/// `1 output`, `2 outputs`.
+fn count(n: usize, what: &str) -> String {
+    if n == 1 { format!("1 {what}") } else { format!("{n} {what}s") }
+}
+
 /// The seed of seed index `k` under the sweep seed: `derive_seed(seed, k)` with the top bit
 /// cleared, so that it is a TOML integer.
 pub fn trial_seed(seed: u64, k: u64) -> u64 {
@@ -288,6 +293,11 @@ pub fn resolve(
     if needs_data && let Some(info) = &data {
         measurable(info, "the config's data")?;
     }
+    let base_fits = match &data {
+        Some(info) => config::load(path, overrides)
+            .is_ok_and(|base| base.config.validate_for_data(info.outputs, info.classification).is_ok()),
+        None => false,
+    };
     let mut models_read: HashSet<PathBuf> = HashSet::new();
     let mut loaded_points = Vec::with_capacity(values.len());
     let mut configs_seen: HashMap<String, (usize, String)> = HashMap::new();
@@ -309,6 +319,17 @@ pub fn resolve(
                         let what =
                             format!("the value {literal} does not fit the data ({inputs} inputs, {outputs} outputs)");
                         error(&grid_key(key), &format!("{what}: `model.{}`: {}", e.key, e.message))
+                    })?;
+                }
+                // What the data's outputs and task refuse (`cross_entropy` over one output), as
+                // `train` checks it: every trial of the value would fail. (Where the base config
+                // itself does not fit, the value is not to blame: each point says it below.)
+                if let Some(&DataInfo { outputs, classification, .. }) = data.as_ref()
+                    && base_fits
+                {
+                    loaded.config.validate_for_data(outputs, classification).map_err(|e| {
+                        let what = format!("the value {literal} does not fit the data ({})", count(outputs, "output"));
+                        error(&grid_key(key), &format!("{what}: `{}`: {}", e.key, e.message))
                     })?;
                 }
             }
@@ -337,10 +358,21 @@ pub fn resolve(
                 }
             };
             measurable(&info, &format!("the data of {}", at()))?;
-            let DataInfo { inputs, outputs, .. } = info;
+            let DataInfo { inputs, outputs, classification, .. } = info;
             loaded.config.model.validate_for(inputs, outputs).map_err(|e| {
                 let what = format!("{} does not fit its data ({inputs} inputs, {outputs} outputs)", at());
                 error("sweep.grid", &format!("{what}: `model.{}`: {}", e.key, e.message))
+            })?;
+            loaded.config.validate_for_data(outputs, classification).map_err(|e| {
+                let what = format!("{} does not fit its data ({})", at(), count(outputs, "output"));
+                error("sweep.grid", &format!("{what}: `{}`: {}", e.key, e.message))
+            })?;
+        } else if let Some(&DataInfo { outputs, classification, .. }) = data.as_ref() {
+            // Values that only clash together (an output activation and a loss).
+            loaded.config.validate_for_data(outputs, classification).map_err(|e| {
+                let at = format!("point {p} ({})", point_overrides.join(" "));
+                let what = format!("{at} does not fit the data ({})", count(outputs, "output"));
+                error("sweep.grid", &format!("{what}: `{}`: {}", e.key, e.message))
             })?;
         }
         // A model to start from that no trial could read: refused here, each file read once.
