@@ -371,6 +371,12 @@ fn invalid_sweeps_are_refused_before_any_trial_naming_the_key() {
     let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--set", "sweep.seeds=0", "--out", s(&dir.join("o1"))]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("(set by --set sweep.seeds=0): key `sweep.seeds`"), "{stderr}");
+    // Given twice, the last one, whose value is read, is named (the first was).
+    let o3 = dir.join("o3");
+    let twice = ["experiment", s(&cfg), "--set", "sweep.seeds=2", "--set", "sweep.seeds=0", "--out", s(&o3)];
+    let (code, _, stderr) = xtask(&twice);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("(set by --set sweep.seeds=0): key `sweep.seeds`"), "{stderr}");
     let set = "sweep.grid={\"optim.lrr\" = [0.1]}";
     let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--set", set, "--out", s(&dir.join("o2"))]);
     assert_eq!(code, 2, "{stderr}");

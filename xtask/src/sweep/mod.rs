@@ -79,8 +79,9 @@ pub fn sweep_of(path: &Path, overrides: &[String]) -> Result<Option<(config::Loa
 /// A config error (exit 2) about the sweep key `key`, positioned at it in the file (or naming
 /// the `--set` that gave it).
 fn key_error(path: &Path, overrides: &[String], key: &str, message: &str) -> CliError {
-    // Keys compared part by part, without quotes (`sweep.grid.optim` is `sweep.grid."optim"`).
-    let from_set = overrides.iter().find(|o| config::set_key(o).is_some_and(|k| config::key_within(key, k)));
+    // Keys compared part by part, without quotes (`sweep.grid.optim` is `sweep.grid."optim"`);
+    // the last such --set, whose value is the one read.
+    let from_set = overrides.iter().rfind(|o| config::set_key(o).is_some_and(|k| config::key_within(key, k)));
     let at = match from_set {
         Some(o) => format!(" (set by --set {o})"),
         None => std::fs::read_to_string(path)
