@@ -310,6 +310,12 @@ mod tests {
         assert_eq!(parse("x = { kind = \"gelu\", approximate = \"none\" }"), ActivationSpec::Gelu(Gelu::default()));
         assert!(toml::from_str::<Doc>("x = { kind = \"elu\", beta = 1.0 }").is_err());
         assert!(parse("x = { kind = \"softplus\", beta = 0.0 }").validate().is_err());
+        // A subnormal beta makes 1/beta infinite: every output, whatever the weights (it was a
+        // training failure, blamed on the starting weights).
+        let e = parse("x = { kind = \"softplus\", beta = 1e-320 }").validate().unwrap_err();
+        assert_eq!(e.key, "beta");
+        assert!(e.message.starts_with("must be at least 2.2250738585072014e-308"), "{}", e.message);
+        assert!(parse("x = { kind = \"softplus\", beta = 2.2250738585072014e-308 }").validate().is_ok());
     }
 }
 

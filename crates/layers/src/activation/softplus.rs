@@ -32,6 +32,14 @@ impl Default for Softplus {
 impl Validate for Softplus {
     fn validate(&self) -> Result<(), SpecError> {
         positive("beta", self.beta)?;
+        // Below the smallest normal number, 1/β overflows: every output is infinite, whatever
+        // the weights.
+        if self.beta < f64::MIN_POSITIVE {
+            return Err(SpecError::new(
+                "beta",
+                format!("must be at least {:e} (1/beta must be finite), got {:e}", f64::MIN_POSITIVE, self.beta),
+            ));
+        }
         finite("threshold", self.threshold)
     }
 }
