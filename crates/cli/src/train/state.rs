@@ -183,6 +183,24 @@ impl<F: Element> Trainer<'_, F> {
                 state.epoch
             ));
         }
+        sched.check().map_err(|e| format!("the checkpoint's schedule: {e}"))?;
+        // Early stopping's bookkeeping, as a run leaves it: the best epoch one that has run,
+        // its value a finite one (an accuracy in [0, 1]), the epochs since it no more than ran.
+        if let Some((value, epoch)) = state.best {
+            let accuracy = self.opts.early_stopping.as_ref().is_some_and(|e| e.monitor.maximise());
+            if epoch > state.epoch || !value.is_finite() || (accuracy && !(0.0..=1.0).contains(&value)) {
+                return Err(format!(
+                    "the checkpoint's best is {value} at epoch {epoch}, which a run at epoch {} cannot have",
+                    state.epoch
+                ));
+            }
+        }
+        if state.bad_epochs > state.epoch {
+            return Err(format!(
+                "the checkpoint counts {} epochs without improvement at epoch {}",
+                state.bad_epochs, state.epoch
+            ));
+        }
         // Every epoch takes the same number of steps, so the step count follows from the epoch
         // (Adam's bias correction depends on it; a wrong count would diverge or mislead).
         let per_epoch = if self.full_batch() { 1 } else { self.data.len().div_ceil(self.ws.capacity().max(1)) } as u64;

@@ -725,6 +725,9 @@ fn a_lean_run_resumes_bit_for_bit() {
     assert!(refused.contains("schedule is at epoch 71 with lr"), "{refused}");
     let refused = scheduler_edited(&|v| v["state"]["lr"] = (-0.5).into());
     assert!(refused.contains("schedule is at epoch 70 with lr -0.5, the checkpoint at epoch 70"), "{refused}");
+    // An lr the schedule does not give at that epoch (a constant one here): it trained at it.
+    let refused = scheduler_edited(&|v| v["state"]["lr"] = 1e308.into());
+    assert!(refused.contains("the checkpoint's schedule: lr 1e308 at epoch 70, where the schedule gives"), "{refused}");
     // Early stopping's best weights, when kept, are the network's size.
     let early = |restore_best| {
         let early_stopping =
@@ -736,6 +739,18 @@ fn a_lean_run_resumes_bit_for_bit() {
     let _ = early(true).run_with(&mut rand::SeedableRng::seed_from_u64(0), &mut stop);
     let mut edited = stop.1.expect("a state");
     early(true).restore(&edited).expect("restores");
+    // Its bookkeeping, as a run leaves it: a best epoch that has run, a finite best, no more
+    // epochs without improvement than have run.
+    for (edit, said) in [
+        (&(|s: &mut TrainState| s.best = Some((0.1, 71))) as &dyn Fn(&mut TrainState), "best is 0.1 at epoch 71"),
+        (&|s: &mut TrainState| s.best = Some((f64::NAN, 3)), "best is NaN at epoch 3"),
+        (&|s: &mut TrainState| s.bad_epochs = 71, "counts 71 epochs without improvement at epoch 70"),
+    ] {
+        let mut bad = edited.clone();
+        edit(&mut bad);
+        let refused = early(true).restore(&bad).expect_err(said);
+        assert!(refused.contains(said), "{refused}");
+    }
     let mut infinite = edited.clone();
     infinite.best_params[3] = f64::INFINITY;
     let refused = early(true).restore(&infinite).expect_err("a best weight not finite");

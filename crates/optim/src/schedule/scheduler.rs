@@ -210,12 +210,91 @@ impl LrScheduler {
     pub fn schedule(&self) -> Option<&LrScheduleSpec> {
         self.schedule.as_ref()
     }
+
+    /// Whether this scheduler, read back from a file (a checkpoint), is one its schedule reaches
+    /// at its epoch: a finite lr ≥ 0; for a schedule of the epoch alone, the lr a fresh
+    /// scheduler has after as many epochs, to the bit (up to [`CHECKED_EPOCHS`] epochs, stepped
+    /// here); for `reduce_on_plateau`, whose lr follows the costs, one at most the base lr and
+    /// its `min_lr`'s floor (`min(min_lr, base)`; warm-up's ramp may start lower). A hand-edited
+    /// lr of 1e308 under a constant schedule trained at it.
+    pub fn check(&self) -> Result<(), String> {
+        let lr = self.lr();
+        if !(lr.is_finite() && lr >= 0.0) {
+            return Err(format!("lr {lr} at epoch {} is not a finite number ≥ 0", self.epoch));
+        }
+        match self.schedule.as_ref().map(|s| &s.schedule) {
+            Some(super::ScheduleSpec::ReduceOnPlateau(p)) => {
+                let warm = self.schedule.as_ref().is_some_and(|s| self.epoch < s.warmup_epochs);
+                let floor = if warm { 0.0 } else { p.min_lr.min(self.base_lr) };
+                if lr > self.base_lr || lr < floor {
+                    return Err(format!(
+                        "lr {lr:e} at epoch {} is outside [{floor:e}, {:e}], where reduce_on_plateau keeps it",
+                        self.epoch, self.base_lr
+                    ));
+                }
+            }
+            _ if self.epoch <= CHECKED_EPOCHS => {
+                let mut fresh = LrScheduler::new(self.base_lr, self.schedule.as_ref());
+                for _ in 0..self.epoch {
+                    fresh.step(0.0);
+                }
+                if fresh.lr().to_bits() != lr.to_bits() {
+                    return Err(format!(
+                        "lr {lr:e} at epoch {}, where the schedule gives {:e}",
+                        self.epoch,
+                        fresh.lr()
+                    ));
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
 }
+
+/// The most epochs [`LrScheduler::check`] steps a fresh scheduler through (a few milliseconds).
+pub const CHECKED_EPOCHS: u64 = 1 << 20;
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::schedule::{ExponentialLr, ReduceLrOnPlateau};
+
+    /// Every state a run reaches passes `check`, after a JSON round trip as a checkpoint makes
+    /// it, whatever the schedule (the plateau's lr following the costs); an lr edited in does
+    /// not.
+    #[test]
+    fn check_passes_every_state_a_run_reaches_and_no_edited_lr() {
+        let specs = [
+            "kind = \"constant\"",
+            "kind = \"step\"\nstep_size = 3\ngamma = 0.5\nwarmup_epochs = 2",
+            "kind = \"multistep\"\nmilestones = [2, 5]",
+            "kind = \"exponential\"\ngamma = 0.9",
+            "kind = \"cosine\"\nt_max = 7\neta_min = 0.01\nwarmup_epochs = 3\nwarmup_start_factor = 0.1",
+            "kind = \"reduce_on_plateau\"\npatience = 1\nfactor = 0.5\nmin_lr = 0.02\nwarmup_epochs = 2",
+        ];
+        for text in specs {
+            let spec: LrScheduleSpec = toml::from_str(text).unwrap();
+            let mut sched = LrScheduler::new(0.1, Some(&spec));
+            for e in 0..30 {
+                let read: LrScheduler = serde_json::from_str(&serde_json::to_string(&sched).unwrap()).unwrap();
+                assert_eq!(read.check(), Ok(()), "{text}: epoch {e}");
+                let mut edited = serde_json::to_value(&sched).unwrap();
+                edited["state"]["lr"] = 1e308.into();
+                let edited: LrScheduler = serde_json::from_value(edited).unwrap();
+                if e >= spec.warmup_epochs {
+                    assert!(edited.check().is_err(), "{text}: an lr of 1e308 at epoch {e}");
+                }
+                // Costs that stall every other epoch, for the plateau.
+                sched.step(if e % 2 == 0 { 1.0 / (e + 1) as f64 } else { 1.0 });
+            }
+        }
+        let plateau: LrScheduleSpec = toml::from_str("kind = \"reduce_on_plateau\"\nmin_lr = 0.02").unwrap();
+        let mut low = serde_json::to_value(LrScheduler::new(0.1, Some(&plateau))).unwrap();
+        low["state"]["lr"] = 0.01.into();
+        let low: LrScheduler = serde_json::from_value(low).unwrap();
+        assert!(low.check().unwrap_err().contains("outside [2e-2, 1e-1]"), "{:?}", low.check());
+    }
 
     /// The warm-up keys are written when they differ from their defaults, and read back.
     #[test]
