@@ -696,3 +696,22 @@ fn an_alias_is_located_on_its_line() {
         assert!(resolved.contains(want) && !resolved.contains("validation_split"), "{set}: {resolved}");
     }
 }
+
+/// A `--set` of a quoted name with a dot in it (`"model.hidden"`, one key of that name) is an
+/// unknown key named as written and blamed on the --set (it was blamed on the file's line of
+/// `model.hidden`, as the key `model.hidden.model.hidden`).
+#[test]
+fn a_quoted_dotted_key_in_set_is_named_as_written() {
+    check(
+        "set-quoted",
+        BASE,
+        &["\"model.hidden\"=[3]"],
+        &["(set by --set \"model.hidden\"=[3]): key `\"model.hidden\"`: unknown field `model.hidden`"],
+    );
+    check(
+        "set-quoted-inner",
+        BASE,
+        &["model.\"hidden.x\"=[3]"],
+        &["(set by --set model.\"hidden.x\"=[3]): key `model.\"hidden.x\"`: unknown field `hidden.x`"],
+    );
+}

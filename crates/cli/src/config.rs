@@ -592,11 +592,14 @@ fn error_key(path: &str, message: &str) -> (String, String) {
         if let Some(rest) = message.strip_prefix(prefix)
             && let Some(field) = rest.split('`').next()
         {
+            // A name with a dot in it (`--set '"model.hidden"=[3]'` sets a key of that name) is
+            // written quoted, as TOML and `--set` write it: unquoted it read as two parts.
+            let quoted = if field.contains('.') { format!("\"{field}\"") } else { field.to_string() };
             // serde_path_to_error already ends the path with an unknown field's name.
-            if path.rsplit('.').next() == Some(field) {
-                return (path.to_string(), message.to_string());
+            if let Some(parent) = path.strip_suffix(field).filter(|p| p.is_empty() || p.ends_with('.')) {
+                return (format!("{parent}{quoted}"), message.to_string());
             }
-            return (join(field), message.to_string());
+            return (join(&quoted), message.to_string());
         }
     }
     (path.to_string(), message.to_string())
