@@ -63,13 +63,18 @@ impl TrialResult {
 type IsType = fn(&serde_json::Value) -> bool;
 
 /// The fields every `summary.json` has (see `backprop_cli::run::RunSummary`), and whether a
-/// value is of the type written there: a float is `null` when it was not finite.
+/// value is one a run writes there: a float is `null` when it was not finite; a cost is ≥ 0
+/// (every loss is), the stop reason one of the run's. A file edited past that (a final cost of
+/// −1e308 counted as a success, a stop reason `bogus`) is no summary: the trial runs again.
 const REQUIRED: [(&str, IsType); 5] = [
-    ("final_cost", |v| v.is_number() || v.is_null()),
-    ("best_cost", |v| v.is_number() || v.is_null()),
+    ("final_cost", |v| v.as_f64().is_some_and(|c| c >= 0.0) || v.is_null()),
+    ("best_cost", |v| v.as_f64().is_some_and(|c| c >= 0.0) || v.is_null()),
     ("epochs_run", serde_json::Value::is_u64),
-    ("train_seconds", |v| v.is_number() || v.is_null()),
-    ("stop_reason", serde_json::Value::is_string),
+    ("train_seconds", |v| v.as_f64().is_some_and(|t| t >= 0.0) || v.is_null()),
+    ("stop_reason", |v| {
+        v.as_str()
+            .is_some_and(|r| ["completed", "diverged", "early_stopping", "stop_below", "interrupted"].contains(&r))
+    }),
 ];
 
 /// The trial's `summary.json` in `dir` as a JSON object, when it is one with every
@@ -246,7 +251,15 @@ mod tests {
         let good: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
         let mut bad = vec!["{}".to_string(), r#"{"final_cost": "abc", "stop_reason": 5}"#.to_string()];
-        for (key, value) in [("final_cost", "\"abc\""), ("epochs_run", "-1"), ("stop_reason", "5")] {
+        for (key, value) in [
+            ("final_cost", "\"abc\""),
+            ("final_cost", "-1e308"),
+            ("best_cost", "-0.5"),
+            ("train_seconds", "-1"),
+            ("epochs_run", "-1"),
+            ("stop_reason", "5"),
+            ("stop_reason", "\"bogus\""),
+        ] {
             let mut v = good.clone();
             v[key] = serde_json::from_str(value).unwrap();
             bad.push(v.to_string());
