@@ -447,9 +447,11 @@ fn a_grid_value_the_data_refuses_is_refused_before_any_trial() {
     let cfg = config("", "grid = { \"loss.kind\" = [\"half_mse\", \"cross_entropy\"] }");
     let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&out)]);
     assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("the value \"cross_entropy\" does not fit the data (1 output): `loss.kind`"), "{stderr}");
+    let want = "point 1 (loss.kind=\"cross_entropy\") does not fit the data (1 output): `loss.kind`";
+    assert!(stderr.contains(want), "{stderr}");
     assert!(!out.exists(), "nothing may run");
-    // A softmax output over the one output, likewise.
+    // A softmax output over the one output, likewise; a softmax hidden layer beside a sigmoid
+    // output, another key's value, fits.
     let cfg = config(
         "output_activation = \"sigmoid\"",
         "grid = { \"model.output_activation\" = [\"sigmoid\", \"softmax\"] }",
@@ -461,6 +463,12 @@ fn a_grid_value_the_data_refuses_is_refused_before_any_trial() {
         "{stderr}"
     );
     assert!(!out.exists(), "nothing may run");
+    let cfg = config(
+        "",
+        "seeds = 1\ngrid = { \"model.activation\" = [\"softmax\", \"tanh\"], \"model.output_activation\" = [\"sigmoid\"] }",
+    );
+    let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&dir.join("fits"))]);
+    assert!(code != 2, "a value another key makes fit is no error: {stderr}");
 }
 
 /// Data no trial could read (here a CSV row with `nan`) is refused before any trial, exit 2,

@@ -293,11 +293,6 @@ pub fn resolve(
     if needs_data && let Some(info) = &data {
         measurable(info, "the config's data")?;
     }
-    let base_fits = match &data {
-        Some(info) => config::load(path, overrides)
-            .is_ok_and(|base| base.config.validate_for_data(info.outputs, info.classification).is_ok()),
-        None => false,
-    };
     let mut models_read: HashSet<PathBuf> = HashSet::new();
     let mut loaded_points = Vec::with_capacity(values.len());
     let mut configs_seen: HashMap<String, (usize, String)> = HashMap::new();
@@ -319,17 +314,6 @@ pub fn resolve(
                         let what =
                             format!("the value {literal} does not fit the data ({inputs} inputs, {outputs} outputs)");
                         error(&grid_key(key), &format!("{what}: `model.{}`: {}", e.key, e.message))
-                    })?;
-                }
-                // What the data's outputs and task refuse (`cross_entropy` over one output), as
-                // `train` checks it: every trial of the value would fail. (Where the base config
-                // itself does not fit, the value is not to blame: each point says it below.)
-                if let Some(&DataInfo { outputs, classification, .. }) = data.as_ref()
-                    && base_fits
-                {
-                    loaded.config.validate_for_data(outputs, classification).map_err(|e| {
-                        let what = format!("the value {literal} does not fit the data ({})", count(outputs, "output"));
-                        error(&grid_key(key), &format!("{what}: `{}`: {}", e.key, e.message))
                     })?;
                 }
             }
@@ -368,7 +352,10 @@ pub fn resolve(
                 error("sweep.grid", &format!("{what}: `{}`: {}", e.key, e.message))
             })?;
         } else if let Some(&DataInfo { outputs, classification, .. }) = data.as_ref() {
-            // Values that only clash together (an output activation and a loss).
+            // What the data's outputs and task refuse (`cross_entropy` over one output), as
+            // `train` checks it: every trial of the point would fail. Checked by point, not by
+            // value: another key's value may make a value fit (an output activation beside a
+            // hidden one).
             loaded.config.validate_for_data(outputs, classification).map_err(|e| {
                 let at = format!("point {p} ({})", point_overrides.join(" "));
                 let what = format!("{at} does not fit the data ({})", count(outputs, "output"));

@@ -285,10 +285,32 @@ mod tests {
                 if e >= spec.warmup_epochs {
                     assert!(edited.check().is_err(), "{text}: an lr of 1e308 at epoch {e}");
                 }
-                // Costs that stall every other epoch, for the plateau.
-                sched.step(if e % 2 == 0 { 1.0 / (e + 1) as f64 } else { 1.0 });
+                // A cost that improves for a few epochs, then stalls: the plateau cuts its lr
+                // down to `min_lr`, and stays there.
+                sched.step(if e < 5 { 1.0 / (e + 1) as f64 } else { 1.0 });
+            }
+            if let Some(super::super::ScheduleSpec::ReduceOnPlateau(p)) = sched.schedule().map(|s| &s.schedule) {
+                assert_eq!(sched.lr(), p.min_lr, "{text}: the floor reached, and passed above");
             }
         }
+        // After warm-up, a plateau's lr below its floor is refused; during warm-up the ramp's
+        // lr is the warm-up's own.
+        let plateau: LrScheduleSpec =
+            toml::from_str("kind = \"reduce_on_plateau\"\nmin_lr = 0.02\nwarmup_epochs = 2").unwrap();
+        let mut sched = LrScheduler::new(0.1, Some(&plateau));
+        for _ in 0..5 {
+            sched.step(1.0);
+        }
+        let mut edited = serde_json::to_value(&sched).unwrap();
+        edited["state"]["lr"] = 0.01.into();
+        let edited: LrScheduler = serde_json::from_value(edited).unwrap();
+        assert!(edited.check().unwrap_err().contains("outside [2e-2, 1e-1]"), "{:?}", edited.check());
+        // An epoch past CHECKED_EPOCHS is not stepped through (it would take hours): its lr
+        // only needs to be finite and ≥ 0.
+        let mut far = serde_json::to_value(LrScheduler::new(0.1, None)).unwrap();
+        far["epoch"] = (1u64 << 50).into();
+        let far: LrScheduler = serde_json::from_value(far).unwrap();
+        assert_eq!(far.check(), Ok(()));
         let plateau: LrScheduleSpec = toml::from_str("kind = \"reduce_on_plateau\"\nmin_lr = 0.02").unwrap();
         let mut low = serde_json::to_value(LrScheduler::new(0.1, Some(&plateau))).unwrap();
         low["state"]["lr"] = 0.01.into();
