@@ -359,15 +359,6 @@ impl CsvReader {
             };
             header.push(name.trim().to_string());
         }
-        // Numbers with fractions are data: the file has no header row (every cell a number, or
-        // all but one, a label: `0.386,0.435,setosa`). Whole numbers may be names: pandas
-        // writes a frame's default columns as `0,1,2`.
-        let numbers = header.iter().filter(|h| crate::error::is_number(h)).count();
-        if numbers >= header.len().saturating_sub(1).max(1)
-            && let Some(example) = header.iter().find(|h| crate::error::is_number(h) && h.contains(['.', 'e', 'E']))
-        {
-            return Err(DataError::HeaderIsData { path: path.to_path_buf(), example: example.clone() });
-        }
         reader.header = header;
         Ok(reader)
     }
@@ -718,6 +709,19 @@ fn samples<F: Element>(name: String, rows: Rows<F>, n_features: usize, n_targets
     Samples { name, inputs, targets }
 }
 
+/// A cell of `header` that shows it is a row of data: a number with a fraction or an exponent,
+/// where every cell is a number, or all but one (a label: `0.386,0.435,setosa`, iris without its
+/// header). Whole numbers may be names: pandas writes a frame's default columns as `0,1,2`.
+/// (Numbered columns beside a label, `400.5,401.0,class`, are names too when the config names
+/// one of them: [`load`] asks only when it names none.)
+fn data_in_header(header: &[String]) -> Option<&str> {
+    let numbers = header.iter().filter(|h| crate::error::is_number(h)).count();
+    if numbers < header.len().saturating_sub(1).max(1) {
+        return None;
+    }
+    header.iter().find(|h| crate::error::is_number(h) && h.contains(['.', 'e', 'E'])).map(String::as_str)
+}
+
 /// Reads the source: the main file, then the separate validation and test files by column name.
 /// With `known` classes (a trained model's), a classification file's labels are mapped onto
 /// them, an unknown label an error, instead of being collected.
@@ -728,6 +732,15 @@ pub(crate) fn load<F: Element>(
 ) -> Result<Loaded<F>, DataError> {
     let path = base_dir.join(&spec.path);
     let mut reader = CsvReader::open(&path)?;
+    // A header that names no column the config names, and reads as data: the file has none.
+    let named = spec
+        .targets
+        .iter()
+        .chain(spec.features.iter().flatten())
+        .any(|c| matches!(c, Column::Name(n) if reader.header.iter().any(|h| h == n.trim())));
+    if !named && let Some(example) = data_in_header(&reader.header) {
+        return Err(DataError::HeaderIsData { path, example: example.to_string() });
+    }
     let targets = reader.resolve_all(&spec.targets, "targets")?;
     let features = match &spec.features {
         Some(columns) => reader.resolve_all(columns, "features")?,

@@ -220,10 +220,10 @@ pub enum DataError {
         column: usize,
     },
     /// A first row of numbers (all of them, or all but one, a label), one of them with a
-    /// fraction or an exponent: data, not column names (a file without a header row would lose
-    /// its first sample, and name its features by its numbers).
+    /// fraction or an exponent, of which the config names none: data, not column names (a file
+    /// without a header row would lose its first sample, and name its features by its numbers).
     #[error(
-        "{}: the first row is data ({example} is a number), not column names: a CSV file's first row must name its columns",
+        "{}: the first row is data ({example} is a number), not column names: a CSV file's first row must name its columns (a header of numbers is taken as one when the config names a column of it)",
         path.display()
     )]
     HeaderIsData {

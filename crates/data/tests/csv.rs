@@ -368,9 +368,16 @@ fn missing_columns_list_the_header_and_suggest() {
     write(&dir, "iris_bare.csv", "0.386,0.435,setosa\n0.5,0.2,versicolor\n");
     let m = error(&dir, "source = \"csv\"\npath = \"iris_bare.csv\"\ntargets = [2]\ntask = \"classification\"");
     assert_mentions(&m, &["iris_bare.csv: the first row is data (0.386 is a number)"]);
-    // Names with one number among them are names.
+    // Names with one number among them are names; numbered columns and a label are names when
+    // the config names one of them (a spectrum's wavelengths, `class`).
     write(&dir, "named.csv", "width,2.5,label\n1,2,a\n1,3,b\n");
     assert!(load(&dir, "source = \"csv\"\npath = \"named.csv\"\ntargets = [2]\ntask = \"classification\"", 0).is_ok());
+    write(&dir, "spectrum.csv", "400.5,401.0,401.5,class\n1,2,3,a\n1,3,4,b\n");
+    let spectrum =
+        load(&dir, "source = \"csv\"\npath = \"spectrum.csv\"\ntargets = \"class\"\ntask = \"classification\"", 0);
+    assert_eq!(spectrum.expect("named by the config").feature_names, ["400.5", "401.0", "401.5"]);
+    let m = error(&dir, "source = \"csv\"\npath = \"spectrum.csv\"\ntargets = [3]\ntask = \"classification\"");
+    assert_mentions(&m, &["the first row is data (400.5 is a number)"]);
     write(&dir, "whole.csv", "0,1,2\n1.5,2,0\n");
     let m = error(&dir, "source = \"csv\"\npath = \"whole.csv\"\ntargets = [\"y\"]");
     assert_mentions(&m, &["every name in the header is a number: has the file no header row?"]);
