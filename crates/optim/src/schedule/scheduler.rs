@@ -212,23 +212,37 @@ impl LrScheduler {
     }
 
     /// Whether this scheduler, read back from a file (a checkpoint), is one its schedule reaches
-    /// at its epoch: a finite lr ≥ 0; for a schedule of the epoch alone, the lr a fresh
-    /// scheduler has after as many epochs, to the bit (up to [`CHECKED_EPOCHS`] epochs, stepped
-    /// here); for `reduce_on_plateau`, whose lr follows the costs, one at most the base lr and
-    /// its `min_lr`'s floor (`min(min_lr, base)`; warm-up's ramp may start lower). A hand-edited
-    /// lr of 1e308 under a constant schedule trained at it.
+    /// at its epoch: a valid schedule; for a schedule of the epoch alone, the scheduler a fresh
+    /// one is after as many epochs, every field to the bit (up to [`CHECKED_EPOCHS`] epochs,
+    /// stepped here; past them, a finite lr ≥ 0 and the schedule's epoch behind by the
+    /// warm-up); for `reduce_on_plateau`, whose lr follows the costs, that epoch, and an lr
+    /// (the coming one, and the one it keeps through a warm-up) within `[min(min_lr, lr), lr]`.
+    /// A hand-edited lr of 1e308 under a constant schedule trained at it.
     pub fn check(&self) -> Result<(), String> {
+        if let Some(spec) = &self.schedule {
+            backprop_tensor::Validate::validate(spec).map_err(|e| format!("`{}`: {}", e.key, e.message))?;
+        }
         let lr = self.lr();
-        if !(lr.is_finite() && lr >= 0.0) {
-            return Err(format!("lr {lr} at epoch {} is not a finite number ≥ 0", self.epoch));
+        let kept = self.state.lr;
+        if !(lr.is_finite() && lr >= 0.0 && kept.is_finite() && kept >= 0.0) {
+            return Err(format!("lr {lr} (kept {kept}) at epoch {} is not a finite number ≥ 0", self.epoch));
+        }
+        let warmup = self.schedule.as_ref().map_or(0, |s| s.warmup_epochs);
+        if self.schedule.is_some() && self.state.epoch != self.epoch.saturating_sub(warmup) {
+            return Err(format!(
+                "its schedule is at epoch {} after {} epochs, {warmup} of them warm-up",
+                self.state.epoch, self.epoch
+            ));
         }
         match self.schedule.as_ref().map(|s| &s.schedule) {
             Some(super::ScheduleSpec::ReduceOnPlateau(p)) => {
-                let warm = self.schedule.as_ref().is_some_and(|s| self.epoch < s.warmup_epochs);
-                let floor = if warm { 0.0 } else { p.min_lr.min(self.base_lr) };
-                if lr > self.base_lr || lr < floor {
+                let warm = self.epoch < warmup;
+                let floor = p.min_lr.min(self.base_lr);
+                let low = if warm { 0.0 } else { floor };
+                if lr > self.base_lr || lr < low || kept > self.base_lr || kept < floor {
                     return Err(format!(
-                        "lr {lr:e} at epoch {} is outside [{floor:e}, {:e}], where reduce_on_plateau keeps it",
+                        "lr {lr:e} (kept {kept:e}) at epoch {} is outside [{floor:e}, {:e}], where reduce_on_plateau \
+                         keeps it",
                         self.epoch, self.base_lr
                     ));
                 }
@@ -238,11 +252,12 @@ impl LrScheduler {
                 for _ in 0..self.epoch {
                     fresh.step(0.0);
                 }
-                if fresh.lr().to_bits() != lr.to_bits() {
+                if fresh != *self {
                     return Err(format!(
-                        "lr {lr:e} at epoch {}, where the schedule gives {:e}",
+                        "lr {lr:e} (kept {kept:e}) at epoch {}, where the schedule gives {:e} (kept {:e})",
                         self.epoch,
-                        fresh.lr()
+                        fresh.lr(),
+                        fresh.state.lr
                     ));
                 }
             }
@@ -282,9 +297,12 @@ mod tests {
                 let mut edited = serde_json::to_value(&sched).unwrap();
                 edited["state"]["lr"] = 1e308.into();
                 let edited: LrScheduler = serde_json::from_value(edited).unwrap();
-                if e >= spec.warmup_epochs {
-                    assert!(edited.check().is_err(), "{text}: an lr of 1e308 at epoch {e}");
-                }
+                // In warm-up too, where the lr kept for after it is not the coming one.
+                assert!(edited.check().is_err(), "{text}: an lr of 1e308 at epoch {e}");
+                let mut behind = serde_json::to_value(&sched).unwrap();
+                behind["state"]["epoch"] = (e + 7).into();
+                let behind: LrScheduler = serde_json::from_value(behind).unwrap();
+                assert!(behind.check().unwrap_err().contains("its schedule is at epoch"), "{text}: epoch {e}");
                 // A cost that improves for a few epochs, then stalls: the plateau cuts its lr
                 // down to `min_lr`, and stays there.
                 sched.step(if e < 5 { 1.0 / (e + 1) as f64 } else { 1.0 });
@@ -305,6 +323,13 @@ mod tests {
         edited["state"]["lr"] = 0.01.into();
         let edited: LrScheduler = serde_json::from_value(edited).unwrap();
         assert!(edited.check().unwrap_err().contains("outside [2e-2, 1e-1]"), "{:?}", edited.check());
+        // A schedule that fails its own check is an error, not the panic of building a fresh
+        // scheduler for it.
+        let step: LrScheduleSpec = toml::from_str("kind = \"step\"\nstep_size = 2").unwrap();
+        let mut invalid = serde_json::to_value(LrScheduler::new(0.1, Some(&step))).unwrap();
+        invalid["schedule"]["step_size"] = 0.into();
+        let invalid: LrScheduler = serde_json::from_value(invalid).unwrap();
+        assert!(invalid.check().unwrap_err().starts_with("`step_size`"), "{:?}", invalid.check());
         // An epoch past CHECKED_EPOCHS is not stepped through (it would take hours): its lr
         // only needs to be finite and ≥ 0.
         let mut far = serde_json::to_value(LrScheduler::new(0.1, None)).unwrap();
