@@ -310,12 +310,17 @@ mod tests {
         assert_eq!(parse("x = { kind = \"gelu\", approximate = \"none\" }"), ActivationSpec::Gelu(Gelu::default()));
         assert!(toml::from_str::<Doc>("x = { kind = \"elu\", beta = 1.0 }").is_err());
         assert!(parse("x = { kind = \"softplus\", beta = 0.0 }").validate().is_err());
-        // A subnormal beta makes 1/beta infinite: every output, whatever the weights (it was a
-        // training failure, blamed on the starting weights).
-        let e = parse("x = { kind = \"softplus\", beta = 1e-320 }").validate().unwrap_err();
-        assert_eq!(e.key, "beta");
-        assert!(e.message.starts_with("must be at least 2.2250738585072014e-308"), "{}", e.message);
-        assert!(parse("x = { kind = \"softplus\", beta = 2.2250738585072014e-308 }").validate().is_ok());
+        // A beta below f32's smallest normal number makes 1/beta infinite in an f32 run (below
+        // f64's, in any): every output, whatever the weights (it was a training failure, blamed
+        // on the starting weights).
+        for tiny in ["1e-320", "1e-39"] {
+            let e = parse(&format!("x = {{ kind = \"softplus\", beta = {tiny} }}")).validate().unwrap_err();
+            assert_eq!(e.key, "beta");
+            assert!(e.message.starts_with("must be at least 1.1754943508222875e-38"), "{}", e.message);
+        }
+        assert!(parse("x = { kind = \"softplus\", beta = 1.1754943508222875e-38 }").validate().is_ok());
+        let softplus = Softplus { beta: f64::from(f32::MIN_POSITIVE), ..Default::default() };
+        assert!(softplus.value(0.0f32).is_finite() && softplus.value(0.0f64).is_finite());
     }
 }
 

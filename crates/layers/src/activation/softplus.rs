@@ -32,12 +32,13 @@ impl Default for Softplus {
 impl Validate for Softplus {
     fn validate(&self) -> Result<(), SpecError> {
         positive("beta", self.beta)?;
-        // Below the smallest normal number, 1/β overflows: every output is infinite, whatever
-        // the weights.
-        if self.beta < f64::MIN_POSITIVE {
+        // Below f32's smallest normal number, 1/β overflows in an f32 run (below f64's, in
+        // every run): every output is infinite, whatever the weights.
+        let floor = f64::from(f32::MIN_POSITIVE);
+        if self.beta < floor {
             return Err(SpecError::new(
                 "beta",
-                format!("must be at least {:e} (1/beta must be finite), got {:e}", f64::MIN_POSITIVE, self.beta),
+                format!("must be at least {floor:e} (1/beta must be finite, in f32 too), got {:e}", self.beta),
             ));
         }
         finite("threshold", self.threshold)
