@@ -368,11 +368,9 @@ fn train(loaded: &Loaded, out_dir: Option<&Path>, out: &mut dyn Write) -> Result
         }
         None => (new_run_dir(Path::new("runs"), &loaded.config.experiment.name)?, true),
     };
-    let held = crate::fsutil::lock_run_dir(&dir);
-    if held.is_err() && created {
-        let _ = std::fs::remove_dir(&dir);
-    }
-    let _held = held?;
+    // Refused, the directory is left as it is: a run that created it at the same moment holds
+    // it now.
+    let _held = crate::fsutil::lock_run_dir(&dir)?;
     let summary = run::run_training_interactive(loaded, &dir, out).inspect_err(|_| {
         // Refused before any file was written (bad data, a bad init_from): leave no empty
         // directory behind (remove_dir removes only an empty one).

@@ -169,7 +169,24 @@ impl ModelFile {
     pub fn read(path: &Path) -> Result<Self, CliError> {
         let text = crate::fsutil::read_input_text(path, crate::fsutil::MODEL_LIMIT, "model file")?;
         let file: ModelFile = serde_json::from_str(&text).map_err(|e| {
-            CliError::Input(format!("{}:{}:{}: not a valid model file: {e}", path.display(), e.line(), e.column()))
+            // A later version's file may hold fields this build does not know: its version is
+            // the reason, not the first such field.
+            let version = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| {
+                (v.get("format")?.as_str()? == FORMAT).then_some(())?;
+                v.get("version")?.as_u64().filter(|&n| n != u64::from(VERSION))
+            });
+            match version {
+                Some(n) => CliError::Input(format!(
+                    "{}: model file version {n} is not supported (this build reads version {VERSION})",
+                    path.display()
+                )),
+                None => CliError::Input(format!(
+                    "{}:{}:{}: not a valid model file: {e}",
+                    path.display(),
+                    e.line(),
+                    e.column()
+                )),
+            }
         })?;
         file.check().map_err(|m| CliError::Input(format!("{}: {m}", path.display())))?;
         Ok(file)
@@ -376,6 +393,12 @@ mod tests {
         assert_eq!(refused(&|f| f.classes = Some(vec!["a".into(), "a".into()])), "classes[1]: `a` is named twice");
         assert_eq!(refused(&|f| f.classes = Some(vec![" ".into(), "a".into()])), "classes[0]: an empty class name");
         assert_eq!(file.check(), Ok(()));
+        // A later version's file with a field this build does not know: its version is named.
+        let later = text.replacen("\"version\": 1", "\"version\": 2,\n  \"calibration\": []", 1);
+        assert_ne!(later, text);
+        std::fs::write(&path, later).unwrap();
+        let err = ModelFile::read(&path).unwrap_err().to_string();
+        assert!(err.ends_with("model file version 2 is not supported (this build reads version 1)"), "{err}");
     }
 
     /// A normalizer's shifts and scales both have one value per input.
