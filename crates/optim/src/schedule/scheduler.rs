@@ -222,9 +222,10 @@ impl LrScheduler {
         if let Some(spec) = &self.schedule {
             backprop_tensor::Validate::validate(spec).map_err(|e| format!("`{}`: {}", e.key, e.message))?;
         }
-        let lr = self.lr();
-        let kept = self.state.lr;
-        if !(lr.is_finite() && lr >= 0.0 && kept.is_finite() && kept >= 0.0) {
+        // The lr the schedule keeps (the coming one, or the one a warm-up hands on to): the
+        // warm-up's own ramp is computed from the base lr, and needs no check.
+        let (lr, kept) = (self.lr(), self.state.lr);
+        if !(kept.is_finite() && kept >= 0.0) {
             return Err(format!("lr {lr} (kept {kept}) at epoch {} is not a finite number ≥ 0", self.epoch));
         }
         let warmup = self.schedule.as_ref().map_or(0, |s| s.warmup_epochs);
@@ -236,10 +237,8 @@ impl LrScheduler {
         }
         match self.schedule.as_ref().map(|s| &s.schedule) {
             Some(super::ScheduleSpec::ReduceOnPlateau(p)) => {
-                let warm = self.epoch < warmup;
                 let floor = p.min_lr.min(self.base_lr);
-                let low = if warm { 0.0 } else { floor };
-                if lr > self.base_lr || lr < low || kept > self.base_lr || kept < floor {
+                if !(floor..=self.base_lr).contains(&kept) {
                     return Err(format!(
                         "lr {lr:e} (kept {kept:e}) at epoch {} is outside [{floor:e}, {:e}], where reduce_on_plateau \
                          keeps it",
@@ -286,7 +285,8 @@ mod tests {
             "kind = \"multistep\"\nmilestones = [2, 5]",
             "kind = \"exponential\"\ngamma = 0.9",
             "kind = \"cosine\"\nt_max = 7\neta_min = 0.01\nwarmup_epochs = 3\nwarmup_start_factor = 0.1",
-            "kind = \"reduce_on_plateau\"\npatience = 1\nfactor = 0.5\nmin_lr = 0.02\nwarmup_epochs = 2",
+            // A warm-up ramp that starts below min_lr: the ramp's lr is no plateau's.
+            "kind = \"reduce_on_plateau\"\npatience = 1\nfactor = 0.5\nmin_lr = 0.02\nwarmup_epochs = 2\nwarmup_start_factor = 0.1",
         ];
         for text in specs {
             let spec: LrScheduleSpec = toml::from_str(text).unwrap();
