@@ -906,6 +906,45 @@ mod tests {
         Ok((r.header, lines))
     }
 
+    /// Five sets of twins or five classes of one sample are named each; past five, the rest
+    /// are counted.
+    #[test]
+    fn class_warnings_name_five_and_count_the_rest() {
+        let names = |n: usize| -> Vec<String> { (0..n).flat_map(|i| [format!("C{i}"), format!("c{i}")]).collect() };
+        // Twins, each of two samples: five sets are five lines; six, five and one that counts.
+        for (sets, lines, more) in
+            [(5, 5, None), (6, 6, Some("t.csv: and 1 more sets of classes that differ only in case"))]
+        {
+            let names = names(sets);
+            let labels: Vec<usize> = (0..names.len()).flat_map(|k| [k, k]).collect();
+            let w = class_warnings("t.csv", &names, &labels);
+            assert_eq!(w.len(), lines, "{w:?}");
+            assert_eq!(w.last().map(String::as_str).filter(|l| l.contains("more")), more, "{w:?}");
+        }
+        // Classes of one sample beside one of two: five are all named, six name five and one more.
+        for (singles, tail) in [(5, "`s4`: too few"), (6, "`s4` and 1 more: too few")] {
+            let names: Vec<String> =
+                std::iter::once("big".to_string()).chain((0..singles).map(|i| format!("s{i}"))).collect();
+            let labels: Vec<usize> = [0, 0].into_iter().chain(1..=singles).collect();
+            let w = class_warnings("t.csv", &names, &labels);
+            assert_eq!(w.len(), 1, "{w:?}");
+            assert!(
+                w[0].contains(tail) && w[0].starts_with(&format!("t.csv: {singles} classes have 1 sample each")),
+                "{w:?}"
+            );
+        }
+    }
+
+    /// One column alone reads from any format's integer (JSON's are unsigned), and a list.
+    #[test]
+    fn one_column_reads_from_an_unsigned_integer_too() {
+        use serde::de::IntoDeserializer;
+        let from_u64: Result<Vec<Column>, serde::de::value::Error> = one_or_many(3u64.into_deserializer());
+        assert_eq!(from_u64.unwrap(), [Column::Index(3)]);
+        let from_i64: Result<Vec<Column>, serde::de::value::Error> = one_or_many((-1i64).into_deserializer());
+        assert!(from_i64.is_err());
+    }
+
     #[test]
     fn lines_count_from_the_header_past_blank_lines_crlf_and_quoted_newlines() {
         assert_eq!(read("a,b\n1,2\n\n3,4\n").unwrap().1, vec![2, 4]);
