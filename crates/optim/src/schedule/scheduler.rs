@@ -334,8 +334,12 @@ mod tests {
         // only needs to be finite and ≥ 0.
         let mut far = serde_json::to_value(LrScheduler::new(0.1, None)).unwrap();
         far["epoch"] = (1u64 << 50).into();
-        let far: LrScheduler = serde_json::from_value(far).unwrap();
+        let far: LrScheduler = serde_json::from_value(far.clone()).unwrap();
         assert_eq!(far.check(), Ok(()));
+        let mut below = serde_json::to_value(&far).unwrap();
+        below["state"]["lr"] = (-1.0).into();
+        let below: LrScheduler = serde_json::from_value(below).unwrap();
+        assert!(below.check().unwrap_err().contains("is not a finite number ≥ 0"), "{:?}", below.check());
         let plateau: LrScheduleSpec = toml::from_str("kind = \"reduce_on_plateau\"\nmin_lr = 0.02").unwrap();
         let mut low = serde_json::to_value(LrScheduler::new(0.1, Some(&plateau))).unwrap();
         low["state"]["lr"] = 0.01.into();
