@@ -47,7 +47,7 @@ pub use cosine::CosineAnnealingLr;
 pub use exponential::ExponentialLr;
 pub use multistep::MultiStepLr;
 pub use reduce_on_plateau::{PlateauMode, ReduceLrOnPlateau, ThresholdMode};
-pub use scheduler::{LrScheduleSpec, LrScheduler};
+pub use scheduler::{CHECKED_EPOCHS, LrScheduleSpec, LrScheduler};
 pub use step::StepLr;
 
 use serde::{Deserialize, Serialize};
