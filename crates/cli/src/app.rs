@@ -600,29 +600,24 @@ fn predict_in<F: Element>(args: &PredictArgs, file: &ModelFile, out: &mut dyn Wr
         Some(csv) => format!("{}: row {}", csv.display(), i + 1),
         None => format!("--input #{}", i + 1),
     };
-    let mut x = raw.mapv(F::of);
-    if let Some((i, j)) = x.indexed_iter().find(|(_, v)| !v.is_finite()).map(|(at, _)| at) {
-        return Err(CliError::Input(format!(
-            "{}: value {} ({:e}) is beyond {}'s range, the model's dtype",
+    // The first value of `x` past `F`'s range, said against the input it came from.
+    let in_range = |x: &backprop_tensor::Matrix<F>, how: &str| match x.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        Some(((i, j), _)) => Err(CliError::Input(format!(
+            "{}: value {} ({:e}) is beyond {}'s range{how}",
             where_is(i),
             j + 1,
             raw[[i, j]],
             F::DTYPE.name()
-        )));
-    }
+        ))),
+        None => Ok(()),
+    };
+    let mut x = raw.mapv(F::of);
+    in_range(&x, ", the model's dtype")?;
     if let Some(n) = &file.normalizer {
         n.apply(&mut x).map_err(|e| CliError::Input(format!("{}: {e}", args.model.display())))?;
         // A finite value that the model's scaling takes past f64 (1.7e308 over a spread below
         // 1): the network would see an infinite input, and could still print a label.
-        if let Some((i, j)) = x.indexed_iter().find(|(_, v)| !v.is_finite()).map(|(at, _)| at) {
-            return Err(CliError::Input(format!(
-                "{}: value {} ({:e}) is beyond {}'s range once scaled by the model's normalizer",
-                where_is(i),
-                j + 1,
-                raw[[i, j]],
-                F::DTYPE.name()
-            )));
-        }
+        in_range(&x, " once scaled by the model's normalizer")?;
     }
     let y = net.predict(x.view()).mapv(|v| v.f64());
     if let Some(i) = y.outer_iter().position(|r| r.iter().any(|v| !v.is_finite())) {
