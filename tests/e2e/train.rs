@@ -366,6 +366,13 @@ fn predict_computes_in_the_models_dtype() {
     assert_eq!(explain.code, 0, "{}", explain.stderr);
     let e: serde_json::Value = serde_json::from_str(&explain.stdout).unwrap();
     assert_eq!(v[0]["output"], e["layers"][2]["a"], "predict's outputs are explain's");
+    let run = backprop(&["predict", m, "--input", "1e39,0"]);
+    assert_eq!(run.code, 2, "{}", run.stdout);
+    assert!(
+        run.stderr.contains("--input #1: value 1 (1e39) is beyond f32's range, the model's dtype"),
+        "{}",
+        run.stderr
+    );
 
     let mut file = json(&model);
     file["layers"][0]["weights"][0][0] = 1e300.into();
