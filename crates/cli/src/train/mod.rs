@@ -141,12 +141,15 @@ pub struct Trainer<'d, F: Element> {
 
 impl<'d, F: Element> Trainer<'d, F> {
     /// Buffers for training `net` on `data` with `loss` and `optimizer`, or why they cannot
-    /// train: a network with no layers, data with no samples, other numbers of rows of inputs
-    /// and of targets, features or targets that are not the network's inputs and outputs;
-    /// `opts` asking for batches of 0 samples, or clipping to a bound that is not a finite
-    /// number above 0 (or a `clip_norm_type` that is no p-norm's); a loss, an optimiser, a
-    /// schedule or a layer's activation that fails its [`Validate`](backprop_tensor::Validate)
-    /// check (an Adam with `lr = -1`: the error names the key as a config would, `optim.lr`).
+    /// train: a network with no layers or a layer of 0 units, data with no samples, other
+    /// numbers of rows of inputs and of targets, features or targets that are not the
+    /// network's inputs and outputs, a softmax or `cross_entropy` over one output;
+    /// `opts` asking for batches of 0 samples, clipping to a bound that is not a finite
+    /// number above 0 (or a `clip_norm_type` that is no p-norm's), a `stop_below`, `patience`
+    /// or `min_delta` out of range, early stopping on an accuracy without `classification`; a
+    /// loss, an optimiser, a schedule or a layer's activation that fails its
+    /// [`Validate`](backprop_tensor::Validate) check (an Adam with `lr = -1`: the error names
+    /// the key as a config would, `optim.lr`).
     /// These are the preconditions `backprop train` checks first and reports
     /// against the config's keys. (Without them the run would measure a cost of 0 on no
     /// samples and report success, fail deep in a product, train on a zero gradient, or climb
