@@ -769,11 +769,6 @@ fn key_of_line(source: &str, at: usize) -> Option<String> {
     Some(if table.is_empty() { key } else { format!("{table}.{key}") })
 }
 
-/// Keys that other names read as (Keras's and older ones), for an error at the key to find the
-/// line that wrote it: (the key, a name for it).
-const KEY_ALIASES: &[(&str, &str)] =
-    &[("validation", "validation_split"), ("restore_best", "restore_best_weights"), ("negative_slope", "alpha")];
-
 /// Byte offset of the deepest part of the dotted `key` (`model.hidden[1]`) found in `source`.
 fn locate(source: &str, key: &str) -> Option<usize> {
     let doc = toml::de::DeTable::parse(source).ok()?;
@@ -785,8 +780,10 @@ fn locate(source: &str, key: &str) -> Option<usize> {
             Some((n, i)) => (n, i.trim_end_matches(']').parse::<usize>().ok()),
             None => (seg, None),
         };
-        // A key written under another name that reads as it (`validation_split`).
-        let written = |k: &str| k == name || KEY_ALIASES.iter().any(|&(key, alias)| key == name && alias == k);
+        // A key written under another name that reads as it: the Keras names, and leaky_relu's
+        // `alpha` (only where `negative_slope` is sought: elsewhere `alpha` is a key of its own).
+        let aliases = SAME_KEYS.iter().chain(&[("negative_slope", "alpha")]);
+        let written = |k: &str| k == name || aliases.clone().any(|&(key, alias)| key == name && alias == k);
         let Some((k, v)) = table.iter().find(|(k, _)| written(k.get_ref())) else { return found };
         found = Some(k.span().start);
         let mut value = v;

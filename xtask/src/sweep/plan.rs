@@ -326,13 +326,14 @@ pub fn resolve(
             let inner = without_position(&e.to_string(), path, &with);
             error("sweep.grid", &format!("point {p} ({}) is not a valid config: {inner}", point_overrides.join(" ")))
         })?;
-        if data_swept {
+        let at = || format!("point {p} ({})", point_overrides.join(" "));
+        // The point's data: its own where `data.*` keys are swept, else the config's.
+        let point_info = if data_swept {
             let data_overrides: Vec<String> = point_overrides
                 .iter()
                 .filter(|o| o.split_once('=').is_some_and(|(k, _)| is_data(k)))
                 .cloned()
                 .collect();
-            let at = || format!("point {p} ({})", point_overrides.join(" "));
             let info = match point_data.entry(data_overrides) {
                 Entry::Occupied(known) => *known.get(),
                 Entry::Vacant(new) => {
@@ -342,23 +343,21 @@ pub fn resolve(
                 }
             };
             measurable(&info, &format!("the data of {}", at()))?;
-            let DataInfo { inputs, outputs, classification, .. } = info;
+            let DataInfo { inputs, outputs, .. } = info;
             loaded.config.model.validate_for(inputs, outputs).map_err(|e| {
                 let what = format!("{} does not fit its data ({inputs} inputs, {outputs} outputs)", at());
                 error("sweep.grid", &format!("{what}: `model.{}`: {}", e.key, e.message))
             })?;
+            Some((info, "its data"))
+        } else {
+            data.map(|info| (info, "the data"))
+        };
+        // What the data's outputs and task refuse (`cross_entropy` over one output), as `train`
+        // checks it: every trial of the point would fail. Checked by point, not by value:
+        // another key's value may make a value fit (an output activation beside a hidden one).
+        if let Some((DataInfo { outputs, classification, .. }, whose)) = point_info {
             loaded.config.validate_for_data(outputs, classification).map_err(|e| {
-                let what = format!("{} does not fit its data ({})", at(), count(outputs, "output"));
-                error("sweep.grid", &format!("{what}: `{}`: {}", e.key, e.message))
-            })?;
-        } else if let Some(&DataInfo { outputs, classification, .. }) = data.as_ref() {
-            // What the data's outputs and task refuse (`cross_entropy` over one output), as
-            // `train` checks it: every trial of the point would fail. Checked by point, not by
-            // value: another key's value may make a value fit (an output activation beside a
-            // hidden one).
-            loaded.config.validate_for_data(outputs, classification).map_err(|e| {
-                let at = format!("point {p} ({})", point_overrides.join(" "));
-                let what = format!("{at} does not fit the data ({})", count(outputs, "output"));
+                let what = format!("{} does not fit {whose} ({})", at(), count(outputs, "output"));
                 error("sweep.grid", &format!("{what}: `{}`: {}", e.key, e.message))
             })?;
         }
@@ -368,8 +367,7 @@ pub fn resolve(
             if models_read.insert(file.clone()) {
                 backprop_cli::model_file::ModelFile::read(&file).map_err(|e| {
                     if keys.iter().any(|k| k == "model" || k == "model.init_from") {
-                        let at = format!("point {p} ({})", point_overrides.join(" "));
-                        error("sweep.grid", &format!("`model.init_from` of {at}: {e}"))
+                        error("sweep.grid", &format!("`model.init_from` of {}: {e}", at()))
                     } else {
                         error("model.init_from", &e.to_string())
                     }
