@@ -320,7 +320,9 @@ pub fn decision_svg<F: Element>(
 
 /// Reads a run's `metrics.csv`: the columns `epoch` and `cost` (required) and `val_cost`
 /// (optional), found by their header names; other columns are ignored, but every row must hold
-/// as many cells as the header.
+/// as many cells as the header, the epochs must rise from row to row (as the trainer writes
+/// them; rows out of order are a hand-edited or spliced file), and there must be one row at
+/// least (a header alone is a cut file: an empty plot would look like a run of no epochs).
 pub fn read_metrics(path: &Path) -> Result<Vec<EpochMetrics>, CliError> {
     let text = crate::fsutil::read_input_text(path, crate::fsutil::MODEL_LIMIT, "metrics file")?;
     let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
@@ -332,7 +334,8 @@ pub fn read_metrics(path: &Path) -> Result<Vec<EpochMetrics>, CliError> {
         return Err(bad(0, format!("the header `{header}` lacks an `epoch` or a `cost` column")));
     };
     let val = column("val_cost");
-    lines
+    let mut last_epoch: Option<usize> = None;
+    let history = lines
         .map(|(i, line)| {
             let cells: Vec<&str> = line.split(',').map(str::trim).collect();
             // Every row the trainer writes has the header's cells: fewer or more is a cut or
@@ -347,13 +350,20 @@ pub fn read_metrics(path: &Path) -> Result<Vec<EpochMetrics>, CliError> {
             };
             let e = cells[epoch];
             let e = e.parse::<usize>().map_err(|_| bad(i, format!("`epoch` is `{e}`, not a whole number")))?;
+            if let Some(last) = last_epoch.replace(e).filter(|&last| last >= e) {
+                return Err(bad(i, format!("epoch {e} after epoch {last}: the epochs must rise from row to row")));
+            }
             let val_cost = match val {
                 Some(k) if !cells[k].is_empty() => Some(number(k, "val_cost")?),
                 _ => None,
             };
             Ok(EpochMetrics { epoch: e, cost: number(cost, "cost")?, val_cost, ..Default::default() })
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    if history.is_empty() {
+        return Err(bad(0, format!("the header `{header}` and no epoch after it")));
+    }
+    Ok(history)
 }
 
 /// `backprop plot RUN_DIR`: draws `loss.svg` from the run's `metrics.csv` and, when the run's

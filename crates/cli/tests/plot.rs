@@ -415,6 +415,10 @@ fn metrics_columns_by_name() {
         ("epoch,cost\n0\n", ":2: 1 cells, the header has 2"),
         ("epoch,cost,lr\n0,1,0.5\n1,0.5\n", ":3: 2 cells, the header has 3"),
         ("epoch,cost\n0,1,0.5\n", ":2: 3 cells, the header has 2"),
+        ("epoch,cost\n", ":1: the header `epoch,cost` and no epoch after it"),
+        ("epoch,cost\n\n", ":1: the header `epoch,cost` and no epoch after it"),
+        ("epoch,cost\n0,1\n2,0.5\n1,0.7\n", ":4: epoch 1 after epoch 2: the epochs must rise"),
+        ("epoch,cost\n0,1\n0,0.5\n", ":3: epoch 0 after epoch 0"),
     ] {
         std::fs::write(&path, text).unwrap();
         let err = read_metrics(&path).unwrap_err();
