@@ -97,6 +97,12 @@ impl<F: Element> Network<F> {
 
     /// Fills every parameter from `weights` and `biases` initialisers, layer by layer
     /// (each layer's `W` row by row, then its `b`), drawing from `rng`.
+    ///
+    /// The initialisers are used as given: a config's are checked when it is read (their
+    /// parameters and what they draw), and one
+    /// built in code should be checked with [`Validate::validate`](backprop_tensor::Validate)
+    /// first (`Uniform { low: -1e308, high: 1e308 }` draws infinite weights, which the first
+    /// step turns into a NaN cost).
     pub fn initialize(&mut self, weights: &dyn Initializer, biases: &dyn Initializer, rng: &mut SeededRng) {
         self.initialize_layers(|_| (weights, biases), rng);
     }
