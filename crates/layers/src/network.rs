@@ -98,11 +98,10 @@ impl<F: Element> Network<F> {
     /// Fills every parameter from `weights` and `biases` initialisers, layer by layer
     /// (each layer's `W` row by row, then its `b`), drawing from `rng`.
     ///
-    /// The initialisers are used as given: a config's are checked when it is read (their
-    /// parameters and what they draw), and one
-    /// built in code should be checked with [`Validate::validate`](backprop_tensor::Validate)
-    /// first (`Uniform { low: -1e308, high: 1e308 }` draws infinite weights, which the first
-    /// step turns into a NaN cost).
+    /// The initialisers are used as given. A config's are checked when it is read: their
+    /// parameters ([`Validate`](backprop_tensor::Validate)) and that what they draw is finite
+    /// in the run's dtype. One built in code is not: `Uniform { low: -1e308, high: 1e308 }`
+    /// passes `validate` yet draws infinite weights, which the first step turns into a NaN cost.
     pub fn initialize(&mut self, weights: &dyn Initializer, biases: &dyn Initializer, rng: &mut SeededRng) {
         self.initialize_layers(|_| (weights, biases), rng);
     }
