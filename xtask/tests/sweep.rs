@@ -748,6 +748,50 @@ fn a_sweep_in_use_is_not_run_twice() {
     three.wait_for(&log, "to run");
 }
 
+/// A trial's directory is locked while the sweep runs the trial, as `backprop train` locks its
+/// run directory: a `--resume` of the trial is refused meanwhile, and a trial whose directory
+/// such a run holds is not run, its directory left as that run writes it.
+#[test]
+fn a_trial_in_use_by_another_run_is_left_alone() {
+    let tmp = temp("trial-lock");
+    let out = tmp.path().join("out");
+    let config = config_with(tmp.path(), "seeds = 2");
+    let trial = out.join("trials/00000");
+    std::fs::create_dir_all(&trial).unwrap();
+    let other = std::fs::File::open(&trial).unwrap();
+    other.try_lock().unwrap();
+    let args = ["experiment", s(&config), "--set", "train.epochs=10", "--out", s(&out), "--jobs", "1"];
+    let (code, _, stderr) = xtask(&args);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(stderr.contains("00000 is in use by another run (a `backprop train --resume` of the trial?)"), "{stderr}");
+    assert_eq!(std::fs::read_dir(&trial).unwrap().count(), 0, "the busy trial's directory was written");
+    assert!(out.join("trials/00001/summary.json").exists());
+    // Once that run ends, the same command runs the trial.
+    drop(other);
+    let (code, _, stderr) = xtask(&args);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("1 to run, 1 already done"), "{stderr}");
+
+    // While the sweep trains a trial (its first checkpoint is written), the trial's directory is
+    // held.
+    let log = tmp.path().join("long.log");
+    let long = tmp.path().join("long");
+    let (epochs, every) = ("train.epochs=2000000000", "train.checkpoint_every=1000");
+    let mut sweep = Background::start(
+        &["experiment", s(&config), "--set", epochs, "--set", every, "--out", s(&long), "--jobs", "1"],
+        &log,
+    );
+    let trial = long.join("trials/00000");
+    let t0 = Instant::now();
+    while !trial.join("checkpoint.json").exists() {
+        assert!(sweep.0.try_wait().unwrap().is_none(), "{}", std::fs::read_to_string(&log).unwrap());
+        assert!(t0.elapsed() < Duration::from_secs(60), "no checkpoint: {}", std::fs::read_to_string(&log).unwrap());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let held = std::fs::File::open(&trial).unwrap().try_lock();
+    assert!(matches!(held, Err(std::fs::TryLockError::WouldBlock)), "{held:?}");
+}
+
 /// A sweep clears the temporary files a killed sweep left in its folder, not those of a writer
 /// still running (a shard's), nor other files.
 #[test]

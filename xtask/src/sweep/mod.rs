@@ -354,7 +354,9 @@ fn run_trials(
     // Each trial's files go to I/O threads, which write them (an fsync each) while the compute
     // threads run the next trials: a half-adder trial waited for the disk about half as long as
     // it computed. The queue is bounded, so a slow disk holds the trials back, not memory.
-    let (queue, pending) = mpsc::sync_channel::<RunFiles>(2 * jobs);
+    // Each trial's files travel with the lock on its directory (`trial::lock`), which the
+    // writer lets go once they are written.
+    let (queue, pending) = mpsc::sync_channel::<(RunFiles, Option<std::fs::File>)>(2 * jobs);
     // The writers own the receiving end: should they all stop, sending fails instead of waiting.
     let pending = Arc::new(Mutex::new(pending));
     std::thread::scope(|scope| {
@@ -365,11 +367,11 @@ fn run_trials(
             let pending = Arc::clone(&pending);
             scope.spawn(move || {
                 let next = || pending.lock().unwrap_or_else(PoisonError::into_inner).recv();
-                while let Ok(files) = next() {
+                while let Ok((files, held)) = next() {
                     // The trial's progress line, printed when it finished training, said how
                     // it trained; this says that its result is still missing.
                     let trial_dir = files.dir().to_path_buf();
-                    if let Err(reason) = trial::write(files) {
+                    if let Err(reason) = trial::write(files, held) {
                         failed.fetch_add(1, Ordering::Relaxed);
                         errln!("warning: {} trained, but its files were not written: {reason}", trial_dir.display());
                     }
@@ -384,18 +386,25 @@ fn run_trials(
                     return;
                 }
                 let t0 = Instant::now();
-                let (result, files) = trial::run(&dir.join(&t.dir), &resolved.trial_config(t));
+                let (trial_dir, config) = (dir.join(&t.dir), resolved.trial_config(t));
+                let (result, files, held) = match trial::lock(&trial_dir, &config) {
+                    Ok(held) => {
+                        let (result, files) = trial::run(&trial_dir, &config);
+                        (result, files, held)
+                    }
+                    Err(busy) => (busy, None, None),
+                };
                 if result.status == Status::Missing && backprop_cli::run::interrupted() {
                     // Stopped by Ctrl-C: not a result, nor a failure; run again next time.
                     cut_short.fetch_add(1, Ordering::Relaxed);
                     return;
                 }
                 if let Some(files) = files
-                    && let Err(unsent) = queue.send(files)
+                    && let Err(unsent) = queue.send((files, held))
                 {
                     // Only if every writer has stopped: the trial has no result on disk.
                     failed.fetch_add(1, Ordering::Relaxed);
-                    errln!("warning: {} trained, but its files were not written", unsent.0.dir().display());
+                    errln!("warning: {} trained, but its files were not written", unsent.0.0.dir().display());
                 }
                 match result.status {
                     Status::Diverged => diverged.fetch_add(1, Ordering::Relaxed),

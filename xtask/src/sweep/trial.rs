@@ -140,6 +140,40 @@ pub fn is_stale(dir: &Path, loaded: &Loaded) -> bool {
     matches!(read(dir).status, Status::Ok | Status::Diverged) && !is_done(dir, loaded)
 }
 
+/// Locks the trial's directory `dir` as `backprop train` locks its run directory
+/// ([`lock_run_dir`](backprop_cli::fsutil::lock_run_dir)), until the handle is dropped once
+/// the trial's files are written: a `backprop train --resume` of the trial, or a `--out` into
+/// it, is refused while the sweep runs it. A trial whose directory such a run holds is not run:
+/// its failure (the `Err`) leaves the directory as that run writes it.
+///
+/// The directory is locked here when it exists (an earlier attempt's, which may hold a
+/// checkpoint) or when `loaded` writes checkpoints (made here, as the run would make it for its
+/// first one); otherwise [`write()`] makes and locks it: a compute thread's `mkdir` waits on the
+/// file system's journal while the writers `fsync`, and a run without checkpoints leaves nothing
+/// to resume until then.
+pub fn lock(dir: &Path, loaded: &Loaded) -> Result<Option<std::fs::File>, TrialResult> {
+    if loaded.config.train.checkpoint_every > 0 && std::fs::create_dir_all(dir).is_err() {
+        return Ok(None);
+    }
+    if !dir.is_dir() {
+        return Ok(None);
+    }
+    backprop_cli::fsutil::lock_run_dir(dir).map_err(|_| busy(dir))
+}
+
+/// The failure of a trial whose directory another run holds.
+fn busy(dir: &Path) -> TrialResult {
+    TrialResult {
+        status: Status::Failed,
+        reason: format!(
+            "{} is in use by another run (a `backprop train --resume` of the trial?): not run; run the sweep \
+             again once it ends",
+            dir.display()
+        ),
+        summary: Default::default(),
+    }
+}
+
 /// Runs the trial `loaded` for `dir`: its result, and the run's files, which the caller writes
 /// with [`write()`] (that creates `dir` if needed and replaces what an earlier attempt left there);
 /// until then the trial is not done on disk. The run itself touches `dir` only to write
@@ -172,9 +206,15 @@ pub fn run(dir: &Path, loaded: &Loaded) -> (TrialResult, Option<RunFiles>) {
 
 /// Writes a trial's files (see [`run`]) into its directory, once an earlier attempt's summary,
 /// failure and temporary files are gone; when that fails, records the failure instead, and
-/// returns it.
-pub fn write(files: RunFiles) -> Result<(), String> {
+/// returns it. `held` is the lock [`lock`] took on the directory; a directory without one (it
+/// did not exist then) is locked once made, and left as it is when another run holds it.
+pub fn write(files: RunFiles, held: Option<std::fs::File>) -> Result<(), String> {
     let dir = files.dir().to_path_buf();
+    let made = std::fs::create_dir_all(&dir).map_err(|e| format!("cannot prepare {}: {e}", dir.display()));
+    let _held = match (made, held) {
+        (Ok(()), None) => backprop_cli::fsutil::lock_run_dir(&dir).map_err(|_| busy(&dir).reason)?,
+        (_, held) => held,
+    };
     let written = prepare_dir(&dir)
         .map_err(|e| format!("cannot prepare {}: {e}", dir.display()))
         .and_then(|()| files.write().map_err(|e| format!("cannot write the run's files: {e}")));
@@ -246,7 +286,7 @@ mod tests {
         let loaded = tiny(tmp.path());
         let dir = tmp.path().join("trials/00000");
         let (_, files) = run(&dir, &loaded);
-        write(files.unwrap()).unwrap();
+        write(files.unwrap(), None).unwrap();
         assert!(is_done(&dir, &loaded));
         let good: serde_json::Value =
             serde_json::from_str(&std::fs::read_to_string(dir.join("summary.json")).unwrap()).unwrap();
@@ -298,7 +338,7 @@ mod tests {
         // summary, and only its failure is left until `write`.
         assert_eq!(read(&dir).status, Status::Failed, "not done on disk before its files are written");
         assert!(!is_done(&dir, &loaded));
-        write(files.expect("a run that worked has files")).unwrap();
+        write(files.expect("a run that worked has files"), None).unwrap();
 
         let after = read(&dir);
         assert_eq!((after.status, after.number("final_cost")), (Status::Ok, result.number("final_cost")));
@@ -324,6 +364,33 @@ mod tests {
         assert_eq!(read(&fresh).status, Status::Failed);
     }
 
+    /// A trial's directory is locked by `lock` when it exists (or checkpoints will make it), by
+    /// `write` when the run made it (or another did meanwhile); one that another run holds is
+    /// left as that run writes it.
+    #[test]
+    fn a_trial_directory_another_run_holds_is_left_alone() {
+        let tmp = tempfile::Builder::new().prefix("bp-trial-").tempdir().unwrap();
+        let loaded = tiny(tmp.path());
+        let dir = tmp.path().join("trials/00000");
+        assert!(lock(&dir, &loaded).unwrap().is_none(), "no directory yet, nor checkpoints: nothing to lock");
+        assert!(!dir.exists());
+        let (_, files) = run(&dir, &loaded);
+        // Another run makes the directory and holds it while the trial trains.
+        std::fs::create_dir_all(&dir).unwrap();
+        let other = std::fs::File::open(&dir).unwrap();
+        other.try_lock().unwrap();
+        assert!(lock(&dir, &loaded).unwrap_err().reason.contains("00000 is in use by another run"));
+        let reason = write(files.unwrap(), None).unwrap_err();
+        assert!(reason.contains("00000 is in use by another run"), "{reason}");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0, "written into a directory in use");
+        // Once it ends, the trial locks its directory, which no other run can then take.
+        drop(other);
+        let held = lock(&dir, &loaded).unwrap().expect("the directory exists");
+        let (_, files) = run(&dir, &loaded);
+        write(files.unwrap(), Some(held)).unwrap();
+        assert_eq!(read(&dir).status, Status::Ok);
+    }
+
     #[test]
     fn files_that_cannot_be_written_make_a_failed_trial() {
         let tmp = tempfile::Builder::new().prefix("bp-trial-").tempdir().unwrap();
@@ -333,7 +400,7 @@ mod tests {
         // A file where the trial's directory should be.
         std::fs::create_dir_all(dir.parent().unwrap()).unwrap();
         std::fs::write(&dir, "not a directory").unwrap();
-        let reason = write(files.unwrap()).unwrap_err();
+        let reason = write(files.unwrap(), None).unwrap_err();
         assert!(reason.starts_with("cannot prepare"), "{reason}");
     }
 }
