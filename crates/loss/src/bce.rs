@@ -52,13 +52,13 @@ impl<F: Element> Loss<F> for Bce {
         // PyTorch's `clamp_min`, which keeps a NaN (`f64::max` would make it −100, and a NaN
         // output a finite cost that no divergence check sees).
         let clamp = |x: F| if x < floor { floor } else { x };
-        let mut sum = F::zero();
+        let mut sum = 0.0;
         Zip::from(output).and(target).for_each(|&a, &t| {
             let log_a = clamp(math::ln(a));
             let log_not_a = clamp(math::ln_1p(-a));
-            sum += t * log_a + (F::one() - t) * log_not_a;
+            sum += (t * log_a + (F::one() - t) * log_not_a).f64();
         });
-        -sum / F::of(output.len() as f64)
+        F::of(-sum / output.len() as f64)
     }
 
     fn gradient(&self, output: MatView<'_, F>, target: MatView<'_, F>, grad: MatViewMut<'_, F>) {

@@ -44,11 +44,11 @@ fn sigmoid<F: Element>(x: F) -> F {
 
 impl<F: Element> Loss<F> for BceWithLogits {
     fn cost(&self, output: MatView<'_, F>, target: MatView<'_, F>) -> F {
-        let mut sum = F::zero();
+        let mut sum = 0.0;
         Zip::from(output).and(target).for_each(|&x, &t| {
-            sum += x.max(F::zero()) - x * t + math::ln_1p(math::exp(-x.abs()));
+            sum += (x.max(F::zero()) - x * t + math::ln_1p(math::exp(-x.abs()))).f64();
         });
-        sum / F::of(output.len() as f64)
+        F::of(sum / output.len() as f64)
     }
 
     fn gradient(&self, output: MatView<'_, F>, target: MatView<'_, F>, grad: MatViewMut<'_, F>) {

@@ -108,7 +108,7 @@ impl CrossEntropy {
 impl<F: Element> Loss<F> for CrossEntropy {
     fn cost(&self, output: MatView<'_, F>, target: MatView<'_, F>) -> F {
         let (keep, spread) = self.smoothing::<F>(output.ncols());
-        let mut sum = F::zero();
+        let mut sum = 0.0;
         // Row-major buffers (the workspace's): slice loops, the same sums in the same order.
         let k = output.ncols();
         if k > 0
@@ -117,16 +117,16 @@ impl<F: Element> Loss<F> for CrossEntropy {
         {
             rows_max_lse(xs, k, |i, m, lse| {
                 for (&x, &t) in xs[i * k..(i + 1) * k].iter().zip(&ts[i * k..(i + 1) * k]) {
-                    sum -= (keep * t + spread) * (x - m - lse);
+                    sum -= ((keep * t + spread) * (x - m - lse)).f64();
                 }
             });
-            return sum / F::of(output.nrows() as f64);
+            return F::of(sum / output.nrows() as f64);
         }
         for (x, t) in output.outer_iter().zip(target.outer_iter()) {
             let (m, lse) = max_and_log_sum_exp(x);
-            Zip::from(x).and(t).for_each(|&x, &t| sum -= (keep * t + spread) * (x - m - lse));
+            Zip::from(x).and(t).for_each(|&x, &t| sum -= ((keep * t + spread) * (x - m - lse)).f64());
         }
-        sum / F::of(output.nrows() as f64)
+        F::of(sum / output.nrows() as f64)
     }
 
     fn gradient(&self, output: MatView<'_, F>, target: MatView<'_, F>, grad: MatViewMut<'_, F>) {
@@ -182,16 +182,16 @@ mod tests {
         let (keep, spread) = ce.smoothing::<F>(k);
         let rows = xs.len() / k;
         let n = F::of(rows as f64);
-        let (mut sum, mut grad) = (F::zero(), vec![F::zero(); xs.len()]);
+        let (mut sum, mut grad) = (0.0, vec![F::zero(); xs.len()]);
         for ((x, t), g) in xs.chunks_exact(k).zip(ts.chunks_exact(k)).zip(grad.chunks_exact_mut(k)) {
             let (m, lse) = max_and_log_sum_exp_slice(x);
             let mass = t.iter().fold(F::zero(), |s, &t| s + keep * t + spread);
             for ((g, &x), &t) in g.iter_mut().zip(x).zip(t) {
-                sum -= (keep * t + spread) * (x - m - lse);
+                sum -= ((keep * t + spread) * (x - m - lse)).f64();
                 *g = (math::exp(x - m - lse) * mass - (keep * t + spread)) / n;
             }
         }
-        (sum / n, grad)
+        (F::of(sum / rows as f64), grad)
     }
 
     fn batched_keep_the_bits<F: Element>() {

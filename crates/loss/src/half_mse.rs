@@ -24,11 +24,11 @@ impl<F: Element> Loss<F> for HalfMse {
         {
             return half_mse_rows(output.nrows(), o, t);
         }
-        let n = F::of(output.nrows() as f64);
-        let mut sum = F::zero();
+        let n = output.nrows() as f64;
+        let mut sum = 0.0;
         // Other layouts: ndarray's order (row-major for a standard layout, as the buffers).
-        Zip::from(output).and(target).for_each(|&a, &t| sum += (a - t) * (a - t));
-        sum / (n + n)
+        Zip::from(output).and(target).for_each(|&a, &t| sum += ((a - t) * (a - t)).f64());
+        F::of(sum / (n + n))
     }
 
     fn gradient(&self, output: MatView<'_, F>, target: MatView<'_, F>, grad: MatViewMut<'_, F>) {
@@ -60,14 +60,14 @@ fn whole_rows<F>(cols: usize, output: &[F], target: &[F]) -> usize {
     output.len().checked_div(cols).unwrap_or(0)
 }
 
-/// `1/(2n) Σ (a − t)²`, summed in order.
+/// `1/(2n) Σ (a − t)²`, summed in order in f64 (see [`Loss::cost`]).
 fn half_mse_rows<F: Element>(n: usize, output: &[F], target: &[F]) -> F {
-    let n = F::of(n as f64);
-    let mut sum = F::zero();
+    let n = n as f64;
+    let mut sum = 0.0;
     for (&a, &t) in output.iter().zip(target) {
-        sum += (a - t) * (a - t);
+        sum += ((a - t) * (a - t)).f64();
     }
-    sum / (n + n)
+    F::of(sum / (n + n))
 }
 
 /// `g = (a − t)/n`.

@@ -44,12 +44,12 @@ impl<F: Element> Loss<F> for Huber {
     fn cost(&self, output: MatView<'_, F>, target: MatView<'_, F>) -> F {
         let delta = F::of(self.delta);
         let half = F::of(0.5);
-        let mut sum = F::zero();
+        let mut sum = 0.0;
         Zip::from(output).and(target).for_each(|&a, &t| {
             let x = (a - t).abs();
-            sum += if x < delta { half * x * x } else { delta * (x - half * delta) };
+            sum += if x < delta { half * x * x } else { delta * (x - half * delta) }.f64();
         });
-        sum / F::of(output.len() as f64)
+        F::of(sum / output.len() as f64)
     }
 
     fn gradient(&self, output: MatView<'_, F>, target: MatView<'_, F>, grad: MatViewMut<'_, F>) {

@@ -24,9 +24,9 @@ impl Validate for Mae {}
 
 impl<F: Element> Loss<F> for Mae {
     fn cost(&self, output: MatView<'_, F>, target: MatView<'_, F>) -> F {
-        let mut sum = F::zero();
-        Zip::from(output).and(target).for_each(|&a, &t| sum += (a - t).abs());
-        sum / F::of(output.len() as f64)
+        let mut sum = 0.0;
+        Zip::from(output).and(target).for_each(|&a, &t| sum += (a - t).abs().f64());
+        F::of(sum / output.len() as f64)
     }
 
     fn gradient(&self, output: MatView<'_, F>, target: MatView<'_, F>, grad: MatViewMut<'_, F>) {

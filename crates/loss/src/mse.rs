@@ -24,9 +24,9 @@ impl Validate for Mse {}
 
 impl<F: Element> Loss<F> for Mse {
     fn cost(&self, output: MatView<'_, F>, target: MatView<'_, F>) -> F {
-        let mut sum = F::zero();
-        Zip::from(output).and(target).for_each(|&a, &t| sum += (a - t) * (a - t));
-        sum / F::of(output.len() as f64)
+        let mut sum = 0.0;
+        Zip::from(output).and(target).for_each(|&a, &t| sum += ((a - t) * (a - t)).f64());
+        F::of(sum / output.len() as f64)
     }
 
     fn gradient(&self, output: MatView<'_, F>, target: MatView<'_, F>, grad: MatViewMut<'_, F>) {
@@ -37,11 +37,11 @@ impl<F: Element> Loss<F> for Mse {
     // The buffer forms: the same operations in the same (row-major) order, without views.
     fn cost_rows(&self, _cols: usize, output: &[F], target: &[F]) -> F {
         assert_eq!(output.len(), target.len(), "mse: output and target of different lengths");
-        let mut sum = F::zero();
+        let mut sum = 0.0;
         for (&a, &t) in output.iter().zip(target) {
-            sum += (a - t) * (a - t);
+            sum += ((a - t) * (a - t)).f64();
         }
-        sum / F::of(output.len() as f64)
+        F::of(sum / output.len() as f64)
     }
 
     fn gradient_rows(&self, _cols: usize, output: &[F], target: &[F], grad: &mut [F]) {
