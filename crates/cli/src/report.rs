@@ -41,7 +41,8 @@ pub struct RegressionReport {
     pub mae: f64,
     /// Coefficient of determination 1 − SS_res/SS_tot per output, averaged over outputs
     /// (scikit-learn's `uniform_average`); an output with constant targets scores 1 if predicted
-    /// exactly, else 0.
+    /// exactly, else 0. NaN (`null` in JSON) for fewer than two samples, where it is not defined
+    /// (scikit-learn's `r2_score` gives NaN and a warning).
     pub r2: f64,
     /// When every target is 0 or 1 (a truth table's bits, multi-label targets): how many of
     /// the outputs fall on their target's side of the decision threshold.
@@ -159,20 +160,25 @@ pub fn regression<F: Element>(outputs: MatView<'_, F>, targets: MatView<'_, F>, 
         ae += d.abs();
     }
     let cols = targets.ncols().max(1);
-    let r2 = (0..targets.ncols())
-        .map(|j| {
-            let t = targets.column(j);
-            let mean = t.iter().map(|v| v.f64()).sum::<f64>() / t.len().max(1) as f64;
-            let ss_tot: f64 = t.iter().map(|v| (v.f64() - mean).powi(2)).sum();
-            let ss_res: f64 = outputs.column(j).iter().zip(t.iter()).map(|(o, t)| (o.f64() - t.f64()).powi(2)).sum();
-            match (ss_tot > 0.0, ss_res > 0.0) {
-                (true, _) => 1.0 - ss_res / ss_tot,
-                (false, false) => 1.0,
-                (false, true) => 0.0,
-            }
-        })
-        .sum::<f64>()
-        / cols as f64;
+    let r2 = if targets.nrows() < 2 {
+        f64::NAN
+    } else {
+        (0..targets.ncols())
+            .map(|j| {
+                let t = targets.column(j);
+                let mean = t.iter().map(|v| v.f64()).sum::<f64>() / t.len().max(1) as f64;
+                let ss_tot: f64 = t.iter().map(|v| (v.f64() - mean).powi(2)).sum();
+                let ss_res: f64 =
+                    outputs.column(j).iter().zip(t.iter()).map(|(o, t)| (o.f64() - t.f64()).powi(2)).sum();
+                match (ss_tot > 0.0, ss_res > 0.0) {
+                    (true, _) => 1.0 - ss_res / ss_tot,
+                    (false, false) => 1.0,
+                    (false, true) => 0.0,
+                }
+            })
+            .sum::<f64>()
+            / cols as f64
+    };
     RegressionReport { mse: se / n, mae: ae / n, r2, bits: bits(outputs, targets, threshold) }
 }
 
@@ -282,6 +288,12 @@ mod tests {
         let out = array![[1.0, 7.0], [2.0, 7.5], [4.0, 7.0]];
         let r = regression(out.view(), t.view(), 0.5);
         assert!((r.r2 - 0.75 / 2.0).abs() < 1e-15, "{}", r.r2);
+        // One sample: not defined (scikit-learn's NaN), whether predicted exactly or not.
+        for out in [array![[1.5, 2.0]], array![[1.0, 2.0]]] {
+            let r = regression(out.view(), array![[1.5, 2.0]].view(), 0.5);
+            assert!(r.r2.is_nan(), "{}", r.r2);
+            assert!(serde_json::to_string(&r).unwrap().contains("\"r2\":null"));
+        }
     }
 
     /// By hand: the half adder's four rows, one output wrong in row 1 and both in row 3.

@@ -155,7 +155,7 @@ backprop_tensor::registry! {
         "relu" => Relu(Relu),
         /// `z`.
         "identity" => Identity(Identity),
-        /// `z` if `z > 0`, else `alpha·z` (PyTorch `LeakyReLU`).
+        /// `z` if `z > 0`, else `negative_slope·z` (PyTorch `LeakyReLU`; `alpha` is another name).
         "leaky_relu" => LeakyRelu(LeakyRelu),
         /// `z` if `z > 0`, else `alpha·(e^z − 1)` (PyTorch `ELU`).
         "elu" => Elu(Elu),
