@@ -561,7 +561,7 @@ fn model_file_unknown_activation() {
 
 #[test]
 fn model_file_from_a_future_version() {
-    bad_model("version", &model(GOOD_LAYER).replace("\"version\": 1", "\"version\": 2"), &["m.json", "version 2"]);
+    bad_model("version", &model(GOOD_LAYER).replace("\"version\": 1", "\"version\": 3"), &["m.json", "version 3"]);
 }
 
 #[test]

@@ -664,3 +664,104 @@ fn eval_and_predict_read_a_model_without_a_normalizer_alike() {
     let predicted: serde_json::Value = serde_json::from_str(&predicted.stdout).unwrap();
     assert_eq!(predicted[0]["output"], explained["layers"][1]["a"], "explain and predict, the same outputs");
 }
+
+/// House prices (10⁵) through `normalize_targets = "standardize"`: the network learns the
+/// standardised prices (its costs in their units), the model file carries their scaling and
+/// names, `predict` answers in the prices' own units under the target's name, and the report
+/// scores in them (its MSE is the scaled cost times the scale²). A classification config may
+/// not scale its labels.
+#[test]
+fn regression_targets_scaled_train_and_predict_in_their_own_units() {
+    let tmp = scratch("target-scaling");
+    let dir = tmp.path();
+    let mut text = String::from("rooms,area,price\n");
+    for i in 0..120 {
+        let (rooms, area) = (1 + i % 5, 40.0 + 1.5 * i as f64);
+        let price = 50_000.0 + 12_000.0 * rooms as f64 + 900.0 * area + 3_000.0 * backprop_tensor::math::sin(i as f64);
+        text.push_str(&format!("{rooms},{area},{price:.2}\n"));
+    }
+    write(dir, "houses.csv", &text);
+    let config = write(
+        dir,
+        "houses.toml",
+        "[experiment]\nname = \"houses\"\nseed = 5\n\n[data]\nsource = \"csv\"\npath = \"houses.csv\"\ntargets = \"price\"\n\
+         validation = 0.25\nnormalize = \"standardize\"\nnormalize_targets = \"standardize\"\n\n[model]\nhidden = []\n\
+         output_activation = \"identity\"\n\n[loss]\nkind = \"mse\"\n\n[optim]\nkind = \"sgd\"\nlr = 0.1\n\n\
+         [train]\nepochs = 300\nlog_every = 0\n",
+    );
+    let (out, s) = train(config.to_str().unwrap(), &[], "target-scaling-run");
+    let report = &s["report"]["regression"];
+    assert!(report["r2"].as_f64().unwrap() > 0.99, "{s}");
+    // The cost is the scaled targets' (a linear fit leaves the sine's 3 000 of 10⁵ unexplained:
+    // a cost of about 1e-3), the report's MSE the prices' own.
+    let (cost, mse) = (s["val_cost"].as_f64().unwrap(), report["mse"].as_f64().unwrap());
+    let model_path = out.path().join("model.json");
+    let m = json(&model_path);
+    assert_eq!(m["version"], 2);
+    assert_eq!(m["targets"], serde_json::json!(["price"]));
+    assert_eq!(m["target_normalizer"]["kind"], "standardize");
+    let (shift, scale) =
+        (m["target_normalizer"]["shift"][0].as_f64().unwrap(), m["target_normalizer"]["scale"][0].as_f64().unwrap());
+    assert!((150_000.0..300_000.0).contains(&shift) && scale > 10_000.0, "{m}");
+    assert!(cost < 0.01, "{s}");
+    assert!(((mse - cost * scale * scale) / mse).abs() < 1e-9, "mse {mse}, cost {cost}, scale {scale}");
+
+    // predict: the network's (scaled) output, times the scale, plus the shift, under `price`.
+    let query = write(dir, "query.csv", "area,rooms\n100,3\n");
+    let run = backprop(&["predict", model_path.to_str().unwrap(), "--csv", query.to_str().unwrap(), "--format", "csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rows: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(rows[0], "rooms,area,price", "{}", run.stdout);
+    let price: f64 = rows[1].rsplit(',').next().unwrap().parse().unwrap();
+    let truth = 50_000.0 + 12_000.0 * 3.0 + 900.0 * 100.0;
+    assert!((price - truth).abs() < 5_000.0, "{price} against {truth}");
+    let mut unscaled = m.clone();
+    unscaled.as_object_mut().unwrap().remove("target_normalizer");
+    let raw_model = write(dir, "raw.json", &unscaled.to_string());
+    let run = backprop(&["predict", raw_model.to_str().unwrap(), "--csv", query.to_str().unwrap(), "--format", "csv"]);
+    let raw: f64 = run.stdout.lines().nth(1).unwrap().rsplit(',').next().unwrap().parse().unwrap();
+    assert!(raw.abs() < 10.0, "the network's own output is a scaled price: {raw}");
+    assert_eq!(price, raw * scale + shift, "scaled back in f64, the model's dtype");
+
+    // eval reads the data as the model sees it: the same cost and report as the run's.
+    let run = backprop(&["eval", model_path.to_str().unwrap(), config.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains(&format!("cost: {cost}")), "{}\n{s}", run.stdout);
+    assert!(run.stdout.contains(&format!("\"mse\": {mse}")), "{}\n{s}", run.stdout);
+
+    // explain: the target as the network learns it, scaled as the data's, and said so.
+    let run = backprop(&[
+        "explain",
+        config.to_str().unwrap(),
+        "--model",
+        model_path.to_str().unwrap(),
+        "--input",
+        "3,100",
+        "--target",
+        "176000",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let e: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(e["target_normalized"], true, "{e}");
+    assert_eq!(e["target"][0].as_f64().unwrap(), (176_000.0 - shift) / scale, "{e}");
+    let run = backprop(&["explain", config.to_str().unwrap(), "--model", model_path.to_str().unwrap()]);
+    assert!(run.stdout.contains("(t as the network learns it: the target scaled by the data's target normalizer)"));
+
+    // Class labels are not scaled.
+    let run = backprop(&[
+        "train",
+        config.to_str().unwrap(),
+        "--set",
+        "data.task=\"classification\"",
+        "--out",
+        dir.join("refused").to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("houses.toml:11:1: key `data.normalize_targets`: scales regression targets"),
+        "{}",
+        run.stderr
+    );
+}

@@ -110,7 +110,8 @@ enum PredictFormat {
     /// `(x1, x2) : [y1 y2] -> class`, as training prints a truth table's outputs.
     #[default]
     Text,
-    /// A header (the model's feature names, `output_1`…, `class`), then one row per input, every
+    /// A header (the model's feature names, its regression targets' names or `output_1`…,
+    /// `class`), then one row per input, every
     /// number in its shortest text that reads back to the same f64.
     Csv,
     /// A JSON array of `{"input": [...], "output": [...], "class": "..."}` (no `class` without
@@ -619,7 +620,8 @@ fn predict_in<F: Element>(args: &PredictArgs, file: &ModelFile, out: &mut dyn Wr
         // 1): the network would see an infinite input, and could still print a label.
         in_range(&x, " once scaled by the model's normalizer")?;
     }
-    let y = net.predict(x.view()).mapv(|v| v.f64());
+    let mut scaled = net.predict(x.view());
+    let y = scaled.mapv(|v| v.f64());
     if let Some(i) = y.outer_iter().position(|r| r.iter().any(|v| !v.is_finite())) {
         let row = where_is(i);
         // Which of the two is too large: the same weights on small inputs (zeros and ones, as
@@ -632,6 +634,22 @@ fn predict_in<F: Element>(args: &PredictArgs, file: &ModelFile, out: &mut dyn Wr
         };
         return Err(CliError::Input(format!("{row}: the model's output is not finite (NaN or infinite): {cause}")));
     }
+    // A network trained on scaled targets (`normalize_targets`) answers in their units once
+    // its outputs are scaled back, in its dtype.
+    let y = match &file.target_normalizer {
+        Some(n) if !n.is_identity() => {
+            n.invert(&mut scaled).map_err(|e| CliError::Input(format!("{}: {e}", args.model.display())))?;
+            if let Some(i) = scaled.outer_iter().position(|r| r.iter().any(|v| !v.is_finite())) {
+                return Err(CliError::Input(format!(
+                    "{}: the model's output, scaled back by its target normalizer, is beyond {}'s range",
+                    where_is(i),
+                    F::DTYPE.name()
+                )));
+            }
+            scaled.mapv(|v| v.f64())
+        }
+        _ => y,
+    };
     let threshold =
         if file.layers.last().is_some_and(|l| l.activation.name() == "sigmoid" || l.activation.name() == "softmax") {
             0.5
@@ -664,7 +682,11 @@ fn predict_in<F: Element>(args: &PredictArgs, file: &ModelFile, out: &mut dyn Wr
         PredictFormat::Csv => {
             let features =
                 file.features.clone().unwrap_or_else(|| (1..=net.inputs()).map(|j| format!("x{j}")).collect());
-            let mut added: Vec<String> = (1..=net.outputs()).map(|k| format!("output_{k}")).collect();
+            // Named after the regression targets when the model records them (`price`).
+            let mut added: Vec<String> = match &file.targets {
+                Some(targets) if file.classes.is_none() => targets.clone(),
+                _ => (1..=net.outputs()).map(|k| format!("output_{k}")).collect(),
+            };
             if file.classes.is_some() {
                 added.push("class".into());
             }
@@ -750,7 +772,7 @@ fn eval_in<F: Element>(
     }
     let classification = splits.task == backprop_data::Task::Classification;
     let loss = loaded.config.loss.get::<F>();
-    let eval = run::evaluate(&net, loss, data, classification, splits.classes.as_deref());
+    let eval = run::evaluate(&net, loss, data, classification, splits.classes.as_deref(), &splits.target_normalizer);
     let _ = writeln!(out, "split: {name} ({} samples)", data.len());
     let _ = writeln!(out, "cost: {}", eval.cost);
     if let Some(a) = eval.accuracy {

@@ -61,8 +61,8 @@ pub fn prepare<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Result<(Dat
 }
 
 /// Every split of a config's data and the starting network. With `model` (a trained model to
-/// evaluate or inspect), the data is read as the model sees it: its classes and its normalizer
-/// (as `predict` does); otherwise normalised as the config says.
+/// evaluate or inspect), the data is read as the model sees it: its classes and its
+/// normalizers (as `predict` does); otherwise normalised as the config says.
 pub fn prepare_splits<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Result<(Splits<F>, Network<F>), CliError> {
     let cfg = &loaded.config;
     let model = model.map(|path| ModelFile::read(path).map(|file| (path.to_path_buf(), file))).transpose()?;
@@ -78,10 +78,11 @@ pub fn prepare_splits<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Resu
     let splits: Splits<F> = match &model {
         Some((path, file)) => {
             // A model without a normalizer scales nothing, as `predict` reads it: not the
-            // config's scaling fitted on the data evaluated.
+            // config's scaling fitted on the data evaluated. So for its targets.
             let identity = Normalizer::identity();
             let normalizer = Some(file.normalizer.as_ref().unwrap_or(&identity));
-            let trained = Trained { classes: file.classes.as_deref(), normalizer };
+            let target_normalizer = Some(file.target_normalizer.as_ref().unwrap_or(&identity));
+            let trained = Trained { classes: file.classes.as_deref(), normalizer, target_normalizer };
             load_data_as(loaded, trained).map_err(|e| {
                 // Read as the model sees it, data of other features fails first on what follows
                 // from them (a normalizer of another count, other classes): the features are
@@ -241,7 +242,9 @@ pub fn load_data_as<F: Element>(loaded: &Loaded, trained: Trained<'_>) -> Result
         }
         // A synthetic set whose values overflow: its `noise` made them (nothing else of a
         // generator's is unbounded), a config error at that key.
-        DataError::NonFinite { .. } | DataError::NormalizeOverflow { .. }
+        DataError::NonFinite { .. }
+        | DataError::NormalizeOverflow { .. }
+        | DataError::NormalizeTargetsOverflow { .. }
             if trained.normalizer.is_none()
                 && toml::Value::try_from(&cfg.data).is_ok_and(|v| v.get("noise").is_some()) =>
         {

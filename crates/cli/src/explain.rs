@@ -30,7 +30,9 @@
 //! `grad_weights[i][j]` is the gradient of the weight from input `i` to unit `j` (the layout of
 //! `model.json`). `dC_da` is `null` when the loss absorbs the output activation (then the loss
 //! reads `zᴸ` and hands back `δᴸ` itself); `loss_absorbs` names that activation. `"normalized":
-//! true` says that `input` is scaled by the data's normalizer (absent when nothing scales it).
+//! true` says that `input` is scaled by the data's normalizer (absent when nothing scales it),
+//! `"target_normalized": true` that `target` is scaled by its target normalizer
+//! (`normalize_targets`).
 
 use std::fmt::Write as _;
 use std::io::Write;
@@ -71,6 +73,10 @@ pub struct Explanation {
     /// or of `--input`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub normalized: bool,
+    /// Whether `target` is scaled by the data's target normalizer (`normalize_targets`): the
+    /// network learns the scaled targets, so the cost is theirs.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub target_normalized: bool,
     /// The target `t`.
     pub target: Vec<f64>,
     /// The target the loss compares against, when it is not `t`: `cross_entropy`'s
@@ -218,6 +224,7 @@ pub fn explain<F: Element>(
         cost: cost.f64(),
         input: row(x),
         normalized: false,
+        target_normalized: false,
         target: row(t),
         dc_da,
         loss_absorbs: fused.then(|| loss.absorbs().unwrap_or_default().to_string()),
@@ -255,11 +262,13 @@ pub fn command(
 
 fn explain_typed<F: Element>(loaded: &Loaded, model: Option<&Path>, pick: &Pick) -> Result<Explanation, CliError> {
     let (splits, net) = prepare_splits::<F>(loaded, model)?;
-    let (index, x, t) = pick_sample(&splits.train, &splits.normalizer, splits.classes.as_deref(), pick)?;
+    let scaling = (&splits.normalizer, &splits.target_normalizer);
+    let (index, x, t) = pick_sample(&splits.train, scaling, splits.classes.as_deref(), pick)?;
     let mut e = explain(&net, loaded.config.loss.get::<F>(), x.view(), t.view());
     e.sample = index;
     e.data_row = index.and_then(|k| splits.train_rows.get(k)).map(|r| r + 1);
     e.normalized = !splits.normalizer.is_identity();
+    e.target_normalized = !splits.target_normalizer.is_identity();
     e.loss = Some(loaded.config.loss.name().to_string());
     if let backprop_loss::LossSpec::CrossEntropy(ce) = &loaded.config.loss
         && ce.label_smoothing > 0.0
@@ -276,11 +285,12 @@ fn explain_typed<F: Element>(loaded: &Loaded, model: Option<&Path>, pick: &Pick)
 /// A sample's index in the data (when it is one of the data's), inputs and target.
 type Chosen<F> = (Option<usize>, Array1<F>, Array1<F>);
 
-/// The sample `pick` names in `data`, whose inputs `normalizer` scaled and whose targets are
-/// one-hot over `classes` (for a target given by its class's name).
+/// The sample `pick` names in `data`, whose inputs and targets the `(normalizer, target
+/// normalizer)` scaled, and whose targets are one-hot over `classes` (for a target given by its
+/// class's name). A given `--input` and `--target` are scaled as the data's are.
 fn pick_sample<F: Element>(
     data: &Dataset<F>,
-    normalizer: &Normalizer,
+    (normalizer, target_normalizer): (&Normalizer, &Normalizer),
     classes: Option<&[String]>,
     pick: &Pick,
 ) -> Result<Chosen<F>, CliError> {
@@ -363,7 +373,20 @@ fn pick_sample<F: Element>(
                             F::DTYPE.name()
                         )));
                     }
-                    let t: Array1<F> = t.iter().map(|&v| F::of(v)).collect();
+                    let mut row = Matrix::from_shape_fn((1, t.len()), |(_, j)| F::of(t[j]));
+                    target_normalizer
+                        .apply(&mut row)
+                        .map_err(|e| CliError::Input(format!("--target {}: {e}", list(t))))?;
+                    if let Some(j) = row.iter().position(|v| !v.is_finite()) {
+                        return Err(CliError::Input(format!(
+                            "--target {}: value {} ({}) is beyond {}'s range once scaled as the data's targets are",
+                            list(t),
+                            j + 1,
+                            number(t[j]),
+                            F::DTYPE.name()
+                        )));
+                    }
+                    let t: Array1<F> = row.row(0).to_owned();
                     // A sample of the data only when its target is this one too.
                     let found = found.filter(|&k| data.targets.row(k) == t);
                     Ok((found, x, t))
@@ -500,6 +523,9 @@ impl Explanation {
         if self.normalized {
             let _ = writeln!(s, "(x as the network sees it: the input scaled by the data's normalizer)");
         }
+        if self.target_normalized {
+            let _ = writeln!(s, "(t as the network learns it: the target scaled by the data's target normalizer)");
+        }
         if let Some(line) = self.smoothing_line() {
             let _ = writeln!(s, "({line})");
         }
@@ -540,8 +566,9 @@ impl Explanation {
         let mut s = String::new();
         let _ = writeln!(s, "## Explaining {}\n", self.title());
         let scaled = if self.normalized { " (scaled by the data's normalizer)" } else { "" };
-        let _ =
-            writeln!(s, "Input x = a⁰ = `{}`{scaled}, target t = `{}`.\n", vector(&self.input), vector(&self.target));
+        let t_scaled = if self.target_normalized { " (scaled by the data's target normalizer)" } else { "" };
+        let (x, t) = (vector(&self.input), vector(&self.target));
+        let _ = writeln!(s, "Input x = a⁰ = `{x}`{scaled}, target t = `{t}`{t_scaled}.\n");
         if let Some(line) = self.smoothing_line() {
             let _ = writeln!(s, "With {line}.\n");
         }

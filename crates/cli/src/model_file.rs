@@ -1,13 +1,17 @@
 //! `model.json`: a trained network as a file.
 //!
 //! ```json
-//! {"format": "backprop.model", "version": 1, "dtype": "f64", "inputs": 2,
+//! {"format": "backprop.model", "version": 2, "dtype": "f64", "inputs": 2,
 //!  "layers": [{"units": 2, "activation": "sigmoid", "weights": [[..], ..], "biases": [..]}, ..]}
 //! ```
 //! `weights[i][j]` is the weight from input `i` to unit `j` (the post's `W`, shape
 //! (inputs, units)). Values are written as shortest round-trip decimals, so `f64` weights come
 //! back bit for bit. The seed program (`seed_ann.py --dump-init/--dump-final/--init`) reads and
 //! writes the same layout.
+//!
+//! Version 2 added `targets` (the regression targets' names) and `target_normalizer` (their
+//! scaling, `normalize_targets`); a version-1 file is a version-2 file without them, and reads
+//! as one.
 
 use std::path::Path;
 
@@ -21,8 +25,10 @@ use crate::fsutil;
 
 /// The `format` field every model file carries.
 pub const FORMAT: &str = "backprop.model";
-/// The model-file version this build writes and reads.
-pub const VERSION: u32 = 1;
+/// The model-file version this build writes (it reads [`FIRST_VERSION`] to this one).
+pub const VERSION: u32 = 2;
+/// The oldest model-file version this build reads.
+pub const FIRST_VERSION: u32 = 1;
 
 /// A model file's contents. An unknown field is refused: a misspelt `normaliser` would leave
 /// `predict` unscaled without a word.
@@ -31,7 +37,7 @@ pub const VERSION: u32 = 1;
 pub struct ModelFile {
     /// Always [`FORMAT`].
     pub format: String,
-    /// Always [`VERSION`] when written by this build.
+    /// [`VERSION`] when written by this build; [`FIRST_VERSION`] to it when read.
     pub version: u32,
     /// The dtype the network was trained in.
     pub dtype: Dtype,
@@ -51,6 +57,15 @@ pub struct ModelFile {
     /// The input scaling fitted on the training split; `predict` and `eval` apply it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub normalizer: Option<Normalizer>,
+    /// Names of the regression targets, one per output, so `predict --format csv` names its
+    /// columns after them (version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub targets: Option<Vec<String>>,
+    /// The regression targets' scaling (`normalize_targets`) fitted on the training split: the
+    /// network's outputs are scaled targets, which `predict` turns back into the targets' units
+    /// and `eval` scores in them (version 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_normalizer: Option<Normalizer>,
     /// Where the model came from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provenance: Option<Provenance>,
@@ -134,6 +149,8 @@ impl ModelFile {
             classes: None,
             features: None,
             normalizer: None,
+            targets: None,
+            target_normalizer: None,
             provenance: None,
         }
     }
@@ -173,13 +190,10 @@ impl ModelFile {
             // the reason, not the first such field.
             let version = serde_json::from_str::<serde_json::Value>(&text).ok().and_then(|v| {
                 (v.get("format")?.as_str()? == FORMAT).then_some(())?;
-                v.get("version")?.as_u64().filter(|&n| n != u64::from(VERSION))
+                v.get("version")?.as_u64().filter(|&n| !(u64::from(FIRST_VERSION)..=u64::from(VERSION)).contains(&n))
             });
             match version {
-                Some(n) => CliError::Input(format!(
-                    "{}: model file version {n} is not supported (this build reads version {VERSION})",
-                    path.display()
-                )),
+                Some(n) => CliError::Input(format!("{}: {}", path.display(), unsupported(n))),
                 None => CliError::Input(format!(
                     "{}:{}:{}: not a valid model file: {e}",
                     path.display(),
@@ -209,11 +223,8 @@ impl ModelFile {
         if self.format != FORMAT {
             return Err(format!("`format` is {:?}, expected {FORMAT:?}", self.format));
         }
-        if self.version != VERSION {
-            return Err(format!(
-                "model file version {} is not supported (this build reads version {VERSION})",
-                self.version
-            ));
+        if !(FIRST_VERSION..=VERSION).contains(&self.version) {
+            return Err(unsupported(u64::from(self.version)));
         }
         if self.inputs == 0 || self.layers.is_empty() {
             return Err("a model needs at least 1 input and 1 layer".into());
@@ -273,18 +284,19 @@ impl ModelFile {
                 return Err(format!("classes[{j}]: `{name}` is named twice"));
             }
         }
-        if let Some(n) = &self.normalizer
-            && !n.is_identity()
-        {
-            for (key, values) in [("shift", &n.shift), ("scale", &n.scale)] {
-                if values.len() != self.inputs {
-                    return Err(format!("normalizer.{key} has {} values for {} inputs", values.len(), self.inputs));
-                }
-            }
+        check_normalizer("normalizer", self.normalizer.as_ref(), self.inputs, "inputs")?;
+        let outputs = self.layers.last().map_or(0, |l| l.units);
+        check_normalizer("target_normalizer", self.target_normalizer.as_ref(), outputs, "outputs")?;
+        if self.classes.is_some() && self.target_normalizer.as_ref().is_some_and(|n| !n.is_identity()) {
+            return Err("`target_normalizer` scales regression targets, but the model has `classes`".into());
         }
-        // (JSON numbers are finite; a scale of 0 would divide every input of its column by 0.)
-        if let Some(j) = self.normalizer.as_ref().and_then(|n| n.scale.iter().position(|&x| x == 0.0)) {
-            return Err(format!("normalizer.scale[{j}]: must not be 0"));
+        if let Some(targets) = &self.targets {
+            if targets.len() != outputs {
+                return Err(format!("`targets` names {} columns for {outputs} outputs", targets.len()));
+            }
+            if let Some((j, name)) = first_repeat(targets) {
+                return Err(format!("targets[{j}]: `{name}` is named twice"));
+            }
         }
         if let Some(features) = &self.features
             && features.len() != self.inputs
@@ -298,6 +310,26 @@ impl ModelFile {
         }
         Ok(())
     }
+}
+
+/// "model file version N is not supported (…)".
+fn unsupported(version: u64) -> String {
+    format!("model file version {version} is not supported (this build reads versions {FIRST_VERSION} to {VERSION})")
+}
+
+/// A normalizer of `count` columns (`what`), when it scales anything: as many shifts and scales,
+/// no scale of 0 (JSON numbers are finite; a scale of 0 would divide its column by 0).
+fn check_normalizer(key: &str, n: Option<&Normalizer>, count: usize, what: &str) -> Result<(), String> {
+    let Some(n) = n.filter(|n| !n.is_identity()) else { return Ok(()) };
+    for (part, values) in [("shift", &n.shift), ("scale", &n.scale)] {
+        if values.len() != count {
+            return Err(format!("{key}.{part} has {} values for {count} {what}", values.len()));
+        }
+    }
+    if let Some(j) = n.scale.iter().position(|&x| x == 0.0) {
+        return Err(format!("{key}.scale[{j}]: must not be 0"));
+    }
+    Ok(())
 }
 
 /// The index and name of the first name that an earlier one already is.
@@ -394,11 +426,48 @@ mod tests {
         assert_eq!(refused(&|f| f.classes = Some(vec![" ".into(), "a".into()])), "classes[0]: an empty class name");
         assert_eq!(file.check(), Ok(()));
         // A later version's file with a field this build does not know: its version is named.
-        let later = text.replacen("\"version\": 1", "\"version\": 2,\n  \"calibration\": []", 1);
+        let later = text.replacen("\"version\": 2", "\"version\": 3,\n  \"calibration\": []", 1);
         assert_ne!(later, text);
         std::fs::write(&path, later).unwrap();
         let err = ModelFile::read(&path).unwrap_err().to_string();
-        assert!(err.ends_with("model file version 2 is not supported (this build reads version 1)"), "{err}");
+        assert!(err.ends_with("model file version 3 is not supported (this build reads versions 1 to 2)"), "{err}");
+        // Version 1 (no `targets`, no `target_normalizer`) reads as it was written; 0 does not.
+        std::fs::write(&path, text.replacen("\"version\": 2", "\"version\": 1", 1)).unwrap();
+        assert_eq!(ModelFile::read(&path).unwrap(), ModelFile { version: 1, ..file.clone() });
+        std::fs::write(&path, text.replacen("\"version\": 2", "\"version\": 0", 1)).unwrap();
+        let err = ModelFile::read(&path).unwrap_err().to_string();
+        assert!(err.ends_with("model file version 0 is not supported (this build reads versions 1 to 2)"), "{err}");
+    }
+
+    /// Version 2's fields: one target name and one target scaling per output, names once each,
+    /// and no target scaling for a classifier.
+    #[test]
+    fn targets_and_their_scaling_fit_the_outputs() {
+        let layer = LayerSpec::new(2, ActivationSpec::from_name("identity").expect("registered"));
+        let mut file = ModelFile::from_network(&Network::<f64>::new(3, &[layer]));
+        let scaling = |n: usize| backprop_data::Normalizer {
+            kind: backprop_data::NormalizeKind::Standardize,
+            shift: vec![1.0; n],
+            scale: vec![2.0; n],
+        };
+        file.targets = Some(vec!["price".into(), "rent".into()]);
+        file.target_normalizer = Some(scaling(2));
+        assert_eq!(file.check(), Ok(()));
+        let refused = |edit: &dyn Fn(&mut ModelFile)| {
+            let mut f = file.clone();
+            edit(&mut f);
+            f.check().unwrap_err()
+        };
+        assert_eq!(refused(&|f| f.targets = Some(vec!["price".into()])), "`targets` names 1 columns for 2 outputs");
+        assert_eq!(refused(&|f| f.targets = Some(vec!["a".into(), "a".into()])), "targets[1]: `a` is named twice");
+        assert_eq!(
+            refused(&|f| f.target_normalizer = Some(scaling(3))),
+            "target_normalizer.shift has 3 values for 2 outputs"
+        );
+        let zero = |f: &mut ModelFile| f.target_normalizer.as_mut().unwrap().scale[1] = 0.0;
+        assert_eq!(refused(&zero), "target_normalizer.scale[1]: must not be 0");
+        let classifier = |f: &mut ModelFile| f.classes = Some(vec!["a".into(), "b".into()]);
+        assert_eq!(refused(&classifier), "`target_normalizer` scales regression targets, but the model has `classes`");
     }
 
     /// A normalizer's shifts and scales both have one value per input.

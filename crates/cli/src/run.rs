@@ -9,7 +9,7 @@ use backprop_tensor::{Dtype, Element, Matrix};
 use ndarray::s;
 use serde::{Deserialize, Serialize};
 
-use backprop_data::{Dataset, Task};
+use backprop_data::{Dataset, Normalizer, Task};
 use backprop_layers::{Network, Workspace, allocatable, parts};
 use backprop_loss::Loss;
 
@@ -155,14 +155,22 @@ pub struct Evaluation {
 /// balanced [`parts`], each part's mean cost weighted by its rows (within rounding of one pass;
 /// the outputs, and so the report, the same bits), so that a large held-out set does not need
 /// buffers for all of its rows at once.
+///
+/// The cost is the loss's on `data` as given; a regression report is scored in the targets'
+/// own units: `targets_scaled_by` (the data's [`Splits::target_normalizer`], the identity
+/// unless `normalize_targets` scaled them) is inverted on the outputs and the targets first.
+///
+/// [`Splits::target_normalizer`]: backprop_data::Splits::target_normalizer
 pub fn evaluate<F: Element>(
     net: &Network<F>,
     loss: &dyn Loss<F>,
     data: &Dataset<F>,
     classification: bool,
     classes: Option<&[String]>,
+    targets_scaled_by: &Normalizer,
 ) -> Evaluation {
-    evaluate_in_parts(net, loss, data, classification, classes, Workspace::pass_rows_for(net, data.len()))
+    let rows = Workspace::pass_rows_for(net, data.len());
+    evaluate_in_parts(net, loss, data, classification, classes, targets_scaled_by, rows)
 }
 
 /// [`evaluate`] in parts of at most `rows` rows.
@@ -172,6 +180,7 @@ fn evaluate_in_parts<F: Element>(
     data: &Dataset<F>,
     classification: bool,
     classes: Option<&[String]>,
+    targets_scaled_by: &Normalizer,
     rows: usize,
 ) -> Evaluation {
     let n = data.len();
@@ -195,8 +204,14 @@ fn evaluate_in_parts<F: Element>(
         let r = report::classification(out, data.targets.view(), decision_threshold(loss, net), classes.unwrap_or(&[]));
         accuracy = Some(r.accuracy);
         report.classification = Some(r);
-    } else {
+    } else if targets_scaled_by.is_identity() {
         report.regression = Some(report::regression(out, data.targets.view(), decision_threshold(loss, net)));
+    } else {
+        let (mut outputs, mut targets) = (out.to_owned(), data.targets.clone());
+        let width = "the data's targets were scaled by this normalizer";
+        targets_scaled_by.invert(&mut outputs).expect(width);
+        targets_scaled_by.invert(&mut targets).expect(width);
+        report.regression = Some(report::regression(outputs.view(), targets.view(), decision_threshold(loss, net)));
     }
     Evaluation { cost, accuracy, report }
 }
@@ -595,7 +610,7 @@ fn train_into<F: Element>(
         (None, Some(v)) => ("validation", v),
         (None, None) => ("train", data),
     };
-    let eval = evaluate(&outcome.net, loss, held, classification, splits.classes.as_deref());
+    let eval = evaluate(&outcome.net, loss, held, classification, splits.classes.as_deref(), &splits.target_normalizer);
     if name == "test" {
         summary.test_cost = Some(eval.cost);
         summary.test_accuracy = eval.accuracy;
@@ -607,6 +622,10 @@ fn train_into<F: Element>(
     model.classes = splits.classes.clone();
     model.features = Some(splits.feature_names.clone());
     model.normalizer = Some(splits.normalizer.clone());
+    if splits.task == backprop_data::Task::Regression {
+        model.targets = Some(splits.target_names.clone());
+    }
+    model.target_normalizer = (!splits.target_normalizer.is_identity()).then(|| splits.target_normalizer.clone());
     model.provenance = Some(Provenance {
         backprop_version: env!("CARGO_PKG_VERSION").to_string(),
         seed: cfg.experiment.seed,
@@ -907,8 +926,9 @@ mod evaluate_tests {
         let n = 3 * (backprop_tensor::linalg::SMALL_GEMM + 1) + 5;
         let (net, data) = case(n);
         let loss = CrossEntropy::default();
-        let whole = evaluate_in_parts(&net, &loss, &data, true, None, n);
-        let split = evaluate_in_parts(&net, &loss, &data, true, None, n / 2);
+        let identity = Normalizer::identity();
+        let whole = evaluate_in_parts(&net, &loss, &data, true, None, &identity, n);
+        let split = evaluate_in_parts(&net, &loss, &data, true, None, &identity, n / 2);
         assert_eq!(split.report, whole.report, "the same outputs, so the same confusion matrix");
         assert_eq!(split.accuracy, whole.accuracy);
         assert!(whole.accuracy.is_some_and(|a| a > 0.0 && a < 1.0), "{:?}", whole.accuracy);
@@ -916,7 +936,7 @@ mod evaluate_tests {
         // part weighted wrongly is off by a fraction of the cost.
         assert!((split.cost - whole.cost).abs() <= 1e-12 * whole.cost, "{} against {}", split.cost, whole.cost);
         // And `evaluate` takes one pass for a set this size.
-        assert_eq!(evaluate(&net, &loss, &data, true, None).cost.to_bits(), whole.cost.to_bits());
+        assert_eq!(evaluate(&net, &loss, &data, true, None, &identity).cost.to_bits(), whole.cost.to_bits());
     }
 }
 

@@ -121,6 +121,7 @@ fn a_one_unit_identity_net_by_hand() {
         cost: 2.0,
         input: vec![3.0],
         normalized: false,
+        target_normalized: false,
         target: vec![5.0],
         dc_da: Some(vec![2.0]),
         loss_absorbs: None,

@@ -281,6 +281,18 @@ pub enum DataError {
         /// The feature's name.
         column: String,
     },
+    /// A regression target whose mean, spread or range overflows f64, so that
+    /// `normalize_targets` cannot scale it.
+    #[error(
+        "{name}: target `{column}`: its values are too large to normalize (their mean, spread or range overflows \
+         f64); scale the column, or leave out `normalize_targets`"
+    )]
+    NormalizeTargetsOverflow {
+        /// The data's name (its file, or its source).
+        name: String,
+        /// The target's name.
+        column: String,
+    },
     /// A column chosen both as a feature and as a target.
     #[error("{}: column `{column}` is both a feature and a target", path.display())]
     ColumnConflict {
@@ -369,6 +381,17 @@ pub enum DataError {
         /// The data's features.
         data: usize,
         /// The features the model's normalizer was fitted on.
+        model: usize,
+    },
+    /// A source read as a trained model sees it whose regression targets are not as many as
+    /// the model's target normalizer scales.
+    #[error("{name}: the data has {data} regression targets, the model's target normalizer scales {model}")]
+    TargetsDiffer {
+        /// The source's name.
+        name: String,
+        /// The data's target columns (0 for class labels).
+        data: usize,
+        /// The targets the model's target normalizer was fitted on.
         model: usize,
     },
     /// An IDX file whose first four bytes are not the expected magic number.

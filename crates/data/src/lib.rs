@@ -159,6 +159,10 @@ pub struct Splits<F> {
     pub target_names: Vec<String>,
     /// The scaling fitted on `train` and already applied to every split; apply it to new inputs.
     pub normalizer: Normalizer,
+    /// The scaling of the regression targets (`normalize_targets`), fitted on `train` and
+    /// already applied to every split's targets; [`Normalizer::invert`] turns a network's
+    /// outputs back into the targets' units. The identity unless asked for.
+    pub target_normalizer: Normalizer,
     /// Where each training sample sits among the source's samples, from 0 (a CSV file's data
     /// rows, a generator's draws, in order): the held-out splits leave gaps.
     pub train_rows: Vec<usize>,
@@ -338,13 +342,24 @@ impl DataSpec {
                 model: n.shift.len(),
             });
         }
+        if let Some(n) = trained.target_normalizer.filter(|n| !n.is_identity()) {
+            let data = match &loaded.main.targets {
+                Targets::Values(v) => v.ncols(),
+                // Class labels: a model whose targets were scaled was trained for regression.
+                Targets::Labels(_) => 0,
+            };
+            if n.shift.len() != data {
+                let (name, model) = (loaded.main.name.clone(), n.shift.len());
+                return Err(DataError::TargetsDiffer { name, data, model });
+            }
+        }
         let prep = self.preprocess().cloned().unwrap_or_default();
-        split_and_scale(loaded, &prep, rng::derive_seed(seed, 1), trained.normalizer)
+        split_and_scale(loaded, &prep, rng::derive_seed(seed, 1), trained)
     }
 }
 
-/// What a trained model fixes about the data it reads (both are stored in its model file): the
-/// classes of its outputs and the scaling of its inputs. For
+/// What a trained model fixes about the data it reads (all stored in its model file): the
+/// classes of its outputs and the scaling of its inputs and targets. For
 /// [`DataSpec::load_splits_as`]; the default fixes nothing.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Trained<'a> {
@@ -352,6 +367,8 @@ pub struct Trained<'a> {
     pub classes: Option<&'a [String]>,
     /// The scaling fitted on the model's training data.
     pub normalizer: Option<&'a Normalizer>,
+    /// The scaling of the model's regression targets (`normalize_targets`).
+    pub target_normalizer: Option<&'a Normalizer>,
 }
 
 /// A truth table as a regression set with features `x0`, `x1`, ….
@@ -362,13 +379,13 @@ fn truth_table<F: Element>(spec: &DataSpec, bits: usize, f: fn(&[u8]) -> Vec<u8>
     Loaded::single(samples.cast(), Task::Regression, None, numbered("x", bits), targets)
 }
 
-/// Holds out the `prep` fractions of `loaded.main`, fits the normalizer on what is left, and
-/// turns every split into a dataset.
+/// Holds out the `prep` fractions of `loaded.main`, fits the normalizers on what is left (or
+/// takes `trained`'s), and turns every split into a dataset.
 fn split_and_scale<F: Element>(
     loaded: Loaded<F>,
     prep: &Preprocess,
     seed: u64,
-    normalizer: Option<&Normalizer>,
+    trained: Trained<'_>,
 ) -> Result<Splits<F>, DataError> {
     let Loaded { main, validation, test, task, classes, feature_names, target_names, warnings } = loaded;
     let n_classes = classes.as_ref().map_or(0, Vec::len);
@@ -396,17 +413,29 @@ fn split_and_scale<F: Element>(
         let rows = (0..main.len()).collect();
         (main, validation, test, rows)
     };
-    let normalizer = match normalizer {
+    let normalizer = match trained.normalizer {
         Some(n) => n.clone(),
         None => Normalizer::fit_checked(prep.normalize, &train.inputs).map_err(|j| DataError::NormalizeOverflow {
             name: train.name.clone(),
             column: feature_names.get(j).cloned().unwrap_or_else(|| format!("#{j}")),
         })?,
     };
+    // Class labels are never scaled (the spec refuses `normalize_targets` for them).
+    let target_normalizer = match (trained.target_normalizer, &train.targets) {
+        (Some(n), _) => n.clone(),
+        (None, Targets::Values(t)) => {
+            Normalizer::fit_checked(prep.normalize_targets, t).map_err(|j| DataError::NormalizeTargetsOverflow {
+                name: train.name.clone(),
+                column: target_names.get(j).cloned().unwrap_or_else(|| format!("#{j}")),
+            })?
+        }
+        (None, Targets::Labels(_)) => Normalizer::identity(),
+    };
     let finish = |s: Samples<F>| -> Result<Dataset<F>, DataError> {
         let name = s.name.clone();
         let mut d = s.into_dataset(n_classes);
         normalizer.apply(&mut d.inputs)?;
+        target_normalizer.apply(&mut d.targets)?;
         // A synthetic source's draw past the dtype's range (noise = 1e308, or 1e39 in f32):
         // refused here rather than reported as a divergence of the weights.
         if !d.inputs.iter().chain(d.targets.iter()).all(|x| x.is_finite()) {
@@ -423,6 +452,7 @@ fn split_and_scale<F: Element>(
         feature_names,
         target_names,
         normalizer,
+        target_normalizer,
         train_rows,
         warnings,
     })

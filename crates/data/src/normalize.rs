@@ -8,7 +8,10 @@
 //!   scikit-learn's `MinMaxScaler`) gets scale 1.
 //! - `none`: x′ = x.
 //!
-//! Only inputs are scaled, never targets. The [`Normalizer`] is plain data (serde), so a model
+//! Inputs are scaled by `normalize`; regression targets by `normalize_targets` (default
+//! `none`), with a normalizer of their own, as scikit-learn's `TransformedTargetRegressor`
+//! scales them: the network learns the scaled targets, and [`Normalizer::invert`] turns its
+//! outputs back into the targets' units. The [`Normalizer`] is plain data (serde), so a model
 //! file can carry it and apply the same scaling at prediction time.
 
 use backprop_tensor::{Element, Matrix};
@@ -39,6 +42,13 @@ pub struct Normalizer {
     pub shift: Vec<f64>,
     /// Then divided into each feature (std or range; never 0 when fitted here).
     pub scale: Vec<f64>,
+}
+
+impl NormalizeKind {
+    /// True for [`NormalizeKind::None`] (a config leaves `normalize_targets` out then).
+    pub fn is_none(&self) -> bool {
+        *self == NormalizeKind::None
+    }
 }
 
 impl Normalizer {
@@ -155,6 +165,37 @@ impl Normalizer {
         for mut row in inputs.rows_mut() {
             for ((x, shift), scale) in row.iter_mut().zip(&self.shift).zip(&self.scale) {
                 *x = F::of((x.f64() - shift) / scale);
+            }
+        }
+        Ok(())
+    }
+
+    /// The inverse of [`apply`](Self::apply): x = x′·scale + shift per column (a network's
+    /// outputs back in the units of targets this normalizer scaled), computed in f64 and rounded
+    /// to `F` once. A value past `F`'s range comes out infinite; the caller checks.
+    ///
+    /// ```
+    /// use backprop_data::{Normalizer, NormalizeKind};
+    /// use ndarray::array;
+    ///
+    /// let prices = array![[100.0], [300.0]];
+    /// let n = Normalizer::fit(NormalizeKind::Standardize, &prices);
+    /// let mut scaled = prices.clone();
+    /// n.apply(&mut scaled).unwrap();
+    /// assert_eq!(scaled, array![[-1.0], [1.0]]);
+    /// n.invert(&mut scaled).unwrap();
+    /// assert_eq!(scaled, prices);
+    /// ```
+    pub fn invert<F: Element>(&self, values: &mut Matrix<F>) -> Result<(), DataError> {
+        if self.is_identity() {
+            return Ok(());
+        }
+        if self.shift.len() != values.ncols() || self.scale.len() != self.shift.len() {
+            return Err(DataError::NormalizerWidth { expected: self.shift.len(), found: values.ncols() });
+        }
+        for mut row in values.rows_mut() {
+            for ((x, shift), scale) in row.iter_mut().zip(&self.shift).zip(&self.scale) {
+                *x = F::of(x.f64() * scale + shift);
             }
         }
         Ok(())

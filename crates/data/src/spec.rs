@@ -22,6 +22,10 @@ use crate::normalize::NormalizeKind;
 ///   `validation_split`, Keras's name, reads as `validation`.
 /// - `normalize`: `"none"` (default), `"standardize"` or `"minmax"`, fitted on the training
 ///   split and applied to every split.
+/// - `normalize_targets`: the same for regression targets (default `"none"`; refused for
+///   classification): the network learns the scaled targets, its costs are in their units, and
+///   a model file carries the scaling so that `predict` answers in the targets' own units
+///   (scikit-learn's `TransformedTargetRegressor`). Left out of a resolved config when `none`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Preprocess {
@@ -31,10 +35,13 @@ pub struct Preprocess {
     pub test: f64,
     /// Feature scaling, fitted on the training split.
     pub normalize: NormalizeKind,
+    /// Regression target scaling, fitted on the training split.
+    #[serde(skip_serializing_if = "NormalizeKind::is_none")]
+    pub normalize_targets: NormalizeKind,
 }
 
 /// The keys [`Preprocess`] reads.
-pub(crate) const PREPROCESS_KEYS: &[&str] = &["validation", "test", "normalize"];
+pub(crate) const PREPROCESS_KEYS: &[&str] = &["validation", "test", "normalize", "normalize_targets"];
 
 impl Validate for Preprocess {
     fn validate(&self) -> Result<(), SpecError> {
@@ -227,25 +234,44 @@ impl Validate for DataSpec {
                     Err(SpecError::new("bits", format!("must be in [1, 20], got {bits}")))
                 }
             }
-            DataSpec::Moons(x, p) => x.validate().and_then(|_| p.validate()),
-            DataSpec::Circles(x, p) => x.validate().and_then(|_| p.validate()),
-            DataSpec::Spirals(x, p) => x.validate().and_then(|_| p.validate()),
-            DataSpec::Blobs(x, p) => x.validate().and_then(|_| p.validate()),
+            DataSpec::Moons(x, p) => x.validate().and_then(|_| p.validate()).and_then(|_| no_target_scaling(self, p)),
+            DataSpec::Circles(x, p) => x.validate().and_then(|_| p.validate()).and_then(|_| no_target_scaling(self, p)),
+            DataSpec::Spirals(x, p) => x.validate().and_then(|_| p.validate()).and_then(|_| no_target_scaling(self, p)),
+            DataSpec::Blobs(x, p) => x.validate().and_then(|_| p.validate()).and_then(|_| no_target_scaling(self, p)),
             DataSpec::Sine(x, p) => x.validate().and_then(|_| p.validate()),
             DataSpec::Csv(x, p) => {
                 x.validate()?;
                 p.validate()?;
+                if x.task == crate::Task::Classification {
+                    no_target_scaling(self, p)?;
+                }
                 either_or(p.validation, "validation_path", x.validation_path.is_some())?;
                 either_or(p.test, "test_path", x.test_path.is_some())
             }
             DataSpec::Idx(x, p) => {
                 x.validate()?;
                 p.validate()?;
+                no_target_scaling(self, p)?;
                 either_or(p.validation, "validation_images", x.validation_images.is_some())?;
                 either_or(p.test, "test_images", x.test_images.is_some())
             }
         }
     }
+}
+
+/// `normalize_targets` is for regression: class labels (one-hot targets) are not scaled.
+fn no_target_scaling(spec: &DataSpec, p: &Preprocess) -> Result<(), SpecError> {
+    if p.normalize_targets.is_none() {
+        return Ok(());
+    }
+    let what = match spec {
+        DataSpec::Csv(..) => "`task = \"classification\"`".to_string(),
+        _ => format!("source `{}`", spec.source()),
+    };
+    Err(SpecError::new(
+        "normalize_targets",
+        format!("scales regression targets; {what} gives class labels, which are not scaled (leave it out)"),
+    ))
 }
 
 /// A split comes from a fraction or from a file, not both.
@@ -291,7 +317,7 @@ mod tests {
                 validation_path: None,
                 test_path: None,
             },
-            Preprocess { validation: 0.2, test: 0.0, normalize: NormalizeKind::Standardize },
+            Preprocess { validation: 0.2, test: 0.0, normalize: NormalizeKind::Standardize, ..Preprocess::default() },
         );
         assert_eq!(csv, want);
         let moons = parse("[data]\nsource = \"moons\"\nsamples = 500\nnoise = 0.2\nvalidation = 0.2\n").unwrap();
@@ -315,7 +341,7 @@ mod tests {
         round_trip(&DataSpec::Parity { bits: 5 });
         round_trip(&DataSpec::Blobs(
             Blobs { features: 4, ..Blobs::default() },
-            Preprocess { validation: 0.1, test: 0.2, normalize: NormalizeKind::Minmax },
+            Preprocess { validation: 0.1, test: 0.2, normalize: NormalizeKind::Minmax, ..Preprocess::default() },
         ));
         let csv = "[data]\nsource = \"csv\"\npath = \"a.csv\"\nfeatures = [0, \"b\"]\ntargets = [\"c\", 3]\ntest_path = \"t.csv\"\n";
         round_trip(&parse(csv).unwrap());

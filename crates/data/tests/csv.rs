@@ -217,14 +217,14 @@ fn a_trained_models_classes_and_normalizer_replace_the_files_own() {
                 normalize = \"standardize\"";
     let classes = ["setosa".to_string(), "versicolor".to_string(), "virginica".to_string()];
     let normalizer = Normalizer { kind: NormalizeKind::Minmax, shift: vec![4.0, 3.0], scale: vec![4.0, 0.5] };
-    let trained = Trained { classes: Some(&classes), normalizer: Some(&normalizer) };
+    let trained = Trained { classes: Some(&classes), normalizer: Some(&normalizer), ..Trained::default() };
     let s = spec(text).load_splits_as::<f64>(&dir, 0, trained).unwrap();
     assert_eq!(s.classes.as_deref().unwrap(), classes);
     assert_eq!(s.train.targets.row(1).to_vec(), vec![0.0, 0.0, 1.0]);
     assert_eq!(s.normalizer, normalizer);
     assert_eq!(s.train.inputs.row(0).to_vec(), vec![(6.3 - 4.0) / 4.0, (3.3 - 3.0) / 0.5]);
 
-    let m = spec(text).load_splits_as::<f64>(&dir, 0, Trained { classes: Some(&classes[..2]), normalizer: None });
+    let m = spec(text).load_splits_as::<f64>(&dir, 0, Trained { classes: Some(&classes[..2]), ..Trained::default() });
     assert_mentions(&m.unwrap_err().to_string(), &["one.csv: line 2 (data row 1)", "label \"virginica\""]);
     // Without a model's view the file's own classes and statistics.
     let own = spec(text).load_splits::<f64>(&dir, 0).unwrap();
@@ -240,7 +240,7 @@ fn a_source_with_other_classes_than_the_models_is_an_error() {
     let m = spec("source = \"moons\"").load_splits_as::<f64>(
         &dir,
         0,
-        Trained { classes: Some(&classes), normalizer: None },
+        Trained { classes: Some(&classes), ..Trained::default() },
     );
     assert_mentions(&m.unwrap_err().to_string(), &["the data's classes (`0`, `1`) are not the model's (`a`, `b`)"]);
 }

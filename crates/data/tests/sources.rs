@@ -127,10 +127,75 @@ fn a_models_normalizer_of_another_width_is_refused_naming_the_data() {
     use backprop_data::{NormalizeKind, Normalizer, Trained};
     let three = ndarray::Array2::<f64>::from_shape_fn((4, 3), |(i, j)| (i * 3 + j) as f64);
     let scaler = Normalizer::fit(NormalizeKind::Standardize, &three);
-    let trained = Trained { classes: None, normalizer: Some(&scaler) };
+    let trained = Trained { normalizer: Some(&scaler), ..Trained::default() };
     let err = DataSpec::HalfAdder {}.load_splits_as::<f64>(Path::new("."), 0, trained).unwrap_err();
     assert_eq!(err.to_string(), "half_adder: the data has 2 features, the model's normalizer scales 3");
     let two = Normalizer::fit(NormalizeKind::Standardize, &three.slice(ndarray::s![.., ..2]).to_owned());
-    let trained = Trained { classes: None, normalizer: Some(&two) };
+    let trained = Trained { normalizer: Some(&two), ..Trained::default() };
     assert!(DataSpec::HalfAdder {}.load_splits_as::<f64>(Path::new("."), 0, trained).is_ok());
+}
+
+/// `normalize_targets` scales regression targets by a normalizer fitted on the training split
+/// (mean 0 and std 1 there), the held-out splits by the same one; `invert` gives the targets
+/// back. Class labels are refused naming the key, and a resolved config leaves `none` out.
+#[test]
+fn regression_targets_are_scaled_on_request_and_class_labels_never() {
+    let text = "source = \"sine\"\nsamples = 200\nnoise = 0.1\nvalidation = 0.25\nnormalize_targets = \"standardize\"";
+    let s = spec(text).load_splits::<f64>(Path::new("."), 7).unwrap();
+    let plain =
+        spec(&text.replace("normalize_targets = \"standardize\"", "")).load_splits::<f64>(Path::new("."), 7).unwrap();
+    let t = s.train.targets.column(0);
+    let (mean, var) = (t.mean().unwrap(), t.mapv(|v| v * v).mean().unwrap());
+    assert!(mean.abs() < 1e-15 && (var - 1.0).abs() < 1e-13, "mean {mean}, variance {var}");
+    assert_eq!(s.target_normalizer.shift.len(), 1);
+    assert!(s.normalizer.is_identity(), "inputs are not scaled by normalize_targets");
+    assert_eq!(s.train.inputs, plain.train.inputs);
+    for (scaled, plain) in
+        [(&s.train, &plain.train), (s.validation.as_ref().unwrap(), plain.validation.as_ref().unwrap())]
+    {
+        let mut back = scaled.targets.clone();
+        s.target_normalizer.invert(&mut back).unwrap();
+        let most = back.iter().zip(plain.targets.iter()).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        assert!(most < 1e-15, "{most}");
+        let shifted = (plain.targets[[0, 0]] - s.target_normalizer.shift[0]) / s.target_normalizer.scale[0];
+        assert_eq!(scaled.targets[[0, 0]], shifted, "the training split's normalizer, for every split");
+    }
+    assert!(plain.target_normalizer.is_identity());
+    let resolved = toml::to_string(&spec(text)).unwrap();
+    assert!(resolved.contains("normalize_targets = \"standardize\""), "{resolved}");
+    assert!(!toml::to_string(&plain_spec()).unwrap().contains("normalize_targets"));
+
+    for text in ["source = \"moons\"", "source = \"spirals\"", "source = \"blobs\"", "source = \"circles\""] {
+        let err = spec(&format!("{text}\nnormalize_targets = \"minmax\"")).load::<f64>().unwrap_err().to_string();
+        assert!(
+            err.contains("normalize_targets`: ") && err.contains("gives class labels, which are not scaled"),
+            "{err}"
+        );
+    }
+
+    fn plain_spec() -> DataSpec {
+        spec("source = \"sine\"")
+    }
+}
+
+/// Data read as a model sees it takes the model's target normalizer, of the data's width.
+#[test]
+fn a_models_target_normalizer_scales_the_targets_and_must_fit_them() {
+    use backprop_data::{NormalizeKind, Normalizer, Trained};
+    let targets = ndarray::array![[0.0, 10.0], [2.0, 30.0]];
+    let scaler = Normalizer::fit(NormalizeKind::Minmax, &targets);
+    let trained = Trained { target_normalizer: Some(&scaler), ..Trained::default() };
+    let s = DataSpec::HalfAdder {}.load_splits_as::<f64>(Path::new("."), 0, trained).unwrap();
+    // Half adder targets (sum, carry) = (0,0), (1,0), (1,0), (0,1), scaled by (t − (0, 10)) / (2, 20).
+    assert_eq!(s.train.targets.row(3).to_vec(), vec![0.0, (1.0 - 10.0) / 20.0]);
+    let one = Normalizer::fit(NormalizeKind::Minmax, &ndarray::array![[0.0], [1.0]]);
+    let trained = Trained { target_normalizer: Some(&one), ..Trained::default() };
+    let err = DataSpec::HalfAdder {}.load_splits_as::<f64>(Path::new("."), 0, trained).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "half_adder: the data has 2 regression targets, the model's target normalizer scales 1"
+    );
+    let trained = Trained { target_normalizer: Some(&one), ..Trained::default() };
+    let err = spec("source = \"moons\"").load_splits_as::<f64>(Path::new("."), 0, trained).unwrap_err();
+    assert_eq!(err.to_string(), "moons: the data has 0 regression targets, the model's target normalizer scales 1");
 }
