@@ -5,6 +5,7 @@ mod bad_config;
 mod checkpoint;
 mod configs;
 mod data;
+mod docs;
 mod explain;
 mod extension;
 mod grad;

@@ -12,7 +12,7 @@
 //! shapes reach past 4 units so that the general products run too. With dropout, the mask drawn
 //! by one training pass is held fixed for both sides.
 
-use backprop_layers::activation::{Approximate, Gelu};
+use backprop_layers::activation::{Approximate, Elu, Gelu, LeakyRelu, Softplus};
 use backprop_layers::{ActivationSpec, LayerSpec, Mode, Network, Workspace};
 use backprop_tensor::rng::{seeded, unit};
 use backprop_tensor::{MatView, Matrix};
@@ -86,13 +86,54 @@ impl Case {
     }
 }
 
-/// Every registered activation at its defaults, and the forms a parameter switches to another
-/// formula (gelu's tanh approximation).
+/// Every registered activation at its defaults, the forms a parameter switches to another
+/// formula (gelu's tanh approximation), and each parameter at other values: a derivative wrong
+/// only away from the default (`β·σ(z)` for `σ(βz)`) passes at it. Softplus's threshold stays
+/// past the βz these cases reach (where it cuts, the function jumps by e^(−threshold)/β).
 fn activations() -> Vec<ActivationSpec> {
     let mut all: Vec<ActivationSpec> =
         ActivationSpec::NAMES.iter().map(|n| ActivationSpec::from_name(n).expect("registered")).collect();
-    all.push(ActivationSpec::Gelu(Gelu { approximate: Approximate::Tanh }));
+    all.extend([
+        ActivationSpec::Gelu(Gelu { approximate: Approximate::Tanh }),
+        ActivationSpec::LeakyRelu(LeakyRelu { negative_slope: 0.2 }),
+        ActivationSpec::LeakyRelu(LeakyRelu { negative_slope: 1.5 }),
+        ActivationSpec::Elu(Elu { alpha: 0.5 }),
+        ActivationSpec::Elu(Elu { alpha: 1.7 }),
+        ActivationSpec::Softplus(Softplus { beta: 2.5, threshold: 40.0 }),
+        ActivationSpec::Softplus(Softplus { beta: 0.5, threshold: 20.0 }),
+    ]);
     all
+}
+
+/// An activation's parameters as its config writes them (`kind` left out), defaults included.
+fn parameters(spec: &ActivationSpec) -> toml::Table {
+    struct AsTable<'a>(&'a ActivationSpec);
+    impl serde::Serialize for AsTable<'_> {
+        fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            self.0.serialize_table(s)
+        }
+    }
+    match toml::Value::try_from(AsTable(spec)).expect("a spec serialises") {
+        toml::Value::Table(mut t) => {
+            t.remove("kind");
+            t
+        }
+        _ => toml::Table::new(),
+    }
+}
+
+/// Each parameter of each registered activation is checked at a value other than its default,
+/// by [`activations`]: a new activation with a parameter fails here until it is added there.
+#[test]
+fn every_activation_parameter_is_checked_away_from_its_default() {
+    let all = activations();
+    for &name in ActivationSpec::NAMES {
+        let default = parameters(&ActivationSpec::from_name(name).expect("registered"));
+        for (key, value) in &default {
+            let moved = all.iter().any(|s| s.name() == name && parameters(s).get(key).is_some_and(|v| v != value));
+            assert!(moved, "{name}: `{key}` is only checked at its default {value}; add a case to `activations()`");
+        }
+    }
 }
 
 /// A random case; hidden layers drop outputs with probability `dropout` (the mask drawn by one

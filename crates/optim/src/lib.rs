@@ -390,7 +390,7 @@ mod tests {
     /// not; a first moment or momentum may be negative.
     #[test]
     fn states_the_steps_leave_pass_and_broken_ones_do_not() {
-        let optimizers: [(OptimizerSpec, &[usize], &[usize]); 5] = [
+        let optimizers: Vec<(OptimizerSpec, &[usize], &[usize])> = vec![
             (OptimizerSpec::Sgd(Sgd { momentum: 0.9, ..Sgd::default() }), &[], &[0, 1, 2]),
             (OptimizerSpec::Adam(Adam { amsgrad: true, ..Adam::default() }), &[3, 4, 5, 6, 7, 8], &[0, 1, 2]),
             (OptimizerSpec::AdamW(AdamW::default()), &[3, 4, 5], &[0, 1, 2]),
@@ -401,6 +401,10 @@ mod tests {
             ),
             (OptimizerSpec::Adagrad(Adagrad::default()), &[0, 1, 2], &[]),
         ];
+        // A new optimiser's state needs its line above (which values must be ≥ 0).
+        for name in OptimizerSpec::NAMES {
+            assert!(optimizers.iter().any(|(s, ..)| s.name() == *name), "no state check of `{name}`");
+        }
         for (spec, squares, signed) in optimizers {
             let opt = spec.get::<f64>();
             let mut state = vec![0.0; opt.state_len(3)];

@@ -11,6 +11,24 @@ fn check(src: &str) -> Result<(), SpecError> {
     spec.validate()
 }
 
+/// Asserts that the `[optim]` tables `srcs` (a test's hand-kept list) name every registered
+/// optimiser, and, with `schedules`, every registered schedule: a new one fails the test that
+/// forgot it, naming the list.
+fn covers_every_name<'a>(list: &str, srcs: impl IntoIterator<Item = &'a str>, schedules: bool) {
+    let specs: Vec<OptimSpec> = srcs.into_iter().map(|s| toml::from_str(s).expect("parses")).collect();
+    for name in backprop_optim::OptimizerSpec::NAMES {
+        assert!(specs.iter().any(|s| s.optimizer.name() == *name), "{list}: no case of optimiser `{name}`");
+    }
+    if schedules {
+        // `constant` has no parameters; `reduce_on_plateau`'s have a test of their own.
+        let skip = ["constant", "reduce_on_plateau"];
+        for name in backprop_optim::ScheduleSpec::NAMES.iter().filter(|n| !skip.contains(n)) {
+            let named = specs.iter().any(|s| s.schedule.as_ref().is_some_and(|sc| sc.schedule.name() == *name));
+            assert!(named, "{list}: no case of schedule `{name}`");
+        }
+    }
+}
+
 #[test]
 fn every_parameter_out_of_range_is_refused_naming_its_key() {
     // (kind and keys, the key refused, or None for a value at the edge of the range.)
@@ -55,6 +73,7 @@ fn every_parameter_out_of_range_is_refused_naming_its_key() {
         }
     }
     // Both Adams, each beta on its own: [0, 1).
+    let mut adams = Vec::new();
     for kind in ["adam", "adamw"] {
         for (extra, refused) in [
             ("lr = 0.0", Some("lr")),
@@ -68,8 +87,11 @@ fn every_parameter_out_of_range_is_refused_naming_its_key() {
         ] {
             let src = format!("kind = \"{kind}\"\n{extra}");
             assert_eq!(check(&src).err().map(|e| e.key), refused.map(String::from), "{src}");
+            adams.push(src);
         }
     }
+    let all = cases.iter().map(|c| c.0).chain(adams.iter().map(String::as_str));
+    covers_every_name("every_parameter_out_of_range_is_refused_naming_its_key", all, true);
 }
 
 #[test]
@@ -110,7 +132,7 @@ fn a_bare_name_is_that_optimiser_with_its_defaults() {
 /// (a checkpoint stores it, so a larger one is no harmless waste).
 #[test]
 fn state_lengths_are_the_documented_layouts() {
-    for (src, len) in [
+    let cases = [
         ("kind = \"sgd\"", 0),
         ("kind = \"sgd\"\nmomentum = 0.9", 10),
         ("kind = \"adam\"", 20),
@@ -121,7 +143,9 @@ fn state_lengths_are_the_documented_layouts() {
         ("kind = \"rmsprop\"\nmomentum = 0.9", 20),
         ("kind = \"rmsprop\"\ncentered = true\nmomentum = 0.9", 30),
         ("kind = \"adagrad\"", 10),
-    ] {
+    ];
+    covers_every_name("state_lengths_are_the_documented_layouts", cases.iter().map(|c| c.0), false);
+    for (src, len) in cases {
         let spec: OptimSpec = toml::from_str(src).expect("parses");
         assert_eq!(spec.optimizer.get::<f64>().state_len(10), len, "{src}");
     }
@@ -143,6 +167,7 @@ fn every_step_asks_for_as_many_gradients_as_parameters_and_its_state() {
         "kind = \"rmsprop\"\ncentered = true\nmomentum = 0.5",
         "kind = \"adagrad\"",
     ];
+    covers_every_name("every_step_asks_for_as_many_gradients_as_parameters_and_its_state", kinds, false);
     let panics = |f: &dyn Fn()| -> Option<String> {
         let hook = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| {}));

@@ -3,10 +3,11 @@
 
     python3 crates/optim/tests/reference/make_reference.py > crates/optim/tests/reference/reference.json
 
-PyTorch itself could not be used: the only torch on PyPI for this platform is the CUDA build,
-which does not import without gigabytes of NVIDIA libraries, and the CPU wheels live on another
-index. So this script is a second, independent implementation in plain Python (standard library
-only, float64 like torch.float64 on CPU), transcribed line by line from PyTorch 2.15's own code:
+This script is a second, independent implementation in plain Python (standard library only,
+float64 like torch.float64 on CPU), transcribed line by line from PyTorch 2.15's own code, so
+that regenerating the values (and CI) needs no torch. (When it was written, the only torch on
+PyPI for this platform was the CUDA build; torch itself is now compared by hand, in a venv of
+your own, by docs/torch_check/check_with_torch.py, which maps every optimiser to torch's.)
 
 - optimisers: the `_single_tensor_*` functions of torch/optim/{sgd,adam,rmsprop,adagrad}.py (the
   path torch takes on CPU), with ATen's element formulas: `add(x, alpha=a)` is self + a*x,
