@@ -503,6 +503,7 @@ const PARALLEL_AXPY_WARM: usize = 1 << 16;
 
 /// `y ← y − alpha·x` element-wise (plain SGD's update), over the common length of `y` and `x`;
 /// split across two threads for long slices. Each element is computed the same either way.
+#[inline]
 pub fn sub_scaled<F: Element>(y: &mut [F], alpha: F, x: &[F]) {
     let len = y.len().min(x.len());
     let (y, x) = (&mut y[..len], &x[..len]);

@@ -285,6 +285,7 @@ fn padded<F: Element>(xs: &[F]) -> [F; LANES] {
 ///
 /// # Panics
 /// When `src` and `dst` differ in length.
+#[inline]
 pub fn map_exp<F: Element>(src: &[F], dst: &mut [F], pre: impl Fn(F) -> F + Copy, post: impl Fn(F) -> F + Copy) {
     assert_eq!(src.len(), dst.len(), "map_exp over slices of different lengths");
     map_lanes(Some(src), dst, pre, post);
