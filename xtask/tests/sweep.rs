@@ -94,6 +94,9 @@ fn the_half_adder_study_writes_every_result_file() {
             "best_cost",
             "epochs_run",
             "seconds",
+            "r2",
+            "mse",
+            "mae",
             "reason"
         ]
     );
@@ -790,6 +793,57 @@ fn a_trial_in_use_by_another_run_is_left_alone() {
     }
     let held = std::fs::File::open(&trial).unwrap().try_lock();
     assert!(matches!(held, Err(std::fs::TryLockError::WouldBlock)), "{held:?}");
+}
+
+/// A sweep over `data.normalize_targets` compares points whose costs are in different units:
+/// it says so when its metric is a cost, and ranks by the report's `r2` (the targets' own units)
+/// when asked, which `trials.csv` lists beside `mse` and `mae`. A classification sweep cannot
+/// ask for it.
+#[test]
+fn a_sweep_over_target_scaling_ranks_by_the_report() {
+    let tmp = temp("target-units");
+    let mut text = String::from("rooms,area,price\n");
+    for i in 0..120 {
+        let (rooms, area) = (1 + i % 5, 40.0 + 1.5 * i as f64);
+        let price = 50_000.0 + 12_000.0 * rooms as f64 + 900.0 * area + 3_000.0 * backprop_tensor::math::sin(i as f64);
+        text.push_str(&format!("{rooms},{area},{price:.2}\n"));
+    }
+    std::fs::write(tmp.path().join("houses.csv"), text).unwrap();
+    let config = tmp.path().join("houses.toml");
+    std::fs::write(
+        &config,
+        "[experiment]\nname = \"houses\"\nseed = 5\n[data]\nsource = \"csv\"\npath = \"houses.csv\"\n\
+         targets = \"price\"\nvalidation = 0.25\nnormalize = \"standardize\"\n[model]\nhidden = []\n\
+         output_activation = \"identity\"\n[loss]\nkind = \"mse\"\n[optim]\nkind = \"sgd\"\nlr = 0.01\n\
+         [train]\nepochs = 200\nlog_every = 0\n[sweep]\ngrid = { \"data.normalize_targets\" = [\"none\", \"standardize\"] }\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let (code, _, stderr) = xtask(&["experiment", s(&config), "--out", s(&out)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("warning: the sweep varies data.normalize_targets, so its points' `final_cost` are in"));
+    let (code, stdout, stderr) =
+        xtask(&["experiment", s(&config), "--out", s(&out), "--set", "sweep.success={metric=\"r2\"}"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("warning: the sweep varies"), "{stderr}");
+    let trials = csv_without(&out.join("trials.csv"), &["seconds"]);
+    let col = |name: &str| trials[0].iter().position(|c| c == name).unwrap_or_else(|| panic!("{name}: {trials:?}"));
+    let (r2, mse, val_cost) = (col("r2"), col("mse"), col("val_cost"));
+    let number = |row: usize, c: usize| trials[row][c].parse::<f64>().unwrap();
+    // Scaled, the validation cost is the report's MSE over the targets' variance: units apart.
+    assert!(number(2, val_cost) < 1.0 && number(2, mse) > 1e5, "{trials:?}");
+    assert_eq!(number(1, val_cost), number(1, mse), "unscaled, the cost is the report's MSE");
+    assert!(number(2, r2) > number(1, r2), "{trials:?}");
+    // Ranked by R², higher first: the scaled point.
+    let rows: Vec<&str> = stdout.lines().filter(|l| l.starts_with("| \"")).collect();
+    assert!(rows[0].starts_with("| \"standardize\""), "{stdout}");
+
+    let moons = std::fs::read_to_string(root().join("configs/moons.toml")).unwrap();
+    let classes = tmp.path().join("moons.toml");
+    std::fs::write(&classes, format!("{moons}\n[sweep]\nseeds = 1\nsuccess = {{ metric = \"r2\" }}\n")).unwrap();
+    let (code, _, stderr) = xtask(&["experiment", s(&classes), "--out", s(&tmp.path().join("moons"))]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("`r2` is the regression report's, and the config's data is classification"), "{stderr}");
 }
 
 /// A sweep clears the temporary files a killed sweep left in its folder, not those of a writer

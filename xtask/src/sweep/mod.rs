@@ -255,6 +255,9 @@ fn run_inner(
         todo.len(),
         mine.len() - todo.len(),
     );
+    if let Some(note) = units_note(plan) {
+        errln!("warning: {note}");
+    }
 
     // Ctrl-C: no trial starts after it, those running stop after their epoch (their results
     // missing, as a killed trial's), and the sweep says how to go on; a second press exits at once.
@@ -445,6 +448,21 @@ fn run_trials(
         bar.finish();
     }
     Ok(Ran { failed: failed.into_inner(), cut_short: cut_short.into_inner() })
+}
+
+/// Why the sweep's costs may not compare: it varies `data.normalize_targets` (or the whole
+/// `data` table), so some points' costs are of scaled targets and others of the targets' own,
+/// while its success metric is a cost. `None` when they compare.
+fn units_note(plan: &Plan) -> Option<String> {
+    let varies = plan.keys.iter().any(|k| k == "data" || k == "data.normalize_targets");
+    (varies && plan.success.metric.ends_with("cost")).then(|| {
+        format!(
+            "the sweep varies data.normalize_targets, so its points' `{}` are in different units (the scaled \
+             targets' or the targets' own) and rank nothing; rank by the report's `r2`, `mse` or `mae` (in the \
+             targets' own units): [sweep] success = {{ metric = \"r2\" }}",
+            plan.success.metric
+        )
+    })
 }
 
 /// 1-based line and column of the dotted `key` (`sweep.grid."optim.lr"`) in TOML `source`: the

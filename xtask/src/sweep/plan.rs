@@ -18,7 +18,7 @@ use backprop_cli::config::{self, Loaded};
 use backprop_tensor::rng::{derive_seed, seeded};
 use serde::{Deserialize, Serialize};
 
-use super::spec::{Axis, Mode, Success, SweepSpec, grid_key};
+use super::spec::{Axis, Mode, REPORT_METRICS, Success, SweepSpec, grid_key};
 
 /// The plan's file in the sweep directory.
 pub const PLAN_FILE: &str = "sweep.json";
@@ -287,9 +287,13 @@ pub fn resolve(
             "sweep.success.metric",
             &format!("`{metric}` is measured for classification only, and {whose} is regression"),
         )),
+        _ if REPORT_METRICS.contains(&metric.as_str()) && info.classification => Err(error(
+            "sweep.success.metric",
+            &format!("`{metric}` is the regression report's, and {whose} is classification"),
+        )),
         _ => Ok(()),
     };
-    let needs_data = held_out.is_some() || metric.ends_with("accuracy");
+    let needs_data = held_out.is_some() || metric.ends_with("accuracy") || REPORT_METRICS.contains(&metric.as_str());
     if needs_data && let Some(info) = &data {
         measurable(info, "the config's data")?;
     }

@@ -13,8 +13,9 @@ use super::plan::{Plan, Resolved};
 use super::plot;
 use super::trial::{self, Status, TrialResult};
 
-/// Fields of `summary.json` that get a `trials.csv` column of their own, when any trial has them.
-const OPTIONAL: [&str; 5] = ["accuracy", "val_cost", "val_accuracy", "test_cost", "test_accuracy"];
+/// Fields of `summary.json` that get a `trials.csv` column of their own, when any trial has them
+/// (`r2`, `mse` and `mae` are its regression report's, in the targets' own units).
+const OPTIONAL: [&str; 8] = ["accuracy", "val_cost", "val_accuracy", "test_cost", "test_accuracy", "r2", "mse", "mae"];
 
 /// Fields of `summary.json` that `trials.csv` leaves out (or shows under another name).
 const OMITTED: [&str; 8] =
@@ -166,7 +167,7 @@ fn trials_csv(plan: &Plan, results: &[TrialResult]) -> Result<Vec<u8>, CliError>
     header.extend(extra.iter().cloned());
     header.push("reason".into());
     w.write_record(&header).map_err(csv_error)?;
-    let field = |r: &TrialResult, k: &str| r.summary.get(k).filter(|v| v.is_number()).map(|v| v.to_string());
+    let field = |r: &TrialResult, k: &str| r.field(k).filter(|v| v.is_number()).map(|v| v.to_string());
     for (t, r) in plan.trials.iter().zip(results) {
         if r.status == Status::Missing {
             continue;

@@ -22,8 +22,11 @@ use serde::{Deserialize, Serialize};
 /// The keys a `[sweep]` table may hold.
 pub const SWEEP_KEYS: [&str; 6] = ["seeds", "seed", "mode", "samples", "grid", "success"];
 
-/// The metrics of `summary.json` a success criterion may name.
-pub const METRICS: [&str; 10] = [
+/// The metrics of `summary.json` a success criterion may name. `r2`, `mse` and `mae` are the
+/// regression report's (`report.regression`, on the test split, else validation, else train), in
+/// the targets' own units whatever `data.normalize_targets` says: the costs are in the scaled
+/// targets' units with it, so a sweep over it compares these, not costs.
+pub const METRICS: [&str; 13] = [
     "final_cost",
     "best_cost",
     "initial_cost",
@@ -34,7 +37,13 @@ pub const METRICS: [&str; 10] = [
     "val_accuracy",
     "test_cost",
     "test_accuracy",
+    "r2",
+    "mse",
+    "mae",
 ];
+
+/// The metrics of the regression report, not of `summary.json`'s top level.
+pub const REPORT_METRICS: [&str; 3] = ["r2", "mse", "mae"];
 
 /// How the points of a sweep are chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -109,12 +118,12 @@ impl Success {
         }
     }
 
-    /// Whether larger values of the metric are better (`above` given, or an accuracy).
+    /// Whether larger values of the metric are better (`above` given, or an accuracy or R²).
     pub fn higher_is_better(&self) -> bool {
         match (self.below, self.above) {
             (Some(_), None) => false,
             (None, Some(_)) => true,
-            _ => self.metric.contains("accuracy"),
+            _ => self.metric.contains("accuracy") || self.metric == "r2",
         }
     }
 
@@ -376,9 +385,11 @@ fn success(t: &toml::Table) -> Result<Success, SpecError> {
         Some(v) => Err(SpecError::new(format!("sweep.success.{key}"), format!("must be a finite number, got {v}"))),
     };
     let (below, above) = (bound("below")?, bound("above")?);
-    // Every metric is ≥ 0, and an accuracy at most 1: thresholds past those no trial can meet.
+    // Every metric but R² is ≥ 0, and an accuracy or R² at most 1: thresholds past those no
+    // trial can meet.
     if let Some(b) = below
         && b <= 0.0
+        && metric != "r2"
     {
         return Err(SpecError::new(
             "sweep.success.below",
@@ -386,10 +397,11 @@ fn success(t: &toml::Table) -> Result<Success, SpecError> {
         ));
     }
     if let Some(a) = above
-        && metric.ends_with("accuracy")
+        && (metric.ends_with("accuracy") || metric == "r2")
         && a >= 1.0
     {
-        return Err(SpecError::new("sweep.success.above", format!("must be < 1 (an accuracy is at most 1), got {a}")));
+        let what = if metric == "r2" { "R²" } else { "an accuracy" };
+        return Err(SpecError::new("sweep.success.above", format!("must be < 1 ({what} is at most 1), got {a}")));
     }
     if let (Some(b), Some(a)) = (below, above)
         && b <= a
@@ -545,6 +557,12 @@ mod tests {
         assert_eq!(key("success = { metric = \"accuracy\", above = 1.0 }"), "sweep.success.above");
         assert!(parse("success = { metric = \"accuracy\", above = 0.99 }").is_ok());
         assert!(parse("success = { metric = \"epochs_run\", above = 5 }").is_ok());
+        // R² is at most 1 and may be below 0.
+        assert_eq!(key("success = { metric = \"r2\", above = 1.0 }"), "sweep.success.above");
+        assert!(parse("success = { metric = \"r2\", below = -0.5 }").is_ok());
+        assert_eq!(key("success = { metric = \"mse\", below = 0 }"), "sweep.success.below");
+        let r2 = Success { metric: "r2".into(), below: None, above: None };
+        assert!(r2.higher_is_better() && !Success { metric: "mae".into(), ..r2.clone() }.higher_is_better());
     }
 
     #[test]

@@ -50,7 +50,16 @@ pub struct TrialResult {
 impl TrialResult {
     /// A numeric field of `summary.json`.
     pub fn number(&self, key: &str) -> Option<f64> {
-        self.summary.get(key).and_then(serde_json::Value::as_f64)
+        self.field(key).and_then(serde_json::Value::as_f64)
+    }
+
+    /// The summary's field `key`; `r2`, `mse` and `mae` are its regression report's.
+    pub fn field(&self, key: &str) -> Option<&serde_json::Value> {
+        if crate::sweep::spec::REPORT_METRICS.contains(&key) {
+            let report = self.summary.get("report").and_then(|r| r.get("regression"));
+            return report.and_then(|r| r.get(key));
+        }
+        self.summary.get(key)
     }
 
     /// No result: not run yet, interrupted, or run under another config.
