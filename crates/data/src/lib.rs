@@ -303,12 +303,21 @@ impl DataSpec {
     /// order (a CSV label the model does not know is [`DataError::UnseenLabel`]; other sources
     /// must have the model's classes, [`DataError::ClassesDiffer`]) and its normalizer applied
     /// instead of one fitted on this data. What is not given is found as `load_splits` finds it.
+    ///
+    /// Where the targets are scaled (`normalize_targets`, or a model's target normalizer) and
+    /// `F` is not f64, the data is read and scaled in f64 and then rounded to `F`: rounded
+    /// first, prices of 1e8 + k in f32 are all one value, and scaling cannot part them again.
     pub fn load_splits_as<F: Element>(
         &self,
         base_dir: &Path,
         seed: u64,
         trained: Trained<'_>,
     ) -> Result<Splits<F>, DataError> {
+        let scales_targets = self.preprocess().is_some_and(|p| !p.normalize_targets.is_none())
+            || trained.target_normalizer.is_some_and(|n| !n.is_identity());
+        if F::DTYPE != backprop_tensor::Dtype::F64 && scales_targets {
+            return self.load_splits_as::<f64>(base_dir, seed, trained)?.cast::<F>();
+        }
         self.validate().map_err(DataError::Spec)?;
         let loaded: Loaded<F> = match self {
             DataSpec::HalfAdder {} => truth_table(self, 2, builtin::half_adder, &["sum", "carry"]),
@@ -355,6 +364,33 @@ impl DataSpec {
         }
         let prep = self.preprocess().cloned().unwrap_or_default();
         split_and_scale(loaded, &prep, rng::derive_seed(seed, 1), trained)
+    }
+}
+
+impl Splits<f64> {
+    /// The same splits in `F`, each value rounded once; a value past `F`'s range is
+    /// [`DataError::NonFinite`], naming its split.
+    fn cast<F: Element>(self) -> Result<Splits<F>, DataError> {
+        let cast = |d: Dataset<f64>| -> Result<Dataset<F>, DataError> {
+            let (inputs, targets) = (d.inputs.mapv(F::of), d.targets.mapv(F::of));
+            if !inputs.iter().chain(targets.iter()).all(|x| x.is_finite()) {
+                return Err(DataError::NonFinite { name: d.name, dtype: F::DTYPE });
+            }
+            Ok(Dataset { name: d.name, inputs, targets })
+        };
+        Ok(Splits {
+            train: cast(self.train)?,
+            validation: self.validation.map(cast).transpose()?,
+            test: self.test.map(cast).transpose()?,
+            task: self.task,
+            classes: self.classes,
+            feature_names: self.feature_names,
+            target_names: self.target_names,
+            normalizer: self.normalizer,
+            target_normalizer: self.target_normalizer,
+            train_rows: self.train_rows,
+            warnings: self.warnings,
+        })
     }
 }
 

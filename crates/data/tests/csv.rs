@@ -517,3 +517,40 @@ fn the_columns_read_need_names_of_their_own() {
     let s = load(&dir, "source = \"csv\"\npath = \"unread.csv\"\ntargets = [\"y\"]\nfeatures = [\"x\"]", 0).unwrap();
     assert_eq!(s.train.inputs.row(0).to_vec(), vec![1.0]);
 }
+
+/// In f32, targets are scaled in f64 and then rounded: prices of 1e8 + k, all one f32 value,
+/// stay four targets (rounded first they were all 1e8, scaled to 0); and targets past f32's
+/// range that scaling brings into it load. A classification CSV may not scale its labels.
+#[test]
+fn f32_targets_are_scaled_before_they_are_rounded() {
+    let dir = scratch("csv-f32-targets");
+    write(&dir, "p.csv", "x,y\n0,100000001\n1,100000002\n2,100000003\n3,100000004\n");
+    let text = "source = \"csv\"\npath = \"p.csv\"\ntargets = \"y\"\nnormalize_targets = \"standardize\"";
+    let s = spec(text).load_splits::<f32>(&dir, 0).unwrap();
+    let t: Vec<f32> = s.train.targets.column(0).to_vec();
+    let want = [-1.5, -0.5, 0.5, 1.5].map(|k: f64| (k / 1.25f64.sqrt()) as f32);
+    assert_eq!(t, want);
+    let mut back = s.train.targets.clone();
+    s.target_normalizer.invert(&mut back).unwrap();
+    for (k, v) in back.iter().enumerate() {
+        // f32 holds 1e8 + k only to its spacing there, 8: back within one spacing.
+        assert!((f64::from(*v) - (100_000_001.0 + k as f64)).abs() <= 8.0, "{k}: {v}");
+    }
+    assert_eq!(s.target_normalizer.shift, [100_000_002.5]);
+    // The model's target normalizer given for f32 reads the same way.
+    let trained = Trained { target_normalizer: Some(&s.target_normalizer), ..Trained::default() };
+    let plain = "source = \"csv\"\npath = \"p.csv\"\ntargets = \"y\"";
+    assert_eq!(spec(plain).load_splits_as::<f32>(&dir, 0, trained).unwrap().train.targets, s.train.targets);
+
+    write(&dir, "big.csv", "x,y\n0,1e39\n1,3e39\n");
+    let big = "source = \"csv\"\npath = \"big.csv\"\ntargets = \"y\"\nnormalize_targets = \"minmax\"";
+    assert_eq!(spec(big).load_splits::<f32>(&dir, 0).unwrap().train.targets.column(0).to_vec(), [0.0, 1.0]);
+    let err = spec(&big.replace("minmax", "none")).load_splits::<f32>(&dir, 0).unwrap_err().to_string();
+    assert!(err.contains("beyond f32"), "{err}");
+
+    write(&dir, "iris.csv", IRIS);
+    let classes = "source = \"csv\"\npath = \"iris.csv\"\ntargets = \"species\"\ntask = \"classification\"\n\
+                   normalize_targets = \"standardize\"";
+    let err = spec(classes).load::<f64>().unwrap_err().to_string();
+    assert!(err.contains("normalize_targets`: scales regression targets; `task = \"classification\"`"), "{err}");
+}
