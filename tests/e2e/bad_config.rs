@@ -715,3 +715,18 @@ fn a_quoted_dotted_key_in_set_is_named_as_written() {
         &["(set by --set model.\"hidden.x\"=[3]): key `model.\"hidden.x\"`: unknown field `hidden.x`"],
     );
 }
+
+/// Scaled targets with a loss on logits over an output layer that is not the one it absorbs:
+/// the outputs are logits, which `predict` would scale back as targets (sin(π/2) came back as
+/// 5.0). Refused at the key; with the absorbed activation it trains.
+#[test]
+fn scaled_targets_with_logit_outputs_are_refused() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../configs/sine.toml")).unwrap();
+    let sets = ["loss.kind=\"bce_with_logits\"", "data.normalize_targets=\"minmax\""];
+    check(
+        "logit-targets",
+        &text,
+        &sets,
+        &["key `data.normalize_targets`: the network's outputs are logits (`bce_with_logits` on an `identity` output"],
+    );
+}

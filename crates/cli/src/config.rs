@@ -288,6 +288,25 @@ impl Validate for Config {
                 ));
             }
         }
+        // A loss on logits, on an output layer that is not the one it absorbs: the network's
+        // outputs are logits, which `predict` would scale back as if they were targets.
+        if let Some(absorbed) = self.loss.get::<f64>().absorbs()
+            && self.data.preprocess().is_some_and(|p| !p.normalize_targets.is_none())
+        {
+            let (key, out) = self.output_activation();
+            if out.name() != absorbed {
+                return Err(SpecError::new(
+                    "data.normalize_targets",
+                    format!(
+                        "the network's outputs are logits (`{}` on an `{}` output layer, `{key}`), which scaling \
+                         back cannot turn into targets: use a `{absorbed}` output layer, whose outputs are the \
+                         probabilities the loss takes the logits of",
+                        self.loss.name(),
+                        out.name()
+                    ),
+                ));
+            }
+        }
         if self.train.epochs == 0 {
             return Err(SpecError::new("train.epochs", "must be at least 1, got 0"));
         }
