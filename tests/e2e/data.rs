@@ -749,6 +749,33 @@ fn regression_targets_scaled_train_and_predict_in_their_own_units() {
     let run = backprop(&["explain", config.to_str().unwrap(), "--model", model_path.to_str().unwrap()]);
     assert!(run.stdout.contains("(t as the network learns it: the target scaled by the data's target normalizer)"));
 
+    // Data whose targets are not the model's (another name, another order) is refused, not
+    // scaled by another target's shift and scale.
+    let with_rent: String = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| format!("{l},{}\n", if i == 0 { "rent".into() } else { i.to_string() }))
+        .collect();
+    let rents = write(dir, "rents.csv", &with_rent);
+    let rents_path = format!("data.path={:?}", rents.to_str().unwrap());
+    let run = backprop(&[
+        "eval",
+        model_path.to_str().unwrap(),
+        config.to_str().unwrap(),
+        "--set",
+        &rents_path,
+        "--set",
+        "data.targets=\"rent\"",
+        "--set",
+        "data.features=[\"rooms\", \"area\"]",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("the model was trained on the targets [price], and the config's data has [rent]"),
+        "{}",
+        run.stderr
+    );
+
     // Class labels are not scaled.
     let run = backprop(&[
         "train",

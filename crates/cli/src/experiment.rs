@@ -103,6 +103,19 @@ pub fn prepare_splits<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Resu
     {
         return Err(other_features(path, names, &splits.feature_names));
     }
+    // Regression targets in another order would be scaled by each other's shift and scale, and
+    // scored against each other's outputs.
+    if let Some((path, ModelFile { targets: Some(names), classes: None, .. })) = &model
+        && splits.task == backprop_data::Task::Regression
+        && *names != splits.target_names
+    {
+        return Err(CliError::Input(format!(
+            "{}: the model was trained on the targets [{}], and the config's data has [{}]",
+            path.display(),
+            names.join(", "),
+            splits.target_names.join(", ")
+        )));
+    }
     // Training (weights drawn or read from `model.init_from`) checks the config against the data;
     // a model given on the command line brings its own shape, checked below.
     let given = model.is_some();

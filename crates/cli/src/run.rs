@@ -565,7 +565,9 @@ fn train_into<F: Element>(
     // worth of samples the summary's figures say more.
     if data.len() <= 16 {
         let _ = writeln!(log, "Neural net output:");
-        let outputs = outcome.net.predict(data.inputs.view());
+        let mut outputs = outcome.net.predict(data.inputs.view());
+        // In the targets' own units, as `predict` answers (the width is the data's own).
+        let _ = splits.target_normalizer.invert(&mut outputs);
         for (x, y) in data.inputs.outer_iter().zip(outputs.outer_iter()) {
             let xs: Vec<String> = x.iter().map(|&v| report::number_in(v)).collect();
             let ys: Vec<String> = y.iter().map(|v| report::output(v.f64())).collect();
