@@ -711,7 +711,7 @@ fn regression_targets_scaled_train_and_predict_in_their_own_units() {
     let run = backprop(&["predict", model_path.to_str().unwrap(), "--csv", query.to_str().unwrap(), "--format", "csv"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     let rows: Vec<&str> = run.stdout.lines().collect();
-    assert_eq!(rows[0], "rooms,area,price", "{}", run.stdout);
+    assert_eq!(rows[0], "rooms,area,predicted_price", "{}", run.stdout);
     let price: f64 = rows[1].rsplit(',').next().unwrap().parse().unwrap();
     let truth = 50_000.0 + 12_000.0 * 3.0 + 900.0 * 100.0;
     assert!((price - truth).abs() < 5_000.0, "{price} against {truth}");
@@ -728,6 +728,18 @@ fn regression_targets_scaled_train_and_predict_in_their_own_units() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains(&format!("cost: {cost}")), "{}\n{s}", run.stdout);
     assert!(run.stdout.contains(&format!("\"mse\": {mse}")), "{}\n{s}", run.stdout);
+    assert!(run.stdout.contains("(the cost is of the targets scaled by the model's target normalizer"));
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    // In another dtype than the model's, it says so.
+    let run = backprop(&[
+        "eval",
+        model_path.to_str().unwrap(),
+        config.to_str().unwrap(),
+        "--set",
+        "experiment.dtype=\"f32\"",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("warning: the model was trained in f64, and eval computes in the config's f32"));
 
     // explain: the target as the network learns it, scaled as the data's, and said so.
     let run = backprop(&[
@@ -791,4 +803,31 @@ fn regression_targets_scaled_train_and_predict_in_their_own_units() {
         "{}",
         run.stderr
     );
+}
+
+/// A regression on targets of 10⁵ that diverges unscaled names `normalize_targets`; scaled, the
+/// same run trains, and prints its outputs in the targets' units.
+#[test]
+fn a_diverging_regression_on_large_targets_hints_at_scaling_them() {
+    let tmp = scratch("target-hint");
+    let dir = tmp.path();
+    write(dir, "tiny.csv", "x,y\n1,100000\n2,200000\n3,300000\n4,400000\n5,500000\n");
+    let config = write(
+        dir,
+        "tiny.toml",
+        "[data]\nsource = \"csv\"\npath = \"tiny.csv\"\ntargets = \"y\"\n[model]\nhidden = []\n\
+         output_activation = \"identity\"\n[loss]\nkind = \"mse\"\n[optim]\nkind = \"sgd\"\nlr = 0.02\n\
+         [train]\nepochs = 2000\nlog_every = 0\n",
+    );
+    let out = |name: &str| dir.join(name).to_str().unwrap().to_string();
+    let run = backprop(&["train", config.to_str().unwrap(), "--set", "optim.lr=0.5", "--out", &out("unscaled")]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert!(run.stdout.contains("Hint: the targets reach 500000; `data.normalize_targets = \"standardize\"`"));
+    let scaled = "data.normalize_targets=\"standardize\"";
+    let run = backprop(&["train", config.to_str().unwrap(), "--set", scaled, "--out", &out("scaled")]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stdout.contains("Hint"), "{}", run.stdout);
+    let last: f64 =
+        run.stdout.lines().find(|l| l.starts_with("  (5) : [")).unwrap()[9..].trim_end_matches(']').parse().unwrap();
+    assert!((last - 500_000.0).abs() < 10.0, "{}", run.stdout);
 }

@@ -110,8 +110,8 @@ enum PredictFormat {
     /// `(x1, x2) : [y1 y2] -> class`, as training prints a truth table's outputs.
     #[default]
     Text,
-    /// A header (the model's feature names, its regression targets' names or `output_1`…,
-    /// `class`), then one row per input, every
+    /// A header (the model's feature names, `predicted_` and its regression targets' names or
+    /// `output_1`…, `class`), then one row per input, every
     /// number in its shortest text that reads back to the same f64.
     Csv,
     /// A JSON array of `{"input": [...], "output": [...], "class": "..."}` (no `class` without
@@ -682,9 +682,10 @@ fn predict_in<F: Element>(args: &PredictArgs, file: &ModelFile, out: &mut dyn Wr
         PredictFormat::Csv => {
             let features =
                 file.features.clone().unwrap_or_else(|| (1..=net.inputs()).map(|j| format!("x{j}")).collect());
-            // Named after the regression targets when the model records them (`price`).
+            // Named after the regression targets when the model records them
+            // (`predicted_price`: a frame joined with the data keeps its own `price`).
             let mut added: Vec<String> = match &file.targets {
-                Some(targets) if file.classes.is_none() => targets.clone(),
+                Some(targets) if file.classes.is_none() => targets.iter().map(|t| format!("predicted_{t}")).collect(),
                 _ => (1..=net.outputs()).map(|k| format!("output_{k}")).collect(),
             };
             if file.classes.is_some() {
@@ -737,6 +738,20 @@ fn eval_in<F: Element>(
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let (splits, net) = prepare_splits::<F>(loaded, Some(model))?;
+    // The model file was read and checked just now; its dtype decides nothing here, but a
+    // config of another dtype gives other numbers than training's, which may surprise.
+    if let Ok(file) = ModelFile::read(model)
+        && file.dtype != F::DTYPE
+    {
+        let _ = writeln!(
+            std::io::stderr(),
+            "warning: the model was trained in {}, and eval computes in the config's {}: its figures differ from \
+             training's in the last digits (set experiment.dtype = \"{}\" for those)",
+            file.dtype.name(),
+            F::DTYPE.name(),
+            file.dtype.name()
+        );
+    }
     let (name, data) = match split {
         None => match (&splits.test, &splits.validation) {
             (Some(t), _) => ("test", t),
@@ -775,6 +790,13 @@ fn eval_in<F: Element>(
     let eval = run::evaluate(&net, loss, data, classification, splits.classes.as_deref(), &splits.target_normalizer);
     let _ = writeln!(out, "split: {name} ({} samples)", data.len());
     let _ = writeln!(out, "cost: {}", eval.cost);
+    if !splits.target_normalizer.is_identity() {
+        let _ = writeln!(
+            out,
+            "(the cost is of the targets scaled by the model's target normalizer, as training measured it; the \
+             report is in the targets' own units)"
+        );
+    }
     if let Some(a) = eval.accuracy {
         let _ = writeln!(out, "accuracy: {a}");
     }

@@ -534,7 +534,8 @@ impl Explanation {
         let _ = writeln!(s, "Forward pass: zˡ = aˡ⁻¹ Wˡ + bˡ, aˡ = σ(zˡ)");
         for l in &self.layers {
             let (s0, s1) = (sup(l.layer - 1), sup(l.layer));
-            let _ = writeln!(s, "  layer {} ({}, {} units)", l.layer, l.activation, l.a.len());
+            let units = if l.a.len() == 1 { "unit" } else { "units" };
+            let _ = writeln!(s, "  layer {} ({}, {} {units})", l.layer, l.activation, l.a.len());
             let _ = writeln!(s, "    z{s1} = a{s0} W{s1} + b{s1} = {}", vector(&l.z));
             let _ = writeln!(s, "    a{s1} = σ(z{s1}) = {}", vector(&l.a));
         }

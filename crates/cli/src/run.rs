@@ -561,6 +561,19 @@ fn train_into<F: Element>(
         let _ = writeln!(log, "Restored the weights of epoch {}, the best {name} ({value})", last.epoch);
     }
     let _ = writeln!(log, "Final cost: {}", last.cost);
+    // Regression on large targets, unscaled, is the usual reason a plain SGD run diverges.
+    if matches!(outcome.stop_reason, StopReason::Diverged { .. })
+        && splits.task == Task::Regression
+        && splits.target_normalizer.is_identity()
+        && let Some(largest) = data.targets.iter().map(|t| t.f64().abs()).reduce(f64::max).filter(|&m| m >= 1e3)
+    {
+        let _ = writeln!(
+            log,
+            "Hint: the targets reach {}; `data.normalize_targets = \"standardize\"` trains on scaled targets, \
+             and predict answers in theirs",
+            report::number(largest)
+        );
+    }
     // The post prints the net's output for every training input; for more than a truth table's
     // worth of samples the summary's figures say more.
     if data.len() <= 16 {
