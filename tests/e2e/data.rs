@@ -722,6 +722,10 @@ fn regression_targets_scaled_train_and_predict_in_their_own_units() {
     let raw: f64 = run.stdout.lines().nth(1).unwrap().rsplit(',').next().unwrap().parse().unwrap();
     assert!(raw.abs() < 10.0, "the network's own output is a scaled price: {raw}");
     assert_eq!(price, raw * scale + shift, "scaled back in f64, the model's dtype");
+    // The library's `ModelFile::predict` is the command's, to the bit.
+    let file = backprop_cli::model_file::ModelFile::read(&model_path).unwrap();
+    let library = file.predict::<f64>(ndarray::array![[3.0, 100.0]].view()).unwrap();
+    assert_eq!(library[[0, 0]], price);
 
     // eval reads the data as the model sees it: the same cost and report as the run's.
     let run = backprop(&["eval", model_path.to_str().unwrap(), config.to_str().unwrap()]);

@@ -182,6 +182,51 @@ impl ModelFile {
         net
     }
 
+    /// The model's outputs for `inputs` (one row per sample, the features as the data gives
+    /// them), as `backprop predict` computes them: scaled by the model's normalizer, through the
+    /// network in `F` (its dtype, [`ModelFile::dtype`], gives training's numbers), and scaled
+    /// back by its target normalizer, so a model trained with `normalize_targets` answers in the
+    /// targets' own units. A value that `F` cannot hold comes out infinite or NaN, as the
+    /// network's own arithmetic gives it; `backprop predict` refuses such rows, naming them.
+    ///
+    /// ```
+    /// use backprop_cli::model_file::ModelFile;
+    /// use backprop_layers::{ActivationSpec, LayerSpec, Network};
+    /// use ndarray::array;
+    ///
+    /// let identity = ActivationSpec::from_name("identity").unwrap();
+    /// let mut net = Network::<f64>::new(1, &[LayerSpec::new(1, identity)]);
+    /// net.params_mut().copy_from_slice(&[2.0, 1.0]); // y′ = 2x + 1
+    /// let mut file = ModelFile::from_network(&net);
+    /// file.target_normalizer = Some(backprop_data::Normalizer {
+    ///     kind: backprop_data::NormalizeKind::Standardize,
+    ///     shift: vec![1000.0],
+    ///     scale: vec![10.0],
+    /// });
+    /// let y = file.predict::<f64>(array![[3.0]].view()).unwrap();
+    /// assert_eq!(y, array![[1070.0]]); // (2·3 + 1)·10 + 1000
+    /// ```
+    ///
+    /// # Errors
+    /// When `inputs` has another width than the model's inputs (the message says both).
+    pub fn predict<F: Element>(
+        &self,
+        inputs: backprop_tensor::MatView<'_, f64>,
+    ) -> Result<backprop_tensor::Matrix<f64>, String> {
+        if inputs.ncols() != self.inputs {
+            return Err(format!("{} values a row, the model takes {} inputs", inputs.ncols(), self.inputs));
+        }
+        let mut x = inputs.mapv(F::of);
+        if let Some(n) = &self.normalizer {
+            n.apply(&mut x).map_err(|e| e.to_string())?;
+        }
+        let mut y = self.to_network::<F>().predict(x.view());
+        if let Some(n) = &self.target_normalizer {
+            n.invert(&mut y).map_err(|e| e.to_string())?;
+        }
+        Ok(y.mapv(|v| v.f64()))
+    }
+
     /// Reads and checks the model file at `path`.
     pub fn read(path: &Path) -> Result<Self, CliError> {
         let text = crate::fsutil::read_input_text(path, crate::fsutil::MODEL_LIMIT, "model file")?;
