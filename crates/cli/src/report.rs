@@ -48,6 +48,23 @@ pub struct RegressionReport {
     /// the outputs fall on their target's side of the decision threshold.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bits: Option<BitScores>,
+    /// With two outputs or more: each output's own MSE, MAE and R², in target order
+    /// (scikit-learn's `multioutput="raw_values"`): targets on other scales (a price and a
+    /// rent) make the means above mostly the larger one's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_output: Option<PerOutput>,
+}
+
+/// Each output's own scores, one value per output in target order.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PerOutput {
+    /// Mean of (y − ŷ)² over the samples.
+    pub mse: Vec<f64>,
+    /// Mean of |y − ŷ| over the samples.
+    pub mae: Vec<f64>,
+    /// 1 − SS_res/SS_tot (constant targets: 1 if predicted exactly, else 0; NaN for fewer than
+    /// two samples).
+    pub r2: Vec<f64>,
 }
 
 /// Outputs read as bits: an output is 1 when it is above the decision threshold, strictly (as
@@ -160,26 +177,33 @@ pub fn regression<F: Element>(outputs: MatView<'_, F>, targets: MatView<'_, F>, 
         ae += d.abs();
     }
     let cols = targets.ncols().max(1);
-    let r2 = if targets.nrows() < 2 {
-        f64::NAN
-    } else {
-        (0..targets.ncols())
-            .map(|j| {
-                let t = targets.column(j);
-                let mean = t.iter().map(|v| v.f64()).sum::<f64>() / t.len().max(1) as f64;
-                let ss_tot: f64 = t.iter().map(|v| (v.f64() - mean).powi(2)).sum();
-                let ss_res: f64 =
-                    outputs.column(j).iter().zip(t.iter()).map(|(o, t)| (o.f64() - t.f64()).powi(2)).sum();
-                match (ss_tot > 0.0, ss_res > 0.0) {
-                    (true, _) => 1.0 - ss_res / ss_tot,
-                    (false, false) => 1.0,
-                    (false, true) => 0.0,
-                }
-            })
-            .sum::<f64>()
-            / cols as f64
+    let r2_of = |j: usize| {
+        if targets.nrows() < 2 {
+            return f64::NAN;
+        }
+        let t = targets.column(j);
+        let mean = t.iter().map(|v| v.f64()).sum::<f64>() / t.len().max(1) as f64;
+        let ss_tot: f64 = t.iter().map(|v| (v.f64() - mean).powi(2)).sum();
+        let ss_res: f64 = outputs.column(j).iter().zip(t.iter()).map(|(o, t)| (o.f64() - t.f64()).powi(2)).sum();
+        match (ss_tot > 0.0, ss_res > 0.0) {
+            (true, _) => 1.0 - ss_res / ss_tot,
+            (false, false) => 1.0,
+            (false, true) => 0.0,
+        }
     };
-    RegressionReport { mse: se / n, mae: ae / n, r2, bits: bits(outputs, targets, threshold) }
+    let r2 = if targets.nrows() < 2 { f64::NAN } else { (0..targets.ncols()).map(r2_of).sum::<f64>() / cols as f64 };
+    let per_output = (targets.ncols() >= 2).then(|| {
+        let rows = targets.nrows().max(1) as f64;
+        let column_mean = |j: usize, f: fn(f64) -> f64| {
+            outputs.column(j).iter().zip(targets.column(j)).map(|(o, t)| f(o.f64() - t.f64())).sum::<f64>() / rows
+        };
+        PerOutput {
+            mse: (0..targets.ncols()).map(|j| column_mean(j, |d| d * d)).collect(),
+            mae: (0..targets.ncols()).map(|j| column_mean(j, f64::abs)).collect(),
+            r2: (0..targets.ncols()).map(r2_of).collect(),
+        }
+    });
+    RegressionReport { mse: se / n, mae: ae / n, r2, bits: bits(outputs, targets, threshold), per_output }
 }
 
 /// [`BitScores`] when every target is 0 or 1 (and there is one), else `None`.
@@ -288,6 +312,13 @@ mod tests {
         let out = array![[1.0, 7.0], [2.0, 7.5], [4.0, 7.0]];
         let r = regression(out.view(), t.view(), 0.5);
         assert!((r.r2 - 0.75 / 2.0).abs() < 1e-15, "{}", r.r2);
+        // Each output's own, as scikit-learn's `raw_values`: column 1 constant and missed.
+        let each = r.per_output.as_ref().expect("two outputs");
+        assert_eq!((each.mse.clone(), each.mae.clone()), (vec![2.0 / 3.0, 0.25 / 3.0], vec![2.0 / 3.0, 0.5 / 3.0]));
+        assert_eq!(each.r2, vec![0.75, 0.0]);
+        let one =
+            regression(out.column(0).insert_axis(ndarray::Axis(1)), t.column(0).insert_axis(ndarray::Axis(1)), 0.5);
+        assert!(one.per_output.is_none(), "one output is its own mean");
         // One sample: not defined (scikit-learn's NaN), whether predicted exactly or not.
         for out in [array![[1.5, 2.0]], array![[1.0, 2.0]]] {
             let r = regression(out.view(), array![[1.5, 2.0]].view(), 0.5);
