@@ -285,6 +285,13 @@ mod tests {
         let s = Normalizer::fit(NormalizeKind::Standardize, &array![[1.0, 2.0]]);
         let err = s.apply(&mut x).unwrap_err();
         assert_eq!(err.to_string(), "the normalizer was fitted on 2 features, the inputs have 1");
+        // Inverting (a model's outputs back into its targets' units) checks the width too, and
+        // the identity inverts nothing.
+        let err = s.invert(&mut x).unwrap_err();
+        assert_eq!(err.to_string(), "the normalizer was fitted on 2 features, the inputs have 1");
+        assert_eq!(x, array![[7.0]]);
+        n.invert(&mut x).unwrap();
+        assert_eq!(x, array![[7.0]]);
     }
 
     #[test]
