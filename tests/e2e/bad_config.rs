@@ -729,4 +729,11 @@ fn scaled_targets_with_logit_outputs_are_refused() {
         &sets,
         &["key `data.normalize_targets`: the network's outputs are logits (`bce_with_logits` on an `identity` output"],
     );
+    // Standardized targets (half below 0) with outputs in (0, 1), or a loss on [0, 1] targets.
+    for (name, loss) in [("sigmoid-mse", "mse"), ("sigmoid-bce", "bce"), ("sigmoid-logits", "bce_with_logits")] {
+        let loss = format!("loss.kind=\"{loss}\"");
+        let sets = ["data.normalize_targets=\"standardize\"", "model.output_activation=\"sigmoid\"", &loss];
+        let want = "key `data.normalize_targets`: standardized targets are about half below 0, and a `sigmoid` output";
+        check(name, &text, &sets, &[want, "use `normalize_targets = \"minmax\"`"]);
+    }
 }

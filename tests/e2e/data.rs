@@ -835,3 +835,54 @@ fn a_diverging_regression_on_large_targets_hints_at_scaling_them() {
         run.stdout.lines().find(|l| l.starts_with("  (5) : [")).unwrap()[9..].trim_end_matches(']').parse().unwrap();
     assert!((last - 500_000.0).abs() < 10.0, "{}", run.stdout);
 }
+
+/// f32 with scaled targets of 1e8 + k (f32's spacing there is 8): the network learns the
+/// targets scaled in f64, and the report, `predict`, `ModelFile::predict` and train's printed
+/// outputs scale back in f64, so the report is the fit's (not a perfect one of rounded values)
+/// and every command gives the same numbers.
+#[test]
+fn f32_scaled_targets_are_scored_and_predicted_in_f64() {
+    let tmp = scratch("target-f32");
+    let dir = tmp.path();
+    let text: String = std::iter::once("x,y\n".to_string())
+        .chain((0..12).map(|k| format!("{k},{}\n", 100_000_000 + 3 * k + (k % 2))))
+        .collect();
+    write(dir, "big.csv", &text);
+    let config = write(
+        dir,
+        "big.toml",
+        "[experiment]\ndtype = \"f32\"\n[data]\nsource = \"csv\"\npath = \"big.csv\"\ntargets = \"y\"\n\
+         normalize = \"standardize\"\nnormalize_targets = \"standardize\"\n[model]\nhidden = []\n\
+         output_activation = \"identity\"\n[loss]\nkind = \"mse\"\n[optim]\nkind = \"sgd\"\nlr = 0.1\n\
+         [train]\nepochs = 500\nlog_every = 0\n",
+    );
+    let (out, s, stdout) = train_logged(config.to_str().unwrap(), &[], "target-f32-run");
+    // A line through 1e8 + 3k + (k mod 2): residuals of ±0.5, an MSE of 0.25 in the targets'
+    // units (rounded to f32 first, every target was one of two values and the fit "perfect").
+    let mse = s["report"]["regression"]["mse"].as_f64().unwrap();
+    assert!((mse - 0.25).abs() < 0.01, "{s}");
+    let model = out.path().join("model.json");
+    let file = backprop_cli::model_file::ModelFile::read(&model).unwrap();
+    let inputs = ndarray::Array2::from_shape_fn((12, 1), |(k, _)| k as f64);
+    let library = file.predict::<f32>(inputs.view()).unwrap();
+    let run = backprop(&[
+        "predict",
+        model.to_str().unwrap(),
+        "--csv",
+        dir.join("big.csv").to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rows: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    for k in 0..12 {
+        let command = rows[k]["output"][0].as_f64().unwrap();
+        assert_eq!(command, library[[k, 0]], "row {k}");
+        assert!((command - (100_000_000.0 + 3.0 * k as f64 + 0.5)).abs() < 1.0, "row {k}: {command}");
+        // train prints the same outputs (the training split is every row, in order; its inputs
+        // as the network sees them, scaled).
+        let printed = format!(") : [{}]", backprop_cli::report::output(command));
+        let line = stdout.lines().filter(|l| l.starts_with("  (")).nth(k).unwrap();
+        assert!(line.ends_with(&printed), "row {k}: {line:?}, not {printed:?}");
+    }
+}

@@ -620,8 +620,7 @@ fn predict_in<F: Element>(args: &PredictArgs, file: &ModelFile, out: &mut dyn Wr
         // 1): the network would see an infinite input, and could still print a label.
         in_range(&x, " once scaled by the model's normalizer")?;
     }
-    let mut scaled = net.predict(x.view());
-    let y = scaled.mapv(|v| v.f64());
+    let y = net.predict(x.view()).mapv(|v| v.f64());
     if let Some(i) = y.outer_iter().position(|r| r.iter().any(|v| !v.is_finite())) {
         let row = where_is(i);
         // Which of the two is too large: the same weights on small inputs (zeros and ones, as
@@ -635,21 +634,18 @@ fn predict_in<F: Element>(args: &PredictArgs, file: &ModelFile, out: &mut dyn Wr
         return Err(CliError::Input(format!("{row}: the model's output is not finite (NaN or infinite): {cause}")));
     }
     // A network trained on scaled targets (`normalize_targets`) answers in their units once
-    // its outputs are scaled back, in its dtype.
-    let y = match &file.target_normalizer {
-        Some(n) if !n.is_identity() => {
-            n.invert(&mut scaled).map_err(|e| CliError::Input(format!("{}: {e}", args.model.display())))?;
-            if let Some(i) = scaled.outer_iter().position(|r| r.iter().any(|v| !v.is_finite())) {
-                return Err(CliError::Input(format!(
-                    "{}: the model's output, scaled back by its target normalizer, is beyond {}'s range",
-                    where_is(i),
-                    F::DTYPE.name()
-                )));
-            }
-            scaled.mapv(|v| v.f64())
+    // its outputs are scaled back, in f64 (the network computes in its dtype; in f32, 1e8 + k
+    // would round to f32's spacing there, 8).
+    let mut y = y;
+    if let Some(n) = &file.target_normalizer {
+        n.invert(&mut y).map_err(|e| CliError::Input(format!("{}: {e}", args.model.display())))?;
+        if let Some(i) = y.outer_iter().position(|r| r.iter().any(|v| !v.is_finite())) {
+            return Err(CliError::Input(format!(
+                "{}: the model's output, scaled back by its target normalizer, is beyond f64's range",
+                where_is(i)
+            )));
         }
-        _ => y,
-    };
+    }
     let threshold =
         if file.layers.last().is_some_and(|l| l.activation.name() == "sigmoid" || l.activation.name() == "softmax") {
             0.5

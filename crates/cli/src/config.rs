@@ -300,8 +300,24 @@ impl Validate for Config {
                     format!(
                         "the network's outputs are logits (`{}` on an `{}` output layer, `{key}`), which scaling \
                          back cannot turn into targets: use a `{absorbed}` output layer, whose outputs are the \
-                         probabilities the loss takes the logits of",
+                         probabilities the loss takes the logits of, with `normalize_targets = \"minmax\"`",
                         self.loss.name(),
+                        out.name()
+                    ),
+                ));
+            }
+        }
+        // Standardized targets are about half below 0: an output in (0, 1) cannot fit them (a
+        // half adder's outputs stuck at its means). The losses on [0, 1] targets (`bce`, and
+        // `bce_with_logits`, whose outputs are logits otherwise, refused above) need one.
+        if self.data.preprocess().is_some_and(|p| p.normalize_targets == backprop_data::NormalizeKind::Standardize) {
+            let (key, out) = self.output_activation();
+            if matches!(out.name(), "sigmoid" | "softmax") {
+                return Err(SpecError::new(
+                    "data.normalize_targets",
+                    format!(
+                        "standardized targets are about half below 0, and a `{}` output layer (`{key}`) gives \
+                         values in (0, 1) only: use `normalize_targets = \"minmax\"`, which scales them into [0, 1]",
                         out.name()
                     ),
                 ));

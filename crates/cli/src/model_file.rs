@@ -185,8 +185,8 @@ impl ModelFile {
     /// The model's outputs for `inputs` (one row per sample, the features as the data gives
     /// them), as `backprop predict` computes them: scaled by the model's normalizer, through the
     /// network in `F` (its dtype, [`ModelFile::dtype`], gives training's numbers), and scaled
-    /// back by its target normalizer, so a model trained with `normalize_targets` answers in the
-    /// targets' own units. A value that `F` cannot hold comes out infinite or NaN, as the
+    /// back by its target normalizer in f64, so a model trained with `normalize_targets` answers
+    /// in the targets' own units. A value that `F` cannot hold comes out infinite or NaN, as the
     /// network's own arithmetic gives it; `backprop predict` refuses such rows, naming them.
     ///
     /// ```
@@ -220,11 +220,11 @@ impl ModelFile {
         if let Some(n) = &self.normalizer {
             n.apply(&mut x).map_err(|e| e.to_string())?;
         }
-        let mut y = self.to_network::<F>().predict(x.view());
+        let mut y = self.to_network::<F>().predict(x.view()).mapv(|v| v.f64());
         if let Some(n) = &self.target_normalizer {
             n.invert(&mut y).map_err(|e| e.to_string())?;
         }
-        Ok(y.mapv(|v| v.f64()))
+        Ok(y)
     }
 
     /// Reads and checks the model file at `path`.

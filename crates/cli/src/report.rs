@@ -42,7 +42,7 @@ pub struct RegressionReport {
     /// Coefficient of determination 1 − SS_res/SS_tot per output, averaged over outputs
     /// (scikit-learn's `uniform_average`); an output with constant targets scores 1 if predicted
     /// exactly, else 0. NaN (`null` in JSON) for fewer than two samples, where it is not defined
-    /// (scikit-learn's `r2_score` gives NaN and a warning).
+    /// (scikit-learn's `r2_score` gives NaN and a warning), and where an output is NaN.
     pub r2: f64,
     /// When every target is 0 or 1 (a truth table's bits, multi-label targets): how many of
     /// the outputs fall on their target's side of the decision threshold.
@@ -186,6 +186,8 @@ pub fn regression<F: Element>(outputs: MatView<'_, F>, targets: MatView<'_, F>, 
         let ss_tot: f64 = t.iter().map(|v| (v.f64() - mean).powi(2)).sum();
         let ss_res: f64 = outputs.column(j).iter().zip(t.iter()).map(|(o, t)| (o.f64() - t.f64()).powi(2)).sum();
         match (ss_tot > 0.0, ss_res > 0.0) {
+            // A NaN output (or target) is no score: neither side of a comparison.
+            _ if ss_tot.is_nan() || ss_res.is_nan() => f64::NAN,
             (true, _) => 1.0 - ss_res / ss_tot,
             (false, false) => 1.0,
             (false, true) => 0.0,
@@ -319,6 +321,10 @@ mod tests {
         let one =
             regression(out.column(0).insert_axis(ndarray::Axis(1)), t.column(0).insert_axis(ndarray::Axis(1)), 0.5);
         assert!(one.per_output.is_none(), "one output is its own mean");
+        // A NaN output is no fit, not a perfect one on constant targets.
+        let nan = regression(array![[f64::NAN, 7.0], [2.0, 7.0]].view(), array![[1.0, 7.0], [1.0, 7.0]].view(), 0.5);
+        assert!(nan.r2.is_nan() && nan.per_output.as_ref().unwrap().r2[0].is_nan(), "{nan:?}");
+        assert_eq!(nan.per_output.unwrap().r2[1], 1.0);
         // One sample: not defined (scikit-learn's NaN), whether predicted exactly or not.
         for out in [array![[1.5, 2.0]], array![[1.0, 2.0]]] {
             let r = regression(out.view(), array![[1.5, 2.0]].view(), 0.5);

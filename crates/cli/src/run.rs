@@ -207,11 +207,14 @@ fn evaluate_in_parts<F: Element>(
     } else if targets_scaled_by.is_identity() {
         report.regression = Some(report::regression(out, data.targets.view(), decision_threshold(loss, net)));
     } else {
-        let (mut outputs, mut targets) = (out.to_owned(), data.targets.clone());
+        // Scaled back in f64: in f32, 1e8 + k would round to f32's spacing there, 8, and the
+        // outputs and targets to the same few values.
+        let (mut outputs, mut targets) = (out.mapv(|v| v.f64()), data.targets.mapv(|v| v.f64()));
         let width = "the data's targets were scaled by this normalizer";
         targets_scaled_by.invert(&mut outputs).expect(width);
         targets_scaled_by.invert(&mut targets).expect(width);
-        report.regression = Some(report::regression(outputs.view(), targets.view(), decision_threshold(loss, net)));
+        let threshold = decision_threshold(loss, net).f64();
+        report.regression = Some(report::regression(outputs.view(), targets.view(), threshold));
     }
     Evaluation { cost, accuracy, report }
 }
@@ -578,12 +581,13 @@ fn train_into<F: Element>(
     // worth of samples the summary's figures say more.
     if data.len() <= 16 {
         let _ = writeln!(log, "Neural net output:");
-        let mut outputs = outcome.net.predict(data.inputs.view());
-        // In the targets' own units, as `predict` answers (the width is the data's own).
+        let mut outputs = outcome.net.predict(data.inputs.view()).mapv(|v| v.f64());
+        // In the targets' own units, scaled back in f64 as `predict` does (the width is the
+        // data's own).
         let _ = splits.target_normalizer.invert(&mut outputs);
         for (x, y) in data.inputs.outer_iter().zip(outputs.outer_iter()) {
             let xs: Vec<String> = x.iter().map(|&v| report::number_in(v)).collect();
-            let ys: Vec<String> = y.iter().map(|v| report::output(v.f64())).collect();
+            let ys: Vec<String> = y.iter().map(|&v| report::output(v)).collect();
             let _ = writeln!(log, "  ({}) : [{}]", xs.join(", "), ys.join(" "));
         }
     }

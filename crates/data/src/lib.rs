@@ -305,19 +305,35 @@ impl DataSpec {
     /// instead of one fitted on this data. What is not given is found as `load_splits` finds it.
     ///
     /// Where the targets are scaled (`normalize_targets`, or a model's target normalizer) and
-    /// `F` is not f64, the data is read and scaled in f64 and then rounded to `F`: rounded
-    /// first, prices of 1e8 + k in f32 are all one value, and scaling cannot part them again.
+    /// `F` is not f64, the targets are scaled in f64 and then rounded to `F` (the data is read a
+    /// second time, in f64, for them): rounded first, prices of 1e8 + k in f32 are all one
+    /// value, and scaling cannot part them again. The inputs are read and scaled in `F` either
+    /// way, as `predict` reads them.
     pub fn load_splits_as<F: Element>(
         &self,
         base_dir: &Path,
         seed: u64,
         trained: Trained<'_>,
     ) -> Result<Splits<F>, DataError> {
-        let scales_targets = self.preprocess().is_some_and(|p| !p.normalize_targets.is_none())
-            || trained.target_normalizer.is_some_and(|n| !n.is_identity());
-        if F::DTYPE != backprop_tensor::Dtype::F64 && scales_targets {
-            return self.load_splits_as::<f64>(base_dir, seed, trained)?.cast::<F>();
+        let splits = self.load_splits_in::<F>(base_dir, seed, trained)?;
+        let scales_targets = match trained.target_normalizer {
+            Some(n) => !n.is_identity(),
+            None => self.preprocess().is_some_and(|p| !p.normalize_targets.is_none()),
+        };
+        if F::DTYPE == backprop_tensor::Dtype::F64 || !scales_targets {
+            return Ok(splits);
         }
+        let wide = self.load_splits_in::<f64>(base_dir, seed, trained)?;
+        splits.with_targets_of(wide)
+    }
+
+    /// [`load_splits_as`](Self::load_splits_as) with everything read and scaled in `F`.
+    fn load_splits_in<F: Element>(
+        &self,
+        base_dir: &Path,
+        seed: u64,
+        trained: Trained<'_>,
+    ) -> Result<Splits<F>, DataError> {
         self.validate().map_err(DataError::Spec)?;
         let loaded: Loaded<F> = match self {
             DataSpec::HalfAdder {} => truth_table(self, 2, builtin::half_adder, &["sum", "carry"]),
@@ -367,30 +383,27 @@ impl DataSpec {
     }
 }
 
-impl Splits<f64> {
-    /// The same splits in `F`, each value rounded once; a value past `F`'s range is
+impl<F: Element> Splits<F> {
+    /// These splits with the targets, and the target normalizer, of `wide` (the same splits read
+    /// in f64, scaled there), each target rounded to `F` once; a target past `F`'s range is
     /// [`DataError::NonFinite`], naming its split.
-    fn cast<F: Element>(self) -> Result<Splits<F>, DataError> {
-        let cast = |d: Dataset<f64>| -> Result<Dataset<F>, DataError> {
-            let (inputs, targets) = (d.inputs.mapv(F::of), d.targets.mapv(F::of));
-            if !inputs.iter().chain(targets.iter()).all(|x| x.is_finite()) {
-                return Err(DataError::NonFinite { name: d.name, dtype: F::DTYPE });
+    fn with_targets_of(mut self, wide: Splits<f64>) -> Result<Self, DataError> {
+        let take = |d: &mut Dataset<F>, w: Dataset<f64>| -> Result<(), DataError> {
+            debug_assert_eq!(d.targets.dim(), w.targets.dim(), "the same rows, read twice");
+            d.targets = w.targets.mapv(F::of);
+            if !d.targets.iter().all(|x| x.is_finite()) {
+                return Err(DataError::NonFinite { name: d.name.clone(), dtype: F::DTYPE });
             }
-            Ok(Dataset { name: d.name, inputs, targets })
+            Ok(())
         };
-        Ok(Splits {
-            train: cast(self.train)?,
-            validation: self.validation.map(cast).transpose()?,
-            test: self.test.map(cast).transpose()?,
-            task: self.task,
-            classes: self.classes,
-            feature_names: self.feature_names,
-            target_names: self.target_names,
-            normalizer: self.normalizer,
-            target_normalizer: self.target_normalizer,
-            train_rows: self.train_rows,
-            warnings: self.warnings,
-        })
+        take(&mut self.train, wide.train)?;
+        for (d, w) in [(self.validation.as_mut(), wide.validation), (self.test.as_mut(), wide.test)] {
+            if let (Some(d), Some(w)) = (d, w) {
+                take(d, w)?;
+            }
+        }
+        self.target_normalizer = wide.target_normalizer;
+        Ok(self)
     }
 }
 

@@ -519,8 +519,8 @@ fn the_columns_read_need_names_of_their_own() {
 }
 
 /// In f32, targets are scaled in f64 and then rounded: prices of 1e8 + k, all one f32 value,
-/// stay four targets (rounded first they were all 1e8, scaled to 0); and targets past f32's
-/// range that scaling brings into it load. A classification CSV may not scale its labels.
+/// stay four targets (rounded first they were all 1e8, scaled to 0); inputs are read as ever.
+/// A classification CSV may not scale its labels.
 #[test]
 fn f32_targets_are_scaled_before_they_are_rounded() {
     let dir = scratch("csv-f32-targets");
@@ -542,11 +542,20 @@ fn f32_targets_are_scaled_before_they_are_rounded() {
     let plain = "source = \"csv\"\npath = \"p.csv\"\ntargets = \"y\"";
     assert_eq!(spec(plain).load_splits_as::<f32>(&dir, 0, trained).unwrap().train.targets, s.train.targets);
 
+    // The inputs are read in f32 as ever, and so are the targets first: a value past f32's
+    // range is refused naming its row and column, scaled or not (a model of such targets could
+    // not answer in f32).
     write(&dir, "big.csv", "x,y\n0,1e39\n1,3e39\n");
     let big = "source = \"csv\"\npath = \"big.csv\"\ntargets = \"y\"\nnormalize_targets = \"minmax\"";
-    assert_eq!(spec(big).load_splits::<f32>(&dir, 0).unwrap().train.targets.column(0).to_vec(), [0.0, 1.0]);
-    let err = spec(&big.replace("minmax", "none")).load_splits::<f32>(&dir, 0).unwrap_err().to_string();
-    assert!(err.contains("beyond f32"), "{err}");
+    for text in [big.to_string(), big.replace("minmax", "none")] {
+        let err = spec(&text).load_splits::<f32>(&dir, 0).unwrap_err().to_string();
+        assert!(err.contains("line 2 (data row 1), column `y`: 1e39 is beyond f32's range"), "{err}");
+    }
+    // Inputs as `predict` reads them: rounded to f32, then scaled.
+    write(&dir, "fine.csv", "x,y\n1000.0001,1\n1000.0002,2\n1000.0004,3\n");
+    let fine = "source = \"csv\"\npath = \"fine.csv\"\ntargets = \"y\"\nnormalize = \"standardize\"";
+    let scaled = spec(&format!("{fine}\nnormalize_targets = \"minmax\"")).load_splits::<f32>(&dir, 0).unwrap();
+    assert_eq!(scaled.train.inputs, spec(fine).load_splits::<f32>(&dir, 0).unwrap().train.inputs);
 
     write(&dir, "iris.csv", IRIS);
     let classes = "source = \"csv\"\npath = \"iris.csv\"\ntargets = \"species\"\ntask = \"classification\"\n\
