@@ -370,6 +370,15 @@ pub fn read_metrics(path: &Path) -> Result<Vec<EpochMetrics>, CliError> {
 /// data has 2 features and classes ([`is_classification`]), `decision.svg` from its
 /// `config.toml` and `model.json`.
 pub fn redraw(run_dir: &Path) -> Result<(), CliError> {
+    // A sweep's folder holds no run of its own: its trials do (its plots are its own).
+    if run_dir.join("sweep.json").is_file() && !run_dir.join("metrics.csv").exists() {
+        return Err(CliError::Input(format!(
+            "{}: a sweep's folder, whose plots `cargo xtask experiment` and `collect` draw; `backprop plot` \
+             draws a run's, such as a trial's ({})",
+            run_dir.display(),
+            run_dir.join("trials").join("00000").display()
+        )));
+    }
     // Every file read before any plot is written: a run directory that fails (its model gone)
     // is left as it was, not with a new loss.svg beside an old decision.svg.
     let history = read_metrics(&run_dir.join("metrics.csv"))?;

@@ -426,6 +426,12 @@ fn metrics_columns_by_name() {
     }
     let err = redraw(&dir.join("missing")).unwrap_err();
     assert_eq!(err.exit_code(), 2);
+    // A sweep's folder is told apart from a run's.
+    std::fs::remove_file(&path).unwrap();
+    std::fs::write(dir.join("sweep.json"), "{}").unwrap();
+    let err = redraw(dir).unwrap_err();
+    assert!(err.to_string().contains(": a sweep's folder, whose plots `cargo xtask experiment`"), "{err}");
+    assert_eq!(err.exit_code(), 2);
 }
 
 /// Costs at the ends of f64's range draw in a moment (they once sent the axis code into an
