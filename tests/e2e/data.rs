@@ -33,8 +33,15 @@ fn moons_reach_95_percent_validation_accuracy() {
     let (out, s, stdout) = train_logged("configs/moons.toml", &[], "moons");
     assert!(s["val_accuracy"].as_f64().unwrap() >= 0.95, "{s}");
     assert!(s["test_accuracy"].as_f64().unwrap() >= 0.95, "{s}");
-    // The report is on the test split when there is one.
+    // The report is on the test split when there is one, and train prints its figures.
     assert_eq!(s["report"]["split"], "test", "{s}");
+    let accuracy = format!("{:.4}", s["test_accuracy"].as_f64().unwrap());
+    assert!(
+        stdout.contains(&format!(
+            "Test (200 samples): cost {:.4}, accuracy {accuracy}\n",
+            s["test_cost"].as_f64().unwrap()
+        ))
+    );
     let report = &s["report"]["classification"];
     assert_eq!(report["confusion"].as_array().unwrap().len(), 2);
     assert_eq!(report["per_class"][0]["class"], "0");
@@ -689,8 +696,13 @@ fn regression_targets_scaled_train_and_predict_in_their_own_units() {
          output_activation = \"identity\"\n\n[loss]\nkind = \"mse\"\n\n[optim]\nkind = \"sgd\"\nlr = 0.1\n\n\
          [train]\nepochs = 300\nlog_every = 0\n",
     );
-    let (out, s) = train(config.to_str().unwrap(), &[], "target-scaling-run");
+    let (out, s, stdout) = train_logged(config.to_str().unwrap(), &[], "target-scaling-run");
     let report = &s["report"]["regression"];
+    // As Keras's evaluate after fit: the held-out figures, four decimals (the MSE of prices in
+    // an exponent form).
+    let line = stdout.lines().find(|l| l.starts_with("Validation (30 samples): cost 0.00")).expect("a report line");
+    let r2 = format!("{:.4}", report["r2"].as_f64().unwrap());
+    assert!(line.contains(&format!(", R² {r2}, MSE ")) && line.contains("e6, MAE "), "{line}");
     assert!(report["r2"].as_f64().unwrap() > 0.99, "{s}");
     // The cost is the scaled targets' (a linear fit leaves the sine's 3 000 of 10⁵ unexplained:
     // a cost of about 1e-3), the report's MSE the prices' own.
