@@ -156,18 +156,7 @@ impl Normalizer {
     /// Scales `inputs` in place; [`DataError::NormalizerWidth`] when its width is not the one the
     /// normalizer was fitted on (or the normalizer's two vectors disagree).
     pub fn apply<F: Element>(&self, inputs: &mut Matrix<F>) -> Result<(), DataError> {
-        if self.is_identity() {
-            return Ok(());
-        }
-        if self.shift.len() != inputs.ncols() || self.scale.len() != self.shift.len() {
-            return Err(DataError::NormalizerWidth { expected: self.shift.len(), found: inputs.ncols() });
-        }
-        for mut row in inputs.rows_mut() {
-            for ((x, shift), scale) in row.iter_mut().zip(&self.shift).zip(&self.scale) {
-                *x = F::of((x.f64() - shift) / scale);
-            }
-        }
-        Ok(())
+        self.map_columns(inputs, |x, shift, scale| (x - shift) / scale)
     }
 
     /// The inverse of [`apply`](Self::apply): x = x′·scale + shift per column (a network's
@@ -187,6 +176,16 @@ impl Normalizer {
     /// assert_eq!(scaled, prices);
     /// ```
     pub fn invert<F: Element>(&self, values: &mut Matrix<F>) -> Result<(), DataError> {
+        self.map_columns(values, |x, shift, scale| x * scale + shift)
+    }
+
+    /// `x ← f(x, shiftⱼ, scaleⱼ)` for every value of column j, in f64, rounded to `F` once;
+    /// nothing for the identity, [`DataError::NormalizerWidth`] for another width.
+    fn map_columns<F: Element>(
+        &self,
+        values: &mut Matrix<F>,
+        f: impl Fn(f64, f64, f64) -> f64,
+    ) -> Result<(), DataError> {
         if self.is_identity() {
             return Ok(());
         }
@@ -194,8 +193,8 @@ impl Normalizer {
             return Err(DataError::NormalizerWidth { expected: self.shift.len(), found: values.ncols() });
         }
         for mut row in values.rows_mut() {
-            for ((x, shift), scale) in row.iter_mut().zip(&self.shift).zip(&self.scale) {
-                *x = F::of(x.f64() * scale + shift);
+            for ((x, &shift), &scale) in row.iter_mut().zip(&self.shift).zip(&self.scale) {
+                *x = F::of(f(x.f64(), shift, scale));
             }
         }
         Ok(())

@@ -128,6 +128,19 @@ macro_rules! registry {
                 pub fn serialize_table<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                     match self { $( Self::$variant(x) => serde::Serialize::serialize(&TaggedRef::$variant(x), s), )* }
                 }
+
+                /// Its parameters as a config writes them, defaults included, without `kind`
+                /// (empty for a component without parameters).
+                pub fn parameters(&self) -> $crate::__toml::Table {
+                    let tagged = match self { $( Self::$variant(x) => TaggedRef::$variant(x), )* };
+                    match $crate::__toml::Value::try_from(tagged) {
+                        Ok($crate::__toml::Value::Table(mut t)) => {
+                            t.remove("kind");
+                            t
+                        }
+                        _ => $crate::__toml::Table::new(),
+                    }
+                }
             }
 
             impl serde::Serialize for $name {
