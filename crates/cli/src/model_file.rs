@@ -484,6 +484,28 @@ mod tests {
         assert!(err.ends_with("model file version 0 is not supported (this build reads versions 1 to 2)"), "{err}");
     }
 
+    /// `predict` takes rows of the model's width, scales them by its normalizer, and its
+    /// outputs back by its target normalizer: y = (w·(x − shift)/scale + b)·scale′ + shift′.
+    #[test]
+    fn predict_scales_in_and_back() {
+        let layer = LayerSpec::new(1, ActivationSpec::from_name("identity").expect("registered"));
+        let mut net = Network::<f64>::new(2, &[layer]);
+        net.params_mut().copy_from_slice(&[1.0, 2.0, 0.5]);
+        let mut file = ModelFile::from_network(&net);
+        let scaling = |shift: Vec<f64>, scale: Vec<f64>| backprop_data::Normalizer {
+            kind: backprop_data::NormalizeKind::Standardize,
+            shift,
+            scale,
+        };
+        file.normalizer = Some(scaling(vec![1.0, 2.0], vec![2.0, 4.0]));
+        file.target_normalizer = Some(scaling(vec![100.0], vec![10.0]));
+        // x = (5, 10) → ((5 − 1)/2, (10 − 2)/4) = (2, 2) → 1·2 + 2·2 + 0.5 = 6.5 → 6.5·10 + 100.
+        let y = file.predict::<f64>(ndarray::array![[5.0, 10.0]].view()).unwrap();
+        assert_eq!(y, ndarray::array![[165.0]]);
+        let err = file.predict::<f64>(ndarray::array![[5.0]].view()).unwrap_err();
+        assert_eq!(err, "1 values a row, the model takes 2 inputs");
+    }
+
     /// Version 2's fields: one target name and one target scaling per output, names once each,
     /// and no target scaling for a classifier.
     #[test]
