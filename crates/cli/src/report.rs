@@ -193,7 +193,7 @@ pub fn regression<F: Element>(outputs: MatView<'_, F>, targets: MatView<'_, F>, 
             (false, true) => 0.0,
         }
     };
-    let r2 = if targets.nrows() < 2 { f64::NAN } else { (0..targets.ncols()).map(r2_of).sum::<f64>() / cols as f64 };
+    let r2 = (0..targets.ncols()).map(r2_of).sum::<f64>() / cols as f64;
     let per_output = (targets.ncols() >= 2).then(|| {
         let rows = targets.nrows().max(1) as f64;
         let column_mean = |j: usize, f: fn(f64) -> f64| {
