@@ -160,6 +160,10 @@ pub struct Evaluation {
 /// own units: `targets_scaled_by` (the data's [`Splits::target_normalizer`], the identity
 /// unless `normalize_targets` scaled them) is inverted on the outputs and the targets first.
 ///
+/// # Panics
+/// When `targets_scaled_by` scales anything and is not of the data's target width (the data's
+/// own target normalizer always is).
+///
 /// [`Splits::target_normalizer`]: backprop_data::Splits::target_normalizer
 pub fn evaluate<F: Element>(
     net: &Network<F>,
