@@ -804,6 +804,19 @@ fn regression_targets_scaled_train_and_predict_in_their_own_units() {
         run.stderr
     );
 
+    // Fine-tuning from this model with targets unscaled says that its weights start in other
+    // units; with the same scaling it says nothing.
+    let init = format!("model.init_from={:?}", model_path.to_str().unwrap());
+    for (scaling, said) in [("none", true), ("standardize", false)] {
+        let targets = format!("data.normalize_targets=\"{scaling}\"");
+        let out = dir.join(format!("tuned-{scaling}"));
+        let args =
+            ["train", config.to_str().unwrap(), "--set", &init, "--set", &targets, "--out", out.to_str().unwrap()];
+        let run = backprop(&args);
+        let warning = "its `normalize_targets` was standardize, this run's is none: its weights start in other units";
+        assert_eq!(run.stderr.contains(warning), said, "{scaling}: {}", run.stderr);
+    }
+
     // Class labels are not scaled.
     let run = backprop(&[
         "train",

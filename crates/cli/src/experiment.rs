@@ -23,7 +23,7 @@
 
 use std::path::Path;
 
-use backprop_data::{DataError, Dataset, Normalizer, Splits, Task, Trained};
+use backprop_data::{DataError, Dataset, NormalizeKind, Normalizer, Splits, Task, Trained};
 use backprop_layers::Network;
 use backprop_tensor::rng::{SeededRng, derive_seed, seeded};
 use backprop_tensor::{Element, SpecError};
@@ -75,7 +75,7 @@ pub fn prepare_splits<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Resu
             have.join(", ")
         ))
     };
-    let splits: Splits<F> = match &model {
+    let mut splits: Splits<F> = match &model {
         Some((path, file)) => {
             // A model without a normalizer scales nothing, as `predict` reads it: not the
             // config's scaling fitted on the data evaluated. So for its targets.
@@ -144,6 +144,7 @@ pub fn prepare_splits<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Resu
         }
         (None, None) => None,
     };
+    let mut init_warning = None;
     let net = match from {
         Some((path, file)) => {
             let want = cfg.model.architecture(data.outputs());
@@ -163,6 +164,28 @@ pub fn prepare_splits<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Resu
                     file.inputs,
                     data.features(),
                 )));
+            }
+            // Weights learnt on inputs or targets scaled by another kind of scaling than this
+            // run's start in other units (targets of 1e5 against outputs of about 1): said, not
+            // refused, as fine-tuning is what `init_from` is for. (A scaling of the same kind
+            // fitted on other data is fine-tuning's usual case, and not said.)
+            if !given {
+                let kind = |n: Option<&Normalizer>| n.map_or(NormalizeKind::None, |n| n.kind);
+                let other: Vec<String> = [
+                    ("normalize", kind(file.normalizer.as_ref()), splits.normalizer.kind),
+                    ("normalize_targets", kind(file.target_normalizer.as_ref()), splits.target_normalizer.kind),
+                ]
+                .into_iter()
+                .filter(|(_, model, run)| model != run)
+                .map(|(key, model, run)| format!("its `{key}` was {}, this run's is {}", name(model), name(run)))
+                .collect();
+                if !other.is_empty() {
+                    init_warning = Some(format!(
+                        "model.init_from {}: {}: its weights start in other units than this run's data",
+                        path.display(),
+                        other.join(", ")
+                    ));
+                }
             }
             let mut net: Network<F> = file.to_network();
             net.set_dropout(&want.iter().map(|l| l.dropout).collect::<Vec<_>>());
@@ -199,6 +222,7 @@ pub fn prepare_splits<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Resu
         }
     };
     data.check_fits(net.inputs(), net.outputs()).map_err(|e| CliError::Input(e.to_string()))?;
+    splits.warnings.extend(init_warning);
     Ok((splits, net))
 }
 
@@ -265,6 +289,15 @@ pub fn load_data_as<F: Element>(loaded: &Loaded, trained: Trained<'_>) -> Result
         }
         other => CliError::Input(other.to_string()),
     })
+}
+
+/// A scaling's config name: `none`, `standardize`, `minmax`.
+fn name(kind: NormalizeKind) -> &'static str {
+    match kind {
+        NormalizeKind::None => "none",
+        NormalizeKind::Standardize => "standardize",
+        NormalizeKind::Minmax => "minmax",
+    }
 }
 
 /// `[2 sigmoid, 2 sigmoid]`; with `parameters`, each activation as its config would write it
