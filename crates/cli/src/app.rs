@@ -733,19 +733,19 @@ fn eval_in<F: Element>(
     split: Option<&str>,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
-    let (splits, net) = prepare_splits::<F>(loaded, Some(model))?;
-    // The model file was read and checked just now; its dtype decides nothing here, but a
-    // config of another dtype gives other numbers than training's, which may surprise.
-    if let Ok(file) = ModelFile::read(model)
-        && file.dtype != F::DTYPE
-    {
+    let file = ModelFile::read(model)?;
+    let trained_in = file.dtype;
+    let (splits, net) = crate::experiment::prepare_splits_of::<F>(loaded, Some((model.to_path_buf(), file)))?;
+    // Its dtype decides nothing here, but a config of another dtype gives other numbers than
+    // training's, which may surprise.
+    if trained_in != F::DTYPE {
         let _ = writeln!(
             std::io::stderr(),
             "warning: the model was trained in {}, and eval computes in the config's {}: its figures differ from \
              training's in the last digits (set experiment.dtype = \"{}\" for those)",
-            file.dtype.name(),
+            trained_in.name(),
             F::DTYPE.name(),
-            file.dtype.name()
+            trained_in.name()
         );
     }
     let (name, data) = match split {

@@ -64,8 +64,16 @@ pub fn prepare<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Result<(Dat
 /// evaluate or inspect), the data is read as the model sees it: its classes and its
 /// normalizers (as `predict` does); otherwise normalised as the config says.
 pub fn prepare_splits<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Result<(Splits<F>, Network<F>), CliError> {
-    let cfg = &loaded.config;
     let model = model.map(|path| ModelFile::read(path).map(|file| (path.to_path_buf(), file))).transpose()?;
+    prepare_splits_of(loaded, model)
+}
+
+/// [`prepare_splits`] with the model file already read (`eval` reads it first, for its dtype).
+pub(crate) fn prepare_splits_of<F: Element>(
+    loaded: &Loaded,
+    model: Option<(std::path::PathBuf, ModelFile)>,
+) -> Result<(Splits<F>, Network<F>), CliError> {
+    let cfg = &loaded.config;
     // Read by position, another set's columns would give numbers that mean nothing.
     let other_features = |path: &Path, names: &[String], have: &[String]| {
         CliError::Input(format!(
@@ -177,7 +185,7 @@ pub fn prepare_splits<F: Element>(loaded: &Loaded, model: Option<&Path>) -> Resu
                 ]
                 .into_iter()
                 .filter(|(_, model, run)| model != run)
-                .map(|(key, model, run)| format!("its `{key}` was {}, this run's is {}", name(model), name(run)))
+                .map(|(key, model, run)| format!("its `{key}` was {}, this run's is {}", model.name(), run.name()))
                 .collect();
                 if !other.is_empty() {
                     init_warning = Some(format!(
@@ -289,15 +297,6 @@ pub fn load_data_as<F: Element>(loaded: &Loaded, trained: Trained<'_>) -> Result
         }
         other => CliError::Input(other.to_string()),
     })
-}
-
-/// A scaling's config name: `none`, `standardize`, `minmax`.
-fn name(kind: NormalizeKind) -> &'static str {
-    match kind {
-        NormalizeKind::None => "none",
-        NormalizeKind::Standardize => "standardize",
-        NormalizeKind::Minmax => "minmax",
-    }
 }
 
 /// `[2 sigmoid, 2 sigmoid]`; with `parameters`, each activation as its config would write it

@@ -49,6 +49,15 @@ impl NormalizeKind {
     pub fn is_none(&self) -> bool {
         *self == NormalizeKind::None
     }
+
+    /// Its config name: `none`, `standardize` or `minmax`.
+    pub fn name(self) -> &'static str {
+        match self {
+            NormalizeKind::None => "none",
+            NormalizeKind::Standardize => "standardize",
+            NormalizeKind::Minmax => "minmax",
+        }
+    }
 }
 
 impl Normalizer {
