@@ -270,10 +270,9 @@ pub enum DataError {
         /// The run's dtype.
         dtype: backprop_tensor::Dtype,
     },
-    /// A feature whose mean, spread or range overflows f64, so that normalising cannot scale it.
+    /// A feature whose range (or, for values not finite, mean) overflows f64, so that normalising cannot scale it.
     #[error(
-        "{name}: feature `{column}`: its values are too large to normalize (their mean, spread or range overflows \
-         f64); scale the column, or set `normalize = \"none\"`"
+        "{name}: feature `{column}`: its values are too large to normalize (their range overflows f64); scale the column, or set `normalize = \"none\"`"
     )]
     NormalizeOverflow {
         /// The data's name (its file, or its source).
@@ -281,11 +280,10 @@ pub enum DataError {
         /// The feature's name.
         column: String,
     },
-    /// A regression target whose mean, spread or range overflows f64, so that
+    /// A regression target whose range (or, for values not finite, mean) overflows f64, so that
     /// `normalize_targets` cannot scale it.
     #[error(
-        "{name}: target `{column}`: its values are too large to normalize (their mean, spread or range overflows \
-         f64); scale the column, or leave out `normalize_targets`"
+        "{name}: target `{column}`: its values are too large to normalize (their range overflows f64); scale the column, or leave out `normalize_targets`"
     )]
     NormalizeTargetsOverflow {
         /// The data's name (its file, or its source).

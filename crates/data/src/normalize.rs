@@ -92,8 +92,9 @@ impl Normalizer {
         Self::fit_raw(kind, inputs).usable()
     }
 
-    /// [`fit`](Self::fit), or the first column whose shift or scale is not finite: one that
-    /// overflows f64 (values near ±1e308, whose mean, spread or range is not), or, to
+    /// [`fit`](Self::fit), or the first column whose shift or scale is not finite: to minmax,
+    /// one whose range overflows f64 (values near ±1e308 of both signs; the std of finite
+    /// values never does: 1e200 and 3e200 standardize by a mean of 2e200 and a std of 1e200), or, to
     /// standardize, one holding a NaN or an infinity (a data set this crate loads never does; a
     /// matrix built by hand may). There the plain `fit` would divide by 1 or shift by NaN.
     pub fn fit_checked<F: Element>(kind: NormalizeKind, inputs: &Matrix<F>) -> Result<Self, usize> {
@@ -116,17 +117,28 @@ impl Normalizer {
         let (shift, scale) = match kind {
             NormalizeKind::None => (Vec::new(), Vec::new()),
             NormalizeKind::Standardize => {
+                // A column with values past 2²⁵⁶ is first scaled by a power of two, which is
+                // exact, so that its sum and its squares do not overflow where its mean and std
+                // do not (1e200 and 3e200 have a std of 1e200, but a square of 9e400). Other
+                // columns are summed as they are: the same bits as before this scaling.
+                let mut largest = vec![0.0f64; d];
+                for row in inputs.rows() {
+                    for (l, x) in largest.iter_mut().zip(row) {
+                        *l = l.max(x.f64().abs());
+                    }
+                }
+                let unit: Vec<f64> = largest.iter().map(|&l| power_of_two_below(l)).collect();
                 let mut mean = vec![0.0; d];
                 for row in inputs.rows() {
-                    for (m, x) in mean.iter_mut().zip(row) {
-                        *m += x.f64();
+                    for ((m, x), u) in mean.iter_mut().zip(row).zip(&unit) {
+                        *m += x.f64() / u;
                     }
                 }
                 mean.iter_mut().for_each(|m| *m /= n);
                 let mut var = vec![0.0; d];
                 for row in inputs.rows() {
-                    for ((v, m), x) in var.iter_mut().zip(&mean).zip(row) {
-                        *v += (x.f64() - m).powi(2);
+                    for (((v, m), x), u) in var.iter_mut().zip(&mean).zip(row).zip(&unit) {
+                        *v += (x.f64() / u - m).powi(2);
                     }
                 }
                 // scikit-learn's test for a constant feature (`_is_constant_feature`): a variance
@@ -136,11 +148,14 @@ impl Normalizer {
                 let constant = |var: f64, mean: f64| {
                     var.is_finite() && var <= n * f64::EPSILON * var + (n * mean * f64::EPSILON).powi(2)
                 };
+                // (Both sides scale by the unit's square: the test is the same on scaled values.)
                 let scale = var
                     .iter()
                     .zip(&mean)
-                    .map(|(&v, &m)| if constant(v / n, m) { 0.0 } else { (v / n).sqrt() })
+                    .zip(&unit)
+                    .map(|((&v, &m), u)| if constant(v / n, m) { 0.0 } else { (v / n).sqrt() * u })
                     .collect();
+                let mean = mean.iter().zip(&unit).map(|(m, u)| m * u).collect();
                 (mean, scale)
             }
             NormalizeKind::Minmax => {
@@ -210,6 +225,18 @@ impl Normalizer {
     }
 }
 
+/// 1 for a value up to 2²⁵⁶ (or not finite), else the largest power of two up to it (at most
+/// 2¹⁰²², so that its reciprocal is a normal number): dividing by it is exact, and leaves the
+/// value in [1, 2).
+fn power_of_two_below(x: f64) -> f64 {
+    const FROM: f64 = f64::from_bits((1023 + 256) << 52);
+    if !(x.is_finite() && x >= FROM) {
+        return 1.0;
+    }
+    let exponent = ((x.to_bits() >> 52) & 0x7ff).min(1023 + 1022);
+    f64::from_bits(exponent << 52)
+}
+
 /// `s`, or 1 where dividing by it would not scale anything.
 fn usable(s: f64) -> f64 {
     if s.is_finite() && s > 0.0 { s } else { 1.0 }
@@ -272,6 +299,48 @@ mod tests {
         assert_eq!(Normalizer::fit(NormalizeKind::Minmax, &tiny).scale, [1.0]);
         let small = ndarray::array![[0.0], [1e-14]];
         assert_eq!(Normalizer::fit(NormalizeKind::Minmax, &small).scale, [1e-14]);
+    }
+
+    /// Values whose squares (or sum) overflow f64 standardize by a mean and std that do not:
+    /// the same numbers as the same column scaled down by 2¹⁰⁰⁰ gives, times 2¹⁰⁰⁰. Values
+    /// whose std overflows f64 are refused by `fit_checked`.
+    #[test]
+    fn huge_values_standardize_where_their_mean_and_std_are_finite() {
+        let unit = 2f64.powi(1000);
+        let columns = [[1e200, 3e200, 2e200], [f64::MAX, f64::MAX, f64::MAX / 2.0], [-1e300, 1e300, 0.0]];
+        for column in columns {
+            let big = Matrix::from_shape_fn((3, 1), |(i, _)| column[i]);
+            let fitted = Normalizer::fit_checked(NormalizeKind::Standardize, &big).expect("finite mean and std");
+            let small = Normalizer::fit(NormalizeKind::Standardize, &big.mapv(|x| x / unit));
+            assert_eq!(fitted.shift, vec![small.shift[0] * unit], "{column:?}");
+            assert_eq!(fitted.scale, vec![small.scale[0] * unit], "{column:?}");
+            let mut x = big.clone();
+            fitted.apply(&mut x).unwrap();
+            assert!((x.column(0).sum()).abs() < 1e-12 && (x.column(0).mapv(|x| x * x).sum() - 3.0).abs() < 1e-12);
+        }
+        // 1e200 and 3e200: mean 2e200, std 1e200.
+        let n = Normalizer::fit_checked(NormalizeKind::Standardize, &array![[1e200], [3e200]]).unwrap();
+        assert_eq!((n.shift[0], n.scale[0]), (2e200, 1e200));
+        // The std of finite values is at most their largest magnitude: ±MAX standardize, by a
+        // std of MAX; their range overflows, and minmax is refused.
+        let widest = array![[f64::MAX], [-f64::MAX]];
+        let n = Normalizer::fit_checked(NormalizeKind::Standardize, &widest).unwrap();
+        assert_eq!((n.shift[0], n.scale[0]), (0.0, f64::MAX));
+        assert_eq!(Normalizer::fit_checked(NormalizeKind::Minmax, &widest), Err(0));
+        // A huge constant column is constant: scale 1.
+        let constant = array![[1e300, 1.0], [1e300, 2.0]];
+        assert_eq!(Normalizer::fit(NormalizeKind::Standardize, &constant).scale[0], 1.0);
+    }
+
+    /// The scaling by a power of two leaves ordinary columns alone.
+    #[test]
+    fn power_of_two_below_is_1_up_to_2_to_the_256() {
+        assert_eq!(power_of_two_below(1e77), 1.0);
+        assert_eq!(power_of_two_below(f64::INFINITY), 1.0);
+        assert_eq!(power_of_two_below(f64::NAN), 1.0);
+        assert_eq!(power_of_two_below(2f64.powi(256)), 2f64.powi(256));
+        assert_eq!(power_of_two_below(3e200), 2f64.powi(665));
+        assert_eq!(power_of_two_below(f64::MAX), 2f64.powi(1022));
     }
 
     #[test]
