@@ -382,3 +382,25 @@ fn predict_computes_in_the_models_dtype() {
     assert_eq!(run.code, 2, "{}", run.stdout);
     assert!(run.stderr.contains("holds a weight that is inf in f32, beyond its range"), "{}", run.stderr);
 }
+
+/// A loss on probabilities against targets outside [0, 1] is computed, as PyTorch's and Keras's
+/// are, and said: `bce_with_logits` on sin(x) ∈ [−1, 1] warns, naming the targets' range; the
+/// half adder's 0/1 targets do not.
+#[test]
+fn a_cross_entropy_on_targets_outside_0_1_is_warned_of() {
+    let tmp = scratch("bce-range");
+    let out = tmp.path().join("sine");
+    let sets = ["loss.kind=\"bce_with_logits\"", "train.epochs=1"];
+    let mut args = vec!["train", "configs/sine.toml", "--out", out.to_str().unwrap()];
+    sets.iter().for_each(|s| args.extend(["--set", s]));
+    let run = backprop(&args);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let warned = "warning: loss `bce_with_logits` takes targets in [0, 1] (probabilities), and the training targets run \
+                  from -1.0";
+    assert!(run.stderr.contains(warned), "{}", run.stderr);
+    for loss in ["bce", "bce_with_logits"] {
+        let run = train_half_adder(&tmp.path().join(loss), &[&format!("loss.kind=\"{loss}\""), "train.epochs=1"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    }
+}

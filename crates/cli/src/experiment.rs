@@ -131,6 +131,27 @@ pub(crate) fn prepare_splits_of<F: Element>(
         cfg.model.validate_for(data.features(), data.outputs()).map_err(|e| loaded.spec_error(&e.within("model")))?;
         let classification = splits.task == backprop_data::Task::Classification;
         cfg.validate_for_data(data.outputs(), classification).map_err(|e| loaded.spec_error(&e))?;
+        // A loss on probabilities against targets that are not (bce on prices): PyTorch and
+        // Keras compute it, and so does this; its cost can fall below 0 and its minimum is not
+        // at the targets, which a run's numbers do not show. Said, not refused.
+        if let Some((low, high)) = cfg.loss.get::<F>().target_range() {
+            let (min, max) = data
+                .targets
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), t| (lo.min(t.f64()), hi.max(t.f64())));
+            if min < low || max > high {
+                let scaled =
+                    if splits.target_normalizer.is_identity() { "" } else { " (as normalize_targets scales them)" };
+                splits.warnings.push(format!(
+                    "loss `{}` takes targets in [{low}, {high}] (probabilities), and the training targets run from \
+                     {} to {}{scaled}: its cost can fall below 0 and is not least at the targets (for targets that \
+                     are values, use `mse`)",
+                    cfg.loss.name(),
+                    crate::report::number(min),
+                    crate::report::number(max),
+                ));
+            }
+        }
         // Classes the source knows of (an IDX file's ten digits) but the training samples lack:
         // one class present leaves nothing to learn, as scikit-learn's classifiers refuse it.
         let present: Vec<usize> =

@@ -67,6 +67,10 @@ impl<F: Element> Loss<F> for Bce {
             *g = (a - t) / ((F::one() - a) * a).max(eps) / n;
         });
     }
+
+    fn target_range(&self) -> Option<(f64, f64)> {
+        Some((0.0, 1.0))
+    }
 }
 
 #[cfg(test)]

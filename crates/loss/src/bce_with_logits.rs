@@ -59,6 +59,10 @@ impl<F: Element> Loss<F> for BceWithLogits {
     fn absorbs(&self) -> Option<&'static str> {
         Some("sigmoid")
     }
+
+    fn target_range(&self) -> Option<(f64, f64)> {
+        Some((0.0, 1.0))
+    }
 }
 
 #[cfg(test)]

@@ -167,6 +167,10 @@ impl<F: Element> Loss<F> for CrossEntropy {
     fn absorbs(&self) -> Option<&'static str> {
         Some("softmax")
     }
+
+    fn target_range(&self) -> Option<(f64, f64)> {
+        Some((0.0, 1.0))
+    }
 }
 
 #[cfg(test)]

@@ -118,6 +118,14 @@ pub trait Loss<F: Element>: Send + Sync + Validate {
     fn absorbs(&self) -> Option<&'static str> {
         None
     }
+
+    /// The interval `[low, high]` this loss's targets are meant to lie in, if it has one
+    /// (`[0, 1]` for the cross-entropies: probabilities). As PyTorch's losses, it computes a
+    /// number for any target (`bce` against a target of 2 gives a cost below 0, and its minimum
+    /// is not at `a = t`); `backprop train` warns of training targets outside it.
+    fn target_range(&self) -> Option<(f64, f64)> {
+        None
+    }
 }
 
 backprop_tensor::registry! {
@@ -155,6 +163,16 @@ fn rows<F>(cols: usize, buf: &[F]) -> MatView<'_, F> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The cross-entropies take probabilities as targets; the distances take any number.
+    #[test]
+    fn only_the_cross_entropies_have_a_target_range() {
+        for name in LossSpec::NAMES {
+            let spec = LossSpec::from_name(name).unwrap();
+            let expected = matches!(*name, "bce" | "bce_with_logits" | "cross_entropy").then_some((0.0, 1.0));
+            assert_eq!(spec.get::<f64>().target_range(), expected, "{name}");
+        }
+    }
 
     /// Only the losses on logits absorb an output activation; every other loss reads `aᴸ`.
     #[test]
