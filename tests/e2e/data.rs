@@ -911,3 +911,70 @@ fn f32_scaled_targets_are_scored_and_predicted_in_f64() {
         assert!(line.ends_with(&printed), "row {k}: {line:?}, not {printed:?}");
     }
 }
+
+/// `model.init_from` reads weights by position: a table with the model's columns in another
+/// order is refused (naming `data.features` in the model's order), and the run with them so
+/// listed starts where the model ended; renamed classes train, with a warning naming both.
+#[test]
+fn init_from_refuses_reordered_features_and_warns_of_other_classes() {
+    let (tmp, out, config, summary) = trained_flowers("init-order");
+    let dir = tmp.path();
+    let model = out.path().join("model.json");
+    let text = std::fs::read_to_string(dir.join("flowers.csv")).unwrap();
+    let swapped: String = text
+        .lines()
+        .map(|l| {
+            let c: Vec<&str> = l.split(',').collect();
+            format!("{},{},{}\n", c[1], c[0], c[2])
+        })
+        .collect();
+    write(dir, "swapped.csv", &swapped);
+    let from = format!("model.init_from={:?}", model.to_str().unwrap());
+    let args = |data: &str, extra: &[&str]| {
+        let mut a = vec!["train".to_string(), config.to_str().unwrap().to_string()];
+        for s in [
+            format!("data.path={:?}", dir.join(data).to_str().unwrap()),
+            from.clone(),
+            "train.epochs=1".into(),
+            "optim.lr=1e-12".into(),
+        ]
+        .into_iter()
+        .chain(extra.iter().map(|s| s.to_string()))
+        {
+            a.extend(["--set".to_string(), s]);
+        }
+        a
+    };
+    let run_with = |a: Vec<String>, name: &str| {
+        let o = scratch(name);
+        let mut a = a;
+        a.extend(["--out".to_string(), o.path().to_str().unwrap().to_string()]);
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        (backprop(&refs), o)
+    };
+    let (run, _o) = run_with(args("swapped.csv", &[]), "init-order-swapped");
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    for part in [
+        "key `model.init_from`",
+        "the model's features are [sepal, petal], and this run's data has them in another order, [petal, sepal]",
+        "`data.features = [\"sepal\", \"petal\"]`",
+    ] {
+        assert!(run.stderr.contains(part), "{part}: {}", run.stderr);
+    }
+    // Listed in the model's order, the run starts at the model's final cost (lr 1e-12, the
+    // same normalizer fitted on the same rows).
+    let (run, o) = run_with(args("swapped.csv", &["data.features=[\"sepal\", \"petal\"]"]), "init-order-listed");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let initial = json(&o.path().join("summary.json"))["initial_cost"].as_f64().unwrap();
+    let last = summary["final_cost"].as_f64().unwrap();
+    assert!((initial - last).abs() < 1e-9 * last.max(1e-3), "{initial} vs {last}");
+    // Renamed classes: fine-tuning to new classes is allowed, and said.
+    write(dir, "renamed.csv", &text.replace("setosa", "s").replace("versicolor", "v").replace("virginica", "a"));
+    let (run, _o) = run_with(args("renamed.csv", &[]), "init-order-renamed");
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("its classes were [setosa, versicolor, virginica], this run's are [a, s, v]"),
+        "{}",
+        run.stderr
+    );
+}

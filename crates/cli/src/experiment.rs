@@ -174,6 +174,7 @@ pub(crate) fn prepare_splits_of<F: Element>(
         (None, None) => None,
     };
     let mut init_warning = None;
+    let mut name_warnings = Vec::new();
     let net = match from {
         Some((path, file)) => {
             let want = cfg.model.architecture(data.outputs());
@@ -193,6 +194,53 @@ pub(crate) fn prepare_splits_of<F: Element>(
                     file.inputs,
                     data.features(),
                 )));
+            }
+            // Weights read by position: the model's features, classes or targets in another order
+            // than the data's would start each input and output as another one (a table with its
+            // columns reordered started at 0.26 accuracy, silently). The same names in another
+            // order are refused (`data.features` picks columns in the model's order); other names
+            // are said (fine-tuning on renamed columns or new classes is what `init_from` allows).
+            if !given {
+                let pairs = [
+                    ("features", file.features.as_deref(), Some(splits.feature_names.as_slice())),
+                    ("classes", file.classes.as_deref(), splits.classes.as_deref()),
+                    (
+                        "targets",
+                        file.targets.as_deref().filter(|_| file.classes.is_none()),
+                        Some(splits.target_names.as_slice()).filter(|_| splits.classes.is_none()),
+                    ),
+                ];
+                for (what, model, data) in pairs {
+                    let (Some(model), Some(data)) = (model, data) else { continue };
+                    if model == data {
+                        continue;
+                    }
+                    let list = |names: &[String]| names.join(", ");
+                    let (mut a, mut b) = (model.to_vec(), data.to_vec());
+                    a.sort();
+                    b.sort();
+                    if a == b {
+                        let hint = match what {
+                            "features" => format!(": list them in its order, `data.features = {model:?}`"),
+                            "targets" => format!(": list them in its order, `data.targets = {model:?}`"),
+                            _ => String::new(),
+                        };
+                        let message = format!(
+                            "{}: the model's {what} are [{}], and this run's data has them in another order, [{}]; its \
+                             weights read them by position{hint}",
+                            path.display(),
+                            list(model),
+                            list(data)
+                        );
+                        return Err(loaded.spec_error(&SpecError::new("model.init_from", message)));
+                    }
+                    name_warnings.push(format!(
+                        "model.init_from {}: its {what} were [{}], this run's are [{}]: its weights take them by position",
+                        path.display(),
+                        list(model),
+                        list(data)
+                    ));
+                }
             }
             // Weights learnt on inputs or targets scaled by another kind of scaling than this
             // run's start in other units (targets of 1e5 against outputs of about 1): said, not
@@ -251,6 +299,7 @@ pub(crate) fn prepare_splits_of<F: Element>(
         }
     };
     data.check_fits(net.inputs(), net.outputs()).map_err(|e| CliError::Input(e.to_string()))?;
+    splits.warnings.extend(name_warnings);
     splits.warnings.extend(init_warning);
     Ok((splits, net))
 }
