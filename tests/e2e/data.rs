@@ -50,7 +50,7 @@ fn moons_reach_95_percent_validation_accuracy() {
     let col = |name| crate::util::column(out.path(), name);
     let (cost, accuracy, val_cost, val_accuracy) = (col("cost"), col("accuracy"), col("val_cost"), col("val_accuracy"));
     let want = format!(
-        " Epoch: 50 , Current cost: {} , accuracy: {:.4} , val cost: {} , val accuracy: {:.4}",
+        " Epoch: 50 , Current cost: {:?} , accuracy: {:.4} , val cost: {:?} , val accuracy: {:.4}",
         cost[50], accuracy[50], val_cost[50], val_accuracy[50]
     );
     assert!(stdout.lines().any(|l| l == want), "no line {want:?} in\n{stdout}");
@@ -274,7 +274,7 @@ fn eval_reads_other_data_with_the_models_classes_and_normalizer() {
     write(dir, "virginica.csv", &format!("{IRIS_LIKE}3.0,2.5,virginica\n3.0,2.5,virginica\n3.0,2.5,virginica\n"));
     let run = eval("virginica.csv");
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stdout.contains("accuracy: 1\n"), "{}", run.stdout);
+    assert!(run.stdout.contains("accuracy: 1.0\n"), "{}", run.stdout);
     let classes: Vec<&str> = run.stdout.lines().filter_map(|l| l.trim().strip_prefix("\"class\": ")).collect();
     assert_eq!(classes, ["\"setosa\",", "\"versicolor\",", "\"virginica\","], "{}", run.stdout);
 

@@ -140,6 +140,11 @@ fn divergence_exits_1_and_keeps_good_weights() {
         assert_eq!(summary["stop_reason"], "diverged");
         let weights = layer_numbers(&json(&out.join("model.json")));
         assert!(weights.iter().all(|w| w.is_finite()), "{sets:?}: {weights:?}");
+        // The last good cost, however large, as Python prints it (`7.6e299`), not 300 digits;
+        // the same number as summary.json's.
+        let last = run.stdout.lines().find_map(|l| l.strip_prefix("Final cost: ")).expect("a final cost");
+        assert_eq!(last, format!("{:?}", summary["final_cost"].as_f64().unwrap()), "{}", run.stdout);
+        assert!(last.len() < 30, "{last}");
     }
     // With diagnostics on, metrics.csv has their columns up to the last good epoch (the diverged
     // epoch's diagnostics once made them one epoch too many, and the columns were left out).

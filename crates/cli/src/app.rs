@@ -785,7 +785,8 @@ fn eval_in<F: Element>(
     let loss = loaded.config.loss.get::<F>();
     let eval = run::evaluate(&net, loss, data, classification, splits.classes.as_deref(), &splits.target_normalizer);
     let _ = writeln!(out, "split: {name} ({} samples)", data.len());
-    let _ = writeln!(out, "cost: {}", eval.cost);
+    // As the training log writes them (`{:?}`): `1.0`, `7.6e299`, not 300 digits.
+    let _ = writeln!(out, "cost: {:?}", eval.cost);
     if !splits.target_normalizer.is_identity() {
         let _ = writeln!(
             out,
@@ -794,7 +795,7 @@ fn eval_in<F: Element>(
         );
     }
     if let Some(a) = eval.accuracy {
-        let _ = writeln!(out, "accuracy: {a}");
+        let _ = writeln!(out, "accuracy: {a:?}");
     }
     let report = run::Report { split: name.to_string(), ..eval.report };
     let _ = writeln!(out, "{}", serde_json::to_string_pretty(&report).expect("a report always serialises"));

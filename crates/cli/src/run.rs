@@ -567,7 +567,7 @@ fn train_into<F: Element>(
         let (name, value) = (es.monitor.name(), report::number(value));
         let _ = writeln!(log, "Restored the weights of epoch {}, the best {name} ({value})", last.epoch);
     }
-    let _ = writeln!(log, "Final cost: {}", last.cost);
+    let _ = writeln!(log, "Final cost: {:?}", last.cost);
     // Regression on large targets, unscaled, is the usual reason a plain SGD run diverges.
     if matches!(outcome.stop_reason, StopReason::Diverged { .. })
         && splits.task == Task::Regression

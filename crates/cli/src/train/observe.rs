@@ -46,10 +46,13 @@ impl<'w> LogLines<'w> {
 impl<F: Element> Observer<F> for LogLines<'_> {
     fn epoch_end(&mut self, trainer: &Trainer<'_, F>, m: &EpochMetrics) -> Flow {
         if m.epoch == 0 {
-            let _ = writeln!(self.out, "Initial cost: {}", m.cost);
+            // The post's lines, as Python's `print` writes a float (Rust's `{:?}`: the shortest
+            // digits, `1.0` for a whole number, an exponent from 10¹⁶ and below 10⁻⁴), so that
+            // a divergence's last cost is `7.6e299`, not 300 digits.
+            let _ = writeln!(self.out, "Initial cost: {:?}", m.cost);
             let _ = writeln!(self.out, "Starting training");
         } else if self.every > 0 && m.epoch.is_multiple_of(self.every) {
-            let _ = write!(self.out, " Epoch: {} , Current cost: {}", m.epoch, m.cost);
+            let _ = write!(self.out, " Epoch: {} , Current cost: {:?}", m.epoch, m.cost);
             write_extra(self.out, m);
             let _ = writeln!(self.out);
         }
@@ -78,7 +81,7 @@ fn write_extra(out: &mut dyn Write, m: &EpochMetrics) {
         let _ = write!(out, " , accuracy: {a:.4}");
     }
     if let Some(c) = m.val_cost {
-        let _ = write!(out, " , val cost: {c}");
+        let _ = write!(out, " , val cost: {c:?}");
     }
     if let Some(a) = m.val_accuracy {
         let _ = write!(out, " , val accuracy: {a:.4}");
