@@ -303,11 +303,18 @@ fn a_new_run_drops_an_earlier_runs_checkpoint_and_resume_refuses_another_config(
     assert!(run.stderr.contains("checkpoint.json: the checkpoint was written under another config"), "{}", run.stderr);
 }
 
-/// Ctrl-C (a real SIGINT) during training: a final checkpoint, `summary.json` with
-/// `stop_reason = "interrupted"`, exit 130; then `--resume` finishes the run.
+/// Ctrl-C (a real SIGINT) during training, or a SIGTERM (what `timeout`, Slurm, Docker and
+/// systemd send): a final checkpoint, `summary.json` with `stop_reason = "interrupted"`, exit
+/// 130; then `--resume` finishes the run.
 #[test]
 fn sigint_checkpoints_and_exits_130_then_resumes() {
-    let tmp = scratch("sigint");
+    for signal in ["INT", "TERM"] {
+        stopped_by(signal);
+    }
+}
+
+fn stopped_by(signal: &str) {
+    let tmp = scratch(&format!("sig{signal}"));
     let out = tmp.path();
     let child = Command::new(env!("CARGO_BIN_EXE_backprop-e2e"))
         .args([
@@ -330,12 +337,12 @@ fn sigint_checkpoints_and_exits_130_then_resumes() {
         .spawn()
         .unwrap();
     wait_until("a checkpoint", || out.join("checkpoint.json").exists());
-    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill").args([&format!("-{signal}"), &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("panicked"), "{stderr}");
-    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert_eq!(output.status.code(), Some(130), "SIG{signal}: {stderr}");
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("Training stopped after") && !stdout.contains("Training finished"), "{stdout}");
     let summary = json(&out.join("summary.json"));

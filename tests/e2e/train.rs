@@ -409,3 +409,58 @@ fn a_cross_entropy_on_targets_outside_0_1_is_warned_of() {
         assert!(!run.stderr.contains("warning"), "{}", run.stderr);
     }
 }
+
+/// `--out` removes an earlier run's files, and nothing else: a directory whose files of a run's
+/// names are the run's own inputs (its data as `metrics.csv`, its hand-written config as
+/// `config.toml`), or that holds them without a run's `config.toml`, is refused with every
+/// file left as it was. A run's own resolved config trains again in place, `--set`s or not.
+#[test]
+fn out_never_removes_or_overwrites_what_is_not_a_runs() {
+    let tmp = scratch("spare-inputs");
+    let dir = tmp.path();
+    let out = |d: &std::path::Path| d.to_str().unwrap().to_string();
+    let write = |path: &std::path::Path, text: &str| {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    };
+    let config = std::fs::read_to_string(root().join("configs/half_adder.toml")).unwrap();
+    // A hand-written config as the directory's config.toml.
+    let own = dir.join("own");
+    write(&own.join("config.toml"), &config);
+    let run = backprop(&["train", &out(&own.join("config.toml")), "--out", &out(&own)]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("the config is the run directory's config.toml"), "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(own.join("config.toml")).unwrap(), config);
+    // The data file as metrics.csv.
+    let data = dir.join("data");
+    let table = "a,b,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n";
+    write(&data.join("metrics.csv"), table);
+    write(
+        &data.join("c.toml"),
+        "[data]\nsource = \"csv\"\npath = \"metrics.csv\"\ntargets = [\"y\"]\n[train]\nepochs = 5\n",
+    );
+    let run = backprop(&["train", &out(&data.join("c.toml")), "--out", &out(&data)]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    for part in ["c.toml:3:1: key `data.path`", "is the run directory's `metrics.csv`, which the run removes"] {
+        assert!(run.stderr.contains(part), "{part}: {}", run.stderr);
+    }
+    assert_eq!(std::fs::read_to_string(data.join("metrics.csv")).unwrap(), table);
+    // A run's names in a directory that is not a run's.
+    let mine = dir.join("mine");
+    write(&mine.join("summary.json"), "{}");
+    write(&mine.join("loss.svg"), "<svg/>");
+    let run = backprop(&["train", "configs/half_adder.toml", "--out", &out(&mine)]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("holds summary.json, loss.svg but no config.toml"), "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(mine.join("summary.json")).unwrap(), "{}");
+    // A run's own config, again into its directory, as it is and with a `--set`.
+    let run_dir = dir.join("run");
+    let run = backprop(&["train", "configs/half_adder.toml", "--set", "train.epochs=5", "--out", &out(&run_dir)]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let again = out(&run_dir.join("config.toml"));
+    for sets in [&[][..], &["--set", "train.epochs=7"]] {
+        let run = backprop(&[&["train", again.as_str(), "--out", &out(&run_dir)][..], sets].concat());
+        assert_eq!(run.code, 0, "{sets:?}: {}", run.stderr);
+    }
+    assert_eq!(json(&run_dir.join("summary.json"))["epochs_run"], 7);
+}

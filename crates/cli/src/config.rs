@@ -353,7 +353,7 @@ pub struct Loaded {
     pub path: PathBuf,
     /// The folder relative paths in it resolve against.
     pub base_dir: PathBuf,
-    source: String,
+    pub(crate) source: String,
     overrides: Vec<String>,
 }
 

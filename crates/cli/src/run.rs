@@ -32,12 +32,17 @@ pub const CHECKPOINT: &str = "checkpoint.json";
 /// Ctrl-C presses seen by this process (see [`install_interrupt_handler`]).
 static INTERRUPTS: AtomicUsize = AtomicUsize::new(0);
 
-/// Makes Ctrl-C (SIGINT) stop training gracefully: the first press ends the run after the
-/// current epoch with a final checkpoint and `stop_reason = "interrupted"`; a second press exits
-/// at once with status 130. Call once, from a binary.
+/// Makes Ctrl-C (SIGINT), SIGTERM and SIGHUP stop training gracefully (ctrlc's `termination`
+/// feature: the signals `timeout`, Slurm, Docker and a closed terminal send): the first ends the
+/// run after the current epoch with a final checkpoint and `stop_reason = "interrupted"`; a
+/// second exits at once with status 130, saying so. Call once, from a binary.
 pub fn install_interrupt_handler() {
     let _ = ctrlc::set_handler(|| {
         if INTERRUPTS.fetch_add(1, Ordering::SeqCst) >= 1 {
+            let _ = writeln!(
+                std::io::stderr(),
+                "\ninterrupted again: exiting at once, without the final checkpoint and summary"
+            );
             std::process::exit(130);
         }
     });
@@ -75,6 +80,70 @@ fn remove_earlier_results(dir: &Path, checkpoint: bool, keep: Option<&Path>) -> 
         if result || temp {
             fsutil::remove_if_present(&entry.path())?;
         }
+    }
+    Ok(())
+}
+
+/// Refuses a run directory `dir` where the run would remove or write over a file that is not an
+/// earlier run's: its data file named `metrics.csv`, its hand-written config as `config.toml`
+/// (a run's own resolved config, trained again in place, with `--set`s or not, is let be), or
+/// when `chosen` (a directory the user named, not a sweep's trial) files of a run's names in a
+/// directory without a run's `config.toml` (a run writes that first, so every run directory
+/// holding other files has one). The model a run starts from,
+/// `model.init_from`, may be the directory's `model.json` ([`remove_earlier_results`] keeps it).
+fn spare_inputs(loaded: &Loaded, resolved: &str, dir: &Path, chosen: bool) -> Result<(), CliError> {
+    let outputs: Vec<(&str, PathBuf)> = RESULT_FILES
+        .iter()
+        .chain([&CHECKPOINT])
+        .filter_map(|name| Some((*name, std::fs::canonicalize(dir.join(name)).ok()?)))
+        .collect();
+    if outputs.is_empty() {
+        return Ok(());
+    }
+    let output_at = |path: &Path| {
+        let path = std::fs::canonicalize(path).ok()?;
+        outputs.iter().find(|(_, o)| *o == path).map(|(name, _)| *name)
+    };
+    // A run's resolved config is the text its config serialises to; a hand-written one is not.
+    let resolved_config = |loaded: &Loaded| {
+        let own = crate::config::load(&loaded.path, &[]).ok()?;
+        Some(toml::to_string(&own.config).ok()? == loaded.source)
+    };
+    if output_at(&loaded.path) == Some("config.toml")
+        && loaded.source != resolved
+        && resolved_config(loaded) != Some(true)
+    {
+        return Err(CliError::Input(format!(
+            "{}: the config is the run directory's config.toml, which the run writes its resolved config over \
+             (losing the file's comments and layout): train with --out another directory",
+            loaded.path.display()
+        )));
+    }
+    let table: toml::Table = resolved.parse().map_err(|e| CliError::Config(format!("the resolved config: {e}")))?;
+    for (section, key) in crate::config::PATH_KEYS {
+        let Some(path) = table.get(*section).and_then(|t| t.get(*key)).and_then(toml::Value::as_str) else {
+            continue;
+        };
+        match output_at(Path::new(path)) {
+            None => {}
+            Some("model.json") if (*section, *key) == ("model", "init_from") => {}
+            Some(name) => {
+                let message = format!(
+                    "{path} is the run directory's `{name}`, which the run removes and writes: train with --out \
+                     another directory, or move the file"
+                );
+                return Err(loaded.spec_error(&SpecError::new(format!("{section}.{key}"), message)));
+            }
+        }
+    }
+    if chosen && !outputs.iter().any(|(name, _)| *name == "config.toml") {
+        let names: Vec<&str> = outputs.iter().map(|(name, _)| *name).collect();
+        return Err(CliError::Input(format!(
+            "{}: holds {} but no config.toml, which every run directory has: not a run's files, and training \
+             would remove them; train with --out another directory",
+            dir.display(),
+            names.join(", ")
+        )));
     }
     Ok(())
 }
@@ -486,6 +555,7 @@ fn train_into<F: Element>(
         // decision plot could sit beside this run's model, and a run killed before its own files
         // are written would leave the earlier run's summary, model and metrics beside its
         // `config.toml`, looking complete.
+        spare_inputs(loaded, &resolved, dir, !files.deferred)?;
         remove_earlier_results(dir, true, cfg.model.init_from.as_deref())?;
     }
 
