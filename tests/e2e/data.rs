@@ -978,3 +978,22 @@ fn init_from_refuses_reordered_features_and_warns_of_other_classes() {
         run.stderr
     );
 }
+
+/// The post's "Neural net output" lines show the inputs in their own units, not as the
+/// normalizer scaled them for the network (`(-1, -0.97…)` beside outputs in the targets' units).
+#[test]
+fn the_output_lines_show_the_inputs_unscaled() {
+    let tmp = scratch("unscaled-inputs");
+    let dir = tmp.path();
+    write(dir, "d.csv", "a,b,y\n0,0.3,0\n0,10,1\n10,0.3,1\n10,10,0\n");
+    let config = write(
+        dir,
+        "c.toml",
+        "[data]\nsource = \"csv\"\npath = \"d.csv\"\ntargets = [\"y\"]\ntask = \"regression\"\n\
+         normalize = \"standardize\"\n[model]\nhidden = [4]\n[train]\nepochs = 10\n",
+    );
+    let (_out, _, stdout) = train_logged(config.to_str().unwrap(), &[], "unscaled-inputs-run");
+    let lines: Vec<&str> = stdout.lines().skip_while(|l| *l != "Neural net output:").skip(1).take(4).collect();
+    let inputs: Vec<&str> = lines.iter().map(|l| l.trim().split(" : ").next().unwrap()).collect();
+    assert_eq!(inputs, ["(0, 0.3)", "(0, 10)", "(10, 0.3)", "(10, 10)"], "{stdout}");
+}

@@ -659,8 +659,19 @@ fn train_into<F: Element>(
         // In the targets' own units, scaled back in f64 as `predict` does (the width is the
         // data's own).
         let _ = splits.target_normalizer.invert(&mut outputs);
-        for (x, y) in data.inputs.outer_iter().zip(outputs.outer_iter()) {
-            let xs: Vec<String> = x.iter().map(|&v| report::number_in(v)).collect();
+        // The inputs in their own units too (scaled, `(-1.2247, …)` sat beside outputs in the
+        // targets'), scaled back in f64 and shown to 12 digits, where the round trip's last bit
+        // would print 2.9999999999999996 for 3.
+        let inputs: Vec<String> = if splits.normalizer.is_identity() {
+            data.inputs.iter().map(|&v| report::number_in(v)).collect()
+        } else {
+            let mut raw = data.inputs.mapv(|v| v.f64());
+            let _ = splits.normalizer.invert(&mut raw);
+            raw.iter().map(|&v| report::number(format!("{v:.11e}").parse().unwrap_or(v))).collect()
+        };
+        let width = data.features();
+        for (x, y) in inputs.chunks(width.max(1)).zip(outputs.outer_iter()) {
+            let xs = x.to_vec();
             let ys: Vec<String> = y.iter().map(|&v| report::output(v)).collect();
             let _ = writeln!(log, "  ({}) : [{}]", xs.join(", "), ys.join(" "));
         }
