@@ -443,7 +443,7 @@ fn init_from_another_architecture() {
     let set = format!("model.init_from={:?}", model.to_str().unwrap());
     let layers = "the model has 2 inputs and layers [2 sigmoid, 2 sigmoid, 2 sigmoid], \
                   but the config asks for 2 inputs and layers [3 sigmoid, 2 sigmoid]";
-    check("init-arch", BASE, &[&set, "model.hidden=[3]"], &["init.json", layers]);
+    check("init-arch", BASE, &[&set, "model.hidden=[3]"], &["key `model.init_from`", "init.json", layers]);
 }
 
 /// Layers that differ only in an activation's parameter show it: by names alone the two
@@ -736,4 +736,12 @@ fn scaled_targets_with_logit_outputs_are_refused() {
         let want = "key `data.normalize_targets`: standardized targets are about half below 0, and a `sigmoid` output";
         check(name, &text, &sets, &[want, "use `normalize_targets = \"minmax\"`"]);
     }
+}
+
+/// A data file that cannot be read is a config error at the key that names it, as every other
+/// bad value is.
+#[test]
+fn an_unreadable_data_file_is_named_at_its_key() {
+    let csv = replace("source = \"half_adder\"", "source = \"csv\"\npath = \"nothere.csv\"\ntargets = [\"y\"]");
+    check("missing-data", &csv, &[], &["bad.toml:7:1: key `data.path`", "nothere.csv: No such file or directory"]);
 }

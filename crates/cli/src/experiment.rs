@@ -188,12 +188,18 @@ pub(crate) fn prepare_splits_of<F: Element>(
                 if have == asked {
                     (have, asked) = (describe(&file.architecture(), true), describe(&want, true));
                 }
-                return Err(CliError::Input(format!(
+                let message = format!(
                     "{}: the model has {} inputs and layers {have}, but the config asks for {} inputs and layers {asked}",
                     path.display(),
                     file.inputs,
                     data.features(),
-                )));
+                );
+                // From the config's `model.init_from`: at that key.
+                return Err(if given {
+                    CliError::Input(message)
+                } else {
+                    loaded.spec_error(&SpecError::new("model.init_from", message))
+                });
             }
             // Weights read by position: the model's features, classes or targets in another order
             // than the data's would start each input and output as another one (a table with its
@@ -365,7 +371,22 @@ pub fn load_data_as<F: Element>(loaded: &Loaded, trained: Trained<'_>) -> Result
         {
             loaded.spec_error(&SpecError::new("data.noise", e.to_string()))
         }
+        // A file that cannot be read (missing, a folder): at the key that names it.
+        DataError::Io { ref path, .. } => match data_key_naming(loaded, path) {
+            Some(key) => loaded.spec_error(&SpecError::new(key, e.to_string())),
+            None => CliError::Input(e.to_string()),
+        },
         other => CliError::Input(other.to_string()),
+    })
+}
+
+/// The `data.*` key whose path, resolved, is `path` (`data.path`, `data.test_images`, …).
+fn data_key_naming(loaded: &Loaded, path: &Path) -> Option<String> {
+    let data = toml::Value::try_from(&loaded.config.data).ok()?;
+    crate::config::PATH_KEYS.iter().filter(|(section, _)| *section == "data").find_map(|(_, key)| {
+        let key = format!("data.{key}");
+        let value = data.get(key.trim_start_matches("data."))?.as_str()?;
+        (loaded.resolve_key_path(&key, Path::new(value)) == path).then_some(key)
     })
 }
 
