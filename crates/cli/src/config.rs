@@ -640,6 +640,38 @@ fn error_key(path: &str, message: &str) -> (String, String) {
     (path.to_string(), message.to_string())
 }
 
+/// Keras's, PyTorch's and scikit-learn's names (lower case) for a loss, an activation or a
+/// parameter that this project names otherwise, and its name: suggested when one is given.
+const OTHER_NAMES: &[(&str, &str)] = &[
+    ("categorical_crossentropy", "cross_entropy"),
+    ("sparse_categorical_crossentropy", "cross_entropy"),
+    ("crossentropyloss", "cross_entropy"),
+    ("log_loss", "cross_entropy"),
+    ("binary_crossentropy", "bce"),
+    ("bceloss", "bce"),
+    ("bcewithlogitsloss", "bce_with_logits"),
+    ("mean_squared_error", "mse"),
+    ("mseloss", "mse"),
+    ("squared_error", "mse"),
+    ("mean_absolute_error", "mae"),
+    ("l1", "mae"),
+    ("l1loss", "mae"),
+    ("absolute_error", "mae"),
+    ("huberloss", "huber"),
+    ("huber_loss", "huber"),
+    ("linear", "identity"),
+    ("logistic", "sigmoid"),
+    ("learning_rate", "lr"),
+    ("learning_rate_init", "lr"),
+    ("beta_1", "betas"),
+    ("beta_2", "betas"),
+    ("epsilon", "eps"),
+    ("validation_split", "validation"),
+    ("max_iter", "epochs"),
+    ("n_epochs", "epochs"),
+    ("hidden_layer_sizes", "hidden"),
+];
+
 /// Adds "did you mean `x`?" to an "unknown variant/field `y`, expected …" message when one of
 /// the expected names is close to `y`.
 fn with_suggestion(message: &str) -> String {
@@ -651,13 +683,17 @@ fn with_suggestion(message: &str) -> String {
     let Some((given, expected)) = rest.split_once('`') else { return message.to_string() };
     // Compared without case: `ReLU` is `relu`, as PyTorch writes its class.
     let lower = given.to_lowercase();
-    let best = expected
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .map(|name| (strsim::jaro_winkler(&lower, name), name))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0));
+    let names = expected.split('`').skip(1).step_by(2);
+    // Another library's name for one of ours (Keras's `categorical_crossentropy`, PyTorch's
+    // `MSELoss`), where its spelling is too far from ours to be found as close.
+    let other = OTHER_NAMES.iter().find(|(theirs, _)| *theirs == lower).map(|(_, ours)| *ours);
+    let best = match other.filter(|ours| names.clone().any(|n| n == *ours)) {
+        Some(ours) => Some((1.0, ours)),
+        None => names
+            .map(|name| (strsim::jaro_winkler(&lower, name), name))
+            .filter(|(score, _)| *score > 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0)),
+    };
     match best {
         Some((_, name)) => format!("{message}; did you mean `{name}`?"),
         None => message.to_string(),
@@ -1061,6 +1097,22 @@ mod tests {
         let sets = vec!["data.source=csv".to_string()];
         let m = position_message(Path::new("c.toml"), source, &sets, "data.path", "missing field `path`");
         assert!(m.ends_with("missing field `path` (needed after --set data.source=csv)"), "{m}");
+    }
+
+    /// Keras's, PyTorch's and scikit-learn's names are suggested where they are not close to
+    /// ours, and only where ours is among the expected names.
+    #[test]
+    fn suggests_ours_for_other_libraries_names() {
+        let losses = "expected one of `half_mse`, `mse`, `mae`, `bce`, `cross_entropy`";
+        for (given, ours) in [("categorical_crossentropy", "cross_entropy"), ("MSELoss", "mse"), ("L1Loss", "mae")] {
+            let m = with_suggestion(&format!("unknown variant `{given}`, {losses}"));
+            assert!(m.ends_with(&format!("; did you mean `{ours}`?")), "{m}");
+        }
+        let m = with_suggestion("unknown field `learning_rate`, expected one of `lr`, `momentum`");
+        assert!(m.ends_with("did you mean `lr`?"), "{m}");
+        // `epsilon` is Keras's `eps`; where no `eps` is expected, nothing is suggested for it.
+        let m = with_suggestion("unknown field `epsilon`, expected one of `lr`, `momentum`");
+        assert!(!m.contains("did you mean"), "{m}");
     }
 
     #[test]
