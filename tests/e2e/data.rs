@@ -997,3 +997,28 @@ fn the_output_lines_show_the_inputs_unscaled() {
     let inputs: Vec<&str> = lines.iter().map(|l| l.trim().split(" : ").next().unwrap()).collect();
     assert_eq!(inputs, ["(0, 0.3)", "(0, 10)", "(10, 0.3)", "(10, 10)"], "{stdout}");
 }
+
+/// Class labels 1, 2, 3 with `task` left at its default read as one regression target: a
+/// classifier's config over it is refused with a hint at `data.task`; a target with fractions
+/// gets none.
+#[test]
+fn whole_number_targets_under_a_classifiers_config_hint_at_the_task() {
+    let tmp = scratch("task-hint");
+    let dir = tmp.path();
+    let config = |data: &str| {
+        format!(
+            "[data]\nsource = \"csv\"\npath = \"{data}\"\ntargets = [\"y\"]\n[model]\nhidden = [4]\n\
+             output_activation = \"softmax\"\n[loss]\nkind = \"cross_entropy\"\n[train]\nepochs = 10\n"
+        )
+    };
+    write(dir, "labels.csv", "a,b,y\n0,0.3,1\n0,10,2\n10,0.3,3\n10,10,1\n");
+    write(dir, "values.csv", "a,b,y\n0,0.3,1.5\n0,10,2\n10,0.3,3\n10,10,1\n");
+    for (data, hinted) in [("labels.csv", true), ("values.csv", false)] {
+        let path = write(dir, "c.toml", &config(data));
+        let run = backprop(&["train", path.to_str().unwrap(), "--out", dir.join("run").to_str().unwrap()]);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains("a softmax over one output is always 1"), "{}", run.stderr);
+        let hint = "the target holds whole numbers: if they are class labels, set `data.task = \"classification\"`";
+        assert_eq!(run.stderr.contains(hint), hinted, "{data}: {}", run.stderr);
+    }
+}

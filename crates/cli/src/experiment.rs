@@ -130,7 +130,21 @@ pub(crate) fn prepare_splits_of<F: Element>(
     if !given {
         cfg.model.validate_for(data.features(), data.outputs()).map_err(|e| loaded.spec_error(&e.within("model")))?;
         let classification = splits.task == backprop_data::Task::Classification;
-        cfg.validate_for_data(data.outputs(), classification).map_err(|e| loaded.spec_error(&e))?;
+        cfg.validate_for_data(data.outputs(), classification).map_err(|mut e| {
+            // A classifier's config over one regression target of whole numbers: class labels
+            // 1, 2, 3 read as a number, because `task` was left at its default.
+            let few_whole = |t: &backprop_tensor::Matrix<F>| {
+                let mut seen: Vec<f64> = t.iter().map(|v| v.f64()).collect();
+                seen.sort_by(f64::total_cmp);
+                seen.dedup();
+                seen.len() <= 100 && seen.iter().all(|v| v.fract() == 0.0)
+            };
+            if !classification && data.outputs() == 1 && few_whole(&data.targets) {
+                e.message += "; the target holds whole numbers: if they are class labels, set \
+                              `data.task = \"classification\"` (the default is regression)";
+            }
+            loaded.spec_error(&e)
+        })?;
         // A loss on probabilities against targets that are not (bce on prices): PyTorch and
         // Keras compute it, and so does this; its cost can fall below 0 and its minimum is not
         // at the targets, which a run's numbers do not show. Said, not refused.
