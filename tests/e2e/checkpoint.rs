@@ -169,9 +169,14 @@ fn a_resumed_run_trains_longer_with_set_epochs() {
     assert_eq!(train_half_adder(&short, &["train.epochs=20", "train.checkpoint_every=10"]).code, 0);
     assert_eq!(train_half_adder(&long, &["train.epochs=30", "train.checkpoint_every=10"]).code, 0);
     let dir = short.to_str().unwrap();
+    // As it is, a finished run has nothing more to train, and says so.
+    let run = backprop(&["train", "--resume", dir]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stdout.contains("the run had reached its 20 epochs: nothing more to train"), "{}", run.stdout);
     let run = backprop(&["train", "--resume", dir, "--set", "train.epochs=30", "--set", "train.log_every=5"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("Resuming after epoch 20"), "{}", run.stdout);
+    assert!(!run.stdout.contains("nothing more to train"), "{}", run.stdout);
     assert_eq!(json(&short.join("model.json"))["layers"], json(&long.join("model.json"))["layers"]);
     assert_eq!(metrics(&short), metrics(&long));
     let config = std::fs::read_to_string(short.join("config.toml")).unwrap();
@@ -220,6 +225,18 @@ fn resume_needs_a_checkpoint() {
     let run = backprop(&["train", "--resume", out.to_str().unwrap()]);
     assert_eq!(run.code, 2);
     assert!(run.stderr.contains("checkpoint.json: no checkpoint to resume from"), "{}", run.stderr);
+    assert!(!run.stderr.contains("model.init_from"), "no model to start from: {}", run.stderr);
+    // A finished run without checkpoints: a new run can start from its model.
+    let run = crate::util::train_half_adder(out, &["train.epochs=5"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = backprop(&["train", "--resume", out.to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    let hint = format!("`--set model.init_from={}`", out.join("model.json").display());
+    assert!(run.stderr.contains(&hint), "{}", run.stderr);
+    // No directory at all.
+    let run = backprop(&["train", "--resume", out.join("nothere").to_str().unwrap()]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("nothere: no such run directory to resume"), "{}", run.stderr);
 }
 
 /// A checkpoint that is a device is refused at once, as a config or a model file is: it was

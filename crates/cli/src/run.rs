@@ -481,13 +481,24 @@ pub fn resume_any(dir: &Path, overrides: &[String], log: &mut dyn Write) -> Resu
             )));
         }
     }
+    if !dir.is_dir() {
+        return Err(CliError::Input(format!("{}: no such run directory to resume", dir.display())));
+    }
     let path = dir.join(CHECKPOINT);
     let text = fsutil::read_input_text(&path, fsutil::MODEL_LIMIT, "checkpoint").map_err(|e| match e {
-        CliError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => CliError::Input(format!(
-            "{}: no checkpoint to resume from (a run writes one every `train.checkpoint_every` epochs, and \
-             when Ctrl-C stops it)",
-            path.display()
-        )),
+        CliError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+            let model = dir.join("model.json");
+            let start = if model.is_file() {
+                format!("; a new run can start from its weights: `--set model.init_from={}`", model.display())
+            } else {
+                String::new()
+            };
+            CliError::Input(format!(
+                "{}: no checkpoint to resume from (a run writes one every `train.checkpoint_every` epochs, and \
+                 when Ctrl-C stops it){start}",
+                path.display()
+            ))
+        }
         e => e,
     })?;
     let state: TrainState = serde_json::from_str(&text).map_err(|e| {
@@ -603,6 +614,13 @@ fn train_into<F: Element>(
         // checkpoint stays: it is what a resume killed now resumes from.
         remove_earlier_results(dir, false, None)?;
         let _ = writeln!(log, "Resuming after epoch {}", state.epoch);
+        if state.epoch >= cfg.train.epochs {
+            let _ = writeln!(
+                log,
+                "(the run had reached its {} epochs: nothing more to train; `--set train.epochs=N` trains it longer)",
+                cfg.train.epochs
+            );
+        }
     }
     // Only now, once a resume has passed its checks: a refused `--resume --set` must leave the
     // run's config as it was, or a plain `--resume` would then be refused too.
