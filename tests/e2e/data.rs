@@ -238,6 +238,15 @@ fn csv_with_string_labels_trains_and_predicts_labels() {
     let run = backprop(&["eval", model.to_str().unwrap(), config.to_str().unwrap(), "--set", &table]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("flowers.csv, the file training reads: it holds the samples"), "{}", run.stderr);
+    // ... or the file the model's own run trained from, by its provenance, though this config
+    // reads another source.
+    let other = "1.0,0.2,setosa\n2.0,1.5,versicolor\n3.0,2.5,virginica\n";
+    write(dir, "other.csv", &format!("{IRIS_LIKE}{other}"));
+    let query_source = format!("data.path={:?}", dir.join("other.csv").to_str().unwrap());
+    let sets = ["--set", &query_source, "--set", &table, "--set", "data.validation=0"];
+    let run = backprop(&[&["eval", model.to_str().unwrap(), config.to_str().unwrap()][..], &sets].concat());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("flowers.csv, the file training reads: it holds the samples"), "{}", run.stderr);
     // ... or holds what the model trained on: one trained on the whole table, measured on a copy.
     let (whole, _) = train(config.to_str().unwrap(), &["data.validation=0"], "flowers-whole");
     let whole_model = whole.path().join("model.json");

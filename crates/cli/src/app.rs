@@ -735,6 +735,7 @@ fn eval_in<F: Element>(
 ) -> Result<(), CliError> {
     let file = ModelFile::read(model)?;
     let trained_in = file.dtype;
+    let trained_on = training_file(&file);
     let (splits, net) = crate::experiment::prepare_splits_of::<F>(loaded, Some((model.to_path_buf(), file)))?;
     // Its dtype decides nothing here, but a config of another dtype gives other numbers than
     // training's, which may surprise.
@@ -769,7 +770,7 @@ fn eval_in<F: Element>(
         _ => false,
     });
     if name != "train" {
-        match split_file_is_source(&loaded.config.data, name) {
+        match split_file_is_source(&loaded.config.data, name, trained_on.as_deref()) {
             Some(file) => {
                 let _ = writeln!(
                     std::io::stderr(),
@@ -802,9 +803,19 @@ fn eval_in<F: Element>(
     Ok(())
 }
 
+/// The file the model's run trained from (its provenance's `data.path`, or `data.images`),
+/// when it records one.
+fn training_file(file: &ModelFile) -> Option<PathBuf> {
+    let config: toml::Table = file.provenance.as_ref()?.config.parse().ok()?;
+    let data = config.get("data")?;
+    let path = data.get("path").or_else(|| data.get("images"))?.as_str()?;
+    Some(PathBuf::from(path))
+}
+
 /// The file of the held-out split `name` when it is the training source's own file (the same
-/// file, however its path is written).
-fn split_file_is_source(spec: &backprop_data::DataSpec, name: &str) -> Option<PathBuf> {
+/// file, however its path is written): this config's source, or `trained_on`, the one the
+/// model's own run read (an eval config of other data may name it as its test file).
+fn split_file_is_source(spec: &backprop_data::DataSpec, name: &str, trained_on: Option<&Path>) -> Option<PathBuf> {
     use backprop_data::DataSpec;
     let (main, validation, test) = match spec {
         DataSpec::Csv(c, _) => (&c.path, c.validation_path.as_ref(), c.test_path.as_ref()),
@@ -812,11 +823,11 @@ fn split_file_is_source(spec: &backprop_data::DataSpec, name: &str) -> Option<Pa
         _ => return None,
     };
     let split = if name == "test" { test } else { validation }?;
-    let same = match (std::fs::canonicalize(main), std::fs::canonicalize(split)) {
+    let same = |main: &Path| match (std::fs::canonicalize(main), std::fs::canonicalize(split)) {
         (Ok(a), Ok(b)) => a == b,
         _ => main == split,
     };
-    same.then(|| split.clone())
+    (same(main) || trained_on.is_some_and(same)).then(|| split.clone())
 }
 
 /// Warns (on standard error; the run goes on) when the held-out split `name` may hold samples
