@@ -524,14 +524,14 @@ fn model_file_ragged_weights() {
     bad_model("ragged", &model(&[layer, GOOD_LAYER, GOOD_LAYER].join(",")), &["m.json", "layers[0].weights[1]"]);
 }
 
-/// A normalizer that would divide by 0, or feature names that are not one per input, are
+/// A normalizer that would divide by 0 (or by a negative scale), or feature names that are not one per input, are
 /// refused when the file is read: `predict` printed NaN with the first.
 #[test]
 fn model_file_normalizer_and_features() {
     let three = [GOOD_LAYER, GOOD_LAYER, GOOD_LAYER].join(",");
     let with = |extra: &str| model(&three).replacen("\"layers\"", &format!("{extra}, \"layers\""), 1);
     let scale = r#""normalizer": {"kind": "standardize", "shift": [0, 0], "scale": [1, 0]}"#;
-    bad_model("scale-0", &with(scale), &["m.json", "normalizer.scale[1]: must not be 0"]);
+    bad_model("scale-0", &with(scale), &["m.json", "normalizer.scale[1]: must be above 0 (a std or range), got 0"]);
     // The count named is the one that is off.
     let short = r#""normalizer": {"kind": "standardize", "shift": [0, 0], "scale": [1]}"#;
     bad_model("scale-short", &with(short), &["m.json", "normalizer.scale has 1 values for 2 inputs"]);

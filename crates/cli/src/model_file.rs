@@ -329,6 +329,10 @@ impl ModelFile {
                 return Err(format!("classes[{j}]: `{name}` is named twice"));
             }
         }
+        // `predict` names a classifier's classes; one without them printed none.
+        if self.task == Some(Task::Classification) && self.classes.is_none() {
+            return Err("`task` is classification, but the model has no `classes`".into());
+        }
         check_normalizer("normalizer", self.normalizer.as_ref(), self.inputs, "inputs")?;
         let outputs = self.layers.last().map_or(0, |l| l.units);
         check_normalizer("target_normalizer", self.target_normalizer.as_ref(), outputs, "outputs")?;
@@ -363,7 +367,7 @@ fn unsupported(version: u64) -> String {
 }
 
 /// A normalizer of `count` columns (`what`), when it scales anything: as many shifts and scales,
-/// no scale of 0 (JSON numbers are finite; a scale of 0 would divide its column by 0).
+/// every scale above 0 (JSON numbers are finite; a scale of 0 would divide its column by 0).
 fn check_normalizer(key: &str, n: Option<&Normalizer>, count: usize, what: &str) -> Result<(), String> {
     let Some(n) = n.filter(|n| !n.is_identity()) else { return Ok(()) };
     for (part, values) in [("shift", &n.shift), ("scale", &n.scale)] {
@@ -371,8 +375,10 @@ fn check_normalizer(key: &str, n: Option<&Normalizer>, count: usize, what: &str)
             return Err(format!("{key}.{part} has {} values for {count} {what}", values.len()));
         }
     }
-    if let Some(j) = n.scale.iter().position(|&x| x == 0.0) {
-        return Err(format!("{key}.scale[{j}]: must not be 0"));
+    // A fitted std or range is above 0; a hand-edited 0 would divide its column by 0, and a
+    // negative one turn it around.
+    if let Some(j) = n.scale.iter().position(|&x| x <= 0.0) {
+        return Err(format!("{key}.scale[{j}]: must be above 0 (a std or range), got {}", n.scale[j]));
     }
     Ok(())
 }
@@ -532,9 +538,16 @@ mod tests {
             "target_normalizer.shift has 3 values for 2 outputs"
         );
         let zero = |f: &mut ModelFile| f.target_normalizer.as_mut().unwrap().scale[1] = 0.0;
-        assert_eq!(refused(&zero), "target_normalizer.scale[1]: must not be 0");
+        assert_eq!(refused(&zero), "target_normalizer.scale[1]: must be above 0 (a std or range), got 0");
+        let negative = |f: &mut ModelFile| f.target_normalizer.as_mut().unwrap().scale[0] = -2.0;
+        assert_eq!(refused(&negative), "target_normalizer.scale[0]: must be above 0 (a std or range), got -2");
         let classifier = |f: &mut ModelFile| f.classes = Some(vec!["a".into(), "b".into()]);
         assert_eq!(refused(&classifier), "`target_normalizer` scales regression targets, but the model has `classes`");
+        let unnamed = |f: &mut ModelFile| {
+            f.target_normalizer = None;
+            f.task = Some(backprop_data::Task::Classification);
+        };
+        assert_eq!(refused(&unnamed), "`task` is classification, but the model has no `classes`");
     }
 
     /// A normalizer's shifts and scales both have one value per input.
