@@ -1031,3 +1031,23 @@ fn whole_number_targets_under_a_classifiers_config_hint_at_the_task() {
         assert_eq!(run.stderr.contains(hint), hinted, "{data}: {}", run.stderr);
     }
 }
+
+/// `data.seed` fixes the data's draw and split apart from `experiment.seed` (as scikit-learn's
+/// `random_state` of `train_test_split`): two experiment seeds then train on the same samples
+/// (the model's data hash) from other starts; without it, each seed draws its own data.
+#[test]
+fn data_seed_fixes_the_split_apart_from_the_experiment_seed() {
+    let run = |sets: &[&str], name: &str| {
+        let sets: Vec<&str> = [&["train.epochs=2"][..], sets].concat();
+        let (out, _) = train("configs/moons.toml", &sets, name);
+        let model = json(&out.path().join("model.json"));
+        (model["provenance"]["data_hash"].clone(), model["layers"].clone())
+    };
+    let (data_a, weights_a) = run(&["experiment.seed=1", "data.seed=5"], "data-seed-a");
+    let (data_b, weights_b) = run(&["experiment.seed=2", "data.seed=5"], "data-seed-b");
+    assert_eq!(data_a, data_b, "the same samples");
+    assert_ne!(weights_a, weights_b, "other starts");
+    let (data_c, _) = run(&["experiment.seed=1"], "data-seed-c");
+    let (data_d, _) = run(&["experiment.seed=2"], "data-seed-d");
+    assert_ne!(data_c, data_d, "each experiment seed draws its own data");
+}

@@ -365,7 +365,9 @@ pub fn load_data<F: Element>(loaded: &Loaded) -> Result<Splits<F>, CliError> {
 /// [`DataSpec::load_splits_as`]: backprop_data::DataSpec::load_splits_as
 pub fn load_data_as<F: Element>(loaded: &Loaded, trained: Trained<'_>) -> Result<Splits<F>, CliError> {
     let cfg = &loaded.config;
-    let seed = derive_seed(cfg.experiment.seed, STREAM_DATA);
+    // `data.seed` fixes the data's draw and split apart from the experiment's seed.
+    let seed =
+        cfg.data.preprocess().and_then(|p| p.seed).unwrap_or_else(|| derive_seed(cfg.experiment.seed, STREAM_DATA));
     cfg.data.load_splits_as(&loaded.base_dir, seed, trained).map_err(|e| match e {
         DataError::Spec(spec) => loaded.spec_error(&spec.within("data")),
         // A column the config names that the file lacks: a config error at that key.

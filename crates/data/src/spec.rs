@@ -26,6 +26,9 @@ use crate::normalize::NormalizeKind;
 ///   classification): the network learns the scaled targets, its costs are in their units, and
 ///   a model file carries the scaling so that `predict` answers in the targets' own units
 ///   (scikit-learn's `TransformedTargetRegressor`). Left out of a resolved config when `none`.
+/// - `seed`: the data's own seed (a synthetic source's draw, the split's shuffle), as
+///   scikit-learn's `random_state` of `make_moons` and `train_test_split`; default: derived from
+///   `experiment.seed`, so that a sweep's seeds vary the split too unless this fixes it.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Preprocess {
@@ -38,10 +41,15 @@ pub struct Preprocess {
     /// Regression target scaling, fitted on the training split.
     #[serde(skip_serializing_if = "NormalizeKind::is_none")]
     pub normalize_targets: NormalizeKind,
+    /// The data's own seed (a synthetic source's draw and the split's shuffle), fixed apart
+    /// from `experiment.seed` (scikit-learn's `random_state` of `train_test_split`); `None`
+    /// derives it from the experiment's seed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
 }
 
 /// The keys [`Preprocess`] reads.
-pub(crate) const PREPROCESS_KEYS: &[&str] = &["validation", "test", "normalize", "normalize_targets"];
+pub(crate) const PREPROCESS_KEYS: &[&str] = &["validation", "test", "normalize", "normalize_targets", "seed"];
 
 impl Validate for Preprocess {
     fn validate(&self) -> Result<(), SpecError> {
