@@ -192,7 +192,7 @@ fn csv_with_string_labels_trains_and_predicts_labels() {
     };
     let csv = as_format("csv");
     let rows: Vec<Vec<&str>> = csv.lines().map(|l| l.split(',').collect()).collect();
-    assert_eq!(rows[0], ["sepal", "petal", "output_1", "output_2", "output_3", "class"], "{csv}");
+    assert_eq!(rows[0], ["sepal", "petal", "output_setosa", "output_versicolor", "output_virginica", "class"], "{csv}");
     assert_eq!(
         (&rows[1][..2], rows[1][5], &rows[2][..2], rows[2][5]),
         (&["2", "1.5"][..], "versicolor", &["1", "0.2"][..], "setosa")

@@ -110,8 +110,8 @@ enum PredictFormat {
     /// `(x1, x2) : [y1 y2] -> class`, as training prints a truth table's outputs.
     #[default]
     Text,
-    /// A header (the model's feature names, `predicted_` and its regression targets' names or
-    /// `output_1`…, `class`), then one row per input, every
+    /// A header (the model's feature names, `predicted_` and its regression targets' names,
+    /// `output_` and its classes' names, or `output_1`…; `class`), then one row per input, every
     /// number in its shortest text that reads back to the same f64.
     Csv,
     /// A JSON array of `{"input": [...], "output": [...], "class": "..."}` (no `class` without
@@ -680,8 +680,13 @@ fn predict_in<F: Element>(args: &PredictArgs, file: &ModelFile, out: &mut dyn Wr
                 file.features.clone().unwrap_or_else(|| (1..=net.inputs()).map(|j| format!("x{j}")).collect());
             // Named after the regression targets when the model records them
             // (`predicted_price`: a frame joined with the data keeps its own `price`).
-            let mut added: Vec<String> = match &file.targets {
-                Some(targets) if file.classes.is_none() => targets.iter().map(|t| format!("predicted_{t}")).collect(),
+            // A classifier's outputs after its classes (`output_setosa`: scikit-learn's
+            // `predict_proba` columns are its `classes_`), one output alone as `output_1`.
+            let mut added: Vec<String> = match (&file.targets, &file.classes) {
+                (Some(targets), None) => targets.iter().map(|t| format!("predicted_{t}")).collect(),
+                (_, Some(classes)) if classes.len() == net.outputs() => {
+                    classes.iter().map(|c| format!("output_{c}")).collect()
+                }
                 _ => (1..=net.outputs()).map(|k| format!("output_{k}")).collect(),
             };
             if file.classes.is_some() {
