@@ -115,6 +115,8 @@ fn runs_get_plots_and_plot_redraws_them() {
     let run = backprop(&["plot", out.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(out.join("loss.svg").is_file() && out.join("decision.svg").is_file());
+    let wrote = format!("Wrote {}\nWrote {}\n", out.join("loss.svg").display(), out.join("decision.svg").display());
+    assert_eq!(run.stdout, wrote, "it says what it wrote");
     assert_eq!(json(&out.join("summary.json"))["epochs_run"], 5);
     // A run directory that cannot be redrawn (its model gone) is left as it was.
     std::fs::remove_file(out.join("loss.svg")).unwrap();

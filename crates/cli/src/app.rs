@@ -35,6 +35,9 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Train the network a config describes and write a run directory.
+    #[command(
+        override_usage = "backprop train [OPTIONS] CONFIG\n       backprop train --resume RUN_DIR [--set KEY=VALUE]..."
+    )]
     Train(TrainArgs),
     /// Compare backprop's gradients with central differences, layer by layer (exit 1 if over
     /// tolerance).
@@ -333,7 +336,12 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
             };
             explain::command(&loaded, a.model.as_deref(), &pick, a.format, out)
         }
-        Command::Plot(a) => plot::redraw(&a.run_dir),
+        Command::Plot(a) => {
+            for file in plot::redraw(&a.run_dir)? {
+                let _ = writeln!(out, "Wrote {}", file.display());
+            }
+            Ok(())
+        }
         Command::Eval(a) => {
             let loaded = config::load(&a.config.config, &a.config.set)?;
             eval_cmd(&loaded, &a.model, a.split.as_deref(), out)

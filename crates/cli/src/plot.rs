@@ -6,7 +6,7 @@
 //! its size, so no font files are read: the pictures come out the same on any machine. Each
 //! picture is rendered to a string ([`render_loss`], [`render_decision`]) and written atomically.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use backprop_layers::Network;
 use backprop_tensor::{Element, MatView, Matrix, math};
@@ -368,8 +368,8 @@ pub fn read_metrics(path: &Path) -> Result<Vec<EpochMetrics>, CliError> {
 
 /// `backprop plot RUN_DIR`: draws `loss.svg` from the run's `metrics.csv` and, when the run's
 /// data has 2 features and classes ([`is_classification`]), `decision.svg` from its
-/// `config.toml` and `model.json`.
-pub fn redraw(run_dir: &Path) -> Result<(), CliError> {
+/// `config.toml` and `model.json`. Hands back the files it wrote.
+pub fn redraw(run_dir: &Path) -> Result<Vec<PathBuf>, CliError> {
     // A sweep's folder holds no run of its own: its trials do (its plots are its own).
     if run_dir.join("sweep.json").is_file() && !run_dir.join("metrics.csv").exists() {
         return Err(CliError::Input(format!(
@@ -384,12 +384,14 @@ pub fn redraw(run_dir: &Path) -> Result<(), CliError> {
     let history = read_metrics(&run_dir.join("metrics.csv"))?;
     let loaded = config::load(&run_dir.join("config.toml"), &[])?;
     let (data, net) = prepare::<f64>(&loaded, Some(&run_dir.join("model.json")))?;
-    loss_svg(&history, &run_dir.join("loss.svg"))?;
+    let mut written = vec![run_dir.join("loss.svg")];
+    loss_svg(&history, &written[0])?;
     if data.features() == 2 && is_classification(data.targets.view()) {
         let threshold = decision_threshold(loaded.config.loss.get::<f64>(), &net);
-        decision_svg(&net, data.inputs.view(), data.targets.view(), threshold, &run_dir.join("decision.svg"))?;
+        written.push(run_dir.join("decision.svg"));
+        decision_svg(&net, data.inputs.view(), data.targets.view(), threshold, &written[1])?;
     }
-    Ok(())
+    Ok(written)
 }
 
 #[cfg(test)]

@@ -375,7 +375,7 @@ fn redraw_a_classification_run() {
     for svg in ["loss.svg", "decision.svg"] {
         std::fs::remove_file(run.join(svg)).unwrap();
     }
-    redraw(&run).unwrap();
+    assert_eq!(redraw(&run).unwrap(), [run.join("loss.svg"), run.join("decision.svg")], "the files it wrote");
     let loss = read(&run.join("loss.svg"));
     check_svg_root(&loss);
     assert_eq!(series(&loss, COST_COLOR)[0].len(), 31, "epochs 0 to 30");
@@ -389,7 +389,7 @@ fn redraw_a_classification_run() {
 #[test]
 fn redraw_a_regression_run_draws_only_the_cost() {
     let (_tmp, run) = run_dir("half_adder", "[data]\nsource = \"half_adder\"\n[train]\nepochs = 5\nlog_every = 0\n");
-    redraw(&run).unwrap();
+    assert_eq!(redraw(&run).unwrap(), [run.join("loss.svg")]);
     check_svg_root(&read(&run.join("loss.svg")));
     assert!(!run.join("decision.svg").exists(), "(sum, carry) are not classes");
 }
