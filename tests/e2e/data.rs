@@ -1051,3 +1051,25 @@ fn data_seed_fixes_the_split_apart_from_the_experiment_seed() {
     let (data_d, _) = run(&["experiment.seed=2"], "data-seed-d");
     assert_ne!(data_c, data_d, "each experiment seed draws its own data");
 }
+
+/// `eval --format json` is one JSON object with the figures `text` prints: the same split,
+/// sample count, cost and accuracy, and the same report.
+#[test]
+fn eval_json_holds_what_text_prints() {
+    let (_tmp, out, config, _) = trained_flowers("eval-json");
+    let model = out.path().join("model.json");
+    let eval = |format: &str| {
+        let run = backprop(&["eval", model.to_str().unwrap(), config.to_str().unwrap(), "--format", format]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stdout
+    };
+    let text = eval("text");
+    let json: serde_json::Value = serde_json::from_str(&eval("json")).expect("one JSON object");
+    let line = |name: &str| text.lines().find_map(|l| l.strip_prefix(name)).unwrap().to_string();
+    assert_eq!(format!("{} ({} samples)", json["split"].as_str().unwrap(), json["samples"]), line("split: "));
+    assert_eq!(format!("{:?}", json["cost"].as_f64().unwrap()), line("cost: "));
+    assert_eq!(format!("{:?}", json["accuracy"].as_f64().unwrap()), line("accuracy: "));
+    let report: serde_json::Value = serde_json::from_str(&text[text.find('{').unwrap()..]).unwrap();
+    assert_eq!(report["classification"], json["classification"]);
+    assert!(json.get("cost_of_scaled_targets").is_none(), "{json}");
+}

@@ -131,6 +131,36 @@ struct EvalArgs {
     /// Which split to measure: `test` (default when the config has one), `validation`, `train`.
     #[arg(long)]
     split: Option<String>,
+    /// `text` (default: the figures, then the report as JSON) or `json` (one JSON object:
+    /// `split`, the report, `samples`, `cost`, `accuracy`, and `cost_of_scaled_targets: true`
+    /// under `normalize_targets`), for `jq` and scripts.
+    #[arg(long, value_enum, default_value_t)]
+    format: EvalFormat,
+}
+
+/// Output formats of `backprop eval`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+enum EvalFormat {
+    /// `split: …`, `cost: …`, `accuracy: …` lines, then the report as JSON.
+    #[default]
+    Text,
+    /// One JSON object.
+    Json,
+}
+
+/// `backprop eval --format json`: the report's fields, and the figures `text` prints first.
+#[derive(serde::Serialize)]
+struct EvalJson<'a> {
+    #[serde(flatten)]
+    report: &'a run::Report,
+    samples: usize,
+    cost: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    accuracy: Option<f64>,
+    /// The cost is of the targets as `normalize_targets` scaled them (the report is in their
+    /// own units); left out when they are not scaled.
+    #[serde(rename = "cost_of_scaled_targets", skip_serializing_if = "std::ops::Not::not")]
+    scaled: bool,
 }
 
 /// A config file and its overrides.
@@ -344,7 +374,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         }
         Command::Eval(a) => {
             let loaded = config::load(&a.config.config, &a.config.set)?;
-            eval_cmd(&loaded, &a.model, a.split.as_deref(), out)
+            eval_cmd(&loaded, &a.model, a.split.as_deref(), a.format, out)
         }
         Command::Grad(a) => {
             let loaded = config::load(&a.config.config, &a.config.set)?;
@@ -733,10 +763,16 @@ fn predict_in<F: Element>(args: &PredictArgs, file: &ModelFile, out: &mut dyn Wr
 
 /// `eval`, in the config's dtype: an f32 run's summary is what `eval` with its config prints
 /// (in f64 the cost differed in the eighth digit).
-fn eval_cmd(loaded: &Loaded, model: &Path, split: Option<&str>, out: &mut dyn Write) -> Result<(), CliError> {
+fn eval_cmd(
+    loaded: &Loaded,
+    model: &Path,
+    split: Option<&str>,
+    format: EvalFormat,
+    out: &mut dyn Write,
+) -> Result<(), CliError> {
     match loaded.config.experiment.dtype {
-        Dtype::F32 => eval_in::<f32>(loaded, model, split, out),
-        Dtype::F64 => eval_in::<f64>(loaded, model, split, out),
+        Dtype::F32 => eval_in::<f32>(loaded, model, split, format, out),
+        Dtype::F64 => eval_in::<f64>(loaded, model, split, format, out),
     }
 }
 
@@ -744,6 +780,7 @@ fn eval_in<F: Element>(
     loaded: &Loaded,
     model: &Path,
     split: Option<&str>,
+    format: EvalFormat,
     out: &mut dyn Write,
 ) -> Result<(), CliError> {
     let file = ModelFile::read(model)?;
@@ -798,6 +835,13 @@ fn eval_in<F: Element>(
     let classification = splits.task == backprop_data::Task::Classification;
     let loss = loaded.config.loss.get::<F>();
     let eval = run::evaluate(&net, loss, data, classification, splits.classes.as_deref(), &splits.target_normalizer);
+    let report = run::Report { split: name.to_string(), ..eval.report };
+    if format == EvalFormat::Json {
+        let scaled = !splits.target_normalizer.is_identity();
+        let json = EvalJson { report: &report, samples: data.len(), cost: eval.cost, accuracy: eval.accuracy, scaled };
+        let _ = writeln!(out, "{}", serde_json::to_string_pretty(&json).expect("a report always serialises"));
+        return Ok(());
+    }
     let _ = writeln!(out, "split: {name} ({} samples)", data.len());
     // As the training log writes them (`{:?}`): `1.0`, `7.6e299`, not 300 digits.
     let _ = writeln!(out, "cost: {:?}", eval.cost);
@@ -811,7 +855,6 @@ fn eval_in<F: Element>(
     if let Some(a) = eval.accuracy {
         let _ = writeln!(out, "accuracy: {a:?}");
     }
-    let report = run::Report { split: name.to_string(), ..eval.report };
     let _ = writeln!(out, "{}", serde_json::to_string_pretty(&report).expect("a report always serialises"));
     Ok(())
 }
