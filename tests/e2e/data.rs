@@ -586,7 +586,17 @@ fn training_samples_of_one_class_are_refused() {
     let out = dir.join("run");
     let run = backprop(&["train", config.to_str().unwrap(), "--out", out.to_str().unwrap()]);
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("the training samples are all of one class (`7`)"), "{}", run.stderr);
+    assert!(run.stderr.contains("images.idx: the training samples are all of one class (`7`)"), "{}", run.stderr);
+    // A CSV of one label: its file named too.
+    write(dir, "one.csv", "a,b,y\n0,1,x\n1,0,x\n");
+    let csv = write(
+        dir,
+        "csv.toml",
+        "[data]\nsource = \"csv\"\npath = \"one.csv\"\ntargets = [\"y\"]\ntask = \"classification\"\n[train]\nepochs = 1\n",
+    );
+    let run = backprop(&["train", csv.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("key `data`: one.csv: the training data has a single class"), "{}", run.stderr);
 }
 
 /// `predict` refuses an input that the model's normalizer scales past f64's range (finite as

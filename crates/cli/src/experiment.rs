@@ -143,6 +143,10 @@ pub(crate) fn prepare_splits_of<F: Element>(
                 e.message += "; the target holds whole numbers: if they are class labels, set \
                               `data.task = \"classification\"` (the default is regression)";
             }
+            // A fault of the data rather than of a key: its file named.
+            if e.key == "data" {
+                e.message = format!("{}: {}", data.name, e.message);
+            }
             loaded.spec_error(&e)
         })?;
         // A loss on probabilities against targets that are not (bce on prices): PyTorch and
@@ -172,8 +176,10 @@ pub(crate) fn prepare_splits_of<F: Element>(
             (0..data.outputs()).filter(|&k| data.targets.column(k).iter().any(|t| *t != F::zero())).collect();
         if classification && data.outputs() > 1 && present.len() < 2 {
             let name = present.first().and_then(|&k| splits.classes.as_ref()?.get(k).cloned()).unwrap_or_default();
-            let message =
-                format!("the training samples are all of one class (`{name}`): a classifier needs at least 2");
+            let message = format!(
+                "{}: the training samples are all of one class (`{name}`): a classifier needs at least 2",
+                data.name
+            );
             return Err(loaded.spec_error(&SpecError::new("data", message)));
         }
     }
