@@ -1083,3 +1083,33 @@ fn eval_json_holds_what_text_prints() {
     assert_eq!(report["classification"], json["classification"]);
     assert!(json.get("cost_of_scaled_targets").is_none(), "{json}");
 }
+
+/// IDX labels are digits: 0s and 3s leave eight of the ten classes without a sample, and
+/// labels 0 and 255 make 256 classes, 254 of them empty: trained, and said.
+#[test]
+fn classes_without_a_training_sample_are_warned_of() {
+    let tmp = scratch("idx-absent");
+    let dir = tmp.path();
+    let mut images = vec![0, 0, 8, 3, 0, 0, 0, 4, 0, 0, 0, 1, 0, 0, 0, 1];
+    images.extend([1, 2, 3, 4]);
+    std::fs::write(dir.join("images.idx"), &images).unwrap();
+    let config = write(
+        dir,
+        "idx.toml",
+        "[data]\nsource = \"idx\"\nimages = \"images.idx\"\nlabels = \"labels.idx\"\n[train]\nepochs = 1\n",
+    );
+    let out = dir.join("run");
+    let cases = [
+        (3, "images.idx: 8 of the 10 classes have no training sample (`1`, `2`, `4`, `5`, `6`, `7`, `8`, `9`)"),
+        (
+            255,
+            "images.idx: 254 of the 256 classes have no training sample (`1`, `2`, `3`, `4`, `5`, `6`, `7`, `8`, `9`, `10` and 244 more)",
+        ),
+    ];
+    for (label, warned) in cases {
+        std::fs::write(dir.join("labels.idx"), [0, 0, 8, 1, 0, 0, 0, 4, 0, label, 0, label]).unwrap();
+        let run = backprop(&["train", config.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(run.stderr.contains(warned), "{}", run.stderr);
+    }
+}

@@ -182,6 +182,24 @@ pub(crate) fn prepare_splits_of<F: Element>(
             );
             return Err(loaded.spec_error(&SpecError::new("data", message)));
         }
+        // Classes no training sample has (IDX labels 0 and 255 make 256 classes): each is an
+        // output that learns only to stay low. Said, not refused (a digit missing from a subset).
+        if classification && present.len() < data.outputs() {
+            let absent: Vec<String> = (0..data.outputs())
+                .filter(|k| !present.contains(k))
+                .map(|k| splits.classes.as_ref().and_then(|c| c.get(k).cloned()).unwrap_or_else(|| k.to_string()))
+                .collect();
+            let shown: Vec<String> = absent.iter().take(10).map(|c| format!("`{c}`")).collect();
+            let more = if absent.len() > 10 { format!(" and {} more", absent.len() - 10) } else { String::new() };
+            splits.warnings.push(format!(
+                "{}: {} of the {} classes have no training sample ({}{more}): the network has an output for each, \
+                 which learns only to stay low",
+                data.name,
+                absent.len(),
+                data.outputs(),
+                shown.join(", ")
+            ));
+        }
     }
     let from = match (model, &cfg.model.init_from) {
         (Some(given), _) => Some(given),
