@@ -231,7 +231,9 @@ fn resume_needs_a_checkpoint() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     let run = backprop(&["train", "--resume", out.to_str().unwrap()]);
     assert_eq!(run.code, 2);
-    let hint = format!("`--set model.init_from={}`", out.join("model.json").display());
+    let config = out.join("config.toml");
+    let hint =
+        format!("`backprop train {} --set model.init_from={}`", config.display(), out.join("model.json").display());
     assert!(run.stderr.contains(&hint), "{}", run.stderr);
     // No directory at all.
     let run = backprop(&["train", "--resume", out.join("nothere").to_str().unwrap()]);

@@ -1011,10 +1011,14 @@ fn the_output_lines_show_the_inputs_unscaled() {
         "[data]\nsource = \"csv\"\npath = \"d.csv\"\ntargets = [\"y\"]\ntask = \"regression\"\n\
          normalize = \"standardize\"\n[model]\nhidden = [4]\n[train]\nepochs = 10\n",
     );
-    let (_out, _, stdout) = train_logged(config.to_str().unwrap(), &[], "unscaled-inputs-run");
-    let lines: Vec<&str> = stdout.lines().skip_while(|l| *l != "Neural net output:").skip(1).take(4).collect();
-    let inputs: Vec<&str> = lines.iter().map(|l| l.trim().split(" : ").next().unwrap()).collect();
-    assert_eq!(inputs, ["(0, 0.3)", "(0, 10)", "(10, 0.3)", "(10, 10)"], "{stdout}");
+    // In f32 as in f64: an f32 0.3 is 0.300000011920929 in f64's digits.
+    for dtype in ["f64", "f32"] {
+        let set = format!("experiment.dtype=\"{dtype}\"");
+        let (_out, _, stdout) = train_logged(config.to_str().unwrap(), &[&set], "unscaled-inputs-run");
+        let lines: Vec<&str> = stdout.lines().skip_while(|l| *l != "Neural net output:").skip(1).take(4).collect();
+        let inputs: Vec<&str> = lines.iter().map(|l| l.trim().split(" : ").next().unwrap()).collect();
+        assert_eq!(inputs, ["(0, 0.3)", "(0, 10)", "(10, 0.3)", "(10, 10)"], "{dtype}: {stdout}");
+    }
 }
 
 /// Class labels 1, 2, 3 with `task` left at its default read as one regression target: a

@@ -140,7 +140,7 @@ fn divergence_exits_1_and_keeps_good_weights() {
         assert_eq!(summary["stop_reason"], "diverged");
         let weights = layer_numbers(&json(&out.join("model.json")));
         assert!(weights.iter().all(|w| w.is_finite()), "{sets:?}: {weights:?}");
-        // The last good cost, however large, as Python prints it (`7.6e299`), not 300 digits;
+        // The last good cost, however large, with an exponent (`7.6e299`), not 300 digits;
         // the same number as summary.json's.
         let last = run.stdout.lines().find_map(|l| l.strip_prefix("Final cost: ")).expect("a final cost");
         assert_eq!(last, format!("{:?}", summary["final_cost"].as_f64().unwrap()), "{}", run.stdout);
@@ -463,4 +463,14 @@ fn out_never_removes_or_overwrites_what_is_not_a_runs() {
         assert_eq!(run.code, 0, "{sets:?}: {}", run.stderr);
     }
     assert_eq!(json(&run_dir.join("summary.json"))["epochs_run"], 7);
+    // An earlier release's run (its config writes leaky_relu's `alpha`, which ours no longer
+    // serialises to) trains again in place too: its config sits beside its checkpoint.
+    let legacy = dir.join("legacy");
+    std::fs::create_dir_all(&legacy).unwrap();
+    for name in ["config.toml", "checkpoint.json"] {
+        std::fs::copy(root().join("tests/fixtures/legacy_leaky_relu").join(name), legacy.join(name)).unwrap();
+    }
+    let run =
+        backprop(&["train", &out(&legacy.join("config.toml")), "--set", "train.epochs=3", "--out", &out(&legacy)]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
 }

@@ -86,7 +86,8 @@ fn remove_earlier_results(dir: &Path, checkpoint: bool, keep: Option<&Path>) -> 
 
 /// Refuses a run directory `dir` where the run would remove or write over a file that is not an
 /// earlier run's: its data file named `metrics.csv`, its hand-written config as `config.toml`
-/// (a run's own resolved config, trained again in place, with `--set`s or not, is let be), or
+/// (a run's own resolved config, trained again in place, with `--set`s or not, is let be: one
+/// that serialises to its own text, or sits beside a run's other files), or
 /// when `chosen` (a directory the user named, not a sweep's trial) files of a run's names in a
 /// directory without a run's `config.toml` (a run writes that first, so every run directory
 /// holding other files has one). The model a run starts from,
@@ -104,13 +105,17 @@ fn spare_inputs(loaded: &Loaded, resolved: &str, dir: &Path, chosen: bool) -> Re
         let path = std::fs::canonicalize(path).ok()?;
         outputs.iter().find(|(_, o)| *o == path).map(|(name, _)| *name)
     };
-    // A run's resolved config is the text its config serialises to; a hand-written one is not.
+    // A run's resolved config is the text its config serialises to, or sits beside a run's other
+    // files (an earlier release's wrote `alpha` for leaky_relu's `negative_slope`); a
+    // hand-written one is neither.
     let resolved_config = |loaded: &Loaded| {
         let own = crate::config::load(&loaded.path, &[]).ok()?;
         Some(toml::to_string(&own.config).ok()? == loaded.source)
     };
+    let beside_results = outputs.iter().any(|(name, _)| *name != "config.toml");
     if output_at(&loaded.path) == Some("config.toml")
         && loaded.source != resolved
+        && !beside_results
         && resolved_config(loaded) != Some(true)
     {
         return Err(CliError::Input(format!(
@@ -489,7 +494,11 @@ pub fn resume_any(dir: &Path, overrides: &[String], log: &mut dyn Write) -> Resu
         CliError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
             let model = dir.join("model.json");
             let start = if model.is_file() {
-                format!("; a new run can start from its weights: `--set model.init_from={}`", model.display())
+                format!(
+                    "; a new run can start from its weights: `backprop train {} --set model.init_from={}`",
+                    dir.join("config.toml").display(),
+                    model.display()
+                )
             } else {
                 String::new()
             };
@@ -633,6 +642,9 @@ fn train_into<F: Element>(
     }
     let mut observer =
         RunObserver::new(log, cfg.train.log_every, dir, cfg.train.checkpoint_every, cfg.train.epochs, progress);
+    if cfg.train.checkpoint_every == 0 {
+        observer.config_first = Some(resolved.clone());
+    }
     observer.data_hash = hash;
     observer.config_hash = Some(config_hash);
     let outcome = trainer.try_run_with(&mut rng, &mut observer).map_err(refused)?;
@@ -678,14 +690,19 @@ fn train_into<F: Element>(
         // data's own).
         let _ = splits.target_normalizer.invert(&mut outputs);
         // The inputs in their own units too (scaled, `(-1.2247, …)` sat beside outputs in the
-        // targets'), scaled back in f64 and shown to 12 digits, where the round trip's last bit
-        // would print 2.9999999999999996 for 3.
+        // targets'), scaled back in f64: an f32 input rounded back to f32 (its round trip is
+        // far within f32's spacing) and shown in f32's digits, an f64 one to 15 digits, where
+        // the round trip's last bits would print 2.9999999999999996 for 3.
         let inputs: Vec<String> = if splits.normalizer.is_identity() {
             data.inputs.iter().map(|&v| report::number_in(v)).collect()
         } else {
             let mut raw = data.inputs.mapv(|v| v.f64());
             let _ = splits.normalizer.invert(&mut raw);
-            raw.iter().map(|&v| report::number(format!("{v:.11e}").parse().unwrap_or(v))).collect()
+            let shown = |v: f64| match F::DTYPE {
+                Dtype::F32 => report::number_in(F::of(v)),
+                Dtype::F64 => report::number(format!("{v:.14e}").parse().unwrap_or(v)),
+            };
+            raw.iter().map(|&v| shown(v)).collect()
         };
         let width = data.features();
         for (x, y) in inputs.chunks(width.max(1)).zip(outputs.outer_iter()) {
@@ -868,6 +885,10 @@ struct RunObserver<'w, 'd> {
     data_hash: Option<String>,
     /// The run's config's hash, for checkpoints.
     config_hash: Option<String>,
+    /// The resolved config, written before the first checkpoint where the run has not written
+    /// it yet (`checkpoint_every = 0`: an interrupt's checkpoint), so that no checkpoint is on
+    /// disk without the config `--resume` reads.
+    config_first: Option<String>,
 }
 
 impl<'w, 'd> RunObserver<'w, 'd> {
@@ -891,6 +912,7 @@ impl<'w, 'd> RunObserver<'w, 'd> {
             error: None,
             data_hash: None,
             config_hash: None,
+            config_first: None,
         }
     }
 }
@@ -905,8 +927,13 @@ impl RunObserver<'_, '_> {
         state.config_hash.clone_from(&self.config_hash);
         let json = serde_json::to_string(&state).expect("a training state always serialises");
         // A deferred run's directory may not exist yet (an interrupt's checkpoint).
+        let config = self.config_first.take();
         let written = std::fs::create_dir_all(self.dir)
             .map_err(|e| CliError::create_dir(self.dir, &e))
+            .and_then(|()| match &config {
+                Some(text) => write_atomic(&self.dir.join("config.toml"), text.as_bytes()),
+                None => Ok(()),
+            })
             .and_then(|()| write_atomic(&self.dir.join(CHECKPOINT), json.as_bytes()));
         match written {
             Ok(()) => true,
@@ -991,7 +1018,7 @@ mod observer_tests {
 
     /// An interrupted run says its checkpoint is written only when it is: not after a
     /// checkpoint that failed (a full disk), which is the run's error, and not before the run
-    /// has a state to write.
+    /// has a state to write; the config `--resume` reads is written before it.
     #[test]
     fn an_interrupt_claims_a_checkpoint_only_when_one_is_written() {
         let sigmoid = ActivationSpec::from_name("sigmoid").expect("registered");
@@ -1009,6 +1036,7 @@ mod observer_tests {
         let interrupt = |trainer: &Trainer<'_, f64>, error: Option<CliError>| {
             let mut out = Vec::new();
             let mut observer = RunObserver::new(&mut out, 0, dir, 0, 3, false);
+            observer.config_first = Some("# the resolved config\n".into());
             observer.error = error;
             observer.finished(trainer, StopReason::Interrupted { epoch: 2 });
             (String::from_utf8(out).expect("text"), dir.join(CHECKPOINT).is_file())
@@ -1034,6 +1062,9 @@ mod observer_tests {
         let [(failed, made), (written, made_now)] = &at2.1[..] else { panic!("two interrupts: {:?}", at2.1) };
         assert!(!failed.contains("checkpoint written") && !made, "{failed}");
         assert!(written.contains("Interrupted after epoch 2: checkpoint written") && *made_now, "{written}");
+        // With no periodic checkpoints the run's config was not yet on disk: written first.
+        let config = std::fs::read_to_string(dir.join("config.toml")).expect("the config beside the checkpoint");
+        assert_eq!(config, "# the resolved config\n");
     }
 }
 

@@ -180,7 +180,12 @@ impl Normalizer {
     /// Scales `inputs` in place; [`DataError::NormalizerWidth`] when its width is not the one the
     /// normalizer was fitted on (or the normalizer's two vectors disagree).
     pub fn apply<F: Element>(&self, inputs: &mut Matrix<F>) -> Result<(), DataError> {
-        self.map_columns(inputs, |x, shift, scale| (x - shift) / scale)
+        // Where x − shift overflows (±1.7e308 about a mean near 0) its quotient need not:
+        // divided first. Elsewhere the plain form, and its bits.
+        self.map_columns(inputs, |x, shift, scale| match x - shift {
+            d if d.is_finite() => d / scale,
+            _ => x / scale - shift / scale,
+        })
     }
 
     /// The inverse of [`apply`](Self::apply): x = x′·scale + shift per column (a network's
@@ -200,7 +205,11 @@ impl Normalizer {
     /// assert_eq!(scaled, prices);
     /// ```
     pub fn invert<F: Element>(&self, values: &mut Matrix<F>) -> Result<(), DataError> {
-        self.map_columns(values, |x, shift, scale| x * scale + shift)
+        // Where x·scale overflows and adding the shift brings it back, halved first (exact).
+        self.map_columns(values, |x, shift, scale| match x * scale + shift {
+            y if y.is_finite() || !shift.is_finite() => y,
+            _ => 2.0 * (x * (scale / 2.0) + shift / 2.0),
+        })
     }
 
     /// `x ← f(x, shiftⱼ, scaleⱼ)` for every value of column j, in f64, rounded to `F` once;
@@ -327,6 +336,16 @@ mod tests {
         let n = Normalizer::fit_checked(NormalizeKind::Standardize, &widest).unwrap();
         assert_eq!((n.shift[0], n.scale[0]), (0.0, f64::MAX));
         assert_eq!(Normalizer::fit_checked(NormalizeKind::Minmax, &widest), Err(0));
+        // x − mean past f64 (1.7e308 − (−8.5e307)) is standardized all the same, and scaled
+        // back to itself.
+        let wide = array![[1.7e308], [-1.7e308], [-1.7e308], [-1.7e308]];
+        let n = Normalizer::fit_checked(NormalizeKind::Standardize, &wide).unwrap();
+        let mut x = wide.clone();
+        n.apply(&mut x).unwrap();
+        let expected = [3f64.sqrt(), -1.0 / 3f64.sqrt(), -1.0 / 3f64.sqrt(), -1.0 / 3f64.sqrt()];
+        assert!(x.iter().zip(expected).all(|(a, e)| (a - e).abs() < 1e-12), "{x}");
+        n.invert(&mut x).unwrap();
+        assert!(x.iter().zip(wide.iter()).all(|(a, e)| (a / e - 1.0).abs() < 1e-12), "{x}");
         // A huge constant column is constant: scale 1.
         let constant = array![[1e300, 1.0], [1e300, 2.0]];
         assert_eq!(Normalizer::fit(NormalizeKind::Standardize, &constant).scale[0], 1.0);

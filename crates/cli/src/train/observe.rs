@@ -46,9 +46,10 @@ impl<'w> LogLines<'w> {
 impl<F: Element> Observer<F> for LogLines<'_> {
     fn epoch_end(&mut self, trainer: &Trainer<'_, F>, m: &EpochMetrics) -> Flow {
         if m.epoch == 0 {
-            // The post's lines, as Python's `print` writes a float (Rust's `{:?}`: the shortest
-            // digits, `1.0` for a whole number, an exponent from 10¹⁶ and below 10⁻⁴), so that
-            // a divergence's last cost is `7.6e299`, not 300 digits.
+            // The post's lines, in Rust's `{:?}`: the shortest digits that read back, `1.0` for
+            // a whole number, an exponent from 10¹⁶ and below 10⁻⁴ (where Python's `print`
+            // switches too, writing `7.6e+299` for our `7.6e299`), so that a divergence's last
+            // cost is not 300 digits.
             let _ = writeln!(self.out, "Initial cost: {:?}", m.cost);
             let _ = writeln!(self.out, "Starting training");
         } else if self.every > 0 && m.epoch.is_multiple_of(self.every) {
