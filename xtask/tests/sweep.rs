@@ -1138,4 +1138,12 @@ fn another_config_replaces_a_sweep_only_when_it_is_idle() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("holds a sweep (sweep.json); give this run another --out"), "{stderr}");
     assert!(!out.join("summary.json").exists() && !out.join("model.json").exists());
+    // Nor into one of its trials, whose results are the sweep's.
+    let trial = out.join("trials").join("00000");
+    let before = std::fs::read_to_string(trial.join("summary.json")).unwrap();
+    let (code, _, stderr) =
+        xtask(&["experiment", s(&config), "--no-sweep", "--set", "train.epochs=5", "--out", s(&trial)]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("a trial of the sweep in"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(trial.join("summary.json")).unwrap(), before, "the trial's result");
 }

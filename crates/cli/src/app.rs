@@ -396,6 +396,18 @@ fn train(loaded: &Loaded, out_dir: Option<&Path>, out: &mut dyn Write) -> Result
                     d.display()
                 )));
             }
+            // A sweep's trial (`SWEEP/trials/00003`): its results are the sweep's, which a run of
+            // another config would replace (`--resume` of the trial itself is another matter).
+            let full = std::fs::canonicalize(d).unwrap_or_else(|_| d.to_path_buf());
+            if let Some(sweep) = full.parent().filter(|p| p.ends_with("trials")).and_then(Path::parent)
+                && sweep.join("sweep.json").is_file()
+            {
+                return Err(CliError::Input(format!(
+                    "{}: a trial of the sweep in {}: its results are the sweep's; give this run another --out",
+                    d.display(),
+                    sweep.display()
+                )));
+            }
             if d.exists() && !d.is_dir() {
                 return Err(CliError::Input(format!(
                     "{}: --out names the run's directory, and this is a file",
