@@ -249,16 +249,28 @@ pub fn summarize(plan: &Plan, results: &[TrialResult]) -> Vec<PointRow> {
         })
         .collect();
     let higher = plan.success.higher_is_better();
+    // Best first: the success rate; at equal rates the point whose trials broke least often
+    // (diverged or failed, of those that ran), then the better median, the better mean (medians
+    // of accuracies tie often), the more trials, and plan order last.
+    let lowest_first = |x: f64| if x.is_nan() { f64::INFINITY } else { x };
+    let better_first = |x: f64| lowest_first(if higher { -x } else { x });
     let key = |r: &PointRow| {
-        let median = r.metric.map_or(f64::NAN, |s| if higher { -s.median } else { s.median });
-        (
-            if r.success_rate.is_nan() { f64::INFINITY } else { -r.success_rate },
-            if median.is_nan() { f64::INFINITY } else { median },
-        )
+        let broke = if r.n == 0 { f64::NAN } else { (r.diverged + r.failed) as f64 / r.n as f64 };
+        [
+            lowest_first(-r.success_rate),
+            lowest_first(broke),
+            better_first(r.metric.map_or(f64::NAN, |s| s.median)),
+            better_first(r.metric.map_or(f64::NAN, |s| s.mean)),
+        ]
     };
     rows.sort_by(|a, b| {
         let (ka, kb) = (key(a), key(b));
-        ka.0.total_cmp(&kb.0).then(ka.1.total_cmp(&kb.1)).then(a.point.cmp(&b.point))
+        ka.iter()
+            .zip(&kb)
+            .map(|(x, y)| x.total_cmp(y))
+            .fold(std::cmp::Ordering::Equal, std::cmp::Ordering::then)
+            .then(b.n.cmp(&a.n))
+            .then(a.point.cmp(&b.point))
     });
     rows
 }
@@ -452,6 +464,35 @@ mod tests {
         assert_eq!((p1.n, p1.diverged, p1.failed, p1.success_rate), (4, 1, 1, 0.5));
         assert_eq!(p1.metric.unwrap().max, 0.005, "only ok trials enter the statistics");
         assert_eq!(by_point(2).val_accuracy.unwrap().median, 0.95);
+
+        // Equal rates and medians: the fewer broken trials, then the better mean, then the
+        // more trials, rank first (accuracy medians tie often).
+        let mut tied = plan_of(4, 4);
+        tied.success = Success { metric: "final_cost".into(), below: Some(0.01), above: None };
+        let tied_results = vec![
+            // Point 0: 1 of 4 ok (median 0.5), 3 diverged: no success.
+            ok(0.5, 0.5),
+            result(Status::Diverged, serde_json::json!({ "final_cost": 3.0 })),
+            result(Status::Diverged, serde_json::json!({ "final_cost": 3.0 })),
+            result(Status::Diverged, serde_json::json!({ "final_cost": 3.0 })),
+            // Point 1: 4 ok, median 0.6 (worse), no success: ranked before point 0.
+            ok(0.6, 0.5),
+            ok(0.6, 0.5),
+            ok(0.6, 0.5),
+            ok(0.6, 0.5),
+            // Point 2: median 0.005 as point 3, mean 0.0055: after point 3.
+            ok(0.004, 0.5),
+            ok(0.005, 0.5),
+            ok(0.005, 0.5),
+            ok(0.008, 0.5),
+            // Point 3: median 0.005, mean 0.005.
+            ok(0.005, 0.5),
+            ok(0.005, 0.5),
+            ok(0.005, 0.5),
+            ok(0.005, 0.5),
+        ];
+        let order: Vec<usize> = summarize(&tied, &tied_results).iter().map(|r| r.point).collect();
+        assert_eq!(order, [3, 2, 1, 0]);
 
         // Higher is better (a threshold from above): equal rates ranked by the highest median.
         plan.success = Success { metric: "val_accuracy".into(), below: None, above: Some(0.8) };
