@@ -1147,3 +1147,45 @@ fn another_config_replaces_a_sweep_only_when_it_is_idle() {
     assert!(stderr.contains("a trial of the sweep in"), "{stderr}");
     assert_eq!(std::fs::read_to_string(trial.join("summary.json")).unwrap(), before, "the trial's result");
 }
+
+/// A data file rewritten in place between two runs of a sweep: the trials that read it are
+/// redone (their results were of the old file), said on stderr, and every trial's model then
+/// holds the new data's hash; a third run with nothing changed redoes nothing.
+#[test]
+fn trials_are_redone_when_a_file_they_read_changed() {
+    let tmp = temp("changed-data");
+    let dir = tmp.path();
+    let data = dir.join("d.csv");
+    std::fs::write(&data, "x0,x1,y\n0.1,0.8,b\n0.7,0.2,a\n0.4,0.4,a\n0.6,0.7,b\n").unwrap();
+    let cfg = dir.join("sweep.toml");
+    std::fs::write(
+        &cfg,
+        "[data]\nsource = \"csv\"\npath = \"d.csv\"\ntargets = [\"y\"]\ntask = \"classification\"\n\
+         [model]\nhidden = [3]\noutput_activation = \"softmax\"\n[loss]\nkind = \"cross_entropy\"\n\
+         [train]\nepochs = 3\nlog_every = 0\n[sweep]\nseeds = 2\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let hashes = || -> Vec<String> {
+        (0..2)
+            .map(|i| {
+                let model = std::fs::read_to_string(out.join(format!("trials/{i:05}/model.json"))).unwrap();
+                let v: serde_json::Value = serde_json::from_str(&model).unwrap();
+                v["provenance"]["data_hash"].as_str().unwrap().to_string()
+            })
+            .collect()
+    };
+    let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&out)]);
+    assert_eq!(code, 0, "{stderr}");
+    let before = hashes();
+    std::fs::write(&data, "x0,x1,y\n0.9,0.8,b\n0.7,0.2,a\n0.4,0.4,a\n0.6,0.1,b\n").unwrap();
+    let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&out)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("d.csv changed since the sweep's trials read it: the 2 trials"), "{stderr}");
+    assert!(stderr.contains("2 to run, 0 already done"), "{stderr}");
+    let after = hashes();
+    assert!(before.iter().zip(&after).all(|(b, a)| b != a), "{before:?} {after:?}");
+    let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&out)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("0 to run, 2 already done") && !stderr.contains("changed since"), "{stderr}");
+}

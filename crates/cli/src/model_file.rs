@@ -101,6 +101,11 @@ pub fn text_hash(text: &str) -> String {
     fnv1a(text.bytes())
 }
 
+/// FNV-1a of bytes (a sweep's fingerprint of a file its trials read).
+pub fn bytes_hash(bytes: &[u8]) -> String {
+    fnv1a(bytes.iter().copied())
+}
+
 /// FNV-1a (64-bit) of `bytes`, as 16 hex digits.
 fn fnv1a(bytes: impl Iterator<Item = u8>) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;

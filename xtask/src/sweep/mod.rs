@@ -148,7 +148,8 @@ fn configs_of(plan: &Plan) -> Result<Resolved, String> {
     let resolved =
         plan::resolve(path, overrides, name, &spec, &|key, message| key_error(path, overrides, key, message))
             .map_err(|e| e.to_string())?;
-    if resolved.plan != *plan {
+    // (The files' fingerprints are a running sweep's: `collect` reads the results as they are.)
+    if resolved.plan != (Plan { files: Default::default(), ..plan.clone() }) {
         return Err(format!("{} now gives another plan (its sweep was changed since)", path.display()));
     }
     Ok(resolved)
@@ -163,8 +164,9 @@ fn run_inner(
 ) -> Result<i32, CliError> {
     let start = Instant::now();
     let name = &base.config.experiment.name;
-    let resolved =
+    let mut resolved =
         plan::resolve(path, overrides, name, spec, &|key, message| key_error(path, overrides, key, message))?;
+    resolved.plan.files = resolved.fingerprints();
     let plan = &resolved.plan;
     // The config's text, read once: it names the default folder and a shard's plan id.
     let config_text = backprop_cli::fsutil::read_input_text(path, backprop_cli::fsutil::CONFIG_LIMIT, "config")?;
@@ -178,12 +180,37 @@ fn run_inner(
     remove_abandoned_temps(&dir)?;
     // The directory may hold the sweep of another config: its plan (which another shard may
     // have written) is replaced, and its trials, if they count at all, are run again. Say so.
-    let replaced = Plan::read(&dir).is_ok_and(|old| Plan { config: plan.config.clone(), ..old } != *plan);
+    let old = Plan::read(&dir).ok();
+    let replaced = old
+        .as_ref()
+        .is_some_and(|old| Plan { config: plan.config.clone(), files: plan.files.clone(), ..old.clone() } != *plan);
+    // A file the trials read that changed since they ran (data rewritten in place): their
+    // results are of the old file, and would sit beside new ones in the tables. Their summaries
+    // go first, so that a sweep stopped before it has run them all again still runs them.
+    let changed: Vec<&String> = old.as_ref().map_or_else(Vec::new, |old| {
+        plan.files.iter().filter(|(p, f)| old.files.get(*p).is_some_and(|o| o != *f)).map(|(p, _)| p).collect()
+    });
+    let mut redone = 0;
+    if !changed.is_empty() {
+        for t in &plan.trials {
+            let reads_changed = resolved.files_of(t.point).iter().any(|f| changed.contains(&f));
+            let summary = dir.join(&t.dir).join("summary.json");
+            if reads_changed && summary.exists() {
+                backprop_cli::fsutil::remove_if_present(&summary)?;
+                redone += 1;
+            }
+        }
+        let names: Vec<&str> = changed.iter().map(|p| p.as_str()).collect();
+        errln!(
+            "warning: {} changed since the sweep's trials read it: the {redone} trials that read it will be redone",
+            names.join(", ")
+        );
+    }
     let stale =
         plan.trials.par_iter().filter(|t| trial::is_stale(&dir.join(&t.dir), &resolved.trial_config(t))).count();
     // Another config's results are here: a plan of another shape, or trials run under another
     // config (the same plan from another file).
-    let another = replaced || stale > 0;
+    let another = replaced || stale > 0 || redone > 0;
     if let (Some(own), Some(own_file)) = (opts.shard, _locks.get(1)) {
         // Each shard writes into its lock file which plan it runs (the config's text and the
         // plan), so that a shard starting beside it can tell: one of another config is refused
@@ -228,7 +255,7 @@ fn run_inner(
                 dir.display(),
                 plan::PLAN_FILE,
             );
-        } else {
+        } else if stale > 0 {
             errln!(
                 "warning: {stale} trials in {} ran under another config than this one (their config.toml \
                  differs), and will be redone{by}",

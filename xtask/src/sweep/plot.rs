@@ -822,6 +822,7 @@ mod tests {
             success,
             points,
             trials,
+            files: Default::default(),
         }
     }
 
