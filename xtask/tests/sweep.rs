@@ -639,6 +639,18 @@ fn random_sweeps_draw_the_same_points_every_time() {
         let lr: f64 = row[2].parse().unwrap();
         assert!((0.01..=1.0).contains(&lr) && (row[1] == "[2]" || row[1] == "[3, 3]"), "{row:?}");
     }
+    // Drawn from choices alone, points repeat: said, as a grid would refuse them.
+    let set = "sweep.grid={\"model.hidden\" = { choice = [[2], [3, 3]] }}";
+    let out = dir.join("repeats");
+    let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--set", "train.epochs=5", "--set", set, "--out", s(&out)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.contains("random search drew 3 points, 2 of them repeating an earlier one (1 distinct)"),
+        "{stderr}"
+    );
+    let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--set", "train.epochs=5", "--out", s(&dir.join("a"))]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("repeating an earlier one"), "{stderr}");
 }
 
 /// A background `cargo xtask ARGS` whose stderr goes to `log`, killed when dropped.

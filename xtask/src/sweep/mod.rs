@@ -285,6 +285,9 @@ fn run_inner(
     if let Some(note) = units_note(plan) {
         errln!("warning: {note}");
     }
+    if let Some(note) = repeats_note(plan) {
+        errln!("warning: {note}");
+    }
 
     // Ctrl-C: no trial starts after it, those running stop after their epoch (their results
     // missing, as a killed trial's), and the sweep says how to go on; a second press exits at once.
@@ -488,6 +491,25 @@ fn units_note(plan: &Plan) -> Option<String> {
              targets' or the targets' own) and rank nothing; rank by the report's `r2`, `mse` or `mae` (in the \
              targets' own units): [sweep] success = {{ metric = \"r2\" }}",
             plan.success.metric
+        )
+    })
+}
+
+/// A random search that drew the same point more than once (few choices, many samples): each
+/// repeat trains the same configs from the same seeds again, and the summary lists it again.
+/// (A grid refuses a repeated value when it is read.)
+fn repeats_note(plan: &Plan) -> Option<String> {
+    if plan.mode != spec::Mode::Random {
+        return None;
+    }
+    let mut seen = std::collections::HashSet::new();
+    let repeats = plan.points.iter().filter(|p| !seen.insert(&p.values)).count();
+    (repeats > 0).then(|| {
+        format!(
+            "random search drew {} points, {repeats} of them repeating an earlier one ({} distinct): a repeat trains \
+             the same trials again; with few choices, a grid covers them once",
+            plan.points.len(),
+            seen.len()
         )
     })
 }
