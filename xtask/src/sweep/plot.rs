@@ -284,6 +284,14 @@ fn chart(
     Ok(svg)
 }
 
+/// `costs` with every value after its last finite one made that one (gaps before it stay).
+fn hold_last(costs: &mut [f64]) {
+    if let Some(last) = costs.iter().rposition(|c| c.is_finite()) {
+        let value = costs[last];
+        costs[last + 1..].fill(value);
+    }
+}
+
 /// One point's curve: the sampled epochs with their 10th, 50th and 90th percentiles.
 struct Curve {
     label: String,
@@ -315,21 +323,30 @@ fn curves(dir: &Path, plan: &Plan, results: &[TrialResult], order: &[usize]) -> 
     }
 
     // Every shown trial's costs at the sampled epochs (NaN where it has none).
-    let jobs: Vec<(usize, &str)> = plan
+    let jobs: Vec<(usize, &str, bool)> = plan
         .trials
         .iter()
         .zip(results)
         .filter(|(t, r)| shown.contains(&t.point) && ran(r))
-        .map(|(t, _)| (t.point, t.dir.as_str()))
+        .map(|(t, r)| (t.point, t.dir.as_str(), r.status == Status::Ok))
         .collect();
+    // A trial that ended early without diverging (early stopping, `stop_below`) keeps its last
+    // cost to the end: left out there, the median of the trials still running drew a late
+    // rise that no trial had. A diverged trial's curve ends where it diverged.
     let series: Vec<(usize, Option<Vec<f64>>)> = jobs
         .par_iter()
-        .map(|(p, d)| (*p, sampled_costs(&dir.join(d).join("metrics.csv"), &slot, samples.len())))
+        .map(|(p, d, ok)| {
+            let mut costs = sampled_costs(&dir.join(d).join("metrics.csv"), &slot, samples.len());
+            if *ok && let Some(c) = costs.as_mut() {
+                hold_last(c);
+            }
+            (*p, costs)
+        })
         .collect();
     // A trial that ran but whose metrics.csv cannot be read (missing or damaged) is left out of
     // its curve, and said so: not counted in the legend's n as if drawn. (One that was read and
     // holds no finite cost, a run that diverged at once, counts: it ran, and has nothing to draw.)
-    for ((_, d), (_, costs)) in jobs.iter().zip(&series) {
+    for ((_, d, _), (_, costs)) in jobs.iter().zip(&series) {
         if costs.is_none() {
             errln!("warning: {}: cannot be read; left out of curves.svg", dir.join(d).join("metrics.csv").display());
         }
@@ -928,9 +945,10 @@ mod tests {
             assert_at(*px, e as f64, ex, xs);
             assert_at(*py, 5.0 - e as f64, ey, ys);
         }
-        // Point 1 in the second, at epochs 0..=2 only, flat at 1 (3 points: a line, not a legend mark).
+        // Point 1 in the second, flat at 1: its trials stopped after epoch 2 without diverging
+        // (early stopping) and keep their last cost to epoch 4.
         let median = line("#FF7F0E");
-        assert_eq!(median.len(), 3);
+        assert_eq!(median.len(), 5);
         for (e, (px, py)) in median.iter().enumerate() {
             assert_at(*px, e as f64, ex, xs);
             assert_at(*py, 1.0, ey, ys);
@@ -954,6 +972,18 @@ mod tests {
         let labels = texts(&svg);
         let legend: Vec<&String> = labels.iter().filter(|l| l.starts_with('#')).collect();
         assert_eq!(legend, ["#1 optim.lr=0.1 (n=2; 1 unreadable)", "#2 optim.lr=0.2 (n=1; 1 unreadable)"]);
+    }
+
+    /// The last finite cost is held to the end; a gap before it stays a gap.
+    #[test]
+    fn a_trial_that_stopped_early_holds_its_last_cost() {
+        let mut costs = [3.0, f64::NAN, 2.0, f64::NAN, f64::NAN];
+        hold_last(&mut costs);
+        assert_eq!(costs[2..], [2.0, 2.0, 2.0]);
+        assert!(costs[1].is_nan());
+        let mut none = [f64::NAN; 3];
+        hold_last(&mut none);
+        assert!(none.iter().all(|c| c.is_nan()));
     }
 
     #[test]
