@@ -472,6 +472,24 @@ fn a_grid_value_the_data_refuses_is_refused_before_any_trial() {
     );
     let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&dir.join("fits"))]);
     assert!(code != 2, "a value another key makes fit is no error: {stderr}");
+    // A model to start from of another shape than a point's network (the seed program's
+    // 2-2-2-2 half adder against a [3] hidden layer): refused before any trial, as `train`
+    // refuses it, not failed trial by trial (exit 1).
+    let init = root().join("tests/fixtures/seed_ann/init.json");
+    let half_adder = format!(
+        "[data]\nsource = \"half_adder\"\n[model]\ninit_from = {:?}\n[train]\nepochs = 3\n[sweep]\n\
+         grid = {{ \"model.hidden\" = [[2, 2], [3]] }}\n",
+        init.to_str().unwrap()
+    );
+    std::fs::write(dir.join("init.toml"), half_adder).unwrap();
+    let (code, _, stderr) = xtask(&["experiment", s(&dir.join("init.toml")), "--out", s(&out)]);
+    assert_eq!(code, 2, "{stderr}");
+    for part in
+        ["key `sweep.grid`", "`model.init_from` of point 1 (model.hidden=[3])", "but the config asks for 2 inputs"]
+    {
+        assert!(stderr.contains(part), "{part}: {stderr}");
+    }
+    assert!(!out.exists(), "nothing may run");
 }
 
 /// Data no trial could read (here a CSV row with `nan`) is refused before any trial, exit 2,

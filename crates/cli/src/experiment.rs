@@ -216,22 +216,8 @@ pub(crate) fn prepare_splits_of<F: Element>(
     let net = match from {
         Some((path, file)) => {
             let want = cfg.model.architecture(data.outputs());
-            let shape = |layers: &[backprop_layers::LayerSpec]| {
-                layers.iter().map(|l| (l.units, l.activation.clone())).collect::<Vec<_>>()
-            };
-            if shape(&file.architecture()) != shape(&want) || file.inputs != data.features() {
-                // Names alone when they differ; the activations' parameters when only those do
-                // (leaky_relu's slope, say), or the two would read the same.
-                let (mut have, mut asked) = (describe(&file.architecture(), false), describe(&want, false));
-                if have == asked {
-                    (have, asked) = (describe(&file.architecture(), true), describe(&want, true));
-                }
-                let message = format!(
-                    "{}: the model has {} inputs and layers {have}, but the config asks for {} inputs and layers {asked}",
-                    path.display(),
-                    file.inputs,
-                    data.features(),
-                );
+            if let Some(differs) = init_from_mismatch(&file, &cfg.model, data.features(), data.outputs()) {
+                let message = format!("{}: {differs}", path.display());
                 // From the config's `model.init_from`: at that key.
                 return Err(if given {
                     CliError::Input(message)
@@ -428,6 +414,34 @@ fn data_key_naming(loaded: &Loaded, path: &Path) -> Option<String> {
         let value = data.get(key.trim_start_matches("data."))?.as_str()?;
         (loaded.resolve_key_path(&key, Path::new(value)) == path).then_some(key)
     })
+}
+
+/// How a model file to start from (`model.init_from`) is not the network `model` asks for over
+/// data of `inputs` features and `outputs` outputs (other inputs, layers or activations), or
+/// `None` when it is: its weights are read into that network as they are.
+pub fn init_from_mismatch(
+    file: &ModelFile,
+    model: &backprop_layers::ModelSpec,
+    inputs: usize,
+    outputs: usize,
+) -> Option<String> {
+    let want = model.architecture(outputs);
+    let shape = |layers: &[backprop_layers::LayerSpec]| {
+        layers.iter().map(|l| (l.units, l.activation.clone())).collect::<Vec<_>>()
+    };
+    if shape(&file.architecture()) == shape(&want) && file.inputs == inputs {
+        return None;
+    }
+    // Names alone when they differ; the activations' parameters when only those do (leaky_relu's
+    // slope, say), or the two would read the same.
+    let (mut have, mut asked) = (describe(&file.architecture(), false), describe(&want, false));
+    if have == asked {
+        (have, asked) = (describe(&file.architecture(), true), describe(&want, true));
+    }
+    Some(format!(
+        "the model has {} inputs and layers {have}, but the config asks for {inputs} inputs and layers {asked}",
+        file.inputs
+    ))
 }
 
 /// `[2 sigmoid, 2 sigmoid]`; with `parameters`, each activation as its config would write it

@@ -325,7 +325,7 @@ pub fn resolve(
     if needs_data && let Some(info) = &data {
         measurable(info, "the config's data")?;
     }
-    let mut models_read: HashSet<PathBuf> = HashSet::new();
+    let mut models_read: HashMap<PathBuf, backprop_cli::model_file::ModelFile> = HashMap::new();
     let mut loaded_points = Vec::with_capacity(values.len());
     let mut configs_seen: HashMap<String, (usize, String)> = HashMap::new();
     let mut points = Vec::with_capacity(values.len());
@@ -393,17 +393,29 @@ pub fn resolve(
                 error("sweep.grid", &format!("{what}: `{}`: {}", e.key, e.message))
             })?;
         }
-        // A model to start from that no trial could read: refused here, each file read once.
+        // A model to start from that no trial could read, or of another shape than the point's
+        // network: refused here, each file read once.
         if let Some(from) = &loaded.config.model.init_from {
             let file = loaded.resolve_key_path("model.init_from", from);
-            if models_read.insert(file.clone()) {
-                backprop_cli::model_file::ModelFile::read(&file).map_err(|e| {
-                    if keys.iter().any(|k| k == "model" || k == "model.init_from") {
-                        error("sweep.grid", &format!("`model.init_from` of {}: {e}", at()))
-                    } else {
-                        error("model.init_from", &e.to_string())
-                    }
-                })?;
+            let swept = keys.iter().any(|k| k == "model" || k.starts_with("model."));
+            let refuse = |e: &dyn std::fmt::Display| {
+                if swept {
+                    error("sweep.grid", &format!("`model.init_from` of {}: {e}", at()))
+                } else {
+                    error("model.init_from", &e.to_string())
+                }
+            };
+            let model = match models_read.entry(file.clone()) {
+                Entry::Occupied(known) => known.into_mut(),
+                Entry::Vacant(new) => {
+                    new.insert(backprop_cli::model_file::ModelFile::read(&file).map_err(|e| refuse(&e))?)
+                }
+            };
+            if let Some((DataInfo { inputs, outputs, .. }, _)) = point_info
+                && let Some(differs) =
+                    backprop_cli::experiment::init_from_mismatch(model, &loaded.config.model, inputs, outputs)
+            {
+                return Err(refuse(&format!("{}: {differs}", file.display())));
             }
         }
         // A trial is one run: its directory holds no sweep of its own.
