@@ -90,6 +90,7 @@ fn the_half_adder_study_writes_every_result_file() {
             "optim.lr",
             "seed",
             "status",
+            "success",
             "final_cost",
             "best_cost",
             "epochs_run",
@@ -102,7 +103,12 @@ fn the_half_adder_study_writes_every_result_file() {
     );
     assert_eq!(trials.len(), 1 + 20);
     assert_eq!(&trials[1][..3], ["0", "[2, 2]", "0.5"]);
-    assert!(trials[1..].iter().all(|r| r[4] == "ok" && r[7] == "300"), "{trials:?}");
+    assert!(trials[1..].iter().all(|r| r[4] == "ok" && r[8] == "300"), "{trials:?}");
+    // `success`: the config's criterion, final_cost below 0.01, trial by trial; the summary's
+    // rates count the same trials.
+    for r in &trials[1..] {
+        assert_eq!(r[5], (r[6].parse::<f64>().unwrap() < 0.01).to_string(), "{r:?}");
+    }
     // The same seed index starts every point: seeds repeat with period 5.
     assert!((1..=20).all(|i| trials[i][3] == trials[(i - 1) % 5 + 1][3]));
     assert_eq!(trials[1..=5].iter().map(|r| &r[3]).collect::<std::collections::HashSet<_>>().len(), 5);
@@ -1047,7 +1053,7 @@ fn trials_of_another_config_are_not_collected() {
         "{stderr}"
     );
     let trials = csv_without(&out.join("trials.csv"), &[]);
-    let epochs: Vec<&str> = trials[1..].iter().map(|r| r[5].as_str()).collect();
+    let epochs: Vec<&str> = trials[1..].iter().map(|r| r[6].as_str()).collect();
     assert_eq!(epochs, ["10", "10"], "{trials:?}");
 
     // A plain rerun of the second config says the same, and runs the first's trials again.

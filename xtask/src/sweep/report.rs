@@ -163,7 +163,7 @@ fn trials_csv(plan: &Plan, results: &[TrialResult]) -> Result<Vec<u8>, CliError>
     let mut w = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = vec!["trial".into()];
     header.extend(plan.keys.iter().cloned());
-    header.extend(["seed", "status", "final_cost", "best_cost", "epochs_run", "seconds"].map(String::from));
+    header.extend(["seed", "status", "success", "final_cost", "best_cost", "epochs_run", "seconds"].map(String::from));
     header.extend(extra.iter().cloned());
     header.push("reason".into());
     w.write_record(&header).map_err(csv_error)?;
@@ -176,6 +176,9 @@ fn trials_csv(plan: &Plan, results: &[TrialResult]) -> Result<Vec<u8>, CliError>
         row.extend(plan.points[t.point].values.iter().map(|v| csv_cell(v)));
         row.push(t.seed.to_string());
         row.push(r.status.name().into());
+        // As the success rate counts it: an `ok` trial whose metric meets the threshold.
+        let success = r.status == Status::Ok && plan.success.is_met(r.number(&plan.success.metric));
+        row.push(success.to_string());
         for k in ["final_cost", "best_cost", "epochs_run", "train_seconds"] {
             row.push(field(r, k).unwrap_or_default());
         }
