@@ -327,7 +327,7 @@ fn summary_md(plan: &Plan, rows: &[PointRow], with_val: bool, results: &[TrialRe
         header.iter().enumerate().map(|(i, _)| if i < plan.keys.len() { "---" } else { "---:" }).collect();
     md.push_str(&format!("|{}|\n", aligns.join("|")));
     for r in rows {
-        let mut cells: Vec<String> = plan.points[r.point].values.iter().map(|v| cell(&number_text(v))).collect();
+        let mut cells: Vec<String> = plan.points[r.point].values.iter().map(|v| cell(&csv_cell(v))).collect();
         cells.extend([r.n.to_string(), r.diverged.to_string(), r.failed.to_string(), percent(r.success_rate)]);
         cells.extend(Stats::cells(r.metric).map(short));
         if with_val {
