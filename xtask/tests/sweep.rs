@@ -380,6 +380,12 @@ fn invalid_sweeps_are_refused_before_any_trial_naming_the_key() {
     let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--set", "sweep.seeds=0", "--out", s(&dir.join("o1"))]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("(set by --set sweep.seeds=0): key `sweep.seeds`"), "{stderr}");
+    // A key the file lacks that a --set made needed names that --set, not another key's line.
+    let (code_random, _, random) =
+        xtask(&["experiment", s(&cfg), "--set", "sweep.mode=random", "--out", s(&dir.join("o4"))]);
+    assert_eq!(code_random, 2, "{random}");
+    assert!(random.contains("key `sweep.samples`:") && random.contains("(needed after --set sweep.mode=random)"));
+    assert!(random.contains("sweep.toml: key `sweep.samples`"), "no line of the file: {random}");
     // Given twice, the last one, whose value is read, is named (the first was).
     let o3 = dir.join("o3");
     let twice = ["experiment", s(&cfg), "--set", "sweep.seeds=2", "--set", "sweep.seeds=0", "--out", s(&o3)];

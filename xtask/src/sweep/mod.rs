@@ -82,15 +82,37 @@ fn key_error(path: &Path, overrides: &[String], key: &str, message: &str) -> Cli
     // Keys compared part by part, without quotes (`sweep.grid.optim` is `sweep.grid."optim"`);
     // the last such --set, whose value is the one read.
     let from_set = overrides.iter().rfind(|o| config::set_key(o).is_some_and(|k| config::key_within(key, k)));
-    let at = match from_set {
-        Some(o) => format!(" (set by --set {o})"),
-        None => std::fs::read_to_string(path)
-            .ok()
-            .and_then(|text| locate(&text, key))
-            .map(|(l, c)| format!(":{l}:{c}"))
-            .unwrap_or_default(),
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    // A key the file lacks that a `--set` of its table made needed (`sweep.samples` after
+    // `--set sweep.mode=random`): that `--set` named, not the line of another key of the table.
+    let parent = key.rsplit_once('.').map_or("", |(p, _)| p);
+    let needed_after = overrides
+        .iter()
+        .rfind(|o| config::set_key(o).is_some_and(|k| k.rsplit_once('.').is_some_and(|(p, _)| p == parent)));
+    let at = match (from_set, needed_after) {
+        (Some(o), _) => format!(" (set by --set {o})"),
+        (None, Some(o)) if !has_key(&text, key) => {
+            return CliError::Config(format!("{}: key `{key}`: {message} (needed after --set {o})", path.display()));
+        }
+        _ => locate(&text, key).map(|(l, c)| format!(":{l}:{c}")).unwrap_or_default(),
     };
     CliError::Config(format!("{}{at}: key `{key}`: {message}", path.display()))
+}
+
+/// Whether the dotted `key` is written in TOML `source`, all of it.
+fn has_key(source: &str, key: &str) -> bool {
+    let Ok(doc) = toml::de::DeTable::parse(source) else { return false };
+    let mut table = doc.get_ref();
+    let parts = config::key_parts(key);
+    for (i, part) in parts.iter().enumerate() {
+        let Some((_, v)) = table.iter().find(|(k, _)| k.get_ref() == part) else { return false };
+        match v.get_ref() {
+            _ if i + 1 == parts.len() => return true,
+            toml::de::DeValue::Table(t) => table = t,
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// Runs the sweep of the config at `path` (which has a `[sweep]` table); returns the exit status.
