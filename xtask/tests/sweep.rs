@@ -1233,3 +1233,45 @@ fn trials_are_redone_when_a_file_they_read_changed() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stderr.contains("0 to run, 2 already done") && !stderr.contains("changed since"), "{stderr}");
 }
+
+/// A sweep run again with more seeds, or another grid value, numbers its trials otherwise; the
+/// trials it finished before are moved to their new numbers, not run again, and the tables are
+/// those of a sweep run at once with the new plan.
+#[test]
+fn an_extended_sweep_reuses_the_trials_it_ran() {
+    let tmp = temp("extend");
+    let dir = tmp.path();
+    let cfg = config_with(dir, "seeds = 2\ngrid = { \"optim.lr\" = [0.5, 2.0] }");
+    let out = dir.join("out");
+    let run = |sets: &[&str], out: &Path| {
+        let mut args = vec!["experiment", s(&cfg), "--set", "train.epochs=30", "--out", s(out)];
+        sets.iter().for_each(|set| args.extend(["--set", set]));
+        let (code, _, stderr) = xtask(&args);
+        assert_eq!(code, 0, "{stderr}");
+        stderr
+    };
+    run(&[], &out);
+    // Seeds 2 → 3: lr 2.0's trials 2, 3 become 3, 4.
+    let stderr = run(&["sweep.seeds=3"], &out);
+    assert!(stderr.contains("Reused 2 finished trials of an earlier plan"), "{stderr}");
+    assert!(stderr.contains("2 to run, 4 already done"), "{stderr}");
+    // A value before the others: every trial moves up by a point's three.
+    let grid = "sweep.grid={\"optim.lr\" = [0.1, 0.5, 2.0]}";
+    let stderr = run(&["sweep.seeds=3", grid], &out);
+    assert!(stderr.contains("Reused 6 finished trials") && stderr.contains("3 to run, 6 already done"), "{stderr}");
+    // The same tables as the new plan run at once.
+    let fresh = dir.join("fresh");
+    run(&["sweep.seeds=3", grid], &fresh);
+    let table = |out: &Path| csv_without(&out.join("trials.csv"), &["seconds"]);
+    assert_eq!(table(&out), table(&fresh));
+    assert_eq!(
+        std::fs::read_to_string(out.join("summary.csv")).unwrap(),
+        std::fs::read_to_string(fresh.join("summary.csv")).unwrap()
+    );
+    // Nothing left aside, and a run with nothing changed moves nothing.
+    let names: Vec<String> =
+        std::fs::read_dir(out.join("trials")).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    assert!(names.iter().all(|n| !n.starts_with(".moving")), "{names:?}");
+    let stderr = run(&["sweep.seeds=3", grid], &out);
+    assert!(!stderr.contains("Reused") && stderr.contains("0 to run, 9 already done"), "{stderr}");
+}

@@ -228,6 +228,14 @@ fn run_inner(
             names.join(", ")
         );
     }
+    // (Not by a shard: another shard may be running trials in the directories it would move.)
+    let moved = if opts.shard.is_none() { reuse_renumbered(&dir, &resolved)? } else { 0 };
+    if moved > 0 {
+        errln!(
+            "Reused {moved} finished trials of an earlier plan of {}, moved to their numbers in this one",
+            dir.display()
+        );
+    }
     let stale =
         plan.trials.par_iter().filter(|t| trial::is_stale(&dir.join(&t.dir), &resolved.trial_config(t))).count();
     // Another config's results are here: a plan of another shape, or trials run under another
@@ -271,9 +279,12 @@ fn run_inner(
             ""
         };
         if replaced {
+            let redo = match stale {
+                0 => String::new(),
+                n => format!(", and {n} trials whose directories hold the old plan's results will be run again{by}"),
+            };
             errln!(
-                "warning: {} holds a sweep of another config: its plan ({}) is replaced by this one's, and the \
-                 {stale} trials run under the old plan will be redone{by}",
+                "warning: {} holds a sweep of another config: its plan ({}) is replaced by this one's{redo}",
                 dir.display(),
                 plan::PLAN_FILE,
             );
@@ -515,6 +526,79 @@ fn units_note(plan: &Plan) -> Option<String> {
             plan.success.metric
         )
     })
+}
+
+/// Moves finished trials to the numbers this plan gives their configs: a grid extended with a
+/// value, or run again with more `seeds`, numbers its trials otherwise (trial = point × seeds +
+/// k), and a trial found done under another number is the same run (the same config, its seed
+/// included), not one to redo. Every trial directory is a candidate (an earlier plan's beyond
+/// this one's count, and those a move killed midway left as `trials/.moving-N`); a trial
+/// already done in its own directory stays. The sources are set aside first, then each takes
+/// its place, whose stale contents (another config's result) are removed: no finished result
+/// is lost, and a run killed between the two steps is finished by the next. Returns how many
+/// moved.
+fn reuse_renumbered(dir: &Path, resolved: &plan::Resolved) -> Result<usize, CliError> {
+    let trials_dir = dir.join("trials");
+    let entries = std::fs::read_dir(&trials_dir).map_err(|e| CliError::io(&trials_dir, e))?;
+    let names: Vec<String> = entries.flatten().filter_map(|e| e.file_name().into_string().ok()).collect();
+    // Each finished directory's config.
+    let by_name: std::collections::HashMap<String, String> = names
+        .par_iter()
+        .filter_map(|name| Some((name.clone(), trial::finished_config(&trials_dir.join(name))?)))
+        .collect();
+    let plan = &resolved.plan;
+    let wanted: Vec<Option<String>> =
+        plan.trials.par_iter().map(|t| trial::config_key(&resolved.trial_config(t))).collect();
+    let own = |t: &plan::Trial| t.dir.strip_prefix("trials/").unwrap_or(&t.dir).to_string();
+    // Directories already holding their own trial's result are neither moved nor replaced.
+    let settled: std::collections::HashSet<String> = plan
+        .trials
+        .iter()
+        .zip(&wanted)
+        .filter(|(t, w)| w.is_some() && by_name.get(&own(t)) == w.as_ref())
+        .map(|(t, _)| own(t))
+        .collect();
+    // The other finished directories, by config, in name order (the same choice every time).
+    let mut sources: std::collections::HashMap<&str, Vec<&str>> = std::collections::HashMap::new();
+    let mut free: Vec<(&String, &String)> = by_name.iter().filter(|(name, _)| !settled.contains(*name)).collect();
+    free.sort();
+    for (name, config) in free.into_iter().rev() {
+        sources.entry(config.as_str()).or_default().push(name.as_str());
+    }
+    let mut moves: Vec<(String, String)> = Vec::new();
+    for (t, w) in plan.trials.iter().zip(&wanted) {
+        let target = own(t);
+        if settled.contains(&target) {
+            continue;
+        }
+        if let Some(source) = w.as_deref().and_then(|w| sources.get_mut(w)?.pop()) {
+            moves.push((source.to_string(), target));
+        }
+    }
+    // Step 1: every source set aside under a name no trial has (`.moving-00003`, or with a
+    // count where a killed run left that name to another).
+    let mut aside = Vec::with_capacity(moves.len());
+    for (source, _) in &moves {
+        if source.starts_with(".moving-") {
+            aside.push(source.clone());
+            continue;
+        }
+        let free = (0..).map(|k| if k == 0 { format!(".moving-{source}") } else { format!(".moving-{source}-{k}") });
+        let name = free.into_iter().find(|n| !trials_dir.join(n).exists()).expect("a free name");
+        let (from, to) = (trials_dir.join(source), trials_dir.join(&name));
+        std::fs::rename(&from, &to).map_err(|e| CliError::io(&from, e))?;
+        aside.push(name);
+    }
+    // Step 2: each into its place, whose stale contents go first.
+    for ((_, target), name) in moves.iter().zip(&aside) {
+        let (from, to) = (trials_dir.join(name), trials_dir.join(target));
+        match std::fs::remove_dir_all(&to) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(CliError::io(&to, e)),
+            _ => {}
+        }
+        std::fs::rename(&from, &to).map_err(|e| CliError::io(&from, e))?;
+    }
+    Ok(moves.len())
 }
 
 /// A random search that drew the same point more than once (few choices, many samples): each

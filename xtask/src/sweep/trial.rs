@@ -143,6 +143,24 @@ pub fn is_done(dir: &Path, loaded: &Loaded) -> bool {
     on_disk.is_some() && on_disk == wanted
 }
 
+/// The config a finished trial in `dir` ran (its `config.toml`, as [`config_key`] writes it), if
+/// it finished: the same test as [`is_done`]'s, without a config to compare.
+pub fn finished_config(dir: &Path) -> Option<String> {
+    let summary = read_summary(dir)?;
+    if summary.get("stop_reason").and_then(|r| r.as_str()) == Some("interrupted") {
+        return None;
+    }
+    let text = std::fs::read_to_string(dir.join("config.toml")).ok()?;
+    toml::to_string(&toml::from_str::<toml::Table>(&text).ok()?).ok()
+}
+
+/// `loaded`'s config as [`finished_config`] gives a trial's: equal exactly when [`is_done`] would
+/// count that trial done for `loaded`.
+pub fn config_key(loaded: &Loaded) -> Option<String> {
+    let text = toml::to_string(&loaded.config).ok()?;
+    toml::to_string(&toml::from_str::<toml::Table>(&text).ok()?).ok()
+}
+
 /// Whether the trial in `dir` has a result (ok or diverged) of another config than `loaded`'s:
 /// one that [`is_done`] will not count, so the sweep runs the trial again.
 pub fn is_stale(dir: &Path, loaded: &Loaded) -> bool {
