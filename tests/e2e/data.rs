@@ -1117,3 +1117,18 @@ fn classes_without_a_training_sample_are_warned_of() {
         assert!(run.stderr.contains(warned), "{}", run.stderr);
     }
 }
+
+/// The decision plot's axes are the features' names, said to be scaled where the normalizer
+/// scales them (the plot is drawn in the network's input space); `plot` draws the same.
+#[test]
+fn the_decision_plot_names_its_axes_after_the_features() {
+    let (_tmp, out, _, _) = trained_flowers("decision-axes");
+    let svg = std::fs::read_to_string(out.path().join("decision.svg")).unwrap();
+    for title in ["sepal (standardized)", "petal (standardized)"] {
+        assert!(svg.contains(&format!("\n{title}\n")), "{title}");
+    }
+    std::fs::remove_file(out.path().join("decision.svg")).unwrap();
+    let run = backprop(&["plot", out.path().to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(std::fs::read_to_string(out.path().join("decision.svg")).unwrap(), svg);
+}

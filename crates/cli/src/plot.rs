@@ -13,7 +13,6 @@ use backprop_tensor::{Element, MatView, Matrix, math};
 use plotters::coord::ranged1d::{AsRangedCoord, ValueFormatter};
 use plotters::prelude::*;
 
-use crate::app::prepare;
 use crate::config;
 use crate::error::CliError;
 use crate::fsutil::write_atomic;
@@ -245,6 +244,30 @@ pub fn render_decision<F: Element>(
     targets: MatView<'_, F>,
     threshold: F,
 ) -> Result<String, CliError> {
+    render_decision_named(net, inputs, targets, threshold, &["x0".into(), "x1".into()])
+}
+
+/// The axes' titles of a decision plot: the features' names (`x0`, `x1` without them), said to
+/// be scaled where the model's normalizer scales them (the plot is drawn in the network's
+/// input space).
+pub fn axis_titles(features: Option<&[String]>, kind: backprop_data::NormalizeKind) -> [String; 2] {
+    let scaled = match kind {
+        backprop_data::NormalizeKind::None => "",
+        backprop_data::NormalizeKind::Standardize => " (standardized)",
+        backprop_data::NormalizeKind::Minmax => " (min-max scaled)",
+    };
+    let name = |j: usize| features.and_then(|f| f.get(j)).cloned().unwrap_or_else(|| format!("x{j}"));
+    [format!("{}{scaled}", name(0)), format!("{}{scaled}", name(1))]
+}
+
+/// [`render_decision`] with its axes titled `axes`.
+pub fn render_decision_named<F: Element>(
+    net: &Network<F>,
+    inputs: MatView<'_, F>,
+    targets: MatView<'_, F>,
+    threshold: F,
+    axes: &[String; 2],
+) -> Result<String, CliError> {
     if inputs.ncols() != 2 || net.inputs() != 2 {
         return Err(CliError::Input(format!(
             "decision regions need 2 features, the data has {} and the network {} inputs",
@@ -297,7 +320,7 @@ pub fn render_decision<F: Element>(
             }
         }
         chart.draw_series(cells).map_err(err)?;
-        chart.configure_mesh().disable_mesh().x_desc("x0").y_desc("x1").draw().map_err(err)?;
+        chart.configure_mesh().disable_mesh().x_desc(axes[0].as_str()).y_desc(axes[1].as_str()).draw().map_err(err)?;
         let points = inputs.outer_iter().zip(&truth).filter(|(r, _)| inside(r[0].f64(), r[1].f64())).map(|(r, &k)| {
             Circle::new((r[0].f64(), r[1].f64()), 4, rgb(PALETTE[k % PALETTE.len()]).filled().stroke_width(1))
         });
@@ -307,15 +330,16 @@ pub fn render_decision<F: Element>(
     Ok(svg)
 }
 
-/// Writes [`render_decision`] to `path`, atomically.
+/// Writes [`render_decision_named`] to `path`, atomically.
 pub fn decision_svg<F: Element>(
     net: &Network<F>,
     inputs: MatView<'_, F>,
     targets: MatView<'_, F>,
     threshold: F,
+    axes: &[String; 2],
     path: &Path,
 ) -> Result<(), CliError> {
-    write_atomic(path, render_decision(net, inputs, targets, threshold)?.as_bytes())
+    write_atomic(path, render_decision_named(net, inputs, targets, threshold, axes)?.as_bytes())
 }
 
 /// Reads a run's `metrics.csv`: the columns `epoch` and `cost` (required) and `val_cost`
@@ -383,13 +407,15 @@ pub fn redraw(run_dir: &Path) -> Result<Vec<PathBuf>, CliError> {
     // is left as it was, not with a new loss.svg beside an old decision.svg.
     let history = read_metrics(&run_dir.join("metrics.csv"))?;
     let loaded = config::load(&run_dir.join("config.toml"), &[])?;
-    let (data, net) = prepare::<f64>(&loaded, Some(&run_dir.join("model.json")))?;
+    let (splits, net) = crate::experiment::prepare_splits::<f64>(&loaded, Some(&run_dir.join("model.json")))?;
+    let data = &splits.train;
     let mut written = vec![run_dir.join("loss.svg")];
     loss_svg(&history, &written[0])?;
     if data.features() == 2 && is_classification(data.targets.view()) {
         let threshold = decision_threshold(loaded.config.loss.get::<f64>(), &net);
         written.push(run_dir.join("decision.svg"));
-        decision_svg(&net, data.inputs.view(), data.targets.view(), threshold, &written[1])?;
+        let axes = axis_titles(Some(&splits.feature_names), splits.normalizer.kind);
+        decision_svg(&net, data.inputs.view(), data.targets.view(), threshold, &axes, &written[1])?;
     }
     Ok(written)
 }

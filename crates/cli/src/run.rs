@@ -792,7 +792,14 @@ fn train_into<F: Element>(
     // Decided by the targets, as `backprop plot` decides: truth tables (0/1 targets) get one too.
     if data.features() == 2 && crate::plot::is_classification(data.targets.view()) {
         let threshold = decision_threshold(loss, &outcome.net);
-        let svg = crate::plot::render_decision(&outcome.net, data.inputs.view(), data.targets.view(), threshold)?;
+        let axes = crate::plot::axis_titles(Some(&splits.feature_names), splits.normalizer.kind);
+        let svg = crate::plot::render_decision_named(
+            &outcome.net,
+            data.inputs.view(),
+            data.targets.view(),
+            threshold,
+            &axes,
+        )?;
         files.add("decision.svg", svg.into_bytes())?;
     }
     let json = serde_json::to_string_pretty(&summary).expect("a summary always serialises");
