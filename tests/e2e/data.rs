@@ -1132,3 +1132,42 @@ fn the_decision_plot_names_its_axes_after_the_features() {
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert_eq!(std::fs::read_to_string(out.path().join("decision.svg")).unwrap(), svg);
 }
+
+/// `predict --csv … --keep id` copies the named columns beside each prediction: first in a CSV
+/// row, under `keep` in JSON; refused without a file, in the text format, or for a feature.
+#[test]
+fn predict_keeps_the_columns_asked_for() {
+    let (tmp, out, _, _) = trained_flowers("predict-keep");
+    let model = out.path().join("model.json");
+    let query = write(tmp.path(), "ids.csv", "id,petal,sepal,species\nA-1,1.5,2.0,versicolor\nB-2,0.2,1.0,setosa\n");
+    let predict = |extra: &[&str]| {
+        let args = ["predict", model.to_str().unwrap(), "--csv", query.to_str().unwrap()];
+        backprop(&[&args[..], extra].concat())
+    };
+    let run = predict(&["--keep", "id", "--keep", "species", "--format", "csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let rows: Vec<Vec<&str>> = run.stdout.lines().map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows[0][..4], ["id", "species", "sepal", "petal"], "{}", run.stdout);
+    assert_eq!((rows[1][..2].to_vec(), rows[2][..2].to_vec()), (vec!["A-1", "versicolor"], vec!["B-2", "setosa"]));
+    // The rest of each row is the prediction without --keep.
+    let plain = predict(&["--format", "csv"]);
+    let plain_rows: Vec<&str> = plain.stdout.lines().collect();
+    for (kept, plain) in rows.iter().zip(&plain_rows) {
+        assert_eq!(kept[2..].join(","), *plain);
+    }
+    let run = predict(&["--keep", "id", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json[1]["keep"], serde_json::json!({ "id": "B-2" }));
+    for (extra, said) in [
+        (&["--keep", "id"][..], "written by --format csv or json"),
+        (&["--keep", "sepal", "--format", "csv"], "--keep sepal: a feature of the model"),
+        (&["--keep", "nope", "--format", "csv"], "no column `nope`"),
+    ] {
+        let run = predict(extra);
+        assert_eq!(run.code, 2, "{extra:?}: {}", run.stderr);
+        assert!(run.stderr.contains(said), "{extra:?}: {}", run.stderr);
+    }
+    let run = backprop(&["predict", model.to_str().unwrap(), "--input", "1,2", "--keep", "id", "--format", "csv"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--keep copies columns of the --csv file"), "{}", run.stderr);
+}

@@ -101,6 +101,10 @@ struct PredictArgs {
     /// A CSV file whose columns include the model's features (by name; others are ignored).
     #[arg(long, value_name = "FILE")]
     csv: Option<PathBuf>,
+    /// A column of the `--csv` file to copy beside each prediction (an id, a label; repeatable;
+    /// `csv` and `json` formats): the first columns of a `csv` row, `keep` of a `json` object.
+    #[arg(long, value_name = "COLUMN")]
+    keep: Vec<String>,
     /// `text` (default), `csv` (a header, then a row per input: its values, the outputs and the
     /// class) or `json` (an array of objects with `input`, `output` and `class`).
     #[arg(long, value_enum, default_value_t)]
@@ -596,6 +600,21 @@ fn predict_in<F: Element>(args: &PredictArgs, file: &ModelFile, out: &mut dyn Wr
             F::DTYPE.name()
         )));
     }
+    if !args.keep.is_empty() && args.csv.is_none() {
+        return Err(CliError::Config("--keep copies columns of the --csv file, and there is none".into()));
+    }
+    if !args.keep.is_empty() && args.format == PredictFormat::Text {
+        return Err(CliError::Config("--keep: the kept columns are written by --format csv or json".into()));
+    }
+    if let Some(column) = args.keep.iter().find(|k| file.features.as_ref().is_some_and(|f| f.contains(k))) {
+        return Err(CliError::Config(format!("--keep {column}: a feature of the model, written as an input already")));
+    }
+    let kept = match &args.csv {
+        Some(csv) if !args.keep.is_empty() => {
+            backprop_data::read_csv_text(csv, &args.keep).map_err(|e| CliError::Input(e.to_string()))?
+        }
+        _ => Vec::new(),
+    };
     let raw = match &args.csv {
         Some(csv) => {
             let columns = file.features.clone().unwrap_or_default();
@@ -714,10 +733,14 @@ fn predict_in<F: Element>(args: &PredictArgs, file: &ModelFile, out: &mut dyn Wr
             let rows: Vec<serde_json::Value> = raw
                 .outer_iter()
                 .zip(y.outer_iter())
-                .map(|(input, output)| {
+                .enumerate()
+                .map(|(i, (input, output))| {
                     let mut row = serde_json::json!({ "input": input.to_vec(), "output": output.to_vec() });
                     if let Some(class) = class_of(output) {
                         row["class"] = class.into();
+                    }
+                    if let Some(cells) = kept.get(i) {
+                        row["keep"] = args.keep.iter().cloned().zip(cells.iter().cloned()).collect();
                     }
                     row
                 })
@@ -743,17 +766,18 @@ fn predict_in<F: Element>(args: &PredictArgs, file: &ModelFile, out: &mut dyn Wr
                 added.push("class".into());
             }
             // Names that a feature already has get a prefix, so that every column is one name.
-            while added.iter().any(|a| features.contains(a)) {
+            while added.iter().any(|a| features.contains(a) || args.keep.contains(a)) {
                 added = added.into_iter().map(|a| format!("predicted_{a}")).collect();
             }
-            let mut header = features;
+            let mut header = args.keep.clone();
+            header.extend(features);
             header.extend(added);
             let mut w = csv::Writer::from_writer(Vec::new());
             let row_error = |e: csv::Error| CliError::Input(format!("predict --format csv: {e}"));
             w.write_record(&header).map_err(row_error)?;
-            for (input, output) in raw.outer_iter().zip(y.outer_iter()) {
-                let mut record: Vec<String> =
-                    input.iter().chain(output.iter()).map(|&v| crate::report::number(v)).collect();
+            for (i, (input, output)) in raw.outer_iter().zip(y.outer_iter()).enumerate() {
+                let mut record: Vec<String> = kept.get(i).cloned().unwrap_or_default();
+                record.extend(input.iter().chain(output.iter()).map(|&v| crate::report::number(v)));
                 record.extend(class_of(output).map(String::from));
                 w.write_record(&record).map_err(row_error)?;
             }

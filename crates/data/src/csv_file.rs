@@ -889,6 +889,19 @@ pub fn read_csv_features<F: Element>(path: &Path, columns: &[String]) -> Result<
     Ok(Matrix::from_shape_vec((rows.n, features.len()), rows.inputs).expect("every row has every feature"))
 }
 
+/// The cells of the columns named `columns` of the CSV file at `path`, row by row, as text
+/// (trimmed; UTF-8 where the bytes are not, lossily): what `backprop predict --keep` copies
+/// beside its predictions, an id or a label. The rows are those [`read_csv_features`] reads.
+pub fn read_csv_text(path: &Path, columns: &[String]) -> Result<Vec<Vec<String>>, DataError> {
+    let mut reader = CsvReader::open(path)?;
+    let at: Vec<usize> = columns.iter().map(|n| reader.resolve(&Column::Name(n.clone()))).collect::<Result<_, _>>()?;
+    let mut rows = Vec::new();
+    while reader.next_row()? {
+        rows.push(at.iter().map(|&j| String::from_utf8_lossy(&reader.record[j]).trim().to_string()).collect());
+    }
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

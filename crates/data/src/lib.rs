@@ -52,7 +52,7 @@ use std::path::Path;
 use backprop_tensor::{Element, Matrix, Validate, rng};
 use serde::{Deserialize, Serialize};
 
-pub use csv_file::{Column, CsvSource, MAX_CELLS, MAX_RECORD_BYTES, class_index, read_csv_features};
+pub use csv_file::{Column, CsvSource, MAX_CELLS, MAX_RECORD_BYTES, class_index, read_csv_features, read_csv_text};
 pub use error::{ColumnKey, DataError, Location};
 pub use idx::{IdxSource, MAX_IDX_BYTES};
 pub use normalize::{NormalizeKind, Normalizer};
