@@ -381,8 +381,16 @@ fn invalid_sweeps_are_refused_before_any_trial_naming_the_key() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("(set by --set sweep.seeds=0): key `sweep.seeds`"), "{stderr}");
     // A key the file lacks that a --set made needed names that --set, not another key's line.
-    let (code_random, _, random) =
-        xtask(&["experiment", s(&cfg), "--set", "sweep.mode=random", "--out", s(&dir.join("o4"))]);
+    let (code_random, _, random) = xtask(&[
+        "experiment",
+        s(&cfg),
+        "--set",
+        "sweep.mode=random",
+        "--set",
+        "sweep.seeds=3",
+        "--out",
+        s(&dir.join("o4")),
+    ]);
     assert_eq!(code_random, 2, "{random}");
     assert!(random.contains("key `sweep.samples`:") && random.contains("(needed after --set sweep.mode=random)"));
     assert!(random.contains("sweep.toml: key `sweep.samples`"), "no line of the file: {random}");
@@ -1047,29 +1055,36 @@ fn trials_of_another_config_are_not_collected() {
     let (code, _, stderr) = shard(&configs[0], "1/2");
     assert_eq!(code, 0, "{stderr}");
     assert!(!stderr.contains("warning"), "{stderr}");
+    // The same plan from another file: its trials are another config's, set aside. (A shard
+    // alone in the folder may: none of the others runs.)
     let (code, _, stderr) = shard(&configs[1], "2/2");
     assert_eq!(code, 0, "{stderr}");
-    // The same plan from another file: its trials are another config's.
-    let stale = format!("warning: 3 trials in {} ran under another config than this one", out.display());
-    assert!(stderr.contains(&stale), "{stderr}");
-    assert!(stderr.contains("will be redone (each by its shard"), "{stderr}");
+    let aside = format!("note: 3 finished trials in {} are of another config or plan", out.display());
+    assert!(stderr.contains(&aside), "{stderr}");
 
     let (code, stdout, stderr) = xtask(&["collect", s(&out)]);
     assert_eq!(code, 1, "{stdout}{stderr}");
-    assert!(
-        stderr.contains("3 of 5 trials have no result yet, 3 of them because they ran under another config"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("3 of 5 trials have no result yet"), "{stderr}");
     let trials = csv_without(&out.join("trials.csv"), &[]);
     let epochs: Vec<&str> = trials[1..].iter().map(|r| r[6].as_str()).collect();
     assert_eq!(epochs, ["10", "10"], "{trials:?}");
 
-    // A plain rerun of the second config says the same, and runs the first's trials again.
+    // A plain rerun of the second config runs the first's trials again.
     let (code, _, stderr) = xtask(&["experiment", s(&configs[1]), "--out", s(&out)]);
     assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.contains(&stale) && stderr.contains("will be redone\n"), "{stderr}");
     assert!(!stderr.contains("its plan (sweep.json) is replaced"), "the same plan: {stderr}");
     assert!(stderr.contains("3 to run, 2 already done"), "{stderr}");
+    // Where a shard of another config left results the sweep did not set aside (another shard
+    // running then), they count as another config's: said, and run again.
+    let trial = out.join("trials/00000");
+    let text = std::fs::read_to_string(trial.join("config.toml")).unwrap();
+    std::fs::write(trial.join("config.toml"), text.replace("epochs = 10", "epochs = 30")).unwrap();
+    let (code, stdout, stderr) = xtask(&["collect", s(&out)]);
+    assert_eq!(code, 1, "{stdout}{stderr}");
+    assert!(stderr.contains("1 of them because they ran under another config"), "{stderr}");
+    let (code, _, stderr) = xtask(&["experiment", s(&configs[1]), "--out", s(&out)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("1 to run, 4 already done"), "{stderr}");
     let (code, stdout, stderr) = xtask(&["collect", s(&out)]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("5 of 5 trials finished") && !stderr.contains("warning"), "{stdout}{stderr}");
@@ -1193,22 +1208,34 @@ fn another_config_replaces_a_sweep_only_when_it_is_idle() {
 }
 
 /// A data file rewritten in place between two runs of a sweep: the trials that read it are
-/// redone (their results were of the old file), said on stderr, and every trial's model then
-/// holds the new data's hash; a third run with nothing changed redoes nothing.
+/// redone (their results were of the old file: each trial's `inputs.json` keeps the
+/// fingerprints of the files it read), said on stderr, and every trial's model then holds the
+/// new data's hash; a third run with nothing changed redoes nothing. With the grid shrunk or
+/// grown between the runs, and a file the last plan did not read, the tables are still those
+/// of a fresh sweep on the data as it is.
 #[test]
 fn trials_are_redone_when_a_file_they_read_changed() {
     let tmp = temp("changed-data");
     let dir = tmp.path();
     let data = dir.join("d.csv");
+    let other = dir.join("e.csv");
     std::fs::write(&data, "x0,x1,y\n0.1,0.8,b\n0.7,0.2,a\n0.4,0.4,a\n0.6,0.7,b\n").unwrap();
+    std::fs::write(&other, "x0,x1,y\n0.2,0.8,b\n0.7,0.3,a\n0.4,0.5,a\n0.6,0.6,b\n").unwrap();
     let cfg = dir.join("sweep.toml");
     std::fs::write(
         &cfg,
         "[data]\nsource = \"csv\"\npath = \"d.csv\"\ntargets = [\"y\"]\ntask = \"classification\"\n\
          [model]\nhidden = [3]\noutput_activation = \"softmax\"\n[loss]\nkind = \"cross_entropy\"\n\
-         [train]\nepochs = 3\nlog_every = 0\n[sweep]\nseeds = 2\n",
+         [optim]\nkind = \"sgd\"\nlr = 0.5\n[train]\nepochs = 3\nlog_every = 0\n[sweep]\nseeds = 2\n",
     )
     .unwrap();
+    let run = |sets: &[&str], out: &Path| {
+        let mut args = vec!["experiment", s(&cfg), "--out", s(out)];
+        sets.iter().for_each(|set| args.extend(["--set", set]));
+        let (code, _, stderr) = xtask(&args);
+        assert_eq!(code, 0, "{stderr}");
+        stderr
+    };
     let out = dir.join("out");
     let hashes = || -> Vec<String> {
         (0..2)
@@ -1219,19 +1246,41 @@ fn trials_are_redone_when_a_file_they_read_changed() {
             })
             .collect()
     };
-    let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&out)]);
-    assert_eq!(code, 0, "{stderr}");
+    run(&[], &out);
     let before = hashes();
     std::fs::write(&data, "x0,x1,y\n0.9,0.8,b\n0.7,0.2,a\n0.4,0.4,a\n0.6,0.1,b\n").unwrap();
-    let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&out)]);
-    assert_eq!(code, 0, "{stderr}");
-    assert!(stderr.contains("d.csv changed since the sweep's trials read it: the 2 trials"), "{stderr}");
+    let stderr = run(&[], &out);
+    assert!(stderr.contains("read a data file changed since (their inputs.json)"), "{stderr}");
     assert!(stderr.contains("2 to run, 0 already done"), "{stderr}");
     let after = hashes();
     assert!(before.iter().zip(&after).all(|(b, a)| b != a), "{before:?} {after:?}");
-    let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&out)]);
-    assert_eq!(code, 0, "{stderr}");
+    let stderr = run(&[], &out);
     assert!(stderr.contains("0 to run, 2 already done") && !stderr.contains("changed since"), "{stderr}");
+
+    // The same against a fresh sweep of the last plan, the plans changing between the runs.
+    let table = |out: &Path| csv_without(&out.join("trials.csv"), &["seconds"]);
+    let fresh = |sets: &[&str], name: &str| {
+        let out = dir.join(name);
+        run(sets, &out);
+        table(&out)
+    };
+    let lrs = |lrs: &str| format!("sweep.grid={{\"optim.lr\" = {lrs}}}");
+    // The grid shrunk after the data changed: the moved trials must be the new data's.
+    let out = dir.join("shrunk");
+    run(&[&lrs("[0.1, 0.5, 0.9]")], &out);
+    std::fs::write(&data, "x0,x1,y\n0.1,0.8,a\n0.7,0.2,b\n0.4,0.4,b\n0.6,0.7,a\n0.2,0.9,a\n0.8,0.1,b\n").unwrap();
+    run(&[&lrs("[0.9]")], &out);
+    assert_eq!(table(&out), fresh(&[&lrs("[0.9]")], "shrunk-fresh"));
+    // A file the last plan did not read, changed: its old trials are not taken back.
+    // (Paths in a --set resolve against the working directory: given whole.)
+    let both = format!("sweep.grid={{\"data.path\" = [{:?}, {:?}]}}", s(&data), s(&other));
+    let one = format!("sweep.grid={{\"data.path\" = [{:?}]}}", s(&data));
+    let out = dir.join("files");
+    run(&[&both], &out);
+    run(&[&one], &out);
+    std::fs::write(&other, "x0,x1,y\n0.3,0.8,b\n0.9,0.2,a\n0.5,0.4,a\n0.6,0.9,b\n").unwrap();
+    run(&[&both], &out);
+    assert_eq!(table(&out), fresh(&[&both], "files-fresh"));
 }
 
 /// A sweep run again with more seeds, or another grid value, numbers its trials otherwise; the
@@ -1274,4 +1323,11 @@ fn an_extended_sweep_reuses_the_trials_it_ran() {
     assert!(names.iter().all(|n| !n.starts_with(".moving")), "{names:?}");
     let stderr = run(&["sweep.seeds=3", grid], &out);
     assert!(!stderr.contains("Reused") && stderr.contains("0 to run, 9 already done"), "{stderr}");
+    // Shrunk, then grown again: the trials the smaller plan had no use for were set aside, and
+    // come back; a file where a trial's directory goes is replaced.
+    run(&["sweep.seeds=3", "sweep.grid={\"optim.lr\" = [2.0]}"], &out);
+    std::fs::write(out.join("trials/00008"), "not a directory").unwrap();
+    let stderr = run(&["sweep.seeds=3", grid], &out);
+    assert!(stderr.contains("0 to run, 9 already done"), "{stderr}");
+    assert_eq!(table(&out), table(&fresh));
 }

@@ -451,6 +451,11 @@ impl RunFiles {
         self.pending.iter().map(|(name, _)| *name)
     }
 
+    /// The bytes of the file `name` not written yet, if it is one.
+    pub fn pending(&self, name: &str) -> Option<&[u8]> {
+        self.pending.iter().find(|(n, _)| *n == name).map(|(_, bytes)| bytes.as_slice())
+    }
+
     /// Writes the files kept back, in the order the run made them, creating the directory if
     /// needed; stops at the first error.
     pub fn write(self) -> Result<(), CliError> {

@@ -83,12 +83,18 @@ fn key_error(path: &Path, overrides: &[String], key: &str, message: &str) -> Cli
     // the last such --set, whose value is the one read.
     let from_set = overrides.iter().rfind(|o| config::set_key(o).is_some_and(|k| config::key_within(key, k)));
     let text = std::fs::read_to_string(path).unwrap_or_default();
-    // A key the file lacks that a `--set` of its table made needed (`sweep.samples` after
-    // `--set sweep.mode=random`): that `--set` named, not the line of another key of the table.
-    let parent = key.rsplit_once('.').map_or("", |(p, _)| p);
-    let needed_after = overrides
-        .iter()
-        .rfind(|o| config::set_key(o).is_some_and(|k| k.rsplit_once('.').is_some_and(|(p, _)| p == parent)));
+    // A key the file lacks that a `--set` of another key of its table made needed
+    // (`sweep.samples` after `--set sweep.mode=random`): that `--set` named (the one whose key
+    // the message names), not the line of another key of the table.
+    let parts = config::key_parts(key);
+    let needed_after = overrides.iter().rfind(|o| {
+        config::set_key(o).is_some_and(|k| {
+            let set = config::key_parts(k);
+            set.len() == parts.len()
+                && set[..set.len() - 1] == parts[..parts.len() - 1]
+                && set.last().is_some_and(|name| message.contains(&format!("{name} =")))
+        })
+    });
     let at = match (from_set, needed_after) {
         (Some(o), _) => format!(" (set by --set {o})"),
         (None, Some(o)) if !has_key(&text, key) => {
@@ -170,8 +176,7 @@ fn configs_of(plan: &Plan) -> Result<Resolved, String> {
     let resolved =
         plan::resolve(path, overrides, name, &spec, &|key, message| key_error(path, overrides, key, message))
             .map_err(|e| e.to_string())?;
-    // (The files' fingerprints are a running sweep's: `collect` reads the results as they are.)
-    if resolved.plan != (Plan { files: Default::default(), ..plan.clone() }) {
+    if resolved.plan != *plan {
         return Err(format!("{} now gives another plan (its sweep was changed since)", path.display()));
     }
     Ok(resolved)
@@ -186,9 +191,8 @@ fn run_inner(
 ) -> Result<i32, CliError> {
     let start = Instant::now();
     let name = &base.config.experiment.name;
-    let mut resolved =
+    let resolved =
         plan::resolve(path, overrides, name, spec, &|key, message| key_error(path, overrides, key, message))?;
-    resolved.plan.files = resolved.fingerprints();
     let plan = &resolved.plan;
     // The config's text, read once: it names the default folder and a shard's plan id.
     let config_text = backprop_cli::fsutil::read_input_text(path, backprop_cli::fsutil::CONFIG_LIMIT, "config")?;
@@ -202,37 +206,25 @@ fn run_inner(
     remove_abandoned_temps(&dir)?;
     // The directory may hold the sweep of another config: its plan (which another shard may
     // have written) is replaced, and its trials, if they count at all, are run again. Say so.
-    let old = Plan::read(&dir).ok();
-    let replaced = old
-        .as_ref()
-        .is_some_and(|old| Plan { config: plan.config.clone(), files: plan.files.clone(), ..old.clone() } != *plan);
-    // A file the trials read that changed since they ran (data rewritten in place): their
-    // results are of the old file, and would sit beside new ones in the tables. Their summaries
-    // go first, so that a sweep stopped before it has run them all again still runs them.
-    let changed: Vec<&String> = old.as_ref().map_or_else(Vec::new, |old| {
-        plan.files.iter().filter(|(p, f)| old.files.get(*p).is_some_and(|o| o != *f)).map(|(p, _)| p).collect()
-    });
-    let mut redone = 0;
-    if !changed.is_empty() {
-        for t in &plan.trials {
-            let reads_changed = resolved.files_of(t.point).iter().any(|f| changed.contains(&f));
-            let summary = dir.join(&t.dir).join("summary.json");
-            if reads_changed && summary.exists() {
-                backprop_cli::fsutil::remove_if_present(&summary)?;
-                redone += 1;
-            }
-        }
-        let names: Vec<&str> = changed.iter().map(|p| p.as_str()).collect();
-        errln!(
-            "warning: {} changed since the sweep's trials read it: the {redone} trials that read it will be redone",
-            names.join(", ")
-        );
-    }
-    // (Not by a shard: another shard may be running trials in the directories it would move.)
-    let moved = if opts.shard.is_none() { reuse_renumbered(&dir, &resolved)? } else { 0 };
+    let replaced = Plan::read(&dir).is_ok_and(|old| Plan { config: plan.config.clone(), ..old } != *plan);
+    // Finished trials this plan numbers otherwise are moved to their numbers; not by a shard
+    // while another runs, whose trials' directories it would move.
+    let alone = match opts.shard {
+        Some(own) => running_shards(&dir, own)?.is_empty(),
+        None => true,
+    };
+    let (moved, kept_aside) = if alone { reuse_renumbered(&dir, &resolved)? } else { (0, 0) };
     if moved > 0 {
         errln!(
             "Reused {moved} finished trials of an earlier plan of {}, moved to their numbers in this one",
+            dir.display()
+        );
+    }
+    if kept_aside > 0 {
+        errln!(
+            "note: {kept_aside} finished trials in {} are of another config or plan, which this one has no use \
+             for: set aside as trials/.moving-N (a later plan that has may take them back), and their numbers run \
+             again",
             dir.display()
         );
     }
@@ -240,7 +232,7 @@ fn run_inner(
         plan.trials.par_iter().filter(|t| trial::is_stale(&dir.join(&t.dir), &resolved.trial_config(t))).count();
     // Another config's results are here: a plan of another shape, or trials run under another
     // config (the same plan from another file).
-    let another = replaced || stale > 0 || redone > 0;
+    let another = replaced || stale > 0 || kept_aside > 0;
     if let (Some(own), Some(own_file)) = (opts.shard, _locks.get(1)) {
         // Each shard writes into its lock file which plan it runs (the config's text and the
         // plan), so that a shard starting beside it can tell: one of another config is refused
@@ -284,14 +276,14 @@ fn run_inner(
                 n => format!(", and {n} trials whose directories hold the old plan's results will be run again{by}"),
             };
             errln!(
-                "warning: {} holds a sweep of another config: its plan ({}) is replaced by this one's{redo}",
+                "warning: {} holds a sweep of another config or plan: its plan ({}) is replaced by this one's{redo}",
                 dir.display(),
                 plan::PLAN_FILE,
             );
         } else if stale > 0 {
             errln!(
                 "warning: {stale} trials in {} ran under another config than this one (their config.toml \
-                 differs), and will be redone{by}",
+                 differs) or read a data file changed since (their inputs.json), and will be redone{by}",
                 dir.display(),
             );
         }
@@ -364,7 +356,8 @@ fn finish(dir: &Path, plan: &Plan, report: &report::Report) -> i32 {
         let stale = match report.stale {
             0 => String::new(),
             n => format!(
-                ", {n} of them because they ran under another config than the plan's in {}",
+                ", {n} of them because they ran under another config than the plan's in {}, or read a data \
+                 file changed since",
                 dir.join(plan::PLAN_FILE).display()
             ),
         };
@@ -530,28 +523,46 @@ fn units_note(plan: &Plan) -> Option<String> {
 
 /// Moves finished trials to the numbers this plan gives their configs: a grid extended with a
 /// value, or run again with more `seeds`, numbers its trials otherwise (trial = point × seeds +
-/// k), and a trial found done under another number is the same run (the same config, its seed
-/// included), not one to redo. Every trial directory is a candidate (an earlier plan's beyond
-/// this one's count, and those a move killed midway left as `trials/.moving-N`); a trial
-/// already done in its own directory stays. The sources are set aside first, then each takes
-/// its place, whose stale contents (another config's result) are removed: no finished result
-/// is lost, and a run killed between the two steps is finished by the next. Returns how many
-/// moved.
-fn reuse_renumbered(dir: &Path, resolved: &plan::Resolved) -> Result<usize, CliError> {
+/// k), and a trial found done under another number (the same config, its seed included, on the
+/// same data: [`trial::finished_config`]) is the same run, not one to redo. Every trial
+/// directory is a candidate: an earlier plan's beyond this one's count, and those set aside as
+/// `trials/.moving-N`. A finished trial in one of this plan's directories that the plan has no
+/// use for there is set aside too (`.moving-N`), for a later plan to take back (a grid shrunk,
+/// then grown again), rather than run over; a trial already done in its own directory stays,
+/// and a directory another run holds (its lock) is left alone. The sources are set aside
+/// first, then each moves into its place: no finished result is lost, and a run killed between
+/// the two steps is finished by the next. Returns how many moved, and how many were set aside
+/// without a place in this plan.
+fn reuse_renumbered(dir: &Path, resolved: &plan::Resolved) -> Result<(usize, usize), CliError> {
+    use std::collections::{HashMap, HashSet};
     let trials_dir = dir.join("trials");
     let entries = std::fs::read_dir(&trials_dir).map_err(|e| CliError::io(&trials_dir, e))?;
     let names: Vec<String> = entries.flatten().filter_map(|e| e.file_name().into_string().ok()).collect();
-    // Each finished directory's config.
-    let by_name: std::collections::HashMap<String, String> = names
-        .par_iter()
-        .filter_map(|name| Some((name.clone(), trial::finished_config(&trials_dir.join(name))?)))
-        .collect();
+    // Each finished directory's config, with the lock on it held until the moves are done (one
+    // another run holds is neither moved nor replaced).
+    let mut busy: HashSet<String> = HashSet::new();
+    let mut held = Vec::new();
+    let mut by_name: HashMap<String, String> = HashMap::new();
+    let configs: Vec<(String, Option<String>)> =
+        names.par_iter().map(|name| (name.clone(), trial::finished_config(&trials_dir.join(name)))).collect();
+    for (name, config) in configs {
+        let Some(config) = config else { continue };
+        match backprop_cli::fsutil::lock_run_dir(&trials_dir.join(&name)) {
+            Ok(lock) => {
+                held.extend(lock);
+                by_name.insert(name, config);
+            }
+            Err(_) => {
+                busy.insert(name);
+            }
+        }
+    }
     let plan = &resolved.plan;
     let wanted: Vec<Option<String>> =
         plan.trials.par_iter().map(|t| trial::config_key(&resolved.trial_config(t))).collect();
     let own = |t: &plan::Trial| t.dir.strip_prefix("trials/").unwrap_or(&t.dir).to_string();
     // Directories already holding their own trial's result are neither moved nor replaced.
-    let settled: std::collections::HashSet<String> = plan
+    let settled: HashSet<String> = plan
         .trials
         .iter()
         .zip(&wanted)
@@ -559,7 +570,7 @@ fn reuse_renumbered(dir: &Path, resolved: &plan::Resolved) -> Result<usize, CliE
         .map(|(t, _)| own(t))
         .collect();
     // The other finished directories, by config, in name order (the same choice every time).
-    let mut sources: std::collections::HashMap<&str, Vec<&str>> = std::collections::HashMap::new();
+    let mut sources: HashMap<&str, Vec<&str>> = HashMap::new();
     let mut free: Vec<(&String, &String)> = by_name.iter().filter(|(name, _)| !settled.contains(*name)).collect();
     free.sort();
     for (name, config) in free.into_iter().rev() {
@@ -568,37 +579,51 @@ fn reuse_renumbered(dir: &Path, resolved: &plan::Resolved) -> Result<usize, CliE
     let mut moves: Vec<(String, String)> = Vec::new();
     for (t, w) in plan.trials.iter().zip(&wanted) {
         let target = own(t);
-        if settled.contains(&target) {
+        if settled.contains(&target) || busy.contains(&target) {
             continue;
         }
         if let Some(source) = w.as_deref().and_then(|w| sources.get_mut(w)?.pop()) {
             moves.push((source.to_string(), target));
         }
     }
-    // Step 1: every source set aside under a name no trial has (`.moving-00003`, or with a
-    // count where a killed run left that name to another).
-    let mut aside = Vec::with_capacity(moves.len());
-    for (source, _) in &moves {
+    // Step 1: every source, and every finished directory of this plan's that is not its own
+    // trial's, set aside under a name no trial has (`.moving-00003`, with a count where that
+    // name is taken).
+    let numbered: HashSet<String> = plan.trials.iter().map(own).collect();
+    let parked: Vec<&String> = by_name.keys().filter(|n| numbered.contains(*n) && !settled.contains(*n)).collect();
+    let moved: HashSet<&String> = moves.iter().map(|(s, _)| s).collect();
+    let kept_aside = parked.iter().filter(|n| !moved.contains(*n)).count();
+    let mut aside: HashMap<String, String> = HashMap::new();
+    let to_set_aside: HashSet<&String> = moves.iter().map(|(s, _)| s).chain(parked).collect();
+    let mut to_set_aside: Vec<&String> = to_set_aside.into_iter().collect();
+    to_set_aside.sort();
+    for source in to_set_aside {
         if source.starts_with(".moving-") {
-            aside.push(source.clone());
+            aside.insert(source.clone(), source.clone());
             continue;
         }
         let free = (0..).map(|k| if k == 0 { format!(".moving-{source}") } else { format!(".moving-{source}-{k}") });
         let name = free.into_iter().find(|n| !trials_dir.join(n).exists()).expect("a free name");
         let (from, to) = (trials_dir.join(source), trials_dir.join(&name));
         std::fs::rename(&from, &to).map_err(|e| CliError::io(&from, e))?;
-        aside.push(name);
+        aside.insert(source.clone(), name);
     }
-    // Step 2: each into its place, whose stale contents go first.
-    for ((_, target), name) in moves.iter().zip(&aside) {
-        let (from, to) = (trials_dir.join(name), trials_dir.join(target));
-        match std::fs::remove_dir_all(&to) {
+    // Step 2: each into its place, whose leftovers (an unfinished attempt, a stray file) go first.
+    for (source, target) in &moves {
+        let (from, to) = (trials_dir.join(&aside[source]), trials_dir.join(target));
+        let removed = match std::fs::symlink_metadata(&to) {
+            Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(&to),
+            Ok(_) => std::fs::remove_file(&to),
+            Err(e) => Err(e),
+        };
+        match removed {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(CliError::io(&to, e)),
             _ => {}
         }
         std::fs::rename(&from, &to).map_err(|e| CliError::io(&from, e))?;
     }
-    Ok(moves.len())
+    drop(held);
+    Ok((moves.len(), kept_aside))
 }
 
 /// A random search that drew the same point more than once (few choices, many samples): each

@@ -10,7 +10,7 @@
 //!   the same start at every point, and a trial's seed depends on nothing but `(seed, k)`.
 
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use backprop_cli::CliError;
@@ -49,11 +49,6 @@ pub struct Plan {
     pub points: Vec<Point>,
     /// The trials, in order.
     pub trials: Vec<Trial>,
-    /// A fingerprint (`bytes:FNV-1a`) of each file the trials read (their data files and
-    /// `model.init_from`), by absolute path, as they were when the plan was last written: a
-    /// trial that read a file changed since is run again. Empty in a plan `collect` reads.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub files: BTreeMap<String, String>,
 }
 
 /// One combination of swept values.
@@ -171,29 +166,6 @@ impl Resolved {
         loaded.config.experiment.seed = t.seed;
         loaded
     }
-
-    /// The files point `p`'s trials read: its data files and `model.init_from`, as its resolved
-    /// config names them (absolute).
-    pub fn files_of(&self, p: usize) -> Vec<String> {
-        let Ok(toml::Value::Table(config)) = toml::Value::try_from(&self.points[p].config) else { return Vec::new() };
-        config::PATH_KEYS
-            .iter()
-            .filter_map(|(section, key)| config.get(*section)?.get(*key)?.as_str().map(String::from))
-            .collect()
-    }
-
-    /// The fingerprint of every file a trial reads, for [`Plan::files`] (a file that cannot be
-    /// read has none: the trials say what is wrong with it).
-    pub fn fingerprints(&self) -> BTreeMap<String, String> {
-        let paths: BTreeSet<String> = (0..self.points.len()).flat_map(|p| self.files_of(p)).collect();
-        paths.into_iter().filter_map(|path| Some((fingerprint(Path::new(&path))?, path))).map(|(f, p)| (p, f)).collect()
-    }
-}
-
-/// `bytes:FNV-1a` of the file at `path`, `None` when it cannot be read.
-fn fingerprint(path: &Path) -> Option<String> {
-    let bytes = std::fs::read(path).ok()?;
-    Some(format!("{}:{}", bytes.len(), backprop_cli::model_file::bytes_hash(&bytes)))
 }
 
 /// What planning checks against the data (the base config's, or a point's when `data.*` is swept).
@@ -460,7 +432,6 @@ pub fn resolve(
         success: spec.success.clone(),
         points,
         trials,
-        files: BTreeMap::new(),
     };
     Ok(Resolved { plan, points: loaded_points })
 }
@@ -532,7 +503,6 @@ pub(crate) fn plan_of(points: usize, seeds: u64) -> Plan {
         success: Success { metric: "final_cost".into(), below: None, above: None },
         points,
         trials: Vec::new(),
-        files: BTreeMap::new(),
     };
     for p in 0..plan.points.len() {
         for k in 0..seeds {

@@ -328,7 +328,9 @@ fn curves(dir: &Path, plan: &Plan, results: &[TrialResult], order: &[usize]) -> 
         .iter()
         .zip(results)
         .filter(|(t, r)| shown.contains(&t.point) && ran(r))
-        .map(|(t, r)| (t.point, t.dir.as_str(), r.status == Status::Ok))
+        // (An `ok` trial's reason is empty when it completed its epochs, and says why it
+        // stopped otherwise.)
+        .map(|(t, r)| (t.point, t.dir.as_str(), r.status == Status::Ok && !r.reason.is_empty()))
         .collect();
     // A trial that ended early without diverging (early stopping, `stop_below`) keeps its last
     // cost to the end: left out there, the median of the trials still running drew a late
@@ -839,7 +841,6 @@ mod tests {
             success,
             points,
             trials,
-            files: Default::default(),
         }
     }
 
@@ -909,7 +910,8 @@ mod tests {
         for k in 3..5 {
             write_costs(dir, k, &[1.0, 1.0, 1.0]);
         }
-        results[3..5].fill(ok(&[("epochs_run", 2.0)]));
+        // (Stopped early: their last cost is held to the end.)
+        results[3..5].fill(TrialResult { reason: "early_stopping".into(), ..ok(&[("epochs_run", 2.0)]) });
         write_costs(dir, 5, &[9.0, 9.0, 9.0]);
         results[5] = failed();
         // Points 2..=9 never ran. Point 10, not among the best 10, ran to epoch 8.
@@ -964,6 +966,19 @@ mod tests {
             assert_at(*px, e, ex, xs);
             assert_at(*py, cost, ey, ys);
         }
+
+        // Trials that completed fewer epochs (a point's own `train.epochs`) are drawn to their
+        // end only.
+        let mut completed = results.clone();
+        completed[3..5].fill(ok(&[("epochs_run", 2.0)]));
+        let svg_completed = curves(dir, &plan, &completed, &order).unwrap();
+        let short: Vec<_> = elements(&svg_completed, "polyline")
+            .into_iter()
+            .filter(|e| e["stroke-width"] == "2" && e["stroke"] == "#FF7F0E")
+            .map(|e| points(&e))
+            .filter(|p| p.len() > 2)
+            .collect();
+        assert_eq!(short.iter().map(Vec::len).collect::<Vec<_>>(), [3]);
 
         // A trial that ran but whose metrics.csv is gone or damaged is not counted as drawn.
         std::fs::remove_file(dir.join("trials/4/metrics.csv")).unwrap();

@@ -5,7 +5,9 @@
 //! is run again from scratch.
 //! A run that returns an error, or panics, leaves `failed.json` (`{"status", "reason"}`) instead.
 
-use std::path::Path;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use backprop_cli::config::Loaded;
 use backprop_cli::fsutil::{abandoned_temp, write_atomic};
@@ -130,28 +132,63 @@ fn from_summary(summary: serde_json::Map<String, serde_json::Value>) -> TrialRes
     TrialResult { status, reason, summary }
 }
 
-/// Whether the trial in `dir` already ran `loaded`'s config to the end.
+/// Whether the trial in `dir` already ran `loaded`'s config to the end, on the files it reads
+/// as they are now ([`inputs_unchanged`]).
 pub fn is_done(dir: &Path, loaded: &Loaded) -> bool {
-    let summary_ok =
-        read_summary(dir).is_some_and(|s| s.get("stop_reason").and_then(|r| r.as_str()) != Some("interrupted"));
-    if !summary_ok {
-        return false;
-    }
     let parse = |text: &str| toml::from_str::<toml::Table>(text).ok();
-    let on_disk = std::fs::read_to_string(dir.join("config.toml")).ok().and_then(|t| parse(&t));
     let wanted = toml::to_string(&loaded.config).ok().and_then(|t| parse(&t));
-    on_disk.is_some() && on_disk == wanted
+    finished_config(dir).is_some_and(|key| parse(&key) == wanted)
 }
 
 /// The config a finished trial in `dir` ran (its `config.toml`, as [`config_key`] writes it), if
-/// it finished: the same test as [`is_done`]'s, without a config to compare.
+/// it finished (a summary that is no interruption's) on the files it read as they are now:
+/// the same test as [`is_done`]'s, without a config to compare.
 pub fn finished_config(dir: &Path) -> Option<String> {
     let summary = read_summary(dir)?;
-    if summary.get("stop_reason").and_then(|r| r.as_str()) == Some("interrupted") {
+    if summary.get("stop_reason").and_then(|r| r.as_str()) == Some("interrupted") || !inputs_unchanged(dir) {
         return None;
     }
     let text = std::fs::read_to_string(dir.join("config.toml")).ok()?;
     toml::to_string(&toml::from_str::<toml::Table>(&text).ok()?).ok()
+}
+
+/// The file where a trial records the fingerprint of each file it read (its data files and
+/// `model.init_from`), written before its other files.
+pub const INPUTS: &str = "inputs.json";
+
+/// Whether every file the trial in `dir` read is as it was then, by its [`INPUTS`]: a data
+/// file rewritten since makes its result another data's, to run again rather than mix into
+/// the tables. A trial without the file (written by an earlier release) counts as unchanged.
+pub fn inputs_unchanged(dir: &Path) -> bool {
+    let Ok(text) = std::fs::read_to_string(dir.join(INPUTS)) else { return true };
+    let Ok(recorded) = serde_json::from_str::<BTreeMap<String, String>>(&text) else { return false };
+    recorded.iter().all(|(path, print)| fingerprint(Path::new(path)).as_deref() == Some(print.as_str()))
+}
+
+/// The fingerprints of the files a trial's resolved `config` (TOML text) reads, by path.
+fn inputs_of(config: &str) -> BTreeMap<String, String> {
+    let Ok(table) = toml::from_str::<toml::Table>(config) else { return BTreeMap::new() };
+    backprop_cli::config::PATH_KEYS
+        .iter()
+        .filter_map(|(section, key)| table.get(*section)?.get(*key)?.as_str())
+        .filter_map(|path| Some((path.to_string(), fingerprint(Path::new(path))?)))
+        .collect()
+}
+
+/// `bytes:FNV-1a` of the file at `path` (`None` when it cannot be read), computed once per
+/// file and process: a sweep's trials share their data file, and a file is taken not to change
+/// while one sweep runs.
+fn fingerprint(path: &Path) -> Option<String> {
+    static KNOWN: OnceLock<Mutex<HashMap<PathBuf, Option<String>>>> = OnceLock::new();
+    let known = KNOWN.get_or_init(Default::default);
+    if let Some(print) = known.lock().unwrap_or_else(PoisonError::into_inner).get(path) {
+        return print.clone();
+    }
+    let print = std::fs::read(path)
+        .ok()
+        .map(|bytes| format!("{}:{}", bytes.len(), backprop_cli::model_file::bytes_hash(&bytes)));
+    known.lock().unwrap_or_else(PoisonError::into_inner).insert(path.to_path_buf(), print.clone());
+    print
 }
 
 /// `loaded`'s config as [`finished_config`] gives a trial's: equal exactly when [`is_done`] would
@@ -242,8 +279,13 @@ pub fn write(files: RunFiles, held: Option<std::fs::File>) -> Result<(), String>
         (Ok(()), None) => backprop_cli::fsutil::lock_run_dir(&dir).map_err(|_| busy(&dir).reason)?,
         (_, held) => held,
     };
+    // The files it read, recorded first: a result is never on disk without them.
+    let config = files.pending("config.toml").map(|b| String::from_utf8_lossy(b).into_owned());
+    let config = config.or_else(|| std::fs::read_to_string(dir.join("config.toml")).ok()).unwrap_or_default();
+    let inputs = serde_json::to_string_pretty(&inputs_of(&config)).expect("a map of strings serialises");
     let written = prepare_dir(&dir)
         .map_err(|e| format!("cannot prepare {}: {e}", dir.display()))
+        .and_then(|()| write_atomic(&dir.join(INPUTS), inputs.as_bytes()).map_err(|e| e.to_string()))
         .and_then(|()| files.write().map_err(|e| format!("cannot write the run's files: {e}")));
     written.inspect_err(|reason| {
         record_failure(&dir, reason);
