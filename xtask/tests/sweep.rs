@@ -1208,7 +1208,7 @@ fn another_config_replaces_a_sweep_only_when_it_is_idle() {
 }
 
 /// A data file rewritten in place between two runs of a sweep: the trials that read it are
-/// redone (their results were of the old file: each trial's `inputs.json` keeps the
+/// redone (their results were of the old file: each trial's summary keeps the
 /// fingerprints of the files it read), said on stderr, and every trial's model then holds the
 /// new data's hash; a third run with nothing changed redoes nothing. With the grid shrunk or
 /// grown between the runs, and a file the last plan did not read, the tables are still those
@@ -1250,7 +1250,7 @@ fn trials_are_redone_when_a_file_they_read_changed() {
     let before = hashes();
     std::fs::write(&data, "x0,x1,y\n0.9,0.8,b\n0.7,0.2,a\n0.4,0.4,a\n0.6,0.1,b\n").unwrap();
     let stderr = run(&[], &out);
-    assert!(stderr.contains("read a data file changed since (their inputs.json)"), "{stderr}");
+    assert!(stderr.contains("read a data file changed since (their summary's `inputs`)"), "{stderr}");
     assert!(stderr.contains("2 to run, 0 already done"), "{stderr}");
     let after = hashes();
     assert!(before.iter().zip(&after).all(|(b, a)| b != a), "{before:?} {after:?}");

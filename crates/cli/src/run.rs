@@ -456,6 +456,12 @@ impl RunFiles {
         self.pending.iter().find(|(n, _)| *n == name).map(|(_, bytes)| bytes.as_slice())
     }
 
+    /// The bytes of the file `name` not written yet, to change before they are (a sweep adds
+    /// to a trial's `summary.json` the fingerprints of the files it read).
+    pub fn pending_mut(&mut self, name: &str) -> Option<&mut Vec<u8>> {
+        self.pending.iter_mut().find(|(n, _)| *n == name).map(|(_, bytes)| bytes)
+    }
+
     /// Writes the files kept back, in the order the run made them, creating the directory if
     /// needed; stops at the first error.
     pub fn write(self) -> Result<(), CliError> {

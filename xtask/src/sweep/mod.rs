@@ -283,7 +283,7 @@ fn run_inner(
         } else if stale > 0 {
             errln!(
                 "warning: {stale} trials in {} ran under another config than this one (their config.toml \
-                 differs) or read a data file changed since (their inputs.json), and will be redone{by}",
+                 differs) or read a data file changed since (their summary's `inputs`), and will be redone{by}",
                 dir.display(),
             );
         }

@@ -145,24 +145,26 @@ pub fn is_done(dir: &Path, loaded: &Loaded) -> bool {
 /// the same test as [`is_done`]'s, without a config to compare.
 pub fn finished_config(dir: &Path) -> Option<String> {
     let summary = read_summary(dir)?;
-    if summary.get("stop_reason").and_then(|r| r.as_str()) == Some("interrupted") || !inputs_unchanged(dir) {
+    if summary.get("stop_reason").and_then(|r| r.as_str()) == Some("interrupted") || !inputs_unchanged(&summary) {
         return None;
     }
     let text = std::fs::read_to_string(dir.join("config.toml")).ok()?;
     toml::to_string(&toml::from_str::<toml::Table>(&text).ok()?).ok()
 }
 
-/// The file where a trial records the fingerprint of each file it read (its data files and
-/// `model.init_from`), written before its other files.
-pub const INPUTS: &str = "inputs.json";
+/// The field of a trial's `summary.json` where the sweep records the fingerprint of each file
+/// the trial read (its data files and `model.init_from`), by path.
+pub const INPUTS: &str = "inputs";
 
-/// Whether every file the trial in `dir` read is as it was then, by its [`INPUTS`]: a data
-/// file rewritten since makes its result another data's, to run again rather than mix into
-/// the tables. A trial without the file (written by an earlier release) counts as unchanged.
-pub fn inputs_unchanged(dir: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(dir.join(INPUTS)) else { return true };
-    let Ok(recorded) = serde_json::from_str::<BTreeMap<String, String>>(&text) else { return false };
-    recorded.iter().all(|(path, print)| fingerprint(Path::new(path)).as_deref() == Some(print.as_str()))
+/// Whether every file a trial read is as it was then, by its summary's [`INPUTS`]: a data file
+/// rewritten since makes its result another data's, to run again rather than mix into the
+/// tables. A summary without them (an earlier release's) counts as unchanged.
+fn inputs_unchanged(summary: &serde_json::Map<String, serde_json::Value>) -> bool {
+    let Some(recorded) = summary.get(INPUTS) else { return true };
+    let Some(recorded) = recorded.as_object() else { return false };
+    recorded
+        .iter()
+        .all(|(path, print)| print.as_str().is_some_and(|print| fingerprint(Path::new(path)).as_deref() == Some(print)))
 }
 
 /// The fingerprints of the files a trial's resolved `config` (TOML text) reads, by path.
@@ -272,20 +274,30 @@ pub fn run(dir: &Path, loaded: &Loaded) -> (TrialResult, Option<RunFiles>) {
 /// failure and temporary files are gone; when that fails, records the failure instead, and
 /// returns it. `held` is the lock [`lock`] took on the directory; a directory without one (it
 /// did not exist then) is locked once made, and left as it is when another run holds it.
-pub fn write(files: RunFiles, held: Option<std::fs::File>) -> Result<(), String> {
+pub fn write(mut files: RunFiles, held: Option<std::fs::File>) -> Result<(), String> {
     let dir = files.dir().to_path_buf();
     let made = std::fs::create_dir_all(&dir).map_err(|e| format!("cannot prepare {}: {e}", dir.display()));
     let _held = match (made, held) {
         (Ok(()), None) => backprop_cli::fsutil::lock_run_dir(&dir).map_err(|_| busy(&dir).reason)?,
         (_, held) => held,
     };
-    // The files it read, recorded first: a result is never on disk without them.
+    // The files it read, in its summary: a result is never on disk without them.
     let config = files.pending("config.toml").map(|b| String::from_utf8_lossy(b).into_owned());
     let config = config.or_else(|| std::fs::read_to_string(dir.join("config.toml")).ok()).unwrap_or_default();
-    let inputs = serde_json::to_string_pretty(&inputs_of(&config)).expect("a map of strings serialises");
+    let inputs = inputs_of(&config);
+    // Added as the summary's last field, its others left as the run wrote them (in their order).
+    if let Some(summary) = files.pending_mut("summary.json")
+        && let Ok(text) = std::str::from_utf8(summary)
+        && let Some(body) = text.rfind('}').map(|end| text[..end].trim_end())
+    {
+        let inputs = serde_json::to_string(&inputs).expect("a map of strings serialises");
+        let with = format!("{body},\n  \"{INPUTS}\": {inputs}\n}}\n");
+        if serde_json::from_str::<serde_json::Value>(&with).is_ok() {
+            *summary = with.into_bytes();
+        }
+    }
     let written = prepare_dir(&dir)
         .map_err(|e| format!("cannot prepare {}: {e}", dir.display()))
-        .and_then(|()| write_atomic(&dir.join(INPUTS), inputs.as_bytes()).map_err(|e| e.to_string()))
         .and_then(|()| files.write().map_err(|e| format!("cannot write the run's files: {e}")));
     written.inspect_err(|reason| {
         record_failure(&dir, reason);
