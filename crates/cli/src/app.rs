@@ -378,7 +378,7 @@ fn run(cli: Cli, out: &mut dyn Write) -> Result<(), CliError> {
         }
         Command::Eval(a) => {
             let loaded = config::load(&a.config.config, &a.config.set)?;
-            eval_cmd(&loaded, &a.model, a.split.as_deref(), a.format, out)
+            eval_cmd(&loaded, &a, out)
         }
         Command::Grad(a) => {
             let loaded = config::load(&a.config.config, &a.config.set)?;
@@ -799,26 +799,15 @@ fn predict_in<F: Element>(args: &PredictArgs, file: &ModelFile, out: &mut dyn Wr
 
 /// `eval`, in the config's dtype: an f32 run's summary is what `eval` with its config prints
 /// (in f64 the cost differed in the eighth digit).
-fn eval_cmd(
-    loaded: &Loaded,
-    model: &Path,
-    split: Option<&str>,
-    format: EvalFormat,
-    out: &mut dyn Write,
-) -> Result<(), CliError> {
+fn eval_cmd(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) -> Result<(), CliError> {
     match loaded.config.experiment.dtype {
-        Dtype::F32 => eval_in::<f32>(loaded, model, split, format, out),
-        Dtype::F64 => eval_in::<f64>(loaded, model, split, format, out),
+        Dtype::F32 => eval_in::<f32>(loaded, args, out),
+        Dtype::F64 => eval_in::<f64>(loaded, args, out),
     }
 }
 
-fn eval_in<F: Element>(
-    loaded: &Loaded,
-    model: &Path,
-    split: Option<&str>,
-    format: EvalFormat,
-    out: &mut dyn Write,
-) -> Result<(), CliError> {
+fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) -> Result<(), CliError> {
+    let (model, split, format) = (args.model.as_path(), args.split.as_deref(), args.format);
     let file = ModelFile::read(model)?;
     let trained_in = file.dtype;
     let trained_on = training_file(&file);
