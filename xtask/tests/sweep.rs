@@ -1059,7 +1059,7 @@ fn trials_of_another_config_are_not_collected() {
     // alone in the folder may: none of the others runs.)
     let (code, _, stderr) = shard(&configs[1], "2/2");
     assert_eq!(code, 0, "{stderr}");
-    let aside = format!("note: 3 finished trials in {} are of another config or plan", out.display());
+    let aside = format!("note: 3 finished trials in {} are of another config, plan or data", out.display());
     assert!(stderr.contains(&aside), "{stderr}");
 
     let (code, stdout, stderr) = xtask(&["collect", s(&out)]);
@@ -1250,12 +1250,17 @@ fn trials_are_redone_when_a_file_they_read_changed() {
     let before = hashes();
     std::fs::write(&data, "x0,x1,y\n0.9,0.8,b\n0.7,0.2,a\n0.4,0.4,a\n0.6,0.1,b\n").unwrap();
     let stderr = run(&[], &out);
-    assert!(stderr.contains("read a data file changed since (their summary's `inputs`)"), "{stderr}");
+    assert!(stderr.contains("note: 2 finished trials in") && stderr.contains("of another config, plan or data"));
     assert!(stderr.contains("2 to run, 0 already done"), "{stderr}");
     let after = hashes();
     assert!(before.iter().zip(&after).all(|(b, a)| b != a), "{before:?} {after:?}");
     let stderr = run(&[], &out);
-    assert!(stderr.contains("0 to run, 2 already done") && !stderr.contains("changed since"), "{stderr}");
+    assert!(stderr.contains("0 to run, 2 already done") && !stderr.contains("note:"), "{stderr}");
+    // The first data restored: its results, set aside, come back.
+    std::fs::write(&data, "x0,x1,y\n0.1,0.8,b\n0.7,0.2,a\n0.4,0.4,a\n0.6,0.7,b\n").unwrap();
+    let stderr = run(&[], &out);
+    assert!(stderr.contains("Reused 2 finished trials") && stderr.contains("0 to run, 2 already done"), "{stderr}");
+    assert_eq!(hashes(), before);
 
     // The same against a fresh sweep of the last plan, the plans changing between the runs.
     let table = |out: &Path| csv_without(&out.join("trials.csv"), &["seconds"]);
@@ -1330,4 +1335,67 @@ fn an_extended_sweep_reuses_the_trials_it_ran() {
     let stderr = run(&["sweep.seeds=3", grid], &out);
     assert!(stderr.contains("0 to run, 9 already done"), "{stderr}");
     assert_eq!(table(&out), table(&fresh));
+}
+
+/// A trial directory another run holds (a `backprop train --resume` of it) is neither moved,
+/// set aside nor moved into; a shard while another shard runs moves nothing, and sets aside
+/// only its own share's finished trials of another plan, for a later plan to take back.
+#[test]
+fn moves_leave_held_directories_and_other_shards_alone() {
+    let tmp = temp("held");
+    let dir = tmp.path();
+    let cfg = config_with(dir, "seeds = 2\ngrid = { \"optim.lr\" = [0.1, 0.5] }");
+    let out = dir.join("out");
+    let run = |sets: &[&str], extra: &[&str]| {
+        let mut args = vec!["experiment", s(&cfg), "--set", "train.epochs=20", "--out", s(&out)];
+        sets.iter().for_each(|set| args.extend(["--set", set]));
+        args.extend(extra);
+        xtask(&args)
+    };
+    let (code, _, stderr) = run(&[], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let summary = |trial: &str| std::fs::read_to_string(out.join("trials").join(trial).join("summary.json")).unwrap();
+    let first = summary("00000");
+    // Held: trial 00000 (lr 0.1) is where lr 0.5's seed 0 would move.
+    let held = std::fs::File::open(out.join("trials/00000")).unwrap();
+    held.lock().unwrap();
+    let only = "sweep.grid={\"optim.lr\" = [0.5]}";
+    let (code, _, stderr) = run(&[only], &[]);
+    assert_eq!(code, 1, "the held trial cannot run: {stderr}");
+    assert_eq!(summary("00000"), first, "the held directory is as it was");
+    drop(held);
+    let (code, _, stderr) = run(&[only], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("Reused 1 finished trials") && stderr.contains("0 to run, 2 already done"), "{stderr}");
+
+    // Shard 1/2 while 2/2 runs (its lock held here): the plan of lr 0.1 and 0.5 again puts lr
+    // 0.1's seed 0 at 00000, which holds lr 0.5's; shard 1 sets it aside and runs its share.
+    let other = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(out.join(".sweep.shard-2-of-2.lock"))
+        .unwrap();
+    other.lock().unwrap();
+    let (code, _, stderr) = run(&[], &["--shard", "1/2"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("Reused"), "nothing moves beside another shard: {stderr}");
+    let aside: Vec<String> = std::fs::read_dir(out.join("trials"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .filter(|n| n.starts_with(".moving-"))
+        .collect();
+    assert!(aside.contains(&".moving-00000".to_string()), "{aside:?}: {stderr}");
+    drop(other);
+    // Alone again, the whole plan: what was set aside comes back, and the tables are a fresh
+    // sweep's.
+    let (code, _, stderr) = run(&[], &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let fresh = dir.join("fresh");
+    let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--set", "train.epochs=20", "--out", s(&fresh)]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        csv_without(&out.join("trials.csv"), &["seconds"]),
+        csv_without(&fresh.join("trials.csv"), &["seconds"])
+    );
 }

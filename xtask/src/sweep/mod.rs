@@ -203,17 +203,28 @@ fn run_inner(
     let trials_dir = dir.join("trials");
     std::fs::create_dir_all(&trials_dir).map_err(|e| CliError::create_dir(&trials_dir, &e))?;
     let _locks = lock(&dir, opts.shard)?;
+    // Setting up (moving trials, planning what to run) one run at a time: a shard starting
+    // beside another waits here until the other's moves are done and its share is planned, so
+    // that it neither plans on directories being moved nor runs over a result just moved in.
+    let setting_up = open_lock_file(&dir, SETUP_LOCK_FILE)?;
+    setting_up.lock().map_err(|e| CliError::io(dir.join(SETUP_LOCK_FILE), e))?;
     remove_abandoned_temps(&dir)?;
+    // The files the trials read, fingerprinted before any trial reads them: a file rewritten
+    // while the sweep runs is recorded as it was at the start (its trials then run again next
+    // time), not as it was when each trial's files were written.
+    for point in &resolved.points {
+        trial::fingerprint_inputs(point);
+    }
     // The directory may hold the sweep of another config: its plan (which another shard may
     // have written) is replaced, and its trials, if they count at all, are run again. Say so.
     let replaced = Plan::read(&dir).is_ok_and(|old| Plan { config: plan.config.clone(), ..old } != *plan);
     // Finished trials this plan numbers otherwise are moved to their numbers; not by a shard
     // while another runs, whose trials' directories it would move.
-    let alone = match opts.shard {
-        Some(own) => running_shards(&dir, own)?.is_empty(),
-        None => true,
+    let share = match opts.shard {
+        Some(own) if !running_shards(&dir, own)?.is_empty() => Some(own),
+        _ => None,
     };
-    let (moved, kept_aside) = if alone { reuse_renumbered(&dir, &resolved)? } else { (0, 0) };
+    let (moved, kept_aside) = reuse_renumbered(&dir, &resolved, share)?;
     if moved > 0 {
         errln!(
             "Reused {moved} finished trials of an earlier plan of {}, moved to their numbers in this one",
@@ -222,9 +233,8 @@ fn run_inner(
     }
     if kept_aside > 0 {
         errln!(
-            "note: {kept_aside} finished trials in {} are of another config or plan, which this one has no use \
-             for: set aside as trials/.moving-N (a later plan that has may take them back), and their numbers run \
-             again",
+            "note: {kept_aside} finished trials in {} are of another config, plan or data, which this one has no \
+             use for: set aside as trials/.moving-N, for a later plan to take back",
             dir.display()
         );
     }
@@ -294,6 +304,7 @@ fn run_inner(
         plan.trials.iter().filter(|t| opts.shard.is_none_or(|s| t.index % s.of == s.part - 1)).collect();
     let todo: Vec<&plan::Trial> =
         mine.iter().copied().filter(|t| !trial::is_done(&dir.join(&t.dir), &resolved.trial_config(t))).collect();
+    drop(setting_up);
     // No more threads than trials to run (each job also has an I/O thread).
     let jobs = opts.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let jobs = jobs.clamp(1, todo.len().max(1));
@@ -528,35 +539,45 @@ fn units_note(plan: &Plan) -> Option<String> {
 /// directory is a candidate: an earlier plan's beyond this one's count, and those set aside as
 /// `trials/.moving-N`. A finished trial in one of this plan's directories that the plan has no
 /// use for there is set aside too (`.moving-N`), for a later plan to take back (a grid shrunk,
-/// then grown again), rather than run over; a trial already done in its own directory stays,
-/// and a directory another run holds (its lock) is left alone. The sources are set aside
+/// then grown again; its data file changed, then restored), rather than run over; a trial
+/// already done in its own directory stays, and a directory another run holds (its lock) is
+/// left alone. With `share` (a shard while others run) nothing moves, and only the shard's own
+/// directories are set aside. The sources are set aside
 /// first, then each moves into its place: no finished result is lost, and a run killed between
 /// the two steps is finished by the next. Returns how many moved, and how many were set aside
 /// without a place in this plan.
-fn reuse_renumbered(dir: &Path, resolved: &plan::Resolved) -> Result<(usize, usize), CliError> {
+fn reuse_renumbered(dir: &Path, resolved: &plan::Resolved, share: Option<Shard>) -> Result<(usize, usize), CliError> {
     use std::collections::{HashMap, HashSet};
     let trials_dir = dir.join("trials");
     let entries = std::fs::read_dir(&trials_dir).map_err(|e| CliError::io(&trials_dir, e))?;
     let names: Vec<String> = entries.flatten().filter_map(|e| e.file_name().into_string().ok()).collect();
-    // Each finished directory's config, with the lock on it held until the moves are done (one
-    // another run holds is neither moved nor replaced).
+    // Every directory locked until the moves are done, finished or not: one another run holds
+    // (a `--resume` of a trial, which removed its summary when it started) is neither moved,
+    // set aside nor moved into.
     let mut busy: HashSet<String> = HashSet::new();
     let mut held = Vec::new();
-    let mut by_name: HashMap<String, String> = HashMap::new();
-    let configs: Vec<(String, Option<String>)> =
-        names.par_iter().map(|name| (name.clone(), trial::finished_config(&trials_dir.join(name)))).collect();
-    for (name, config) in configs {
-        let Some(config) = config else { continue };
-        match backprop_cli::fsutil::lock_run_dir(&trials_dir.join(&name)) {
-            Ok(lock) => {
-                held.extend(lock);
-                by_name.insert(name, config);
-            }
+    for name in &names {
+        match backprop_cli::fsutil::lock_run_dir(&trials_dir.join(name)) {
+            Ok(lock) => held.extend(lock),
             Err(_) => {
-                busy.insert(name);
+                busy.insert(name.clone());
             }
         }
     }
+    // Each finished directory's config (on the files as they are now), and those finished on
+    // files since changed: set aside too, for the files may come back.
+    let configs: Vec<(String, Option<String>, bool)> = names
+        .par_iter()
+        .filter(|name| !busy.contains(*name))
+        .map(|name| {
+            let path = trials_dir.join(name);
+            (name.clone(), trial::finished_config(&path), trial::finished_on_any_inputs(&path))
+        })
+        .collect();
+    let by_name: HashMap<String, String> =
+        configs.iter().filter_map(|(name, config, _)| Some((name.clone(), config.clone()?))).collect();
+    let finished_before: HashSet<String> =
+        configs.iter().filter(|(_, config, any)| config.is_none() && *any).map(|(name, ..)| name.clone()).collect();
     let plan = &resolved.plan;
     let wanted: Vec<Option<String>> =
         plan.trials.par_iter().map(|t| trial::config_key(&resolved.trial_config(t))).collect();
@@ -579,7 +600,8 @@ fn reuse_renumbered(dir: &Path, resolved: &plan::Resolved) -> Result<(usize, usi
     let mut moves: Vec<(String, String)> = Vec::new();
     for (t, w) in plan.trials.iter().zip(&wanted) {
         let target = own(t);
-        if settled.contains(&target) || busy.contains(&target) {
+        // A shard beside others moves nothing: their shares' directories are theirs.
+        if share.is_some() || settled.contains(&target) || busy.contains(&target) {
             continue;
         }
         if let Some(source) = w.as_deref().and_then(|w| sources.get_mut(w)?.pop()) {
@@ -589,8 +611,11 @@ fn reuse_renumbered(dir: &Path, resolved: &plan::Resolved) -> Result<(usize, usi
     // Step 1: every source, and every finished directory of this plan's that is not its own
     // trial's, set aside under a name no trial has (`.moving-00003`, with a count where that
     // name is taken).
-    let numbered: HashSet<String> = plan.trials.iter().map(own).collect();
-    let parked: Vec<&String> = by_name.keys().filter(|n| numbered.contains(*n) && !settled.contains(*n)).collect();
+    // (A shard beside others sets aside only its own share's: it alone writes them.)
+    let numbered: HashSet<String> =
+        plan.trials.iter().filter(|t| share.is_none_or(|s| t.index % s.of == s.part - 1)).map(own).collect();
+    let parked: Vec<&String> =
+        by_name.keys().chain(&finished_before).filter(|n| numbered.contains(*n) && !settled.contains(*n)).collect();
     let moved: HashSet<&String> = moves.iter().map(|(s, _)| s).collect();
     let kept_aside = parked.iter().filter(|n| !moved.contains(*n)).count();
     let mut aside: HashMap<String, String> = HashMap::new();
@@ -665,6 +690,9 @@ fn locate(source: &str, key: &str) -> Option<(usize, usize)> {
 
 /// The sweep's lock file; a shard's also locks `.sweep.shard-I-of-N.lock`.
 const LOCK_FILE: &str = ".sweep.lock";
+
+/// Held (waiting for it) while a run sets up: moves trials and plans what to run.
+const SETUP_LOCK_FILE: &str = ".sweep.setup.lock";
 
 /// Locks the sweep in `dir` for this run, until the returned files are dropped (or the process
 /// ends, however it ends: the system releases the locks, so none is ever left stale). A sweep

@@ -152,6 +152,20 @@ pub fn finished_config(dir: &Path) -> Option<String> {
     toml::to_string(&toml::from_str::<toml::Table>(&text).ok()?).ok()
 }
 
+/// Whether the trial in `dir` finished (a summary that is no interruption's), whatever the
+/// files it read are now.
+pub fn finished_on_any_inputs(dir: &Path) -> bool {
+    read_summary(dir).is_some_and(|s| s.get("stop_reason").and_then(|r| r.as_str()) != Some("interrupted"))
+}
+
+/// Fingerprints the files `loaded` reads, so that the trials record them as they were when the
+/// sweep started (each file once per process).
+pub fn fingerprint_inputs(loaded: &Loaded) {
+    if let Ok(text) = toml::to_string(&loaded.config) {
+        inputs_of(&text);
+    }
+}
+
 /// The field of a trial's `summary.json` where the sweep records the fingerprint of each file
 /// the trial read (its data files and `model.init_from`), by path.
 pub const INPUTS: &str = "inputs";
