@@ -1332,6 +1332,9 @@ fn an_extended_sweep_reuses_the_trials_it_ran() {
     // come back; a file where a trial's directory goes is replaced.
     run(&["sweep.seeds=3", "sweep.grid={\"optim.lr\" = [2.0]}"], &out);
     std::fs::write(out.join("trials/00008"), "not a directory").unwrap();
+    // (And an unfinished attempt's directory where another trial moves.)
+    std::fs::create_dir_all(out.join("trials/00007")).unwrap();
+    std::fs::write(out.join("trials/00007/metrics.csv"), "epoch,cost\n0,1\n").unwrap();
     let stderr = run(&["sweep.seeds=3", grid], &out);
     assert!(stderr.contains("0 to run, 9 already done"), "{stderr}");
     assert_eq!(table(&out), table(&fresh));
@@ -1377,15 +1380,19 @@ fn moves_leave_held_directories_and_other_shards_alone() {
         .open(out.join(".sweep.shard-2-of-2.lock"))
         .unwrap();
     other.lock().unwrap();
+    // (00000 and 00001 hold lr 0.5's seeds 0 and 1; lr 0.1's are set aside already.)
+    let second = summary("00001");
     let (code, _, stderr) = run(&[], &["--shard", "1/2"]);
     assert_eq!(code, 0, "{stderr}");
     assert!(!stderr.contains("Reused"), "nothing moves beside another shard: {stderr}");
+    assert!(stderr.contains("note: 1 finished trials"), "00000 set aside, in its share: {stderr}");
     let aside: Vec<String> = std::fs::read_dir(out.join("trials"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .filter(|n| n.starts_with(".moving-"))
         .collect();
-    assert!(aside.contains(&".moving-00000".to_string()), "{aside:?}: {stderr}");
+    assert!(aside.contains(&".moving-00000-1".to_string()), "{aside:?}: {stderr}");
+    assert_eq!(summary("00001"), second, "the other shard's share is left as it is");
     drop(other);
     // Alone again, the whole plan: what was set aside comes back, and the tables are a fresh
     // sweep's.
