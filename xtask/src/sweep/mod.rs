@@ -218,6 +218,25 @@ fn run_inner(
     // The directory may hold the sweep of another config: its plan (which another shard may
     // have written) is replaced, and its trials, if they count at all, are run again. Say so.
     let replaced = Plan::read(&dir).is_ok_and(|old| Plan { config: plan.config.clone(), ..old } != *plan);
+    if let (Some(own), Some(own_file)) = (opts.shard, _locks.get(1)) {
+        // Each shard writes into its lock file which plan it runs (the config's text and the
+        // plan), so that a shard starting beside it can tell: one of another config is refused
+        // (taking the folder over would waste the running shard's work, whose trials would
+        // count as stale), shards of this one run side by side. One whose file is still empty
+        // (it has just started) counts as this config's.
+        let plan_json = serde_json::to_string(plan).unwrap_or_default();
+        let id = backprop_cli::model_file::text_hash(&format!("{config_text}\n{plan_json}"));
+        write_plan_id(own_file, &dir, own, &id)?;
+        if let Some((part, of, _)) =
+            running_shards(&dir, own)?.into_iter().find(|(.., other)| !other.is_empty() && *other != id)
+        {
+            return Err(CliError::Config(format!(
+                "{} holds the sweep of another config, and its shard {part}/{of} is running; wait for it to \
+                 finish, or give this one another --out",
+                dir.display()
+            )));
+        }
+    }
     // Finished trials this plan numbers otherwise are moved to their numbers; not by a shard
     // while another runs, whose trials' directories it would move.
     let share = match opts.shard {
@@ -243,25 +262,6 @@ fn run_inner(
     // Another config's results are here: a plan of another shape, or trials run under another
     // config (the same plan from another file).
     let another = replaced || stale > 0 || kept_aside > 0;
-    if let (Some(own), Some(own_file)) = (opts.shard, _locks.get(1)) {
-        // Each shard writes into its lock file which plan it runs (the config's text and the
-        // plan), so that a shard starting beside it can tell: one of another config is refused
-        // (taking the folder over would waste the running shard's work, whose trials would
-        // count as stale), shards of this one run side by side. One whose file is still empty
-        // (it has just started) counts as this config's.
-        let plan_json = serde_json::to_string(plan).unwrap_or_default();
-        let id = backprop_cli::model_file::text_hash(&format!("{config_text}\n{plan_json}"));
-        write_plan_id(own_file, &dir, own, &id)?;
-        if let Some((part, of, _)) =
-            running_shards(&dir, own)?.into_iter().find(|(.., other)| !other.is_empty() && *other != id)
-        {
-            return Err(CliError::Config(format!(
-                "{} holds the sweep of another config, and its shard {part}/{of} is running; wait for it to \
-                 finish, or give this one another --out",
-                dir.display()
-            )));
-        }
-    }
     if another {
         // The other config's tables and plots: gone before any trial runs, so that a run stopped
         // early does not leave them beside this plan as if they were its results.
