@@ -17,6 +17,10 @@
 //! - `rmsprop` ([`RmsProp`]): θ ← θ − γ·g/(√v + ε) with v a running mean of g²; centred,
 //!   momentum, L2 decay.
 //! - `adagrad` ([`Adagrad`]): θ ← θ − γ/(1 + (t − 1)·η)·g/(√s + ε) with s the sum of g² so far.
+//! - `nadam` ([`NAdam`]): Adam with Nesterov momentum, μₜ rising towards β₁.
+//! - `radam` ([`RAdam`]): Adam rectified: momentum SGD until the variance estimate is trusted.
+//! - `adamax` ([`Adamax`]): θ ← θ − γ/(1 − β₁ᵗ)·m/u with u ← max(β₂·u, |g| + ε).
+//! - `adadelta` ([`Adadelta`]): θ ← θ − γ·√(u + ε)/√(v + ε)·g, v and u running means of g² and of the steps².
 //!
 //! Gradient clipping ([`clip`](mod@clip), `clip_norm` / `clip_norm_type` / `clip_value` in
 //! `[optim]`): [`clip_grad_norm`] scales all gradients so their joint L2 norm is at most
@@ -49,19 +53,27 @@
 //! [`Validate`], then add its line to the `registry!` below, beside
 //! the file's `mod` and `pub use` lines (ARCHITECTURE.md, "Adding a component", has the rest).
 
+mod adadelta;
 mod adagrad;
 mod adam;
+mod adamax;
 mod adamw;
 pub mod clip;
+mod nadam;
+mod radam;
 mod rmsprop;
 pub mod schedule;
 mod sgd;
 mod table;
 
+pub use adadelta::Adadelta;
 pub use adagrad::Adagrad;
 pub use adam::Adam;
+pub use adamax::Adamax;
 pub use adamw::AdamW;
 pub use clip::{clip_grad_norm, clip_grad_norm_type, clip_grad_value, grad_norm};
+pub use nadam::NAdam;
+pub use radam::RAdam;
 pub use rmsprop::RmsProp;
 pub use schedule::{
     Constant, CosineAnnealingLr, ExponentialLr, LrScheduleSpec, LrScheduler, MultiStepLr, ReduceLrOnPlateau,
@@ -149,6 +161,14 @@ backprop_tensor::registry! {
         "rmsprop" => RmsProp(RmsProp),
         /// `θ ← θ − lr·g/(√s + ε)`, s the sum of g² so far; lr decay, L2 decay.
         "adagrad" => Adagrad(Adagrad),
+        /// Adam with Nesterov momentum and a momentum schedule.
+        "nadam" => NAdam(NAdam),
+        /// Adam rectified: momentum SGD until the second moment's estimate is trusted.
+        "radam" => RAdam(RAdam),
+        /// `θ ← θ − lr/(1 − β₁ᵗ)·m/u`, u a decayed maximum of |g|.
+        "adamax" => Adamax(Adamax),
+        /// `θ ← θ − lr·√(u + ε)/√(v + ε)·g`, v and u running means of g² and of the steps².
+        "adadelta" => Adadelta(Adadelta),
     }
 }
 
@@ -310,6 +330,13 @@ impl Validate for OptimSpec {
     }
 }
 
+/// ATen's `lerp` (PyTorch's `m.lerp_(g, w)`, the moment update of its newer Adam variants):
+/// `start + w·(end − start)` for |w| < 0.5, else `end − (end − start)·(1 − w)`.
+#[inline]
+pub(crate) fn lerp<F: Element>(start: F, end: F, weight: F) -> F {
+    if weight.abs() < F::of(0.5) { start + weight * (end - start) } else { end - (end - start) * (F::one() - weight) }
+}
+
 /// Fails with `key` unless `value` is finite and `≥ 0`.
 pub(crate) fn non_negative(key: &str, value: f64) -> Result<(), SpecError> {
     if value.is_finite() && value >= 0.0 {
@@ -400,6 +427,10 @@ mod tests {
                 &[3, 4, 5, 6, 7, 8],
             ),
             (OptimizerSpec::Adagrad(Adagrad::default()), &[0, 1, 2], &[]),
+            (OptimizerSpec::NAdam(NAdam::default()), &[3, 4, 5, 6], &[0, 1, 2]),
+            (OptimizerSpec::RAdam(RAdam::default()), &[3, 4, 5], &[0, 1, 2]),
+            (OptimizerSpec::Adamax(Adamax::default()), &[3, 4, 5], &[0, 1, 2]),
+            (OptimizerSpec::Adadelta(Adadelta::default()), &[0, 1, 2, 3, 4, 5], &[]),
         ];
         // A new optimiser's state needs its line above (which values must be ≥ 0).
         for name in OptimizerSpec::NAMES {

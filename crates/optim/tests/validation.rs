@@ -55,6 +55,16 @@ fn every_parameter_out_of_range_is_refused_naming_its_key() {
         ("kind = \"adagrad\"\ninitial_accumulator_value = -1.0", Some("initial_accumulator_value")),
         ("kind = \"adagrad\"\ninitial_accumulator_value = 0.0", None),
         ("kind = \"adagrad\"\neps = 0.0", Some("eps")),
+        ("kind = \"nadam\"\nmomentum_decay = -0.1", Some("momentum_decay")),
+        ("kind = \"nadam\"\nmomentum_decay = 0.0", None),
+        ("kind = \"nadam\"\nmomentum_decay = inf", Some("momentum_decay")),
+        ("kind = \"adadelta\"\nlr = 0.0", Some("lr")),
+        ("kind = \"adadelta\"\nrho = 1.5", Some("rho")),
+        ("kind = \"adadelta\"\nrho = -0.1", Some("rho")),
+        ("kind = \"adadelta\"\nrho = 0.0", None),
+        ("kind = \"adadelta\"\nrho = 1.0", None),
+        ("kind = \"adadelta\"\neps = 0.0", Some("eps")),
+        ("kind = \"adadelta\"\nweight_decay = -1.0", Some("weight_decay")),
         ("clip_norm = 0.0\nkind = \"sgd\"", Some("clip_norm")),
         ("clip_value = nan\nkind = \"sgd\"", Some("clip_value")),
         ("kind = \"sgd\"\n[schedule]\nkind = \"step\"\nstep_size = 0", Some("schedule.step_size")),
@@ -72,9 +82,9 @@ fn every_parameter_out_of_range_is_refused_naming_its_key() {
             (got, want) => panic!("{src}: got {got:?}, want the key {want:?} refused"),
         }
     }
-    // Both Adams, each beta on its own: [0, 1).
+    // The Adams, each beta on its own: [0, 1).
     let mut adams = Vec::new();
-    for kind in ["adam", "adamw"] {
+    for kind in ["adam", "adamw", "nadam", "radam", "adamax"] {
         for (extra, refused) in [
             ("lr = 0.0", Some("lr")),
             ("betas = [1.0, 0.999]", Some("betas[0]")),
@@ -143,6 +153,10 @@ fn state_lengths_are_the_documented_layouts() {
         ("kind = \"rmsprop\"\nmomentum = 0.9", 20),
         ("kind = \"rmsprop\"\ncentered = true\nmomentum = 0.9", 30),
         ("kind = \"adagrad\"", 10),
+        ("kind = \"nadam\"", 21),
+        ("kind = \"radam\"", 20),
+        ("kind = \"adamax\"", 20),
+        ("kind = \"adadelta\"", 20),
     ];
     covers_every_name("state_lengths_are_the_documented_layouts", cases.iter().map(|c| c.0), false);
     for (src, len) in cases {
@@ -166,6 +180,10 @@ fn every_step_asks_for_as_many_gradients_as_parameters_and_its_state() {
         "kind = \"adamw\"",
         "kind = \"rmsprop\"\ncentered = true\nmomentum = 0.5",
         "kind = \"adagrad\"",
+        "kind = \"nadam\"",
+        "kind = \"radam\"",
+        "kind = \"adamax\"",
+        "kind = \"adadelta\"",
     ];
     covers_every_name("every_step_asks_for_as_many_gradients_as_parameters_and_its_state", kinds, false);
     let panics = |f: &dyn Fn()| -> Option<String> {

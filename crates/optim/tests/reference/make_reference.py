@@ -9,7 +9,8 @@ that regenerating the values (and CI) needs no torch. (When it was written, the 
 PyPI for this platform was the CUDA build; torch itself is now compared by hand, in a venv of
 your own, by docs/torch_check/check_with_torch.py, which maps every optimiser to torch's.)
 
-- optimisers: the `_single_tensor_*` functions of torch/optim/{sgd,adam,rmsprop,adagrad}.py (the
+- optimisers: the `_single_tensor_*` functions of
+  torch/optim/{sgd,adam,rmsprop,adagrad,nadam,radam,adamax,adadelta}.py (the
   path torch takes on CPU), with ATen's element formulas: `add(x, alpha=a)` is self + a*x,
   `addcmul_(t1, t2, value=v)` is self + v*t1*t2, `addcdiv_(t1, t2, value=v)` is self + v*t1/t2,
   and `lerp_(end, w)` is self + w*(end - self) for w < 0.5, else end - (end - self)*(1 - w).
@@ -25,7 +26,8 @@ Two things have no PyTorch class and follow our documented semantics: `constant`
 a factor of 1) and warm-up before reduce_on_plateau (SequentialLR refuses ReduceLROnPlateau; ours
 ignores warm-up costs and starts the plateau logic at the base lr on epoch W).
 
-Every optimiser case runs 3 parameters for 5 steps on fixed gradients (constants, not functions
+Every optimiser case runs 3 parameters for 8 steps (RAdam's rectified step starts at step 6 at
+the earliest) on fixed gradients (constants, not functions
 of the parameters, given as p.grad). Configs are TOML text in our `[optim]` format, so the test
 also checks parsing and defaults: a "default" case names only `kind`, and its expected values
 come from PyTorch's defaults written here, not from the Rust code.
@@ -43,6 +45,9 @@ GRADS = [
     [0.25, 0.4, -2.0e-4],
     [0.05, -0.3, 1.0e-4],
     [-0.2, 0.9, 5.0e-5],
+    [0.15, -0.5, -1.0e-4],
+    [-0.05, 0.7, 2.0e-4],
+    [0.1, -0.6, 1.5e-4],
 ]
 
 # PyTorch's defaults (torch.optim.* signatures), written out independently of the Rust code.
@@ -52,6 +57,10 @@ DEFAULTS = {
     "adamw": dict(lr=1e-3, betas=[0.9, 0.999], eps=1e-8, weight_decay=1e-2, amsgrad=False, maximize=False),
     "rmsprop": dict(lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False, maximize=False),
     "adagrad": dict(lr=1e-2, lr_decay=0.0, weight_decay=0.0, initial_accumulator_value=0.0, eps=1e-10, maximize=False),
+    "nadam": dict(lr=2e-3, betas=[0.9, 0.999], eps=1e-8, weight_decay=0.0, momentum_decay=4e-3, decoupled_weight_decay=False, maximize=False),
+    "radam": dict(lr=1e-3, betas=[0.9, 0.999], eps=1e-8, weight_decay=0.0, decoupled_weight_decay=False, maximize=False),
+    "adamax": dict(lr=2e-3, betas=[0.9, 0.999], eps=1e-8, weight_decay=0.0, maximize=False),
+    "adadelta": dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0.0, maximize=False),
 }
 
 
@@ -182,7 +191,140 @@ class Adagrad:
             params[i] = param + (-clr) * grad / std
 
 
-OPTIMIZERS = {"sgd": SGD, "adam": Adam, "adamw": AdamW, "rmsprop": RMSprop, "adagrad": Adagrad}
+class NAdam:
+    """torch/optim/nadam.py `_single_tensor_nadam`; `mu_product` and `step` are float64 scalars
+    (torch's `_get_scalar_dtype()` with float64 as the default dtype)."""
+
+    def __init__(self, n, lr, betas, eps, weight_decay, momentum_decay, decoupled_weight_decay, maximize):
+        self.beta1, self.beta2 = betas
+        self.eps, self.weight_decay, self.momentum_decay = eps, weight_decay, momentum_decay
+        self.decoupled_weight_decay, self.maximize = decoupled_weight_decay, maximize
+        self.exp_avgs = [0.0] * n
+        self.exp_avg_sqs = [0.0] * n
+        self.mu_products = [1.0] * n
+        self.state_steps = [0.0] * n
+
+    def step(self, params, grads, lr):
+        beta1, beta2, eps = self.beta1, self.beta2, self.eps
+        for i, param in enumerate(params):
+            grad = grads[i] if not self.maximize else -grads[i]
+            self.state_steps[i] += 1
+            step = self.state_steps[i]
+            bias_correction2 = 1 - beta2**step
+            if self.weight_decay != 0:
+                if self.decoupled_weight_decay:
+                    param = param * (1 - lr * self.weight_decay)
+                else:
+                    grad = grad + self.weight_decay * param
+            mu = beta1 * (1.0 - 0.5 * (0.96 ** (step * self.momentum_decay)))
+            mu_next = beta1 * (1.0 - 0.5 * (0.96 ** ((step + 1) * self.momentum_decay)))
+            self.mu_products[i] *= mu
+            self.exp_avgs[i] = lerp(self.exp_avgs[i], grad, 1 - beta1)
+            self.exp_avg_sqs[i] = self.exp_avg_sqs[i] * beta2 + (1 - beta2) * grad * grad
+            denom = math.sqrt(self.exp_avg_sqs[i] / bias_correction2)
+            mu_product_next = self.mu_products[i] * mu_next
+            denom = denom + eps
+            param = param + (-lr * (1.0 - mu) / (1.0 - self.mu_products[i])) * grad / denom
+            param = param + ((-lr * mu_next) / (1.0 - mu_product_next)) * self.exp_avgs[i] / denom
+            params[i] = param
+
+
+class RAdam:
+    """torch/optim/radam.py `_single_tensor_radam`. `scalar / tensor` is torch's `__rtruediv__`,
+    `tensor.reciprocal() * scalar`."""
+
+    def __init__(self, n, lr, betas, eps, weight_decay, decoupled_weight_decay, maximize):
+        self.beta1, self.beta2 = betas
+        self.eps, self.weight_decay = eps, weight_decay
+        self.decoupled_weight_decay, self.maximize = decoupled_weight_decay, maximize
+        self.exp_avgs = [0.0] * n
+        self.exp_avg_sqs = [0.0] * n
+        self.state_steps = [0.0] * n
+
+    def step(self, params, grads, lr):
+        beta1, beta2, eps = self.beta1, self.beta2, self.eps
+        for i, param in enumerate(params):
+            grad = grads[i] if not self.maximize else -grads[i]
+            self.state_steps[i] += 1
+            step = self.state_steps[i]
+            if self.weight_decay != 0:
+                if self.decoupled_weight_decay:
+                    param = param * (1 - lr * self.weight_decay)
+                else:
+                    grad = grad + self.weight_decay * param
+            self.exp_avgs[i] = lerp(self.exp_avgs[i], grad, 1 - beta1)
+            self.exp_avg_sqs[i] = self.exp_avg_sqs[i] * beta2 + (1 - beta2) * grad * grad
+            bias_correction1 = 1 - beta1**step
+            bias_correction2 = 1 - beta2**step
+            bias_corrected_exp_avg = self.exp_avgs[i] / bias_correction1
+            rho_inf = 2 / (1 - beta2) - 1
+            rho_t = rho_inf - 2 * step * (beta2**step) / bias_correction2
+            if rho_t > 5.0:
+                rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+                exp_avg_sq_sqrt = math.sqrt(self.exp_avg_sqs[i]) + eps
+                adaptive_lr = (1.0 / exp_avg_sq_sqrt) * (bias_correction2**0.5)
+                param = param + (-1.0) * (bias_corrected_exp_avg * lr * adaptive_lr * rect)
+            else:
+                param = param + (-1.0) * (bias_corrected_exp_avg * lr)
+            params[i] = param
+
+
+class Adamax:
+    """torch/optim/adamax.py `_single_tensor_adamax`."""
+
+    def __init__(self, n, lr, betas, eps, weight_decay, maximize):
+        self.beta1, self.beta2 = betas
+        self.eps, self.weight_decay, self.maximize = eps, weight_decay, maximize
+        self.exp_avgs = [0.0] * n
+        self.exp_infs = [0.0] * n
+        self.state_steps = [0.0] * n
+
+    def step(self, params, grads, lr):
+        for i, param in enumerate(params):
+            grad = grads[i] if not self.maximize else -grads[i]
+            self.state_steps[i] += 1
+            if self.weight_decay != 0:
+                grad = grad + self.weight_decay * param
+            self.exp_avgs[i] = lerp(self.exp_avgs[i], grad, 1 - self.beta1)
+            self.exp_infs[i] = max(self.exp_infs[i] * self.beta2, abs(grad) + self.eps)
+            bias_correction = 1 - self.beta1 ** self.state_steps[i]
+            clr = lr / bias_correction
+            params[i] = param + (-clr) * self.exp_avgs[i] / self.exp_infs[i]
+
+
+class Adadelta:
+    """torch/optim/adadelta.py `_single_tensor_adadelta`."""
+
+    def __init__(self, n, lr, rho, eps, weight_decay, maximize):
+        self.rho, self.eps, self.weight_decay, self.maximize = rho, eps, weight_decay, maximize
+        self.square_avgs = [0.0] * n
+        self.acc_deltas = [0.0] * n
+
+    def step(self, params, grads, lr):
+        rho, eps = self.rho, self.eps
+        for i, param in enumerate(params):
+            grad = grads[i] if not self.maximize else -grads[i]
+            if self.weight_decay != 0:
+                grad = grad + self.weight_decay * param
+            self.square_avgs[i] = self.square_avgs[i] * rho + (1 - rho) * grad * grad
+            std = math.sqrt(self.square_avgs[i] + eps)
+            delta = math.sqrt(self.acc_deltas[i] + eps)
+            delta = delta / std * grad
+            self.acc_deltas[i] = self.acc_deltas[i] * rho + (1 - rho) * delta * delta
+            params[i] = param + (-lr) * delta
+
+
+OPTIMIZERS = {
+    "sgd": SGD,
+    "adam": Adam,
+    "adamw": AdamW,
+    "rmsprop": RMSprop,
+    "adagrad": Adagrad,
+    "nadam": NAdam,
+    "radam": RAdam,
+    "adamax": Adamax,
+    "adadelta": Adadelta,
+}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -495,6 +637,19 @@ OPTIMIZER_CASES = [
     ("adamw_maximize", "adamw", dict(lr=0.05, weight_decay=0.3, maximize=True)),
     ("rmsprop_maximize_centered_momentum", "rmsprop", dict(lr=0.02, momentum=0.7, centered=True, weight_decay=0.1, maximize=True)),
     ("adagrad_maximize", "adagrad", dict(lr=0.1, weight_decay=0.1, maximize=True)),
+    # Optimisers added in the thirtieth session (PyTorch's NAdam, RAdam, Adamax, Adadelta).
+    ("nadam_default", "nadam", {}),
+    ("nadam_all_options", "nadam", dict(lr=0.05, betas=[0.8, 0.6], eps=1e-3, weight_decay=0.1, momentum_decay=0.3)),
+    ("nadam_decoupled_maximize", "nadam", dict(lr=0.05, weight_decay=0.3, decoupled_weight_decay=True, maximize=True)),
+    ("radam_default", "radam", {}),
+    ("radam_all_options", "radam", dict(lr=0.05, betas=[0.8, 0.9], eps=1e-3, weight_decay=0.1)),
+    ("radam_decoupled_maximize", "radam", dict(lr=0.05, weight_decay=0.3, decoupled_weight_decay=True, maximize=True)),
+    ("adamax_default", "adamax", {}),
+    ("adamax_all_options", "adamax", dict(lr=0.05, betas=[0.8, 0.6], eps=1e-3, weight_decay=0.1)),
+    ("adamax_maximize", "adamax", dict(lr=0.05, weight_decay=0.1, maximize=True)),
+    ("adadelta_default", "adadelta", {}),
+    ("adadelta_all_options", "adadelta", dict(lr=0.5, rho=0.6, eps=1e-4, weight_decay=0.1)),
+    ("adadelta_maximize", "adadelta", dict(lr=0.5, weight_decay=0.1, maximize=True)),
 ]
 
 # Optimiser + schedule, one step per epoch: the scheduled lr reaches the update (and AdamW's decay).
@@ -502,6 +657,8 @@ SCHEDULED_OPTIMIZER_CASES = [
     ("adamw_step_schedule", "adamw", dict(lr=0.05, weight_decay=0.5), dict(kind="step", step_size=2, gamma=0.5, warmup_epochs=1)),
     ("adagrad_exponential_schedule", "adagrad", dict(lr=0.1, lr_decay=0.1), dict(kind="exponential", gamma=0.7)),
     ("sgd_plateau_schedule", "sgd", dict(lr=0.1, momentum=0.5), dict(kind="reduce_on_plateau", patience=0, factor=0.5)),
+    ("nadam_cosine_schedule", "nadam", dict(lr=0.05, weight_decay=0.3, decoupled_weight_decay=True), dict(kind="cosine", t_max=4)),
+    ("radam_step_schedule", "radam", dict(lr=0.05, betas=[0.8, 0.9]), dict(kind="step", step_size=3, gamma=0.5)),
 ]
 
 EPOCHS = 12
