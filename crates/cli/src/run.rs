@@ -3,7 +3,9 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use backprop_tensor::{Dtype, Element, Matrix};
 use ndarray::s;
@@ -32,13 +34,23 @@ pub const CHECKPOINT: &str = "checkpoint.json";
 /// Ctrl-C presses seen by this process (see [`install_interrupt_handler`]).
 static INTERRUPTS: AtomicUsize = AtomicUsize::new(0);
 
+/// When the first interrupt came.
+static FIRST_INTERRUPT: OnceLock<Instant> = OnceLock::new();
+
+/// Signals this soon after the first are the same request: `timeout` sends its SIGTERM twice,
+/// to the process and then to its process group, and a terminal's Ctrl-C reaches every process
+/// of the foreground group (the shell's pipeline) at once.
+pub const SAME_INTERRUPT: Duration = Duration::from_millis(500);
+
 /// Makes Ctrl-C (SIGINT), SIGTERM and SIGHUP stop training gracefully (ctrlc's `termination`
 /// feature: the signals `timeout`, Slurm, Docker and a closed terminal send): the first ends the
 /// run after the current epoch with a final checkpoint and `stop_reason = "interrupted"`; a
-/// second exits at once with status 130, saying so. Call once, from a binary.
+/// second, [`SAME_INTERRUPT`] or more after the first, exits at once with status 130, saying so
+/// (one sooner is taken as the same request). Call once, from a binary.
 pub fn install_interrupt_handler() {
     let _ = ctrlc::set_handler(|| {
-        if INTERRUPTS.fetch_add(1, Ordering::SeqCst) >= 1 {
+        let first = *FIRST_INTERRUPT.get_or_init(Instant::now);
+        if INTERRUPTS.fetch_add(1, Ordering::SeqCst) >= 1 && first.elapsed() >= SAME_INTERRUPT {
             let _ = writeln!(
                 std::io::stderr(),
                 "\ninterrupted again: exiting at once, without the final checkpoint and summary"
