@@ -172,7 +172,7 @@ impl<'de> Deserialize<'de> for BatchSize {
 
 impl Config {
     /// The output layer's activation and the key that sets it.
-    fn output_activation(&self) -> (&'static str, &ActivationSpec) {
+    pub(crate) fn output_activation(&self) -> (&'static str, &ActivationSpec) {
         match &self.model.output_activation {
             Some(a) => ("model.output_activation", a),
             None => ("model.activation", &self.model.activation),
@@ -527,6 +527,15 @@ pub fn apply_override(table: &mut toml::Table, item: &str) -> Result<(), String>
     };
     let parts = dotted(key).ok_or_else(|| format!("`{key}` is not a dotted key"))?;
     let (last, parents) = parts.split_last().expect("split gives at least one part");
+    // A section the file leaves out is its default: `--set optim.lr=0.1` on a config without
+    // `[optim]` sets the default optimiser's lr, not a table without `kind` (refused). A table
+    // the file has keeps what it says.
+    if let Some(section) = parents.first()
+        && !table.contains_key(section)
+        && let Some((tag, name)) = default_component(section)
+    {
+        table.insert(section.clone(), toml::Value::Table(toml::Table::from_iter([(tag.to_string(), name.into())])));
+    }
     let mut t = table;
     for (i, p) in parents.iter().enumerate() {
         let entry = t.entry(p.clone()).or_insert_with(|| toml::Value::Table(toml::Table::new()));
@@ -543,6 +552,24 @@ pub fn apply_override(table: &mut toml::Table, item: &str) -> Result<(), String>
     }
     t.insert(last.clone(), value);
     Ok(())
+}
+
+/// The key naming the component of a section that is a registry's choice, and the name the
+/// section's default takes: `[optim]`'s `kind` (`sgd`), `[loss]`'s `kind` (`half_mse`),
+/// `[data]`'s `source` (`half_adder`).
+fn default_component(section: &str) -> Option<(&'static str, String)> {
+    // A component without parameters may be written as its bare name.
+    let tagged = |tag: &'static str, value: Result<toml::Value, toml::ser::Error>| {
+        let value = value.ok()?;
+        let name = value.as_str().or_else(|| value.get(tag)?.as_str())?;
+        Some((tag, name.to_string()))
+    };
+    match section {
+        "optim" => tagged("kind", toml::Value::try_from(OptimSpec::default())),
+        "loss" => tagged("kind", toml::Value::try_from(LossSpec::default())),
+        "data" => tagged("source", toml::Value::try_from(DataSpec::default())),
+        _ => None,
+    }
 }
 
 /// Keys that another name reads as, the same wherever they are (Keras's names): a key, and its
@@ -1201,6 +1228,34 @@ mod tests {
         assert_eq!(message(&["model.init={kind=\"constant\",value=1e300}"]), None);
         // The same values in f64 are no concern of this check.
         assert_eq!(message(&["experiment.dtype=f64", "optim.lr=1e39", "optim.eps=1e-50"]), None);
+    }
+
+    /// `--set optim.lr=0.1` on a config without `[optim]` is sgd's lr (it was refused: "missing
+    /// field `kind`"), `loss.*` and `data.*` likewise; a table the file has is left as written.
+    #[test]
+    fn a_set_into_a_section_the_file_leaves_out_is_its_defaults() {
+        let base = "[train]\nepochs = 1\n";
+        let load = |text: &str, sets: &[&str]| {
+            let sets: Vec<String> = sets.iter().map(|s| s.to_string()).collect();
+            load_text(text.into(), "d.toml".as_ref(), &sets).map(|l| l.config).map_err(|e| e.to_string())
+        };
+        let err = load(base, &["loss.reduction=mean"]).unwrap_err();
+        assert!(err.contains("key `loss.reduction`") && err.contains("unknown field"), "half_mse has none: {err}");
+        assert_eq!(load(base, &["loss.delta=2.0", "loss.kind=huber"]).unwrap().loss.name(), "huber");
+        let cfg = load(base, &["optim.lr=0.1", "optim.momentum=0.9"]).unwrap();
+        let sgd = backprop_optim::Sgd { lr: 0.1, momentum: 0.9, ..Default::default() };
+        assert_eq!(cfg.optim.optimizer, backprop_optim::OptimizerSpec::Sgd(sgd));
+        let cfg = load(base, &["optim.schedule.kind=cosine", "optim.schedule.t_max=5"]).unwrap();
+        assert_eq!(cfg.optim.optimizer.name(), "sgd");
+        assert_eq!(cfg.optim.schedule.unwrap().schedule.name(), "cosine");
+        assert_eq!(load(base, &["optim.lr=0.1", "optim.kind=adam"]).unwrap().optim.optimizer.name(), "adam");
+        let err = load(base, &["data.samples=50"]).unwrap_err();
+        assert!(err.contains("key `data.samples`") && err.contains("unknown field"), "half_adder has none: {err}");
+        let moons = load(base, &["data.source=moons", "data.samples=50"]).unwrap();
+        assert!(matches!(moons.data, DataSpec::Moons { .. }), "{:?}", moons.data);
+        // The file's own table without `kind` is refused, as written.
+        let err = load(&format!("{base}[optim]\nlr = 0.5\n"), &["optim.momentum=0.9"]).unwrap_err();
+        assert!(err.contains("missing field `kind`"), "{err}");
     }
 
     #[test]

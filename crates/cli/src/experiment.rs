@@ -33,6 +33,91 @@ use crate::error::CliError;
 use crate::model_file::ModelFile;
 use crate::train::TrainOptions;
 
+/// The least and the largest value an output layer with `activation` can give (±∞ where it
+/// grows without bound): its outputs over pre-activations from −10³⁰⁰ to 10³⁰⁰, finely spaced
+/// in [−10, 10], where the smooth ones (gelu, silu) have their least value. Found by running
+/// the activation, so that an activation added later needs nothing here.
+pub(crate) fn output_bounds(activation: &backprop_layers::ActivationSpec) -> (f64, f64) {
+    let far = (1..=6).map(|k| 10f64.powi(k * 50)).chain([1e3, 1e5, 1e10]);
+    let mut z: Vec<f64> = far.flat_map(|v| [v, -v]).collect();
+    z.extend((-1000..=1000).map(|i| f64::from(i) / 100.0));
+    // Rows (z, −z): a row-wise activation (softmax) sees rows of two, an element-wise one each value.
+    let probe: Vec<f64> = z.iter().flat_map(|&v| [v, -v]).collect();
+    let mut a = vec![0.0; probe.len()];
+    activation.get::<f64>().forward_buffers(2, &probe, &mut a);
+    let (lo, hi) = a
+        .iter()
+        .filter(|v| !v.is_nan())
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    let unbounded = 1e100;
+    (if lo < -unbounded { f64::NEG_INFINITY } else { lo }, if hi > unbounded { f64::INFINITY } else { hi })
+}
+
+/// What `train` says when the output layer's activation cannot give what the loss compares it
+/// with: a loss on logits (`cross_entropy`, `bce_with_logits`) over an output layer that bounds
+/// them (relu's logits ≥ 0), or targets outside the values of the output layer (standardized
+/// targets below 0 under relu, the default when `model.output_activation` is unset and the hidden
+/// layers are relu). Keras's and PyTorch's output layers are linear unless told otherwise; here
+/// the output layer takes `model.activation` (the post's net is sigmoid throughout), which
+/// fitted 495 of 1000 house prices with the targets' mean.
+fn output_layer_warning<F: Element>(
+    cfg: &Config,
+    targets: &backprop_tensor::Matrix<F>,
+    scaled: bool,
+) -> Option<String> {
+    let (key, out) = cfg.output_activation();
+    let loss = cfg.loss.get::<F>();
+    let unset = if key == "model.activation" { ", as `model.output_activation` is not set" } else { "" };
+    let (lo, hi) = output_bounds(out);
+    // Three decimals (gelu's least value is −0.16997…), an open end at ±∞.
+    let end = |v: f64| match v {
+        f64::INFINITY => "∞".to_string(),
+        f64::NEG_INFINITY => "−∞".to_string(),
+        v => {
+            let text = format!("{v:.3}");
+            let text = text.trim_end_matches('0').trim_end_matches('.');
+            if text == "-0" { "0".to_string() } else { text.to_string() }
+        }
+    };
+    let bounds = format!(
+        "{}{}, {}{}",
+        if lo.is_finite() { "[" } else { "(" },
+        end(lo),
+        end(hi),
+        if hi.is_finite() { "]" } else { ")" }
+    );
+    match loss.absorbs() {
+        Some(absorbed) if out.name() == absorbed => None,
+        Some(absorbed) if lo.is_finite() || hi.is_finite() => Some(format!(
+            "loss `{}` takes logits, and the output layer is `{}` (`{key}`{unset}), which limits them to {bounds}: \
+             use a `{absorbed}` output layer (the loss applies it to the logits) or `identity`",
+            cfg.loss.name(),
+            out.name()
+        )),
+        Some(_) => None,
+        None => {
+            let slack = |b: f64| 1e-4 * (1.0 + b.abs());
+            let outside = targets.iter().filter(|t| t.f64() < lo - slack(lo) || t.f64() > hi + slack(hi)).count();
+            (outside > 0).then(|| {
+                let (min, max) = targets
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), t| (lo.min(t.f64()), hi.max(t.f64())));
+                let scaled = if scaled { " (as normalize_targets scales them)" } else { "" };
+                format!(
+                    "the output layer is `{}` (`{key}`{unset}), whose values lie in {bounds}, but {outside} of the {} \
+                     training targets lie outside it, from {} to {}{scaled}: the network cannot fit them (for \
+                     targets that are values, set `model.output_activation = \"identity\"`, the linear output \
+                     Keras and PyTorch use unless told otherwise)",
+                    out.name(),
+                    targets.len(),
+                    crate::report::number(min),
+                    crate::report::number(max),
+                )
+            })
+        }
+    }
+}
+
 /// Stream index of the initial weights under the experiment seed.
 pub const STREAM_INIT: u64 = 0;
 /// Stream index of the mini-batch shuffles under the experiment seed.
@@ -169,6 +254,9 @@ pub(crate) fn prepare_splits_of<F: Element>(
                     crate::report::number(max),
                 ));
             }
+        }
+        if let Some(warning) = output_layer_warning(cfg, &data.targets, !splits.target_normalizer.is_identity()) {
+            splits.warnings.push(warning);
         }
         // Classes the source knows of (an IDX file's ten digits) but the training samples lack:
         // one class present leaves nothing to learn, as scikit-learn's classifiers refuse it.
@@ -483,5 +571,75 @@ mod tests {
         assert_eq!(asked.get(), 17 * 4 * 4 + 6 * 8);
         assert!(err.starts_with("m.toml"), "{err}");
         assert!(err.contains("key `model`: the network's 17 parameters need about 1 KiB"), "{err}");
+    }
+
+    #[test]
+    fn output_bounds_are_each_activations_range() {
+        let bounds = |name: &str| output_bounds(&ActivationSpec::from_name(name).unwrap());
+        let inf = f64::INFINITY;
+        assert_eq!(bounds("sigmoid"), (0.0, 1.0));
+        assert_eq!(bounds("softmax"), (0.0, 1.0));
+        assert_eq!(bounds("tanh"), (-1.0, 1.0));
+        assert_eq!(bounds("relu"), (0.0, inf));
+        assert_eq!(bounds("softplus"), (0.0, inf));
+        assert_eq!(bounds("elu"), (-1.0, inf));
+        assert_eq!(bounds("identity"), (-inf, inf));
+        assert_eq!(bounds("leaky_relu"), (-inf, inf));
+        // gelu's least value is −0.16997… at z ≈ −0.7518, silu's −0.27846… at z ≈ −1.2785.
+        let (gelu, silu) = (bounds("gelu"), bounds("silu"));
+        assert!((gelu.0 + 0.169971).abs() < 1e-5 && gelu.1 == inf, "{gelu:?}");
+        assert!((silu.0 + 0.278465).abs() < 1e-5 && silu.1 == inf, "{silu:?}");
+    }
+
+    /// Standardized targets under a relu output layer (the default when only `activation` is
+    /// given), and `cross_entropy` over a relu output layer, are said; a linear output layer,
+    /// targets within the output's range, and the output layer a loss on logits absorbs are not.
+    #[test]
+    fn an_output_layer_that_cannot_give_the_targets_is_said() {
+        let warning = |data: &str, rest: &str| {
+            let text = format!("[data]\n{data}\n[train]\nepochs = 1\n{rest}");
+            let loaded = crate::config::load_text(text, "w.toml".as_ref(), &[]).unwrap();
+            let (splits, _) = prepare_splits::<f64>(&loaded, None).unwrap();
+            splits.warnings.into_iter().find(|w| w.contains("output layer"))
+        };
+        let sine = |scaling: &str| format!("source = \"sine\"\nnormalize_targets = \"{scaling}\"");
+        let said = warning(&sine("standardize"), "[model]\nactivation = \"relu\"").expect("relu");
+        assert!(
+            said.starts_with(
+                "the output layer is `relu` (`model.activation`, as `model.output_activation` is not set), whose \
+                 values lie in [0, ∞), but "
+            ),
+            "{said}"
+        );
+        assert!(said.contains("(as normalize_targets scales them)"), "{said}");
+        assert!(said.contains("set `model.output_activation = \"identity\"`"), "{said}");
+        let linear = "[model]\nactivation = \"relu\"\noutput_activation = \"identity\"";
+        assert_eq!(warning(&sine("standardize"), linear), None);
+        let tanh = warning(&sine("standardize"), "[model]\nactivation = \"tanh\"").expect("tanh");
+        assert!(
+            tanh.contains("(`model.activation`, as") && tanh.contains("whose values lie in [-1, 1], but "),
+            "{tanh}"
+        );
+        // minmax scales the targets into [0, 1]: within tanh's and sigmoid's values.
+        assert_eq!(warning(&sine("minmax"), "[model]\nactivation = \"tanh\""), None);
+        let sigmoid = warning(&sine("minmax"), "[model]\nactivation = \"relu\"\noutput_activation = \"sigmoid\"");
+        assert_eq!(sigmoid, None);
+
+        let moons = "source = \"moons\"";
+        let logits = warning(moons, "[loss]\nkind = \"cross_entropy\"\n[model]\nactivation = \"relu\"").expect("relu");
+        assert!(
+            logits.starts_with("loss `cross_entropy` takes logits, and the output layer is `relu` (`model.activation`")
+                && logits.contains("which limits them to [0, ∞): use a `softmax` output layer"),
+            "{logits}"
+        );
+        let explicit = "[loss]\nkind = \"cross_entropy\"\n[model]\noutput_activation = \"sigmoid\"";
+        let said = warning(moons, explicit).expect("sigmoid");
+        assert!(said.contains("`sigmoid` (`model.output_activation`), which limits them to [0, 1]:"), "{said}");
+        for output in ["softmax", "identity"] {
+            let fine = format!(
+                "[loss]\nkind = \"cross_entropy\"\n[model]\nactivation = \"relu\"\noutput_activation = \"{output}\""
+            );
+            assert_eq!(warning(moons, &fine), None, "{output}");
+        }
     }
 }
