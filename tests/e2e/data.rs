@@ -215,8 +215,10 @@ fn csv_with_string_labels_trains_and_predicts_labels() {
         "{}",
         run.stdout
     );
-    // The report's JSON names the split it was made on too.
-    assert!(run.stdout.contains(r#""split": "validation""#), "{}", run.stdout);
+    // The report as scikit-learn's classification_report prints it, each class a row.
+    assert!(run.stdout.contains("precision  recall  f1-score  support"), "{}", run.stdout);
+    assert!(run.stdout.lines().any(|l| l.starts_with("versicolor ")), "{}", run.stdout);
+    assert!(run.stdout.contains("confusion matrix (rows: true class, columns: predicted class):"), "{}", run.stdout);
     assert!(!run.stderr.contains("warning"), "the model's own training split: {}", run.stderr);
     // Another seed splits the rows otherwise: the validation split now holds rows the model
     // trained on, which eval says (and measures all the same).
@@ -284,8 +286,16 @@ fn eval_reads_other_data_with_the_models_classes_and_normalizer() {
     let run = eval("virginica.csv");
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("accuracy: 1.0\n"), "{}", run.stdout);
-    let classes: Vec<&str> = run.stdout.lines().filter_map(|l| l.trim().strip_prefix("\"class\": ")).collect();
-    assert_eq!(classes, ["\"setosa\",", "\"versicolor\",", "\"virginica\","], "{}", run.stdout);
+    // Every class of the model, in its order, with the samples' 3 under virginica.
+    let start = run.stdout.find("confusion matrix").unwrap();
+    let matrix: Vec<&str> = run.stdout[start..].lines().skip(1).collect();
+    assert_eq!(
+        matrix[0].split_whitespace().collect::<Vec<_>>(),
+        ["setosa", "versicolor", "virginica"],
+        "{}",
+        run.stdout
+    );
+    assert_eq!(matrix[3].split_whitespace().collect::<Vec<_>>(), ["virginica", "0", "0", "3"], "{}", run.stdout);
 
     write(dir, "unseen.csv", &format!("{IRIS_LIKE}1.0,0.2,setosa\n2.0,1.5,rosa\n"));
     let run = eval("unseen.csv");
@@ -762,7 +772,11 @@ fn regression_targets_scaled_train_and_predict_in_their_own_units() {
     let run = backprop(&["eval", model_path.to_str().unwrap(), config.to_str().unwrap()]);
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains(&format!("cost: {cost}")), "{}\n{s}", run.stdout);
-    assert!(run.stdout.contains(&format!("\"mse\": {mse}")), "{}\n{s}", run.stdout);
+    let json = backprop(&["eval", model_path.to_str().unwrap(), config.to_str().unwrap(), "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).expect("eval --format json");
+    assert_eq!(json["regression"]["mse"].as_f64(), Some(mse), "{json}\n{s}");
+    let all = run.stdout.lines().find(|l| l.starts_with("all outputs")).expect("the report's line");
+    assert_eq!(all.split_whitespace().nth(3), Some(backprop_cli::report::figure(mse).as_str()), "{}", run.stdout);
     assert!(run.stdout.contains("(the cost is of the targets scaled by the model's target normalizer"));
     assert!(!run.stderr.contains("warning"), "{}", run.stderr);
     // In another dtype than the model's, it says so.
@@ -1083,8 +1097,16 @@ fn eval_json_holds_what_text_prints() {
     assert_eq!(format!("{} ({} samples)", json["split"].as_str().unwrap(), json["samples"]), line("split: "));
     assert_eq!(format!("{:?}", json["cost"].as_f64().unwrap()), line("cost: "));
     assert_eq!(format!("{:?}", json["accuracy"].as_f64().unwrap()), line("accuracy: "));
-    let report: serde_json::Value = serde_json::from_str(&text[text.find('{').unwrap()..]).unwrap();
-    assert_eq!(report["classification"], json["classification"]);
+    // The text's table holds the JSON's scores, to four decimals.
+    let figure = |v: &serde_json::Value| backprop_cli::report::figure(v.as_f64().unwrap());
+    for class in json["classification"]["per_class"].as_array().unwrap() {
+        let row = class["class"].as_str().unwrap().to_string();
+        let line = text.lines().find(|l| l.split_whitespace().next() == Some(row.as_str())).unwrap();
+        let cells: Vec<&str> = line.split_whitespace().collect();
+        let want =
+            [figure(&class["precision"]), figure(&class["recall"]), figure(&class["f1"]), class["support"].to_string()];
+        assert_eq!(cells[1..], want, "{text}");
+    }
     assert!(json.get("cost_of_scaled_targets").is_none(), "{json}");
 }
 

@@ -880,7 +880,13 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
     if let Some(a) = eval.accuracy {
         let _ = writeln!(out, "accuracy: {a:?}");
     }
-    let _ = writeln!(out, "{}", serde_json::to_string_pretty(&report).expect("a report always serialises"));
+    // As scikit-learn's `classification_report` prints it; every digit is in `--format json`.
+    let text = match (&report.classification, &report.regression) {
+        (Some(c), _) => c.to_text(),
+        (_, Some(r)) => r.to_text(&splits.target_names),
+        _ => String::new(),
+    };
+    let _ = write!(out, "\n{text}");
     Ok(())
 }
 

@@ -101,6 +101,114 @@ pub fn number_in<F: Element>(x: F) -> String {
     }
 }
 
+/// A figure for people, as Keras prints them: four decimals, or four digits of an exponent form
+/// where those would hide the number (below 10⁻³, from 10⁶); the JSON has every digit.
+///
+/// ```
+/// use backprop_cli::report::figure;
+/// assert_eq!((figure(0.97333), figure(2.5e-5), figure(0.0)), ("0.9733".into(), "2.5000e-5".into(), "0.0000".into()));
+/// ```
+pub fn figure(x: f64) -> String {
+    if x == 0.0 || (1e-3..1e6).contains(&x.abs()) { format!("{x:.4}") } else { format!("{x:.4e}") }
+}
+
+/// Rows of cells as a table: the first column left-aligned, the others right-aligned, each as
+/// wide as its widest cell, two spaces apart; an empty row is an empty line.
+fn table(rows: &[Vec<String>]) -> String {
+    let columns = rows.iter().map(Vec::len).max().unwrap_or(0);
+    let width = |c: usize| rows.iter().filter_map(|r| r.get(c)).map(|s| s.chars().count()).max().unwrap_or(0);
+    let widths: Vec<usize> = (0..columns).map(width).collect();
+    let mut out = String::new();
+    for row in rows {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(
+                |(c, cell)| {
+                    if c == 0 { format!("{cell:<w$}", w = widths[0]) } else { format!("{cell:>w$}", w = widths[c]) }
+                },
+            )
+            .collect();
+        out.push_str(cells.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+impl ClassificationReport {
+    /// The report as scikit-learn's `classification_report` prints it (four decimals), with the
+    /// macro and support-weighted averages over the classes the samples hold or the model
+    /// predicted (scikit-learn's labels when none are given), then the confusion matrix.
+    pub fn to_text(&self) -> String {
+        let header = ["", "precision", "recall", "f1-score", "support"].map(String::from).to_vec();
+        let mut rows = vec![header];
+        for c in &self.per_class {
+            rows.push(vec![
+                c.class.clone(),
+                figure(c.precision),
+                figure(c.recall),
+                figure(c.f1),
+                c.support.to_string(),
+            ]);
+        }
+        let total: usize = self.per_class.iter().map(|c| c.support).sum();
+        let predicted = |k: usize| self.confusion.iter().map(|row| row.get(k).copied().unwrap_or(0)).sum::<usize>();
+        let seen: Vec<&ClassScores> = self
+            .per_class
+            .iter()
+            .enumerate()
+            .filter(|(k, c)| c.support > 0 || predicted(*k) > 0)
+            .map(|(_, c)| c)
+            .collect();
+        let mean = |f: fn(&ClassScores) -> f64| seen.iter().map(|c| f(c)).sum::<f64>() / seen.len().max(1) as f64;
+        let weighted = |f: fn(&ClassScores) -> f64| {
+            seen.iter().map(|c| f(c) * c.support as f64).sum::<f64>() / total.max(1) as f64
+        };
+        rows.push(Vec::new());
+        rows.push(vec!["accuracy".into(), String::new(), String::new(), figure(self.accuracy), total.to_string()]);
+        for (name, avg) in
+            [("macro avg", &mean as &dyn Fn(fn(&ClassScores) -> f64) -> f64), ("weighted avg", &weighted)]
+        {
+            let row = [avg(|c| c.precision), avg(|c| c.recall), avg(|c| c.f1)].map(figure);
+            rows.push([vec![name.to_string()], row.to_vec(), vec![total.to_string()]].concat());
+        }
+        let mut out = table(&rows);
+        out.push_str("\nconfusion matrix (rows: true class, columns: predicted class):\n");
+        let names: Vec<String> = self.per_class.iter().map(|c| c.class.clone()).collect();
+        let mut matrix = vec![[vec![String::new()], names.clone()].concat()];
+        for (name, row) in names.iter().zip(&self.confusion) {
+            matrix.push([vec![name.clone()], row.iter().map(usize::to_string).collect()].concat());
+        }
+        out.push_str(&table(&matrix));
+        out
+    }
+}
+
+impl RegressionReport {
+    /// The report for people: R², MSE and MAE over every output, each output's own under its
+    /// name (`names`, in target order; `#1`, … where the model names none) with two outputs or
+    /// more, and the outputs read as bits for 0/1 targets.
+    pub fn to_text(&self, names: &[String]) -> String {
+        let mut rows = vec![["", "R²", "MSE", "MAE"].map(String::from).to_vec()];
+        rows.push(vec!["all outputs".into(), figure(self.r2), figure(self.mse), figure(self.mae)]);
+        if let Some(per) = &self.per_output {
+            for (j, ((r2, mse), mae)) in per.r2.iter().zip(&per.mse).zip(&per.mae).enumerate() {
+                let name = names.get(j).cloned().unwrap_or_else(|| format!("#{}", j + 1));
+                rows.push(vec![name, figure(*r2), figure(*mse), figure(*mae)]);
+            }
+        }
+        let mut out = table(&rows);
+        if let Some(bits) = &self.bits {
+            out.push_str(&format!(
+                "\noutputs read as bits: {} right, {} of the rows right in every output\n",
+                figure(bits.accuracy),
+                figure(bits.exact_match)
+            ));
+        }
+        out
+    }
+}
+
 /// A network's output for people: 6 decimals (the post's `0.031141`), or 6 digits after the
 /// point of an exponent form below 10⁻⁴, where the decimals would hide it, and from 10¹⁵.
 ///
@@ -282,6 +390,52 @@ mod tests {
         assert_eq!((a.precision, a.recall, a.f1), (0.5, 0.5, 0.5));
         let c = &r.per_class[2];
         assert_eq!((c.precision, c.recall, c.f1, c.support), (0.0, 0.0, 0.0, 0));
+    }
+
+    /// The text report: scikit-learn's `classification_report` layout and averages (a class
+    /// with neither a sample nor a prediction left out of them, as scikit-learn leaves out
+    /// labels in neither `y_true` nor `y_pred`), then the confusion matrix.
+    #[test]
+    fn the_text_report_is_scikit_learns() {
+        let names: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
+        // Truth 0, 0, 1, 2; predicted 0, 1, 1, 1 (the case above).
+        let out = array![[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.1, 0.8, 0.1], [0.3, 0.4, 0.3]];
+        let t = array![[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]];
+        let text = classification(out.view(), t.view(), 0.5, &names).to_text();
+        let want = "              precision  recall  f1-score  support\n\
+                    a                1.0000  0.5000    0.6667        2\n\
+                    b                0.3333  1.0000    0.5000        1\n\
+                    c                0.0000  0.0000    0.0000        1\n\
+                    \n\
+                    accuracy                           0.5000        4\n\
+                    macro avg        0.4444  0.5000    0.3889        4\n\
+                    weighted avg     0.5833  0.5000    0.4583        4\n\
+                    \n\
+                    confusion matrix (rows: true class, columns: predicted class):\n\
+                    \x20  a  b  c\n\
+                    a  1  1  0\n\
+                    b  0  1  0\n\
+                    c  0  1  0\n";
+        assert_eq!(text, want, "\n{text}");
+        // Class c has no sample and is never predicted: the macro average is over a and b.
+        let out = array![[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.6, 0.3, 0.1], [0.3, 0.6, 0.1]];
+        let t = array![[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 1.0, 0.0]];
+        let text = classification(out.view(), t.view(), 0.5, &names).to_text();
+        assert!(text.contains("\nmacro avg        0.5000  0.5000    0.5000        4\n"), "{text}");
+    }
+
+    #[test]
+    fn the_text_regression_report_names_each_output() {
+        let out = array![[1.0, 0.9], [0.0, 0.7], [1.0, 0.6]];
+        let t = array![[1.0, 1.0], [0.0, 0.0], [1.0, 1.0]];
+        let r = regression(out.view(), t.view(), 0.5);
+        let text = r.to_text(&["sum".to_string()]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0].split_whitespace().collect::<Vec<_>>(), ["R²", "MSE", "MAE"]);
+        assert!(lines[1].starts_with("all outputs  ") && lines[2].starts_with("sum  ") && lines[3].starts_with("#2  "));
+        assert_eq!(lines[2].split_whitespace().collect::<Vec<_>>(), ["sum", "1.0000", "0.0000", "0.0000"]);
+        // Targets of 0s and 1s: bits, 5 of 6 right (0.7 is above 0.5, its target 0), 2 of 3 rows.
+        assert_eq!(lines[5], "outputs read as bits: 0.8333 right, 0.6667 of the rows right in every output");
     }
 
     #[test]

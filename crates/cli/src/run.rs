@@ -776,10 +776,7 @@ fn train_into<F: Element>(
     // As Keras's `evaluate` after `fit`: the held-out split's figures (a run without one, as
     // the post's, prints nothing more; its report is its training set's, in summary.json).
     if name != "train" {
-        // Four decimals, as Keras prints them, or four digits of an exponent form where those
-        // would hide the number (summary.json has every digit).
-        let figure =
-            |x: f64| if x == 0.0 || (1e-3..1e6).contains(&x.abs()) { format!("{x:.4}") } else { format!("{x:.4e}") };
+        let figure = report::figure;
         let figures = match (&eval.report.classification, &eval.report.regression) {
             (Some(c), _) => format!(", accuracy {}", figure(c.accuracy)),
             (_, Some(r)) => format!(", R² {}, MSE {}, MAE {}", figure(r.r2), figure(r.mse), figure(r.mae)),
