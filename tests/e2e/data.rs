@@ -1080,6 +1080,59 @@ fn data_seed_fixes_the_split_apart_from_the_experiment_seed() {
     assert_ne!(data_c, data_d, "each experiment seed draws its own data");
 }
 
+/// `eval` of a file the model never trained from: no leakage warning however the config splits
+/// it (it warned that the split "may hold samples it trained on"), a note that a fraction of it
+/// is measured, and `--split all` measures every row; `all` of the training file itself (or a
+/// copy) says that it holds the training samples.
+#[test]
+fn eval_measures_a_new_file_whole_and_warns_only_of_the_training_file() {
+    let (tmp, out, config, _) = trained_flowers("eval-new-file");
+    let dir = tmp.path();
+    let model = out.path().join("model.json");
+    let mut rows = String::from(IRIS_LIKE);
+    for i in 0..30 {
+        let (species, x) = [("setosa", (1.1, 0.3)), ("versicolor", (2.1, 1.4)), ("virginica", (2.9, 2.4))][i % 3];
+        rows.push_str(&format!("{:.2},{:.2},{species}\n", x.0, x.1));
+    }
+    write(dir, "new.csv", &rows);
+    let eval = |extra: &[&str]| {
+        let args = ["eval", model.to_str().unwrap(), config.to_str().unwrap()];
+        let run = backprop(&[&args[..], extra].concat());
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run
+    };
+    let new_file = format!("data.path={:?}", dir.join("new.csv"));
+    let run = eval(&["--set", &new_file, "--set", "experiment.seed=9"]);
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    assert!(run.stdout.starts_with("split: validation (6 samples)"), "{}", run.stdout);
+    assert!(
+        run.stderr.contains("note: the validation split is 6 of the 30 samples of ")
+            && run.stderr.contains("`--split all` measures every one"),
+        "{}",
+        run.stderr
+    );
+    let run = eval(&["--set", &new_file, "--split", "all"]);
+    assert!(run.stdout.starts_with("split: all (30 samples)\n"), "{}", run.stdout);
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
+    let json = eval(&["--set", &new_file, "--split", "all", "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_str(&json.stdout).unwrap();
+    let support: u64 =
+        json["classification"]["per_class"].as_array().unwrap().iter().map(|c| c["support"].as_u64().unwrap()).sum();
+    assert_eq!((json["split"].as_str(), json["samples"].as_u64(), support), (Some("all"), Some(30), 30));
+
+    // The training file measured whole holds what the model trained on; so does a copy of it.
+    let run = eval(&["--split", "all"]);
+    assert!(run.stdout.starts_with("split: all (90 samples)"), "{}", run.stdout);
+    assert!(run.stderr.contains("the file the model trained from (by its path or its bytes)"), "{}", run.stderr);
+    std::fs::copy(dir.join("flowers.csv"), dir.join("copy.csv")).unwrap();
+    let copy = format!("data.path={:?}", dir.join("copy.csv"));
+    let run = eval(&["--set", &copy, "--split", "all"]);
+    assert!(run.stderr.contains("copy.csv, the file the model trained from"), "{}", run.stderr);
+    let run = backprop(&["eval", model.to_str().unwrap(), config.to_str().unwrap(), "--split", "everything"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("is not train, validation, test or all"), "{}", run.stderr);
+}
+
 /// `eval --format json` is one JSON object with the figures `text` prints: the same split,
 /// sample count, cost and accuracy, and the same report.
 #[test]

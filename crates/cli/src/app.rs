@@ -132,10 +132,11 @@ struct EvalArgs {
     model: PathBuf,
     #[command(flatten)]
     config: ConfigArgs,
-    /// Which split to measure: `test` (default when the config has one), `validation`, `train`.
+    /// Which split to measure: `test` (default when the config has one), `validation`, `train`,
+    /// or `all` (every sample of the config's data: a new file measured whole).
     #[arg(long)]
     split: Option<String>,
-    /// `text` (default: the figures, then the report as JSON) or `json` (one JSON object:
+    /// `text` (default: the figures, then the report as tables) or `json` (one JSON object:
     /// `split`, the report, `samples`, `cost`, `accuracy`, and `cost_of_scaled_targets: true`
     /// under `normalize_targets`), for `jq` and scripts.
     #[arg(long, value_enum, default_value_t)]
@@ -145,7 +146,7 @@ struct EvalArgs {
 /// Output formats of `backprop eval`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 enum EvalFormat {
-    /// `split: …`, `cost: …`, `accuracy: …` lines, then the report as JSON.
+    /// `split: …`, `cost: …`, `accuracy: …` lines, then the report as tables.
     #[default]
     Text,
     /// One JSON object.
@@ -824,6 +825,7 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
             trained_in.name()
         );
     }
+    let all;
     let (name, data) = match split {
         None => match (&splits.test, &splits.validation) {
             (Some(t), _) => ("test", t),
@@ -833,7 +835,21 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
         Some("train") => ("train", &splits.train),
         Some("validation") => ("validation", splits.validation.as_ref().ok_or_else(|| no_split("validation"))?),
         Some("test") => ("test", splits.test.as_ref().ok_or_else(|| no_split("test"))?),
-        Some(other) => return Err(CliError::Config(format!("--split: `{other}` is not train, validation or test"))),
+        Some("all") => {
+            let parts = [Some(&splits.train), splits.validation.as_ref(), splits.test.as_ref()];
+            all = concatenate("all", parts.into_iter().flatten());
+            ("all", &all)
+        }
+        Some(other) => {
+            return Err(CliError::Config(format!("--split: `{other}` is not train, validation, test or all")));
+        }
+    };
+    // The config's source is another file than the one the model trained from (a new file, by
+    // `--set data.path=…`): none of its rows are the training rows, however it is split.
+    let source = source_file(&loaded.config.data);
+    let other_file = match (source, trained_on.as_deref()) {
+        (Some(source), Some(trained)) => !same_file(source, trained),
+        _ => false,
     };
     // A split cut from the training source by a fraction holds training samples when the model
     // was trained on other rows of it; one read from its own file (`test_path`, MNIST's t10k)
@@ -844,7 +860,20 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
         "test" => p.test > 0.0,
         _ => false,
     });
-    if name != "train" {
+    if name == "all" && !other_file {
+        // Every sample of the data: the training split's among them.
+        match (source, &trained_on) {
+            (Some(source), Some(_)) => {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "warning: the all split is read from {}, the file the model trained from (by its path or its bytes): it holds the samples \
+                     the model trained on",
+                    source.display()
+                );
+            }
+            _ => warn_if_it_saw_them(model, name, &splits.train, false),
+        }
+    } else if name != "train" && name != "all" && !(cut && other_file) {
         match split_file_is_source(&loaded.config.data, name, trained_on.as_deref()) {
             Some(file) => {
                 let _ = writeln!(
@@ -856,6 +885,18 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
             }
             None => warn_if_it_saw_them(model, name, if cut { &splits.train } else { data }, cut),
         }
+    }
+    if cut && other_file {
+        let _ = writeln!(
+            std::io::stderr(),
+            "note: the {name} split is {} of the {} samples of {} (`data.{name}`, as the config splits it); \
+             `--split all` measures every one",
+            data.len(),
+            splits.train.len()
+                + splits.validation.as_ref().map_or(0, |v| v.len())
+                + splits.test.as_ref().map_or(0, |t| t.len()),
+            source.expect("other_file has a source").display()
+        );
     }
     let classification = splits.task == backprop_data::Task::Classification;
     let loss = loaded.config.loss.get::<F>();
@@ -897,6 +938,44 @@ fn training_file(file: &ModelFile) -> Option<PathBuf> {
     let data = config.get("data")?;
     let path = data.get("path").or_else(|| data.get("images"))?.as_str()?;
     Some(PathBuf::from(path))
+}
+
+/// The file a config's data is read from (a CSV's `path`, IDX `images`), if any.
+fn source_file(spec: &backprop_data::DataSpec) -> Option<&Path> {
+    match spec {
+        backprop_data::DataSpec::Csv(c, _) => Some(&c.path),
+        backprop_data::DataSpec::Idx(i, _) => Some(&i.images),
+        _ => None,
+    }
+}
+
+/// Whether `a` and `b` are one file: the same path however written, or the same bytes (a copy).
+/// A file that cannot be read is compared by its path alone.
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
+        (Ok(x), Ok(y)) if x == y => true,
+        (Ok(_), Ok(_)) => match (std::fs::metadata(a), std::fs::metadata(b)) {
+            (Ok(x), Ok(y)) if x.len() != y.len() => false,
+            _ => matches!((std::fs::read(a), std::fs::read(b)), (Ok(x), Ok(y)) if x == y),
+        },
+        _ => a == b,
+    }
+}
+
+/// The samples of `parts` one after the other, as one data set named `name`.
+fn concatenate<'a, F: Element>(
+    name: &str,
+    parts: impl Iterator<Item = &'a backprop_data::Dataset<F>>,
+) -> backprop_data::Dataset<F> {
+    let parts: Vec<&backprop_data::Dataset<F>> = parts.collect();
+    let stack = |views: Vec<backprop_tensor::MatView<'_, F>>| {
+        ndarray::concatenate(ndarray::Axis(0), &views).expect("the splits of one data set have its columns")
+    };
+    backprop_data::Dataset {
+        name: name.to_string(),
+        inputs: stack(parts.iter().map(|d| d.inputs.view()).collect()),
+        targets: stack(parts.iter().map(|d| d.targets.view()).collect()),
+    }
 }
 
 /// The file of the held-out split `name` when it is the training source's own file (the same
