@@ -36,6 +36,30 @@ fn early_stopping_waits_patience_epochs_then_restores_the_best() {
     assert_eq!(cost["cost"].as_f64().unwrap(), metrics(out)[1].1);
 }
 
+/// A run early stopping ended, resumed with more epochs, trains to the same stop (its rule's
+/// state is in the checkpoint) and says so, with the command that trains it further.
+#[test]
+fn resuming_an_early_stopped_run_says_it_stops_again() {
+    let tmp = scratch("early-stop-resume");
+    let out = tmp.path();
+    let stop = "train.early_stopping={ monitor = \"cost\", patience = 5, min_delta = 1.0 }";
+    let run = train_half_adder(out, &[stop, "train.checkpoint_every=3"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let first = json(&out.join("summary.json"));
+    assert_eq!((first["stop_reason"].as_str(), first["stop_epoch"].as_u64()), (Some("early_stopping"), Some(6)));
+    let run = backprop(&["train", "--resume", out.to_str().unwrap(), "--set", "train.epochs=40000"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("(the run stopped by early_stopping at epoch 6: resumed, it trains to the same stop")
+            && run.stdout.contains("--set model.init_from=")
+            && !run.stdout.contains("nothing more to train"),
+        "{}",
+        run.stdout
+    );
+    let again = json(&out.join("summary.json"));
+    assert_eq!((again["stop_reason"].as_str(), again["stop_epoch"].as_u64()), (Some("early_stopping"), Some(6)));
+}
+
 /// With `restore_best`, summary.json's final metrics are those of the weights model.json
 /// holds: the best epoch's, bit for bit as metrics.csv recorded them, while metrics.csv goes on
 /// to the last epoch (they were the last epoch's, describing weights that were not saved).

@@ -641,12 +641,29 @@ fn train_into<F: Element>(
         }
         rng =
             trainer.restore(state).map_err(|m| CliError::Input(format!("{}: {m}", dir.join(CHECKPOINT).display())))?;
+        // A run that stopped early (early stopping, stop_below) replays from its checkpoint to the
+        // same stop: its rule's state is in the checkpoint, and more epochs do not change it.
+        let stopped = std::fs::read_to_string(dir.join("summary.json"))
+            .ok()
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+            .and_then(|s| Some((s["stop_reason"].as_str()?.to_string(), s["stop_epoch"].as_u64()?)))
+            .filter(|(reason, _)| reason == "early_stopping" || reason == "stop_below");
         // The stop it resumes from wrote a summary and a model; a resumed run killed between
         // writing its own metrics and its summary would leave them beside its metrics. The
         // checkpoint stays: it is what a resume killed now resumes from.
         remove_earlier_results(dir, false, None)?;
         let _ = writeln!(log, "Resuming after epoch {}", state.epoch);
-        if state.epoch >= cfg.train.epochs {
+        if let Some((reason, epoch)) = stopped {
+            let _ = writeln!(
+                log,
+                "(the run stopped by {reason} at epoch {epoch}: resumed, it trains to the same stop, whatever \
+                 `train.epochs`; to train it further, start a run from its model: `backprop train {config} --set \
+                 model.init_from={model}`, with another `train.{key}`)",
+                config = dir.join("config.toml").display(),
+                model = dir.join("model.json").display(),
+                key = if reason == "stop_below" { "stop_below" } else { "early_stopping" },
+            );
+        } else if state.epoch >= cfg.train.epochs {
             let _ = writeln!(
                 log,
                 "(the run had reached its {} epochs: nothing more to train; `--set train.epochs=N` trains it longer)",
