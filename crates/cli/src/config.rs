@@ -698,6 +698,10 @@ const OTHER_NAMES: &[(&str, &str)] = &[
     ("max_iter", "epochs"),
     ("n_epochs", "epochs"),
     ("hidden_layer_sizes", "hidden"),
+    ("max_norm", "clip_norm"),
+    ("norm_type", "clip_norm_type"),
+    ("start_factor", "warmup_start_factor"),
+    ("total_iters", "warmup_epochs"),
 ];
 
 /// Adds "did you mean `x`?" to an "unknown variant/field `y`, expected …" message when one of
@@ -1141,6 +1145,17 @@ mod tests {
         // `epsilon` is Keras's `eps`; where no `eps` is expected, nothing is suggested for it.
         let m = with_suggestion("unknown field `epsilon`, expected one of `lr`, `momentum`");
         assert!(!m.contains("did you mean"), "{m}");
+        // torch's clip_grad_norm_ and LinearLR arguments.
+        let optim = "expected one of `lr`, `momentum`, `clip_norm`, `clip_norm_type`, `clip_value`, `schedule`";
+        for (given, ours) in [("max_norm", "clip_norm"), ("norm_type", "clip_norm_type")] {
+            let m = with_suggestion(&format!("unknown field `{given}`, {optim}"));
+            assert!(m.ends_with(&format!("; did you mean `{ours}`?")), "{m}");
+        }
+        let schedule = "expected one of `step_size`, `gamma`, `warmup_epochs`, `warmup_start_factor`";
+        for (given, ours) in [("start_factor", "warmup_start_factor"), ("total_iters", "warmup_epochs")] {
+            let m = with_suggestion(&format!("unknown field `{given}`, {schedule}"));
+            assert!(m.ends_with(&format!("; did you mean `{ours}`?")), "{m}");
+        }
     }
 
     #[test]

@@ -553,10 +553,15 @@ fn list(names: &[String]) -> String {
 /// For a word in a regression target column: the task that reads it as a class label.
 fn label_hint(target: bool, cell: &str) -> &'static str {
     let word = cell.trim().chars().any(char::is_alphabetic) && cell.trim().parse::<f64>().is_err();
-    if target && word {
-        "; a class label? (`task = \"classification\"` reads the target column as classes; the default is regression)"
-    } else {
-        ""
+    match (target, word) {
+        (true, true) => {
+            "; a class label? (`task = \"classification\"` reads the target column as classes; the default is regression)"
+        }
+        (false, true) => {
+            "; a text column? (`data.features` names the columns read as features; the default is every column but \
+             the targets)"
+        }
+        _ => "",
     }
 }
 

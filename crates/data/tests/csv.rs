@@ -263,6 +263,8 @@ fn non_numeric_cells_are_quoted_with_their_column() {
     let m = error(&dir, "source = \"csv\"\npath = \"d.csv\"\ntargets = [\"y\"]");
     assert_mentions(&m, &["d.csv: line 3 (data row 2), column `b`: \"five\" is not a finite number"]);
     assert!(!m.contains("class label"), "a feature is no label: {m}");
+    // A word in a feature: a text column left among the features.
+    assert_mentions(&m, &["\"five\" is not a finite number; a text column? (`data.features` names the columns"]);
     // A word in a regression target: a class label, when the task was left at its default.
     write(&dir, "l.csv", "a,y\n1,setosa\n");
     let m = error(&dir, "source = \"csv\"\npath = \"l.csv\"\ntargets = [\"y\"]");
@@ -270,7 +272,7 @@ fn non_numeric_cells_are_quoted_with_their_column() {
     write(&dir, "e.csv", "a,y\n1,\n");
     let m = error(&dir, "source = \"csv\"\npath = \"e.csv\"\ntargets = [\"y\"]");
     assert_mentions(&m, &["e.csv: line 2 (data row 1), column `y`: \"\" is not a finite number"]);
-    assert!(!m.contains("class label"), "an empty cell is no word: {m}");
+    assert!(!m.contains("class label") && !m.contains("text column"), "an empty cell is no word: {m}");
     write(&dir, "n.csv", "a,y\nNaN,1\n");
     let m = error(&dir, "source = \"csv\"\npath = \"n.csv\"\ntargets = [\"y\"]");
     assert_mentions(&m, &["column `a`: \"NaN\""]);
