@@ -164,6 +164,100 @@ epochs = 150
 "#,
 };
 
+const F: Case = Case {
+    name: "f_tanh_mse_nadam_exponential",
+    data: "targets = [\"y1\", \"y2\"]\ntask = \"regression\"",
+    rest: r#"
+[model]
+hidden = [6]
+activation = "tanh"
+output_activation = "identity"
+
+[loss]
+kind = "mse"
+
+[optim]
+kind = "nadam"
+lr = 0.02
+momentum_decay = 0.01
+weight_decay = 1e-2
+decoupled_weight_decay = true
+
+[optim.schedule]
+kind = "exponential"
+gamma = 0.995
+
+[train]
+epochs = 150
+"#,
+};
+const G: Case = Case {
+    name: "g_relu_softmax_cross_entropy_radam",
+    data: "targets = [\"class\"]\ntask = \"classification\"",
+    rest: r#"
+[model]
+hidden = [8]
+activation = "relu"
+output_activation = "softmax"
+
+[loss]
+kind = "cross_entropy"
+
+[optim]
+kind = "radam"
+lr = 0.01
+betas = [0.9, 0.99]
+weight_decay = 1e-3
+
+[train]
+epochs = 150
+"#,
+};
+const H: Case = Case {
+    name: "h_softplus_huber_adamax",
+    data: "targets = [\"y1\", \"y2\"]\ntask = \"regression\"",
+    rest: r#"
+[model]
+hidden = [6]
+activation = "softplus"
+output_activation = "identity"
+
+[loss]
+kind = "huber"
+delta = 1.0
+
+[optim]
+kind = "adamax"
+lr = 0.02
+betas = [0.8, 0.99]
+weight_decay = 1e-3
+
+[train]
+epochs = 150
+"#,
+};
+const I: Case = Case {
+    name: "i_sigmoid_mse_adadelta",
+    data: "targets = [\"y1\", \"y2\"]\ntask = \"regression\"",
+    rest: r#"
+[model]
+hidden = [5]
+activation = "sigmoid"
+output_activation = "identity"
+
+[loss]
+kind = "mse"
+
+[optim]
+kind = "adadelta"
+lr = 0.5
+rho = 0.95
+
+[train]
+epochs = 150
+"#,
+};
+
 /// Same start, same data, same hyperparameters as PyTorch: same end, same costs, same lrs.
 #[test]
 fn a_tanh_mse_adam() {
@@ -188,6 +282,26 @@ fn d_elu_huber_rmsprop() {
 #[test]
 fn e_silu_mae_adagrad() {
     check(&E);
+}
+
+#[test]
+fn f_tanh_mse_nadam_exponential() {
+    check(&F);
+}
+
+#[test]
+fn g_relu_softmax_cross_entropy_radam() {
+    check(&G);
+}
+
+#[test]
+fn h_softplus_huber_adamax() {
+    check(&H);
+}
+
+#[test]
+fn i_sigmoid_mse_adadelta() {
+    check(&I);
 }
 
 /// Runs one case and prints its largest differences beside PyTorch's own sensitivity.
