@@ -58,6 +58,11 @@ fn resuming_an_early_stopped_run_says_it_stops_again() {
     );
     let again = json(&out.join("summary.json"));
     assert_eq!((again["stop_reason"].as_str(), again["stop_epoch"].as_u64()), (Some("early_stopping"), Some(6)));
+    // Fewer epochs than the stop's: the run ends there, completed, and the note would be false.
+    let run = backprop(&["train", "--resume", out.to_str().unwrap(), "--set", "train.epochs=4"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stdout.contains("trains to the same stop"), "{}", run.stdout);
+    assert_eq!(json(&out.join("summary.json"))["stop_reason"], "completed");
 }
 
 /// With `restore_best`, summary.json's final metrics are those of the weights model.json

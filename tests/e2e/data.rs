@@ -1131,6 +1131,19 @@ fn eval_measures_a_new_file_whole_and_warns_only_of_the_training_file() {
     let run = backprop(&["eval", model.to_str().unwrap(), config.to_str().unwrap(), "--split", "everything"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("is not train, validation, test or all"), "{}", run.stderr);
+    // `all` is the source file's samples: not a test file of its own as well (the training file
+    // here, which was counted beside the new file's rows, and twice when it was the source too).
+    let own_test = format!("data.test_path={:?}", dir.join("flowers.csv"));
+    let run = eval(&["--set", &new_file, "--set", &own_test, "--split", "all"]);
+    assert!(run.stdout.starts_with("split: all (30 samples)\n"), "{}", run.stdout);
+    // The training file moved away: which file the model read is not known, and the data's hash
+    // decides (it warned of nothing, taking the missing file for another).
+    std::fs::rename(dir.join("flowers.csv"), dir.join("moved.csv")).unwrap();
+    let moved = format!("data.path={:?}", dir.join("moved.csv"));
+    let run = eval(&["--set", &moved, "--split", "all"]);
+    assert!(run.stderr.contains("warning: the all split is the data"), "{}", run.stderr);
+    let run = eval(&["--set", &moved, "--set", "experiment.seed=5"]);
+    assert!(run.stderr.contains("the validation split may hold samples it trained on"), "{}", run.stderr);
 }
 
 /// `eval --format json` is one JSON object with the figures `text` prints: the same split,

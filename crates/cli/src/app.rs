@@ -825,6 +825,16 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
             trained_in.name()
         );
     }
+    // The splits cut by a fraction from the source (`data.path`, IDX `images`), not those read
+    // from files of their own (`validation_path`, `test_path`).
+    let prep = loaded.config.data.preprocess();
+    let cut_from_source = |name: &str| {
+        prep.is_some_and(|p| match name {
+            "validation" => p.validation > 0.0,
+            "test" => p.test > 0.0,
+            _ => false,
+        })
+    };
     let all;
     let (name, data) = match split {
         None => match (&splits.test, &splits.validation) {
@@ -836,45 +846,56 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
         Some("validation") => ("validation", splits.validation.as_ref().ok_or_else(|| no_split("validation"))?),
         Some("test") => ("test", splits.test.as_ref().ok_or_else(|| no_split("test"))?),
         Some("all") => {
-            let parts = [Some(&splits.train), splits.validation.as_ref(), splits.test.as_ref()];
-            all = concatenate("all", parts.into_iter().flatten());
+            let held = [("validation", &splits.validation), ("test", &splits.test)];
+            let parts = held.into_iter().filter(|(n, _)| cut_from_source(n)).filter_map(|(_, d)| d.as_ref());
+            all = concatenate("all", std::iter::once(&splits.train).chain(parts));
             ("all", &all)
         }
         Some(other) => {
             return Err(CliError::Config(format!("--split: `{other}` is not train, validation, test or all")));
         }
     };
-    // The config's source is another file than the one the model trained from (a new file, by
-    // `--set data.path=…`): none of its rows are the training rows, however it is split.
+    // Whether the config's source is the file the model trained from (by path or bytes), another
+    // file (a new one, by `--set data.path=…`: none of its rows are the training rows, however it
+    // is split), or not known (no file, or the training file is gone: the data hashes decide).
     let source = source_file(&loaded.config.data);
-    let other_file = match (source, trained_on.as_deref()) {
-        (Some(source), Some(trained)) => !same_file(source, trained),
-        _ => false,
+    let file = match (source, trained_on.as_deref()) {
+        (Some(source), Some(trained)) => compare_files(source, trained),
+        _ => None,
     };
     // A split cut from the training source by a fraction holds training samples when the model
     // was trained on other rows of it; one read from its own file (`test_path`, MNIST's t10k)
     // only when it is the model's training data itself.
-    let prep = loaded.config.data.preprocess();
-    let cut = prep.is_some_and(|p| match name {
-        "validation" => p.validation > 0.0,
-        "test" => p.test > 0.0,
-        _ => false,
-    });
-    if name == "all" && !other_file {
-        // Every sample of the data: the training split's among them.
-        match (source, &trained_on) {
-            (Some(source), Some(_)) => {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "warning: the all split is read from {}, the file the model trained from (by its path or its bytes): it holds the samples \
-                     the model trained on",
-                    source.display()
-                );
-            }
-            _ => warn_if_it_saw_them(model, name, &splits.train, false),
+    let cut = cut_from_source(name);
+    match (name, file) {
+        ("train", _) => {}
+        ("all", Some(true)) => {
+            let _ = writeln!(
+                std::io::stderr(),
+                "warning: the all split is read from {}, the file the model trained from (by its path or its \
+                 bytes): it holds the samples the model trained on",
+                source.expect("compared").display()
+            );
         }
-    } else if name != "train" && name != "all" && !(cut && other_file) {
-        match split_file_is_source(&loaded.config.data, name, trained_on.as_deref()) {
+        ("all", Some(false)) => {}
+        // Every sample of the data: the training split's among them.
+        ("all", None) => warn_if_it_saw_them(model, name, &splits.train, false),
+        (_, Some(false)) if cut => {
+            let whole = splits.train.len()
+                + [("validation", &splits.validation), ("test", &splits.test)]
+                    .into_iter()
+                    .filter(|(n, _)| cut_from_source(n))
+                    .filter_map(|(_, d)| d.as_ref().map(|d| d.len()))
+                    .sum::<usize>();
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: the {name} split is {} of the {whole} samples of {} (`data.{name}`, as the config splits \
+                 it); `--split all` measures every one",
+                data.len(),
+                source.expect("compared").display()
+            );
+        }
+        _ => match split_file_is_source(&loaded.config.data, name, trained_on.as_deref()) {
             Some(file) => {
                 let _ = writeln!(
                     std::io::stderr(),
@@ -884,19 +905,7 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
                 );
             }
             None => warn_if_it_saw_them(model, name, if cut { &splits.train } else { data }, cut),
-        }
-    }
-    if cut && other_file {
-        let _ = writeln!(
-            std::io::stderr(),
-            "note: the {name} split is {} of the {} samples of {} (`data.{name}`, as the config splits it); \
-             `--split all` measures every one",
-            data.len(),
-            splits.train.len()
-                + splits.validation.as_ref().map_or(0, |v| v.len())
-                + splits.test.as_ref().map_or(0, |t| t.len()),
-            source.expect("other_file has a source").display()
-        );
+        },
     }
     let classification = splits.task == backprop_data::Task::Classification;
     let loss = loaded.config.loss.get::<F>();
@@ -949,17 +958,19 @@ fn source_file(spec: &backprop_data::DataSpec) -> Option<&Path> {
     }
 }
 
-/// Whether `a` and `b` are one file: the same path however written, or the same bytes (a copy).
-/// A file that cannot be read is compared by its path alone.
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-        (Ok(x), Ok(y)) if x == y => true,
-        (Ok(_), Ok(_)) => match (std::fs::metadata(a), std::fs::metadata(b)) {
-            (Ok(x), Ok(y)) if x.len() != y.len() => false,
-            _ => matches!((std::fs::read(a), std::fs::read(b)), (Ok(x), Ok(y)) if x == y),
-        },
-        _ => a == b,
+/// Whether `a` and `b` are one file: the same path however written, or the same bytes (a copy);
+/// `None` when either cannot be found (a model trained on another machine, a training file moved
+/// since), which only the data hashes can then decide.
+fn compare_files(a: &Path, b: &Path) -> Option<bool> {
+    let (x, y) = (std::fs::canonicalize(a).ok()?, std::fs::canonicalize(b).ok()?);
+    if x == y {
+        return Some(true);
     }
+    let (m, n) = (std::fs::metadata(&x).ok()?, std::fs::metadata(&y).ok()?);
+    if m.len() != n.len() {
+        return Some(false);
+    }
+    Some(std::fs::read(&x).ok()? == std::fs::read(&y).ok()?)
 }
 
 /// The samples of `parts` one after the other, as one data set named `name`.

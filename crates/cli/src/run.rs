@@ -38,8 +38,7 @@ static INTERRUPTS: AtomicUsize = AtomicUsize::new(0);
 static FIRST_INTERRUPT: OnceLock<Instant> = OnceLock::new();
 
 /// Signals this soon after the first are the same request: `timeout` sends its SIGTERM twice,
-/// to the process and then to its process group, and a terminal's Ctrl-C reaches every process
-/// of the foreground group (the shell's pipeline) at once.
+/// to the process and then to its process group.
 pub const SAME_INTERRUPT: Duration = Duration::from_millis(500);
 
 /// Makes Ctrl-C (SIGINT), SIGTERM and SIGHUP stop training gracefully (ctrlc's `termination`
@@ -53,7 +52,7 @@ pub fn install_interrupt_handler() {
         if INTERRUPTS.fetch_add(1, Ordering::SeqCst) >= 1 && first.elapsed() >= SAME_INTERRUPT {
             let _ = writeln!(
                 std::io::stderr(),
-                "\ninterrupted again: exiting at once, without the final checkpoint and summary"
+                "\ninterrupted again: exiting at once (what the run has not written yet stays unwritten)"
             );
             std::process::exit(130);
         }
@@ -653,7 +652,7 @@ fn train_into<F: Element>(
         // checkpoint stays: it is what a resume killed now resumes from.
         remove_earlier_results(dir, false, None)?;
         let _ = writeln!(log, "Resuming after epoch {}", state.epoch);
-        if let Some((reason, epoch)) = stopped {
+        if let Some((reason, epoch)) = stopped.filter(|(_, epoch)| *epoch < cfg.train.epochs as u64) {
             let _ = writeln!(
                 log,
                 "(the run stopped by {reason} at epoch {epoch}: resumed, it trains to the same stop, whatever \
