@@ -1146,6 +1146,41 @@ fn eval_measures_a_new_file_whole_and_warns_only_of_the_training_file() {
     assert!(run.stderr.contains("the validation split may hold samples it trained on"), "{}", run.stderr);
 }
 
+/// A synthetic source is the model's own when it draws the same samples (source, parameters and
+/// data seed): `all` of it holds the training samples, while a split of another seed's draw
+/// holds none of them (it was warned of as "may hold samples it trained on"); and a test file
+/// that is a copy of the training file is known by its bytes.
+#[test]
+fn eval_knows_a_synthetic_draw_and_a_copied_test_file() {
+    let moons = "configs/moons.toml";
+    let (out, _) = train(moons, &["train.epochs=5", "data.test=0.2"], "eval-moons");
+    let model = out.path().join("model.json");
+    let eval = |extra: &[&str]| {
+        let base = ["eval", model.to_str().unwrap(), moons, "--set", "data.test=0.2"];
+        let run = backprop(&[&base[..], extra].concat());
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stderr
+    };
+    assert!(eval(&[]).is_empty());
+    let all = eval(&["--split", "all"]);
+    assert!(all.contains("warning: the all split is the `moons` draw the model trained on"), "{all}");
+    let other_seed = eval(&["--set", "experiment.seed=2"]);
+    assert!(!other_seed.contains("warning") && other_seed.contains("note: the test split is"), "{other_seed}");
+    assert!(eval(&["--set", "experiment.seed=2", "--split", "all"]).is_empty());
+    // The same draw split otherwise: the test split holds training samples.
+    let resplit = eval(&["--set", "data.test=0.3"]);
+    assert!(resplit.contains("the test split may hold samples it trained on"), "{resplit}");
+
+    let (tmp, out, config, _) = trained_flowers("eval-copied-test");
+    let dir = tmp.path();
+    std::fs::copy(dir.join("flowers.csv"), dir.join("copy.csv")).unwrap();
+    let copy = format!("data.test_path={:?}", dir.join("copy.csv"));
+    let model = out.path().join("model.json");
+    let run = backprop(&["eval", model.to_str().unwrap(), config.to_str().unwrap(), "--set", &copy]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("copy.csv, the file training reads: it holds the samples"), "{}", run.stderr);
+}
+
 /// `eval --format json` is one JSON object with the figures `text` prints: the same split,
 /// sample count, cost and accuracy, and the same report.
 #[test]

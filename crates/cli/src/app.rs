@@ -812,6 +812,7 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
     let file = ModelFile::read(model)?;
     let trained_in = file.dtype;
     let trained_on = training_file(&file);
+    let trained_config: Option<toml::Table> = file.provenance.as_ref().and_then(|p| p.config.parse().ok());
     let (splits, net) = crate::experiment::prepare_splits_of::<F>(loaded, Some((model.to_path_buf(), file)))?;
     // Its dtype decides nothing here, but a config of another dtype gives other numbers than
     // training's, which may surprise.
@@ -861,7 +862,13 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
     let source = source_file(&loaded.config.data);
     let file = match (source, trained_on.as_deref()) {
         (Some(source), Some(trained)) => compare_files(source, trained),
-        _ => None,
+        (Some(_), None) => None,
+        (None, _) => same_draw(&trained_config, &loaded.config),
+    };
+    // What the split is cut from, for messages.
+    let source_text = match source {
+        Some(path) => path.display().to_string(),
+        None => format!("the `{}` draw", loaded.config.data.source()),
     };
     // A split cut from the training source by a fraction holds training samples when the model
     // was trained on other rows of it; one read from its own file (`test_path`, MNIST's t10k)
@@ -870,12 +877,15 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
     match (name, file) {
         ("train", _) => {}
         ("all", Some(true)) => {
-            let _ = writeln!(
-                std::io::stderr(),
-                "warning: the all split is read from {}, the file the model trained from (by its path or its \
-                 bytes): it holds the samples the model trained on",
-                source.expect("compared").display()
-            );
+            let what = match source {
+                Some(path) => format!(
+                    "is read from {}, the file the model trained from (by its path or its bytes)",
+                    path.display()
+                ),
+                None => format!("is {source_text} the model trained on (the same source, parameters and data seed)"),
+            };
+            let _ =
+                writeln!(std::io::stderr(), "warning: the all split {what}: it holds the samples the model trained on");
         }
         ("all", Some(false)) => {}
         // Every sample of the data: the training split's among them.
@@ -889,10 +899,9 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
                     .sum::<usize>();
             let _ = writeln!(
                 std::io::stderr(),
-                "note: the {name} split is {} of the {whole} samples of {} (`data.{name}`, as the config splits \
-                 it); `--split all` measures every one",
+                "note: the {name} split is {} of the {whole} samples of {source_text} (`data.{name}`, as the config \
+                 splits it); `--split all` measures every one",
                 data.len(),
-                source.expect("compared").display()
             );
         }
         _ => match split_file_is_source(&loaded.config.data, name, trained_on.as_deref()) {
@@ -949,6 +958,31 @@ fn training_file(file: &ModelFile) -> Option<PathBuf> {
     Some(PathBuf::from(path))
 }
 
+/// Whether a synthetic source draws the samples the model's run drew (`trained`, its
+/// provenance's config): the same source and parameters (the split fractions and the scaling
+/// aside, which draw nothing) and the same data seed (`data.seed`, else the experiment's, which
+/// derives it). `None` without the model's config or for a source read from files.
+fn same_draw(trained: &Option<toml::Table>, config: &crate::config::Config) -> Option<bool> {
+    let theirs = trained.as_ref()?;
+    if source_file(&config.data).is_some() {
+        return None;
+    }
+    let ours = toml::Table::try_from(config).ok()?;
+    // What draws the samples: the [data] table less the keys that only split or scale them.
+    let draw = |t: &toml::Table| -> Option<(toml::Table, toml::Value)> {
+        let mut data = t.get("data")?.as_table()?.clone();
+        for key in ["validation", "validation_split", "test", "normalize", "normalize_targets", "task"] {
+            data.remove(key);
+        }
+        let seed = match data.remove("seed") {
+            Some(seed) => seed,
+            None => t.get("experiment")?.get("seed").cloned().unwrap_or(toml::Value::Integer(0)),
+        };
+        Some((data, seed))
+    };
+    Some(draw(theirs)? == draw(&ours)?)
+}
+
 /// The file a config's data is read from (a CSV's `path`, IDX `images`), if any.
 fn source_file(spec: &backprop_data::DataSpec) -> Option<&Path> {
     match spec {
@@ -1000,10 +1034,8 @@ fn split_file_is_source(spec: &backprop_data::DataSpec, name: &str, trained_on: 
         _ => return None,
     };
     let split = if name == "test" { test } else { validation }?;
-    let same = |main: &Path| match (std::fs::canonicalize(main), std::fs::canonicalize(split)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => main == split,
-    };
+    // By path, or by bytes (a copy of the training file).
+    let same = |main: &Path| compare_files(main, split).unwrap_or(main == split);
     (same(main) || trained_on.is_some_and(same)).then(|| split.clone())
 }
 
