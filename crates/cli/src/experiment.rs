@@ -35,8 +35,9 @@ use crate::train::TrainOptions;
 
 /// The least and the largest value an output layer with `activation` can give (±∞ where it
 /// grows without bound): its outputs over pre-activations from −10³⁰⁰ to 10³⁰⁰, finely spaced
-/// in [−10, 10], where the smooth ones (gelu, silu) have their least value. Found by running
-/// the activation, so that an activation added later needs nothing here.
+/// in [−10, 10], where the smooth ones (gelu, silu) have their least value; a side where the
+/// outputs still grow from z = ∓10¹⁵⁰ to ∓10³⁰⁰ is unbounded (leaky_relu's, whatever its
+/// slope). Found by running the activation, so that an activation added later needs nothing here.
 pub(crate) fn output_bounds(activation: &backprop_layers::ActivationSpec) -> (f64, f64) {
     let far = (1..=6).map(|k| 10f64.powi(k * 50)).chain([1e3, 1e5, 1e10]);
     let mut z: Vec<f64> = far.flat_map(|v| [v, -v]).collect();
@@ -49,17 +50,36 @@ pub(crate) fn output_bounds(activation: &backprop_layers::ActivationSpec) -> (f6
         .iter()
         .filter(|v| !v.is_nan())
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &v| (lo.min(v), hi.max(v)));
-    let unbounded = 1e100;
-    (if lo < -unbounded { f64::NEG_INFINITY } else { lo }, if hi > unbounded { f64::INFINITY } else { hi })
+    // The outputs at z = ±10¹⁵⁰ and ±10³⁰⁰ (z's 4th, 5th, 10th and 11th values; each row's first).
+    let at = |k: usize| a[2 * k];
+    let (up_far, up_near, down_far, down_near) = (at(10), at(4), at(11), at(5));
+    (if down_far < down_near { f64::NEG_INFINITY } else { lo }, if up_far > up_near { f64::INFINITY } else { hi })
+}
+
+/// A bound of an activation's values for people: three decimals (gelu's least value is
+/// −0.16997…), an exponent form for large ones (elu with α = 10⁶⁰), ±∞.
+fn bound_text(v: f64) -> String {
+    if v.is_infinite() {
+        return if v > 0.0 { "∞".into() } else { "-∞".into() };
+    }
+    if v.abs() >= 1e4 {
+        return format!("{v:e}");
+    }
+    let text = format!("{v:.3}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    if text == "-0" { "0".to_string() } else { text.to_string() }
 }
 
 /// What `train` says when the output layer's activation cannot give what the loss compares it
-/// with: a loss on logits (`cross_entropy`, `bce_with_logits`) over an output layer that bounds
-/// them (relu's logits ≥ 0), or targets outside the values of the output layer (standardized
-/// targets below 0 under relu, the default when `model.output_activation` is unset and the hidden
-/// layers are relu). Keras's and PyTorch's output layers are linear unless told otherwise; here
-/// the output layer takes `model.activation` (the post's net is sigmoid throughout), which
-/// fitted 495 of 1000 house prices with the targets' mean.
+/// with: a loss on logits over an output layer that limits what they can express
+/// (`bce_with_logits`, which takes each logit on its own, over relu, whose logits ≥ 0 never give
+/// below ½; `cross_entropy`, whose softmax ignores a shift of a row's logits, only over an
+/// activation bounded on both sides), target values outside the values of the output layer
+/// (standardized targets below 0 under relu, the default when `model.output_activation` is
+/// unset and the hidden layers are relu), or a softmax output layer, whose rows sum to 1, under
+/// targets whose rows do not (the half adder's). Keras's and PyTorch's output layers are linear
+/// unless told otherwise; here the output layer takes `model.activation` (the post's net is
+/// sigmoid throughout), which fitted 495 of 1000 house prices with the targets' mean.
 fn output_layer_warning<F: Element>(
     cfg: &Config,
     targets: &backprop_tensor::Matrix<F>,
@@ -68,50 +88,64 @@ fn output_layer_warning<F: Element>(
     let (key, out) = cfg.output_activation();
     let loss = cfg.loss.get::<F>();
     let unset = if key == "model.activation" { ", as `model.output_activation` is not set" } else { "" };
+    let layer = format!("the output layer is `{}` (`{key}`{unset})", out.name());
     let (lo, hi) = output_bounds(out);
-    // Three decimals (gelu's least value is −0.16997…), an open end at ±∞.
-    let end = |v: f64| match v {
-        f64::INFINITY => "∞".to_string(),
-        f64::NEG_INFINITY => "−∞".to_string(),
-        v => {
-            let text = format!("{v:.3}");
-            let text = text.trim_end_matches('0').trim_end_matches('.');
-            if text == "-0" { "0".to_string() } else { text.to_string() }
-        }
-    };
     let bounds = format!(
         "{}{}, {}{}",
         if lo.is_finite() { "[" } else { "(" },
-        end(lo),
-        end(hi),
+        bound_text(lo),
+        bound_text(hi),
         if hi.is_finite() { "]" } else { ")" }
     );
+    let (min, max) =
+        targets.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), t| (lo.min(t.f64()), hi.max(t.f64())));
     match loss.absorbs() {
         Some(absorbed) if out.name() == absorbed => None,
-        Some(absorbed) if lo.is_finite() || hi.is_finite() => Some(format!(
-            "loss `{}` takes logits, and the output layer is `{}` (`{key}`{unset}), which limits them to {bounds}: \
-             use a `{absorbed}` output layer (the loss applies it to the logits) or `identity`",
-            cfg.loss.name(),
-            out.name()
-        )),
-        Some(_) => None,
+        Some(absorbed) => {
+            // Softmax takes a row's logits less their largest: bounded on one side, they still
+            // reach any probabilities. A sigmoid takes each on its own.
+            let limits =
+                if absorbed == "softmax" { lo.is_finite() && hi.is_finite() } else { lo.is_finite() || hi.is_finite() };
+            limits.then(|| {
+                format!(
+                    "loss `{}` takes logits, and {layer}, which limits them to {bounds}: use a `{absorbed}` output \
+                     layer (the loss applies it to the logits) or `identity`",
+                    cfg.loss.name()
+                )
+            })
+        }
         None => {
+            // Targets outside a cross-entropy's range are warned of already (`target_range`).
+            if let Some((low, high)) = loss.target_range()
+                && (min < low || max > high)
+            {
+                return None;
+            }
+            let number = |v: f64| crate::report::number_in(F::of(v));
             let slack = |b: f64| 1e-4 * (1.0 + b.abs());
             let outside = targets.iter().filter(|t| t.f64() < lo - slack(lo) || t.f64() > hi + slack(hi)).count();
-            (outside > 0).then(|| {
-                let (min, max) = targets
-                    .iter()
-                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), t| (lo.min(t.f64()), hi.max(t.f64())));
+            if outside > 0 {
                 let scaled = if scaled { " (as normalize_targets scales them)" } else { "" };
-                format!(
-                    "the output layer is `{}` (`{key}`{unset}), whose values lie in {bounds}, but {outside} of the {} \
-                     training targets lie outside it, from {} to {}{scaled}: the network cannot fit them (for \
-                     targets that are values, set `model.output_activation = \"identity\"`, the linear output \
-                     Keras and PyTorch use unless told otherwise)",
-                    out.name(),
+                return Some(format!(
+                    "{layer}, whose values lie in {bounds}, but {outside} of the {} training target values lie \
+                     outside it, from {} to {}{scaled}: the network cannot fit them (for targets that are values, \
+                     set `model.output_activation = \"identity\"`, the linear output Keras and PyTorch use unless \
+                     told otherwise)",
                     targets.len(),
-                    crate::report::number(min),
-                    crate::report::number(max),
+                    number(min),
+                    number(max),
+                ));
+            }
+            if out.name() != "softmax" || targets.ncols() < 2 {
+                return None;
+            }
+            let off = targets.outer_iter().filter(|row| (row.iter().map(|t| t.f64()).sum::<f64>() - 1.0).abs() > 1e-6);
+            let off = off.count();
+            (off > 0).then(|| {
+                format!(
+                    "{layer}, whose outputs sum to 1 in each row, but {off} of the {} training rows' targets do not: \
+                     the network cannot fit them (`sigmoid` gives each output on its own)",
+                    targets.nrows()
                 )
             })
         }
@@ -585,6 +619,19 @@ mod tests {
         assert_eq!(bounds("elu"), (-1.0, inf));
         assert_eq!(bounds("identity"), (-inf, inf));
         assert_eq!(bounds("leaky_relu"), (-inf, inf));
+        let slight = ActivationSpec::from_name("leaky_relu").unwrap();
+        let slight = match slight {
+            ActivationSpec::LeakyRelu(mut l) => {
+                l.negative_slope = 1e-290;
+                ActivationSpec::LeakyRelu(l)
+            }
+            other => other,
+        };
+        assert_eq!(output_bounds(&slight), (-inf, inf), "unbounded however slight the slope");
+        assert_eq!(
+            (bound_text(-0.169971), bound_text(-1e60), bound_text(-inf), bound_text(-0.0)),
+            ("-0.17".into(), "-1e60".into(), "-∞".into(), "0".into())
+        );
         // gelu's least value is −0.16997… at z ≈ −0.7518, silu's −0.27846… at z ≈ −1.2785.
         let (gelu, silu) = (bounds("gelu"), bounds("silu"));
         assert!((gelu.0 + 0.169971).abs() < 1e-5 && gelu.1 == inf, "{gelu:?}");
@@ -626,15 +673,26 @@ mod tests {
         assert_eq!(sigmoid, None);
 
         let moons = "source = \"moons\"";
-        let logits = warning(moons, "[loss]\nkind = \"cross_entropy\"\n[model]\nactivation = \"relu\"").expect("relu");
+        // Softmax ignores a shift of a row's logits: bounded on one side, they limit nothing; a
+        // sigmoid takes each logit on its own, and relu's never give below ½.
+        assert_eq!(warning(moons, "[loss]\nkind = \"cross_entropy\"\n[model]\nactivation = \"relu\""), None);
+        let logits = warning("source = \"xor\"", "[loss]\nkind = \"bce_with_logits\"\n[model]\nactivation = \"relu\"");
+        let logits = logits.expect("relu under bce_with_logits");
         assert!(
-            logits.starts_with("loss `cross_entropy` takes logits, and the output layer is `relu` (`model.activation`")
-                && logits.contains("which limits them to [0, ∞): use a `softmax` output layer"),
+            logits
+                .starts_with("loss `bce_with_logits` takes logits, and the output layer is `relu` (`model.activation`")
+                && logits.contains("which limits them to [0, ∞): use a `sigmoid` output layer"),
             "{logits}"
         );
         let explicit = "[loss]\nkind = \"cross_entropy\"\n[model]\noutput_activation = \"sigmoid\"";
         let said = warning(moons, explicit).expect("sigmoid");
         assert!(said.contains("`sigmoid` (`model.output_activation`), which limits them to [0, 1]:"), "{said}");
+        // Softmax's rows sum to 1, and the half adder's first target row (0, 0) does not.
+        let said = warning("source = \"half_adder\"", "[model]\noutput_activation = \"softmax\"").expect("softmax");
+        assert!(
+            said.contains("whose outputs sum to 1 in each row, but 1 of the 4 training rows' targets do not"),
+            "{said}"
+        );
         for output in ["softmax", "identity"] {
             let fine = format!(
                 "[loss]\nkind = \"cross_entropy\"\n[model]\nactivation = \"relu\"\noutput_activation = \"{output}\""
