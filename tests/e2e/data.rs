@@ -1181,6 +1181,25 @@ fn eval_knows_a_synthetic_draw_and_a_copied_test_file() {
     assert!(run.stderr.contains("copy.csv, the file training reads: it holds the samples"), "{}", run.stderr);
 }
 
+/// A model whose outputs overflow on the data: eval says so beside its report (whose rows of
+/// NaN outputs count as the first class's: an accuracy that looked like any other).
+#[test]
+fn eval_says_when_the_outputs_overflow() {
+    let (tmp, out, config, _) = trained_flowers("eval-overflow");
+    let mut m = json(&out.path().join("model.json"));
+    let last = m["layers"].as_array_mut().unwrap().last_mut().unwrap();
+    for (i, row) in last["weights"].as_array_mut().unwrap().iter_mut().enumerate() {
+        for (j, w) in row.as_array_mut().unwrap().iter_mut().enumerate() {
+            *w = serde_json::json!(if (i + j) % 2 == 0 { 1e308 } else { -1e308 });
+        }
+    }
+    let model = write(tmp.path(), "huge.json", &m.to_string());
+    let run = backprop(&["eval", model.to_str().unwrap(), config.to_str().unwrap()]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("warning: the cost is "), "{}", run.stderr);
+    assert!(run.stderr.contains("overflow on some of the validation split"), "{}", run.stderr);
+}
+
 /// `eval --format json` is one JSON object with the figures `text` prints: the same split,
 /// sample count, cost and accuracy, and the same report.
 #[test]

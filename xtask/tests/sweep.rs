@@ -375,6 +375,17 @@ fn invalid_sweeps_are_refused_before_any_trial_naming_the_key() {
     let (_, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&dir.join("fast-out"))]);
     let want = "the value \"fast\" does not fit the config: key `optim.lr`: invalid type: string \"fast\"";
     assert!(stderr.contains(want) && !stderr.contains("set by --set"), "{stderr}");
+    // A key that fits only beside another of its table's (adadelta's `rho` beside `kind`): the
+    // point is checked whole (each value was checked alone, and `rho` refused as sgd's).
+    let cfg = config_with(dir, "grid = { \"optim.kind\" = [\"adadelta\"], \"optim.rho\" = [0.5, 0.9] }");
+    let text = std::fs::read_to_string(&cfg).unwrap().replace("epochs = 20000", "epochs = 5");
+    std::fs::write(&cfg, text).unwrap();
+    let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&dir.join("rho-out"))]);
+    assert_eq!(code, 0, "{stderr}");
+    let cfg = config_with(dir, "grid = { \"optim.kind\" = [\"sgd\", \"adadelta\"], \"optim.rho\" = [0.5] }");
+    let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&dir.join("rho-sgd-out"))]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("point 0 (optim.kind=\"sgd\" optim.rho=0.5) is not a valid config"), "{stderr}");
     // A sweep key given with --set is named with it (and one beneath it, with the table's).
     let cfg = config_with(dir, "seeds = 2");
     let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--set", "sweep.seeds=0", "--out", s(&dir.join("o1"))]);

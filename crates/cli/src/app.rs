@@ -919,6 +919,16 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
     let classification = splits.task == backprop_data::Task::Classification;
     let loss = loaded.config.loss.get::<F>();
     let eval = run::evaluate(&net, loss, data, classification, splits.classes.as_deref(), &splits.target_normalizer);
+    if !eval.cost.is_finite() {
+        // As `predict` refuses such outputs: the report below counts their rows as the first
+        // class's, and its figures mean little.
+        let _ = writeln!(
+            std::io::stderr(),
+            "warning: the cost is {:?}: the model's outputs, or their cost, overflow on some of the {name} split; \
+             the report counts rows whose outputs are not finite as predicting the first class",
+            eval.cost
+        );
+    }
     let report = run::Report { split: name.to_string(), ..eval.report };
     if format == EvalFormat::Json {
         let scaled = !splits.target_normalizer.is_identity();

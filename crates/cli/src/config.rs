@@ -421,6 +421,13 @@ pub fn load_text(source: String, path: &Path, overrides: &[String]) -> Result<Lo
     })?;
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     absolutize(&mut table, &base_dir, |_, _| true);
+    // Sections the file leaves out that a `--set` goes into: they take their default component.
+    let defaulted: Vec<(String, &str, String)> = overrides
+        .iter()
+        .filter_map(|o| key_parts(set_key(o)?).first().cloned())
+        .filter(|section| !table.contains_key(section))
+        .filter_map(|section| default_component(&section).map(|(tag, name)| (section, tag, name)))
+        .collect();
     for item in overrides {
         apply_override(&mut table, item).map_err(|m| CliError::Config(format!("--set {item}: {m}")))?;
     }
@@ -431,7 +438,13 @@ pub fn load_text(source: String, path: &Path, overrides: &[String]) -> Result<Lo
     absolutize(&mut table, Path::new(""), set);
     let config: Config = serde_path_to_error::deserialize(toml::Value::Table(table)).map_err(|e| {
         let (key, message) = error_key(&e.path().to_string(), e.inner().message().trim());
-        let message = with_suggestion(&message);
+        let mut message = with_suggestion(&message);
+        if let Some((section, tag, name)) = defaulted.iter().find(|(s, ..)| key_parts(&key).first() == Some(s)) {
+            message += &format!(
+                " (the file has no [{section}] table: `--set` went into the default one, `{tag} = \"{name}\"`; \
+                 `--set {section}.{tag}=…` picks another)"
+            );
+        }
         CliError::Config(position_message(path, &source, overrides, &key, &message))
     })?;
     let loaded = Loaded { config, path: path.to_path_buf(), base_dir, source, overrides: overrides.to_vec() };
@@ -1266,6 +1279,15 @@ mod tests {
         assert_eq!(load(base, &["optim.lr=0.1", "optim.kind=adam"]).unwrap().optim.optimizer.name(), "adam");
         let err = load(base, &["data.samples=50"]).unwrap_err();
         assert!(err.contains("key `data.samples`") && err.contains("unknown field"), "half_adder has none: {err}");
+        // Where a key does not fit the default, the error says which default the section took.
+        let err = load(base, &["optim.betas=[0.9, 0.99]"]).unwrap_err();
+        assert!(
+            err.contains(
+                "(the file has no [optim] table: `--set` went into the default one, `kind = \"sgd\"`; \
+                          `--set optim.kind=…` picks another)"
+            ),
+            "{err}"
+        );
         let moons = load(base, &["data.source=moons", "data.samples=50"]).unwrap();
         assert!(matches!(moons.data, DataSpec::Moons { .. }), "{:?}", moons.data);
         // The file's own table without `kind` is refused, as written.

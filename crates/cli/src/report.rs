@@ -136,43 +136,38 @@ fn table(rows: &[Vec<String>]) -> String {
 }
 
 impl ClassificationReport {
-    /// The report as scikit-learn's `classification_report` prints it (four decimals), with the
-    /// macro and support-weighted averages over the classes the samples hold or the model
-    /// predicted (scikit-learn's labels when none are given), then the confusion matrix.
+    /// The report as scikit-learn's `classification_report` prints it (with four decimals): a
+    /// row per class the samples hold or the model predicted (scikit-learn's labels when none are
+    /// given; the others named after the table), the accuracy, the macro and support-weighted
+    /// averages over those rows; then the confusion matrix over every class.
     pub fn to_text(&self) -> String {
-        let header = ["", "precision", "recall", "f1-score", "support"].map(String::from).to_vec();
-        let mut rows = vec![header];
-        for c in &self.per_class {
-            rows.push(vec![
-                c.class.clone(),
-                figure(c.precision),
-                figure(c.recall),
-                figure(c.f1),
-                c.support.to_string(),
-            ]);
-        }
-        let total: usize = self.per_class.iter().map(|c| c.support).sum();
+        let score = |x: f64| format!("{x:.4}");
         let predicted = |k: usize| self.confusion.iter().map(|row| row.get(k).copied().unwrap_or(0)).sum::<usize>();
-        let seen: Vec<&ClassScores> = self
-            .per_class
-            .iter()
-            .enumerate()
-            .filter(|(k, c)| c.support > 0 || predicted(*k) > 0)
-            .map(|(_, c)| c)
-            .collect();
+        let (seen, unseen): (Vec<_>, Vec<_>) =
+            self.per_class.iter().enumerate().partition(|(k, c)| c.support > 0 || predicted(*k) > 0);
+        let seen: Vec<&ClassScores> = seen.into_iter().map(|(_, c)| c).collect();
+        let mut rows = vec![["", "precision", "recall", "f1-score", "support"].map(String::from).to_vec()];
+        for c in &seen {
+            rows.push(vec![c.class.clone(), score(c.precision), score(c.recall), score(c.f1), c.support.to_string()]);
+        }
+        let total: usize = seen.iter().map(|c| c.support).sum();
         let mean = |f: fn(&ClassScores) -> f64| seen.iter().map(|c| f(c)).sum::<f64>() / seen.len().max(1) as f64;
         let weighted = |f: fn(&ClassScores) -> f64| {
             seen.iter().map(|c| f(c) * c.support as f64).sum::<f64>() / total.max(1) as f64
         };
         rows.push(Vec::new());
-        rows.push(vec!["accuracy".into(), String::new(), String::new(), figure(self.accuracy), total.to_string()]);
+        rows.push(vec!["accuracy".into(), String::new(), String::new(), score(self.accuracy), total.to_string()]);
         for (name, avg) in
             [("macro avg", &mean as &dyn Fn(fn(&ClassScores) -> f64) -> f64), ("weighted avg", &weighted)]
         {
-            let row = [avg(|c| c.precision), avg(|c| c.recall), avg(|c| c.f1)].map(figure);
+            let row = [avg(|c| c.precision), avg(|c| c.recall), avg(|c| c.f1)].map(score);
             rows.push([vec![name.to_string()], row.to_vec(), vec![total.to_string()]].concat());
         }
         let mut out = table(&rows);
+        if !unseen.is_empty() {
+            let names: Vec<String> = unseen.iter().map(|(_, c)| format!("`{}`", c.class)).collect();
+            out.push_str(&format!("(no sample and no prediction, left out: {})\n", names.join(", ")));
+        }
         out.push_str("\nconfusion matrix (rows: true class, columns: predicted class):\n");
         let names: Vec<String> = self.per_class.iter().map(|c| c.class.clone()).collect();
         let mut matrix = vec![[vec![String::new()], names.clone()].concat()];
@@ -278,12 +273,8 @@ pub fn classification<F: Element>(
 pub fn regression<F: Element>(outputs: MatView<'_, F>, targets: MatView<'_, F>, threshold: F) -> RegressionReport {
     assert_eq!(outputs.dim(), targets.dim(), "report::regression: outputs and targets differ in shape");
     let n = outputs.len().max(1) as f64;
-    let (mut se, mut ae) = (0.0, 0.0);
-    for (&o, &t) in outputs.iter().zip(targets.iter()) {
-        let d = o.f64() - t.f64();
-        se += d * d;
-        ae += d.abs();
-    }
+    let diffs = || outputs.iter().zip(targets.iter()).map(|(o, t)| o.f64() - t.f64());
+    let (se, ae) = (sum_of_powers(diffs, 2, None), sum_of_powers(diffs, 1, None));
     let cols = targets.ncols().max(1);
     let r2_of = |j: usize| {
         if targets.nrows() < 2 {
@@ -291,8 +282,14 @@ pub fn regression<F: Element>(outputs: MatView<'_, F>, targets: MatView<'_, F>, 
         }
         let t = targets.column(j);
         let mean = t.iter().map(|v| v.f64()).sum::<f64>() / t.len().max(1) as f64;
-        let ss_tot: f64 = t.iter().map(|v| (v.f64() - mean).powi(2)).sum();
-        let ss_res: f64 = outputs.column(j).iter().zip(t.iter()).map(|(o, t)| (o.f64() - t.f64()).powi(2)).sum();
+        let deviations = || t.iter().map(move |v| v.f64() - mean);
+        let residuals = || outputs.column(j).into_iter().zip(t.iter()).map(|(o, t)| o.f64() - t.f64());
+        let (mut ss_tot, mut ss_res) = (sum_of_powers(deviations, 2, None), sum_of_powers(residuals, 2, None));
+        if ss_tot.is_infinite() || ss_res.is_infinite() {
+            // Their ratio, over both scaled by one power of two (targets of 1e155).
+            let scale = scale_of(deviations().chain(residuals()));
+            (ss_tot, ss_res) = (sum_of_powers(deviations, 2, Some(scale)), sum_of_powers(residuals, 2, Some(scale)));
+        }
         match (ss_tot > 0.0, ss_res > 0.0) {
             // A NaN output (or target) is no score: neither side of a comparison.
             _ if ss_tot.is_nan() || ss_res.is_nan() => f64::NAN,
@@ -304,16 +301,53 @@ pub fn regression<F: Element>(outputs: MatView<'_, F>, targets: MatView<'_, F>, 
     let r2 = (0..targets.ncols()).map(r2_of).sum::<f64>() / cols as f64;
     let per_output = (targets.ncols() >= 2).then(|| {
         let rows = targets.nrows().max(1) as f64;
-        let column_mean = |j: usize, f: fn(f64) -> f64| {
-            outputs.column(j).iter().zip(targets.column(j)).map(|(o, t)| f(o.f64() - t.f64())).sum::<f64>() / rows
+        let column_mean = |j: usize, power: i32| {
+            let diffs = || outputs.column(j).into_iter().zip(targets.column(j)).map(|(o, t)| o.f64() - t.f64());
+            mean_of_powers(diffs, power, rows)
         };
         PerOutput {
-            mse: (0..targets.ncols()).map(|j| column_mean(j, |d| d * d)).collect(),
-            mae: (0..targets.ncols()).map(|j| column_mean(j, f64::abs)).collect(),
+            mse: (0..targets.ncols()).map(|j| column_mean(j, 2)).collect(),
+            mae: (0..targets.ncols()).map(|j| column_mean(j, 1)).collect(),
             r2: (0..targets.ncols()).map(r2_of).collect(),
         }
     });
-    RegressionReport { mse: se / n, mae: ae / n, r2, bits: bits(outputs, targets, threshold), per_output }
+    let (mse, mae) = match (se.is_infinite(), ae.is_infinite()) {
+        (false, false) => (se / n, ae / n),
+        _ => (mean_of_powers(diffs, 2, n), mean_of_powers(diffs, 1, n)),
+    };
+    RegressionReport { mse, mae, r2, bits: bits(outputs, targets, threshold), per_output }
+}
+
+/// Σ|v|ᵖ over `values` (p = 1 or 2), in plain f64; with `scale`, over the values divided by it.
+fn sum_of_powers<I: Iterator<Item = f64>>(values: impl Fn() -> I, power: i32, scale: Option<f64>) -> f64 {
+    let s = scale.unwrap_or(1.0);
+    values().map(|v| if power == 2 { (v / s) * (v / s) } else { (v / s).abs() }).sum()
+}
+
+/// The power of two at the largest |v| of `values` (1 when there is none, or it is 0): dividing
+/// by it is exact, and leaves every value within ±2.
+fn scale_of(values: impl Iterator<Item = f64>) -> f64 {
+    let largest = values.filter(|v| v.is_finite()).fold(0.0f64, |m, v| m.max(v.abs()));
+    // The exponent's bits alone: the power of two at or below `largest` (0 for a subnormal).
+    let power = f64::from_bits(largest.to_bits() & 0x7ff0_0000_0000_0000);
+    if power > 0.0 { power } else { 1.0 }
+}
+
+/// The mean of |v|ᵖ over `values` (`n` of them): the plain sum over `n`, or, where that sum
+/// overflows though the mean need not (errors of 1e155 squared, summed over rows), the sum of
+/// the values scaled by a power of two, scaled back after the division; the same bits whenever
+/// the plain sum is finite.
+fn mean_of_powers<I: Iterator<Item = f64>>(values: impl Fn() -> I, power: i32, n: f64) -> f64 {
+    let plain = sum_of_powers(&values, power, None);
+    if !plain.is_infinite() {
+        return plain / n;
+    }
+    let scale = scale_of(values());
+    let mut mean = sum_of_powers(&values, power, Some(scale)) / n;
+    for _ in 0..power {
+        mean *= scale;
+    }
+    mean
 }
 
 /// [`BitScores`] when every target is 0 or 1 (and there is one), else `None`.
@@ -417,11 +451,15 @@ mod tests {
                     b  0  1  0\n\
                     c  0  1  0\n";
         assert_eq!(text, want, "\n{text}");
-        // Class c has no sample and is never predicted: the macro average is over a and b.
+        // Class c has no sample and is never predicted: no row, and the averages are over a and
+        // b (scikit-learn's labels: those of y_true and y_pred); the matrix keeps it.
         let out = array![[0.9, 0.1, 0.0], [0.2, 0.7, 0.1], [0.6, 0.3, 0.1], [0.3, 0.6, 0.1]];
         let t = array![[1.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 1.0, 0.0]];
         let text = classification(out.view(), t.view(), 0.5, &names).to_text();
         assert!(text.contains("\nmacro avg        0.5000  0.5000    0.5000        4\n"), "{text}");
+        assert!(!text.lines().any(|l| l.starts_with("c  ") && l.contains('.')), "{text}");
+        assert!(text.contains("(no sample and no prediction, left out: `c`)\n"), "{text}");
+        assert!(text.ends_with("c  0  0  0\n"), "{text}");
     }
 
     #[test]
@@ -436,6 +474,24 @@ mod tests {
         assert_eq!(lines[2].split_whitespace().collect::<Vec<_>>(), ["sum", "1.0000", "0.0000", "0.0000"]);
         // Targets of 0s and 1s: bits, 5 of 6 right (0.7 is above 0.5, its target 0), 2 of 3 rows.
         assert_eq!(lines[5], "outputs read as bits: 0.8333 right, 0.6667 of the rows right in every output");
+    }
+
+    /// Errors of 2⁵¹¹ squared and summed over rows overflow f64, their mean does not: MSE, MAE and
+    /// R² as for the same data scaled down by 2⁵¹¹ (where the sums gave inf and NaN).
+    #[test]
+    fn huge_targets_score_without_overflow() {
+        let k = 2f64.powi(511);
+        let t = array![[0.0], [2.0], [4.0], [6.0]];
+        let o = array![[1.0], [1.0], [5.0], [5.0]];
+        let small = regression(o.view(), t.view(), 0.5);
+        assert_eq!((small.mse, small.mae, small.r2), (1.0, 1.0, 0.8));
+        let huge = regression(o.mapv(|v| v * k).view(), t.mapv(|v| v * k).view(), 0.5);
+        assert_eq!((huge.mse, huge.mae, huge.r2), (k * k, k, 0.8), "{huge:?}");
+        // Two outputs: each one's own figures too.
+        let t2 = ndarray::concatenate![ndarray::Axis(1), t, t].mapv(|v| v * k);
+        let o2 = ndarray::concatenate![ndarray::Axis(1), o, o].mapv(|v| v * k);
+        let per = regression(o2.view(), t2.view(), 0.5).per_output.expect("two outputs");
+        assert_eq!((per.mse, per.mae, per.r2), (vec![k * k; 2], vec![k; 2], vec![0.8; 2]));
     }
 
     #[test]

@@ -304,7 +304,11 @@ pub fn resolve(
     for (p, vals) in values.iter().enumerate() {
         let literals: Vec<String> = vals.iter().map(toml::Value::to_string).collect();
         for (key, literal) in keys.iter().zip(&literals) {
-            if checked.insert((key.clone(), literal.clone())) {
+            // A key beside another of its table in the grid (`optim.rho` beside `optim.kind`) may
+            // fit only with it: the point's check below takes them together.
+            let parent = |k: &str| config::key_parts(k).split_last().map(|(_, p)| p.to_vec()).unwrap_or_default();
+            let siblings = keys.iter().any(|other| other != key && parent(other) == parent(key));
+            if !siblings && checked.insert((key.clone(), literal.clone())) {
                 let mut with = overrides.to_vec();
                 with.push(format!("{key}={literal}"));
                 let loaded = config::load(path, &with).map_err(|e| {
