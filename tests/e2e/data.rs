@@ -249,10 +249,12 @@ fn csv_with_string_labels_trains_and_predicts_labels() {
     let run = backprop(&[&["eval", model.to_str().unwrap(), config.to_str().unwrap()][..], &sets].concat());
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stderr.contains("flowers.csv, the file training reads: it holds the samples"), "{}", run.stderr);
-    // ... or holds what the model trained on: one trained on the whole table, measured on a copy.
+    // ... or holds what the model trained on: one trained on the whole table, measured on the
+    // same rows written otherwise (CRLF line ends: not a copy by its bytes, the same data).
     let (whole, _) = train(config.to_str().unwrap(), &["data.validation=0"], "flowers-whole");
     let whole_model = whole.path().join("model.json");
-    std::fs::copy(dir.join("flowers.csv"), dir.join("copy.csv")).unwrap();
+    let crlf = std::fs::read_to_string(dir.join("flowers.csv")).unwrap().replace('\n', "\r\n");
+    write(dir, "copy.csv", &crlf);
     let copy = format!("data.test_path={:?}", dir.join("copy.csv").to_str().unwrap());
     let run = backprop(&["eval", whole_model.to_str().unwrap(), config.to_str().unwrap(), "--set", &copy]);
     assert_eq!(run.code, 0, "{}", run.stderr);
