@@ -1165,10 +1165,28 @@ fn eval_knows_a_synthetic_draw_and_a_copied_test_file() {
     };
     assert!(eval(&[]).is_empty());
     let all = eval(&["--split", "all"]);
-    assert!(all.contains("warning: the all split is the `moons` draw the model trained on"), "{all}");
+    assert!(all.contains("warning: the all split is the `moons` data the model trained on"), "{all}");
     let other_seed = eval(&["--set", "experiment.seed=2"]);
     assert!(!other_seed.contains("warning") && other_seed.contains("note: the test split is"), "{other_seed}");
     assert!(eval(&["--set", "experiment.seed=2", "--split", "all"]).is_empty());
+    // A file after a synthetic source's draw: other samples, noted as a fraction of the file.
+    let file = write(
+        out.path(),
+        "points.csv",
+        &format!(
+            "x0,x1,label\n{}",
+            (0..20).map(|i| format!("{}.5,{}.25,{}\n", i % 3, i % 5, i % 2)).collect::<String>()
+        ),
+    );
+    let csv = format!(
+        "data={{ source = \"csv\", path = {:?}, targets = \"label\", task = \"classification\", test = 0.2 }}",
+        file
+    );
+    let from_file = eval(&["--set", &csv]);
+    assert!(
+        !from_file.contains("warning") && from_file.contains("note: the test split is 4 of the 20 samples of "),
+        "{from_file}"
+    );
     // The same draw split otherwise: the test split holds training samples.
     let resplit = eval(&["--set", "data.test=0.3"]);
     assert!(resplit.contains("the test split may hold samples it trained on"), "{resplit}");

@@ -382,6 +382,15 @@ fn invalid_sweeps_are_refused_before_any_trial_naming_the_key() {
     std::fs::write(&cfg, text).unwrap();
     let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&dir.join("rho-out"))]);
     assert_eq!(code, 0, "{stderr}");
+    // The half adder's lr = 0.5 is every swept optimiser's: said, with how to give each its own.
+    let said = "the grid sweeps `optim.kind` but not `optim.lr`: every optimiser runs at the config's lr = 0.5";
+    assert!(stderr.contains(said), "{stderr}");
+    let cfg = config_with(dir, "grid = { \"optim\" = [{ kind = \"sgd\", lr = 0.5 }, { kind = \"adam\" }] }");
+    let text = std::fs::read_to_string(&cfg).unwrap().replace("epochs = 20000", "epochs = 5");
+    std::fs::write(&cfg, text).unwrap();
+    let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&dir.join("tables-out"))]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("but not `optim.lr`"), "{stderr}");
     let cfg = config_with(dir, "grid = { \"optim.kind\" = [\"sgd\", \"adadelta\"], \"optim.rho\" = [0.5] }");
     let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&dir.join("rho-sgd-out"))]);
     assert_eq!(code, 2, "{stderr}");

@@ -844,8 +844,10 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
             (None, None) => ("train", &splits.train),
         },
         Some("train") => ("train", &splits.train),
-        Some("validation") => ("validation", splits.validation.as_ref().ok_or_else(|| no_split("validation"))?),
-        Some("test") => ("test", splits.test.as_ref().ok_or_else(|| no_split("test"))?),
+        Some("validation") => {
+            ("validation", splits.validation.as_ref().ok_or_else(|| no_split("validation", &loaded.config.data))?)
+        }
+        Some("test") => ("test", splits.test.as_ref().ok_or_else(|| no_split("test", &loaded.config.data))?),
         Some("all") => {
             let held = [("validation", &splits.validation), ("test", &splits.test)];
             let parts = held.into_iter().filter(|(n, _)| cut_from_source(n)).filter_map(|(_, d)| d.as_ref());
@@ -860,7 +862,10 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
     // file (a new one, by `--set data.path=…`: none of its rows are the training rows, however it
     // is split), or not known (no file, or the training file is gone: the data hashes decide).
     let source = source_file(&loaded.config.data);
+    let trained_source = trained_config.as_ref().and_then(|c| c.get("data")?.get("source")?.as_str().map(String::from));
     let file = match (source, trained_on.as_deref()) {
+        // Another kind of source than the model's (a file after `sine`'s draw): other samples.
+        _ if trained_source.as_deref().is_some_and(|s| s != loaded.config.data.source()) => Some(false),
         (Some(source), Some(trained)) => compare_files(source, trained),
         (Some(_), None) => None,
         (None, _) => same_draw(&trained_config, &loaded.config),
@@ -868,7 +873,7 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
     // What the split is cut from, for messages.
     let source_text = match source {
         Some(path) => path.display().to_string(),
-        None => format!("the `{}` draw", loaded.config.data.source()),
+        None => format!("the `{}` data", loaded.config.data.source()),
     };
     // A split cut from the training source by a fraction holds training samples when the model
     // was trained on other rows of it; one read from its own file (`test_path`, MNIST's t10k)
@@ -882,7 +887,10 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
                     "is read from {}, the file the model trained from (by its path or its bytes)",
                     path.display()
                 ),
-                None => format!("is {source_text} the model trained on (the same source, parameters and data seed)"),
+                None => format!(
+                    "is the `{}` data the model trained on (the same source, parameters and seed)",
+                    loaded.config.data.source()
+                ),
             };
             let _ =
                 writeln!(std::io::stderr(), "warning: the all split {what}: it holds the samples the model trained on");
@@ -1074,8 +1082,11 @@ fn warn_if_it_saw_them<F: Element>(model: &Path, name: &str, rows: &backprop_dat
     let _ = writeln!(std::io::stderr(), "warning: {warning}");
 }
 
-fn no_split(name: &str) -> CliError {
-    CliError::Config(format!("--split {name}: the config's data has no {name} split (`data.{name}`)"))
+/// `--split NAME` of a config whose data has no such split; the key that makes one named where
+/// the source takes it (truth tables are not split).
+fn no_split(name: &str, data: &backprop_data::DataSpec) -> CliError {
+    let key = if data.preprocess().is_some() { format!(" (`data.{name}`)") } else { String::new() };
+    CliError::Config(format!("--split {name}: the config's data has no {name} split{key}"))
 }
 
 #[cfg(test)]

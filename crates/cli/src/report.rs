@@ -195,7 +195,8 @@ impl RegressionReport {
         let mut out = table(&rows);
         if let Some(bits) = &self.bits {
             out.push_str(&format!(
-                "\noutputs read as bits: {} right, {} of the rows right in every output\n",
+                "\noutputs read as bits: {} of them right (binary accuracy), {} of the rows right in every output \
+                 (exact match)\n",
                 figure(bits.accuracy),
                 figure(bits.exact_match)
             ));
@@ -473,7 +474,11 @@ mod tests {
         assert!(lines[1].starts_with("all outputs  ") && lines[2].starts_with("sum  ") && lines[3].starts_with("#2  "));
         assert_eq!(lines[2].split_whitespace().collect::<Vec<_>>(), ["sum", "1.0000", "0.0000", "0.0000"]);
         // Targets of 0s and 1s: bits, 5 of 6 right (0.7 is above 0.5, its target 0), 2 of 3 rows.
-        assert_eq!(lines[5], "outputs read as bits: 0.8333 right, 0.6667 of the rows right in every output");
+        assert_eq!(
+            lines[5],
+            "outputs read as bits: 0.8333 of them right (binary accuracy), 0.6667 of the rows right in every output \
+             (exact match)"
+        );
     }
 
     /// Errors of 2⁵¹¹ squared and summed over rows overflow f64, their mean does not: MSE, MAE and

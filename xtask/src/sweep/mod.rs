@@ -310,10 +310,10 @@ fn run_inner(
     let jobs = jobs.clamp(1, todo.len().max(1));
     let shard_note = opts.shard.map(|s| format!(" (shard {}/{})", s.part, s.of)).unwrap_or_default();
     errln!(
-        "Sweep {}: {} points × {} seeds = {} trials{shard_note}; {} to run, {} already done; {jobs} at a time",
+        "Sweep {}: {} × {} = {} trials{shard_note}; {} to run, {} already done; {jobs} at a time",
         dir.display(),
-        plan.points.len(),
-        plan.seeds,
+        report::count(plan.points.len(), "point"),
+        report::count(plan.seeds as usize, "seed"),
         plan.trials.len(),
         todo.len(),
         mine.len() - todo.len(),
@@ -322,6 +322,9 @@ fn run_inner(
         errln!("warning: {note}");
     }
     if let Some(note) = repeats_note(plan) {
+        errln!("warning: {note}");
+    }
+    if let Some(note) = shared_lr_note(plan, path, overrides, base) {
         errln!("warning: {note}");
     }
 
@@ -649,6 +652,27 @@ fn reuse_renumbered(dir: &Path, resolved: &plan::Resolved, share: Option<Shard>)
     }
     drop(held);
     Ok((moves.len(), kept_aside))
+}
+
+/// A grid over `optim.kind` without `optim.lr`, in a config that sets `optim.lr`: every
+/// optimiser runs at that one lr (the half adder's 0.5 is 500 times Adam's default), which the
+/// summary does not show, and ranks them by it.
+fn shared_lr_note(plan: &Plan, path: &Path, overrides: &[String], base: &config::Loaded) -> Option<String> {
+    let swept = |key: &str| plan.keys.iter().any(|k| k == key);
+    if !swept("optim.kind") || swept("optim.lr") || swept("optim") {
+        return None;
+    }
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let set = overrides.iter().any(|o| config::set_key(o).is_some_and(|k| config::key_parts(k) == ["optim", "lr"]));
+    (set || has_key(&text, "optim.lr")).then(|| {
+        format!(
+            "the grid sweeps `optim.kind` but not `optim.lr`: every optimiser runs at the config's lr = {}, not at \
+             its own default (PyTorch's: adam 0.001, rmsprop 0.01, adadelta 1.0, …); to give each its own, grid \
+             whole tables, \"optim\" = [{{ kind = \"sgd\", lr = 0.5 }}, {{ kind = \"adam\" }}, …], or \
+             `optim.lr` too",
+            base.config.optim.optimizer.lr()
+        )
+    })
 }
 
 /// A random search that drew the same point more than once (few choices, many samples): each

@@ -395,14 +395,19 @@ fn curves(dir: &Path, plan: &Plan, results: &[TrialResult], order: &[usize]) -> 
             .collect::<Vec<_>>(),
     };
     chart(&caption, &x, &y, &legend, |chart| {
+        // Every band beneath every line: drawn over the best point's line, eight translucent
+        // bands greyed it out.
+        for (i, c) in curves.iter().enumerate().filter(|(_, c)| !c.rows.is_empty()) {
+            let color = PALETTE[i % PALETTE.len()];
+            let band: Vec<(f64, f64)> =
+                c.rows.iter().map(|r| (r.0, y.at(r.3))).chain(c.rows.iter().rev().map(|r| (r.0, y.at(r.1)))).collect();
+            chart.draw_series(std::iter::once(Polygon::new(band, color.mix(0.18).filled())))?;
+        }
         for (i, c) in curves.iter().enumerate() {
             let color = PALETTE[i % PALETTE.len()];
             if c.rows.is_empty() {
                 continue;
             }
-            let band: Vec<(f64, f64)> =
-                c.rows.iter().map(|r| (r.0, y.at(r.3))).chain(c.rows.iter().rev().map(|r| (r.0, y.at(r.1)))).collect();
-            chart.draw_series(std::iter::once(Polygon::new(band, color.mix(0.18).filled())))?;
             chart
                 .draw_series(LineSeries::new(c.rows.iter().map(|r| (r.0, y.at(r.2))), color.stroke_width(2)))?
                 .label(c.label.as_str())
@@ -955,6 +960,10 @@ mod tests {
             assert_at(*px, e as f64, ex, xs);
             assert_at(*py, 1.0, ey, ys);
         }
+        // The bands, all before (beneath) the lines.
+        let first_line = svg.find("<polyline fill=\"none\" opacity=\"1\" stroke=\"#1F77B4\"").expect("point 0's line");
+        let last_band = svg.rfind("<polygon").unwrap();
+        assert!(last_band < first_line, "a band drawn over a line: {svg}");
         // The band: the 90th percentile forward, then the 10th back.
         let bands = elements(&svg, "polygon");
         assert_eq!(bands.len(), 2);

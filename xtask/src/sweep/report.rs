@@ -311,12 +311,12 @@ fn summary_md(plan: &Plan, rows: &[PointRow], with_val: bool, results: &[TrialRe
     // "Strict": a threshold's inequality; no threshold, no inequality to qualify.
     let strict = if plan.success.below.is_some() || plan.success.above.is_some() { " (strict)" } else { "" };
     let mut md = format!(
-        "Sweep `{}` ({}): {} points × {} seeds, {done} of {} trials finished. Success: {}{strict}; \
+        "Sweep `{}` ({}): {} × {}, {done} of {} trials finished. Success: {}{strict}; \
          mean…max are {} over the trials with status ok.\n\n",
         plan.name,
         plan.config.display(),
-        plan.points.len(),
-        plan.seeds,
+        count(plan.points.len(), "point"),
+        count(plan.seeds as usize, "seed"),
         plan.trials.len(),
         plan.success.describe(),
         plan.success.metric,
@@ -385,6 +385,11 @@ pub fn short(x: Option<f64>) -> String {
             }
         }
     }
+}
+
+/// `n` and `noun`, plural but for one: `1 point`, `3 seeds`.
+pub(crate) fn count(n: usize, noun: &str) -> String {
+    if n == 1 { format!("1 {noun}") } else { format!("{n} {noun}s") }
 }
 
 #[cfg(test)]
