@@ -221,12 +221,18 @@ fn csv_with_string_labels_trains_and_predicts_labels() {
     assert!(run.stdout.contains("confusion matrix (rows: true class, columns: predicted class):"), "{}", run.stdout);
     assert!(!run.stderr.contains("warning"), "the model's own training split: {}", run.stderr);
     // Another seed splits the rows otherwise: the validation split now holds rows the model
-    // trained on, which eval says (and measures all the same).
+    // trained on, which eval counts (its training set rebuilt from its provenance) and says (and
+    // measures all the same).
     let args = ["eval", model.to_str().unwrap(), config.to_str().unwrap(), "--split", "validation"];
     let run = backprop(&[&args[..], &["--set", "experiment.seed=99"]].concat());
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("was trained on other data than this config's training split"), "{}", run.stderr);
-    // A test split read from its own file cannot hold training rows: no warning, seed or not.
+    assert!(
+        run.stderr.contains("warning: 13 of the 18 samples of the validation split are samples "),
+        "{}",
+        run.stderr
+    );
+    // A test split read from its own file holds no training rows unless it repeats one: this
+    // one's second row is the table's first (i = 0: no jitter), which the model trained on.
     let own_file = format!("data.test_path={:?}", dir.join("query.csv").to_str().unwrap());
     let query = write(dir, "query.csv", "petal,sepal,species\n1.5,2.0,versicolor\n0.2,1.0,setosa\n");
     assert!(query.is_file());
@@ -234,12 +240,12 @@ fn csv_with_string_labels_trains_and_predicts_labels() {
     let run = backprop(&[&args[..], &["--set", &own_file, "--set", "experiment.seed=99"]].concat());
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("split: test (2 samples)"), "{}", run.stdout);
-    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    assert!(run.stderr.contains("warning: 1 of the 2 samples of the test split is a sample "), "{}", run.stderr);
     // ... unless that file is the training source itself (the model trained on 80% of it) ...
     let table = format!("data.test_path={:?}", dir.join("flowers.csv").to_str().unwrap());
     let run = backprop(&["eval", model.to_str().unwrap(), config.to_str().unwrap(), "--set", &table]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("flowers.csv, the file training reads: it holds the samples"), "{}", run.stderr);
+    assert!(run.stderr.contains("warning: 72 of the 90 samples of the test split are samples "), "{}", run.stderr);
     // ... or the file the model's own run trained from, by its provenance, though this config
     // reads another source.
     let other = "1.0,0.2,setosa\n2.0,1.5,versicolor\n3.0,2.5,virginica\n";
@@ -248,7 +254,7 @@ fn csv_with_string_labels_trains_and_predicts_labels() {
     let sets = ["--set", &query_source, "--set", &table, "--set", "data.validation=0"];
     let run = backprop(&[&["eval", model.to_str().unwrap(), config.to_str().unwrap()][..], &sets].concat());
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("flowers.csv, the file training reads: it holds the samples"), "{}", run.stderr);
+    assert!(run.stderr.contains("warning: 72 of the 90 samples of the test split are samples "), "{}", run.stderr);
     // ... or holds what the model trained on: one trained on the whole table, measured on the
     // same rows written otherwise (CRLF line ends: not a copy by its bytes, the same data).
     let (whole, _) = train(config.to_str().unwrap(), &["data.validation=0"], "flowers-whole");
@@ -258,7 +264,7 @@ fn csv_with_string_labels_trains_and_predicts_labels() {
     let copy = format!("data.test_path={:?}", dir.join("copy.csv").to_str().unwrap());
     let run = backprop(&["eval", whole_model.to_str().unwrap(), config.to_str().unwrap(), "--set", &copy]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("warning: the test split is the data"), "{}", run.stderr);
+    assert!(run.stderr.contains("warning: 90 of the 90 samples of the test split are samples "), "{}", run.stderr);
 
     let run = backprop(&["predict", model.to_str().unwrap(), "--input", "1.0"]);
     assert_eq!(run.code, 2);
@@ -1108,8 +1114,9 @@ fn eval_measures_a_new_file_whole_and_warns_only_of_the_training_file() {
     assert!(!run.stderr.contains("warning"), "{}", run.stderr);
     assert!(run.stdout.starts_with("split: validation (6 samples)"), "{}", run.stdout);
     assert!(
-        run.stderr.contains("note: the validation split is 6 of the 30 samples of ")
-            && run.stderr.contains("`--split all` measures every one"),
+        run.stderr.contains(
+            "note: none of the validation split's samples is one the model trained on; it is 6 of the 30 samples of "
+        ) && run.stderr.contains("`--split all` measures every one"),
         "{}",
         run.stderr
     );
@@ -1123,13 +1130,15 @@ fn eval_measures_a_new_file_whole_and_warns_only_of_the_training_file() {
     assert_eq!((json["split"].as_str(), json["samples"].as_u64(), support), (Some("all"), Some(30), 30));
 
     // The training file measured whole holds what the model trained on; so does a copy of it.
+    // Its training set is rebuilt from the config it records, and its 72 rows found.
     let run = eval(&["--split", "all"]);
     assert!(run.stdout.starts_with("split: all (90 samples)"), "{}", run.stdout);
-    assert!(run.stderr.contains("the file the model trained from (by its path or its bytes)"), "{}", run.stderr);
-    std::fs::copy(dir.join("flowers.csv"), dir.join("copy.csv")).unwrap();
+    assert!(run.stderr.contains("warning: 72 of the 90 samples of the all split are samples "), "{}", run.stderr);
+    let crlf = std::fs::read_to_string(dir.join("flowers.csv")).unwrap().replace('\n', "\r\n");
+    write(dir, "copy.csv", &crlf);
     let copy = format!("data.path={:?}", dir.join("copy.csv"));
     let run = eval(&["--set", &copy, "--split", "all"]);
-    assert!(run.stderr.contains("copy.csv, the file the model trained from"), "{}", run.stderr);
+    assert!(run.stderr.contains("warning: 72 of the 90 samples of the all split"), "{}", run.stderr);
     let run = backprop(&["eval", model.to_str().unwrap(), config.to_str().unwrap(), "--split", "everything"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("is not train, validation, test or all"), "{}", run.stderr);
@@ -1143,9 +1152,18 @@ fn eval_measures_a_new_file_whole_and_warns_only_of_the_training_file() {
     std::fs::rename(dir.join("flowers.csv"), dir.join("moved.csv")).unwrap();
     let moved = format!("data.path={:?}", dir.join("moved.csv"));
     let run = eval(&["--set", &moved, "--split", "all"]);
-    assert!(run.stderr.contains("warning: the all split is the data"), "{}", run.stderr);
+    assert!(run.stderr.contains("warning: the all split holds the data"), "{}", run.stderr);
     let run = eval(&["--set", &moved, "--set", "experiment.seed=5"]);
     assert!(run.stderr.contains("the validation split may hold samples it trained on"), "{}", run.stderr);
+    let moved_test = format!("data.test_path={:?}", dir.join("moved.csv"));
+    let run = eval(&["--set", &moved, "--set", &moved_test, "--split", "test"]);
+    assert!(run.stderr.contains("moved.csv, the file training reads: it holds the samples"), "{}", run.stderr);
+    // The same rows in another file (CRLF): the hashes find them.
+    let crlf = std::fs::read_to_string(dir.join("moved.csv")).unwrap().replace('\n', "\r\n");
+    write(dir, "moved-crlf.csv", &crlf);
+    let crlf_test = format!("data.test_path={:?}", dir.join("moved-crlf.csv"));
+    let run = eval(&["--set", &moved, "--set", &crlf_test, "--set", "data.validation=0", "--split", "test"]);
+    assert!(!run.stderr.contains("72 of"), "rebuilt from a file that is gone: {}", run.stderr);
 }
 
 /// A synthetic source is the model's own when it draws the same samples (source, parameters and
@@ -1165,10 +1183,17 @@ fn eval_knows_a_synthetic_draw_and_a_copied_test_file() {
     };
     assert!(eval(&[]).is_empty());
     let all = eval(&["--split", "all"]);
-    assert!(all.contains("warning: the all split is the `moons` data the model trained on"), "{all}");
+    assert!(all.contains("warning: 600 of the 1000 samples of the all split are samples "), "{all}");
     let other_seed = eval(&["--set", "experiment.seed=2"]);
-    assert!(!other_seed.contains("warning") && other_seed.contains("note: the test split is"), "{other_seed}");
+    assert!(!other_seed.contains("warning") && other_seed.contains("note: none of the test split's"), "{other_seed}");
     assert!(eval(&["--set", "experiment.seed=2", "--split", "all"]).is_empty());
+    // Another draw need not be other samples: with no noise the seed draws nothing.
+    let (exact, _) = train(moons, &["train.epochs=5", "data.test=0.2", "data.noise=0"], "eval-moons-exact");
+    let exact = exact.path().join("model.json");
+    let args = ["eval", exact.to_str().unwrap(), moons, "--set", "data.test=0.2", "--set", "data.noise=0"];
+    let run = backprop(&[&args[..], &["--set", "experiment.seed=2"]].concat());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("of the 200 samples of the test split are samples "), "{}", run.stderr);
     // A file after a synthetic source's draw: other samples, noted as a fraction of the file.
     let file = write(
         out.path(),
@@ -1183,13 +1208,14 @@ fn eval_knows_a_synthetic_draw_and_a_copied_test_file() {
         file
     );
     let from_file = eval(&["--set", &csv]);
-    assert!(
-        !from_file.contains("warning") && from_file.contains("note: the test split is 4 of the 20 samples of "),
-        "{from_file}"
-    );
+    assert!(!from_file.contains("warning") && from_file.contains("it is 4 of the 20 samples of "), "{from_file}");
     // The same draw split otherwise: the test split holds training samples.
+    // A test split of 0.3 takes the old test split and part of validation: none of them
+    // trained on (the hashes alone said it "may" hold some); one of 0.5 reaches the training rows.
     let resplit = eval(&["--set", "data.test=0.3"]);
-    assert!(resplit.contains("the test split may hold samples it trained on"), "{resplit}");
+    assert!(!resplit.contains("warning") && resplit.contains("note: none of the test split's"), "{resplit}");
+    let resplit = eval(&["--set", "data.test=0.5", "--set", "data.validation=0.1"]);
+    assert!(resplit.contains("of the 500 samples of the test split are samples "), "{resplit}");
 
     let (tmp, out, config, _) = trained_flowers("eval-copied-test");
     let dir = tmp.path();
@@ -1198,7 +1224,7 @@ fn eval_knows_a_synthetic_draw_and_a_copied_test_file() {
     let model = out.path().join("model.json");
     let run = backprop(&["eval", model.to_str().unwrap(), config.to_str().unwrap(), "--set", &copy]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("copy.csv, the file training reads: it holds the samples"), "{}", run.stderr);
+    assert!(run.stderr.contains("warning: 72 of the 90 samples of the test split are samples "), "{}", run.stderr);
 }
 
 /// A model whose outputs overflow on the data: eval says so beside its report (whose rows of

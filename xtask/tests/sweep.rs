@@ -391,6 +391,18 @@ fn invalid_sweeps_are_refused_before_any_trial_naming_the_key() {
     let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&dir.join("tables-out"))]);
     assert_eq!(code, 0, "{stderr}");
     assert!(!stderr.contains("but not `optim.lr`"), "{stderr}");
+    // A network past the size limit is refused at plan time, its key beside another of its
+    // table's or not (it ran every trial, which failed).
+    let cfg =
+        config_with(dir, "grid = { \"model.hidden\" = [[2], [200000, 200000]], \"model.activation\" = [\"sigmoid\"] }");
+    let out = dir.join("huge-out");
+    let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&out)]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("point 1 (model.activation=\"sigmoid\" model.hidden=[200000, 200000]) does not fit the data"),
+        "{stderr}"
+    );
+    assert!(!out.exists(), "nothing may run");
     let cfg = config_with(dir, "grid = { \"optim.kind\" = [\"sgd\", \"adadelta\"], \"optim.rho\" = [0.5] }");
     let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&dir.join("rho-sgd-out"))]);
     assert_eq!(code, 2, "{stderr}");

@@ -133,7 +133,8 @@ struct EvalArgs {
     #[command(flatten)]
     config: ConfigArgs,
     /// Which split to measure: `test` (default when the config has one), `validation`, `train`,
-    /// or `all` (every sample of the config's data: a new file measured whole).
+    /// or `all` (every sample of the config's source, `data.path`: a new file measured whole; not
+    /// its `validation_path` or `test_path` files).
     #[arg(long)]
     split: Option<String>,
     /// `text` (default: the figures, then the report as tables) or `json` (one JSON object:
@@ -858,60 +859,67 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
             return Err(CliError::Config(format!("--split: `{other}` is not train, validation, test or all")));
         }
     };
-    // Whether the config's source is the file the model trained from (by path or bytes), another
-    // file (a new one, by `--set data.path=…`: none of its rows are the training rows, however it
-    // is split), or not known (no file, or the training file is gone: the data hashes decide).
-    let source = source_file(&loaded.config.data);
-    let trained_source = trained_config.as_ref().and_then(|c| c.get("data")?.get("source")?.as_str().map(String::from));
-    let file = match (source, trained_on.as_deref()) {
-        // Another kind of source than the model's (a file after `sine`'s draw): other samples.
-        _ if trained_source.as_deref().is_some_and(|s| s != loaded.config.data.source()) => Some(false),
-        (Some(source), Some(trained)) => compare_files(source, trained),
-        (Some(_), None) => None,
-        (None, _) => same_draw(&trained_config, &loaded.config),
-    };
-    // What the split is cut from, for messages.
-    let source_text = match source {
-        Some(path) => path.display().to_string(),
-        None => format!("the `{}` data", loaded.config.data.source()),
-    };
     // A split cut from the training source by a fraction holds training samples when the model
     // was trained on other rows of it; one read from its own file (`test_path`, MNIST's t10k)
-    // only when it is the model's training data itself.
+    // only when it is the model's training data itself. Where the model's own training set can
+    // be rebuilt from its provenance, its rows are looked for in the split, and the count said;
+    // else the data hashes and the files' names and bytes decide, saying "may".
     let cut = cut_from_source(name);
-    match (name, file) {
+    let rebuilt = if name == "train" { None } else { training_rows::<F>(model, trained_config.as_ref()) };
+    match (name, rebuilt) {
         ("train", _) => {}
-        ("all", Some(true)) => {
-            let what = match source {
-                Some(path) => format!(
-                    "is read from {}, the file the model trained from (by its path or its bytes)",
-                    path.display()
-                ),
-                None => format!(
-                    "is the `{}` data the model trained on (the same source, parameters and seed)",
-                    loaded.config.data.source()
-                ),
-            };
-            let _ =
-                writeln!(std::io::stderr(), "warning: the all split {what}: it holds the samples the model trained on");
+        (_, Some(trained)) => {
+            let seen = data
+                .inputs
+                .outer_iter()
+                .zip(data.targets.outer_iter())
+                .filter(|(x, t)| trained.contains(&row_key(*x, *t)))
+                .count();
+            if seen > 0 {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "warning: {seen} of the {} samples of the {name} split {} {} trained on (its training set \
+                     rebuilt from the config it records)",
+                    data.len(),
+                    if seen == 1 { "is a sample" } else { "are samples" },
+                    model.display()
+                );
+            } else if cut && !trains_as(model, &splits.train) {
+                // None of them, from data the model's own run did not split so: new data, of which a
+                // fraction is measured.
+                let whole = splits.train.len()
+                    + [("validation", &splits.validation), ("test", &splits.test)]
+                        .into_iter()
+                        .filter(|(n, _)| cut_from_source(n))
+                        .filter_map(|(_, d)| d.as_ref().map(|d| d.len()))
+                        .sum::<usize>();
+                if cut && whole > data.len() {
+                    let of = match source_file(&loaded.config.data) {
+                        Some(path) => path.display().to_string(),
+                        None => format!("the `{}` data", loaded.config.data.source()),
+                    };
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "note: none of the {name} split's samples is one the model trained on; it is {} of the \
+                         {whole} samples of {of} (`data.{name}`, as the config splits it): `--split all` measures \
+                         every one",
+                        data.len(),
+                    );
+                }
+            }
         }
-        ("all", Some(false)) => {}
-        // Every sample of the data: the training split's among them.
-        ("all", None) => warn_if_it_saw_them(model, name, &splits.train, false),
-        (_, Some(false)) if cut => {
-            let whole = splits.train.len()
-                + [("validation", &splits.validation), ("test", &splits.test)]
-                    .into_iter()
-                    .filter(|(n, _)| cut_from_source(n))
-                    .filter_map(|(_, d)| d.as_ref().map(|d| d.len()))
-                    .sum::<usize>();
-            let _ = writeln!(
-                std::io::stderr(),
-                "note: the {name} split is {} of the {whole} samples of {source_text} (`data.{name}`, as the config \
-                 splits it); `--split all` measures every one",
-                data.len(),
-            );
-        }
+        ("all", None) => match (source_file(&loaded.config.data), trained_on.as_deref()) {
+            (Some(source), Some(trained)) if compare_files(source, trained) == Some(true) => {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "warning: the all split is read from {}, the file the model trained from (by its path or its \
+                     bytes): it holds the samples the model trained on",
+                    source.display()
+                );
+            }
+            // Every sample of the data: the training split's among them.
+            _ => warn_if_it_saw_them(model, name, &splits.train, false),
+        },
         _ => match split_file_is_source(&loaded.config.data, name, trained_on.as_deref()) {
             Some(file) => {
                 let _ = writeln!(
@@ -932,9 +940,13 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
         // class's, and its figures mean little.
         let _ = writeln!(
             std::io::stderr(),
-            "warning: the cost is {:?}: the model's outputs, or their cost, overflow on some of the {name} split; \
-             the report counts rows whose outputs are not finite as predicting the first class",
-            eval.cost
+            "warning: the cost is {:?}: the model's outputs, or their cost, overflow on some of the {name} split{}",
+            eval.cost,
+            if splits.task == backprop_data::Task::Classification {
+                "; the report counts rows whose outputs are not finite as predicting the first class"
+            } else {
+                ""
+            }
         );
     }
     let report = run::Report { split: name.to_string(), ..eval.report };
@@ -976,29 +988,47 @@ fn training_file(file: &ModelFile) -> Option<PathBuf> {
     Some(PathBuf::from(path))
 }
 
-/// Whether a synthetic source draws the samples the model's run drew (`trained`, its
-/// provenance's config): the same source and parameters (the split fractions and the scaling
-/// aside, which draw nothing) and the same data seed (`data.seed`, else the experiment's, which
-/// derives it). `None` without the model's config or for a source read from files.
-fn same_draw(trained: &Option<toml::Table>, config: &crate::config::Config) -> Option<bool> {
-    let theirs = trained.as_ref()?;
-    if source_file(&config.data).is_some() {
+/// The model's training set, rebuilt from the config its provenance records (`trained`, with
+/// `model.init_from` left out: the weights it started from do not change the data) and read as
+/// this eval reads data, as a set of [`row_key`]s; `None` unless the rebuilt set is exactly the
+/// one the model trained on (the data hash it records, in its dtype): a file changed or gone
+/// since, or another dtype, leaves the check to the hashes and file names.
+fn training_rows<F: Element>(model: &Path, trained: Option<&toml::Table>) -> Option<std::collections::HashSet<u64>> {
+    let file = ModelFile::read(model).ok()?;
+    let provenance = file.provenance.as_ref().filter(|_| file.dtype == F::DTYPE)?;
+    let mut config = trained?.clone();
+    if let Some(toml::Value::Table(m)) = config.get_mut("model") {
+        m.remove("init_from");
+    }
+    config.remove("sweep");
+    let text = toml::to_string(&config).ok()?;
+    let loaded = crate::config::load_text(text, model, &[]).ok()?;
+    let (splits, _) = crate::experiment::prepare_splits::<F>(&loaded, None).ok()?;
+    let train = &splits.train;
+    if crate::model_file::data_hash(train.inputs.view(), train.targets.view()) != provenance.data_hash {
         return None;
     }
-    let ours = toml::Table::try_from(config).ok()?;
-    // What draws the samples: the [data] table less the keys that only split or scale them.
-    let draw = |t: &toml::Table| -> Option<(toml::Table, toml::Value)> {
-        let mut data = t.get("data")?.as_table()?.clone();
-        for key in ["validation", "validation_split", "test", "normalize", "normalize_targets", "task"] {
-            data.remove(key);
+    Some(train.inputs.outer_iter().zip(train.targets.outer_iter()).map(|(x, t)| row_key(x, t)).collect())
+}
+
+/// Whether `train` is the training split the model at `model` records (its data hash).
+fn trains_as<F: Element>(model: &Path, train: &backprop_data::Dataset<F>) -> bool {
+    let Ok(file) = ModelFile::read(model) else { return false };
+    file.provenance.is_some_and(|p| {
+        file.dtype == F::DTYPE && p.data_hash == crate::model_file::data_hash(train.inputs.view(), train.targets.view())
+    })
+}
+
+/// A sample's fingerprint: FNV-1a over its inputs' and targets' f64 bits.
+fn row_key<F: Element>(inputs: ndarray::ArrayView1<'_, F>, targets: ndarray::ArrayView1<'_, F>) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for v in inputs.iter().chain(targets.iter()) {
+        for b in v.f64().to_bits().to_le_bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
         }
-        let seed = match data.remove("seed") {
-            Some(seed) => seed,
-            None => t.get("experiment")?.get("seed").cloned().unwrap_or(toml::Value::Integer(0)),
-        };
-        Some((data, seed))
-    };
-    Some(draw(theirs)? == draw(&ours)?)
+    }
+    h
 }
 
 /// The file a config's data is read from (a CSV's `path`, IDX `images`), if any.
@@ -1075,7 +1105,8 @@ fn warn_if_it_saw_them<F: Element>(model: &Path, name: &str, rows: &backprop_dat
              hold samples it trained on"
         )
     } else if !cut && here == *trained {
-        format!("the {name} split is the data {model} was trained on (data hash {here})")
+        let is = if name == "all" { "holds" } else { "is" };
+        format!("the {name} split {is} the data {model} was trained on (data hash {here})")
     } else {
         return;
     };

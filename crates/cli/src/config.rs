@@ -421,12 +421,17 @@ pub fn load_text(source: String, path: &Path, overrides: &[String]) -> Result<Lo
     })?;
     let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
     absolutize(&mut table, &base_dir, |_, _| true);
-    // Sections the file leaves out that a `--set` goes into: they take their default component.
+    // Sections the file leaves out that a `--set` goes into, and no `--set` names the component
+    // of (`optim.kind`, or the whole `optim` table): they take their default component.
+    let picked = |section: &str, tag: &str| {
+        overrides.iter().filter_map(|o| set_key(o)).map(key_parts).any(|k| k == [section] || k == [section, tag])
+    };
     let defaulted: Vec<(String, &str, String)> = overrides
         .iter()
         .filter_map(|o| key_parts(set_key(o)?).first().cloned())
         .filter(|section| !table.contains_key(section))
         .filter_map(|section| default_component(&section).map(|(tag, name)| (section, tag, name)))
+        .filter(|(section, tag, _)| !picked(section, tag))
         .collect();
     for item in overrides {
         apply_override(&mut table, item).map_err(|m| CliError::Config(format!("--set {item}: {m}")))?;
@@ -1279,6 +1284,11 @@ mod tests {
         assert_eq!(load(base, &["optim.lr=0.1", "optim.kind=adam"]).unwrap().optim.optimizer.name(), "adam");
         let err = load(base, &["data.samples=50"]).unwrap_err();
         assert!(err.contains("key `data.samples`") && err.contains("unknown field"), "half_adder has none: {err}");
+        // A component the --set names itself is no default: nothing said of one.
+        for sets in [&["optim.kind=\"adam\"", "optim.bogus=1"][..], &["optim={kind=\"adam\", bogus=1}"]] {
+            let err = load(base, sets).unwrap_err();
+            assert!(err.contains("unknown field `bogus`") && !err.contains("no [optim] table"), "{err}");
+        }
         // Where a key does not fit the default, the error says which default the section took.
         let err = load(base, &["optim.betas=[0.9, 0.99]"]).unwrap_err();
         assert!(

@@ -99,7 +99,25 @@ fn output_layer_warning<F: Element>(
     );
     let (min, max) =
         targets.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), t| (lo.min(t.f64()), hi.max(t.f64())));
+    // Softmax's rows sum to 1: targets whose rows do not (the half adder's (0, 0)) it cannot
+    // give, nor can `cross_entropy`, which applies it (written to a few decimals, a row of
+    // thirds sums to 0.999999).
+    let rows_off = || targets.outer_iter().filter(|row| (row.iter().map(|t| t.f64()).sum::<f64>() - 1.0).abs() > 1e-4);
+    let row_sums = |whose: String| {
+        let off = rows_off().count();
+        (off > 0 && targets.ncols() >= 2).then(|| {
+            format!(
+                "{whose}, whose outputs sum to 1 in each row, but {off} of the {} training rows' targets do not: \
+                 the network cannot fit them (`sigmoid` gives each output on its own{})",
+                targets.nrows(),
+                if loss.absorbs() == Some("softmax") { ", with `bce_with_logits`" } else { "" }
+            )
+        })
+    };
     match loss.absorbs() {
+        Some("softmax") if matches!(out.name(), "softmax" | "identity") => {
+            row_sums(format!("loss `{}` applies softmax to the output layer's values", cfg.loss.name()))
+        }
         Some(absorbed) if out.name() == absorbed => None,
         Some(absorbed) => {
             // Softmax takes a row's logits less their largest: bounded on one side, they still
@@ -136,18 +154,10 @@ fn output_layer_warning<F: Element>(
                     number(max),
                 ));
             }
-            if out.name() != "softmax" || targets.ncols() < 2 {
+            if out.name() != "softmax" {
                 return None;
             }
-            let off = targets.outer_iter().filter(|row| (row.iter().map(|t| t.f64()).sum::<f64>() - 1.0).abs() > 1e-6);
-            let off = off.count();
-            (off > 0).then(|| {
-                format!(
-                    "{layer}, whose outputs sum to 1 in each row, but {off} of the {} training rows' targets do not: \
-                     the network cannot fit them (`sigmoid` gives each output on its own)",
-                    targets.nrows()
-                )
-            })
+            row_sums(layer)
         }
     }
 }
@@ -693,6 +703,13 @@ mod tests {
             said.contains("whose outputs sum to 1 in each row, but 1 of the 4 training rows' targets do not"),
             "{said}"
         );
+        for output in ["softmax", "identity"] {
+            let ce = format!("[loss]\nkind = \"cross_entropy\"\n[model]\noutput_activation = \"{output}\"");
+            let said = warning("source = \"half_adder\"", &ce).expect("cross_entropy");
+            let start = "loss `cross_entropy` applies softmax to the output layer's values, whose outputs sum to 1";
+            assert!(said.starts_with(start) && said.contains("but 1 of the 4"), "{said}");
+            assert!(said.ends_with("(`sigmoid` gives each output on its own, with `bce_with_logits`)"), "{said}");
+        }
         for output in ["softmax", "identity"] {
             let fine = format!(
                 "[loss]\nkind = \"cross_entropy\"\n[model]\nactivation = \"relu\"\noutput_activation = \"{output}\""

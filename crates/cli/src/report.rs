@@ -282,7 +282,7 @@ pub fn regression<F: Element>(outputs: MatView<'_, F>, targets: MatView<'_, F>, 
             return f64::NAN;
         }
         let t = targets.column(j);
-        let mean = t.iter().map(|v| v.f64()).sum::<f64>() / t.len().max(1) as f64;
+        let mean = mean_of(|| t.iter().map(|v| v.f64()));
         let deviations = || t.iter().map(move |v| v.f64() - mean);
         let residuals = || outputs.column(j).into_iter().zip(t.iter()).map(|(o, t)| o.f64() - t.f64());
         let (mut ss_tot, mut ss_res) = (sum_of_powers(deviations, 2, None), sum_of_powers(residuals, 2, None));
@@ -317,6 +317,19 @@ pub fn regression<F: Element>(outputs: MatView<'_, F>, targets: MatView<'_, F>, 
         _ => (mean_of_powers(diffs, 2, n), mean_of_powers(diffs, 1, n)),
     };
     RegressionReport { mse, mae, r2, bits: bits(outputs, targets, threshold), per_output }
+}
+
+/// The mean of `values`: their plain sum over their count, or where that sum overflows (50
+/// targets near 1e307), the sum of the values scaled by a power of two, scaled back: the same
+/// bits whenever the plain sum is finite.
+fn mean_of<I: Iterator<Item = f64>>(values: impl Fn() -> I) -> f64 {
+    let n = values().count().max(1) as f64;
+    let plain = values().sum::<f64>() / n;
+    if !plain.is_infinite() {
+        return plain;
+    }
+    let scale = scale_of(values());
+    values().map(|v| v / scale).sum::<f64>() / n * scale
 }
 
 /// Σ|v|ᵖ over `values` (p = 1 or 2), in plain f64; with `scale`, over the values divided by it.
@@ -497,6 +510,13 @@ mod tests {
         let o2 = ndarray::concatenate![ndarray::Axis(1), o, o].mapv(|v| v * k);
         let per = regression(o2.view(), t2.view(), 0.5).per_output.expect("two outputs");
         assert_eq!((per.mse, per.mae, per.r2), (vec![k * k; 2], vec![k; 2], vec![0.8; 2]));
+        // Targets whose sum overflows though their mean does not: R² of outputs all 0 is
+        // 1 − Σt²/Σ(t − t̄)², below 0 (it was 1: an infinite mean made the deviations infinite).
+        let t = ndarray::Array2::from_shape_fn((50, 1), |(i, _)| 1e307 * (1.0 + (i % 2) as f64));
+        let zeros = ndarray::Array2::zeros((50, 1));
+        let r = regression(zeros.view(), t.view(), 0.5);
+        // Mean 1.5e307, deviations ±0.5e307: Σ(t − t̄)² = 50·0.25e614, Σt² = 25·(1 + 4)e614.
+        assert!((r.r2 - (1.0 - 125.0 / 12.5)).abs() < 1e-12, "{r:?}");
     }
 
     #[test]

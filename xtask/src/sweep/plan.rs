@@ -358,6 +358,14 @@ pub fn resolve(
             })?;
             Some((info, "its data"))
         } else {
+            // `model.*` keys checked point by point (beside another of their table) are sized
+            // here: a network past the limit would fail every trial of the point.
+            if let Some(DataInfo { inputs, outputs, .. }) = data.as_ref() {
+                loaded.config.model.validate_for(*inputs, *outputs).map_err(|e| {
+                    let what = format!("{} does not fit the data ({inputs} inputs, {outputs} outputs)", at());
+                    error("sweep.grid", &format!("{what}: `model.{}`: {}", e.key, e.message))
+                })?;
+            }
             data.map(|info| (info, "the data"))
         };
         // What the data's outputs and task refuse (`cross_entropy` over one output), as `train`
