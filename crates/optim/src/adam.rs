@@ -1,8 +1,7 @@
-use backprop_tensor::spec::positive;
 use backprop_tensor::{Element, SpecError, Validate, math};
 use serde::{Deserialize, Serialize};
 
-use crate::{Optimizer, beta, non_negative};
+use crate::Optimizer;
 
 /// Adam, with L2 weight decay added to the gradient.
 ///
@@ -71,11 +70,7 @@ impl Default for Adam {
 
 impl Validate for Adam {
     fn validate(&self) -> Result<(), SpecError> {
-        positive("lr", self.lr)?;
-        beta("betas[0]", self.betas[0])?;
-        beta("betas[1]", self.betas[1])?;
-        positive("eps", self.eps)?;
-        non_negative("weight_decay", self.weight_decay)
+        crate::validate_adam_family(self.lr, self.betas, self.eps, self.weight_decay)
     }
 }
 
@@ -91,12 +86,8 @@ impl<F: Element> Optimizer<F> for Adam {
     fn step(&self, params: &mut [F], grads: &[F], state: &mut [F], step: u64, lr: F) {
         crate::assert_step_lengths(params, grads, state, Optimizer::<F>::state_len(self, params.len()));
         let moments = Moments { betas: self.betas, eps: self.eps, amsgrad: self.amsgrad, maximize: self.maximize };
-        if self.decoupled_weight_decay {
-            decay(params, lr, self.weight_decay);
-            moments.update(params, grads, state, step, lr, 0.0);
-        } else {
-            moments.update(params, grads, state, step, lr, self.weight_decay);
-        }
+        let l2 = decay_or_l2(params, lr, self.weight_decay, self.decoupled_weight_decay);
+        moments.update(params, grads, state, step, lr, l2);
     }
 
     fn check_state(&self, state: &[F]) -> Result<(), String> {
@@ -112,6 +103,18 @@ pub(crate) fn decay<F: Element>(params: &mut [F], lr: F, weight_decay: f64) {
         for p in params.iter_mut() {
             *p *= shrink;
         }
+    }
+}
+
+/// The weight decay of a step of Adam's family, before the moments: with `decoupled`, AdamW's
+/// `θ ← θ·(1 − γ·λ)` applied to `params` now, and no L2 term; else none now, and λ returned, the
+/// L2 coefficient the step adds to the gradient as λ·θ.
+pub(crate) fn decay_or_l2<F: Element>(params: &mut [F], lr: F, weight_decay: f64, decoupled: bool) -> f64 {
+    if decoupled {
+        decay(params, lr, weight_decay);
+        0.0
+    } else {
+        weight_decay
     }
 }
 

@@ -1,8 +1,7 @@
-use backprop_tensor::spec::positive;
 use backprop_tensor::{Element, SpecError, Validate, math};
 use serde::{Deserialize, Serialize};
 
-use crate::{Optimizer, beta, lerp, non_negative};
+use crate::{Optimizer, lerp};
 
 /// Adamax: Adam with the infinity norm in place of the second moment.
 ///
@@ -50,11 +49,7 @@ impl Default for Adamax {
 
 impl Validate for Adamax {
     fn validate(&self) -> Result<(), SpecError> {
-        positive("lr", self.lr)?;
-        beta("betas[0]", self.betas[0])?;
-        beta("betas[1]", self.betas[1])?;
-        positive("eps", self.eps)?;
-        non_negative("weight_decay", self.weight_decay)
+        crate::validate_adam_family(self.lr, self.betas, self.eps, self.weight_decay)
     }
 }
 

@@ -1,9 +1,8 @@
-use backprop_tensor::spec::positive;
 use backprop_tensor::{Element, SpecError, Validate};
 use serde::{Deserialize, Serialize};
 
+use crate::Optimizer;
 use crate::adam::{Moments, decay, state_len};
-use crate::{Optimizer, beta, non_negative};
 
 /// Adam with weight decay decoupled from the gradient.
 ///
@@ -56,11 +55,7 @@ impl Default for AdamW {
 
 impl Validate for AdamW {
     fn validate(&self) -> Result<(), SpecError> {
-        positive("lr", self.lr)?;
-        beta("betas[0]", self.betas[0])?;
-        beta("betas[1]", self.betas[1])?;
-        positive("eps", self.eps)?;
-        non_negative("weight_decay", self.weight_decay)
+        crate::validate_adam_family(self.lr, self.betas, self.eps, self.weight_decay)
     }
 }
 

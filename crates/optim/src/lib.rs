@@ -337,6 +337,16 @@ pub(crate) fn lerp<F: Element>(start: F, end: F, weight: F) -> F {
     if weight.abs() < F::of(0.5) { start + weight * (end - start) } else { end - (end - start) * (F::one() - weight) }
 }
 
+/// The checks of Adam's family (`adam`, `adamw`, `nadam`, `radam`, `adamax`), as PyTorch makes
+/// them but for 0 (refused): `lr` > 0, each of `betas` in [0, 1), `eps` > 0, `weight_decay` ≥ 0.
+pub(crate) fn validate_adam_family(lr: f64, betas: [f64; 2], eps: f64, weight_decay: f64) -> Result<(), SpecError> {
+    positive("lr", lr)?;
+    beta("betas[0]", betas[0])?;
+    beta("betas[1]", betas[1])?;
+    positive("eps", eps)?;
+    non_negative("weight_decay", weight_decay)
+}
+
 /// Fails with `key` unless `value` is finite and `≥ 0`.
 pub(crate) fn non_negative(key: &str, value: f64) -> Result<(), SpecError> {
     if value.is_finite() && value >= 0.0 {

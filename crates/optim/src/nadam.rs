@@ -1,9 +1,8 @@
-use backprop_tensor::spec::positive;
 use backprop_tensor::{Element, SpecError, Validate, math};
 use serde::{Deserialize, Serialize};
 
-use crate::adam::decay;
-use crate::{Optimizer, beta, lerp, non_negative};
+use crate::adam::decay_or_l2;
+use crate::{Optimizer, lerp, non_negative};
 
 /// NAdam: Adam with Nesterov momentum and a momentum schedule.
 ///
@@ -73,11 +72,7 @@ impl Default for NAdam {
 
 impl Validate for NAdam {
     fn validate(&self) -> Result<(), SpecError> {
-        positive("lr", self.lr)?;
-        beta("betas[0]", self.betas[0])?;
-        beta("betas[1]", self.betas[1])?;
-        positive("eps", self.eps)?;
-        non_negative("weight_decay", self.weight_decay)?;
+        crate::validate_adam_family(self.lr, self.betas, self.eps, self.weight_decay)?;
         non_negative("momentum_decay", self.momentum_decay)
     }
 }
@@ -105,12 +100,7 @@ impl<F: Element> Optimizer<F> for NAdam {
         let (v, product) = rest.split_at_mut(n);
         let [beta1, beta2] = self.betas;
         let t = step as f64;
-        let l2 = if self.decoupled_weight_decay {
-            decay(params, lr, self.weight_decay);
-            0.0
-        } else {
-            self.weight_decay
-        };
+        let l2 = decay_or_l2(params, lr, self.weight_decay, self.decoupled_weight_decay);
         let (mu, mu_next) = (self.mu(t), self.mu(t + 1.0));
         let previous = if step <= 1 { F::one() } else { product[0] };
         product[0] = previous * F::of(mu);

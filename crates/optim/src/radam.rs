@@ -1,9 +1,8 @@
-use backprop_tensor::spec::positive;
 use backprop_tensor::{Element, SpecError, Validate, math};
 use serde::{Deserialize, Serialize};
 
-use crate::adam::decay;
-use crate::{Optimizer, beta, lerp, non_negative};
+use crate::adam::decay_or_l2;
+use crate::{Optimizer, lerp};
 
 /// RAdam: Adam whose adaptive step is switched on, and scaled, by how well v is estimated.
 ///
@@ -70,11 +69,7 @@ impl Default for RAdam {
 
 impl Validate for RAdam {
     fn validate(&self) -> Result<(), SpecError> {
-        positive("lr", self.lr)?;
-        beta("betas[0]", self.betas[0])?;
-        beta("betas[1]", self.betas[1])?;
-        positive("eps", self.eps)?;
-        non_negative("weight_decay", self.weight_decay)
+        crate::validate_adam_family(self.lr, self.betas, self.eps, self.weight_decay)
     }
 }
 
@@ -106,12 +101,7 @@ impl<F: Element> Optimizer<F> for RAdam {
         let (m, v) = state.split_at_mut(n);
         let [beta1, beta2] = self.betas;
         let t = step as f64;
-        let l2 = if self.decoupled_weight_decay {
-            decay(params, lr, self.weight_decay);
-            0.0
-        } else {
-            self.weight_decay
-        };
+        let l2 = decay_or_l2(params, lr, self.weight_decay, self.decoupled_weight_decay);
         let bias_correction1 = F::of(1.0 - math::powf(beta1, t));
         let bias_correction2_sqrt = F::of((1.0 - math::powf(beta2, t)).sqrt());
         let rect = self.rectification(t).1.map(F::of);
