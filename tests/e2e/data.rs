@@ -227,7 +227,7 @@ fn csv_with_string_labels_trains_and_predicts_labels() {
     let run = backprop(&[&args[..], &["--set", "experiment.seed=99"]].concat());
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
-        run.stderr.contains("warning: 13 of the 18 samples of the validation split are samples "),
+        run.stderr.contains("warning: 13 of the 18 samples of the validation split are identical to samples "),
         "{}",
         run.stderr
     );
@@ -240,12 +240,20 @@ fn csv_with_string_labels_trains_and_predicts_labels() {
     let run = backprop(&[&args[..], &["--set", &own_file, "--set", "experiment.seed=99"]].concat());
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(run.stdout.contains("split: test (2 samples)"), "{}", run.stdout);
-    assert!(run.stderr.contains("warning: 1 of the 2 samples of the test split is a sample "), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("warning: 1 of the 2 samples of the test split is identical to a sample "),
+        "{}",
+        run.stderr
+    );
     // ... unless that file is the training source itself (the model trained on 80% of it) ...
     let table = format!("data.test_path={:?}", dir.join("flowers.csv").to_str().unwrap());
     let run = backprop(&["eval", model.to_str().unwrap(), config.to_str().unwrap(), "--set", &table]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("warning: 72 of the 90 samples of the test split are samples "), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("warning: 72 of the 90 samples of the test split are identical to samples "),
+        "{}",
+        run.stderr
+    );
     // ... or the file the model's own run trained from, by its provenance, though this config
     // reads another source.
     let other = "1.0,0.2,setosa\n2.0,1.5,versicolor\n3.0,2.5,virginica\n";
@@ -254,7 +262,11 @@ fn csv_with_string_labels_trains_and_predicts_labels() {
     let sets = ["--set", &query_source, "--set", &table, "--set", "data.validation=0"];
     let run = backprop(&[&["eval", model.to_str().unwrap(), config.to_str().unwrap()][..], &sets].concat());
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("warning: 72 of the 90 samples of the test split are samples "), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("warning: 72 of the 90 samples of the test split are identical to samples "),
+        "{}",
+        run.stderr
+    );
     // ... or holds what the model trained on: one trained on the whole table, measured on the
     // same rows written otherwise (CRLF line ends: not a copy by its bytes, the same data).
     let (whole, _) = train(config.to_str().unwrap(), &["data.validation=0"], "flowers-whole");
@@ -264,7 +276,11 @@ fn csv_with_string_labels_trains_and_predicts_labels() {
     let copy = format!("data.test_path={:?}", dir.join("copy.csv").to_str().unwrap());
     let run = backprop(&["eval", whole_model.to_str().unwrap(), config.to_str().unwrap(), "--set", &copy]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("warning: 90 of the 90 samples of the test split are samples "), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("warning: 90 of the 90 samples of the test split are identical to samples "),
+        "{}",
+        run.stderr
+    );
 
     let run = backprop(&["predict", model.to_str().unwrap(), "--input", "1.0"]);
     assert_eq!(run.code, 2);
@@ -1133,7 +1149,11 @@ fn eval_measures_a_new_file_whole_and_warns_only_of_the_training_file() {
     // Its training set is rebuilt from the config it records, and its 72 rows found.
     let run = eval(&["--split", "all"]);
     assert!(run.stdout.starts_with("split: all (90 samples)"), "{}", run.stdout);
-    assert!(run.stderr.contains("warning: 72 of the 90 samples of the all split are samples "), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("warning: 72 of the 90 samples of the all split are identical to samples "),
+        "{}",
+        run.stderr
+    );
     let crlf = std::fs::read_to_string(dir.join("flowers.csv")).unwrap().replace('\n', "\r\n");
     write(dir, "copy.csv", &crlf);
     let copy = format!("data.path={:?}", dir.join("copy.csv"));
@@ -1156,8 +1176,11 @@ fn eval_measures_a_new_file_whole_and_warns_only_of_the_training_file() {
     let run = eval(&["--set", &moved, "--set", "experiment.seed=5"]);
     assert!(run.stderr.contains("the validation split may hold samples it trained on"), "{}", run.stderr);
     let moved_test = format!("data.test_path={:?}", dir.join("moved.csv"));
+    // A test file that is the eval config's source says nothing of the model's (a new file can be
+    // both): not known.
     let run = eval(&["--set", &moved, "--set", &moved_test, "--split", "test"]);
-    assert!(run.stderr.contains("moved.csv, the file training reads: it holds the samples"), "{}", run.stderr);
+    assert!(run.stderr.contains("note: whether the test split holds samples"), "{}", run.stderr);
+    assert!(run.stderr.contains("is not known: its training set cannot be rebuilt"), "{}", run.stderr);
     // The same rows in another file (CRLF): the hashes find them.
     let crlf = std::fs::read_to_string(dir.join("moved.csv")).unwrap().replace('\n', "\r\n");
     write(dir, "moved-crlf.csv", &crlf);
@@ -1183,7 +1206,7 @@ fn eval_knows_a_synthetic_draw_and_a_copied_test_file() {
     };
     assert!(eval(&[]).is_empty());
     let all = eval(&["--split", "all"]);
-    assert!(all.contains("warning: 600 of the 1000 samples of the all split are samples "), "{all}");
+    assert!(all.contains("warning: 600 of the 1000 samples of the all split are identical to samples "), "{all}");
     let other_seed = eval(&["--set", "experiment.seed=2"]);
     assert!(!other_seed.contains("warning") && other_seed.contains("note: none of the test split's"), "{other_seed}");
     assert!(eval(&["--set", "experiment.seed=2", "--split", "all"]).is_empty());
@@ -1193,7 +1216,7 @@ fn eval_knows_a_synthetic_draw_and_a_copied_test_file() {
     let args = ["eval", exact.to_str().unwrap(), moons, "--set", "data.test=0.2", "--set", "data.noise=0"];
     let run = backprop(&[&args[..], &["--set", "experiment.seed=2"]].concat());
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("of the 200 samples of the test split are samples "), "{}", run.stderr);
+    assert!(run.stderr.contains("of the 200 samples of the test split are identical to samples "), "{}", run.stderr);
     // A file after a synthetic source's draw: other samples, noted as a fraction of the file.
     let file = write(
         out.path(),
@@ -1215,7 +1238,7 @@ fn eval_knows_a_synthetic_draw_and_a_copied_test_file() {
     let resplit = eval(&["--set", "data.test=0.3"]);
     assert!(!resplit.contains("warning") && resplit.contains("note: none of the test split's"), "{resplit}");
     let resplit = eval(&["--set", "data.test=0.5", "--set", "data.validation=0.1"]);
-    assert!(resplit.contains("of the 500 samples of the test split are samples "), "{resplit}");
+    assert!(resplit.contains("of the 500 samples of the test split are identical to samples "), "{resplit}");
 
     let (tmp, out, config, _) = trained_flowers("eval-copied-test");
     let dir = tmp.path();
@@ -1224,7 +1247,59 @@ fn eval_knows_a_synthetic_draw_and_a_copied_test_file() {
     let model = out.path().join("model.json");
     let run = backprop(&["eval", model.to_str().unwrap(), config.to_str().unwrap(), "--set", &copy]);
     assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("warning: 72 of the 90 samples of the test split are samples "), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("warning: 72 of the 90 samples of the test split are identical to samples "),
+        "{}",
+        run.stderr
+    );
+}
+
+/// The training set is rebuilt in the model's dtype (an f32 model measured by an f64 config),
+/// without the held-out files of its run (gone since), with the rows of the model it started
+/// from, and −0 is 0: every one of these was a miss.
+#[test]
+fn eval_finds_training_samples_across_dtypes_held_out_files_lineage_and_signed_zeros() {
+    let tmp = scratch("eval-rebuild");
+    let dir = tmp.path();
+    let table = |shift: usize| {
+        let mut rows = String::from("a,b,y\n");
+        for i in 0..40 {
+            let a = if i % 4 == 0 { "0".to_string() } else { format!("{}.5", i + shift) };
+            rows.push_str(&format!("{a},{},{}\n", i + shift, (i % 3) as f64 * 0.5));
+        }
+        rows
+    };
+    write(dir, "d.csv", &table(0));
+    write(dir, "other.csv", &table(100));
+    write(dir, "held.csv", "a,b,y\n1.5,2,0.5\n");
+    write(dir, "neg.csv", &table(0).replace("\n0,", "\n-0.0,"));
+    let config = write(
+        dir,
+        "r.toml",
+        "[data]\nsource = \"csv\"\npath = \"d.csv\"\ntargets = \"y\"\ntest_path = \"held.csv\"\n\
+         [model]\nhidden = [3]\nactivation = \"tanh\"\noutput_activation = \"identity\"\n[loss]\nkind = \"mse\"\n\
+         [train]\nepochs = 3\nlog_every = 0\n",
+    );
+    let config = config.to_str().unwrap();
+    let (f32_run, _) = train(config, &["experiment.dtype=\"f32\""], "eval-rebuild-f32");
+    let (parent, _) = train(config, &[], "eval-rebuild-parent");
+    let parent_model = parent.path().join("model.json");
+    let from = format!("model.init_from={:?}", parent_model);
+    let other = format!("data.path={:?}", dir.join("other.csv"));
+    let (child, _) = train(config, &[&from, &other], "eval-rebuild-child");
+    std::fs::remove_file(dir.join("held.csv")).unwrap();
+    let eval = |model: &Path, test: &str| {
+        let test = format!("data.test_path={:?}", dir.join(test));
+        let run = backprop(&["eval", model.to_str().unwrap(), config, "--set", &test]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stderr
+    };
+    let said = eval(&f32_run.path().join("model.json"), "d.csv");
+    assert!(said.contains("warning: 40 of the 40 samples of the test split are identical to samples "), "{said}");
+    let said = eval(&parent_model, "neg.csv");
+    assert!(said.contains("warning: 40 of the 40 samples of the test split are identical to samples "), "{said}");
+    let said = eval(&child.path().join("model.json"), "d.csv");
+    assert!(said.contains("40 of the 40 samples") && said.contains(" or the model it started from "), "{said}");
 }
 
 /// A model whose outputs overflow on the data: eval says so beside its report (whose rows of

@@ -813,7 +813,6 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
     let file = ModelFile::read(model)?;
     let trained_in = file.dtype;
     let trained_on = training_file(&file);
-    let trained_config: Option<toml::Table> = file.provenance.as_ref().and_then(|p| p.config.parse().ok());
     let (splits, net) = crate::experiment::prepare_splits_of::<F>(loaded, Some((model.to_path_buf(), file)))?;
     // Its dtype decides nothing here, but a config of another dtype gives other numbers than
     // training's, which may surprise.
@@ -837,63 +836,58 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
             _ => false,
         })
     };
-    let all;
-    let (name, data) = match split {
+    let name = match split {
         None => match (&splits.test, &splits.validation) {
-            (Some(t), _) => ("test", t),
-            (None, Some(v)) => ("validation", v),
-            (None, None) => ("train", &splits.train),
+            (Some(_), _) => "test",
+            (None, Some(_)) => "validation",
+            (None, None) => "train",
         },
-        Some("train") => ("train", &splits.train),
-        Some("validation") => {
-            ("validation", splits.validation.as_ref().ok_or_else(|| no_split("validation", &loaded.config.data))?)
-        }
-        Some("test") => ("test", splits.test.as_ref().ok_or_else(|| no_split("test", &loaded.config.data))?),
-        Some("all") => {
-            let held = [("validation", &splits.validation), ("test", &splits.test)];
-            let parts = held.into_iter().filter(|(n, _)| cut_from_source(n)).filter_map(|(_, d)| d.as_ref());
-            all = concatenate("all", std::iter::once(&splits.train).chain(parts));
-            ("all", &all)
-        }
+        Some(name @ ("train" | "validation" | "test" | "all")) => name,
         Some(other) => {
             return Err(CliError::Config(format!("--split: `{other}` is not train, validation, test or all")));
         }
     };
-    // A split cut from the training source by a fraction holds training samples when the model
-    // was trained on other rows of it; one read from its own file (`test_path`, MNIST's t10k)
-    // only when it is the model's training data itself. Where the model's own training set can
-    // be rebuilt from its provenance, its rows are looked for in the split, and the count said;
-    // else the data hashes and the files' names and bytes decide, saying "may".
+    let all;
+    let data = match select_split(&splits, name, &cut_from_source) {
+        Some(std::borrow::Cow::Borrowed(d)) => d,
+        Some(std::borrow::Cow::Owned(d)) => {
+            all = d;
+            &all
+        }
+        None => return Err(no_split(name, &loaded.config.data)),
+    };
+    // Training samples in the split measured: counted where the model's training set can be
+    // rebuilt from its provenance (in the model's dtype, whatever the config's); else the data
+    // hashes and the files decide, and say "may".
     let cut = cut_from_source(name);
-    let rebuilt = if name == "train" { None } else { training_rows::<F>(model, trained_config.as_ref()) };
-    match (name, rebuilt) {
-        ("train", _) => {}
-        (_, Some(trained)) => {
-            let seen = data
-                .inputs
-                .outer_iter()
-                .zip(data.targets.outer_iter())
-                .filter(|(x, t)| trained.contains(&row_key(*x, *t)))
-                .count();
-            if seen > 0 {
+    if name != "train" {
+        let found = match trained_in {
+            d if d == F::DTYPE => trained_in_split::<F>(loaded, model, name, Some(data)),
+            Dtype::F32 => trained_in_split::<f32>(loaded, model, name, None),
+            Dtype::F64 => trained_in_split::<f64>(loaded, model, name, None),
+        };
+        match found {
+            TrainedIn::Count { seen, lineage } if seen > 0 => {
                 let _ = writeln!(
                     std::io::stderr(),
-                    "warning: {seen} of the {} samples of the {name} split {} {} trained on (its training set \
+                    "warning: {seen} of the {} samples of the {name} split {} {}{} trained on (its training set \
                      rebuilt from the config it records)",
                     data.len(),
-                    if seen == 1 { "is a sample" } else { "are samples" },
-                    model.display()
+                    if seen == 1 { "is identical to a sample" } else { "are identical to samples" },
+                    model.display(),
+                    if lineage { " or the model it started from" } else { "" }
                 );
-            } else if cut && !trains_as(model, &splits.train) {
-                // None of them, from data the model's own run did not split so: new data, of which a
-                // fraction is measured.
+            }
+            TrainedIn::Count { .. } => {
                 let whole = splits.train.len()
                     + [("validation", &splits.validation), ("test", &splits.test)]
                         .into_iter()
                         .filter(|(n, _)| cut_from_source(n))
                         .filter_map(|(_, d)| d.as_ref().map(|d| d.len()))
                         .sum::<usize>();
-                if cut && whole > data.len() {
+                // None of them, from data the model's own run did not split so: new data, of which
+                // a fraction is measured.
+                if cut && whole > data.len() && !trains_as(model, &splits.train) {
                     let of = match source_file(&loaded.config.data) {
                         Some(path) => path.display().to_string(),
                         None => format!("the `{}` data", loaded.config.data.source()),
@@ -907,30 +901,40 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
                     );
                 }
             }
+            TrainedIn::Changed => {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "note: whether the {name} split holds samples {} trained on is not known: the config it \
+                     records reads other training data now than it trained on (its data hash differs: a file \
+                     changed since?)",
+                    model.display()
+                );
+            }
+            TrainedIn::Unknown => {
+                match (name, split_file_is_training_file(&loaded.config.data, name, trained_on.as_deref())) {
+                    (_, Some(file)) => {
+                        let _ = writeln!(
+                            std::io::stderr(),
+                            "warning: the {name} split is read from {}, the file the model trained from (by its path or \
+                         its bytes): it may hold the samples the model trained on",
+                            file.display()
+                        );
+                    }
+                    (_, None) => {
+                        let rows = if cut || name == "all" { &splits.train } else { data };
+                        if !warn_if_it_saw_them(model, name, rows, cut) {
+                            let _ = writeln!(
+                                std::io::stderr(),
+                                "note: whether the {name} split holds samples {} trained on is not known: its \
+                                 training set cannot be rebuilt from the config it records (a file gone, or not a \
+                                 regular file?)",
+                                model.display()
+                            );
+                        }
+                    }
+                }
+            }
         }
-        ("all", None) => match (source_file(&loaded.config.data), trained_on.as_deref()) {
-            (Some(source), Some(trained)) if compare_files(source, trained) == Some(true) => {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "warning: the all split is read from {}, the file the model trained from (by its path or its \
-                     bytes): it holds the samples the model trained on",
-                    source.display()
-                );
-            }
-            // Every sample of the data: the training split's among them.
-            _ => warn_if_it_saw_them(model, name, &splits.train, false),
-        },
-        _ => match split_file_is_source(&loaded.config.data, name, trained_on.as_deref()) {
-            Some(file) => {
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "warning: the {name} split is read from {}, the file training reads: it holds the samples \
-                     the model trained on",
-                    file.display()
-                );
-            }
-            None => warn_if_it_saw_them(model, name, if cut { &splits.train } else { data }, cut),
-        },
     }
     let classification = splits.task == backprop_data::Task::Classification;
     let loss = loaded.config.loss.get::<F>();
@@ -988,27 +992,120 @@ fn training_file(file: &ModelFile) -> Option<PathBuf> {
     Some(PathBuf::from(path))
 }
 
-/// The model's training set, rebuilt from the config its provenance records (`trained`, with
-/// `model.init_from` left out: the weights it started from do not change the data) and read as
-/// this eval reads data, as a set of [`row_key`]s; `None` unless the rebuilt set is exactly the
-/// one the model trained on (the data hash it records, in its dtype): a file changed or gone
-/// since, or another dtype, leaves the check to the hashes and file names.
-fn training_rows<F: Element>(model: &Path, trained: Option<&toml::Table>) -> Option<std::collections::HashSet<u64>> {
-    let file = ModelFile::read(model).ok()?;
-    let provenance = file.provenance.as_ref().filter(|_| file.dtype == F::DTYPE)?;
-    let mut config = trained?.clone();
+/// What eval found of the model's training samples in the split it measures.
+enum TrainedIn {
+    /// The model's training set was rebuilt: `seen` of the split's samples are in it, or in the
+    /// training set of the model it started from (`lineage`: such a model was found).
+    Count { seen: usize, lineage: bool },
+    /// The config the model records reads other training data now than it trained on.
+    Changed,
+    /// The training set could not be rebuilt (no provenance, a file gone or not a regular file,
+    /// a config this release no longer reads).
+    Unknown,
+}
+
+/// The model's training rows as [`row_key`]s, in `G` (its dtype): its training set rebuilt from
+/// the config its provenance records, with the held-out files (which do not make the training
+/// split) and `model.init_from` left out, and used only when it hashes to the data hash the
+/// model records; with the training rows of the model it started from (`init_from`, when that
+/// file is there, in the same dtype; at most eight models back). The flag says whether such a
+/// model added rows.
+fn training_rows<G: Element>(model: &Path, depth: usize) -> Result<(std::collections::HashSet<u64>, bool), TrainedIn> {
+    let file = ModelFile::read(model).map_err(|_| TrainedIn::Unknown)?;
+    let provenance = file.provenance.as_ref().filter(|_| file.dtype == G::DTYPE).ok_or(TrainedIn::Unknown)?;
+    let mut config: toml::Table = provenance.config.parse().map_err(|_| TrainedIn::Unknown)?;
+    let started_from = config.get("model").and_then(|m| m.get("init_from")?.as_str().map(PathBuf::from));
     if let Some(toml::Value::Table(m)) = config.get_mut("model") {
         m.remove("init_from");
     }
     config.remove("sweep");
-    let text = toml::to_string(&config).ok()?;
-    let loaded = crate::config::load_text(text, model, &[]).ok()?;
-    let (splits, _) = crate::experiment::prepare_splits::<F>(&loaded, None).ok()?;
+    if let Some(toml::Value::Table(data)) = config.get_mut("data") {
+        for key in
+            ["validation_path", "test_path", "validation_images", "validation_labels", "test_images", "test_labels"]
+        {
+            data.remove(key);
+        }
+        // A pipe or a device (`/dev/stdin`) would be read again, or wait for ever.
+        for key in ["path", "images", "labels"] {
+            if let Some(path) = data.get(key).and_then(|p| p.as_str())
+                && !std::fs::metadata(path).is_ok_and(|m| m.is_file())
+            {
+                return Err(TrainedIn::Unknown);
+            }
+        }
+    }
+    let text = toml::to_string(&config).map_err(|_| TrainedIn::Unknown)?;
+    let loaded = crate::config::load_text(text, model, &[]).map_err(|_| TrainedIn::Unknown)?;
+    let (splits, _) = crate::experiment::prepare_splits::<G>(&loaded, None).map_err(|_| TrainedIn::Unknown)?;
     let train = &splits.train;
     if crate::model_file::data_hash(train.inputs.view(), train.targets.view()) != provenance.data_hash {
-        return None;
+        return Err(TrainedIn::Changed);
     }
-    Some(train.inputs.outer_iter().zip(train.targets.outer_iter()).map(|(x, t)| row_key(x, t)).collect())
+    let mut rows: std::collections::HashSet<u64> =
+        train.inputs.outer_iter().zip(train.targets.outer_iter()).map(|(x, t)| row_key(x, t)).collect();
+    let mut lineage = false;
+    if let Some(parent) = started_from.filter(|p| depth < 8 && p.is_file())
+        && let Ok((more, _)) = training_rows::<G>(&parent, depth + 1)
+    {
+        let before = rows.len();
+        rows.extend(more);
+        lineage = rows.len() > before;
+    }
+    Ok((rows, lineage))
+}
+
+/// [`TrainedIn`] for the split `name` of `loaded`'s data: `given` where eval measures it in the
+/// model's dtype `G`, else the split read again in `G`.
+fn trained_in_split<G: Element>(
+    loaded: &Loaded,
+    model: &Path,
+    name: &str,
+    given: Option<&backprop_data::Dataset<G>>,
+) -> TrainedIn {
+    let (rows, lineage) = match training_rows::<G>(model, 0) {
+        Ok(found) => found,
+        Err(other) => return other,
+    };
+    let count = |data: &backprop_data::Dataset<G>| {
+        data.inputs.outer_iter().zip(data.targets.outer_iter()).filter(|(x, t)| rows.contains(&row_key(*x, *t))).count()
+    };
+    let seen = match given {
+        Some(data) => count(data),
+        None => {
+            let Ok((splits, _)) = crate::experiment::prepare_splits::<G>(loaded, Some(model)) else {
+                return TrainedIn::Unknown;
+            };
+            let prep = loaded.config.data.preprocess();
+            let cut = |n: &str| {
+                prep.is_some_and(|p| if n == "validation" { p.validation > 0.0 } else { n == "test" && p.test > 0.0 })
+            };
+            match select_split(&splits, name, &cut) {
+                Some(data) => count(&data),
+                None => return TrainedIn::Unknown,
+            }
+        }
+    };
+    TrainedIn::Count { seen, lineage }
+}
+
+/// The split `name` of `splits` (`all`: the training split and the splits `cut_from_source`
+/// says were cut from the source, one after the other); `None` where there is none.
+fn select_split<'a, G: Element>(
+    splits: &'a backprop_data::Splits<G>,
+    name: &str,
+    cut_from_source: &dyn Fn(&str) -> bool,
+) -> Option<std::borrow::Cow<'a, backprop_data::Dataset<G>>> {
+    use std::borrow::Cow;
+    match name {
+        "train" => Some(Cow::Borrowed(&splits.train)),
+        "validation" => splits.validation.as_ref().map(Cow::Borrowed),
+        "test" => splits.test.as_ref().map(Cow::Borrowed),
+        _ => {
+            let held = [("validation", &splits.validation), ("test", &splits.test)];
+            let parts = held.into_iter().filter(|(n, _)| cut_from_source(n)).filter_map(|(_, d)| d.as_ref());
+            Some(Cow::Owned(concatenate("all", std::iter::once(&splits.train).chain(parts))))
+        }
+    }
 }
 
 /// Whether `train` is the training split the model at `model` records (its data hash).
@@ -1019,11 +1116,11 @@ fn trains_as<F: Element>(model: &Path, train: &backprop_data::Dataset<F>) -> boo
     })
 }
 
-/// A sample's fingerprint: FNV-1a over its inputs' and targets' f64 bits.
+/// A sample's fingerprint: FNV-1a over its inputs' and targets' f64 bits, −0 as 0.
 fn row_key<F: Element>(inputs: ndarray::ArrayView1<'_, F>, targets: ndarray::ArrayView1<'_, F>) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for v in inputs.iter().chain(targets.iter()) {
-        for b in v.f64().to_bits().to_le_bytes() {
+        for b in (v.f64() + 0.0).to_bits().to_le_bytes() {
             h ^= u64::from(b);
             h = h.wrapping_mul(0x0100_0000_01b3);
         }
@@ -1071,20 +1168,26 @@ fn concatenate<'a, F: Element>(
     }
 }
 
-/// The file of the held-out split `name` when it is the training source's own file (the same
-/// file, however its path is written): this config's source, or `trained_on`, the one the
-/// model's own run read (an eval config of other data may name it as its test file).
-fn split_file_is_source(spec: &backprop_data::DataSpec, name: &str, trained_on: Option<&Path>) -> Option<PathBuf> {
+/// The file of the held-out split `name` (`validation_path`, `test_path`) when it is the file the
+/// model's run trained from, `trained_on` (its provenance's), by path or bytes.
+fn split_file_is_training_file(
+    spec: &backprop_data::DataSpec,
+    name: &str,
+    trained_on: Option<&Path>,
+) -> Option<PathBuf> {
     use backprop_data::DataSpec;
-    let (main, validation, test) = match spec {
-        DataSpec::Csv(c, _) => (&c.path, c.validation_path.as_ref(), c.test_path.as_ref()),
-        DataSpec::Idx(i, _) => (&i.images, i.validation_images.as_ref(), i.test_images.as_ref()),
+    let (validation, test) = match spec {
+        DataSpec::Csv(c, _) => (c.validation_path.as_ref(), c.test_path.as_ref()),
+        DataSpec::Idx(i, _) => (i.validation_images.as_ref(), i.test_images.as_ref()),
         _ => return None,
     };
-    let split = if name == "test" { test } else { validation }?;
-    // By path, or by bytes (a copy of the training file).
-    let same = |main: &Path| compare_files(main, split).unwrap_or(main == split);
-    (same(main) || trained_on.is_some_and(same)).then(|| split.clone())
+    let split = match name {
+        "test" => test,
+        "validation" => validation,
+        _ => None,
+    }?;
+    let trained = trained_on?;
+    compare_files(trained, split).unwrap_or(trained == split).then(|| split.clone())
 }
 
 /// Warns (on standard error; the run goes on) when the held-out split `name` may hold samples
@@ -1092,10 +1195,11 @@ fn split_file_is_source(spec: &backprop_data::DataSpec, name: &str, trained_on: 
 /// from the training source, when `rows` (the config's training split) is not what it trained
 /// on (another seed or other split fractions than its run's); for a split read from its own
 /// file, when `rows` (that split) is what it trained on. Silent where the model records no data
-/// hash, or was trained in another dtype (whose values hash otherwise).
-fn warn_if_it_saw_them<F: Element>(model: &Path, name: &str, rows: &backprop_data::Dataset<F>, cut: bool) {
-    let Ok(file) = ModelFile::read(model) else { return };
-    let Some(provenance) = file.provenance.filter(|_| file.dtype == F::DTYPE) else { return };
+/// hash, or was trained in another dtype (whose values hash otherwise). Returns whether it warned.
+/// Eval's fallback where the training set cannot be rebuilt ([`training_rows`]).
+fn warn_if_it_saw_them<F: Element>(model: &Path, name: &str, rows: &backprop_data::Dataset<F>, cut: bool) -> bool {
+    let Ok(file) = ModelFile::read(model) else { return false };
+    let Some(provenance) = file.provenance.filter(|_| file.dtype == F::DTYPE) else { return false };
     let here = crate::model_file::data_hash(rows.inputs.view(), rows.targets.view());
     let (model, trained) = (model.display(), &provenance.data_hash);
     let warning = if cut && here != *trained {
@@ -1108,9 +1212,10 @@ fn warn_if_it_saw_them<F: Element>(model: &Path, name: &str, rows: &backprop_dat
         let is = if name == "all" { "holds" } else { "is" };
         format!("the {name} split {is} the data {model} was trained on (data hash {here})")
     } else {
-        return;
+        return false;
     };
     let _ = writeln!(std::io::stderr(), "warning: {warning}");
+    true
 }
 
 /// `--split NAME` of a config whose data has no such split; the key that makes one named where
