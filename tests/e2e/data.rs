@@ -1173,6 +1173,9 @@ fn eval_measures_a_new_file_whole_and_warns_only_of_the_training_file() {
     let moved = format!("data.path={:?}", dir.join("moved.csv"));
     let run = eval(&["--set", &moved, "--split", "all"]);
     assert!(run.stderr.contains("warning: the all split holds the data"), "{}", run.stderr);
+    // Its own split, by the hash of the training split beside it: nothing to say.
+    let run = eval(&["--set", &moved]);
+    assert!(run.stderr.is_empty(), "{}", run.stderr);
     let run = eval(&["--set", &moved, "--set", "experiment.seed=5"]);
     assert!(run.stderr.contains("the validation split may hold samples it trained on"), "{}", run.stderr);
     let moved_test = format!("data.test_path={:?}", dir.join("moved.csv"));

@@ -911,27 +911,23 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
                 );
             }
             TrainedIn::Unknown => {
-                match (name, split_file_is_training_file(&loaded.config.data, name, trained_on.as_deref())) {
-                    (_, Some(file)) => {
-                        let _ = writeln!(
-                            std::io::stderr(),
-                            "warning: the {name} split is read from {}, the file the model trained from (by its path or \
-                         its bytes): it may hold the samples the model trained on",
-                            file.display()
-                        );
-                    }
-                    (_, None) => {
-                        let rows = if cut || name == "all" { &splits.train } else { data };
-                        if !warn_if_it_saw_them(model, name, rows, cut) {
-                            let _ = writeln!(
-                                std::io::stderr(),
-                                "note: whether the {name} split holds samples {} trained on is not known: its \
-                                 training set cannot be rebuilt from the config it records (a file gone, or not a \
-                                 regular file?)",
-                                model.display()
-                            );
-                        }
-                    }
+                let rows = if cut || name == "all" { &splits.train } else { data };
+                if let Some(file) = split_file_is_training_file(&loaded.config.data, name, trained_on.as_deref()) {
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "warning: the {name} split is read from {}, the file the model trained from (by its path \
+                         or its bytes): it may hold the samples the model trained on",
+                        file.display()
+                    );
+                } else if cut && trains_as(model, &splits.train) {
+                    // The model's own training split, by its hash: the split cut beside it holds none.
+                } else if !warn_if_it_saw_them(model, name, rows, cut) {
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "note: whether the {name} split holds samples {} trained on is not known: its training set \
+                         cannot be rebuilt from the config it records (a file gone, or not a regular file?)",
+                        model.display()
+                    );
                 }
             }
         }
