@@ -1171,25 +1171,28 @@ fn eval_measures_a_new_file_whole_and_warns_only_of_the_training_file() {
     // decides (it warned of nothing, taking the missing file for another).
     std::fs::rename(dir.join("flowers.csv"), dir.join("moved.csv")).unwrap();
     let moved = format!("data.path={:?}", dir.join("moved.csv"));
+    // ... unless the config's own training split is the model's, by its hash: then that is its
+    // training set.
     let run = eval(&["--set", &moved, "--split", "all"]);
-    assert!(run.stderr.contains("warning: the all split holds the data"), "{}", run.stderr);
+    assert!(run.stderr.contains("warning: 72 of the 90 samples of the all split are identical"), "{}", run.stderr);
     // Its own split, by the hash of the training split beside it: nothing to say.
     let run = eval(&["--set", &moved]);
     assert!(run.stderr.is_empty(), "{}", run.stderr);
     let run = eval(&["--set", &moved, "--set", "experiment.seed=5"]);
     assert!(run.stderr.contains("the validation split may hold samples it trained on"), "{}", run.stderr);
     let moved_test = format!("data.test_path={:?}", dir.join("moved.csv"));
-    // A test file that is the eval config's source says nothing of the model's (a new file can be
-    // both): not known.
+    // The config's training split is the model's (by its hash), so its rows are counted in a
+    // test file too.
     let run = eval(&["--set", &moved, "--set", &moved_test, "--split", "test"]);
-    assert!(run.stderr.contains("note: whether the test split holds samples"), "{}", run.stderr);
-    assert!(run.stderr.contains("is not known: its training set cannot be rebuilt"), "{}", run.stderr);
-    // The same rows in another file (CRLF): the hashes find them.
+    assert!(run.stderr.contains("warning: 72 of the 90 samples of the test split are identical"), "{}", run.stderr);
+    // Neither rebuilt nor the config's own: not known (a test file that is the config's source
+    // says nothing of the model's: a new file can be both).
     let crlf = std::fs::read_to_string(dir.join("moved.csv")).unwrap().replace('\n', "\r\n");
     write(dir, "moved-crlf.csv", &crlf);
     let crlf_test = format!("data.test_path={:?}", dir.join("moved-crlf.csv"));
     let run = eval(&["--set", &moved, "--set", &crlf_test, "--set", "data.validation=0", "--split", "test"]);
-    assert!(!run.stderr.contains("72 of"), "rebuilt from a file that is gone: {}", run.stderr);
+    assert!(run.stderr.contains("note: whether the test split holds samples"), "{}", run.stderr);
+    assert!(run.stderr.contains("is not known: its training set cannot be rebuilt"), "{}", run.stderr);
 }
 
 /// A synthetic source is the model's own when it draws the same samples (source, parameters and
@@ -1302,7 +1305,8 @@ fn eval_finds_training_samples_across_dtypes_held_out_files_lineage_and_signed_z
     let said = eval(&parent_model, "neg.csv");
     assert!(said.contains("warning: 40 of the 40 samples of the test split are identical to samples "), "{said}");
     let said = eval(&child.path().join("model.json"), "d.csv");
-    assert!(said.contains("40 of the 40 samples") && said.contains(" or the model it started from "), "{said}");
+    assert!(said.contains("40 of the 40 samples of the test split are identical to samples the model "), "{said}");
+    assert!(said.contains(" started from trained on"), "{said}");
 }
 
 /// A model whose outputs overflow on the data: eval says so beside its report (whose rows of

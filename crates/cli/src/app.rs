@@ -1,6 +1,7 @@
 //! The `backprop` command line: argument parsing and the commands, as library code so that
 //! `xtask` and the tests run exactly what the binary runs.
 
+use std::collections::HashSet;
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -862,23 +863,30 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
     let cut = cut_from_source(name);
     if name != "train" {
         let found = match trained_in {
-            d if d == F::DTYPE => trained_in_split::<F>(loaded, model, name, Some(data)),
+            d if d == F::DTYPE => trained_in_split::<F>(loaded, model, name, Some((data, &splits.train))),
             Dtype::F32 => trained_in_split::<f32>(loaded, model, name, None),
             Dtype::F64 => trained_in_split::<f64>(loaded, model, name, None),
         };
         match found {
-            TrainedIn::Count { seen, lineage } if seen > 0 => {
+            TrainedIn::Count { seen, more, .. } if seen + more > 0 => {
+                let are = |n: usize| if n == 1 { "is identical to a sample" } else { "are identical to samples" };
+                let whose = match (seen, more) {
+                    (_, 0) => format!("{} {} trained on", are(seen), model.display()),
+                    (0, _) => format!("{} the model {} started from trained on", are(more), model.display()),
+                    _ => format!(
+                        "are identical to samples {} trained on ({seen}) or the model it started from did ({more})",
+                        model.display()
+                    ),
+                };
                 let _ = writeln!(
                     std::io::stderr(),
-                    "warning: {seen} of the {} samples of the {name} split {} {}{} trained on (its training set \
-                     rebuilt from the config it records)",
+                    "warning: {} of the {} samples of the {name} split {whose} (its training set rebuilt from the \
+                     config it records)",
+                    seen + more,
                     data.len(),
-                    if seen == 1 { "is identical to a sample" } else { "are identical to samples" },
-                    model.display(),
-                    if lineage { " or the model it started from" } else { "" }
                 );
             }
-            TrainedIn::Count { .. } => {
+            TrainedIn::Count { own, .. } => {
                 let whole = splits.train.len()
                     + [("validation", &splits.validation), ("test", &splits.test)]
                         .into_iter()
@@ -887,7 +895,7 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
                         .sum::<usize>();
                 // None of them, from data the model's own run did not split so: new data, of which
                 // a fraction is measured.
-                if cut && whole > data.len() && !trains_as(model, &splits.train) {
+                if cut && whole > data.len() && !own {
                     let of = match source_file(&loaded.config.data) {
                         Some(path) => path.display().to_string(),
                         None => format!("the `{}` data", loaded.config.data.source()),
@@ -910,7 +918,7 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
                     model.display()
                 );
             }
-            TrainedIn::Unknown => {
+            TrainedIn::Unknown { recorded } => {
                 let rows = if cut || name == "all" { &splits.train } else { data };
                 if let Some(file) = split_file_is_training_file(&loaded.config.data, name, trained_on.as_deref()) {
                     let _ = writeln!(
@@ -922,10 +930,15 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
                 } else if cut && trains_as(model, &splits.train) {
                     // The model's own training split, by its hash: the split cut beside it holds none.
                 } else if !warn_if_it_saw_them(model, name, rows, cut) {
+                    let why = if recorded {
+                        "its training set cannot be rebuilt from the config it records (a file gone, or not a regular \
+                         file?)"
+                    } else {
+                        "it records no training config"
+                    };
                     let _ = writeln!(
                         std::io::stderr(),
-                        "note: whether the {name} split holds samples {} trained on is not known: its training set \
-                         cannot be rebuilt from the config it records (a file gone, or not a regular file?)",
+                        "note: whether the {name} split holds samples {} trained on is not known: {why}",
                         model.display()
                     );
                 }
@@ -990,26 +1003,28 @@ fn training_file(file: &ModelFile) -> Option<PathBuf> {
 
 /// What eval found of the model's training samples in the split it measures.
 enum TrainedIn {
-    /// The model's training set was rebuilt: `seen` of the split's samples are in it, or in the
-    /// training set of the model it started from (`lineage`: such a model was found).
-    Count { seen: usize, lineage: bool },
+    /// The model's training set is known (rebuilt, or the config's own training split, by its
+    /// hash): `seen` of the split's samples are in it; `more` are in the training sets of the
+    /// models it started from; `own` says whether the config's training split is the model's.
+    Count { seen: usize, more: usize, own: bool },
     /// The config the model records reads other training data now than it trained on.
     Changed,
-    /// The training set could not be rebuilt (no provenance, a file gone or not a regular file,
-    /// a config this release no longer reads).
-    Unknown,
+    /// The training set could not be rebuilt (a file gone or not a regular file, a config this
+    /// release no longer reads); `recorded` says whether the model records a config at all.
+    Unknown { recorded: bool },
 }
 
-/// The model's training rows as [`row_key`]s, in `G` (its dtype): its training set rebuilt from
+/// A model's training rows as [`row_key`]s, in `G` (its dtype): its training set rebuilt from
 /// the config its provenance records, with the held-out files (which do not make the training
 /// split) and `model.init_from` left out, and used only when it hashes to the data hash the
-/// model records; with the training rows of the model it started from (`init_from`, when that
-/// file is there, in the same dtype; at most eight models back). The flag says whether such a
-/// model added rows.
-fn training_rows<G: Element>(model: &Path, depth: usize) -> Result<(std::collections::HashSet<u64>, bool), TrainedIn> {
-    let file = ModelFile::read(model).map_err(|_| TrainedIn::Unknown)?;
-    let provenance = file.provenance.as_ref().filter(|_| file.dtype == G::DTYPE).ok_or(TrainedIn::Unknown)?;
-    let mut config: toml::Table = provenance.config.parse().map_err(|_| TrainedIn::Unknown)?;
+/// model records. Also the model it started from (its provenance's `model.init_from`), if any.
+fn training_rows<G: Element>(model: &Path) -> Result<(HashSet<u64>, Option<PathBuf>), TrainedIn> {
+    let file = ModelFile::read(model).map_err(|_| TrainedIn::Unknown { recorded: false })?;
+    let recorded = file.provenance.is_some();
+    let unknown = TrainedIn::Unknown { recorded };
+    let provenance =
+        file.provenance.as_ref().filter(|_| file.dtype == G::DTYPE).ok_or(TrainedIn::Unknown { recorded })?;
+    let mut config: toml::Table = provenance.config.parse().map_err(|_| TrainedIn::Unknown { recorded })?;
     let started_from = config.get("model").and_then(|m| m.get("init_from")?.as_str().map(PathBuf::from));
     if let Some(toml::Value::Table(m)) = config.get_mut("model") {
         m.remove("init_from");
@@ -1026,62 +1041,88 @@ fn training_rows<G: Element>(model: &Path, depth: usize) -> Result<(std::collect
             if let Some(path) = data.get(key).and_then(|p| p.as_str())
                 && !std::fs::metadata(path).is_ok_and(|m| m.is_file())
             {
-                return Err(TrainedIn::Unknown);
+                return Err(unknown);
             }
         }
     }
-    let text = toml::to_string(&config).map_err(|_| TrainedIn::Unknown)?;
-    let loaded = crate::config::load_text(text, model, &[]).map_err(|_| TrainedIn::Unknown)?;
-    let (splits, _) = crate::experiment::prepare_splits::<G>(&loaded, None).map_err(|_| TrainedIn::Unknown)?;
+    let text = toml::to_string(&config).map_err(|_| TrainedIn::Unknown { recorded })?;
+    let loaded = crate::config::load_text(text, model, &[]).map_err(|_| TrainedIn::Unknown { recorded })?;
+    let (splits, _) =
+        crate::experiment::prepare_splits::<G>(&loaded, None).map_err(|_| TrainedIn::Unknown { recorded })?;
     let train = &splits.train;
     if crate::model_file::data_hash(train.inputs.view(), train.targets.view()) != provenance.data_hash {
         return Err(TrainedIn::Changed);
     }
-    let mut rows: std::collections::HashSet<u64> =
-        train.inputs.outer_iter().zip(train.targets.outer_iter()).map(|(x, t)| row_key(x, t)).collect();
-    let mut lineage = false;
-    if let Some(parent) = started_from.filter(|p| depth < 8 && p.is_file())
-        && let Ok((more, _)) = training_rows::<G>(&parent, depth + 1)
-    {
-        let before = rows.len();
-        rows.extend(more);
-        lineage = rows.len() > before;
-    }
-    Ok((rows, lineage))
+    Ok((keys_of(train), started_from))
 }
 
-/// [`TrainedIn`] for the split `name` of `loaded`'s data: `given` where eval measures it in the
-/// model's dtype `G`, else the split read again in `G`.
+/// The [`row_key`]s of `data`'s samples.
+fn keys_of<G: Element>(data: &backprop_data::Dataset<G>) -> HashSet<u64> {
+    data.inputs.outer_iter().zip(data.targets.outer_iter()).map(|(x, t)| row_key(x, t)).collect()
+}
+
+/// The training rows of the models `model` started from (`init_from`, one after the other, at
+/// most eight back, each once), where each is of the dtype `G` and scaled its data as `model`
+/// did (its normalizers: its rows, scaled otherwise, could match nothing the split holds).
+fn ancestors_rows<G: Element>(model: &Path, first: Option<PathBuf>) -> HashSet<u64> {
+    let scaling = |path: &Path| ModelFile::read(path).ok().map(|f| (f.dtype, f.normalizer, f.target_normalizer));
+    let ours = scaling(model);
+    let mut seen: Vec<PathBuf> = std::fs::canonicalize(model).into_iter().collect();
+    let (mut rows, mut next) = (HashSet::new(), first);
+    while let Some(parent) = next.take() {
+        let Ok(at) = std::fs::canonicalize(&parent) else { break };
+        if seen.contains(&at) || seen.len() > 8 || !at.is_file() || scaling(&at) != ours {
+            break;
+        }
+        seen.push(at.clone());
+        if let Ok((more, further)) = training_rows::<G>(&at) {
+            rows.extend(more);
+            next = further;
+        }
+    }
+    rows
+}
+
+/// [`TrainedIn`] for the split `name` of `loaded`'s data, in the model's dtype `G`: `given`
+/// (the split and the config's training split) where eval measures them in `G`, else the
+/// splits read again in `G`.
 fn trained_in_split<G: Element>(
     loaded: &Loaded,
     model: &Path,
     name: &str,
-    given: Option<&backprop_data::Dataset<G>>,
+    given: Option<(&backprop_data::Dataset<G>, &backprop_data::Dataset<G>)>,
 ) -> TrainedIn {
-    let (rows, lineage) = match training_rows::<G>(model, 0) {
-        Ok(found) => found,
-        Err(other) => return other,
-    };
-    let count = |data: &backprop_data::Dataset<G>| {
-        data.inputs.outer_iter().zip(data.targets.outer_iter()).filter(|(x, t)| rows.contains(&row_key(*x, *t))).count()
-    };
-    let seen = match given {
-        Some(data) => count(data),
+    let read;
+    let (data, train) = match given {
+        Some(both) => both,
         None => {
             let Ok((splits, _)) = crate::experiment::prepare_splits::<G>(loaded, Some(model)) else {
-                return TrainedIn::Unknown;
+                return TrainedIn::Unknown { recorded: true };
             };
             let prep = loaded.config.data.preprocess();
             let cut = |n: &str| {
                 prep.is_some_and(|p| if n == "validation" { p.validation > 0.0 } else { n == "test" && p.test > 0.0 })
             };
-            match select_split(&splits, name, &cut) {
-                Some(data) => count(&data),
-                None => return TrainedIn::Unknown,
-            }
+            let Some(data) = select_split(&splits, name, &cut).map(std::borrow::Cow::into_owned) else {
+                return TrainedIn::Unknown { recorded: true };
+            };
+            read = (data, splits.train);
+            (&read.0, &read.1)
         }
     };
-    TrainedIn::Count { seen, lineage }
+    let own = trains_as(model, train);
+    // The rebuilt training set; else, where the config's own training split is the model's (by
+    // its hash: a file since changed, the config reading its original elsewhere), that split.
+    let (rows, first) = match training_rows::<G>(model) {
+        Ok(found) => found,
+        Err(_) if own => (keys_of(train), None),
+        Err(other) => return other,
+    };
+    let ancestors = ancestors_rows::<G>(model, first);
+    let keys: Vec<u64> = data.inputs.outer_iter().zip(data.targets.outer_iter()).map(|(x, t)| row_key(x, t)).collect();
+    let seen = keys.iter().filter(|k| rows.contains(k)).count();
+    let more = keys.iter().filter(|k| !rows.contains(k) && ancestors.contains(k)).count();
+    TrainedIn::Count { seen, more, own }
 }
 
 /// The split `name` of `splits` (`all`: the training split and the splits `cut_from_source`
@@ -1141,7 +1182,11 @@ fn compare_files(a: &Path, b: &Path) -> Option<bool> {
     if x == y {
         return Some(true);
     }
+    // Only regular files are read: a pipe would wait for ever.
     let (m, n) = (std::fs::metadata(&x).ok()?, std::fs::metadata(&y).ok()?);
+    if !m.is_file() || !n.is_file() {
+        return None;
+    }
     if m.len() != n.len() {
         return Some(false);
     }
