@@ -1293,6 +1293,7 @@ fn eval_finds_training_samples_across_dtypes_held_out_files_lineage_and_signed_z
     let from = format!("model.init_from={:?}", parent_model);
     let other = format!("data.path={:?}", dir.join("other.csv"));
     let (child, _) = train(config, &[&from, &other], "eval-rebuild-child");
+    let (scaled, _) = train(config, &[&from, &other, "data.normalize=\"standardize\""], "eval-rebuild-scaled");
     std::fs::remove_file(dir.join("held.csv")).unwrap();
     let eval = |model: &Path, test: &str| {
         let test = format!("data.test_path={:?}", dir.join(test));
@@ -1305,8 +1306,15 @@ fn eval_finds_training_samples_across_dtypes_held_out_files_lineage_and_signed_z
     let said = eval(&parent_model, "neg.csv");
     assert!(said.contains("warning: 40 of the 40 samples of the test split are identical to samples "), "{said}");
     let said = eval(&child.path().join("model.json"), "d.csv");
-    assert!(said.contains("40 of the 40 samples of the test split are identical to samples the model "), "{said}");
-    assert!(said.contains(" started from trained on"), "{said}");
+    assert!(said.contains("40 of the 40 samples of the test split are identical to samples a model "), "{said}");
+    assert!(said.contains(" started from (`init_from`) trained on"), "{said}");
+    // A model it started from that scaled its data otherwise is not looked in, and said so.
+    let said = eval(&scaled.path().join("model.json"), "d.csv");
+    assert!(!said.contains("warning"), "{said}");
+    assert!(
+        said.contains("`init_from`), are not looked for: it is gone, or of another dtype, scaling or classes"),
+        "{said}"
+    );
 }
 
 /// A model whose outputs overflow on the data: eval says so beside its report (whose rows of

@@ -867,21 +867,37 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
             Dtype::F32 => trained_in_split::<f32>(loaded, model, name, None),
             Dtype::F64 => trained_in_split::<f64>(loaded, model, name, None),
         };
+        if let TrainedIn::Count { unchecked: Some(parent), .. } = &found {
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: the samples {} trained on, which {} started from (`init_from`), are not looked for: it is gone, \
+                 or of another dtype, scaling or classes",
+                parent.display(),
+                model.display()
+            );
+        }
         match found {
-            TrainedIn::Count { seen, more, .. } if seen + more > 0 => {
+            TrainedIn::Count { seen, more, rebuilt, .. } if seen + more > 0 => {
                 let are = |n: usize| if n == 1 { "is identical to a sample" } else { "are identical to samples" };
                 let whose = match (seen, more) {
                     (_, 0) => format!("{} {} trained on", are(seen), model.display()),
-                    (0, _) => format!("{} the model {} started from trained on", are(more), model.display()),
+                    (0, _) => {
+                        format!("{} a model {} started from (`init_from`) trained on", are(more), model.display())
+                    }
                     _ => format!(
-                        "are identical to samples {} trained on ({seen}) or the model it started from did ({more})",
+                        "are identical to samples {} trained on ({seen}) or a model it started from (`init_from`) \
+                         did ({more})",
                         model.display()
                     ),
                 };
+                let how = if rebuilt {
+                    "its training set rebuilt from the config it records"
+                } else {
+                    "its training set: this config's training split, which hashes to the data it records"
+                };
                 let _ = writeln!(
                     std::io::stderr(),
-                    "warning: {} of the {} samples of the {name} split {whose} (its training set rebuilt from the \
-                     config it records)",
+                    "warning: {} of the {} samples of the {name} split {whose} ({how})",
                     seen + more,
                     data.len(),
                 );
@@ -1003,10 +1019,11 @@ fn training_file(file: &ModelFile) -> Option<PathBuf> {
 
 /// What eval found of the model's training samples in the split it measures.
 enum TrainedIn {
-    /// The model's training set is known (rebuilt, or the config's own training split, by its
+    /// The model's training set is known (`rebuilt`, or the config's own training split, by its
     /// hash): `seen` of the split's samples are in it; `more` are in the training sets of the
-    /// models it started from; `own` says whether the config's training split is the model's.
-    Count { seen: usize, more: usize, own: bool },
+    /// models it started from (`unchecked`: the first of those that could not be checked); `own`
+    /// says whether the config's training split is the model's.
+    Count { seen: usize, more: usize, own: bool, rebuilt: bool, unchecked: Option<PathBuf> },
     /// The config the model records reads other training data now than it trained on.
     Changed,
     /// The training set could not be rebuilt (a file gone or not a regular file, a config this
@@ -1062,25 +1079,40 @@ fn keys_of<G: Element>(data: &backprop_data::Dataset<G>) -> HashSet<u64> {
 }
 
 /// The training rows of the models `model` started from (`init_from`, one after the other, at
-/// most eight back, each once), where each is of the dtype `G` and scaled its data as `model`
-/// did (its normalizers: its rows, scaled otherwise, could match nothing the split holds).
-fn ancestors_rows<G: Element>(model: &Path, first: Option<PathBuf>) -> HashSet<u64> {
-    let scaling = |path: &Path| ModelFile::read(path).ok().map(|f| (f.dtype, f.normalizer, f.target_normalizer));
-    let ours = scaling(model);
+/// most eight back, each once), where each is of the dtype `G` and encodes its data as `model`
+/// does (its normalizers and classes: rows encoded otherwise could match nothing the split holds,
+/// or the wrong samples). Also the first model on the way that could not be checked so.
+fn ancestors_rows<G: Element>(model: &Path, first: Option<PathBuf>) -> (HashSet<u64>, Option<PathBuf>) {
+    let encoding =
+        |path: &Path| ModelFile::read(path).ok().map(|f| (f.dtype, f.normalizer, f.target_normalizer, f.classes));
+    let ours = encoding(model);
     let mut seen: Vec<PathBuf> = std::fs::canonicalize(model).into_iter().collect();
     let (mut rows, mut next) = (HashSet::new(), first);
     while let Some(parent) = next.take() {
-        let Ok(at) = std::fs::canonicalize(&parent) else { break };
-        if seen.contains(&at) || seen.len() > 8 || !at.is_file() || scaling(&at) != ours {
+        let Ok(at) = std::fs::canonicalize(&parent) else { return (rows, Some(parent)) };
+        if seen.contains(&at) || seen.len() > 8 {
             break;
         }
+        if !at.is_file() || encoding(&at) != ours {
+            return (rows, Some(parent));
+        }
         seen.push(at.clone());
-        if let Ok((more, further)) = training_rows::<G>(&at) {
-            rows.extend(more);
-            next = further;
+        match training_rows::<G>(&at) {
+            Ok((more, further)) => {
+                rows.extend(more);
+                next = further;
+            }
+            Err(_) => return (rows, Some(parent)),
         }
     }
-    rows
+    (rows, None)
+}
+
+/// The model the model at `model` started from (its provenance's `model.init_from`), if any.
+fn started_from(model: &Path) -> Option<PathBuf> {
+    let file = ModelFile::read(model).ok()?;
+    let config: toml::Table = file.provenance?.config.parse().ok()?;
+    config.get("model")?.get("init_from")?.as_str().map(PathBuf::from)
 }
 
 /// [`TrainedIn`] for the split `name` of `loaded`'s data, in the model's dtype `G`: `given`
@@ -1113,16 +1145,16 @@ fn trained_in_split<G: Element>(
     let own = trains_as(model, train);
     // The rebuilt training set; else, where the config's own training split is the model's (by
     // its hash: a file since changed, the config reading its original elsewhere), that split.
-    let (rows, first) = match training_rows::<G>(model) {
-        Ok(found) => found,
-        Err(_) if own => (keys_of(train), None),
+    let (rows, rebuilt) = match training_rows::<G>(model) {
+        Ok((rows, _)) => (rows, true),
+        Err(_) if own => (keys_of(train), false),
         Err(other) => return other,
     };
-    let ancestors = ancestors_rows::<G>(model, first);
+    let (ancestors, unchecked) = ancestors_rows::<G>(model, started_from(model));
     let keys: Vec<u64> = data.inputs.outer_iter().zip(data.targets.outer_iter()).map(|(x, t)| row_key(x, t)).collect();
     let seen = keys.iter().filter(|k| rows.contains(k)).count();
     let more = keys.iter().filter(|k| !rows.contains(k) && ancestors.contains(k)).count();
-    TrainedIn::Count { seen, more, own }
+    TrainedIn::Count { seen, more, own, rebuilt, unchecked }
 }
 
 /// The split `name` of `splits` (`all`: the training split and the splits `cut_from_source`
