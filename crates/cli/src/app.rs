@@ -827,16 +827,6 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
             trained_in.name()
         );
     }
-    // The splits cut by a fraction from the source (`data.path`, IDX `images`), not those read
-    // from files of their own (`validation_path`, `test_path`).
-    let prep = loaded.config.data.preprocess();
-    let cut_from_source = |name: &str| {
-        prep.is_some_and(|p| match name {
-            "validation" => p.validation > 0.0,
-            "test" => p.test > 0.0,
-            _ => false,
-        })
-    };
     let name = match split {
         None => match (&splits.test, &splits.validation) {
             (Some(_), _) => "test",
@@ -849,7 +839,7 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
         }
     };
     let all;
-    let data = match select_split(&splits, name, &cut_from_source) {
+    let data = match select_split(&splits, name, &loaded.config.data) {
         Some(std::borrow::Cow::Borrowed(d)) => d,
         Some(std::borrow::Cow::Owned(d)) => {
             all = d;
@@ -860,7 +850,7 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
     // Training samples in the split measured: counted where the model's training set can be
     // rebuilt from its provenance (in the model's dtype, whatever the config's); else the data
     // hashes and the files decide, and say "may".
-    let cut = cut_from_source(name);
+    let cut = cut_from_source(&loaded.config.data, name);
     if name != "train" {
         let found = match trained_in {
             d if d == F::DTYPE => trained_in_split::<F>(loaded, model, name, Some((data, &splits.train))),
@@ -903,12 +893,7 @@ fn eval_in<F: Element>(loaded: &Loaded, args: &EvalArgs, out: &mut dyn Write) ->
                 );
             }
             TrainedIn::Count { own, .. } => {
-                let whole = splits.train.len()
-                    + [("validation", &splits.validation), ("test", &splits.test)]
-                        .into_iter()
-                        .filter(|(n, _)| cut_from_source(n))
-                        .filter_map(|(_, d)| d.as_ref().map(|d| d.len()))
-                        .sum::<usize>();
+                let whole: usize = source_parts(&splits, &loaded.config.data).map(|d| d.len()).sum();
                 // None of them, from data the model's own run did not split so: new data, of which
                 // a fraction is measured.
                 if cut && whole > data.len() && !own {
@@ -1131,11 +1116,7 @@ fn trained_in_split<G: Element>(
             let Ok((splits, _)) = crate::experiment::prepare_splits::<G>(loaded, Some(model)) else {
                 return TrainedIn::Unknown { recorded: true };
             };
-            let prep = loaded.config.data.preprocess();
-            let cut = |n: &str| {
-                prep.is_some_and(|p| if n == "validation" { p.validation > 0.0 } else { n == "test" && p.test > 0.0 })
-            };
-            let Some(data) = select_split(&splits, name, &cut).map(std::borrow::Cow::into_owned) else {
+            let Some(data) = select_split(&splits, name, &loaded.config.data).map(std::borrow::Cow::into_owned) else {
                 return TrainedIn::Unknown { recorded: true };
             };
             read = (data, splits.train);
@@ -1157,23 +1138,40 @@ fn trained_in_split<G: Element>(
     TrainedIn::Count { seen, more, own, rebuilt, unchecked }
 }
 
-/// The split `name` of `splits` (`all`: the training split and the splits `cut_from_source`
-/// says were cut from the source, one after the other); `None` where there is none.
+/// Whether the split `name` of `data` is cut by a fraction from its source (`data.path`, IDX
+/// `images`), not read from a file of its own (`validation_path`, `test_path`).
+fn cut_from_source(data: &backprop_data::DataSpec, name: &str) -> bool {
+    data.preprocess().is_some_and(|p| match name {
+        "validation" => p.validation > 0.0,
+        "test" => p.test > 0.0,
+        _ => false,
+    })
+}
+
+/// The splits of `splits` that hold the source's samples: the training split, and those cut
+/// from the source ([`cut_from_source`]), in that order.
+fn source_parts<'a, G>(
+    splits: &'a backprop_data::Splits<G>,
+    data: &'a backprop_data::DataSpec,
+) -> impl Iterator<Item = &'a backprop_data::Dataset<G>> {
+    let held = [("validation", &splits.validation), ("test", &splits.test)];
+    let cut = held.into_iter().filter(move |(n, _)| cut_from_source(data, n)).filter_map(|(_, d)| d.as_ref());
+    std::iter::once(&splits.train).chain(cut)
+}
+
+/// The split `name` of `splits` (`all`: the [`source_parts`], one after the other); `None`
+/// where there is none.
 fn select_split<'a, G: Element>(
     splits: &'a backprop_data::Splits<G>,
     name: &str,
-    cut_from_source: &dyn Fn(&str) -> bool,
+    data: &backprop_data::DataSpec,
 ) -> Option<std::borrow::Cow<'a, backprop_data::Dataset<G>>> {
     use std::borrow::Cow;
     match name {
         "train" => Some(Cow::Borrowed(&splits.train)),
         "validation" => splits.validation.as_ref().map(Cow::Borrowed),
         "test" => splits.test.as_ref().map(Cow::Borrowed),
-        _ => {
-            let held = [("validation", &splits.validation), ("test", &splits.test)];
-            let parts = held.into_iter().filter(|(n, _)| cut_from_source(n)).filter_map(|(_, d)| d.as_ref());
-            Some(Cow::Owned(concatenate("all", std::iter::once(&splits.train).chain(parts))))
-        }
+        _ => Some(Cow::Owned(concatenate("all", source_parts(splits, data)))),
     }
 }
 

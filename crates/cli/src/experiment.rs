@@ -56,6 +56,11 @@ pub(crate) fn output_bounds(activation: &backprop_layers::ActivationSpec) -> (f6
     (if down_far < down_near { f64::NEG_INFINITY } else { lo }, if up_far > up_near { f64::INFINITY } else { hi })
 }
 
+/// The least and the largest of `targets` (`(∞, −∞)` when there are none).
+fn target_bounds<F: Element>(targets: &backprop_tensor::Matrix<F>) -> (f64, f64) {
+    targets.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), t| (lo.min(t.f64()), hi.max(t.f64())))
+}
+
 /// A bound of an activation's values for people: three decimals (gelu's least value is
 /// −0.16997…), an exponent form for large ones (elu with α = 10⁶⁰), ±∞.
 fn bound_text(v: f64) -> String {
@@ -97,8 +102,7 @@ fn output_layer_warning<F: Element>(
         bound_text(hi),
         if hi.is_finite() { "]" } else { ")" }
     );
-    let (min, max) =
-        targets.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), t| (lo.min(t.f64()), hi.max(t.f64())));
+    let (min, max) = target_bounds(targets);
     // Softmax's rows sum to 1: targets whose rows do not (the half adder's (0, 0)) it cannot
     // give, nor can `cross_entropy`, which applies it (written to a few decimals, a row of
     // thirds sums to 0.999999).
@@ -282,10 +286,7 @@ pub(crate) fn prepare_splits_of<F: Element>(
         // Keras compute it, and so does this; its cost can fall below 0 and its minimum is not
         // at the targets, which a run's numbers do not show. Said, not refused.
         if let Some((low, high)) = cfg.loss.get::<F>().target_range() {
-            let (min, max) = data
-                .targets
-                .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), t| (lo.min(t.f64()), hi.max(t.f64())));
+            let (min, max) = target_bounds(&data.targets);
             if min < low || max > high {
                 let scaled =
                     if splits.target_normalizer.is_identity() { "" } else { " (as normalize_targets scales them)" };
