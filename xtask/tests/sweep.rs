@@ -98,6 +98,8 @@ fn the_half_adder_study_writes_every_result_file() {
             "r2",
             "mse",
             "mae",
+            "bit_accuracy",
+            "exact_match",
             "reason"
         ]
     );
@@ -290,9 +292,14 @@ fn ctrl_c_stops_a_sweep_which_the_same_command_resumes() {
     let done = summaries();
     assert!((1..4).contains(&done), "the press came with {done} of 4 trials done: {stderr}");
     assert_eq!(output.status.code(), Some(130), "{stderr}");
-    let said = format!("Interrupted: {done} of 4 trials have their results; run the same command again");
-    assert!(stderr.contains(&said), "{stderr}");
-    assert!(!stopped.join("trials.csv").exists(), "no tables for a sweep cut short");
+    let said = format!("Interrupted: {done} of 4 trials have their results; the tables in ");
+    assert!(stderr.contains(&said) && stderr.contains("run the same command again"), "{stderr}");
+    // The tables of the trials done so far, saying so; the others have no row of results.
+    let summary = std::fs::read_to_string(stopped.join("summary.md")).unwrap();
+    assert!(summary.contains(&format!("{done} of 4 trials finished")), "{summary}");
+    let partial = results(&stopped);
+    let with_status = partial[1..].iter().filter(|row| row.iter().any(|c| c == "ok" || c == "diverged")).count();
+    assert_eq!(with_status, done, "{partial:?}");
     let argv = args(&stopped);
     let (code, _, stderr) = xtask(&argv.iter().map(String::as_str).collect::<Vec<_>>());
     assert_eq!(code, 0, "{stderr}");
@@ -1437,4 +1444,46 @@ fn moves_leave_held_directories_and_other_shards_alone() {
         csv_without(&out.join("trials.csv"), &["seconds"]),
         csv_without(&fresh.join("trials.csv"), &["seconds"])
     );
+}
+
+/// A truth table's natural measure, every output of a row right (`exact_match`, with
+/// `bit_accuracy` beside it), is a success metric and a `trials.csv` column; each trial succeeds
+/// exactly when its own `exact_match` passes the threshold. Data whose targets are not bits, or a
+/// classification, cannot ask for it.
+#[test]
+fn exact_match_is_a_sweep_metric_for_targets_of_bits() {
+    let tmp = temp("exact-match");
+    let config = config_with(tmp.path(), "seeds = 6\nsuccess = { metric = \"exact_match\", above = 0.99 }");
+    let out = tmp.path().join("out");
+    let (code, stdout, stderr) = xtask(&["experiment", s(&config), "--set", "train.epochs=5000", "--out", s(&out)]);
+    assert_eq!(code, 0, "{stderr}");
+    let trials = csv_without(&out.join("trials.csv"), &["seconds"]);
+    let col = |name: &str| trials[0].iter().position(|c| c == name).unwrap_or_else(|| panic!("{name}: {trials:?}"));
+    let (exact, bits, success) = (col("exact_match"), col("bit_accuracy"), col("success"));
+    let mut passed = 0;
+    for row in &trials[1..] {
+        let (e, b): (f64, f64) = (row[exact].parse().unwrap(), row[bits].parse().unwrap());
+        // The half adder's 4 rows of 2 bits: quarters and eighths, a row right only with its bits.
+        assert!((4.0 * e).fract() == 0.0 && (8.0 * b).fract() == 0.0 && e <= b, "{row:?}");
+        assert_eq!(row[success] == "true", e > 0.99, "{row:?}");
+        passed += usize::from(e > 0.99);
+    }
+    assert!(0 < passed && passed < 6, "5000 epochs leave some starts short of the table: {trials:?}");
+    let rate = 100.0 * passed as f64 / 6.0;
+    let rate = if passed % 3 == 0 { format!("{rate:.0}%") } else { format!("{rate:.1}%") };
+    assert!(stdout.contains(&format!("| 6 | 0 | 0 | {rate} |")), "{stdout}");
+
+    for (name, reason) in [
+        ("sine", "`exact_match` reads the outputs as bits, for targets of 0s and 1s only, and the config's data"),
+        ("moons", "`exact_match` is the regression report's, and the config's data is classification"),
+    ] {
+        let base = std::fs::read_to_string(root().join(format!("configs/{name}.toml"))).unwrap();
+        let cfg = tmp.path().join(format!("{name}.toml"));
+        std::fs::write(&cfg, format!("{base}\n[sweep]\nsuccess = {{ metric = \"exact_match\", above = 0.5 }}\n"))
+            .unwrap();
+        let (code, _, stderr) = xtask(&["experiment", s(&cfg), "--out", s(&tmp.path().join(name))]);
+        assert_eq!(code, 2, "{stderr}");
+        assert!(stderr.contains(reason), "{stderr}");
+        assert!(stderr.contains("key `sweep.success.metric`"), "{stderr}");
+    }
 }

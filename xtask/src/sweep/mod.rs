@@ -335,8 +335,17 @@ fn run_inner(
     // (A press once every trial has run, or while the tables are written, stops nothing.)
     if cut_short > 0 {
         let done = mine.iter().filter(|t| trial::is_done(&dir.join(&t.dir), &resolved.trial_config(t))).count();
+        // The tables of the trials done so far, to look at while the sweep waits (each says how
+        // many of the plan's trials it holds); a shard's are `collect`'s to write.
+        let tables = if opts.shard.is_none() && done > 0 {
+            report::write_all(&dir, plan, Some(&resolved))?;
+            format!("; the tables in {} hold those so far", dir.display())
+        } else {
+            String::new()
+        };
         errln!(
-            "Interrupted: {done} of {} trials have their results; run the same command again to go on from there",
+            "Interrupted: {done} of {} trials have their results{tables}; run the same command again to go on \
+             from there",
             mine.len()
         );
         return Ok(130);

@@ -18,7 +18,7 @@ use backprop_cli::config::{self, Loaded};
 use backprop_tensor::rng::{derive_seed, seeded};
 use serde::{Deserialize, Serialize};
 
-use super::spec::{Axis, Mode, REPORT_METRICS, Success, SweepSpec, grid_key};
+use super::spec::{Axis, Mode, REPORT_METRICS, Success, SweepSpec, grid_key, is_bit_metric, is_class_accuracy};
 
 /// The plan's file in the sweep directory.
 pub const PLAN_FILE: &str = "sweep.json";
@@ -176,6 +176,9 @@ struct DataInfo {
     validation: bool,
     test: bool,
     classification: bool,
+    /// Whether every target of the split a run's report measures (test, else validation, else
+    /// train) is 0 or 1 in the targets' own units: `bit_accuracy` and `exact_match` are measured.
+    bits: bool,
 }
 
 impl DataInfo {
@@ -205,12 +208,19 @@ fn sizes_of<F: backprop_tensor::Element>(base: &Loaded) -> Result<DataInfo, CliE
     }
     let (inputs, outputs) = (splits.train.features(), splits.train.outputs());
     let classification = splits.task == backprop_data::Task::Classification;
+    // As the run's report reads them: in f64, the targets' scaling undone.
+    let reported = splits.test.as_ref().or(splits.validation.as_ref()).unwrap_or(&splits.train);
+    let mut targets = reported.targets.mapv(|t| t.f64());
+    let bits = splits.target_normalizer.invert(&mut targets).is_ok()
+        && !targets.is_empty()
+        && targets.iter().all(|&t| t == 0.0 || t == 1.0);
     Ok(DataInfo {
         inputs,
         outputs,
         validation: splits.validation.is_some(),
         test: splits.test.is_some(),
         classification,
+        bits,
     })
 }
 
@@ -283,7 +293,7 @@ pub fn resolve(
             "sweep.success.metric",
             &format!("`{metric}` needs a {name} split, and {whose} has none (set `data.{name}`)"),
         )),
-        _ if metric.ends_with("accuracy") && !info.classification => Err(error(
+        _ if is_class_accuracy(metric) && !info.classification => Err(error(
             "sweep.success.metric",
             &format!("`{metric}` is measured for classification only, and {whose} is regression"),
         )),
@@ -291,9 +301,16 @@ pub fn resolve(
             "sweep.success.metric",
             &format!("`{metric}` is the regression report's, and {whose} is classification"),
         )),
+        _ if is_bit_metric(metric) && !info.bits => Err(error(
+            "sweep.success.metric",
+            &format!(
+                "`{metric}` reads the outputs as bits, for targets of 0s and 1s only, and {whose} has other targets \
+                 (in the split the report measures: test, else validation, else train)"
+            ),
+        )),
         _ => Ok(()),
     };
-    let needs_data = held_out.is_some() || metric.ends_with("accuracy") || REPORT_METRICS.contains(&metric.as_str());
+    let needs_data = held_out.is_some() || is_class_accuracy(metric) || REPORT_METRICS.contains(&metric.as_str());
     if needs_data && let Some(info) = &data {
         measurable(info, "the config's data")?;
     }

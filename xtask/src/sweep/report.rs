@@ -14,8 +14,20 @@ use super::plot;
 use super::trial::{self, Status, TrialResult};
 
 /// Fields of `summary.json` that get a `trials.csv` column of their own, when any trial has them
-/// (`r2`, `mse` and `mae` are its regression report's, in the targets' own units).
-const OPTIONAL: [&str; 8] = ["accuracy", "val_cost", "val_accuracy", "test_cost", "test_accuracy", "r2", "mse", "mae"];
+/// (`r2`, `mse`, `mae`, `bit_accuracy` and `exact_match` are its regression report's, in the
+/// targets' own units).
+const OPTIONAL: [&str; 10] = [
+    "accuracy",
+    "val_cost",
+    "val_accuracy",
+    "test_cost",
+    "test_accuracy",
+    "r2",
+    "mse",
+    "mae",
+    "bit_accuracy",
+    "exact_match",
+];
 
 /// Fields of `summary.json` that `trials.csv` leaves out (or shows under another name).
 const OMITTED: [&str; 8] =
@@ -95,6 +107,8 @@ pub struct PointRow {
     pub failed: usize,
     /// Successes over `n` (NaN when `n` is 0).
     pub success_rate: f64,
+    /// The success rate's 95% confidence interval ([`wilson`]; NaNs when `n` is 0).
+    pub success_ci: (f64, f64),
     /// The success metric over the `ok` trials.
     pub metric: Option<Stats>,
     /// Validation accuracy over the `ok` trials, where measured.
@@ -246,6 +260,7 @@ pub fn summarize(plan: &Plan, results: &[TrialResult]) -> Vec<PointRow> {
                 diverged: mine.iter().filter(|r| r.status == Status::Diverged).count(),
                 failed: mine.iter().filter(|r| r.status == Status::Failed).count(),
                 success_rate: if n == 0 { f64::NAN } else { successes as f64 / n as f64 },
+                success_ci: wilson(successes, n),
                 metric: Stats::of(&metric(&plan.success.metric)),
                 val_accuracy: Stats::of(&metric("val_accuracy")),
             }
@@ -278,11 +293,33 @@ pub fn summarize(plan: &Plan, results: &[TrialResult]) -> Vec<PointRow> {
     rows
 }
 
+/// The 95% confidence interval of a success rate of `successes` in `n` trials: Wilson's score
+/// interval (statsmodels' `proportion_confint(method="wilson")`, scipy's
+/// `binomtest(...).proportion_ci(method="wilson")`),
+/// `(p̂ + z²/2n ± z·√(p̂(1 − p̂)/n + z²/4n²)) / (1 + z²/n)` with `z` the normal's 97.5% quantile.
+/// Unlike `p̂ ± z·√(p̂(1 − p̂)/n)`, it is not a point at 0% or 100% (82 of 100 gives 73.3–88.3%,
+/// 100 of 100 gives 96.3–100%). NaNs for `n` = 0.
+pub fn wilson(successes: usize, n: usize) -> (f64, f64) {
+    if n == 0 {
+        return (f64::NAN, f64::NAN);
+    }
+    const Z: f64 = 1.959_963_984_540_054;
+    let (k, n) = (successes as f64, n as f64);
+    let p = k / n;
+    let z2n = Z * Z / n;
+    let centre = (p + z2n / 2.0) / (1.0 + z2n);
+    let half = Z * (p * (1.0 - p) / n + z2n / (4.0 * n)).sqrt() / (1.0 + z2n);
+    // At 0 or n successes the end is 0 or 1 exactly (rounding left it an ulp off).
+    let low = if successes == 0 { 0.0 } else { (centre - half).max(0.0) };
+    let high = if k == n { 1.0 } else { (centre + half).min(1.0) };
+    (low, high)
+}
+
 const STAT_NAMES: [&str; 5] = ["mean", "std", "median", "min", "max"];
 
 fn summary_header(plan: &Plan, with_val: bool) -> Vec<String> {
     let mut header: Vec<String> = plan.keys.clone();
-    header.extend(["n", "diverged", "failed", "success_rate"].map(String::from));
+    header.extend(["n", "diverged", "failed", "success_rate", "success_low", "success_high"].map(String::from));
     header.extend(STAT_NAMES.map(String::from));
     if with_val {
         header.extend(STAT_NAMES.map(|s| format!("val_accuracy_{s}")));
@@ -297,6 +334,7 @@ fn summary_csv(plan: &Plan, rows: &[PointRow], with_val: bool) -> Result<Vec<u8>
     for r in rows {
         let mut row: Vec<String> = plan.points[r.point].values.iter().map(|v| csv_cell(v)).collect();
         row.extend([r.n.to_string(), r.diverged.to_string(), r.failed.to_string(), num(Some(r.success_rate))]);
+        row.extend([num(Some(r.success_ci.0)), num(Some(r.success_ci.1))]);
         row.extend(Stats::cells(r.metric).map(num));
         if with_val {
             row.extend(Stats::cells(r.val_accuracy).map(num));
@@ -312,7 +350,8 @@ fn summary_md(plan: &Plan, rows: &[PointRow], with_val: bool, results: &[TrialRe
     let strict = if plan.success.below.is_some() || plan.success.above.is_some() { " (strict)" } else { "" };
     let mut md = format!(
         "Sweep `{}` ({}): {} × {}, {done} of {} trials finished. Success: {}{strict}; \
-         mean…max are {} over the trials with status ok.\n\n",
+         95% CI is the success rate's confidence interval (Wilson score: points whose intervals \
+         overlap may differ by chance alone); mean…max are {} over the trials with status ok.\n\n",
         plan.name,
         plan.config.display(),
         count(plan.points.len(), "point"),
@@ -321,7 +360,12 @@ fn summary_md(plan: &Plan, rows: &[PointRow], with_val: bool, results: &[TrialRe
         plan.success.describe(),
         plan.success.metric,
     );
-    let header: Vec<String> = summary_header(plan, with_val).iter().map(|h| cell(h)).collect();
+    // One column for the interval's two ends.
+    let header: Vec<String> = summary_header(plan, with_val)
+        .iter()
+        .filter(|h| *h != "success_high")
+        .map(|h| if h == "success_low" { "95% CI".to_string() } else { cell(h) })
+        .collect();
     md.push_str(&format!("| {} |\n", header.join(" | ")));
     let aligns: Vec<&str> =
         header.iter().enumerate().map(|(i, _)| if i < plan.keys.len() { "---" } else { "---:" }).collect();
@@ -329,6 +373,10 @@ fn summary_md(plan: &Plan, rows: &[PointRow], with_val: bool, results: &[TrialRe
     for r in rows {
         let mut cells: Vec<String> = plan.points[r.point].values.iter().map(|v| cell(&csv_cell(v))).collect();
         cells.extend([r.n.to_string(), r.diverged.to_string(), r.failed.to_string(), percent(r.success_rate)]);
+        cells.push(match r.success_ci {
+            (low, _) if low.is_nan() => "–".into(),
+            (low, high) => format!("{}–{}", percent(low), percent(high)),
+        });
         cells.extend(Stats::cells(r.metric).map(short));
         if with_val {
             cells.extend(Stats::cells(r.val_accuracy).map(short));
@@ -397,6 +445,30 @@ mod tests {
     use super::*;
     use crate::sweep::plan::plan_of;
     use crate::sweep::spec::Success;
+
+    /// Reference values: the roots of (p̂ − p)² = z²·p(1 − p)/n by the quadratic formula (an
+    /// independent route to Wilson's interval), in Python:
+    /// `z = statistics.NormalDist().inv_cdf(0.975); a = 1 + z*z/n; b = -(2*k/n + z*z/n);
+    /// c = (k/n)**2; d = math.sqrt(b*b - 4*a*c); ((-b - d)/(2*a), (-b + d)/(2*a))`.
+    #[test]
+    fn wilson_interval_matches_the_roots_of_its_quadratic() {
+        let cases = [
+            (82, 100, 0.733326416136992, 0.8829977450105371),
+            (99, 100, 0.9455138038212931, 0.9982325679358607),
+            (0, 10, 0.0, 0.27753279986288915),
+            (10, 10, 0.7224672001371111, 1.0),
+            (1, 1, 0.2065493143772375, 1.0),
+            (3, 7, 0.15821985525146975, 0.7495416354723426),
+            (500, 1000, 0.4690696003681045, 0.5309303996318955),
+        ];
+        for (k, n, low, high) in cases {
+            let (l, h) = wilson(k, n);
+            assert!((l - low).abs() < 1e-12 && (h - high).abs() < 1e-12, "{k}/{n}: ({l}, {h}), want ({low}, {high})");
+        }
+        // The ends at 0 and n successes are exact, and no trial gives no interval.
+        assert_eq!((wilson(0, 5).0, wilson(5, 5).1), (0.0, 1.0));
+        assert!(wilson(0, 0).0.is_nan() && wilson(0, 0).1.is_nan());
+    }
 
     #[test]
     fn stats_and_percentiles() {
@@ -522,21 +594,26 @@ mod tests {
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(
             lines[0],
-            "optim.lr,n,diverged,failed,success_rate,mean,std,median,min,max,\
+            "optim.lr,n,diverged,failed,success_rate,success_low,success_high,mean,std,median,min,max,\
              val_accuracy_mean,val_accuracy_std,val_accuracy_median,val_accuracy_min,val_accuracy_max"
         );
         let p0_line: Vec<&str> = lines[3].split(',').collect();
         assert_eq!(p0_line[..5], ["0.5", "3", "0", "0", &(2.0f64 / 3.0).to_string()]);
-        assert_eq!(p0_line[7..10], ["0.002", "0.001", "0.5"]);
-        assert_eq!(p0_line[12..15], ["0.6", "0.5", "0.7"]);
+        let (low, high) = wilson(2, 3);
+        assert_eq!(p0_line[5..7], [low.to_string(), high.to_string()]);
+        assert_eq!(p0_line[9..12], ["0.002", "0.001", "0.5"]);
+        assert_eq!(p0_line[14..17], ["0.6", "0.5", "0.7"]);
 
         // summary.md: the swept keys' columns left-aligned, the numbers right-aligned.
         let md = summary_md(&plan, &rows, false, &results);
         let lines: Vec<&str> = md.lines().collect();
         assert!(lines[0].contains("4 points × 4 seeds, 15 of 16 trials finished"), "{}", lines[0]);
-        assert_eq!(lines[2], "| optim.lr | n | diverged | failed | success_rate | mean | std | median | min | max |");
-        assert_eq!(lines[3], format!("|---|{}", "---:|".repeat(9)));
-        assert!(lines[4].starts_with("| 3.5 | 4 | 0 | 0 | 75% |"), "{}", lines[4]);
+        assert_eq!(
+            lines[2],
+            "| optim.lr | n | diverged | failed | success_rate | 95% CI | mean | std | median | min | max |"
+        );
+        assert_eq!(lines[3], format!("|---|{}", "---:|".repeat(10)));
+        assert!(lines[4].starts_with("| 3.5 | 4 | 0 | 0 | 75% | 30.1%–95.4% |"), "{}", lines[4]);
     }
 
     /// trials.csv's extra columns: the known optional fields present in any trial, then other

@@ -25,8 +25,9 @@ pub const SWEEP_KEYS: [&str; 6] = ["seeds", "seed", "mode", "samples", "grid", "
 /// The metrics of `summary.json` a success criterion may name. `r2`, `mse` and `mae` are the
 /// regression report's (`report.regression`, on the test split, else validation, else train), in
 /// the targets' own units whatever `data.normalize_targets` says: the costs are in the scaled
-/// targets' units with it, so a sweep over it compares these, not costs.
-pub const METRICS: [&str; 13] = [
+/// targets' units with it, so a sweep over it compares these, not costs. `bit_accuracy` and
+/// `exact_match` are that report's outputs read as bits, for 0/1 targets (a truth table).
+pub const METRICS: [&str; 15] = [
     "final_cost",
     "best_cost",
     "initial_cost",
@@ -40,10 +41,32 @@ pub const METRICS: [&str; 13] = [
     "r2",
     "mse",
     "mae",
+    "bit_accuracy",
+    "exact_match",
 ];
 
 /// The metrics of the regression report, not of `summary.json`'s top level.
-pub const REPORT_METRICS: [&str; 3] = ["r2", "mse", "mae"];
+pub const REPORT_METRICS: [&str; 5] = ["r2", "mse", "mae", "bit_accuracy", "exact_match"];
+
+/// The metrics of the regression report's outputs read as bits (`report.regression.bits`),
+/// each with its field there: measured only where every target is 0 or 1.
+pub const BIT_METRICS: [(&str, &str); 2] = [("bit_accuracy", "accuracy"), ("exact_match", "exact_match")];
+
+/// Whether `metric` is a fraction right, at most 1 and better higher: an accuracy (of classes
+/// or of bits) or `exact_match`.
+pub fn is_fraction_right(metric: &str) -> bool {
+    metric.ends_with("accuracy") || metric == "exact_match"
+}
+
+/// Whether `metric` is a classification accuracy (`accuracy`, `val_accuracy`, `test_accuracy`).
+pub fn is_class_accuracy(metric: &str) -> bool {
+    metric.ends_with("accuracy") && !is_bit_metric(metric)
+}
+
+/// Whether `metric` is one of [`BIT_METRICS`].
+pub fn is_bit_metric(metric: &str) -> bool {
+    BIT_METRICS.iter().any(|(m, _)| *m == metric)
+}
 
 /// How the points of a sweep are chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -123,7 +146,7 @@ impl Success {
         match (self.below, self.above) {
             (Some(_), None) => false,
             (None, Some(_)) => true,
-            _ => self.metric.contains("accuracy") || self.metric == "r2",
+            _ => is_fraction_right(&self.metric) || self.metric == "r2",
         }
     }
 
@@ -397,10 +420,14 @@ fn success(t: &toml::Table) -> Result<Success, SpecError> {
         ));
     }
     if let Some(a) = above
-        && (metric.ends_with("accuracy") || metric == "r2")
+        && (is_fraction_right(&metric) || metric == "r2")
         && a >= 1.0
     {
-        let what = if metric == "r2" { "R²" } else { "an accuracy" };
+        let what = match metric.as_str() {
+            "r2" => "R²",
+            "exact_match" => "a fraction of rows",
+            _ => "an accuracy",
+        };
         return Err(SpecError::new("sweep.success.above", format!("must be < 1 ({what} is at most 1), got {a}")));
     }
     if let (Some(b), Some(a)) = (below, above)
@@ -560,6 +587,13 @@ mod tests {
         // R² is at most 1 and may be below 0.
         assert_eq!(key("success = { metric = \"r2\", above = 1.0 }"), "sweep.success.above");
         assert!(parse("success = { metric = \"r2\", below = -0.5 }").is_ok());
+        // The bits' fractions right are at most 1, and better higher.
+        assert_eq!(key("success = { metric = \"exact_match\", above = 1.0 }"), "sweep.success.above");
+        assert_eq!(key("success = { metric = \"bit_accuracy\", below = 0 }"), "sweep.success.below");
+        for metric in ["exact_match", "bit_accuracy"] {
+            let success = Success { metric: metric.into(), below: None, above: None };
+            assert!(success.higher_is_better(), "{metric}");
+        }
         assert_eq!(key("success = { metric = \"mse\", below = 0 }"), "sweep.success.below");
         let r2 = Success { metric: "r2".into(), below: None, above: None };
         assert!(r2.higher_is_better() && !Success { metric: "mae".into(), ..r2.clone() }.higher_is_better());

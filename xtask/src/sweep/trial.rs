@@ -55,11 +55,16 @@ impl TrialResult {
         self.field(key).and_then(serde_json::Value::as_f64)
     }
 
-    /// The summary's field `key`; `r2`, `mse` and `mae` are its regression report's.
+    /// The summary's field `key`; `r2`, `mse`, `mae`, `bit_accuracy` and `exact_match` are its
+    /// regression report's.
     pub fn field(&self, key: &str) -> Option<&serde_json::Value> {
-        if crate::sweep::spec::REPORT_METRICS.contains(&key) {
+        use crate::sweep::spec::{BIT_METRICS, REPORT_METRICS};
+        if REPORT_METRICS.contains(&key) {
             let report = self.summary.get("report").and_then(|r| r.get("regression"));
-            return report.and_then(|r| r.get(key));
+            return match BIT_METRICS.iter().find(|(m, _)| *m == key) {
+                Some((_, field)) => report.and_then(|r| r.get("bits")).and_then(|b| b.get(*field)),
+                None => report.and_then(|r| r.get(key)),
+            };
         }
         self.summary.get(key)
     }
