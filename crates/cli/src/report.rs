@@ -53,6 +53,12 @@ pub struct RegressionReport {
     /// rent) make the means above mostly the larger one's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub per_output: Option<PerOutput>,
+    /// What the scores compare with the targets where it is not the network's outputs:
+    /// `"sigmoid(output)"` when those are logits a loss takes through a sigmoid
+    /// (`bce_with_logits` over an `identity` output), whose R² against 0/1 targets would say
+    /// nothing of the fit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub of: Option<String>,
 }
 
 /// Each output's own scores, one value per output in target order.
@@ -193,6 +199,11 @@ impl RegressionReport {
             }
         }
         let mut out = table(&rows);
+        if let Some(of) = &self.of {
+            out.push_str(&format!(
+                "\n(of {of}: the network's outputs are logits, its loss's probabilities are these)\n"
+            ));
+        }
         if let Some(bits) = &self.bits {
             out.push_str(&format!(
                 "\noutputs read as bits: {} of them right (binary accuracy), {} of the rows right in every output \
@@ -316,7 +327,7 @@ pub fn regression<F: Element>(outputs: MatView<'_, F>, targets: MatView<'_, F>, 
         (false, false) => (se / n, ae / n),
         _ => (mean_of_powers(diffs, 2, n), mean_of_powers(diffs, 1, n)),
     };
-    RegressionReport { mse, mae, r2, bits: bits(outputs, targets, threshold), per_output }
+    RegressionReport { mse, mae, r2, bits: bits(outputs, targets, threshold), per_output, of: None }
 }
 
 /// The mean of `values`: their plain sum over their count, or where that sum overflows (50

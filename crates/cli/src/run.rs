@@ -12,7 +12,8 @@ use ndarray::s;
 use serde::{Deserialize, Serialize};
 
 use backprop_data::{Dataset, Normalizer, Task};
-use backprop_layers::{Network, Workspace, allocatable, parts};
+use backprop_layers::activation::Sigmoid;
+use backprop_layers::{Elementwise, Network, Workspace, allocatable, parts};
 use backprop_loss::Loss;
 
 use crate::config::{Config, Loaded};
@@ -25,7 +26,7 @@ use crate::report::{self, ClassificationReport, RegressionReport};
 use crate::train::{
     DIAGNOSTICS, EpochMetrics, Flow, LogLines, Monitor, Observer, SetupError, StopReason, TrainState, Trainer,
 };
-use crate::train::{decision_threshold, forward_cost};
+use crate::train::{decision_threshold, forward_cost, outputs_are_logits};
 use backprop_tensor::SpecError;
 
 /// The checkpoint file of a run directory.
@@ -293,17 +294,23 @@ fn evaluate_in_parts<F: Element>(
         let r = report::classification(out, data.targets.view(), decision_threshold(loss, net), classes.unwrap_or(&[]));
         accuracy = Some(r.accuracy);
         report.classification = Some(r);
-    } else if targets_scaled_by.is_identity() {
+    } else if targets_scaled_by.is_identity() && !outputs_are_logits(loss, net) {
         report.regression = Some(report::regression(out, data.targets.view(), decision_threshold(loss, net)));
     } else {
+        // Logits are scored as the probabilities their loss makes of them, σ(output) as a
+        // sigmoid output layer computes it, at that layer's threshold.
+        let logits = outputs_are_logits(loss, net);
+        let probabilities = |v: F| if logits { Sigmoid {}.value(v) } else { v };
+        let threshold = if logits { 0.5 } else { decision_threshold(loss, net).f64() };
         // Scaled back in f64: in f32, 1e8 + k would round to f32's spacing there, 8, and the
         // outputs and targets to the same few values.
-        let (mut outputs, mut targets) = (out.mapv(|v| v.f64()), data.targets.mapv(|v| v.f64()));
+        let (mut outputs, mut targets) = (out.mapv(|v| probabilities(v).f64()), data.targets.mapv(|v| v.f64()));
         let width = "the data's targets were scaled by this normalizer";
         targets_scaled_by.invert(&mut outputs).expect(width);
         targets_scaled_by.invert(&mut targets).expect(width);
-        let threshold = decision_threshold(loss, net).f64();
-        report.regression = Some(report::regression(outputs.view(), targets.view(), threshold));
+        let mut regression = report::regression(outputs.view(), targets.view(), threshold);
+        regression.of = logits.then(|| "sigmoid(output)".to_string());
+        report.regression = Some(regression);
     }
     Evaluation { cost, accuracy, report }
 }
@@ -1148,6 +1155,37 @@ mod evaluate_tests {
         assert!((split.cost - whole.cost).abs() <= 1e-12 * whole.cost, "{} against {}", split.cost, whole.cost);
         // And `evaluate` takes one pass for a set this size.
         assert_eq!(evaluate(&net, &loss, &data, true, None, &identity).cost.to_bits(), whole.cost.to_bits());
+    }
+
+    /// Logits under `bce_with_logits` (an identity output) are scored as the probabilities the
+    /// loss makes of them, at 0.5, and the report says so; the same net with a sigmoid output
+    /// layer (the loss fused with it) gives the same scores of its outputs, and none says `of`.
+    #[test]
+    fn logits_are_scored_as_their_probabilities() {
+        let one_weight = |activation: &str| {
+            let spec = ActivationSpec::from_name(activation).expect("registered");
+            let mut net = Network::<f64>::new(1, &[LayerSpec::new(1, spec)]);
+            // z = 2x − 1: logits −1, 1, 3 for x = 0, 1, 2.
+            net.params_mut().copy_from_slice(&[2.0, -1.0]);
+            net
+        };
+        let data = Dataset {
+            name: "bits".into(),
+            inputs: Matrix::from_shape_vec((3, 1), vec![0.0, 1.0, 2.0]).unwrap(),
+            targets: Matrix::from_shape_vec((3, 1), vec![0.0, 1.0, 0.0]).unwrap(),
+        };
+        let (loss, identity) = (backprop_loss::BceWithLogits {}, Normalizer::identity());
+        let report =
+            |net: &Network<f64>| evaluate(net, &loss, &data, false, None, &identity).report.regression.unwrap();
+        let logits = report(&one_weight("identity"));
+        let p = [-1.0f64, 1.0, 3.0].map(|z| 1.0 / (1.0 + backprop_tensor::math::exp(-z)));
+        let mse = (p[0] * p[0] + (1.0 - p[1]).powi(2) + p[2] * p[2]) / 3.0;
+        assert!((logits.mse - mse).abs() < 1e-15, "{} against {mse}", logits.mse);
+        // Read at 0.5: 0 and 1 right, the third (p = 0.95, target 0) wrong.
+        assert_eq!(logits.bits, Some(report::BitScores { accuracy: 2.0 / 3.0, exact_match: 2.0 / 3.0 }));
+        assert_eq!(logits.of.as_deref(), Some("sigmoid(output)"));
+        let sigmoid = report(&one_weight("sigmoid"));
+        assert_eq!((sigmoid.mse, sigmoid.r2, sigmoid.bits, sigmoid.of), (logits.mse, logits.r2, logits.bits, None));
     }
 }
 

@@ -9,9 +9,16 @@ use super::fused;
 /// The output above which a single-output net predicts class 1: 0 for logits (a loss that
 /// absorbs the sigmoid, applied to an identity output), else 0.5.
 pub fn decision_threshold<F: Element>(loss: &dyn Loss<F>, net: &Network<F>) -> F {
+    if outputs_are_logits(loss, net) { F::zero() } else { F::of(0.5) }
+}
+
+/// Whether the network's outputs are logits that its loss takes through a sigmoid
+/// (`bce_with_logits` over an output layer other than `sigmoid`, PyTorch's usual pairing): the
+/// probabilities are σ(output).
+pub fn outputs_are_logits<F: Element>(loss: &dyn Loss<F>, net: &Network<F>) -> bool {
     let logits = loss.absorbs() == Some("sigmoid") && !fused(loss, net);
     let last_is_sigmoid = net.layers().last().is_some_and(|l| l.activation.name() == "sigmoid");
-    if logits && !last_is_sigmoid { F::zero() } else { F::of(0.5) }
+    logits && !last_is_sigmoid
 }
 
 /// Rows whose predicted class matches the target's

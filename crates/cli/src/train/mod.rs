@@ -29,7 +29,7 @@ mod step;
 #[cfg(test)]
 mod tests;
 
-pub use accuracy::{argmax, count_right, decision_threshold};
+pub use accuracy::{argmax, count_right, decision_threshold, outputs_are_logits};
 pub use diagnostics::DIAGNOSTICS;
 pub use history::HISTORY_LIMIT;
 pub use observe::{Flow, LogLines, Observer, Silent};
